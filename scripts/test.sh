@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs npm dependencies when they are missing or
+# stale, checks the system prerequisites, type-checks, lints, then runs vitest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "Installing npm dependencies (npm ci)..."
+  npm ci --no-audit --no-fund
+fi
+
+if ! command -v java >/dev/null 2>&1; then
+  echo "error: Java 17+ is needed for DynamoDB Local in the integration tests." >&2
+  echo "       Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless" >&2
+  exit 1
+fi
+
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+npx tsc --noEmit -p tsconfig.json
+npx biome check .
+exec npx vitest run "$@"

@@ -1,0 +1,92 @@
+/**
+ * The one interface every cryptographic primitive goes through. Three implementations:
+ * `node:crypto` (Node, fastest here), WebCrypto (browsers, asymmetric only) and `@noble/*`
+ * (everywhere; the reference and the fallback). All produce identical bytes for identical
+ * inputs, which `test/unit/sdk/crypto/backends.test.ts` proves.
+ *
+ * Asymmetric operations are async because WebCrypto is; symmetric ones are synchronous
+ * because per-message work must not pay WebCrypto's per-call overhead (docs/PROTOCOL.md §2).
+ * Key generation takes caller-supplied random bytes so that vectors are reproducible.
+ */
+
+/** X25519 and Ed25519 key sizes (RFC 7748, RFC 8032). */
+export const X25519_KEY_BYTES = 32;
+export const ED25519_SEED_BYTES = 32;
+export const ED25519_PUBLIC_BYTES = 32;
+export const ED25519_SIGNATURE_BYTES = 64;
+/** ML-KEM-1024 sizes (FIPS 203 Table 3). */
+export const MLKEM1024_PUBLIC_BYTES = 1568;
+export const MLKEM1024_SECRET_BYTES = 3168;
+export const MLKEM1024_CIPHERTEXT_BYTES = 1568;
+export const MLKEM_SEED_BYTES = 64;
+export const MLKEM_ENCAPS_SEED_BYTES = 32;
+/** ChaCha20-Poly1305 (RFC 8439). */
+export const AEAD_KEY_BYTES = 32;
+export const AEAD_NONCE_BYTES = 12;
+export const AEAD_TAG_BYTES = 16;
+
+/** Source of cryptographically secure random bytes. Injected so tests can be deterministic. */
+export type Rng = (length: number) => Uint8Array;
+
+/** The platform CSPRNG (`crypto.getRandomValues`, present in Node >= 20 and browsers). */
+export const systemRng: Rng = (length) => {
+  const out = new Uint8Array(length);
+  // getRandomValues fills at most 65,536 bytes per call.
+  for (let i = 0; i < length; i += 65536) {
+    globalThis.crypto.getRandomValues(out.subarray(i, Math.min(length, i + 65536)));
+  }
+  return out;
+};
+
+export interface MlKemKeyPair {
+  readonly publicKey: Uint8Array;
+  readonly secretKey: Uint8Array;
+}
+
+export interface CryptoBackend {
+  /** `node`, `webcrypto` or `noble` (or a composite such as `webcrypto+noble`). */
+  readonly name: string;
+
+  /** X25519 public key of a 32-byte private key (clamped per RFC 7748 §5). */
+  x25519PublicKey(privateKey: Uint8Array): Promise<Uint8Array>;
+  /**
+   * X25519 shared secret. Throws `InvalidKeyError` if the result is all zero (the peer key is
+   * of low order), as PQXDH and the Double Ratchet require (RFC 7748 §6.1).
+   */
+  x25519(privateKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array>;
+
+  /** Ed25519 public key of a 32-byte seed (RFC 8032 §5.1.5). */
+  ed25519PublicKey(seed: Uint8Array): Promise<Uint8Array>;
+  /** Deterministic Ed25519 signature (RFC 8032 §5.1.6). */
+  ed25519Sign(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Strict RFC 8032 verification (canonical S, canonical point encodings; not ZIP-215).
+   * Returns false, never throws, for any malformed key or signature of the right type.
+   */
+  ed25519Verify(
+    publicKey: Uint8Array,
+    message: Uint8Array,
+    signature: Uint8Array,
+  ): Promise<boolean>;
+
+  sha256(data: Uint8Array): Uint8Array;
+  sha512(data: Uint8Array): Uint8Array;
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** HKDF-SHA-256 (RFC 5869), `length` <= 8160. */
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+
+  /** ChaCha20-Poly1305 seal: ciphertext || 16-byte tag. */
+  aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  /** ChaCha20-Poly1305 open. Throws `DecryptError` on any authentication failure. */
+  aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array;
+
+  /** ML-KEM-1024 key pair from a 64-byte seed (FIPS 203 ML-KEM.KeyGen_internal(d, z)). */
+  mlkemKeygen(seed: Uint8Array): MlKemKeyPair;
+  /** ML-KEM-1024 encapsulation with a 32-byte message seed (FIPS 203 ML-KEM.Encaps_internal). */
+  mlkemEncapsulate(
+    publicKey: Uint8Array,
+    seed: Uint8Array,
+  ): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  /** ML-KEM-1024 decapsulation (implicit rejection: a bad ciphertext yields a pseudorandom secret). */
+  mlkemDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}

@@ -1,0 +1,3 @@
+export { defaultBackend } from '#crypto-default';
+export * from './backend.ts';
+export { nobleBackend } from './noble-backend.ts';

@@ -1,0 +1,122 @@
+/**
+ * Pure-JS backend on the audited `@noble/*` libraries. Runs everywhere; the reference the
+ * other backends are checked against, and the provider of ML-KEM and symmetric work in
+ * browsers.
+ */
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
+import { DecryptError, InvalidKeyError } from '../errors.ts';
+import { assertBytes } from '../util/bytes.ts';
+import {
+  AEAD_KEY_BYTES,
+  AEAD_NONCE_BYTES,
+  AEAD_TAG_BYTES,
+  type CryptoBackend,
+  ED25519_PUBLIC_BYTES,
+  ED25519_SEED_BYTES,
+  ED25519_SIGNATURE_BYTES,
+  MLKEM_ENCAPS_SEED_BYTES,
+  MLKEM_SEED_BYTES,
+  MLKEM1024_CIPHERTEXT_BYTES,
+  MLKEM1024_PUBLIC_BYTES,
+  MLKEM1024_SECRET_BYTES,
+  X25519_KEY_BYTES,
+} from './backend.ts';
+
+function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0;
+  for (const b of bytes) acc |= b;
+  return acc === 0;
+}
+
+/** Symmetric primitives and ML-KEM on noble; shared by the noble and WebCrypto backends. */
+export const nobleSymmetric: Omit<
+  CryptoBackend,
+  'name' | 'x25519PublicKey' | 'x25519' | 'ed25519PublicKey' | 'ed25519Sign' | 'ed25519Verify'
+> = {
+  sha256: (data) => sha256(data),
+  sha512: (data) => sha512(data),
+  hmacSha256: (key, data) => hmac(sha256, key, data),
+  hkdfSha256: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
+  aeadSeal(key, nonce, plaintext, aad) {
+    assertBytes(key, 'key', AEAD_KEY_BYTES);
+    assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
+    return chacha20poly1305(key, nonce, aad).encrypt(plaintext);
+  },
+  aeadOpen(key, nonce, ciphertext, aad) {
+    assertBytes(key, 'key', AEAD_KEY_BYTES);
+    assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
+    if (ciphertext.length < AEAD_TAG_BYTES) throw new DecryptError();
+    try {
+      return chacha20poly1305(key, nonce, aad).decrypt(ciphertext);
+    } catch (cause) {
+      throw new DecryptError(undefined, { cause });
+    }
+  },
+  mlkemKeygen(seed) {
+    assertBytes(seed, 'seed', MLKEM_SEED_BYTES);
+    return ml_kem1024.keygen(seed);
+  },
+  mlkemEncapsulate(publicKey, seed) {
+    assertBytes(publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);
+    assertBytes(seed, 'seed', MLKEM_ENCAPS_SEED_BYTES);
+    try {
+      return ml_kem1024.encapsulate(publicKey, seed);
+    } catch (cause) {
+      // FIPS 203 §7.2 modulus check failed: the key is not a valid encapsulation key.
+      throw new InvalidKeyError('invalid ML-KEM public key', { cause });
+    }
+  },
+  mlkemDecapsulate(cipherText, secretKey) {
+    assertBytes(cipherText, 'cipherText', MLKEM1024_CIPHERTEXT_BYTES);
+    assertBytes(secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
+    return ml_kem1024.decapsulate(cipherText, secretKey);
+  },
+};
+
+/** The `@noble/*` backend. */
+export const nobleBackend: CryptoBackend = {
+  name: 'noble',
+  ...nobleSymmetric,
+  async x25519PublicKey(privateKey) {
+    assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
+    return x25519.getPublicKey(privateKey);
+  },
+  async x25519(privateKey, publicKey) {
+    assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
+    assertBytes(publicKey, 'publicKey', X25519_KEY_BYTES);
+    let shared: Uint8Array;
+    try {
+      shared = x25519.getSharedSecret(privateKey, publicKey);
+    } catch (cause) {
+      throw new InvalidKeyError('invalid X25519 public key', { cause });
+    }
+    if (isAllZero(shared)) throw new InvalidKeyError('X25519 public key has low order');
+    return shared;
+  },
+  async ed25519PublicKey(seed) {
+    assertBytes(seed, 'seed', ED25519_SEED_BYTES);
+    return ed25519.getPublicKey(seed);
+  },
+  async ed25519Sign(seed, message) {
+    assertBytes(seed, 'seed', ED25519_SEED_BYTES);
+    assertBytes(message, 'message');
+    return ed25519.sign(message, seed);
+  },
+  async ed25519Verify(publicKey, message, signature) {
+    assertBytes(publicKey, 'publicKey');
+    assertBytes(message, 'message');
+    assertBytes(signature, 'signature');
+    if (publicKey.length !== ED25519_PUBLIC_BYTES || signature.length !== ED25519_SIGNATURE_BYTES)
+      return false;
+    try {
+      return ed25519.verify(signature, message, publicKey, { zip215: false });
+    } catch {
+      return false;
+    }
+  },
+};

@@ -1,0 +1,157 @@
+/**
+ * Protocol and domain errors. Argument errors (wrong type, wrong length) are plain
+ * `TypeError`/`RangeError`; everything a remote party or a stored record can cause is a
+ * {@link SealpostError} with a stable machine-readable `code`.
+ *
+ * Messages never contain key material, plaintext or which exact check failed on a
+ * decryption path (a remote party must not learn it).
+ */
+
+/** Every error code the SDK raises. Stable: apps switch on these. */
+export type SealpostErrorCode =
+  | 'DECRYPT_FAILED'
+  | 'UNTRUSTED_IDENTITY'
+  | 'IDENTITY_CHANGED'
+  | 'INVALID_CERTIFICATE'
+  | 'INVALID_SIGNATURE'
+  | 'INVALID_KEY'
+  | 'INVALID_BUNDLE'
+  | 'DUPLICATE_MESSAGE'
+  | 'MALFORMED_ENVELOPE'
+  | 'UNSUPPORTED_VERSION'
+  | 'NO_SESSION'
+  | 'INVALID_MESSAGE'
+  | 'TOO_MANY_SKIPPED'
+  | 'PREKEY_NOT_FOUND'
+  | 'STATE_CORRUPT'
+  | 'CRYPTO_UNAVAILABLE';
+
+/** Base class of every SDK protocol error. */
+export class SealpostError extends Error {
+  readonly code: SealpostErrorCode;
+  constructor(code: SealpostErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A ciphertext did not authenticate or decrypt. Never says which check failed. */
+export class DecryptError extends SealpostError {
+  constructor(message = 'message could not be decrypted', options?: { cause?: unknown }) {
+    super('DECRYPT_FAILED', message, options);
+  }
+}
+
+/** A peer's identity does not match what it must be (self-certifying address, pinned key). */
+export class UntrustedIdentityError extends SealpostError {
+  readonly address: string;
+  constructor(address: string, message = 'identity key does not match the address') {
+    super('UNTRUSTED_IDENTITY', message);
+    this.address = address;
+  }
+}
+
+/** A known contact device now presents a different identity key; the app must confirm it. */
+export class IdentityChangedError extends SealpostError {
+  readonly address: string;
+  readonly deviceId: number;
+  constructor(address: string, deviceId: number) {
+    super('IDENTITY_CHANGED', `identity key of ${address}.${deviceId} changed`);
+    this.address = address;
+    this.deviceId = deviceId;
+  }
+}
+
+/** A sender or server certificate failed verification (signature, root, expiry, revocation, key). */
+export class InvalidCertificateError extends SealpostError {
+  constructor(message = 'invalid certificate', options?: { cause?: unknown }) {
+    super('INVALID_CERTIFICATE', message, options);
+  }
+}
+
+/** A signature over a key or bundle did not verify. */
+export class InvalidSignatureError extends SealpostError {
+  constructor(message = 'invalid signature') {
+    super('INVALID_SIGNATURE', message);
+  }
+}
+
+/** A public key is malformed or of low order. */
+export class InvalidKeyError extends SealpostError {
+  constructor(message = 'invalid key', options?: { cause?: unknown }) {
+    super('INVALID_KEY', message, options);
+  }
+}
+
+/** A prekey bundle is malformed or does not verify. */
+export class InvalidBundleError extends SealpostError {
+  constructor(message = 'invalid prekey bundle', options?: { cause?: unknown }) {
+    super('INVALID_BUNDLE', message, options);
+  }
+}
+
+/** The message was already decrypted once (replay or redelivery). */
+export class DuplicateMessageError extends SealpostError {
+  constructor(message = 'duplicate message') {
+    super('DUPLICATE_MESSAGE', message);
+  }
+}
+
+/** Bytes do not parse as the expected wire structure. */
+export class MalformedEnvelopeError extends SealpostError {
+  constructor(message = 'malformed envelope', options?: { cause?: unknown }) {
+    super('MALFORMED_ENVELOPE', message, options);
+  }
+}
+
+/** A version byte names a version this SDK does not speak. */
+export class UnsupportedVersionError extends SealpostError {
+  readonly version: number;
+  constructor(version: number, what = 'message') {
+    super('UNSUPPORTED_VERSION', `unsupported ${what} version ${version}`);
+    this.version = version;
+  }
+}
+
+/** No session exists with the peer and the message cannot start one. */
+export class NoSessionError extends SealpostError {
+  constructor(message = 'no session with this peer') {
+    super('NO_SESSION', message);
+  }
+}
+
+/** A message is well-formed but not acceptable (counter out of window, bad key id, …). */
+export class InvalidMessageError extends SealpostError {
+  constructor(message = 'invalid message', options?: { cause?: unknown }) {
+    super('INVALID_MESSAGE', message, options);
+  }
+}
+
+/** A message jumps further ahead than the ratchet allows, or too many keys would be stored. */
+export class TooManySkippedError extends SealpostError {
+  constructor(message = 'message counter too far ahead') {
+    super('TOO_MANY_SKIPPED', message);
+  }
+}
+
+/** A prekey named by a message is not (or no longer) in the local store. */
+export class PrekeyNotFoundError extends SealpostError {
+  constructor(message = 'prekey not found') {
+    super('PREKEY_NOT_FOUND', message);
+  }
+}
+
+/** A stored record cannot be decoded. */
+export class StateCorruptError extends SealpostError {
+  constructor(message = 'stored state is corrupt', options?: { cause?: unknown }) {
+    super('STATE_CORRUPT', message, options);
+  }
+}
+
+/** The selected crypto backend cannot do what was asked on this runtime. */
+export class CryptoUnavailableError extends SealpostError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CRYPTO_UNAVAILABLE', message, options);
+  }
+}

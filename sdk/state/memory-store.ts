@@ -1,0 +1,40 @@
+import { assertStoreKey, type StateStore, type StoreNamespace, type StoreOp } from './store.ts';
+
+/**
+ * In-memory {@link StateStore}: for tests, ephemeral clients and browsers without
+ * persistence. Commits are atomic because they are synchronous under the hood.
+ */
+export class MemoryStore implements StateStore {
+  private readonly data = new Map<StoreNamespace, Map<string, Uint8Array>>();
+
+  private space(ns: StoreNamespace): Map<string, Uint8Array> {
+    let m = this.data.get(ns);
+    if (!m) {
+      m = new Map();
+      this.data.set(ns, m);
+    }
+    return m;
+  }
+
+  async get(ns: StoreNamespace, key: string): Promise<Uint8Array | undefined> {
+    assertStoreKey(key);
+    const v = this.data.get(ns)?.get(key);
+    return v === undefined ? undefined : v.slice();
+  }
+
+  async keys(ns: StoreNamespace): Promise<string[]> {
+    return [...(this.data.get(ns)?.keys() ?? [])];
+  }
+
+  async commit(ops: readonly StoreOp[]): Promise<void> {
+    for (const op of ops) {
+      assertStoreKey(op.key);
+      if (op.value !== null && !(op.value instanceof Uint8Array))
+        throw new TypeError('store value must be bytes or null');
+    }
+    for (const op of ops) {
+      if (op.value === null) this.data.get(op.ns)?.delete(op.key);
+      else this.space(op.ns).set(op.key, op.value.slice());
+    }
+  }
+}
