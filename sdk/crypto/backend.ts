@@ -24,6 +24,8 @@ export const MLKEM_ENCAPS_SEED_BYTES = 32;
 export const AEAD_KEY_BYTES = 32;
 export const AEAD_NONCE_BYTES = 12;
 export const AEAD_TAG_BYTES = 16;
+/** HKDF-SHA-256 output limit, 255 * HashLen (RFC 5869 §2.3). */
+export const HKDF_SHA256_MAX_LENGTH = 8160;
 
 /** Source of cryptographically secure random bytes. Injected so tests can be deterministic. */
 export type Rng = (length: number) => Uint8Array;
@@ -38,11 +40,16 @@ export const systemRng: Rng = (length) => {
   return out;
 };
 
+/** An ML-KEM-1024 key pair (encapsulation key 1568 bytes, decapsulation key 3168 bytes). */
 export interface MlKemKeyPair {
   readonly publicKey: Uint8Array;
   readonly secretKey: Uint8Array;
 }
 
+/**
+ * Every primitive the protocol uses. Implementations validate arguments up front: `TypeError`
+ * for a non-`Uint8Array`, `RangeError` for a wrong fixed length or an out-of-range number.
+ */
 export interface CryptoBackend {
   /** `node`, `webcrypto` or `noble` (or a composite such as `webcrypto+noble`). */
   readonly name: string;
@@ -72,7 +79,7 @@ export interface CryptoBackend {
   sha256(data: Uint8Array): Uint8Array;
   sha512(data: Uint8Array): Uint8Array;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
-  /** HKDF-SHA-256 (RFC 5869), `length` <= 8160. */
+  /** HKDF-SHA-256 (RFC 5869). `RangeError` unless `length` is an integer in 0..8160. */
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
 
   /** ChaCha20-Poly1305 seal: ciphertext || 16-byte tag. */

@@ -19,6 +19,7 @@ import {
   ED25519_PUBLIC_BYTES,
   ED25519_SEED_BYTES,
   ED25519_SIGNATURE_BYTES,
+  HKDF_SHA256_MAX_LENGTH,
   MLKEM_ENCAPS_SEED_BYTES,
   MLKEM_SEED_BYTES,
   MLKEM1024_CIPHERTEXT_BYTES,
@@ -38,18 +39,40 @@ export const nobleSymmetric: Omit<
   CryptoBackend,
   'name' | 'x25519PublicKey' | 'x25519' | 'ed25519PublicKey' | 'ed25519Sign' | 'ed25519Verify'
 > = {
-  sha256: (data) => sha256(data),
-  sha512: (data) => sha512(data),
-  hmacSha256: (key, data) => hmac(sha256, key, data),
-  hkdfSha256: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
+  sha256(data) {
+    assertBytes(data, 'data');
+    return sha256(data);
+  },
+  sha512(data) {
+    assertBytes(data, 'data');
+    return sha512(data);
+  },
+  hmacSha256(key, data) {
+    assertBytes(key, 'key');
+    assertBytes(data, 'data');
+    return hmac(sha256, key, data);
+  },
+  hkdfSha256(ikm, salt, info, length) {
+    assertBytes(ikm, 'ikm');
+    assertBytes(salt, 'salt');
+    assertBytes(info, 'info');
+    // RFC 5869 §2.3: L <= 255 * HashLen. Checked here so every backend throws the same RangeError.
+    if (!Number.isInteger(length) || length < 0 || length > HKDF_SHA256_MAX_LENGTH)
+      throw new RangeError(`length must be an integer in 0..${HKDF_SHA256_MAX_LENGTH}`);
+    return hkdf(sha256, ikm, salt, info, length);
+  },
   aeadSeal(key, nonce, plaintext, aad) {
     assertBytes(key, 'key', AEAD_KEY_BYTES);
     assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
+    assertBytes(plaintext, 'plaintext');
+    assertBytes(aad, 'aad');
     return chacha20poly1305(key, nonce, aad).encrypt(plaintext);
   },
   aeadOpen(key, nonce, ciphertext, aad) {
     assertBytes(key, 'key', AEAD_KEY_BYTES);
     assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
+    assertBytes(ciphertext, 'ciphertext');
+    assertBytes(aad, 'aad');
     if (ciphertext.length < AEAD_TAG_BYTES) throw new DecryptError();
     try {
       return chacha20poly1305(key, nonce, aad).decrypt(ciphertext);

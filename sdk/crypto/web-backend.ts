@@ -1,2 +1,327 @@
-// Temporary: replaced by the node:crypto backend.
-export { nobleBackend as defaultBackend } from './noble-backend.ts';
+/**
+ * WebCrypto backend for browsers (and any runtime with `crypto.subtle`): X25519 and Ed25519
+ * through SubtleCrypto, everything else through noble. Symmetric work stays on noble because
+ * WebCrypto has no ChaCha20-Poly1305 and its per-call overhead (~0.1 ms) costs more than the
+ * work itself on small inputs; ML-KEM-1024 is not in WebCrypto at all
+ * (docs/protocol/02-crypto.md §2).
+ *
+ * Whether the runtime implements X25519 and Ed25519 correctly is detected once per curve with
+ * a known-answer test; a curve that fails falls back to noble, so the backend works everywhere.
+ * No Node API here: this file is what browser bundles get for `#crypto-default`.
+ */
+import { InvalidKeyError } from '../errors.ts';
+import {
+  assertBytes,
+  constantTimeEqual,
+  fromBase64Url,
+  fromHex,
+  toBase64Url,
+} from '../util/bytes.ts';
+import {
+  type CryptoBackend,
+  ED25519_PUBLIC_BYTES,
+  ED25519_SEED_BYTES,
+  ED25519_SIGNATURE_BYTES,
+  X25519_KEY_BYTES,
+} from './backend.ts';
+import { nobleBackend, nobleSymmetric } from './noble-backend.ts';
+
+type Curve = 'X25519' | 'Ed25519';
+
+/** Which curves this runtime's WebCrypto passed the known-answer test for. */
+export interface WebCryptoSupport {
+  readonly x25519: boolean;
+  readonly ed25519: boolean;
+}
+
+/** A {@link CryptoBackend} that can report which curves run on WebCrypto. */
+export interface WebCryptoBackend extends CryptoBackend {
+  /** Runs (once) and reports the known-answer tests that choose WebCrypto or noble per curve. */
+  support(): Promise<WebCryptoSupport>;
+}
+
+/** Options of {@link createWebBackend}. */
+export interface WebBackendOptions {
+  /**
+   * The SubtleCrypto to use. Defaults to `globalThis.crypto.subtle`; `undefined` (given
+   * explicitly) means none, so every curve runs on noble.
+   */
+  readonly subtle?: SubtleCrypto | undefined;
+}
+
+/** RFC 8410 §7 PKCS#8 prefixes: the 32 raw private-key bytes follow. */
+const PKCS8_PREFIX: Record<Curve, Uint8Array> = {
+  X25519: fromHex('302e020100300506032b656e04220420'),
+  Ed25519: fromHex('302e020100300506032b657004220420'),
+};
+const PRIVATE_USAGES: Record<Curve, KeyUsage[]> = { X25519: ['deriveBits'], Ed25519: ['sign'] };
+const PUBLIC_USAGES: Record<Curve, KeyUsage[]> = { X25519: [], Ed25519: ['verify'] };
+const PUBLIC_CACHE_SIZE = 256;
+
+// Known answers: RFC 7748 §6.1 (Alice's key pair, Bob's public key, the shared secret) and
+// RFC 8032 §7.1 TEST 1 (seed, public key, signature of the empty message).
+const KAT = {
+  x25519Private: '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a',
+  x25519Public: '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a',
+  x25519Peer: 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f',
+  x25519Shared: '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742',
+  ed25519Seed: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+  ed25519Public: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+  ed25519Signature:
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+} as const;
+
+/** The group order L of edwards25519, little-endian (RFC 8032 §5.1). */
+const ED25519_L = fromHex('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010');
+
+// WebCrypto's TypeScript types want ArrayBuffer-backed views; ours are at runtime.
+const source = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
+
+function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0;
+  for (const b of bytes) acc |= b;
+  return acc === 0;
+}
+
+/** Little-endian `a < b` for equal-length arrays (public values only). */
+function lessThanLe(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = a.length - 1; i >= 0; i--) {
+    if (a[i]! !== b[i]!) return a[i]! < b[i]!;
+  }
+  return false;
+}
+
+/** RFC 8032 §5.1.3 step 1: the y coordinate (sign bit cleared) must be below p = 2^255 - 19. */
+function isCanonicalPoint(encoded: Uint8Array): boolean {
+  if ((encoded[31]! & 0x7f) !== 0x7f) return true;
+  for (let i = 30; i >= 1; i--) if (encoded[i] !== 0xff) return true;
+  return encoded[0]! < 0xed;
+}
+
+/**
+ * Encoding checks of strict RFC 8032 §5.1.7 that browsers' verifiers do not all make: S < L
+ * and canonical A and R. Running them first gives one verdict on every runtime.
+ */
+function hasCanonicalEncodings(publicKey: Uint8Array, signature: Uint8Array): boolean {
+  return (
+    lessThanLe(signature.subarray(32), ED25519_L) &&
+    isCanonicalPoint(publicKey) &&
+    isCanonicalPoint(signature.subarray(0, 32))
+  );
+}
+
+interface CachedPrivate {
+  readonly bytes: Uint8Array;
+  readonly key: Promise<CryptoKey>;
+}
+
+/**
+ * Builds a WebCrypto backend over `options.subtle` (tests pass a limited SubtleCrypto to
+ * exercise the noble fallback).
+ *
+ * @example
+ * ```ts
+ * const backend = createWebBackend();
+ * const { x25519, ed25519 } = await backend.support();
+ * ```
+ */
+export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBackend {
+  const subtle = 'subtle' in options ? options.subtle : globalThis.crypto?.subtle;
+
+  // Private keys are cached by the identity of the caller's array (checked against its bytes
+  // on every hit): a PKCS#8 import costs several times the operation itself.
+  const privateCache: Record<Curve, WeakMap<Uint8Array, CachedPrivate>> = {
+    X25519: new WeakMap(),
+    Ed25519: new WeakMap(),
+  };
+  const publicCache: Record<Curve, Map<string, Promise<CryptoKey>>> = {
+    X25519: new Map(),
+    Ed25519: new Map(),
+  };
+
+  function importPrivate(s: SubtleCrypto, curve: Curve, raw: Uint8Array): Promise<CryptoKey> {
+    const prefix = PKCS8_PREFIX[curve];
+    const der = new Uint8Array(prefix.length + raw.length);
+    der.set(prefix);
+    der.set(raw, prefix.length);
+    // Extractable so that the public key can be read back as JWK `x`.
+    const key = s.importKey('pkcs8', source(der), { name: curve }, true, PRIVATE_USAGES[curve]);
+    // importKey copies its input before returning (WebCrypto, SubtleCrypto.importKey step 2).
+    der.fill(0);
+    return key;
+  }
+
+  function importedPrivate(s: SubtleCrypto, curve: Curve, raw: Uint8Array): Promise<CryptoKey> {
+    const cache = privateCache[curve];
+    const hit = cache.get(raw);
+    if (hit && constantTimeEqual(hit.bytes, raw)) return hit.key;
+    const key = importPrivate(s, curve, raw);
+    const entry = { bytes: raw.slice(), key };
+    cache.set(raw, entry);
+    key.catch(() => {
+      if (cache.get(raw) === entry) cache.delete(raw);
+    });
+    return key;
+  }
+
+  function importedPublic(s: SubtleCrypto, curve: Curve, raw: Uint8Array): Promise<CryptoKey> {
+    const cache = publicCache[curve];
+    const id = toBase64Url(raw);
+    const hit = cache.get(id);
+    if (hit) {
+      cache.delete(id);
+      cache.set(id, hit);
+      return hit;
+    }
+    const key = s.importKey('raw', source(raw), { name: curve }, false, PUBLIC_USAGES[curve]);
+    if (cache.size >= PUBLIC_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(id, key);
+    key.catch(() => {
+      if (cache.get(id) === key) cache.delete(id);
+    });
+    return key;
+  }
+
+  async function publicKeyOf(s: SubtleCrypto, curve: Curve, raw: Uint8Array): Promise<Uint8Array> {
+    const jwk = await s.exportKey('jwk', await importedPrivate(s, curve, raw));
+    if (typeof jwk.x !== 'string') throw new InvalidKeyError('runtime returned no public key');
+    return fromBase64Url(jwk.x, 'x');
+  }
+
+  async function deriveX25519(s: SubtleCrypto, priv: Uint8Array, pub: Uint8Array) {
+    const [privKey, pubKey] = await Promise.all([
+      importedPrivate(s, 'X25519', priv),
+      importedPublic(s, 'X25519', pub),
+    ]);
+    let shared: Uint8Array;
+    try {
+      shared = new Uint8Array(
+        await s.deriveBits({ name: 'X25519', public: pubKey }, privKey, X25519_KEY_BYTES * 8),
+      );
+    } catch (cause) {
+      // WebCrypto refuses an all-zero secret with OperationError (RFC 7748 §6.1): low order.
+      throw new InvalidKeyError('X25519 public key has low order', { cause });
+    }
+    if (isAllZero(shared)) throw new InvalidKeyError('X25519 public key has low order');
+    return shared;
+  }
+
+  async function probeX25519(s: SubtleCrypto): Promise<boolean> {
+    try {
+      const priv = fromHex(KAT.x25519Private);
+      const shared = await deriveX25519(s, priv, fromHex(KAT.x25519Peer));
+      const pub = await publicKeyOf(s, 'X25519', priv);
+      return (
+        constantTimeEqual(shared, fromHex(KAT.x25519Shared)) &&
+        constantTimeEqual(pub, fromHex(KAT.x25519Public))
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  async function probeEd25519(s: SubtleCrypto): Promise<boolean> {
+    try {
+      const seed = fromHex(KAT.ed25519Seed);
+      const expected = fromHex(KAT.ed25519Signature);
+      const empty = new Uint8Array(0);
+      const signature = new Uint8Array(
+        await s.sign({ name: 'Ed25519' }, await importedPrivate(s, 'Ed25519', seed), empty),
+      );
+      const pub = await publicKeyOf(s, 'Ed25519', seed);
+      const verifyKey = await importedPublic(s, 'Ed25519', pub);
+      const tampered = expected.slice();
+      tampered[0]! ^= 1;
+      return (
+        constantTimeEqual(signature, expected) &&
+        constantTimeEqual(pub, fromHex(KAT.ed25519Public)) &&
+        (await s.verify({ name: 'Ed25519' }, verifyKey, source(expected), empty)) &&
+        !(await s.verify({ name: 'Ed25519' }, verifyKey, source(tampered), empty))
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  const probes: Partial<Record<Curve, Promise<boolean>>> = {};
+  /** The SubtleCrypto to use for a curve, or undefined for noble. */
+  async function subtleFor(curve: Curve): Promise<SubtleCrypto | undefined> {
+    if (!subtle) return undefined;
+    let probe = probes[curve];
+    if (!probe) {
+      probe = curve === 'X25519' ? probeX25519(subtle) : probeEd25519(subtle);
+      probes[curve] = probe;
+    }
+    return (await probe) ? subtle : undefined;
+  }
+
+  return {
+    name: 'webcrypto',
+    ...nobleSymmetric,
+
+    async support() {
+      return {
+        x25519: (await subtleFor('X25519')) !== undefined,
+        ed25519: (await subtleFor('Ed25519')) !== undefined,
+      };
+    },
+
+    async x25519PublicKey(privateKey) {
+      assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
+      const s = await subtleFor('X25519');
+      if (!s) return nobleBackend.x25519PublicKey(privateKey);
+      return publicKeyOf(s, 'X25519', privateKey);
+    },
+
+    async x25519(privateKey, publicKey) {
+      assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
+      assertBytes(publicKey, 'publicKey', X25519_KEY_BYTES);
+      const s = await subtleFor('X25519');
+      if (!s) return nobleBackend.x25519(privateKey, publicKey);
+      return deriveX25519(s, privateKey, publicKey);
+    },
+
+    async ed25519PublicKey(seed) {
+      assertBytes(seed, 'seed', ED25519_SEED_BYTES);
+      const s = await subtleFor('Ed25519');
+      if (!s) return nobleBackend.ed25519PublicKey(seed);
+      return publicKeyOf(s, 'Ed25519', seed);
+    },
+
+    async ed25519Sign(seed, message) {
+      assertBytes(seed, 'seed', ED25519_SEED_BYTES);
+      assertBytes(message, 'message');
+      const s = await subtleFor('Ed25519');
+      if (!s) return nobleBackend.ed25519Sign(seed, message);
+      const key = await importedPrivate(s, 'Ed25519', seed);
+      return new Uint8Array(await s.sign({ name: 'Ed25519' }, key, source(message)));
+    },
+
+    async ed25519Verify(publicKey, message, signature) {
+      assertBytes(publicKey, 'publicKey');
+      assertBytes(message, 'message');
+      assertBytes(signature, 'signature');
+      if (publicKey.length !== ED25519_PUBLIC_BYTES || signature.length !== ED25519_SIGNATURE_BYTES)
+        return false;
+      const s = await subtleFor('Ed25519');
+      if (!s) return nobleBackend.ed25519Verify(publicKey, message, signature);
+      if (!hasCanonicalEncodings(publicKey, signature)) return false;
+      try {
+        const key = await importedPublic(s, 'Ed25519', publicKey);
+        return await s.verify({ name: 'Ed25519' }, key, source(signature), source(message));
+      } catch {
+        // Some runtimes reject points off the curve at import time: that is a false, not an error.
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * WebCrypto X25519/Ed25519 with noble for everything else (and for any curve the runtime
+ * lacks). Runtime-neutral: safe to import in Node and in browsers.
+ */
+export const webBackend: WebCryptoBackend = createWebBackend();
+
+/** The backend `#crypto-default` resolves to outside Node. */
+export const defaultBackend: CryptoBackend = webBackend;

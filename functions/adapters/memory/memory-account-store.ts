@@ -1,0 +1,81 @@
+/**
+ * In-memory {@link AccountStore} for tests and the local server: same contract as the
+ * DynamoDB adapter (test/integration/contracts), records copied in and out so callers cannot
+ * mutate stored state.
+ */
+import type {
+  AccountRecord,
+  AccountStore,
+  AccountView,
+  DeviceRecord,
+  StoredKemPrekey,
+  StoredSignedPrekey,
+} from '../../domain/ports.ts';
+
+interface Entry {
+  account: AccountRecord;
+  devices: Map<number, DeviceRecord>;
+}
+
+const copyDevice = (d: DeviceRecord): DeviceRecord => structuredClone(d);
+
+/** Accounts in a `Map`. */
+export class MemoryAccountStore implements AccountStore {
+  private readonly entries = new Map<string, Entry>();
+
+  async create(account: AccountRecord, firstDevice: DeviceRecord): Promise<boolean> {
+    if (this.entries.has(account.address)) return false;
+    this.entries.set(account.address, {
+      account: structuredClone(account),
+      devices: new Map([[firstDevice.deviceId, copyDevice(firstDevice)]]),
+    });
+    return true;
+  }
+
+  async get(address: string): Promise<AccountView | undefined> {
+    const e = this.entries.get(address);
+    if (!e) return undefined;
+    const devices = [...e.devices.values()].sort((a, b) => a.deviceId - b.deviceId).map(copyDevice);
+    return { account: structuredClone(e.account), devices };
+  }
+
+  async addDevice(address: string, device: DeviceRecord): Promise<boolean> {
+    const e = this.entries.get(address);
+    if (!e || e.account.nextDeviceId !== device.deviceId || e.devices.has(device.deviceId)) {
+      return false;
+    }
+    e.devices.set(device.deviceId, copyDevice(device));
+    e.account = { ...e.account, nextDeviceId: device.deviceId + 1 };
+    return true;
+  }
+
+  async removeDevice(address: string, deviceId: number): Promise<boolean> {
+    return this.entries.get(address)?.devices.delete(deviceId) ?? false;
+  }
+
+  async updateSettings(
+    address: string,
+    settings: { accessKeyHash?: Uint8Array; unrestricted?: boolean },
+  ): Promise<boolean> {
+    const e = this.entries.get(address);
+    if (!e) return false;
+    e.account = {
+      ...e.account,
+      ...(settings.accessKeyHash ? { accessKeyHash: settings.accessKeyHash.slice() } : {}),
+      ...(settings.unrestricted !== undefined ? { unrestricted: settings.unrestricted } : {}),
+    };
+    return true;
+  }
+
+  async updateDeviceKeys(
+    address: string,
+    deviceId: number,
+    keys: { signedPrekey?: StoredSignedPrekey; lastResortKemPrekey?: StoredKemPrekey },
+  ): Promise<boolean> {
+    const devices = this.entries.get(address)?.devices;
+    const d = devices?.get(deviceId);
+    if (!devices || !d) return false;
+    devices.set(deviceId, copyDevice({ ...d, ...keys }));
+    return true;
+  }
+}

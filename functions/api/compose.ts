@@ -1,0 +1,53 @@
+/**
+ * Wires ports into domain services. Shared by the Lambda composition root, the local server
+ * and the tests, so all three run the same object graph.
+ */
+import { AccountService } from '../domain/account-service.ts';
+import { AuthService } from '../domain/auth-service.ts';
+import { CertificateService } from '../domain/certificate-service.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
+import { MessageService } from '../domain/message-service.ts';
+import { PrekeyService } from '../domain/prekey-service.ts';
+import type {
+  AccountStore,
+  BlobStore,
+  Clock,
+  MessageIndex,
+  PrekeyStore,
+  RateLimiter,
+  ReplayStore,
+  SigningKeyProvider,
+} from '../domain/ports.ts';
+import type { AppServices } from './env.ts';
+
+/** Every port the services need. */
+export interface Ports {
+  readonly accounts: AccountStore;
+  readonly prekeys: PrekeyStore;
+  readonly index: MessageIndex;
+  readonly blobs: BlobStore;
+  readonly replay: ReplayStore;
+  readonly limiter: RateLimiter;
+  readonly signingKeys: SigningKeyProvider;
+}
+
+/**
+ * The domain services over `ports`.
+ *
+ * @example createServices(memoryPorts(signingKeys), { clock: () => 0 })
+ */
+export function createServices(
+  ports: Ports,
+  options: { clock?: Clock; config?: ServiceConfig } = {},
+): AppServices {
+  const clock = options.clock ?? Date.now;
+  const config = options.config ?? DEFAULT_CONFIG;
+  const auth = new AuthService(ports.accounts, ports.replay, clock, config);
+  return {
+    auth,
+    accounts: new AccountService(ports.accounts, ports.prekeys, ports.replay, auth, clock, config),
+    prekeys: new PrekeyService(ports.accounts, ports.prekeys, ports.limiter, clock, config),
+    certificates: new CertificateService(ports.signingKeys, clock, config),
+    messages: new MessageService(ports.accounts, ports.index, ports.blobs, ports.limiter, clock, config),
+  };
+}

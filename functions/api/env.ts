@@ -1,0 +1,61 @@
+/**
+ * The Hono environment of the app: what middleware puts on the context (`c.var`) and what
+ * the runtime adapter passes as bindings (`c.env`, the Lambda event and context on AWS).
+ */
+import type { AccountService } from '../domain/account-service.ts';
+import type { AuthService, Caller } from '../domain/auth-service.ts';
+import type { CertificateService } from '../domain/certificate-service.ts';
+import type { MessageService } from '../domain/message-service.ts';
+import type { PrekeyService } from '../domain/prekey-service.ts';
+
+/** The domain services the routes call. */
+export interface AppServices {
+  readonly auth: AuthService;
+  readonly accounts: AccountService;
+  readonly prekeys: PrekeyService;
+  readonly certificates: CertificateService;
+  readonly messages: MessageService;
+}
+
+/** One structured log line goes to the sink (stdout on Lambda, an array in tests). */
+export type LogSink = (line: string) => void;
+
+/** Minimum level written: `debug` < `info` < `warn` < `error`. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Everything `buildApp` needs. */
+export interface AppDeps {
+  readonly services: AppServices;
+  readonly log: LogSink;
+  /** @default 'info' */
+  readonly logLevel?: LogLevel;
+  /** CloudWatch namespace of the EMF metrics. @default 'Sealpost' */
+  readonly metricsNamespace?: string;
+  /** Deployment stage, a metric dimension. @default 'dev' */
+  readonly stage?: string;
+  /** Generates request ids when the runtime gives none. */
+  readonly newRequestId?: () => string;
+}
+
+/** Context variables set by middleware. */
+export interface AppVariables {
+  services: AppServices;
+  requestId: string;
+  /** Exact request body bytes (empty when there is none). */
+  rawBody: Uint8Array;
+  /** The authenticated device, on owner-signed routes. */
+  caller: Caller;
+  /** Error code of a failed request, for the access log. */
+  errorCode: string;
+}
+
+/** Bindings from `hono/aws-lambda` (absent under `@hono/node-server` and in tests). */
+export interface AppBindings {
+  lambdaContext?: { awsRequestId?: string };
+}
+
+/** The app's Hono environment. */
+export interface AppEnv {
+  Variables: AppVariables;
+  Bindings: AppBindings;
+}

@@ -1,0 +1,133 @@
+/**
+ * Request input: the raw body (size-limited while it streams), JSON bodies checked against
+ * their valibot schema, and path/query parameters. Every violation is a 4xx JSON error;
+ * messages name the field and the rule, never the value.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import * as v from 'valibot';
+import { MAX_BODY_BYTES, MAX_SMALL_BODY_BYTES } from '../../../sdk/wire/api/limits.ts';
+import { ServiceError } from '../../domain/errors.ts';
+import type { AppEnv } from '../env.ts';
+
+const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+const EMPTY = new Uint8Array(0);
+
+function tooLarge(): ServiceError {
+  return new ServiceError('PAYLOAD_TOO_LARGE', 'request body is too large');
+}
+
+/** The body limit of a request: sends carry envelopes for every device, the rest is small. */
+function limitFor(method: string, path: string): number {
+  return method === 'PUT' && path.startsWith('/v1/messages/') ? MAX_BODY_BYTES : MAX_SMALL_BODY_BYTES;
+}
+
+/**
+ * Reads the whole body into `c.var.rawBody`, refusing more than the route's limit before
+ * buffering it (the declared length first, then the bytes actually streamed).
+ *
+ * @throws {ServiceError} `PAYLOAD_TOO_LARGE`.
+ */
+export function rawBody(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const max = limitFor(c.req.method, c.req.path);
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && !(Number(declared) <= max)) throw tooLarge();
+    const stream = c.req.raw.body;
+    if (!stream) {
+      c.set('rawBody', EMPTY);
+      return next();
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > max) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    const body = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      body.set(chunk, offset);
+      offset += chunk.length;
+    }
+    c.set('rawBody', body);
+    return next();
+  };
+}
+
+function describe(issues: readonly v.BaseIssue<unknown>[]): string {
+  const first = issues[0];
+  if (!first) return 'invalid input';
+  const path = v.getDotPath(first) ?? '(body)';
+  const expected = first.expected ? ` (expected ${first.expected.slice(0, 80)})` : '';
+  return `invalid field ${path.slice(0, 120)}: ${first.kind}${expected}`;
+}
+
+/**
+ * Parses `c.var.rawBody` as JSON and validates it.
+ *
+ * @throws {ServiceError} `UNSUPPORTED_MEDIA_TYPE` unless `application/json`, `BAD_REQUEST` on
+ *   malformed JSON or a schema violation.
+ */
+export function jsonBody<S extends v.GenericSchema>(c: Context<AppEnv>, schema: S): v.InferOutput<S> {
+  const type = c.req.header('content-type');
+  if (!type || !JSON_TYPE.test(type)) {
+    throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(c.get('rawBody')));
+  } catch {
+    throw new ServiceError('BAD_REQUEST', 'body is not valid UTF-8 JSON');
+  }
+  const result = v.safeParse(schema, data);
+  if (!result.success) throw new ServiceError('BAD_REQUEST', describe(result.issues));
+  return result.output;
+}
+
+/**
+ * Refuses a body on routes that take none (so nothing unsigned or unvalidated rides along).
+ *
+ * @throws {ServiceError} `BAD_REQUEST`.
+ */
+export function noBody(c: Context<AppEnv>): void {
+  if (c.get('rawBody').length > 0) throw new ServiceError('BAD_REQUEST', 'this route takes no body');
+}
+
+/**
+ * A validated path parameter.
+ *
+ * @throws {ServiceError} `BAD_REQUEST`.
+ */
+export function pathParam<S extends v.GenericSchema>(
+  c: Context<AppEnv>,
+  name: string,
+  schema: S,
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, c.req.param(name));
+  if (!result.success) throw new ServiceError('BAD_REQUEST', `invalid path parameter ${name}`);
+  return result.output;
+}
+
+/**
+ * The validated query string (each parameter at most once).
+ *
+ * @throws {ServiceError} `BAD_REQUEST`.
+ */
+export function queryParams<S extends v.GenericSchema>(c: Context<AppEnv>, schema: S): v.InferOutput<S> {
+  const all = c.req.queries();
+  const flat: Record<string, string> = {};
+  for (const [k, values] of Object.entries(all)) {
+    if (values.length !== 1) throw new ServiceError('BAD_REQUEST', `query parameter ${k.slice(0, 40)} repeated`);
+    flat[k] = values[0]!;
+  }
+  const result = v.safeParse(schema, flat);
+  if (!result.success) throw new ServiceError('BAD_REQUEST', describe(result.issues));
+  return result.output;
+}

@@ -1,0 +1,49 @@
+/**
+ * Domain errors of the mailbox service. Every failure a client can cause or observe is a
+ * {@link ServiceError} whose `code` is one of the API error codes; `functions/api/errors.ts`
+ * maps the code to a status through the one table in `sdk/wire/api/errors.ts`. Messages are
+ * safe to return: they never contain key material, envelopes, access keys or senders.
+ */
+import type { ApiErrorCode } from '../../sdk/wire/api/errors.ts';
+
+/** Base class of every domain error. */
+export class ServiceError extends Error {
+  readonly code: ApiErrorCode;
+  constructor(code: ApiErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A send does not list exactly the recipient's current devices (Signal's 409). */
+export class DeviceMismatchError extends ServiceError {
+  readonly missing: readonly number[];
+  readonly extra: readonly number[];
+  constructor(missing: readonly number[], extra: readonly number[]) {
+    super('DEVICE_MISMATCH', 'the device list does not match the recipient');
+    this.missing = missing;
+    this.extra = extra;
+  }
+}
+
+/** A send lists devices that have been removed (Signal's 410). */
+export class StaleDevicesError extends ServiceError {
+  readonly stale: readonly number[];
+  constructor(stale: readonly number[]) {
+    super('STALE_DEVICES', 'the device list names removed devices');
+    this.stale = stale;
+  }
+}
+
+/** A storage dependency failed or throttled; the request may be retried as is. */
+export class UnavailableError extends ServiceError {
+  constructor(message = 'storage is temporarily unavailable', options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
+/** The one answer to every owner-authentication failure: which check failed is not revealed. */
+export function unauthorized(): ServiceError {
+  return new ServiceError('UNAUTHORIZED', 'request is not authorized');
+}

@@ -1,0 +1,89 @@
+/**
+ * Conversions between the JSON wire shapes (already schema-validated, bytes as base64url) and
+ * stored records, plus the prekey signature checks every upload path shares (design §3).
+ */
+import { fromBase64Url, toBase64Url } from '../../sdk/wire/api/codec.ts';
+import type {
+  KemPrekeyJson,
+  OneTimePrekeyJson,
+  SignedPrekeyJson,
+} from '../../sdk/wire/api/schemas.ts';
+import {
+  KEM_KIND_LAST_RESORT,
+  KEM_KIND_ONE_TIME,
+  kemPrekeyPayload,
+  signedPrekeyPayload,
+} from '../../sdk/wire/prekeys.ts';
+import { ed25519Verify } from './crypto.ts';
+import { ServiceError } from './errors.ts';
+import type { StoredKemPrekey, StoredOneTimePrekey, StoredSignedPrekey } from './ports.ts';
+
+/** Decodes a validated signed prekey. */
+export function signedPrekeyFromJson(json: SignedPrekeyJson): StoredSignedPrekey {
+  return {
+    id: json.id,
+    publicKey: fromBase64Url(json.publicKey, 'publicKey'),
+    signature: fromBase64Url(json.signature, 'signature'),
+  };
+}
+
+/** Decodes a validated one-time prekey. */
+export function oneTimePrekeyFromJson(json: OneTimePrekeyJson): StoredOneTimePrekey {
+  return { id: json.id, publicKey: fromBase64Url(json.publicKey, 'publicKey') };
+}
+
+/** Decodes a validated KEM prekey. */
+export function kemPrekeyFromJson(json: KemPrekeyJson): StoredKemPrekey {
+  return {
+    id: json.id,
+    publicKey: fromBase64Url(json.publicKey, 'publicKey'),
+    signature: fromBase64Url(json.signature, 'signature'),
+  };
+}
+
+/** Encodes a signed prekey for the wire. */
+export function signedPrekeyToJson(k: StoredSignedPrekey): SignedPrekeyJson {
+  return { id: k.id, publicKey: toBase64Url(k.publicKey), signature: toBase64Url(k.signature) };
+}
+
+/** Encodes a one-time prekey for the wire. */
+export function oneTimePrekeyToJson(k: StoredOneTimePrekey): OneTimePrekeyJson {
+  return { id: k.id, publicKey: toBase64Url(k.publicKey) };
+}
+
+/** Encodes a KEM prekey for the wire. */
+export function kemPrekeyToJson(k: StoredKemPrekey): KemPrekeyJson {
+  return { id: k.id, publicKey: toBase64Url(k.publicKey), signature: toBase64Url(k.signature) };
+}
+
+function badSignature(what: string): ServiceError {
+  return new ServiceError('INVALID_SIGNATURE', `${what} signature does not verify`);
+}
+
+/**
+ * Checks a signed prekey's signature under the device signing key (design §3).
+ *
+ * @throws {ServiceError} `INVALID_SIGNATURE` (422).
+ */
+export function verifySignedPrekey(signingPublic: Uint8Array, k: StoredSignedPrekey): void {
+  if (!ed25519Verify(signingPublic, signedPrekeyPayload(k.id, k.publicKey), k.signature)) {
+    throw badSignature('signed prekey');
+  }
+}
+
+/**
+ * Checks a KEM prekey's signature, binding its kind so a one-time key cannot be served as the
+ * last-resort key or the other way round (design §3).
+ *
+ * @throws {ServiceError} `INVALID_SIGNATURE` (422).
+ */
+export function verifyKemPrekey(
+  signingPublic: Uint8Array,
+  k: StoredKemPrekey,
+  lastResort: boolean,
+): void {
+  const kind = lastResort ? KEM_KIND_LAST_RESORT : KEM_KIND_ONE_TIME;
+  if (!ed25519Verify(signingPublic, kemPrekeyPayload(kind, k.id, k.publicKey), k.signature)) {
+    throw badSignature(lastResort ? 'last-resort KEM prekey' : 'KEM prekey');
+  }
+}

@@ -1,0 +1,118 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { EnvelopeBucket } from './envelope-bucket.ts';
+import type { MailboxTable } from './mailbox-table.ts';
+import { SealpostFunction } from './node-function.ts';
+import type { SigningKeys } from './signing-keys.ts';
+
+/** The service's composition root (deployment contract). */
+export const DEFAULT_API_ENTRY = fileURLToPath(
+  new URL('../../functions/api/lambda.ts', import.meta.url),
+);
+
+/**
+ * Memory of the API function. The service does no per-message cryptography (clients do), only
+ * an Ed25519 signature per sender certificate and request-signature checks; 512 MiB on arm64
+ * gives enough CPU share for those and for cold-starting the bundled AWS SDK clients.
+ */
+export const DEFAULT_API_MEMORY_MB = 512;
+
+/**
+ * Timeout of the API function: well under the HTTP API's 30 s integration limit, so a stuck
+ * invocation ends as a Lambda error (counted by the alarms) rather than a gateway timeout.
+ * A request makes at most a few DynamoDB and S3 calls of at most 96 KiB.
+ */
+export const DEFAULT_API_TIMEOUT = Duration.seconds(10);
+
+/** The only environment variables the service reads (deployment contract). */
+export const API_ENVIRONMENT_KEYS = [
+  'SEALPOST_TABLE',
+  'SEALPOST_BUCKET',
+  'SEALPOST_SIGNING_SECRET_ARN',
+  'SEALPOST_MESSAGE_TTL_DAYS',
+  'SEALPOST_STAGE',
+  'SEALPOST_LOG_LEVEL',
+  'POWERTOOLS_METRICS_NAMESPACE',
+] as const;
+
+/** Log levels the service understands. */
+export type ApiLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Props of {@link ApiFunction}. */
+export interface ApiFunctionProps {
+  /** The mailbox table (`SEALPOST_TABLE`, item actions granted). */
+  readonly table: MailboxTable;
+  /** The envelope bucket (`SEALPOST_BUCKET`, object actions under `env/` granted). */
+  readonly bucket: EnvelopeBucket;
+  /** The signing keys (`SEALPOST_SIGNING_SECRET_ARN`, read granted). */
+  readonly keys: SigningKeys;
+  /** Stage name (`SEALPOST_STAGE`). */
+  readonly stage: string;
+  /** Message TTL in days (`SEALPOST_MESSAGE_TTL_DAYS`). */
+  readonly messageTtlDays: number;
+  /** Log retention of the function's log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** Removal policy of the function's log group. */
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * TypeScript entry exporting `handler`.
+   * @default functions/api/lambda.ts
+   */
+  readonly entry?: string;
+  /**
+   * `SEALPOST_LOG_LEVEL`.
+   * @default 'info'
+   */
+  readonly logLevel?: ApiLogLevel;
+  /**
+   * Memory in MiB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Invocation timeout.
+   * @default 10 seconds
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The mailbox service function (Hono behind `hono/aws-lambda`). Its configuration comes only
+ * from the environment variables set here, and its role holds exactly the grants of the three
+ * resource constructs plus writing to its own log group.
+ */
+export class ApiFunction extends Construct {
+  /** The function and its role and log group. */
+  readonly handler: SealpostFunction;
+
+  constructor(scope: Construct, id: string, props: ApiFunctionProps) {
+    super(scope, id);
+    const environment: Record<(typeof API_ENVIRONMENT_KEYS)[number], string> = {
+      SEALPOST_TABLE: props.table.tableName,
+      SEALPOST_BUCKET: props.bucket.bucketName,
+      SEALPOST_SIGNING_SECRET_ARN: props.keys.signingSecret.secretArn,
+      SEALPOST_MESSAGE_TTL_DAYS: String(props.messageTtlDays),
+      SEALPOST_STAGE: props.stage,
+      SEALPOST_LOG_LEVEL: props.logLevel ?? 'info',
+      POWERTOOLS_METRICS_NAMESPACE: 'Sealpost',
+    };
+    this.handler = new SealpostFunction(this, 'Handler', {
+      entry: props.entry ?? DEFAULT_API_ENTRY,
+      description: `Sealpost mailbox API (${props.stage})`,
+      memorySize: props.memorySize ?? DEFAULT_API_MEMORY_MB,
+      timeout: props.timeout ?? DEFAULT_API_TIMEOUT,
+      environment,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      bundleAwsSdk: true,
+    });
+    const role = this.handler.role;
+    props.table.grantServiceAccess(role);
+    props.bucket.grantEnvelopeAccess(role);
+    props.keys.grantReadSigningSecret(role);
+    // The first request must find the generated keys, not the secret's placeholder.
+    this.handler.function.node.addDependency(props.keys.resource);
+  }
+}

@@ -1,0 +1,146 @@
+import { fileURLToPath } from 'node:url';
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+  DEFAULT_SERVER_KEY_ID,
+  type KeygenProperties,
+} from '../keygen/keygen.ts';
+import { acknowledgeFinding, wildcardResourceFinding } from './nag.ts';
+import { SealpostFunction } from './node-function.ts';
+
+const KEYGEN_ENTRY = fileURLToPath(new URL('../keygen/handler.ts', import.meta.url));
+
+/** Props of {@link SigningKeys}. */
+export interface SigningKeysProps {
+  /** How long the key generator's logs are kept. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * What happens to both secrets when they leave the stack. Destroying the root secret means
+   * no further server key can be certified: every client would have to pin a new trust root.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Key id of the first server key (u32, not 0).
+   * @default 1
+   */
+  readonly serverKeyId?: number;
+  /**
+   * Days from the first deployment until the server certificate expires.
+   * @default 730
+   */
+  readonly certificateValidityDays?: number;
+}
+
+/**
+ * The sealed-sender key material (design §6), generated inside the account at deploy time so
+ * that no private key is ever in the template, the CDK output, the CloudFormation events or the
+ * logs:
+ *
+ * - the **root secret** holds the trust root's seed; only the key generator can write it and
+ *   nothing in the stack can read it;
+ * - the **signing secret** holds the server key and its certificate (the JSON of the
+ *   deployment contract); only the API function can read it;
+ * - {@link trustRoot} is the root's public key, the value clients pin.
+ */
+export class SigningKeys extends Construct {
+  /** Secret holding the trust root seed. */
+  readonly rootSecret: secretsmanager.Secret;
+  /** Secret holding the server signing material read by the API function. */
+  readonly signingSecret: secretsmanager.Secret;
+  /** base64url Ed25519 public key of the trust root (a deploy-time token). */
+  readonly trustRoot: string;
+  /** The custom resource that generates the keys; depend on it before reading the secret. */
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: SigningKeysProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    // CloudFormation cannot create a secret without a value, so each starts with a random
+    // placeholder that the generator replaces in the same deployment; the service rejects
+    // anything that is not the contract JSON.
+    this.rootSecret = new secretsmanager.Secret(this, 'RootSecret', {
+      description: 'Sealpost trust root seed (certifies server keys; generated at deploy time)',
+      removalPolicy,
+    });
+    this.signingSecret = new secretsmanager.Secret(this, 'SigningSecret', {
+      description: 'Sealpost server signing key and certificate (generated at deploy time)',
+      removalPolicy,
+    });
+    const rotationReason =
+      'Rotating a server key means certifying a new key with the trust root, not replacing a ' +
+      'password; it is a documented manual procedure (docs/DEPLOY.md, key rotation), and the ' +
+      'trust root itself must not rotate or every client would have to re-pin it.';
+    for (const secret of [this.rootSecret, this.signingSecret]) {
+      acknowledgeFinding(secret, 'AwsSolutions-SMG4', rotationReason);
+    }
+
+    const keygen = new SealpostFunction(this, 'Keygen', {
+      entry: KEYGEN_ENTRY,
+      description: 'Sealpost deploy-time trust root and server key generator',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logRetention: props.logRetention,
+      removalPolicy,
+    });
+    // Write only: the generator never reads a secret back.
+    keygen.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:PutSecretValue'],
+        resources: [this.rootSecret.secretArn, this.signingSecret.secretArn],
+      }),
+    );
+
+    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
+      retention: props.logRetention,
+      removalPolicy,
+    });
+    const providerRole = new iam.Role(this, 'ProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Execution role of the Sealpost key generator provider framework',
+    });
+    providerLogs.grantWrite(providerRole);
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: keygen.function,
+      frameworkOnEventRole: providerRole,
+      logGroup: providerLogs,
+    });
+    acknowledgeFinding(
+      providerRole,
+      wildcardResourceFinding(keygen.function.node.defaultChild as lambda.CfnFunction, ':*'),
+      'Added by the CDK provider framework: lambda:InvokeFunction on the key generator and its ' +
+        'versions (`:*`); it names one function, the wildcard only covers its qualifiers.',
+    );
+
+    const properties: KeygenProperties = {
+      RootSecretArn: this.rootSecret.secretArn,
+      SigningSecretArn: this.signingSecret.secretArn,
+      KeyId: String(props.serverKeyId ?? DEFAULT_SERVER_KEY_ID),
+      CertificateValidityDays: String(
+        props.certificateValidityDays ?? DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+      ),
+    };
+    this.resource = new CustomResource(this, 'Keys', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::SealpostSigningKeys',
+      properties: { ...properties },
+    });
+    this.trustRoot = this.resource.getAttString('TrustRoot');
+  }
+
+  /** Lets `grantee` read the signing secret (`secretsmanager:GetSecretValue`) and nothing else. */
+  grantReadSigningSecret(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.signingSecret.secretArn],
+    });
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * Generates test/vectors/sealed-sender.json: sealed-sender known-answer vectors
+ * (docs/protocol/06-sealed-sender.md §Vectors). Every input comes from a fixed seeded stream
+ * and a fixed clock, so rerunning the script reproduces the file byte for byte.
+ *
+ * Each envelope is produced by the SDK and, independently, from design §6 with bare primitives;
+ * the script refuses to write vectors if the two disagree. Intermediate keys are recorded so
+ * another implementation can locate a mismatch.
+ *
+ * Run: `npx tsx scripts/gen-vectors-sealed.ts`
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CryptoBackend, nobleBackend, type Rng } from '../sdk/crypto/index.ts';
+import { SealpostError } from '../sdk/errors.ts';
+import { issueSenderCertificate, issueServerCertificate } from '../sdk/protocol/certificates.ts';
+import { sealedSenderOpen, sealedSenderSeal } from '../sdk/protocol/sealed-sender.ts';
+import { concatBytes, constantTimeEqual, fromHex, toHex, utf8 } from '../sdk/util/bytes.ts';
+import { LABELS } from '../sdk/wire/labels.ts';
+import { encodeSealedContent, type SealedContentType } from '../sdk/wire/sealed.ts';
+
+const backend: CryptoBackend = nobleBackend;
+const NOW = Date.UTC(2025, 0, 1);
+const DAY = 86_400_000;
+const ZERO_NONCE = new Uint8Array(12);
+const EMPTY = new Uint8Array(0);
+
+/** SHA-256 in counter mode over a fixed seed: block i = SHA-256(seed || u32 i). */
+function seededRng(seed: string): Rng {
+  const prefix = utf8(seed);
+  let counter = 0;
+  let pool: Uint8Array = new Uint8Array(0);
+  return (length) => {
+    while (pool.length < length) {
+      const ctr = new Uint8Array(4);
+      new DataView(ctr.buffer).setUint32(0, counter++);
+      pool = concatBytes(pool, backend.sha256(concatBytes(prefix, ctr)));
+    }
+    const out = pool.slice(0, length);
+    pool = pool.slice(length);
+    return out;
+  };
+}
+
+const rng = seededRng('Sealpost sealed-sender vectors v1');
+
+interface Party {
+  address: string;
+  deviceId: number;
+  dhPrivate: Uint8Array;
+  dhPublic: Uint8Array;
+}
+
+async function party(address: string, deviceId: number): Promise<Party> {
+  const dhPrivate = rng(32);
+  return { address, deviceId, dhPrivate, dhPublic: await backend.x25519PublicKey(dhPrivate) };
+}
+
+const rootSeed = rng(32);
+const rootPublic = await backend.ed25519PublicKey(rootSeed);
+const serverSeed = rng(32);
+const serverPublic = await backend.ed25519PublicKey(serverSeed);
+const keyId = 7;
+const notAfter = NOW + 365 * DAY;
+const serverCertificate = await issueServerCertificate(backend, rootSeed, {
+  keyId,
+  serverPublic,
+  notAfter,
+});
+const trust = { trustRoot: rootPublic, revokedServerKeyIds: [] as number[] };
+const recipient = await party('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', 2);
+const senders = [
+  await party('aebagbafaydqqcikbmga2dqpcaireeyu', 1),
+  await party('6dypb4hq6dypb4hq6dypb4hq6dypb4hq', 3),
+];
+const expires = NOW + 7 * DAY;
+const certificates = await Promise.all(
+  senders.map((s) =>
+    issueSenderCertificate(backend, serverSeed, {
+      address: s.address,
+      deviceId: s.deviceId,
+      identityKey: s.dhPublic,
+      expires,
+      serverCertificate,
+    }),
+  ),
+);
+
+/** Design §6 with bare primitives, independent of sdk/protocol/sealed-sender.ts. */
+async function sealBySpec(ephemeralPrivate: Uint8Array, sender: Party, inner: Uint8Array) {
+  const R = recipient.dhPublic;
+  const ephemeralPublic = await backend.x25519PublicKey(ephemeralPrivate);
+  const okm = backend.hkdfSha256(
+    await backend.x25519(ephemeralPrivate, R),
+    new Uint8Array(32),
+    concatBytes(LABELS.SEALED_EPHEMERAL, R, ephemeralPublic),
+    64,
+  );
+  const ck = okm.slice(0, 32);
+  const k1 = okm.slice(32);
+  const encStatic = backend.aeadSeal(k1, ZERO_NONCE, sender.dhPublic, EMPTY);
+  const k2 = backend.hkdfSha256(
+    await backend.x25519(sender.dhPrivate, R),
+    concatBytes(ck, encStatic),
+    LABELS.SEALED_STATIC,
+    32,
+  );
+  const envelope = concatBytes(
+    new Uint8Array([1]),
+    ephemeralPublic,
+    encStatic,
+    backend.aeadSeal(k2, ZERO_NONCE, inner, EMPTY),
+  );
+  return { ephemeralPublic, ck, k1, k2, envelope };
+}
+
+async function makeCase(
+  name: string,
+  senderIndex: number,
+  certIndex: number,
+  contentType: SealedContentType,
+  message: Uint8Array,
+) {
+  const sender = senders[senderIndex]!;
+  const senderCertificate = certificates[certIndex]!;
+  const ephemeralPrivate = rng(32);
+  const inner = encodeSealedContent({ contentType, senderCertificate, message });
+  const spec = await sealBySpec(ephemeralPrivate, sender, inner);
+  const envelope = await sealedSenderSeal(backend, () => ephemeralPrivate.slice(), {
+    senderIdentity: sender,
+    recipientDhPublic: recipient.dhPublic,
+    senderCertificate,
+    contentType,
+    message,
+  });
+  if (!constantTimeEqual(envelope, spec.envelope)) {
+    throw new Error(`${name}: implementation and specification disagree`);
+  }
+  return {
+    name,
+    sender: {
+      address: sender.address,
+      deviceId: sender.deviceId,
+      dhPrivate: toHex(sender.dhPrivate),
+      dhPublic: toHex(sender.dhPublic),
+    },
+    senderCertificate: toHex(senderCertificate),
+    contentType,
+    message: toHex(message),
+    ephemeralPrivate: toHex(ephemeralPrivate),
+    ephemeralPublic: toHex(spec.ephemeralPublic),
+    chainKey: toHex(spec.ck),
+    ephemeralKey: toHex(spec.k1),
+    staticKey: toHex(spec.k2),
+    inner: toHex(inner),
+    envelope: toHex(envelope),
+  };
+}
+
+const valid = [
+  // A 1 KiB steady-state message: a 1,081-byte ratchet message (41 header + 1024 + 16 tag).
+  await makeCase('ratchet-1kib', 0, 0, 2, rng(1081)),
+  await makeCase('prekey-small', 1, 1, 1, rng(300)),
+  await makeCase('ratchet-empty', 0, 0, 2, new Uint8Array(0)),
+];
+const swapped = await makeCase('swapped-certificate', 0, 1, 2, rng(64));
+
+const base = fromHex(valid[0]!.envelope);
+const mutate = (f: (e: Uint8Array) => void) => {
+  const e = base.slice();
+  f(e);
+  return e;
+};
+const invalidInputs = [
+  { name: 'ephemeral-top-bit', envelope: mutate((e) => (e[32]! ^= 0x80)), now: NOW },
+  { name: 'static-tag', envelope: mutate((e) => (e[80]! ^= 0x01)), now: NOW },
+  { name: 'inner-tag', envelope: mutate((e) => (e[e.length - 1]! ^= 0x01)), now: NOW },
+  { name: 'version-2', envelope: mutate((e) => (e[0] = 2)), now: NOW },
+  { name: 'truncated', envelope: base.subarray(0, 100), now: NOW },
+  { name: 'sender-certificate-expired', envelope: base, now: expires },
+  { name: 'server-certificate-expired', envelope: base, now: notAfter + 1 },
+  { name: 'server-key-revoked', envelope: base, now: NOW, revokedServerKeyIds: [keyId] },
+  {
+    name: 'swapped-certificate',
+    envelope: fromHex(swapped.envelope),
+    now: NOW,
+  },
+];
+const invalid = [];
+for (const input of invalidInputs) {
+  const revokedServerKeyIds = input.revokedServerKeyIds ?? [];
+  const error = await sealedSenderOpen(backend, {
+    recipientIdentity: recipient,
+    envelope: input.envelope,
+    trust: { ...trust, revokedServerKeyIds },
+    now: input.now,
+  }).then(
+    () => {
+      throw new Error(`${input.name}: opened`);
+    },
+    (e: unknown) => {
+      if (!(e instanceof SealpostError)) throw e;
+      return e.code;
+    },
+  );
+  invalid.push({
+    name: input.name,
+    envelope: toHex(input.envelope),
+    now: input.now,
+    revokedServerKeyIds,
+    error,
+  });
+}
+
+const vectors = {
+  description:
+    'Sealpost sealed sender v1 (docs/protocol/06-sealed-sender.md). Byte strings are hex; times are ms since the Unix epoch.',
+  generator: 'scripts/gen-vectors-sealed.ts',
+  now: NOW,
+  trustRoot: { seed: toHex(rootSeed), publicKey: toHex(rootPublic) },
+  server: {
+    seed: toHex(serverSeed),
+    publicKey: toHex(serverPublic),
+    keyId,
+    notAfter,
+    certificate: toHex(serverCertificate),
+  },
+  recipient: {
+    address: recipient.address,
+    deviceId: recipient.deviceId,
+    dhPrivate: toHex(recipient.dhPrivate),
+    dhPublic: toHex(recipient.dhPublic),
+  },
+  senderCertificateExpires: expires,
+  valid,
+  invalid,
+};
+
+const out = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'test',
+  'vectors',
+  'sealed-sender.json',
+);
+writeFileSync(out, `${JSON.stringify(vectors, null, 2)}\n`);
+console.log(`wrote ${valid.length} valid and ${invalid.length} invalid vectors to ${out}`);

@@ -1,0 +1,300 @@
+/**
+ * PQXDH key agreement (Signal PQXDH specification, revision 3; design §4;
+ * docs/protocol/04-pqxdh.md). X25519 for the DH terms, ML-KEM-1024 for the KEM term,
+ * HKDF-SHA-256 for the KDF.
+ *
+ * The session layer calls {@link pqxdhInitiate} with a verified bundle, and on receipt of a
+ * prekey message either {@link pqxdhRespond} with records it loaded or
+ * {@link storeBackedResponder}, which loads them and returns the store ops that consume the
+ * one-time prekeys (to be committed together with the new session, design §4).
+ */
+import {
+  type CryptoBackend,
+  MLKEM_ENCAPS_SEED_BYTES,
+  MLKEM1024_CIPHERTEXT_BYTES,
+  type Rng,
+  X25519_KEY_BYTES,
+} from '../crypto/backend.ts';
+import { InvalidMessageError, PrekeyNotFoundError, StateCorruptError } from '../errors.ts';
+import type { StateStore, StoreOp } from '../state/store.ts';
+import { assertBytes, concatBytes, wipe } from '../util/bytes.ts';
+import { encodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
+import { LABELS } from '../wire/labels.ts';
+import { isPrekeyId } from '../wire/prekeys.ts';
+import type { VerifiedBundle } from './bundle.ts';
+import type { LocalIdentity } from './identity.ts';
+import {
+  decodeKemPrekeyRecord,
+  decodeOneTimePrekeyRecord,
+  decodeSignedPrekeyRecord,
+  type KemPrekeyRecord,
+  type OneTimePrekeyRecord,
+  prekeyStoreKey,
+  type SignedPrekeyRecord,
+} from './prekeys.ts';
+
+/** Size of the PQXDH shared secret SK. */
+export const PQXDH_SECRET_BYTES = 32;
+/** Size of the associated data: IdentityBundle_A(160) || IdentityBundle_B(160). */
+export const PQXDH_AD_BYTES = 320;
+
+/** PQXDH §2.2: F = 32 0xFF bytes for X25519, so the KDF input never starts like a DH output. */
+const KDF_PREFIX = new Uint8Array(32).fill(0xff);
+/** PQXDH §2.2: the HKDF salt is a zero-filled byte sequence as long as the hash output. */
+const KDF_SALT = new Uint8Array(32);
+
+/** The identity secrets PQXDH needs from this device. */
+export type PqxdhIdentity = Pick<LocalIdentity, 'bundle' | 'dhPrivate'>;
+
+/** The PQXDH fields of a prekey message (design §5) that tell the responder what was used. */
+export interface PrekeyMessageFields {
+  readonly signedPrekeyId: number;
+  /** The one-time X25519 prekey used, or 0 when the bundle had none. */
+  readonly oneTimePrekeyId: number;
+  readonly kemPrekeyId: number;
+  /** ML-KEM-1024 ciphertext (1568). */
+  readonly kemCiphertext: Uint8Array;
+  /** The initiator's ephemeral X25519 public key EK_A (32). */
+  readonly baseKey: Uint8Array;
+}
+
+/** Result of {@link pqxdhInitiate}. `sharedSecret` is secret: wipe it once the ratchet is set up. */
+export interface PqxdhInitiation {
+  /** SK (32). */
+  readonly sharedSecret: Uint8Array;
+  /** AD = IdentityBundle_A || IdentityBundle_B (320). */
+  readonly associatedData: Uint8Array;
+  /** EK_A public (32); the same bytes as `prekeyFields.baseKey`. */
+  readonly baseKeyPublic: Uint8Array;
+  /** SPK_B (32): the initiator's first remote ratchet key (design §5). */
+  readonly remoteSignedPrekeyPublic: Uint8Array;
+  readonly prekeyFields: PrekeyMessageFields;
+}
+
+/** Result of {@link pqxdhRespond}. `sharedSecret` is secret. */
+export interface PqxdhResponse {
+  readonly sharedSecret: Uint8Array;
+  readonly associatedData: Uint8Array;
+}
+
+/** Everything {@link pqxdhRespond} needs; records are the private ones the message names. */
+export interface PqxdhResponderInput {
+  readonly localIdentity: PqxdhIdentity;
+  /** The initiator's identity from the prekey message, already verified by the caller. */
+  readonly remoteIdentity: IdentityBundle;
+  readonly signedPrekey: SignedPrekeyRecord;
+  readonly oneTimePrekey?: OneTimePrekeyRecord;
+  readonly kemPrekey: KemPrekeyRecord;
+  readonly kemCiphertext: Uint8Array;
+  readonly baseKey: Uint8Array;
+}
+
+/** SK = HKDF(F || DH1 || DH2 || DH3 [|| DH4] || SS, salt 0^32, info PQXDH_INFO, 32); wipes inputs. */
+function deriveSecret(backend: CryptoBackend, parts: Uint8Array[]): Uint8Array {
+  const ikm = concatBytes(KDF_PREFIX, ...parts);
+  try {
+    return backend.hkdfSha256(ikm, KDF_SALT, LABELS.PQXDH_INFO, PQXDH_SECRET_BYTES);
+  } finally {
+    wipe(ikm, ...parts);
+  }
+}
+
+/** PQXDH §3.3: AD = Encode(IK_A) || Encode(IK_B); here the full 160-byte identities. */
+function associatedData(initiator: IdentityBundle, responder: IdentityBundle): Uint8Array {
+  return concatBytes(encodeIdentityBundle(initiator), encodeIdentityBundle(responder));
+}
+
+/**
+ * Initiator side (PQXDH §3.3). Draws 32 rng bytes for EK_A, then 32 for the ML-KEM
+ * encapsulation; computes DH1 = DH(IK_A, SPK_B), DH2 = DH(EK_A, IK_B), DH3 = DH(EK_A, SPK_B),
+ * DH4 = DH(EK_A, OPK_B) when the bundle has an OPK, and (CT, SS) = Encaps(PQPK_B).
+ *
+ * @example const init = await pqxdhInitiate(backend, systemRng, { localIdentity: me, bundle: verified });
+ * @throws {InvalidKeyError} if a bundle key is of low order or the KEM key is invalid.
+ * @throws {TypeError | RangeError} on wrong local key sizes.
+ */
+export async function pqxdhInitiate(
+  backend: CryptoBackend,
+  rng: Rng,
+  input: { readonly localIdentity: PqxdhIdentity; readonly bundle: VerifiedBundle },
+): Promise<PqxdhInitiation> {
+  const { localIdentity, bundle } = input;
+  assertBytes(localIdentity.dhPrivate, 'localIdentity.dhPrivate', X25519_KEY_BYTES);
+  const ad = associatedData(localIdentity.bundle, bundle.identity);
+  const ephemeral = rng(X25519_KEY_BYTES);
+  assertBytes(ephemeral, 'rng output', X25519_KEY_BYTES);
+  const parts: Uint8Array[] = [];
+  try {
+    const baseKey = await backend.x25519PublicKey(ephemeral);
+    const spk = bundle.signedPrekey.publicKey;
+    parts.push(await backend.x25519(localIdentity.dhPrivate, spk));
+    parts.push(await backend.x25519(ephemeral, bundle.identity.dhPublic));
+    parts.push(await backend.x25519(ephemeral, spk));
+    if (bundle.oneTimePrekey) {
+      parts.push(await backend.x25519(ephemeral, bundle.oneTimePrekey.publicKey));
+    }
+    const encapsSeed = rng(MLKEM_ENCAPS_SEED_BYTES);
+    assertBytes(encapsSeed, 'rng output', MLKEM_ENCAPS_SEED_BYTES);
+    let kem: { cipherText: Uint8Array; sharedSecret: Uint8Array };
+    try {
+      kem = backend.mlkemEncapsulate(bundle.kemPrekey.publicKey, encapsSeed);
+    } finally {
+      wipe(encapsSeed);
+    }
+    parts.push(kem.sharedSecret);
+    const sharedSecret = deriveSecret(backend, parts);
+    return {
+      sharedSecret,
+      associatedData: ad,
+      baseKeyPublic: baseKey,
+      remoteSignedPrekeyPublic: spk.slice(),
+      prekeyFields: {
+        signedPrekeyId: bundle.signedPrekey.id,
+        oneTimePrekeyId: bundle.oneTimePrekey?.id ?? 0,
+        kemPrekeyId: bundle.kemPrekey.id,
+        kemCiphertext: kem.cipherText,
+        baseKey: baseKey.slice(),
+      },
+    };
+  } finally {
+    wipe(ephemeral, ...parts);
+  }
+}
+
+/**
+ * Responder side (PQXDH §3.4): the same DH terms from the private halves, SS = Decaps(CT).
+ * ML-KEM decapsulation rejects implicitly, so a forged ciphertext yields an unrelated SK and
+ * the first message fails to decrypt rather than failing here.
+ *
+ * @example const { sharedSecret, associatedData } = await pqxdhRespond(backend, { ... });
+ * @throws {InvalidKeyError} if the base key or the initiator's DH identity is of low order.
+ * @throws {TypeError | RangeError} on wrong sizes (a 1568-byte ciphertext, a 32-byte base key).
+ */
+export async function pqxdhRespond(
+  backend: CryptoBackend,
+  input: PqxdhResponderInput,
+): Promise<PqxdhResponse> {
+  const { localIdentity, remoteIdentity, signedPrekey, oneTimePrekey, kemPrekey } = input;
+  assertBytes(input.baseKey, 'baseKey', X25519_KEY_BYTES);
+  assertBytes(input.kemCiphertext, 'kemCiphertext', MLKEM1024_CIPHERTEXT_BYTES);
+  assertBytes(localIdentity.dhPrivate, 'localIdentity.dhPrivate', X25519_KEY_BYTES);
+  const ad = associatedData(remoteIdentity, localIdentity.bundle);
+  const parts: Uint8Array[] = [];
+  try {
+    parts.push(await backend.x25519(signedPrekey.privateKey, remoteIdentity.dhPublic));
+    parts.push(await backend.x25519(localIdentity.dhPrivate, input.baseKey));
+    parts.push(await backend.x25519(signedPrekey.privateKey, input.baseKey));
+    if (oneTimePrekey) parts.push(await backend.x25519(oneTimePrekey.privateKey, input.baseKey));
+    parts.push(backend.mlkemDecapsulate(input.kemCiphertext, kemPrekey.secretKey));
+    return { sharedSecret: deriveSecret(backend, parts), associatedData: ad };
+  } finally {
+    wipe(...parts);
+  }
+}
+
+/** The private prekeys a prekey message names, and the ops that consume the one-time ones. */
+export interface ResponderPrekeys {
+  readonly signedPrekey: SignedPrekeyRecord;
+  readonly oneTimePrekey?: OneTimePrekeyRecord;
+  readonly kemPrekey: KemPrekeyRecord;
+  /** Deletes of the one-time EC and one-time KEM prekeys (never the last-resort key). */
+  readonly consumeOps: StoreOp[];
+}
+
+async function load<T extends { readonly id: number }>(
+  store: StateStore,
+  ns: 'signedPrekey' | 'oneTimePrekey' | 'kemPrekey',
+  id: number,
+  decode: (bytes: Uint8Array) => T,
+): Promise<T> {
+  const bytes = await store.get(ns, prekeyStoreKey(id));
+  if (bytes === undefined) throw new PrekeyNotFoundError();
+  const record = decode(bytes);
+  if (record.id !== id) throw new StateCorruptError('prekey record id does not match its key');
+  return record;
+}
+
+/**
+ * Loads the private prekeys named by a prekey message. Nothing is deleted here: the returned
+ * `consumeOps` must be committed with the new session, so a crash cannot lose a prekey whose
+ * session was never saved (design §4).
+ *
+ * @example const keys = await loadResponderPrekeys(store, fields);
+ * @throws {PrekeyNotFoundError} if a named prekey is not (or no longer) in the store.
+ * @throws {InvalidMessageError} if the message names prekey id 0 for the SPK or KEM prekey.
+ * @throws {StateCorruptError | UnsupportedVersionError} if a stored record cannot be decoded.
+ */
+export async function loadResponderPrekeys(
+  store: StateStore,
+  fields: Pick<PrekeyMessageFields, 'signedPrekeyId' | 'oneTimePrekeyId' | 'kemPrekeyId'>,
+): Promise<ResponderPrekeys> {
+  if (!isPrekeyId(fields.signedPrekeyId) || !isPrekeyId(fields.kemPrekeyId)) {
+    throw new InvalidMessageError('prekey message names an invalid prekey id');
+  }
+  const opkId = fields.oneTimePrekeyId;
+  if (opkId !== 0 && !isPrekeyId(opkId)) {
+    throw new InvalidMessageError('prekey message names an invalid prekey id');
+  }
+  const signedPrekey = await load(
+    store,
+    'signedPrekey',
+    fields.signedPrekeyId,
+    decodeSignedPrekeyRecord,
+  );
+  const kemPrekey = await load(store, 'kemPrekey', fields.kemPrekeyId, decodeKemPrekeyRecord);
+  const consumeOps: StoreOp[] = [];
+  if (!kemPrekey.lastResort) {
+    consumeOps.push({ ns: 'kemPrekey', key: prekeyStoreKey(kemPrekey.id), value: null });
+  }
+  if (opkId === 0) return { signedPrekey, kemPrekey, consumeOps };
+  const oneTimePrekey = await load(store, 'oneTimePrekey', opkId, decodeOneTimePrekeyRecord);
+  consumeOps.push({ ns: 'oneTimePrekey', key: prekeyStoreKey(opkId), value: null });
+  return { signedPrekey, oneTimePrekey, kemPrekey, consumeOps };
+}
+
+/** Result of a store-backed response: the PQXDH output plus what the session layer needs. */
+export interface StoreBackedResponse extends PqxdhResponse {
+  /** SPK_B: the responder's first ratchet key pair (design §5). */
+  readonly signedPrekey: SignedPrekeyRecord;
+  /** Commit these with the new session. */
+  readonly consumeOps: StoreOp[];
+}
+
+/** A responder that reads private prekeys from a {@link StateStore}. */
+export interface StoreBackedResponder {
+  respond(
+    backend: CryptoBackend,
+    input: {
+      readonly localIdentity: PqxdhIdentity;
+      readonly remoteIdentity: IdentityBundle;
+      readonly prekeyFields: PrekeyMessageFields;
+    },
+  ): Promise<StoreBackedResponse>;
+}
+
+/**
+ * Binds {@link loadResponderPrekeys} and {@link pqxdhRespond} to a store. The store is only
+ * read; the caller commits `consumeOps` together with the session it creates.
+ *
+ * @example
+ * const res = await storeBackedResponder(store).respond(backend, { localIdentity, remoteIdentity, prekeyFields });
+ * await store.commit([...res.consumeOps, sessionOp]);
+ * @throws {PrekeyNotFoundError} (from `respond`) if a named prekey is missing.
+ */
+export function storeBackedResponder(store: StateStore): StoreBackedResponder {
+  return {
+    async respond(backend, { localIdentity, remoteIdentity, prekeyFields }) {
+      const keys = await loadResponderPrekeys(store, prekeyFields);
+      const res = await pqxdhRespond(backend, {
+        localIdentity,
+        remoteIdentity,
+        signedPrekey: keys.signedPrekey,
+        ...(keys.oneTimePrekey ? { oneTimePrekey: keys.oneTimePrekey } : {}),
+        kemPrekey: keys.kemPrekey,
+        kemCiphertext: prekeyFields.kemCiphertext,
+        baseKey: prekeyFields.baseKey,
+      });
+      return { ...res, signedPrekey: keys.signedPrekey, consumeOps: keys.consumeOps };
+    },
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * Session-record transitions without storage (design §5; docs/protocol/05-ratchet.md §4):
+ * which state of a record opens an incoming message, where it goes afterwards, and what an
+ * outgoing message looks like. `session-cipher.ts` adds the store, the locks and the key
+ * agreement around these.
+ *
+ * Every function returns a new record and leaves its input untouched; the decoded states it
+ * creates are listed in `touched` so the caller can wipe them once the result is encoded.
+ */
+import type { CryptoBackend, Rng } from '../crypto/backend.ts';
+import {
+  DecryptError,
+  DuplicateMessageError,
+  NoSessionError,
+  SealpostError,
+  TooManySkippedError,
+} from '../errors.ts';
+import type { StoreOp } from '../state/store.ts';
+import { assertBytes, wipe } from '../util/bytes.ts';
+import {
+  encodePrekeyMessage,
+  IDENTITY_BUNDLE_BYTES,
+  MESSAGE_TYPE_PREKEY,
+  MESSAGE_TYPE_RATCHET,
+  type MessageType,
+  type PrekeyMessage,
+} from '../wire/messages.ts';
+import {
+  initBob,
+  type RatchetKeyPair,
+  ratchetDecrypt,
+  ratchetEncrypt,
+  wipeRatchetState,
+} from './ratchet.ts';
+import {
+  archiveState,
+  decodeSessionState,
+  encodedStateHasBaseKey,
+  encodeSessionState,
+  type SessionRecord,
+  type SessionState,
+} from './session-record.ts';
+
+/** What the responder side of PQXDH hands back for a new session (design §4). */
+export interface KeyAgreementResponse {
+  /** PQXDH SK (32 bytes); wiped once the ratchet is initialised. */
+  readonly sk: Uint8Array;
+  /** PQXDH AD, `IdentityBundle_A || IdentityBundle_B` (320 bytes). */
+  readonly ad: Uint8Array;
+  /** The signed prekey pair named by the message; it becomes the responder's first DHs. */
+  readonly spkKeyPair: RatchetKeyPair;
+  /** Deletions of the consumed one-time prekeys, committed with the new session. */
+  readonly consumedPrekeyOps: readonly StoreOp[];
+}
+
+/** The state that opened a message, and where it came from. */
+export interface OpenOutcome {
+  readonly state: SessionState;
+  readonly plaintext: Uint8Array;
+  /** The current state, an archived one (promoted), or a session created by a prekey message. */
+  readonly source: 'current' | 'archived' | 'new';
+  /** Index in the archive when `source` is `archived`, else -1. */
+  readonly archivedIndex: number;
+  /** Store ops from the key agreement (consumed prekeys); empty unless `source` is `new`. */
+  readonly consumed: readonly StoreOp[];
+}
+
+/** Secrets decoded during a call; wipe them with {@link wipeTouched} after encoding. */
+export type Touched = (SessionState | null | undefined)[];
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Splits a PQXDH AD into the initiator's and the responder's `IdentityBundle` (design §4).
+ *
+ * @throws {TypeError | RangeError} unless `ad` is 320 bytes.
+ * @example
+ * const { initiator, responder } = splitAssociatedData(ad);
+ */
+export function splitAssociatedData(ad: Uint8Array): {
+  initiator: Uint8Array;
+  responder: Uint8Array;
+} {
+  assertBytes(ad, 'ad', 2 * IDENTITY_BUNDLE_BYTES);
+  return {
+    initiator: ad.slice(0, IDENTITY_BUNDLE_BYTES),
+    responder: ad.slice(IDENTITY_BUNDLE_BYTES),
+  };
+}
+
+/**
+ * Zeroes the ratchet secrets of every state in `touched` (best effort).
+ *
+ * @example
+ * try { ... } finally { wipeTouched(touched); }
+ */
+export function wipeTouched(touched: Touched): void {
+  for (const state of touched) if (state) wipeRatchetState(state.ratchet);
+}
+
+async function openWith(
+  backend: CryptoBackend,
+  rng: Rng,
+  state: SessionState,
+  ratchetBytes: Uint8Array,
+): Promise<{ state: SessionState; plaintext: Uint8Array }> {
+  const result = await ratchetDecrypt(backend, rng, state.ratchet, ratchetBytes);
+  // Design §5: a message from the peer acknowledges the session; stop sending prekey messages.
+  return {
+    state: { ...state, ratchet: result.state, pendingPrekey: null },
+    plaintext: result.plaintext,
+  };
+}
+
+/**
+ * Opens a ratchet message with the current state, then each archived state (newest first),
+ * as libsignal does. A duplicate is definitive: only the state holding that chain can say so.
+ *
+ * @throws {NoSessionError} if the record holds no state at all.
+ * @throws {DuplicateMessageError} if the state holding the chain already used the counter.
+ * @throws {TooManySkippedError} if no state opened it and one refused the jump.
+ * @throws {DecryptError} if no state opened it.
+ * @throws {StateCorruptError} if an archived state does not decode.
+ * @example
+ * const outcome = await openRatchetMessage(backend, rng, record, body, touched);
+ */
+export async function openRatchetMessage(
+  backend: CryptoBackend,
+  rng: Rng,
+  record: SessionRecord | null,
+  body: Uint8Array,
+  touched: Touched,
+): Promise<OpenOutcome> {
+  if (!record || (record.current === null && record.archived.length === 0)) {
+    throw new NoSessionError();
+  }
+  let tooFar = false;
+  const note = (error: unknown): void => {
+    if (error instanceof DuplicateMessageError || !(error instanceof SealpostError)) throw error;
+    if (error instanceof TooManySkippedError) tooFar = true;
+  };
+  if (record.current) {
+    try {
+      const opened = await openWith(backend, rng, record.current, body);
+      return { ...opened, source: 'current', archivedIndex: -1, consumed: [] };
+    } catch (error) {
+      note(error);
+    }
+  }
+  for (let i = 0; i < record.archived.length; i++) {
+    const state = decodeSessionState(record.archived[i]!);
+    touched.push(state);
+    try {
+      const opened = await openWith(backend, rng, state, body);
+      return { ...opened, source: 'archived', archivedIndex: i, consumed: [] };
+    } catch (error) {
+      note(error);
+    }
+  }
+  throw tooFar ? new TooManySkippedError() : new DecryptError();
+}
+
+/**
+ * Opens a prekey message. A stored state with the message's base key (a repeated prekey
+ * message, design §5) opens it; otherwise `respond` runs the key agreement and a new
+ * responder state opens it.
+ *
+ * @throws {DuplicateMessageError | TooManySkippedError | DecryptError} as for ratchet messages.
+ * @throws {RangeError} if the key agreement returns an AD that does not start with the
+ *   message's identity.
+ * @throws Whatever `respond` throws.
+ * @example
+ * const outcome = await openPrekeyMessage(backend, rng, record, message, respond, touched);
+ */
+export async function openPrekeyMessage(
+  backend: CryptoBackend,
+  rng: Rng,
+  record: SessionRecord | null,
+  message: PrekeyMessage,
+  respond: () => Promise<KeyAgreementResponse>,
+  touched: Touched,
+): Promise<OpenOutcome> {
+  if (record?.current && sameBytes(record.current.baseKey, message.baseKey)) {
+    const opened = await openWith(backend, rng, record.current, message.message);
+    return { ...opened, source: 'current', archivedIndex: -1, consumed: [] };
+  }
+  const index = record
+    ? record.archived.findIndex((s) => encodedStateHasBaseKey(s, message.baseKey))
+    : -1;
+  if (record && index >= 0) {
+    const state = decodeSessionState(record.archived[index]!);
+    touched.push(state);
+    const opened = await openWith(backend, rng, state, message.message);
+    return { ...opened, source: 'archived', archivedIndex: index, consumed: [] };
+  }
+  const agreed = await respond();
+  let fresh: SessionState;
+  try {
+    const { initiator, responder } = splitAssociatedData(agreed.ad);
+    if (!sameBytes(initiator, message.identity)) {
+      throw new RangeError('key agreement AD must start with the initiator identity');
+    }
+    fresh = {
+      ratchet: initBob(agreed.sk, agreed.ad, agreed.spkKeyPair),
+      remoteIdentity: initiator,
+      localIdentity: responder,
+      baseKey: message.baseKey.slice(),
+      pendingPrekey: null,
+    };
+  } finally {
+    wipe(agreed.sk);
+  }
+  // The responder's first step is always a DH ratchet step, so the opened state shares no
+  // secret with `fresh` and `fresh` can be wiped by the caller.
+  touched.push(fresh);
+  const opened = await openWith(backend, rng, fresh, message.message);
+  return {
+    ...opened,
+    source: 'new',
+    archivedIndex: -1,
+    consumed: agreed.consumedPrekeyOps,
+  };
+}
+
+/**
+ * The record after `outcome` (design §5): the state that opened the message becomes
+ * current; a promoted archived state leaves the archive; the previous current state is
+ * archived at the head unless it was the one that opened the message.
+ *
+ * @example
+ * const next = recordAfterOpen(record, outcome);
+ */
+export function recordAfterOpen(record: SessionRecord | null, outcome: OpenOutcome): SessionRecord {
+  if (outcome.source === 'current' && record) {
+    return { current: outcome.state, archived: record.archived };
+  }
+  const archived = record?.archived ?? [];
+  const rest =
+    outcome.source === 'archived'
+      ? archived.filter((_, i) => i !== outcome.archivedIndex)
+      : archived.slice();
+  return {
+    current: outcome.state,
+    archived: record?.current ? archiveState(rest, encodeSessionState(record.current)) : rest,
+  };
+}
+
+/**
+ * Encrypts with the current state: a prekey message (`type 1`) while the initiator's
+ * prekey fields are pending, else a ratchet message (`type 2`).
+ *
+ * @throws {NoSessionError} without a current state (or one that cannot send yet).
+ * @throws {RangeError} if `plaintext` exceeds 98,304 bytes.
+ * @example
+ * const { type, body, record: next } = encryptWithRecord(backend, record, plaintext);
+ */
+export function encryptWithRecord(
+  backend: CryptoBackend,
+  record: SessionRecord | null,
+  plaintext: Uint8Array,
+): { type: MessageType; body: Uint8Array; record: SessionRecord } {
+  const current = record?.current;
+  if (!record || !current) throw new NoSessionError();
+  const { state, message } = ratchetEncrypt(backend, current.ratchet, plaintext);
+  const pending = current.pendingPrekey;
+  const next = { current: { ...current, ratchet: state }, archived: record.archived };
+  if (pending === null) return { type: MESSAGE_TYPE_RATCHET, body: message, record: next };
+  const body = encodePrekeyMessage({
+    identity: current.localIdentity,
+    signedPrekeyId: pending.signedPrekeyId,
+    oneTimePrekeyId: pending.oneTimePrekeyId,
+    kemPrekeyId: pending.kemPrekeyId,
+    kemCiphertext: pending.kemCiphertext,
+    baseKey: pending.baseKey,
+    message,
+  });
+  return { type: MESSAGE_TYPE_PREKEY, body, record: next };
+}

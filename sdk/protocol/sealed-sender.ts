@@ -1,0 +1,251 @@
+/**
+ * Sealed sender (design §6; Signal's sealed sender v1 on ChaCha20-Poly1305): hides the sender
+ * from the service. An ephemeral layer encrypts the sender's static DH key to the recipient;
+ * a static layer, keyed by both the ephemeral and the static DH, encrypts the sender
+ * certificate and the wrapped message. docs/protocol/06-sealed-sender.md.
+ */
+import type { CryptoBackend, Rng } from '../crypto/backend.ts';
+import { DecryptError, InvalidCertificateError, InvalidKeyError } from '../errors.ts';
+import { assertBytes, concatBytes, constantTimeEqual, wipe } from '../util/bytes.ts';
+import type { SenderCertificate } from '../wire/certificates.ts';
+import { LABELS } from '../wire/labels.ts';
+import {
+  decodeSealedContent,
+  decodeSealedEnvelope,
+  encodeSealedContent,
+  encodeSealedEnvelope,
+  type SealedContentType,
+} from '../wire/sealed.ts';
+import { type TrustConfig, validateSenderCertificate } from './certificates.ts';
+
+const KEY_BYTES = 32;
+/** Every key below encrypts exactly one message, so a fixed zero nonce is safe (design §6). */
+const ZERO_NONCE = new Uint8Array(12);
+const ZERO_SALT = new Uint8Array(32);
+const EMPTY = new Uint8Array(0);
+
+/** A device's X25519 identity key pair. */
+export interface DhIdentity {
+  readonly dhPrivate: Uint8Array;
+  readonly dhPublic: Uint8Array;
+}
+
+/** Input of {@link sealedSenderSeal}. */
+export interface SealParams {
+  /** The sender device's DH identity (its public half must be the certificate's identity key). */
+  readonly senderIdentity: DhIdentity;
+  /** The recipient device's DH identity public key. */
+  readonly recipientDhPublic: Uint8Array;
+  /** The sender's encoded certificate, as issued by the service. */
+  readonly senderCertificate: Uint8Array;
+  /** 1 = prekey message, 2 = ratchet message. */
+  readonly contentType: SealedContentType;
+  /** The encoded prekey or ratchet message. */
+  readonly message: Uint8Array;
+}
+
+/** Input of {@link sealedSenderOpen}. */
+export interface OpenParams {
+  /** The recipient device's DH identity. */
+  readonly recipientIdentity: DhIdentity;
+  /** The sealed envelope bytes. */
+  readonly envelope: Uint8Array;
+  /** The pinned trust root and revocations. */
+  readonly trust: TrustConfig;
+  /** Current time in ms since the Unix epoch, for certificate expiry. */
+  readonly now: number;
+}
+
+/** What an opened envelope reveals to its recipient. */
+export interface OpenedSealedMessage {
+  readonly senderAddress: string;
+  readonly senderDeviceId: number;
+  /** The sender's X25519 identity key (certified and proven by the static layer). */
+  readonly senderIdentityKey: Uint8Array;
+  readonly contentType: SealedContentType;
+  readonly message: Uint8Array;
+  /** The validated sender certificate. */
+  readonly certificate: SenderCertificate;
+}
+
+function checkIdentity(id: DhIdentity, name: string): void {
+  if (typeof id !== 'object' || id === null) throw new TypeError(`${name} must be an object`);
+  assertBytes(id.dhPrivate, `${name}.dhPrivate`, KEY_BYTES);
+  assertBytes(id.dhPublic, `${name}.dhPublic`, KEY_BYTES);
+}
+
+/** Ephemeral layer: `(ck, k1) = HKDF(DH(E, R), 0^32, SEALED_EPHEMERAL || R || E_pub, 64)`. */
+function ephemeralKeys(
+  backend: CryptoBackend,
+  dh: Uint8Array,
+  recipientPublic: Uint8Array,
+  ephemeralPublic: Uint8Array,
+): { ck: Uint8Array; k1: Uint8Array } {
+  // E_pub is bound in the info: X25519 ignores the top bit of a u-coordinate (RFC 7748 §5), so
+  // DH(E, R) alone would not authenticate every bit of the envelope's ephemeral key.
+  const info = concatBytes(LABELS.SEALED_EPHEMERAL, recipientPublic, ephemeralPublic);
+  const okm = backend.hkdfSha256(dh, ZERO_SALT, info, 64);
+  const keys = { ck: okm.slice(0, 32), k1: okm.slice(32, 64) };
+  wipe(okm);
+  return keys;
+}
+
+/** Static layer: `k2 = HKDF(DH(S, R), ck || encStatic, SEALED_STATIC, 32)`. */
+function staticKey(
+  backend: CryptoBackend,
+  dh: Uint8Array,
+  ck: Uint8Array,
+  encStatic: Uint8Array,
+): Uint8Array {
+  const salt = concatBytes(ck, encStatic);
+  const k2 = backend.hkdfSha256(dh, salt, LABELS.SEALED_STATIC, 32);
+  wipe(salt);
+  return k2;
+}
+
+/**
+ * Seals a prekey or ratchet message to a recipient device without revealing the sender to the
+ * service. Costs one X25519 key generation and two X25519 agreements.
+ *
+ * @param rng - source of the 32-byte ephemeral private key
+ * @returns the envelope bytes (design §6)
+ * @throws TypeError / RangeError on a malformed argument (wrong key size, content type, a
+ *   message over `MAX_SEALED_MESSAGE_BYTES`, an oversized certificate)
+ * @throws InvalidKeyError if `recipientDhPublic` is of low order
+ * @example
+ * ```ts
+ * const envelope = await sealedSenderSeal(backend, systemRng, {
+ *   senderIdentity, recipientDhPublic, senderCertificate, contentType: 2, message,
+ * });
+ * ```
+ */
+export async function sealedSenderSeal(
+  backend: CryptoBackend,
+  rng: Rng,
+  params: SealParams,
+): Promise<Uint8Array> {
+  const { senderIdentity, recipientDhPublic, senderCertificate, contentType, message } = params;
+  checkIdentity(senderIdentity, 'senderIdentity');
+  assertBytes(recipientDhPublic, 'recipientDhPublic', KEY_BYTES);
+  // Encoding first validates the content type and sizes before any key is drawn.
+  const inner = encodeSealedContent({ contentType, senderCertificate, message });
+
+  const ephemeralPrivate = rng(KEY_BYTES);
+  assertBytes(ephemeralPrivate, 'rng output', KEY_BYTES);
+  let dhE: Uint8Array | undefined;
+  let dhS: Uint8Array | undefined;
+  let keys: { ck: Uint8Array; k1: Uint8Array } | undefined;
+  let k2: Uint8Array | undefined;
+  try {
+    const ephemeralPublic = await backend.x25519PublicKey(ephemeralPrivate);
+    dhE = await backend.x25519(ephemeralPrivate, recipientDhPublic);
+    keys = ephemeralKeys(backend, dhE, recipientDhPublic, ephemeralPublic);
+    const encryptedStatic = backend.aeadSeal(keys.k1, ZERO_NONCE, senderIdentity.dhPublic, EMPTY);
+    dhS = await backend.x25519(senderIdentity.dhPrivate, recipientDhPublic);
+    k2 = staticKey(backend, dhS, keys.ck, encryptedStatic);
+    const encryptedInner = backend.aeadSeal(k2, ZERO_NONCE, inner, EMPTY);
+    return encodeSealedEnvelope({ ephemeralPublic, encryptedStatic, encryptedInner });
+  } finally {
+    wipe(ephemeralPrivate, dhE, dhS, keys?.ck, keys?.k1, k2, inner);
+  }
+}
+
+/**
+ * Opens a sealed envelope: decrypts both layers, validates the sender certificate chain and
+ * expiry against `trust`, and checks that the certificate's identity key is the static key
+ * the sender proved possession of. The session layer must additionally call
+ * {@link assertCertificateMatchesIdentity} with the session's remote identity.
+ *
+ * @returns the sender, the wrapped message and the validated certificate
+ * @throws MalformedEnvelopeError if the envelope or its decrypted content does not parse
+ * @throws UnsupportedVersionError if the envelope version is unknown
+ * @throws DecryptError if either layer fails to decrypt (which one is never said)
+ * @throws InvalidCertificateError if the certificate is invalid, expired, revoked, chained to
+ *   another root, or certifies another key than the envelope's static key
+ * @throws TypeError / RangeError on a malformed argument
+ * @example
+ * ```ts
+ * const { senderAddress, message } = await sealedSenderOpen(backend, {
+ *   recipientIdentity, envelope, trust, now: Date.now(),
+ * });
+ * ```
+ */
+export async function sealedSenderOpen(
+  backend: CryptoBackend,
+  params: OpenParams,
+): Promise<OpenedSealedMessage> {
+  const { recipientIdentity, envelope, trust, now } = params;
+  checkIdentity(recipientIdentity, 'recipientIdentity');
+  assertBytes(envelope, 'envelope');
+  const { ephemeralPublic, encryptedStatic, encryptedInner } = decodeSealedEnvelope(envelope);
+
+  let dhE: Uint8Array | undefined;
+  let dhS: Uint8Array | undefined;
+  let keys: { ck: Uint8Array; k1: Uint8Array } | undefined;
+  let k2: Uint8Array | undefined;
+  let inner: Uint8Array | undefined;
+  let senderStatic: Uint8Array;
+  try {
+    try {
+      dhE = await backend.x25519(recipientIdentity.dhPrivate, ephemeralPublic);
+      keys = ephemeralKeys(backend, dhE, recipientIdentity.dhPublic, ephemeralPublic);
+      senderStatic = backend.aeadOpen(keys.k1, ZERO_NONCE, encryptedStatic, EMPTY);
+      dhS = await backend.x25519(recipientIdentity.dhPrivate, senderStatic);
+      k2 = staticKey(backend, dhS, keys.ck, encryptedStatic);
+      inner = backend.aeadOpen(k2, ZERO_NONCE, encryptedInner, EMPTY);
+    } catch (cause) {
+      // A low-order E_pub or static key is as much an attack as a bad tag: one uniform error,
+      // no cause, so nothing reveals which layer or check failed.
+      if (cause instanceof DecryptError || cause instanceof InvalidKeyError) {
+        throw new DecryptError();
+      }
+      throw cause;
+    }
+    const content = decodeSealedContent(inner);
+    const certificate = await validateSenderCertificate(
+      backend,
+      content.senderCertificate,
+      trust,
+      now,
+    );
+    // Sealed sender v1: the certificate must certify the key that produced the static layer,
+    // or any sender could present another sender's (public) certificate.
+    if (!constantTimeEqual(certificate.identityKey, senderStatic)) {
+      throw new InvalidCertificateError('sender certificate does not match the sender key');
+    }
+    return {
+      senderAddress: certificate.address,
+      senderDeviceId: certificate.deviceId,
+      senderIdentityKey: certificate.identityKey.slice(),
+      contentType: content.contentType,
+      message: content.message,
+      certificate,
+    };
+  } finally {
+    wipe(dhE, dhS, keys?.ck, keys?.k1, k2, inner);
+  }
+}
+
+/**
+ * Checks that a sealed message's certificate names the identity the session layer already
+ * holds for that peer device (design §6, last validation step).
+ *
+ * @param remoteDhPublic - the session's remote X25519 identity key
+ * @throws InvalidCertificateError if the keys differ
+ * @throws TypeError / RangeError on a malformed argument
+ * @example
+ * ```ts
+ * assertCertificateMatchesIdentity(opened.certificate, session.remoteIdentity.deviceDhPublic);
+ * ```
+ */
+export function assertCertificateMatchesIdentity(
+  cert: SenderCertificate,
+  remoteDhPublic: Uint8Array,
+): void {
+  if (typeof cert !== 'object' || cert === null) throw new TypeError('cert must be an object');
+  assertBytes(cert.identityKey, 'cert.identityKey', KEY_BYTES);
+  assertBytes(remoteDhPublic, 'remoteDhPublic', KEY_BYTES);
+  if (!constantTimeEqual(cert.identityKey, remoteDhPublic)) {
+    throw new InvalidCertificateError('sender certificate does not match the session identity');
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * The session cipher: Double Ratchet sessions per peer device over the state store port
+ * (docs/protocol/05-ratchet.md §4). The sealed-sender layer and the client call this, never
+ * the ratchet directly.
+ *
+ * Crash safety is the design (05-ratchet.md §5): operations read the stored record and return
+ * the store ops that persist the advanced record instead of writing it. A sender commits
+ * those ops before the ciphertext leaves the device (a message key is never reused, even
+ * after a crash); a receiver commits them together with its own bookkeeping (the seen message
+ * id, the stored plaintext) in one atomic commit, so a crash before the commit means the
+ * message decrypts again on redelivery and a crash after it means a duplicate.
+ */
+import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
+import type { StateStore, StoreOp } from '../state/store.ts';
+import { assertBytes, wipe } from '../util/bytes.ts';
+import {
+  decodePrekeyMessage,
+  decodeRatchetMessage,
+  IDENTITY_BUNDLE_BYTES,
+  MESSAGE_TYPE_PREKEY,
+  MESSAGE_TYPE_RATCHET,
+  type MessageType,
+  type PrekeyMessage,
+} from '../wire/messages.ts';
+import { initAlice, wipeRatchetState } from './ratchet.ts';
+import {
+  encryptWithRecord,
+  type KeyAgreementResponse,
+  openPrekeyMessage,
+  openRatchetMessage,
+  recordAfterOpen,
+  splitAssociatedData,
+  type Touched,
+  wipeTouched,
+} from './ratchet-session.ts';
+import {
+  archiveState,
+  decodeSessionRecord,
+  encodeSessionRecord,
+  encodeSessionState,
+  type PendingPrekey,
+  type SessionRecord,
+  type SessionState,
+} from './session-record.ts';
+
+export type { KeyAgreementResponse } from './ratchet-session.ts';
+
+/** A peer device. Its session record lives at `session` / `${address}.${deviceId}`. */
+export interface PeerAddress {
+  readonly address: string;
+  readonly deviceId: number;
+}
+
+/**
+ * The PQXDH responder, injected so the cipher stays independent of prekey storage. `respond`
+ * must verify the initiator's `IdentityBundle` (and that it belongs to `peer.address`), load
+ * the named prekeys, compute SK and AD, and describe (not perform) the one-time prekey
+ * deletions. It is called only for a prekey message that matches no stored session.
+ */
+export interface KeyAgreement {
+  respond(request: {
+    readonly peer: PeerAddress;
+    readonly message: PrekeyMessage;
+  }): Promise<KeyAgreementResponse>;
+}
+
+/** Everything {@link SessionCipher.initOutgoing} needs from a completed PQXDH initiation. */
+export interface OutgoingSessionParams {
+  readonly sk: Uint8Array;
+  /** `IdentityBundle_A (ours) || IdentityBundle_B (theirs)`, 320 bytes. */
+  readonly ad: Uint8Array;
+  readonly remoteSpkPublic: Uint8Array;
+  readonly remoteIdentity: Uint8Array;
+  readonly pendingPrekey: PendingPrekey;
+}
+
+/** An encrypted message and the ops that must be committed before it is sent. */
+export interface EncryptResult {
+  readonly type: MessageType;
+  readonly body: Uint8Array;
+  readonly ops: readonly StoreOp[];
+}
+
+/** A decrypted message and the ops to commit once the plaintext is durably processed. */
+export interface DecryptResult {
+  readonly plaintext: Uint8Array;
+  /** The sending device's `IdentityBundle` as bound into the session's AD. */
+  readonly remoteIdentity: Uint8Array;
+  /** True if this prekey message created a new session (a new or changed identity). */
+  readonly sessionCreated: boolean;
+  readonly ops: readonly StoreOp[];
+}
+
+/** Options of {@link SessionCipher}. */
+export interface SessionCipherOptions {
+  readonly store: StateStore;
+  readonly backend: CryptoBackend;
+  readonly keyAgreement: KeyAgreement;
+  /** @default systemRng */
+  readonly rng?: Rng;
+}
+
+/**
+ * Store key of a peer device's session record.
+ *
+ * @throws {TypeError} on an empty address or a device id that is not a positive u32.
+ * @example
+ * sessionKey({ address, deviceId: 1 }); // `${address}.1`
+ */
+export function sessionKey(peer: PeerAddress): string {
+  if (typeof peer.address !== 'string' || peer.address.length === 0) {
+    throw new TypeError('peer.address must be a non-empty string');
+  }
+  if (!Number.isInteger(peer.deviceId) || peer.deviceId < 1 || peer.deviceId > 0xffffffff) {
+    throw new TypeError('peer.deviceId must be a positive u32');
+  }
+  return `${peer.address}.${peer.deviceId}`;
+}
+
+// One queue per store and record key, shared by every cipher over the same store.
+const queues = new WeakMap<StateStore, Map<string, Promise<unknown>>>();
+
+function runExclusive<T>(store: StateStore, key: string, task: () => Promise<T>): Promise<T> {
+  let perStore = queues.get(store);
+  if (perStore === undefined) {
+    perStore = new Map();
+    queues.set(store, perStore);
+  }
+  const previous = perStore.get(key) ?? Promise.resolve();
+  const run = previous.then(task, task);
+  const tail = run.catch(() => undefined);
+  perStore.set(key, tail);
+  void tail.then(() => {
+    if (perStore.get(key) === tail) perStore.delete(key);
+  });
+  return run;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Encrypts and decrypts for peer devices. `encrypt` and `decrypt` are the primitives: they
+ * take no lock and return ops, so the caller must serialize operations on one peer and commit
+ * (or drop) each result's ops before the next operation on that peer, e.g. inside
+ * {@link SessionCipher.exclusive}. The `...AndCommit` methods do that themselves.
+ *
+ * @example
+ * const cipher = new SessionCipher({ store, backend: defaultBackend, keyAgreement });
+ * const { type, body } = await cipher.encryptAndCommit(peer, plaintext);
+ * const received = await cipher.decryptAndCommit(peer, type, body, async (r) => [seenOp]);
+ */
+export class SessionCipher {
+  private readonly store: StateStore;
+  private readonly backend: CryptoBackend;
+  private readonly keyAgreement: KeyAgreement;
+  private readonly rng: Rng;
+
+  constructor(options: SessionCipherOptions) {
+    this.store = options.store;
+    this.backend = options.backend;
+    this.keyAgreement = options.keyAgreement;
+    this.rng = options.rng ?? systemRng;
+  }
+
+  /**
+   * Runs `task` while no other `exclusive` / `...AndCommit` / `initOutgoing` call for the same
+   * peer (on any cipher over this store) runs. Not reentrant: do not call the locking methods
+   * for the same peer from inside `task`.
+   *
+   * @example
+   * await cipher.exclusive(peer, async () => {
+   *   const r = await cipher.decrypt(peer, type, body);
+   *   await store.commit([...r.ops, seenOp]);
+   * });
+   */
+  exclusive<T>(peer: PeerAddress, task: () => Promise<T>): Promise<T> {
+    return runExclusive(this.store, sessionKey(peer), task);
+  }
+
+  /**
+   * Whether a current session exists with `peer`.
+   *
+   * @throws {StateCorruptError} if the stored record does not decode.
+   * @example
+   * if (!(await cipher.hasSession(peer))) await startPqxdh(peer);
+   */
+  async hasSession(peer: PeerAddress): Promise<boolean> {
+    const { record, raw } = await this.load(sessionKey(peer));
+    const result = record?.current != null;
+    release(raw, [record?.current]);
+    return result;
+  }
+
+  /**
+   * The peer's `IdentityBundle` in the current session, or undefined without one.
+   *
+   * @throws {StateCorruptError} if the stored record does not decode.
+   * @example
+   * const identity = await cipher.remoteIdentity(peer);
+   */
+  async remoteIdentity(peer: PeerAddress): Promise<Uint8Array | undefined> {
+    const { record, raw } = await this.load(sessionKey(peer));
+    const identity = record?.current?.remoteIdentity;
+    release(raw, [record?.current]);
+    return identity;
+  }
+
+  /**
+   * Creates and commits the initiator's session from a completed PQXDH initiation (design
+   * §5), archiving any current session. Its messages are prekey messages until the peer's
+   * first message is decrypted.
+   *
+   * @throws {TypeError | RangeError} on wrong-sized inputs or an AD that is not
+   *   `IdentityBundle_A || remoteIdentity`.
+   * @throws {InvalidKeyError} if `remoteSpkPublic` is of low order.
+   * @throws {StateCorruptError} if the stored record does not decode.
+   * @example
+   * await cipher.initOutgoing(peer, { sk, ad, remoteSpkPublic, remoteIdentity, pendingPrekey });
+   */
+  async initOutgoing(peer: PeerAddress, params: OutgoingSessionParams): Promise<void> {
+    const key = sessionKey(peer);
+    const { initiator, responder } = splitAssociatedData(params.ad);
+    assertBytes(params.remoteIdentity, 'remoteIdentity', IDENTITY_BUNDLE_BYTES);
+    if (!sameBytes(responder, params.remoteIdentity)) {
+      throw new RangeError('ad must be IdentityBundle_A || remoteIdentity');
+    }
+    const p = params.pendingPrekey;
+    const pendingPrekey: PendingPrekey = {
+      signedPrekeyId: p.signedPrekeyId,
+      oneTimePrekeyId: p.oneTimePrekeyId,
+      kemPrekeyId: p.kemPrekeyId,
+      kemCiphertext: p.kemCiphertext.slice(),
+      baseKey: p.baseKey.slice(),
+    };
+    const ratchet = await initAlice(
+      this.backend,
+      this.rng,
+      params.sk,
+      params.ad,
+      params.remoteSpkPublic,
+    );
+    const state: SessionState = {
+      ratchet,
+      remoteIdentity: responder,
+      localIdentity: initiator,
+      baseKey: pendingPrekey.baseKey,
+      pendingPrekey,
+    };
+    try {
+      await runExclusive(this.store, key, async () => {
+        const { record, raw } = await this.load(key);
+        try {
+          const archived = record?.current
+            ? archiveState(record.archived, encodeSessionState(record.current))
+            : (record?.archived ?? []);
+          const value = encodeSessionRecord({ current: state, archived });
+          await this.store.commit([{ ns: 'session', key, value }]);
+        } finally {
+          release(raw, [record?.current]);
+        }
+      });
+    } finally {
+      wipeRatchetState(ratchet);
+    }
+  }
+
+  /**
+   * Encrypts `plaintext` for `peer`: a prekey message (`type 1`) while the session is still
+   * unacknowledged, else a ratchet message (`type 2`). Commit `ops` before sending `body`.
+   * Takes no lock (see the class note).
+   *
+   * @throws {NoSessionError} without a current session.
+   * @throws {RangeError} if `plaintext` exceeds 98,304 bytes.
+   * @throws {StateCorruptError} if the stored record does not decode.
+   * @example
+   * const { type, body, ops } = await cipher.encrypt(peer, plaintext);
+   * await store.commit(ops);
+   * await send(type, body);
+   */
+  async encrypt(peer: PeerAddress, plaintext: Uint8Array): Promise<EncryptResult> {
+    const key = sessionKey(peer);
+    const { record, raw } = await this.load(key);
+    const touched: Touched = [record?.current];
+    try {
+      const result = encryptWithRecord(this.backend, record, plaintext);
+      touched.push(result.record.current);
+      const value = encodeSessionRecord(result.record);
+      return { type: result.type, body: result.body, ops: [{ ns: 'session', key, value }] };
+    } finally {
+      release(raw, touched);
+    }
+  }
+
+  /**
+   * {@link encrypt} and commit, under the peer's lock. The returned body may be sent at once.
+   *
+   * @throws Same as {@link encrypt}, plus whatever the store's commit throws.
+   * @example
+   * const { type, body } = await cipher.encryptAndCommit(peer, plaintext);
+   */
+  encryptAndCommit(
+    peer: PeerAddress,
+    plaintext: Uint8Array,
+  ): Promise<{ type: MessageType; body: Uint8Array }> {
+    return this.exclusive(peer, async () => {
+      const { type, body, ops } = await this.encrypt(peer, plaintext);
+      await this.store.commit(ops);
+      return { type, body };
+    });
+  }
+
+  /**
+   * Decrypts a message from `peer`. A prekey message whose base key matches a stored session
+   * reuses it; otherwise the key agreement creates a new session and the current one is
+   * archived. A ratchet message tries the current session, then the archived ones, promoting
+   * the one that opens it (design §5). Nothing is written: commit `ops` (new record, consumed
+   * prekeys) with your own ops once the plaintext is durably processed. Takes no lock.
+   *
+   * @throws {MalformedEnvelopeError | UnsupportedVersionError} if `body` does not parse.
+   * @throws {NoSessionError} for a ratchet message without any session.
+   * @throws {DuplicateMessageError} if the message was already decrypted.
+   * @throws {TooManySkippedError} if it jumps more than 25,000 messages ahead.
+   * @throws {DecryptError} if it opens under no session.
+   * @throws {StateCorruptError} if the stored record does not decode.
+   * @throws Whatever {@link KeyAgreement.respond} throws (e.g. `PrekeyNotFoundError`).
+   * @example
+   * const { plaintext, ops } = await cipher.decrypt(peer, type, body);
+   * await store.commit([...ops, seenOp]);
+   */
+  async decrypt(peer: PeerAddress, type: MessageType, body: Uint8Array): Promise<DecryptResult> {
+    const key = sessionKey(peer);
+    assertBytes(body, 'body');
+    if (type !== MESSAGE_TYPE_PREKEY && type !== MESSAGE_TYPE_RATCHET) {
+      throw new TypeError('type must be 1 (prekey) or 2 (ratchet)');
+    }
+    // Parse first: malformed input fails the same way with or without a session.
+    const prekey = type === MESSAGE_TYPE_PREKEY ? decodePrekeyMessage(body) : undefined;
+    if (!prekey) decodeRatchetMessage(body);
+    const { record, raw } = await this.load(key);
+    const touched: Touched = [record?.current];
+    try {
+      const outcome = prekey
+        ? await openPrekeyMessage(
+            this.backend,
+            this.rng,
+            record,
+            prekey,
+            () => this.keyAgreement.respond({ peer, message: prekey }),
+            touched,
+          )
+        : await openRatchetMessage(this.backend, this.rng, record, body, touched);
+      touched.push(outcome.state);
+      const value = encodeSessionRecord(recordAfterOpen(record, outcome));
+      return {
+        plaintext: outcome.plaintext,
+        remoteIdentity: outcome.state.remoteIdentity,
+        sessionCreated: outcome.source === 'new',
+        ops: [...outcome.consumed, { ns: 'session', key, value }],
+      };
+    } finally {
+      release(raw, touched);
+    }
+  }
+
+  /**
+   * {@link decrypt} under the peer's lock, then one atomic commit of its ops plus the ops
+   * `handle` returns. `handle` is where the plaintext is durably processed; if it throws,
+   * nothing is committed and the message will decrypt again on redelivery.
+   *
+   * @throws Same as {@link decrypt}, whatever `handle` throws, and the store's commit errors.
+   * @example
+   * await cipher.decryptAndCommit(peer, type, body, async ({ plaintext }) => {
+   *   await inbox.save(plaintext);
+   *   return [{ ns: 'seen', key: messageId, value: new Uint8Array(0) }];
+   * });
+   */
+  decryptAndCommit(
+    peer: PeerAddress,
+    type: MessageType,
+    body: Uint8Array,
+    handle?: (result: DecryptResult) => Promise<readonly StoreOp[] | undefined>,
+  ): Promise<DecryptResult> {
+    return this.exclusive(peer, async () => {
+      const result = await this.decrypt(peer, type, body);
+      const extra = handle ? await handle(result) : undefined;
+      await this.store.commit(extra ? [...result.ops, ...extra] : result.ops);
+      return result;
+    });
+  }
+
+  private async load(key: string): Promise<{ record: SessionRecord | null; raw?: Uint8Array }> {
+    const raw = await this.store.get('session', key);
+    if (raw === undefined) return { record: null };
+    try {
+      return { record: decodeSessionRecord(raw), raw };
+    } catch (error) {
+      wipe(raw);
+      throw error;
+    }
+  }
+}
+
+/** Drops the secrets a call decoded, once its result is encoded (archived views die with `raw`). */
+function release(raw: Uint8Array | undefined, touched: Touched): void {
+  wipeTouched(touched);
+  wipe(raw);
+}

@@ -1,0 +1,64 @@
+/**
+ * The service's error contract: every error response is
+ * `{"error": {"code": ApiErrorCode, "message": string, ...details}}` with the HTTP status from
+ * {@link API_ERROR_STATUS}, the one code→status table (docs/protocol/10-service.md §Errors).
+ */
+
+/** HTTP status of every API error code. Stable: clients switch on `code`, not on status. */
+export const API_ERROR_STATUS = {
+  /** The body or a parameter does not match its schema (type, length, base64url, range). */
+  BAD_REQUEST: 400,
+  /** The message id's timestamp is in the future or older than the message lifetime. */
+  INVALID_MESSAGE_ID: 400,
+  /** Missing, expired, replayed or wrong owner signature, or a wrong/absent access key. */
+  UNAUTHORIZED: 401,
+  /** The caller is authenticated but may not do this (e.g. remove a device of another account). */
+  FORBIDDEN: 403,
+  /** The addressed account or device does not exist (never used for sealed sends: 401). */
+  NOT_FOUND: 404,
+  /** The route exists but not with this method. */
+  METHOD_NOT_ALLOWED: 405,
+  /** The address is already registered with a different first device. */
+  ACCOUNT_EXISTS: 409,
+  /** A send does not list exactly the recipient's devices (`missing`, `extra`). */
+  DEVICE_MISMATCH: 409,
+  /** The account already has {@link MAX_DEVICES} devices. */
+  DEVICE_LIMIT: 409,
+  /** A send lists devices that were removed (`stale`). */
+  STALE_DEVICES: 410,
+  /** The body is larger than the route allows. */
+  PAYLOAD_TOO_LARGE: 413,
+  /** The body is not `application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** A signature inside the body (prekey, registration proof, device link) does not verify. */
+  INVALID_SIGNATURE: 422,
+  /** An upload would exceed the stored one-time prekey limit. */
+  PREKEY_LIMIT: 422,
+  /** A rate limit was hit; retry later. */
+  RATE_LIMITED: 429,
+  /** The recipient's mailbox quota (count or bytes) is used up. */
+  MAILBOX_FULL: 429,
+  /** An unexpected server fault. Never carries details. */
+  INTERNAL: 500,
+  /** A storage dependency failed or throttled; safe to retry. */
+  UNAVAILABLE: 503,
+} as const;
+
+/** Every error code the service returns. */
+export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+
+/** The JSON error body. `missing`/`extra`/`stale` appear only with the device errors. */
+export interface ApiErrorBody {
+  readonly error: {
+    readonly code: ApiErrorCode;
+    readonly message: string;
+    readonly missing?: readonly number[];
+    readonly extra?: readonly number[];
+    readonly stale?: readonly number[];
+  };
+}
+
+/** True if `code` is one of the service's error codes. */
+export function isApiErrorCode(code: unknown): code is ApiErrorCode {
+  return typeof code === 'string' && Object.hasOwn(API_ERROR_STATUS, code);
+}

@@ -1,0 +1,9 @@
+/** The service API contract (docs/protocol/10-service.md). */
+export * from './codec.ts';
+export * from './errors.ts';
+export * from './fields.ts';
+export * from './limits.ts';
+export * from './message-id.ts';
+export * from './routes.ts';
+export * from './schemas.ts';
+export * from './signing.ts';

@@ -1,0 +1,50 @@
+/**
+ * Limits of the service API (docs/protocol/10-service.md §Limits). Clients use them to split
+ * work before the server would reject it; the server enforces every one.
+ */
+import { MAX_SEALED_ENVELOPE_BYTES } from '../sealed.ts';
+
+/** Active devices per account (Signal allows 6). Device ids are u32, assigned from 1 upwards. */
+export const MAX_DEVICES = 6;
+
+/** One-time EC and one-time KEM prekeys accepted per upload call, each kind. */
+export const MAX_PREKEYS_PER_UPLOAD = 100;
+
+/** One-time prekeys of each kind a device may keep on the server. */
+export const MAX_STORED_PREKEYS = 500;
+
+/**
+ * Largest envelope per device, in bytes: the sealed-envelope bound of the protocol (128 KiB,
+ * room for a 96 KiB plaintext in a prekey message plus sealed-sender overhead).
+ */
+export const MAX_ENVELOPE_BYTES = MAX_SEALED_ENVELOPE_BYTES;
+
+/** Messages returned by one fetch and ids accepted by one acknowledgement. */
+export const MAX_FETCH_BATCH = 100;
+
+/**
+ * Largest request body, in bytes: a send may list up to twice {@link MAX_DEVICES} envelopes of
+ * the maximum size (base64url: 174,763 characters each) plus JSON framing.
+ */
+export const MAX_BODY_BYTES = 2_200_000;
+
+/** Largest body of every other route (a prekey upload of 100 + 100 keys is about 230 KB). */
+export const MAX_SMALL_BODY_BYTES = 262_144;
+
+/** Owner signatures and registration proofs are accepted within this distance from now. */
+export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
+
+/** Sender certificate lifetime (Signal uses 7 days). */
+export const SENDER_CERTIFICATE_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Default message expiry, overridable by the deployment (`SEALPOST_MESSAGE_TTL_DAYS`). */
+export const DEFAULT_MESSAGE_TTL_DAYS = 30;
+
+/** Bytes of a delivery access key (derived client-side; the server keeps its SHA-256). */
+export const ACCESS_KEY_BYTES = 16;
+
+/** Bytes of a client-chosen message id (u48 milliseconds || 80 random bits). */
+export const MESSAGE_ID_BYTES = 16;
+
+/** Bytes of a request nonce. */
+export const NONCE_BYTES = 16;

@@ -1,0 +1,216 @@
+/**
+ * Request and response bodies of the service API (docs/protocol/10-service.md), as valibot
+ * schemas. The server validates with them and generates `GET /openapi.json` from them; clients
+ * use the inferred types. Objects are strict: an unknown field is a 400, not silently dropped.
+ */
+import * as v from 'valibot';
+import { IDENTITY_BUNDLE_BYTES } from '../identity.ts';
+import { MAX_SENDER_CERTIFICATE_BYTES, SERVER_CERTIFICATE_BYTES } from '../certificates.ts';
+import {
+  AddressField,
+  bytesField,
+  CountField,
+  IdField,
+  maxBytesField,
+  TimestampField,
+} from './fields.ts';
+import {
+  ACCESS_KEY_BYTES,
+  MAX_DEVICES,
+  MAX_ENVELOPE_BYTES,
+  MAX_FETCH_BATCH,
+  MAX_PREKEYS_PER_UPLOAD,
+  MESSAGE_ID_BYTES,
+} from './limits.ts';
+
+const X25519_BYTES = 32;
+const ED25519_BYTES = 32;
+const SIGNATURE_BYTES = 64;
+const MLKEM1024_PUBLIC_BYTES = 1568;
+
+/** Signed X25519 prekey (design §3). */
+export const SignedPrekeySchema = v.strictObject({
+  id: IdField,
+  publicKey: bytesField(X25519_BYTES),
+  signature: bytesField(SIGNATURE_BYTES),
+});
+
+/** Unsigned one-time X25519 prekey. */
+export const OneTimePrekeySchema = v.strictObject({
+  id: IdField,
+  publicKey: bytesField(X25519_BYTES),
+});
+
+/** Signed ML-KEM-1024 prekey; its kind (one-time or last resort) follows from the field it is in. */
+export const KemPrekeySchema = v.strictObject({
+  id: IdField,
+  publicKey: bytesField(MLKEM1024_PUBLIC_BYTES),
+  signature: bytesField(SIGNATURE_BYTES),
+});
+
+/** `PUT /v1/accounts/{address}`: register an account with its first device (id 1). */
+export const RegisterRequestSchema = v.strictObject({
+  identity: bytesField(IDENTITY_BUNDLE_BYTES),
+  timestamp: TimestampField,
+  proof: bytesField(SIGNATURE_BYTES),
+  accessKey: bytesField(ACCESS_KEY_BYTES),
+  unrestricted: v.optional(v.boolean()),
+  signedPrekey: SignedPrekeySchema,
+  lastResortKemPrekey: KemPrekeySchema,
+});
+
+/** `POST /v1/accounts/{address}/devices`: link another device, proven by the account key. */
+export const AddDeviceRequestSchema = v.strictObject({
+  identity: bytesField(IDENTITY_BUNDLE_BYTES),
+  timestamp: TimestampField,
+  proof: bytesField(SIGNATURE_BYTES),
+  signedPrekey: SignedPrekeySchema,
+  lastResortKemPrekey: KemPrekeySchema,
+});
+
+/** Response of registration and of adding a device. */
+export const DeviceRegisteredSchema = v.strictObject({ address: AddressField, deviceId: IdField });
+
+/** `GET /v1/accounts/{address}/devices`. */
+export const DeviceListSchema = v.strictObject({
+  address: AddressField,
+  devices: v.array(v.strictObject({ deviceId: IdField })),
+});
+
+/** `DELETE /v1/devices/{deviceId}`. */
+export const DeviceRemovedSchema = v.strictObject({ deviceId: IdField });
+
+/** `PUT /v1/account/settings`: rotate the delivery access key or change "unrestricted". */
+export const AccountSettingsSchema = v.strictObject({
+  accessKey: v.optional(bytesField(ACCESS_KEY_BYTES)),
+  unrestricted: v.optional(v.boolean()),
+});
+
+/** `PUT /v1/prekeys`: upload prekeys of the signing device. */
+export const PrekeyUploadSchema = v.strictObject({
+  signedPrekey: v.optional(SignedPrekeySchema),
+  lastResortKemPrekey: v.optional(KemPrekeySchema),
+  oneTimePrekeys: v.optional(v.pipe(v.array(OneTimePrekeySchema), v.maxLength(MAX_PREKEYS_PER_UPLOAD))),
+  kemPrekeys: v.optional(v.pipe(v.array(KemPrekeySchema), v.maxLength(MAX_PREKEYS_PER_UPLOAD))),
+});
+
+/** `GET /v1/prekeys/count`: one-time keys left on the server for the signing device. */
+export const PrekeyCountSchema = v.strictObject({ ec: CountField, pq: CountField });
+
+/** One device's bundle in `GET /v1/bundles/{address}[/{deviceId}]` (design §3). */
+export const BundleDeviceSchema = v.strictObject({
+  deviceId: IdField,
+  identity: bytesField(IDENTITY_BUNDLE_BYTES),
+  signedPrekey: SignedPrekeySchema,
+  oneTimePrekey: v.optional(OneTimePrekeySchema),
+  kemPrekey: v.strictObject({
+    id: IdField,
+    publicKey: bytesField(MLKEM1024_PUBLIC_BYTES),
+    signature: bytesField(SIGNATURE_BYTES),
+    lastResort: v.boolean(),
+  }),
+});
+
+/** `GET /v1/bundles/{address}[/{deviceId}]`. */
+export const BundleResponseSchema = v.strictObject({
+  address: AddressField,
+  devices: v.array(BundleDeviceSchema),
+});
+
+/** `GET /v1/certificates/server`: what clients pin and verify sender certificates against. */
+export const ServerCertificateResponseSchema = v.strictObject({
+  keyId: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff)),
+  serverCertificate: bytesField(SERVER_CERTIFICATE_BYTES),
+  trustRoot: bytesField(ED25519_BYTES),
+});
+
+/** `POST /v1/certificates/sender`: a sender certificate for the signing device. */
+export const SenderCertificateResponseSchema = v.strictObject({
+  certificate: maxBytesField(MAX_SENDER_CERTIFICATE_BYTES),
+  expires: TimestampField,
+});
+
+/**
+ * Envelope entries of one send: one per recipient device, no device twice. Up to twice
+ * {@link MAX_DEVICES} so a client with a stale device list still gets a 409/410 that names the
+ * difference instead of a 400.
+ */
+const EnvelopeListSchema = v.pipe(
+  v.array(v.strictObject({ deviceId: IdField, envelope: maxBytesField(MAX_ENVELOPE_BYTES) })),
+  v.minLength(1),
+  v.maxLength(2 * MAX_DEVICES),
+  v.check(
+    (list) => new Set(list.map((e) => e.deviceId)).size === list.length,
+    'a device is listed twice',
+  ),
+);
+
+/** `PUT /v1/messages/{address}` (sealed) and `PUT /v1/messages/{address}/identified`. */
+export const SendRequestSchema = v.strictObject({
+  messageId: bytesField(MESSAGE_ID_BYTES),
+  envelopes: EnvelopeListSchema,
+});
+
+/** Response of a send; `duplicate` when every device already had this message id. */
+export const SendResponseSchema = v.strictObject({
+  messageId: bytesField(MESSAGE_ID_BYTES),
+  duplicate: v.boolean(),
+});
+
+/** Query of `GET /v1/messages`. */
+export const FetchQuerySchema = v.strictObject({
+  limit: v.optional(v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,2}$/))),
+  cursor: v.optional(bytesField(MESSAGE_ID_BYTES)),
+});
+
+/** One delivered message. `source` is present only for identified sends. */
+export const DeliveredMessageSchema = v.strictObject({
+  messageId: bytesField(MESSAGE_ID_BYTES),
+  receivedAt: TimestampField,
+  envelope: maxBytesField(MAX_ENVELOPE_BYTES),
+  source: v.optional(v.strictObject({ address: AddressField, deviceId: IdField })),
+});
+
+/** `GET /v1/messages`: oldest first; `cursor` continues after the last message when present. */
+export const FetchResponseSchema = v.strictObject({
+  messages: v.pipe(v.array(DeliveredMessageSchema), v.maxLength(MAX_FETCH_BATCH)),
+  cursor: v.optional(bytesField(MESSAGE_ID_BYTES)),
+});
+
+/** `POST /v1/messages/ack`: delete delivered messages. */
+export const AckRequestSchema = v.strictObject({
+  messageIds: v.pipe(
+    v.array(bytesField(MESSAGE_ID_BYTES)),
+    v.minLength(1),
+    v.maxLength(MAX_FETCH_BATCH),
+  ),
+});
+
+/** Response of an acknowledgement: how many of the ids were still stored. */
+export const AckResponseSchema = v.strictObject({ acknowledged: CountField });
+
+/** `GET /v1/health`. */
+export const HealthSchema = v.strictObject({ status: v.literal('ok') });
+
+export type RegisterRequest = v.InferOutput<typeof RegisterRequestSchema>;
+export type AddDeviceRequest = v.InferOutput<typeof AddDeviceRequestSchema>;
+export type DeviceRegistered = v.InferOutput<typeof DeviceRegisteredSchema>;
+export type DeviceList = v.InferOutput<typeof DeviceListSchema>;
+export type DeviceRemoved = v.InferOutput<typeof DeviceRemovedSchema>;
+export type AccountSettings = v.InferOutput<typeof AccountSettingsSchema>;
+export type SignedPrekeyJson = v.InferOutput<typeof SignedPrekeySchema>;
+export type OneTimePrekeyJson = v.InferOutput<typeof OneTimePrekeySchema>;
+export type KemPrekeyJson = v.InferOutput<typeof KemPrekeySchema>;
+export type PrekeyUpload = v.InferOutput<typeof PrekeyUploadSchema>;
+export type PrekeyCount = v.InferOutput<typeof PrekeyCountSchema>;
+export type BundleDevice = v.InferOutput<typeof BundleDeviceSchema>;
+export type BundleResponse = v.InferOutput<typeof BundleResponseSchema>;
+export type ServerCertificateResponse = v.InferOutput<typeof ServerCertificateResponseSchema>;
+export type SenderCertificateResponse = v.InferOutput<typeof SenderCertificateResponseSchema>;
+export type SendRequest = v.InferOutput<typeof SendRequestSchema>;
+export type SendResponse = v.InferOutput<typeof SendResponseSchema>;
+export type FetchQuery = v.InferOutput<typeof FetchQuerySchema>;
+export type DeliveredMessage = v.InferOutput<typeof DeliveredMessageSchema>;
+export type FetchResponse = v.InferOutput<typeof FetchResponseSchema>;
+export type AckRequest = v.InferOutput<typeof AckRequestSchema>;
+export type AckResponse = v.InferOutput<typeof AckResponseSchema>;

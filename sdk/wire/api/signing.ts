@@ -1,0 +1,110 @@
+/**
+ * Signature payloads of the service API (docs/protocol/10-service.md §Authentication). Pure byte
+ * builders: the SDK signs them with its crypto backend, the service verifies them. Hashing the
+ * body is the caller's job (this module does no cryptography).
+ */
+import { assertBytes, ByteWriter, utf8 } from '../../util/bytes.ts';
+import { addressToBytes, IDENTITY_BUNDLE_BYTES } from '../identity.ts';
+import { LABELS } from '../labels.ts';
+import { NONCE_BYTES } from './limits.ts';
+
+/** Header names of an owner-signed request (lower case, as HTTP/2 and API Gateway deliver them). */
+export const AUTH_HEADERS = {
+  address: 'x-sealpost-address',
+  device: 'x-sealpost-device',
+  timestamp: 'x-sealpost-timestamp',
+  nonce: 'x-sealpost-nonce',
+  signature: 'x-sealpost-signature',
+} as const;
+
+/** Header carrying the recipient's 16-byte delivery access key (base64url) on a sealed send. */
+export const ACCESS_KEY_HEADER = 'x-sealpost-access-key';
+
+/** Bytes of a SHA-256 body hash. */
+export const BODY_HASH_BYTES = 32;
+
+/** Largest method + path-and-query accepted in a signature payload (u16 length prefixes). */
+export const MAX_SIGNED_PATH_BYTES = 2048;
+
+/** The fields an owner signature covers. */
+export interface RequestSignatureInput {
+  /** HTTP method in upper case (`GET`, `PUT`, ...). */
+  readonly method: string;
+  /** Path plus query string exactly as sent (`/v1/messages?limit=10`). */
+  readonly pathAndQuery: string;
+  /** SHA-256 of the exact body bytes (of the empty string when there is no body). */
+  readonly bodyHash: Uint8Array;
+  /** Milliseconds since the Unix epoch; the server accepts ±5 minutes. */
+  readonly timestamp: number;
+  /** 16 random bytes, never reused: the server rejects a second use (replay). */
+  readonly nonce: Uint8Array;
+  /** The signing device's account address. */
+  readonly address: string;
+  /** The signing device's id. */
+  readonly deviceId: number;
+}
+
+/**
+ * The bytes a device signs with its Ed25519 signing key to authenticate a request:
+ * `LABELS.REQUEST_SIGNATURE || var16(method) || var16(pathAndQuery) || bodyHash(32) ||
+ * u64 timestamp || nonce(16) || addressBytes(20) || u32 deviceId`. Address and device id are
+ * signed so a signature cannot be presented under another identity's headers.
+ *
+ * @example
+ * ```ts
+ * const sig = await backend.ed25519Sign(deviceSeed, requestSignaturePayload({ method: 'GET',
+ *   pathAndQuery: '/v1/messages', bodyHash: sha256(new Uint8Array()), timestamp: Date.now(),
+ *   nonce, address, deviceId: 1 }));
+ * ```
+ * @throws {TypeError | RangeError} if a field has the wrong type, size or range.
+ */
+export function requestSignaturePayload(input: RequestSignatureInput): Uint8Array {
+  if (typeof input.method !== 'string' || !/^[A-Z]{1,16}$/.test(input.method)) {
+    throw new TypeError('method must be an upper-case HTTP method');
+  }
+  if (typeof input.pathAndQuery !== 'string' || !input.pathAndQuery.startsWith('/')) {
+    throw new TypeError('pathAndQuery must start with /');
+  }
+  const path = utf8(input.pathAndQuery);
+  if (path.length > MAX_SIGNED_PATH_BYTES) throw new RangeError('pathAndQuery is too long');
+  assertBytes(input.bodyHash, 'bodyHash', BODY_HASH_BYTES);
+  assertBytes(input.nonce, 'nonce', NONCE_BYTES);
+  const address = addressToBytes(input.address);
+  return new ByteWriter(128 + path.length)
+    .bytes(LABELS.REQUEST_SIGNATURE)
+    .var16(utf8(input.method))
+    .var16(path)
+    .bytes(input.bodyHash)
+    .u64(input.timestamp)
+    .bytes(input.nonce)
+    .bytes(address)
+    .u32(input.deviceId)
+    .finish();
+}
+
+/**
+ * The bytes the account key signs to prove possession when registering an account or adding a
+ * device: `LABELS.REGISTRATION || addressBytes(20) || identityBundle(160) || u64 timestamp`.
+ * The timestamp bounds a captured proof to the signature window; the service also refuses a
+ * second use of the same proof.
+ *
+ * @example
+ * ```ts
+ * const proof = await backend.ed25519Sign(accountSeed, registrationPayload(address, bundle, Date.now()));
+ * ```
+ * @throws {TypeError | RangeError} if the address is malformed, the bundle is not 160 bytes
+ *   or the timestamp is not a non-negative safe integer.
+ */
+export function registrationPayload(
+  address: string,
+  identityBundle: Uint8Array,
+  timestamp: number,
+): Uint8Array {
+  assertBytes(identityBundle, 'identityBundle', IDENTITY_BUNDLE_BYTES);
+  return new ByteWriter(64 + IDENTITY_BUNDLE_BYTES)
+    .bytes(LABELS.REGISTRATION)
+    .bytes(addressToBytes(address))
+    .bytes(identityBundle)
+    .u64(timestamp)
+    .finish();
+}

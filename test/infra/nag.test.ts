@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CfnResource } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSealpostApp } from '../../infra/lib/sealpost-app.ts';
+import { FIXTURE_ENTRY, type Synth, synth } from './synth.ts';
+
+let base: Synth;
+let variant: Synth;
+beforeAll(() => {
+  base = synth({ apiEntry: FIXTURE_ENTRY }, { validateTemplate: true });
+  variant = synth({
+    apiEntry: FIXTURE_ENTRY,
+    stage: 'prod',
+    bucketEncryption: 'kms',
+    removalPolicy: 'destroy',
+    corsOrigins: 'https://app.example.com',
+    alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops',
+    messageTtlDays: '7',
+  });
+});
+afterAll(() => {
+  base?.dispose();
+  variant?.dispose();
+});
+
+/**
+ * Every acknowledged AwsSolutions finding, by rule and resource path. A new exception must be
+ * added here on purpose, with its reason reviewed.
+ */
+const EXPECTED_ACKNOWLEDGEMENTS = [
+  ['AwsSolutions-APIG4', '/Http/Api/DefaultRoute/Resource'],
+  ['AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/env/*]', '/Service/Handler/Role/DefaultPolicy/Resource'],
+  ['AwsSolutions-IAM5[Resource::<SigningKeysKeygenFunctionE506C51B.Arn>:*]', '/SigningKeys/ProviderRole/DefaultPolicy/Resource'],
+  ['AwsSolutions-S1', '/Envelopes/Bucket/Resource'],
+  ['AwsSolutions-SMG4', '/SigningKeys/RootSecret/Resource'],
+  ['AwsSolutions-SMG4', '/SigningKeys/SigningSecret/Resource'],
+];
+
+describe.each([
+  ['default configuration', () => base],
+  ['kms, destroy, cors, alarm topic', () => variant],
+])('cdk-nag AwsSolutions (%s)', (_name, get) => {
+  it('ran and reports no unacknowledged finding', () => {
+    const nag = get().report.pluginReports.find((r) => r.pluginName === 'AwsSolutions');
+    expect(nag).toBeDefined();
+    expect(nag!.violations).toEqual([]);
+    expect(nag!.conclusion).toBe('success');
+  });
+
+  it('acknowledges exactly the reviewed findings, each with a real reason', () => {
+    const nag = get().report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')!;
+    const stackName = get().stack.stackName;
+    const acked: string[][] = [];
+    for (const v of nag.suppressedViolations ?? []) {
+      expect(v.acknowledgedId).toBe(`AwsSolutions::${v.ruleName}`);
+      expect(v.reason.length).toBeGreaterThan(80);
+      for (const c of v.violatingConstructs) {
+        acked.push([v.ruleName, c.constructPath.replace(stackName, '')]);
+      }
+    }
+    expect(acked.sort()).toEqual([...EXPECTED_ACKNOWLEDGEMENTS].sort());
+  });
+
+  it('leaves no error or warning annotation on the stack', () => {
+    const annotations = Annotations.fromStack(get().stack);
+    expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+    expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+  });
+});
+
+describe('template validation', () => {
+  it('passes CloudFormation schema validation', () => {
+    // The built-in validator only files a report when it finds something.
+    const others = base.report.pluginReports.filter((r) => r.pluginName !== 'AwsSolutions');
+    expect(others.flatMap((r) => r.violations)).toEqual([]);
+  });
+
+  it('would report a schema violation', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'sealpost-cdk-'));
+    try {
+      const { app, stack } = createSealpostApp({
+        outdir,
+        context: { apiEntry: FIXTURE_ENTRY, 'aws:cdk:bundling-stacks': [] },
+      });
+      new CfnResource(stack, 'Invalid', {
+        type: 'AWS::Logs::LogGroup',
+        properties: { RetentionInDays: 'often' },
+      });
+      app.synth();
+      const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+        pluginReports: { pluginName: string; violations: unknown[] }[];
+      };
+      const schema = report.pluginReports.filter((r) => r.pluginName !== 'AwsSolutions');
+      expect(schema.flatMap((r) => r.violations).length).toBeGreaterThan(0);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the nag gate', () => {
+  it('fails synthesis on an unacknowledged finding', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'sealpost-cdk-'));
+    try {
+      const { app, stack } = createSealpostApp({
+        outdir,
+        builtinCloudFormationValidation: false,
+        context: { apiEntry: FIXTURE_ENTRY, 'aws:cdk:bundling-stacks': [] },
+      });
+      new s3.Bucket(stack, 'Unchecked');
+      expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,302 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_ENTRY, type Synth, synth } from './synth.ts';
+
+let s: Synth;
+beforeAll(() => {
+  s = synth({ apiEntry: FIXTURE_ENTRY }, { bundle: true });
+});
+afterAll(() => s?.dispose());
+
+const CONTRACT_ENV = [
+  'SEALPOST_TABLE',
+  'SEALPOST_BUCKET',
+  'SEALPOST_SIGNING_SECRET_ARN',
+  'SEALPOST_MESSAGE_TTL_DAYS',
+  'SEALPOST_STAGE',
+  'SEALPOST_LOG_LEVEL',
+  'POWERTOOLS_METRICS_NAMESPACE',
+];
+
+function resourcesOf(type: string): [string, Record<string, unknown>, string | undefined][] {
+  return Object.entries(s.json.Resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([id, r]) => [id, r.Properties ?? {}, r.DeletionPolicy]);
+}
+
+function apiFunction(): Record<string, unknown> {
+  const fns = resourcesOf('AWS::Lambda::Function').filter(([, p]) =>
+    String(p['Description']).includes('mailbox API'),
+  );
+  expect(fns).toHaveLength(1);
+  return fns[0]![1];
+}
+
+describe('mailbox table', () => {
+  it('is on-demand with pk/sk string keys, PITR, TTL on ttl and no index', () => {
+    s.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      GlobalSecondaryIndexes: Match.absent(),
+      StreamSpecification: Match.absent(),
+    });
+  });
+
+  it('is retained and deletion-protected by default', () => {
+    s.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+    });
+  });
+});
+
+describe('envelope bucket', () => {
+  it('blocks public access, disables ACLs and encrypts with SSE-S3', () => {
+    s.template.resourceCountIs('AWS::S3::Bucket', 1);
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
+      },
+      VersioningConfiguration: Match.absent(),
+      AccessControl: Match.absent(),
+      WebsiteConfiguration: Match.absent(),
+    });
+  });
+
+  it('expires envelopes with the message TTL and aborts stale uploads', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'env/', ExpirationInDays: 30, Status: 'Enabled' }),
+          Match.objectLike({
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('denies every request without TLS 1.2 or newer', () => {
+    const [, policy] = resourcesOf('AWS::S3::BucketPolicy')[0]!;
+    const statements = (policy['PolicyDocument'] as { Statement: Record<string, unknown>[] })
+      .Statement;
+    const denies = statements.filter((st) => st['Effect'] === 'Deny');
+    expect(denies).toContainEqual(
+      expect.objectContaining({
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    expect(denies).toContainEqual(
+      expect.objectContaining({
+        Action: 's3:*',
+        Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+      }),
+    );
+    expect(statements.filter((st) => st['Effect'] === 'Allow')).toEqual([]);
+  });
+
+  it('is retained by default', () => {
+    s.template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+  });
+});
+
+describe('api function', () => {
+  it('runs the newest Node.js runtime on arm64 with documented memory and timeout', () => {
+    const fn = apiFunction();
+    expect(fn['Runtime']).toBe('nodejs24.x');
+    expect(fn['Architectures']).toEqual(['arm64']);
+    expect(fn['MemorySize']).toBe(512);
+    expect(fn['Timeout']).toBe(10);
+    expect(fn['Handler']).toBe('index.handler');
+  });
+
+  it('gets exactly the contract environment, resource names wired by reference', () => {
+    const env = (apiFunction()['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(env).sort()).toEqual([...CONTRACT_ENV, 'NODE_OPTIONS'].sort());
+    const table = Object.keys(s.json.Resources).find((id) => id.startsWith('MailboxTable'));
+    const bucket = Object.keys(s.json.Resources).find(
+      (id) => s.json.Resources[id]!.Type === 'AWS::S3::Bucket',
+    );
+    const secret = Object.keys(s.json.Resources).find((id) =>
+      id.startsWith('SigningKeysSigningSecret'),
+    );
+    expect(env['SEALPOST_TABLE']).toEqual({ Ref: table });
+    expect(env['SEALPOST_BUCKET']).toEqual({ Ref: bucket });
+    expect(env['SEALPOST_SIGNING_SECRET_ARN']).toEqual({ Ref: secret });
+    expect(env['SEALPOST_MESSAGE_TTL_DAYS']).toBe('30');
+    expect(env['SEALPOST_STAGE']).toBe('dev');
+    expect(env['SEALPOST_LOG_LEVEL']).toBe('info');
+    expect(env['POWERTOOLS_METRICS_NAMESPACE']).toBe('Sealpost');
+    expect(env['NODE_OPTIONS']).toBe('--enable-source-maps');
+  });
+
+  it('starts only after the signing keys exist', () => {
+    const [id] = Object.entries(s.json.Resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        String(r.Properties?.['Description']).includes('mailbox API'),
+    )!;
+    const keys = Object.keys(s.json.Resources).find(
+      (k) => s.json.Resources[k]!.Type === 'Custom::SealpostSigningKeys',
+    );
+    expect(s.json.Resources[id]!.DependsOn).toContain(keys);
+  });
+
+  it('is bundled by esbuild as minified ESM with a source map', () => {
+    const code = apiFunction()['Code'] as { S3Key: string };
+    const hash = code.S3Key.replace(/\.zip$/, '');
+    const dir = join(s.outdir, `asset.${hash}`);
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual(['index.mjs', 'index.mjs.map']);
+    const js = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    // ESM has no `require`; the banner recreates it for bundled CommonJS code.
+    expect(js.split('\n')[0]).toMatch(/^import \{ createRequire as \w+ \} from 'node:module';/);
+    expect(js).toMatch(/export\s*\{/);
+    expect(js).toMatch(/sourceMappingURL=index\.mjs\.map/);
+    // Minified: no indentation survives.
+    expect(js.split('\n').filter((l) => l.startsWith('  '))).toEqual([]);
+    expect(statSync(join(dir, 'index.mjs.map')).size).toBeGreaterThan(0);
+  });
+});
+
+describe('every function', () => {
+  it('uses the newest runtime, arm64 except the provider framework, and its own log group', () => {
+    const fns = resourcesOf('AWS::Lambda::Function');
+    expect(fns.length).toBe(3);
+    const groups = new Set(resourcesOf('AWS::Logs::LogGroup').map(([id]) => id));
+    for (const [, p] of fns) {
+      expect(p['Runtime']).toBe('nodejs24.x');
+      const logGroup = (p['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(groups.has(logGroup)).toBe(true);
+    }
+  });
+
+  it('keeps every log group for the configured retention', () => {
+    const groups = resourcesOf('AWS::Logs::LogGroup');
+    expect(groups.length).toBe(4);
+    for (const [, p, deletion] of groups) {
+      expect(p['RetentionInDays']).toBe(30);
+      expect(deletion).toBe('Retain');
+    }
+  });
+});
+
+describe('http api', () => {
+  it('routes everything through one $default route to the function', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default' });
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+    });
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.absent(),
+    });
+  });
+
+  it('throttles and writes access logs without client IPs', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    const [, stage] = resourcesOf('AWS::ApiGatewayV2::Stage')[0]!;
+    expect(stage['StageName']).toBe('$default');
+    expect(stage['AutoDeploy']).toBe(true);
+    expect(stage['DefaultRouteSettings']).toEqual({
+      ThrottlingRateLimit: 100,
+      ThrottlingBurstLimit: 200,
+    });
+    const logs = stage['AccessLogSettings'] as { DestinationArn: unknown; Format: string };
+    const group = resourcesOf('AWS::Logs::LogGroup').find(([id]) =>
+      id.startsWith('HttpAccessLogs'),
+    );
+    expect(logs.DestinationArn).toEqual({ 'Fn::GetAtt': [group![0], 'Arn'] });
+    const format = JSON.parse(logs.Format) as Record<string, string>;
+    expect(format['requestId']).toBe('$context.requestId');
+    expect(format['status']).toBe('$context.status');
+    expect(logs.Format).not.toMatch(/sourceIp|userAgent/);
+  });
+});
+
+describe('signing keys', () => {
+  it('never puts a secret value in the template', () => {
+    const secrets = resourcesOf('AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(2);
+    for (const [, p] of secrets) {
+      expect(p['SecretString']).toBeUndefined();
+      expect(p['GenerateSecretString']).toBeDefined();
+    }
+  });
+
+  it('passes only secret ARNs and public parameters to the generator', () => {
+    const [, props] = resourcesOf('Custom::SealpostSigningKeys')[0]!;
+    expect(Object.keys(props).sort()).toEqual(
+      ['CertificateValidityDays', 'KeyId', 'RootSecretArn', 'ServiceToken', 'SigningSecretArn'].sort(),
+    );
+    expect(props['KeyId']).toBe('1');
+    expect(props['CertificateValidityDays']).toBe('730');
+  });
+
+  it('retains both secrets by default', () => {
+    for (const [id] of resourcesOf('AWS::SecretsManager::Secret')) {
+      expect(s.json.Resources[id]!.DeletionPolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('alarms', () => {
+  it('alarm on 5xx, function errors and throttles', () => {
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, p]) => [
+      p['Namespace'],
+      p['MetricName'],
+      p['Threshold'],
+      p['TreatMissingData'],
+    ]);
+    expect(alarms.sort()).toEqual(
+      [
+        ['AWS/ApiGateway', '5xx', 5, 'notBreaching'],
+        ['AWS/Lambda', 'Errors', 5, 'notBreaching'],
+        ['AWS/Lambda', 'Throttles', 1, 'notBreaching'],
+      ].sort(),
+    );
+  });
+});
+
+describe('outputs', () => {
+  it('export the API URL and the trust root, and nothing secret', () => {
+    const outputs = s.json.Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'TrustRoot']);
+    const api = Object.keys(s.json.Resources).find(
+      (k) => s.json.Resources[k]!.Type === 'AWS::ApiGatewayV2::Api',
+    );
+    const keys = Object.keys(s.json.Resources).find(
+      (k) => s.json.Resources[k]!.Type === 'Custom::SealpostSigningKeys',
+    );
+    expect(outputs['ApiUrl']!.Value).toEqual({ 'Fn::GetAtt': [api, 'ApiEndpoint'] });
+    expect(outputs['TrustRoot']!.Value).toEqual({ 'Fn::GetAtt': [keys, 'TrustRoot'] });
+  });
+});

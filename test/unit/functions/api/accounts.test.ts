@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
+import { ed25519Sign } from '../../../../functions/domain/crypto.ts';
+import { registrationPayload } from '../../../../sdk/wire/api/signing.ts';
+import {
+  addDeviceBody,
+  harness,
+  kemPrekey,
+  memoryPorts,
+  newAccount,
+  newDevice,
+  registrationBody,
+  testMaterial,
+} from '../fixtures.ts';
+
+const setup = () => harness(memoryPorts(testMaterial()));
+
+describe('registration', () => {
+  it('registers an account under its self-certifying address as device 1', async () => {
+    const h = setup();
+    const d = newDevice(newAccount());
+    const res = await h.call({ method: 'PUT', path: `/v1/accounts/${d.account.address}`, json: registrationBody(d, h.clock.now) });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ address: d.account.address, deviceId: 1 });
+    const view = await h.ports.accounts.get(d.account.address);
+    expect(view?.devices.map((x) => x.deviceId)).toEqual([1]);
+    expect(view?.account.accessKeyHash).toHaveLength(32);
+  });
+
+  it('answers an identical retry the same and a different first device 409', async () => {
+    const h = setup();
+    const d = newDevice(newAccount());
+    const body = registrationBody(d, h.clock.now);
+    const path = `/v1/accounts/${d.account.address}`;
+    expect((await h.call({ method: 'PUT', path, json: body })).status).toBe(200);
+    expect((await h.call({ method: 'PUT', path, json: body })).body).toEqual({ address: d.account.address, deviceId: 1 });
+    const other = newDevice(d.account);
+    const res = await h.call({ method: 'PUT', path, json: registrationBody(other, h.clock.now) });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('ACCOUNT_EXISTS');
+  });
+
+  it('rejects an address that is not the hash of the account key', async () => {
+    const h = setup();
+    const d = newDevice(newAccount());
+    const res = await h.call({ method: 'PUT', path: `/v1/accounts/${newAccount().address}`, json: registrationBody(d, h.clock.now) });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('INVALID_SIGNATURE');
+  });
+
+  it('rejects a proof signed by another key, a bad link and bad prekey signatures with 422', async () => {
+    const h = setup();
+    const d = newDevice(newAccount());
+    const path = `/v1/accounts/${d.account.address}`;
+    const wrongProof = registrationBody(d, h.clock.now);
+    wrongProof.proof = toBase64Url(ed25519Sign(newAccount().seed, registrationPayload(d.account.address, d.identity, h.clock.now)));
+    expect((await h.call({ method: 'PUT', path, json: wrongProof })).status).toBe(422);
+
+    const badLink = d.identity.slice();
+    badLink[100]! ^= 1;
+    const linkBody = { ...registrationBody({ ...d, identity: badLink }, h.clock.now) };
+    expect((await h.call({ method: 'PUT', path, json: linkBody })).status).toBe(422);
+
+    const badSpk = registrationBody(d, h.clock.now);
+    badSpk.signedPrekey = { ...badSpk.signedPrekey, id: badSpk.signedPrekey.id + 1 };
+    expect((await h.call({ method: 'PUT', path, json: badSpk })).status).toBe(422);
+
+    const badKem = registrationBody(d, h.clock.now);
+    // A one-time KEM key must not pass as the last-resort one (the kind byte is signed).
+    badKem.lastResortKemPrekey = kemPrekey(d, 1, false);
+    expect((await h.call({ method: 'PUT', path, json: badKem })).status).toBe(422);
+    expect(await h.ports.accounts.get(d.account.address)).toBeUndefined();
+  });
+
+  it('rejects a proof outside the 5-minute window with 401', async () => {
+    const h = setup();
+    const d = newDevice(newAccount());
+    const body = registrationBody(d, h.clock.now - 6 * 60_000);
+    const res = await h.call({ method: 'PUT', path: `/v1/accounts/${d.account.address}`, json: body });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('devices', () => {
+  it('links devices with increasing ids up to the maximum of 6', async () => {
+    const h = setup();
+    const first = await h.register();
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await h.link(first.account)).deviceId);
+    expect(ids).toEqual([2, 3, 4, 5, 6]);
+    const seventh = newDevice(first.account);
+    const res = await h.call({ method: 'POST', path: `/v1/accounts/${first.account.address}/devices`, json: addDeviceBody(seventh, h.clock.now) });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('DEVICE_LIMIT');
+  });
+
+  it('answers a retried link with the same id and refuses a replayed proof after removal', async () => {
+    const h = setup();
+    const first = await h.register();
+    const d = newDevice(first.account);
+    const path = `/v1/accounts/${first.account.address}/devices`;
+    const body = addDeviceBody(d, h.clock.now);
+    expect((await h.call({ method: 'POST', path, json: body })).body.deviceId).toBe(2);
+    expect((await h.call({ method: 'POST', path, json: body })).body.deviceId).toBe(2);
+    const removed = await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first });
+    expect(removed.body).toEqual({ deviceId: 2 });
+    const replay = await h.call({ method: 'POST', path, json: body });
+    expect(replay.status).toBe(401);
+    expect((await h.ports.accounts.get(first.account.address))?.devices.map((x) => x.deviceId)).toEqual([1]);
+  });
+
+  it('lists device ids to authenticated callers only', async () => {
+    const h = setup();
+    const a = await h.register();
+    const b = await h.register();
+    await h.link(b.account);
+    const path = `/v1/accounts/${b.account.address}/devices`;
+    expect((await h.call({ method: 'GET', path })).status).toBe(401);
+    const res = await h.call({ method: 'GET', path, signer: a });
+    expect(res.body).toEqual({ address: b.account.address, devices: [{ deviceId: 1 }, { deviceId: 2 }] });
+    const missing = await h.call({ method: 'GET', path: `/v1/accounts/${newAccount().address}/devices`, signer: a });
+    expect(missing.status).toBe(404);
+  });
+
+  it('never reuses a removed device id and answers 404 for a device that is not there', async () => {
+    const h = setup();
+    const first = await h.register();
+    await h.link(first.account);
+    expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(200);
+    expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(404);
+    expect((await h.link(first.account)).deviceId).toBe(3);
+  });
+
+  it('rotates the access key and the unrestricted setting', async () => {
+    const h = setup();
+    const d = await h.register();
+    const res = await h.call({
+      method: 'PUT',
+      path: '/v1/account/settings',
+      json: { accessKey: toBase64Url(new Uint8Array(16).fill(9)), unrestricted: true },
+      signer: d,
+    });
+    expect(res.status).toBe(200);
+    const view = await h.ports.accounts.get(d.account.address);
+    expect(view?.account.unrestricted).toBe(true);
+  });
+});

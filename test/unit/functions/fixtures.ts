@@ -1,0 +1,250 @@
+/**
+ * Test clients for the service: accounts and devices with real Ed25519 keys, request signing
+ * exactly as docs/protocol/10-service.md specifies, and an app over in-memory adapters.
+ */
+import { toBase64Url } from '../../../sdk/wire/api/codec.ts';
+import { createMessageId } from '../../../sdk/wire/api/message-id.ts';
+import type {
+  KemPrekeyJson,
+  OneTimePrekeyJson,
+  RegisterRequest,
+  SendRequest,
+  SignedPrekeyJson,
+} from '../../../sdk/wire/api/schemas.ts';
+import { AUTH_HEADERS, registrationPayload, requestSignaturePayload } from '../../../sdk/wire/api/signing.ts';
+import {
+  addressFromDigest,
+  addressPreimage,
+  deviceLinkPayload,
+  encodeIdentityBundle,
+} from '../../../sdk/wire/identity.ts';
+import { KEM_KIND_LAST_RESORT, KEM_KIND_ONE_TIME, kemPrekeyPayload, signedPrekeyPayload } from '../../../sdk/wire/prekeys.ts';
+import { buildApp } from '../../../functions/api/app.ts';
+import { createServices, type Ports } from '../../../functions/api/compose.ts';
+import type { AppServices } from '../../../functions/api/env.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '../../../functions/domain/config.ts';
+import { ed25519PublicKey, ed25519Sign, randomBytes, sha256 } from '../../../functions/domain/crypto.ts';
+import { generateSigningMaterial, StaticSigningKeyProvider } from '../../../functions/domain/signing-material.ts';
+import type { SigningMaterial } from '../../../functions/domain/ports.ts';
+import {
+  MemoryAccountStore,
+  MemoryBlobStore,
+  MemoryMessageIndex,
+  MemoryPrekeyStore,
+  MemoryRateLimiter,
+  MemoryReplayStore,
+} from '../../../functions/adapters/memory/index.ts';
+
+const encoder = new TextEncoder();
+
+/** An account key and its address. */
+export interface TestAccount {
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly address: string;
+}
+
+/** One device: keys, identity bundle, and (once registered) its id. */
+export interface TestDevice {
+  readonly account: TestAccount;
+  readonly signingSeed: Uint8Array;
+  readonly signingPublic: Uint8Array;
+  readonly dhPublic: Uint8Array;
+  readonly identity: Uint8Array;
+  deviceId: number;
+}
+
+export function newAccount(): TestAccount {
+  const seed = randomBytes(32);
+  const publicKey = ed25519PublicKey(seed);
+  return { seed, publicKey, address: addressFromDigest(sha256(addressPreimage(publicKey))) };
+}
+
+export function newDevice(account: TestAccount): TestDevice {
+  const signingSeed = randomBytes(32);
+  const signingPublic = ed25519PublicKey(signingSeed);
+  const dhPublic = randomBytes(32);
+  const linkSignature = ed25519Sign(account.seed, deviceLinkPayload(signingPublic, dhPublic));
+  const identity = encodeIdentityBundle({
+    accountPublic: account.publicKey,
+    signingPublic,
+    dhPublic,
+    linkSignature,
+  });
+  return { account, signingSeed, signingPublic, dhPublic, identity, deviceId: 0 };
+}
+
+export function signedPrekey(device: TestDevice, id: number): SignedPrekeyJson {
+  const publicKey = randomBytes(32);
+  const signature = ed25519Sign(device.signingSeed, signedPrekeyPayload(id, publicKey));
+  return { id, publicKey: toBase64Url(publicKey), signature: toBase64Url(signature) };
+}
+
+export function oneTimePrekey(id: number): OneTimePrekeyJson {
+  return { id, publicKey: toBase64Url(randomBytes(32)) };
+}
+
+export function kemPrekey(device: TestDevice, id: number, lastResort: boolean): KemPrekeyJson {
+  const publicKey = randomBytes(1568);
+  const kind = lastResort ? KEM_KIND_LAST_RESORT : KEM_KIND_ONE_TIME;
+  const signature = ed25519Sign(device.signingSeed, kemPrekeyPayload(kind, id, publicKey));
+  return { id, publicKey: toBase64Url(publicKey), signature: toBase64Url(signature) };
+}
+
+/** Body of a registration (or, without accessKey/unrestricted, of adding a device). */
+export function registrationBody(
+  device: TestDevice,
+  now: number,
+  accessKey: Uint8Array = new Uint8Array(16).fill(7),
+): RegisterRequest {
+  const proof = ed25519Sign(
+    device.account.seed,
+    registrationPayload(device.account.address, device.identity, now),
+  );
+  return {
+    identity: toBase64Url(device.identity),
+    timestamp: now,
+    proof: toBase64Url(proof),
+    accessKey: toBase64Url(accessKey),
+    signedPrekey: signedPrekey(device, 1),
+    lastResortKemPrekey: kemPrekey(device, 1, true),
+  };
+}
+
+/** Body of adding a device. */
+export function addDeviceBody(device: TestDevice, now: number) {
+  const { accessKey: _a, unrestricted: _u, ...rest } = registrationBody(device, now);
+  return rest;
+}
+
+/** The owner-signature headers of a request. */
+export function signHeaders(
+  device: TestDevice,
+  method: string,
+  pathAndQuery: string,
+  body: Uint8Array,
+  now: number,
+  nonce: Uint8Array = randomBytes(16),
+): Record<string, string> {
+  const payload = requestSignaturePayload({
+    method,
+    pathAndQuery,
+    bodyHash: sha256(body),
+    timestamp: now,
+    nonce,
+    address: device.account.address,
+    deviceId: device.deviceId,
+  });
+  return {
+    [AUTH_HEADERS.address]: device.account.address,
+    [AUTH_HEADERS.device]: String(device.deviceId),
+    [AUTH_HEADERS.timestamp]: String(now),
+    [AUTH_HEADERS.nonce]: toBase64Url(nonce),
+    [AUTH_HEADERS.signature]: toBase64Url(ed25519Sign(device.signingSeed, payload)),
+  };
+}
+
+export function newMessageId(now: number): string {
+  return toBase64Url(createMessageId(now, randomBytes(10)));
+}
+
+export function sendBody(messageId: string, envelopes: [number, Uint8Array][]): SendRequest {
+  return {
+    messageId,
+    envelopes: envelopes.map(([deviceId, e]) => ({ deviceId, envelope: toBase64Url(e) })),
+  };
+}
+
+/** A request the app can answer (`app.request`). */
+export interface Call {
+  method: string;
+  path: string;
+  json?: unknown;
+  rawBody?: Uint8Array | string;
+  headers?: Record<string, string>;
+  signer?: TestDevice;
+}
+
+export function memoryPorts(material: SigningMaterial): Ports & {
+  blobs: MemoryBlobStore;
+  index: MemoryMessageIndex;
+} {
+  return {
+    accounts: new MemoryAccountStore(),
+    prekeys: new MemoryPrekeyStore(),
+    index: new MemoryMessageIndex(),
+    blobs: new MemoryBlobStore(),
+    replay: new MemoryReplayStore(),
+    limiter: new MemoryRateLimiter(),
+    signingKeys: new StaticSigningKeyProvider(material),
+  };
+}
+
+/** An app over the given ports with a controllable clock and captured logs. */
+export function harness<P extends Ports>(
+  ports: P,
+  options: { config?: Partial<ServiceConfig>; start?: number } = {},
+) {
+  const clock = { now: options.start ?? 1_750_000_000_000 };
+  const logs: string[] = [];
+  const config = { ...DEFAULT_CONFIG, ...options.config };
+  const services: AppServices = createServices(ports, { clock: () => clock.now, config });
+  const app = buildApp({ services, log: (l) => logs.push(l) });
+
+  async function call(c: Call): Promise<{ status: number; body: any; headers: Headers }> {
+    const headers: Record<string, string> = { ...c.headers };
+    let body: Uint8Array | undefined;
+    if (c.json !== undefined) {
+      body = encoder.encode(JSON.stringify(c.json));
+      headers['content-type'] ??= 'application/json';
+    } else if (c.rawBody !== undefined) {
+      body = typeof c.rawBody === 'string' ? encoder.encode(c.rawBody) : c.rawBody;
+    }
+    if (c.signer) {
+      Object.assign(headers, signHeaders(c.signer, c.method, c.path, body ?? new Uint8Array(), clock.now));
+    }
+    const init: RequestInit = { method: c.method, headers };
+    if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;
+    const res = await app.request(c.path, init);
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // non-JSON bodies stay text so assertions can show them
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  /** Registers a new account with one device and returns that device (id 1). */
+  async function register(accessKey?: Uint8Array): Promise<TestDevice> {
+    const device = newDevice(newAccount());
+    const res = await call({
+      method: 'PUT',
+      path: `/v1/accounts/${device.account.address}`,
+      json: registrationBody(device, clock.now, accessKey),
+    });
+    if (res.status !== 200) throw new Error(`register failed: ${JSON.stringify(res.body)}`);
+    device.deviceId = res.body.deviceId;
+    return device;
+  }
+
+  /** Links a further device to `account`. */
+  async function link(account: TestAccount): Promise<TestDevice> {
+    const device = newDevice(account);
+    const res = await call({
+      method: 'POST',
+      path: `/v1/accounts/${account.address}/devices`,
+      json: addDeviceBody(device, clock.now),
+    });
+    if (res.status !== 200) throw new Error(`link failed: ${JSON.stringify(res.body)}`);
+    device.deviceId = res.body.deviceId;
+    return device;
+  }
+
+  return { app, call, clock, logs, ports, register, link, services };
+}
+
+export function testMaterial(): SigningMaterial {
+  return generateSigningMaterial({ keyId: 7, notAfter: 2_000_000_000_000 }).material;
+}

@@ -1,0 +1,152 @@
+/**
+ * The same random inputs through every backend must give byte-identical outputs and identical
+ * accept/reject decisions: a session set up in a browser (WebCrypto + noble) continues on Node
+ * (node:crypto) and vice versa (docs/protocol/02-crypto.md §1).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { CryptoBackend } from '../../../../sdk/crypto/backend.ts';
+import { DecryptError, InvalidKeyError } from '../../../../sdk/errors.ts';
+import { toHex } from '../../../../sdk/util/bytes.ts';
+import { backends } from './helpers.ts';
+
+const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });
+const anyBytes = (maxLength: number) => fc.uint8Array({ maxLength });
+const ASYMMETRIC_RUNS = 120;
+const SYMMETRIC_RUNS = 300;
+
+/** Runs `f` on every backend; asserts all results are equal and returns the common one. */
+async function same<T>(f: (b: CryptoBackend) => T | Promise<T>): Promise<T> {
+  const results = await Promise.all(backends.map(async (b) => ({ name: b.name, value: await f(b) })));
+  const expected = results[0]!.value;
+  for (const { name, value } of results) expect({ name, value }).toEqual({ name, value: expected });
+  return expected;
+}
+
+/** Runs `f` on every backend; asserts every one either returns the same bytes or throws the same class. */
+async function sameOutcome(f: (b: CryptoBackend) => Uint8Array | Promise<Uint8Array>) {
+  return same(async (b) => {
+    try {
+      return toHex(await f(b));
+    } catch (e) {
+      return (e as Error).constructor.name;
+    }
+  });
+}
+
+/** Flips one bit of a copy of `data`. */
+function flip(data: Uint8Array, bit: number): Uint8Array {
+  const out = data.slice();
+  const i = bit % (out.length * 8);
+  out[i >> 3]! ^= 1 << (i & 7);
+  return out;
+}
+
+describe('cross-backend equivalence', () => {
+  it('has four backends to compare', () => {
+    expect(backends.map((b) => b.name)).toEqual(['node', 'node (pkcs8)', 'webcrypto', 'noble']);
+  });
+
+  it('X25519: identical public keys and shared secrets', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes(32), bytes(32), async (a, b) => {
+        const publicA = await same((k) => k.x25519PublicKey(a));
+        const publicB = await same((k) => k.x25519PublicKey(b));
+        const ab = await same((k) => k.x25519(a, publicB));
+        expect(await same((k) => k.x25519(b, publicA))).toEqual(ab);
+      }),
+      { numRuns: ASYMMETRIC_RUNS },
+    );
+  });
+
+  it('X25519: identical results for arbitrary peer bytes, low-order points rejected alike', async () => {
+    // u = 0 and u = 1 are low order; u = p + 1 is non-canonical 1; random bytes are curve or twist.
+    const special = fc.constantFrom(
+      new Uint8Array(32),
+      Uint8Array.of(1, ...new Uint8Array(31)),
+      Uint8Array.of(0xee, ...new Uint8Array(30).fill(0xff), 0x7f),
+    );
+    await fc.assert(
+      fc.asyncProperty(bytes(32), fc.oneof(bytes(32), special), async (a, peer) => {
+        const outcome = await sameOutcome((k) => k.x25519(a, peer));
+        if (peer[0]! <= 1 && peer.subarray(1).every((x) => x === 0)) {
+          expect(outcome).toBe(InvalidKeyError.name);
+        }
+      }),
+      { numRuns: ASYMMETRIC_RUNS },
+    );
+  });
+
+  it('Ed25519: identical keys and signatures; mutations rejected by all', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes(32), anyBytes(200), fc.nat(), async (seed, message, bit) => {
+        const publicKey = await same((k) => k.ed25519PublicKey(seed));
+        const signature = await same((k) => k.ed25519Sign(seed, message));
+        expect(await same((k) => k.ed25519Verify(publicKey, message, signature))).toBe(true);
+        const badSignature = flip(signature, bit);
+        expect(await same((k) => k.ed25519Verify(publicKey, message, badSignature))).toBe(false);
+        const badKey = flip(publicKey, bit);
+        expect(await same((k) => k.ed25519Verify(badKey, message, signature))).toBe(false);
+        if (message.length > 0) {
+          const badMessage = flip(message, bit);
+          expect(await same((k) => k.ed25519Verify(publicKey, badMessage, signature))).toBe(false);
+        }
+      }),
+      { numRuns: ASYMMETRIC_RUNS },
+    );
+  });
+
+  it('Ed25519: arbitrary keys and signatures get the same verdict', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes(32), anyBytes(64), bytes(64), async (key, message, signature) => {
+        await same((k) => k.ed25519Verify(key, message, signature));
+      }),
+      { numRuns: ASYMMETRIC_RUNS },
+    );
+  });
+
+  it('SHA-256, SHA-512, HMAC-SHA-256 and HKDF-SHA-256: identical bytes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        anyBytes(300),
+        anyBytes(100),
+        anyBytes(100),
+        fc.integer({ min: 0, max: 300 }),
+        async (data, salt, info, length) => {
+          await same((k) => k.sha256(data));
+          await same((k) => k.sha512(data));
+          await same((k) => k.hmacSha256(salt, data));
+          const okm = await same((k) => k.hkdfSha256(data, salt, info, length));
+          expect(okm.length).toBe(length);
+        },
+      ),
+      { numRuns: SYMMETRIC_RUNS },
+    );
+  });
+
+  it('ChaCha20-Poly1305: identical ciphertexts; any flipped bit rejected by all', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        bytes(32),
+        bytes(12),
+        anyBytes(300),
+        anyBytes(64),
+        fc.nat(),
+        async (key, nonce, plaintext, aad, bit) => {
+          const sealed = await same((k) => k.aeadSeal(key, nonce, plaintext, aad));
+          expect(sealed.length).toBe(plaintext.length + 16);
+          expect(await same((k) => k.aeadOpen(key, nonce, sealed, aad))).toEqual(plaintext);
+          const tampered = flip(sealed, bit);
+          expect(await sameOutcome((k) => k.aeadOpen(key, nonce, tampered, aad))).toBe(
+            DecryptError.name,
+          );
+          const otherAad = new Uint8Array([...aad, 0]);
+          expect(await sameOutcome((k) => k.aeadOpen(key, nonce, sealed, otherAad))).toBe(
+            DecryptError.name,
+          );
+        },
+      ),
+      { numRuns: SYMMETRIC_RUNS },
+    );
+  });
+});

@@ -1,0 +1,233 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MalformedEnvelopeError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
+import { concatBytes, fromHex } from '../../../../sdk/util/bytes.ts';
+import {
+  decodeSenderCertificate,
+  decodeServerCertificate,
+  encodeSenderCertificate,
+  encodeServerCertificate,
+  MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES,
+  MAX_SENDER_CERTIFICATE_BYTES,
+  SERVER_CERTIFICATE_BYTES,
+  type SenderCertificate,
+  type ServerCertificate,
+  senderCertificatePayload,
+  serverCertificatePayload,
+} from '../../../../sdk/wire/certificates.ts';
+import { LABELS } from '../../../../sdk/wire/labels.ts';
+
+const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
+
+const server: ServerCertificate = {
+  keyId: 0x01020304,
+  serverPublic: fill(32, 0xaa),
+  notAfter: 0x0102_0304_0506,
+  signature: fill(64, 0xbb),
+};
+
+function sender(overrides: Partial<SenderCertificate> = {}): SenderCertificate {
+  return {
+    address: 'aebagbafaydqqcikbmga2dqpcaireeyu',
+    deviceId: 7,
+    identityKey: fill(32, 0xcc),
+    expires: 1_700_000_000_000,
+    serverCertificate: encodeServerCertificate(server),
+    signature: fill(64, 0xdd),
+    ...overrides,
+  };
+}
+
+const base32Char = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz234567');
+const address = fc.array(base32Char, { minLength: 32, maxLength: 32 }).map((a) => a.join(''));
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const time = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+
+describe('server certificate codec', () => {
+  it('encodes the design §6 layout byte for byte', () => {
+    const encoded = encodeServerCertificate(server);
+    expect(encoded.length).toBe(SERVER_CERTIFICATE_BYTES);
+    expect(SERVER_CERTIFICATE_BYTES).toBe(109);
+    expect(encoded).toEqual(
+      concatBytes(
+        fromHex('01' + '01020304'),
+        server.serverPublic,
+        fromHex('0000010203040506'),
+        server.signature,
+      ),
+    );
+  });
+
+  it('signature payload is the label followed by the bytes before the signature', () => {
+    const { signature: _sig, ...fields } = server;
+    const payload = serverCertificatePayload(fields);
+    const encoded = encodeServerCertificate(server);
+    expect(payload).toEqual(concatBytes(LABELS.SERVER_CERTIFICATE, encoded.subarray(0, 45)));
+  });
+
+  it('round-trips arbitrary fields', () => {
+    fc.assert(
+      fc.property(u32, bytes(32), time, bytes(64), (keyId, serverPublic, notAfter, signature) => {
+        const c = { keyId, serverPublic, notAfter, signature };
+        expect(decodeServerCertificate(encodeServerCertificate(c))).toEqual(c);
+      }),
+    );
+  });
+
+  it('rejects unknown versions, truncation and trailing bytes', () => {
+    const encoded = encodeServerCertificate(server);
+    const v2 = encoded.slice();
+    v2[0] = 2;
+    expect(() => decodeServerCertificate(v2)).toThrow(UnsupportedVersionError);
+    for (const n of [0, 1, 5, 44, 108]) {
+      expect(() => decodeServerCertificate(encoded.subarray(0, n))).toThrow(MalformedEnvelopeError);
+    }
+    expect(() => decodeServerCertificate(concatBytes(encoded, fill(1, 0)))).toThrow(
+      MalformedEnvelopeError,
+    );
+  });
+
+  it('rejects a time beyond 2^53 rather than losing precision', () => {
+    const encoded = encodeServerCertificate(server);
+    encoded[37] = 0x00;
+    encoded[38] = 0x20; // high word >= 2^21, so notAfter >= 2^53
+    expect(() => decodeServerCertificate(encoded)).toThrow(MalformedEnvelopeError);
+  });
+
+  it('checks field sizes and ranges when encoding', () => {
+    expect(() => encodeServerCertificate({ ...server, serverPublic: fill(31, 0) })).toThrow(
+      RangeError,
+    );
+    expect(() => encodeServerCertificate({ ...server, signature: fill(63, 0) })).toThrow(
+      RangeError,
+    );
+    expect(() => encodeServerCertificate({ ...server, keyId: 2 ** 32 })).toThrow(RangeError);
+    expect(() => encodeServerCertificate({ ...server, notAfter: -1 })).toThrow(RangeError);
+    expect(() => encodeServerCertificate({ ...server, notAfter: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('sender certificate codec', () => {
+  it('encodes the design §6 layout with the raw 20-byte address', () => {
+    const c = sender();
+    const encoded = encodeSenderCertificate(c);
+    expect(encoded.length).toBe(240);
+    expect(encoded).toEqual(
+      concatBytes(
+        fromHex('01'),
+        fromHex('0102030405060708090a0b0c0d0e0f1011121314'),
+        fromHex('00000007'),
+        c.identityKey,
+        fromHex('0000018bcfe56800'),
+        fromHex('006d'),
+        c.serverCertificate,
+        c.signature,
+      ),
+    );
+  });
+
+  it('signature payload is the label followed by the bytes before the signature', () => {
+    const { signature: _sig, ...fields } = sender();
+    const encoded = encodeSenderCertificate(sender());
+    expect(senderCertificatePayload(fields)).toEqual(
+      concatBytes(LABELS.SENDER_CERTIFICATE, encoded.subarray(0, encoded.length - 64)),
+    );
+  });
+
+  it('round-trips arbitrary fields, including the base32 address', () => {
+    fc.assert(
+      fc.property(
+        address,
+        u32,
+        bytes(32),
+        time,
+        fc.uint8Array({ maxLength: MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES }),
+        bytes(64),
+        (addr, deviceId, identityKey, expires, serverCertificate, signature) => {
+          const c = { address: addr, deviceId, identityKey, expires, serverCertificate, signature };
+          const encoded = encodeSenderCertificate(c);
+          expect(encoded.length).toBeLessThanOrEqual(MAX_SENDER_CERTIFICATE_BYTES);
+          expect(decodeSenderCertificate(encoded)).toEqual(c);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('maps address bytes to RFC 4648 lower-case base32', () => {
+    const raw = fill(20, 0xf0);
+    const encoded = encodeSenderCertificate(sender());
+    encoded.set(raw, 1);
+    expect(decodeSenderCertificate(encoded).address).toBe('6dypb4hq6dypb4hq6dypb4hq6dypb4hq');
+  });
+
+  it('rejects addresses that are not 32 lower-case base32 characters', () => {
+    for (const bad of [
+      'AEBAGBAFAYDQQCIKBMGA2DQPCAIREEYU',
+      'aebagbafaydqqcikbmga2dqpcaireey',
+      'aebagbafaydqqcikbmga2dqpcaireeyuu',
+      'aebagbafaydqqcikbmga2dqpcaireey1',
+      'aebagbafaydqqcikbmga2dqpcaireey=',
+    ]) {
+      expect(() => encodeSenderCertificate(sender({ address: bad }))).toThrow(TypeError);
+    }
+  });
+
+  it('rejects an oversized embedded server certificate on both sides', () => {
+    const big = fill(MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES + 1, 1);
+    expect(() => encodeSenderCertificate(sender({ serverCertificate: big }))).toThrow(RangeError);
+    const ok = encodeSenderCertificate(
+      sender({ serverCertificate: fill(MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES, 1) }),
+    );
+    // Raise the var16 length by one and append a byte so only the bound is violated.
+    const view = new DataView(ok.buffer);
+    view.setUint16(65, MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES + 1);
+    expect(() => decodeSenderCertificate(concatBytes(ok, fill(1, 0)))).toThrow(
+      MalformedEnvelopeError,
+    );
+  });
+
+  it('rejects unknown versions, truncation, trailing bytes and inconsistent lengths', () => {
+    const encoded = encodeSenderCertificate(sender());
+    const v0 = encoded.slice();
+    v0[0] = 0;
+    expect(() => decodeSenderCertificate(v0)).toThrow(UnsupportedVersionError);
+    for (let n = 0; n < encoded.length; n += 13) {
+      expect(() => decodeSenderCertificate(encoded.subarray(0, n))).toThrow(MalformedEnvelopeError);
+    }
+    expect(() => decodeSenderCertificate(encoded.subarray(0, encoded.length - 1))).toThrow(
+      MalformedEnvelopeError,
+    );
+    expect(() => decodeSenderCertificate(concatBytes(encoded, fill(1, 0)))).toThrow(
+      MalformedEnvelopeError,
+    );
+    const shorter = encoded.slice();
+    new DataView(shorter.buffer).setUint16(65, 108);
+    expect(() => decodeSenderCertificate(shorter)).toThrow(MalformedEnvelopeError);
+  });
+
+  it('never throws anything but the two decode errors on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (input) => {
+        try {
+          decodeSenderCertificate(input);
+        } catch (e) {
+          expect(e instanceof MalformedEnvelopeError || e instanceof UnsupportedVersionError).toBe(
+            true,
+          );
+        }
+      }),
+    );
+  });
+
+  it('checks field sizes and ranges when encoding', () => {
+    expect(() => encodeSenderCertificate(sender({ identityKey: fill(33, 0) }))).toThrow(RangeError);
+    expect(() => encodeSenderCertificate(sender({ deviceId: -1 }))).toThrow(RangeError);
+    expect(() => encodeSenderCertificate(sender({ expires: 2 ** 53 }))).toThrow(RangeError);
+    expect(() => encodeSenderCertificate(sender({ signature: fill(65, 0) }))).toThrow(RangeError);
+    expect(() => encodeSenderCertificate(sender({ address: 42 as unknown as string }))).toThrow(
+      TypeError,
+    );
+  });
+});
