@@ -6,6 +6,7 @@
  * Messages never contain key material, plaintext or which exact check failed on a
  * decryption path (a remote party must not learn it).
  */
+import type { IdentityBundle } from './wire/identity.ts';
 
 /** Every error code the SDK raises. Stable: apps switch on these. */
 export type SealpostErrorCode =
@@ -52,14 +53,20 @@ export class UntrustedIdentityError extends SealpostError {
   }
 }
 
-/** A known contact device now presents a different identity key; the app must confirm it. */
+/**
+ * A known contact device now presents a different identity key. Nothing was sent or accepted;
+ * after the user confirms (safety numbers), pass `identity` to the engine's `confirmIdentity`.
+ */
 export class IdentityChangedError extends SealpostError {
   readonly address: string;
   readonly deviceId: number;
-  constructor(address: string, deviceId: number) {
+  /** The new identity the device presents (public keys only). */
+  readonly identity: IdentityBundle | undefined;
+  constructor(address: string, deviceId: number, identity?: IdentityBundle) {
     super('IDENTITY_CHANGED', `identity key of ${address}.${deviceId} changed`);
     this.address = address;
     this.deviceId = deviceId;
+    this.identity = identity;
   }
 }
 

@@ -123,26 +123,54 @@ function bundle(p: Party): S.PreKeyBundle {
   const kem = S.KEMKeyPair.generate();
   const kemSig = p.identity.privateKey.sign(kem.getPublicKey().serialize());
   p.prekeys.m.set(id, S.PreKeyRecord.new(id, pre.getPublicKey(), pre).serialize());
-  p.signed.m.set(id, S.SignedPreKeyRecord.new(id, Date.now(), spk.getPublicKey(), spk, spkSig).serialize());
+  p.signed.m.set(
+    id,
+    S.SignedPreKeyRecord.new(id, Date.now(), spk.getPublicKey(), spk, spkSig).serialize(),
+  );
   p.kyber.m.set(id, S.KyberPreKeyRecord.new(id, Date.now(), kem, kemSig).serialize());
   return S.PreKeyBundle.new(
-    1000 + UUIDS.indexOf(p.name), 1, id, pre.getPublicKey(), id, spk.getPublicKey(), spkSig,
-    p.identity.publicKey, id, kem.getPublicKey(), kemSig,
+    1000 + UUIDS.indexOf(p.name),
+    1,
+    id,
+    pre.getPublicKey(),
+    id,
+    spk.getPublicKey(),
+    spkSig,
+    p.identity.publicKey,
+    id,
+    kem.getPublicKey(),
+    kemSig,
   );
 }
 
-async function encrypt(from: Party, to: Party, pt: Uint8Array<ArrayBuffer>): Promise<S.CiphertextMessage> {
+async function encrypt(
+  from: Party,
+  to: Party,
+  pt: Uint8Array<ArrayBuffer>,
+): Promise<S.CiphertextMessage> {
   return S.signalEncrypt(pt, to.address, from.address, from.sessions, from.identities);
 }
 
 async function decrypt(at: Party, from: Party, ct: S.CiphertextMessage): Promise<Uint8Array> {
   if (ct.type() === S.CiphertextMessageType.PreKey) {
     return S.signalDecryptPreKey(
-      S.PreKeySignalMessage.deserialize(ct.serialize()), from.address, at.address, at.sessions,
-      at.identities, at.prekeys, at.signed, at.kyber,
+      S.PreKeySignalMessage.deserialize(ct.serialize()),
+      from.address,
+      at.address,
+      at.sessions,
+      at.identities,
+      at.prekeys,
+      at.signed,
+      at.kyber,
     );
   }
-  return S.signalDecrypt(S.SignalMessage.deserialize(ct.serialize()), from.address, at.address, at.sessions, at.identities);
+  return S.signalDecrypt(
+    S.SignalMessage.deserialize(ct.serialize()),
+    from.address,
+    at.address,
+    at.sessions,
+    at.identities,
+  );
 }
 
 /** Alice and Bob with an established session (one round trip done). */
@@ -158,7 +186,13 @@ export async function libsignalPair(): Promise<{
   const pt = enc(1024);
   const alice = party(0);
   const bob = party(1);
-  await S.processPreKeyBundle(bundle(bob), bob.address, alice.address, alice.sessions, alice.identities);
+  await S.processPreKeyBundle(
+    bundle(bob),
+    bob.address,
+    alice.address,
+    alice.sessions,
+    alice.identities,
+  );
   await decrypt(bob, alice, await encrypt(alice, bob, pt));
   await decrypt(alice, bob, await encrypt(bob, alice, pt));
 
@@ -166,16 +200,38 @@ export async function libsignalPair(): Promise<{
   const serverKey = S.PrivateKey.generate();
   const serverCert = S.ServerCertificate.new(1, serverKey.getPublicKey(), trustRoot);
   const certFor = (p: Party) =>
-    S.SenderCertificate.new(p.name, null, 1, p.identity.publicKey, Date.now() + 86_400_000, serverCert, serverKey);
+    S.SenderCertificate.new(
+      p.name,
+      null,
+      1,
+      p.identity.publicKey,
+      Date.now() + 86_400_000,
+      serverCert,
+      serverKey,
+    );
   const aliceCert = certFor(alice);
-  const bobCert = certFor(bob);
   let turn = 0;
 
   const sealedRoundTrip = async (from: Party, to: Party, cert: S.SenderCertificate) => {
-    const sealed = await S.sealedSenderEncryptMessage(pt, to.address, cert, from.sessions, from.identities);
+    const sealed = await S.sealedSenderEncryptMessage(
+      pt,
+      to.address,
+      cert,
+      from.sessions,
+      from.identities,
+    );
     await S.sealedSenderDecryptMessage(
-      sealed, trustRoot.getPublicKey(), Date.now(), null, to.name, 1, to.sessions, to.identities,
-      to.prekeys, to.signed, to.kyber,
+      sealed,
+      trustRoot.getPublicKey(),
+      Date.now(),
+      null,
+      to.name,
+      1,
+      to.sessions,
+      to.identities,
+      to.prekeys,
+      to.signed,
+      to.kyber,
     );
     return sealed.length;
   };

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { ROUTES } from '../../sdk/wire/api/routes.ts';
-import type { AppEnv, AppDeps } from './env.ts';
+import type { AppDeps, AppEnv } from './env.ts';
 import { errorResponse, onError } from './errors.ts';
 import { rawBody } from './middleware/body.ts';
 import { observability } from './middleware/observability.ts';

@@ -7,29 +7,11 @@ import { AuthService } from '../domain/auth-service.ts';
 import { CertificateService } from '../domain/certificate-service.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
 import { MessageService } from '../domain/message-service.ts';
+import type { Clock, Ports } from '../domain/ports.ts';
 import { PrekeyService } from '../domain/prekey-service.ts';
-import type {
-  AccountStore,
-  BlobStore,
-  Clock,
-  MessageIndex,
-  PrekeyStore,
-  RateLimiter,
-  ReplayStore,
-  SigningKeyProvider,
-} from '../domain/ports.ts';
 import type { AppServices } from './env.ts';
 
-/** Every port the services need. */
-export interface Ports {
-  readonly accounts: AccountStore;
-  readonly prekeys: PrekeyStore;
-  readonly index: MessageIndex;
-  readonly blobs: BlobStore;
-  readonly replay: ReplayStore;
-  readonly limiter: RateLimiter;
-  readonly signingKeys: SigningKeyProvider;
-}
+export type { Ports };
 
 /**
  * The domain services over `ports`.
@@ -48,6 +30,13 @@ export function createServices(
     accounts: new AccountService(ports.accounts, ports.prekeys, ports.replay, auth, clock, config),
     prekeys: new PrekeyService(ports.accounts, ports.prekeys, ports.limiter, clock, config),
     certificates: new CertificateService(ports.signingKeys, clock, config),
-    messages: new MessageService(ports.accounts, ports.index, ports.blobs, ports.limiter, clock, config),
+    messages: new MessageService(
+      ports.accounts,
+      ports.index,
+      ports.blobs,
+      ports.limiter,
+      clock,
+      config,
+    ),
   };
 }

@@ -5,7 +5,11 @@
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { API_ERROR_STATUS, type ApiErrorBody, type ApiErrorCode } from '../../sdk/wire/api/errors.ts';
+import {
+  API_ERROR_STATUS,
+  type ApiErrorBody,
+  type ApiErrorCode,
+} from '../../sdk/wire/api/errors.ts';
 import { DeviceMismatchError, ServiceError, StaleDevicesError } from '../domain/errors.ts';
 import type { AppEnv } from './env.ts';
 
@@ -28,7 +32,10 @@ export function errorResponse(
 /** `app.onError`: domain errors by code, everything else a 500 (logged by name only). */
 export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof DeviceMismatchError) {
-    return errorResponse(c, err.code, err.message, { missing: [...err.missing], extra: [...err.extra] });
+    return errorResponse(c, err.code, err.message, {
+      missing: [...err.missing],
+      extra: [...err.extra],
+    });
   }
   if (err instanceof StaleDevicesError) {
     return errorResponse(c, err.code, err.message, { stale: [...err.stale] });

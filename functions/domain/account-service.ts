@@ -93,14 +93,22 @@ export class AccountService {
       const same = view.devices.find((d) => constantTimeEquals(d.identity, candidate.identity));
       if (same) return { address, deviceId: same.deviceId };
       if (attempt === 0) {
-        const fresh = await this.replay.consume(token, req.timestamp + this.config.signatureWindowMs, now);
+        const fresh = await this.replay.consume(
+          token,
+          req.timestamp + this.config.signatureWindowMs,
+          now,
+        );
         if (!fresh) throw unauthorized();
       }
       if (view.devices.length >= this.config.maxDevices) {
-        throw new ServiceError('DEVICE_LIMIT', `an account has at most ${this.config.maxDevices} devices`);
+        throw new ServiceError(
+          'DEVICE_LIMIT',
+          `an account has at most ${this.config.maxDevices} devices`,
+        );
       }
       const device = { ...candidate, deviceId: view.account.nextDeviceId };
-      if (await this.accounts.addDevice(address, device)) return { address, deviceId: device.deviceId };
+      if (await this.accounts.addDevice(address, device))
+        return { address, deviceId: device.deviceId };
     }
     throw new ServiceError('UNAVAILABLE', 'too much contention adding a device; retry');
   }
@@ -136,7 +144,8 @@ export class AccountService {
    */
   async updateSettings(caller: Caller, req: AccountSettings): Promise<AccountSettings> {
     const settings: { accessKeyHash?: Uint8Array; unrestricted?: boolean } = {};
-    if (req.accessKey !== undefined) settings.accessKeyHash = sha256(fromBase64Url(req.accessKey, 'accessKey'));
+    if (req.accessKey !== undefined)
+      settings.accessKeyHash = sha256(fromBase64Url(req.accessKey, 'accessKey'));
     if (req.unrestricted !== undefined) settings.unrestricted = req.unrestricted;
     if (!(await this.accounts.updateSettings(caller.address, settings))) {
       throw new ServiceError('NOT_FOUND', 'no such account');
@@ -168,7 +177,13 @@ export class AccountService {
     }
     if (!this.auth.isFresh(req.timestamp)) throw unauthorized();
     const proof = fromBase64Url(req.proof, 'proof');
-    if (!ed25519Verify(bundle.accountPublic, registrationPayload(address, identity, req.timestamp), proof)) {
+    if (
+      !ed25519Verify(
+        bundle.accountPublic,
+        registrationPayload(address, identity, req.timestamp),
+        proof,
+      )
+    ) {
       throw new ServiceError('INVALID_SIGNATURE', 'registration proof does not verify');
     }
     const signedPrekey = signedPrekeyFromJson(req.signedPrekey);

@@ -61,7 +61,8 @@ export class AuthService {
     const timestampText = req.header(AUTH_HEADERS.timestamp);
     const nonceText = req.header(AUTH_HEADERS.nonce);
     const signatureText = req.header(AUTH_HEADERS.signature);
-    if (!isAddress(address) || !deviceText || !DEVICE_PATTERN.test(deviceText)) throw unauthorized();
+    if (!isAddress(address) || !deviceText || !DEVICE_PATTERN.test(deviceText))
+      throw unauthorized();
     if (!timestampText || !TIMESTAMP_PATTERN.test(timestampText)) throw unauthorized();
     const deviceId = Number(deviceText);
     const timestamp = Number(timestampText);

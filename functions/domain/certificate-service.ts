@@ -47,6 +47,9 @@ export class CertificateService {
       serverCertificate: m.serverCertificate,
     };
     const signature = ed25519Sign(m.serverSeed, senderCertificatePayload(fields));
-    return { certificate: toBase64Url(encodeSenderCertificate({ ...fields, signature })), expires: fields.expires };
+    return {
+      certificate: toBase64Url(encodeSenderCertificate({ ...fields, signature })),
+      expires: fields.expires,
+    };
   }
 }

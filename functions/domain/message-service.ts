@@ -9,6 +9,7 @@
  * Delivery is at least once: entries are deleted only by acknowledgement.
  */
 import { fromBase64Url, toBase64Url, tryFromBase64Url } from '../../sdk/wire/api/codec.ts';
+import { ACCESS_KEY_BYTES } from '../../sdk/wire/api/limits.ts';
 import { messageIdTimestamp } from '../../sdk/wire/api/message-id.ts';
 import type {
   AckResponse,
@@ -17,7 +18,6 @@ import type {
   SendRequest,
   SendResponse,
 } from '../../sdk/wire/api/schemas.ts';
-import { ACCESS_KEY_BYTES } from '../../sdk/wire/api/limits.ts';
 import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { constantTimeEquals, sha256 } from './crypto.ts';
@@ -147,7 +147,10 @@ export class MessageService {
     req: SendRequest,
     source: MessageSource | undefined,
   ): Promise<SendResponse> {
-    checkDevices(view, req.envelopes.map((e) => e.deviceId));
+    checkDevices(
+      view,
+      req.envelopes.map((e) => e.deviceId),
+    );
     const messageId = fromBase64Url(req.messageId, 'messageId');
     const now = this.clock();
     const sentAt = messageIdTimestamp(messageId);

@@ -156,7 +156,10 @@ export interface MessageIndex {
    * entry scanned (expired or not). `usage` is the stored counter, returned only when the
    * rest of the mailbox was read (so the caller can reconcile it).
    */
-  list(mailbox: Mailbox, options: { limit: number; after?: Uint8Array; now: number }): Promise<IndexPage>;
+  list(
+    mailbox: Mailbox,
+    options: { limit: number; after?: Uint8Array; now: number },
+  ): Promise<IndexPage>;
   /** Deletes entries by id; returns the entries that existed. */
   remove(mailbox: Mailbox, messageIds: readonly Uint8Array[]): Promise<IndexEntry[]>;
   /** Adds to the usage counter unless that would pass a limit. False if it would. */
@@ -209,4 +212,15 @@ export interface SigningMaterial {
 /** Source of the signing material (Secrets Manager on AWS, a local file in development). */
 export interface SigningKeyProvider {
   get(): Promise<SigningMaterial>;
+}
+
+/** Every port the domain services need (one adapter set per environment). */
+export interface Ports {
+  readonly accounts: AccountStore;
+  readonly prekeys: PrekeyStore;
+  readonly index: MessageIndex;
+  readonly blobs: BlobStore;
+  readonly replay: ReplayStore;
+  readonly limiter: RateLimiter;
+  readonly signingKeys: SigningKeyProvider;
 }

@@ -51,14 +51,20 @@ export class PrekeyService {
     if (signedPrekey) verifySignedPrekey(signingPublic, signedPrekey);
     if (lastResort) verifyKemPrekey(signingPublic, lastResort, true);
     for (const k of pq) verifyKemPrekey(signingPublic, k, false);
-    if (new Set(ec.map((k) => k.id)).size !== ec.length || new Set(pq.map((k) => k.id)).size !== pq.length) {
+    if (
+      new Set(ec.map((k) => k.id)).size !== ec.length ||
+      new Set(pq.map((k) => k.id)).size !== pq.length
+    ) {
       throw new ServiceError('BAD_REQUEST', 'prekey ids must be unique within an upload');
     }
 
     const before = await this.prekeys.count(caller.address, caller.deviceId);
     const max = this.config.maxStoredPrekeys;
     if (before.ec + ec.length > max || before.pq + pq.length > max) {
-      throw new ServiceError('PREKEY_LIMIT', `at most ${max} one-time prekeys of each kind are kept`);
+      throw new ServiceError(
+        'PREKEY_LIMIT',
+        `at most ${max} one-time prekeys of each kind are kept`,
+      );
     }
     if (signedPrekey || lastResort) {
       const keys: Parameters<AccountStore['updateDeviceKeys']>[2] = {};

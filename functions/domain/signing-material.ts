@@ -48,14 +48,18 @@ export function parseSigningSecret(text: string): SigningMaterial {
     } catch {
       throw new Error(`signing secret ${name} is not base64url`);
     }
-    if (size !== undefined && bytes.length !== size) throw new Error(`signing secret ${name} must be ${size} bytes`);
+    if (size !== undefined && bytes.length !== size)
+      throw new Error(`signing secret ${name} must be ${size} bytes`);
     return bytes;
   };
   const serverSeed = field('serverSeed', 32);
   const serverCertificate = field('serverCertificate');
   const trustRoot = field('trustRoot', 32);
   const cert = decodeServerCertificate(serverCertificate);
-  if (cert.keyId !== keyId || !constantTimeEquals(cert.serverPublic, ed25519PublicKey(serverSeed))) {
+  if (
+    cert.keyId !== keyId ||
+    !constantTimeEquals(cert.serverPublic, ed25519PublicKey(serverSeed))
+  ) {
     throw new Error('signing secret serverCertificate does not certify serverSeed/keyId');
   }
   return { keyId, serverSeed, serverCertificate, trustRoot };
@@ -83,7 +87,12 @@ export function generateSigningMaterial(options: {
   const signature = ed25519Sign(rootSeed, serverCertificatePayload(fields));
   const serverCertificate = encodeServerCertificate({ ...fields, signature });
   return {
-    material: { keyId: options.keyId, serverSeed, serverCertificate, trustRoot: ed25519PublicKey(rootSeed) },
+    material: {
+      keyId: options.keyId,
+      serverSeed,
+      serverCertificate,
+      trustRoot: ed25519PublicKey(rootSeed),
+    },
     rootSeed,
   };
 }

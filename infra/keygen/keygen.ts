@@ -37,6 +37,8 @@ export interface KeygenEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties: KeygenProperties;
+  /** On Update: the properties before the change. */
+  readonly OldResourceProperties?: KeygenProperties;
 }
 
 /** What the provider framework reports back to CloudFormation: public data only. */
@@ -137,9 +139,7 @@ async function create(props: KeygenProperties, deps: KeygenDeps): Promise<Keygen
       notAfter: deps.now() + validityDays * DAY_MS,
     };
     // Design §6: the trust root signs LABELS.SERVER_CERTIFICATE || (bytes before the signature).
-    const signature = new Uint8Array(
-      sign(null, serverCertificatePayload(fields), root.privateKey),
-    );
+    const signature = new Uint8Array(sign(null, serverCertificatePayload(fields), root.privateKey));
     const certificate = encodeServerCertificate({ ...fields, signature });
     const trustRoot = b64url(root.publicKey);
 
@@ -172,13 +172,15 @@ async function create(props: KeygenProperties, deps: KeygenDeps): Promise<Keygen
  *   stores both secrets, returns the trust root public key (base64url) as physical id and as
  *   `Data.TrustRoot`.
  * - Update: keeps the keys (a property change must not silently re-key every client) and
- *   returns the same trust root, read back from the physical id.
+ *   returns the same trust root, read back from the physical id; refuses if either secret
+ *   was replaced, since the new one would hold no key.
  * - Delete: does nothing; the secrets follow their own removal policy.
  *
  * Neither the response nor any error message contains secret material.
  *
  * @throws TypeError / RangeError on malformed resource properties
- * @throws Error if a secret cannot be stored (the deployment then rolls back)
+ * @throws Error if a secret cannot be stored, or on Update if a secret was replaced (the
+ *   deployment then rolls back)
  * @example
  * ```ts
  * const res = await onEvent(event, { putSecretValue, now: Date.now });
@@ -192,6 +194,16 @@ export async function onEvent(event: KeygenEvent, deps: KeygenDeps): Promise<Key
       const trustRoot = event.PhysicalResourceId ?? '';
       if (!TRUST_ROOT_PATTERN.test(trustRoot)) {
         throw new RangeError('physical id is not a trust root public key');
+      }
+      // New secrets would start with only a placeholder while the keys stay in the old ones;
+      // fail the update (and roll back) instead of deploying a service that cannot sign.
+      const old = event.OldResourceProperties;
+      const now = event.ResourceProperties;
+      if (
+        old &&
+        (old.RootSecretArn !== now.RootSecretArn || old.SigningSecretArn !== now.SigningSecretArn)
+      ) {
+        throw new Error('the key secrets were replaced; move the keys manually (docs/DEPLOY.md)');
       }
       return { PhysicalResourceId: trustRoot, Data: { TrustRoot: trustRoot } };
     }

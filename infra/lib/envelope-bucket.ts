@@ -115,7 +115,7 @@ export class EnvelopeBucket extends Construct {
       grantee.grantPrincipal,
       this.bucket.node.defaultChild as s3.CfnBucket,
       `/${ENVELOPE_PREFIX}*`,
-      'Object actions need object ARNs; envelope keys are random per message, so the grant is ' +
+      'Object actions need object ARNs and there is one object per message, so the grant is ' +
         'the envelope prefix of this one bucket, the narrowest pattern that covers them.',
     );
     if (this.key) {
@@ -123,7 +123,9 @@ export class EnvelopeBucket extends Construct {
         grantee,
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resourceArns: [this.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        conditions: {
+          StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` },
+        },
       });
     }
     return grant;

@@ -34,6 +34,17 @@ function isAllZero(bytes: Uint8Array): boolean {
   return acc === 0;
 }
 
+/**
+ * noble returns ML-KEM's K as a view of the 64-byte `K || r` hash output (FIPS 203 Alg. 17/18).
+ * Copy it and wipe the rest, so wiping the secret the caller got leaves nothing behind.
+ */
+function detachSecret(view: Uint8Array, ...inputs: Uint8Array[]): Uint8Array {
+  if (view.byteLength === view.buffer.byteLength) return view;
+  const out = view.slice();
+  if (inputs.every((input) => input.buffer !== view.buffer)) new Uint8Array(view.buffer).fill(0);
+  return out;
+}
+
 /** Symmetric primitives and ML-KEM on noble; shared by the noble and WebCrypto backends. */
 export const nobleSymmetric: Omit<
   CryptoBackend,
@@ -88,7 +99,8 @@ export const nobleSymmetric: Omit<
     assertBytes(publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);
     assertBytes(seed, 'seed', MLKEM_ENCAPS_SEED_BYTES);
     try {
-      return ml_kem1024.encapsulate(publicKey, seed);
+      const { cipherText, sharedSecret } = ml_kem1024.encapsulate(publicKey, seed);
+      return { cipherText, sharedSecret: detachSecret(sharedSecret, publicKey, seed) };
     } catch (cause) {
       // FIPS 203 §7.2 modulus check failed: the key is not a valid encapsulation key.
       throw new InvalidKeyError('invalid ML-KEM public key', { cause });
@@ -97,7 +109,7 @@ export const nobleSymmetric: Omit<
   mlkemDecapsulate(cipherText, secretKey) {
     assertBytes(cipherText, 'cipherText', MLKEM1024_CIPHERTEXT_BYTES);
     assertBytes(secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
-    return ml_kem1024.decapsulate(cipherText, secretKey);
+    return detachSecret(ml_kem1024.decapsulate(cipherText, secretKey), cipherText, secretKey);
   },
 };
 

@@ -25,6 +25,12 @@ declare const verifiedBundle: unique symbol;
  */
 export type VerifiedBundle = PrekeyBundle & { readonly [verifiedBundle]: true };
 
+function signatureFailure(what: string): InvalidBundleError {
+  return new InvalidBundleError(`${what} signature does not verify`, {
+    cause: new InvalidSignatureError(),
+  });
+}
+
 function copyBundle(b: PrekeyBundle): PrekeyBundle {
   const identity = {
     accountPublic: b.identity.accountPublic.slice(),
@@ -81,29 +87,16 @@ export async function verifyBundle(
     if (cause instanceof SealpostError && cause.code === 'UNTRUSTED_IDENTITY') throw cause;
     throw new InvalidBundleError('identity does not verify', { cause });
   }
+  const signer = b.identity.signingPublic;
   const spk = b.signedPrekey;
-  if (
-    !(await backend.ed25519Verify(
-      b.identity.signingPublic,
-      signedPrekeyPayload(spk.id, spk.publicKey),
-      spk.signature,
-    ))
-  ) {
-    throw new InvalidBundleError('signed prekey signature does not verify', {
-      cause: new InvalidSignatureError(),
-    });
+  const spkPayload = signedPrekeyPayload(spk.id, spk.publicKey);
+  if (!(await backend.ed25519Verify(signer, spkPayload, spk.signature))) {
+    throw signatureFailure('signed prekey');
   }
   const kem = b.kemPrekey;
-  if (
-    !(await backend.ed25519Verify(
-      b.identity.signingPublic,
-      kemPrekeyPayload(kemPrekeyKind(kem.lastResort), kem.id, kem.publicKey),
-      kem.signature,
-    ))
-  ) {
-    throw new InvalidBundleError('KEM prekey signature does not verify', {
-      cause: new InvalidSignatureError(),
-    });
+  const kemPayload = kemPrekeyPayload(kemPrekeyKind(kem.lastResort), kem.id, kem.publicKey);
+  if (!(await backend.ed25519Verify(signer, kemPayload, kem.signature))) {
+    throw signatureFailure('KEM prekey');
   }
   return b as VerifiedBundle;
 }

@@ -1,7 +1,7 @@
 /**
  * Safety numbers (design §1, docs/protocol/01-identity.md): Signal's numeric fingerprint scheme
- * (libsignal `fingerprint.rs`) computed over the account key and
- * its address, so adding or replacing a device does not change the number users compared.
+ * (libsignal `fingerprint.rs`) computed over the account key and its address, so adding or
+ * replacing a device does not change the number users compared.
  */
 import { type CryptoBackend, ED25519_PUBLIC_BYTES } from '../crypto/backend.ts';
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';

@@ -59,7 +59,11 @@ export interface PrekeyBundle {
   readonly kemPrekey: KemPrekey;
 }
 
-/** True when `id` is a valid prekey id: an integer in 1..=2^32-1. */
+/**
+ * True when `id` is a valid prekey id: an integer in 1..=2^32-1.
+ *
+ * @example isPrekeyId(0) // false: 0 means "none" in prekey messages
+ */
 export function isPrekeyId(id: unknown): id is number {
   return typeof id === 'number' && Number.isInteger(id) && id >= 1 && id <= MAX_PREKEY_ID;
 }
@@ -112,7 +116,11 @@ export function kemPrekeyPayload(kind: number, id: number, publicKey: Uint8Array
     .finish();
 }
 
-/** The kind byte signed for a KEM prekey. */
+/**
+ * The kind byte signed for a KEM prekey.
+ *
+ * @example kemPrekeyKind(true) // KEM_KIND_LAST_RESORT
+ */
 export function kemPrekeyKind(lastResort: boolean): number {
   return lastResort ? KEM_KIND_LAST_RESORT : KEM_KIND_ONE_TIME;
 }

@@ -168,7 +168,12 @@ describe('key generator roles', () => {
     const fn = logicalId(j, 'AWS::Lambda::Function', 'SigningKeysKeygenFunction');
     const actions = roleStatements(j, 'SigningKeysProviderRole').flatMap((st) => list(st.Action));
     expect(actions.sort()).toEqual(
-      ['lambda:GetFunction', 'lambda:InvokeFunction', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+      [
+        'lambda:GetFunction',
+        'lambda:InvokeFunction',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ].sort(),
     );
     for (const st of roleStatements(j, 'SigningKeysProviderRole')) {
       if (list(st.Action).some((a) => a.startsWith('lambda:'))) {

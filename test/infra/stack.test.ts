@@ -255,7 +255,13 @@ describe('signing keys', () => {
   it('passes only secret ARNs and public parameters to the generator', () => {
     const [, props] = resourcesOf('Custom::SealpostSigningKeys')[0]!;
     expect(Object.keys(props).sort()).toEqual(
-      ['CertificateValidityDays', 'KeyId', 'RootSecretArn', 'ServiceToken', 'SigningSecretArn'].sort(),
+      [
+        'CertificateValidityDays',
+        'KeyId',
+        'RootSecretArn',
+        'ServiceToken',
+        'SigningSecretArn',
+      ].sort(),
     );
     expect(props['KeyId']).toBe('1');
     expect(props['CertificateValidityDays']).toBe('730');

@@ -118,7 +118,8 @@ export function policyStatements(json: Synth['json']): { owner: string; statemen
         docs.push(p.PolicyDocument);
       }
     }
-    for (const doc of docs) for (const statement of doc.Statement) out.push({ owner: id, statement });
+    for (const doc of docs)
+      for (const statement of doc.Statement) out.push({ owner: id, statement });
   }
   return out;
 }
@@ -142,10 +143,10 @@ export function roleStatements(json: Synth['json'], rolePrefix: string): Stateme
   const role = logicalId(json, 'AWS::IAM::Role', rolePrefix);
   const out: Statement[] = [];
   for (const r of Object.values(json.Resources)) {
-    if (r.Type !== 'AWS::IAM::Policy') continue;
-    const roles = (r.Properties?.['Roles'] as { Ref: string }[]) ?? [];
+    if (r.Type !== 'AWS::IAM::Policy' || !r.Properties) continue;
+    const roles = (r.Properties['Roles'] as { Ref: string }[]) ?? [];
     if (roles.some((x) => x.Ref === role)) {
-      out.push(...(r.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement);
+      out.push(...(r.Properties['PolicyDocument'] as { Statement: Statement[] }).Statement);
     }
   }
   return out;

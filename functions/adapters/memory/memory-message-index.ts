@@ -48,7 +48,8 @@ export class MemoryMessageIndex implements MessageIndex {
       .filter((e) => e.expiresAt > options.now)
       .map((e) => structuredClone(e));
     const lastKey = page.at(-1);
-    const last = lastKey === undefined ? {} : { last: Uint8Array.from(Buffer.from(lastKey, 'hex')) };
+    const last =
+      lastKey === undefined ? {} : { last: Uint8Array.from(Buffer.from(lastKey, 'hex')) };
     if (more) return { entries, more, ...last };
     const usage = this.usage.get(mailboxKey(mailbox)) ?? { count: 0, bytes: 0 };
     return { entries, more, ...last, usage: { ...usage } };

@@ -18,7 +18,9 @@ function tooLarge(): ServiceError {
 
 /** The body limit of a request: sends carry envelopes for every device, the rest is small. */
 function limitFor(method: string, path: string): number {
-  return method === 'PUT' && path.startsWith('/v1/messages/') ? MAX_BODY_BYTES : MAX_SMALL_BODY_BYTES;
+  return method === 'PUT' && path.startsWith('/v1/messages/')
+    ? MAX_BODY_BYTES
+    : MAX_SMALL_BODY_BYTES;
 }
 
 /**
@@ -75,7 +77,10 @@ function describe(issues: readonly v.BaseIssue<unknown>[]): string {
  * @throws {ServiceError} `UNSUPPORTED_MEDIA_TYPE` unless `application/json`, `BAD_REQUEST` on
  *   malformed JSON or a schema violation.
  */
-export function jsonBody<S extends v.GenericSchema>(c: Context<AppEnv>, schema: S): v.InferOutput<S> {
+export function jsonBody<S extends v.GenericSchema>(
+  c: Context<AppEnv>,
+  schema: S,
+): v.InferOutput<S> {
   const type = c.req.header('content-type');
   if (!type || !JSON_TYPE.test(type)) {
     throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
@@ -97,7 +102,8 @@ export function jsonBody<S extends v.GenericSchema>(c: Context<AppEnv>, schema: 
  * @throws {ServiceError} `BAD_REQUEST`.
  */
 export function noBody(c: Context<AppEnv>): void {
-  if (c.get('rawBody').length > 0) throw new ServiceError('BAD_REQUEST', 'this route takes no body');
+  if (c.get('rawBody').length > 0)
+    throw new ServiceError('BAD_REQUEST', 'this route takes no body');
 }
 
 /**
@@ -120,11 +126,15 @@ export function pathParam<S extends v.GenericSchema>(
  *
  * @throws {ServiceError} `BAD_REQUEST`.
  */
-export function queryParams<S extends v.GenericSchema>(c: Context<AppEnv>, schema: S): v.InferOutput<S> {
+export function queryParams<S extends v.GenericSchema>(
+  c: Context<AppEnv>,
+  schema: S,
+): v.InferOutput<S> {
   const all = c.req.queries();
   const flat: Record<string, string> = {};
   for (const [k, values] of Object.entries(all)) {
-    if (values.length !== 1) throw new ServiceError('BAD_REQUEST', `query parameter ${k.slice(0, 40)} repeated`);
+    if (values.length !== 1)
+      throw new ServiceError('BAD_REQUEST', `query parameter ${k.slice(0, 40)} repeated`);
     flat[k] = values[0]!;
   }
   const result = v.safeParse(schema, flat);

@@ -2,7 +2,11 @@
 import { Hono } from 'hono';
 import { AddressField } from '../../../sdk/wire/api/fields.ts';
 import { MAX_FETCH_BATCH } from '../../../sdk/wire/api/limits.ts';
-import { AckRequestSchema, FetchQuerySchema, SendRequestSchema } from '../../../sdk/wire/api/schemas.ts';
+import {
+  AckRequestSchema,
+  FetchQuerySchema,
+  SendRequestSchema,
+} from '../../../sdk/wire/api/schemas.ts';
 import { ACCESS_KEY_HEADER } from '../../../sdk/wire/api/signing.ts';
 import type { AppEnv } from '../env.ts';
 import { jsonBody, noBody, pathParam, queryParams } from '../middleware/body.ts';

@@ -6,4 +6,3 @@
 import { fromBase64Url, toBase64Url, tryFromBase64Url } from '../../util/bytes.ts';
 
 export { fromBase64Url, toBase64Url, tryFromBase64Url };
-

@@ -4,6 +4,7 @@
  * generates `GET /openapi.json` from it; the SDK's HTTP client builds requests from it.
  */
 import type { GenericSchema } from 'valibot';
+import type { ApiErrorCode } from './errors.ts';
 import {
   AccountSettingsSchema,
   AckRequestSchema,
@@ -19,12 +20,11 @@ import {
   PrekeyCountSchema,
   PrekeyUploadSchema,
   RegisterRequestSchema,
+  SenderCertificateResponseSchema,
   SendRequestSchema,
   SendResponseSchema,
-  SenderCertificateResponseSchema,
   ServerCertificateResponseSchema,
 } from './schemas.ts';
-import type { ApiErrorCode } from './errors.ts';
 
 /**
  * How a route authenticates: `none`; `owner` (device-signed request headers); `accessKey`

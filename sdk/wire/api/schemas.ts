@@ -4,8 +4,8 @@
  * use the inferred types. Objects are strict: an unknown field is a 400, not silently dropped.
  */
 import * as v from 'valibot';
-import { IDENTITY_BUNDLE_BYTES } from '../identity.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES, SERVER_CERTIFICATE_BYTES } from '../certificates.ts';
+import { IDENTITY_BUNDLE_BYTES } from '../identity.ts';
 import {
   AddressField,
   bytesField,
@@ -90,7 +90,9 @@ export const AccountSettingsSchema = v.strictObject({
 export const PrekeyUploadSchema = v.strictObject({
   signedPrekey: v.optional(SignedPrekeySchema),
   lastResortKemPrekey: v.optional(KemPrekeySchema),
-  oneTimePrekeys: v.optional(v.pipe(v.array(OneTimePrekeySchema), v.maxLength(MAX_PREKEYS_PER_UPLOAD))),
+  oneTimePrekeys: v.optional(
+    v.pipe(v.array(OneTimePrekeySchema), v.maxLength(MAX_PREKEYS_PER_UPLOAD)),
+  ),
   kemPrekeys: v.optional(v.pipe(v.array(KemPrekeySchema), v.maxLength(MAX_PREKEYS_PER_UPLOAD))),
 });
 

@@ -2,6 +2,23 @@
  * Test clients for the service: accounts and devices with real Ed25519 keys, request signing
  * exactly as docs/protocol/10-service.md specifies, and an app over in-memory adapters.
  */
+
+import { createMemoryPorts, type MemoryPorts } from '../../../functions/adapters/memory-ports.ts';
+import { buildApp } from '../../../functions/api/app.ts';
+import { createServices, type Ports } from '../../../functions/api/compose.ts';
+import type { AppServices } from '../../../functions/api/env.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '../../../functions/domain/config.ts';
+import {
+  ed25519PublicKey,
+  ed25519Sign,
+  randomBytes,
+  sha256,
+} from '../../../functions/domain/crypto.ts';
+import type { SigningMaterial } from '../../../functions/domain/ports.ts';
+import {
+  generateSigningMaterial,
+  StaticSigningKeyProvider,
+} from '../../../functions/domain/signing-material.ts';
 import { toBase64Url } from '../../../sdk/wire/api/codec.ts';
 import { createMessageId } from '../../../sdk/wire/api/message-id.ts';
 import type {
@@ -11,29 +28,23 @@ import type {
   SendRequest,
   SignedPrekeyJson,
 } from '../../../sdk/wire/api/schemas.ts';
-import { AUTH_HEADERS, registrationPayload, requestSignaturePayload } from '../../../sdk/wire/api/signing.ts';
+import {
+  AUTH_HEADERS,
+  registrationPayload,
+  requestSignaturePayload,
+} from '../../../sdk/wire/api/signing.ts';
 import {
   addressFromDigest,
   addressPreimage,
   deviceLinkPayload,
   encodeIdentityBundle,
 } from '../../../sdk/wire/identity.ts';
-import { KEM_KIND_LAST_RESORT, KEM_KIND_ONE_TIME, kemPrekeyPayload, signedPrekeyPayload } from '../../../sdk/wire/prekeys.ts';
-import { buildApp } from '../../../functions/api/app.ts';
-import { createServices, type Ports } from '../../../functions/api/compose.ts';
-import type { AppServices } from '../../../functions/api/env.ts';
-import { DEFAULT_CONFIG, type ServiceConfig } from '../../../functions/domain/config.ts';
-import { ed25519PublicKey, ed25519Sign, randomBytes, sha256 } from '../../../functions/domain/crypto.ts';
-import { generateSigningMaterial, StaticSigningKeyProvider } from '../../../functions/domain/signing-material.ts';
-import type { SigningMaterial } from '../../../functions/domain/ports.ts';
 import {
-  MemoryAccountStore,
-  MemoryBlobStore,
-  MemoryMessageIndex,
-  MemoryPrekeyStore,
-  MemoryRateLimiter,
-  MemoryReplayStore,
-} from '../../../functions/adapters/memory/index.ts';
+  KEM_KIND_LAST_RESORT,
+  KEM_KIND_ONE_TIME,
+  kemPrekeyPayload,
+  signedPrekeyPayload,
+} from '../../../sdk/wire/prekeys.ts';
 
 const encoder = new TextEncoder();
 
@@ -155,6 +166,14 @@ export function sendBody(messageId: string, envelopes: [number, Uint8Array][]): 
   };
 }
 
+/** A parsed response; tests assert on its JSON body field by field. */
+export interface CallResult {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of many shapes, asserted by the tests
+  body: any;
+  headers: Headers;
+}
+
 /** A request the app can answer (`app.request`). */
 export interface Call {
   method: string;
@@ -165,19 +184,8 @@ export interface Call {
   signer?: TestDevice;
 }
 
-export function memoryPorts(material: SigningMaterial): Ports & {
-  blobs: MemoryBlobStore;
-  index: MemoryMessageIndex;
-} {
-  return {
-    accounts: new MemoryAccountStore(),
-    prekeys: new MemoryPrekeyStore(),
-    index: new MemoryMessageIndex(),
-    blobs: new MemoryBlobStore(),
-    replay: new MemoryReplayStore(),
-    limiter: new MemoryRateLimiter(),
-    signingKeys: new StaticSigningKeyProvider(material),
-  };
+export function memoryPorts(material: SigningMaterial): MemoryPorts {
+  return createMemoryPorts(new StaticSigningKeyProvider(material));
 }
 
 /** An app over the given ports with a controllable clock and captured logs. */
@@ -191,7 +199,7 @@ export function harness<P extends Ports>(
   const services: AppServices = createServices(ports, { clock: () => clock.now, config });
   const app = buildApp({ services, log: (l) => logs.push(l) });
 
-  async function call(c: Call): Promise<{ status: number; body: any; headers: Headers }> {
+  async function call(c: Call): Promise<CallResult> {
     const headers: Record<string, string> = { ...c.headers };
     let body: Uint8Array | undefined;
     if (c.json !== undefined) {
@@ -201,7 +209,10 @@ export function harness<P extends Ports>(
       body = typeof c.rawBody === 'string' ? encoder.encode(c.rawBody) : c.rawBody;
     }
     if (c.signer) {
-      Object.assign(headers, signHeaders(c.signer, c.method, c.path, body ?? new Uint8Array(), clock.now));
+      Object.assign(
+        headers,
+        signHeaders(c.signer, c.method, c.path, body ?? new Uint8Array(), clock.now),
+      );
     }
     const init: RequestInit = { method: c.method, headers };
     if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
 import { ed25519Sign } from '../../../../functions/domain/crypto.ts';
+import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
 import { registrationPayload } from '../../../../sdk/wire/api/signing.ts';
 import {
   addDeviceBody,
@@ -19,7 +19,11 @@ describe('registration', () => {
   it('registers an account under its self-certifying address as device 1', async () => {
     const h = setup();
     const d = newDevice(newAccount());
-    const res = await h.call({ method: 'PUT', path: `/v1/accounts/${d.account.address}`, json: registrationBody(d, h.clock.now) });
+    const res = await h.call({
+      method: 'PUT',
+      path: `/v1/accounts/${d.account.address}`,
+      json: registrationBody(d, h.clock.now),
+    });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ address: d.account.address, deviceId: 1 });
     const view = await h.ports.accounts.get(d.account.address);
@@ -33,7 +37,10 @@ describe('registration', () => {
     const body = registrationBody(d, h.clock.now);
     const path = `/v1/accounts/${d.account.address}`;
     expect((await h.call({ method: 'PUT', path, json: body })).status).toBe(200);
-    expect((await h.call({ method: 'PUT', path, json: body })).body).toEqual({ address: d.account.address, deviceId: 1 });
+    expect((await h.call({ method: 'PUT', path, json: body })).body).toEqual({
+      address: d.account.address,
+      deviceId: 1,
+    });
     const other = newDevice(d.account);
     const res = await h.call({ method: 'PUT', path, json: registrationBody(other, h.clock.now) });
     expect(res.status).toBe(409);
@@ -43,7 +50,11 @@ describe('registration', () => {
   it('rejects an address that is not the hash of the account key', async () => {
     const h = setup();
     const d = newDevice(newAccount());
-    const res = await h.call({ method: 'PUT', path: `/v1/accounts/${newAccount().address}`, json: registrationBody(d, h.clock.now) });
+    const res = await h.call({
+      method: 'PUT',
+      path: `/v1/accounts/${newAccount().address}`,
+      json: registrationBody(d, h.clock.now),
+    });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('INVALID_SIGNATURE');
   });
@@ -53,7 +64,12 @@ describe('registration', () => {
     const d = newDevice(newAccount());
     const path = `/v1/accounts/${d.account.address}`;
     const wrongProof = registrationBody(d, h.clock.now);
-    wrongProof.proof = toBase64Url(ed25519Sign(newAccount().seed, registrationPayload(d.account.address, d.identity, h.clock.now)));
+    wrongProof.proof = toBase64Url(
+      ed25519Sign(
+        newAccount().seed,
+        registrationPayload(d.account.address, d.identity, h.clock.now),
+      ),
+    );
     expect((await h.call({ method: 'PUT', path, json: wrongProof })).status).toBe(422);
 
     const badLink = d.identity.slice();
@@ -76,7 +92,11 @@ describe('registration', () => {
     const h = setup();
     const d = newDevice(newAccount());
     const body = registrationBody(d, h.clock.now - 6 * 60_000);
-    const res = await h.call({ method: 'PUT', path: `/v1/accounts/${d.account.address}`, json: body });
+    const res = await h.call({
+      method: 'PUT',
+      path: `/v1/accounts/${d.account.address}`,
+      json: body,
+    });
     expect(res.status).toBe(401);
   });
 });
@@ -89,7 +109,11 @@ describe('devices', () => {
     for (let i = 0; i < 5; i++) ids.push((await h.link(first.account)).deviceId);
     expect(ids).toEqual([2, 3, 4, 5, 6]);
     const seventh = newDevice(first.account);
-    const res = await h.call({ method: 'POST', path: `/v1/accounts/${first.account.address}/devices`, json: addDeviceBody(seventh, h.clock.now) });
+    const res = await h.call({
+      method: 'POST',
+      path: `/v1/accounts/${first.account.address}/devices`,
+      json: addDeviceBody(seventh, h.clock.now),
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('DEVICE_LIMIT');
   });
@@ -106,7 +130,9 @@ describe('devices', () => {
     expect(removed.body).toEqual({ deviceId: 2 });
     const replay = await h.call({ method: 'POST', path, json: body });
     expect(replay.status).toBe(401);
-    expect((await h.ports.accounts.get(first.account.address))?.devices.map((x) => x.deviceId)).toEqual([1]);
+    expect(
+      (await h.ports.accounts.get(first.account.address))?.devices.map((x) => x.deviceId),
+    ).toEqual([1]);
   });
 
   it('lists device ids to authenticated callers only', async () => {
@@ -117,8 +143,15 @@ describe('devices', () => {
     const path = `/v1/accounts/${b.account.address}/devices`;
     expect((await h.call({ method: 'GET', path })).status).toBe(401);
     const res = await h.call({ method: 'GET', path, signer: a });
-    expect(res.body).toEqual({ address: b.account.address, devices: [{ deviceId: 1 }, { deviceId: 2 }] });
-    const missing = await h.call({ method: 'GET', path: `/v1/accounts/${newAccount().address}/devices`, signer: a });
+    expect(res.body).toEqual({
+      address: b.account.address,
+      devices: [{ deviceId: 1 }, { deviceId: 2 }],
+    });
+    const missing = await h.call({
+      method: 'GET',
+      path: `/v1/accounts/${newAccount().address}/devices`,
+      signer: a,
+    });
     expect(missing.status).toBe(404);
   });
 
@@ -126,8 +159,12 @@ describe('devices', () => {
     const h = setup();
     const first = await h.register();
     await h.link(first.account);
-    expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(200);
-    expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(404);
+    expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(
+      200,
+    );
+    expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(
+      404,
+    );
     expect((await h.link(first.account)).deviceId).toBe(3);
   });
 

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from '../../../../functions/domain/crypto.ts';
 import { fromBase64Url, toBase64Url } from '../../../../sdk/wire/api/codec.ts';
 import { createMessageId } from '../../../../sdk/wire/api/message-id.ts';
 import { ACCESS_KEY_HEADER } from '../../../../sdk/wire/api/signing.ts';
-import { randomBytes } from '../../../../functions/domain/crypto.ts';
-import { harness, memoryPorts, newAccount, newMessageId, sendBody, testMaterial } from '../fixtures.ts';
+import {
+  harness,
+  memoryPorts,
+  newAccount,
+  newMessageId,
+  sendBody,
+  testMaterial,
+} from '../fixtures.ts';
 
 const KEY = new Uint8Array(16).fill(7);
 const accessHeaders = (key = KEY) => ({ [ACCESS_KEY_HEADER]: toBase64Url(key) });
@@ -27,7 +34,10 @@ describe('sealed send and delivery', () => {
       const res = await h.call({
         method: 'PUT',
         path: `/v1/messages/${bob.account.address}`,
-        json: sendBody(id, [[1, env], [2, env]]),
+        json: sendBody(id, [
+          [1, env],
+          [2, env],
+        ]),
         headers: accessHeaders(),
       });
       expect(res.status).toBe(200);
@@ -43,7 +53,12 @@ describe('sealed send and delivery', () => {
     }
     const again = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
     expect(again.body.messages).toHaveLength(3);
-    const ack = await h.call({ method: 'POST', path: '/v1/messages/ack', json: { messageIds: sent.slice(0, 2) }, signer: bob });
+    const ack = await h.call({
+      method: 'POST',
+      path: '/v1/messages/ack',
+      json: { messageIds: sent.slice(0, 2) },
+      signer: bob,
+    });
     expect(ack.body).toEqual({ acknowledged: 2 });
     const rest = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
     expect(rest.body.messages.map((m: { messageId: string }) => m.messageId)).toEqual([sent[2]]);
@@ -55,7 +70,12 @@ describe('sealed send and delivery', () => {
     const { h, bob } = await setup();
     const id = newMessageId(h.clock.now);
     const call = () =>
-      h.call({ method: 'PUT', path: `/v1/messages/${bob.account.address}`, json: sendBody(id, [[1, new Uint8Array(50)]]), headers: accessHeaders() });
+      h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}`,
+        json: sendBody(id, [[1, new Uint8Array(50)]]),
+        headers: accessHeaders(),
+      });
     expect((await call()).body.duplicate).toBe(false);
     expect((await call()).body.duplicate).toBe(true);
     const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
@@ -67,22 +87,49 @@ describe('sealed send and delivery', () => {
     const small = newMessageId(h.clock.now);
     const large = newMessageId(h.clock.now + 1);
     const big = randomBytes(5000);
-    for (const [id, env] of [[small, new Uint8Array(1000)], [large, big]] as const) {
-      await h.call({ method: 'PUT', path: `/v1/messages/${bob.account.address}`, json: sendBody(id, [[1, env]]), headers: accessHeaders() });
+    for (const [id, env] of [
+      [small, new Uint8Array(1000)],
+      [large, big],
+    ] as const) {
+      await h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}`,
+        json: sendBody(id, [[1, env]]),
+        headers: accessHeaders(),
+      });
     }
     expect(h.ports.blobs.objects.size).toBe(1);
     const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
     expect(fromBase64Url(fetched.body.messages[1].envelope)).toEqual(big);
-    await h.call({ method: 'POST', path: '/v1/messages/ack', json: { messageIds: [small, large] }, signer: bob });
+    await h.call({
+      method: 'POST',
+      path: '/v1/messages/ack',
+      json: { messageIds: [small, large] },
+      signer: bob,
+    });
     expect(h.ports.blobs.objects.size).toBe(0);
   });
 
   it('answers an unknown recipient and a wrong key with the same 401', async () => {
     const { h, bob } = await setup();
     const body = sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(10)]]);
-    const wrong = await h.call({ method: 'PUT', path: `/v1/messages/${bob.account.address}`, json: body, headers: accessHeaders(new Uint8Array(16)) });
-    const unknown = await h.call({ method: 'PUT', path: `/v1/messages/${newAccount().address}`, json: body, headers: accessHeaders() });
-    const none = await h.call({ method: 'PUT', path: `/v1/messages/${bob.account.address}`, json: body });
+    const wrong = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${bob.account.address}`,
+      json: body,
+      headers: accessHeaders(new Uint8Array(16)),
+    });
+    const unknown = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${newAccount().address}`,
+      json: body,
+      headers: accessHeaders(),
+    });
+    const none = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${bob.account.address}`,
+      json: body,
+    });
     for (const r of [wrong, unknown, none]) {
       expect(r.status).toBe(401);
       expect(r.body).toEqual(wrong.body);
@@ -91,9 +138,18 @@ describe('sealed send and delivery', () => {
 
   it('accepts any sender for an unrestricted recipient', async () => {
     const { h, bob } = await setup();
-    await h.call({ method: 'PUT', path: '/v1/account/settings', json: { unrestricted: true }, signer: bob });
+    await h.call({
+      method: 'PUT',
+      path: '/v1/account/settings',
+      json: { unrestricted: true },
+      signer: bob,
+    });
     const body = sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(10)]]);
-    const res = await h.call({ method: 'PUT', path: `/v1/messages/${bob.account.address}`, json: body });
+    const res = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${bob.account.address}`,
+      json: body,
+    });
     expect(res.status).toBe(200);
   });
 
@@ -106,12 +162,19 @@ describe('sealed send and delivery', () => {
       h.call({
         method: 'PUT',
         path: `/v1/messages/${bob.account.address}`,
-        json: sendBody(newMessageId(h.clock.now), ids.map((id) => [id, new Uint8Array(8)])),
+        json: sendBody(
+          newMessageId(h.clock.now),
+          ids.map((id) => [id, new Uint8Array(8)]),
+        ),
         headers: accessHeaders(),
       });
     const mismatch = await send([1, 9]);
     expect(mismatch.status).toBe(409);
-    expect(mismatch.body.error).toMatchObject({ code: 'DEVICE_MISMATCH', missing: [2], extra: [9] });
+    expect(mismatch.body.error).toMatchObject({
+      code: 'DEVICE_MISMATCH',
+      missing: [2],
+      extra: [9],
+    });
     const stale = await send([1, 2, 3]);
     expect(stale.status).toBe(410);
     expect(stale.body.error).toMatchObject({ code: 'STALE_DEVICES', stale: [3] });
@@ -124,12 +187,25 @@ describe('sealed send and delivery', () => {
     for (let i = 0; i < 5; i++) {
       const id = newMessageId(h.clock.now + i);
       ids.push(id);
-      await h.call({ method: 'PUT', path: `/v1/messages/${bob.account.address}`, json: sendBody(id, [[1, new Uint8Array(4)]]), headers: accessHeaders() });
+      await h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}`,
+        json: sendBody(id, [[1, new Uint8Array(4)]]),
+        headers: accessHeaders(),
+      });
     }
     const first = await h.call({ method: 'GET', path: '/v1/messages?limit=2', signer: bob });
-    expect(first.body.messages.map((m: { messageId: string }) => m.messageId)).toEqual(ids.slice(0, 2));
-    const second = await h.call({ method: 'GET', path: `/v1/messages?limit=2&cursor=${first.body.cursor}`, signer: bob });
-    expect(second.body.messages.map((m: { messageId: string }) => m.messageId)).toEqual(ids.slice(2, 4));
+    expect(first.body.messages.map((m: { messageId: string }) => m.messageId)).toEqual(
+      ids.slice(0, 2),
+    );
+    const second = await h.call({
+      method: 'GET',
+      path: `/v1/messages?limit=2&cursor=${first.body.cursor}`,
+      signer: bob,
+    });
+    expect(second.body.messages.map((m: { messageId: string }) => m.messageId)).toEqual(
+      ids.slice(2, 4),
+    );
     h.clock.now += 30 * 24 * 3600_000;
     const expired = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
     expect(expired.body.messages).toEqual([]);
@@ -139,7 +215,12 @@ describe('sealed send and delivery', () => {
     const { h, bob } = await setup();
     for (const t of [h.clock.now + 6 * 60_000, h.clock.now - 31 * 24 * 3600_000]) {
       const id = toBase64Url(createMessageId(t, randomBytes(10)));
-      const res = await h.call({ method: 'PUT', path: `/v1/messages/${bob.account.address}`, json: sendBody(id, [[1, new Uint8Array(4)]]), headers: accessHeaders() });
+      const res = await h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}`,
+        json: sendBody(id, [[1, new Uint8Array(4)]]),
+        headers: accessHeaders(),
+      });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('INVALID_MESSAGE_ID');
     }
@@ -148,21 +229,30 @@ describe('sealed send and delivery', () => {
   it('enforces the mailbox quota and reconciles it after expiry', async () => {
     const { h, bob } = await setup({ mailboxMaxMessages: 2 });
     const send = () =>
-      h.call({ method: 'PUT', path: `/v1/messages/${bob.account.address}`, json: sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(4)]]), headers: accessHeaders() });
+      h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}`,
+        json: sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(4)]]),
+        headers: accessHeaders(),
+      });
     expect((await send()).status).toBe(200);
     expect((await send()).status).toBe(200);
     const full = await send();
     expect(full.status).toBe(429);
     expect(full.body.error.code).toBe('MAILBOX_FULL');
     h.clock.now += 31 * 24 * 3600_000;
-    expect((await h.call({ method: 'GET', path: '/v1/messages', signer: bob })).body.messages).toEqual([]);
+    expect(
+      (await h.call({ method: 'GET', path: '/v1/messages', signer: bob })).body.messages,
+    ).toEqual([]);
     expect((await send()).status).toBe(200);
   });
 });
 
 describe('identified send', () => {
   it('tells the recipient the sender and is rate-limited per sender and recipient', async () => {
-    const { h, bob, alice } = await setup({ identifiedSendRateLimit: { limit: 2, windowMs: 60_000 } });
+    const { h, bob, alice } = await setup({
+      identifiedSendRateLimit: { limit: 2, windowMs: 60_000 },
+    });
     const send = () =>
       h.call({
         method: 'PUT',
@@ -176,7 +266,10 @@ describe('identified send', () => {
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('RATE_LIMITED');
     const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
-    expect(fetched.body.messages[0].source).toEqual({ address: alice.account.address, deviceId: 1 });
+    expect(fetched.body.messages[0].source).toEqual({
+      address: alice.account.address,
+      deviceId: 1,
+    });
     h.clock.now += 60_000;
     expect((await send()).status).toBe(200);
   });

@@ -1,0 +1,40 @@
+/**
+ * The ports over AWS clients: DynamoDB for every record, S3 for large envelopes. Used by the
+ * Lambda composition root, the local server (pointed at DynamoDB Local and s3rver) and the
+ * integration tests, so all run the same adapters.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Ports, SigningKeyProvider } from '../domain/ports.ts';
+import {
+  DynamoAccountStore,
+  DynamoMessageIndex,
+  DynamoPrekeyStore,
+  DynamoRateLimiter,
+  DynamoReplayStore,
+} from './dynamodb/index.ts';
+import { S3BlobStore } from './s3/s3-blob-store.ts';
+
+/**
+ * Every port over one table and one bucket.
+ *
+ * @example awsPorts({ dynamodb, s3, table: 'sealpost', bucket: 'sealpost-env', signingKeys })
+ */
+export function awsPorts(options: {
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+  table: string;
+  bucket: string;
+  signingKeys: SigningKeyProvider;
+}): Ports {
+  const { dynamodb, s3, table, bucket } = options;
+  return {
+    accounts: new DynamoAccountStore(dynamodb, table),
+    prekeys: new DynamoPrekeyStore(dynamodb, table),
+    index: new DynamoMessageIndex(dynamodb, table),
+    blobs: new S3BlobStore(s3, bucket),
+    replay: new DynamoReplayStore(dynamodb, table),
+    limiter: new DynamoRateLimiter(dynamodb, table),
+    signingKeys: options.signingKeys,
+  };
+}

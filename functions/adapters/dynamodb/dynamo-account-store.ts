@@ -1,0 +1,278 @@
+/**
+ * {@link AccountStore} on DynamoDB: one partition per account holding the account item and one
+ * item per device, so a sealed send reads authorization and the device list in one Query.
+ * Registration and device linking are transactions, so the id counter and the device item
+ * never disagree.
+ */
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type {
+  AccountRecord,
+  AccountStore,
+  AccountView,
+  DeviceRecord,
+  StoredKemPrekey,
+  StoredSignedPrekey,
+} from '../../domain/ports.ts';
+import {
+  B,
+  BOOL,
+  checkVersion,
+  type Item,
+  keyItem,
+  N,
+  readB,
+  readBool,
+  readN,
+  S,
+} from './attributes.ts';
+import { isConditionalFailure, isTransactionConditionFailure, translate } from './errors.ts';
+import { ACCOUNT_SK, accountKey, accountPartition, DEVICE_SK_PREFIX, deviceKey } from './keys.ts';
+
+const VERSION = 1;
+
+function accountItem(a: AccountRecord): Item {
+  return {
+    ...keyItem(accountKey(a.address)),
+    v: N(VERSION),
+    accountPublic: B(a.accountPublic),
+    accessKeyHash: B(a.accessKeyHash),
+    unrestricted: BOOL(a.unrestricted),
+    nextDeviceId: N(a.nextDeviceId),
+    createdAt: N(a.createdAt),
+  };
+}
+
+function deviceItem(address: string, d: DeviceRecord): Item {
+  return {
+    ...keyItem(deviceKey(address, d.deviceId)),
+    v: N(VERSION),
+    deviceId: N(d.deviceId),
+    identity: B(d.identity),
+    ...signedPrekeyAttributes(d.signedPrekey),
+    ...lastResortAttributes(d.lastResortKemPrekey),
+    createdAt: N(d.createdAt),
+  };
+}
+
+function signedPrekeyAttributes(k: StoredSignedPrekey): Item {
+  return { spkId: N(k.id), spkPublic: B(k.publicKey), spkSignature: B(k.signature) };
+}
+
+function lastResortAttributes(k: StoredKemPrekey): Item {
+  return { lrId: N(k.id), lrPublic: B(k.publicKey), lrSignature: B(k.signature) };
+}
+
+function readAccount(address: string, item: Item): AccountRecord {
+  checkVersion(item, VERSION);
+  return {
+    address,
+    accountPublic: readB(item, 'accountPublic'),
+    accessKeyHash: readB(item, 'accessKeyHash'),
+    unrestricted: readBool(item, 'unrestricted'),
+    nextDeviceId: readN(item, 'nextDeviceId'),
+    createdAt: readN(item, 'createdAt'),
+  };
+}
+
+function readDevice(item: Item): DeviceRecord {
+  checkVersion(item, VERSION);
+  return {
+    deviceId: readN(item, 'deviceId'),
+    identity: readB(item, 'identity'),
+    signedPrekey: {
+      id: readN(item, 'spkId'),
+      publicKey: readB(item, 'spkPublic'),
+      signature: readB(item, 'spkSignature'),
+    },
+    lastResortKemPrekey: {
+      id: readN(item, 'lrId'),
+      publicKey: readB(item, 'lrPublic'),
+      signature: readB(item, 'lrSignature'),
+    },
+    createdAt: readN(item, 'createdAt'),
+  };
+}
+
+/** Builds an `UpdateExpression` SET clause with placeholder names for `attrs`. */
+function setClause(attrs: Item): {
+  expression: string;
+  names: Record<string, string>;
+  values: Item;
+} {
+  const names: Record<string, string> = {};
+  const values: Item = {};
+  const parts = Object.entries(attrs).map(([name, value], i) => {
+    names[`#a${i}`] = name;
+    values[`:a${i}`] = value;
+    return `#a${i} = :a${i}`;
+  });
+  return { expression: `SET ${parts.join(', ')}`, names, values };
+}
+
+/** Accounts and devices in the table named by `SEALPOST_TABLE`. */
+export class DynamoAccountStore implements AccountStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async create(account: AccountRecord, firstDevice: DeviceRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: accountItem(account),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: deviceItem(account.address, firstDevice),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isTransactionConditionFailure(err)) return false;
+      return translate(err);
+    }
+  }
+
+  async get(address: string): Promise<AccountView | undefined> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    try {
+      do {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': S(accountPartition(address)) },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start);
+    } catch (err) {
+      return translate(err);
+    }
+    const accountItemFound = items.find((i) => i['sk']?.S === ACCOUNT_SK);
+    if (!accountItemFound) return undefined;
+    const devices = items
+      .filter((i) => i['sk']?.S?.startsWith(DEVICE_SK_PREFIX))
+      .map(readDevice)
+      .sort((a, b) => a.deviceId - b.deviceId);
+    return { account: readAccount(address, accountItemFound), devices };
+  }
+
+  async addDevice(address: string, device: DeviceRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: keyItem(accountKey(address)),
+                UpdateExpression: 'SET nextDeviceId = :next',
+                ConditionExpression: 'nextDeviceId = :id',
+                ExpressionAttributeValues: {
+                  ':id': N(device.deviceId),
+                  ':next': N(device.deviceId + 1),
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: deviceItem(address, device),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isTransactionConditionFailure(err)) return false;
+      return translate(err);
+    }
+  }
+
+  async removeDevice(address: string, deviceId: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: keyItem(deviceKey(address, deviceId)),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalFailure(err)) return false;
+      return translate(err);
+    }
+  }
+
+  async updateSettings(
+    address: string,
+    settings: { accessKeyHash?: Uint8Array; unrestricted?: boolean },
+  ): Promise<boolean> {
+    const attrs: Item = {};
+    if (settings.accessKeyHash) attrs['accessKeyHash'] = B(settings.accessKeyHash);
+    if (settings.unrestricted !== undefined) attrs['unrestricted'] = BOOL(settings.unrestricted);
+    return this.update(accountKey(address), attrs);
+  }
+
+  async updateDeviceKeys(
+    address: string,
+    deviceId: number,
+    keys: { signedPrekey?: StoredSignedPrekey; lastResortKemPrekey?: StoredKemPrekey },
+  ): Promise<boolean> {
+    const attrs: Item = {
+      ...(keys.signedPrekey ? signedPrekeyAttributes(keys.signedPrekey) : {}),
+      ...(keys.lastResortKemPrekey ? lastResortAttributes(keys.lastResortKemPrekey) : {}),
+    };
+    return this.update(deviceKey(address, deviceId), attrs);
+  }
+
+  private async update(key: { pk: string; sk: string }, attrs: Item): Promise<boolean> {
+    const set = setClause(attrs);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: keyItem(key),
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(Object.keys(attrs).length > 0
+            ? {
+                UpdateExpression: set.expression,
+                ExpressionAttributeNames: set.names,
+                ExpressionAttributeValues: set.values,
+              }
+            : {}),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalFailure(err)) return false;
+      return translate(err);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Every DynamoDB key of the one table (docs/protocol/10-service.md §Storage). The table has
+ * string keys `pk`/`sk` and the TTL attribute `ttl` (epoch seconds). Numeric key parts are
+ * zero-padded and message ids hex-encoded so the sort order of `sk` is numeric and, for
+ * messages, chronological (the id starts with its u48 millisecond timestamp).
+ */
+import type { Mailbox } from '../../domain/ports.ts';
+
+/** Name of the TTL attribute (epoch seconds), set on every item that expires. */
+export const TTL_ATTRIBUTE = 'ttl';
+
+/** A primary key. */
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+const pad = (n: number): string => n.toString().padStart(10, '0');
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Partition of an account: the account item plus one item per device. */
+export const accountPartition = (address: string): string => `acct#${address}`;
+/** Sort key of the account item ('account' sorts before every 'dev#'). */
+export const ACCOUNT_SK = 'account';
+/** Sort-key prefix of device items. */
+export const DEVICE_SK_PREFIX = 'dev#';
+
+export const accountKey = (address: string): ItemKey => ({
+  pk: accountPartition(address),
+  sk: ACCOUNT_SK,
+});
+export const deviceKey = (address: string, deviceId: number): ItemKey => ({
+  pk: accountPartition(address),
+  sk: `${DEVICE_SK_PREFIX}${pad(deviceId)}`,
+});
+
+/** Partition of one device's one-time prekeys (its own, so claims never contend across devices). */
+export const prekeyPartition = (address: string, deviceId: number): string =>
+  `otk#${address}#${deviceId}`;
+/** Sort-key prefixes of one-time EC and one-time KEM prekeys. */
+export const EC_SK_PREFIX = 'ec#';
+export const PQ_SK_PREFIX = 'pq#';
+export const ecPrekeyKey = (address: string, deviceId: number, id: number): ItemKey => ({
+  pk: prekeyPartition(address, deviceId),
+  sk: `${EC_SK_PREFIX}${pad(id)}`,
+});
+export const pqPrekeyKey = (address: string, deviceId: number, id: number): ItemKey => ({
+  pk: prekeyPartition(address, deviceId),
+  sk: `${PQ_SK_PREFIX}${pad(id)}`,
+});
+
+/** Partition of one device's mailbox: its messages plus the usage counter. */
+export const mailboxPartition = (m: Mailbox): string => `mbx#${m.address}#${m.deviceId}`;
+/** Sort-key prefix of messages; 'usage' sorts after every 'm#'. */
+export const MESSAGE_SK_PREFIX = 'm#';
+export const USAGE_SK = 'usage';
+export const messageKey = (m: Mailbox, messageId: Uint8Array): ItemKey => ({
+  pk: mailboxPartition(m),
+  sk: `${MESSAGE_SK_PREFIX}${hex(messageId)}`,
+});
+export const usageKey = (m: Mailbox): ItemKey => ({ pk: mailboxPartition(m), sk: USAGE_SK });
+
+/** A single-use token (request nonce, registration proof). */
+export const replayKey = (token: string): ItemKey => ({ pk: `once#${token}`, sk: 'once' });
+
+/** A rate-limit counter of one fixed window. */
+export const rateKey = (key: string, window: number): ItemKey => ({
+  pk: `rate#${key}#${window}`,
+  sk: 'rate',
+});

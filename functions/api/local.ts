@@ -1,0 +1,160 @@
+/**
+ * The local server (Node-only): the same app as on Lambda, served by `@hono/node-server`,
+ * over in-memory adapters or over DynamoDB Local and s3rver endpoints. The signing material is
+ * generated once and kept in the data directory (`.local/` by default), so clients can pin
+ * the trust root across restarts.
+ *
+ * Run: `npx tsx functions/api/local.ts` (env: `SEALPOST_PORT` default 8787,
+ * `SEALPOST_DATA_DIR` default `.local`, and optionally `SEALPOST_DYNAMODB_ENDPOINT`,
+ * `SEALPOST_S3_ENDPOINT`, `SEALPOST_TABLE`, `SEALPOST_BUCKET` to use local AWS emulators).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { serve } from '@hono/node-server';
+import { toBase64Url } from '../../sdk/wire/api/codec.ts';
+import { awsPorts } from '../adapters/aws-ports.ts';
+import { ensureTable } from '../adapters/dynamodb/table-setup.ts';
+import { createMemoryPorts } from '../adapters/memory-ports.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
+import type { Ports, SigningMaterial } from '../domain/ports.ts';
+import {
+  generateSigningMaterial,
+  parseSigningSecret,
+  StaticSigningKeyProvider,
+  signingSecretJson,
+} from '../domain/signing-material.ts';
+import { buildApp } from './app.ts';
+import { createServices } from './compose.ts';
+
+const SIGNING_FILE = 'signing.json';
+/** Local server certificates are valid for 10 years: the data directory is the trust root. */
+const LOCAL_CERT_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
+
+/** Endpoints of local AWS emulators (DynamoDB Local, s3rver). */
+export interface LocalAwsEndpoints {
+  readonly dynamodb: string;
+  readonly s3: string;
+  /** @default 'sealpost' */
+  readonly table?: string;
+  /** @default 'sealpost-envelopes' */
+  readonly bucket?: string;
+}
+
+/** Options of {@link startLocalServer}. */
+export interface LocalServerOptions {
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly hostname?: string;
+  /** Where the signing material is kept. @default '.local' */
+  readonly dataDir?: string;
+  /** Use DynamoDB Local and s3rver instead of in-memory storage. */
+  readonly aws?: LocalAwsEndpoints;
+  readonly config?: ServiceConfig;
+  /** @default writes each log line to stdout */
+  readonly log?: (line: string) => void;
+}
+
+/** A running local server. */
+export interface LocalServer {
+  readonly url: string;
+  /** The trust root public key (base64url) clients pin. */
+  readonly trustRoot: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the signing material from `dataDir`, generating and saving it on first use (file mode
+ * 0600: it holds the local trust root's private key).
+ */
+export async function loadOrCreateSigningMaterial(dataDir: string): Promise<SigningMaterial> {
+  const file = join(dataDir, SIGNING_FILE);
+  try {
+    return parseSigningSecret(await readFile(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(dataDir, { recursive: true });
+  const { material, rootSeed } = generateSigningMaterial({
+    keyId: 1,
+    notAfter: Date.now() + LOCAL_CERT_LIFETIME_MS,
+  });
+  const json = { ...signingSecretJson(material), trustRootSeed: toBase64Url(rootSeed) };
+  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  return material;
+}
+
+async function localAwsPorts(endpoints: LocalAwsEndpoints, signing: SigningMaterial): Promise<Ports> {
+  const region = process.env['AWS_REGION'] ?? 'us-east-1';
+  const credentials = {
+    accessKeyId: process.env['AWS_ACCESS_KEY_ID'] ?? 'S3RVER',
+    secretAccessKey: process.env['AWS_SECRET_ACCESS_KEY'] ?? 'S3RVER',
+  };
+  const table = endpoints.table ?? 'sealpost';
+  const bucket = endpoints.bucket ?? 'sealpost-envelopes';
+  const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region, credentials });
+  const s3 = new S3Client({
+    endpoint: endpoints.s3,
+    region,
+    credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  await ensureTable(dynamodb, table);
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+  return awsPorts({ dynamodb, s3, table, bucket, signingKeys: new StaticSigningKeyProvider(signing) });
+}
+
+/**
+ * Starts the local server.
+ *
+ * @example const server = await startLocalServer({ port: 0 }); // server.url
+ */
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const signing = await loadOrCreateSigningMaterial(resolve(options.dataDir ?? '.local'));
+  const ports = options.aws ? await localAwsPorts(options.aws, signing)
+    : createMemoryPorts(new StaticSigningKeyProvider(signing));
+  const app = buildApp({
+    services: createServices(ports, { config: options.config ?? DEFAULT_CONFIG }),
+    log: options.log ?? ((line) => process.stdout.write(`${line}\n`)),
+    stage: 'local',
+  });
+  const hostname = options.hostname ?? '127.0.0.1';
+  return new Promise((resolveServer) => {
+    const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname }, (info: AddressInfo) => {
+      resolveServer({
+        url: `http://${hostname}:${info.port}`,
+        trustRoot: toBase64Url(signing.trustRoot),
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const env = process.env;
+  const aws =
+    env['SEALPOST_DYNAMODB_ENDPOINT'] && env['SEALPOST_S3_ENDPOINT']
+      ? {
+          dynamodb: env['SEALPOST_DYNAMODB_ENDPOINT'],
+          s3: env['SEALPOST_S3_ENDPOINT'],
+          ...(env['SEALPOST_TABLE'] ? { table: env['SEALPOST_TABLE'] } : {}),
+          ...(env['SEALPOST_BUCKET'] ? { bucket: env['SEALPOST_BUCKET'] } : {}),
+        }
+      : undefined;
+  const server = await startLocalServer({
+    port: Number(env['SEALPOST_PORT'] ?? 8787),
+    dataDir: env['SEALPOST_DATA_DIR'] ?? '.local',
+    ...(aws ? { aws } : {}),
+  });
+  process.stdout.write(`${JSON.stringify({ msg: 'listening', url: server.url, trustRoot: server.trustRoot })}\n`);
+}

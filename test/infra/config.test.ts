@@ -1,0 +1,63 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { stackPropsFromContext } from '../../infra/lib/config.ts';
+
+const from = (ctx: Record<string, unknown>) => stackPropsFromContext((k) => ctx[k]);
+
+describe('stackPropsFromContext', () => {
+  it('defaults to a retained dev stage and leaves the rest to the constructs', () => {
+    expect(from({})).toEqual({
+      stage: 'dev',
+      removalPolicy: RemovalPolicy.RETAIN,
+      logRetention: undefined,
+      messageTtlDays: undefined,
+      bucketEncryption: undefined,
+      corsAllowOrigins: undefined,
+      logLevel: undefined,
+      throttle: undefined,
+      alarmTopicArn: undefined,
+      certificateValidityDays: undefined,
+      apiEntry: undefined,
+    });
+  });
+
+  it('reads strings from -c and numbers from cdk.json alike', () => {
+    const a = from({ messageTtlDays: '14', logRetentionDays: '90', throttleRate: '50' });
+    const b = from({ messageTtlDays: 14, logRetentionDays: 90, throttleRate: 50 });
+    expect(a).toEqual(b);
+    expect(a.messageTtlDays).toBe(14);
+    expect(a.logRetention).toBe(RetentionDays.THREE_MONTHS);
+    expect(a.throttle).toEqual({ rateLimit: 50, burstLimit: 100 });
+  });
+
+  it('parses CORS origins from a comma list or an array', () => {
+    expect(
+      from({ corsOrigins: 'https://a.example, http://localhost:5173' }).corsAllowOrigins,
+    ).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(from({ corsOrigins: ['https://a.example'] }).corsAllowOrigins).toEqual([
+      'https://a.example',
+    ]);
+  });
+
+  it('maps removalPolicy=destroy', () => {
+    expect(from({ removalPolicy: 'destroy' }).removalPolicy).toBe(RemovalPolicy.DESTROY);
+  });
+
+  it.each([
+    [{ stage: 'Prod' }, /stage/],
+    [{ stage: 'a'.repeat(21) }, /stage/],
+    [{ removalPolicy: 'snapshot' }, /removalPolicy/],
+    [{ logRetentionDays: '2' }, /logRetentionDays/],
+    [{ messageTtlDays: '0' }, /messageTtlDays/],
+    [{ messageTtlDays: '7.5' }, /messageTtlDays/],
+    [{ bucketEncryption: 'aes' }, /bucketEncryption/],
+    [{ corsOrigins: 'app.example.com' }, /corsOrigins/],
+    [{ logLevel: 'trace' }, /logLevel/],
+    [{ alarmTopicArn: 'arn:aws:sqs:us-east-1:123456789012:q' }, /alarmTopicArn/],
+    [{ throttleRate: '-1' }, /throttleRate/],
+    [{ stage: { nested: true } }, /stage/],
+  ])('rejects %o naming the key', (ctx, key) => {
+    expect(() => from(ctx)).toThrow(key);
+  });
+});

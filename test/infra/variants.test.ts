@@ -1,0 +1,113 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_ENTRY, logicalId, type Synth, synth } from './synth.ts';
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:sealpost-ops';
+let s: Synth;
+beforeAll(() => {
+  s = synth({
+    apiEntry: FIXTURE_ENTRY,
+    stage: 'prod',
+    removalPolicy: 'destroy',
+    logRetentionDays: 90,
+    messageTtlDays: '7',
+    bucketEncryption: 'kms',
+    corsOrigins: 'https://app.example.com, https://beta.example.com',
+    throttleRate: '20',
+    throttleBurst: '40',
+    logLevel: 'debug',
+    alarmTopicArn: TOPIC,
+    certificateValidityDays: '365',
+  });
+});
+afterAll(() => s?.dispose());
+
+describe('configured from context', () => {
+  it('names the stack after the stage', () => {
+    expect(s.stack.stackName).toBe('Sealpost-prod');
+  });
+
+  it('destroy: deletes state with the stack and drops deletion protection', () => {
+    for (const type of [
+      'AWS::DynamoDB::Table',
+      'AWS::S3::Bucket',
+      'AWS::KMS::Key',
+      'AWS::SecretsManager::Secret',
+      'AWS::Logs::LogGroup',
+    ]) {
+      s.template.allResources(type, { DeletionPolicy: 'Delete' });
+    }
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: false,
+    });
+  });
+
+  it('kms: encrypts envelopes with a rotating customer managed key and S3 Bucket Keys', () => {
+    const key = logicalId(s.json, 'AWS::KMS::Key', 'Envelopes');
+    s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [key, 'Arn'] },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('message TTL drives the lifecycle rule and the function environment', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'env/', ExpirationInDays: 7 })]),
+      },
+    });
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          SEALPOST_MESSAGE_TTL_DAYS: '7',
+          SEALPOST_STAGE: 'prod',
+          SEALPOST_LOG_LEVEL: 'debug',
+        }),
+      },
+    });
+  });
+
+  it('log retention applies to every log group', () => {
+    s.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('CORS allows the listed origins, never credentials', () => {
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: ['https://app.example.com', 'https://beta.example.com'],
+        AllowCredentials: false,
+        AllowMethods: ['*'],
+      },
+    });
+  });
+
+  it('throttling follows the context', () => {
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+    });
+  });
+
+  it('alarms notify the topic on alarm and on recovery', () => {
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    s.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [TOPIC],
+      OKActions: [TOPIC],
+    });
+  });
+
+  it('certificate validity reaches the key generator', () => {
+    s.template.hasResourceProperties('Custom::SealpostSigningKeys', {
+      CertificateValidityDays: '365',
+    });
+  });
+});

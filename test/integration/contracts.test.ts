@@ -1,0 +1,55 @@
+/**
+ * Every port contract against the in-memory adapters and against the DynamoDB/S3 adapters on
+ * DynamoDB Local and s3rver (started once for this file).
+ */
+import { afterAll, beforeAll } from 'vitest';
+import {
+  DynamoAccountStore,
+  DynamoMessageIndex,
+  DynamoPrekeyStore,
+  DynamoRateLimiter,
+  DynamoReplayStore,
+} from '../../functions/adapters/dynamodb/index.ts';
+import {
+  MemoryAccountStore,
+  MemoryBlobStore,
+  MemoryMessageIndex,
+  MemoryPrekeyStore,
+  MemoryRateLimiter,
+  MemoryReplayStore,
+} from '../../functions/adapters/memory/index.ts';
+import { S3BlobStore } from '../../functions/adapters/s3/s3-blob-store.ts';
+import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+import { accountStoreContract } from './contracts/account-store.ts';
+import { messageIndexContract } from './contracts/message-index.ts';
+import {
+  blobStoreContract,
+  rateLimiterContract,
+  replayStoreContract,
+} from './contracts/misc-stores.ts';
+import { prekeyStoreContract } from './contracts/prekey-store.ts';
+
+let aws: LocalAws;
+let table: string;
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  table = await aws.createTable();
+});
+
+afterAll(async () => {
+  await aws?.stop();
+});
+
+accountStoreContract('memory', async () => new MemoryAccountStore());
+accountStoreContract('dynamodb', async () => new DynamoAccountStore(aws.dynamodb, table));
+prekeyStoreContract('memory', async () => new MemoryPrekeyStore());
+prekeyStoreContract('dynamodb', async () => new DynamoPrekeyStore(aws.dynamodb, table));
+messageIndexContract('memory', async () => new MemoryMessageIndex());
+messageIndexContract('dynamodb', async () => new DynamoMessageIndex(aws.dynamodb, table));
+blobStoreContract('memory', async () => new MemoryBlobStore());
+blobStoreContract('s3', async () => new S3BlobStore(aws.s3, aws.bucket));
+replayStoreContract('memory', async () => new MemoryReplayStore());
+replayStoreContract('dynamodb', async () => new DynamoReplayStore(aws.dynamodb, table));
+rateLimiterContract('memory', async () => new MemoryRateLimiter());
+rateLimiterContract('dynamodb', async () => new DynamoRateLimiter(aws.dynamodb, table));

@@ -1,0 +1,299 @@
+/**
+ * The exact DynamoDB commands of every adapter (keys, conditions, TTL), with the client mocked.
+ */
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  DynamoAccountStore,
+  DynamoMessageIndex,
+  DynamoPrekeyStore,
+  DynamoRateLimiter,
+  DynamoReplayStore,
+} from '../../../../functions/adapters/dynamodb/index.ts';
+import { UnavailableError } from '../../../../functions/domain/errors.ts';
+import { createMessageId } from '../../../../sdk/wire/api/message-id.ts';
+
+const ddb = mockClient(DynamoDBClient);
+const client = new DynamoDBClient({ region: 'us-east-1' });
+const TABLE = 'sealpost';
+const ADDRESS = 'abcdefghijklmnopqrstuvwxyz234567';
+const mailbox = { address: ADDRESS, deviceId: 3 };
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+
+beforeEach(() => {
+  ddb.reset();
+});
+
+describe('DynamoMessageIndex', () => {
+  const index = new DynamoMessageIndex(client, TABLE);
+  const id = createMessageId(0x0102030405, new Uint8Array(10).fill(0xab));
+
+  it('puts a message conditionally, keyed by hex id, with expiry and TTL in seconds', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    const stored = await index.put(mailbox, {
+      messageId: id,
+      receivedAt: 1000,
+      expiresAt: 2_592_001_500,
+      size: 3,
+      inline: new Uint8Array([1, 2, 3]),
+    });
+    expect(stored).toBe(true);
+    expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: {
+        pk: { S: `mbx#${ADDRESS}#3` },
+        sk: { S: 'm#000102030405abababababababababab' },
+        v: { N: '1' },
+        receivedAt: { N: '1000' },
+        expiresAt: { N: '2592001500' },
+        ttl: { N: '2592002' },
+        size: { N: '3' },
+        body: { B: new Uint8Array([1, 2, 3]) },
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+  });
+
+  it('answers a duplicate put with false and a throttled one with UnavailableError', async () => {
+    ddb
+      .on(PutItemCommand)
+      .rejectsOnce(conditionFailed())
+      .rejectsOnce(
+        Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }),
+      );
+    const entry = { messageId: id, receivedAt: 1, expiresAt: 2, size: 1, objectKey: 'env/x' };
+    expect(await index.put(mailbox, entry)).toBe(false);
+    await expect(index.put(mailbox, entry)).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('lists with one consistent query past the cursor, limit + 1', async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        {
+          pk: { S: 'p' },
+          sk: { S: 'usage' },
+          v: { N: '1' },
+          count: { N: '0' },
+          bytes: { N: '0' },
+        },
+      ],
+    });
+    const page = await index.list(mailbox, { limit: 10, after: id, now: 5 });
+    expect(page).toEqual({ entries: [], more: false, usage: { count: 0, bytes: 0 } });
+    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      KeyConditionExpression: 'pk = :pk AND sk > :after',
+      ExpressionAttributeValues: {
+        ':pk': { S: `mbx#${ADDRESS}#3` },
+        ':after': { S: 'm#000102030405abababababababababab' },
+      },
+      ConsistentRead: true,
+      Limit: 11,
+    });
+  });
+
+  it('removes with conditional deletes that return the old item', async () => {
+    ddb.on(DeleteItemCommand).resolves({});
+    expect(await index.remove(mailbox, [id])).toEqual([]);
+    expect(ddb.commandCalls(DeleteItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: `mbx#${ADDRESS}#3` }, sk: { S: 'm#000102030405abababababababababab' } },
+      ConditionExpression: 'attribute_exists(pk)',
+      ReturnValues: 'ALL_OLD',
+    });
+  });
+
+  it('reserves quota with a conditional ADD on the usage item', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    expect(await index.reserve(mailbox, { count: 1, bytes: 100 }, { count: 10, bytes: 1000 })).toBe(
+      true,
+    );
+    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toMatchObject({
+      Key: { pk: { S: `mbx#${ADDRESS}#3` }, sk: { S: 'usage' } },
+      UpdateExpression: 'SET #v = :v ADD #count :c, #bytes :b',
+      ConditionExpression:
+        'attribute_not_exists(#count) OR (#count <= :maxCount AND #bytes <= :maxBytes)',
+      ExpressionAttributeValues: {
+        ':v': { N: '1' },
+        ':c': { N: '1' },
+        ':b': { N: '100' },
+        ':maxCount': { N: '9' },
+        ':maxBytes': { N: '900' },
+      },
+    });
+  });
+});
+
+describe('DynamoPrekeyStore', () => {
+  it('claims by reading candidates and deleting one conditionally with ALL_OLD', async () => {
+    const store = new DynamoPrekeyStore(client, TABLE, () => 0);
+    const key = { pk: { S: `otk#${ADDRESS}#1` }, sk: { S: 'ec#0000000005' } };
+    ddb
+      .on(QueryCommand, {
+        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1` }, ':prefix': { S: 'ec#' } },
+      })
+      .resolves({ Items: [key] })
+      .on(QueryCommand, {
+        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1` }, ':prefix': { S: 'pq#' } },
+      })
+      .resolves({ Items: [] });
+    ddb.on(DeleteItemCommand).resolves({
+      Attributes: {
+        ...key,
+        v: { N: '1' },
+        id: { N: '5' },
+        publicKey: { B: new Uint8Array(32).fill(1) },
+      },
+    });
+    expect(await store.claim(ADDRESS, 1)).toEqual({
+      ec: { id: 5, publicKey: new Uint8Array(32).fill(1) },
+    });
+    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ProjectionExpression: 'pk, sk',
+      ConsistentRead: true,
+      Limit: 8,
+    });
+    expect(ddb.commandCalls(DeleteItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: key,
+      ConditionExpression: 'attribute_exists(pk)',
+      ReturnValues: 'ALL_OLD',
+    });
+  });
+
+  it('moves on to the next candidate when another caller won the delete', async () => {
+    const store = new DynamoPrekeyStore(client, TABLE, () => 0);
+    const k1 = { pk: { S: 'p' }, sk: { S: 'ec#0000000001' } };
+    const k2 = { pk: { S: 'p' }, sk: { S: 'ec#0000000002' } };
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [] })
+      .on(QueryCommand, {
+        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1` }, ':prefix': { S: 'ec#' } },
+      })
+      .resolves({ Items: [k1, k2] });
+    ddb
+      .on(DeleteItemCommand, { Key: k1 })
+      .rejects(conditionFailed())
+      .on(DeleteItemCommand, { Key: k2 })
+      .resolves({
+        Attributes: { ...k2, v: { N: '1' }, id: { N: '2' }, publicKey: { B: new Uint8Array(32) } },
+      });
+    const claimed = await store.claim(ADDRESS, 1);
+    expect(claimed.ec?.id).toBe(2);
+  });
+});
+
+describe('DynamoAccountStore', () => {
+  it('links a device in one transaction guarded by nextDeviceId', async () => {
+    ddb.on(TransactWriteItemsCommand).resolves({});
+    const store = new DynamoAccountStore(client, TABLE);
+    const device = {
+      deviceId: 4,
+      identity: new Uint8Array(160),
+      signedPrekey: { id: 1, publicKey: new Uint8Array(32), signature: new Uint8Array(64) },
+      lastResortKemPrekey: {
+        id: 2,
+        publicKey: new Uint8Array(1568),
+        signature: new Uint8Array(64),
+      },
+      createdAt: 9,
+    };
+    expect(await store.addDevice(ADDRESS, device)).toBe(true);
+    const [update, put] =
+      ddb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
+    expect(update!.Update).toMatchObject({
+      Key: { pk: { S: `acct#${ADDRESS}` }, sk: { S: 'account' } },
+      UpdateExpression: 'SET nextDeviceId = :next',
+      ConditionExpression: 'nextDeviceId = :id',
+      ExpressionAttributeValues: { ':id': { N: '4' }, ':next': { N: '5' } },
+    });
+    expect(put!.Put).toMatchObject({
+      Item: { pk: { S: `acct#${ADDRESS}` }, sk: { S: 'dev#0000000004' }, deviceId: { N: '4' } },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+  });
+
+  it('reports a lost transaction race as false', async () => {
+    ddb.on(TransactWriteItemsCommand).rejects(
+      Object.assign(new Error('cancelled'), {
+        name: 'TransactionCanceledException',
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
+    );
+    const store = new DynamoAccountStore(client, TABLE);
+    expect(
+      await store.create(
+        {
+          address: ADDRESS,
+          accountPublic: new Uint8Array(32),
+          accessKeyHash: new Uint8Array(32),
+          unrestricted: false,
+          nextDeviceId: 2,
+          createdAt: 1,
+        },
+        {
+          deviceId: 1,
+          identity: new Uint8Array(160),
+          signedPrekey: { id: 1, publicKey: new Uint8Array(32), signature: new Uint8Array(64) },
+          lastResortKemPrekey: {
+            id: 1,
+            publicKey: new Uint8Array(1568),
+            signature: new Uint8Array(64),
+          },
+          createdAt: 1,
+        },
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('DynamoReplayStore and DynamoRateLimiter', () => {
+  it('records a nonce with a conditional put and a TTL', async () => {
+    ddb.on(PutItemCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    const store = new DynamoReplayStore(client, TABLE);
+    expect(await store.consume('n:a:1:xyz', 1_700_000_300_000, 1_700_000_000_000)).toBe(true);
+    expect(await store.consume('n:a:1:xyz', 1_700_000_300_000, 1_700_000_000_000)).toBe(false);
+    expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: {
+        pk: { S: 'once#n:a:1:xyz' },
+        sk: { S: 'once' },
+        expiresAt: { N: '1700000300000' },
+        ttl: { N: '1700000300' },
+      },
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+      ExpressionAttributeValues: { ':now': { N: '1700000000000' } },
+    });
+  });
+
+  it('counts hits in a fixed window with a conditional ADD and a TTL at the window end', async () => {
+    ddb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    const limiter = new DynamoRateLimiter(client, TABLE);
+    expect(await limiter.hit('bundle:a:b', 6, 600_000, 1_200_000)).toBe(true);
+    expect(await limiter.hit('bundle:a:b', 6, 600_000, 1_200_000)).toBe(false);
+    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: 'rate#bundle:a:b#2' }, sk: { S: 'rate' } },
+      UpdateExpression: 'ADD #n :one SET #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(#n) OR #n < :limit',
+      ExpressionAttributeNames: { '#n': 'hits', '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':one': { N: '1' },
+        ':limit': { N: '6' },
+        ':ttl': { N: '1800' },
+      },
+    });
+  });
+});

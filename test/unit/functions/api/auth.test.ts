@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
+import { harness, memoryPorts, signHeaders, testMaterial } from '../fixtures.ts';
+
+async function setup() {
+  const h = harness(memoryPorts(testMaterial()));
+  const bob = await h.register();
+  return { h, bob };
+}
+
+describe('owner authentication', () => {
+  it('accepts a signed request once and rejects its replay', async () => {
+    const { h, bob } = await setup();
+    const headers = signHeaders(bob, 'GET', '/v1/prekeys/count', new Uint8Array(), h.clock.now);
+    expect((await h.call({ method: 'GET', path: '/v1/prekeys/count', headers })).status).toBe(200);
+    const replay = await h.call({ method: 'GET', path: '/v1/prekeys/count', headers });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.code).toBe('UNAUTHORIZED');
+  });
+
+  it('rejects timestamps more than 5 minutes away', async () => {
+    const { h, bob } = await setup();
+    for (const skew of [-5 * 60_000 - 1, 5 * 60_000 + 1]) {
+      const headers = signHeaders(
+        bob,
+        'GET',
+        '/v1/prekeys/count',
+        new Uint8Array(),
+        h.clock.now + skew,
+      );
+      expect((await h.call({ method: 'GET', path: '/v1/prekeys/count', headers })).status).toBe(
+        401,
+      );
+    }
+    const edge = signHeaders(
+      bob,
+      'GET',
+      '/v1/prekeys/count',
+      new Uint8Array(),
+      h.clock.now - 5 * 60_000,
+    );
+    expect((await h.call({ method: 'GET', path: '/v1/prekeys/count', headers: edge })).status).toBe(
+      200,
+    );
+  });
+
+  it('binds method, path, query, body, address and device id', async () => {
+    const { h, bob } = await setup();
+    const other = await h.link(bob.account);
+    const body = new TextEncoder().encode('{"messageIds":["AAAAAAAAAAAAAAAAAAAAAA"]}');
+    const json = { 'content-type': 'application/json' };
+    const cases: [string, string, Record<string, string>, Uint8Array | undefined][] = [
+      [
+        'GET',
+        '/v1/messages?limit=1',
+        signHeaders(bob, 'GET', '/v1/messages?limit=2', new Uint8Array(), h.clock.now),
+        undefined,
+      ],
+      [
+        'GET',
+        '/v1/messages',
+        signHeaders(bob, 'POST', '/v1/messages', new Uint8Array(), h.clock.now),
+        undefined,
+      ],
+      [
+        'POST',
+        '/v1/messages/ack',
+        { ...json, ...signHeaders(bob, 'POST', '/v1/messages/ack', body.slice(1), h.clock.now) },
+        body,
+      ],
+      [
+        'GET',
+        '/v1/messages',
+        {
+          ...signHeaders(bob, 'GET', '/v1/messages', new Uint8Array(), h.clock.now),
+          [AUTH_HEADERS.device]: String(other.deviceId),
+        },
+        undefined,
+      ],
+    ];
+    for (const [method, path, headers, raw] of cases) {
+      const res = await h.call({ method, path, headers, ...(raw ? { rawBody: raw } : {}) });
+      expect(res.status, `${method} ${path}`).toBe(401);
+    }
+  });
+
+  it('rejects removed devices and missing or malformed headers', async () => {
+    const { h, bob } = await setup();
+    const second = await h.link(bob.account);
+    await h.call({ method: 'DELETE', path: `/v1/devices/${second.deviceId}`, signer: bob });
+    expect(
+      (await h.call({ method: 'GET', path: '/v1/prekeys/count', signer: second })).status,
+    ).toBe(401);
+    const good = signHeaders(bob, 'GET', '/v1/prekeys/count', new Uint8Array(), h.clock.now);
+    for (const name of Object.values(AUTH_HEADERS)) {
+      const missing = { ...good };
+      delete missing[name];
+      expect(
+        (await h.call({ method: 'GET', path: '/v1/prekeys/count', headers: missing })).status,
+      ).toBe(401);
+      const garbled = { ...good, [name]: `${good[name]}!` };
+      expect(
+        (await h.call({ method: 'GET', path: '/v1/prekeys/count', headers: garbled })).status,
+      ).toBe(401);
+    }
+  });
+
+  it('stops a device from reading or acknowledging another device mailbox', async () => {
+    const { h, bob } = await setup();
+    const bob2 = await h.link(bob.account);
+    // bob2 signs a request but claims to be device 1: the signature does not verify under device 1's key.
+    const forged = {
+      ...signHeaders(bob2, 'GET', '/v1/messages', new Uint8Array(), h.clock.now),
+      [AUTH_HEADERS.device]: '1',
+    };
+    expect((await h.call({ method: 'GET', path: '/v1/messages', headers: forged })).status).toBe(
+      401,
+    );
+  });
+});

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { ed25519Verify } from '../../../../functions/domain/crypto.ts';
+import { UnavailableError } from '../../../../functions/domain/errors.ts';
+import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
+import { ROUTES } from '../../../../sdk/wire/api/routes.ts';
+import {
+  decodeSenderCertificate,
+  decodeServerCertificate,
+  senderCertificatePayload,
+  serverCertificatePayload,
+} from '../../../../sdk/wire/certificates.ts';
+import { harness, memoryPorts, testMaterial } from '../fixtures.ts';
+
+describe('certificates', () => {
+  it('publishes the server certificate and issues 7-day sender certificates that verify', async () => {
+    const material = testMaterial();
+    const h = harness(memoryPorts(material));
+    const alice = await h.register();
+    const server = await h.call({ method: 'GET', path: '/v1/certificates/server' });
+    expect(server.body).toEqual({
+      keyId: 7,
+      serverCertificate: toBase64Url(material.serverCertificate),
+      trustRoot: toBase64Url(material.trustRoot),
+    });
+    const serverCert = decodeServerCertificate(material.serverCertificate);
+    expect(
+      ed25519Verify(material.trustRoot, serverCertificatePayload(serverCert), serverCert.signature),
+    ).toBe(true);
+
+    const res = await h.call({ method: 'POST', path: '/v1/certificates/sender', signer: alice });
+    expect(res.status).toBe(200);
+    expect(res.body.expires).toBe(h.clock.now + 7 * 24 * 3600_000);
+    const cert = decodeSenderCertificate(
+      Uint8Array.from(Buffer.from(res.body.certificate, 'base64url')),
+    );
+    expect(cert.address).toBe(alice.account.address);
+    expect(cert.deviceId).toBe(1);
+    expect(cert.identityKey).toEqual(alice.dhPublic);
+    expect(cert.serverCertificate).toEqual(material.serverCertificate);
+    expect(
+      ed25519Verify(serverCert.serverPublic, senderCertificatePayload(cert), cert.signature),
+    ).toBe(true);
+    expect((await h.call({ method: 'POST', path: '/v1/certificates/sender' })).status).toBe(401);
+  });
+});
+
+describe('contract and errors', () => {
+  it('mounts every route of the table and publishes it in /openapi.json', async () => {
+    const h = harness(memoryPorts(testMaterial()));
+    const doc = (await h.call({ method: 'GET', path: '/openapi.json' })).body;
+    expect(doc.openapi).toBe('3.1.0');
+    for (const r of ROUTES) {
+      expect(doc.paths[r.path][r.method.toLowerCase()].operationId).toBe(r.operationId);
+      const concrete = r.path.replace('{address}', 'a'.repeat(32)).replace('{deviceId}', '1');
+      const res = await h.call({ method: r.method, path: concrete });
+      // Whatever the route answers without credentials, it is not the fallback of an unmounted path.
+      expect(res.body.error?.message, r.operationId).not.toBe('no such route');
+      expect(res.body.error?.code, r.operationId).not.toBe('METHOD_NOT_ALLOWED');
+    }
+    const register =
+      doc.paths['/v1/accounts/{address}'].put.requestBody.content['application/json'].schema;
+    expect(register.properties.identity).toMatchObject({
+      type: 'string',
+      minLength: 214,
+      maxLength: 214,
+    });
+    expect(register.additionalProperties).toBe(false);
+  });
+
+  it('answers unknown routes 404 and wrong methods 405, both as JSON errors', async () => {
+    const h = harness(memoryPorts(testMaterial()));
+    const nf = await h.call({ method: 'GET', path: '/v2/nothing' });
+    expect(nf.status).toBe(404);
+    expect(nf.body.error.code).toBe('NOT_FOUND');
+    const na = await h.call({ method: 'PATCH', path: '/v1/messages' });
+    expect(na.status).toBe(405);
+    expect(na.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('turns storage faults into 503 and unknown failures into a bare 500, logging only the error class', async () => {
+    const ports = memoryPorts(testMaterial());
+    const h = harness(ports);
+    const original = ports.accounts.get.bind(ports.accounts);
+    ports.accounts.get = async () => {
+      throw new UnavailableError();
+    };
+    expect(
+      (await h.call({ method: 'GET', path: `/v1/bundles/${'a'.repeat(32)}`, headers: {} })).status,
+    ).toBe(401);
+    const unavailable = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${'a'.repeat(32)}`,
+      json: { messageId: 'AAAAAAAAAAAAAAAAAAAAAA', envelopes: [{ deviceId: 1, envelope: 'AA' }] },
+    });
+    expect(unavailable.status).toBe(503);
+    ports.accounts.get = async () => {
+      throw new TypeError('secret detail 0xdeadbeef');
+    };
+    h.logs.length = 0;
+    const internal = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${'a'.repeat(32)}`,
+      json: { messageId: 'AAAAAAAAAAAAAAAAAAAAAA', envelopes: [{ deviceId: 1, envelope: 'AA' }] },
+    });
+    expect(internal.status).toBe(500);
+    expect(internal.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+    expect(h.logs).toHaveLength(1);
+    const line = JSON.parse(h.logs[0]!);
+    expect(line).toMatchObject({
+      level: 'error',
+      status: 500,
+      errorName: 'TypeError',
+      route: '/v1/messages/:address',
+    });
+    expect(h.logs[0]).not.toContain('deadbeef');
+    ports.accounts.get = original;
+  });
+
+  it('writes one structured log line with request id, route template and EMF metrics', async () => {
+    const h = harness(memoryPorts(testMaterial()));
+    const bob = await h.register();
+    h.logs.length = 0;
+    const res = await h.call({
+      method: 'GET',
+      path: '/v1/messages?limit=5',
+      signer: bob,
+      headers: { 'x-request-id': 'req-12345678' },
+    });
+    expect(res.headers.get('x-request-id')).toBe('req-12345678');
+    const line = JSON.parse(h.logs[0]!);
+    expect(line).toMatchObject({
+      level: 'info',
+      msg: 'request',
+      requestId: 'req-12345678',
+      method: 'GET',
+      route: '/v1/messages',
+      status: 200,
+      requests: 1,
+      serverErrors: 0,
+    });
+    expect(line._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'Sealpost',
+      Dimensions: [['stage', 'route']],
+    });
+    expect(h.logs[0]).not.toContain(bob.account.address);
+    const bad = await h.call({
+      method: 'GET',
+      path: '/v1/health',
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
+    expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -1,0 +1,104 @@
+import { defaultBackend } from '../../../../sdk/crypto/index.ts';
+import {
+  issueSenderCertificate,
+  issueServerCertificate,
+  type TrustConfig,
+} from '../../../../sdk/protocol/certificates.ts';
+import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
+import type { PrekeyUpload } from '../../../../sdk/protocol/prekey-manager.ts';
+import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
+import type { PrekeyBundle } from '../../../../sdk/wire/prekeys.ts';
+
+const backend = defaultBackend;
+export const DAY = 86_400_000;
+
+/** A trust root and server key that issue sender certificates, as the service does. */
+export async function makeServer(now: () => number) {
+  const rootSeed = crypto.getRandomValues(new Uint8Array(32));
+  const serverSeed = crypto.getRandomValues(new Uint8Array(32));
+  const serverCertificate = await issueServerCertificate(backend, rootSeed, {
+    keyId: 7,
+    serverPublic: await backend.ed25519PublicKey(serverSeed),
+    notAfter: now() + 365 * DAY,
+  });
+  const trust: TrustConfig = {
+    trustRoot: await backend.ed25519PublicKey(rootSeed),
+    revokedServerKeyIds: [],
+  };
+  return {
+    trust,
+    certify: (engine: ProtocolEngine, deviceId: number, expires = now() + 7 * DAY) =>
+      issueSenderCertificate(backend, serverSeed, {
+        address: engine.address,
+        deviceId,
+        identityKey: engine.identity.dhPublic,
+        expires,
+        serverCertificate,
+      }),
+  };
+}
+
+/** A device with its published prekeys, playing the service's bundle store. */
+export class Device {
+  private published: PrekeyUpload[] = [];
+  private constructor(
+    readonly engine: ProtocolEngine,
+    readonly deviceId: number,
+    readonly store: MemoryStore,
+  ) {}
+
+  static async create(
+    trust: TrustConfig,
+    now: () => number,
+    deviceId = 1,
+    from?: Device,
+  ): Promise<Device> {
+    const store = new MemoryStore();
+    const { engine } = await ProtocolEngine.create({
+      store,
+      trust,
+      now,
+      ...(from?.engine.accountSeed
+        ? {
+            account: {
+              seed: from.engine.accountSeed,
+              publicKey: from.engine.identity.accountPublic,
+            },
+          }
+        : {}),
+    });
+    const d = new Device(engine, deviceId, store);
+    d.published.push(await engine.generatePrekeys({ oneTime: 3, kem: 3 }));
+    return d;
+  }
+
+  get peer() {
+    return { address: this.engine.address, deviceId: this.deviceId };
+  }
+
+  /** Claims one EC and one KEM one-time key like the service; last-resort KEM when out. */
+  bundle(): PrekeyBundle {
+    const signed = this.published.findLast((u) => u.signedPrekey)!.signedPrekey!;
+    const lastResort = this.published.findLast((u) => u.lastResortKemPrekey)!.lastResortKemPrekey!;
+    const ec = this.published.flatMap((u) => u.oneTimePrekeys).shift();
+    const kemAll = this.published.flatMap((u) => u.kemPrekeys);
+    const kem = kemAll[0];
+    this.published = this.published.map((u) => ({
+      ...u,
+      oneTimePrekeys: u.oneTimePrekeys.filter((k) => k !== ec),
+      kemPrekeys: u.kemPrekeys.filter((k) => k !== kem),
+    }));
+    return {
+      address: this.engine.address,
+      deviceId: this.deviceId,
+      identity: this.engine.identity,
+      signedPrekey: signed,
+      ...(ec ? { oneTimePrekey: ec } : {}),
+      kemPrekey: kem ?? lastResort,
+    };
+  }
+
+  async publish(upload: PrekeyUpload): Promise<void> {
+    this.published.push(upload);
+  }
+}

@@ -1,0 +1,211 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  DecryptError,
+  DuplicateMessageError,
+  IdentityChangedError,
+  InvalidCertificateError,
+  NoSessionError,
+  PrekeyNotFoundError,
+  SealpostError,
+} from '../../../../sdk/errors.ts';
+import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
+import { PREKEY_GRACE_MS } from '../../../../sdk/protocol/prekey-manager.ts';
+import { utf8 } from '../../../../sdk/util/bytes.ts';
+import { DAY, Device, makeServer } from './engine-fixtures.ts';
+
+let clock = Date.UTC(2026, 10, 26);
+const now = () => clock;
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+describe('ProtocolEngine', () => {
+  let server: Awaited<ReturnType<typeof makeServer>>;
+  let alice: Device;
+  let bob: Device;
+  beforeEach(async () => {
+    clock = Date.UTC(2026, 10, 26);
+    server = await makeServer(now);
+    alice = await Device.create(server.trust, now);
+    bob = await Device.create(server.trust, now);
+  });
+
+  async function sealedTo(from: Device, to: Device, message: string) {
+    return from.engine.seal(
+      to.peer,
+      utf8(message),
+      await server.certify(from.engine, from.deviceId),
+    );
+  }
+
+  it('delivers sealed messages both ways and names the sender only to the recipient', async () => {
+    await alice.engine.startSession(bob.bundle());
+    const first = await sealedTo(alice, bob, 'hello bob');
+    expect(new TextDecoder('latin1').decode(first)).not.toContain(alice.engine.address);
+    const got = await bob.engine.unseal(first);
+    expect(text(got.plaintext)).toBe('hello bob');
+    expect(got.sender).toEqual(alice.peer);
+    expect(got.sessionCreated).toBe(true);
+    await bob.engine.commit(got.ops);
+
+    // Sealed to Alice: nobody else (here Bob himself) can open it.
+    const toAlice = await sealedTo(bob, alice, 'hi alice');
+    await expect(bob.engine.unseal(toAlice)).rejects.toBeInstanceOf(DecryptError);
+    const back = await alice.engine.unseal(toAlice);
+    expect(text(back.plaintext)).toBe('hi alice');
+    await alice.engine.commit(back.ops);
+    for (let i = 0; i < 5; i++) {
+      const m = await bob.engine.unseal(await sealedTo(alice, bob, `m${i}`));
+      expect(text(m.plaintext)).toBe(`m${i}`);
+      await bob.engine.commit(m.ops);
+    }
+  });
+
+  it('consumes a one-time prekey exactly once and keeps the last-resort KEM key', async () => {
+    const bundle = bob.bundle();
+    expect(bundle.oneTimePrekey).toBeDefined();
+    const opkKey = String(bundle.oneTimePrekey!.id);
+    const kemKey = String(bundle.kemPrekey.id);
+    await alice.engine.startSession(bundle);
+    const m = await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
+    expect(await bob.store.get('oneTimePrekey', opkKey)).toBeDefined(); // not before commit
+    await bob.engine.commit(m.ops);
+    expect(await bob.store.get('oneTimePrekey', opkKey)).toBeUndefined();
+    expect(await bob.store.get('kemPrekey', kemKey)).toBeUndefined();
+
+    // A second initiator naming the same (already consumed) one-time key is refused.
+    const carol = await Device.create(server.trust, now);
+    await carol.engine.startSession(bundle);
+    await expect(bob.engine.unseal(await sealedTo(carol, bob, 'y'))).rejects.toBeInstanceOf(
+      PrekeyNotFoundError,
+    );
+
+    // Exhaust the one-time keys: the bundle falls back to the last-resort KEM key, which survives use.
+    for (let i = 0; i < 5; i++) bob.bundle();
+    const fallback = bob.bundle();
+    expect(fallback.oneTimePrekey).toBeUndefined();
+    expect(fallback.kemPrekey.lastResort).toBe(true);
+    const dave = await Device.create(server.trust, now);
+    await dave.engine.startSession(fallback);
+    const d = await bob.engine.unseal(await sealedTo(dave, bob, 'via last resort'));
+    await bob.engine.commit(d.ops);
+    expect(text(d.plaintext)).toBe('via last resort');
+    expect(await bob.store.get('kemPrekey', String(fallback.kemPrekey.id))).toBeDefined();
+  });
+
+  it('decrypts again after a crash before commit, and flags a duplicate after commit', async () => {
+    await alice.engine.startSession(bob.bundle());
+    const env = await sealedTo(alice, bob, 'once');
+    const uncommitted = await bob.engine.unseal(env);
+    // crash: ops never committed; the redelivered message decrypts to the same plaintext
+    const again = await bob.engine.unseal(env);
+    expect(text(again.plaintext)).toBe(text(uncommitted.plaintext));
+    await bob.engine.commit(again.ops);
+    await expect(bob.engine.unseal(env)).rejects.toBeInstanceOf(DuplicateMessageError);
+  });
+
+  it('rejects expired, wrong-root and mismatched certificates', async () => {
+    await alice.engine.startSession(bob.bundle());
+    const expired = await server.certify(alice.engine, 1, clock - 1);
+    await expect(
+      bob.engine.unseal(await alice.engine.seal(bob.peer, utf8('a'), expired)),
+    ).rejects.toBeInstanceOf(InvalidCertificateError);
+    const other = await makeServer(now);
+    const foreign = await other.certify(alice.engine, 1);
+    await expect(
+      bob.engine.unseal(await alice.engine.seal(bob.peer, utf8('b'), foreign)),
+    ).rejects.toBeInstanceOf(InvalidCertificateError);
+    // A certificate for another identity (Carol's) on Alice's envelope.
+    const carol = await Device.create(server.trust, now);
+    const carolCert = await server.certify(carol.engine, 1);
+    await expect(
+      bob.engine.unseal(await alice.engine.seal(bob.peer, utf8('c'), carolCert)),
+    ).rejects.toBeInstanceOf(InvalidCertificateError);
+  });
+
+  it('surfaces a changed identity until the user confirms it', async () => {
+    await alice.engine.startSession(bob.bundle());
+    const m = await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
+    await bob.engine.commit(m.ops);
+    // Bob reinstalls under the same account key (a new device identity for device 1).
+    const bob2 = await Device.create(server.trust, now, 1, bob);
+    expect(bob2.engine.address).toBe(bob.engine.address);
+    const err = await alice.engine.startSession(bob2.bundle()).catch((e) => e);
+    expect(err).toBeInstanceOf(IdentityChangedError);
+    expect(err.identity.dhPublic).toEqual(bob2.engine.identity.dhPublic);
+    await alice.engine.confirmIdentity(bob2.peer, err.identity);
+    await alice.engine.startSession(bob2.bundle());
+    const m2 = await bob2.engine.unseal(await sealedTo(alice, bob2, 'after confirm'));
+    expect(text(m2.plaintext)).toBe('after confirm');
+  });
+
+  it('recovers from simultaneous initiation', async () => {
+    await alice.engine.startSession(bob.bundle());
+    await bob.engine.startSession(alice.bundle());
+    const a1 = await sealedTo(alice, bob, 'from alice');
+    const b1 = await sealedTo(bob, alice, 'from bob');
+    const atBob = await bob.engine.unseal(a1);
+    await bob.engine.commit(atBob.ops);
+    const atAlice = await alice.engine.unseal(b1);
+    await alice.engine.commit(atAlice.ops);
+    for (let i = 0; i < 3; i++) {
+      const x = await alice.engine.unseal(await sealedTo(bob, alice, `b${i}`));
+      await alice.engine.commit(x.ops);
+      const y = await bob.engine.unseal(await sealedTo(alice, bob, `a${i}`));
+      await bob.engine.commit(y.ops);
+      expect([text(x.plaintext), text(y.plaintext)]).toEqual([`b${i}`, `a${i}`]);
+    }
+  });
+
+  it('gives typed errors for garbage and stays usable', async () => {
+    await alice.engine.startSession(bob.bundle());
+    const good = await sealedTo(alice, bob, 'ok');
+    for (const bad of [
+      new Uint8Array(0),
+      good.slice(0, 50),
+      good.slice(0, -1),
+      new Uint8Array(200).fill(1),
+    ]) {
+      const e = await bob.engine.unseal(bad).catch((x) => x);
+      expect(e).toBeInstanceOf(SealpostError);
+    }
+    await expect(
+      alice.engine.seal(bob2Peer(), utf8('x'), new Uint8Array(10)),
+    ).rejects.toBeInstanceOf(NoSessionError);
+    const m = await bob.engine.unseal(good);
+    expect(text(m.plaintext)).toBe('ok');
+  });
+
+  it('reopens from the store and keeps talking', async () => {
+    await alice.engine.startSession(bob.bundle());
+    const m = await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
+    await bob.engine.commit(m.ops);
+    const reopened = await ProtocolEngine.open({ store: bob.store, trust: server.trust, now });
+    expect(reopened.address).toBe(bob.engine.address);
+    const m2 = await reopened.unseal(await sealedTo(alice, bob, 'y'));
+    expect(text(m2.plaintext)).toBe('y');
+  });
+
+  it('rotates signed prekeys and deletes superseded ones only after the grace period', async () => {
+    const first = await bob.store.keys('signedPrekey');
+    expect(first).toHaveLength(1);
+    clock += 7 * DAY;
+    const up = await bob.engine.generatePrekeys({ rotateSignedPrekey: true });
+    expect(up.signedPrekey).toBeDefined();
+    expect(await bob.store.keys('signedPrekey')).toHaveLength(2);
+    clock += PREKEY_GRACE_MS + 1;
+    await bob.engine.generatePrekeys({ rotateSignedPrekey: true });
+    const left = await bob.store.keys('signedPrekey');
+    expect(left).toHaveLength(2);
+    expect(left).not.toContain(first[0]);
+  });
+
+  it('shows the same safety number on both sides', async () => {
+    const a = alice.engine.safetyNumber(bob.engine.identity.accountPublic);
+    const b = bob.engine.safetyNumber(alice.engine.identity.accountPublic);
+    expect(a.displayable).toMatch(/^\d{60}$/);
+    expect(a.displayable).toBe(b.displayable);
+  });
+});
+
+function bob2Peer() {
+  return { address: 'a'.repeat(32), deviceId: 3 };
+}

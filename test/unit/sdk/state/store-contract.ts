@@ -1,0 +1,147 @@
+/**
+ * The {@link StateStore} contract (sdk/state/store.ts), run against every implementation so that
+ * the in-memory and durable stores cannot drift apart.
+ */
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StateStore, StoreNamespace, StoreOp } from '../../../../sdk/state/store.ts';
+
+/** A fresh store and how to dispose of it. */
+export interface StoreFixture {
+  readonly store: StateStore;
+  readonly dispose: () => Promise<void>;
+}
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+const NAMESPACES: readonly StoreNamespace[] = ['identity', 'session', 'seen', 'meta'];
+
+/** Registers the contract suite for one implementation. */
+export function describeStoreContract(name: string, create: () => Promise<StoreFixture>): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: StateStore;
+    beforeEach(async () => {
+      fixture = await create();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.dispose();
+    });
+
+    it('returns undefined for a missing record and [] for an empty namespace', async () => {
+      expect(await store.get('session', 'nobody')).toBeUndefined();
+      expect(await store.keys('session')).toEqual([]);
+    });
+
+    it('puts, overwrites and deletes records', async () => {
+      await store.commit([{ ns: 'session', key: 'a', value: bytes(1, 2) }]);
+      expect(await store.get('session', 'a')).toEqual(bytes(1, 2));
+      await store.commit([{ ns: 'session', key: 'a', value: bytes(3) }]);
+      expect(await store.get('session', 'a')).toEqual(bytes(3));
+      await store.commit([{ ns: 'session', key: 'a', value: null }]);
+      expect(await store.get('session', 'a')).toBeUndefined();
+      expect(await store.keys('session')).toEqual([]);
+    });
+
+    it('keeps an empty value distinct from a missing one', async () => {
+      await store.commit([{ ns: 'meta', key: 'empty', value: new Uint8Array(0) }]);
+      expect(await store.get('meta', 'empty')).toEqual(new Uint8Array(0));
+      expect(await store.keys('meta')).toEqual(['empty']);
+    });
+
+    it('separates namespaces', async () => {
+      await store.commit([
+        { ns: 'session', key: 'k', value: bytes(1) },
+        { ns: 'contact', key: 'k', value: bytes(2) },
+      ]);
+      expect(await store.get('session', 'k')).toEqual(bytes(1));
+      expect(await store.get('contact', 'k')).toEqual(bytes(2));
+      expect(await store.keys('identity')).toEqual([]);
+    });
+
+    it('applies ops of one commit in order (last write wins)', async () => {
+      await store.commit([
+        { ns: 'seen', key: 'x', value: bytes(1) },
+        { ns: 'seen', key: 'x', value: null },
+        { ns: 'seen', key: 'y', value: bytes(2) },
+        { ns: 'seen', key: 'y', value: bytes(3) },
+      ]);
+      expect(await store.get('seen', 'x')).toBeUndefined();
+      expect(await store.get('seen', 'y')).toEqual(bytes(3));
+    });
+
+    it('isolates stored bytes from the caller’s arrays', async () => {
+      const value = bytes(1, 2, 3);
+      await store.commit([{ ns: 'identity', key: 'me', value }]);
+      value[0] = 9;
+      const read = await store.get('identity', 'me');
+      expect(read).toEqual(bytes(1, 2, 3));
+      read![1] = 9;
+      expect(await store.get('identity', 'me')).toEqual(bytes(1, 2, 3));
+    });
+
+    it('rejects an invalid commit whole, applying none of its ops', async () => {
+      const ok: StoreOp = { ns: 'session', key: 'good', value: bytes(1) };
+      await expect(store.commit([ok, { ns: 'session', key: '', value: bytes(1) }])).rejects.toThrow(
+        TypeError,
+      );
+      await expect(
+        store.commit([ok, { ns: 'session', key: 'x'.repeat(257), value: bytes(1) }]),
+      ).rejects.toThrow(TypeError);
+      await expect(
+        store.commit([ok, { ns: 'session', key: 'v', value: [1] as unknown as Uint8Array }]),
+      ).rejects.toThrow(TypeError);
+      expect(await store.get('session', 'good')).toBeUndefined();
+    });
+
+    it('accepts 256-character and non-ASCII keys, and an empty commit', async () => {
+      const long = 'k'.repeat(256);
+      await store.commit([]);
+      await store.commit([
+        { ns: 'contact', key: long, value: bytes(1) },
+        { ns: 'contact', key: 'ключ-🔑', value: bytes(2) },
+      ]);
+      expect(await store.get('contact', long)).toEqual(bytes(1));
+      expect(await store.get('contact', 'ключ-🔑')).toEqual(bytes(2));
+      expect((await store.keys('contact')).sort()).toEqual([long, 'ключ-🔑'].sort());
+    });
+
+    it('matches a model map after any sequence of commits', async () => {
+      const op = fc.record({
+        ns: fc.constantFrom(...NAMESPACES),
+        key: fc.constantFrom('a', 'b', 'c', 'd'),
+        value: fc.option(fc.uint8Array({ maxLength: 8 }), { nil: null }),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(op, { maxLength: 5 }), { maxLength: 8 }),
+          async (commits) => {
+            const model = new Map<string, Uint8Array>();
+            const before = new Map<string, Uint8Array | undefined>();
+            for (const ns of NAMESPACES) {
+              for (const key of await store.keys(ns))
+                before.set(`${ns}/${key}`, await store.get(ns, key));
+            }
+            for (const [k, v] of before) if (v) model.set(k, v);
+            for (const ops of commits) {
+              await store.commit(ops);
+              for (const o of ops) {
+                if (o.value === null) model.delete(`${o.ns}/${o.key}`);
+                else model.set(`${o.ns}/${o.key}`, o.value);
+              }
+            }
+            for (const ns of NAMESPACES) {
+              const expectedKeys = [...model.keys()]
+                .filter((k) => k.startsWith(`${ns}/`))
+                .map((k) => k.slice(ns.length + 1));
+              expect((await store.keys(ns)).sort()).toEqual(expectedKeys.sort());
+              for (const key of expectedKeys)
+                expect(await store.get(ns, key)).toEqual(model.get(`${ns}/${key}`));
+            }
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  });
+}
