@@ -12,26 +12,19 @@ import { webBackend } from '../sdk/crypto/web-backend.ts';
 const budgetMs = Number(process.argv[2] ?? 600);
 const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n));
 
-/**
- * Operations per second of `op`: the best of three rounds after a warm-up, so that a burst of
- * other load on a shared machine lowers one round, not the result.
- */
-async function measure(op: () => unknown): Promise<number> {
-  const warmUntil = performance.now() + budgetMs / 5;
-  while (performance.now() < warmUntil) await op();
-  let best = 0;
-  for (let round = 0; round < 3; round++) {
-    let count = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < budgetMs / 3) {
-      for (let i = 0; i < 8; i++) await op();
-      count += 8;
-      now = performance.now();
-    }
-    best = Math.max(best, (count * 1000) / (now - start));
+const ROUNDS = 5;
+
+/** Operations per second of one timed round of `op` lasting about `ms`. */
+async function round(op: () => unknown, ms: number): Promise<number> {
+  let count = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    for (let i = 0; i < 8; i++) await op();
+    count += 8;
+    now = performance.now();
   }
-  return best;
+  return (count * 1000) / (now - start);
 }
 
 async function cases(b: CryptoBackend): Promise<Record<string, () => unknown>> {
@@ -63,17 +56,25 @@ const backends: CryptoBackend[] = [
   webBackend,
   nobleBackend,
 ];
+// Rounds alternate between backends and the best round counts, so a burst of other load on a
+// shared machine lowers one round of one backend, not a whole row.
+const table = await Promise.all(backends.map(cases));
 const results = new Map<string, Map<string, number>>();
-for (const backend of backends) {
-  for (const [name, op] of Object.entries(await cases(backend))) {
-    if (!results.has(name)) results.set(name, new Map());
-    results.get(name)!.set(backend.name, await measure(op));
+for (const name of Object.keys(table[0]!)) {
+  const row = new Map<string, number>();
+  for (const ops of table) await round(ops[name]!, budgetMs / 10);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, b] of backends.entries()) {
+      const opsPerSecond = await round(table[i]![name]!, budgetMs / ROUNDS);
+      row.set(b.name, Math.max(row.get(b.name) ?? 0, opsPerSecond));
+    }
   }
+  results.set(name, row);
 }
 
 const columns = backends.map((b) => b.name);
 const pad = (s: string, n: number) => s.padStart(n);
-console.log(`node ${process.version}, best of 3 rounds in ${budgetMs} ms per cell, ops/s`);
+console.log(`node ${process.version}, best of ${ROUNDS} rounds in ${budgetMs} ms per cell, ops/s`);
 console.log(['operation'.padEnd(32), ...columns.map((c) => pad(c, 13))].join(''));
 for (const [name, row] of results) {
   const cells = columns.map((c) => pad(Math.round(row.get(c) ?? 0).toLocaleString('en'), 13));

@@ -30,29 +30,15 @@ import {
   toSignedPrekey,
 } from '../sdk/protocol/prekeys.ts';
 import { safetyNumber } from '../sdk/protocol/safety-number.ts';
-import { concatBytes, constantTimeEqual, toHex, u32be, utf8 } from '../sdk/util/bytes.ts';
+import { concatBytes, constantTimeEqual, toHex } from '../sdk/util/bytes.ts';
 import { encodeIdentityBundle } from '../sdk/wire/identity.ts';
 import { LABELS } from '../sdk/wire/labels.ts';
 import type { PrekeyBundle } from '../sdk/wire/prekeys.ts';
+import { seededRng } from './lib/seeded-rng.ts';
 
 const backend: CryptoBackend = nobleBackend;
 const CREATED_AT_MS = Date.UTC(2025, 0, 1);
 const SEED = 'Sealpost PQXDH vectors v1';
-
-/** SHA-256 in counter mode over a fixed seed: block i = SHA-256(seed || u32 i). */
-function seededRng(seed: string): Rng {
-  const prefix = utf8(seed);
-  let counter = 0;
-  let pool: Uint8Array = new Uint8Array(0);
-  return (length) => {
-    while (pool.length < length) {
-      pool = concatBytes(pool, sha256(concatBytes(prefix, u32be(counter++))));
-    }
-    const out = pool.slice(0, length);
-    pool = pool.slice(length);
-    return out;
-  };
-}
 
 interface CaseSpec {
   name: string;

@@ -12,36 +12,20 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CryptoBackend, nobleBackend, type Rng } from '../sdk/crypto/index.ts';
+import { type CryptoBackend, nobleBackend } from '../sdk/crypto/index.ts';
 import { SealpostError } from '../sdk/errors.ts';
 import { issueSenderCertificate, issueServerCertificate } from '../sdk/protocol/certificates.ts';
 import { sealedSenderOpen, sealedSenderSeal } from '../sdk/protocol/sealed-sender.ts';
-import { concatBytes, constantTimeEqual, fromHex, toHex, utf8 } from '../sdk/util/bytes.ts';
+import { concatBytes, constantTimeEqual, fromHex, toHex } from '../sdk/util/bytes.ts';
 import { LABELS } from '../sdk/wire/labels.ts';
 import { encodeSealedContent, type SealedContentType } from '../sdk/wire/sealed.ts';
+import { seededRng } from './lib/seeded-rng.ts';
 
 const backend: CryptoBackend = nobleBackend;
 const NOW = Date.UTC(2025, 0, 1);
 const DAY = 86_400_000;
 const ZERO_NONCE = new Uint8Array(12);
 const EMPTY = new Uint8Array(0);
-
-/** SHA-256 in counter mode over a fixed seed: block i = SHA-256(seed || u32 i). */
-function seededRng(seed: string): Rng {
-  const prefix = utf8(seed);
-  let counter = 0;
-  let pool: Uint8Array = new Uint8Array(0);
-  return (length) => {
-    while (pool.length < length) {
-      const ctr = new Uint8Array(4);
-      new DataView(ctr.buffer).setUint32(0, counter++);
-      pool = concatBytes(pool, backend.sha256(concatBytes(prefix, ctr)));
-    }
-    const out = pool.slice(0, length);
-    pool = pool.slice(length);
-    return out;
-  };
-}
 
 const rng = seededRng('Sealpost sealed-sender vectors v1');
 

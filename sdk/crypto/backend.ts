@@ -9,20 +9,29 @@
  * Key generation takes caller-supplied random bytes so that vectors are reproducible.
  */
 
-/** X25519 and Ed25519 key sizes (RFC 7748, RFC 8032). */
+/** X25519 private and public key size (RFC 7748 §5). */
 export const X25519_KEY_BYTES = 32;
+/** Ed25519 private key (seed) size (RFC 8032 §5.1.5). */
 export const ED25519_SEED_BYTES = 32;
+/** Ed25519 public key size (RFC 8032 §5.1.5). */
 export const ED25519_PUBLIC_BYTES = 32;
+/** Ed25519 signature size (RFC 8032 §5.1.6). */
 export const ED25519_SIGNATURE_BYTES = 64;
-/** ML-KEM-1024 sizes (FIPS 203 Table 3). */
+/** ML-KEM-1024 encapsulation key size (FIPS 203 Table 3). */
 export const MLKEM1024_PUBLIC_BYTES = 1568;
+/** ML-KEM-1024 decapsulation key size (FIPS 203 Table 3). */
 export const MLKEM1024_SECRET_BYTES = 3168;
+/** ML-KEM-1024 ciphertext size (FIPS 203 Table 3). */
 export const MLKEM1024_CIPHERTEXT_BYTES = 1568;
+/** ML-KEM key-generation seed `d || z` (FIPS 203 Alg. 16). */
 export const MLKEM_SEED_BYTES = 64;
+/** ML-KEM encapsulation message `m` (FIPS 203 Alg. 17). */
 export const MLKEM_ENCAPS_SEED_BYTES = 32;
-/** ChaCha20-Poly1305 (RFC 8439). */
+/** ChaCha20-Poly1305 key size (RFC 8439 §2.8). */
 export const AEAD_KEY_BYTES = 32;
+/** ChaCha20-Poly1305 nonce size (RFC 8439 §2.8). */
 export const AEAD_NONCE_BYTES = 12;
+/** Poly1305 tag size, appended to every ciphertext (RFC 8439 §2.8). */
 export const AEAD_TAG_BYTES = 16;
 /** HKDF-SHA-256 output limit, 255 * HashLen (RFC 5869 §2.3). */
 export const HKDF_SHA256_MAX_LENGTH = 8160;

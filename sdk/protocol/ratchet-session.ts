@@ -53,6 +53,25 @@ export interface KeyAgreementResponse {
   readonly consumedPrekeyOps: readonly StoreOp[];
 }
 
+/** A peer device. Its session record lives at `session` / `${address}.${deviceId}`. */
+export interface PeerAddress {
+  readonly address: string;
+  readonly deviceId: number;
+}
+
+/**
+ * The PQXDH responder, injected so the session cipher stays independent of prekey storage. `respond`
+ * must verify the initiator's `IdentityBundle` (and that it belongs to `peer.address`), load
+ * the named prekeys, compute SK and AD, and describe (not perform) the one-time prekey
+ * deletions. It is called only for a prekey message that matches no stored session.
+ */
+export interface KeyAgreement {
+  respond(request: {
+    readonly peer: PeerAddress;
+    readonly message: PrekeyMessage;
+  }): Promise<KeyAgreementResponse>;
+}
+
 /** The state that opened a message, and where it came from. */
 export interface OpenOutcome {
   readonly state: SessionState;

@@ -14,20 +14,22 @@ import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { assertBytes, wipe } from '../util/bytes.ts';
 import {
+  BASE_KEY_BYTES,
   decodePrekeyMessage,
   decodeRatchetMessage,
   IDENTITY_BUNDLE_BYTES,
+  KEM_CIPHERTEXT_BYTES,
   MESSAGE_TYPE_PREKEY,
   MESSAGE_TYPE_RATCHET,
   type MessageType,
-  type PrekeyMessage,
 } from '../wire/messages.ts';
 import { initAlice, wipeRatchetState } from './ratchet.ts';
 import {
   encryptWithRecord,
-  type KeyAgreementResponse,
+  type KeyAgreement,
   openPrekeyMessage,
   openRatchetMessage,
+  type PeerAddress,
   recordAfterOpen,
   splitAssociatedData,
   type Touched,
@@ -43,26 +45,7 @@ import {
   type SessionState,
 } from './session-record.ts';
 
-export type { KeyAgreementResponse } from './ratchet-session.ts';
-
-/** A peer device. Its session record lives at `session` / `${address}.${deviceId}`. */
-export interface PeerAddress {
-  readonly address: string;
-  readonly deviceId: number;
-}
-
-/**
- * The PQXDH responder, injected so the cipher stays independent of prekey storage. `respond`
- * must verify the initiator's `IdentityBundle` (and that it belongs to `peer.address`), load
- * the named prekeys, compute SK and AD, and describe (not perform) the one-time prekey
- * deletions. It is called only for a prekey message that matches no stored session.
- */
-export interface KeyAgreement {
-  respond(request: {
-    readonly peer: PeerAddress;
-    readonly message: PrekeyMessage;
-  }): Promise<KeyAgreementResponse>;
-}
+export type { KeyAgreement, KeyAgreementResponse, PeerAddress } from './ratchet-session.ts';
 
 /** Everything {@link SessionCipher.initOutgoing} needs from a completed PQXDH initiation. */
 export interface OutgoingSessionParams {
@@ -177,7 +160,7 @@ export class SessionCipher {
    *   await store.commit([...r.ops, seenOp]);
    * });
    */
-  exclusive<T>(peer: PeerAddress, task: () => Promise<T>): Promise<T> {
+  async exclusive<T>(peer: PeerAddress, task: () => Promise<T>): Promise<T> {
     return runExclusive(this.store, sessionKey(peer), task);
   }
 
@@ -214,8 +197,8 @@ export class SessionCipher {
    * §5), archiving any current session. Its messages are prekey messages until the peer's
    * first message is decrypted.
    *
-   * @throws {TypeError | RangeError} on wrong-sized inputs or an AD that is not
-   *   `IdentityBundle_A || remoteIdentity`.
+   * @throws {TypeError | RangeError} on wrong-sized inputs, invalid prekey ids or an AD that is
+   *   not `IdentityBundle_A || remoteIdentity`.
    * @throws {InvalidKeyError} if `remoteSpkPublic` is of low order.
    * @throws {StateCorruptError} if the stored record does not decode.
    * @example
@@ -229,6 +212,18 @@ export class SessionCipher {
       throw new RangeError('ad must be IdentityBundle_A || remoteIdentity');
     }
     const p = params.pendingPrekey;
+    assertBytes(p.kemCiphertext, 'pendingPrekey.kemCiphertext', KEM_CIPHERTEXT_BYTES);
+    assertBytes(p.baseKey, 'pendingPrekey.baseKey', BASE_KEY_BYTES);
+    // Design §3: prekey ids are u32 and never 0; 0 only means "no one-time prekey".
+    for (const [name, id, zeroAllowed] of [
+      ['signedPrekeyId', p.signedPrekeyId, false],
+      ['oneTimePrekeyId', p.oneTimePrekeyId, true],
+      ['kemPrekeyId', p.kemPrekeyId, false],
+    ] as const) {
+      if (!Number.isInteger(id) || id < (zeroAllowed ? 0 : 1) || id > 0xffffffff) {
+        throw new RangeError(`pendingPrekey.${name} is not a valid prekey id`);
+      }
+    }
     const pendingPrekey: PendingPrekey = {
       signedPrekeyId: p.signedPrekeyId,
       oneTimePrekeyId: p.oneTimePrekeyId,
@@ -382,7 +377,9 @@ export class SessionCipher {
     peer: PeerAddress,
     type: MessageType,
     body: Uint8Array,
-    handle?: (result: DecryptResult) => Promise<readonly StoreOp[] | undefined>,
+    handle?: (
+      result: DecryptResult,
+    ) => readonly StoreOp[] | undefined | Promise<readonly StoreOp[] | undefined>,
   ): Promise<DecryptResult> {
     return this.exclusive(peer, async () => {
       const result = await this.decrypt(peer, type, body);

@@ -8,34 +8,31 @@
  * decodes. Every byte is checked when a state is decoded; any violation is a
  * `StateCorruptError`.
  */
-import { StateCorruptError } from '../errors.ts';
-import { assertBytes, ByteReader, ByteWriter } from '../util/bytes.ts';
+import { assertBytes } from '../util/bytes.ts';
+import { BASE_KEY_BYTES } from '../wire/messages.ts';
+import type { RatchetState } from './ratchet-state.ts';
 import {
-  BASE_KEY_BYTES,
-  IDENTITY_BUNDLE_BYTES,
-  KEM_CIPHERTEXT_BYTES,
-  RATCHET_KEY_BYTES,
-} from '../wire/messages.ts';
-import {
-  MAX_RECEIVER_CHAINS,
-  MAX_SKIPPED_KEYS,
-  type RatchetState,
-  type ReceiverChain,
-  type SkippedMessageKey,
-} from './ratchet.ts';
+  corrupt,
+  decodeSessionState,
+  FixedWriter,
+  MAX_SESSION_STATE_BYTES,
+  planState,
+  SESSION_STATE_VERSION,
+  writeState,
+} from './ratchet-state-codec.ts';
+
+export {
+  decodeSessionState,
+  encodeSessionState,
+  MAX_ASSOCIATED_DATA_BYTES,
+  MAX_SESSION_STATE_BYTES,
+  SESSION_STATE_VERSION,
+} from './ratchet-state-codec.ts';
 
 /** Version byte of an encoded record. */
 export const SESSION_RECORD_VERSION = 1;
-/** Version byte of an encoded session state (each archived state carries its own). */
-export const SESSION_STATE_VERSION = 1;
 /** Archived states kept per peer device; the oldest is dropped (design §5). */
 export const MAX_ARCHIVED_STATES = 40;
-/** Upper bound of the AD field (PQXDH AD is 320 bytes; the bound only keeps parsing sane). */
-export const MAX_ASSOCIATED_DATA_BYTES = 4096;
-/** Upper bound of one encoded state (2,000 skipped keys are about 140 KB). */
-export const MAX_SESSION_STATE_BYTES = 262_144;
-
-const SECRET = 32;
 
 /** PQXDH parameters the initiator repeats on every message until the peer has answered. */
 export interface PendingPrekey {
@@ -72,177 +69,6 @@ export interface SessionRecord {
   readonly archived: readonly Uint8Array[];
 }
 
-function corrupt(message: string): StateCorruptError {
-  return new StateCorruptError(message);
-}
-
-function readFlag(reader: ByteReader): boolean {
-  const flag = reader.u8();
-  if (flag > 1) throw corrupt('session state has an invalid flag');
-  return flag === 1;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function skippedRuns(skipped: readonly SkippedMessageKey[]): SkippedMessageKey[][] {
-  const runs: SkippedMessageKey[][] = [];
-  let run: SkippedMessageKey[] | undefined;
-  for (const entry of skipped) {
-    if (run !== undefined && sameBytes(run[0]!.ratchetKey, entry.ratchetKey)) run.push(entry);
-    else {
-      run = [entry];
-      runs.push(run);
-    }
-  }
-  return runs;
-}
-
-/**
- * Encodes one session state (layout in docs/protocol/05-ratchet.md §3.1).
- *
- * @throws {RangeError | TypeError} if a field has the wrong size or a limit is exceeded.
- * @example
- * const bytes = encodeSessionState(state);
- */
-export function encodeSessionState(state: SessionState): Uint8Array {
-  const r = state.ratchet;
-  assertBytes(state.baseKey, 'baseKey', BASE_KEY_BYTES);
-  assertBytes(state.remoteIdentity, 'remoteIdentity', IDENTITY_BUNDLE_BYTES);
-  assertBytes(state.localIdentity, 'localIdentity', IDENTITY_BUNDLE_BYTES);
-  assertBytes(r.associatedData, 'associatedData');
-  if (r.associatedData.length > MAX_ASSOCIATED_DATA_BYTES) {
-    throw new RangeError('associatedData is too long');
-  }
-  assertBytes(r.rootKey, 'rootKey', SECRET);
-  assertBytes(r.senderRatchetPrivate, 'senderRatchetPrivate', SECRET);
-  assertBytes(r.senderRatchetPublic, 'senderRatchetPublic', RATCHET_KEY_BYTES);
-  if (r.receiverChains.length > MAX_RECEIVER_CHAINS) throw new RangeError('too many chains');
-  if (r.skippedKeys.length > MAX_SKIPPED_KEYS) throw new RangeError('too many skipped keys');
-  const w = new ByteWriter(
-    1600 + r.associatedData.length + 68 * r.receiverChains.length + 70 * r.skippedKeys.length,
-  );
-  w.u8(SESSION_STATE_VERSION)
-    .bytes(state.baseKey)
-    .bytes(state.remoteIdentity)
-    .bytes(state.localIdentity)
-    .var16(r.associatedData)
-    .bytes(r.rootKey)
-    .bytes(r.senderRatchetPrivate)
-    .bytes(r.senderRatchetPublic)
-    .u32(r.previousCounter);
-  if (r.senderChain === null) w.u8(0);
-  else {
-    assertBytes(r.senderChain.key, 'senderChain.key', SECRET);
-    w.u8(1).bytes(r.senderChain.key).u32(r.senderChain.index);
-  }
-  w.u8(r.receiverChains.length);
-  for (const chain of r.receiverChains) {
-    assertBytes(chain.ratchetKey, 'ratchetKey', RATCHET_KEY_BYTES);
-    assertBytes(chain.key, 'chain key', SECRET);
-    w.bytes(chain.ratchetKey).bytes(chain.key).u32(chain.index);
-  }
-  const runs = skippedRuns(r.skippedKeys);
-  w.u16(runs.length);
-  for (const run of runs) {
-    assertBytes(run[0]!.ratchetKey, 'ratchetKey', RATCHET_KEY_BYTES);
-    w.bytes(run[0]!.ratchetKey).u16(run.length);
-    for (const entry of run) {
-      assertBytes(entry.seed, 'skipped key', SECRET);
-      w.u32(entry.counter).bytes(entry.seed);
-    }
-  }
-  const pending = state.pendingPrekey;
-  if (pending === null) w.u8(0);
-  else {
-    assertBytes(pending.kemCiphertext, 'kemCiphertext', KEM_CIPHERTEXT_BYTES);
-    assertBytes(pending.baseKey, 'pending baseKey', BASE_KEY_BYTES);
-    w.u8(1)
-      .u32(pending.signedPrekeyId)
-      .u32(pending.oneTimePrekeyId)
-      .u32(pending.kemPrekeyId)
-      .bytes(pending.kemCiphertext)
-      .bytes(pending.baseKey);
-  }
-  return w.finish();
-}
-
-/**
- * Decodes one session state. Every field is a fresh copy owned by the caller.
- *
- * @throws {StateCorruptError} on any violation of the layout or its limits.
- * @example
- * const state = decodeSessionState(record.archived[0]);
- */
-export function decodeSessionState(bytes: Uint8Array): SessionState {
-  assertBytes(bytes, 'bytes');
-  if (bytes.length > MAX_SESSION_STATE_BYTES) throw corrupt('session state is too long');
-  const reader = new ByteReader(bytes, 'session state', corrupt);
-  const version = reader.u8();
-  if (version !== SESSION_STATE_VERSION) throw corrupt('unknown session state version');
-  const baseKey = reader.bytes(BASE_KEY_BYTES);
-  const remoteIdentity = reader.bytes(IDENTITY_BUNDLE_BYTES);
-  const localIdentity = reader.bytes(IDENTITY_BUNDLE_BYTES);
-  const associatedData = reader.var16(MAX_ASSOCIATED_DATA_BYTES);
-  const rootKey = reader.bytes(SECRET);
-  const senderRatchetPrivate = reader.bytes(SECRET);
-  const senderRatchetPublic = reader.bytes(RATCHET_KEY_BYTES);
-  const previousCounter = reader.u32();
-  const senderChain = readFlag(reader) ? { key: reader.bytes(SECRET), index: reader.u32() } : null;
-  const chainCount = reader.u8();
-  if (chainCount > MAX_RECEIVER_CHAINS) throw corrupt('session state has too many chains');
-  const receiverChains: ReceiverChain[] = [];
-  for (let i = 0; i < chainCount; i++) {
-    receiverChains.push({
-      ratchetKey: reader.bytes(RATCHET_KEY_BYTES),
-      key: reader.bytes(SECRET),
-      index: reader.u32(),
-    });
-  }
-  const runCount = reader.u16();
-  const skippedKeys: SkippedMessageKey[] = [];
-  for (let i = 0; i < runCount; i++) {
-    const ratchetKey = reader.bytes(RATCHET_KEY_BYTES);
-    const n = reader.u16();
-    if (n === 0 || skippedKeys.length + n > MAX_SKIPPED_KEYS) {
-      throw corrupt('session state has an invalid skipped key run');
-    }
-    for (let j = 0; j < n; j++) {
-      skippedKeys.push({ ratchetKey, counter: reader.u32(), seed: reader.bytes(SECRET) });
-    }
-  }
-  const pendingPrekey: PendingPrekey | null = readFlag(reader)
-    ? {
-        signedPrekeyId: reader.u32(),
-        oneTimePrekeyId: reader.u32(),
-        kemPrekeyId: reader.u32(),
-        kemCiphertext: reader.bytes(KEM_CIPHERTEXT_BYTES),
-        baseKey: reader.bytes(BASE_KEY_BYTES),
-      }
-    : null;
-  reader.end();
-  return {
-    ratchet: {
-      associatedData,
-      rootKey,
-      senderRatchetPrivate,
-      senderRatchetPublic,
-      senderChain,
-      previousCounter,
-      receiverChains,
-      skippedKeys,
-    },
-    remoteIdentity,
-    localIdentity,
-    baseKey,
-    pendingPrekey,
-  };
-}
-
 /**
  * Whether an encoded state belongs to the session named by `baseKey`, read straight from its
  * fixed offset (so matching a repeated prekey message never decodes the archive).
@@ -266,20 +92,26 @@ export function encodedStateHasBaseKey(encoded: Uint8Array, baseKey: Uint8Array)
  */
 export function encodeSessionRecord(record: SessionRecord): Uint8Array {
   if (record.archived.length > MAX_ARCHIVED_STATES) throw new RangeError('too many archived');
-  const current = record.current === null ? undefined : encodeSessionState(record.current);
-  let size = 3 + (current === undefined ? 0 : 4 + current.length);
+  const current = record.current === null ? undefined : planState(record.current);
+  let size = 3 + (current === undefined ? 0 : 4 + current.size);
   for (const s of record.archived) {
     assertBytes(s, 'archived state');
     if (s.length > MAX_SESSION_STATE_BYTES) throw new RangeError('archived state is too long');
     size += 4 + s.length;
   }
-  const w = new ByteWriter(size);
+  const w = new FixedWriter(new Uint8Array(size));
   w.u8(SESSION_RECORD_VERSION);
-  if (current === undefined) w.u8(0);
-  else w.u8(1).var32(current);
+  w.u8(current === undefined ? 0 : 1);
+  if (current !== undefined) {
+    w.u32(current.size);
+    writeState(current, w);
+  }
   w.u8(record.archived.length);
-  for (const s of record.archived) w.var32(s);
-  return w.finish();
+  for (const s of record.archived) {
+    w.u32(s.length);
+    w.bytes(s);
+  }
+  return w.buf;
 }
 
 /**

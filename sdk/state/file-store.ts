@@ -477,12 +477,20 @@ export class FileStore implements StateStore {
     }
   }
 
+  /**
+   * A copy of the record, or undefined.
+   * @throws {FileStoreError} `CLOSED` or `FAILED`.
+   */
   async get(ns: StoreNamespace, key: string): Promise<Uint8Array | undefined> {
     assertStoreKey(key);
     this.assertUsable();
     return this.data.get(ns)?.get(key)?.slice();
   }
 
+  /**
+   * Every key in the namespace, in no particular order.
+   * @throws {FileStoreError} `CLOSED` or `FAILED`.
+   */
   async keys(ns: StoreNamespace): Promise<string[]> {
     this.assertUsable();
     return [...(this.data.get(ns)?.keys() ?? [])];

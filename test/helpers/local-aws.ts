@@ -81,13 +81,85 @@ async function waitForDynamo(client: DynamoDBClient, proc: ChildProcess): Promis
 
 let tableCounter = 0;
 
+/** Environment through which a global setup shares one running local AWS with test files. */
+export const SHARED_ENV = {
+  dynamo: 'SEALPOST_TEST_DYNAMODB_ENDPOINT',
+  s3: 'SEALPOST_TEST_S3_ENDPOINT',
+  bucket: 'SEALPOST_TEST_BUCKET',
+} as const;
+
+function clients(dynamoEndpoint: string, s3Endpoint: string) {
+  const dynamodb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS });
+  const s3 = new S3Client({
+    endpoint: s3Endpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    forcePathStyle: true,
+    // FIELD-NOTES: without these, s3rver stores aws-chunked framing inside the object.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return { dynamodb, s3 };
+}
+
+async function createTable(dynamodb: DynamoDBClient, name: string): Promise<string> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: name,
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    }),
+  );
+  return name;
+}
+
+const tableName = () => `sealpost-${process.pid}-${++tableCounter}`;
+
 /**
- * Starts DynamoDB Local and s3rver.
+ * A local AWS for one test file: the one a global setup started (see {@link SHARED_ENV}), or
+ * a fresh one. `stop()` only stops what this call started.
  *
  * @throws {Error} if Java is missing or DynamoDB Local does not answer within 60 s.
  */
 export async function startLocalAws(options: { bucket?: string } = {}): Promise<LocalAws> {
-  const bucket = options.bucket ?? 'sealpost-test';
+  const shared = {
+    dynamo: process.env[SHARED_ENV.dynamo],
+    s3: process.env[SHARED_ENV.s3],
+    bucket: process.env[SHARED_ENV.bucket],
+  };
+  if (shared.dynamo && shared.s3 && shared.bucket && !options.bucket) {
+    const { dynamodb, s3 } = clients(shared.dynamo, shared.s3);
+    return {
+      dynamodb,
+      s3,
+      dynamoEndpoint: shared.dynamo,
+      s3Endpoint: shared.s3,
+      bucket: shared.bucket,
+      createTable: (name = tableName()) => createTable(dynamodb, name),
+      async stop() {
+        dynamodb.destroy();
+        s3.destroy();
+      },
+    };
+  }
+  return startProcesses(options.bucket ?? 'sealpost-test');
+}
+
+/** Starts DynamoDB Local and s3rver processes. */
+async function startProcesses(bucket: string): Promise<LocalAws> {
   const dir = await mkdtemp(join(tmpdir(), 'sealpost-aws-'));
   const [dynamoPort, s3Port] = [await freePort(), await freePort()];
 
@@ -132,29 +204,7 @@ export async function startLocalAws(options: { bucket?: string } = {}): Promise<
     dynamoEndpoint,
     s3Endpoint,
     bucket,
-    async createTable(name = `sealpost-${process.pid}-${++tableCounter}`) {
-      await dynamodb.send(
-        new CreateTableCommand({
-          TableName: name,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
-      await dynamodb.send(
-        new UpdateTimeToLiveCommand({
-          TableName: name,
-          TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-        }),
-      );
-      return name;
-    },
+    createTable: (name = tableName()) => createTable(dynamodb, name),
     async stop() {
       dynamodb.destroy();
       s3.destroy();

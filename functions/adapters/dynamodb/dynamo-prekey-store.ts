@@ -22,8 +22,14 @@ import { EC_SK_PREFIX, ecPrekeyKey, PQ_SK_PREFIX, pqPrekeyKey, prekeyPartition }
 const VERSION = 1;
 /** Candidates read per claim round; callers start at a random one to spread contention. */
 const CANDIDATES = 8;
+/**
+ * Deletes tried per round before reading fresh candidates: under contention the rest of a
+ * stale candidate list is mostly taken already, and each failed conditional delete costs a
+ * write unit.
+ */
+const TRIES_PER_ROUND = 2;
 /** Bound on claim rounds; each lost round means another caller got a key. */
-const MAX_ROUNDS = 50;
+const MAX_ROUNDS = 100;
 
 /** One-time prekeys in the table named by `SEALPOST_TABLE`. */
 export class DynamoPrekeyStore implements PrekeyStore {
@@ -167,7 +173,7 @@ export class DynamoPrekeyStore implements PrekeyStore {
       }
       if (candidates.length === 0) return undefined;
       const offset = Math.floor(this.random() * candidates.length);
-      for (let i = 0; i < candidates.length; i++) {
+      for (let i = 0; i < Math.min(TRIES_PER_ROUND, candidates.length); i++) {
         const key = candidates[(offset + i) % candidates.length]!;
         try {
           const out = await this.client.send(

@@ -5,6 +5,7 @@
  */
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { defaultBackend } from '../../../../sdk/crypto/index.ts';
 
 const entry = new URL('../../../../sdk/crypto/index.ts', import.meta.url).pathname;
 
@@ -24,6 +25,10 @@ const NODE_BUILTIN_IMPORT =
   /(?:from\s*["']|import\s*\(\s*["']|require\s*\(\s*["'])(?:node:|(?:crypto|fs|path|buffer|os)["'])/;
 
 describe('crypto bundles', () => {
+  it('resolves the default backend to node:crypto under Node', () => {
+    expect(defaultBackend.name).toBe('node');
+  });
+
   it('bundles for the browser without any Node built-in', async () => {
     const code = await bundle('browser');
     expect(code).toContain('webcrypto');
