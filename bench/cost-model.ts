@@ -76,7 +76,8 @@ export function price(usage: Usage, assumptions: CostAssumptions): CostBreakdown
   const dynamodb =
     (usage.writeUnits / 1e6) * prices.dynamodbOnDemand.perMillionWriteUnits +
     (usage.readUnits / 1e6) * prices.dynamodbOnDemand.perMillionReadUnits;
-  const s3Cost = (usage.s3Put / 1000) * s3.perThousandPut + (usage.s3Get / 1000) * s3.perThousandGet;
+  const s3Cost =
+    (usage.s3Put / 1000) * s3.perThousandPut + (usage.s3Get / 1000) * s3.perThousandGet;
   return { api, lambda, dynamodb, s3: s3Cost, total: api + lambda + dynamodb + s3Cost };
 }
 

@@ -2,7 +2,7 @@
  * Micro-benchmark of the crypto backends (docs/protocol/02-crypto.md §3): operations per second,
  * single thread, for the primitives the protocol uses per session and per message.
  *
- *   npx tsx bench/crypto.ts [milliseconds per measurement, default 600]
+ *   npx tsx bench/crypto.ts [milliseconds per cell, default 600]
  */
 import type { CryptoBackend } from '../sdk/crypto/backend.ts';
 import { nobleBackend } from '../sdk/crypto/noble-backend.ts';

@@ -17,14 +17,20 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
-import { toBase64Url } from '../sdk/wire/api/codec.ts';
-import { ACCESS_KEY_HEADER } from '../sdk/wire/api/signing.ts';
 import { awsPorts } from '../functions/adapters/aws-ports.ts';
 import { DEFAULT_CONFIG } from '../functions/domain/config.ts';
 import { randomBytes } from '../functions/domain/crypto.ts';
 import { StaticSigningKeyProvider } from '../functions/domain/signing-material.ts';
+import { toBase64Url } from '../sdk/wire/api/codec.ts';
+import { ACCESS_KEY_HEADER } from '../sdk/wire/api/signing.ts';
 import { startLocalAws } from '../test/helpers/local-aws.ts';
-import { type Call, harness, newMessageId, sendBody, testMaterial } from '../test/unit/functions/fixtures.ts';
+import {
+  type Call,
+  harness,
+  newMessageId,
+  sendBody,
+  testMaterial,
+} from '../test/unit/functions/fixtures.ts';
 import { emptyUsage, perMessage, type Usage, usdPerMillion } from './cost-model.ts';
 
 const JSON_OUTPUT = process.argv.includes('--json');
@@ -36,7 +42,9 @@ const API_UNIT = 512 * 1024;
 function report(name: string, value: number, unit: string, target?: number): void {
   const rounded = Math.round(value * 10_000) / 10_000;
   if (JSON_OUTPUT) {
-    process.stdout.write(`${JSON.stringify({ case: name, value: rounded, unit, ...(target !== undefined ? { target } : {}) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ case: name, value: rounded, unit, ...(target !== undefined ? { target } : {}) })}\n`,
+    );
   } else {
     const t = target !== undefined ? `  (target ${target})` : '';
     process.stdout.write(`${name.padEnd(48)} ${String(rounded).padStart(12)} ${unit}${t}\n`);
@@ -55,11 +63,20 @@ class Meter {
         const input = args.input as Record<string, unknown>;
         input['ReturnConsumedCapacity'] = 'TOTAL';
         this.usage.dynamoRequests++;
-        const isRead = ['QueryCommand', 'GetItemCommand', 'BatchGetItemCommand'].includes(context.commandName ?? '');
+        const isRead = ['QueryCommand', 'GetItemCommand', 'BatchGetItemCommand'].includes(
+          context.commandName ?? '',
+        );
         try {
           const out = await next(args);
-          const cc = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
-          const units = (Array.isArray(cc) ? cc : cc ? [cc] : []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+          const cc = (
+            out.output as {
+              ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[];
+            }
+          ).ConsumedCapacity;
+          const units = (Array.isArray(cc) ? cc : cc ? [cc] : []).reduce(
+            (n, c) => n + (c.CapacityUnits ?? 0),
+            0,
+          );
           if (isRead) this.usage.readUnits += units;
           else this.usage.writeUnits += units;
           return out;
@@ -81,7 +98,7 @@ class Meter {
         const out = await next(args);
         if (name === 'PutObjectCommand') {
           this.usage.s3Put++;
-          this.usage.s3Bytes += ((args.input as { Body?: Uint8Array }).Body?.length ?? 0);
+          this.usage.s3Bytes += (args.input as { Body?: Uint8Array }).Body?.length ?? 0;
         } else if (name === 'GetObjectCommand') {
           this.usage.s3Get++;
           this.usage.s3Bytes += (out.output as { ContentLength?: number }).ContentLength ?? 0;
@@ -102,7 +119,11 @@ async function costScenario(
 ): Promise<Usage> {
   const meter = new Meter();
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamo, region: 'us-east-1', credentials });
+  const dynamodb = new DynamoDBClient({
+    endpoint: endpoints.dynamo,
+    region: 'us-east-1',
+    credentials,
+  });
   const s3 = new S3Client({
     endpoint: endpoints.s3,
     region: 'us-east-1',
@@ -129,7 +150,8 @@ async function costScenario(
     const res = await h.call(call);
     meter.usage.lambdaMs += performance.now() - started;
     if (res.status !== 200) throw new Error(`${call.method} ${call.path}: ${res.status}`);
-    const bytes = (call.json ? JSON.stringify(call.json).length : 0) + JSON.stringify(res.body).length;
+    const bytes =
+      (call.json ? JSON.stringify(call.json).length : 0) + JSON.stringify(res.body).length;
     meter.usage.apiRequests++;
     meter.usage.apiBillingUnits += Math.max(1, Math.ceil(bytes / API_UNIT));
     meter.usage.apiBytes += bytes;
@@ -148,10 +170,19 @@ async function costScenario(
   }
   let delivered = 0;
   while (delivered < MESSAGES) {
-    const fetched = await timed({ method: 'GET', path: `/v1/messages?limit=${batch}`, signer: bob });
+    const fetched = await timed({
+      method: 'GET',
+      path: `/v1/messages?limit=${batch}`,
+      signer: bob,
+    });
     const ids = fetched.body.messages.map((m: { messageId: string }) => m.messageId);
     if (ids.length === 0) throw new Error('mailbox drained early');
-    await timed({ method: 'POST', path: '/v1/messages/ack', json: { messageIds: ids }, signer: bob });
+    await timed({
+      method: 'POST',
+      path: '/v1/messages/ack',
+      json: { messageIds: ids },
+      signer: bob,
+    });
     delivered += ids.length;
   }
   meter.active = false;
@@ -172,8 +203,14 @@ async function costModel(): Promise<void> {
     for (const variant of variants) {
       for (const batch of [1, 10, 50]) {
         const usage = await costScenario(endpoints, variant.inlineMaxBytes, batch);
-        const standard = usdPerMillion(usage, { lambdaMemoryGb: LAMBDA_MEMORY_GB, s3Class: 's3Standard' });
-        const express = usdPerMillion(usage, { lambdaMemoryGb: LAMBDA_MEMORY_GB, s3Class: 's3ExpressOneZone' });
+        const standard = usdPerMillion(usage, {
+          lambdaMemoryGb: LAMBDA_MEMORY_GB,
+          s3Class: 's3Standard',
+        });
+        const express = usdPerMillion(usage, {
+          lambdaMemoryGb: LAMBDA_MEMORY_GB,
+          s3Class: 's3ExpressOneZone',
+        });
         const prefix = `cost.${variant.name}.batch${batch}`;
         const target = variant.name === 'inline' && batch === 50 ? 8 : undefined;
         report(`${prefix}.s3Standard`, standard.total, 'USD/1M msgs', target);
@@ -188,7 +225,11 @@ async function costModel(): Promise<void> {
         report(`${prefix}.dynamoRequestsPerMessage`, usage.dynamoRequests, 'requests');
         report(`${prefix}.writeUnitsPerMessage`, usage.writeUnits, 'WRU');
         report(`${prefix}.readUnitsPerMessage`, usage.readUnits, 'RRU');
-        report(`${prefix}.s3RequestsPerMessage`, usage.s3Put + usage.s3Get + usage.s3Delete, 'requests');
+        report(
+          `${prefix}.s3RequestsPerMessage`,
+          usage.s3Put + usage.s3Get + usage.s3Delete,
+          'requests',
+        );
         report(`${prefix}.apiBytesPerMessage`, usage.apiBytes, 'bytes');
         report(`${prefix}.s3BytesPerMessage`, usage.s3Bytes, 'bytes');
         report(`${prefix}.handlerMsPerMessage`, usage.lambdaMs, 'ms');
@@ -206,7 +247,10 @@ function median(values: number[]): number {
 
 function importTime(file: string, env: NodeJS.ProcessEnv): number {
   const script = `const t=performance.now();await import(${JSON.stringify(`file://${file}`)});process.stdout.write(String(performance.now()-t));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env,
+    encoding: 'utf8',
+  });
   return Number(out);
 }
 
@@ -220,7 +264,9 @@ async function coldStart(): Promise<void> {
       format: 'esm' as const,
       target: 'node20',
       logLevel: 'silent' as const,
-      banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
+      banner: {
+        js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
+      },
     };
     const handler = join(dir, 'handler.mjs');
     await build({ ...common, entryPoints: [resolve('functions/api/lambda.ts')], outfile: handler });
@@ -238,7 +284,12 @@ async function coldStart(): Promise<void> {
       ].join('\n'),
     );
     const floor = join(dir, 'floor.mjs');
-    await build({ ...common, entryPoints: [floorEntry], outfile: floor, nodePaths: [resolve('node_modules')] });
+    await build({
+      ...common,
+      entryPoints: [floorEntry],
+      outfile: floor,
+      nodePaths: [resolve('node_modules')],
+    });
 
     report('coldStart.handlerBundleSize', (await stat(handler)).size / 1024, 'KiB');
     report('coldStart.floorBundleSize', (await stat(floor)).size / 1024, 'KiB');

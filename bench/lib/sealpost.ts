@@ -63,15 +63,13 @@ export async function sealpostPair() {
 
   async function send(from: Party, to: Party): Promise<number> {
     const { type, body } = await from.engine.encrypt(to.peer, pt);
-    const got = await to.engine.decrypt(from.peer, type, body);
-    await to.engine.commit(got.ops);
+    await to.engine.decrypt(from.peer, type, body);
     return body.length;
   }
 
   async function sealedSend(from: Party, to: Party): Promise<number> {
     const envelope = await from.engine.seal(to.peer, pt, from.certificate);
-    const got = await to.engine.unseal(envelope);
-    await to.engine.commit(got.ops);
+    await to.engine.unseal(envelope);
     return envelope.length;
   }
 

@@ -88,7 +88,10 @@ export async function loadOrCreateSigningMaterial(dataDir: string): Promise<Sign
   return material;
 }
 
-async function localAwsPorts(endpoints: LocalAwsEndpoints, signing: SigningMaterial): Promise<Ports> {
+async function localAwsPorts(
+  endpoints: LocalAwsEndpoints,
+  signing: SigningMaterial,
+): Promise<Ports> {
   const region = process.env['AWS_REGION'] ?? 'us-east-1';
   const credentials = {
     accessKeyId: process.env['AWS_ACCESS_KEY_ID'] ?? 'S3RVER',
@@ -111,7 +114,13 @@ async function localAwsPorts(endpoints: LocalAwsEndpoints, signing: SigningMater
   } catch {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   }
-  return awsPorts({ dynamodb, s3, table, bucket, signingKeys: new StaticSigningKeyProvider(signing) });
+  return awsPorts({
+    dynamodb,
+    s3,
+    table,
+    bucket,
+    signingKeys: new StaticSigningKeyProvider(signing),
+  });
 }
 
 /**
@@ -121,7 +130,8 @@ async function localAwsPorts(endpoints: LocalAwsEndpoints, signing: SigningMater
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const signing = await loadOrCreateSigningMaterial(resolve(options.dataDir ?? '.local'));
-  const ports = options.aws ? await localAwsPorts(options.aws, signing)
+  const ports = options.aws
+    ? await localAwsPorts(options.aws, signing)
     : createMemoryPorts(new StaticSigningKeyProvider(signing));
   const app = buildApp({
     services: createServices(ports, { config: options.config ?? DEFAULT_CONFIG }),
@@ -130,13 +140,16 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   });
   const hostname = options.hostname ?? '127.0.0.1';
   return new Promise((resolveServer) => {
-    const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname }, (info: AddressInfo) => {
-      resolveServer({
-        url: `http://${hostname}:${info.port}`,
-        trustRoot: toBase64Url(signing.trustRoot),
-        close: () => new Promise<void>((done) => server.close(() => done())),
-      });
-    });
+    const server = serve(
+      { fetch: app.fetch, port: options.port ?? 8787, hostname },
+      (info: AddressInfo) => {
+        resolveServer({
+          url: `http://${hostname}:${info.port}`,
+          trustRoot: toBase64Url(signing.trustRoot),
+          close: () => new Promise<void>((done) => server.close(() => done())),
+        });
+      },
+    );
   });
 }
 
@@ -156,5 +169,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     dataDir: env['SEALPOST_DATA_DIR'] ?? '.local',
     ...(aws ? { aws } : {}),
   });
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', url: server.url, trustRoot: server.trustRoot })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', url: server.url, trustRoot: server.trustRoot })}\n`,
+  );
 }

@@ -143,6 +143,7 @@ export class AccountService {
    * @throws {ServiceError} `NOT_FOUND` if the account vanished meanwhile.
    */
   async updateSettings(caller: Caller, req: AccountSettings): Promise<AccountSettings> {
+    if (req.accessKey === undefined && req.unrestricted === undefined) return {};
     const settings: { accessKeyHash?: Uint8Array; unrestricted?: boolean } = {};
     if (req.accessKey !== undefined)
       settings.accessKeyHash = sha256(fromBase64Url(req.accessKey, 'accessKey'));

@@ -27,7 +27,10 @@ export interface StoredKemPrekey {
   readonly signature: Uint8Array;
 }
 
-/** One registered device. Device ids are never reused within an account. */
+/**
+ * One registered device. Ids are 1..=MAX_DEVICES (design §1) and are reused after removal;
+ * the registration id tells the generations of one id apart.
+ */
 export interface DeviceRecord {
   readonly deviceId: number;
   /** The 160-byte IdentityBundle (design §1). */
@@ -45,8 +48,6 @@ export interface AccountRecord {
   readonly accessKeyHash: Uint8Array;
   /** Accept sealed sends without an access key. */
   readonly unrestricted: boolean;
-  /** The id the next linked device gets; ids below it were assigned (and maybe removed). */
-  readonly nextDeviceId: number;
   readonly createdAt: number;
 }
 
@@ -63,9 +64,8 @@ export interface AccountStore {
   /** The account and its devices, or undefined. Strongly consistent. */
   get(address: string): Promise<AccountView | undefined>;
   /**
-   * Adds `device` and advances `nextDeviceId` past it, only if the account's `nextDeviceId` is
-   * still `device.deviceId` (optimistic concurrency: two concurrent adds cannot take one id).
-   * False on a lost race or a missing account.
+   * Adds `device` under its id unless a device holds that id (two concurrent adds cannot take
+   * one id). False if the id is taken.
    */
   addDevice(address: string, device: DeviceRecord): Promise<boolean>;
   /** Removes a device record. False if it did not exist. */
@@ -83,34 +83,39 @@ export interface AccountStore {
   ): Promise<boolean>;
 }
 
-/** One-time prekeys of every device. */
+/**
+ * One generation of a device: its id plus its registration id. Mailboxes and one-time prekeys
+ * are kept per generation, so a device that reuses a removed device's id never sees the old
+ * device's messages or hands out its keys.
+ */
+export interface DeviceRef {
+  readonly address: string;
+  readonly deviceId: number;
+  /** u32 from the first 4 bytes of SHA-256(IdentityBundle). */
+  readonly registrationId: number;
+}
+
+/** One-time prekeys of every device generation. */
 export interface PrekeyStore {
   /** Stores one-time keys (an existing id is overwritten). */
   addOneTime(
-    address: string,
-    deviceId: number,
+    device: DeviceRef,
     ec: readonly StoredOneTimePrekey[],
     pq: readonly StoredKemPrekey[],
   ): Promise<void>;
   /** How many one-time keys of each kind are stored. */
-  count(address: string, deviceId: number): Promise<{ ec: number; pq: number }>;
+  count(device: DeviceRef): Promise<{ ec: number; pq: number }>;
   /**
    * Atomically removes and returns one one-time EC key and one one-time KEM key, if any: a key
    * is handed to at most one caller, even under concurrency.
    */
-  claim(
-    address: string,
-    deviceId: number,
-  ): Promise<{ ec?: StoredOneTimePrekey; pq?: StoredKemPrekey }>;
-  /** Deletes every one-time key of a device (device removal). */
-  deleteAll(address: string, deviceId: number): Promise<void>;
+  claim(device: DeviceRef): Promise<{ ec?: StoredOneTimePrekey; pq?: StoredKemPrekey }>;
+  /** Deletes every one-time key of a device generation (device removal). */
+  deleteAll(device: DeviceRef): Promise<void>;
 }
 
-/** A device's mailbox. */
-export interface Mailbox {
-  readonly address: string;
-  readonly deviceId: number;
-}
+/** A device generation's mailbox. */
+export type Mailbox = DeviceRef;
 
 /** The sender of an identified send (never present for a sealed send). */
 export interface MessageSource {

@@ -9,8 +9,9 @@
  *   `IdentityChangedError` until the app confirms it ({@link ProtocolEngine.confirmIdentity}).
  * - A sealed message is accepted only if its certificate validates against the pinned trust
  *   root and names the identity the session is bound to (§6).
- * - Outgoing state is committed before ciphertext is returned; incoming state is returned as
- *   store ops for the caller to commit after it has durably processed the plaintext (§9).
+ * - Outgoing state is committed before ciphertext is returned; incoming state is committed only
+ *   after the caller's handler has durably processed the plaintext, in one atomic commit with
+ *   the handler's own ops, under the peer device's lock (§9).
  */
 import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
@@ -66,7 +67,7 @@ export interface EngineOptions {
   readonly now?: () => number;
 }
 
-/** A decrypted incoming message, not yet committed. */
+/** A decrypted incoming message. */
 export interface ReceivedMessage {
   readonly sender: PeerAddress;
   readonly plaintext: Uint8Array;
@@ -74,9 +75,13 @@ export interface ReceivedMessage {
   readonly senderIdentity: IdentityBundle;
   /** True when this message created a new session (first contact or a re-established one). */
   readonly sessionCreated: boolean;
-  /** Commit these (with your own ops) once the plaintext is durably processed. */
-  readonly ops: readonly StoreOp[];
 }
+
+/**
+ * Durably processes a decrypted message before its session state is committed; may return
+ * extra store ops (e.g. the seen message id) to commit atomically with it.
+ */
+export type MessageHandler = (message: ReceivedMessage) => Promise<readonly StoreOp[] | undefined>;
 
 const contactKey = sessionKey;
 
@@ -283,15 +288,19 @@ export class ProtocolEngine {
   }
 
   /**
-   * Opens a sealed envelope and decrypts the message inside. Nothing is committed: commit
-   * `ops` (see {@link commit}) after the plaintext is durably processed.
+   * Opens a sealed envelope and decrypts the message inside, then, under the sender device's
+   * lock, calls `handle` (where the app durably stores the plaintext; it may return extra
+   * store ops such as the seen message id) and commits everything in one atomic commit. If
+   * `handle` throws, nothing is committed and the message decrypts again on redelivery.
    *
    * @throws {DecryptError | MalformedEnvelopeError | InvalidCertificateError | DuplicateMessageError
-   *   | IdentityChangedError | UntrustedIdentityError | PrekeyNotFoundError | NoSessionError}
-   * @example const msg = await engine.unseal(envelope); await engine.commit(msg.ops);
+   *   | IdentityChangedError | UntrustedIdentityError | PrekeyNotFoundError | NoSessionError}, and
+   *   whatever `handle` throws.
+   * @example const msg = await engine.unseal(envelope, async (m) => { await inbox.save(m.plaintext); });
    */
   async unseal(
     envelope: Uint8Array,
+    handle?: MessageHandler,
   ): Promise<ReceivedMessage & { certificate: SenderCertificate }> {
     const opened = await sealedSenderOpen(this.backend, {
       recipientIdentity: { dhPrivate: this.local.dhPrivate, dhPublic: this.local.bundle.dhPublic },
@@ -300,39 +309,57 @@ export class ProtocolEngine {
       now: this.now(),
     });
     const sender = { address: opened.senderAddress, deviceId: opened.senderDeviceId };
-    const received = await this.decrypt(sender, opened.contentType, opened.message);
-    // Sealed sender §6: the certificate must name the identity the session is bound to.
-    assertCertificateMatchesIdentity(opened.certificate, received.senderIdentity.dhPublic);
+    const received = await this.receive(sender, opened.contentType, opened.message, async (m) => {
+      // Sealed sender §6: the certificate must name the identity the session is bound to.
+      assertCertificateMatchesIdentity(opened.certificate, m.senderIdentity.dhPublic);
+      return handle ? handle(m) : undefined;
+    });
     return { ...received, certificate: opened.certificate };
   }
 
   /**
-   * Decrypts an identified (unsealed) message from `sender`. Nothing is committed.
+   * Decrypts an identified (unsealed) message from `sender`; `handle` and the commit as in
+   * {@link unseal}.
    *
    * @throws the same errors as {@link unseal} except certificate errors.
    * @example const msg = await engine.decrypt(peer, 1, body);
    */
-  async decrypt(
+  decrypt(
     sender: PeerAddress,
     type: MessageType,
     body: Uint8Array,
+    handle?: MessageHandler,
   ): Promise<ReceivedMessage> {
-    const result: DecryptResult = await this.cipher.decrypt(sender, type, body);
-    const senderIdentity = decodeIdentityBundle(result.remoteIdentity);
-    const ops = [...result.ops];
-    if (result.sessionCreated) {
-      await this.checkPinned(sender, result.remoteIdentity);
-      ops.push({ ns: 'contact', key: contactKey(sender), value: result.remoteIdentity.slice() });
-    }
-    // The state that opened the message is now current (it may be a promoted archived one).
-    this.remoteDh.set(sessionKey(sender), senderIdentity.dhPublic);
-    return {
-      sender,
-      plaintext: result.plaintext,
-      senderIdentity,
-      sessionCreated: result.sessionCreated,
-      ops,
-    };
+    return this.receive(sender, type, body, handle);
+  }
+
+  /** Decrypt, check, handle and commit under the sender device's lock (no interleaved encrypt). */
+  private receive(
+    sender: PeerAddress,
+    type: MessageType,
+    body: Uint8Array,
+    handle: MessageHandler | undefined,
+  ): Promise<ReceivedMessage> {
+    return this.cipher.exclusive(sender, async () => {
+      const result: DecryptResult = await this.cipher.decrypt(sender, type, body);
+      const senderIdentity = decodeIdentityBundle(result.remoteIdentity);
+      const ops = [...result.ops];
+      if (result.sessionCreated) {
+        await this.checkPinned(sender, result.remoteIdentity);
+        ops.push({ ns: 'contact', key: contactKey(sender), value: result.remoteIdentity.slice() });
+      }
+      const received: ReceivedMessage = {
+        sender,
+        plaintext: result.plaintext,
+        senderIdentity,
+        sessionCreated: result.sessionCreated,
+      };
+      const extra = handle ? await handle(received) : undefined;
+      await this.store.commit(extra ? [...ops, ...extra] : ops);
+      // The state that opened the message is now current (it may be a promoted archived one).
+      this.remoteDh.set(sessionKey(sender), senderIdentity.dhPublic);
+      return received;
+    });
   }
 
   /**

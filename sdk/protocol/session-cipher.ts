@@ -187,7 +187,7 @@ export class SessionCipher {
    */
   async remoteIdentity(peer: PeerAddress): Promise<Uint8Array | undefined> {
     const { record, raw } = await this.load(sessionKey(peer));
-    const identity = record?.current?.remoteIdentity;
+    const identity = record?.current?.remoteIdentity.slice();
     release(raw, [record?.current]);
     return identity;
   }
@@ -352,7 +352,7 @@ export class SessionCipher {
       const value = encodeSessionRecord(recordAfterOpen(record, outcome));
       return {
         plaintext: outcome.plaintext,
-        remoteIdentity: outcome.state.remoteIdentity,
+        remoteIdentity: outcome.state.remoteIdentity.slice(),
         sessionCreated: outcome.source === 'new',
         ops: [...outcome.consumed, { ns: 'session', key, value }],
       };

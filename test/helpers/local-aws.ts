@@ -89,7 +89,11 @@ export const SHARED_ENV = {
 } as const;
 
 function clients(dynamoEndpoint: string, s3Endpoint: string) {
-  const dynamodb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS });
+  const dynamodb = new DynamoDBClient({
+    endpoint: dynamoEndpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+  });
   const s3 = new S3Client({
     endpoint: s3Endpoint,
     region: REGION,

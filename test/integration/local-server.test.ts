@@ -44,7 +44,12 @@ describe('local server', () => {
       const server = await startLocalServer({
         port: 0,
         dataDir: dir,
-        aws: { dynamodb: aws.dynamoEndpoint, s3: aws.s3Endpoint, table: 'local-table', bucket: 'local-bucket' },
+        aws: {
+          dynamodb: aws.dynamoEndpoint,
+          s3: aws.s3Endpoint,
+          table: 'local-table',
+          bucket: 'local-bucket',
+        },
         log: () => {},
       });
       const res = await fetch(`${server.url}/v1/bundles/${'a'.repeat(32)}`);

@@ -4,7 +4,10 @@
  */
 import { MAX_SEALED_ENVELOPE_BYTES } from '../sealed.ts';
 
-/** Active devices per account (Signal allows 6). Device ids are u32, assigned from 1 upwards. */
+/**
+ * Active devices per account (Signal allows 6). Device ids are 1..=MAX_DEVICES (design §1): a
+ * new device gets the smallest free id, so ids of removed devices are reused.
+ */
 export const MAX_DEVICES = 6;
 
 /** One-time EC and one-time KEM prekeys accepted per upload call, each kind. */

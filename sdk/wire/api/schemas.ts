@@ -71,10 +71,21 @@ export const AddDeviceRequestSchema = v.strictObject({
 /** Response of registration and of adding a device. */
 export const DeviceRegisteredSchema = v.strictObject({ address: AddressField, deviceId: IdField });
 
+/**
+ * A device's registration id: u32 from the first 4 bytes (big-endian) of SHA-256 of its
+ * 160-byte IdentityBundle. It changes when a device id is reused by a new device.
+ */
+export const RegistrationIdField = v.pipe(
+  v.number(),
+  v.integer(),
+  v.minValue(0),
+  v.maxValue(0xffffffff),
+);
+
 /** `GET /v1/accounts/{address}/devices`. */
 export const DeviceListSchema = v.strictObject({
   address: AddressField,
-  devices: v.array(v.strictObject({ deviceId: IdField })),
+  devices: v.array(v.strictObject({ deviceId: IdField, registrationId: RegistrationIdField })),
 });
 
 /** `DELETE /v1/devices/{deviceId}`. */
@@ -102,6 +113,7 @@ export const PrekeyCountSchema = v.strictObject({ ec: CountField, pq: CountField
 /** One device's bundle in `GET /v1/bundles/{address}[/{deviceId}]` (design §3). */
 export const BundleDeviceSchema = v.strictObject({
   deviceId: IdField,
+  registrationId: RegistrationIdField,
   identity: bytesField(IDENTITY_BUNDLE_BYTES),
   signedPrekey: SignedPrekeySchema,
   oneTimePrekey: v.optional(OneTimePrekeySchema),
@@ -133,12 +145,20 @@ export const SenderCertificateResponseSchema = v.strictObject({
 });
 
 /**
- * Envelope entries of one send: one per recipient device, no device twice. Up to twice
- * {@link MAX_DEVICES} so a client with a stale device list still gets a 409/410 that names the
- * difference instead of a 400.
+ * Envelope entries of one send: one per recipient device, no device twice. `registrationId`
+ * is the registration id of the device the envelope was encrypted for; when it no longer
+ * matches the device holding that id, the send is refused as stale (410). Up to twice
+ * {@link MAX_DEVICES} entries, so a client with an outdated device list still gets a 409 that
+ * names the difference instead of a 400.
  */
 const EnvelopeListSchema = v.pipe(
-  v.array(v.strictObject({ deviceId: IdField, envelope: maxBytesField(MAX_ENVELOPE_BYTES) })),
+  v.array(
+    v.strictObject({
+      deviceId: IdField,
+      registrationId: v.optional(RegistrationIdField),
+      envelope: maxBytesField(MAX_ENVELOPE_BYTES),
+    }),
+  ),
   v.minLength(1),
   v.maxLength(2 * MAX_DEVICES),
   v.check(

@@ -26,6 +26,12 @@ export const BODY_HASH_BYTES = 32;
 /** Largest method + path-and-query accepted in a signature payload (u16 length prefixes). */
 export const MAX_SIGNED_PATH_BYTES = 2048;
 
+function assertTimestamp(timestamp: number): void {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw new RangeError('timestamp must be a non-negative safe integer (ms)');
+  }
+}
+
 /** The fields an owner signature covers. */
 export interface RequestSignatureInput {
   /** HTTP method in upper case (`GET`, `PUT`, ...). */
@@ -69,6 +75,10 @@ export function requestSignaturePayload(input: RequestSignatureInput): Uint8Arra
   if (path.length > MAX_SIGNED_PATH_BYTES) throw new RangeError('pathAndQuery is too long');
   assertBytes(input.bodyHash, 'bodyHash', BODY_HASH_BYTES);
   assertBytes(input.nonce, 'nonce', NONCE_BYTES);
+  assertTimestamp(input.timestamp);
+  if (!Number.isInteger(input.deviceId) || input.deviceId < 1 || input.deviceId > 0xffffffff) {
+    throw new RangeError('deviceId must be an integer in 1..=4294967295');
+  }
   const address = addressToBytes(input.address);
   return new ByteWriter(128 + path.length)
     .bytes(LABELS.REQUEST_SIGNATURE)
@@ -101,6 +111,7 @@ export function registrationPayload(
   timestamp: number,
 ): Uint8Array {
   assertBytes(identityBundle, 'identityBundle', IDENTITY_BUNDLE_BYTES);
+  assertTimestamp(timestamp);
   return new ByteWriter(64 + IDENTITY_BUNDLE_BYTES)
     .bytes(LABELS.REGISTRATION)
     .bytes(addressToBytes(address))

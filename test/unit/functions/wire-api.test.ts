@@ -55,6 +55,8 @@ describe('request signature payload', () => {
     expect(() => requestSignaturePayload({ ...base, bodyHash: new Uint8Array(31) })).toThrow(
       RangeError,
     );
+    expect(() => requestSignaturePayload({ ...base, timestamp: -1 })).toThrow(/timestamp/);
+    expect(() => requestSignaturePayload({ ...base, deviceId: 0 })).toThrow(/deviceId/);
   });
 
   it('registration payload is label || address bytes || bundle || u64 timestamp', () => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
-import { harness, memoryPorts, signHeaders, testMaterial } from '../fixtures.ts';
+import {
+  harness,
+  memoryPorts,
+  newMessageId,
+  sendBody,
+  signHeaders,
+  testMaterial,
+} from '../fixtures.ts';
 
 async function setup() {
   const h = harness(memoryPorts(testMaterial()));
@@ -116,5 +123,38 @@ describe('owner authentication', () => {
     expect((await h.call({ method: 'GET', path: '/v1/messages', headers: forged })).status).toBe(
       401,
     );
+  });
+
+  it('lets a device fetch and acknowledge only its own mailbox', async () => {
+    const { h, bob } = await setup();
+    const bob2 = await h.link(bob.account);
+    await h.call({
+      method: 'PUT',
+      path: '/v1/account/settings',
+      json: { unrestricted: true },
+      signer: bob,
+    });
+    const id = newMessageId(h.clock.now);
+    const sent = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${bob.account.address}`,
+      json: sendBody(id, [
+        [1, new Uint8Array([1])],
+        [2, new Uint8Array([2])],
+      ]),
+    });
+    expect(sent.status).toBe(200);
+    const ack = await h.call({
+      method: 'POST',
+      path: '/v1/messages/ack',
+      json: { messageIds: [id] },
+      signer: bob2,
+    });
+    expect(ack.body).toEqual({ acknowledged: 1 });
+    const mine = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
+    expect(mine.body.messages.map((m: { envelope: string }) => m.envelope)).toEqual(['AQ']);
+    expect(
+      (await h.call({ method: 'GET', path: '/v1/messages', signer: bob2 })).body.messages,
+    ).toEqual([]);
   });
 });

@@ -44,18 +44,15 @@ describe('ProtocolEngine', () => {
     expect(text(got.plaintext)).toBe('hello bob');
     expect(got.sender).toEqual(alice.peer);
     expect(got.sessionCreated).toBe(true);
-    await bob.engine.commit(got.ops);
 
     // Sealed to Alice: nobody else (here Bob himself) can open it.
     const toAlice = await sealedTo(bob, alice, 'hi alice');
     await expect(bob.engine.unseal(toAlice)).rejects.toBeInstanceOf(DecryptError);
     const back = await alice.engine.unseal(toAlice);
     expect(text(back.plaintext)).toBe('hi alice');
-    await alice.engine.commit(back.ops);
     for (let i = 0; i < 5; i++) {
       const m = await bob.engine.unseal(await sealedTo(alice, bob, `m${i}`));
       expect(text(m.plaintext)).toBe(`m${i}`);
-      await bob.engine.commit(m.ops);
     }
   });
 
@@ -65,9 +62,11 @@ describe('ProtocolEngine', () => {
     const opkKey = String(bundle.oneTimePrekey!.id);
     const kemKey = String(bundle.kemPrekey.id);
     await alice.engine.startSession(bundle);
-    const m = await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
-    expect(await bob.store.get('oneTimePrekey', opkKey)).toBeDefined(); // not before commit
-    await bob.engine.commit(m.ops);
+    await bob.engine.unseal(await sealedTo(alice, bob, 'x'), async () => {
+      // consumed in the same commit as the session, not before
+      expect(await bob.store.get('oneTimePrekey', opkKey)).toBeDefined();
+      return undefined;
+    });
     expect(await bob.store.get('oneTimePrekey', opkKey)).toBeUndefined();
     expect(await bob.store.get('kemPrekey', kemKey)).toBeUndefined();
 
@@ -86,7 +85,6 @@ describe('ProtocolEngine', () => {
     const dave = await Device.create(server.trust, now);
     await dave.engine.startSession(fallback);
     const d = await bob.engine.unseal(await sealedTo(dave, bob, 'via last resort'));
-    await bob.engine.commit(d.ops);
     expect(text(d.plaintext)).toBe('via last resort');
     expect(await bob.store.get('kemPrekey', String(fallback.kemPrekey.id))).toBeDefined();
   });
@@ -94,12 +92,40 @@ describe('ProtocolEngine', () => {
   it('decrypts again after a crash before commit, and flags a duplicate after commit', async () => {
     await alice.engine.startSession(bob.bundle());
     const env = await sealedTo(alice, bob, 'once');
-    const uncommitted = await bob.engine.unseal(env);
-    // crash: ops never committed; the redelivered message decrypts to the same plaintext
+    let seen = '';
+    const crash = bob.engine.unseal(env, async (m) => {
+      seen = text(m.plaintext);
+      throw new Error('crash while storing');
+    });
+    await expect(crash).rejects.toThrow('crash while storing');
+    // nothing was committed: the redelivered message decrypts to the same plaintext
     const again = await bob.engine.unseal(env);
-    expect(text(again.plaintext)).toBe(text(uncommitted.plaintext));
-    await bob.engine.commit(again.ops);
+    expect(text(again.plaintext)).toBe(seen);
     await expect(bob.engine.unseal(env)).rejects.toBeInstanceOf(DuplicateMessageError);
+  });
+
+  it('never lets an encrypt interleave with a receive of the same peer (no key reuse)', async () => {
+    await alice.engine.startSession(bob.bundle());
+    await bob.engine.unseal(await sealedTo(alice, bob, 'first'));
+    await alice.engine.unseal(await sealedTo(bob, alice, 'reply'));
+    // Bob's next receive stays on the current chain (no DH step), so a rollback would reuse keys.
+    await bob.engine.unseal(await sealedTo(alice, bob, 'ratchet step'));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slowReceive = bob.engine.unseal(await sealedTo(alice, bob, 'slow'), async () => {
+      await gate;
+      return undefined;
+    });
+    const cert = await server.certify(bob.engine, 1);
+    const during = bob.engine.seal(alice.peer, utf8('during'), cert);
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    await slowReceive;
+    const next = await bob.engine.seal(alice.peer, utf8('next'), cert);
+    expect(text((await alice.engine.unseal(await during)).plaintext)).toBe('during');
+    expect(text((await alice.engine.unseal(next)).plaintext)).toBe('next');
   });
 
   it('rejects expired, wrong-root and mismatched certificates', async () => {
@@ -123,8 +149,7 @@ describe('ProtocolEngine', () => {
 
   it('surfaces a changed identity until the user confirms it', async () => {
     await alice.engine.startSession(bob.bundle());
-    const m = await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
-    await bob.engine.commit(m.ops);
+    await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
     // Bob reinstalls under the same account key (a new device identity for device 1).
     const bob2 = await Device.create(server.trust, now, 1, bob);
     expect(bob2.engine.address).toBe(bob.engine.address);
@@ -142,15 +167,11 @@ describe('ProtocolEngine', () => {
     await bob.engine.startSession(alice.bundle());
     const a1 = await sealedTo(alice, bob, 'from alice');
     const b1 = await sealedTo(bob, alice, 'from bob');
-    const atBob = await bob.engine.unseal(a1);
-    await bob.engine.commit(atBob.ops);
-    const atAlice = await alice.engine.unseal(b1);
-    await alice.engine.commit(atAlice.ops);
+    expect(text((await bob.engine.unseal(a1)).plaintext)).toBe('from alice');
+    expect(text((await alice.engine.unseal(b1)).plaintext)).toBe('from bob');
     for (let i = 0; i < 3; i++) {
       const x = await alice.engine.unseal(await sealedTo(bob, alice, `b${i}`));
-      await alice.engine.commit(x.ops);
       const y = await bob.engine.unseal(await sealedTo(alice, bob, `a${i}`));
-      await bob.engine.commit(y.ops);
       expect([text(x.plaintext), text(y.plaintext)]).toEqual([`b${i}`, `a${i}`]);
     }
   });
@@ -177,7 +198,6 @@ describe('ProtocolEngine', () => {
   it('reopens from the store and keeps talking', async () => {
     await alice.engine.startSession(bob.bundle());
     const m = await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
-    await bob.engine.commit(m.ops);
     const reopened = await ProtocolEngine.open({ store: bob.store, trust: server.trust, now });
     expect(reopened.address).toBe(bob.engine.address);
     const m2 = await reopened.unseal(await sealedTo(alice, bob, 'y'));
