@@ -4,7 +4,7 @@
  * zero-padded and message ids hex-encoded so the sort order of `sk` is numeric and, for
  * messages, chronological (the id starts with its u48 millisecond timestamp).
  */
-import type { Mailbox } from '../../domain/ports.ts';
+import type { DeviceRef, Mailbox } from '../../domain/ports.ts';
 
 /** Name of the TTL attribute (epoch seconds), set on every item that expires. */
 export const TTL_ATTRIBUTE = 'ttl';
@@ -34,23 +34,28 @@ export const deviceKey = (address: string, deviceId: number): ItemKey => ({
   sk: `${DEVICE_SK_PREFIX}${pad(deviceId)}`,
 });
 
-/** Partition of one device's one-time prekeys (its own, so claims never contend across devices). */
-export const prekeyPartition = (address: string, deviceId: number): string =>
-  `otk#${address}#${deviceId}`;
+/** The `<address>#<deviceId>#<registrationId>` part of per-generation partitions. */
+const generation = (d: DeviceRef): string => `${d.address}#${d.deviceId}#${d.registrationId}`;
+
+/**
+ * Partition of one device generation's one-time prekeys (its own, so claims never contend
+ * across devices, and a reused device id never serves a removed device's keys).
+ */
+export const prekeyPartition = (d: DeviceRef): string => `otk#${generation(d)}`;
 /** Sort-key prefixes of one-time EC and one-time KEM prekeys. */
 export const EC_SK_PREFIX = 'ec#';
 export const PQ_SK_PREFIX = 'pq#';
-export const ecPrekeyKey = (address: string, deviceId: number, id: number): ItemKey => ({
-  pk: prekeyPartition(address, deviceId),
+export const ecPrekeyKey = (d: DeviceRef, id: number): ItemKey => ({
+  pk: prekeyPartition(d),
   sk: `${EC_SK_PREFIX}${pad(id)}`,
 });
-export const pqPrekeyKey = (address: string, deviceId: number, id: number): ItemKey => ({
-  pk: prekeyPartition(address, deviceId),
+export const pqPrekeyKey = (d: DeviceRef, id: number): ItemKey => ({
+  pk: prekeyPartition(d),
   sk: `${PQ_SK_PREFIX}${pad(id)}`,
 });
 
-/** Partition of one device's mailbox: its messages plus the usage counter. */
-export const mailboxPartition = (m: Mailbox): string => `mbx#${m.address}#${m.deviceId}`;
+/** Partition of one device generation's mailbox: its messages plus the usage counter. */
+export const mailboxPartition = (m: Mailbox): string => `mbx#${generation(m)}`;
 /** Sort-key prefix of messages; 'usage' sorts after every 'm#'. */
 export const MESSAGE_SK_PREFIX = 'm#';
 export const USAGE_SK = 'usage';
