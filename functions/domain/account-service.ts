@@ -28,7 +28,9 @@ import { constantTimeEquals, ed25519Verify, sha256 } from './crypto.ts';
 import { ServiceError, unauthorized } from './errors.ts';
 import type { AccountStore, Clock, DeviceRecord, PrekeyStore, ReplayStore } from './ports.ts';
 import {
+  deviceRef,
   kemPrekeyFromJson,
+  registrationIdOf,
   signedPrekeyFromJson,
   verifyKemPrekey,
   verifySignedPrekey,
@@ -62,7 +64,6 @@ export class AccountService {
         accountPublic: bundle.accountPublic,
         accessKeyHash: sha256(fromBase64Url(req.accessKey, 'accessKey')),
         unrestricted: req.unrestricted ?? false,
-        nextDeviceId: 2,
         createdAt: now,
       },
       device,
@@ -78,7 +79,9 @@ export class AccountService {
   }
 
   /**
-   * Links another device. Re-sending the same device answers its existing id; a proof is
+   * Links another device under the smallest free id (ids of removed devices are reused; the
+   * registration id tells the generations apart). Re-sending the same device answers its
+   * existing id; a proof is
    * accepted once, so a captured request cannot re-add a device after it was removed.
    *
    * @throws {ServiceError} `INVALID_SIGNATURE`, `UNAUTHORIZED`, `NOT_FOUND`, `DEVICE_LIMIT`.
@@ -100,15 +103,18 @@ export class AccountService {
         );
         if (!fresh) throw unauthorized();
       }
-      if (view.devices.length >= this.config.maxDevices) {
+      // Design §1: ids are 1..=MAX_DEVICES, so a new device takes the smallest free one.
+      const taken = new Set(view.devices.map((d) => d.deviceId));
+      let free = 1;
+      while (taken.has(free)) free++;
+      if (free > this.config.maxDevices) {
         throw new ServiceError(
           'DEVICE_LIMIT',
           `an account has at most ${this.config.maxDevices} devices`,
         );
       }
-      const device = { ...candidate, deviceId: view.account.nextDeviceId };
-      if (await this.accounts.addDevice(address, device))
-        return { address, deviceId: device.deviceId };
+      const device = { ...candidate, deviceId: free };
+      if (await this.accounts.addDevice(address, device)) return { address, deviceId: free };
     }
     throw new ServiceError('UNAVAILABLE', 'too much contention adding a device; retry');
   }
@@ -121,19 +127,28 @@ export class AccountService {
   async listDevices(address: string): Promise<DeviceList> {
     const view = await this.accounts.get(address);
     if (!view) throw new ServiceError('NOT_FOUND', 'no such account');
-    return { address, devices: view.devices.map((d) => ({ deviceId: d.deviceId })) };
+    return {
+      address,
+      devices: view.devices.map((d) => ({
+        deviceId: d.deviceId,
+        registrationId: registrationIdOf(d.identity),
+      })),
+    };
   }
 
   /**
    * Removes a device of the caller's own account and its one-time prekeys. Its queued
-   * messages become unreachable at once and expire by TTL.
+   * messages become unreachable at once (mailboxes are per registration id, so a device that
+   * later reuses the id starts empty) and expire by TTL.
    *
    * @throws {ServiceError} `NOT_FOUND`.
    */
   async removeDevice(caller: Caller, deviceId: number): Promise<DeviceRemoved> {
-    const removed = await this.accounts.removeDevice(caller.address, deviceId);
-    if (!removed) throw new ServiceError('NOT_FOUND', 'no such device');
-    await this.prekeys.deleteAll(caller.address, deviceId);
+    const device = caller.view.devices.find((d) => d.deviceId === deviceId);
+    if (!device || !(await this.accounts.removeDevice(caller.address, deviceId))) {
+      throw new ServiceError('NOT_FOUND', 'no such device');
+    }
+    await this.prekeys.deleteAll(deviceRef(caller.address, device));
     return { deviceId };
   }
 

@@ -10,7 +10,15 @@ import { isAddress } from '../../sdk/wire/identity.ts';
 import type { ServiceConfig } from './config.ts';
 import { ed25519Verify, sha256 } from './crypto.ts';
 import { unauthorized } from './errors.ts';
-import type { AccountStore, AccountView, Clock, DeviceRecord, ReplayStore } from './ports.ts';
+import type {
+  AccountStore,
+  AccountView,
+  Clock,
+  DeviceRecord,
+  DeviceRef,
+  ReplayStore,
+} from './ports.ts';
+import { deviceRef } from './records.ts';
 
 /** What the authenticator needs from an HTTP request. */
 export interface SignedRequest {
@@ -29,6 +37,8 @@ export interface Caller {
   readonly address: string;
   readonly deviceId: number;
   readonly device: DeviceRecord;
+  /** The device generation: its mailbox and one-time prekeys. */
+  readonly ref: DeviceRef;
   readonly view: AccountView;
 }
 
@@ -95,7 +105,7 @@ export class AuthService {
     const token = `n:${address}:${deviceId}:${nonceText}`;
     const fresh = await this.replay.consume(token, timestamp + this.config.signatureWindowMs, now);
     if (!fresh) throw unauthorized();
-    return { address, deviceId, device, view };
+    return { address, deviceId, device, ref: deviceRef(address, device), view };
   }
 
   /** True when `timestamp` is within the signature window of the server clock. */

@@ -27,12 +27,14 @@ import type {
   AccountView,
   BlobStore,
   Clock,
+  DeviceRecord,
   IndexEntry,
   Mailbox,
   MessageIndex,
   MessageSource,
   RateLimiter,
 } from './ports.ts';
+import { deviceRef, registrationIdOf } from './records.ts';
 
 /** Compared against when the recipient does not exist, so both cases cost the same. */
 const UNKNOWN_RECIPIENT_HASH = new Uint8Array(32);
@@ -100,7 +102,7 @@ export class MessageService {
    * Expired messages are never returned.
    */
   async fetch(caller: Caller, limit: number, cursor?: string): Promise<FetchResponse> {
-    const mailbox = { address: caller.address, deviceId: caller.deviceId };
+    const mailbox = caller.ref;
     const now = this.clock();
     const after = cursor === undefined ? undefined : fromBase64Url(cursor, 'cursor');
     const page = await this.index.list(mailbox, after ? { limit, after, now } : { limit, now });
@@ -130,7 +132,7 @@ export class MessageService {
    * gone for the client), then their objects. Unknown ids are ignored.
    */
   async ack(caller: Caller, messageIds: readonly string[]): Promise<AckResponse> {
-    const mailbox = { address: caller.address, deviceId: caller.deviceId };
+    const mailbox = caller.ref;
     const ids = messageIds.map((id) => fromBase64Url(id, 'messageId'));
     const removed = await this.index.remove(mailbox, ids);
     if (removed.length > 0) {
@@ -147,18 +149,15 @@ export class MessageService {
     req: SendRequest,
     source: MessageSource | undefined,
   ): Promise<SendResponse> {
-    checkDevices(
-      view,
-      req.envelopes.map((e) => e.deviceId),
-    );
+    const devices = checkDevices(view, req.envelopes);
     const messageId = fromBase64Url(req.messageId, 'messageId');
     const now = this.clock();
     const sentAt = messageIdTimestamp(messageId);
     if (sentAt > now + this.config.signatureWindowMs || sentAt < now - this.config.messageTtlMs) {
       throw new ServiceError('INVALID_MESSAGE_ID', 'message id timestamp is out of range');
     }
-    const items = req.envelopes.map((e) => ({
-      mailbox: { address: view.account.address, deviceId: e.deviceId },
+    const items = req.envelopes.map((e, i) => ({
+      mailbox: deviceRef(view.account.address, devices[i]!),
       body: fromBase64Url(e.envelope, 'envelope'),
     }));
     await this.reserveAll(items);
@@ -215,19 +214,35 @@ export class MessageService {
 }
 
 /**
- * Signal's multi-device rule: a send lists exactly the active devices. Ids that were assigned
- * and removed are stale (410); ids never assigned are extra and active ids not listed are
- * missing (409, checked first).
+ * Signal's multi-device rule: a send lists exactly the active devices (409 with `missing` and
+ * `extra`, checked first), and an envelope that names a registration id must be for the device
+ * that holds its id now (410 with `stale`: the id was reused by a new device). Returns the
+ * listed devices in request order.
  */
-function checkDevices(view: AccountView, listed: readonly number[]): void {
-  const active = new Set(view.devices.map((d) => d.deviceId));
-  const requested = new Set(listed);
-  const missing = [...active].filter((id) => !requested.has(id)).sort((a, b) => a - b);
-  const removed = (id: number) => !active.has(id) && id < view.account.nextDeviceId;
-  const extra = listed.filter((id) => !active.has(id) && !removed(id)).sort((a, b) => a - b);
+function checkDevices(
+  view: AccountView,
+  listed: readonly { deviceId: number; registrationId?: number | undefined }[],
+): DeviceRecord[] {
+  const active = new Map(view.devices.map((d) => [d.deviceId, d]));
+  const requested = new Set(listed.map((e) => e.deviceId));
+  const byId = (a: number, b: number) => a - b;
+  const missing = [...active.keys()].filter((id) => !requested.has(id)).sort(byId);
+  const extra = listed
+    .map((e) => e.deviceId)
+    .filter((id) => !active.has(id))
+    .sort(byId);
   if (missing.length > 0 || extra.length > 0) throw new DeviceMismatchError(missing, extra);
-  const stale = listed.filter(removed).sort((a, b) => a - b);
+  const devices = listed.map((e) => active.get(e.deviceId)!);
+  const stale = listed
+    .filter(
+      (e, i) =>
+        e.registrationId !== undefined &&
+        e.registrationId !== registrationIdOf(devices[i]!.identity),
+    )
+    .map((e) => e.deviceId)
+    .sort(byId);
   if (stale.length > 0) throw new StaleDevicesError(stale);
+  return devices;
 }
 
 async function mapLimited<T, R>(

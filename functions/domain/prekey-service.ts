@@ -16,6 +16,7 @@ import type { ServiceConfig } from './config.ts';
 import { ServiceError } from './errors.ts';
 import type { AccountStore, Clock, DeviceRecord, PrekeyStore, RateLimiter } from './ports.ts';
 import {
+  deviceRef,
   kemPrekeyFromJson,
   kemPrekeyToJson,
   oneTimePrekeyFromJson,
@@ -58,7 +59,7 @@ export class PrekeyService {
       throw new ServiceError('BAD_REQUEST', 'prekey ids must be unique within an upload');
     }
 
-    const before = await this.prekeys.count(caller.address, caller.deviceId);
+    const before = await this.prekeys.count(caller.ref);
     const max = this.config.maxStoredPrekeys;
     if (before.ec + ec.length > max || before.pq + pq.length > max) {
       throw new ServiceError(
@@ -75,14 +76,14 @@ export class PrekeyService {
       }
     }
     if (ec.length > 0 || pq.length > 0) {
-      await this.prekeys.addOneTime(caller.address, caller.deviceId, ec, pq);
+      await this.prekeys.addOneTime(caller.ref, ec, pq);
     }
-    return this.prekeys.count(caller.address, caller.deviceId);
+    return this.prekeys.count(caller.ref);
   }
 
   /** One-time keys left for the caller's device. */
   count(caller: Caller): Promise<PrekeyCount> {
-    return this.prekeys.count(caller.address, caller.deviceId);
+    return this.prekeys.count(caller.ref);
   }
 
   /**
@@ -107,10 +108,12 @@ export class PrekeyService {
   }
 
   private async bundleOf(address: string, device: DeviceRecord): Promise<BundleDevice> {
-    const claimed = await this.prekeys.claim(address, device.deviceId);
+    const ref = deviceRef(address, device);
+    const claimed = await this.prekeys.claim(ref);
     const kem = claimed.pq ?? device.lastResortKemPrekey;
     const bundle: BundleDevice = {
       deviceId: device.deviceId,
+      registrationId: ref.registrationId,
       identity: toBase64Url(device.identity),
       signedPrekey: signedPrekeyToJson(device.signedPrekey),
       kemPrekey: { ...kemPrekeyToJson(kem), lastResort: claimed.pq === undefined },

@@ -14,9 +14,36 @@ import {
   kemPrekeyPayload,
   signedPrekeyPayload,
 } from '../../sdk/wire/prekeys.ts';
-import { ed25519Verify } from './crypto.ts';
+import { ed25519Verify, sha256 } from './crypto.ts';
 import { ServiceError } from './errors.ts';
-import type { StoredKemPrekey, StoredOneTimePrekey, StoredSignedPrekey } from './ports.ts';
+import type {
+  DeviceRecord,
+  DeviceRef,
+  StoredKemPrekey,
+  StoredOneTimePrekey,
+  StoredSignedPrekey,
+} from './ports.ts';
+
+/**
+ * The registration id of a device: u32 from the first 4 bytes (big-endian) of SHA-256 of its
+ * IdentityBundle. Clients can compute it from the identity they pinned; the service returns it
+ * in bundles and device lists.
+ *
+ * @example registrationIdOf(device.identity) // 0..2^32-1
+ */
+export function registrationIdOf(identity: Uint8Array): number {
+  const digest = sha256(identity);
+  return new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0);
+}
+
+/**
+ * The generation reference of a device (mailbox and prekey partition).
+ *
+ * @example deviceRef(address, device).registrationId
+ */
+export function deviceRef(address: string, device: DeviceRecord): DeviceRef {
+  return { address, deviceId: device.deviceId, registrationId: registrationIdOf(device.identity) };
+}
 
 /** Decodes a validated signed prekey. */
 export function signedPrekeyFromJson(json: SignedPrekeyJson): StoredSignedPrekey {

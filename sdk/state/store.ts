@@ -38,8 +38,12 @@ export interface StateStore {
 /** Limits that keep one record key sane; stores reject anything else with `TypeError`. */
 export const MAX_STORE_KEY_LENGTH = 256;
 
+/** Lone surrogates cannot round-trip through UTF-8 (durable stores), so no store accepts them. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function assertStoreKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STORE_KEY_LENGTH) {
     throw new TypeError('store key must be a non-empty string of at most 256 characters');
   }
+  if (LONE_SURROGATE.test(key)) throw new TypeError('store key must be well-formed Unicode');
 }

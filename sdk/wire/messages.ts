@@ -10,6 +10,7 @@
  */
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
 import { assertBytes } from '../util/bytes.ts';
+import { IDENTITY_BUNDLE_BYTES } from './identity.ts';
 
 /** Version byte of both message types. */
 export const MESSAGE_VERSION = 1;
@@ -27,7 +28,7 @@ export const MIN_RATCHET_MESSAGE_BYTES = RATCHET_HEADER_BYTES + MESSAGE_TAG_BYTE
 export const MAX_RATCHET_MESSAGE_BYTES =
   RATCHET_HEADER_BYTES + MAX_PLAINTEXT_BYTES + MESSAGE_TAG_BYTES;
 /** Device public identity (`IdentityBundle`, design §1), opaque at this layer. */
-export const IDENTITY_BUNDLE_BYTES = 160;
+export { IDENTITY_BUNDLE_BYTES };
 /** ML-KEM-1024 ciphertext (FIPS 203 Table 3). */
 export const KEM_CIPHERTEXT_BYTES = 1568;
 /** PQXDH ephemeral X25519 public key EK_A. */

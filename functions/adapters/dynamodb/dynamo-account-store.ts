@@ -1,12 +1,13 @@
 /**
  * {@link AccountStore} on DynamoDB: one partition per account holding the account item and one
  * item per device, so a sealed send reads authorization and the device list in one Query.
- * Registration and device linking are transactions, so the id counter and the device item
- * never disagree.
+ * Registration is one transaction (account and device 1 appear together); a device is linked
+ * with a conditional put on its id, so two concurrent links cannot take the same id.
  */
 import {
   DeleteItemCommand,
   type DynamoDBClient,
+  PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -43,7 +44,6 @@ function accountItem(a: AccountRecord): Item {
     accountPublic: B(a.accountPublic),
     accessKeyHash: B(a.accessKeyHash),
     unrestricted: BOOL(a.unrestricted),
-    nextDeviceId: N(a.nextDeviceId),
     createdAt: N(a.createdAt),
   };
 }
@@ -75,7 +75,6 @@ function readAccount(address: string, item: Item): AccountRecord {
     accountPublic: readB(item, 'accountPublic'),
     accessKeyHash: readB(item, 'accessKeyHash'),
     unrestricted: readBool(item, 'unrestricted'),
-    nextDeviceId: readN(item, 'nextDeviceId'),
     createdAt: readN(item, 'createdAt'),
   };
 }
@@ -183,33 +182,15 @@ export class DynamoAccountStore implements AccountStore {
   async addDevice(address: string, device: DeviceRecord): Promise<boolean> {
     try {
       await this.client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: keyItem(accountKey(address)),
-                UpdateExpression: 'SET nextDeviceId = :next',
-                ConditionExpression: 'nextDeviceId = :id',
-                ExpressionAttributeValues: {
-                  ':id': N(device.deviceId),
-                  ':next': N(device.deviceId + 1),
-                },
-              },
-            },
-            {
-              Put: {
-                TableName: this.table,
-                Item: deviceItem(address, device),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
+        new PutItemCommand({
+          TableName: this.table,
+          Item: deviceItem(address, device),
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
       return true;
     } catch (err) {
-      if (isTransactionConditionFailure(err)) return false;
+      if (isConditionalFailure(err)) return false;
       return translate(err);
     }
   }

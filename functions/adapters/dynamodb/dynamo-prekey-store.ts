@@ -13,7 +13,12 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../../domain/errors.ts';
-import type { PrekeyStore, StoredKemPrekey, StoredOneTimePrekey } from '../../domain/ports.ts';
+import type {
+  DeviceRef,
+  PrekeyStore,
+  StoredKemPrekey,
+  StoredOneTimePrekey,
+} from '../../domain/ports.ts';
 import { B, checkVersion, type Item, keyItem, N, readB, readN, S } from './attributes.ts';
 import { batchWrite } from './batch.ts';
 import { isConditionalFailure, translate } from './errors.ts';
@@ -40,20 +45,19 @@ export class DynamoPrekeyStore implements PrekeyStore {
   ) {}
 
   async addOneTime(
-    address: string,
-    deviceId: number,
+    ref: DeviceRef,
     ec: readonly StoredOneTimePrekey[],
     pq: readonly StoredKemPrekey[],
   ): Promise<void> {
     const puts: Item[] = [
       ...ec.map((k) => ({
-        ...keyItem(ecPrekeyKey(address, deviceId, k.id)),
+        ...keyItem(ecPrekeyKey(ref, k.id)),
         v: N(VERSION),
         id: N(k.id),
         publicKey: B(k.publicKey),
       })),
       ...pq.map((k) => ({
-        ...keyItem(pqPrekeyKey(address, deviceId, k.id)),
+        ...keyItem(pqPrekeyKey(ref, k.id)),
         v: N(VERSION),
         id: N(k.id),
         publicKey: B(k.publicKey),
@@ -67,21 +71,18 @@ export class DynamoPrekeyStore implements PrekeyStore {
     );
   }
 
-  async count(address: string, deviceId: number): Promise<{ ec: number; pq: number }> {
+  async count(ref: DeviceRef): Promise<{ ec: number; pq: number }> {
     const [ec, pq] = await Promise.all([
-      this.countPrefix(address, deviceId, EC_SK_PREFIX),
-      this.countPrefix(address, deviceId, PQ_SK_PREFIX),
+      this.countPrefix(ref, EC_SK_PREFIX),
+      this.countPrefix(ref, PQ_SK_PREFIX),
     ]);
     return { ec, pq };
   }
 
-  async claim(
-    address: string,
-    deviceId: number,
-  ): Promise<{ ec?: StoredOneTimePrekey; pq?: StoredKemPrekey }> {
+  async claim(ref: DeviceRef): Promise<{ ec?: StoredOneTimePrekey; pq?: StoredKemPrekey }> {
     const [ecItem, pqItem] = await Promise.all([
-      this.claimPrefix(address, deviceId, EC_SK_PREFIX),
-      this.claimPrefix(address, deviceId, PQ_SK_PREFIX),
+      this.claimPrefix(ref, EC_SK_PREFIX),
+      this.claimPrefix(ref, PQ_SK_PREFIX),
     ]);
     const out: { ec?: StoredOneTimePrekey; pq?: StoredKemPrekey } = {};
     if (ecItem) {
@@ -99,11 +100,11 @@ export class DynamoPrekeyStore implements PrekeyStore {
     return out;
   }
 
-  async deleteAll(address: string, deviceId: number): Promise<void> {
+  async deleteAll(ref: DeviceRef): Promise<void> {
     const keys: Item[] = [];
     for (const prefix of [EC_SK_PREFIX, PQ_SK_PREFIX]) {
       await this.queryAll(
-        { ...this.prefixQuery(address, deviceId, prefix), ProjectionExpression: 'pk, sk' },
+        { ...this.prefixQuery(ref, prefix), ProjectionExpression: 'pk, sk' },
         (items) => keys.push(...items),
       );
     }
@@ -114,12 +115,12 @@ export class DynamoPrekeyStore implements PrekeyStore {
     );
   }
 
-  private prefixQuery(address: string, deviceId: number, prefix: string): QueryCommandInput {
+  private prefixQuery(ref: DeviceRef, prefix: string): QueryCommandInput {
     return {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: {
-        ':pk': S(prekeyPartition(address, deviceId)),
+        ':pk': S(prekeyPartition(ref)),
         ':prefix': S(prefix),
       },
     };
@@ -140,28 +141,21 @@ export class DynamoPrekeyStore implements PrekeyStore {
     }
   }
 
-  private async countPrefix(address: string, deviceId: number, prefix: string): Promise<number> {
+  private async countPrefix(ref: DeviceRef, prefix: string): Promise<number> {
     let total = 0;
-    await this.queryAll(
-      { ...this.prefixQuery(address, deviceId, prefix), Select: 'COUNT' },
-      (_, n) => {
-        total += n;
-      },
-    );
+    await this.queryAll({ ...this.prefixQuery(ref, prefix), Select: 'COUNT' }, (_, n) => {
+      total += n;
+    });
     return total;
   }
 
-  private async claimPrefix(
-    address: string,
-    deviceId: number,
-    prefix: string,
-  ): Promise<Item | undefined> {
+  private async claimPrefix(ref: DeviceRef, prefix: string): Promise<Item | undefined> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       let candidates: Item[];
       try {
         const out = await this.client.send(
           new QueryCommand({
-            ...this.prefixQuery(address, deviceId, prefix),
+            ...this.prefixQuery(ref, prefix),
             ProjectionExpression: 'pk, sk',
             ConsistentRead: true,
             Limit: CANDIDATES,

@@ -1,4 +1,4 @@
-/** In-memory {@link BlobStore}; keys are `address/deviceId/hex(messageId)`. */
+/** In-memory {@link BlobStore}; keys are `address/deviceId/registrationId/hex(messageId)`. */
 import type { BlobStore, Mailbox } from '../../domain/ports.ts';
 
 /** Objects in a `Map`. */
@@ -7,7 +7,8 @@ export class MemoryBlobStore implements BlobStore {
   readonly objects = new Map<string, Uint8Array>();
 
   async putIfAbsent(mailbox: Mailbox, messageId: Uint8Array, body: Uint8Array): Promise<string> {
-    const key = `${mailbox.address}/${mailbox.deviceId}/${Buffer.from(messageId).toString('hex')}`;
+    const id = Buffer.from(messageId).toString('hex');
+    const key = `${mailbox.address}/${mailbox.deviceId}/${mailbox.registrationId}/${id}`;
     if (!this.objects.has(key)) this.objects.set(key, body.slice());
     return key;
   }

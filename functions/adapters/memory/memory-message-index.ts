@@ -11,7 +11,7 @@ import type {
 } from '../../domain/ports.ts';
 
 const hex = (id: Uint8Array): string => Buffer.from(id).toString('hex');
-const mailboxKey = (m: Mailbox): string => `${m.address}/${m.deviceId}`;
+const mailboxKey = (m: Mailbox): string => `${m.address}/${m.deviceId}/${m.registrationId}`;
 
 /** Mailboxes in `Map`s. */
 export class MemoryMessageIndex implements MessageIndex {

@@ -1,6 +1,6 @@
 /**
  * S3 key layout of envelope objects (docs/protocol/10-service.md §Storage):
- * `env/<4 hex of SHA-256(address/deviceId/messageId)>/<address>/<deviceId>/<hex messageId>`.
+ * `env/<4 hex of SHA-256(tail)>/<tail>`, tail `<address>/<deviceId>/<registrationId>/<hex messageId>`.
  * The hash prefix spreads writes over 65,536 prefixes (S3 scales request rates per prefix);
  * the rest makes the key a pure function of mailbox and message id, so a retried send hits the
  * same key. Everything lives under `env/`, the prefix lifecycle rules and IAM are scoped to.
@@ -18,7 +18,7 @@ export const ENVELOPE_PREFIX = 'env/';
  */
 export function envelopeObjectKey(mailbox: Mailbox, messageId: Uint8Array): string {
   const id = Buffer.from(messageId).toString('hex');
-  const tail = `${mailbox.address}/${mailbox.deviceId}/${id}`;
+  const tail = `${mailbox.address}/${mailbox.deviceId}/${mailbox.registrationId}/${id}`;
   const spread = createHash('sha256').update(tail).digest('hex').slice(0, 4);
   return `${ENVELOPE_PREFIX}${spread}/${tail}`;
 }

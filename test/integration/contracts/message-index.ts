@@ -23,7 +23,7 @@ export function messageIndexContract(name: string, make: () => Promise<MessageIn
   describe(`MessageIndex contract: ${name}`, () => {
     it('stores an id once and lists oldest first with paging', async () => {
       const index = await make();
-      const mailbox = { address: newAccount().address, deviceId: 1 };
+      const mailbox = { address: newAccount().address, deviceId: 1, registrationId: 7 };
       const entries = [
         entry(NOW + 3),
         entry(NOW + 1),
@@ -48,11 +48,16 @@ export function messageIndexContract(name: string, make: () => Promise<MessageIn
       expect(second.more).toBe(false);
       const other = await index.list({ ...mailbox, deviceId: 2 }, { limit: 10, now: NOW });
       expect(other.entries).toEqual([]);
+      const nextGeneration = await index.list(
+        { ...mailbox, registrationId: 8 },
+        { limit: 10, now: NOW },
+      );
+      expect(nextGeneration.entries).toEqual([]);
     });
 
     it('never lists expired entries but still pages past them', async () => {
       const index = await make();
-      const mailbox = { address: newAccount().address, deviceId: 1 };
+      const mailbox = { address: newAccount().address, deviceId: 1, registrationId: 7 };
       const old = entry(NOW + 1, { expiresAt: NOW });
       const live = entry(NOW + 2);
       await index.put(mailbox, old);
@@ -66,7 +71,7 @@ export function messageIndexContract(name: string, make: () => Promise<MessageIn
 
     it('removes existing entries and reports exactly those', async () => {
       const index = await make();
-      const mailbox = { address: newAccount().address, deviceId: 1 };
+      const mailbox = { address: newAccount().address, deviceId: 1, registrationId: 7 };
       const a = entry(NOW + 1);
       const b = entry(NOW + 2, { inline: undefined, objectKey: 'env/x' });
       await index.put(mailbox, a);
@@ -79,7 +84,7 @@ export function messageIndexContract(name: string, make: () => Promise<MessageIn
 
     it('keeps the usage counter within its limit', async () => {
       const index = await make();
-      const mailbox = { address: newAccount().address, deviceId: 1 };
+      const mailbox = { address: newAccount().address, deviceId: 1, registrationId: 7 };
       const limit = { count: 2, bytes: 100 };
       expect(await index.reserve(mailbox, { count: 1, bytes: 60 }, limit)).toBe(true);
       expect(await index.reserve(mailbox, { count: 1, bytes: 60 }, limit)).toBe(false);

@@ -8,7 +8,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStore>):
   describe(`BlobStore contract: ${name}`, () => {
     it('stores, reads back, repeats idempotently and deletes', async () => {
       const blobs = await make();
-      const mailbox = { address: newAccount().address, deviceId: 3 };
+      const mailbox = { address: newAccount().address, deviceId: 3, registrationId: 11 };
       const id = randomBytes(16);
       const body = randomBytes(70_000);
       const key = await blobs.putIfAbsent(mailbox, id, body);
@@ -16,6 +16,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStore>):
       expect(await blobs.get(key)).toEqual(body);
       const other = await blobs.putIfAbsent(mailbox, randomBytes(16), randomBytes(10));
       expect(other).not.toBe(key);
+      expect(await blobs.putIfAbsent({ ...mailbox, registrationId: 12 }, id, body)).not.toBe(key);
       await blobs.deleteMany([key, 'env/0000/missing']);
       expect(await blobs.get(key)).toBeUndefined();
       expect(await blobs.get(other)).toHaveLength(10);

@@ -26,7 +26,7 @@ const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });
 const TABLE = 'sealpost';
 const ADDRESS = 'abcdefghijklmnopqrstuvwxyz234567';
-const mailbox = { address: ADDRESS, deviceId: 3 };
+const mailbox = { address: ADDRESS, deviceId: 3, registrationId: 77 };
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
 
@@ -51,7 +51,7 @@ describe('DynamoMessageIndex', () => {
     expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
-        pk: { S: `mbx#${ADDRESS}#3` },
+        pk: { S: `mbx#${ADDRESS}#3#77` },
         sk: { S: 'm#000102030405abababababababababab' },
         v: { N: '1' },
         receivedAt: { N: '1000' },
@@ -94,7 +94,7 @@ describe('DynamoMessageIndex', () => {
       TableName: TABLE,
       KeyConditionExpression: 'pk = :pk AND sk > :after',
       ExpressionAttributeValues: {
-        ':pk': { S: `mbx#${ADDRESS}#3` },
+        ':pk': { S: `mbx#${ADDRESS}#3#77` },
         ':after': { S: 'm#000102030405abababababababababab' },
       },
       ConsistentRead: true,
@@ -107,7 +107,7 @@ describe('DynamoMessageIndex', () => {
     expect(await index.remove(mailbox, [id])).toEqual([]);
     expect(ddb.commandCalls(DeleteItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
-      Key: { pk: { S: `mbx#${ADDRESS}#3` }, sk: { S: 'm#000102030405abababababababababab' } },
+      Key: { pk: { S: `mbx#${ADDRESS}#3#77` }, sk: { S: 'm#000102030405abababababababababab' } },
       ConditionExpression: 'attribute_exists(pk)',
       ReturnValues: 'ALL_OLD',
     });
@@ -119,7 +119,7 @@ describe('DynamoMessageIndex', () => {
       true,
     );
     expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toMatchObject({
-      Key: { pk: { S: `mbx#${ADDRESS}#3` }, sk: { S: 'usage' } },
+      Key: { pk: { S: `mbx#${ADDRESS}#3#77` }, sk: { S: 'usage' } },
       UpdateExpression: 'SET #v = :v ADD #count :c, #bytes :b',
       ConditionExpression:
         'attribute_not_exists(#count) OR (#count <= :maxCount AND #bytes <= :maxBytes)',
@@ -137,14 +137,14 @@ describe('DynamoMessageIndex', () => {
 describe('DynamoPrekeyStore', () => {
   it('claims by reading candidates and deleting one conditionally with ALL_OLD', async () => {
     const store = new DynamoPrekeyStore(client, TABLE, () => 0);
-    const key = { pk: { S: `otk#${ADDRESS}#1` }, sk: { S: 'ec#0000000005' } };
+    const key = { pk: { S: `otk#${ADDRESS}#1#5` }, sk: { S: 'ec#0000000005' } };
     ddb
       .on(QueryCommand, {
-        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1` }, ':prefix': { S: 'ec#' } },
+        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1#5` }, ':prefix': { S: 'ec#' } },
       })
       .resolves({ Items: [key] })
       .on(QueryCommand, {
-        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1` }, ':prefix': { S: 'pq#' } },
+        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1#5` }, ':prefix': { S: 'pq#' } },
       })
       .resolves({ Items: [] });
     ddb.on(DeleteItemCommand).resolves({
@@ -155,7 +155,7 @@ describe('DynamoPrekeyStore', () => {
         publicKey: { B: new Uint8Array(32).fill(1) },
       },
     });
-    expect(await store.claim(ADDRESS, 1)).toEqual({
+    expect(await store.claim({ address: ADDRESS, deviceId: 1, registrationId: 5 })).toEqual({
       ec: { id: 5, publicKey: new Uint8Array(32).fill(1) },
     });
     expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
@@ -180,7 +180,7 @@ describe('DynamoPrekeyStore', () => {
       .on(QueryCommand)
       .resolves({ Items: [] })
       .on(QueryCommand, {
-        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1` }, ':prefix': { S: 'ec#' } },
+        ExpressionAttributeValues: { ':pk': { S: `otk#${ADDRESS}#1#5` }, ':prefix': { S: 'ec#' } },
       })
       .resolves({ Items: [k1, k2] });
     ddb
@@ -190,14 +190,14 @@ describe('DynamoPrekeyStore', () => {
       .resolves({
         Attributes: { ...k2, v: { N: '1' }, id: { N: '2' }, publicKey: { B: new Uint8Array(32) } },
       });
-    const claimed = await store.claim(ADDRESS, 1);
+    const claimed = await store.claim({ address: ADDRESS, deviceId: 1, registrationId: 5 });
     expect(claimed.ec?.id).toBe(2);
   });
 });
 
 describe('DynamoAccountStore', () => {
-  it('links a device in one transaction guarded by nextDeviceId', async () => {
-    ddb.on(TransactWriteItemsCommand).resolves({});
+  it('links a device with a put conditional on its id being free', async () => {
+    ddb.on(PutItemCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
     const store = new DynamoAccountStore(client, TABLE);
     const device = {
       deviceId: 4,
@@ -211,16 +211,15 @@ describe('DynamoAccountStore', () => {
       createdAt: 9,
     };
     expect(await store.addDevice(ADDRESS, device)).toBe(true);
-    const [update, put] =
-      ddb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
-    expect(update!.Update).toMatchObject({
-      Key: { pk: { S: `acct#${ADDRESS}` }, sk: { S: 'account' } },
-      UpdateExpression: 'SET nextDeviceId = :next',
-      ConditionExpression: 'nextDeviceId = :id',
-      ExpressionAttributeValues: { ':id': { N: '4' }, ':next': { N: '5' } },
-    });
-    expect(put!.Put).toMatchObject({
-      Item: { pk: { S: `acct#${ADDRESS}` }, sk: { S: 'dev#0000000004' }, deviceId: { N: '4' } },
+    expect(await store.addDevice(ADDRESS, device)).toBe(false);
+    expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input).toMatchObject({
+      TableName: TABLE,
+      Item: {
+        pk: { S: `acct#${ADDRESS}` },
+        sk: { S: 'dev#0000000004' },
+        v: { N: '1' },
+        deviceId: { N: '4' },
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
   });
@@ -240,7 +239,6 @@ describe('DynamoAccountStore', () => {
           accountPublic: new Uint8Array(32),
           accessKeyHash: new Uint8Array(32),
           unrestricted: false,
-          nextDeviceId: 2,
           createdAt: 1,
         },
         {

@@ -18,7 +18,7 @@ import { UnavailableError } from '../../../../functions/domain/errors.ts';
 const s3 = mockClient(S3Client);
 const store = new S3BlobStore(new S3Client({ region: 'us-east-1' }), 'bucket');
 const ADDRESS = 'abcdefghijklmnopqrstuvwxyz234567';
-const mailbox = { address: ADDRESS, deviceId: 2 };
+const mailbox = { address: ADDRESS, deviceId: 2, registrationId: 9 };
 const id = new Uint8Array(16).fill(0x11);
 
 const s3Error = (name: string, status: number) =>
@@ -33,7 +33,7 @@ beforeEach(() => s3.reset());
 describe('S3BlobStore', () => {
   it('keys objects under env/ with a hash prefix and the mailbox path', () => {
     const key = envelopeObjectKey(mailbox, id);
-    expect(key).toMatch(new RegExp(`^env/[0-9a-f]{4}/${ADDRESS}/2/${'11'.repeat(16)}$`));
+    expect(key).toMatch(new RegExp(`^env/[0-9a-f]{4}/${ADDRESS}/2/9/${'11'.repeat(16)}$`));
     expect(envelopeObjectKey(mailbox, id)).toBe(key);
     expect(envelopeObjectKey({ ...mailbox, deviceId: 3 }, id).slice(0, 9)).not.toBe(
       key.slice(0, 9),

@@ -91,6 +91,9 @@ export function describeStoreContract(name: string, create: () => Promise<StoreF
       await expect(
         store.commit([ok, { ns: 'session', key: 'v', value: [1] as unknown as Uint8Array }]),
       ).rejects.toThrow(TypeError);
+      await expect(
+        store.commit([ok, { ns: 'session', key: 'lone\ud800', value: bytes(1) }]),
+      ).rejects.toThrow(TypeError);
       expect(await store.get('session', 'good')).toBeUndefined();
     });
 

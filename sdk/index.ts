@@ -1,0 +1,34 @@
+/**
+ * Sealpost SDK: end-to-end encryption for the Sealpost mailbox service. All cryptography runs
+ * here; the service only ever sees ciphertext (docs/PROTOCOL.md).
+ *
+ * Subpaths: `sealpost/wire` (codecs), `sealpost/file-store` (Node durable state).
+ */
+export {
+  type CryptoBackend,
+  defaultBackend,
+  nobleBackend,
+  type Rng,
+  systemRng,
+  webBackend,
+} from './crypto/index.ts';
+export * from './errors.ts';
+export {
+  type TrustConfig,
+  validateSenderCertificate,
+} from './protocol/certificates.ts';
+export {
+  type EngineOptions,
+  type MessageHandler,
+  ProtocolEngine,
+  type ReceivedMessage,
+} from './protocol/engine.ts';
+export { type AccountKey, address, verifyIdentityBundle } from './protocol/identity.ts';
+export type { PrekeyRequest, PrekeyUpload } from './protocol/prekey-manager.ts';
+export { compareScannable, type SafetyNumber, safetyNumber } from './protocol/safety-number.ts';
+export type { PeerAddress } from './protocol/session-cipher.ts';
+export { MemoryStore } from './state/memory-store.ts';
+export type { StateStore, StoreNamespace, StoreOp } from './state/store.ts';
+export { fromBase64Url, toBase64Url, utf8 } from './util/bytes.ts';
+export type { IdentityBundle } from './wire/identity.ts';
+export type { PrekeyBundle } from './wire/prekeys.ts';
