@@ -15,6 +15,12 @@ if ! command -v java >/dev/null 2>&1; then
   exit 1
 fi
 
+if [ ! -x /usr/bin/chromium ]; then
+  echo "error: Chromium is needed for the browser end-to-end test (driven by playwright-core)." >&2
+  echo "       Debian/Ubuntu: sudo apt-get install -y chromium" >&2
+  exit 1
+fi
+
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 npx tsc --noEmit -p tsconfig.json
 npx biome check .

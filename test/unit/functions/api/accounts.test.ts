@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ed25519Sign } from '../../../../functions/domain/crypto.ts';
 import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
@@ -9,11 +10,17 @@ import {
   memoryPorts,
   newAccount,
   newDevice,
+  newMessageId,
   registrationBody,
+  sendBody,
   testMaterial,
 } from '../fixtures.ts';
 
 const setup = () => harness(memoryPorts(testMaterial()));
+
+/** Independent oracle: u32 of the first 4 bytes of SHA-256(IdentityBundle). */
+const registrationId = (identity: Uint8Array) =>
+  createHash('sha256').update(identity).digest().readUInt32BE(0);
 
 describe('registration', () => {
   it('registers an account under its self-certifying address as device 1', async () => {
@@ -139,13 +146,16 @@ describe('devices', () => {
     const h = setup();
     const a = await h.register();
     const b = await h.register();
-    await h.link(b.account);
+    const b2 = await h.link(b.account);
     const path = `/v1/accounts/${b.account.address}/devices`;
     expect((await h.call({ method: 'GET', path })).status).toBe(401);
     const res = await h.call({ method: 'GET', path, signer: a });
     expect(res.body).toEqual({
       address: b.account.address,
-      devices: [{ deviceId: 1 }, { deviceId: 2 }],
+      devices: [
+        { deviceId: 1, registrationId: registrationId(b.identity) },
+        { deviceId: 2, registrationId: registrationId(b2.identity) },
+      ],
     });
     const missing = await h.call({
       method: 'GET',
@@ -155,17 +165,42 @@ describe('devices', () => {
     expect(missing.status).toBe(404);
   });
 
-  it('never reuses a removed device id and answers 404 for a device that is not there', async () => {
+  it('reuses the smallest free id for a new device generation with a fresh mailbox', async () => {
     const h = setup();
     const first = await h.register();
+    const second = await h.link(first.account);
     await h.link(first.account);
+    await h.call({
+      method: 'PUT',
+      path: '/v1/account/settings',
+      json: { unrestricted: true },
+      signer: first,
+    });
+    const id = newMessageId(h.clock.now);
+    await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${first.account.address}`,
+      json: sendBody(id, [
+        [1, new Uint8Array(1)],
+        [2, new Uint8Array(2)],
+        [3, new Uint8Array(3)],
+      ]),
+    });
     expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(
       200,
     );
     expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(
       404,
     );
-    expect((await h.link(first.account)).deviceId).toBe(3);
+    const replacement = await h.link(first.account);
+    expect(replacement.deviceId).toBe(2);
+    expect(registrationId(replacement.identity)).not.toBe(registrationId(second.identity));
+    // The new device 2 does not inherit the removed device's queued message.
+    const inbox = await h.call({ method: 'GET', path: '/v1/messages', signer: replacement });
+    expect(inbox.body.messages).toEqual([]);
+    expect((await h.call({ method: 'GET', path: '/v1/messages', signer: second })).status).toBe(
+      401,
+    );
   });
 
   it('rotates the access key and the unrestricted setting', async () => {

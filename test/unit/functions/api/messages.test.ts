@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../../functions/domain/crypto.ts';
 import { fromBase64Url, toBase64Url } from '../../../../sdk/wire/api/codec.ts';
@@ -13,6 +14,8 @@ import {
 } from '../fixtures.ts';
 
 const KEY = new Uint8Array(16).fill(7);
+const registrationId = (identity: Uint8Array) =>
+  createHash('sha256').update(identity).digest().readUInt32BE(0);
 const accessHeaders = (key = KEY) => ({ [ACCESS_KEY_HEADER]: toBase64Url(key) });
 
 async function setup(config = {}) {
@@ -153,32 +156,43 @@ describe('sealed send and delivery', () => {
     expect(res.status).toBe(200);
   });
 
-  it('answers 409 with missing and extra devices and 410 with stale ones', async () => {
+  it('answers 409 with missing and extra devices and 410 when an id now names another device', async () => {
     const { h, bob } = await setup();
-    await h.link(bob.account);
-    await h.link(bob.account);
-    await h.call({ method: 'DELETE', path: '/v1/devices/3', signer: bob });
-    const send = (ids: number[]) =>
+    const bob2 = await h.link(bob.account);
+    const send = (entries: [number, number?][]) =>
       h.call({
         method: 'PUT',
         path: `/v1/messages/${bob.account.address}`,
-        json: sendBody(
-          newMessageId(h.clock.now),
-          ids.map((id) => [id, new Uint8Array(8)]),
-        ),
+        json: {
+          messageId: newMessageId(h.clock.now),
+          envelopes: entries.map(([deviceId, registrationId]) => ({
+            deviceId,
+            envelope: toBase64Url(new Uint8Array(8)),
+            ...(registrationId === undefined ? {} : { registrationId }),
+          })),
+        },
         headers: accessHeaders(),
       });
-    const mismatch = await send([1, 9]);
+    const mismatch = await send([[1], [9]]);
     expect(mismatch.status).toBe(409);
     expect(mismatch.body.error).toMatchObject({
       code: 'DEVICE_MISMATCH',
       missing: [2],
       extra: [9],
     });
-    const stale = await send([1, 2, 3]);
+
+    const oldId = registrationId(bob2.identity);
+    await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: bob });
+    const replacement = await h.link(bob.account);
+    expect(replacement.deviceId).toBe(2);
+    const stale = await send([
+      [1, registrationId(bob.identity)],
+      [2, oldId],
+    ]);
     expect(stale.status).toBe(410);
-    expect(stale.body.error).toMatchObject({ code: 'STALE_DEVICES', stale: [3] });
-    expect((await send([1, 2])).status).toBe(200);
+    expect(stale.body.error).toMatchObject({ code: 'STALE_DEVICES', stale: [2] });
+    expect((await send([[1], [2, registrationId(replacement.identity)]])).status).toBe(200);
+    expect((await send([[1], [2]])).status).toBe(200);
   });
 
   it('pages with a cursor and never returns expired messages', async () => {

@@ -1,0 +1,186 @@
+/**
+ * The client's own records in the state store (docs/SDK.md §State), next to the engine's
+ * identity, prekeys, sessions and pinned contacts. Every record starts with a version byte.
+ *
+ * | namespace | key | value |
+ * |---|---|---|
+ * | meta | `client` | `u8 1 || addressBytes(20) || u32 deviceId || accessKey(16)` |
+ * | meta | `sender-certificate` | `u8 1 || u64 expiresMs || var16(certificate)` |
+ * | meta | `devices:<address>` | `u8 1 || u8 n || n × (u32 deviceId || u32 registrationId)` |
+ * | meta | `access-key:<address>` | `u8 1 || accessKey(16)` |
+ * | seen | base64url(messageId) | `u8 1 || u64 forgetAfterMs` |
+ */
+import { StateCorruptError } from '../errors.ts';
+import type { StateStore, StoreOp } from '../state/store.ts';
+import { ByteReader, ByteWriter } from '../util/bytes.ts';
+import { toBase64Url } from '../wire/api/codec.ts';
+import { ACCESS_KEY_BYTES, MAX_DEVICES } from '../wire/api/limits.ts';
+import { ADDRESS_BYTES, addressFromBytes, addressToBytes } from '../wire/identity.ts';
+import { MAX_SENDER_CERTIFICATE_BYTES } from '../wire/certificates.ts';
+
+const VERSION = 1;
+const CLIENT_KEY = 'client';
+const CERT_KEY = 'sender-certificate';
+const devicesKey = (address: string) => `devices:${address}`;
+const accessKeyKey = (address: string) => `access-key:${address}`;
+
+/** This device's registration. */
+export interface Registration {
+  readonly address: string;
+  readonly deviceId: number;
+  /** The account's delivery access key (secret; shared with contacts inside messages). */
+  readonly accessKey: Uint8Array;
+}
+
+/** A device of a contact the client encrypts for. */
+export interface KnownDevice {
+  readonly deviceId: number;
+  /** u32 from SHA-256 of the device's IdentityBundle (the service's registration id). */
+  readonly registrationId: number;
+}
+
+/** A cached sender certificate. */
+export interface CachedCertificate {
+  readonly certificate: Uint8Array;
+  readonly expires: number;
+}
+
+const reader = (bytes: Uint8Array, what: string) =>
+  new ByteReader(bytes, what, (m) => new StateCorruptError(m));
+
+function checkVersion(r: ByteReader, what: string): void {
+  if (r.u8() !== VERSION) throw new StateCorruptError(`${what} record version`);
+}
+
+/** Typed access to the client's records; writes are returned as ops for atomic commits. */
+export class ClientState {
+  constructor(private readonly store: StateStore) {}
+
+  /** The registration, if this store holds a registered device. */
+  async registration(): Promise<Registration | undefined> {
+    const bytes = await this.store.get('meta', CLIENT_KEY);
+    if (!bytes) return undefined;
+    const r = reader(bytes, 'client');
+    checkVersion(r, 'client');
+    const reg = {
+      address: addressFromBytes(r.bytes(ADDRESS_BYTES)),
+      deviceId: r.u32(),
+      accessKey: r.bytes(ACCESS_KEY_BYTES),
+    };
+    r.end();
+    return reg;
+  }
+
+  /** The op that stores `reg`. */
+  registrationOp(reg: Registration): StoreOp {
+    const value = new ByteWriter(1 + ADDRESS_BYTES + 4 + ACCESS_KEY_BYTES)
+      .u8(VERSION)
+      .bytes(addressToBytes(reg.address))
+      .u32(reg.deviceId)
+      .bytes(reg.accessKey)
+      .finish();
+    return { ns: 'meta', key: CLIENT_KEY, value };
+  }
+
+  /** The cached sender certificate, if any. */
+  async certificate(): Promise<CachedCertificate | undefined> {
+    const bytes = await this.store.get('meta', CERT_KEY);
+    if (!bytes) return undefined;
+    const r = reader(bytes, 'sender certificate');
+    checkVersion(r, 'sender certificate');
+    const expires = r.u64();
+    const certificate = r.var16(MAX_SENDER_CERTIFICATE_BYTES);
+    r.end();
+    return { certificate, expires };
+  }
+
+  /** Stores a sender certificate. */
+  async saveCertificate(c: CachedCertificate): Promise<void> {
+    const value = new ByteWriter(11 + c.certificate.length)
+      .u8(VERSION)
+      .u64(c.expires)
+      .var16(c.certificate)
+      .finish();
+    await this.store.commit([{ ns: 'meta', key: CERT_KEY, value }]);
+  }
+
+  /** The devices of `address` the client last knew (empty if none). */
+  async devices(address: string): Promise<KnownDevice[]> {
+    const bytes = await this.store.get('meta', devicesKey(address));
+    if (!bytes) return [];
+    const r = reader(bytes, 'device list');
+    checkVersion(r, 'device list');
+    const n = r.u8();
+    if (n > 2 * MAX_DEVICES) throw new StateCorruptError('device list is too long');
+    const out: KnownDevice[] = [];
+    for (let i = 0; i < n; i++) out.push({ deviceId: r.u32(), registrationId: r.u32() });
+    r.end();
+    return out;
+  }
+
+  /** The op that stores the device list of `address` (sorted by id, one entry per id). */
+  devicesOp(address: string, devices: readonly KnownDevice[]): StoreOp {
+    const byId = new Map(devices.map((d) => [d.deviceId, d]));
+    const sorted = [...byId.values()].sort((a, b) => a.deviceId - b.deviceId);
+    const w = new ByteWriter(2 + 8 * sorted.length).u8(VERSION).u8(sorted.length);
+    for (const d of sorted) w.u32(d.deviceId).u32(d.registrationId);
+    return { ns: 'meta', key: devicesKey(address), value: w.finish() };
+  }
+
+  /** The access key a contact shared with us, if any. */
+  async accessKey(address: string): Promise<Uint8Array | undefined> {
+    const bytes = await this.store.get('meta', accessKeyKey(address));
+    if (!bytes) return undefined;
+    const r = reader(bytes, 'access key');
+    checkVersion(r, 'access key');
+    const key = r.bytes(ACCESS_KEY_BYTES);
+    r.end();
+    return key;
+  }
+
+  /** The op that stores a contact's access key. */
+  accessKeyOp(address: string, key: Uint8Array): StoreOp {
+    const value = new ByteWriter(1 + ACCESS_KEY_BYTES).u8(VERSION).bytes(key).finish();
+    return { ns: 'meta', key: accessKeyKey(address), value };
+  }
+
+  /** Whether a message id was already processed. */
+  async seen(messageId: string): Promise<boolean> {
+    return (await this.store.get('seen', messageId)) !== undefined;
+  }
+
+  /** The op that records a processed message id until `forgetAfter`. */
+  seenOp(messageId: string, forgetAfter: number): StoreOp {
+    return {
+      ns: 'seen',
+      key: messageId,
+      value: new ByteWriter(9).u8(VERSION).u64(forgetAfter).finish(),
+    };
+  }
+
+  /**
+   * Deletes seen ids past their time: the server never delivers a message after its lifetime,
+   * so a duplicate can no longer arrive.
+   */
+  async pruneSeen(now: number): Promise<number> {
+    const ops: StoreOp[] = [];
+    for (const key of await this.store.keys('seen')) {
+      const bytes = await this.store.get('seen', key);
+      if (!bytes) continue;
+      const r = reader(bytes, 'seen id');
+      checkVersion(r, 'seen id');
+      if (r.u64() < now) ops.push({ ns: 'seen', key, value: null });
+    }
+    if (ops.length > 0) await this.store.commit(ops);
+    return ops.length;
+  }
+}
+
+/**
+ * The store key of a message id.
+ *
+ * @example seenKey(messageIdBytes)
+ */
+export function seenKey(messageId: Uint8Array): string {
+  return toBase64Url(messageId);
+}

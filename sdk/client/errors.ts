@@ -1,0 +1,166 @@
+/**
+ * Errors of the SDK client (docs/SDK.md §Errors). Protocol failures keep their own classes from
+ * `sdk/errors.ts` (`IdentityChangedError`, `DecryptError`, …); this file adds what only the
+ * client can see: a server error response (one class per detail shape, the code always on
+ * `code`), a transport failure, a response that does not match the contract, a sealed send the
+ * recipient did not authorize, and a client used before it is registered.
+ *
+ * Messages never carry key material, plaintext or access keys.
+ */
+import { API_ERROR_STATUS, type ApiErrorCode, isApiErrorCode } from '../wire/api/errors.ts';
+
+/** Codes the client raises besides the server's {@link ApiErrorCode}s. */
+export type ClientOnlyErrorCode =
+  | 'NETWORK'
+  | 'INVALID_RESPONSE'
+  | 'SEALED_SEND_UNAUTHORIZED'
+  | 'NOT_REGISTERED'
+  | 'SEND_FAILED';
+
+/** Every code a {@link SealpostClientError} can carry. */
+export type ClientErrorCode = ApiErrorCode | ClientOnlyErrorCode;
+
+/** Base class of every client error; switch on `code`. */
+export class SealpostClientError extends Error {
+  readonly code: ClientErrorCode;
+  /** Whether repeating the same call later may succeed. */
+  readonly retryable: boolean;
+  constructor(
+    code: ClientErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options?.retryable ?? false;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The server answered with an error body (docs/protocol/10-service.md §10). `code` is one of
+ * the service's codes; `status` is the HTTP status from `API_ERROR_STATUS`.
+ */
+export class ApiError extends SealpostClientError {
+  declare readonly code: ApiErrorCode;
+  readonly status: number;
+  /** The operation of `sdk/wire/api/routes.ts` that failed. */
+  readonly operationId: string;
+  constructor(code: ApiErrorCode, status: number, operationId: string, message: string) {
+    super(code, `${operationId}: ${code} (${status}): ${message}`, {
+      retryable: code === 'UNAVAILABLE' || code === 'INTERNAL' || code === 'RATE_LIMITED',
+    });
+    this.status = status;
+    this.operationId = operationId;
+  }
+}
+
+/** 409 `DEVICE_MISMATCH`: the send did not list exactly the recipient's active devices. */
+export class DeviceMismatchError extends ApiError {
+  readonly missing: readonly number[];
+  readonly extra: readonly number[];
+  constructor(
+    operationId: string,
+    message: string,
+    missing: readonly number[],
+    extra: readonly number[],
+  ) {
+    super('DEVICE_MISMATCH', 409, operationId, message);
+    this.missing = missing;
+    this.extra = extra;
+  }
+}
+
+/** 410 `STALE_DEVICES`: devices named by the send were replaced or removed. */
+export class StaleDevicesError extends ApiError {
+  readonly stale: readonly number[];
+  constructor(operationId: string, message: string, stale: readonly number[]) {
+    super('STALE_DEVICES', 410, operationId, message);
+    this.stale = stale;
+  }
+}
+
+/** The request did not reach the server or its answer was cut off. Safe to retry. */
+export class NetworkError extends SealpostClientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NETWORK', message, { ...options, retryable: true });
+  }
+}
+
+/** The server's answer does not match the API contract (`sdk/wire/api/schemas.ts`). */
+export class InvalidResponseError extends SealpostClientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_RESPONSE', message, options);
+  }
+}
+
+/**
+ * The recipient did not authorize a sealed send (no or a wrong delivery access key, and the
+ * account is not unrestricted; an unknown recipient looks the same). Nothing was delivered.
+ * The SDK never falls back to an identified send by itself: the app may call `send` again with
+ * `{ identified: true }`, which reveals the sender to the server.
+ */
+export class SealedSendUnauthorizedError extends SealpostClientError {
+  readonly recipient: string;
+  constructor(recipient: string, options?: { cause?: unknown }) {
+    super(
+      'SEALED_SEND_UNAUTHORIZED',
+      `sealed send to ${recipient} is not authorized (no valid access key); an identified send must be requested explicitly`,
+      options,
+    );
+    this.recipient = recipient;
+  }
+}
+
+/** The store holds no registered device (call `SealpostClient.register` or `link` first). */
+export class NotRegisteredError extends SealpostClientError {
+  constructor(message = 'this store holds no registered device') {
+    super('NOT_REGISTERED', message);
+  }
+}
+
+/** A send still failed after repairing the device list the allowed number of times. */
+export class SendFailedError extends SealpostClientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SEND_FAILED', message, { ...options, retryable: true });
+  }
+}
+
+interface ErrorBodyShape {
+  error?: {
+    code?: unknown;
+    message?: unknown;
+    missing?: unknown;
+    extra?: unknown;
+    stale?: unknown;
+  };
+}
+
+function idList(value: unknown): number[] {
+  return Array.isArray(value)
+    ? value.filter((n): n is number => Number.isInteger(n) && n >= 1 && n <= 0xffffffff)
+    : [];
+}
+
+/**
+ * The typed error for an error response. A body that is not the service's error shape becomes
+ * `INTERNAL` (5xx) or `BAD_REQUEST` (other statuses) so callers still get an {@link ApiError}.
+ *
+ * @example throw apiErrorFromBody('sendSealed', 409, await res.json());
+ */
+export function apiErrorFromBody(operationId: string, status: number, body: unknown): ApiError {
+  const err = (body as ErrorBodyShape | null)?.error;
+  const message = typeof err?.message === 'string' ? err.message.slice(0, 200) : 'error';
+  const code: ApiErrorCode = isApiErrorCode(err?.code)
+    ? err.code
+    : status >= 500
+      ? status === 503
+        ? 'UNAVAILABLE'
+        : 'INTERNAL'
+      : 'BAD_REQUEST';
+  if (code === 'DEVICE_MISMATCH') {
+    return new DeviceMismatchError(operationId, message, idList(err?.missing), idList(err?.extra));
+  }
+  if (code === 'STALE_DEVICES') return new StaleDevicesError(operationId, message, idList(err?.stale));
+  return new ApiError(code, isApiErrorCode(err?.code) ? API_ERROR_STATUS[code] : status, operationId, message);
+}
