@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One DynamoDB Local and one s3rver for the whole run (test/integration/setup.ts).
+    globalSetup: ['test/integration/setup.ts'],
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
   },
 });

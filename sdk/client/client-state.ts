@@ -15,8 +15,8 @@ import type { StateStore, StoreOp } from '../state/store.ts';
 import { ByteReader, ByteWriter } from '../util/bytes.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import { ACCESS_KEY_BYTES, MAX_DEVICES } from '../wire/api/limits.ts';
-import { ADDRESS_BYTES, addressFromBytes, addressToBytes } from '../wire/identity.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from '../wire/certificates.ts';
+import { ADDRESS_BYTES, addressFromBytes, addressToBytes } from '../wire/identity.ts';
 
 const VERSION = 1;
 const CLIENT_KEY = 'client';
@@ -54,7 +54,7 @@ function checkVersion(r: ByteReader, what: string): void {
 
 /** Typed access to the client's records; writes are returned as ops for atomic commits. */
 export class ClientState {
-  constructor(private readonly store: StateStore) {}
+  constructor(readonly store: StateStore) {}
 
   /** The registration, if this store holds a registered device. */
   async registration(): Promise<Registration | undefined> {

@@ -89,7 +89,8 @@ export function decodeContent(bytes: Uint8Array): Content {
   if ((flags & ~FLAG_TEXT) !== 0) throw new MalformedEnvelopeError('unknown content flags');
   const senderAccessKey = r.bytes(ACCESS_KEY_BYTES);
   const sentAt = r.u64();
-  const destination = kind === CONTENT_KIND_SYNC ? addressFromBytes(r.bytes(ADDRESS_BYTES)) : undefined;
+  const destination =
+    kind === CONTENT_KIND_SYNC ? addressFromBytes(r.bytes(ADDRESS_BYTES)) : undefined;
   const body = r.rest();
   const base = { kind, text: (flags & FLAG_TEXT) !== 0, senderAccessKey, sentAt, body } as const;
   return destination === undefined ? base : { ...base, destination };

@@ -161,6 +161,12 @@ export function apiErrorFromBody(operationId: string, status: number, body: unkn
   if (code === 'DEVICE_MISMATCH') {
     return new DeviceMismatchError(operationId, message, idList(err?.missing), idList(err?.extra));
   }
-  if (code === 'STALE_DEVICES') return new StaleDevicesError(operationId, message, idList(err?.stale));
-  return new ApiError(code, isApiErrorCode(err?.code) ? API_ERROR_STATUS[code] : status, operationId, message);
+  if (code === 'STALE_DEVICES')
+    return new StaleDevicesError(operationId, message, idList(err?.stale));
+  return new ApiError(
+    code,
+    isApiErrorCode(err?.code) ? API_ERROR_STATUS[code] : status,
+    operationId,
+    message,
+  );
 }

@@ -262,7 +262,8 @@ export class SealpostHttpClient {
     if (body) headers['content-type'] = 'application/json';
     if (accessKey) headers[ACCESS_KEY_HEADER] = toBase64Url(accessKey);
     if (route.auth === 'owner') {
-      if (!this.signer) throw new NotRegisteredError(`${route.operationId} needs a registered device`);
+      if (!this.signer)
+        throw new NotRegisteredError(`${route.operationId} needs a registered device`);
       Object.assign(
         headers,
         await signRequest(

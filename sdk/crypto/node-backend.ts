@@ -7,8 +7,8 @@
  *
  * Raw 32-byte keys become OpenSSL `KeyObject`s. Importing a key costs as much as or more than
  * the operation itself, so imported keys are cached (§3 of the same document): private keys by
- * the identity of the caller's array (checked against its contents on every hit), public keys
- * by value in a small LRU.
+ * the identity of the caller's array (checked against its contents on every hit) and, behind
+ * that, in a small LRU under a keyed hash of their bytes; public keys by value in a small LRU.
  */
 import { Buffer } from 'node:buffer';
 import {
@@ -20,6 +20,7 @@ import {
   createPublicKey,
   diffieHellman,
   type KeyObject,
+  randomBytes,
   sign,
   verify,
 } from 'node:crypto';
@@ -48,6 +49,13 @@ const PKCS8_PREFIX: Record<Curve, Uint8Array> = {
 
 /** Public keys kept per curve. Peers' keys recur (identity, signed prekey, server keys). */
 const PUBLIC_CACHE_SIZE = 256;
+/**
+ * Private keys kept by value per curve. Stored records decode into fresh arrays on every
+ * message, so the identity cache misses for a ratchet or signed prekey that comes back from the
+ * store; this LRU catches those. Small on purpose: a superseded ratchet key stays importable
+ * from memory only until 32 newer private keys of its curve have been used.
+ */
+const PRIVATE_CACHE_SIZE = 32;
 const SHA256_BYTES = 32;
 
 /** A Node Buffer as a plain Uint8Array over the same memory (no copy when it owns its buffer). */
@@ -116,14 +124,27 @@ interface CachedPrivate {
   readonly key: KeyObject;
 }
 
+/** Moves a hit to the young end of a Map used as an LRU (a Map iterates in insertion order). */
+function touch<V>(cache: Map<string, V>, key: string, value: V, limit: number): void {
+  cache.delete(key);
+  cache.set(key, value);
+  if (cache.size > limit) cache.delete(cache.keys().next().value as string);
+}
+
 /** Imports raw keys as `KeyObject`s, with the caches described in the file header. */
 class KeyObjects {
-  // Keyed by array identity: an entry lives exactly as long as the caller keeps its key array,
-  // and a private key is never reachable here by its value.
+  // Keyed by array identity: an entry lives exactly as long as the caller keeps its key array.
   private readonly privateCache: Record<Curve, WeakMap<Uint8Array, CachedPrivate>> = {
     X25519: new WeakMap(),
     Ed25519: new WeakMap(),
   };
+  // Keyed by HMAC(fingerprintKey, bytes) with a per-instance random key: the map's keys reveal
+  // nothing about the private keys, and finding an entry requires holding the key's bytes.
+  private readonly privateByValue: Record<Curve, Map<string, KeyObject>> = {
+    X25519: new Map(),
+    Ed25519: new Map(),
+  };
+  private readonly fingerprintKey = new Uint8Array(randomBytes(32));
   private readonly publicCache: Record<Curve, Map<string, KeyObject>> = {
     X25519: new Map(),
     Ed25519: new Map(),
@@ -141,7 +162,10 @@ class KeyObjects {
     const cache = this.privateCache[curve];
     const hit = cache.get(raw);
     if (hit && constantTimeEqual(hit.bytes, raw)) return hit.key;
-    const key = this.importPrivate(curve, raw);
+    const fingerprint = base64url(hmacSha256(this.fingerprintKey, raw));
+    const byValue = this.privateByValue[curve];
+    const key = byValue.get(fingerprint) ?? this.importPrivate(curve, raw);
+    touch(byValue, fingerprint, key, PRIVATE_CACHE_SIZE);
     cache.set(raw, { bytes: raw.slice(), key });
     return key;
   }
@@ -149,16 +173,9 @@ class KeyObjects {
   publicKey(curve: Curve, raw: Uint8Array): KeyObject {
     const cache = this.publicCache[curve];
     const x = base64url(raw);
-    const hit = cache.get(x);
-    if (hit) {
-      // Re-insert to mark as most recently used (a Map iterates in insertion order).
-      cache.delete(x);
-      cache.set(x, hit);
-      return hit;
-    }
-    const key = createPublicKey({ key: { kty: 'OKP', crv: curve, x }, format: 'jwk' });
-    if (cache.size >= PUBLIC_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-    cache.set(x, key);
+    const key =
+      cache.get(x) ?? createPublicKey({ key: { kty: 'OKP', crv: curve, x }, format: 'jwk' });
+    touch(cache, x, key, PUBLIC_CACHE_SIZE);
     return key;
   }
 
@@ -169,19 +186,166 @@ class KeyObjects {
   }
 }
 
+// SHA-256 (FIPS 180-4 §6.2) for short HMAC inputs. No table is indexed by secret data, so the
+// timing depends only on the input lengths, as in OpenSSL's portable C.
+const SHA256_BLOCK_BYTES = 64;
+/** Above this many message bytes OpenSSL's SHA-256 wins despite its per-call setup. */
+const SMALL_HMAC_MAX_BYTES = 1024;
+// FIPS 180-4 §4.2.2 and §5.3.3; Int32Array stores each word modulo 2^32.
+// biome-ignore format: a table of 32-bit words reads best eight to a line
+const SHA256_K = Int32Array.of(
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+);
+// biome-ignore format: a table of 32-bit words reads best eight to a line
+const SHA256_IV = Int32Array.of(
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+);
+// Scratch space of the one synchronous caller at a time; wiped after every MAC.
+const shaW = new Int32Array(64);
+const innerState = new Int32Array(8);
+const outerState = new Int32Array(8);
+const shaBlock = new Uint8Array(SHA256_BLOCK_BYTES);
+
+function sha256Compress(state: Int32Array, input: Uint8Array, offset: number): void {
+  const w = shaW;
+  for (let i = 0; i < 16; i++) {
+    const j = offset + 4 * i;
+    w[i] = (input[j]! << 24) | (input[j + 1]! << 16) | (input[j + 2]! << 8) | input[j + 3]!;
+  }
+  for (let i = 16; i < 64; i++) {
+    const a = w[i - 15]!;
+    const b = w[i - 2]!;
+    const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
+    const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+    w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
+  }
+  let a = state[0]!;
+  let b = state[1]!;
+  let c = state[2]!;
+  let d = state[3]!;
+  let e = state[4]!;
+  let f = state[5]!;
+  let g = state[6]!;
+  let h = state[7]!;
+  for (let i = 0; i < 64; i++) {
+    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + SHA256_K[i]! + w[i]!) | 0;
+    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+    h = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c;
+    c = b;
+    b = a;
+    a = (t1 + t2) | 0;
+  }
+  state[0] = (state[0]! + a) | 0;
+  state[1] = (state[1]! + b) | 0;
+  state[2] = (state[2]! + c) | 0;
+  state[3] = (state[3]! + d) | 0;
+  state[4] = (state[4]! + e) | 0;
+  state[5] = (state[5]! + f) | 0;
+  state[6] = (state[6]! + g) | 0;
+  state[7] = (state[7]! + h) | 0;
+}
+
+function writeWords(state: Int32Array, out: Uint8Array): void {
+  for (let i = 0; i < 8; i++) {
+    const v = state[i]!;
+    out[4 * i] = v >>> 24;
+    out[4 * i + 1] = v >>> 16;
+    out[4 * i + 2] = v >>> 8;
+    out[4 * i + 3] = v;
+  }
+}
+
+/** Absorbs the padded key (RFC 2104 §2: K XOR ipad or opad, zero-extended to a block). */
+function absorbKey(state: Int32Array, key: Uint8Array, pad: number): void {
+  state.set(SHA256_IV);
+  shaBlock.fill(pad);
+  for (let i = 0; i < key.length; i++) shaBlock[i] = key[i]! ^ pad;
+  sha256Compress(state, shaBlock, 0);
+}
+
+/** HMAC-SHA-256 for a key of at most one block and `length` <= 1024 message bytes. */
+function smallHmac(key: Uint8Array, parts: readonly Uint8Array[], length: number): Uint8Array {
+  absorbKey(innerState, key, 0x36);
+  absorbKey(outerState, key, 0x5c);
+  let fill = 0;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) {
+      shaBlock[fill++] = part[i]!;
+      if (fill === SHA256_BLOCK_BYTES) {
+        sha256Compress(innerState, shaBlock, 0);
+        fill = 0;
+      }
+    }
+  }
+  // FIPS 180-4 §5.1.1: 0x80, zeros, then the bit length (key block + message) as a u64.
+  shaBlock[fill++] = 0x80;
+  if (fill > 56) {
+    shaBlock.fill(0, fill);
+    sha256Compress(innerState, shaBlock, 0);
+    fill = 0;
+  }
+  shaBlock.fill(0, fill, 60);
+  const bits = (SHA256_BLOCK_BYTES + length) * 8;
+  shaBlock[60] = bits >>> 24;
+  shaBlock[61] = bits >>> 16;
+  shaBlock[62] = bits >>> 8;
+  shaBlock[63] = bits;
+  sha256Compress(innerState, shaBlock, 0);
+  // Outer hash: the 32-byte inner digest after the key block, 768 bits in all.
+  writeWords(innerState, shaBlock);
+  shaBlock.fill(0, SHA256_BYTES);
+  shaBlock[SHA256_BYTES] = 0x80;
+  shaBlock[62] = 0x03;
+  sha256Compress(outerState, shaBlock, 0);
+  const out = new Uint8Array(SHA256_BYTES);
+  writeWords(outerState, out);
+  shaBlock.fill(0);
+  shaW.fill(0);
+  innerState.fill(0);
+  outerState.fill(0);
+  return out;
+}
+
 function isAllZero(bytes: Uint8Array): boolean {
   let acc = 0;
   for (const b of bytes) acc |= b;
   return acc === 0;
 }
 
-function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return plain(createHmac('sha256', key).update(data).digest());
+/**
+ * HMAC-SHA-256 (RFC 2104) over `parts` concatenated: in JavaScript for the short inputs the
+ * protocol MACs (chain keys, HKDF blocks, cache fingerprints), through OpenSSL otherwise.
+ * `createHmac` pays ~5 µs of per-call setup (a JS stream object and an OpenSSL 3 algorithm
+ * fetch) while a 64-byte SHA-256 block costs well under 1 µs in JavaScript, so a ratchet
+ * message's ten HMACs ran several times faster here (docs/protocol/02-crypto.md §3).
+ */
+function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  if (key.length <= SHA256_BLOCK_BYTES && length <= SMALL_HMAC_MAX_BYTES) {
+    return smallHmac(key, parts, length);
+  }
+  const mac = createHmac('sha256', key);
+  for (const part of parts) mac.update(part);
+  return plain(mac.digest());
 }
 
 /**
- * HKDF-SHA-256 (RFC 5869 §2.2-2.3) composed from OpenSSL HMAC. Twice as fast as `hkdfSync` for
- * the 32-64 byte outputs the protocol derives (no per-call key import) and without its
+ * HKDF-SHA-256 (RFC 5869 §2.2-2.3) composed from HMAC. Several times faster than `hkdfSync`
+ * for the 32-64 byte outputs the protocol derives (no per-call key import) and without its
  * 1,024-byte limit on `info`.
  */
 function hkdfSha256(
@@ -198,7 +362,7 @@ function hkdfSha256(
   let previous = new Uint8Array(0);
   for (let i = 1; i <= blocks; i++) {
     counter[0] = i;
-    const block = createHmac('sha256', prk).update(previous).update(info).update(counter).digest();
+    const block = hmacSha256(prk, previous, info, counter);
     previous.fill(0);
     okm.set(block, (i - 1) * SHA256_BYTES);
     previous = block;

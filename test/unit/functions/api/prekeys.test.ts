@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   harness,
@@ -32,6 +33,9 @@ describe('prekeys', () => {
     const path = `/v1/bundles/${bob.account.address}`;
     const b1 = (await h.call({ method: 'GET', path, signer: alice })).body.devices[0];
     expect(b1.oneTimePrekey.id).toBe(10);
+    expect(b1.registrationId).toBe(
+      createHash('sha256').update(bob.identity).digest().readUInt32BE(0),
+    );
     expect(b1.kemPrekey).toMatchObject({ id: 20, lastResort: false });
     const b2 = (await h.call({ method: 'GET', path: `${path}/1`, signer: alice })).body.devices[0];
     expect(b2.oneTimePrekey.id).toBe(11);

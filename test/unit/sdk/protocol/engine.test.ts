@@ -198,6 +198,7 @@ describe('ProtocolEngine', () => {
   it('reopens from the store and keeps talking', async () => {
     await alice.engine.startSession(bob.bundle());
     const m = await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
+    expect(text(m.plaintext)).toBe('x');
     const reopened = await ProtocolEngine.open({ store: bob.store, trust: server.trust, now });
     expect(reopened.address).toBe(bob.engine.address);
     const m2 = await reopened.unseal(await sealedTo(alice, bob, 'y'));

@@ -1,0 +1,77 @@
+/**
+ * The sender certificate of this device (design §6): fetched from the service, checked
+ * against the pinned trust root and this device's own identity before it is used, cached in the
+ * store, and refreshed a day before it expires so a message is never sealed with a certificate
+ * the recipient would reject.
+ */
+import type { CryptoBackend } from '../crypto/backend.ts';
+import { InvalidCertificateError } from '../errors.ts';
+import { type TrustConfig, validateSenderCertificate } from '../protocol/certificates.ts';
+import { constantTimeEqual } from '../util/bytes.ts';
+import { fromBase64Url } from '../wire/api/codec.ts';
+import type { CachedCertificate, ClientState, Registration } from './client-state.ts';
+import type { SealpostHttpClient } from './http-client.ts';
+
+/** A certificate is replaced when less than this much of its lifetime is left (1 day). */
+export const CERTIFICATE_REFRESH_MARGIN_MS = 24 * 60 * 60 * 1000;
+
+/** Holds and refreshes this device's sender certificate. */
+export class CertificateCache {
+  private cached: CachedCertificate | undefined;
+
+  constructor(
+    private readonly ctx: {
+      readonly http: SealpostHttpClient;
+      readonly state: ClientState;
+      readonly backend: CryptoBackend;
+      readonly trust: TrustConfig;
+      readonly now: () => number;
+      readonly self: Registration;
+      /** This device's X25519 identity key, which the certificate must name. */
+      readonly dhPublic: Uint8Array;
+    },
+  ) {}
+
+  /**
+   * A certificate valid for at least {@link CERTIFICATE_REFRESH_MARGIN_MS}, fetching a new one
+   * when needed.
+   *
+   * @throws {InvalidCertificateError} if the service issues a certificate that does not chain
+   *   to the pinned root or names another device.
+   * @throws {ApiError | NetworkError} if the fetch fails.
+   */
+  async current(): Promise<Uint8Array> {
+    this.cached ??= await this.ctx.state.certificate();
+    if (this.cached && this.cached.expires - this.ctx.now() > CERTIFICATE_REFRESH_MARGIN_MS) {
+      return this.cached.certificate;
+    }
+    return (await this.refresh()).certificate;
+  }
+
+  /**
+   * Fetches, checks and stores a new certificate now.
+   *
+   * @throws {InvalidCertificateError | ApiError | NetworkError} as {@link current}.
+   */
+  async refresh(): Promise<CachedCertificate> {
+    const res = await this.ctx.http.senderCertificate();
+    const certificate = fromBase64Url(res.certificate, 'certificate');
+    const cert = await validateSenderCertificate(
+      this.ctx.backend,
+      certificate,
+      this.ctx.trust,
+      this.ctx.now(),
+    );
+    if (
+      cert.address !== this.ctx.self.address ||
+      cert.deviceId !== this.ctx.self.deviceId ||
+      !constantTimeEqual(cert.identityKey, this.ctx.dhPublic)
+    ) {
+      throw new InvalidCertificateError('the issued certificate names another device');
+    }
+    const cached = { certificate, expires: cert.expires };
+    await this.ctx.state.saveCertificate(cached);
+    this.cached = cached;
+    return cached;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Multi-device fan-out and device-list repair (docs/SDK.md §Sending; Signal's multi-device
+ * rule, docs/protocol/10-service.md §7.1). A send carries one sealed envelope per active device
+ * of the recipient. The client remembers each contact's devices; when the server answers
+ * `409 DEVICE_MISMATCH` it drops the `extra` devices and starts sessions with the `missing`
+ * ones, and on `410 STALE_DEVICES` it starts fresh sessions with the replaced devices, then
+ * seals again and retries with the same message id (nothing was stored by the refused send).
+ */
+import type { CryptoBackend, Rng } from '../crypto/backend.ts';
+import type { ProtocolEngine } from '../protocol/engine.ts';
+import { toBase64Url } from '../wire/api/codec.ts';
+import type { SendResponse } from '../wire/api/schemas.ts';
+import { encodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
+import type { CertificateCache } from './certificate-cache.ts';
+import type { ClientState, KnownDevice, Registration } from './client-state.ts';
+import {
+  ApiError,
+  DeviceMismatchError,
+  SealedSendUnauthorizedError,
+  SendFailedError,
+  StaleDevicesError,
+} from './errors.ts';
+import type { SealpostHttpClient } from './http-client.ts';
+import { bundleFromJson } from './json.ts';
+
+/** Device-list repairs per send before giving up (each may fetch bundles). */
+export const MAX_SEND_REPAIRS = 3;
+
+/** Bytes of the placeholder envelope for the sending device itself in a send to its own account. */
+const SELF_PLACEHOLDER_BYTES = 32;
+
+/**
+ * The service's registration id of a device: u32 from the first four bytes (big-endian) of
+ * SHA-256 of its 160-byte IdentityBundle (`RegistrationIdField`, sdk/wire/api/schemas.ts).
+ *
+ * @example registrationIdOf(backend, bundle.identity)
+ */
+export function registrationIdOf(backend: CryptoBackend, identity: IdentityBundle): number {
+  const h = backend.sha256(encodeIdentityBundle(identity));
+  return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+}
+
+/** How one fan-out is authorized. */
+export type Delivery =
+  | { readonly mode: 'sealed'; readonly accessKey: Uint8Array | undefined }
+  | { readonly mode: 'identified' };
+
+/** Sessions, device lists and the send-with-repair loop. */
+export class Fanout {
+  constructor(
+    private readonly ctx: {
+      readonly engine: ProtocolEngine;
+      readonly http: SealpostHttpClient;
+      readonly state: ClientState;
+      readonly certificates: CertificateCache;
+      readonly backend: CryptoBackend;
+      readonly rng: Rng;
+      readonly self: Registration;
+    },
+  ) {}
+
+  /**
+   * Seals `plaintext` for every device of `address` (for the own account: every other device)
+   * and sends it, repairing the device list on 409/410. Returns undefined when the own account
+   * has no other device (nothing to send).
+   *
+   * @throws {SealedSendUnauthorizedError} if a sealed send is refused with 401.
+   * @throws {IdentityChangedError} if a device presents an identity other than the pinned one.
+   * @throws {SendFailedError} if the device list still disagrees after {@link MAX_SEND_REPAIRS}.
+   * @throws {ApiError | NetworkError} for other failures.
+   */
+  async send(
+    address: string,
+    plaintext: Uint8Array,
+    messageId: Uint8Array,
+    delivery: Delivery,
+  ): Promise<{ response: SendResponse; devices: number } | undefined> {
+    const own = address === this.ctx.self.address;
+    for (let repair = 0; ; repair++) {
+      const devices = await this.prepare(address);
+      if (own && devices.length === 0) return undefined;
+      const certificate = await this.ctx.certificates.current();
+      const envelopes: { deviceId: number; registrationId: number; envelope: string }[] = [];
+      for (const d of devices) {
+        const peer = { address, deviceId: d.deviceId };
+        const sealed = await this.ctx.engine.seal(peer, plaintext, certificate);
+        envelopes.push({ ...d, envelope: toBase64Url(sealed) });
+      }
+      if (own) envelopes.push(this.selfPlaceholder());
+      const body = { messageId: toBase64Url(messageId), envelopes };
+      try {
+        const response =
+          delivery.mode === 'sealed'
+            ? await this.ctx.http.sendSealed(address, body, delivery.accessKey)
+            : await this.ctx.http.sendIdentified(address, body);
+        return { response, devices: devices.length };
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'UNAUTHORIZED' && delivery.mode === 'sealed') {
+          throw new SealedSendUnauthorizedError(address, { cause: err });
+        }
+        const fixable = err instanceof DeviceMismatchError || err instanceof StaleDevicesError;
+        if (!fixable) throw err;
+        if (repair >= MAX_SEND_REPAIRS) {
+          throw new SendFailedError('the device list did not settle', { cause: err });
+        }
+        await this.repair(address, err);
+      }
+    }
+  }
+
+  /**
+   * The devices of `address` to encrypt for, each with a session: the remembered list (all
+   * devices' bundles are fetched when there is none), minus this device itself.
+   */
+  async prepare(address: string): Promise<KnownDevice[]> {
+    const own = address === this.ctx.self.address;
+    let known = await this.ctx.state.devices(address);
+    if (known.length === 0 && !own) known = await this.fetchAll(address);
+    const out: KnownDevice[] = [];
+    const needBundle: number[] = [];
+    for (const d of known) {
+      if (own && d.deviceId === this.ctx.self.deviceId) continue;
+      if (await this.ctx.engine.hasSession({ address, deviceId: d.deviceId })) out.push(d);
+      else needBundle.push(d.deviceId);
+    }
+    if (needBundle.length > 0) out.push(...(await this.fetchDevices(address, needBundle)));
+    return out.sort((a, b) => a.deviceId - b.deviceId);
+  }
+
+  /** Applies a 409/410 answer to the remembered device list. */
+  async repair(address: string, err: DeviceMismatchError | StaleDevicesError): Promise<void> {
+    const current = await this.ctx.state.devices(address);
+    const drop = new Set(err instanceof DeviceMismatchError ? err.extra : err.stale);
+    const kept = current.filter((d) => !drop.has(d.deviceId));
+    await this.ctx.state.store.commit([this.ctx.state.devicesOp(address, kept)]);
+    const fetch = (err instanceof DeviceMismatchError ? err.missing : err.stale).filter(
+      (id) => !(address === this.ctx.self.address && id === this.ctx.self.deviceId),
+    );
+    if (fetch.length > 0) await this.fetchDevices(address, fetch);
+  }
+
+  /** Re-reads the own account's devices from the service (new linked devices, removals). */
+  async refreshOwnDevices(): Promise<KnownDevice[]> {
+    const list = await this.ctx.http.listDevices(this.ctx.self.address);
+    const devices = list.devices.map((d) => ({
+      deviceId: d.deviceId,
+      registrationId: d.registrationId,
+    }));
+    const previous = new Map(
+      (await this.ctx.state.devices(this.ctx.self.address)).map((d) => [d.deviceId, d]),
+    );
+    // A device whose registration id changed is a new device under a reused id: its session
+    // must be rebuilt from a fresh bundle (prepare does so when it finds no matching entry).
+    const unchanged = devices.filter(
+      (d) => previous.get(d.deviceId)?.registrationId === d.registrationId,
+    );
+    await this.ctx.state.store.commit([this.ctx.state.devicesOp(this.ctx.self.address, unchanged)]);
+    const fresh = devices
+      .filter((d) => !unchanged.includes(d) && d.deviceId !== this.ctx.self.deviceId)
+      .map((d) => d.deviceId);
+    if (fresh.length > 0) await this.fetchDevices(this.ctx.self.address, fresh);
+    return this.ctx.state.devices(this.ctx.self.address);
+  }
+
+  private async fetchAll(address: string): Promise<KnownDevice[]> {
+    const res = await this.ctx.http.fetchBundles(address);
+    return this.startSessions(address, res.devices);
+  }
+
+  private async fetchDevices(address: string, ids: readonly number[]): Promise<KnownDevice[]> {
+    const all: Parameters<typeof bundleFromJson>[1][] = [];
+    for (const id of ids) {
+      try {
+        all.push(...(await this.ctx.http.fetchDeviceBundle(address, id)).devices);
+      } catch (err) {
+        // A device removed between the 409 and this fetch: the next send reports it as extra.
+        if (!(err instanceof ApiError && err.code === 'NOT_FOUND')) throw err;
+      }
+    }
+    return this.startSessions(address, all);
+  }
+
+  /** Verifies each bundle (in the engine), starts sessions, and records the devices. */
+  private async startSessions(
+    address: string,
+    bundles: readonly Parameters<typeof bundleFromJson>[1][],
+  ): Promise<KnownDevice[]> {
+    const started: KnownDevice[] = [];
+    for (const json of bundles) {
+      if (address === this.ctx.self.address && json.deviceId === this.ctx.self.deviceId) continue;
+      const bundle = bundleFromJson(address, json);
+      await this.ctx.engine.startSession(bundle);
+      started.push({
+        deviceId: bundle.deviceId,
+        registrationId: registrationIdOf(this.ctx.backend, bundle.identity),
+      });
+    }
+    const current = await this.ctx.state.devices(address);
+    await this.ctx.state.store.commit([
+      this.ctx.state.devicesOp(address, [...current, ...started]),
+    ]);
+    return started;
+  }
+
+  /**
+   * The service requires a send to list every active device of the target account, including
+   * the sender's own device when it writes to its own account. That device gets random bytes
+   * under a message id the caller has already marked as seen, so it acknowledges and drops them.
+   */
+  private selfPlaceholder() {
+    return {
+      deviceId: this.ctx.self.deviceId,
+      registrationId: registrationIdOf(this.ctx.backend, this.ctx.engine.identity),
+      envelope: toBase64Url(this.ctx.rng(SELF_PLACEHOLDER_BYTES)),
+    };
+  }
+}

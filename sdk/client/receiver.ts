@@ -1,0 +1,209 @@
+/**
+ * Receiving (docs/SDK.md §Receiving): fetch a batch, open each envelope with the engine, let
+ * the app process the message inside the engine's handler, commit the session state together
+ * with the seen message id, and only then acknowledge. Delivery is at least once; the seen ids
+ * and the ratchet's own duplicate check make it exactly once for the app.
+ *
+ * Outcomes per message:
+ * - processed, or a duplicate (seen id, `DuplicateMessageError`): acknowledged;
+ * - permanently unreadable (malformed, bad certificate, failed decryption, …): acknowledged and
+ *   reported, since no retry can ever read it;
+ * - a contact's identity changed (`IdentityChangedError`): kept on the server and reported until
+ *   the app confirms the new identity;
+ * - anything else (the app's handler threw, the store failed): kept and reported as retryable.
+ */
+import type { CryptoBackend } from '../crypto/backend.ts';
+import {
+  DecryptError,
+  DuplicateMessageError,
+  IdentityChangedError,
+  InvalidBundleError,
+  InvalidCertificateError,
+  InvalidKeyError,
+  InvalidMessageError,
+  InvalidSignatureError,
+  MalformedEnvelopeError,
+  NoSessionError,
+  PrekeyNotFoundError,
+  TooManySkippedError,
+  UnsupportedVersionError,
+  UntrustedIdentityError,
+} from '../errors.ts';
+import type { ProtocolEngine, ReceivedMessage } from '../protocol/engine.ts';
+import type { StoreOp } from '../state/store.ts';
+import { constantTimeEqual, fromUtf8 } from '../util/bytes.ts';
+import { fromBase64Url } from '../wire/api/codec.ts';
+import { DEFAULT_MESSAGE_TTL_DAYS } from '../wire/api/limits.ts';
+import { messageIdTimestamp } from '../wire/api/message-id.ts';
+import type { DeliveredMessage } from '../wire/api/schemas.ts';
+import type { IdentityBundle } from '../wire/identity.ts';
+import type { ClientState, Registration } from './client-state.ts';
+import { CONTENT_KIND_SYNC, decodeContent } from './content.ts';
+import { registrationIdOf } from './fanout.ts';
+import type { ValidationClock } from './validation-clock.ts';
+
+/** How long a seen message id is kept after the id's timestamp: the message lifetime plus a day. */
+export const SEEN_RETENTION_MS = (DEFAULT_MESSAGE_TTL_DAYS + 1) * 24 * 60 * 60 * 1000;
+
+/** A decrypted message, as the app sees it. */
+export interface IncomingMessage {
+  /** The message id (base64url), unique per sender. */
+  readonly id: string;
+  readonly sender: { readonly address: string; readonly deviceId: number };
+  readonly body: Uint8Array;
+  /** The body as text when the sender sent a string. */
+  readonly text: string | undefined;
+  /** The sender's clock when it sent the message (ms). */
+  readonly sentAt: number;
+  /** The server's clock when it stored the message (ms). */
+  readonly receivedAt: number;
+  /** False for an identified send (the server knew the sender). */
+  readonly sealed: boolean;
+  /** Present on a copy of a message another device of this account sent to `destination`. */
+  readonly sync?: { readonly destination: string };
+  /** The sender device's identity (public keys). */
+  readonly senderIdentity: IdentityBundle;
+}
+
+/** Why a delivered message was not handed to the app. */
+export interface ReceiveFailure {
+  readonly id: string;
+  readonly error: Error;
+  /** Whether it was acknowledged (deleted from the server: it will not come again). */
+  readonly acknowledged: boolean;
+}
+
+/** Processes a decrypted message durably before its state is committed. */
+export type AppHandler = (message: IncomingMessage) => Promise<void> | void;
+
+const PERMANENT = [
+  DecryptError,
+  MalformedEnvelopeError,
+  InvalidCertificateError,
+  UnsupportedVersionError,
+  InvalidMessageError,
+  TooManySkippedError,
+  UntrustedIdentityError,
+  NoSessionError,
+  PrekeyNotFoundError,
+  InvalidKeyError,
+  InvalidSignatureError,
+  InvalidBundleError,
+];
+
+/** True for an error no redelivery can cure. */
+export function isPermanent(err: unknown): boolean {
+  return PERMANENT.some((cls) => err instanceof cls);
+}
+
+/** The outcome of processing one delivered message. */
+export type Outcome =
+  | { readonly kind: 'delivered'; readonly message: IncomingMessage }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'failed'; readonly failure: ReceiveFailure };
+
+/** Opens and processes delivered messages for one device. */
+export class Receiver {
+  constructor(
+    private readonly ctx: {
+      readonly engine: ProtocolEngine;
+      readonly state: ClientState;
+      readonly backend: CryptoBackend;
+      readonly self: Registration;
+      readonly clock: ValidationClock;
+    },
+  ) {}
+
+  /**
+   * Processes one delivered message; `handle` runs before the commit. Never throws: every
+   * failure is an outcome, and `ack` says whether the id must be acknowledged.
+   */
+  async process(
+    delivered: DeliveredMessage,
+    handle: AppHandler | undefined,
+  ): Promise<{ outcome: Outcome; ack: boolean }> {
+    const id = delivered.messageId;
+    try {
+      if (await this.ctx.state.seen(id)) return { outcome: { kind: 'duplicate' }, ack: true };
+      let message: IncomingMessage | undefined;
+      const envelope = fromBase64Url(delivered.envelope, 'envelope');
+      // Certificates are judged at the server's receipt time, bounded to the message lifetime.
+      const now = this.ctx.clock.now();
+      const at = Math.min(now, Math.max(delivered.receivedAt, now - SEEN_RETENTION_MS));
+      await this.ctx.clock.during(at, () =>
+        this.ctx.engine.unseal(envelope, async (received) => {
+          message = this.toMessage(delivered, received);
+          if (handle) await handle(message);
+          return this.commitOps(delivered, received, message);
+        }),
+      );
+      if (!message) throw new MalformedEnvelopeError('no message was produced');
+      return { outcome: { kind: 'delivered', message }, ack: true };
+    } catch (error) {
+      if (error instanceof DuplicateMessageError) {
+        return { outcome: { kind: 'duplicate' }, ack: true };
+      }
+      const err = error instanceof Error ? error : new Error('receive failed');
+      const ack = isPermanent(err) && !(err instanceof IdentityChangedError);
+      return { outcome: { kind: 'failed', failure: { id, error: err, acknowledged: ack } }, ack };
+    }
+  }
+
+  /** Checks the frame and what the server claims, and builds the app's view. */
+  private toMessage(delivered: DeliveredMessage, received: ReceivedMessage): IncomingMessage {
+    const { sender } = received;
+    // An identified send names its sender; it must be the one the certificate vouches for.
+    if (
+      delivered.source &&
+      (delivered.source.address !== sender.address || delivered.source.deviceId !== sender.deviceId)
+    ) {
+      throw new MalformedEnvelopeError('the server-named sender differs from the sealed sender');
+    }
+    const content = decodeContent(received.plaintext);
+    const own = sender.address === this.ctx.self.address;
+    if (content.kind === CONTENT_KIND_SYNC && !own) {
+      throw new MalformedEnvelopeError('a sync message from another account');
+    }
+    const base = {
+      id: delivered.messageId,
+      sender,
+      body: content.body,
+      text: content.text ? fromUtf8(content.body) : undefined,
+      sentAt: content.sentAt,
+      receivedAt: delivered.receivedAt,
+      sealed: delivered.source === undefined,
+      senderIdentity: received.senderIdentity,
+    };
+    return content.destination === undefined
+      ? base
+      : { ...base, sync: { destination: content.destination } };
+  }
+
+  /**
+   * Ops committed with the session: the seen id, the sender's access key when it is new, and a
+   * new sender device in the sender's device list (so a reply reaches it without a 409).
+   */
+  private async commitOps(
+    delivered: DeliveredMessage,
+    received: ReceivedMessage,
+    message: IncomingMessage,
+  ): Promise<StoreOp[]> {
+    const state = this.ctx.state;
+    const sentAt = messageIdTimestamp(fromBase64Url(delivered.messageId, 'messageId'));
+    const ops: StoreOp[] = [state.seenOp(delivered.messageId, sentAt + SEEN_RETENTION_MS)];
+    const { address, deviceId } = received.sender;
+    if (address !== this.ctx.self.address) {
+      const key = decodeContent(received.plaintext).senderAccessKey;
+      const known = await state.accessKey(address);
+      if (!known || !constantTimeEqual(known, key)) ops.push(state.accessKeyOp(address, key));
+    }
+    const registrationId = registrationIdOf(this.ctx.backend, message.senderIdentity);
+    const devices = await state.devices(address);
+    const entry = devices.find((d) => d.deviceId === deviceId);
+    if (!entry || entry.registrationId !== registrationId) {
+      const others = devices.filter((d) => d.deviceId !== deviceId);
+      ops.push(state.devicesOp(address, [...others, { deviceId, registrationId }]));
+    }
+    return ops;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Registering an account or linking a device (docs/protocol/10-service.md §3.2, §4): a proof
+ * of possession of the account key over the device's IdentityBundle, the signed prekey and the
+ * last-resort KEM prekey. One-time prekeys follow in a separate upload (prekey-maintenance.ts).
+ *
+ * The delivery access key is derived from the account seed (docs/SDK.md §Access keys):
+ * `HKDF-SHA-256(ikm = accountSeed, salt = 0x00*32, info = "Sealpost-AccessKey-v1", L = 16)`,
+ * so every device that was given the account key at linking time derives the same key.
+ */
+import type { CryptoBackend } from '../crypto/backend.ts';
+import type { ProtocolEngine } from '../protocol/engine.ts';
+import type { AccountKey } from '../protocol/identity.ts';
+import { utf8 } from '../util/bytes.ts';
+import { toBase64Url } from '../wire/api/codec.ts';
+import { ACCESS_KEY_BYTES } from '../wire/api/limits.ts';
+import { registrationPayload } from '../wire/api/signing.ts';
+import { encodeIdentityBundle } from '../wire/identity.ts';
+import type { ClientState, Registration } from './client-state.ts';
+import { registrationIdOf } from './fanout.ts';
+import type { SealpostHttpClient } from './http-client.ts';
+import { kemPrekeyJson, signedPrekeyJson } from './json.ts';
+
+/** KDF info of the delivery access key (belongs with `LABELS` in sdk/wire/labels.ts). */
+export const ACCESS_KEY_INFO = utf8('Sealpost-AccessKey-v1');
+
+/**
+ * The account's delivery access key.
+ *
+ * @example deriveAccessKey(backend, account.seed) // 16 bytes
+ */
+export function deriveAccessKey(backend: CryptoBackend, accountSeed: Uint8Array): Uint8Array {
+  return backend.hkdfSha256(accountSeed, new Uint8Array(32), ACCESS_KEY_INFO, ACCESS_KEY_BYTES);
+}
+
+/**
+ * Registers (without `account`: a new account, device 1) or links (with the account key of an
+ * existing account) the engine's device, and stores the registration.
+ *
+ * @throws {ApiError | NetworkError} if the service refuses or cannot be reached.
+ * @throws {TypeError} if registering a new account on an engine without the account seed.
+ */
+export async function registerDevice(ctx: {
+  engine: ProtocolEngine;
+  http: SealpostHttpClient;
+  state: ClientState;
+  backend: CryptoBackend;
+  now: () => number;
+  account: AccountKey | undefined;
+  unrestricted: boolean;
+}): Promise<Registration> {
+  const { engine, http, backend } = ctx;
+  const seed = ctx.account?.seed ?? engine.accountSeed;
+  if (!seed) throw new TypeError('registering needs the account seed');
+  const upload = await engine.generatePrekeys({ rotateSignedPrekey: true, rotateLastResort: true });
+  if (!upload.signedPrekey || !upload.lastResortKemPrekey) {
+    throw new TypeError('the engine did not produce a signed and a last-resort prekey');
+  }
+  const identity = encodeIdentityBundle(engine.identity);
+  const timestamp = Math.floor(ctx.now());
+  const proof = await backend.ed25519Sign(
+    seed,
+    registrationPayload(engine.address, identity, timestamp),
+  );
+  const accessKey = deriveAccessKey(backend, seed);
+  const common = {
+    identity: toBase64Url(identity),
+    timestamp,
+    proof: toBase64Url(proof),
+    signedPrekey: signedPrekeyJson(upload.signedPrekey),
+    lastResortKemPrekey: kemPrekeyJson(upload.lastResortKemPrekey),
+  };
+  const res = ctx.account
+    ? await http.addDevice(engine.address, common)
+    : await http.registerAccount(engine.address, {
+        ...common,
+        accessKey: toBase64Url(accessKey),
+        ...(ctx.unrestricted ? { unrestricted: true } : {}),
+      });
+  const registration = { address: engine.address, deviceId: res.deviceId, accessKey };
+  // The account's own device list starts with this device, so sends can skip self at once.
+  await ctx.state.store.commit([
+    ctx.state.registrationOp(registration),
+    ctx.state.devicesOp(engine.address, [
+      { deviceId: res.deviceId, registrationId: registrationIdOf(backend, engine.identity) },
+    ]),
+  ]);
+  return registration;
+}

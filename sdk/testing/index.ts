@@ -1,0 +1,146 @@
+/**
+ * `sealpost/testing`: an in-process Sealpost for integrators' tests (docs/SDK.md §Testing).
+ * It is the real Hono app and the real domain services over the in-memory adapters, reached
+ * through the client's injectable `fetch`, so an app can test its messaging code with no
+ * network, no AWS and no ports. Time is a controllable clock shared by the server and the
+ * clients it creates, so certificate expiry and message lifetimes can be tested.
+ *
+ * Node-only (the service's cryptography uses `node:crypto`); not part of the main SDK entry.
+ */
+
+import { createMemoryPorts, type MemoryPorts } from '../../functions/adapters/memory-ports.ts';
+import { buildApp } from '../../functions/api/app.ts';
+import { createServices } from '../../functions/api/compose.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '../../functions/domain/config.ts';
+import {
+  generateSigningMaterial,
+  StaticSigningKeyProvider,
+} from '../../functions/domain/signing-material.ts';
+import { type ClientOptions, SealpostClient } from '../client/client.ts';
+import type { FetchLike } from '../client/http-client.ts';
+import type { TrustConfig } from '../protocol/certificates.ts';
+import { MemoryStore } from '../state/memory-store.ts';
+import type { StateStore } from '../state/store.ts';
+import { toBase64Url } from '../wire/api/codec.ts';
+
+/** Options of {@link TestSealpost.start}. */
+export interface TestSealpostOptions {
+  /** Start of the shared clock (ms since the epoch). @default Date.now() at start */
+  readonly startTime?: number;
+  /** Service limits to override (rate limits, quotas, message lifetime, …). */
+  readonly config?: Partial<ServiceConfig>;
+  /** Receives the service's JSON log lines. @default discarded */
+  readonly log?: (line: string) => void;
+}
+
+/** Options of a client created by the test server. */
+export type TestClientOptions = Partial<Pick<ClientOptions, 'store' | 'prekeys' | 'backend'>> & {
+  readonly unrestricted?: boolean;
+};
+
+const TEN_YEARS_MS = 10 * 365 * 24 * 60 * 60 * 1000;
+
+/**
+ * An in-process Sealpost service.
+ *
+ * @example
+ * const sealpost = await TestSealpost.start();
+ * const alice = await sealpost.register();
+ * const bob = await sealpost.register();
+ * await bob.addContact(alice.contactCard());
+ * await alice.addContact(bob.contactCard());
+ * await alice.send(bob.address, 'hi');
+ * const { messages } = await bob.receiveBatch(); // messages[0].text === 'hi'
+ */
+export class TestSealpost {
+  /** A base URL that never reaches the network (requests go to {@link fetch}). */
+  readonly baseUrl = 'http://sealpost.test';
+  /** The `fetch` that serves requests from the in-process app. */
+  readonly fetch: FetchLike;
+  /** The trust configuration clients pin. */
+  readonly trust: TrustConfig;
+  /** The in-memory storage behind the service, for assertions about what the server holds. */
+  readonly ports: MemoryPorts;
+  private time: number;
+
+  private constructor(options: TestSealpostOptions) {
+    this.time = options.startTime ?? Date.now();
+    const { material } = generateSigningMaterial({
+      keyId: 1,
+      notAfter: this.time + TEN_YEARS_MS,
+    });
+    this.trust = { trustRoot: material.trustRoot, revokedServerKeyIds: [] };
+    this.ports = createMemoryPorts(new StaticSigningKeyProvider(material));
+    const services = createServices(this.ports, {
+      clock: () => this.time,
+      config: { ...DEFAULT_CONFIG, ...options.config },
+    });
+    const app = buildApp({ services, log: options.log ?? (() => undefined), stage: 'test' });
+    this.fetch = async (url, init) => app.fetch(new Request(url, init));
+  }
+
+  /**
+   * Starts a fresh, empty service.
+   *
+   * @example const sealpost = await TestSealpost.start({ startTime: 1_700_000_000_000 });
+   */
+  static async start(options: TestSealpostOptions = {}): Promise<TestSealpost> {
+    return new TestSealpost(options);
+  }
+
+  /** The trust root as base64url, as `npm start` prints it. */
+  get trustRoot(): string {
+    return toBase64Url(this.trust.trustRoot);
+  }
+
+  /** The shared clock (ms). */
+  readonly now = (): number => this.time;
+
+  /**
+   * Moves the shared clock forward.
+   *
+   * @throws {RangeError} if `ms` is negative.
+   */
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError('ms must be non-negative');
+    this.time += ms;
+  }
+
+  /** Client options wired to this service (for `SealpostClient.open` and custom set-ups). */
+  clientOptions(store: StateStore = new MemoryStore()): ClientOptions {
+    return { baseUrl: this.baseUrl, fetch: this.fetch, trust: this.trust, now: this.now, store };
+  }
+
+  /**
+   * Registers a new account whose first device is the returned client.
+   *
+   * @example const alice = await sealpost.register();
+   */
+  register(options: TestClientOptions = {}): Promise<SealpostClient> {
+    return SealpostClient.register({
+      ...this.clientOptions(options.store),
+      ...withoutStore(options),
+    });
+  }
+
+  /**
+   * Links a new device to `primary`'s account.
+   *
+   * @throws {TypeError} if `primary` is a linked device (only the first device holds the key).
+   * @example const bobPhone = await sealpost.link(bob);
+   */
+  link(primary: SealpostClient, options: TestClientOptions = {}): Promise<SealpostClient> {
+    const account = primary.exportAccountKey();
+    if (!account) throw new TypeError('primary must be the account’s first device');
+    return SealpostClient.link({
+      ...this.clientOptions(options.store),
+      ...withoutStore(options),
+      account,
+    });
+  }
+}
+
+function withoutStore(options: TestClientOptions) {
+  const { store: _store, ...rest } = options;
+  return rest;
+}

@@ -1,0 +1,130 @@
+/**
+ * The end-to-end stack: DynamoDB Local and s3rver (test/helpers/local-aws.ts), the real AWS
+ * adapters and the real app served over HTTP on a random port of 127.0.0.1, with one clock
+ * shared by the service and the SDK clients so tests can move time (certificate expiry).
+ */
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { awsPorts } from '../../functions/adapters/aws-ports.ts';
+import { buildApp } from '../../functions/api/app.ts';
+import { createServices } from '../../functions/api/compose.ts';
+import { DEFAULT_CONFIG } from '../../functions/domain/config.ts';
+import {
+  generateSigningMaterial,
+  StaticSigningKeyProvider,
+} from '../../functions/domain/signing-material.ts';
+import { type ClientOptions, SealpostClient } from '../../sdk/client/client.ts';
+import type { FetchLike } from '../../sdk/client/http-client.ts';
+import type { PrekeyPolicy } from '../../sdk/client/prekey-maintenance.ts';
+import type { TrustConfig } from '../../sdk/protocol/certificates.ts';
+import { MemoryStore } from '../../sdk/state/memory-store.ts';
+import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+
+/** A running end-to-end stack. */
+export interface E2eStack {
+  readonly url: string;
+  readonly trust: TrustConfig;
+  readonly aws: LocalAws;
+  readonly table: string;
+  now(): number;
+  advance(ms: number): void;
+  /** Client options for a fresh in-memory device. */
+  options(extra?: { fetch?: FetchLike; prekeys?: PrekeyPolicy }): ClientOptions;
+  register(extra?: { fetch?: FetchLike; prekeys?: PrekeyPolicy }): Promise<SealpostClient>;
+  link(primary: SealpostClient, extra?: { fetch?: FetchLike }): Promise<SealpostClient>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the stack (about 3 s for DynamoDB Local).
+ *
+ * @throws {Error} if Java is missing.
+ */
+export async function startE2eStack(): Promise<E2eStack> {
+  const aws = await startLocalAws();
+  const table = await aws.createTable();
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const { material } = generateSigningMaterial({
+    keyId: 1,
+    notAfter: Date.now() + 10 * 365 * 86_400_000,
+  });
+  const ports = awsPorts({
+    dynamodb: aws.dynamodb,
+    s3: aws.s3,
+    table,
+    bucket: aws.bucket,
+    signingKeys: new StaticSigningKeyProvider(material),
+  });
+  // Generous limits: the scenarios fetch bundles and send identified more often than a person.
+  const config = {
+    ...DEFAULT_CONFIG,
+    bundleRateLimit: { limit: 200, windowMs: 600_000 },
+    identifiedSendRateLimit: { limit: 200, windowMs: 600_000 },
+  };
+  const app = buildApp({
+    services: createServices(ports, { clock: now, config }),
+    log: () => undefined,
+    stage: 'e2e',
+  });
+  const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
+    (resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+        resolve({ server: s, url: `http://127.0.0.1:${info.port}` }),
+      );
+    },
+  );
+  const trust = { trustRoot: material.trustRoot, revokedServerKeyIds: [] };
+  const options = (extra: { fetch?: FetchLike; prekeys?: PrekeyPolicy } = {}): ClientOptions => ({
+    baseUrl: url,
+    store: new MemoryStore(),
+    trust,
+    now,
+    ...extra,
+  });
+  return {
+    url,
+    trust,
+    aws,
+    table,
+    now,
+    advance: (ms) => {
+      offset += ms;
+    },
+    options,
+    register: (extra) => SealpostClient.register(options(extra)),
+    link: (primary, extra) =>
+      SealpostClient.link({ ...options(extra), account: primary.exportAccountKey()! }),
+    async stop() {
+      await new Promise<void>((r) => server.close(() => r()));
+      await aws.stop();
+    },
+  };
+}
+
+/**
+ * A `fetch` that lets a test rewrite the JSON of `GET /v1/messages` responses (reorder or
+ * tamper with envelopes) on their way from the real server to the client.
+ */
+export function rewritingFetch(
+  rewrite: (body: { messages: { envelope: string; messageId: string }[] }) => void,
+): FetchLike {
+  return async (url, init) => {
+    const res = await fetch(url, init);
+    if (init.method !== 'GET' || !new URL(url).pathname.endsWith('/v1/messages') || !res.ok) {
+      return res;
+    }
+    const body = (await res.json()) as { messages: { envelope: string; messageId: string }[] };
+    rewrite(body);
+    return new Response(JSON.stringify(body), {
+      status: res.status,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+}
+
+/** Both parties know each other's access key (as after exchanging contact cards). */
+export async function introduce(a: SealpostClient, b: SealpostClient): Promise<void> {
+  await a.addContact(b.contactCard());
+  await b.addContact(a.contactCard());
+}
