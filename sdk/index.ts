@@ -4,6 +4,8 @@
  *
  * Subpaths: `sealpost/wire` (codecs), `sealpost/file-store` (Node durable state).
  */
+
+export * from './client/index.ts';
 export {
   type CryptoBackend,
   defaultBackend,

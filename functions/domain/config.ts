@@ -19,10 +19,34 @@ export interface RateLimit {
 /** Every tunable of the domain services. */
 export interface ServiceConfig {
   readonly messageTtlMs: number;
-  /** Envelopes up to this size are stored inline in the index item instead of in S3. */
+  /**
+   * Envelopes up to this size are stored inline in the index item instead of in S3. 0 (the
+   * default) keeps every envelope in S3; a deployment may raise it (operator choice, §8.3).
+   */
   readonly inlineMaxBytes: number;
   readonly mailboxMaxMessages: number;
   readonly mailboxMaxBytes: number;
+  /**
+   * One stored message in this many moves the usage counter (by this many), so the quota
+   * costs a write per that many messages instead of one per message (§7.1). 1 counts exactly.
+   */
+  readonly quotaSampleEvery: number;
+  /**
+   * A message whose id is older than this when its index record is written arrived late and
+   * is stored at a position chosen at arrival (§8.4). At least the clock skew allowed to
+   * senders (the signature window).
+   */
+  readonly lateAfterMs: number;
+  /**
+   * The acknowledgement watermark only passes positions older than this: `lateAfterMs` plus
+   * the longest time an index write can be in flight (Lambda timeout) plus margin (§7.2).
+   */
+  readonly ackHorizonMs: number;
+  /**
+   * Acknowledged positions above the watermark the cursor keeps (16 bytes each); beyond it
+   * the oldest are deleted instead (one write each, the cost of the per-message design).
+   */
+  readonly maxAckedAhead: number;
   readonly maxDevices: number;
   readonly maxStoredPrekeys: number;
   readonly signatureWindowMs: number;
@@ -38,9 +62,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Defaults, each justified in docs/protocol/10-service.md. */
 export const DEFAULT_CONFIG: ServiceConfig = {
   messageTtlMs: DEFAULT_MESSAGE_TTL_DAYS * DAY_MS,
-  inlineMaxBytes: 4096,
+  inlineMaxBytes: 0,
   mailboxMaxMessages: 5000,
   mailboxMaxBytes: 128 * 1024 * 1024,
+  quotaSampleEvery: 10,
+  lateAfterMs: SIGNATURE_WINDOW_MS,
+  ackHorizonMs: SIGNATURE_WINDOW_MS + 2 * 60 * 1000,
+  maxAckedAhead: 512,
   maxDevices: MAX_DEVICES,
   maxStoredPrekeys: MAX_STORED_PREKEYS,
   signatureWindowMs: SIGNATURE_WINDOW_MS,

@@ -123,9 +123,10 @@ export interface MessageSource {
   readonly deviceId: number;
 }
 
-/** One message in a mailbox index: the envelope inline, or the key of its object. */
+/** One stored message: the envelope inline (operator option), or the key of its object. */
 export interface IndexEntry {
-  /** 16-byte client-chosen id (u48 ms || random), the sort key: oldest first. */
+  /** 16-byte client-chosen id (u48 ms || random): what the sender retries with and what the
+   * recipient acknowledges. */
   readonly messageId: Uint8Array;
   readonly receivedAt: number;
   /** The message is never returned at or after this time, even before storage removes it. */
@@ -137,45 +138,96 @@ export interface IndexEntry {
   readonly source?: MessageSource;
 }
 
-/** Counted messages and bytes of a mailbox (the quota counter). */
+/**
+ * One record of a mailbox's message range, at a 16-byte position that sorts like a message id
+ * (u48 ms || 80 bits). A message sits at its own id, or, when it arrived late, at a position
+ * the service chose at arrival; a redirect sits at the late message's id and names that
+ * position, so a retried send still finds it (docs/protocol/10-service.md §8.4).
+ */
+export type MailboxRecord =
+  | { readonly kind: 'message'; readonly position: Uint8Array; readonly entry: IndexEntry }
+  | {
+      readonly kind: 'redirect';
+      readonly position: Uint8Array;
+      readonly target: Uint8Array;
+      readonly expiresAt: number;
+    };
+
+/** Counted messages and bytes of a mailbox (the approximate quota counter). */
 export interface MailboxUsage {
   readonly count: number;
   readonly bytes: number;
 }
 
-/** One page of a mailbox listing. */
-export interface IndexPage {
-  readonly entries: IndexEntry[];
+/** A mailbox's acknowledgement state (docs/protocol/10-service.md §7.2). */
+export interface AckCursor {
+  /** Every record at or before this position is acknowledged, expired or a redirect. */
+  readonly watermark?: Uint8Array;
+  /** Acknowledged positions after the watermark, ascending. */
+  readonly acked: readonly Uint8Array[];
+  /** Bumped by every write (optimistic concurrency); 0 when none is stored. */
+  readonly revision: number;
+  readonly expiresAt: number;
+}
+
+/** One page of a range read of a mailbox. */
+export interface ScanPage {
+  /** Records in position order, expired ones included. */
+  readonly records: MailboxRecord[];
+  /** Whether records may follow the last one within the range. */
   readonly more: boolean;
-  readonly last?: Uint8Array;
+  /** The stored counter, when an open-ended scan reached the end of the mailbox. */
   readonly usage?: MailboxUsage;
 }
 
-/** The per-device message index (and the mailbox's quota counter). */
+/**
+ * A mailbox per device generation: message records, the acknowledgement cursor and the usage
+ * counter. Storage only; the watermark rules live in the domain (`mailbox-log.ts`).
+ */
 export interface MessageIndex {
-  /** Stores an entry unless one with its id exists. True if stored, false if it existed. */
-  put(mailbox: Mailbox, entry: IndexEntry): Promise<boolean>;
+  /** Stores a record unless one exists at its position. True if stored. */
+  insert(mailbox: Mailbox, record: MailboxRecord): Promise<boolean>;
+  /** The record at `position`, strongly consistent. */
+  get(mailbox: Mailbox, position: Uint8Array): Promise<MailboxRecord | undefined>;
   /**
-   * Scans up to `limit` entries, oldest first, strictly after `after` when given, and returns
-   * the unexpired ones. `more` says whether entries may follow `last`, the id of the last
-   * entry scanned (expired or not). `usage` is the stored counter, returned only when the
-   * rest of the mailbox was read (so the caller can reconcile it).
+   * Moves a redirect from `from` to `to`, only if it still names `from`. False otherwise.
    */
-  list(
+  retarget(
     mailbox: Mailbox,
-    options: { limit: number; after?: Uint8Array; now: number },
-  ): Promise<IndexPage>;
-  /** Deletes entries by id; returns the entries that existed. */
-  remove(mailbox: Mailbox, messageIds: readonly Uint8Array[]): Promise<IndexEntry[]>;
-  /** Adds to the usage counter unless that would pass a limit. False if it would. */
-  reserve(mailbox: Mailbox, add: MailboxUsage, limit: MailboxUsage): Promise<boolean>;
-  /** Subtracts from the usage counter (not below zero). */
-  release(mailbox: Mailbox, sub: MailboxUsage): Promise<void>;
-  /** Overwrites the usage counter (reconciliation after expiry). */
+    position: Uint8Array,
+    from: Uint8Array,
+    to: Uint8Array,
+  ): Promise<boolean>;
+  /**
+   * Up to `limit` records strictly after `after` (from the start when absent) and at most
+   * `through` (to the end when absent), oldest first, strongly consistent.
+   */
+  scan(
+    mailbox: Mailbox,
+    options: { after?: Uint8Array; through?: Uint8Array; limit: number },
+  ): Promise<ScanPage>;
+  /** Deletes records by position; missing ones are ignored. */
+  remove(mailbox: Mailbox, positions: readonly Uint8Array[]): Promise<void>;
+  /** The acknowledgement cursor, strongly consistent; undefined if none is stored. */
+  cursor(mailbox: Mailbox): Promise<AckCursor | undefined>;
+  /**
+   * Writes the cursor with revision `expectedRevision + 1` if the stored revision is still
+   * `expectedRevision` (0: none stored). False on a concurrent write.
+   */
+  saveCursor(
+    mailbox: Mailbox,
+    cursor: { watermark?: Uint8Array; acked: readonly Uint8Array[]; expiresAt: number },
+    expectedRevision: number,
+  ): Promise<boolean>;
+  /** The usage counter, eventually consistent (quota checks are approximate by design). */
+  usage(mailbox: Mailbox): Promise<MailboxUsage | undefined>;
+  /** Adds (or with negative values subtracts) to the usage counter. */
+  addUsage(mailbox: Mailbox, delta: MailboxUsage): Promise<void>;
+  /** Overwrites the usage counter (reconciliation after a full read). */
   setUsage(mailbox: Mailbox, usage: MailboxUsage): Promise<void>;
 }
 
-/** Envelope objects too large to keep inline in the index. */
+/** Envelope objects (every envelope unless the operator enabled inline storage). */
 export interface BlobStore {
   /**
    * Stores the envelope under a key derived from mailbox and message id, unless that object

@@ -5,24 +5,29 @@
  * cryptography is the protocol engine's (`sdk/protocol/engine.ts`); this class is policy and
  * transport only.
  */
-import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
+import { type Rng, systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
 import { type IdentityChangedError, NoSessionError } from '../errors.ts';
-import type { TrustConfig } from '../protocol/certificates.ts';
-import { type EngineOptions, ProtocolEngine } from '../protocol/engine.ts';
+import { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
 import type { SafetyNumber } from '../protocol/safety-number.ts';
-import type { StateStore } from '../state/store.ts';
 import { utf8 } from '../util/bytes.ts';
 import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { createMessageId, MESSAGE_ID_RANDOM_BYTES } from '../wire/api/message-id.ts';
 import { isAddress } from '../wire/identity.ts';
 import { CertificateCache } from './certificate-cache.ts';
+import {
+  type ClientOptions,
+  type ContactCard,
+  engineOptions,
+  httpFor,
+  type SendResult,
+} from './client-options.ts';
 import { ClientState, type KnownDevice, type Registration, seenKey } from './client-state.ts';
 import { CONTENT_KIND_MESSAGE, CONTENT_KIND_SYNC, encodeContent } from './content.ts';
 import { NotRegisteredError } from './errors.ts';
 import { Fanout } from './fanout.ts';
-import { type FetchLike, SealpostHttpClient } from './http-client.ts';
+import type { SealpostHttpClient } from './http-client.ts';
 import {
   maintainPrekeys,
   type PrekeyMaintenance,
@@ -34,57 +39,7 @@ import { registerDevice } from './registration.ts';
 import { seedSigner } from './request-signing.ts';
 import { ValidationClock } from './validation-clock.ts';
 
-/** A trust configuration, with the root as bytes or base64url (as `npm start` prints it). */
-export type TrustInput =
-  | TrustConfig
-  | { readonly trustRoot: Uint8Array | string; readonly revokedServerKeyIds?: readonly number[] };
-
-/** Options shared by {@link SealpostClient.register}, `link` and `open`. */
-export interface ClientOptions {
-  /** The API origin, e.g. `http://127.0.0.1:8787`. */
-  readonly baseUrl: string;
-  /** Where identity, sessions and client records live (`MemoryStore`, `FileStore`, …). */
-  readonly store: StateStore;
-  /** The pinned trust root every sender certificate must chain to. */
-  readonly trust: TrustInput;
-  /** @default globalThis.fetch */
-  readonly fetch?: FetchLike;
-  /** @default the runtime's default backend */
-  readonly backend?: CryptoBackend;
-  /** @default the platform CSPRNG */
-  readonly rng?: Rng;
-  /** @default Date.now */
-  readonly now?: () => number;
-  /** Prekey refill and rotation policy. */
-  readonly prekeys?: PrekeyPolicy;
-}
-
-/** What {@link SealpostClient.send} did. */
-export interface SendResult {
-  /** The message id (base64url). */
-  readonly messageId: string;
-  /** Devices of the recipient that got an envelope. */
-  readonly recipientDevices: number;
-  /** Other devices of the sender's own account that got a copy. */
-  readonly ownDevices: number;
-  /** Set when the copy to the own devices failed (the message itself was delivered). */
-  readonly syncError?: Error;
-}
-
-/** A contact card: what one person hands another out of band to allow sealed sends at once. */
-export interface ContactCard {
-  readonly address: string;
-  /** The account's delivery access key, base64url (a secret between contacts). */
-  readonly accessKey: string;
-}
-
-function trustConfig(input: TrustInput): TrustConfig {
-  const root =
-    typeof input.trustRoot === 'string'
-      ? fromBase64Url(input.trustRoot, 'trust.trustRoot')
-      : input.trustRoot;
-  return { trustRoot: root, revokedServerKeyIds: [...(input.revokedServerKeyIds ?? [])] };
-}
+export type { ClientOptions, ContactCard, SendResult, TrustInput } from './client-options.ts';
 
 /** Own device lists are re-read from the service at most this often before a send. */
 const OWN_DEVICES_REFRESH_MS = 5 * 60 * 1000;
@@ -111,6 +66,7 @@ export class SealpostClient {
   private readonly now: () => number;
   private readonly prekeyPolicy: PrekeyPolicy;
   private ownDevicesCheckedAt = Number.NEGATIVE_INFINITY;
+  private lastIdTime = 0;
 
   private constructor(
     engine: ProtocolEngine,
@@ -189,10 +145,10 @@ export class SealpostClient {
    * @example const client = await SealpostClient.open({ baseUrl, store, trust });
    */
   static async open(options: ClientOptions): Promise<SealpostClient> {
-    const clock = new ValidationClock(options.now ?? Date.now);
-    const engine = await ProtocolEngine.open(engineOptions(options, clock));
     const registration = await new ClientState(options.store).registration();
     if (!registration) throw new NotRegisteredError();
+    const clock = new ValidationClock(options.now ?? Date.now);
+    const engine = await ProtocolEngine.open(engineOptions(options, clock));
     return SealpostClient.assemble(engine, registration, options, clock);
   }
 
@@ -444,27 +400,12 @@ export class SealpostClient {
     this.ownDevicesCheckedAt = Number.NEGATIVE_INFINITY;
   }
 
+  /**
+   * Message ids sort by their time prefix (docs/protocol/10-service.md §7.1), so ids of one
+   * client strictly increase: two sends in the same millisecond keep their order.
+   */
   private newMessageId(at: number): Uint8Array {
-    return createMessageId(Math.floor(at), this.rng(MESSAGE_ID_RANDOM_BYTES));
+    this.lastIdTime = Math.max(Math.floor(at), this.lastIdTime + 1);
+    return createMessageId(this.lastIdTime, this.rng(MESSAGE_ID_RANDOM_BYTES));
   }
-}
-
-function engineOptions(options: ClientOptions, clock: ValidationClock): EngineOptions {
-  return {
-    store: options.store,
-    trust: trustConfig(options.trust),
-    now: clock.now,
-    ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.rng ? { rng: options.rng } : {}),
-  };
-}
-
-function httpFor(options: ClientOptions): SealpostHttpClient {
-  return new SealpostHttpClient({
-    baseUrl: options.baseUrl,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.rng ? { rng: options.rng } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  });
 }

@@ -7,21 +7,22 @@
  * `HKDF-SHA-256(ikm = accountSeed, salt = 0x00*32, info = "Sealpost-AccessKey-v1", L = 16)`,
  * so every device that was given the account key at linking time derives the same key.
  */
+
 import type { CryptoBackend } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
-import { utf8 } from '../util/bytes.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import { ACCESS_KEY_BYTES } from '../wire/api/limits.ts';
 import { registrationPayload } from '../wire/api/signing.ts';
 import { encodeIdentityBundle } from '../wire/identity.ts';
+import { LABELS } from '../wire/labels.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { registrationIdOf } from './fanout.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import { kemPrekeyJson, signedPrekeyJson } from './json.ts';
 
-/** KDF info of the delivery access key (belongs with `LABELS` in sdk/wire/labels.ts). */
-export const ACCESS_KEY_INFO = utf8('Sealpost-AccessKey-v1');
+/** KDF info of the delivery access key. */
+export const ACCESS_KEY_INFO = LABELS.ACCESS_KEY;
 
 /**
  * The account's delivery access key.

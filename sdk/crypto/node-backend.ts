@@ -144,7 +144,7 @@ class KeyObjects {
     X25519: new Map(),
     Ed25519: new Map(),
   };
-  private readonly fingerprintKey = new Uint8Array(randomBytes(32));
+  private readonly fingerprintKey = scheduleKey(randomBytes(32), newSchedule());
   private readonly publicCache: Record<Curve, Map<string, KeyObject>> = {
     X25519: new Map(),
     Ed25519: new Map(),
@@ -162,7 +162,7 @@ class KeyObjects {
     const cache = this.privateCache[curve];
     const hit = cache.get(raw);
     if (hit && constantTimeEqual(hit.bytes, raw)) return hit.key;
-    const fingerprint = base64url(hmacSha256(this.fingerprintKey, raw));
+    const fingerprint = base64url(smallHmac(this.fingerprintKey, [raw], raw.length));
     const byValue = this.privateByValue[curve];
     const key = byValue.get(fingerprint) ?? this.importPrivate(curve, raw);
     touch(byValue, fingerprint, key, PRIVATE_CACHE_SIZE);
@@ -212,6 +212,9 @@ const shaW = new Int32Array(64);
 const innerState = new Int32Array(8);
 const outerState = new Int32Array(8);
 const shaBlock = new Uint8Array(SHA256_BLOCK_BYTES);
+const innerDigest = new Uint8Array(SHA256_BYTES);
+const callSchedule = newSchedule();
+const prkSchedule = newSchedule();
 
 function sha256Compress(state: Int32Array, input: Uint8Array, offset: number): void {
   const w = shaW;
@@ -268,7 +271,16 @@ function writeWords(state: Int32Array, out: Uint8Array): void {
   }
 }
 
-/** Absorbs the padded key (RFC 2104 §2: K XOR ipad or opad, zero-extended to a block). */
+/** The SHA-256 states after absorbing the key block XOR ipad and XOR opad (RFC 2104 §2). */
+interface KeySchedule {
+  readonly inner: Int32Array;
+  readonly outer: Int32Array;
+}
+
+function newSchedule(): KeySchedule {
+  return { inner: new Int32Array(8), outer: new Int32Array(8) };
+}
+
 function absorbKey(state: Int32Array, key: Uint8Array, pad: number): void {
   state.set(SHA256_IV);
   shaBlock.fill(pad);
@@ -276,46 +288,83 @@ function absorbKey(state: Int32Array, key: Uint8Array, pad: number): void {
   sha256Compress(state, shaBlock, 0);
 }
 
-/** HMAC-SHA-256 for a key of at most one block and `length` <= 1024 message bytes. */
-function smallHmac(key: Uint8Array, parts: readonly Uint8Array[], length: number): Uint8Array {
-  absorbKey(innerState, key, 0x36);
-  absorbKey(outerState, key, 0x5c);
+/**
+ * Absorbs `parts` (`length` bytes in all) and the FIPS 180-4 §5.1.1 padding into `state`, which
+ * has already absorbed `prefixBytes` (0 or one key block). At most 1024 bytes.
+ */
+function absorbFinal(
+  state: Int32Array,
+  parts: readonly Uint8Array[],
+  length: number,
+  prefixBytes: number,
+): void {
   let fill = 0;
   for (const part of parts) {
     for (let i = 0; i < part.length; i++) {
       shaBlock[fill++] = part[i]!;
       if (fill === SHA256_BLOCK_BYTES) {
-        sha256Compress(innerState, shaBlock, 0);
+        sha256Compress(state, shaBlock, 0);
         fill = 0;
       }
     }
   }
-  // FIPS 180-4 §5.1.1: 0x80, zeros, then the bit length (key block + message) as a u64.
+  // 0x80, zeros, then the message length in bits as a u64 (below 2^32 here).
   shaBlock[fill++] = 0x80;
   if (fill > 56) {
     shaBlock.fill(0, fill);
-    sha256Compress(innerState, shaBlock, 0);
+    sha256Compress(state, shaBlock, 0);
     fill = 0;
   }
   shaBlock.fill(0, fill, 60);
-  const bits = (SHA256_BLOCK_BYTES + length) * 8;
+  const bits = (prefixBytes + length) * 8;
   shaBlock[60] = bits >>> 24;
   shaBlock[61] = bits >>> 16;
   shaBlock[62] = bits >>> 8;
   shaBlock[63] = bits;
-  sha256Compress(innerState, shaBlock, 0);
-  // Outer hash: the 32-byte inner digest after the key block, 768 bits in all.
-  writeWords(innerState, shaBlock);
-  shaBlock.fill(0, SHA256_BYTES);
-  shaBlock[SHA256_BYTES] = 0x80;
-  shaBlock[62] = 0x03;
-  sha256Compress(outerState, shaBlock, 0);
-  const out = new Uint8Array(SHA256_BYTES);
-  writeWords(outerState, out);
+  sha256Compress(state, shaBlock, 0);
+}
+
+function wipeScratch(): void {
   shaBlock.fill(0);
   shaW.fill(0);
   innerState.fill(0);
   outerState.fill(0);
+}
+
+/** RFC 2104 §2: a key longer than a block is replaced by its hash (at most 1024 bytes here). */
+function scheduleKey(key: Uint8Array, into: KeySchedule): KeySchedule {
+  if (key.length <= SHA256_BLOCK_BYTES) {
+    absorbKey(into.inner, key, 0x36);
+    absorbKey(into.outer, key, 0x5c);
+    return into;
+  }
+  innerState.set(SHA256_IV);
+  absorbFinal(innerState, [key], key.length, 0);
+  const hashed = new Uint8Array(SHA256_BYTES);
+  writeWords(innerState, hashed);
+  absorbKey(into.inner, hashed, 0x36);
+  absorbKey(into.outer, hashed, 0x5c);
+  hashed.fill(0);
+  wipeScratch();
+  return into;
+}
+
+function wipeSchedule(schedule: KeySchedule): void {
+  schedule.inner.fill(0);
+  schedule.outer.fill(0);
+}
+
+/** HMAC-SHA-256 under a scheduled key over `parts` (`length` bytes, at most 1024). */
+function smallHmac(key: KeySchedule, parts: readonly Uint8Array[], length: number): Uint8Array {
+  innerState.set(key.inner);
+  absorbFinal(innerState, parts, length, SHA256_BLOCK_BYTES);
+  writeWords(innerState, innerDigest);
+  outerState.set(key.outer);
+  absorbFinal(outerState, [innerDigest], SHA256_BYTES, SHA256_BLOCK_BYTES);
+  const out = new Uint8Array(SHA256_BYTES);
+  writeWords(outerState, out);
+  innerDigest.fill(0);
+  wipeScratch();
   return out;
 }
 
@@ -335,8 +384,12 @@ function isAllZero(bytes: Uint8Array): boolean {
 function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
-  if (key.length <= SHA256_BLOCK_BYTES && length <= SMALL_HMAC_MAX_BYTES) {
-    return smallHmac(key, parts, length);
+  if (key.length <= SMALL_HMAC_MAX_BYTES && length <= SMALL_HMAC_MAX_BYTES) {
+    try {
+      return smallHmac(scheduleKey(key, callSchedule), parts, length);
+    } finally {
+      wipeSchedule(callSchedule);
+    }
   }
   const mac = createHmac('sha256', key);
   for (const part of parts) mac.update(part);
@@ -358,17 +411,26 @@ function hkdfSha256(
   const blocks = Math.ceil(length / SHA256_BYTES);
   const okm = new Uint8Array(blocks * SHA256_BYTES);
   const counter = new Uint8Array(1);
+  // The PRK keys every block: absorb it once (a block is one HMAC with a 32-byte key).
+  const small = SHA256_BYTES + info.length + 1 <= SMALL_HMAC_MAX_BYTES;
+  if (small) scheduleKey(prk, prkSchedule);
   // T(0) is empty; T(i) = HMAC(PRK, T(i-1) || info || i).
-  let previous = new Uint8Array(0);
-  for (let i = 1; i <= blocks; i++) {
-    counter[0] = i;
-    const block = hmacSha256(prk, previous, info, counter);
+  let previous: Uint8Array = new Uint8Array(0);
+  try {
+    for (let i = 1; i <= blocks; i++) {
+      counter[0] = i;
+      const block = small
+        ? smallHmac(prkSchedule, [previous, info, counter], previous.length + info.length + 1)
+        : hmacSha256(prk, previous, info, counter);
+      previous.fill(0);
+      okm.set(block, (i - 1) * SHA256_BYTES);
+      previous = block;
+    }
+  } finally {
+    wipeSchedule(prkSchedule);
     previous.fill(0);
-    okm.set(block, (i - 1) * SHA256_BYTES);
-    previous = block;
+    prk.fill(0);
   }
-  previous.fill(0);
-  prk.fill(0);
   if (okm.length === length) return okm;
   const out = okm.slice(0, length);
   okm.fill(0);

@@ -52,21 +52,24 @@ function cacheKey(trustRoot: Uint8Array, bytes: Uint8Array): string {
   return `${toBase64Url(trustRoot)}.${toBase64Url(bytes)}`;
 }
 
-/** Ed25519 verification through a least-recently-used set (Set order is insertion order). */
+/**
+ * Ed25519 verification through a least-recently-used set (Set order is insertion order). The
+ * payload is built only on a miss.
+ */
 async function verifyCached(
   backend: CryptoBackend,
   cache: Set<string>,
   limit: number,
   key: string,
   publicKey: Uint8Array,
-  payload: Uint8Array,
+  payload: () => Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean> {
   if (cache.delete(key)) {
     cache.add(key);
     return true;
   }
-  if (!(await backend.ed25519Verify(publicKey, payload, signature))) return false;
+  if (!(await backend.ed25519Verify(publicKey, payload(), signature))) return false;
   cache.add(key);
   if (cache.size > limit) cache.delete(cache.values().next().value as string);
   return true;
@@ -181,7 +184,7 @@ export async function validateSenderCertificate(
     SERVER_CACHE_SIZE,
     cacheKey(trust.trustRoot, sender.serverCertificate),
     trust.trustRoot,
-    serverCertificatePayload(server),
+    () => serverCertificatePayload(server),
     server.signature,
   );
   if (!serverOk) {
@@ -195,7 +198,7 @@ export async function validateSenderCertificate(
     SENDER_CACHE_SIZE,
     cacheKey(trust.trustRoot, certBytes),
     server.serverPublic,
-    senderCertificatePayload(sender),
+    () => senderCertificatePayload(sender),
     sender.signature,
   );
   if (!senderOk) {

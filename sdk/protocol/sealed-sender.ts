@@ -6,7 +6,7 @@
  */
 import type { CryptoBackend, Rng } from '../crypto/backend.ts';
 import { DecryptError, InvalidCertificateError, InvalidKeyError } from '../errors.ts';
-import { assertBytes, concatBytes, constantTimeEqual, wipe } from '../util/bytes.ts';
+import { assertBytes, concatBytes, constantTimeEqual, toBase64Url, wipe } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
 import { LABELS } from '../wire/labels.ts';
 import {
@@ -66,6 +66,77 @@ export interface OpenedSealedMessage {
   readonly message: Uint8Array;
   /** The validated sender certificate. */
   readonly certificate: SenderCertificate;
+}
+
+/**
+ * `DH(S, R)`, the static-static term, is the same for every envelope between two devices
+ * (design §6), so it is kept per backend and local identity, for at most this many peer keys
+ * (least recently used dropped). Only agreements that completed are stored: on the open side,
+ * after the envelope authenticated and its certificate validated, so forged envelopes cannot
+ * fill the cache.
+ */
+const STATIC_DH_CACHE_SIZE = 256;
+
+interface StaticDhEntries {
+  /** The private key the entries were computed with, to catch a reused or wiped array. */
+  readonly privateKey: Uint8Array;
+  readonly byPeer: Map<string, Uint8Array>;
+}
+
+const staticDhCache = new WeakMap<CryptoBackend, WeakMap<Uint8Array, StaticDhEntries>>();
+
+function staticDhEntries(backend: CryptoBackend, own: DhIdentity): StaticDhEntries {
+  let perBackend = staticDhCache.get(backend);
+  if (perBackend === undefined) {
+    perBackend = new WeakMap();
+    staticDhCache.set(backend, perBackend);
+  }
+  const entries = perBackend.get(own.dhPrivate);
+  if (entries !== undefined && constantTimeEqual(entries.privateKey, own.dhPrivate)) {
+    return entries;
+  }
+  if (entries !== undefined) wipeEntries(entries);
+  const fresh = { privateKey: own.dhPrivate.slice(), byPeer: new Map<string, Uint8Array>() };
+  perBackend.set(own.dhPrivate, fresh);
+  return fresh;
+}
+
+function wipeEntries(entries: StaticDhEntries): void {
+  wipe(entries.privateKey);
+  for (const dh of entries.byPeer.values()) wipe(dh);
+  entries.byPeer.clear();
+}
+
+/** A copy of the cached `DH(own, peer)`, or undefined. */
+function cachedStaticDh(
+  backend: CryptoBackend,
+  own: DhIdentity,
+  peer: Uint8Array,
+): Uint8Array | undefined {
+  const { byPeer } = staticDhEntries(backend, own);
+  const key = toBase64Url(peer);
+  const hit = byPeer.get(key);
+  if (hit === undefined) return undefined;
+  byPeer.delete(key);
+  byPeer.set(key, hit);
+  return hit.slice();
+}
+
+function rememberStaticDh(
+  backend: CryptoBackend,
+  own: DhIdentity,
+  peer: Uint8Array,
+  dh: Uint8Array,
+): void {
+  const { byPeer } = staticDhEntries(backend, own);
+  const key = toBase64Url(peer);
+  if (byPeer.has(key)) return;
+  byPeer.set(key, dh.slice());
+  if (byPeer.size > STATIC_DH_CACHE_SIZE) {
+    const oldest = byPeer.keys().next().value as string;
+    wipe(byPeer.get(oldest));
+    byPeer.delete(oldest);
+  }
 }
 
 function checkIdentity(id: DhIdentity, name: string): void {
@@ -141,7 +212,11 @@ export async function sealedSenderSeal(
     dhE = await backend.x25519(ephemeralPrivate, recipientDhPublic);
     keys = ephemeralKeys(backend, dhE, recipientDhPublic, ephemeralPublic);
     const encryptedStatic = backend.aeadSeal(keys.k1, ZERO_NONCE, senderIdentity.dhPublic, EMPTY);
-    dhS = await backend.x25519(senderIdentity.dhPrivate, recipientDhPublic);
+    dhS = cachedStaticDh(backend, senderIdentity, recipientDhPublic);
+    if (dhS === undefined) {
+      dhS = await backend.x25519(senderIdentity.dhPrivate, recipientDhPublic);
+      rememberStaticDh(backend, senderIdentity, recipientDhPublic, dhS);
+    }
     k2 = staticKey(backend, dhS, keys.ck, encryptedStatic);
     const encryptedInner = backend.aeadSeal(k2, ZERO_NONCE, inner, EMPTY);
     return encodeSealedEnvelope({ ephemeralPublic, encryptedStatic, encryptedInner });
@@ -185,12 +260,15 @@ export async function sealedSenderOpen(
   let k2: Uint8Array | undefined;
   let inner: Uint8Array | undefined;
   let senderStatic: Uint8Array;
+  let staticDhCached = false;
   try {
     try {
       dhE = await backend.x25519(recipientIdentity.dhPrivate, ephemeralPublic);
       keys = ephemeralKeys(backend, dhE, recipientIdentity.dhPublic, ephemeralPublic);
       senderStatic = backend.aeadOpen(keys.k1, ZERO_NONCE, encryptedStatic, EMPTY);
-      dhS = await backend.x25519(recipientIdentity.dhPrivate, senderStatic);
+      dhS = cachedStaticDh(backend, recipientIdentity, senderStatic);
+      staticDhCached = dhS !== undefined;
+      dhS ??= await backend.x25519(recipientIdentity.dhPrivate, senderStatic);
       k2 = staticKey(backend, dhS, keys.ck, encryptedStatic);
       inner = backend.aeadOpen(k2, ZERO_NONCE, encryptedInner, EMPTY);
     } catch (cause) {
@@ -213,6 +291,7 @@ export async function sealedSenderOpen(
     if (!constantTimeEqual(certificate.identityKey, senderStatic)) {
       throw new InvalidCertificateError('sender certificate does not match the sender key');
     }
+    if (!staticDhCached) rememberStaticDh(backend, recipientIdentity, senderStatic, dhS);
     return {
       senderAddress: certificate.address,
       senderDeviceId: certificate.deviceId,

@@ -31,6 +31,8 @@ export const LABELS = {
   SEALED_STATIC: label('Sealpost-Sealed-Static-v1'),
   /** safety number fingerprint iteration input prefix */
   FINGERPRINT: label('Sealpost-Fingerprint-v1'),
+  /** delivery access key = HKDF(accountSeed, salt 0^32, info ACCESS_KEY, 16) (docs/SDK.md) */
+  ACCESS_KEY: label('Sealpost-AccessKey-v1'),
   /** owner request signing (service API) */
   REQUEST_SIGNATURE: label('Sealpost-Request-v1'),
   /** proof of possession at registration (service API) */

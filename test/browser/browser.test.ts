@@ -1,0 +1,157 @@
+/**
+ * The SDK in a real browser: the client is bundled for the browser with esbuild (no `node:`
+ * import may be in it), loaded in headless Chromium, registered with an in-memory store, and
+ * completes a send to and a receive from a Node-side client through the local HTTP server with
+ * the real adapters. The page and the bundle come from this test's own HTTP server, which also
+ * forwards `/v1/*` to the API, so the page talks to the API from its own origin.
+ *
+ * Needs Debian's `chromium` at /usr/bin/chromium (`apt-get install -y chromium`); the test fails
+ * (never skips) without it, because CI installs it.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SealpostClient } from '../../sdk/client/index.ts';
+import type { MemoryStore } from '../../sdk/state/memory-store.ts';
+import { toBase64Url } from '../../sdk/util/bytes.ts';
+import { type E2eStack, startE2eStack } from '../e2e/stack.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** What the page's bundle (entry.ts) and the test put on the page's global object. */
+interface PageGlobals {
+  sealpost: { SealpostClient: typeof SealpostClient; MemoryStore: typeof MemoryStore };
+  client: SealpostClient;
+}
+const PAGE =
+  '<!doctype html><meta charset="utf-8"><title>Sealpost</title><script type="module" src="/sdk.js"></script>';
+
+let stack: E2eStack;
+let site: Server;
+let origin: string;
+let browser: Browser;
+let page: Page;
+let bundle: string;
+
+async function bundleSdk(): Promise<string> {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL('./entry.ts', import.meta.url))],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+function startSite(api: string, js: string): Promise<{ server: Server; origin: string }> {
+  const server = createServer(async (req, res) => {
+    if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    } else if (req.url === '/sdk.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    } else if (req.url?.startsWith('/v1/')) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
+      }
+      const upstream = await fetch(`${api}${req.url}`, {
+        method: req.method ?? 'GET',
+        headers,
+        ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+      });
+      res.writeHead(upstream.status, { 'content-type': 'application/json' });
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ server, origin: `http://127.0.0.1:${port}` });
+    });
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}. Install it (Debian/Ubuntu: sudo apt-get install -y chromium); CI installs it in .ci/run.`,
+    );
+  }
+  bundle = await bundleSdk();
+  stack = await startE2eStack();
+  ({ server: site, origin } = await startSite(stack.url, bundle));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage();
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => 'sealpost' in globalThis);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((r) => (site ? site.close(() => r()) : r()));
+  await stack?.stop();
+});
+
+describe('the SDK in headless Chromium', () => {
+  it('bundles for the browser without Node built-ins and with the WebCrypto backend', () => {
+    expect(bundle).not.toMatch(/["']node:/);
+    expect(bundle).not.toMatch(/node-backend/);
+    expect(bundle).toMatch(/SealpostClient/);
+  });
+
+  it('registers in the page and exchanges messages with a Node client', async () => {
+    const node: SealpostClient = await stack.register();
+    const trustRoot = toBase64Url(stack.trust.trustRoot);
+    const pageCard = await page.evaluate(async (root) => {
+      const g = globalThis as unknown as PageGlobals;
+      const client = await g.sealpost.SealpostClient.register({
+        baseUrl: location.origin,
+        store: new g.sealpost.MemoryStore(),
+        trust: { trustRoot: root },
+      });
+      g.client = client;
+      return client.contactCard();
+    }, trustRoot);
+    await node.addContact(pageCard);
+    await node.send(pageCard.address, 'hello, browser');
+
+    const received = await page.evaluate(async (card) => {
+      const { client } = globalThis as unknown as PageGlobals;
+      await client.addContact(card);
+      const batch = await client.receiveBatch();
+      const texts = batch.messages.map((m) => m.text);
+      await client.send(card.address, `browser got: ${texts.join(',')}`);
+      return { texts, failures: batch.failures.length, backend: client.engine.backend.name };
+    }, node.contactCard());
+    expect(received).toMatchObject({ texts: ['hello, browser'], failures: 0 });
+    expect(received.backend).not.toBe('node');
+
+    const reply = await node.receiveBatch();
+    expect(reply.messages.map((m) => [m.text, m.sealed, m.sender.address])).toEqual([
+      ['browser got: hello, browser', true, pageCard.address],
+    ]);
+  });
+});
