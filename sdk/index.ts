@@ -24,6 +24,7 @@ export {
   type MessageHandler,
   ProtocolEngine,
   type ReceivedMessage,
+  type UnsealOptions,
 } from './protocol/engine.ts';
 export { type AccountKey, address, verifyIdentityBundle } from './protocol/identity.ts';
 export type { PrekeyRequest, PrekeyUpload } from './protocol/prekey-manager.ts';

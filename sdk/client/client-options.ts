@@ -9,7 +9,6 @@ import type { StateStore } from '../state/store.ts';
 import { fromBase64Url } from '../wire/api/codec.ts';
 import { type FetchLike, SealpostHttpClient } from './http-client.ts';
 import type { PrekeyPolicy } from './prekey-maintenance.ts';
-import type { ValidationClock } from './validation-clock.ts';
 
 /** A trust configuration, with the root as bytes or base64url (as `npm start` prints it). */
 export type TrustInput =
@@ -64,12 +63,12 @@ export function trustConfig(input: TrustInput): TrustConfig {
   return { trustRoot: root, revokedServerKeyIds: [...(input.revokedServerKeyIds ?? [])] };
 }
 
-/** Engine options over the client clock. */
-export function engineOptions(options: ClientOptions, clock: ValidationClock): EngineOptions {
+/** Engine options for the client options. */
+export function engineOptions(options: ClientOptions): EngineOptions {
   return {
     store: options.store,
     trust: trustConfig(options.trust),
-    now: clock.now,
+    ...(options.now ? { now: options.now } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.rng ? { rng: options.rng } : {}),
   };

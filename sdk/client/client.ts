@@ -37,7 +37,6 @@ import { type ReceiveBatch, ReceiveLoop, type ReceiveOptions } from './receive-l
 import { SEEN_RETENTION_MS } from './receiver.ts';
 import { registerDevice } from './registration.ts';
 import { seedSigner } from './request-signing.ts';
-import { ValidationClock } from './validation-clock.ts';
 
 export type { ClientOptions, ContactCard, SendResult, TrustInput } from './client-options.ts';
 
@@ -73,7 +72,6 @@ export class SealpostClient {
     http: SealpostHttpClient,
     registration: Registration,
     options: ClientOptions,
-    clock: ValidationClock,
   ) {
     const backend = options.backend ?? defaultBackend;
     this.engine = engine;
@@ -108,7 +106,6 @@ export class SealpostClient {
       backend,
       self: registration,
       now: this.now,
-      clock,
     });
   }
 
@@ -147,9 +144,8 @@ export class SealpostClient {
   static async open(options: ClientOptions): Promise<SealpostClient> {
     const registration = await new ClientState(options.store).registration();
     if (!registration) throw new NotRegisteredError();
-    const clock = new ValidationClock(options.now ?? Date.now);
-    const engine = await ProtocolEngine.open(engineOptions(options, clock));
-    return SealpostClient.assemble(engine, registration, options, clock);
+    const engine = await ProtocolEngine.open(engineOptions(options));
+    return SealpostClient.assemble(engine, registration, options);
   }
 
   private static async enroll(
@@ -157,9 +153,8 @@ export class SealpostClient {
     account: AccountKey | undefined,
     unrestricted: boolean,
   ): Promise<SealpostClient> {
-    const clock = new ValidationClock(options.now ?? Date.now);
     const { engine } = await ProtocolEngine.create({
-      ...engineOptions(options, clock),
+      ...engineOptions(options),
       ...(account ? { account } : {}),
     });
     const http = httpFor(options);
@@ -172,7 +167,7 @@ export class SealpostClient {
       account,
       unrestricted,
     });
-    const client = SealpostClient.assemble(engine, registration, options, clock, http);
+    const client = SealpostClient.assemble(engine, registration, options, http);
     await client.maintainPrekeys();
     await client.certificates.current();
     return client;
@@ -182,7 +177,6 @@ export class SealpostClient {
     engine: ProtocolEngine,
     registration: Registration,
     options: ClientOptions,
-    clock: ValidationClock,
     http = httpFor(options),
   ): SealpostClient {
     http.setSigner(
@@ -193,7 +187,7 @@ export class SealpostClient {
         engine.signer.signingSeed,
       ),
     );
-    return new SealpostClient(engine, http, registration, options, clock);
+    return new SealpostClient(engine, http, registration, options);
   }
 
   /** This account's address (self-certifying). */

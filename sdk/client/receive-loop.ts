@@ -16,7 +16,6 @@ import {
   type ReceiveFailure,
   Receiver,
 } from './receiver.ts';
-import type { ValidationClock } from './validation-clock.ts';
 
 export type { AppHandler, IncomingMessage, ReceiveFailure };
 
@@ -72,7 +71,6 @@ export class ReceiveLoop {
       readonly backend: CryptoBackend;
       readonly self: Registration;
       readonly now: () => number;
-      readonly clock: ValidationClock;
     },
   ) {
     this.receiver = new Receiver(ctx);

@@ -40,7 +40,6 @@ import type { IdentityBundle } from '../wire/identity.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { CONTENT_KIND_SYNC, decodeContent } from './content.ts';
 import { registrationIdOf } from './fanout.ts';
-import type { ValidationClock } from './validation-clock.ts';
 
 /** How long a seen message id is kept after the id's timestamp: the message lifetime plus a day. */
 export const SEEN_RETENTION_MS = (DEFAULT_MESSAGE_TTL_DAYS + 1) * 24 * 60 * 60 * 1000;
@@ -110,7 +109,7 @@ export class Receiver {
       readonly state: ClientState;
       readonly backend: CryptoBackend;
       readonly self: Registration;
-      readonly clock: ValidationClock;
+      readonly now: () => number;
     },
   ) {}
 
@@ -128,14 +127,16 @@ export class Receiver {
       let message: IncomingMessage | undefined;
       const envelope = fromBase64Url(delivered.envelope, 'envelope');
       // Certificates are judged at the server's receipt time, bounded to the message lifetime.
-      const now = this.ctx.clock.now();
+      const now = this.ctx.now();
       const at = Math.min(now, Math.max(delivered.receivedAt, now - SEEN_RETENTION_MS));
-      await this.ctx.clock.during(at, () =>
-        this.ctx.engine.unseal(envelope, async (received) => {
+      await this.ctx.engine.unseal(
+        envelope,
+        async (received) => {
           message = this.toMessage(delivered, received);
           if (handle) await handle(message);
           return this.commitOps(delivered, received, message);
-        }),
+        },
+        { validAt: at },
       );
       if (!message) throw new MalformedEnvelopeError('no message was produced');
       return { outcome: { kind: 'delivered', message }, ack: true };

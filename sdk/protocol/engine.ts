@@ -77,6 +77,18 @@ export interface ReceivedMessage {
   readonly sessionCreated: boolean;
 }
 
+/** Options of {@link ProtocolEngine.unseal}. */
+export interface UnsealOptions {
+  /**
+   * The time (ms) at which the sender certificate must be valid. Default: now. A client passes
+   * the server's receipt time: messages wait up to 30 days, certificates live 7, so judging a
+   * certificate when the recipient comes online would drop valid offline messages (Signal
+   * validates against the envelope's server timestamp for the same reason). The certificate
+   * must still be validly signed and name the session's identity.
+   */
+  readonly validAt?: number;
+}
+
 /**
  * Durably processes a decrypted message before its session state is committed; may return
  * extra store ops (e.g. the seen message id) to commit atomically with it.
@@ -301,12 +313,13 @@ export class ProtocolEngine {
   async unseal(
     envelope: Uint8Array,
     handle?: MessageHandler,
+    options: UnsealOptions = {},
   ): Promise<ReceivedMessage & { certificate: SenderCertificate }> {
     const opened = await sealedSenderOpen(this.backend, {
       recipientIdentity: { dhPrivate: this.local.dhPrivate, dhPublic: this.local.bundle.dhPublic },
       envelope,
       trust: this.trust,
-      now: this.now(),
+      now: options.validAt ?? this.now(),
     });
     const sender = { address: opened.senderAddress, deviceId: opened.senderDeviceId };
     const received = await this.receive(sender, opened.contentType, opened.message, async (m) => {

@@ -147,6 +147,16 @@ describe('ProtocolEngine', () => {
     ).rejects.toBeInstanceOf(InvalidCertificateError);
   });
 
+  it('judges the certificate at the given validity time (server receipt), not at open time', async () => {
+    await alice.engine.startSession(bob.bundle());
+    const envelope = await sealedTo(alice, bob, 'sent while bob was offline');
+    const receivedAt = clock;
+    clock += 10 * DAY; // the 7-day certificate has expired by the time Bob comes online
+    await expect(bob.engine.unseal(envelope)).rejects.toBeInstanceOf(InvalidCertificateError);
+    const m = await bob.engine.unseal(envelope, undefined, { validAt: receivedAt });
+    expect(text(m.plaintext)).toBe('sent while bob was offline');
+  });
+
   it('surfaces a changed identity until the user confirms it', async () => {
     await alice.engine.startSession(bob.bundle());
     await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
