@@ -9,7 +9,7 @@ const label = (s: string): Uint8Array => enc.encode(s);
 export const LABELS = {
   /** address = base32(SHA-256(ADDRESS || accountPublic)[0..20]) */
   ADDRESS: label('Sealpost-Address-v1'),
-  /** account key signs ADDRESS_DEVICE_LINK || devicePublic(64) */
+  /** account key signs DEVICE_LINK || deviceSigningPublic(32) || deviceDhPublic(32) */
   DEVICE_LINK: label('Sealpost-DeviceLink-v1'),
   /** device key signs SIGNED_PREKEY || u32 id || X25519 public */
   SIGNED_PREKEY: label('Sealpost-SignedPrekey-v1'),
