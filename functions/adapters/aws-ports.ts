@@ -1,5 +1,5 @@
 /**
- * The ports over AWS clients: DynamoDB for every record, S3 for large envelopes. Used by the
+ * The ports over AWS clients: DynamoDB for every record, S3 for the envelopes. Used by the
  * Lambda composition root, the local server (pointed at DynamoDB Local and s3rver) and the
  * integration tests, so all run the same adapters.
  */

@@ -6,6 +6,8 @@ import { AccountService } from '../domain/account-service.ts';
 import { AuthService } from '../domain/auth-service.ts';
 import { CertificateService } from '../domain/certificate-service.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
+import { randomBytes } from '../domain/crypto.ts';
+import type { Random } from '../domain/mailbox-log.ts';
 import { MessageService } from '../domain/message-service.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
 import { PrekeyService } from '../domain/prekey-service.ts';
@@ -20,9 +22,10 @@ export type { Ports };
  */
 export function createServices(
   ports: Ports,
-  options: { clock?: Clock; config?: ServiceConfig } = {},
+  options: { clock?: Clock; config?: ServiceConfig; random?: Random } = {},
 ): AppServices {
   const clock = options.clock ?? Date.now;
+  const random = options.random ?? randomBytes;
   const config = options.config ?? DEFAULT_CONFIG;
   const auth = new AuthService(ports.accounts, ports.replay, clock, config);
   return {
@@ -37,6 +40,7 @@ export function createServices(
       ports.limiter,
       clock,
       config,
+      random,
     ),
   };
 }

@@ -1,15 +1,16 @@
 /**
- * Sending and delivery (docs/protocol/10-service.md §Messages, §Storage).
+ * Sending and delivery (docs/protocol/10-service.md §7, §8).
  *
- * Write order of one envelope: quota reservation, then (large envelopes only) the object with
- * `If-None-Match: *`, then the index entry with a conditional put. The index entry is what
- * makes a message visible, so a fault at any step leaves either nothing visible (an orphaned
- * object that lifecycle removes, an over-counted quota that the next full fetch reconciles)
- * or the whole message; a retry with the same message id completes it and stores it once.
- * Delivery is at least once: entries are deleted only by acknowledgement.
+ * Write order of one envelope: quota check (a read), then the object with `If-None-Match: *`
+ * (unless the operator enabled inline storage), then the index record with a conditional put,
+ * then, for one stored message in `quotaSampleEvery`, the usage counter. The index record is
+ * what makes a message visible, so a fault at any step leaves either nothing visible (an
+ * orphaned object that lifecycle removes) or the whole message; a retry with the same message
+ * id completes it and stores it once. Delivery is at least once: a message stops being
+ * delivered only when it is acknowledged (or expires).
  */
 import { fromBase64Url, toBase64Url, tryFromBase64Url } from '../../sdk/wire/api/codec.ts';
-import { ACCESS_KEY_BYTES } from '../../sdk/wire/api/limits.ts';
+import { ACCESS_KEY_BYTES, MAX_ENVELOPE_BYTES } from '../../sdk/wire/api/limits.ts';
 import { messageIdTimestamp } from '../../sdk/wire/api/message-id.ts';
 import type {
   AckResponse,
@@ -22,6 +23,7 @@ import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { constantTimeEquals, sha256 } from './crypto.ts';
 import { DeviceMismatchError, ServiceError, StaleDevicesError } from './errors.ts';
+import { type ListedMessage, MailboxLog, type Random } from './mailbox-log.ts';
 import type {
   AccountStore,
   AccountView,
@@ -30,6 +32,7 @@ import type {
   DeviceRecord,
   IndexEntry,
   Mailbox,
+  MailboxUsage,
   MessageIndex,
   MessageSource,
   RateLimiter,
@@ -48,6 +51,8 @@ function notAuthorized(): ServiceError {
 
 /** Sealed and identified sends, fetch and acknowledgement. */
 export class MessageService {
+  private readonly log: MailboxLog;
+
   constructor(
     private readonly accounts: AccountStore,
     private readonly index: MessageIndex,
@@ -55,7 +60,10 @@ export class MessageService {
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
     private readonly config: ServiceConfig,
-  ) {}
+    private readonly random: Random,
+  ) {
+    this.log = new MailboxLog(index, clock, random, config);
+  }
 
   /**
    * Sealed send: authorized by the recipient's delivery access key (or its unrestricted
@@ -98,24 +106,24 @@ export class MessageService {
   }
 
   /**
-   * The caller device's messages, oldest first, at most `limit`, after `cursor` when given.
-   * Expired messages are never returned.
+   * The caller device's unacknowledged messages, oldest first, at most `limit`, after `cursor`
+   * when given. Expired messages are never returned.
    */
   async fetch(caller: Caller, limit: number, cursor?: string): Promise<FetchResponse> {
     const mailbox = caller.ref;
     const now = this.clock();
-    const after = cursor === undefined ? undefined : fromBase64Url(cursor, 'cursor');
-    const page = await this.index.list(mailbox, after ? { limit, after, now } : { limit, now });
-    if (!after && !page.more && page.usage) await this.reconcile(mailbox, page.entries, page.usage);
+    const from = cursor === undefined ? undefined : fromBase64Url(cursor, 'cursor');
+    const page = await this.log.page(mailbox, from ? { limit, from, now } : { limit, now });
+    if (!from && !page.more && page.usage) await this.reconcile(mailbox, page.messages, page.usage);
 
-    const bodies = await mapLimited(page.entries, OBJECT_READ_CONCURRENCY, (e) =>
-      e.inline ? Promise.resolve(e.inline) : this.blobs.get(e.objectKey ?? ''),
+    const bodies = await mapLimited(page.messages, OBJECT_READ_CONCURRENCY, ({ entry }) =>
+      entry.inline ? Promise.resolve(entry.inline) : this.blobs.get(entry.objectKey ?? ''),
     );
     const messages: DeliveredMessage[] = [];
-    page.entries.forEach((e, i) => {
+    page.messages.forEach(({ entry: e }, i) => {
       const body = bodies[i];
-      // An index entry is written only after its object, so a missing object means it was
-      // acknowledged concurrently; skipping it is the at-least-once answer.
+      // An index record is written only after its object, and objects are deleted only after
+      // their message is acknowledged, so a missing object means a concurrent acknowledgement.
       if (!body) return;
       const m: DeliveredMessage = {
         messageId: toBase64Url(e.messageId),
@@ -128,20 +136,21 @@ export class MessageService {
   }
 
   /**
-   * Deletes acknowledged messages of the caller's device: index entries first (the message is
-   * gone for the client), then their objects. Unknown ids are ignored.
+   * Acknowledges messages of the caller's device: one cursor write hides them (§7.2), then the
+   * usage counter is decremented and their objects deleted. Unknown ids are ignored.
+   *
+   * @throws {ServiceError} `UNAVAILABLE` when concurrent acknowledgements keep colliding.
    */
   async ack(caller: Caller, messageIds: readonly string[]): Promise<AckResponse> {
     const mailbox = caller.ref;
     const ids = messageIds.map((id) => fromBase64Url(id, 'messageId'));
-    const removed = await this.index.remove(mailbox, ids);
-    if (removed.length > 0) {
-      const bytes = removed.reduce((n, e) => n + e.size, 0);
-      await this.index.release(mailbox, { count: removed.length, bytes });
-      const keys = removed.flatMap((e) => (e.objectKey ? [e.objectKey] : []));
-      if (keys.length > 0) await this.blobs.deleteMany(keys);
+    const { acknowledged, objectKeys } = await this.log.acknowledge(mailbox, ids);
+    if (acknowledged.length > 0) {
+      const bytes = acknowledged.reduce((n, m) => n + m.entry.size, 0);
+      await this.index.addUsage(mailbox, { count: -acknowledged.length, bytes: -bytes });
     }
-    return { acknowledged: removed.length };
+    if (objectKeys.length > 0) await this.blobs.deleteMany(objectKeys);
+    return { acknowledged: acknowledged.length };
   }
 
   private async deliver(
@@ -160,56 +169,72 @@ export class MessageService {
       mailbox: deviceRef(view.account.address, devices[i]!),
       body: fromBase64Url(e.envelope, 'envelope'),
     }));
-    await this.reserveAll(items);
+    await this.checkQuota(items);
     const entryBase = { messageId, receivedAt: now, expiresAt: now + this.config.messageTtlMs };
     const stored = await Promise.all(
       items.map(async ({ mailbox, body }) => {
-        const usage = { count: 1, bytes: body.length };
-        try {
-          let entry: IndexEntry = { ...entryBase, size: body.length };
-          if (source) entry = { ...entry, source };
-          if (body.length > this.config.inlineMaxBytes) {
-            entry = { ...entry, objectKey: await this.blobs.putIfAbsent(mailbox, messageId, body) };
-          } else {
-            entry = { ...entry, inline: body };
-          }
-          const created = await this.index.put(mailbox, entry);
-          if (!created) await this.index.release(mailbox, usage);
-          return created;
-        } catch (cause) {
-          await this.index.release(mailbox, usage).catch(() => undefined);
-          throw cause;
+        let entry: IndexEntry = { ...entryBase, size: body.length };
+        if (source) entry = { ...entry, source };
+        if (body.length > this.config.inlineMaxBytes) {
+          entry = { ...entry, objectKey: await this.blobs.putIfAbsent(mailbox, messageId, body) };
+        } else {
+          entry = { ...entry, inline: body };
         }
+        const created = await this.log.store(mailbox, entry);
+        if (created) await this.count(mailbox, body.length);
+        return created;
       }),
     );
     return { messageId: req.messageId, duplicate: stored.every((created) => !created) };
   }
 
-  /** Reserves quota in every target mailbox, or in none. */
-  private async reserveAll(items: readonly { mailbox: Mailbox; body: Uint8Array }[]) {
-    const limit = { count: this.config.mailboxMaxMessages, bytes: this.config.mailboxMaxBytes };
-    const granted = await Promise.all(
-      items.map((i) => this.index.reserve(i.mailbox, { count: 1, bytes: i.body.length }, limit)),
-    );
-    if (granted.every(Boolean)) return;
-    await Promise.all(
-      items.map((i, k) =>
-        granted[k] ? this.index.release(i.mailbox, { count: 1, bytes: i.body.length }) : undefined,
-      ),
-    );
-    throw new ServiceError('MAILBOX_FULL', "the recipient's mailbox is full");
+  /**
+   * Refuses the send if any target mailbox is full by its counter (all or none, before
+   * anything is written). The counter is read eventually consistent and moved by sampled
+   * writes, so the quota is approximate (§7.1).
+   */
+  private async checkQuota(items: readonly { mailbox: Mailbox; body: Uint8Array }[]) {
+    const usages = await Promise.all(items.map((i) => this.index.usage(i.mailbox)));
+    const full = items.some((item, k) => {
+      const count = Math.max(0, usages[k]?.count ?? 0);
+      const bytes = Math.max(0, usages[k]?.bytes ?? 0);
+      return (
+        count + 1 > this.config.mailboxMaxMessages ||
+        bytes + item.body.length > this.config.mailboxMaxBytes
+      );
+    });
+    if (full) throw new ServiceError('MAILBOX_FULL', "the recipient's mailbox is full");
   }
 
-  /** After a full read: counters drift when messages expire unread, so set them to the truth. */
+  /**
+   * Counts a stored message: one in `quotaSampleEvery` (chosen with server randomness, so a
+   * sender cannot pick ids that are never counted) adds that many, an unbiased estimate.
+   */
+  private async count(mailbox: Mailbox, size: number): Promise<void> {
+    const k = this.config.quotaSampleEvery;
+    if (k > 1) {
+      const r = this.random(4);
+      const draw = ((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0;
+      if (draw >= 2 ** 32 / k) return;
+    }
+    await this.index.addUsage(mailbox, { count: k, bytes: k * size });
+  }
+
+  /**
+   * After a read of the whole unacknowledged mailbox: messages that expire unread are never
+   * subtracted and sampling adds noise, so set the counter to the truth once it is off by a
+   * sample or more (smaller differences are noise; rewriting them would cost a write a fetch).
+   */
   private async reconcile(
     mailbox: Mailbox,
-    live: readonly IndexEntry[],
-    usage: { count: number; bytes: number },
+    live: readonly ListedMessage[],
+    usage: MailboxUsage,
   ): Promise<void> {
-    const bytes = live.reduce((n, e) => n + e.size, 0);
-    if (usage.count !== live.length || usage.bytes !== bytes) {
-      await this.index.setUsage(mailbox, { count: live.length, bytes });
-    }
+    const bytes = live.reduce((n, m) => n + m.entry.size, 0);
+    const k = this.config.quotaSampleEvery;
+    const countOff = Math.abs(usage.count - live.length) >= k;
+    const bytesOff = Math.abs(usage.bytes - bytes) >= Math.max(1, (k - 1) * MAX_ENVELOPE_BYTES);
+    if (countOff || bytesOff) await this.index.setUsage(mailbox, { count: live.length, bytes });
   }
 }
 

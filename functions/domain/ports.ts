@@ -142,7 +142,9 @@ export interface IndexEntry {
  * One record of a mailbox's message range, at a 16-byte position that sorts like a message id
  * (u48 ms || 80 bits). A message sits at its own id, or, when it arrived late, at a position
  * the service chose at arrival; a redirect sits at the late message's id and names that
- * position, so a retried send still finds it (docs/protocol/10-service.md §8.4).
+ * position, so a retried send still finds it; a tombstone replaces an acknowledged message the
+ * cursor had no room for, so a retried send still finds that it was stored
+ * (docs/protocol/10-service.md §7.2, §8.4).
  */
 export type MailboxRecord =
   | { readonly kind: 'message'; readonly position: Uint8Array; readonly entry: IndexEntry }
@@ -151,7 +153,8 @@ export type MailboxRecord =
       readonly position: Uint8Array;
       readonly target: Uint8Array;
       readonly expiresAt: number;
-    };
+    }
+  | { readonly kind: 'tombstone'; readonly position: Uint8Array; readonly expiresAt: number };
 
 /** Counted messages and bytes of a mailbox (the approximate quota counter). */
 export interface MailboxUsage {
@@ -206,8 +209,8 @@ export interface MessageIndex {
     mailbox: Mailbox,
     options: { after?: Uint8Array; through?: Uint8Array; limit: number },
   ): Promise<ScanPage>;
-  /** Deletes records by position; missing ones are ignored. */
-  remove(mailbox: Mailbox, positions: readonly Uint8Array[]): Promise<void>;
+  /** Replaces the records at `positions` with tombstones that expire at `expiresAt`. */
+  bury(mailbox: Mailbox, positions: readonly Uint8Array[], expiresAt: number): Promise<void>;
   /** The acknowledgement cursor, strongly consistent; undefined if none is stored. */
   cursor(mailbox: Mailbox): Promise<AckCursor | undefined>;
   /**

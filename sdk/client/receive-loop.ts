@@ -23,7 +23,7 @@ export type { AppHandler, IncomingMessage, ReceiveFailure };
 export interface ReceiveOptions {
   /** Messages to fetch (1..100). @default 100 */
   readonly limit?: number;
-  /** Continue after this message id (from a previous batch's `cursor`). */
+  /** Opaque position to continue after (usually the last message id) (from a previous batch's `cursor`). */
   readonly cursor?: string;
   /** Runs for each message before its state is committed; throwing keeps the message queued. */
   readonly onMessage?: AppHandler;

@@ -2,7 +2,7 @@
  * Every port contract against the in-memory adapters and against the DynamoDB/S3 adapters on
  * DynamoDB Local and s3rver (started once for this file).
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   DynamoAccountStore,
   DynamoMessageIndex,
@@ -20,6 +20,7 @@ import {
 } from '../../functions/adapters/memory/index.ts';
 import { S3BlobStore } from '../../functions/adapters/s3/s3-blob-store.ts';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+import { mailboxLogProperty } from '../unit/functions/domain/mailbox-log-model.ts';
 import { accountStoreContract } from './contracts/account-store.ts';
 import { messageIndexContract } from './contracts/message-index.ts';
 import {
@@ -53,3 +54,12 @@ replayStoreContract('memory', async () => new MemoryReplayStore());
 replayStoreContract('dynamodb', async () => new DynamoReplayStore(aws.dynamodb, table));
 rateLimiterContract('memory', async () => new MemoryRateLimiter());
 rateLimiterContract('dynamodb', async () => new DynamoRateLimiter(aws.dynamodb, table));
+
+describe('MailboxLog model on DynamoDB Local', () => {
+  it('returns exactly the unacknowledged messages under any sequence of operations', async () => {
+    await mailboxLogProperty(new DynamoMessageIndex(aws.dynamodb, table), {
+      runs: 60,
+      maxOps: 40,
+    });
+  }, 180_000);
+});

@@ -79,17 +79,25 @@ async function untilOk(h: ReturnType<typeof harness>, call: Call) {
 
 type Phase = 'send' | 'fetch' | 'ack';
 
-/** One scenario: two messages (inline and object) through send, fetch, ack; faults in `phase`. */
+/**
+ * One scenario: three messages (inline, object, and an object sent late, which goes through a
+ * redirect) through send, fetch, ack; faults in `phase`. Quota counting is exact
+ * (`quotaSampleEvery: 1`) so every run makes the same storage calls.
+ */
 async function scenario(base: Ports, phase: Phase, failAt: number, mode: Mode) {
   const plan = new FaultPlan();
   const h = harness(withFaults(base, plan), {
-    config: { inlineMaxBytes: 1000 },
+    config: { inlineMaxBytes: 1000, quotaSampleEvery: 1 },
     start: Date.now(),
   });
   const bob = await h.register(KEY);
   plan.armed = false;
-  const envelopes = [randomBytes(300), randomBytes(3000)];
-  const ids = [newMessageId(h.clock.now), newMessageId(h.clock.now + 1)];
+  const envelopes = [randomBytes(300), randomBytes(3000), randomBytes(2000)];
+  const ids = [
+    newMessageId(h.clock.now),
+    newMessageId(h.clock.now + 1),
+    newMessageId(h.clock.now - 20 * 60_000),
+  ];
   const arm = (p: Phase) => {
     // Every phase is counted; only `phase` gets the fault.
     plan.armed = p === phase;

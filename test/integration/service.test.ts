@@ -141,7 +141,8 @@ describe('service on DynamoDB Local and s3rver', () => {
   });
 
   it('keeps no sender address or sender key in objects, metadata, items or logs of a sealed send', async () => {
-    const h = awsHarness({ inlineMaxBytes: 1024 });
+    // Exact quota counting, so the usage item is written and inspected too.
+    const h = awsHarness({ inlineMaxBytes: 1024, quotaSampleEvery: 1 });
     const bob = await h.register(KEY);
     const alice = await h.register();
     // The sender talks to the service as itself first (certificate, bundle), as a real client would.

@@ -1,29 +1,44 @@
 /**
- * {@link MessageIndex} on DynamoDB: one partition per device mailbox; one item per message
- * keyed `m#hex(messageId)` (chronological: the id starts with its timestamp), holding the
- * envelope inline or the key of its S3 object, plus the `usage` quota counter that sorts after
- * every message. A send is one conditional `PutItem`; an acknowledgement one `DeleteItem` per
- * message with `ReturnValues: ALL_OLD`, which tells exactly what existed (for the quota and the
- * S3 objects) at the same write cost as a batch delete.
+ * {@link MessageIndex} on DynamoDB (docs/protocol/10-service.md §8.1): one partition per device
+ * mailbox holding the acknowledgement cursor (`cursor`), one small record per message or
+ * redirect keyed `m#hex(position)` (chronological: positions start with their time), and the
+ * usage counter (`usage`, after every record). A message record holds no envelope (it is in
+ * S3) unless the operator enabled inline storage, so it stays under 1 KB: one write unit.
+ * Records are never deleted by acknowledgement; they carry `ttl` and expire for free.
  */
 import {
-  DeleteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type {
+  AckCursor,
   IndexEntry,
-  IndexPage,
   Mailbox,
+  MailboxRecord,
   MailboxUsage,
   MessageIndex,
+  ScanPage,
 } from '../../domain/ports.ts';
-import { B, checkVersion, type Item, keyItem, N, readB, readN, readS, S } from './attributes.ts';
+import {
+  B,
+  BOOL,
+  checkVersion,
+  type Item,
+  keyItem,
+  N,
+  readB,
+  readN,
+  readS,
+  S,
+} from './attributes.ts';
+import { batchWrite } from './batch.ts';
 import { isConditionalFailure, translate } from './errors.ts';
 import {
+  cursorKey,
   MESSAGE_SK_PREFIX,
   mailboxPartition,
   messageKey,
@@ -33,20 +48,45 @@ import {
 } from './keys.ts';
 
 const VERSION = 1;
-const DELETE_CONCURRENCY = 25;
+const POSITION_BYTES = 16;
 
-function entryItem(mailbox: Mailbox, e: IndexEntry): Item {
+const ttl = (expiresAt: number) => N(Math.ceil(expiresAt / 1000));
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function recordItem(mailbox: Mailbox, r: MailboxRecord): Item {
+  const base = { ...keyItem(messageKey(mailbox, r.position)), v: N(VERSION) };
+  if (r.kind === 'tombstone') {
+    return {
+      ...base,
+      gone: BOOL(true),
+      expiresAt: N(r.expiresAt),
+      [TTL_ATTRIBUTE]: ttl(r.expiresAt),
+    };
+  }
+  if (r.kind === 'redirect') {
+    return {
+      ...base,
+      to: B(r.target),
+      expiresAt: N(r.expiresAt),
+      [TTL_ATTRIBUTE]: ttl(r.expiresAt),
+    };
+  }
+  const e = r.entry;
   const item: Item = {
-    ...keyItem(messageKey(mailbox, e.messageId)),
-    v: N(VERSION),
+    ...base,
     receivedAt: N(e.receivedAt),
     expiresAt: N(e.expiresAt),
-    [TTL_ATTRIBUTE]: N(Math.ceil(e.expiresAt / 1000)),
+    [TTL_ATTRIBUTE]: ttl(e.expiresAt),
     size: N(e.size),
   };
+  // The message id is the position except for a message that arrived late (§8.4).
+  if (!sameBytes(e.messageId, r.position)) item['mid'] = B(e.messageId);
   if (e.inline) item['body'] = B(e.inline);
   if (e.objectKey) item['objectKey'] = S(e.objectKey);
-  // Present only for identified sends: a sealed send's item names no sender.
+  // Present only for identified sends: a sealed send's record names no sender.
   if (e.source) {
     item['sourceAddress'] = S(e.source.address);
     item['sourceDevice'] = N(e.source.deviceId);
@@ -54,11 +94,23 @@ function entryItem(mailbox: Mailbox, e: IndexEntry): Item {
   return item;
 }
 
-function readEntry(item: Item): IndexEntry {
+function readRecord(item: Item): MailboxRecord {
   checkVersion(item, VERSION);
-  const sk = readS(item, 'sk');
+  const position = Uint8Array.from(
+    Buffer.from(readS(item, 'sk').slice(MESSAGE_SK_PREFIX.length), 'hex'),
+  );
+  if (position.length !== POSITION_BYTES) throw new Error('stored record has a malformed key');
+  if (item['gone']) return { kind: 'tombstone', position, expiresAt: readN(item, 'expiresAt') };
+  if (item['to']) {
+    return {
+      kind: 'redirect',
+      position,
+      target: readB(item, 'to'),
+      expiresAt: readN(item, 'expiresAt'),
+    };
+  }
   const entry: IndexEntry = {
-    messageId: Uint8Array.from(Buffer.from(sk.slice(MESSAGE_SK_PREFIX.length), 'hex')),
+    messageId: item['mid'] ? readB(item, 'mid') : position,
     receivedAt: readN(item, 'receivedAt'),
     expiresAt: readN(item, 'expiresAt'),
     size: readN(item, 'size'),
@@ -69,7 +121,11 @@ function readEntry(item: Item): IndexEntry {
       : {}),
   };
   if (!entry.inline && !entry.objectKey) throw new Error('stored message has no body');
-  return entry;
+  return { kind: 'message', position, entry };
+}
+
+function readUsage(item: Item): MailboxUsage {
+  return { count: readN(item, 'count'), bytes: readN(item, 'bytes') };
 }
 
 /** Mailboxes in the table named by `SEALPOST_TABLE`. */
@@ -79,12 +135,12 @@ export class DynamoMessageIndex implements MessageIndex {
     private readonly table: string,
   ) {}
 
-  async put(mailbox: Mailbox, entry: IndexEntry): Promise<boolean> {
+  async insert(mailbox: Mailbox, record: MailboxRecord): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: entryItem(mailbox, entry),
+          Item: recordItem(mailbox, record),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -95,91 +151,36 @@ export class DynamoMessageIndex implements MessageIndex {
     }
   }
 
-  async list(
-    mailbox: Mailbox,
-    options: { limit: number; after?: Uint8Array; now: number },
-  ): Promise<IndexPage> {
-    const after = options.after ? messageKey(mailbox, options.after).sk : MESSAGE_SK_PREFIX;
-    let out: QueryCommandOutput;
+  async get(mailbox: Mailbox, position: Uint8Array): Promise<MailboxRecord | undefined> {
     try {
-      // One more than asked: if it is a message, more follow; if it is the usage counter, the
-      // mailbox was read to the end and the counter comes for free.
-      out = await this.client.send(
-        new QueryCommand({
+      const out = await this.client.send(
+        new GetItemCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND sk > :after',
-          ExpressionAttributeValues: { ':pk': S(mailboxPartition(mailbox)), ':after': S(after) },
+          Key: keyItem(messageKey(mailbox, position)),
           ConsistentRead: true,
-          Limit: options.limit + 1,
         }),
       );
+      return out.Item ? readRecord(out.Item) : undefined;
     } catch (err) {
       return translate(err);
     }
-    const items = out.Items ?? [];
-    const messages = items.filter((i) => i['sk']?.S?.startsWith(MESSAGE_SK_PREFIX));
-    const usageItem = items.find((i) => i['sk']?.S === USAGE_SK);
-    const scanned = messages.slice(0, options.limit).map(readEntry);
-    const more =
-      !usageItem && (messages.length > options.limit || out.LastEvaluatedKey !== undefined);
-    const page: IndexPage = {
-      entries: scanned.filter((e) => e.expiresAt > options.now),
-      more,
-      ...(scanned.length > 0 ? { last: scanned.at(-1)!.messageId } : {}),
-    };
-    if (more) return page;
-    const usage = usageItem
-      ? { count: readN(usageItem, 'count'), bytes: readN(usageItem, 'bytes') }
-      : { count: 0, bytes: 0 };
-    return { ...page, usage };
   }
 
-  async remove(mailbox: Mailbox, messageIds: readonly Uint8Array[]): Promise<IndexEntry[]> {
-    const removed: IndexEntry[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < messageIds.length) {
-        const id = messageIds[next++]!;
-        try {
-          const out = await this.client.send(
-            new DeleteItemCommand({
-              TableName: this.table,
-              Key: keyItem(messageKey(mailbox, id)),
-              // Conditional so two concurrent acks cannot both count the same message.
-              ConditionExpression: 'attribute_exists(pk)',
-              ReturnValues: 'ALL_OLD',
-            }),
-          );
-          if (out.Attributes) removed.push(readEntry(out.Attributes));
-        } catch (err) {
-          if (!isConditionalFailure(err)) translate(err);
-        }
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(DELETE_CONCURRENCY, messageIds.length) }, worker),
-    );
-    return removed;
-  }
-
-  async reserve(mailbox: Mailbox, add: MailboxUsage, limit: MailboxUsage): Promise<boolean> {
-    if (add.count > limit.count || add.bytes > limit.bytes) return false;
+  async retarget(
+    mailbox: Mailbox,
+    position: Uint8Array,
+    from: Uint8Array,
+    to: Uint8Array,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
-          Key: keyItem(usageKey(mailbox)),
-          UpdateExpression: 'SET #v = :v ADD #count :c, #bytes :b',
-          ConditionExpression:
-            'attribute_not_exists(#count) OR (#count <= :maxCount AND #bytes <= :maxBytes)',
-          ExpressionAttributeNames: { '#v': 'v', '#count': 'count', '#bytes': 'bytes' },
-          ExpressionAttributeValues: {
-            ':v': N(VERSION),
-            ':c': N(add.count),
-            ':b': N(add.bytes),
-            ':maxCount': N(limit.count - add.count),
-            ':maxBytes': N(limit.bytes - add.bytes),
-          },
+          Key: keyItem(messageKey(mailbox, position)),
+          UpdateExpression: 'SET #to = :to',
+          ConditionExpression: '#to = :from',
+          ExpressionAttributeNames: { '#to': 'to' },
+          ExpressionAttributeValues: { ':to': B(to), ':from': B(from) },
         }),
       );
       return true;
@@ -189,27 +190,166 @@ export class DynamoMessageIndex implements MessageIndex {
     }
   }
 
-  async release(mailbox: Mailbox, sub: MailboxUsage): Promise<void> {
+  async scan(
+    mailbox: Mailbox,
+    options: { after?: Uint8Array; through?: Uint8Array; limit: number },
+  ): Promise<ScanPage> {
+    const pk = S(mailboxPartition(mailbox));
+    const afterSk = options.after ? messageKey(mailbox, options.after).sk : undefined;
+    let out: QueryCommandOutput;
+    try {
+      out = await this.client.send(
+        new QueryCommand(
+          options.through
+            ? {
+                // BETWEEN is inclusive: the record at `after` itself is read and dropped.
+                TableName: this.table,
+                KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :through',
+                ExpressionAttributeValues: {
+                  ':pk': pk,
+                  ':from': S(afterSk ?? MESSAGE_SK_PREFIX),
+                  ':through': S(messageKey(mailbox, options.through).sk),
+                },
+                ConsistentRead: true,
+                Limit: options.limit + 1,
+              }
+            : {
+                // One more than asked: if it is a record, more follow; if it is the usage
+                // counter, the mailbox was read to the end and the counter comes for free.
+                TableName: this.table,
+                KeyConditionExpression: 'pk = :pk AND sk > :after',
+                ExpressionAttributeValues: { ':pk': pk, ':after': S(afterSk ?? MESSAGE_SK_PREFIX) },
+                ConsistentRead: true,
+                Limit: options.limit + 1,
+              },
+        ),
+      );
+    } catch (err) {
+      return translate(err);
+    }
+    const items = out.Items ?? [];
+    const recordItems = items.filter((i) => {
+      const sk = i['sk']?.S;
+      return sk !== undefined && sk !== afterSk && sk.startsWith(MESSAGE_SK_PREFIX);
+    });
+    const usageItem = items.find((i) => i['sk']?.S === USAGE_SK);
+    const records = recordItems.slice(0, options.limit).map(readRecord);
+    const more =
+      !usageItem && (recordItems.length > options.limit || out.LastEvaluatedKey !== undefined);
+    if (more || options.through) return { records, more };
+    return { records, more, usage: usageItem ? readUsage(usageItem) : { count: 0, bytes: 0 } };
+  }
+
+  async bury(mailbox: Mailbox, positions: readonly Uint8Array[], expiresAt: number): Promise<void> {
+    await batchWrite(
+      this.client,
+      this.table,
+      positions.map((position) => ({
+        PutRequest: { Item: recordItem(mailbox, { kind: 'tombstone', position, expiresAt }) },
+      })),
+    );
+  }
+
+  async cursor(mailbox: Mailbox): Promise<AckCursor | undefined> {
+    let item: Item | undefined;
+    try {
+      const out = await this.client.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: keyItem(cursorKey(mailbox)),
+          ConsistentRead: true,
+        }),
+      );
+      item = out.Item;
+    } catch (err) {
+      return translate(err);
+    }
+    if (!item) return undefined;
+    checkVersion(item, VERSION);
+    const packed = item['acked'] ? readB(item, 'acked') : new Uint8Array();
+    if (packed.length % POSITION_BYTES !== 0) throw new Error('stored cursor is malformed');
+    const acked: Uint8Array[] = [];
+    for (let i = 0; i < packed.length; i += POSITION_BYTES) {
+      acked.push(packed.slice(i, i + POSITION_BYTES));
+    }
+    return {
+      ...(item['wm'] ? { watermark: readB(item, 'wm') } : {}),
+      acked,
+      revision: readN(item, 'rev'),
+      expiresAt: readN(item, 'expiresAt'),
+    };
+  }
+
+  async saveCursor(
+    mailbox: Mailbox,
+    cursor: { watermark?: Uint8Array; acked: readonly Uint8Array[]; expiresAt: number },
+    expectedRevision: number,
+  ): Promise<boolean> {
+    const item: Item = {
+      ...keyItem(cursorKey(mailbox)),
+      v: N(VERSION),
+      rev: N(expectedRevision + 1),
+      expiresAt: N(cursor.expiresAt),
+      [TTL_ATTRIBUTE]: ttl(cursor.expiresAt),
+    };
+    if (cursor.watermark) item['wm'] = B(cursor.watermark);
+    // Packed 16-byte positions: smaller than a binary set, so the write stays cheap.
+    if (cursor.acked.length > 0) {
+      const packed = new Uint8Array(cursor.acked.length * POSITION_BYTES);
+      cursor.acked.forEach((p, i) => {
+        packed.set(p, i * POSITION_BYTES);
+      });
+      item['acked'] = B(packed);
+    }
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: item,
+          ...(expectedRevision === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#rev = :rev',
+                ExpressionAttributeNames: { '#rev': 'rev' },
+                ExpressionAttributeValues: { ':rev': N(expectedRevision) },
+              }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalFailure(err)) return false;
+      return translate(err);
+    }
+  }
+
+  async usage(mailbox: Mailbox): Promise<MailboxUsage | undefined> {
+    try {
+      // Eventually consistent (half a read unit): the quota is approximate by design (§7.1).
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: keyItem(usageKey(mailbox)) }),
+      );
+      return out.Item ? readUsage(out.Item) : undefined;
+    } catch (err) {
+      return translate(err);
+    }
+  }
+
+  async addUsage(mailbox: Mailbox, delta: MailboxUsage): Promise<void> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: keyItem(usageKey(mailbox)),
-          UpdateExpression: 'ADD #count :c, #bytes :b',
-          ConditionExpression: '#count >= :sc AND #bytes >= :sb',
-          ExpressionAttributeNames: { '#count': 'count', '#bytes': 'bytes' },
+          UpdateExpression: 'SET #v = :v ADD #count :c, #bytes :b',
+          ExpressionAttributeNames: { '#v': 'v', '#count': 'count', '#bytes': 'bytes' },
           ExpressionAttributeValues: {
-            ':c': N(-sub.count),
-            ':b': N(-sub.bytes),
-            ':sc': N(sub.count),
-            ':sb': N(sub.bytes),
+            ':v': N(VERSION),
+            ':c': N(delta.count),
+            ':b': N(delta.bytes),
           },
         }),
       );
     } catch (err) {
-      // The counter drifted below what is being released (expiry, a fault between steps):
-      // clamp at zero; the next full fetch sets it to the truth.
-      if (isConditionalFailure(err)) return this.setUsage(mailbox, { count: 0, bytes: 0 });
       translate(err);
     }
   }

@@ -54,15 +54,23 @@ export const pqPrekeyKey = (d: DeviceRef, id: number): ItemKey => ({
   sk: `${PQ_SK_PREFIX}${pad(id)}`,
 });
 
-/** Partition of one device generation's mailbox: its messages plus the usage counter. */
+/**
+ * Partition of one device generation's mailbox: the acknowledgement cursor, the message
+ * records and the usage counter, in that sort order ('cursor' < 'm#' < 'usage').
+ */
 export const mailboxPartition = (m: Mailbox): string => `mbx#${generation(m)}`;
-/** Sort-key prefix of messages; 'usage' sorts after every 'm#'. */
+/** Sort-key prefix of message records and redirects (followed by the hex position). */
 export const MESSAGE_SK_PREFIX = 'm#';
+/** Sort key of the acknowledgement cursor (sorts before every record). */
+export const CURSOR_SK = 'cursor';
+/** Sort key of the usage counter (sorts after every record). */
 export const USAGE_SK = 'usage';
-export const messageKey = (m: Mailbox, messageId: Uint8Array): ItemKey => ({
+/** The record at `position` (a message id, or the position of a late message). */
+export const messageKey = (m: Mailbox, position: Uint8Array): ItemKey => ({
   pk: mailboxPartition(m),
-  sk: `${MESSAGE_SK_PREFIX}${hex(messageId)}`,
+  sk: `${MESSAGE_SK_PREFIX}${hex(position)}`,
 });
+export const cursorKey = (m: Mailbox): ItemKey => ({ pk: mailboxPartition(m), sk: CURSOR_SK });
 export const usageKey = (m: Mailbox): ItemKey => ({ pk: mailboxPartition(m), sk: USAGE_SK });
 
 /** A single-use token (request nonce, registration proof). */

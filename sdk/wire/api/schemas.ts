@@ -193,13 +193,13 @@ export const DeliveredMessageSchema = v.strictObject({
   source: v.optional(v.strictObject({ address: AddressField, deviceId: IdField })),
 });
 
-/** `GET /v1/messages`: oldest first; `cursor` continues after the last message when present. */
+/** `GET /v1/messages`: oldest first; `cursor` (an opaque 16-byte position) continues the read. */
 export const FetchResponseSchema = v.strictObject({
   messages: v.pipe(v.array(DeliveredMessageSchema), v.maxLength(MAX_FETCH_BATCH)),
   cursor: v.optional(bytesField(MESSAGE_ID_BYTES)),
 });
 
-/** `POST /v1/messages/ack`: delete delivered messages. */
+/** `POST /v1/messages/ack`: acknowledge delivered messages (they are never delivered again). */
 export const AckRequestSchema = v.strictObject({
   messageIds: v.pipe(
     v.array(bytesField(MESSAGE_ID_BYTES)),
@@ -208,7 +208,7 @@ export const AckRequestSchema = v.strictObject({
   ),
 });
 
-/** Response of an acknowledgement: how many of the ids were still stored. */
+/** Response of an acknowledgement: how many of the ids this call acknowledged. */
 export const AckResponseSchema = v.strictObject({ acknowledged: CountField });
 
 /** `GET /v1/health`. */

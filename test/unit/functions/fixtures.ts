@@ -191,12 +191,20 @@ export function memoryPorts(material: SigningMaterial): MemoryPorts {
 /** An app over the given ports with a controllable clock and captured logs. */
 export function harness<P extends Ports>(
   ports: P,
-  options: { config?: Partial<ServiceConfig>; start?: number } = {},
+  options: {
+    config?: Partial<ServiceConfig>;
+    start?: number;
+    random?: (n: number) => Uint8Array;
+  } = {},
 ) {
   const clock = { now: options.start ?? 1_750_000_000_000 };
   const logs: string[] = [];
   const config = { ...DEFAULT_CONFIG, ...options.config };
-  const services: AppServices = createServices(ports, { clock: () => clock.now, config });
+  const services: AppServices = createServices(ports, {
+    clock: () => clock.now,
+    config,
+    ...(options.random ? { random: options.random } : {}),
+  });
   const app = buildApp({ services, log: (l) => logs.push(l) });
 
   async function call(c: Call): Promise<CallResult> {

@@ -1,5 +1,6 @@
 /**
- * The exact DynamoDB commands of every adapter (keys, conditions, TTL), with the client mocked.
+ * The exact DynamoDB commands of the account, prekey, replay and rate-limit adapters (keys,
+ * conditions, TTL), with the client mocked; the mailbox index has its own file.
  */
 import {
   ConditionalCheckFailedException,
@@ -14,124 +15,20 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   DynamoAccountStore,
-  DynamoMessageIndex,
   DynamoPrekeyStore,
   DynamoRateLimiter,
   DynamoReplayStore,
 } from '../../../../functions/adapters/dynamodb/index.ts';
-import { UnavailableError } from '../../../../functions/domain/errors.ts';
-import { createMessageId } from '../../../../sdk/wire/api/message-id.ts';
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });
 const TABLE = 'sealpost';
 const ADDRESS = 'abcdefghijklmnopqrstuvwxyz234567';
-const mailbox = { address: ADDRESS, deviceId: 3, registrationId: 77 };
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
 
 beforeEach(() => {
   ddb.reset();
-});
-
-describe('DynamoMessageIndex', () => {
-  const index = new DynamoMessageIndex(client, TABLE);
-  const id = createMessageId(0x0102030405, new Uint8Array(10).fill(0xab));
-
-  it('puts a message conditionally, keyed by hex id, with expiry and TTL in seconds', async () => {
-    ddb.on(PutItemCommand).resolves({});
-    const stored = await index.put(mailbox, {
-      messageId: id,
-      receivedAt: 1000,
-      expiresAt: 2_592_001_500,
-      size: 3,
-      inline: new Uint8Array([1, 2, 3]),
-    });
-    expect(stored).toBe(true);
-    expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      Item: {
-        pk: { S: `mbx#${ADDRESS}#3#77` },
-        sk: { S: 'm#000102030405abababababababababab' },
-        v: { N: '1' },
-        receivedAt: { N: '1000' },
-        expiresAt: { N: '2592001500' },
-        ttl: { N: '2592002' },
-        size: { N: '3' },
-        body: { B: new Uint8Array([1, 2, 3]) },
-      },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    });
-  });
-
-  it('answers a duplicate put with false and a throttled one with UnavailableError', async () => {
-    ddb
-      .on(PutItemCommand)
-      .rejectsOnce(conditionFailed())
-      .rejectsOnce(
-        Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }),
-      );
-    const entry = { messageId: id, receivedAt: 1, expiresAt: 2, size: 1, objectKey: 'env/x' };
-    expect(await index.put(mailbox, entry)).toBe(false);
-    await expect(index.put(mailbox, entry)).rejects.toBeInstanceOf(UnavailableError);
-  });
-
-  it('lists with one consistent query past the cursor, limit + 1', async () => {
-    ddb.on(QueryCommand).resolves({
-      Items: [
-        {
-          pk: { S: 'p' },
-          sk: { S: 'usage' },
-          v: { N: '1' },
-          count: { N: '0' },
-          bytes: { N: '0' },
-        },
-      ],
-    });
-    const page = await index.list(mailbox, { limit: 10, after: id, now: 5 });
-    expect(page).toEqual({ entries: [], more: false, usage: { count: 0, bytes: 0 } });
-    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      KeyConditionExpression: 'pk = :pk AND sk > :after',
-      ExpressionAttributeValues: {
-        ':pk': { S: `mbx#${ADDRESS}#3#77` },
-        ':after': { S: 'm#000102030405abababababababababab' },
-      },
-      ConsistentRead: true,
-      Limit: 11,
-    });
-  });
-
-  it('removes with conditional deletes that return the old item', async () => {
-    ddb.on(DeleteItemCommand).resolves({});
-    expect(await index.remove(mailbox, [id])).toEqual([]);
-    expect(ddb.commandCalls(DeleteItemCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      Key: { pk: { S: `mbx#${ADDRESS}#3#77` }, sk: { S: 'm#000102030405abababababababababab' } },
-      ConditionExpression: 'attribute_exists(pk)',
-      ReturnValues: 'ALL_OLD',
-    });
-  });
-
-  it('reserves quota with a conditional ADD on the usage item', async () => {
-    ddb.on(UpdateItemCommand).resolves({});
-    expect(await index.reserve(mailbox, { count: 1, bytes: 100 }, { count: 10, bytes: 1000 })).toBe(
-      true,
-    );
-    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toMatchObject({
-      Key: { pk: { S: `mbx#${ADDRESS}#3#77` }, sk: { S: 'usage' } },
-      UpdateExpression: 'SET #v = :v ADD #count :c, #bytes :b',
-      ConditionExpression:
-        'attribute_not_exists(#count) OR (#count <= :maxCount AND #bytes <= :maxBytes)',
-      ExpressionAttributeValues: {
-        ':v': { N: '1' },
-        ':c': { N: '1' },
-        ':b': { N: '100' },
-        ':maxCount': { N: '9' },
-        ':maxBytes': { N: '900' },
-      },
-    });
-  });
 });
 
 describe('DynamoPrekeyStore', () => {

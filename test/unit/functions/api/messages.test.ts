@@ -240,8 +240,88 @@ describe('sealed send and delivery', () => {
     }
   });
 
+  it('keeps every envelope in the blob store by default', async () => {
+    const { h, bob } = await setup();
+    for (const size of [1, 4096]) {
+      await h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}`,
+        json: sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(size)]]),
+        headers: accessHeaders(),
+      });
+    }
+    expect(h.ports.blobs.objects.size).toBe(2);
+  });
+
+  it('delivers a message sent with a slow clock after newer ones were acknowledged', async () => {
+    const { h, bob } = await setup();
+    const send = (id: string) =>
+      h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}`,
+        json: sendBody(id, [[1, new Uint8Array(4)]]),
+        headers: accessHeaders(),
+      });
+    const fetchIds = async () =>
+      (await h.call({ method: 'GET', path: '/v1/messages', signer: bob })).body.messages.map(
+        (m: { messageId: string }) => m.messageId,
+      );
+    const newer = newMessageId(h.clock.now);
+    await send(newer);
+    await h.call({
+      method: 'POST',
+      path: '/v1/messages/ack',
+      json: { messageIds: [newer] },
+      signer: bob,
+    });
+    const skewed = newMessageId(h.clock.now - 4 * 60_000);
+    await send(skewed);
+    expect(await fetchIds()).toEqual([skewed]);
+    h.clock.now += 20 * 60_000;
+    await h.call({
+      method: 'POST',
+      path: '/v1/messages/ack',
+      json: { messageIds: [skewed] },
+      signer: bob,
+    });
+    // A retry of a send from half an hour ago, after the watermark passed its id.
+    const late = newMessageId(h.clock.now - 30 * 60_000);
+    expect((await send(late)).body.duplicate).toBe(false);
+    expect((await send(late)).body.duplicate).toBe(true);
+    expect(await fetchIds()).toEqual([late]);
+  });
+
+  it('counts one stored message in quotaSampleEvery, chosen with server randomness', async () => {
+    const never = harness(memoryPorts(testMaterial()), {
+      config: { mailboxMaxMessages: 5, quotaSampleEvery: 10 },
+      random: (n) => new Uint8Array(n).fill(0xff),
+    });
+    const sampled = harness(memoryPorts(testMaterial()), {
+      config: { mailboxMaxMessages: 25, quotaSampleEvery: 10 },
+      random: (n) => new Uint8Array(n),
+    });
+    for (const [h, accepted] of [
+      [sampled, 3],
+      [never, 8],
+    ] as const) {
+      const bob = await h.register(KEY);
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await h.call({
+          method: 'PUT',
+          path: `/v1/messages/${bob.account.address}`,
+          json: sendBody(newMessageId(h.clock.now + i), [[1, new Uint8Array(4)]]),
+          headers: accessHeaders(),
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses.filter((s) => s === 200)).toHaveLength(accepted);
+      expect(statuses.slice(accepted).every((s) => s === 429)).toBe(true);
+    }
+  });
+
   it('enforces the mailbox quota and reconciles it after expiry', async () => {
-    const { h, bob } = await setup({ mailboxMaxMessages: 2 });
+    const { h, bob } = await setup({ mailboxMaxMessages: 2, quotaSampleEvery: 1 });
     const send = () =>
       h.call({
         method: 'PUT',
