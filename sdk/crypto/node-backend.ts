@@ -2,11 +2,12 @@
  * `node:crypto` backend (Node only; selected through the `node` condition of the
  * `#crypto-default` import in package.json). OpenSSL does X25519, Ed25519, SHA-2, HMAC and
  * ChaCha20-Poly1305 synchronously: the curves 10-30x and the symmetric work about 2x faster than
- * pure JS on the same machine. ML-KEM-1024 comes from noble because Node 20 has none
- * (docs/protocol/02-crypto.md §2).
+ * pure JS on the same machine. Every hash is OpenSSL's or noble's: no primitive is
+ * re-implemented here. ML-KEM-1024 comes from noble because Node 20 has none
+ * (docs/PROTOCOL.md §2.2).
  *
  * Raw 32-byte keys become OpenSSL `KeyObject`s. Importing a key costs as much as or more than
- * the operation itself, so imported keys are cached (§3 of the same document): private keys by
+ * the operation itself, so imported keys are cached (docs/PROTOCOL.md §2.3): private keys by
  * the identity of the caller's array (checked against its contents on every hit) and, behind
  * that, in a small LRU under a keyed hash of their bytes; public keys by value in a small LRU.
  */
@@ -144,7 +145,7 @@ class KeyObjects {
     X25519: new Map(),
     Ed25519: new Map(),
   };
-  private readonly fingerprintKey = scheduleKey(randomBytes(32), newSchedule());
+  private readonly fingerprintKey = randomBytes(32);
   private readonly publicCache: Record<Curve, Map<string, KeyObject>> = {
     X25519: new Map(),
     Ed25519: new Map(),
@@ -162,7 +163,7 @@ class KeyObjects {
     const cache = this.privateCache[curve];
     const hit = cache.get(raw);
     if (hit && constantTimeEqual(hit.bytes, raw)) return hit.key;
-    const fingerprint = base64url(smallHmac(this.fingerprintKey, [raw], raw.length));
+    const fingerprint = createHmac('sha256', this.fingerprintKey).update(raw).digest('base64');
     const byValue = this.privateByValue[curve];
     const key = byValue.get(fingerprint) ?? this.importPrivate(curve, raw);
     touch(byValue, fingerprint, key, PRIVATE_CACHE_SIZE);
@@ -186,219 +187,25 @@ class KeyObjects {
   }
 }
 
-// SHA-256 (FIPS 180-4 §6.2) for short HMAC inputs. No table is indexed by secret data, so the
-// timing depends only on the input lengths, as in OpenSSL's portable C.
-const SHA256_BLOCK_BYTES = 64;
-/** Above this many message bytes OpenSSL's SHA-256 wins despite its per-call setup. */
-const SMALL_HMAC_MAX_BYTES = 1024;
-// FIPS 180-4 §4.2.2 and §5.3.3; Int32Array stores each word modulo 2^32.
-// biome-ignore format: a table of 32-bit words reads best eight to a line
-const SHA256_K = Int32Array.of(
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-);
-// biome-ignore format: a table of 32-bit words reads best eight to a line
-const SHA256_IV = Int32Array.of(
-  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-);
-// Scratch space of the one synchronous caller at a time; wiped after every MAC.
-const shaW = new Int32Array(64);
-const innerState = new Int32Array(8);
-const outerState = new Int32Array(8);
-const shaBlock = new Uint8Array(SHA256_BLOCK_BYTES);
-const innerDigest = new Uint8Array(SHA256_BYTES);
-const callSchedule = newSchedule();
-const prkSchedule = newSchedule();
-
-function sha256Compress(state: Int32Array, input: Uint8Array, offset: number): void {
-  const w = shaW;
-  for (let i = 0; i < 16; i++) {
-    const j = offset + 4 * i;
-    w[i] = (input[j]! << 24) | (input[j + 1]! << 16) | (input[j + 2]! << 8) | input[j + 3]!;
-  }
-  for (let i = 16; i < 64; i++) {
-    const a = w[i - 15]!;
-    const b = w[i - 2]!;
-    const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
-    const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
-    w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
-  }
-  let a = state[0]!;
-  let b = state[1]!;
-  let c = state[2]!;
-  let d = state[3]!;
-  let e = state[4]!;
-  let f = state[5]!;
-  let g = state[6]!;
-  let h = state[7]!;
-  for (let i = 0; i < 64; i++) {
-    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + SHA256_K[i]! + w[i]!) | 0;
-    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-    h = g;
-    g = f;
-    f = e;
-    e = (d + t1) | 0;
-    d = c;
-    c = b;
-    b = a;
-    a = (t1 + t2) | 0;
-  }
-  state[0] = (state[0]! + a) | 0;
-  state[1] = (state[1]! + b) | 0;
-  state[2] = (state[2]! + c) | 0;
-  state[3] = (state[3]! + d) | 0;
-  state[4] = (state[4]! + e) | 0;
-  state[5] = (state[5]! + f) | 0;
-  state[6] = (state[6]! + g) | 0;
-  state[7] = (state[7]! + h) | 0;
-}
-
-function writeWords(state: Int32Array, out: Uint8Array): void {
-  for (let i = 0; i < 8; i++) {
-    const v = state[i]!;
-    out[4 * i] = v >>> 24;
-    out[4 * i + 1] = v >>> 16;
-    out[4 * i + 2] = v >>> 8;
-    out[4 * i + 3] = v;
-  }
-}
-
-/** The SHA-256 states after absorbing the key block XOR ipad and XOR opad (RFC 2104 §2). */
-interface KeySchedule {
-  readonly inner: Int32Array;
-  readonly outer: Int32Array;
-}
-
-function newSchedule(): KeySchedule {
-  return { inner: new Int32Array(8), outer: new Int32Array(8) };
-}
-
-function absorbKey(state: Int32Array, key: Uint8Array, pad: number): void {
-  state.set(SHA256_IV);
-  shaBlock.fill(pad);
-  for (let i = 0; i < key.length; i++) shaBlock[i] = key[i]! ^ pad;
-  sha256Compress(state, shaBlock, 0);
-}
-
-/**
- * Absorbs `parts` (`length` bytes in all) and the FIPS 180-4 §5.1.1 padding into `state`, which
- * has already absorbed `prefixBytes` (0 or one key block). At most 1024 bytes.
- */
-function absorbFinal(
-  state: Int32Array,
-  parts: readonly Uint8Array[],
-  length: number,
-  prefixBytes: number,
-): void {
-  let fill = 0;
-  for (const part of parts) {
-    for (let i = 0; i < part.length; i++) {
-      shaBlock[fill++] = part[i]!;
-      if (fill === SHA256_BLOCK_BYTES) {
-        sha256Compress(state, shaBlock, 0);
-        fill = 0;
-      }
-    }
-  }
-  // 0x80, zeros, then the message length in bits as a u64 (below 2^32 here).
-  shaBlock[fill++] = 0x80;
-  if (fill > 56) {
-    shaBlock.fill(0, fill);
-    sha256Compress(state, shaBlock, 0);
-    fill = 0;
-  }
-  shaBlock.fill(0, fill, 60);
-  const bits = (prefixBytes + length) * 8;
-  shaBlock[60] = bits >>> 24;
-  shaBlock[61] = bits >>> 16;
-  shaBlock[62] = bits >>> 8;
-  shaBlock[63] = bits;
-  sha256Compress(state, shaBlock, 0);
-}
-
-function wipeScratch(): void {
-  shaBlock.fill(0);
-  shaW.fill(0);
-  innerState.fill(0);
-  outerState.fill(0);
-}
-
-/** RFC 2104 §2: a key longer than a block is replaced by its hash (at most 1024 bytes here). */
-function scheduleKey(key: Uint8Array, into: KeySchedule): KeySchedule {
-  if (key.length <= SHA256_BLOCK_BYTES) {
-    absorbKey(into.inner, key, 0x36);
-    absorbKey(into.outer, key, 0x5c);
-    return into;
-  }
-  innerState.set(SHA256_IV);
-  absorbFinal(innerState, [key], key.length, 0);
-  const hashed = new Uint8Array(SHA256_BYTES);
-  writeWords(innerState, hashed);
-  absorbKey(into.inner, hashed, 0x36);
-  absorbKey(into.outer, hashed, 0x5c);
-  hashed.fill(0);
-  wipeScratch();
-  return into;
-}
-
-function wipeSchedule(schedule: KeySchedule): void {
-  schedule.inner.fill(0);
-  schedule.outer.fill(0);
-}
-
-/** HMAC-SHA-256 under a scheduled key over `parts` (`length` bytes, at most 1024). */
-function smallHmac(key: KeySchedule, parts: readonly Uint8Array[], length: number): Uint8Array {
-  innerState.set(key.inner);
-  absorbFinal(innerState, parts, length, SHA256_BLOCK_BYTES);
-  writeWords(innerState, innerDigest);
-  outerState.set(key.outer);
-  absorbFinal(outerState, [innerDigest], SHA256_BYTES, SHA256_BLOCK_BYTES);
-  const out = new Uint8Array(SHA256_BYTES);
-  writeWords(outerState, out);
-  innerDigest.fill(0);
-  wipeScratch();
-  return out;
-}
-
 function isAllZero(bytes: Uint8Array): boolean {
   let acc = 0;
   for (const b of bytes) acc |= b;
   return acc === 0;
 }
 
-/**
- * HMAC-SHA-256 (RFC 2104) over `parts` concatenated: in JavaScript for the short inputs the
- * protocol MACs (chain keys, HKDF blocks, cache fingerprints), through OpenSSL otherwise.
- * `createHmac` pays ~5 µs of per-call setup (a JS stream object and an OpenSSL 3 algorithm
- * fetch) while a 64-byte SHA-256 block costs well under 1 µs in JavaScript, so a ratchet
- * message's ten HMACs ran several times faster here (docs/protocol/02-crypto.md §3).
- */
+/** HMAC-SHA-256 (RFC 2104) over `parts` concatenated, through OpenSSL. */
 function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  if (key.length <= SMALL_HMAC_MAX_BYTES && length <= SMALL_HMAC_MAX_BYTES) {
-    try {
-      return smallHmac(scheduleKey(key, callSchedule), parts, length);
-    } finally {
-      wipeSchedule(callSchedule);
-    }
-  }
   const mac = createHmac('sha256', key);
   for (const part of parts) mac.update(part);
   return plain(mac.digest());
 }
 
+/** The all-zero HKDF salt of RFC 5869 §2.2 when none is given. */
+const ZERO_SALT = new Uint8Array(SHA256_BYTES);
+
 /**
- * HKDF-SHA-256 (RFC 5869 §2.2-2.3) composed from HMAC. Several times faster than `hkdfSync`
- * for the 32-64 byte outputs the protocol derives (no per-call key import) and without its
+ * HKDF-SHA-256 (RFC 5869 §2.2-2.3) composed from OpenSSL's HMAC. Faster than `hkdfSync` for the
+ * 32-64 byte outputs the protocol derives (it imports no key per call) and without its
  * 1,024-byte limit on `info`.
  */
 function hkdfSha256(
@@ -407,27 +214,21 @@ function hkdfSha256(
   info: Uint8Array,
   length: number,
 ): Uint8Array {
-  const prk = hmacSha256(salt.length === 0 ? new Uint8Array(SHA256_BYTES) : salt, ikm);
+  const prk = hmacSha256(salt.length === 0 ? ZERO_SALT : salt, ikm);
   const blocks = Math.ceil(length / SHA256_BYTES);
   const okm = new Uint8Array(blocks * SHA256_BYTES);
   const counter = new Uint8Array(1);
-  // The PRK keys every block: absorb it once (a block is one HMAC with a 32-byte key).
-  const small = SHA256_BYTES + info.length + 1 <= SMALL_HMAC_MAX_BYTES;
-  if (small) scheduleKey(prk, prkSchedule);
   // T(0) is empty; T(i) = HMAC(PRK, T(i-1) || info || i).
   let previous: Uint8Array = new Uint8Array(0);
   try {
     for (let i = 1; i <= blocks; i++) {
       counter[0] = i;
-      const block = small
-        ? smallHmac(prkSchedule, [previous, info, counter], previous.length + info.length + 1)
-        : hmacSha256(prk, previous, info, counter);
+      const block = hmacSha256(prk, previous, info, counter);
       previous.fill(0);
       okm.set(block, (i - 1) * SHA256_BYTES);
       previous = block;
     }
   } finally {
-    wipeSchedule(prkSchedule);
     previous.fill(0);
     prk.fill(0);
   }
