@@ -2,39 +2,43 @@
  * npm run bench:sdk [-- --json] [-- --quick]
  *
  * Sealpost's SDK against libsignal's native library, in the same process on the same machine,
- * doing the same work with 1 KiB plaintexts. Rates are the median of several rounds; the
- * spread column is (max - min) / median over those rounds, i.e. the machine's noise.
+ * doing the same work with 1 KiB plaintexts: stores holding serialized records on both sides,
+ * every message encrypted, serialized and decrypted. Rounds of the two libraries alternate
+ * (lib/harness.ts); `ratio` is the median of the per-round ratios and `ratio range` the lowest
+ * and highest of them, i.e. how much the machine's load moved the answer.
  */
-import { measure, measureWithSetup, type Rate } from './lib/harness.ts';
+import os from 'node:os';
+import { type Comparison, compare, type MeasureOptions } from './lib/harness.ts';
 import { libsignalPair } from './lib/libsignal.ts';
 import { sealpostPair } from './lib/sealpost.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
-const opts = quick ? { rounds: 3, roundMs: 400 } : { rounds: 7, roundMs: 1500 };
+const opts: MeasureOptions = quick
+  ? { rounds: 5, roundMs: 400, warmupMs: 800 }
+  : { rounds: 9, roundMs: 1000, warmupMs: 2000 };
 
 interface Row {
-  case: string;
-  ours: number;
-  libsignal: number;
-  ratio: number;
-  unit: string;
-  target: string;
-  spreadOurs?: number;
-  spreadLibsignal?: number;
+  readonly case: string;
+  readonly ours: number;
+  readonly libsignal: number;
+  /** Higher is better: ours / libsignal for rates, libsignal / ours for sizes. */
+  readonly ratio: number;
+  readonly unit: 'ops/s' | 'bytes';
+  readonly target: string;
+  readonly comparison?: Comparison;
 }
 
 const rows: Row[] = [];
-const rate = (name: string, ours: Rate, lib: Rate, target: number) =>
+const rate = (name: string, c: Comparison, target: number) =>
   rows.push({
     case: name,
-    ours: Math.round(ours.median),
-    libsignal: Math.round(lib.median),
-    ratio: ours.median / lib.median,
+    ours: Math.round(c.ours.median),
+    libsignal: Math.round(c.theirs.median),
+    ratio: c.ratio,
     unit: 'ops/s',
     target: `>= ${target}`,
-    spreadOurs: ours.spread,
-    spreadLibsignal: lib.spread,
+    comparison: c,
   });
 const size = (name: string, ours: number, lib: number, target?: number) =>
   rows.push({
@@ -46,34 +50,31 @@ const size = (name: string, ours: number, lib: number, target?: number) =>
     target: target === undefined ? '' : `ours <= ${target}`,
   });
 
+const load = os.loadavg()[0]!;
 const us = await sealpostPair();
 const them = await libsignalPair();
 
-// Interleave the two libraries case by case so that drifting machine load hits both alike.
 rate(
   'one-direction encrypt+decrypt',
-  await measure(us.oneWay, opts),
-  await measure(them.oneWay, opts),
+  await compare({ run: us.oneWay }, { run: them.oneWay }, opts),
   3.0,
 );
 rate(
   'alternating (ratchet step each message)',
-  await measure(us.alternate, opts),
-  await measure(them.alternate, opts),
+  await compare({ run: us.alternate }, { run: them.alternate }, opts),
   1.5,
 );
+// Fresh parties per setup, built outside the timed region in batches of ten.
 rate(
   'session setup (bundle -> first message -> decrypt)',
-  await measureWithSetup(us.prepareSetup, us.setup, { ...opts, batch: 10 }),
-  await measureWithSetup(them.prepareSetup, them.setup, { ...opts, batch: 10 }),
+  await compare(
+    { prepare: us.prepareSetup, run: us.setup, batch: 10 },
+    { prepare: them.prepareSetup, run: them.setup, batch: 10 },
+    opts,
+  ),
   1.0,
 );
-rate(
-  'sealed sender seal+open',
-  await measure(us.sealed, opts),
-  await measure(them.sealed, opts),
-  2.0,
-);
+rate('sealed sender seal+open', await compare({ run: us.sealed }, { run: them.sealed }, opts), 2.0);
 const ourSealed = await us.sealedSizes();
 const theirSealed = await them.sealedSizes();
 const ourMsg = await us.messageSizes();
@@ -96,20 +97,29 @@ if (json) {
     );
   }
 } else {
-  const pct = (x?: number) => (x === undefined ? '' : `±${(x * 50).toFixed(0)}%`);
+  const pct = (x: number) => `±${(x * 50).toFixed(0)}%`;
   console.log(
-    `Sealpost SDK vs libsignal-client (Node ${process.version}, ${process.arch}), 1 KiB plaintext`,
+    `Sealpost SDK vs libsignal-client (Node ${process.version}, ${process.arch}, ` +
+      `${os.cpus().length} CPUs, load average ${load.toFixed(2)} -> ${os.loadavg()[0]!.toFixed(2)}), ` +
+      `1 KiB plaintext, ${opts.rounds} interleaved rounds of ${opts.roundMs} ms`,
   );
   console.table(
-    rows.map((r) => ({
-      case: r.case,
-      ours: `${r.ours} ${r.unit} ${pct(r.spreadOurs)}`,
-      libsignal: `${r.libsignal} ${r.unit} ${pct(r.spreadLibsignal)}`,
-      ratio: r.ratio.toFixed(2),
-      target: r.target,
-    })),
+    rows.map((r) => {
+      const c = r.comparison;
+      return {
+        case: r.case,
+        ours: c ? `${r.ours} ${r.unit} ${pct(c.ours.spread)}` : `${r.ours} ${r.unit}`,
+        libsignal: c
+          ? `${r.libsignal} ${r.unit} ${pct(c.theirs.spread)}`
+          : `${r.libsignal} ${r.unit}`,
+        ratio: r.ratio.toFixed(2),
+        'ratio range': c ? `${c.ratioRange[0].toFixed(2)}-${c.ratioRange[1].toFixed(2)}` : '',
+        target: r.target,
+      };
+    }),
   );
   console.log(
-    'ratio = ours / libsignal for rates, libsignal / ours for sizes (higher is better); ± is half the round-to-round spread.',
+    'ratio: higher is better (ours / libsignal for rates, libsignal / ours for sizes); for rates ' +
+      'it is the median of per-round ratios. ± is half the round-to-round spread of one side.',
   );
 }

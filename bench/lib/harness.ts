@@ -1,67 +1,118 @@
 /**
- * Tiny benchmark harness: runs a case repeatedly for a time budget, several rounds, and
- * reports the median rate with the spread of the rounds (the machine's noise).
+ * Benchmark harness for comparing two implementations of the same work on a shared, noisy
+ * machine. Rounds of the two sides are interleaved (A B, B A, A B, ...), so load that drifts
+ * during a run hits both alike, and the ratio is the median of the per-round ratios rather
+ * than the ratio of two medians measured seconds apart. Both sides are warmed up first: the
+ * JavaScript side needs a few thousand operations before the JIT has compiled its hot paths.
  */
+
+/** Rates of one side over the measured rounds. */
 export interface Rate {
-  /** operations per second, median of the rounds */
+  /** Operations per second, median of the rounds. */
   readonly median: number;
-  /** (max - min) / median across rounds, as a fraction */
+  /** (max - min) / median across rounds, as a fraction: the machine's noise. */
   readonly spread: number;
-  readonly rounds: number[];
+  readonly rounds: readonly number[];
 }
 
+/** Result of {@link compare}. */
+export interface Comparison {
+  readonly ours: Rate;
+  readonly theirs: Rate;
+  /** Median over rounds of ours / theirs, each pair measured back to back. */
+  readonly ratio: number;
+  /** Lowest and highest per-round ratio. */
+  readonly ratioRange: readonly [number, number];
+}
+
+/** How long to measure. */
 export interface MeasureOptions {
+  /** Measured rounds per side. @default 7 */
   readonly rounds?: number;
+  /** Length of one round of one side, in ms. @default 1000 */
   readonly roundMs?: number;
+  /** Warm-up per side before the first round, in ms. @default 1500 */
   readonly warmupMs?: number;
 }
 
-/** Runs `op` (which performs `opsPerCall` operations) for the given budget. */
-export async function measure(
-  op: () => Promise<unknown> | unknown,
-  { rounds = 5, roundMs = 1000, warmupMs = 300 }: MeasureOptions = {},
-  opsPerCall = 1,
-): Promise<Rate> {
-  const until = performance.now() + warmupMs;
-  while (performance.now() < until) await op();
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let n = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < roundMs) {
-      await op();
-      n += opsPerCall;
-      now = performance.now();
-    }
-    rates.push((n * 1000) / (now - start));
-  }
-  const sorted = [...rates].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  return { median, spread: (sorted.at(-1)! - sorted[0]!) / median, rounds: rates };
+/**
+ * One side of a comparison: `prepare` (optional) builds a fresh input per operation outside the
+ * timed region, in batches of `batch`; `run` is the timed operation.
+ */
+export interface Side<T = void> {
+  readonly prepare?: () => Promise<T> | T;
+  readonly run: (input: T) => Promise<unknown> | unknown;
+  /** Inputs prepared per timed batch. @default 1 (no preparation: `run` is timed directly) */
+  readonly batch?: number;
 }
 
-/** Setups that need a fresh input per operation: `prepare` runs outside the timed region. */
-export async function measureWithSetup<T>(
-  prepare: () => Promise<T> | T,
-  op: (input: T) => Promise<unknown> | unknown,
-  { rounds = 5, roundMs = 1000, batch = 20 }: MeasureOptions & { batch?: number } = {},
-): Promise<Rate> {
-  const rates: number[] = [];
-  for (let r = 0; r <= rounds; r++) {
-    let n = 0;
-    let elapsed = 0;
-    while (elapsed < roundMs) {
-      const inputs: T[] = [];
-      for (let i = 0; i < batch; i++) inputs.push(await prepare());
-      const start = performance.now();
-      for (const input of inputs) await op(input);
-      elapsed += performance.now() - start;
-      n += batch;
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function rate(rounds: readonly number[]): Rate {
+  const m = median(rounds);
+  return { median: m, spread: (Math.max(...rounds) - Math.min(...rounds)) / m, rounds };
+}
+
+/** Runs `side` for about `ms` of timed work and returns operations per second. */
+async function runFor<T>(side: Side<T>, ms: number): Promise<number> {
+  let n = 0;
+  let elapsed = 0;
+  if (side.prepare === undefined) {
+    const run = side.run as () => Promise<unknown> | unknown;
+    const start = performance.now();
+    while (elapsed < ms) {
+      await run();
+      n++;
+      elapsed = performance.now() - start;
     }
-    if (r > 0) rates.push((n * 1000) / elapsed); // round 0 is the warm-up
+    return (n * 1000) / elapsed;
   }
-  const sorted = [...rates].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  return { median, spread: (sorted.at(-1)! - sorted[0]!) / median, rounds: rates };
+  const batch = side.batch ?? 1;
+  while (elapsed < ms) {
+    const inputs: T[] = [];
+    for (let i = 0; i < batch; i++) inputs.push(await side.prepare());
+    const start = performance.now();
+    for (const input of inputs) await side.run(input);
+    elapsed += performance.now() - start;
+    n += batch;
+  }
+  return (n * 1000) / elapsed;
+}
+
+/**
+ * Measures `ours` against `theirs` in interleaved rounds.
+ *
+ * @example
+ * const c = await compare({ run: () => us.oneWay() }, { run: () => them.oneWay() });
+ */
+export async function compare<A, B>(
+  ours: Side<A>,
+  theirs: Side<B>,
+  { rounds = 7, roundMs = 1000, warmupMs = 1500 }: MeasureOptions = {},
+): Promise<Comparison> {
+  await runFor(ours, warmupMs);
+  await runFor(theirs, warmupMs);
+  const a: number[] = [];
+  const b: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // Alternate which side goes first, so neither always runs right after the other's garbage.
+    if (r % 2 === 0) {
+      a.push(await runFor(ours, roundMs));
+      b.push(await runFor(theirs, roundMs));
+    } else {
+      b.push(await runFor(theirs, roundMs));
+      a.push(await runFor(ours, roundMs));
+    }
+    ratios.push(a[r]! / b[r]!);
+  }
+  return {
+    ours: rate(a),
+    theirs: rate(b),
+    ratio: median(ratios),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+  };
 }

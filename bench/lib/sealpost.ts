@@ -1,6 +1,10 @@
 /**
  * The same work as lib/libsignal.ts, done by the Sealpost SDK: in-memory stores holding
- * serialized records, 1 KiB plaintexts, certificates validated on every open.
+ * serialized records (copied in and out, as a durable store would), 1 KiB plaintexts,
+ * certificates validated on every open. The SDK keeps its verdicts on signatures it has
+ * already checked (same bytes, same trust root) where libsignal verifies again. Setups use
+ * fresh parties, so no verdict or imported peer key carries over from one setup to the next;
+ * a party's own identity key is imported when the party is created, as on a running device.
  */
 import { defaultBackend } from '../../sdk/crypto/index.ts';
 import {

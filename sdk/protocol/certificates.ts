@@ -5,7 +5,7 @@
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import { InvalidCertificateError } from '../errors.ts';
-import { assertBytes, constantTimeEqual, toBase64Url } from '../util/bytes.ts';
+import { assertBytes, bytesKey, constantTimeEqual } from '../util/bytes.ts';
 import {
   decodeSenderCertificate,
   decodeServerCertificate,
@@ -49,7 +49,7 @@ const serverCache = new Set<string>();
 const senderCache = new Set<string>();
 
 function cacheKey(trustRoot: Uint8Array, bytes: Uint8Array): string {
-  return `${toBase64Url(trustRoot)}.${toBase64Url(bytes)}`;
+  return bytesKey(trustRoot) + bytesKey(bytes);
 }
 
 /**

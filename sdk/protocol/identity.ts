@@ -18,7 +18,7 @@ import {
   UnsupportedVersionError,
   UntrustedIdentityError,
 } from '../errors.ts';
-import { assertBytes, ByteReader, ByteWriter, constantTimeEqual } from '../util/bytes.ts';
+import { assertBytes, ByteReader, ByteWriter, bytesKey, constantTimeEqual } from '../util/bytes.ts';
 import {
   addressFromDigest,
   addressPreimage,
@@ -128,9 +128,27 @@ export async function generateDeviceIdentity(
 }
 
 /**
+ * Identities whose link signature verified, per backend, keyed by all 160 bytes and mapped to
+ * their address. A contact's identity comes back in every bundle fetched for it and in every
+ * prekey message it sends; Ed25519 verification is deterministic, so a verdict for identical
+ * bytes is exact. Bounded, least recently used dropped; only successes are kept.
+ */
+const VERIFIED_IDENTITY_CACHE_SIZE = 256;
+const verifiedIdentities = new WeakMap<CryptoBackend, Map<string, string>>();
+
+function verifiedCache(backend: CryptoBackend): Map<string, string> {
+  let cache = verifiedIdentities.get(backend);
+  if (cache === undefined) {
+    cache = new Map();
+    verifiedIdentities.set(backend, cache);
+  }
+  return cache;
+}
+
+/**
  * Verifies a device identity (design §1): when `expectedAddress` is given, the account key must
  * hash to it; the link signature must verify under the account key. Returns the identity's
- * address.
+ * address. The signature is checked the first time given bytes are seen (see above).
  *
  * @example await verifyIdentityBundle(backend, bundle, contactAddress);
  * @throws {UntrustedIdentityError} if the account key does not hash to `expectedAddress`.
@@ -142,13 +160,20 @@ export async function verifyIdentityBundle(
   bundle: IdentityBundle,
   expectedAddress?: string,
 ): Promise<string> {
-  encodeIdentityBundle(bundle);
+  const key = bytesKey(encodeIdentityBundle(bundle));
   if (expectedAddress !== undefined && !isAddress(expectedAddress)) {
     throw new TypeError('expectedAddress is not a valid address');
   }
-  const actual = address(backend, bundle.accountPublic);
+  const cache = verifiedCache(backend);
+  const cached = cache.get(key);
+  const actual = cached ?? address(backend, bundle.accountPublic);
   if (expectedAddress !== undefined && actual !== expectedAddress) {
     throw new UntrustedIdentityError(expectedAddress);
+  }
+  if (cached !== undefined) {
+    cache.delete(key);
+    cache.set(key, cached);
+    return actual;
   }
   const ok = await backend.ed25519Verify(
     bundle.accountPublic,
@@ -156,6 +181,8 @@ export async function verifyIdentityBundle(
     bundle.linkSignature,
   );
   if (!ok) throw new InvalidSignatureError('device link signature does not verify');
+  cache.set(key, actual);
+  if (cache.size > VERIFIED_IDENTITY_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   return actual;
 }
 

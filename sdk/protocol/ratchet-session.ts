@@ -158,16 +158,12 @@ export async function openRatchetMessage(
     throw new NoSessionError();
   }
   let tooFar = false;
-  const note = (error: unknown): void => {
-    if (error instanceof DuplicateMessageError || !(error instanceof SealpostError)) throw error;
-    if (error instanceof TooManySkippedError) tooFar = true;
-  };
   if (record.current) {
     try {
       const opened = await openWith(backend, rng, record.current, body);
       return { ...opened, source: 'current', archivedIndex: -1, consumed: [] };
     } catch (error) {
-      note(error);
+      tooFar = triedState(error) || tooFar;
     }
   }
   for (let i = 0; i < record.archived.length; i++) {
@@ -177,10 +173,19 @@ export async function openRatchetMessage(
       const opened = await openWith(backend, rng, state, body);
       return { ...opened, source: 'archived', archivedIndex: i, consumed: [] };
     } catch (error) {
-      note(error);
+      tooFar = triedState(error) || tooFar;
     }
   }
   throw tooFar ? new TooManySkippedError() : new DecryptError();
+}
+
+/**
+ * A state failed to open a ratchet message: rethrows what ends the search (a duplicate, or
+ * anything that is not a protocol error), else says whether the state refused the jump.
+ */
+function triedState(error: unknown): boolean {
+  if (error instanceof DuplicateMessageError || !(error instanceof SealpostError)) throw error;
+  return error instanceof TooManySkippedError;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { CryptoBackend, Rng } from '../crypto/backend.ts';
 import { DecryptError, InvalidCertificateError, InvalidKeyError } from '../errors.ts';
-import { assertBytes, concatBytes, constantTimeEqual, toBase64Url, wipe } from '../util/bytes.ts';
+import { assertBytes, bytesKey, concatBytes, constantTimeEqual, wipe } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
 import { LABELS } from '../wire/labels.ts';
 import {
@@ -114,7 +114,7 @@ function cachedStaticDh(
   peer: Uint8Array,
 ): Uint8Array | undefined {
   const { byPeer } = staticDhEntries(backend, own);
-  const key = toBase64Url(peer);
+  const key = bytesKey(peer);
   const hit = byPeer.get(key);
   if (hit === undefined) return undefined;
   byPeer.delete(key);
@@ -129,7 +129,7 @@ function rememberStaticDh(
   dh: Uint8Array,
 ): void {
   const { byPeer } = staticDhEntries(backend, own);
-  const key = toBase64Url(peer);
+  const key = bytesKey(peer);
   if (byPeer.has(key)) return;
   byPeer.set(key, dh.slice());
   if (byPeer.size > STATIC_DH_CACHE_SIZE) {
@@ -176,7 +176,8 @@ function staticKey(
 
 /**
  * Seals a prekey or ratchet message to a recipient device without revealing the sender to the
- * service. Costs one X25519 key generation and two X25519 agreements.
+ * service. Costs one X25519 key generation and one X25519 agreement, plus the static-static
+ * agreement the first time this identity seals to `recipientDhPublic` (then cached).
  *
  * @param rng - source of the 32-byte ephemeral private key
  * @returns the envelope bytes (design §6)

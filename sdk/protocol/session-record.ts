@@ -124,37 +124,42 @@ export function encodeSessionRecord(record: SessionRecord): Uint8Array {
  */
 export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
   assertBytes(bytes, 'bytes');
-  let offset = 0;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const need = (n: number): void => {
-    if (offset + n > bytes.length) throw corrupt('session record is truncated');
-  };
-  const readBlob = (): Uint8Array => {
-    need(4);
-    const length = view.getUint32(offset);
-    offset += 4;
-    if (length < 1 + BASE_KEY_BYTES || length > MAX_SESSION_STATE_BYTES) {
-      throw corrupt('session record holds a state of invalid length');
-    }
-    need(length);
-    const blob = bytes.subarray(offset, offset + length);
-    offset += length;
-    if (blob[0] !== SESSION_STATE_VERSION) throw corrupt('unknown session state version');
-    return blob;
-  };
-  need(2);
+  if (bytes.length < 2) throw corrupt('session record is truncated');
   if (bytes[0] !== SESSION_RECORD_VERSION) throw corrupt('unknown session record version');
   const hasCurrent = bytes[1]!;
-  offset = 2;
   if (hasCurrent > 1) throw corrupt('session record has an invalid flag');
-  const current = hasCurrent === 1 ? decodeSessionState(readBlob()) : null;
-  need(1);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 2;
+  let current: SessionState | null = null;
+  if (hasCurrent === 1) {
+    const blob = readStateBlob(bytes, view, offset);
+    offset += 4 + blob.length;
+    current = decodeSessionState(blob);
+  }
+  if (offset + 1 > bytes.length) throw corrupt('session record is truncated');
   const count = bytes[offset++]!;
   if (count > MAX_ARCHIVED_STATES) throw corrupt('session record has too many archived states');
   const archived: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) archived.push(readBlob());
+  for (let i = 0; i < count; i++) {
+    const blob = readStateBlob(bytes, view, offset);
+    offset += 4 + blob.length;
+    archived.push(blob);
+  }
   if (offset !== bytes.length) throw corrupt('session record has trailing bytes');
   return { current, archived };
+}
+
+/** The `u32 len || state` at `offset`, as a view (a plain function: this runs per message). */
+function readStateBlob(bytes: Uint8Array, view: DataView, offset: number): Uint8Array {
+  if (offset + 4 > bytes.length) throw corrupt('session record is truncated');
+  const length = view.getUint32(offset);
+  if (length < 1 + BASE_KEY_BYTES || length > MAX_SESSION_STATE_BYTES) {
+    throw corrupt('session record holds a state of invalid length');
+  }
+  if (offset + 4 + length > bytes.length) throw corrupt('session record is truncated');
+  const blob = bytes.subarray(offset + 4, offset + 4 + length);
+  if (blob[0] !== SESSION_STATE_VERSION) throw corrupt('unknown session state version');
+  return blob;
 }
 
 /**

@@ -160,6 +160,22 @@ export function fromBase64Url(text: string, name = 'value'): Uint8Array {
   return out;
 }
 
+/**
+ * A compact string that identifies `bytes` exactly, for use as a `Map` or `Set` key (not an
+ * encoding: the string is not printable). Two byte strings give the same key only if they are
+ * equal: the length comes first, then one UTF-16 code unit per pair of bytes. About three times
+ * cheaper to build than base64url, which matters for caches consulted on every message.
+ *
+ * @example cache.get(bytesKey(publicKey))
+ */
+export function bytesKey(bytes: Uint8Array): string {
+  let key = `${bytes.length}:`;
+  let i = 0;
+  for (; i + 1 < bytes.length; i += 2) key += String.fromCharCode((bytes[i]! << 8) | bytes[i + 1]!);
+  if (i < bytes.length) key += String.fromCharCode(bytes[i]!);
+  return key;
+}
+
 /** Big-endian u32. */
 export function u32be(n: number): Uint8Array {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError('u32 out of range');
@@ -170,16 +186,24 @@ export function u32be(n: number): Uint8Array {
 
 /**
  * Append-only writer for wire structures. Grows as needed; `finish()` returns the exact bytes.
+ * Sized exactly (the usual case for fixed layouts), `finish()` hands over its buffer instead of
+ * copying it; a later write or `finish()` works on a copy, so the result is never changed.
  */
 export class ByteWriter {
   private buf: Uint8Array;
   private view: DataView;
   private pos = 0;
+  private handedOver = false;
   constructor(initialCapacity = 256) {
     this.buf = new Uint8Array(initialCapacity);
     this.view = new DataView(this.buf.buffer);
   }
   private ensure(n: number): void {
+    if (this.handedOver) {
+      this.handedOver = false;
+      this.buf = this.buf.slice();
+      this.view = new DataView(this.buf.buffer);
+    }
     if (this.pos + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.pos + n) cap *= 2;
@@ -235,7 +259,9 @@ export class ByteWriter {
     return this.pos;
   }
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    if (this.handedOver || this.pos !== this.buf.length) return this.buf.slice(0, this.pos);
+    this.handedOver = true;
+    return this.buf;
   }
 }
 
