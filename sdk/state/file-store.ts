@@ -10,13 +10,20 @@
  *
  * The whole state is held in memory (client state is small: identities, prekeys, sessions).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateCorruptError, UnsupportedVersionError } from '../errors.ts';
 import { ByteReader, ByteWriter, constantTimeEqual, fromUtf8, utf8 } from '../util/bytes.ts';
-import { assertStoreKey, type StateStore, type StoreNamespace, type StoreOp } from './store.ts';
+import { readOptional, unlinkIfPresent, writeAll, writeFileAtomic } from './file-io.ts';
+import { acquireLock, releaseLock } from './file-lock.ts';
+import {
+  assertStoreKey,
+  assertStoreOps,
+  type StateStore,
+  type StoreNamespace,
+  type StoreOp,
+} from './store.ts';
 
 /** File format version of the log and the snapshot (09-state.md §2). */
 export const FILE_STORE_VERSION = 1;
@@ -24,8 +31,6 @@ const LOG_MAGIC = utf8('SPLG');
 const SNAPSHOT_MAGIC = utf8('SPSN');
 const LOG_FILE = 'sealpost.log';
 const SNAPSHOT_FILE = 'sealpost.snapshot';
-const LOCK_FILE = 'LOCK';
-const BREAK_FILE = 'LOCK.break';
 const LOG_HEADER_BYTES = 4 + 2 + 8;
 const CHECKSUM_BYTES = 32;
 const OP_DELETE = 0;
@@ -238,163 +243,6 @@ function replayLog(file: Uint8Array, snapshotSeq: number, data: Data): Replay {
   return { baseSeq, lastSeq: Math.max(seq, snapshotSeq), validLength: offset };
 }
 
-async function readOptional(path: string): Promise<Uint8Array | undefined> {
-  try {
-    const buf = await readFile(path);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
-async function unlinkIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
-
-/** Makes renames and new directory entries durable (POSIX needs an fsync of the directory). */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (e) {
-    // Platforms that cannot open or fsync a directory (Windows) order renames themselves.
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((e as NodeJS.ErrnoException).code ?? ''))
-      throw e;
-  } finally {
-    await handle?.close();
-  }
-}
-
-async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-/** Writes a whole file durably under its final name: temp file, fsync, rename, fsync directory. */
-async function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): Promise<FileHandle> {
-  const tmp = join(dir, `${name}.tmp`);
-  const handle = await open(tmp, 'w+', 0o600);
-  try {
-    await writeAll(handle, bytes, 0);
-    await handle.sync();
-    await rename(tmp, join(dir, name));
-  } catch (e) {
-    await handle.close();
-    await unlinkIfPresent(tmp);
-    throw e;
-  }
-  await syncDirectory(dir);
-  return handle;
-}
-
-/** Contents of a lock file: `pid \n hostname \n token \n`. */
-interface LockHolder {
-  readonly pid: number;
-  readonly host: string;
-  readonly text: string;
-}
-
-async function readHolder(path: string): Promise<LockHolder | undefined> {
-  const bytes = await readOptional(path);
-  if (!bytes) return undefined;
-  const text = new TextDecoder().decode(bytes);
-  const [pid, host] = text.split('\n');
-  return { pid: Number(pid), host: host ?? '', text };
-}
-
-/**
- * A lock whose holder is certainly gone: written on this host by another process id that no
- * longer exists. Anything else (another host, a live or unknown pid, unreadable) is kept.
- */
-function isStale(holder: LockHolder): boolean {
-  if (holder.host !== hostname() || !Number.isInteger(holder.pid) || holder.pid <= 0) return false;
-  if (holder.pid === process.pid) return false;
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/** Hard-links the complete lock file into place; false if a lock file already exists. */
-async function linkLock(dir: string, tmp: string): Promise<boolean> {
-  try {
-    await link(tmp, join(dir, LOCK_FILE));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
-  await syncDirectory(dir);
-  return true;
-}
-
-/**
- * Takes the directory lock (09-state.md §4): the lock file is written complete under a temp name
- * and hard-linked into place, which fails atomically if one exists. A stale lock is replaced
- * only while holding `LOCK.break`, so two processes cannot both take over the same stale lock.
- */
-async function acquireLock(dir: string): Promise<string> {
-  const text = `${process.pid}\n${hostname()}\n${randomBytes(16).toString('hex')}\n`;
-  const tmp = join(dir, `${LOCK_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await writeAll(handle, utf8(text), 0);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    if (await linkLock(dir, tmp)) return text;
-    const holder = await readHolder(join(dir, LOCK_FILE));
-    if ((!holder || isStale(holder)) && (await replaceStaleLock(dir, holder, tmp))) return text;
-    throw new FileStoreError('LOCKED', `state directory is locked by process ${holder?.pid}`);
-  } finally {
-    await unlinkIfPresent(tmp);
-  }
-}
-
-/**
- * Under `LOCK.break`: if the lock file is still the stale one seen (or gone), removes it and
- * links ours. False if another process is breaking the lock or took it meanwhile.
- */
-async function replaceStaleLock(
-  dir: string,
-  seen: LockHolder | undefined,
-  tmp: string,
-): Promise<boolean> {
-  const breakPath = join(dir, BREAK_FILE);
-  let handle: FileHandle;
-  try {
-    handle = await open(breakPath, 'wx', 0o600);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    // A breaker that died mid-break leaves LOCK.break behind; clear it for the next attempt.
-    const breaker = await readHolder(breakPath);
-    if (breaker && isStale(breaker)) await unlinkIfPresent(breakPath);
-    return false;
-  }
-  try {
-    await handle.write(`${process.pid}\n${hostname()}\n`);
-    const current = await readHolder(join(dir, LOCK_FILE));
-    if (current && current.text !== seen?.text) return false;
-    if (current) await unlinkIfPresent(join(dir, LOCK_FILE));
-    return await linkLock(dir, tmp);
-  } finally {
-    await handle.close();
-    await unlinkIfPresent(breakPath);
-  }
-}
-
 /**
  * Durable {@link StateStore} in one directory, for Node clients. Open with
  * {@link FileStore.open}; `close()` releases the directory for other processes.
@@ -435,7 +283,13 @@ export class FileStore implements StateStore {
     if (!Number.isSafeInteger(compactBytes) || compactBytes < 0)
       throw new RangeError('compactThresholdBytes must be a non-negative integer');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const lock = await acquireLock(dir);
+    const attempt = await acquireLock(dir);
+    if (!attempt.acquired)
+      throw new FileStoreError(
+        'LOCKED',
+        `state directory is locked by process ${attempt.holderPid}`,
+      );
+    const lock = attempt.token;
     let log: FileHandle | undefined;
     try {
       await unlinkIfPresent(join(dir, `${SNAPSHOT_FILE}.tmp`));
@@ -504,11 +358,7 @@ export class FileStore implements StateStore {
    * @throws {FileStoreError} `CLOSED` or `FAILED`.
    */
   async commit(ops: readonly StoreOp[]): Promise<void> {
-    for (const op of ops) {
-      assertStoreKey(op.key);
-      if (op.value !== null && !(op.value instanceof Uint8Array))
-        throw new TypeError('store value must be bytes or null');
-    }
+    assertStoreOps(ops);
     const copies = ops.map((op) => ({ ...op, value: op.value === null ? null : op.value.slice() }));
     return this.exclusive(async () => {
       this.assertUsable();
@@ -594,10 +444,4 @@ export class FileStore implements StateStore {
         cause: this.failure,
       });
   }
-}
-
-/** Removes the lock file if it is still ours. */
-async function releaseLock(dir: string, text: string): Promise<void> {
-  const path = join(dir, LOCK_FILE);
-  if ((await readHolder(path))?.text === text) await unlinkIfPresent(path);
 }

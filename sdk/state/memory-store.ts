@@ -1,4 +1,10 @@
-import { assertStoreKey, type StateStore, type StoreNamespace, type StoreOp } from './store.ts';
+import {
+  assertStoreKey,
+  assertStoreOps,
+  type StateStore,
+  type StoreNamespace,
+  type StoreOp,
+} from './store.ts';
 
 /**
  * In-memory {@link StateStore}: for tests, ephemeral clients and browsers without
@@ -27,11 +33,7 @@ export class MemoryStore implements StateStore {
   }
 
   async commit(ops: readonly StoreOp[]): Promise<void> {
-    for (const op of ops) {
-      assertStoreKey(op.key);
-      if (op.value !== null && !(op.value instanceof Uint8Array))
-        throw new TypeError('store value must be bytes or null');
-    }
+    assertStoreOps(ops);
     for (const op of ops) {
       if (op.value === null) this.data.get(op.ns)?.delete(op.key);
       else this.space(op.ns).set(op.key, op.value.slice());

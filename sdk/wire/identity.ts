@@ -9,7 +9,7 @@ import {
   X25519_KEY_BYTES,
 } from '../crypto/backend.ts';
 import { MalformedEnvelopeError } from '../errors.ts';
-import { base32Encode, tryBase32Decode } from '../protocol/base32.ts';
+import { base32Encode, tryBase32Decode } from '../util/base32.ts';
 import { assertBytes, concatBytes } from '../util/bytes.ts';
 import { LABELS } from './labels.ts';
 

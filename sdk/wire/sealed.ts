@@ -9,8 +9,8 @@
  * `inner` is padded with zeros to the Padmé length of its unpadded size.
  */
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
-import { padmeLength } from '../protocol/padding.ts';
 import { assertBytes, ByteReader, ByteWriter } from '../util/bytes.ts';
+import { padmeLength } from '../util/padding.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from './certificates.ts';
 import {
   MAX_PREKEY_MESSAGE_BYTES,

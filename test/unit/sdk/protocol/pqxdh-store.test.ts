@@ -5,54 +5,17 @@ import {
   PrekeyNotFoundError,
   StateCorruptError,
 } from '../../../../sdk/errors.ts';
-import { verifyBundle } from '../../../../sdk/protocol/bundle.ts';
-import {
-  address,
-  generateAccountKey,
-  generateDeviceIdentity,
-  type LocalIdentity,
-} from '../../../../sdk/protocol/identity.ts';
+import type { LocalIdentity } from '../../../../sdk/protocol/identity.ts';
 import { pqxdhInitiate, storeBackedResponder } from '../../../../sdk/protocol/pqxdh.ts';
 import {
-  generateKemPrekeys,
-  generateLastResortKemPrekey,
-  generateOneTimePrekeys,
-  generateSignedPrekey,
   kemPrekeyStoreOps,
   oneTimePrekeyStoreOps,
   signedPrekeyStoreOp,
-  toKemPrekey,
-  toOneTimePrekey,
-  toSignedPrekey,
 } from '../../../../sdk/protocol/prekeys.ts';
 import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
+import { makeDevice } from './device-fixtures.ts';
 
 const backend = defaultBackend;
-const NOW = 1_700_000_000_000;
-
-async function makeDevice() {
-  const account = await generateAccountKey(backend, systemRng);
-  const identity = await generateDeviceIdentity(backend, systemRng, account);
-  const spk = await generateSignedPrekey(backend, systemRng, identity, 1, NOW);
-  const opks = await generateOneTimePrekeys(backend, systemRng, 100, 2);
-  const [kem] = await generateKemPrekeys(backend, systemRng, identity, 200, 1, NOW);
-  const lastResort = await generateLastResortKemPrekey(backend, systemRng, identity, 300, NOW);
-  const addr = address(backend, account.publicKey);
-  const bundle = (withOpk: boolean, useLastResort: boolean) =>
-    verifyBundle(
-      backend,
-      {
-        address: addr,
-        deviceId: 1,
-        identity: identity.bundle,
-        signedPrekey: toSignedPrekey(spk),
-        ...(withOpk ? { oneTimePrekey: toOneTimePrekey(opks[0]!) } : {}),
-        kemPrekey: toKemPrekey(useLastResort ? lastResort : kem!),
-      },
-      addr,
-    );
-  return { identity, spk, opks, kem: kem!, lastResort, bundle };
-}
 
 const alice = await makeDevice();
 const bob = await makeDevice();

@@ -3,69 +3,18 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { describe, expect, it } from 'vitest';
+import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 import { defaultBackend, type Rng, systemRng } from '../../../../sdk/crypto/index.ts';
 import { DecryptError, InvalidKeyError } from '../../../../sdk/errors.ts';
 import { verifyBundle } from '../../../../sdk/protocol/bundle.ts';
-import {
-  address,
-  generateAccountKey,
-  generateDeviceIdentity,
-} from '../../../../sdk/protocol/identity.ts';
 import { pqxdhInitiate, pqxdhRespond } from '../../../../sdk/protocol/pqxdh.ts';
-import {
-  generateKemPrekeys,
-  generateLastResortKemPrekey,
-  generateOneTimePrekeys,
-  generateSignedPrekey,
-  toKemPrekey,
-  toOneTimePrekey,
-  toSignedPrekey,
-} from '../../../../sdk/protocol/prekeys.ts';
-import { concatBytes, fromHex, u32be } from '../../../../sdk/util/bytes.ts';
+import { generateSignedPrekey } from '../../../../sdk/protocol/prekeys.ts';
+import { concatBytes, fromHex } from '../../../../sdk/util/bytes.ts';
 import { encodeIdentityBundle } from '../../../../sdk/wire/identity.ts';
 import { signedPrekeyPayload } from '../../../../sdk/wire/prekeys.ts';
+import { makeDevice, NOW } from './device-fixtures.ts';
 
 const backend = defaultBackend;
-const NOW = 1_700_000_000_000;
-
-/** SHA-256 counter-mode byte stream from a label: a fixed, reproducible rng. */
-function seededRng(label: string): Rng {
-  const seed = new TextEncoder().encode(label);
-  let counter = 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let o = 0; o < n; o += 32) {
-      const block = sha256(concatBytes(seed, u32be(counter++)));
-      out.set(block.subarray(0, Math.min(32, n - o)), o);
-    }
-    return out;
-  };
-}
-
-async function makeDevice(rng: Rng = systemRng) {
-  const account = await generateAccountKey(backend, rng);
-  const identity = await generateDeviceIdentity(backend, rng, account);
-  const spk = await generateSignedPrekey(backend, rng, identity, 1, NOW);
-  const opks = await generateOneTimePrekeys(backend, rng, 100, 2);
-  const [kem] = await generateKemPrekeys(backend, rng, identity, 200, 1, NOW);
-  const lastResort = await generateLastResortKemPrekey(backend, rng, identity, 300, NOW);
-  const addr = address(backend, account.publicKey);
-  const bundle = (withOpk: boolean, useLastResort = false) =>
-    verifyBundle(
-      backend,
-      {
-        address: addr,
-        deviceId: 1,
-        identity: identity.bundle,
-        signedPrekey: toSignedPrekey(spk),
-        ...(withOpk ? { oneTimePrekey: toOneTimePrekey(opks[0]!) } : {}),
-        kemPrekey: toKemPrekey(useLastResort ? lastResort : kem!),
-      },
-      addr,
-    );
-  return { account, identity, spk, opks, kem: kem!, lastResort, addr, bundle };
-}
-
 const alice = await makeDevice();
 const bob = await makeDevice();
 

@@ -4,6 +4,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
+import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 import type { CryptoBackend, Rng } from '../../../../sdk/crypto/backend.ts';
 import { defaultBackend } from '../../../../sdk/crypto/index.ts';
 import {
@@ -26,7 +27,6 @@ import {
 import { nextChainKey } from '../../../../sdk/protocol/ratchet-kdf.ts';
 import { concatBytes } from '../../../../sdk/util/bytes.ts';
 import { MAX_PLAINTEXT_BYTES } from '../../../../sdk/wire/messages.ts';
-import { seededRng } from './session-fixtures.ts';
 
 const backend = defaultBackend;
 const text = (s: string) => new TextEncoder().encode(s);
@@ -43,7 +43,7 @@ function scriptedRng(outputs: Uint8Array[]): Rng {
 }
 
 async function setup(seed: number, b: CryptoBackend = backend) {
-  const rng = seededRng(b, seed);
+  const rng = seededRng(`session ${seed}`);
   const sk = rng(32);
   const ad = rng(320);
   const spkPrivate = rng(32);

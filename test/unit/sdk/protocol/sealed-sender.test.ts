@@ -11,7 +11,6 @@ import {
   issueServerCertificate,
   type TrustConfig,
 } from '../../../../sdk/protocol/certificates.ts';
-import { padmeLength } from '../../../../sdk/protocol/padding.ts';
 import {
   assertCertificateMatchesIdentity,
   type DhIdentity,
@@ -19,6 +18,7 @@ import {
   sealedSenderSeal,
 } from '../../../../sdk/protocol/sealed-sender.ts';
 import { concatBytes, fromHex } from '../../../../sdk/util/bytes.ts';
+import { padmeLength } from '../../../../sdk/util/padding.ts';
 import { decodeSenderCertificate } from '../../../../sdk/wire/certificates.ts';
 import { LABELS } from '../../../../sdk/wire/labels.ts';
 import { MAX_SEALED_MESSAGE_BYTES } from '../../../../sdk/wire/sealed.ts';

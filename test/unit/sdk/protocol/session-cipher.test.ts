@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 import { defaultBackend } from '../../../../sdk/crypto/index.ts';
 import {
   DecryptError,
@@ -16,14 +17,14 @@ import {
   MESSAGE_TYPE_RATCHET,
   type MessageType,
 } from '../../../../sdk/wire/messages.ts';
-import { initiate, makeParty, seededRng, type TestParty } from './session-fixtures.ts';
+import { initiate, makeParty, type TestParty } from './session-fixtures.ts';
 
 const backend = defaultBackend;
 const text = (s: string) => new TextEncoder().encode(s);
 const read = (b: Uint8Array) => new TextDecoder().decode(b);
 
 async function pair(seed: number) {
-  const rng = seededRng(backend, seed);
+  const rng = seededRng(`session ${seed}`);
   const alice = await makeParty(backend, rng, 'alice');
   const bob = await makeParty(backend, rng, 'bob');
   return { rng, alice, bob };

@@ -24,31 +24,6 @@ const KDF_INFO = new TextEncoder().encode('Sealpost-Test-KeyAgreement');
 export const SPK_ID = 7;
 export const KEM_ID = 11;
 
-/** Deterministic RNG (SHA-256 in counter mode) so failing schedules replay exactly. */
-export function seededRng(backend: CryptoBackend, seed: number): Rng {
-  let counter = 0;
-  return (length) => {
-    const out = new Uint8Array(length);
-    for (let o = 0; o < length; o += 32) {
-      const block = backend.sha256(
-        Uint8Array.of(
-          seed >>> 24,
-          seed >>> 16,
-          seed >>> 8,
-          seed,
-          counter >>> 24,
-          counter >>> 16,
-          counter >>> 8,
-          counter,
-        ),
-      );
-      counter++;
-      out.set(block.subarray(0, Math.min(32, length - o)), o);
-    }
-    return out;
-  };
-}
-
 export interface TestParty extends PartyKeys {
   readonly peer: PeerAddress;
   store: StateStore;

@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 import { defaultBackend } from '../../../../sdk/crypto/index.ts';
 import { SealpostError } from '../../../../sdk/errors.ts';
 import { sessionKey } from '../../../../sdk/protocol/session-cipher.ts';
@@ -16,7 +17,7 @@ import {
   MESSAGE_TYPE_RATCHET,
   type MessageType,
 } from '../../../../sdk/wire/messages.ts';
-import { initiate, makeParty, seededRng, type TestParty } from './session-fixtures.ts';
+import { initiate, makeParty, type TestParty } from './session-fixtures.ts';
 
 const backend = defaultBackend;
 const MUTATIONS = 10_000;
@@ -109,7 +110,7 @@ function apply(
 }
 
 async function establish() {
-  const rng = seededRng(backend, 7);
+  const rng = seededRng('session 7');
   const alice = await makeParty(backend, rng, 'alice');
   const bob = await makeParty(backend, rng, 'bob');
   const parties = [alice, bob] as const;

@@ -12,6 +12,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 import { defaultBackend } from '../../../../sdk/crypto/index.ts';
 import { DecryptError, DuplicateMessageError } from '../../../../sdk/errors.ts';
 import { MAX_RECEIVER_CHAINS } from '../../../../sdk/protocol/ratchet.ts';
@@ -27,14 +28,7 @@ import {
   type MessageType,
   PREKEY_PREFIX_BYTES,
 } from '../../../../sdk/wire/messages.ts';
-import {
-  cloneStore,
-  initiate,
-  makeParty,
-  restart,
-  seededRng,
-  type TestParty,
-} from './session-fixtures.ts';
+import { cloneStore, initiate, makeParty, restart, type TestParty } from './session-fixtures.ts';
 
 const backend = defaultBackend;
 const RUNS = 1000;
@@ -109,7 +103,7 @@ describe('session schedules', () => {
   let initial: [StateStore, StateStore];
 
   beforeAll(async () => {
-    const rng = seededRng(backend, 42);
+    const rng = seededRng('session 42');
     alice = await makeParty(backend, rng, 'alice');
     bob = await makeParty(backend, rng, 'bob');
     await initiate(backend, rng, alice, bob, 1);
@@ -130,7 +124,7 @@ describe('session schedules', () => {
         fc.integer(),
         fc.array(action, { minLength: 8, maxLength: 48 }),
         async (seed, actions) => {
-          const rng = seededRng(backend, seed);
+          const rng = seededRng(`session ${seed}`);
           const parties = [alice, bob] as const;
           restart(alice, backend, rng, await cloneStore(initial[0]));
           restart(bob, backend, rng, await cloneStore(initial[1]));

@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedEnvelopeError } from '../../../../sdk/errors.ts';
-import { base32Encode } from '../../../../sdk/protocol/base32.ts';
+import { base32Encode } from '../../../../sdk/util/base32.ts';
 import { concatBytes } from '../../../../sdk/util/bytes.ts';
 import {
   ADDRESS_BYTES,

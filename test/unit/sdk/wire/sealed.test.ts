@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
-import { padmeLength } from '../../../../sdk/protocol/padding.ts';
 import { concatBytes, fromHex } from '../../../../sdk/util/bytes.ts';
+import { padmeLength } from '../../../../sdk/util/padding.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from '../../../../sdk/wire/certificates.ts';
 import {
   decodeSealedContent,
