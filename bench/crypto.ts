@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the crypto backends (docs/protocol/02-crypto.md §3): operations per second,
+ * Micro-benchmark of the crypto backends (docs/PROTOCOL.md §2.3): operations per second,
  * single thread, for the primitives the protocol uses per session and per message.
  *
  *   npx tsx bench/crypto.ts [milliseconds per cell, default 600]

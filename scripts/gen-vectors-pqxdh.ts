@@ -1,10 +1,10 @@
 /**
- * Generates test/vectors/pqxdh.json: PQXDH known-answer vectors (docs/protocol/04-pqxdh.md
+ * Generates test/vectors/pqxdh.json: PQXDH known-answer vectors (docs/PROTOCOL.md §4
  * §Vectors). Every private input comes from a fixed seeded stream, so rerunning the script
  * reproduces the file byte for byte.
  *
  * Each case runs the SDK (identity, prekeys, bundle verification, both PQXDH sides) and,
- * independently, design §4 with bare `@noble/*` primitives; the script refuses to write vectors
+ * independently, PROTOCOL.md §4 with bare `@noble/*` primitives; the script refuses to write vectors
  * if the two disagree.
  *
  * Run: `npx tsx scripts/gen-vectors-pqxdh.ts`
@@ -81,7 +81,7 @@ function queueRng(values: Uint8Array[]): Rng {
   };
 }
 
-/** Design §4 from bare primitives, as a cross-check of the SDK. */
+/** PROTOCOL.md §4 from bare primitives, as a cross-check of the SDK. */
 function independentSecret(i: Record<string, Uint8Array>, spec: CaseSpec): Uint8Array {
   const dh = (priv: Uint8Array, pub: Uint8Array) => x25519.getSharedSecret(priv, pub);
   const spkPub = x25519.getPublicKey(i.bobSignedPrekeyPrivate!);
@@ -100,7 +100,7 @@ function independentSecret(i: Record<string, Uint8Array>, spec: CaseSpec): Uint8
 
 async function buildCase(spec: CaseSpec) {
   const rng = seededRng(`${SEED}: ${spec.name}`);
-  // The order here is the order in which the SDK draws from its rng (docs/protocol/04-pqxdh.md).
+  // The order here is the order in which the SDK draws from its rng (docs/PROTOCOL.md §4).
   const names = [
     ['aliceAccountSeed', 32],
     ['aliceSigningSeed', 32],
@@ -203,7 +203,7 @@ async function buildCase(spec: CaseSpec) {
 
 const vectors = {
   description:
-    'PQXDH (design §4) from fixed private inputs: identities, a verified prekey bundle, the ' +
+    'PQXDH (PROTOCOL.md §4) from fixed private inputs: identities, a verified prekey bundle, the ' +
     'initiator prekey-message fields, SK and AD; plus the safety number of the two accounts.',
   generator: 'scripts/gen-vectors-pqxdh.ts',
   rng:

@@ -1,9 +1,9 @@
 /**
  * Generates test/vectors/sealed-sender.json: sealed-sender known-answer vectors
- * (docs/protocol/06-sealed-sender.md §Vectors). Every input comes from a fixed seeded stream
+ * (docs/PROTOCOL.md §6 §Vectors). Every input comes from a fixed seeded stream
  * and a fixed clock, so rerunning the script reproduces the file byte for byte.
  *
- * Each envelope is produced by the SDK and, independently, from design §6 with bare primitives;
+ * Each envelope is produced by the SDK and, independently, from PROTOCOL.md §6 with bare primitives;
  * the script refuses to write vectors if the two disagree. Intermediate keys are recorded so
  * another implementation can locate a mismatch.
  *
@@ -71,7 +71,7 @@ const certificates = await Promise.all(
   ),
 );
 
-/** Design §6 with bare primitives, independent of sdk/protocol/sealed-sender.ts. */
+/** PROTOCOL.md §6 with bare primitives, independent of sdk/protocol/sealed-sender.ts. */
 async function sealBySpec(ephemeralPrivate: Uint8Array, sender: Party, inner: Uint8Array) {
   const R = recipient.dhPublic;
   const ephemeralPublic = await backend.x25519PublicKey(ephemeralPrivate);
@@ -199,7 +199,7 @@ for (const input of invalidInputs) {
 
 const vectors = {
   description:
-    'Sealpost sealed sender v1 (docs/protocol/06-sealed-sender.md). Byte strings are hex; times are ms since the Unix epoch.',
+    'Sealpost sealed sender v1 (docs/PROTOCOL.md §6). Byte strings are hex; times are ms since the Unix epoch.',
   generator: 'scripts/gen-vectors-sealed.ts',
   now: NOW,
   trustRoot: { seed: toHex(rootSeed), publicKey: toHex(rootPublic) },

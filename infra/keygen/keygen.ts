@@ -1,5 +1,5 @@
 /**
- * Deploy-time key generation for the sealed-sender certificate chain (design §6):
+ * Deploy-time key generation for the sealed-sender certificate chain (PROTOCOL.md §6):
  * trust root -> server certificate -> (at run time) sender certificates.
  *
  * Runs once per stack, on the custom resource's Create. The trust root's seed goes to the root
@@ -61,7 +61,7 @@ export interface SigningSecret {
   readonly keyId: number;
   /** base64url 32-byte Ed25519 seed of the server key. */
   readonly serverSeed: string;
-  /** base64url encoded ServerCertificate (design §6). */
+  /** base64url encoded ServerCertificate (PROTOCOL.md §6). */
   readonly serverCertificate: string;
   /** base64url 32-byte trust root public key. */
   readonly trustRoot: string;
@@ -138,7 +138,7 @@ async function create(props: KeygenProperties, deps: KeygenDeps): Promise<Keygen
       serverPublic: server.publicKey,
       notAfter: deps.now() + validityDays * DAY_MS,
     };
-    // Design §6: the trust root signs LABELS.SERVER_CERTIFICATE || (bytes before the signature).
+    // PROTOCOL.md §6: the trust root signs LABELS.SERVER_CERTIFICATE || (bytes before the signature).
     const signature = new Uint8Array(sign(null, serverCertificatePayload(fields), root.privateKey));
     const certificate = encodeServerCertificate({ ...fields, signature });
     const trustRoot = b64url(root.publicKey);

@@ -20,7 +20,7 @@ export const DEFAULT_API_THROTTLE: ApiThrottle = { rateLimit: 100, burstLimit: 2
 
 /**
  * Access log line (JSON). Deliberately without the source IP and user agent: sealed sender
- * hides who sends a message (design §6), and an IP next to every send would rebuild exactly
+ * hides who sends a message (PROTOCOL.md §6), and an IP next to every send would rebuild exactly
  * that metadata. The request id joins a line to the function's own log.
  */
 export const ACCESS_LOG_FORMAT = JSON.stringify({

@@ -39,7 +39,7 @@ export interface SigningKeysProps {
 }
 
 /**
- * The sealed-sender key material (design §6), generated inside the account at deploy time so
+ * The sealed-sender key material (PROTOCOL.md §6), generated inside the account at deploy time so
  * that no private key is ever in the template, the CDK output, the CloudFormation events or the
  * logs:
  *

@@ -1,6 +1,6 @@
 /**
  * Crypto backends. `defaultBackend` is chosen by the `#crypto-default` import condition:
- * `node:crypto` on Node, WebCrypto + noble elsewhere (docs/protocol/02-crypto.md §1). The
+ * `node:crypto` on Node, WebCrypto + noble elsewhere (docs/PROTOCOL.md §2.1). The
  * Node backend is reachable only through that condition, so browser bundles never see
  * `node:crypto`.
  */

@@ -3,7 +3,7 @@
  * through SubtleCrypto, everything else through noble. Symmetric work stays on noble because
  * WebCrypto has no ChaCha20-Poly1305 and its per-call overhead (~0.1 ms) costs more than the
  * work itself on small inputs; ML-KEM-1024 is not in WebCrypto at all
- * (docs/protocol/02-crypto.md §2).
+ * (docs/PROTOCOL.md §2.2).
  *
  * Whether the runtime implements X25519 and Ed25519 correctly is detected once per curve with
  * a known-answer test; a curve that fails falls back to noble, so the backend works everywhere.

@@ -1,5 +1,5 @@
 /**
- * Prekey bundle verification (design §3, docs/protocol/03-prekeys.md). A bundle comes from the
+ * Prekey bundle verification (PROTOCOL.md §3, docs/PROTOCOL.md §3). A bundle comes from the
  * untrusted service: only the address the caller asked for is trusted. Every check runs before
  * any key in the bundle is used (PQXDH §3.3: "Alice verifies the prekey signatures and aborts
  * the protocol if verification fails").

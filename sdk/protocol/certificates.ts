@@ -1,7 +1,7 @@
 /**
  * Sealed-sender certificates: issuing (trust root and server side) and validating (recipient
- * side). Design §6; the chain is Signal's: trust root -> server certificate -> sender certificate.
- * Layouts live in `sdk/wire/certificates.ts`; docs/protocol/06-sealed-sender.md §Certificates.
+ * side). PROTOCOL.md §6; the chain is Signal's: trust root -> server certificate -> sender certificate.
+ * Layouts live in `sdk/wire/certificates.ts`; docs/PROTOCOL.md §6 §Certificates.
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import { InvalidCertificateError } from '../errors.ts';
@@ -137,7 +137,7 @@ function checkTrust(trust: TrustConfig): void {
 }
 
 /**
- * Validates a sender certificate against the pinned trust configuration (design §6): the server
+ * Validates a sender certificate against the pinned trust configuration (PROTOCOL.md §6): the server
  * certificate is signed by the trust root, its key id is not revoked, `now <= notAfter`; the
  * sender certificate is signed by that server key and `now < expires`. Binding the certificate
  * to a key (the envelope's static key, the session's identity) is the caller's job.

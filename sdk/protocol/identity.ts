@@ -1,5 +1,5 @@
 /**
- * Account keys, device identities and addresses (design §1, docs/protocol/01-identity.md).
+ * Account keys, device identities and addresses (PROTOCOL.md §1, docs/PROTOCOL.md §1).
  *
  * An account is an Ed25519 key; its address is a hash of the public key, so anyone holding an
  * address can check a claimed identity without trusting the server. Each device has its own
@@ -81,7 +81,7 @@ export function address(backend: CryptoBackend, accountPublic: Uint8Array): stri
 
 /**
  * The account key's signature linking a device's signing and DH keys to the account
- * (design §1). Used when creating a device identity and when a primary device links another.
+ * (PROTOCOL.md §1). Used when creating a device identity and when a primary device links another.
  *
  * @example const sig = await signDeviceLink(backend, account.seed, signingPublic, dhPublic);
  * @throws {TypeError | RangeError} on wrong key sizes.
@@ -146,7 +146,7 @@ function verifiedCache(backend: CryptoBackend): Map<string, string> {
 }
 
 /**
- * Verifies a device identity (design §1): when `expectedAddress` is given, the account key must
+ * Verifies a device identity (PROTOCOL.md §1): when `expectedAddress` is given, the account key must
  * hash to it; the link signature must verify under the account key. Returns the identity's
  * address. The signature is checked the first time given bytes are seen (see above).
  *

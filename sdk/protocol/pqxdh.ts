@@ -1,12 +1,12 @@
 /**
- * PQXDH key agreement (Signal PQXDH specification, revision 3; design §4;
- * docs/protocol/04-pqxdh.md). X25519 for the DH terms, ML-KEM-1024 for the KEM term,
+ * PQXDH key agreement (Signal PQXDH specification, revision 3; PROTOCOL.md §4;
+ * docs/PROTOCOL.md §4). X25519 for the DH terms, ML-KEM-1024 for the KEM term,
  * HKDF-SHA-256 for the KDF.
  *
  * The session layer calls {@link pqxdhInitiate} with a verified bundle, and on receipt of a
  * prekey message either {@link pqxdhRespond} with records it loaded or
  * {@link storeBackedResponder}, which loads them and returns the store ops that consume the
- * one-time prekeys (to be committed together with the new session, design §4).
+ * one-time prekeys (to be committed together with the new session, PROTOCOL.md §4).
  */
 import {
   type CryptoBackend,
@@ -46,7 +46,7 @@ const KDF_SALT = new Uint8Array(32);
 /** The identity secrets PQXDH needs from this device. */
 export type PqxdhIdentity = Pick<LocalIdentity, 'bundle' | 'dhPrivate'>;
 
-/** The PQXDH fields of a prekey message (design §5) that tell the responder what was used. */
+/** The PQXDH fields of a prekey message (PROTOCOL.md §5) that tell the responder what was used. */
 export interface PrekeyMessageFields {
   readonly signedPrekeyId: number;
   /** The one-time X25519 prekey used, or 0 when the bundle had none. */
@@ -66,7 +66,7 @@ export interface PqxdhInitiation {
   readonly associatedData: Uint8Array;
   /** EK_A public (32); the same bytes as `prekeyFields.baseKey`. */
   readonly baseKeyPublic: Uint8Array;
-  /** SPK_B (32): the initiator's first remote ratchet key (design §5). */
+  /** SPK_B (32): the initiator's first remote ratchet key (PROTOCOL.md §5). */
   readonly remoteSignedPrekeyPublic: Uint8Array;
   readonly prekeyFields: PrekeyMessageFields;
 }
@@ -217,7 +217,7 @@ async function load<T extends { readonly id: number }>(
 /**
  * Loads the private prekeys named by a prekey message. Nothing is deleted here: the returned
  * `consumeOps` must be committed with the new session, so a crash cannot lose a prekey whose
- * session was never saved (design §4).
+ * session was never saved (PROTOCOL.md §4).
  *
  * @example const keys = await loadResponderPrekeys(store, fields);
  * @throws {PrekeyNotFoundError} if a named prekey is not (or no longer) in the store.
@@ -254,7 +254,7 @@ export async function loadResponderPrekeys(
 
 /** Result of a store-backed response: the PQXDH output plus what the session layer needs. */
 export interface StoreBackedResponse extends PqxdhResponse {
-  /** SPK_B: the responder's first ratchet key pair (design §5). */
+  /** SPK_B: the responder's first ratchet key pair (PROTOCOL.md §5). */
   readonly signedPrekey: SignedPrekeyRecord;
   /** Commit these with the new session. */
   readonly consumeOps: StoreOp[];

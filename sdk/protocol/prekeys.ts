@@ -1,5 +1,5 @@
 /**
- * Prekey generation and the private prekey records (design §3, docs/protocol/03-prekeys.md).
+ * Prekey generation and the private prekey records (PROTOCOL.md §3, docs/PROTOCOL.md §3).
  *
  * Three kinds, as in Signal: a signed X25519 prekey (SPK, rotated), unsigned one-time X25519
  * prekeys (OPK) and signed ML-KEM-1024 prekeys, one-time or last resort. Private records live in

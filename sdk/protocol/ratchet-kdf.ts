@@ -1,7 +1,7 @@
 /**
- * The three key derivation functions of the Double Ratchet (design §5, Signal Double Ratchet
+ * The three key derivation functions of the Double Ratchet (PROTOCOL.md §5, Signal Double Ratchet
  * spec rev. 4 §5.2) and the message AEAD around them. All synchronous: per-message work must
- * not pay an async round trip (design §2).
+ * not pay an async round trip (PROTOCOL.md §2).
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import { DecryptError } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Session-record transitions without storage (design §5; docs/protocol/05-ratchet.md §4):
+ * Session-record transitions without storage (PROTOCOL.md §5; docs/PROTOCOL.md §5.4):
  * which state of a record opens an incoming message, where it goes afterwards, and what an
  * outgoing message looks like. `session-cipher.ts` adds the store, the locks and the key
  * agreement around these.
@@ -41,7 +41,7 @@ import {
   type SessionState,
 } from './session-record.ts';
 
-/** What the responder side of PQXDH hands back for a new session (design §4). */
+/** What the responder side of PQXDH hands back for a new session (PROTOCOL.md §4). */
 export interface KeyAgreementResponse {
   /** PQXDH SK (32 bytes); wiped once the ratchet is initialised. */
   readonly sk: Uint8Array;
@@ -94,7 +94,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Splits a PQXDH AD into the initiator's and the responder's `IdentityBundle` (design §4).
+ * Splits a PQXDH AD into the initiator's and the responder's `IdentityBundle` (PROTOCOL.md §4).
  *
  * @throws {TypeError | RangeError} unless `ad` is 320 bytes.
  * @example
@@ -128,7 +128,7 @@ async function openWith(
   ratchetBytes: Uint8Array,
 ): Promise<{ state: SessionState; plaintext: Uint8Array }> {
   const result = await ratchetDecrypt(backend, rng, state.ratchet, ratchetBytes);
-  // Design §5: a message from the peer acknowledges the session; stop sending prekey messages.
+  // PROTOCOL.md §5: a message from the peer acknowledges the session; stop sending prekey messages.
   return {
     state: { ...state, ratchet: result.state, pendingPrekey: null },
     plaintext: result.plaintext,
@@ -190,7 +190,7 @@ function triedState(error: unknown): boolean {
 
 /**
  * Opens a prekey message. A stored state with the message's base key (a repeated prekey
- * message, design §5) opens it; otherwise `respond` runs the key agreement and a new
+ * message, PROTOCOL.md §5) opens it; otherwise `respond` runs the key agreement and a new
  * responder state opens it.
  *
  * @throws {DuplicateMessageError | TooManySkippedError | DecryptError} as for ratchet messages.
@@ -251,7 +251,7 @@ export async function openPrekeyMessage(
 }
 
 /**
- * The record after `outcome` (design §5): the state that opened the message becomes
+ * The record after `outcome` (PROTOCOL.md §5): the state that opened the message becomes
  * current; a promoted archived state leaves the archive; the previous current state is
  * archived at the head unless it was the one that opened the message.
  *

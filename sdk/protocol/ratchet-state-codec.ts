@@ -1,5 +1,5 @@
 /**
- * Session state codec (docs/protocol/05-ratchet.md §3.1). A record is re-encoded on every
+ * Session state codec (docs/PROTOCOL.md §5.3.1). A record is re-encoded on every
  * message, so encoding computes the exact size first and writes once into one allocation, and
  * decoding copies the input once and hands out views of that copy. Every decoding failure is
  * a `StateCorruptError`.
@@ -198,7 +198,7 @@ export function writeState(plan: StatePlan, w: FixedWriter): void {
 }
 
 /**
- * Encodes one session state (layout in docs/protocol/05-ratchet.md §3.1).
+ * Encodes one session state (layout in docs/PROTOCOL.md §5.3.1).
  *
  * @throws {RangeError | TypeError} if a field has the wrong size or a limit is exceeded.
  * @example

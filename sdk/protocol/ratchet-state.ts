@@ -1,5 +1,5 @@
 /**
- * Double Ratchet state, limits and initialisation (design §5; Signal Double Ratchet spec
+ * Double Ratchet state, limits and initialisation (PROTOCOL.md §5; Signal Double Ratchet spec
  * rev. 4 §3.3). The state is a plain immutable value so that it can be encoded by
  * `session-record.ts` and advanced by `ratchet.ts` without side effects.
  */
@@ -8,11 +8,11 @@ import { assertBytes, wipe } from '../util/bytes.ts';
 import { RATCHET_KEY_BYTES } from '../wire/messages.ts';
 import { kdfRoot, RATCHET_SECRET_BYTES } from './ratchet-kdf.ts';
 
-/** Largest forward jump inside one receiving chain (design §5, Signal's MAX_FORWARD_JUMPS). */
+/** Largest forward jump inside one receiving chain (PROTOCOL.md §5, Signal's MAX_FORWARD_JUMPS). */
 export const MAX_SKIP = 25_000;
-/** Most skipped message keys a state stores; the oldest are evicted first (design §5). */
+/** Most skipped message keys a state stores; the oldest are evicted first (PROTOCOL.md §5). */
 export const MAX_SKIPPED_KEYS = 2_000;
-/** Receiving chains kept per state; the oldest is dropped first (design §5). */
+/** Receiving chains kept per state; the oldest is dropped first (PROTOCOL.md §5). */
 export const MAX_RECEIVER_CHAINS = 5;
 /** Largest chain index that still fits the u32 counter on the wire. */
 export const MAX_CHAIN_INDEX = 0xffffffff;
@@ -68,7 +68,7 @@ export interface RatchetKeyPair {
 
 /**
  * Starts the initiator's ratchet: `DHs = new X25519, DHr = SPK_B,
- * (RK, CKs) = KDF_RK(SK, DH(DHs, SPK_B))` (design §5). Copies its inputs.
+ * (RK, CKs) = KDF_RK(SK, DH(DHs, SPK_B))` (PROTOCOL.md §5). Copies its inputs.
  *
  * @throws {TypeError | RangeError} on wrong-sized inputs.
  * @throws {InvalidKeyError} if `remoteSignedPrekey` is of low order.
@@ -104,7 +104,7 @@ export async function initAlice(
 }
 
 /**
- * Starts the responder's ratchet: `DHs = SPK_B key pair, RK = SK` (design §5). It can send
+ * Starts the responder's ratchet: `DHs = SPK_B key pair, RK = SK` (PROTOCOL.md §5). It can send
  * only after decrypting the initiator's first message. Copies its inputs.
  *
  * @throws {TypeError | RangeError} on wrong-sized inputs.

@@ -1,8 +1,8 @@
 /**
- * The Double Ratchet (Signal Double Ratchet spec rev. 4; design §5), over the PQXDH shared
+ * The Double Ratchet (Signal Double Ratchet spec rev. 4; PROTOCOL.md §5), over the PQXDH shared
  * secret. Functions are pure in the state: they never mutate the state they are given and
  * return a new one, so a failed decryption cannot corrupt a session and the caller decides
- * when the advanced state becomes durable (docs/protocol/05-ratchet.md §5).
+ * when the advanced state becomes durable (docs/PROTOCOL.md §5.5).
  *
  * As in libsignal, a state keeps up to {@link MAX_RECEIVER_CHAINS} receiving chains (their
  * chain keys, not just skipped message keys), so a late message of an older chain is derived
@@ -82,7 +82,7 @@ async function ratchetDh(
   try {
     return await backend.x25519(privateKey, publicKey);
   } catch (cause) {
-    // A low-order ratchet key is a forged message: report it like any other (design §7).
+    // A low-order ratchet key is a forged message: report it like any other (PROTOCOL.md §7).
     if (cause instanceof InvalidKeyError) throw new DecryptError(undefined, { cause });
     throw cause;
   }
@@ -180,7 +180,7 @@ function appendSkipped(
 ): readonly SkippedMessageKey[] {
   if (added.length === 0) return existing;
   const all = existing.concat(added);
-  // Design §5: at most 2,000 stored keys per state, oldest evicted first.
+  // PROTOCOL.md §5: at most 2,000 stored keys per state, oldest evicted first.
   return all.length > MAX_SKIPPED_KEYS ? all.slice(all.length - MAX_SKIPPED_KEYS) : all;
 }
 
@@ -330,7 +330,7 @@ export async function ratchetDecrypt(
       senderRatchetPublic: publicKey,
       senderChain: { key: sendStep.chainKey, index: 0 },
       previousCounter: state.senderChain?.index ?? 0,
-      // Design §5: five receiving chains, oldest dropped.
+      // PROTOCOL.md §5: five receiving chains, oldest dropped.
       receiverChains:
         receiverChains.length > MAX_RECEIVER_CHAINS
           ? receiverChains.slice(receiverChains.length - MAX_RECEIVER_CHAINS)

@@ -1,5 +1,5 @@
 /**
- * Safety numbers (design §1, docs/protocol/01-identity.md): Signal's numeric fingerprint scheme
+ * Safety numbers (PROTOCOL.md §1, docs/PROTOCOL.md §1): Signal's numeric fingerprint scheme
  * (libsignal `fingerprint.rs`) computed over the account key and its address, so adding or
  * replacing a device does not change the number users compared.
  */
@@ -66,7 +66,7 @@ export function iteratedFingerprint(
 }
 
 /**
- * The 64-byte fingerprint of an account (design §1): {@link iteratedFingerprint} with prefix
+ * The 64-byte fingerprint of an account (PROTOCOL.md §1): {@link iteratedFingerprint} with prefix
  * `LABELS.FINGERPRINT`, the account public key, and the 20 address bytes as stable id.
  *
  * @example accountFingerprint(backend, account.publicKey)

@@ -1,8 +1,8 @@
 /**
- * Sealed sender (design §6; Signal's sealed sender v1 on ChaCha20-Poly1305): hides the sender
+ * Sealed sender (PROTOCOL.md §6; Signal's sealed sender v1 on ChaCha20-Poly1305): hides the sender
  * from the service. An ephemeral layer encrypts the sender's static DH key to the recipient;
  * a static layer, keyed by both the ephemeral and the static DH, encrypts the sender
- * certificate and the wrapped message. docs/protocol/06-sealed-sender.md.
+ * certificate and the wrapped message. docs/PROTOCOL.md §6.
  */
 import type { CryptoBackend, Rng } from '../crypto/backend.ts';
 import { DecryptError, InvalidCertificateError, InvalidKeyError } from '../errors.ts';
@@ -19,7 +19,7 @@ import {
 import { type TrustConfig, validateSenderCertificate } from './certificates.ts';
 
 const KEY_BYTES = 32;
-/** Every key below encrypts exactly one message, so a fixed zero nonce is safe (design §6). */
+/** Every key below encrypts exactly one message, so a fixed zero nonce is safe (PROTOCOL.md §6). */
 const ZERO_NONCE = new Uint8Array(12);
 const ZERO_SALT = new Uint8Array(32);
 const EMPTY = new Uint8Array(0);
@@ -70,7 +70,7 @@ export interface OpenedSealedMessage {
 
 /**
  * `DH(S, R)`, the static-static term, is the same for every envelope between two devices
- * (design §6), so it is kept per backend and local identity, for at most this many peer keys
+ * (PROTOCOL.md §6), so it is kept per backend and local identity, for at most this many peer keys
  * (least recently used dropped). Only agreements that completed are stored: on the open side,
  * after the envelope authenticated and its certificate validated, so forged envelopes cannot
  * fill the cache.
@@ -180,7 +180,7 @@ function staticKey(
  * agreement the first time this identity seals to `recipientDhPublic` (then cached).
  *
  * @param rng - source of the 32-byte ephemeral private key
- * @returns the envelope bytes (design §6)
+ * @returns the envelope bytes (PROTOCOL.md §6)
  * @throws TypeError / RangeError on a malformed argument (wrong key size, content type, a
  *   message over `MAX_SEALED_MESSAGE_BYTES`, an oversized certificate)
  * @throws InvalidKeyError if `recipientDhPublic` is of low order
@@ -308,7 +308,7 @@ export async function sealedSenderOpen(
 
 /**
  * Checks that a sealed message's certificate names the identity the session layer already
- * holds for that peer device (design §6, last validation step).
+ * holds for that peer device (PROTOCOL.md §6, last validation step).
  *
  * @param remoteDhPublic - the session's remote X25519 identity key
  * @throws InvalidCertificateError if the keys differ

@@ -1,9 +1,9 @@
 /**
  * The session cipher: Double Ratchet sessions per peer device over the state store port
- * (docs/protocol/05-ratchet.md §4). The sealed-sender layer and the client call this, never
+ * (docs/PROTOCOL.md §5.4). The sealed-sender layer and the client call this, never
  * the ratchet directly.
  *
- * Crash safety is the design (05-ratchet.md §5): operations read the stored record and return
+ * Crash safety is the design (docs/PROTOCOL.md §5.5): operations read the stored record and return
  * the store ops that persist the advanced record instead of writing it. A sender commits
  * those ops before the ciphertext leaves the device (a message key is never reused, even
  * after a crash); a receiver commits them together with its own bookkeeping (the seen message
@@ -214,7 +214,7 @@ export class SessionCipher {
     const p = params.pendingPrekey;
     assertBytes(p.kemCiphertext, 'pendingPrekey.kemCiphertext', KEM_CIPHERTEXT_BYTES);
     assertBytes(p.baseKey, 'pendingPrekey.baseKey', BASE_KEY_BYTES);
-    // Design §3: prekey ids are u32 and never 0; 0 only means "no one-time prekey".
+    // PROTOCOL.md §3: prekey ids are u32 and never 0; 0 only means "no one-time prekey".
     for (const [name, id, zeroAllowed] of [
       ['signedPrekeyId', p.signedPrekeyId, false],
       ['oneTimePrekeyId', p.oneTimePrekeyId, true],
@@ -312,7 +312,7 @@ export class SessionCipher {
    * Decrypts a message from `peer`. A prekey message whose base key matches a stored session
    * reuses it; otherwise the key agreement creates a new session and the current one is
    * archived. A ratchet message tries the current session, then the archived ones, promoting
-   * the one that opens it (design §5). Nothing is written: commit `ops` (new record, consumed
+   * the one that opens it (PROTOCOL.md §5). Nothing is written: commit `ops` (new record, consumed
    * prekeys) with your own ops once the plaintext is durably processed. Takes no lock.
    *
    * @throws {MalformedEnvelopeError | UnsupportedVersionError} if `body` does not parse.

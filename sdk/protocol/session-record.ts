@@ -1,7 +1,7 @@
 /**
- * Session state and session record codecs (docs/protocol/05-ratchet.md §3). A record is what
+ * Session state and session record codecs (docs/PROTOCOL.md §5.3). A record is what
  * the store keeps per peer device (`session` namespace, key `${address}.${deviceId}`): the
- * current session state and up to 40 archived ones (design §5).
+ * current session state and up to 40 archived ones (PROTOCOL.md §5).
  *
  * Archived states stay encoded (as libsignal keeps its previous sessions serialized): a
  * message normally touches only the current state, so a full archive costs a copy, not 40
@@ -31,7 +31,7 @@ export {
 
 /** Version byte of an encoded record. */
 export const SESSION_RECORD_VERSION = 1;
-/** Archived states kept per peer device; the oldest is dropped (design §5). */
+/** Archived states kept per peer device; the oldest is dropped (PROTOCOL.md §5). */
 export const MAX_ARCHIVED_STATES = 40;
 
 /** PQXDH parameters the initiator repeats on every message until the peer has answered. */
@@ -52,7 +52,7 @@ export interface SessionState {
   readonly remoteIdentity: Uint8Array;
   /** Our `IdentityBundle` (160 bytes). */
   readonly localIdentity: Uint8Array;
-  /** The initiator's PQXDH ephemeral key EK_A, which names the session (design §5). */
+  /** The initiator's PQXDH ephemeral key EK_A, which names the session (PROTOCOL.md §5). */
   readonly baseKey: Uint8Array;
   /** Set for an initiator until it decrypts a message from the peer. */
   readonly pendingPrekey: PendingPrekey | null;
@@ -163,7 +163,7 @@ function readStateBlob(bytes: Uint8Array, view: DataView, offset: number): Uint8
 }
 
 /**
- * Puts `encodedState` at the head of an archive, dropping the oldest beyond 40 (design §5).
+ * Puts `encodedState` at the head of an archive, dropping the oldest beyond 40 (PROTOCOL.md §5).
  *
  * @example
  * const archived = archiveState(record.archived, encodeSessionState(record.current));

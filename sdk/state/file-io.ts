@@ -1,6 +1,6 @@
 /**
  * Durable file-system primitives shared by the file store and its lock (Node only, like
- * `file-store.ts`). Durability rules: docs/protocol/09-state.md §3.
+ * `file-store.ts`). Durability rules: docs/PROTOCOL.md §9.3.
  */
 import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';

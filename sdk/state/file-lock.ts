@@ -1,7 +1,7 @@
 /**
  * The single-writer lock of a file store directory (Node only, like `file-store.ts`): one process
  * at a time holds `LOCK`; a lock left by a process that is certainly gone is broken under
- * `LOCK.break`. Protocol and its safety argument: docs/protocol/09-state.md §4.
+ * `LOCK.break`. Protocol and its safety argument: docs/PROTOCOL.md §9.4.
  */
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, open } from 'node:fs/promises';
@@ -64,7 +64,7 @@ async function linkLock(dir: string, tmp: string): Promise<boolean> {
 }
 
 /**
- * Takes the directory lock (09-state.md §4): the lock file is written complete under a temp name
+ * Takes the directory lock (docs/PROTOCOL.md §9.4): the lock file is written complete under a temp name
  * and hard-linked into place, which fails atomically if one exists. A stale lock is replaced
  * only while holding `LOCK.break`, so two processes cannot both take over the same stale lock.
  *
@@ -125,7 +125,7 @@ async function replaceStaleLock(
 }
 
 /**
- * Removes the lock file if it still holds `token` (09-state.md §4, releasing).
+ * Removes the lock file if it still holds `token` (docs/PROTOCOL.md §9.4, releasing).
  *
  * @throws the I/O error of reading or removing the lock file.
  */

@@ -6,7 +6,7 @@
  * a commit is all-or-nothing across a crash at any point. When the log outgrows the snapshot it
  * is compacted: snapshot to a temp file, fsync, rename, fsync the directory, then a fresh log the
  * same way. One process at a time holds the directory's lock file. File formats, the recovery
- * rules and the lock protocol: docs/protocol/09-state.md.
+ * rules and the lock protocol: docs/PROTOCOL.md §9.
  *
  * The whole state is held in memory (client state is small: identities, prekeys, sessions).
  */
@@ -25,7 +25,7 @@ import {
   type StoreOp,
 } from './store.ts';
 
-/** File format version of the log and the snapshot (09-state.md §2). */
+/** File format version of the log and the snapshot (docs/PROTOCOL.md §9.2). */
 export const FILE_STORE_VERSION = 1;
 const LOG_MAGIC = utf8('SPLG');
 const SNAPSHOT_MAGIC = utf8('SPSN');
@@ -99,7 +99,7 @@ function encodeNamespace(w: ByteWriter, ns: string): void {
   w.u8(bytes.length).bytes(bytes);
 }
 
-/** Log record body: u64 seq || u32 count || ops (09-state.md §2.2). */
+/** Log record body: u64 seq || u32 count || ops (docs/PROTOCOL.md §9.2.2). */
 function encodeRecord(seq: number, ops: readonly StoreOp[]): Uint8Array {
   const w = new ByteWriter();
   w.u64(seq).u32(ops.length);
@@ -210,7 +210,7 @@ function recordAt(
 }
 
 /**
- * Replays the log over `data` (09-state.md §3). Records must be numbered consecutively from the
+ * Replays the log over `data` (docs/PROTOCOL.md §9.3). Records must be numbered consecutively from the
  * header's base; those already in the snapshot are skipped. Only the last append can be torn
  * (each append is fsynced before the next starts), so the first record that is incomplete or
  * fails its checksum ends the log, unless a valid record follows it: that is corruption.
@@ -304,7 +304,7 @@ export class FileStore implements StateStore {
         ? await open(join(dir, LOG_FILE), 'r+')
         : await writeFileAtomic(dir, LOG_FILE, logHeader(snapshot.seq));
       if (logFile && replay.validLength < logFile.length) {
-        // A torn final append (09-state.md §3): cut it off so new records follow valid ones.
+        // A torn final append (docs/PROTOCOL.md §9.3): cut it off so new records follow valid ones.
         await log.truncate(replay.validLength);
         await log.sync();
       }
@@ -415,7 +415,7 @@ export class FileStore implements StateStore {
     });
   }
 
-  /** 09-state.md §3: snapshot first, then the log that starts after it; each atomically. */
+  /** docs/PROTOCOL.md §9.3: snapshot first, then the log that starts after it; each atomically. */
   private async compactNow(): Promise<void> {
     const snapshot = encodeSnapshot(this.seq, this.data);
     try {

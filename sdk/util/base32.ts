@@ -1,6 +1,6 @@
 /**
  * RFC 4648 §6 base32 in lower case without padding: the text form of addresses
- * (docs/protocol/01-identity.md). Lower case because addresses are typed and read by people
+ * (docs/PROTOCOL.md §1). Lower case because addresses are typed and read by people
  * and compared as strings; no padding because every address is exactly 20 bytes (32 characters).
  *
  * Pure code with no dependencies, so the wire layer can use it as well.

@@ -5,7 +5,7 @@
  * A length `L` with `E = floor(log2 L)` is rounded up so that its low `E - S` bits are zero,
  * where `S = floor(log2 E) + 1`. Only `O(log log L)` bits of the length remain visible, and
  * the overhead is below `2^-S < 1/E` (at most 11.7%, reached at L = 129). Sealed sender pads
- * its inner content with it (docs/protocol/06-sealed-sender.md §Padding).
+ * its inner content with it (docs/PROTOCOL.md §6 §Padding).
  */
 
 /** Largest input accepted: lengths are u32 on the wire. */

@@ -1,5 +1,5 @@
 /**
- * Sealed-sender certificate codecs (docs/protocol/00-design.md §6, docs/protocol/06-sealed-sender.md).
+ * Sealed-sender certificate codecs (docs/PROTOCOL.md §6, docs/PROTOCOL.md §6).
  * Pure byte layouts and signature payloads, no cryptography: the service signs with these
  * payloads and the SDK verifies them (`sdk/protocol/certificates.ts`).
  *
@@ -48,7 +48,7 @@ export interface ServerCertificate {
 
 /** A server's statement that a device holds a DH identity key, until `expires`. */
 export interface SenderCertificate {
-  /** Sender address, 32 characters of lower-case RFC 4648 base32 (design §1). */
+  /** Sender address, 32 characters of lower-case RFC 4648 base32 (PROTOCOL.md §1). */
   readonly address: string;
   /** Sender device id (u32). */
   readonly deviceId: number;

@@ -1,5 +1,5 @@
 /**
- * Wire form of identities and addresses (docs/protocol/01-identity.md, design §1). Pure codecs
+ * Wire form of identities and addresses (docs/PROTOCOL.md §1, PROTOCOL.md §1). Pure codecs
  * and signature-payload builders: no cryptography happens here, so the service can import this
  * module to validate and store identities without pulling in the SDK's crypto.
  */
@@ -25,7 +25,7 @@ const ADDRESS_DIGEST_BYTES = 32;
 const ADDRESS_PATTERN = /^[a-z2-7]{32}$/;
 
 /**
- * A device's public identity (design §1): the account key, the device's Ed25519 signing key and
+ * A device's public identity (PROTOCOL.md §1): the account key, the device's Ed25519 signing key and
  * X25519 DH identity key, and the account key's signature linking the two device keys to it.
  */
 export interface IdentityBundle {
@@ -107,7 +107,7 @@ export function addressPreimage(accountPublic: Uint8Array): Uint8Array {
 
 /**
  * The text address from SHA-256 of {@link addressPreimage}: base32 (lower case, unpadded) of
- * the first 20 bytes. 160 bits keep second preimages out of reach (design §1).
+ * the first 20 bytes. 160 bits keep second preimages out of reach (PROTOCOL.md §1).
  *
  * @example addressFromDigest(digest) // 32 characters of a-z2-7
  * @throws {TypeError | RangeError} if `digest` is not 32 bytes.

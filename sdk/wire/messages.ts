@@ -1,9 +1,9 @@
 /**
- * Wire codecs of the two session message types (docs/protocol/05-ratchet.md §1): the Double
+ * Wire codecs of the two session message types (docs/PROTOCOL.md §5.1): the Double
  * Ratchet message (`type 2`) and the prekey message (`type 1`) that carries the PQXDH
  * parameters in front of a ratchet message. Pure byte layouts, no cryptography.
  *
- * Decoders are strict (design §7): exact sizes, every length bounded, no trailing bytes, and
+ * Decoders are strict (PROTOCOL.md §7): exact sizes, every length bounded, no trailing bytes, and
  * only `MalformedEnvelopeError` / `UnsupportedVersionError` for bad input. For speed on the
  * per-message path the decoded byte fields are views into the input (`subarray`), not copies:
  * copy what you keep beyond the input's lifetime.
@@ -27,7 +27,7 @@ export const MIN_RATCHET_MESSAGE_BYTES = RATCHET_HEADER_BYTES + MESSAGE_TAG_BYTE
 /** Largest ratchet message: header, the largest plaintext and its tag. */
 export const MAX_RATCHET_MESSAGE_BYTES =
   RATCHET_HEADER_BYTES + MAX_PLAINTEXT_BYTES + MESSAGE_TAG_BYTES;
-/** Device public identity (`IdentityBundle`, design §1), opaque at this layer. */
+/** Device public identity (`IdentityBundle`, PROTOCOL.md §1), opaque at this layer. */
 export { IDENTITY_BUNDLE_BYTES };
 /** ML-KEM-1024 ciphertext (FIPS 203 Table 3). */
 export const KEM_CIPHERTEXT_BYTES = 1568;
@@ -38,14 +38,14 @@ export const PREKEY_PREFIX_BYTES = 1 + IDENTITY_BUNDLE_BYTES + 12 + KEM_CIPHERTE
 /** Largest prekey message. */
 export const MAX_PREKEY_MESSAGE_BYTES = PREKEY_PREFIX_BYTES + MAX_RATCHET_MESSAGE_BYTES;
 
-/** Message types as they travel inside a sealed envelope (design §6 `contentType`). */
+/** Message types as they travel inside a sealed envelope (PROTOCOL.md §6 `contentType`). */
 export const MESSAGE_TYPE_PREKEY = 1;
 /** Plain Double Ratchet message. */
 export const MESSAGE_TYPE_RATCHET = 2;
 /** `1` prekey message, `2` ratchet message. */
 export type MessageType = typeof MESSAGE_TYPE_PREKEY | typeof MESSAGE_TYPE_RATCHET;
 
-/** A decoded Double Ratchet message (design §5). */
+/** A decoded Double Ratchet message (PROTOCOL.md §5). */
 export interface RatchetMessage {
   /** Sender's current ratchet public key (32 bytes). */
   readonly ratchetKey: Uint8Array;
@@ -57,7 +57,7 @@ export interface RatchetMessage {
   readonly ciphertext: Uint8Array;
 }
 
-/** A decoded prekey message (design §5). */
+/** A decoded prekey message (PROTOCOL.md §5). */
 export interface PrekeyMessage {
   /** Initiator's `IdentityBundle` (160 bytes), verified by the key agreement, not here. */
   readonly identity: Uint8Array;
@@ -173,7 +173,7 @@ export function decodeRatchetMessage(bytes: Uint8Array): RatchetMessage {
 
 /**
  * The 41 header bytes of an encoded ratchet message (a view), which the AEAD authenticates
- * after the session AD (design §5: `aad = AD || header`).
+ * after the session AD (PROTOCOL.md §5: `aad = AD || header`).
  *
  * @throws {MalformedEnvelopeError} if `bytes` is shorter than a header.
  * @example
@@ -254,7 +254,7 @@ export function decodePrekeyMessage(bytes: Uint8Array): PrekeyMessage {
   const oneTimePrekeyId = readU32(bytes, o + 4);
   const kemPrekeyId = readU32(bytes, o + 8);
   o += 12;
-  // Design §3: ids are never 0; 0 only means "no one-time prekey".
+  // PROTOCOL.md §3: ids are never 0; 0 only means "no one-time prekey".
   if (signedPrekeyId === 0 || kemPrekeyId === 0) {
     throw new MalformedEnvelopeError('prekey message names prekey id 0');
   }

@@ -1,5 +1,5 @@
 /**
- * Wire form of prekeys and prekey bundles (docs/protocol/03-prekeys.md, design §3). Pure
+ * Wire form of prekeys and prekey bundles (docs/PROTOCOL.md §3, PROTOCOL.md §3). Pure
  * signature-payload builders and structural validation: signatures are verified by
  * `verifyBundle` (sdk/protocol/bundle.ts); the service uses these checks on uploads.
  */
@@ -22,7 +22,7 @@ export const MAX_PREKEY_ID = 0xffffffff;
 /** Largest device id a bundle may carry (u32; the service enforces its own smaller limit). */
 export const MAX_DEVICE_ID = 0xffffffff;
 
-/** An X25519 signed prekey as uploaded and served (design §3). */
+/** An X25519 signed prekey as uploaded and served (PROTOCOL.md §3). */
 export interface SignedPrekey {
   readonly id: number;
   /** X25519 public key (32). */
@@ -49,7 +49,7 @@ export interface KemPrekey {
   readonly lastResort: boolean;
 }
 
-/** Everything an initiator needs to start a PQXDH session with one device (design §3). */
+/** Everything an initiator needs to start a PQXDH session with one device (PROTOCOL.md §3). */
 export interface PrekeyBundle {
   readonly address: string;
   readonly deviceId: number;

@@ -1,6 +1,6 @@
 /**
- * Sealed-sender envelope and inner-content codecs (docs/protocol/00-design.md §6,
- * docs/protocol/06-sealed-sender.md). Pure byte layouts, no cryptography.
+ * Sealed-sender envelope and inner-content codecs (docs/PROTOCOL.md §6,
+ * docs/PROTOCOL.md §6). Pure byte layouts, no cryptography.
  *
  * ```
  * envelope = u8 version=1 || E_pub(32) || encStatic(48) || encInner
@@ -21,9 +21,9 @@ import {
 
 /** Version byte of the sealed envelope. */
 export const SEALED_ENVELOPE_VERSION = 1;
-/** Inner content type: the wrapped message is a prekey message (design §5, type 1). */
+/** Inner content type: the wrapped message is a prekey message (PROTOCOL.md §5, type 1). */
 export const SEALED_CONTENT_PREKEY = MESSAGE_TYPE_PREKEY;
-/** Inner content type: the wrapped message is a ratchet message (design §5, type 2). */
+/** Inner content type: the wrapped message is a ratchet message (PROTOCOL.md §5, type 2). */
 export const SEALED_CONTENT_RATCHET = MESSAGE_TYPE_RATCHET;
 /** Inner content type: the session message types of `sdk/wire/messages.ts`. */
 export type SealedContentType = MessageType;

@@ -89,7 +89,7 @@ describe('Create', () => {
     expect(text).not.toContain(signing.serverSeed);
   });
 
-  it('certifies the server key with the trust root (design §6 layout and label)', async () => {
+  it('certifies the server key with the trust root (PROTOCOL.md §6 layout and label)', async () => {
     const deps = recorder();
     await onEvent(create(), deps);
     const signing = JSON.parse(deps.writes[1]![1]);

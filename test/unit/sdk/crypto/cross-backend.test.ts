@@ -1,7 +1,7 @@
 /**
  * The same random inputs through every backend must give byte-identical outputs and identical
  * accept/reject decisions: a session set up in a browser (WebCrypto + noble) continues on Node
- * (node:crypto) and vice versa (docs/protocol/02-crypto.md §1).
+ * (node:crypto) and vice versa (docs/PROTOCOL.md §2.1).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

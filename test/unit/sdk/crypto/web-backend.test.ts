@@ -1,7 +1,7 @@
 /**
  * The WebCrypto backend's runtime detection: on Node 20 WebCrypto has X25519 and Ed25519 and is
  * used; a runtime without them, or with a wrong or lenient implementation, gets noble for that
- * curve, decided once (docs/protocol/02-crypto.md §1).
+ * curve, decided once (docs/PROTOCOL.md §2.1).
  */
 import { describe, expect, it } from 'vitest';
 import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';

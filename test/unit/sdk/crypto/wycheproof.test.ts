@@ -2,7 +2,7 @@
  * Every Project Wycheproof vector of every primitive, through every backend that implements it
  * (backends sharing one implementation, such as noble's ML-KEM, run it once). `valid` must
  * match, `invalid` must be rejected; `acceptable` cases are decided below and documented in
- * docs/protocol/02-crypto.md §4.
+ * docs/PROTOCOL.md §2.4.
  */
 import { describe, expect, it } from 'vitest';
 import type { CryptoBackend } from '../../../../sdk/crypto/backend.ts';

@@ -1,7 +1,7 @@
 /**
  * A device with every kind of prekey, shared by the bundle and PQXDH tests: account and device
  * identity, signed prekey 1, one-time prekeys 100 and 101, one-time KEM prekey 200 and
- * last-resort KEM prekey 300 (design §3).
+ * last-resort KEM prekey 300 (PROTOCOL.md §3).
  */
 import { defaultBackend, type Rng, systemRng } from '../../../../sdk/crypto/index.ts';
 import { verifyBundle } from '../../../../sdk/protocol/bundle.ts';

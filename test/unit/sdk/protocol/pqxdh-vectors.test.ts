@@ -60,7 +60,7 @@ const vectors: { cases: VectorCase[] } = JSON.parse(
 const backends = [...new Set<CryptoBackend>([nobleBackend, nodeDefault, webDefault])];
 const NOW = 0;
 
-/** The rng draws of the whole exchange, in the order docs/protocol/04-pqxdh.md fixes. */
+/** The rng draws of the whole exchange, in the order docs/PROTOCOL.md §4 fixes. */
 function replay(c: VectorCase): Rng & { left: () => number } {
   const order = [
     'aliceAccountSeed',

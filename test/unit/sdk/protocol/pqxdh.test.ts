@@ -51,7 +51,7 @@ describe('PQXDH agreement', () => {
     expect(init.remoteSignedPrekeyPublic).toEqual(bob.spk.publicKey);
   });
 
-  it('computes SK = HKDF(0xFF*32 || DH1..DH4 || SS, 0*32, info) per design §4', async () => {
+  it('computes SK = HKDF(0xFF*32 || DH1..DH4 || SS, 0*32, info) per PROTOCOL.md §4', async () => {
     const ek = seededRng('ek')(32);
     const encapsSeed = seededRng('kem')(32);
     const draws = [ek, encapsSeed];

@@ -38,7 +38,7 @@ const prekeyMessage: fc.Arbitrary<PrekeyMessage> = fc.record({
 });
 
 describe('ratchet message codec', () => {
-  it('round-trips and lays out the 41-byte header as design §5 says', () => {
+  it('round-trips and lays out the 41-byte header as PROTOCOL.md §5 says', () => {
     fc.assert(
       fc.property(ratchetMessage, (m) => {
         const encoded = encodeRatchetMessage(m);
@@ -101,7 +101,7 @@ describe('ratchet message codec', () => {
 });
 
 describe('prekey message codec', () => {
-  it('round-trips with the design §5 layout', () => {
+  it('round-trips with the PROTOCOL.md §5 layout', () => {
     fc.assert(
       fc.property(prekeyMessage, (m) => {
         const encoded = encodePrekeyMessage(m);

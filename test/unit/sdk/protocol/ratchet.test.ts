@@ -77,7 +77,7 @@ function skipAhead(state: RatchetState, n: number): RatchetState {
   return { ...state, senderChain: { key, index: state.senderChain!.index + n } };
 }
 
-describe('Double Ratchet: design §5 computed independently', () => {
+describe('Double Ratchet: PROTOCOL.md §5 computed independently', () => {
   it('matches KDF_RK, KDF_CK, the message key expansion and the AEAD layout', async () => {
     const enc = new TextEncoder();
     const rootInfo = enc.encode('Sealpost-Ratchet-Root-v1');
@@ -214,7 +214,7 @@ describe('Double Ratchet: limits', () => {
     const edge = ratchetEncrypt(backend, skipAhead(alice, MAX_SKIP), text('edge'));
     const opened = await ratchetDecrypt(backend, rng, bob, edge.message);
     expect(read(opened.plaintext)).toBe('edge');
-    // Design §5: at most 2,000 skipped keys stored, the oldest evicted.
+    // PROTOCOL.md §5: at most 2,000 skipped keys stored, the oldest evicted.
     expect(opened.state.skippedKeys).toHaveLength(2000);
     expect(opened.state.skippedKeys[0]!.counter).toBe(MAX_SKIP - 2000);
     const next = ratchetEncrypt(backend, skipAhead(edge.state, MAX_SKIP + 1), text('again'));

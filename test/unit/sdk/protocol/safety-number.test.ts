@@ -40,7 +40,7 @@ describe("Signal's fingerprint construction (libsignal fingerprint.rs test vecto
   });
 });
 
-describe('account fingerprints (design §1)', () => {
+describe('account fingerprints (PROTOCOL.md §1)', () => {
   it('hashes LABELS.FINGERPRINT || u16 0 || accountPublic || addressBytes, then 5200 rounds', async () => {
     const account = await generateAccountKey(backend, systemRng);
     const key = account.publicKey;

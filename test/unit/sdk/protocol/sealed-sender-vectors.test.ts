@@ -123,7 +123,7 @@ describe('sealed sender vectors (test/vectors/sealed-sender.json)', () => {
         });
         expect(toHex(envelope)).toBe(c.envelope);
 
-        // The recorded intermediate keys decrypt the two layers (design §6).
+        // The recorded intermediate keys decrypt the two layers (PROTOCOL.md §6).
         expect(toHex(envelope.subarray(1, 33))).toBe(c.ephemeralPublic);
         const encStatic = envelope.subarray(33, 81);
         expect(toHex(backend.aeadOpen(fromHex(c.ephemeralKey), ZERO_NONCE, encStatic, EMPTY))).toBe(

@@ -76,7 +76,7 @@ async function makeWorld(serverNotAfter = NOW + 90 * DAY, keyId = 1): Promise<Wo
 }
 
 /**
- * Builds an envelope straight from design §6 with the primitives, independently of the
+ * Builds an envelope straight from PROTOCOL.md §6 with the primitives, independently of the
  * implementation, so the layout is checked against the spec and arbitrary (even invalid)
  * static keys and inner contents can be sealed.
  */
@@ -174,7 +174,7 @@ describe('sealed sender', () => {
     }
   });
 
-  it('produces exactly the design §6 bytes and wipes the ephemeral private key', async () => {
+  it('produces exactly the PROTOCOL.md §6 bytes and wipes the ephemeral private key', async () => {
     const ephemeral = systemRng(32);
     const drawn: Uint8Array[] = [];
     const env = await sealedSenderSeal(

@@ -58,7 +58,7 @@ describe('SessionCipher: one session', () => {
     expect(read(first.plaintext)).toBe('two');
     expect(first.sessionCreated).toBe(true);
     expect(first.remoteIdentity).toEqual(alice.identity);
-    // Design §4: the one-time prekey is deleted in the same commit as the new session.
+    // PROTOCOL.md §4: the one-time prekey is deleted in the same commit as the new session.
     expect(first.ops).toContainEqual({ ns: 'oneTimePrekey', key: '2', value: null });
     await bob.store.commit(first.ops);
     expect(await bob.store.get('oneTimePrekey', '2')).toBeUndefined();

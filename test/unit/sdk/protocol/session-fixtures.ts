@@ -2,7 +2,7 @@
  * Test parties for the session cipher: a key-agreement double that does a real X3DH-style
  * agreement on the backend under test (three or four X25519 terms, HKDF) with keys generated
  * here, and stores one-time prekeys so that their consumption is observable. It stands in for
- * PQXDH (design §4) without ML-KEM: the KEM ciphertext is random bytes bound into SK by hash,
+ * PQXDH (PROTOCOL.md §4) without ML-KEM: the KEM ciphertext is random bytes bound into SK by hash,
  * so tampering with it still changes the session key.
  */
 import type { CryptoBackend, Rng } from '../../../../sdk/crypto/backend.ts';

@@ -162,7 +162,7 @@ describe('session cipher fuzzing', () => {
       } catch (error) {
         if (!(error instanceof SealpostError)) throw error;
         errorCodes.set(error.code, (errorCodes.get(error.code) ?? 0) + 1);
-        // Design §5: any failure leaves the stored session unchanged.
+        // PROTOCOL.md §5: any failure leaves the stored session unchanged.
         expect(isDeepStrictEqual(await stored(to, from), before)).toBe(true);
       }
     }

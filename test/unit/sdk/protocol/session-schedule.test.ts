@@ -6,7 +6,7 @@
  * An abstract model of each receiver (its receiving chains by ratchet key, their next
  * counters, the skipped counters) predicts every outcome: a message within the window
  * decrypts exactly once to its plaintext, a second delivery is a `DuplicateMessageError`,
- * and a message whose chain was dropped (more than five newer chains, design §5) is a
+ * and a message whose chain was dropped (more than five newer chains, PROTOCOL.md §5) is a
  * `DecryptError`, never a wrong plaintext.
  */
 import { isDeepStrictEqual } from 'node:util';

@@ -1,5 +1,5 @@
 /**
- * FileStore crash recovery (docs/protocol/09-state.md §3): a torn last record is discarded at
+ * FileStore crash recovery (docs/PROTOCOL.md §9.3): a torn last record is discarded at
  * every possible cut, a damaged record before the end is reported, and an interrupted
  * compaction is finished on open.
  */

@@ -1,6 +1,6 @@
 /**
  * FileStore: the StateStore contract, persistence across reopen (with and without compaction),
- * the directory lock and the file format guards (docs/protocol/09-state.md).
+ * the directory lock and the file format guards (docs/PROTOCOL.md §9).
  */
 import { spawnSync } from 'node:child_process';
 import { type FileHandle, readFile, stat, writeFile } from 'node:fs/promises';

@@ -45,7 +45,7 @@ const time = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 
 describe('server certificate codec', () => {
-  it('encodes the design §6 layout byte for byte', () => {
+  it('encodes the PROTOCOL.md §6 layout byte for byte', () => {
     const encoded = encodeServerCertificate(server);
     expect(encoded.length).toBe(SERVER_CERTIFICATE_BYTES);
     expect(SERVER_CERTIFICATE_BYTES).toBe(109);
@@ -109,7 +109,7 @@ describe('server certificate codec', () => {
 });
 
 describe('sender certificate codec', () => {
-  it('encodes the design §6 layout with the raw 20-byte address', () => {
+  it('encodes the PROTOCOL.md §6 layout with the raw 20-byte address', () => {
     const c = sender();
     const encoded = encodeSenderCertificate(c);
     expect(encoded.length).toBe(240);
