@@ -27,11 +27,14 @@ export class DeviceMismatchError extends ServiceError {
   }
 }
 
-/** A send lists devices that have been removed (Signal's 410). */
+/**
+ * A send names a registration id that is not the one of the device now holding that id: the id
+ * was reused by a new device (Signal's 410). A removed device is `extra` (409) instead.
+ */
 export class StaleDevicesError extends ServiceError {
   readonly stale: readonly number[];
   constructor(stale: readonly number[]) {
-    super('STALE_DEVICES', 'the device list names removed devices');
+    super('STALE_DEVICES', 'the device list names devices that were replaced');
     this.stale = stale;
   }
 }

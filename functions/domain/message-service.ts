@@ -89,12 +89,21 @@ export class MessageService {
   }
 
   /**
-   * Identified send for first contact, by an authenticated sender device, rate-limited per
-   * sender and recipient account. The recipient is told the sender.
+   * Identified send by an authenticated sender device; the recipient is told the sender
+   * (§7.1). Two uses:
+   * - first contact with another account, rate-limited per sender and recipient account;
+   * - sync to the caller's own other devices (Signal's rule): the list must name every active
+   *   device of the account except the calling device, and naming the calling device is
+   *   `extra`. The server learns nothing new (it is the account's own traffic), so these sends
+   *   are not counted against the per-pair limit, which would otherwise cap how many messages
+   *   a multi-device user can send; they are bounded like sealed sends, by the mailbox quota.
    *
    * @throws {ServiceError} `RATE_LIMITED`, `NOT_FOUND`, and the errors of a sealed send.
    */
   async sendIdentified(caller: Caller, address: string, req: SendRequest): Promise<SendResponse> {
+    const source = { address: caller.address, deviceId: caller.deviceId };
+    // The caller's account was read by the authentication of this very request.
+    if (address === caller.address) return this.deliver(caller.view, req, source, caller.deviceId);
     const { limit, windowMs } = this.config.identifiedSendRateLimit;
     const key = `ident:${caller.address}:${address}`;
     if (!(await this.limiter.hit(key, limit, windowMs, this.clock()))) {
@@ -102,7 +111,7 @@ export class MessageService {
     }
     const view = await this.accounts.get(address);
     if (!view) throw new ServiceError('NOT_FOUND', 'no such account');
-    return this.deliver(view, req, { address: caller.address, deviceId: caller.deviceId });
+    return this.deliver(view, req, source);
   }
 
   /**
@@ -157,8 +166,9 @@ export class MessageService {
     view: AccountView,
     req: SendRequest,
     source: MessageSource | undefined,
+    exclude?: number,
   ): Promise<SendResponse> {
-    const devices = checkDevices(view, req.envelopes);
+    const devices = checkDevices(view, req.envelopes, exclude);
     const messageId = fromBase64Url(req.messageId, 'messageId');
     const now = this.clock();
     const sentAt = messageIdTimestamp(messageId);
@@ -241,14 +251,18 @@ export class MessageService {
 /**
  * Signal's multi-device rule: a send lists exactly the active devices (409 with `missing` and
  * `extra`, checked first), and an envelope that names a registration id must be for the device
- * that holds its id now (410 with `stale`: the id was reused by a new device). Returns the
- * listed devices in request order.
+ * that holds its id now (410 with `stale`: the id was reused by a new device). `exclude` is the
+ * sending device of an identified send to its own account: it is not a target, so it is never
+ * `missing` and listing it is `extra`. Returns the listed devices in request order.
  */
 function checkDevices(
   view: AccountView,
   listed: readonly { deviceId: number; registrationId?: number | undefined }[],
+  exclude?: number,
 ): DeviceRecord[] {
-  const active = new Map(view.devices.map((d) => [d.deviceId, d]));
+  const active = new Map(
+    view.devices.filter((d) => d.deviceId !== exclude).map((d) => [d.deviceId, d]),
+  );
   const requested = new Set(listed.map((e) => e.deviceId));
   const byId = (a: number, b: number) => a - b;
   const missing = [...active.keys()].filter((id) => !requested.has(id)).sort(byId);

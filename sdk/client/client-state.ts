@@ -13,7 +13,6 @@
 import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ByteReader, ByteWriter } from '../util/bytes.ts';
-import { toBase64Url } from '../wire/api/codec.ts';
 import { ACCESS_KEY_BYTES, MAX_DEVICES } from '../wire/api/limits.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from '../wire/certificates.ts';
 import { ADDRESS_BYTES, addressFromBytes, addressToBytes } from '../wire/identity.ts';
@@ -174,13 +173,4 @@ export class ClientState {
     if (ops.length > 0) await this.store.commit(ops);
     return ops.length;
   }
-}
-
-/**
- * The store key of a message id.
- *
- * @example seenKey(messageIdBytes)
- */
-export function seenKey(messageId: Uint8Array): string {
-  return toBase64Url(messageId);
 }

@@ -23,7 +23,7 @@ import {
   httpFor,
   type SendResult,
 } from './client-options.ts';
-import { ClientState, type KnownDevice, type Registration, seenKey } from './client-state.ts';
+import { ClientState, type KnownDevice, type Registration } from './client-state.ts';
 import { CONTENT_KIND_MESSAGE, CONTENT_KIND_SYNC, encodeContent } from './content.ts';
 import { NotRegisteredError } from './errors.ts';
 import { Fanout } from './fanout.ts';
@@ -34,7 +34,6 @@ import {
   type PrekeyPolicy,
 } from './prekey-maintenance.ts';
 import { type ReceiveBatch, ReceiveLoop, type ReceiveOptions } from './receive-loop.ts';
-import { SEEN_RETENTION_MS } from './receiver.ts';
 import { registerDevice } from './registration.ts';
 import { seedSigner } from './request-signing.ts';
 
@@ -96,7 +95,6 @@ export class SealpostClient {
       state: this.state,
       certificates: this.certificates,
       backend,
-      rng: this.rng,
       self: registration,
     });
     this.loop = new ReceiveLoop({
@@ -282,14 +280,10 @@ export class SealpostClient {
       (d) => d.deviceId !== this.deviceId,
     );
     if (others.length === 0) return 0;
-    const messageId = this.newMessageId(sentAt);
-    // Our own device is listed too (see Fanout.selfPlaceholder): mark its copy seen first.
-    await this.state.store.commit([
-      this.state.seenOp(seenKey(messageId), sentAt + SEEN_RETENTION_MS),
-    ]);
-    const sent = await this.fanout.send(this.address, plaintext, messageId, {
-      mode: 'sealed',
-      accessKey: this.registration.accessKey,
+    // Identified: the service lists the own account's devices except this one (§7.1), and the
+    // sender is the account itself, so the server learns nothing it did not know.
+    const sent = await this.fanout.send(this.address, plaintext, this.newMessageId(sentAt), {
+      mode: 'identified',
     });
     return sent?.devices ?? 0;
   }

@@ -48,10 +48,18 @@ export interface Content {
  * Encodes a content frame.
  *
  * @example encodeContent({ kind: 1, text: true, senderAccessKey, sentAt: Date.now(), body })
- * @throws {RangeError} if the body is larger than {@link MAX_MESSAGE_BYTES} or a sync frame has
- *   no destination.
+ * @throws {RangeError} if the kind is unknown, the body is larger than {@link MAX_MESSAGE_BYTES},
+ *   `sentAt` is not a u64, a sync frame has no destination or a message frame has one.
+ * @throws {TypeError} if a byte field is not a `Uint8Array` or the destination is not an address.
  */
 export function encodeContent(c: Content): Uint8Array {
+  if (c.kind !== CONTENT_KIND_MESSAGE && c.kind !== CONTENT_KIND_SYNC) {
+    throw new RangeError('kind must be CONTENT_KIND_MESSAGE or CONTENT_KIND_SYNC');
+  }
+  // Only a sync frame carries a destination; dropping one silently would lose what the caller meant.
+  if (c.kind === CONTENT_KIND_MESSAGE && c.destination !== undefined) {
+    throw new RangeError('only a sync frame has a destination');
+  }
   assertBytes(c.senderAccessKey, 'senderAccessKey', ACCESS_KEY_BYTES);
   assertBytes(c.body, 'body');
   if (c.body.length > MAX_MESSAGE_BYTES) {

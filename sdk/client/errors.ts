@@ -71,7 +71,7 @@ export class DeviceMismatchError extends ApiError {
   }
 }
 
-/** 410 `STALE_DEVICES`: devices named by the send were replaced or removed. */
+/** 410 `STALE_DEVICES`: device ids named by the send now belong to new devices (reused ids). */
 export class StaleDevicesError extends ApiError {
   readonly stale: readonly number[];
   constructor(operationId: string, message: string, stale: readonly number[]) {

@@ -5,8 +5,12 @@
  * `409 DEVICE_MISMATCH` it drops the `extra` devices and starts sessions with the `missing`
  * ones, and on `410 STALE_DEVICES` it starts fresh sessions with the replaced devices, then
  * seals again and retries with the same message id (nothing was stored by the refused send).
+ *
+ * Copies to the own account's other devices go through the identified route, which lists every
+ * device of the account except the sending one (docs/protocol/10-service.md §7.1); the sealed
+ * route would have to name the sending device too.
  */
-import type { CryptoBackend, Rng } from '../crypto/backend.ts';
+import type { CryptoBackend } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import type { SendResponse } from '../wire/api/schemas.ts';
@@ -25,9 +29,6 @@ import { bundleFromJson } from './json.ts';
 
 /** Device-list repairs per send before giving up (each may fetch bundles). */
 export const MAX_SEND_REPAIRS = 3;
-
-/** Bytes of the placeholder envelope for the sending device itself in a send to its own account. */
-const SELF_PLACEHOLDER_BYTES = 32;
 
 /**
  * The service's registration id of a device: u32 from the first four bytes (big-endian) of
@@ -54,7 +55,6 @@ export class Fanout {
       readonly state: ClientState;
       readonly certificates: CertificateCache;
       readonly backend: CryptoBackend;
-      readonly rng: Rng;
       readonly self: Registration;
     },
   ) {}
@@ -64,6 +64,8 @@ export class Fanout {
    * and sends it, repairing the device list on 409/410. Returns undefined when the own account
    * has no other device (nothing to send).
    *
+   * @throws {RangeError} if a send to the own account is not identified (the sealed route
+   *   cannot leave out the sending device, §7.1).
    * @throws {SealedSendUnauthorizedError} if a sealed send is refused with 401.
    * @throws {IdentityChangedError} if a device presents an identity other than the pinned one.
    * @throws {SendFailedError} if the device list still disagrees after {@link MAX_SEND_REPAIRS}.
@@ -76,6 +78,9 @@ export class Fanout {
     delivery: Delivery,
   ): Promise<{ response: SendResponse; devices: number } | undefined> {
     const own = address === this.ctx.self.address;
+    if (own && delivery.mode !== 'identified') {
+      throw new RangeError('a send to the own account must be identified');
+    }
     for (let repair = 0; ; repair++) {
       const devices = await this.prepare(address);
       if (own && devices.length === 0) return undefined;
@@ -86,7 +91,6 @@ export class Fanout {
         const sealed = await this.ctx.engine.seal(peer, plaintext, certificate);
         envelopes.push({ ...d, envelope: toBase64Url(sealed) });
       }
-      if (own) envelopes.push(this.selfPlaceholder());
       const body = { messageId: toBase64Url(messageId), envelopes };
       try {
         const response =
@@ -200,18 +204,5 @@ export class Fanout {
       this.ctx.state.devicesOp(address, [...current, ...started]),
     ]);
     return started;
-  }
-
-  /**
-   * The service requires a send to list every active device of the target account, including
-   * the sender's own device when it writes to its own account. That device gets random bytes
-   * under a message id the caller has already marked as seen, so it acknowledges and drops them.
-   */
-  private selfPlaceholder() {
-    return {
-      deviceId: this.ctx.self.deviceId,
-      registrationId: registrationIdOf(this.ctx.backend, this.ctx.engine.identity),
-      envelope: toBase64Url(this.ctx.rng(SELF_PLACEHOLDER_BYTES)),
-    };
   }
 }

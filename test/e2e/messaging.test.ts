@@ -39,9 +39,20 @@ describe('messaging through the local server', () => {
       text: 'to all of Bob',
       sync: { destination: bob.address },
       sender: { address: alice.address, deviceId: alice.deviceId },
+      // The copy went through the identified route: the server names the account's own device.
+      sealed: false,
     });
-    // The placeholder the sender put in its own mailbox is recognised and dropped.
-    expect(await alice.receiveBatch()).toEqual({ messages: [], failures: [] });
+    // Nothing was stored for the sending device itself.
+    expect((await alice.http.fetchMessages()).messages).toEqual([]);
+
+    // The phone's reply reaches Bob and, as a copy, the first device.
+    const reply = await alicePhone.send(bob.address, 'from the phone');
+    expect(reply).toMatchObject({ recipientDevices: 2, ownDevices: 1 });
+    expect(reply.syncError).toBeUndefined();
+    expect((await alice.receiveBatch()).messages).toMatchObject([
+      { text: 'from the phone', sync: { destination: bob.address } },
+    ]);
+    expect((await alicePhone.http.fetchMessages()).messages).toEqual([]);
   });
 
   it('never downgrades a sealed send; identified only on request; replies are sealed', async () => {

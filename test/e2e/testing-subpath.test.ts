@@ -34,6 +34,39 @@ describe('sealpost/testing', () => {
     expect(messages[0]?.sender.address).toBe(alice.address);
   });
 
+  it('copies sends to the own other devices, repairs the own list, and is not rate-limited', async () => {
+    // One identified send per pair: sync copies to the own account must not count.
+    const sealpost = await TestSealpost.start({
+      config: { identifiedSendRateLimit: { limit: 1, windowMs: 600_000 } },
+    });
+    const { alice, bob } = await pair(sealpost);
+    const phone = await sealpost.link(alice);
+    for (const t of ['one', 'two', 'three']) {
+      const sent = await alice.send(bob.address, t);
+      expect(sent).toMatchObject({ recipientDevices: 1, ownDevices: 1 });
+      expect(sent.syncError).toBeUndefined();
+    }
+    // Linked after the sender last read its device list: the service answers 409 `missing`.
+    const tablet = await sealpost.link(alice);
+    const later = await alice.send(bob.address, 'four');
+    expect(later).toMatchObject({ recipientDevices: 1, ownDevices: 2 });
+    expect(later.syncError).toBeUndefined();
+    expect((await alice.knownDevices(alice.address)).map((d) => d.deviceId)).toEqual([1, 2, 3]);
+
+    const copies = await phone.receiveBatch();
+    expect(copies.failures).toEqual([]);
+    expect(copies.messages.map((m) => [m.text, m.sync?.destination, m.sealed])).toEqual(
+      ['one', 'two', 'three', 'four'].map((t) => [t, bob.address, false]),
+    );
+    expect((await tablet.receiveBatch()).messages.map((m) => m.text)).toEqual(['four']);
+    expect((await bob.receiveBatch()).messages).toHaveLength(4);
+    expect((await alice.http.fetchMessages()).messages).toEqual([]);
+
+    await alice.removeDevice(tablet.deviceId);
+    expect(await alice.send(bob.address, 'five')).toMatchObject({ ownDevices: 1 });
+    expect((await phone.receiveBatch()).messages.map((m) => m.text)).toEqual(['five']);
+  });
+
   it('reopens a registered store and keeps talking', async () => {
     const sealpost = await TestSealpost.start();
     const store = new MemoryStore();

@@ -105,6 +105,64 @@ describe('service on DynamoDB Local and s3rver', () => {
     expect(left).toEqual([]);
   });
 
+  it('syncs to the own account through the identified route, leaving out the sending device', async () => {
+    const h = awsHarness({ identifiedSendRateLimit: { limit: 1, windowMs: 600_000 } });
+    const bob = await h.register(KEY);
+    const bob2 = await h.link(bob.account);
+    const bob3 = await h.link(bob.account);
+    const path = `/v1/messages/${bob.account.address}/identified`;
+    const others = await h.call({
+      method: 'PUT',
+      path,
+      json: sendBody(newMessageId(h.clock.now), [
+        [1, randomBytes(10)],
+        [3, randomBytes(10)],
+      ]),
+      signer: bob2,
+    });
+    expect(others.status).toBe(200);
+    const extra = await h.call({
+      method: 'PUT',
+      path,
+      json: sendBody(newMessageId(h.clock.now), [
+        [1, randomBytes(10)],
+        [2, randomBytes(10)],
+        [3, randomBytes(10)],
+      ]),
+      signer: bob2,
+    });
+    expect(extra.status).toBe(409);
+    expect(extra.body.error).toMatchObject({ code: 'DEVICE_MISMATCH', missing: [], extra: [2] });
+    // Past the per-pair limit of 1: own-account sends are not counted.
+    const envs = [randomBytes(300), randomBytes(5000)];
+    const id = newMessageId(h.clock.now + 1);
+    const again = await h.call({
+      method: 'PUT',
+      path,
+      json: sendBody(id, [
+        [1, envs[0]!],
+        [3, envs[1]!],
+      ]),
+      signer: bob2,
+    });
+    expect(again.status).toBe(200);
+    for (const [device, env] of [
+      [bob, envs[0]!],
+      [bob3, envs[1]!],
+    ] as const) {
+      const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: device });
+      expect(fetched.body.messages).toHaveLength(2);
+      expect(fetched.body.messages[1]).toMatchObject({
+        messageId: id,
+        source: { address: bob.account.address, deviceId: 2 },
+      });
+      expect(fromBase64Url(fetched.body.messages[1].envelope)).toEqual(env);
+    }
+    expect(
+      (await h.call({ method: 'GET', path: '/v1/messages', signer: bob2 })).body.messages,
+    ).toEqual([]);
+  });
+
   it('hands out 32 one-time keys to 64 parallel bundle fetches, then the last-resort key', async () => {
     const h = awsHarness({ bundleRateLimit: { limit: 1000, windowMs: 600_000 } });
     const bob = await h.register();

@@ -24,7 +24,7 @@ export const API_ERROR_STATUS = {
   DEVICE_MISMATCH: 409,
   /** The account already has {@link MAX_DEVICES} devices. */
   DEVICE_LIMIT: 409,
-  /** A send lists devices that were removed (`stale`). */
+  /** A send names a registration id whose device id now belongs to a new device (`stale`). */
   STALE_DEVICES: 410,
   /** The body is larger than the route allows. */
   PAYLOAD_TOO_LARGE: 413,

@@ -184,7 +184,8 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: 'sendIdentified',
     method: 'PUT',
     path: '/v1/messages/{address}/identified',
-    summary: 'Identified first-contact send, signed by the sender device',
+    summary:
+      'Identified send, signed by the sender device: first contact, or a copy to the own account’s other devices',
     auth: 'owner',
     request: SendRequestSchema,
     response: SendResponseSchema,

@@ -5,7 +5,9 @@ import type { IndexEntry, MailboxRecord, MessageIndex } from '../../../functions
 import { createMessageId } from '../../../sdk/wire/api/message-id.ts';
 import { newAccount } from '../../unit/functions/fixtures.ts';
 
-const NOW = 1_750_000_000_000;
+// Far ahead of the wall clock: DynamoDB Local runs TTL, and it would delete records whose `ttl`
+// (derived from `expiresAt`) is already past while a test still reads them.
+const NOW = 4_100_000_000_000;
 
 function entry(t: number, extra: Partial<IndexEntry> = {}): IndexEntry {
   return {

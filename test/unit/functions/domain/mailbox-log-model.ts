@@ -66,7 +66,8 @@ export async function mailboxLogProperty(
 ): Promise<void> {
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: options.maxOps }), async (ops) => {
-      const clock = { now: 1_750_000_000_000 };
+      // Ahead of the wall clock, so DynamoDB Local's TTL never removes a live record mid-run.
+      const clock = { now: 4_100_000_000_000 };
       const config: ServiceConfig = {
         ...DEFAULT_CONFIG,
         maxAckedAhead: options.maxAckedAhead ?? 3,

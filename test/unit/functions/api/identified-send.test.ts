@@ -1,0 +1,159 @@
+/**
+ * The identified send route (docs/protocol/10-service.md §7.1): first contact with another
+ * account, rate-limited per pair, and copies to the caller's own other devices, which leave
+ * out the calling device and are not counted against that limit.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { fromBase64Url, toBase64Url } from '../../../../sdk/wire/api/codec.ts';
+import { ACCESS_KEY_HEADER } from '../../../../sdk/wire/api/signing.ts';
+import { harness, memoryPorts, newMessageId, sendBody, testMaterial } from '../fixtures.ts';
+
+const KEY = new Uint8Array(16).fill(7);
+const registrationId = (identity: Uint8Array) =>
+  createHash('sha256').update(identity).digest().readUInt32BE(0);
+const accessHeaders = (key = KEY) => ({ [ACCESS_KEY_HEADER]: toBase64Url(key) });
+
+async function setup(config = {}) {
+  const h = harness(memoryPorts(testMaterial()), { config });
+  const bob = await h.register(KEY);
+  const alice = await h.register(new Uint8Array(16).fill(1));
+  return { h, bob, alice };
+}
+
+describe('identified send', () => {
+  it('tells the recipient the sender and is rate-limited per sender and recipient', async () => {
+    const { h, bob, alice } = await setup({
+      identifiedSendRateLimit: { limit: 2, windowMs: 60_000 },
+    });
+    const send = () =>
+      h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}/identified`,
+        json: sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(4)]]),
+        signer: alice,
+      });
+    expect((await send()).status).toBe(200);
+    expect((await send()).status).toBe(200);
+    const limited = await send();
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('RATE_LIMITED');
+    const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
+    expect(fetched.body.messages[0].source).toEqual({
+      address: alice.account.address,
+      deviceId: 1,
+    });
+    h.clock.now += 60_000;
+    expect((await send()).status).toBe(200);
+  });
+
+  it('syncs to the own account: every device but the caller, which is extra if listed', async () => {
+    const { h, bob } = await setup();
+    const alone = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${bob.account.address}/identified`,
+      json: sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(4)]]),
+      signer: bob,
+    });
+    expect(alone.status).toBe(409);
+    expect(alone.body.error).toMatchObject({ code: 'DEVICE_MISMATCH', missing: [], extra: [1] });
+
+    const bob2 = await h.link(bob.account);
+    const bob3 = await h.link(bob.account);
+    const send = (entries: [number, number?][], signer = bob2) =>
+      h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}/identified`,
+        json: {
+          messageId: newMessageId(h.clock.now),
+          envelopes: entries.map(([deviceId, regId]) => ({
+            deviceId,
+            envelope: toBase64Url(new Uint8Array([deviceId])),
+            ...(regId === undefined ? {} : { registrationId: regId }),
+          })),
+        },
+        signer,
+      });
+    const withSelf = await send([[1], [2], [3]]);
+    expect(withSelf.status).toBe(409);
+    expect(withSelf.body.error).toMatchObject({ missing: [], extra: [2] });
+    const short = await send([[1]]);
+    expect(short.status).toBe(409);
+    expect(short.body.error).toMatchObject({ missing: [3], extra: [] });
+
+    const ok = await send([
+      [1, registrationId(bob.identity)],
+      [3, registrationId(bob3.identity)],
+    ]);
+    expect(ok.status).toBe(200);
+    for (const device of [bob, bob3]) {
+      const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: device });
+      expect(fetched.body.messages).toHaveLength(1);
+      expect(fetched.body.messages[0].source).toEqual({
+        address: bob.account.address,
+        deviceId: 2,
+      });
+      expect(fromBase64Url(fetched.body.messages[0].envelope)).toEqual(
+        new Uint8Array([device.deviceId]),
+      );
+    }
+    const own = await h.call({ method: 'GET', path: '/v1/messages', signer: bob2 });
+    expect(own.body.messages).toEqual([]);
+
+    // A reused id is still told apart by its registration id.
+    const oldId = registrationId(bob3.identity);
+    await h.call({ method: 'DELETE', path: '/v1/devices/3', signer: bob });
+    expect((await h.link(bob.account)).deviceId).toBe(3);
+    const stale = await send([[1], [3, oldId]]);
+    expect(stale.status).toBe(410);
+    expect(stale.body.error).toMatchObject({ code: 'STALE_DEVICES', stale: [3] });
+  });
+
+  it('keeps the sealed route unchanged for the own account: the sender device must be listed', async () => {
+    const { h, bob } = await setup();
+    await h.link(bob.account);
+    const send = (ids: number[]) =>
+      h.call({
+        method: 'PUT',
+        path: `/v1/messages/${bob.account.address}`,
+        json: sendBody(
+          newMessageId(h.clock.now),
+          ids.map((id) => [id, new Uint8Array(4)]),
+        ),
+        headers: accessHeaders(),
+      });
+    const without = await send([2]);
+    expect(without.status).toBe(409);
+    expect(without.body.error).toMatchObject({ missing: [1], extra: [] });
+    expect((await send([1, 2])).status).toBe(200);
+  });
+
+  it('does not count sends to the own account against the per-pair limit', async () => {
+    const { h, bob, alice } = await setup({
+      identifiedSendRateLimit: { limit: 2, windowMs: 60_000 },
+    });
+    await h.link(bob.account);
+    const send = (to: string, device: number) =>
+      h.call({
+        method: 'PUT',
+        path: `/v1/messages/${to}/identified`,
+        json: sendBody(newMessageId(h.clock.now), [[device, new Uint8Array(4)]]),
+        signer: bob,
+      });
+    for (let i = 0; i < 5; i++) expect((await send(bob.account.address, 2)).status).toBe(200);
+    expect((await send(alice.account.address, 1)).status).toBe(200);
+    expect((await send(alice.account.address, 1)).status).toBe(200);
+    expect((await send(alice.account.address, 1)).status).toBe(429);
+    expect((await send(bob.account.address, 2)).status).toBe(200);
+  });
+
+  it('requires a sender signature', async () => {
+    const { h, bob } = await setup();
+    const res = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${bob.account.address}/identified`,
+      json: sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(4)]]),
+    });
+    expect(res.status).toBe(401);
+  });
+});
