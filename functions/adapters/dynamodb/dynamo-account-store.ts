@@ -7,7 +7,6 @@
 import {
   DeleteItemCommand,
   type DynamoDBClient,
-  PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -32,7 +31,12 @@ import {
   readN,
   S,
 } from './attributes.ts';
-import { isConditionalFailure, isTransactionConditionFailure, translate } from './errors.ts';
+import {
+  conditionalPut,
+  isConditionalFailure,
+  isTransactionConditionFailure,
+  translate,
+} from './errors.ts';
 import { ACCOUNT_SK, accountKey, accountPartition, DEVICE_SK_PREFIX, deviceKey } from './keys.ts';
 
 const VERSION = 1;
@@ -179,20 +183,12 @@ export class DynamoAccountStore implements AccountStore {
     return { account: readAccount(address, accountItemFound), devices };
   }
 
-  async addDevice(address: string, device: DeviceRecord): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: deviceItem(address, device),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalFailure(err)) return false;
-      return translate(err);
-    }
+  addDevice(address: string, device: DeviceRecord): Promise<boolean> {
+    return conditionalPut(this.client, {
+      TableName: this.table,
+      Item: deviceItem(address, device),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   }
 
   async removeDevice(address: string, deviceId: number): Promise<boolean> {

@@ -36,7 +36,7 @@ import {
   S,
 } from './attributes.ts';
 import { batchWrite } from './batch.ts';
-import { isConditionalFailure, translate } from './errors.ts';
+import { conditionalPut, isConditionalFailure, translate } from './errors.ts';
 import {
   cursorKey,
   MESSAGE_SK_PREFIX,
@@ -135,20 +135,12 @@ export class DynamoMessageIndex implements MessageIndex {
     private readonly table: string,
   ) {}
 
-  async insert(mailbox: Mailbox, record: MailboxRecord): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: recordItem(mailbox, record),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalFailure(err)) return false;
-      return translate(err);
-    }
+  insert(mailbox: Mailbox, record: MailboxRecord): Promise<boolean> {
+    return conditionalPut(this.client, {
+      TableName: this.table,
+      Item: recordItem(mailbox, record),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   }
 
   async get(mailbox: Mailbox, position: Uint8Array): Promise<MailboxRecord | undefined> {
@@ -301,25 +293,17 @@ export class DynamoMessageIndex implements MessageIndex {
       });
       item['acked'] = B(packed);
     }
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: item,
-          ...(expectedRevision === 0
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : {
-                ConditionExpression: '#rev = :rev',
-                ExpressionAttributeNames: { '#rev': 'rev' },
-                ExpressionAttributeValues: { ':rev': N(expectedRevision) },
-              }),
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalFailure(err)) return false;
-      return translate(err);
-    }
+    return conditionalPut(this.client, {
+      TableName: this.table,
+      Item: item,
+      ...(expectedRevision === 0
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            ConditionExpression: '#rev = :rev',
+            ExpressionAttributeNames: { '#rev': 'rev' },
+            ExpressionAttributeValues: { ':rev': N(expectedRevision) },
+          }),
+    });
   }
 
   async usage(mailbox: Mailbox): Promise<MailboxUsage | undefined> {

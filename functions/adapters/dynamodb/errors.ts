@@ -3,6 +3,11 @@
  * each adapter where they mean something; throttling and transient faults become
  * {@link UnavailableError} (503, safe to retry); everything else propagates as a 500.
  */
+import {
+  type DynamoDBClient,
+  PutItemCommand,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../../domain/errors.ts';
 
 const TRANSIENT = new Set([
@@ -37,4 +42,21 @@ export function translate(err: unknown): never {
     throw new UnavailableError(undefined, { cause: err });
   }
   throw err;
+}
+
+/**
+ * A conditional put: true when written, false when its condition failed (the item exists, or
+ * changed since it was read); every other AWS error is translated.
+ */
+export async function conditionalPut(
+  client: DynamoDBClient,
+  input: PutItemCommandInput,
+): Promise<boolean> {
+  try {
+    await client.send(new PutItemCommand(input));
+    return true;
+  } catch (err) {
+    if (isConditionalFailure(err)) return false;
+    return translate(err);
+  }
 }
