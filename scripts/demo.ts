@@ -4,7 +4,7 @@
  * offline, shows what the server stores (ciphertext naming no sender), and compares safety
  * numbers. Exits 0 on success, stopping whatever it started.
  */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SealpostClient } from '../sdk/client/client.ts';
 import { SealedSendUnauthorizedError } from '../sdk/client/errors.ts';
@@ -64,16 +64,36 @@ async function inspectStorage(info: StackInfo, bob: string, alice: string, secre
   const needles = [utf8(alice), addressToBytes(alice), ...secrets.map((s) => utf8(s))];
   let leaks = 0;
   try {
-    const scan = await dynamodb.send(
-      new ScanCommand({
-        TableName: info.table,
-        FilterExpression: 'begins_with(pk, :mbx) AND begins_with(sk, :m)',
-        ExpressionAttributeValues: { ':mbx': { S: `mbx#${bob}` }, ':m': { S: 'm#' } },
-      }),
-    );
-    for (const item of scan.Items ?? []) {
+    // Every page: prekey items (ML-KEM keys are 1.5 KiB each) fill the first megabyte.
+    const items: NonNullable<ScanCommandOutput['Items']> = [];
+    let start: ScanCommandOutput['LastEvaluatedKey'];
+    do {
+      const page: ScanCommandOutput = await dynamodb.send(
+        new ScanCommand({
+          TableName: info.table,
+          FilterExpression: 'begins_with(pk, :mbx) AND begins_with(sk, :m)',
+          ExpressionAttributeValues: { ':mbx': { S: `mbx#${bob}` }, ':m': { S: 'm#' } },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const list = await s3.send(new ListObjectsV2Command({ Bucket: info.bucket, Prefix: 'env/' }));
+    const objects = new Set((list.Contents ?? []).map((o) => o.Key));
+    for (const item of items) {
       const body = item['body']?.B;
-      const where = body ? `inline, ${body.length} bytes` : `in S3 (${item['objectKey']?.S})`;
+      const objectKey = item['objectKey']?.S;
+      // Acknowledged records stay until the table's TTL removes them (free), without their
+      // envelope: an acknowledged S3 object is deleted at once, an identified one's record
+      // becomes a tombstone that no longer names its sender.
+      const where = item['gone']
+        ? 'acknowledged (tombstone, removed by TTL)'
+        : body
+          ? `inline, ${body.length} bytes`
+          : objectKey && !objects.has(objectKey)
+            ? 'acknowledged (envelope deleted from S3; record removed by TTL)'
+            : `pending, envelope in S3 (${objectKey})`;
       say(`   DynamoDB item ${item['pk']?.S?.split('#').slice(2).join('#') ?? ''}: ${where}`);
       say(`     attributes: ${Object.keys(item).sort().join(', ')}`);
       if (body) say(`     first bytes: ${toHex(body.subarray(0, 24))}…`);
@@ -82,7 +102,6 @@ async function inspectStorage(info: StackInfo, bob: string, alice: string, secre
       if (text.includes(alice)) leaks++;
       if (body && needles.some((n) => contains(body, n))) leaks++;
     }
-    const list = await s3.send(new ListObjectsV2Command({ Bucket: info.bucket, Prefix: 'env/' }));
     for (const obj of list.Contents ?? []) {
       if (!obj.Key?.includes(bob)) continue;
       const got = await s3.send(new GetObjectCommand({ Bucket: info.bucket, Key: obj.Key }));

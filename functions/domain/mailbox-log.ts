@@ -318,6 +318,14 @@ export class MailboxLog {
       cursor?.revision ?? 0,
     );
     if (!saved) return undefined;
+    // An identified send's record names its sender. Once acknowledged it becomes a tombstone
+    // (one write each; identified sends are first contacts and own-device sync copies) instead
+    // of keeping that name until its TTL. Best effort: the acknowledgement already stands, and
+    // the TTL removes the record anyway, so a failure here is not the client's to retry.
+    const named = acknowledged.filter((m) => m.entry.source !== undefined).map((m) => m.position);
+    if (named.length > 0) {
+      await this.index.bury(mailbox, named, now + this.config.messageTtlMs).catch(() => undefined);
+    }
     return { acknowledged, objectKeys };
   }
 }

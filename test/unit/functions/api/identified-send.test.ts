@@ -157,3 +157,44 @@ describe('identified send', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('acknowledged identified sends', () => {
+  it('leave a tombstone, not the sender, in the mailbox index', async () => {
+    const { h, bob, alice } = await setup();
+    const messageId = newMessageId(h.clock.now);
+    const sent = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${bob.account.address}/identified`,
+      json: sendBody(messageId, [[1, new Uint8Array(4)]]),
+      signer: alice,
+    });
+    expect(sent.status).toBe(200);
+    const mailbox = {
+      address: bob.account.address,
+      deviceId: 1,
+      registrationId: registrationId(bob.identity),
+    };
+    const before = await h.ports.index.get(mailbox, fromBase64Url(messageId));
+    expect(before?.kind === 'message' && before.entry.source?.address).toBe(alice.account.address);
+
+    const ack = await h.call({
+      method: 'POST',
+      path: '/v1/messages/ack',
+      json: { messageIds: [messageId] },
+      signer: bob,
+    });
+    expect(ack.status).toBe(200);
+    expect(ack.body.acknowledged).toBe(1);
+    const after = await h.ports.index.get(mailbox, fromBase64Url(messageId));
+    expect(after?.kind).toBe('tombstone');
+    expect(JSON.stringify(after)).not.toContain(alice.account.address);
+    // A retried send of the same id is still recognised and stores nothing.
+    const retry = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${bob.account.address}/identified`,
+      json: sendBody(messageId, [[1, new Uint8Array(4)]]),
+      signer: alice,
+    });
+    expect(retry.body.duplicate).toBe(true);
+  });
+});
