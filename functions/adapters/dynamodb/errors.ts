@@ -1,5 +1,5 @@
 /**
- * Translation of AWS errors into domain terms (STYLE §7). Conditional failures are answered by
+ * Translation of AWS errors into domain terms. Conditional failures are answered by
  * each adapter where they mean something; throttling and transient faults become
  * {@link UnavailableError} (503, safe to retry); everything else propagates as a 500.
  */
