@@ -1,6 +1,6 @@
 /**
  * Error responses: `{"error": {"code", "message"}}` with the status from the one code→status
- * table, `API_ERROR_STATUS` in sdk/wire/api/errors.ts (docs/protocol/10-service.md §Errors).
+ * table, `API_ERROR_STATUS` in sdk/wire/api/errors.ts (docs/SERVICE.md §Errors).
  * Unknown failures become a bare 500 whose body says nothing about the cause.
  */
 import type { Context } from 'hono';

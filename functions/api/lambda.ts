@@ -1,7 +1,7 @@
 /**
  * The Lambda composition root: reads the environment once per container, builds
  * the clients, adapters and services, and exports `handler` for API Gateway (HTTP API,
- * `$default` route). Environment contract: docs/protocol/10-service.md §Deployment.
+ * `$default` route). Environment contract: docs/SERVICE.md §Deployment.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';

@@ -109,7 +109,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'Sealpost mailbox API',
       version: '1',
       description:
-        'End-to-end encrypted mailbox. Byte fields are unpadded base64url. See docs/protocol/10-service.md.',
+        'End-to-end encrypted mailbox. Byte fields are unpadded base64url. See docs/SERVICE.md.',
     },
     paths,
     components: {

@@ -1,5 +1,5 @@
 /**
- * Accounts and devices (docs/protocol/10-service.md §Accounts). An account is its
+ * Accounts and devices (docs/SERVICE.md §Accounts). An account is its
  * self-certifying address; registering it and linking devices needs a fresh proof of
  * possession of the account key. The service stores public keys and the SHA-256 of the
  * delivery access key, nothing else.

@@ -1,5 +1,5 @@
 /**
- * Owner authentication (docs/protocol/10-service.md §Authentication): a request is signed by a
+ * Owner authentication (docs/SERVICE.md §Authentication): a request is signed by a
  * device's Ed25519 signing key over `requestSignaturePayload`, within ±window of the server
  * clock, and its nonce is accepted once. No passwords or bearer tokens are stored.
  */

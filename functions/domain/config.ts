@@ -1,5 +1,5 @@
 /**
- * Tunable limits of the service (docs/protocol/10-service.md §Limits). The composition root
+ * Tunable limits of the service (docs/SERVICE.md §Limits). The composition root
  * builds one from the environment; tests pass their own.
  */
 import {
@@ -59,7 +59,7 @@ export interface ServiceConfig {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Defaults, each justified in docs/protocol/10-service.md. */
+/** Defaults, each justified in docs/SERVICE.md. */
 export const DEFAULT_CONFIG: ServiceConfig = {
   messageTtlMs: DEFAULT_MESSAGE_TTL_DAYS * DAY_MS,
   inlineMaxBytes: 0,

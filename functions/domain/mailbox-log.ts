@@ -1,5 +1,5 @@
 /**
- * The rules of a mailbox over its {@link MessageIndex} (docs/protocol/10-service.md §7.2, §8.4).
+ * The rules of a mailbox over its {@link MessageIndex} (docs/SERVICE.md §7.2, §8.4).
  *
  * Records sort by position. Acknowledgement writes nothing per message: it moves a per-mailbox
  * watermark over acknowledged records and keeps the acknowledged positions above it in the

@@ -1,5 +1,5 @@
 /**
- * Sending and delivery (docs/protocol/10-service.md §7, §8).
+ * Sending and delivery (docs/SERVICE.md §7, §8).
  *
  * Write order of one envelope: quota check (a read), then the object with `If-None-Match: *`
  * (unless the operator enabled inline storage), then the index record with a conditional put,

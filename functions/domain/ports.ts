@@ -144,7 +144,7 @@ export interface IndexEntry {
  * the service chose at arrival; a redirect sits at the late message's id and names that
  * position, so a retried send still finds it; a tombstone replaces an acknowledged message the
  * cursor had no room for, so a retried send still finds that it was stored
- * (docs/protocol/10-service.md §7.2, §8.4).
+ * (docs/SERVICE.md §7.2, §8.4).
  */
 export type MailboxRecord =
   | { readonly kind: 'message'; readonly position: Uint8Array; readonly entry: IndexEntry }
@@ -162,7 +162,7 @@ export interface MailboxUsage {
   readonly bytes: number;
 }
 
-/** A mailbox's acknowledgement state (docs/protocol/10-service.md §7.2). */
+/** A mailbox's acknowledgement state (docs/SERVICE.md §7.2). */
 export interface AckCursor {
   /** Every record at or before this position is acknowledged, expired or a redirect. */
   readonly watermark?: Uint8Array;
@@ -258,7 +258,7 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowMs: number, now: number): Promise<boolean>;
 }
 
-/** The server's signing material (docs/protocol/10-service.md §Certificates). */
+/** The server's signing material (docs/SERVICE.md §Certificates). */
 export interface SigningMaterial {
   readonly keyId: number;
   /** 32-byte Ed25519 seed of the server key. Never logged. */

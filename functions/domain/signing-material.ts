@@ -1,5 +1,5 @@
 /**
- * Server signing material (docs/protocol/10-service.md §Certificates): the server key, its
+ * Server signing material (docs/SERVICE.md §Certificates): the server key, its
  * certificate from the trust root, and the root's public key. Parsed from the deployment
  * secret's JSON, or generated for local development.
  */

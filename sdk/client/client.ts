@@ -389,7 +389,7 @@ export class SealpostClient {
   }
 
   /**
-   * Message ids sort by their time prefix (docs/protocol/10-service.md §7.1), so ids of one
+   * Message ids sort by their time prefix (docs/SERVICE.md §7.1), so ids of one
    * client strictly increase: two sends in the same millisecond keep their order.
    */
   private newMessageId(at: number): Uint8Array {

@@ -38,7 +38,7 @@ export class SealpostClientError extends Error {
 }
 
 /**
- * The server answered with an error body (docs/protocol/10-service.md §10). `code` is one of
+ * The server answered with an error body (docs/SERVICE.md §10). `code` is one of
  * the service's codes; `status` is the HTTP status from `API_ERROR_STATUS`.
  */
 export class ApiError extends SealpostClientError {

@@ -1,13 +1,13 @@
 /**
  * Multi-device fan-out and device-list repair (docs/SDK.md §Sending; Signal's multi-device
- * rule, docs/protocol/10-service.md §7.1). A send carries one sealed envelope per active device
+ * rule, docs/SERVICE.md §7.1). A send carries one sealed envelope per active device
  * of the recipient. The client remembers each contact's devices; when the server answers
  * `409 DEVICE_MISMATCH` it drops the `extra` devices and starts sessions with the `missing`
  * ones, and on `410 STALE_DEVICES` it starts fresh sessions with the replaced devices, then
  * seals again and retries with the same message id (nothing was stored by the refused send).
  *
  * Copies to the own account's other devices go through the identified route, which lists every
- * device of the account except the sending one (docs/protocol/10-service.md §7.1); the sealed
+ * device of the account except the sending one (docs/SERVICE.md §7.1); the sealed
  * route would have to name the sending device too.
  */
 import type { CryptoBackend } from '../crypto/backend.ts';

@@ -1,5 +1,5 @@
 /**
- * Registering an account or linking a device (docs/protocol/10-service.md §3.2, §4): a proof
+ * Registering an account or linking a device (docs/SERVICE.md §3.2, §4): a proof
  * of possession of the account key over the device's IdentityBundle, the signed prekey and the
  * last-resort KEM prekey. One-time prekeys follow in a separate upload (prekey-maintenance.ts).
  *

@@ -1,5 +1,5 @@
 /**
- * Owner request signing (docs/protocol/10-service.md §3.1): the headers that authenticate a
+ * Owner request signing (docs/SERVICE.md §3.1): the headers that authenticate a
  * request as one device, over `requestSignaturePayload` from `sdk/wire/api/signing.ts`.
  */
 import type { CryptoBackend, Rng } from '../crypto/backend.ts';

@@ -1,5 +1,5 @@
 /**
- * {@link MessageIndex} on DynamoDB (docs/protocol/10-service.md §8.1): one partition per device
+ * {@link MessageIndex} on DynamoDB (docs/SERVICE.md §8.1): one partition per device
  * mailbox holding the acknowledgement cursor (`cursor`), one small record per message or
  * redirect keyed `m#hex(position)` (chronological: positions start with their time), and the
  * usage counter (`usage`, after every record). A message record holds no envelope (it is in

@@ -1,5 +1,5 @@
 /**
- * Every DynamoDB key of the one table (docs/protocol/10-service.md §Storage). The table has
+ * Every DynamoDB key of the one table (docs/SERVICE.md §Storage). The table has
  * string keys `pk`/`sk` and the TTL attribute `ttl` (epoch seconds). Numeric key parts are
  * zero-padded and message ids hex-encoded so the sort order of `sk` is numeric and, for
  * messages, chronological (the id starts with its u48 millisecond timestamp).

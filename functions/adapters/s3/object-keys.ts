@@ -1,5 +1,5 @@
 /**
- * S3 key layout of envelope objects (docs/protocol/10-service.md §Storage):
+ * S3 key layout of envelope objects (docs/SERVICE.md §Storage):
  * `env/<4 hex of SHA-256(tail)>/<tail>`, tail `<address>/<deviceId>/<registrationId>/<hex messageId>`.
  * The hash prefix spreads writes over 65,536 prefixes (S3 scales request rates per prefix);
  * the rest makes the key a pure function of mailbox and message id, so a retried send hits the

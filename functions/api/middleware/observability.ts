@@ -1,5 +1,5 @@
 /**
- * Access log and metrics (docs/protocol/10-service.md §Observability): one JSON line per
+ * Access log and metrics (docs/SERVICE.md §Observability): one JSON line per
  * request with a request id, the route template (never the concrete path, which names
  * addresses), status, error code and duration, carrying CloudWatch Embedded Metric Format
  * fields so per-route metrics need no extra API call. Bodies, headers, keys, access keys and

@@ -1,6 +1,6 @@
 /**
  * Owner authentication middleware: verifies the device signature over the exact method, path
- * with query, body and headers (docs/protocol/10-service.md §Authentication) and puts the
+ * with query, body and headers (docs/SERVICE.md §Authentication) and puts the
  * authenticated device on `c.var.caller`. Runs after `rawBody`, so the body it hashes is the
  * body the route parses.
  */

@@ -1,4 +1,4 @@
-/** Account and device routes (docs/protocol/10-service.md §Accounts). */
+/** Account and device routes (docs/SERVICE.md §Accounts). */
 import { Hono } from 'hono';
 import { AddressField, DeviceIdText } from '../../../sdk/wire/api/fields.ts';
 import {

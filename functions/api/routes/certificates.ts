@@ -1,4 +1,4 @@
-/** Certificate routes (docs/protocol/10-service.md §Certificates). */
+/** Certificate routes (docs/SERVICE.md §Certificates). */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { noBody } from '../middleware/body.ts';

@@ -1,4 +1,4 @@
-/** Send, fetch and acknowledge routes (docs/protocol/10-service.md §Messages). */
+/** Send, fetch and acknowledge routes (docs/SERVICE.md §Messages). */
 import { Hono } from 'hono';
 import { AddressField } from '../../../sdk/wire/api/fields.ts';
 import { MAX_FETCH_BATCH } from '../../../sdk/wire/api/limits.ts';

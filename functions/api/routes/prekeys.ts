@@ -1,4 +1,4 @@
-/** Prekey and bundle routes (docs/protocol/10-service.md §Prekeys). */
+/** Prekey and bundle routes (docs/SERVICE.md §Prekeys). */
 import { Hono } from 'hono';
 import { AddressField, DeviceIdText } from '../../../sdk/wire/api/fields.ts';
 import { PrekeyUploadSchema } from '../../../sdk/wire/api/schemas.ts';

@@ -1,7 +1,7 @@
 /**
  * The service's error contract: every error response is
  * `{"error": {"code": ApiErrorCode, "message": string, ...details}}` with the HTTP status from
- * {@link API_ERROR_STATUS}, the one code→status table (docs/protocol/10-service.md §Errors).
+ * {@link API_ERROR_STATUS}, the one code→status table (docs/SERVICE.md §Errors).
  */
 
 /** HTTP status of every API error code. Stable: clients switch on `code`, not on status. */

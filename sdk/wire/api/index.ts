@@ -1,4 +1,4 @@
-/** The service API contract (docs/protocol/10-service.md). */
+/** The service API contract (docs/SERVICE.md). */
 export * from './codec.ts';
 export * from './errors.ts';
 export * from './fields.ts';

@@ -1,5 +1,5 @@
 /**
- * Limits of the service API (docs/protocol/10-service.md §Limits). Clients use them to split
+ * Limits of the service API (docs/SERVICE.md §Limits). Clients use them to split
  * work before the server would reject it; the server enforces every one.
  */
 import { MAX_SEALED_ENVELOPE_BYTES } from '../sealed.ts';

@@ -1,5 +1,5 @@
 /**
- * Client-chosen message ids (docs/protocol/10-service.md §Messages). 16 bytes:
+ * Client-chosen message ids (docs/SERVICE.md §Messages). 16 bytes:
  * `u48 milliseconds since the epoch || 80 random bits` (the UUIDv7 layout without version bits).
  * The time prefix makes a mailbox's ids sort oldest first, so the service can key each message
  * by its id alone and a retried send lands on the same record (stored once).

@@ -1,5 +1,5 @@
 /**
- * Request and response bodies of the service API (docs/protocol/10-service.md), as valibot
+ * Request and response bodies of the service API (docs/SERVICE.md), as valibot
  * schemas. The server validates with them and generates `GET /openapi.json` from them; clients
  * use the inferred types. Objects are strict: an unknown field is a 400, not silently dropped.
  */

@@ -1,5 +1,5 @@
 /**
- * Signature payloads of the service API (docs/protocol/10-service.md §Authentication). Pure byte
+ * Signature payloads of the service API (docs/SERVICE.md §Authentication). Pure byte
  * builders: the SDK signs them with its crypto backend, the service verifies them. Hashing the
  * body is the caller's job (this module does no cryptography).
  */

@@ -1,6 +1,6 @@
 /**
  * Test clients for the service: accounts and devices with real Ed25519 keys, request signing
- * exactly as docs/protocol/10-service.md specifies, and an app over in-memory adapters.
+ * exactly as docs/SERVICE.md specifies, and an app over in-memory adapters.
  */
 
 import { createMemoryPorts, type MemoryPorts } from '../../../functions/adapters/memory-ports.ts';

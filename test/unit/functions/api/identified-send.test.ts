@@ -1,5 +1,5 @@
 /**
- * The identified send route (docs/protocol/10-service.md §7.1): first contact with another
+ * The identified send route (docs/SERVICE.md §7.1): first contact with another
  * account, rate-limited per pair, and copies to the caller's own other devices, which leave
  * out the calling device and are not counted against that limit.
  */

@@ -1,5 +1,5 @@
 /**
- * Model-based property of the mailbox log (docs/protocol/10-service.md §7.2, §8.4), shared by
+ * Model-based property of the mailbox log (docs/SERVICE.md §7.2, §8.4), shared by
  * the in-memory unit test and the DynamoDB Local integration test: under any sequence of
  * sends (on time, skewed or late), retried sends, acknowledgements (with unknown and repeated
  * ids) and clock steps, a full read returns exactly the stored, unacknowledged messages, each

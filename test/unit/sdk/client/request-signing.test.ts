@@ -1,5 +1,5 @@
 /**
- * Owner request signing (docs/protocol/10-service.md §3.1): the headers name the device, the
+ * Owner request signing (docs/SERVICE.md §3.1): the headers name the device, the
  * signature is over exactly `requestSignaturePayload` of the request, and it verifies under the
  * device signing key (and under nothing else).
  */
