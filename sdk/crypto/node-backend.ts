@@ -193,11 +193,9 @@ function isAllZero(bytes: Uint8Array): boolean {
   return acc === 0;
 }
 
-/** HMAC-SHA-256 (RFC 2104) over `parts` concatenated, through OpenSSL. */
-function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const mac = createHmac('sha256', key);
-  for (const part of parts) mac.update(part);
-  return plain(mac.digest());
+/** HMAC-SHA-256 (RFC 2104) of `data`, through OpenSSL. */
+function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return plain(createHmac('sha256', key).update(data).digest());
 }
 
 /** The all-zero HKDF salt of RFC 5869 §2.2 when none is given. */
@@ -206,7 +204,9 @@ const ZERO_SALT = new Uint8Array(SHA256_BYTES);
 /**
  * HKDF-SHA-256 (RFC 5869 §2.2-2.3) composed from OpenSSL's HMAC. Faster than `hkdfSync` for the
  * 32-64 byte outputs the protocol derives (it imports no key per call) and without its
- * 1,024-byte limit on `info`.
+ * 1,024-byte limit on `info`. Runs twice per message (docs/PROTOCOL.md §5), so the blocks
+ * are written straight into the exact-size output and intermediate digests stay Buffers that
+ * are zeroed here, not wrapped.
  */
 function hkdfSha256(
   ikm: Uint8Array,
@@ -214,28 +214,29 @@ function hkdfSha256(
   info: Uint8Array,
   length: number,
 ): Uint8Array {
-  const prk = hmacSha256(salt.length === 0 ? ZERO_SALT : salt, ikm);
-  const blocks = Math.ceil(length / SHA256_BYTES);
-  const okm = new Uint8Array(blocks * SHA256_BYTES);
+  const prk = createHmac('sha256', salt.length === 0 ? ZERO_SALT : salt)
+    .update(ikm)
+    .digest();
+  const okm = new Uint8Array(length);
   const counter = new Uint8Array(1);
   // T(0) is empty; T(i) = HMAC(PRK, T(i-1) || info || i).
-  let previous: Uint8Array = new Uint8Array(0);
+  let previous: Uint8Array | undefined;
   try {
-    for (let i = 1; i <= blocks; i++) {
+    for (let i = 1, offset = 0; offset < length; i++, offset += SHA256_BYTES) {
       counter[0] = i;
-      const block = hmacSha256(prk, previous, info, counter);
-      previous.fill(0);
-      okm.set(block, (i - 1) * SHA256_BYTES);
+      const mac = createHmac('sha256', prk);
+      if (previous !== undefined) mac.update(previous);
+      const block = mac.update(info).update(counter).digest();
+      previous?.fill(0);
       previous = block;
+      const take = Math.min(SHA256_BYTES, length - offset);
+      okm.set(take === SHA256_BYTES ? block : block.subarray(0, take), offset);
     }
   } finally {
-    previous.fill(0);
+    previous?.fill(0);
     prk.fill(0);
   }
-  if (okm.length === length) return okm;
-  const out = okm.slice(0, length);
-  okm.fill(0);
-  return out;
+  return okm;
 }
 
 /** Options of {@link createNodeBackend}. */

@@ -253,18 +253,32 @@ class StateReader {
   }
 }
 
+/** Options of {@link decodeSessionState}. */
+export interface DecodeStateOptions {
+  /**
+   * The caller hands `bytes` over (e.g. a record it just read from the store and wipes when
+   * done): the fields become views of `bytes` itself instead of a private copy, which saves a
+   * copy of every record on every message. Wiping the state then also zeroes `bytes`.
+   * @default false
+   */
+  readonly inPlace?: boolean;
+}
+
 /**
  * Decodes one session state. It copies `bytes` once and its fields are views of that copy,
- * owned by the caller (wiping the state never touches `bytes`).
+ * owned by the caller (wiping the state never touches `bytes`), unless `options.inPlace`.
  *
  * @throws {StateCorruptError} on any violation of the layout or its limits.
  * @example
  * const state = decodeSessionState(record.archived[0]);
  */
-export function decodeSessionState(bytes: Uint8Array): SessionState {
+export function decodeSessionState(
+  bytes: Uint8Array,
+  options: DecodeStateOptions = {},
+): SessionState {
   assertBytes(bytes, 'bytes');
   if (bytes.length > MAX_SESSION_STATE_BYTES) throw corrupt('session state is too long');
-  const reader = new StateReader(bytes.slice());
+  const reader = new StateReader(options.inPlace === true ? bytes : bytes.slice());
   if (reader.u8() !== SESSION_STATE_VERSION) throw corrupt('unknown session state version');
   const baseKey = reader.bytes(BASE_KEY_BYTES);
   const remoteIdentity = reader.bytes(IDENTITY_BUNDLE_BYTES);

@@ -109,8 +109,9 @@ function runExclusive<T>(store: StateStore, key: string, task: () => Promise<T>)
     perStore = new Map();
     queues.set(store, perStore);
   }
-  const previous = perStore.get(key) ?? Promise.resolve();
-  const run = previous.then(task, task);
+  const previous = perStore.get(key);
+  // An idle key starts the task at once: chaining on a resolved promise only adds a hop.
+  const run = previous === undefined ? task() : previous.then(task, task);
   const tail = run.catch(() => undefined);
   perStore.set(key, tail);
   void tail.then(() => {
@@ -393,7 +394,9 @@ export class SessionCipher {
     const raw = await this.store.get('session', key);
     if (raw === undefined) return { record: null };
     try {
-      return { record: decodeSessionRecord(raw), raw };
+      // `raw` is this call's own copy and is wiped by `release` after the new record is
+      // encoded, so the current state may live in it rather than in a second copy.
+      return { record: decodeSessionRecord(raw, { inPlace: true }), raw };
     } catch (error) {
       wipe(raw);
       throw error;

@@ -13,6 +13,7 @@ import { BASE_KEY_BYTES } from '../wire/messages.ts';
 import type { RatchetState } from './ratchet-state.ts';
 import {
   corrupt,
+  type DecodeStateOptions,
   decodeSessionState,
   FixedWriter,
   MAX_SESSION_STATE_BYTES,
@@ -22,6 +23,7 @@ import {
 } from './ratchet-state-codec.ts';
 
 export {
+  type DecodeStateOptions,
   decodeSessionState,
   encodeSessionState,
   MAX_ASSOCIATED_DATA_BYTES,
@@ -117,12 +119,17 @@ export function encodeSessionRecord(record: SessionRecord): Uint8Array {
 /**
  * Decodes a record. The current state is decoded and checked in full; archived states are
  * returned encoded (views into `bytes`, checked when decoded with {@link decodeSessionState}).
+ * With `options.inPlace` the current state's fields are views into `bytes` too (for a caller
+ * that owns `bytes` and wipes it after use; see {@link DecodeStateOptions}).
  *
  * @throws {StateCorruptError} on any violation of the layout or its limits.
  * @example
  * const record = decodeSessionRecord(await store.get('session', key));
  */
-export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
+export function decodeSessionRecord(
+  bytes: Uint8Array,
+  options: DecodeStateOptions = {},
+): SessionRecord {
   assertBytes(bytes, 'bytes');
   if (bytes.length < 2) throw corrupt('session record is truncated');
   if (bytes[0] !== SESSION_RECORD_VERSION) throw corrupt('unknown session record version');
@@ -134,7 +141,7 @@ export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
   if (hasCurrent === 1) {
     const blob = readStateBlob(bytes, view, offset);
     offset += 4 + blob.length;
-    current = decodeSessionState(blob);
+    current = decodeSessionState(blob, options);
   }
   if (offset + 1 > bytes.length) throw corrupt('session record is truncated');
   const count = bytes[offset++]!;
