@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs npm dependencies when they are missing or
-# stale, checks the system prerequisites, type-checks, lints, then runs vitest.
+# stale, checks the system prerequisites, installs a Node 24 runtime for test/node24,
+# type-checks, lints, then runs vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,11 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "       Debian/Ubuntu: sudo apt-get install -y chromium" >&2
   exit 1
 fi
+
+# A second runtime: test/node24 runs the SDK's crypto and protocol tests on Node 24, where the
+# node:crypto backend takes OpenSSL's ML-KEM (scripts/node24.sh installs it on first use).
+SEALPOST_NODE24="$(bash scripts/node24.sh)"
+export SEALPOST_NODE24
 
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 npx tsc --noEmit -p tsconfig.json

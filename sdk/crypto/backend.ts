@@ -98,11 +98,19 @@ export interface CryptoBackend {
 
   /** ML-KEM-1024 key pair from a 64-byte seed (FIPS 203 ML-KEM.KeyGen_internal(d, z)). */
   mlkemKeygen(seed: Uint8Array): MlKemKeyPair;
-  /** ML-KEM-1024 encapsulation with a 32-byte message seed (FIPS 203 ML-KEM.Encaps_internal). */
+  /**
+   * ML-KEM-1024 encapsulation. With a 32-byte message `seed` it is FIPS 203
+   * ML-KEM.Encaps_internal and deterministic (test vectors); without one it is ML-KEM.Encaps
+   * and the implementation draws the message from its own CSPRNG.
+   * `InvalidKeyError` if the key fails the FIPS 203 §7.2 modulus check.
+   */
   mlkemEncapsulate(
     publicKey: Uint8Array,
-    seed: Uint8Array,
+    seed?: Uint8Array,
   ): { cipherText: Uint8Array; sharedSecret: Uint8Array };
-  /** ML-KEM-1024 decapsulation (implicit rejection: a bad ciphertext yields a pseudorandom secret). */
+  /**
+   * ML-KEM-1024 decapsulation (implicit rejection: a bad ciphertext yields a pseudorandom
+   * secret). `InvalidKeyError` if the key fails the FIPS 203 §7.3 hash check.
+   */
   mlkemDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
 }

@@ -97,10 +97,12 @@ export const nobleSymmetric: Omit<
   },
   mlkemEncapsulate(publicKey, seed) {
     assertBytes(publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);
-    assertBytes(seed, 'seed', MLKEM_ENCAPS_SEED_BYTES);
+    if (seed !== undefined) assertBytes(seed, 'seed', MLKEM_ENCAPS_SEED_BYTES);
     try {
+      // Without a seed noble draws the message from the platform CSPRNG and wipes it.
       const { cipherText, sharedSecret } = ml_kem1024.encapsulate(publicKey, seed);
-      return { cipherText, sharedSecret: detachSecret(sharedSecret, publicKey, seed) };
+      const inputs = seed === undefined ? [publicKey] : [publicKey, seed];
+      return { cipherText, sharedSecret: detachSecret(sharedSecret, ...inputs) };
     } catch (cause) {
       // FIPS 203 §7.2 modulus check failed: the key is not a valid encapsulation key.
       throw new InvalidKeyError('invalid ML-KEM public key', { cause });
@@ -109,7 +111,14 @@ export const nobleSymmetric: Omit<
   mlkemDecapsulate(cipherText, secretKey) {
     assertBytes(cipherText, 'cipherText', MLKEM1024_CIPHERTEXT_BYTES);
     assertBytes(secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
-    return detachSecret(ml_kem1024.decapsulate(cipherText, secretKey), cipherText, secretKey);
+    let secret: Uint8Array;
+    try {
+      secret = ml_kem1024.decapsulate(cipherText, secretKey);
+    } catch (cause) {
+      // FIPS 203 §7.3 input check: H(ek) inside the decapsulation key does not match ek.
+      throw new InvalidKeyError('invalid ML-KEM secret key', { cause });
+    }
+    return detachSecret(secret, cipherText, secretKey);
   },
 };
 

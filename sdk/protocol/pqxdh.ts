@@ -13,6 +13,7 @@ import {
   MLKEM_ENCAPS_SEED_BYTES,
   MLKEM1024_CIPHERTEXT_BYTES,
   type Rng,
+  systemRng,
   X25519_KEY_BYTES,
 } from '../crypto/backend.ts';
 import { InvalidMessageError, PrekeyNotFoundError, StateCorruptError } from '../errors.ts';
@@ -105,8 +106,9 @@ function associatedData(initiator: IdentityBundle, responder: IdentityBundle): U
 }
 
 /**
- * Initiator side (PQXDH §3.3). Draws 32 rng bytes for EK_A, then 32 for the ML-KEM
- * encapsulation; computes DH1 = DH(IK_A, SPK_B), DH2 = DH(EK_A, IK_B), DH3 = DH(EK_A, SPK_B),
+ * Initiator side (PQXDH §3.3). Draws 32 rng bytes for EK_A, then, unless `rng` is
+ * {@link systemRng}, 32 for the ML-KEM encapsulation message (with the system CSPRNG the
+ * backend draws that message itself, which lets OpenSSL's ML-KEM run); computes DH1 = DH(IK_A, SPK_B), DH2 = DH(EK_A, IK_B), DH3 = DH(EK_A, SPK_B),
  * DH4 = DH(EK_A, OPK_B) when the bundle has an OPK, and (CT, SS) = Encaps(PQPK_B).
  *
  * @example const init = await pqxdhInitiate(backend, systemRng, { localIdentity: me, bundle: verified });
@@ -133,13 +135,13 @@ export async function pqxdhInitiate(
     if (bundle.oneTimePrekey) {
       parts.push(await backend.x25519(ephemeral, bundle.oneTimePrekey.publicKey));
     }
-    const encapsSeed = rng(MLKEM_ENCAPS_SEED_BYTES);
-    assertBytes(encapsSeed, 'rng output', MLKEM_ENCAPS_SEED_BYTES);
+    const encapsSeed = rng === systemRng ? undefined : rng(MLKEM_ENCAPS_SEED_BYTES);
+    if (encapsSeed !== undefined) assertBytes(encapsSeed, 'rng output', MLKEM_ENCAPS_SEED_BYTES);
     let kem: { cipherText: Uint8Array; sharedSecret: Uint8Array };
     try {
       kem = backend.mlkemEncapsulate(bundle.kemPrekey.publicKey, encapsSeed);
     } finally {
-      wipe(encapsSeed);
+      if (encapsSeed !== undefined) wipe(encapsSeed);
     }
     parts.push(kem.sharedSecret);
     const sharedSecret = deriveSecret(backend, parts);

@@ -3,11 +3,14 @@
  * accept/reject decisions: a session set up in a browser (WebCrypto + noble) continues on Node
  * (node:crypto) and vice versa (docs/PROTOCOL.md §2.1).
  */
+
+import * as nodeCrypto from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CryptoBackend } from '../../../../sdk/crypto/backend.ts';
+import { createNodeBackend, nodeBackend } from '../../../../sdk/crypto/node-backend.ts';
 import { DecryptError, InvalidKeyError } from '../../../../sdk/errors.ts';
-import { toHex } from '../../../../sdk/util/bytes.ts';
+import { fromHex, toHex } from '../../../../sdk/util/bytes.ts';
 import { backends } from './helpers.ts';
 
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });
@@ -61,8 +64,53 @@ function flip(data: Uint8Array, bit: number): Uint8Array {
 }
 
 describe('cross-backend equivalence', () => {
-  it('has four backends to compare', () => {
-    expect(backends.map((b) => b.name)).toEqual(['node', 'node (pkcs8)', 'webcrypto', 'noble']);
+  it('has six backends to compare', () => {
+    expect(backends.map((b) => b.name)).toEqual([
+      'node',
+      'node (pkcs8)',
+      Number(process.versions.node.split('.')[0]) >= 24
+        ? 'node (buffer keys)'
+        : 'node (keyObject keys)',
+      'node (noble ML-KEM)',
+      'webcrypto',
+      'noble',
+    ]);
+  });
+
+  it("runs OpenSSL's ML-KEM exactly when the runtime has one", () => {
+    const native = typeof (nodeCrypto as { encapsulate?: unknown }).encapsulate === 'function';
+    expect(nodeBackend.mlkemImplementation()).toBe(native ? 'openssl' : 'noble');
+    expect(createNodeBackend({ mlkem: 'noble' }).mlkemImplementation()).toBe('noble');
+  });
+
+  it('ML-KEM-1024: same keys from a seed; any backend decapsulates any encapsulation alike', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes(64), fc.nat(), async (seed, bit) => {
+        const pair = await same('mlkemKeygen', (k) => {
+          const { publicKey, secretKey } = k.mlkemKeygen(seed);
+          return `${toHex(publicKey)}:${toHex(secretKey)}`;
+        });
+        const [pk, sk] = pair.split(':').map((hex) => fromHex(hex)) as [Uint8Array, Uint8Array];
+        for (const encapsulator of distinct('mlkemEncapsulate')) {
+          // Each backend's own randomness (OpenSSL's DRBG on Node >= 24).
+          const { cipherText, sharedSecret } = encapsulator.mlkemEncapsulate(pk);
+          const opened = await same('mlkemDecapsulate', (k) => k.mlkemDecapsulate(cipherText, sk));
+          expect(toHex(opened)).toBe(toHex(sharedSecret));
+          // Implicit rejection (FIPS 203 Alg. 18): the same pseudorandom secret everywhere.
+          const forged = flip(cipherText, bit);
+          const rejected = await same('mlkemDecapsulate', (k) => k.mlkemDecapsulate(forged, sk));
+          expect(toHex(rejected)).not.toBe(toHex(sharedSecret));
+        }
+        const corrupt = sk.slice();
+        corrupt[3104]! ^= 1; // inside H(ek): the FIPS 203 §7.3 check fails
+        expect(
+          await sameOutcome('mlkemDecapsulate', (k) =>
+            k.mlkemDecapsulate(new Uint8Array(1568), corrupt),
+          ),
+        ).toBe(InvalidKeyError.name);
+      }),
+      { numRuns: 8 },
+    );
   });
 
   it('X25519: identical public keys and shared secrets', async () => {

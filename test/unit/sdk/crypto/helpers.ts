@@ -9,10 +9,23 @@ import { createNodeBackend, nodeBackend } from '../../../../sdk/crypto/node-back
 import { webBackend } from '../../../../sdk/crypto/web-backend.ts';
 import { fromHex } from '../../../../sdk/util/bytes.ts';
 
-/** The backends under test; `node (pkcs8)` covers the slower private-key import path. */
+/** Node >= 24 hands secret keys to OpenSSL as KeyObjects by default; older Node as arrays. */
+const otherSecretKeyMode =
+  Number(process.versions.node.split('.')[0]) >= 24 ? 'buffer' : 'keyObject';
+
+/**
+ * The backends under test. `node (pkcs8)` covers the slower private-key import path,
+ * `node (<mode> keys)` the secret-key handling the runtime does not use by default, and
+ * `node (noble ML-KEM)` the fallback where the runtime has OpenSSL's ML-KEM.
+ */
 export const backends: readonly CryptoBackend[] = [
   nodeBackend,
   { ...createNodeBackend({ privateKeyImport: 'pkcs8' }), name: 'node (pkcs8)' },
+  {
+    ...createNodeBackend({ secretKeys: otherSecretKeyMode }),
+    name: `node (${otherSecretKeyMode} keys)`,
+  },
+  { ...createNodeBackend({ mlkem: 'noble' }), name: 'node (noble ML-KEM)' },
   webBackend,
   nobleBackend,
 ];

@@ -167,4 +167,27 @@ describe.each(implementing('mlkemDecapsulate'))('Wycheproof ML-KEM-1024: $name',
     });
     expect(failures).toEqual([]);
   });
+
+  it('encapsulates with its own randomness: the same keys accepted and refused', async () => {
+    let valid = 0;
+    const failures = await runAll('mlkem_1024_encaps_test.json', async (_g, test) => {
+      const run = () => backend.mlkemEncapsulate(hexField(test, 'ek'));
+      if (test.result === 'invalid') {
+        const e = await rejection(run);
+        const expected = hexField(test, 'ek').length === 1568 ? InvalidKeyError : RangeError;
+        return e instanceof expected ? undefined : `expected ${expected.name}, got ${e}`;
+      }
+      const first = run();
+      const second = run();
+      valid++;
+      if (first.cipherText.length !== 1568 || first.sharedSecret.length !== 32) return 'sizes';
+      // A fresh message each time: neither the ciphertext nor the secret repeats.
+      return constantTimeEqual(first.cipherText, second.cipherText) ||
+        constantTimeEqual(first.sharedSecret, second.sharedSecret)
+        ? 'randomness repeated'
+        : undefined;
+    });
+    expect(failures).toEqual([]);
+    expect(valid).toBeGreaterThan(0);
+  });
 });
