@@ -10,13 +10,17 @@ import { LABELS } from '../wire/labels.ts';
 
 /** Root, chain and message key size. */
 export const RATCHET_SECRET_BYTES = 32;
-/** `key(32) || nonce(12)` expanded from one message key. */
-const MESSAGE_KEY_MATERIAL_BYTES = 44;
+/**
+ * The ChaCha20-Poly1305 nonce of every message: all zero. The message key itself is the AEAD
+ * key, and each message key encrypts exactly one message (PROTOCOL.md §5.2.1), so a
+ * (key, nonce) pair never repeats; the Double Ratchet spec's ENCRYPT lists a constant nonce as
+ * one of the sound choices for that reason.
+ */
+const MESSAGE_NONCE = new Uint8Array(12);
 
 // DR spec §5.2: distinct single-byte HMAC inputs separate the message key from the next chain key.
 const MESSAGE_KEY_INPUT = Uint8Array.of(0x01);
 const CHAIN_KEY_INPUT = Uint8Array.of(0x02);
-const ZERO_SALT = new Uint8Array(32);
 
 /** Output of {@link kdfRoot}: the next root key and a fresh chain key (both owned by the caller). */
 export interface RootStep {
@@ -57,14 +61,10 @@ export function nextChainKey(backend: CryptoBackend, chainKey: Uint8Array): Uint
   return backend.hmacSha256(chainKey, CHAIN_KEY_INPUT);
 }
 
-function expandMessageKey(backend: CryptoBackend, messageKey: Uint8Array): Uint8Array {
-  return backend.hkdfSha256(messageKey, ZERO_SALT, LABELS.MESSAGE_KEYS, MESSAGE_KEY_MATERIAL_BYTES);
-}
-
 /**
- * Encrypts `plaintext` under message key `messageKey`: `key || nonce = HKDF(mk, 0^32,
- * MESSAGE_KEYS, 44)`, ChaCha20-Poly1305 with `aad`. Each message key is used once, so the
- * derived nonce never repeats under a key.
+ * Encrypts `plaintext` under message key `messageKey`: ChaCha20-Poly1305 keyed by `mk` with the
+ * all-zero nonce and `aad`. `mk` is already a uniformly random single-use 32-byte key (an HMAC
+ * output under the chain key, used for nothing else), so nothing is derived from it first.
  *
  * @example
  * const ct = sealWithMessageKey(backend, mk, plaintext, aad);
@@ -75,12 +75,7 @@ export function sealWithMessageKey(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): Uint8Array {
-  const material = expandMessageKey(backend, messageKey);
-  try {
-    return backend.aeadSeal(material.subarray(0, 32), material.subarray(32, 44), plaintext, aad);
-  } finally {
-    wipe(material);
-  }
+  return backend.aeadSeal(messageKey, MESSAGE_NONCE, plaintext, aad);
 }
 
 /**
@@ -100,14 +95,11 @@ export function openWithMessageKey(
   const aad = new Uint8Array(associatedData.length + header.length);
   aad.set(associatedData);
   aad.set(header, associatedData.length);
-  const material = expandMessageKey(backend, messageKey);
   try {
-    return backend.aeadOpen(material.subarray(0, 32), material.subarray(32, 44), ciphertext, aad);
+    return backend.aeadOpen(messageKey, MESSAGE_NONCE, ciphertext, aad);
   } catch (cause) {
     if (cause instanceof DecryptError) throw cause;
     // Backends promise DecryptError; anything else from a primitive is still only "did not open".
     throw new DecryptError(undefined, { cause });
-  } finally {
-    wipe(material);
   }
 }

@@ -19,8 +19,6 @@ export const LABELS = {
   PQXDH_INFO: label('Sealpost_X25519_SHA-256_ML-KEM-1024'),
   /** Double Ratchet KDF_RK info */
   RATCHET_ROOT: label('Sealpost-Ratchet-Root-v1'),
-  /** Double Ratchet message key expansion info */
-  MESSAGE_KEYS: label('Sealpost-Message-Keys-v1'),
   /** trust root signs SERVER_CERTIFICATE || body */
   SERVER_CERTIFICATE: label('Sealpost-ServerCertificate-v1'),
   /** server key signs SENDER_CERTIFICATE || body */

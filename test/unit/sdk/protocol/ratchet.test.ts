@@ -78,10 +78,9 @@ function skipAhead(state: RatchetState, n: number): RatchetState {
 }
 
 describe('Double Ratchet: PROTOCOL.md §5 computed independently', () => {
-  it('matches KDF_RK, KDF_CK, the message key expansion and the AEAD layout', async () => {
+  it('matches KDF_RK, KDF_CK and the AEAD layout (mk as key, zero nonce)', async () => {
     const enc = new TextEncoder();
     const rootInfo = enc.encode('Sealpost-Ratchet-Root-v1');
-    const messageInfo = enc.encode('Sealpost-Message-Keys-v1');
     const sk = new Uint8Array(32).fill(7);
     const ad = new Uint8Array(320).fill(9);
     const spkPrivate = new Uint8Array(32).fill(3);
@@ -95,17 +94,9 @@ describe('Double Ratchet: PROTOCOL.md §5 computed independently', () => {
       return [out.slice(0, 32), out.slice(32)] as const;
     };
     const seal = (ck: Uint8Array, header: Uint8Array, pt: Uint8Array) => {
-      const km = hkdf(
-        sha256,
-        hmac(sha256, ck, Uint8Array.of(1)),
-        new Uint8Array(32),
-        messageInfo,
-        44,
-      );
-      const ct = chacha20poly1305(km.slice(0, 32), km.slice(32), concatBytes(ad, header)).encrypt(
-        pt,
-      );
-      return concatBytes(header, ct);
+      const mk = hmac(sha256, ck, Uint8Array.of(1));
+      const aead = chacha20poly1305(mk, new Uint8Array(12), concatBytes(ad, header));
+      return concatBytes(header, aead.encrypt(pt));
     };
     const [rk1, cks] = kdfRk(sk, x25519.getSharedSecret(alicePrivate, spkPublic));
 
