@@ -1,5 +1,6 @@
 /**
  * npm run bench:sdk [-- --json] [-- --quick]
+ * npm run bench:sdk:node24 [-- ...]   (the same on Node 24, where ML-KEM runs on OpenSSL)
  *
  * Sealpost's SDK against libsignal's native library, in the same process on the same machine,
  * doing the same work with 1 KiB plaintexts: stores holding serialized records on both sides,
