@@ -223,7 +223,12 @@ const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
  */
 function withoutStackTraces<T>(f: () => T): T {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  try {
+    Error.stackTraceLimit = 0;
+  } catch {
+    // Frozen intrinsics (`node --frozen-intrinsics`): the limit cannot change; just run.
+    return f();
+  }
   try {
     return f();
   } finally {
