@@ -203,18 +203,6 @@ function isAllZero(bytes: Uint8Array): boolean {
 }
 
 /**
- * How a raw secret key reaches `createHmac`/`createCipheriv`. Node 24 decides whether a key
- * argument is a `KeyObject` or `CryptoKey` by catching exceptions, so a plain array costs two
- * thrown errors per call (HMAC 26 us instead of 6 us, ChaCha20-Poly1305 on 1 KiB 33 us instead
- * of 10 us); wrapping it in a `KeyObject` first takes the fast branch. Node 20 and 22 are
- * faster with the array itself. Both give the same bytes.
- */
-type SecretKeyMode = 'buffer' | 'keyObject';
-type Secret = (key: Uint8Array) => Uint8Array | KeyObject;
-
-const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
-
-/**
  * Runs a synchronous key import with V8's stack-trace capture off. `createPrivateKey` and
  * `createPublicKey` on Node 24 find out that their input is not a `KeyObject` or `CryptoKey`
  * by catching two internal exceptions, and capturing their stack traces is most of the cost
@@ -235,6 +223,19 @@ function withoutStackTraces<T>(f: () => T): T {
     Error.stackTraceLimit = limit;
   }
 }
+
+/**
+ * How a raw secret key reaches `createHmac`/`createCipheriv`. Node 24 decides whether a key
+ * argument is a `KeyObject` or `CryptoKey` by catching exceptions, so a plain array costs two
+ * thrown errors per call (HMAC 26 us instead of 6 us, ChaCha20-Poly1305 on 1 KiB 33 us instead
+ * of 10 us); wrapping it in a `KeyObject` first takes the fast branch. Node 20 and 22 are
+ * faster with the array itself. Both give the same bytes.
+ */
+type SecretKeyMode = 'buffer' | 'keyObject';
+type Secret = (key: Uint8Array) => Uint8Array | KeyObject;
+
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+
 const asBuffer: Secret = (key) => key;
 const asKeyObject: Secret = (key) => createSecretKey(key);
 
