@@ -12,21 +12,16 @@ import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { DecryptError, InvalidKeyError } from '../errors.ts';
 import { assertBytes } from '../util/bytes.ts';
 import {
-  AEAD_KEY_BYTES,
-  AEAD_NONCE_BYTES,
-  AEAD_TAG_BYTES,
-  type CryptoBackend,
-  ED25519_PUBLIC_BYTES,
-  ED25519_SEED_BYTES,
-  ED25519_SIGNATURE_BYTES,
-  HKDF_SHA256_MAX_LENGTH,
-  MLKEM_ENCAPS_SEED_BYTES,
-  MLKEM_SEED_BYTES,
-  MLKEM1024_CIPHERTEXT_BYTES,
-  MLKEM1024_PUBLIC_BYTES,
-  MLKEM1024_SECRET_BYTES,
-  X25519_KEY_BYTES,
-} from './backend.ts';
+  checkAead,
+  checkEd25519Sign,
+  checkHkdf,
+  checkHmac,
+  checkMlKemDecapsulate,
+  checkMlKemEncapsulate,
+  checkX25519,
+  ed25519VerifyArgsFit,
+} from './args.ts';
+import { AEAD_TAG_BYTES, type CryptoBackend, MLKEM_SEED_BYTES } from './backend.ts';
 
 function isAllZero(bytes: Uint8Array): boolean {
   let acc = 0;
@@ -59,31 +54,19 @@ export const nobleSymmetric: Omit<
     return sha512(data);
   },
   hmacSha256(key, data) {
-    assertBytes(key, 'key');
-    assertBytes(data, 'data');
+    checkHmac(key, data);
     return hmac(sha256, key, data);
   },
   hkdfSha256(ikm, salt, info, length) {
-    assertBytes(ikm, 'ikm');
-    assertBytes(salt, 'salt');
-    assertBytes(info, 'info');
-    // RFC 5869 §2.3: L <= 255 * HashLen. Checked here so every backend throws the same RangeError.
-    if (!Number.isInteger(length) || length < 0 || length > HKDF_SHA256_MAX_LENGTH)
-      throw new RangeError(`length must be an integer in 0..${HKDF_SHA256_MAX_LENGTH}`);
+    checkHkdf(ikm, salt, info, length);
     return hkdf(sha256, ikm, salt, info, length);
   },
   aeadSeal(key, nonce, plaintext, aad) {
-    assertBytes(key, 'key', AEAD_KEY_BYTES);
-    assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
-    assertBytes(plaintext, 'plaintext');
-    assertBytes(aad, 'aad');
+    checkAead(key, nonce, plaintext, 'plaintext', aad);
     return chacha20poly1305(key, nonce, aad).encrypt(plaintext);
   },
   aeadOpen(key, nonce, ciphertext, aad) {
-    assertBytes(key, 'key', AEAD_KEY_BYTES);
-    assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
-    assertBytes(ciphertext, 'ciphertext');
-    assertBytes(aad, 'aad');
+    checkAead(key, nonce, ciphertext, 'ciphertext', aad);
     if (ciphertext.length < AEAD_TAG_BYTES) throw new DecryptError();
     try {
       return chacha20poly1305(key, nonce, aad).decrypt(ciphertext);
@@ -96,8 +79,7 @@ export const nobleSymmetric: Omit<
     return ml_kem1024.keygen(seed);
   },
   mlkemEncapsulate(publicKey, seed) {
-    assertBytes(publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);
-    if (seed !== undefined) assertBytes(seed, 'seed', MLKEM_ENCAPS_SEED_BYTES);
+    checkMlKemEncapsulate(publicKey, seed);
     try {
       // Without a seed noble draws the message from the platform CSPRNG and wipes it.
       const { cipherText, sharedSecret } = ml_kem1024.encapsulate(publicKey, seed);
@@ -109,8 +91,7 @@ export const nobleSymmetric: Omit<
     }
   },
   mlkemDecapsulate(cipherText, secretKey) {
-    assertBytes(cipherText, 'cipherText', MLKEM1024_CIPHERTEXT_BYTES);
-    assertBytes(secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
+    checkMlKemDecapsulate(cipherText, secretKey);
     let secret: Uint8Array;
     try {
       secret = ml_kem1024.decapsulate(cipherText, secretKey);
@@ -127,12 +108,11 @@ export const nobleBackend: CryptoBackend = {
   name: 'noble',
   ...nobleSymmetric,
   async x25519PublicKey(privateKey) {
-    assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
+    checkX25519(privateKey);
     return x25519.getPublicKey(privateKey);
   },
   async x25519(privateKey, publicKey) {
-    assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
-    assertBytes(publicKey, 'publicKey', X25519_KEY_BYTES);
+    checkX25519(privateKey, publicKey);
     let shared: Uint8Array;
     try {
       shared = x25519.getSharedSecret(privateKey, publicKey);
@@ -143,20 +123,15 @@ export const nobleBackend: CryptoBackend = {
     return shared;
   },
   async ed25519PublicKey(seed) {
-    assertBytes(seed, 'seed', ED25519_SEED_BYTES);
+    checkEd25519Sign(seed);
     return ed25519.getPublicKey(seed);
   },
   async ed25519Sign(seed, message) {
-    assertBytes(seed, 'seed', ED25519_SEED_BYTES);
-    assertBytes(message, 'message');
+    checkEd25519Sign(seed, message);
     return ed25519.sign(message, seed);
   },
   async ed25519Verify(publicKey, message, signature) {
-    assertBytes(publicKey, 'publicKey');
-    assertBytes(message, 'message');
-    assertBytes(signature, 'signature');
-    if (publicKey.length !== ED25519_PUBLIC_BYTES || signature.length !== ED25519_SIGNATURE_BYTES)
-      return false;
+    if (!ed25519VerifyArgsFit(publicKey, message, signature)) return false;
     try {
       return ed25519.verify(signature, message, publicKey, { zip215: false });
     } catch {

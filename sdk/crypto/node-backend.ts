@@ -31,20 +31,16 @@ import {
 import { DecryptError, InvalidKeyError } from '../errors.ts';
 import { assertBytes, constantTimeEqual, fromBase64Url, fromHex } from '../util/bytes.ts';
 import {
-  AEAD_KEY_BYTES,
-  AEAD_NONCE_BYTES,
-  AEAD_TAG_BYTES,
-  type CryptoBackend,
-  ED25519_PUBLIC_BYTES,
-  ED25519_SEED_BYTES,
-  ED25519_SIGNATURE_BYTES,
-  HKDF_SHA256_MAX_LENGTH,
-  MLKEM_ENCAPS_SEED_BYTES,
-  MLKEM1024_CIPHERTEXT_BYTES,
-  MLKEM1024_PUBLIC_BYTES,
-  MLKEM1024_SECRET_BYTES,
-  X25519_KEY_BYTES,
-} from './backend.ts';
+  checkAead,
+  checkEd25519Sign,
+  checkHkdf,
+  checkHmac,
+  checkMlKemDecapsulate,
+  checkMlKemEncapsulate,
+  checkX25519,
+  ed25519VerifyArgsFit,
+} from './args.ts';
+import { AEAD_TAG_BYTES, type CryptoBackend, MLKEM_ENCAPS_SEED_BYTES } from './backend.ts';
 import { nobleSymmetric } from './noble-backend.ts';
 
 type Curve = 'X25519' | 'Ed25519';
@@ -340,13 +336,12 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
     mlkemImplementation: () => (kem?.works() ? 'openssl' : 'noble'),
 
     async x25519PublicKey(privateKey) {
-      assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
+      checkX25519(privateKey);
       return keys.publicKeyOf('X25519', privateKey);
     },
 
     async x25519(privateKey, publicKey) {
-      assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
-      assertBytes(publicKey, 'publicKey', X25519_KEY_BYTES);
+      checkX25519(privateKey, publicKey);
       const keyPair = {
         privateKey: keys.privateKey('X25519', privateKey),
         publicKey: keys.publicKey('X25519', publicKey),
@@ -363,22 +358,17 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
     },
 
     async ed25519PublicKey(seed) {
-      assertBytes(seed, 'seed', ED25519_SEED_BYTES);
+      checkEd25519Sign(seed);
       return keys.publicKeyOf('Ed25519', seed);
     },
 
     async ed25519Sign(seed, message) {
-      assertBytes(seed, 'seed', ED25519_SEED_BYTES);
-      assertBytes(message, 'message');
+      checkEd25519Sign(seed, message);
       return plain(sign(null, message, keys.privateKey('Ed25519', seed)));
     },
 
     async ed25519Verify(publicKey, message, signature) {
-      assertBytes(publicKey, 'publicKey');
-      assertBytes(message, 'message');
-      assertBytes(signature, 'signature');
-      if (publicKey.length !== ED25519_PUBLIC_BYTES || signature.length !== ED25519_SIGNATURE_BYTES)
-        return false;
+      if (!ed25519VerifyArgsFit(publicKey, message, signature)) return false;
       try {
         // OpenSSL verifies per RFC 8032 §5.1.7 with S < L and canonical encodings (strict).
         return verify(null, message, keys.publicKey('Ed25519', publicKey), signature);
@@ -398,25 +388,17 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
     },
 
     hmacSha256(key, data) {
-      assertBytes(key, 'key');
-      assertBytes(data, 'data');
+      checkHmac(key, data);
       return hmacSha256(secret, key, data);
     },
 
     hkdfSha256(ikm, salt, info, length) {
-      assertBytes(ikm, 'ikm');
-      assertBytes(salt, 'salt');
-      assertBytes(info, 'info');
-      if (!Number.isInteger(length) || length < 0 || length > HKDF_SHA256_MAX_LENGTH)
-        throw new RangeError(`length must be an integer in 0..${HKDF_SHA256_MAX_LENGTH}`);
+      checkHkdf(ikm, salt, info, length);
       return hkdfSha256(secret, ikm, salt, info, length);
     },
 
     aeadSeal(key, nonce, plaintext, aad) {
-      assertBytes(key, 'key', AEAD_KEY_BYTES);
-      assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
-      assertBytes(plaintext, 'plaintext');
-      assertBytes(aad, 'aad');
+      checkAead(key, nonce, plaintext, 'plaintext', aad);
       const cipher = createCipheriv('chacha20-poly1305', secret(key), nonce, {
         authTagLength: AEAD_TAG_BYTES,
       });
@@ -429,10 +411,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
     },
 
     aeadOpen(key, nonce, ciphertext, aad) {
-      assertBytes(key, 'key', AEAD_KEY_BYTES);
-      assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
-      assertBytes(ciphertext, 'ciphertext');
-      assertBytes(aad, 'aad');
+      checkAead(key, nonce, ciphertext, 'ciphertext', aad);
       if (ciphertext.length < AEAD_TAG_BYTES) throw new DecryptError();
       const bodyLength = ciphertext.length - AEAD_TAG_BYTES;
       const decipher = createDecipheriv('chacha20-poly1305', secret(key), nonce, {
@@ -459,7 +438,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
       if (seed !== undefined || kem === undefined || !kem.works()) {
         return nobleSymmetric.mlkemEncapsulate(publicKey, seed);
       }
-      assertBytes(publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);
+      checkMlKemEncapsulate(publicKey);
       return kem.encapsulate(publicKey);
     },
 
@@ -467,8 +446,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
       if (kem === undefined || !kem.works()) {
         return nobleSymmetric.mlkemDecapsulate(cipherText, secretKey);
       }
-      assertBytes(cipherText, 'cipherText', MLKEM1024_CIPHERTEXT_BYTES);
-      assertBytes(secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
+      checkMlKemDecapsulate(cipherText, secretKey);
       return kem.decapsulate(cipherText, secretKey);
     },
   };

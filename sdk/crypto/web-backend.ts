@@ -10,20 +10,9 @@
  * No Node API here: this file is what browser bundles get for `#crypto-default`.
  */
 import { InvalidKeyError } from '../errors.ts';
-import {
-  assertBytes,
-  constantTimeEqual,
-  fromBase64Url,
-  fromHex,
-  toBase64Url,
-} from '../util/bytes.ts';
-import {
-  type CryptoBackend,
-  ED25519_PUBLIC_BYTES,
-  ED25519_SEED_BYTES,
-  ED25519_SIGNATURE_BYTES,
-  X25519_KEY_BYTES,
-} from './backend.ts';
+import { constantTimeEqual, fromBase64Url, fromHex, toBase64Url } from '../util/bytes.ts';
+import { checkEd25519Sign, checkX25519, ed25519VerifyArgsFit } from './args.ts';
+import { type CryptoBackend, X25519_KEY_BYTES } from './backend.ts';
 import { nobleBackend, nobleSymmetric } from './noble-backend.ts';
 
 type Curve = 'X25519' | 'Ed25519';
@@ -267,30 +256,28 @@ export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBack
     },
 
     async x25519PublicKey(privateKey) {
-      assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
+      checkX25519(privateKey);
       const s = await subtleFor('X25519');
       if (!s) return nobleBackend.x25519PublicKey(privateKey);
       return publicKeyOf(s, 'X25519', privateKey);
     },
 
     async x25519(privateKey, publicKey) {
-      assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
-      assertBytes(publicKey, 'publicKey', X25519_KEY_BYTES);
+      checkX25519(privateKey, publicKey);
       const s = await subtleFor('X25519');
       if (!s) return nobleBackend.x25519(privateKey, publicKey);
       return deriveX25519(s, privateKey, publicKey);
     },
 
     async ed25519PublicKey(seed) {
-      assertBytes(seed, 'seed', ED25519_SEED_BYTES);
+      checkEd25519Sign(seed);
       const s = await subtleFor('Ed25519');
       if (!s) return nobleBackend.ed25519PublicKey(seed);
       return publicKeyOf(s, 'Ed25519', seed);
     },
 
     async ed25519Sign(seed, message) {
-      assertBytes(seed, 'seed', ED25519_SEED_BYTES);
-      assertBytes(message, 'message');
+      checkEd25519Sign(seed, message);
       const s = await subtleFor('Ed25519');
       if (!s) return nobleBackend.ed25519Sign(seed, message);
       const key = await importedPrivate(s, 'Ed25519', seed);
@@ -298,11 +285,7 @@ export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBack
     },
 
     async ed25519Verify(publicKey, message, signature) {
-      assertBytes(publicKey, 'publicKey');
-      assertBytes(message, 'message');
-      assertBytes(signature, 'signature');
-      if (publicKey.length !== ED25519_PUBLIC_BYTES || signature.length !== ED25519_SIGNATURE_BYTES)
-        return false;
+      if (!ed25519VerifyArgsFit(publicKey, message, signature)) return false;
       const s = await subtleFor('Ed25519');
       if (!s) return nobleBackend.ed25519Verify(publicKey, message, signature);
       if (!hasCanonicalEncodings(publicKey, signature)) return false;

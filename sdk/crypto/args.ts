@@ -1,0 +1,92 @@
+/**
+ * The argument checks every backend runs before any work. Shared, so that every backend throws
+ * the same `TypeError` (not a `Uint8Array`) or `RangeError` (wrong fixed size, HKDF length out
+ * of range) for the same input (docs/PROTOCOL.md §2.4, test/unit/sdk/crypto/contract.test.ts).
+ */
+import { assertBytes } from '../util/bytes.ts';
+import {
+  AEAD_KEY_BYTES,
+  AEAD_NONCE_BYTES,
+  ED25519_PUBLIC_BYTES,
+  ED25519_SEED_BYTES,
+  ED25519_SIGNATURE_BYTES,
+  HKDF_SHA256_MAX_LENGTH,
+  MLKEM_ENCAPS_SEED_BYTES,
+  MLKEM1024_CIPHERTEXT_BYTES,
+  MLKEM1024_PUBLIC_BYTES,
+  MLKEM1024_SECRET_BYTES,
+  X25519_KEY_BYTES,
+} from './backend.ts';
+
+/** X25519: a 32-byte private key and, for an agreement, a 32-byte peer key. */
+export function checkX25519(privateKey: Uint8Array, publicKey?: Uint8Array): void {
+  assertBytes(privateKey, 'privateKey', X25519_KEY_BYTES);
+  if (publicKey !== undefined) assertBytes(publicKey, 'publicKey', X25519_KEY_BYTES);
+}
+
+/** Ed25519 signing: a 32-byte seed and, when signing, a message. */
+export function checkEd25519Sign(seed: Uint8Array, message?: Uint8Array): void {
+  assertBytes(seed, 'seed', ED25519_SEED_BYTES);
+  if (message !== undefined) assertBytes(message, 'message');
+}
+
+/**
+ * Ed25519 verification takes any bytes: `false` (the caller returns it as the verdict) when
+ * the key or signature has the wrong size, `true` when verification should go ahead.
+ */
+export function ed25519VerifyArgsFit(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  assertBytes(publicKey, 'publicKey');
+  assertBytes(message, 'message');
+  assertBytes(signature, 'signature');
+  return publicKey.length === ED25519_PUBLIC_BYTES && signature.length === ED25519_SIGNATURE_BYTES;
+}
+
+/** HMAC-SHA-256: key and data of any length. */
+export function checkHmac(key: Uint8Array, data: Uint8Array): void {
+  assertBytes(key, 'key');
+  assertBytes(data, 'data');
+}
+
+/** HKDF-SHA-256: RFC 5869 §2.3 bounds the output to 255 * HashLen = 8160 bytes. */
+export function checkHkdf(
+  ikm: Uint8Array,
+  salt: Uint8Array,
+  info: Uint8Array,
+  length: number,
+): void {
+  assertBytes(ikm, 'ikm');
+  assertBytes(salt, 'salt');
+  assertBytes(info, 'info');
+  if (!Number.isInteger(length) || length < 0 || length > HKDF_SHA256_MAX_LENGTH)
+    throw new RangeError(`length must be an integer in 0..${HKDF_SHA256_MAX_LENGTH}`);
+}
+
+/** ChaCha20-Poly1305: a 32-byte key, a 12-byte nonce, the input (`name`) and the AAD. */
+export function checkAead(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  input: Uint8Array,
+  name: 'plaintext' | 'ciphertext',
+  aad: Uint8Array,
+): void {
+  assertBytes(key, 'key', AEAD_KEY_BYTES);
+  assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
+  assertBytes(input, name);
+  assertBytes(aad, 'aad');
+}
+
+/** ML-KEM-1024 encapsulation: a 1568-byte key and, if given, a 32-byte message. */
+export function checkMlKemEncapsulate(publicKey: Uint8Array, seed?: Uint8Array): void {
+  assertBytes(publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);
+  if (seed !== undefined) assertBytes(seed, 'seed', MLKEM_ENCAPS_SEED_BYTES);
+}
+
+/** ML-KEM-1024 decapsulation: a 1568-byte ciphertext and a 3168-byte decapsulation key. */
+export function checkMlKemDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): void {
+  assertBytes(cipherText, 'cipherText', MLKEM1024_CIPHERTEXT_BYTES);
+  assertBytes(secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
+}
