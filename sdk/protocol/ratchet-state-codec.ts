@@ -5,7 +5,7 @@
  * a `StateCorruptError`.
  */
 import { StateCorruptError } from '../errors.ts';
-import { assertBytes } from '../util/bytes.ts';
+import { assertBytes, ByteReader } from '../util/bytes.ts';
 import {
   BASE_KEY_BYTES,
   IDENTITY_BUNDLE_BYTES,
@@ -211,46 +211,11 @@ export function encodeSessionState(state: SessionState): Uint8Array {
   return out;
 }
 
-/** Bounds-checked reader handing out views of one buffer the decoded state owns. */
-class StateReader {
-  private readonly view: DataView;
-  private pos = 0;
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw corrupt('session state is truncated');
-  }
-  u8(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
-  }
-  flag(): boolean {
-    const flag = this.u8();
-    if (flag > 1) throw corrupt('session state has an invalid flag');
-    return flag === 1;
-  }
-  u16(): number {
-    this.need(2);
-    const v = this.view.getUint16(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  bytes(n: number): Uint8Array {
-    this.need(n);
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  end(): void {
-    if (this.pos !== this.buf.length) throw corrupt('session state has trailing bytes');
-  }
+/** A one-byte boolean of the state layout: 0 or 1, anything else is corruption. */
+function flag(reader: ByteReader): boolean {
+  const value = reader.u8();
+  if (value > 1) throw corrupt('session state has an invalid flag');
+  return value === 1;
 }
 
 /** Options of {@link decodeSessionState}. */
@@ -278,48 +243,52 @@ export function decodeSessionState(
 ): SessionState {
   assertBytes(bytes, 'bytes');
   if (bytes.length > MAX_SESSION_STATE_BYTES) throw corrupt('session state is too long');
-  const reader = new StateReader(options.inPlace === true ? bytes : bytes.slice());
+  const reader = new ByteReader(
+    options.inPlace === true ? bytes : bytes.slice(),
+    'session state',
+    corrupt,
+  );
   if (reader.u8() !== SESSION_STATE_VERSION) throw corrupt('unknown session state version');
-  const baseKey = reader.bytes(BASE_KEY_BYTES);
-  const remoteIdentity = reader.bytes(IDENTITY_BUNDLE_BYTES);
-  const localIdentity = reader.bytes(IDENTITY_BUNDLE_BYTES);
+  const baseKey = reader.bytesView(BASE_KEY_BYTES);
+  const remoteIdentity = reader.bytesView(IDENTITY_BUNDLE_BYTES);
+  const localIdentity = reader.bytesView(IDENTITY_BUNDLE_BYTES);
   const adLength = reader.u16();
   if (adLength > MAX_ASSOCIATED_DATA_BYTES) throw corrupt('session state AD is too long');
-  const associatedData = reader.bytes(adLength);
-  const rootKey = reader.bytes(SECRET);
-  const senderRatchetPrivate = reader.bytes(SECRET);
-  const senderRatchetPublic = reader.bytes(RATCHET_KEY_BYTES);
+  const associatedData = reader.bytesView(adLength);
+  const rootKey = reader.bytesView(SECRET);
+  const senderRatchetPrivate = reader.bytesView(SECRET);
+  const senderRatchetPublic = reader.bytesView(RATCHET_KEY_BYTES);
   const previousCounter = reader.u32();
-  const senderChain = reader.flag() ? { key: reader.bytes(SECRET), index: reader.u32() } : null;
+  const senderChain = flag(reader) ? { key: reader.bytesView(SECRET), index: reader.u32() } : null;
   const chainCount = reader.u8();
   if (chainCount > MAX_RECEIVER_CHAINS) throw corrupt('session state has too many chains');
   const receiverChains: ReceiverChain[] = [];
   for (let i = 0; i < chainCount; i++) {
     receiverChains.push({
-      ratchetKey: reader.bytes(RATCHET_KEY_BYTES),
-      key: reader.bytes(SECRET),
+      ratchetKey: reader.bytesView(RATCHET_KEY_BYTES),
+      key: reader.bytesView(SECRET),
       index: reader.u32(),
     });
   }
   const runCount = reader.u16();
   const skippedKeys: SkippedMessageKey[] = [];
   for (let i = 0; i < runCount; i++) {
-    const ratchetKey = reader.bytes(RATCHET_KEY_BYTES);
+    const ratchetKey = reader.bytesView(RATCHET_KEY_BYTES);
     const n = reader.u16();
     if (n === 0 || skippedKeys.length + n > MAX_SKIPPED_KEYS) {
       throw corrupt('session state has an invalid skipped key run');
     }
     for (let j = 0; j < n; j++) {
-      skippedKeys.push({ ratchetKey, counter: reader.u32(), seed: reader.bytes(SECRET) });
+      skippedKeys.push({ ratchetKey, counter: reader.u32(), seed: reader.bytesView(SECRET) });
     }
   }
-  const pendingPrekey: PendingPrekey | null = reader.flag()
+  const pendingPrekey: PendingPrekey | null = flag(reader)
     ? {
         signedPrekeyId: reader.u32(),
         oneTimePrekeyId: reader.u32(),
         kemPrekeyId: reader.u32(),
-        kemCiphertext: reader.bytes(KEM_CIPHERTEXT_BYTES),
-        baseKey: reader.bytes(BASE_KEY_BYTES),
+        kemCiphertext: reader.bytesView(KEM_CIPHERTEXT_BYTES),
+        baseKey: reader.bytesView(BASE_KEY_BYTES),
       }
     : null;
   reader.end();

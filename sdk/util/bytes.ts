@@ -312,6 +312,13 @@ export class ByteReader {
     this.pos += 8;
     return hi * 2 ** 32 + lo;
   }
+  /** Exactly `n` bytes as a view of the buffer (no copy: for decoders whose output owns it). */
+  bytesView(n: number): Uint8Array {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
   /** Exactly `n` bytes (a copy, so callers may keep or wipe it independently). */
   bytes(n: number): Uint8Array {
     this.need(n);
