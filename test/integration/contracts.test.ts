@@ -2,7 +2,7 @@
  * Every port contract against the in-memory adapters and against the DynamoDB/S3 adapters on
  * DynamoDB Local and s3rver (started once for this file).
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import {
   DynamoAccountStore,
   DynamoMessageIndex,
@@ -19,7 +19,7 @@ import {
   MemoryReplayStore,
 } from '../../functions/adapters/memory/index.ts';
 import { S3BlobStore } from '../../functions/adapters/s3/s3-blob-store.ts';
-import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+import { useLocalAws } from '../helpers/use-local-aws.ts';
 import { mailboxLogProperty } from '../unit/functions/domain/mailbox-log-model.ts';
 import { accountStoreContract } from './contracts/account-store.ts';
 import { messageIndexContract } from './contracts/message-index.ts';
@@ -30,34 +30,30 @@ import {
 } from './contracts/misc-stores.ts';
 import { prekeyStoreContract } from './contracts/prekey-store.ts';
 
-let aws: LocalAws;
-let table: string;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-  table = await aws.createTable();
-});
-
-afterAll(async () => {
-  await aws?.stop();
-});
+const local = useLocalAws();
 
 accountStoreContract('memory', async () => new MemoryAccountStore());
-accountStoreContract('dynamodb', async () => new DynamoAccountStore(aws.dynamodb, table));
+accountStoreContract(
+  'dynamodb',
+  async () => new DynamoAccountStore(local.aws.dynamodb, local.table),
+);
 prekeyStoreContract('memory', async () => new MemoryPrekeyStore());
-prekeyStoreContract('dynamodb', async () => new DynamoPrekeyStore(aws.dynamodb, table));
+prekeyStoreContract('dynamodb', async () => new DynamoPrekeyStore(local.aws.dynamodb, local.table));
 messageIndexContract('memory', async () => new MemoryMessageIndex());
-messageIndexContract('dynamodb', async () => new DynamoMessageIndex(aws.dynamodb, table));
+messageIndexContract(
+  'dynamodb',
+  async () => new DynamoMessageIndex(local.aws.dynamodb, local.table),
+);
 blobStoreContract('memory', async () => new MemoryBlobStore());
-blobStoreContract('s3', async () => new S3BlobStore(aws.s3, aws.bucket));
+blobStoreContract('s3', async () => new S3BlobStore(local.aws.s3, local.aws.bucket));
 replayStoreContract('memory', async () => new MemoryReplayStore());
-replayStoreContract('dynamodb', async () => new DynamoReplayStore(aws.dynamodb, table));
+replayStoreContract('dynamodb', async () => new DynamoReplayStore(local.aws.dynamodb, local.table));
 rateLimiterContract('memory', async () => new MemoryRateLimiter());
-rateLimiterContract('dynamodb', async () => new DynamoRateLimiter(aws.dynamodb, table));
+rateLimiterContract('dynamodb', async () => new DynamoRateLimiter(local.aws.dynamodb, local.table));
 
 describe('MailboxLog model on DynamoDB Local', () => {
   it('returns exactly the unacknowledged messages under any sequence of operations', async () => {
-    await mailboxLogProperty(new DynamoMessageIndex(aws.dynamodb, table), {
+    await mailboxLogProperty(new DynamoMessageIndex(local.aws.dynamodb, local.table), {
       runs: 60,
       maxOps: 40,
     });

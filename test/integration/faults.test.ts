@@ -4,7 +4,7 @@
  * arrives). The client retries until it gets a 2xx. Afterwards every message is delivered
  * intact, nothing is lost, and the only duplicates are redeliveries of unacknowledged messages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsPorts } from '../../functions/adapters/aws-ports.ts';
 import { randomBytes } from '../../functions/domain/crypto.ts';
 import { UnavailableError } from '../../functions/domain/errors.ts';
@@ -12,7 +12,7 @@ import type { Ports } from '../../functions/domain/ports.ts';
 import { StaticSigningKeyProvider } from '../../functions/domain/signing-material.ts';
 import { fromBase64Url, toBase64Url } from '../../sdk/wire/api/codec.ts';
 import { ACCESS_KEY_HEADER } from '../../sdk/wire/api/signing.ts';
-import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+import { useLocalAws } from '../helpers/use-local-aws.ts';
 import {
   type Call,
   harness,
@@ -174,24 +174,16 @@ describe('faults with in-memory adapters', () => {
 });
 
 describe('faults with DynamoDB Local and s3rver', () => {
-  let aws: LocalAws;
-  let table: string;
-  beforeAll(async () => {
-    aws = await startLocalAws();
-    table = await aws.createTable();
-  });
-  afterAll(async () => {
-    await aws?.stop();
-  });
+  const local = useLocalAws();
 
   it('delivers every message after a fault at any storage call', async () => {
     const material = new StaticSigningKeyProvider(testMaterial());
     await sweep(() =>
       awsPorts({
-        dynamodb: aws.dynamodb,
-        s3: aws.s3,
-        table,
-        bucket: aws.bucket,
+        dynamodb: local.aws.dynamodb,
+        s3: local.aws.s3,
+        table: local.table,
+        bucket: local.aws.bucket,
         signingKeys: material,
       }),
     );

@@ -5,13 +5,13 @@
 
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsPorts } from '../../functions/adapters/aws-ports.ts';
 import { randomBytes } from '../../functions/domain/crypto.ts';
 import { StaticSigningKeyProvider } from '../../functions/domain/signing-material.ts';
 import { fromBase64Url, toBase64Url } from '../../sdk/wire/api/codec.ts';
 import { ACCESS_KEY_HEADER } from '../../sdk/wire/api/signing.ts';
-import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+import { useLocalAws } from '../helpers/use-local-aws.ts';
 import {
   harness,
   kemPrekey,
@@ -21,24 +21,14 @@ import {
   testMaterial,
 } from '../unit/functions/fixtures.ts';
 
-let aws: LocalAws;
-let table: string;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-  table = await aws.createTable();
-});
-
-afterAll(async () => {
-  await aws?.stop();
-});
+const local = useLocalAws();
 
 function awsHarness(config = {}) {
   const ports = awsPorts({
-    dynamodb: aws.dynamodb,
-    s3: aws.s3,
-    table,
-    bucket: aws.bucket,
+    dynamodb: local.aws.dynamodb,
+    s3: local.aws.s3,
+    table: local.table,
+    bucket: local.aws.bucket,
     signingKeys: new StaticSigningKeyProvider(testMaterial()),
   });
   return harness(ports, { config, start: Date.now() });
@@ -98,8 +88,8 @@ describe('service on DynamoDB Local and s3rver', () => {
         (await h.call({ method: 'GET', path: '/v1/messages', signer: device })).body.messages,
       ).toEqual([]);
     }
-    const objects = await aws.s3.send(
-      new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: 'env/' }),
+    const objects = await local.aws.s3.send(
+      new ListObjectsV2Command({ Bucket: local.aws.bucket, Prefix: 'env/' }),
     );
     const left = (objects.Contents ?? []).filter((o) => o.Key?.includes(bob.account.address));
     expect(left).toEqual([]);
@@ -231,7 +221,7 @@ describe('service on DynamoDB Local and s3rver', () => {
     const containsRaw = (bytes: Uint8Array) =>
       rawSecrets.some((s) => Buffer.from(bytes).includes(Buffer.from(s)));
 
-    const scan = await aws.dynamodb.send(new ScanCommand({ TableName: table }));
+    const scan = await local.aws.dynamodb.send(new ScanCommand({ TableName: local.table }));
     const mailboxItems = (scan.Items ?? []).filter((i) =>
       i['pk']?.S?.startsWith(`mbx#${bob.account.address}`),
     );
@@ -244,14 +234,16 @@ describe('service on DynamoDB Local and s3rver', () => {
       for (const v of Object.values(item)) if (v.B) expect(containsRaw(v.B)).toBe(false);
       expect(Object.keys(item).some((k) => k.startsWith('source'))).toBe(false);
     }
-    const listed = await aws.s3.send(
-      new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: 'env/' }),
+    const listed = await local.aws.s3.send(
+      new ListObjectsV2Command({ Bucket: local.aws.bucket, Prefix: 'env/' }),
     );
     const objects = (listed.Contents ?? []).filter((o) => o.Key?.includes(bob.account.address));
     expect(objects).toHaveLength(1);
     for (const o of objects) {
       for (const s of secrets) expect(o.Key).not.toContain(s);
-      const head = await aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: o.Key }));
+      const head = await local.aws.s3.send(
+        new HeadObjectCommand({ Bucket: local.aws.bucket, Key: o.Key }),
+      );
       expect(head.Metadata ?? {}).toEqual({});
     }
     expect(h.logs.length).toBe(2);
