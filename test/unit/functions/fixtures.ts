@@ -3,6 +3,7 @@
  * exactly as docs/SERVICE.md specifies, and an app over in-memory adapters.
  */
 
+import { createHash } from 'node:crypto';
 import { createMemoryPorts, type MemoryPorts } from '../../../functions/adapters/memory-ports.ts';
 import { buildApp } from '../../../functions/api/app.ts';
 import { createServices, type Ports } from '../../../functions/api/compose.ts';
@@ -29,6 +30,7 @@ import type {
   SignedPrekeyJson,
 } from '../../../sdk/wire/api/schemas.ts';
 import {
+  ACCESS_KEY_HEADER,
   AUTH_HEADERS,
   registrationPayload,
   requestSignaturePayload,
@@ -266,4 +268,25 @@ export function harness<P extends Ports>(
 
 export function testMaterial(): SigningMaterial {
   return generateSigningMaterial({ keyId: 7, notAfter: 2_000_000_000_000 }).material;
+}
+
+/** The delivery access key Bob registers with in {@link aliceAndBob}. */
+export const BOB_ACCESS_KEY = new Uint8Array(16).fill(7);
+
+/** Independent oracle: u32 of the first 4 bytes of SHA-256(IdentityBundle). */
+export function registrationId(identity: Uint8Array): number {
+  return createHash('sha256').update(identity).digest().readUInt32BE(0);
+}
+
+/** The sealed-send authorization header carrying `key`. */
+export function accessHeaders(key: Uint8Array = BOB_ACCESS_KEY): Record<string, string> {
+  return { [ACCESS_KEY_HEADER]: toBase64Url(key) };
+}
+
+/** An app over in-memory adapters with Bob (access key {@link BOB_ACCESS_KEY}) and Alice. */
+export async function aliceAndBob(config: Partial<ServiceConfig> = {}) {
+  const h = harness(memoryPorts(testMaterial()), { config });
+  const bob = await h.register(BOB_ACCESS_KEY);
+  const alice = await h.register(new Uint8Array(16).fill(1));
+  return { h, bob, alice };
 }

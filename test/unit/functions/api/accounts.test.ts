@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ed25519Sign } from '../../../../functions/domain/crypto.ts';
 import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
@@ -12,15 +11,12 @@ import {
   newDevice,
   newMessageId,
   registrationBody,
+  registrationId,
   sendBody,
   testMaterial,
 } from '../fixtures.ts';
 
 const setup = () => harness(memoryPorts(testMaterial()));
-
-/** Independent oracle: u32 of the first 4 bytes of SHA-256(IdentityBundle). */
-const registrationId = (identity: Uint8Array) =>
-  createHash('sha256').update(identity).digest().readUInt32BE(0);
 
 describe('registration', () => {
   it('registers an account under its self-certifying address as device 1', async () => {

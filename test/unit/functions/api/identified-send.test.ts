@@ -1,29 +1,10 @@
-/**
- * The identified send route (docs/SERVICE.md §7.1): first contact with another
- * account, rate-limited per pair, and copies to the caller's own other devices, which leave
- * out the calling device and are not counted against that limit.
- */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fromBase64Url, toBase64Url } from '../../../../sdk/wire/api/codec.ts';
-import { ACCESS_KEY_HEADER } from '../../../../sdk/wire/api/signing.ts';
-import { harness, memoryPorts, newMessageId, sendBody, testMaterial } from '../fixtures.ts';
-
-const KEY = new Uint8Array(16).fill(7);
-const registrationId = (identity: Uint8Array) =>
-  createHash('sha256').update(identity).digest().readUInt32BE(0);
-const accessHeaders = (key = KEY) => ({ [ACCESS_KEY_HEADER]: toBase64Url(key) });
-
-async function setup(config = {}) {
-  const h = harness(memoryPorts(testMaterial()), { config });
-  const bob = await h.register(KEY);
-  const alice = await h.register(new Uint8Array(16).fill(1));
-  return { h, bob, alice };
-}
+import { accessHeaders, aliceAndBob, newMessageId, registrationId, sendBody } from '../fixtures.ts';
 
 describe('identified send', () => {
   it('tells the recipient the sender and is rate-limited per sender and recipient', async () => {
-    const { h, bob, alice } = await setup({
+    const { h, bob, alice } = await aliceAndBob({
       identifiedSendRateLimit: { limit: 2, windowMs: 60_000 },
     });
     const send = () =>
@@ -48,7 +29,7 @@ describe('identified send', () => {
   });
 
   it('syncs to the own account: every device but the caller, which is extra if listed', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     const alone = await h.call({
       method: 'PUT',
       path: `/v1/messages/${bob.account.address}/identified`,
@@ -110,7 +91,7 @@ describe('identified send', () => {
   });
 
   it('keeps the sealed route unchanged for the own account: the sender device must be listed', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     await h.link(bob.account);
     const send = (ids: number[]) =>
       h.call({
@@ -129,7 +110,7 @@ describe('identified send', () => {
   });
 
   it('does not count sends to the own account against the per-pair limit', async () => {
-    const { h, bob, alice } = await setup({
+    const { h, bob, alice } = await aliceAndBob({
       identifiedSendRateLimit: { limit: 2, windowMs: 60_000 },
     });
     await h.link(bob.account);
@@ -148,7 +129,7 @@ describe('identified send', () => {
   });
 
   it('requires a sender signature', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     const res = await h.call({
       method: 'PUT',
       path: `/v1/messages/${bob.account.address}/identified`,
@@ -160,7 +141,7 @@ describe('identified send', () => {
 
 describe('acknowledged identified sends', () => {
   it('leave a tombstone, not the sender, in the mailbox index', async () => {
-    const { h, bob, alice } = await setup();
+    const { h, bob, alice } = await aliceAndBob();
     const messageId = newMessageId(h.clock.now);
     const sent = await h.call({
       method: 'PUT',

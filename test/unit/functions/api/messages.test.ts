@@ -1,33 +1,23 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../../functions/domain/crypto.ts';
 import { fromBase64Url, toBase64Url } from '../../../../sdk/wire/api/codec.ts';
 import { createMessageId } from '../../../../sdk/wire/api/message-id.ts';
-import { ACCESS_KEY_HEADER } from '../../../../sdk/wire/api/signing.ts';
 import {
+  accessHeaders,
+  aliceAndBob,
+  BOB_ACCESS_KEY,
   harness,
   memoryPorts,
   newAccount,
   newMessageId,
+  registrationId,
   sendBody,
   testMaterial,
 } from '../fixtures.ts';
 
-const KEY = new Uint8Array(16).fill(7);
-const registrationId = (identity: Uint8Array) =>
-  createHash('sha256').update(identity).digest().readUInt32BE(0);
-const accessHeaders = (key = KEY) => ({ [ACCESS_KEY_HEADER]: toBase64Url(key) });
-
-async function setup(config = {}) {
-  const h = harness(memoryPorts(testMaterial()), { config });
-  const bob = await h.register(KEY);
-  const alice = await h.register(new Uint8Array(16).fill(1));
-  return { h, bob, alice };
-}
-
 describe('sealed send and delivery', () => {
   it('delivers to every device oldest first and deletes only on acknowledgement', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     const bob2 = await h.link(bob.account);
     const sent: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -70,7 +60,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('stores a retried send once', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     const id = newMessageId(h.clock.now);
     const call = () =>
       h.call({
@@ -86,7 +76,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('keeps large envelopes in the blob store and small ones inline', async () => {
-    const { h, bob } = await setup({ inlineMaxBytes: 1000 });
+    const { h, bob } = await aliceAndBob({ inlineMaxBytes: 1000 });
     const small = newMessageId(h.clock.now);
     const large = newMessageId(h.clock.now + 1);
     const big = randomBytes(5000);
@@ -114,7 +104,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('answers an unknown recipient and a wrong key with the same 401', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     const body = sendBody(newMessageId(h.clock.now), [[1, new Uint8Array(10)]]);
     const wrong = await h.call({
       method: 'PUT',
@@ -140,7 +130,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('accepts any sender for an unrestricted recipient', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     await h.call({
       method: 'PUT',
       path: '/v1/account/settings',
@@ -157,7 +147,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('answers 409 with missing and extra devices and 410 when an id now names another device', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     const bob2 = await h.link(bob.account);
     const send = (entries: [number, number?][]) =>
       h.call({
@@ -196,7 +186,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('pages with a cursor and never returns expired messages', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const id = newMessageId(h.clock.now + i);
@@ -226,7 +216,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('rejects message ids from the future or older than the lifetime', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     for (const t of [h.clock.now + 6 * 60_000, h.clock.now - 31 * 24 * 3600_000]) {
       const id = toBase64Url(createMessageId(t, randomBytes(10)));
       const res = await h.call({
@@ -241,7 +231,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('keeps every envelope in the blob store by default', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     for (const size of [1, 4096]) {
       await h.call({
         method: 'PUT',
@@ -254,7 +244,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('delivers a message sent with a slow clock after newer ones were acknowledged', async () => {
-    const { h, bob } = await setup();
+    const { h, bob } = await aliceAndBob();
     const send = (id: string) =>
       h.call({
         method: 'PUT',
@@ -304,7 +294,7 @@ describe('sealed send and delivery', () => {
       [sampled, 3],
       [never, 8],
     ] as const) {
-      const bob = await h.register(KEY);
+      const bob = await h.register(BOB_ACCESS_KEY);
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++) {
         const res = await h.call({
@@ -321,7 +311,7 @@ describe('sealed send and delivery', () => {
   });
 
   it('enforces the mailbox quota and reconciles it after expiry', async () => {
-    const { h, bob } = await setup({ mailboxMaxMessages: 2, quotaSampleEvery: 1 });
+    const { h, bob } = await aliceAndBob({ mailboxMaxMessages: 2, quotaSampleEvery: 1 });
     const send = () =>
       h.call({
         method: 'PUT',
