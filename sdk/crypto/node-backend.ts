@@ -467,6 +467,12 @@ interface NodeKemApi {
 const MLKEM1024_SPKI_PREFIX = fromHex('30820632300b06096086480165030404030382062100');
 const MLKEM1024_PKCS8_PREFIX = fromHex('30820c78020100300b060960864801650304040304820c6404820c60');
 
+/** ML-KEM-1024 encapsulation with the implementation's own randomness, and decapsulation. */
+interface KemOps {
+  encapsulate(publicKey: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}
+
 function withPrefix(prefix: Uint8Array, raw: Uint8Array): Buffer {
   const der = Buffer.allocUnsafeSlow(prefix.length + raw.length);
   der.set(prefix);
@@ -508,15 +514,15 @@ function nativeMlKem() {
     }
   }
 
-  const impl = {
-    encapsulate(publicKey: Uint8Array) {
+  const impl: KemOps & { works(): boolean } = {
+    encapsulate(publicKey) {
       const { sharedKey, ciphertext } = encapsulate(importPublic(publicKey));
       return { cipherText: plain(ciphertext), sharedSecret: plain(sharedKey) };
     },
-    decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
+    decapsulate(cipherText, secretKey) {
       return plain(decapsulate(importSecret(secretKey), cipherText));
     },
-    works(): boolean {
+    works() {
       verdict ??= agreesWithNoble(impl);
       return verdict;
     },
@@ -524,10 +530,7 @@ function nativeMlKem() {
   return impl;
 }
 
-function agreesWithNoble(impl: {
-  encapsulate(publicKey: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
-  decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
-}): boolean {
+function agreesWithNoble(impl: KemOps): boolean {
   try {
     const seed = new Uint8Array(64).map((_, i) => i);
     const message = new Uint8Array(MLKEM_ENCAPS_SEED_BYTES).fill(0x5a);
