@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: Alice and Bob (Bob with a laptop and a phone) against the local stack,
  * starting it if it is not running. Registers, exchanges messages both ways, sends while Bob is
- * offline, shows what the server stores (ciphertext naming no sender), and compares safety
- * numbers. Exits 0 on success, stopping whatever it started.
+ * offline, shows what the server stores (ciphertext naming no sender, receipt time to the hour)
+ * and that nothing is left once Bob acknowledged, and compares safety numbers. Exits 0 on success, stopping whatever it started.
  */
 import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -63,6 +63,7 @@ async function inspectStorage(info: StackInfo, bob: string, alice: string, secre
   });
   const needles = [utf8(alice), addressToBytes(alice), ...secrets.map((s) => utf8(s))];
   let leaks = 0;
+  let stored = 0;
   try {
     // Every page: prekey items (ML-KEM keys are 1.5 KiB each) fill the first megabyte.
     const items: NonNullable<ScanCommandOutput['Items']> = [];
@@ -77,25 +78,20 @@ async function inspectStorage(info: StackInfo, bob: string, alice: string, secre
         }),
       );
       items.push(...(page.Items ?? []));
+      stored += page.Items?.length ?? 0;
       start = page.LastEvaluatedKey;
     } while (start);
     const list = await s3.send(new ListObjectsV2Command({ Bucket: info.bucket, Prefix: 'env/' }));
     const objects = new Set((list.Contents ?? []).map((o) => o.Key));
     for (const item of items) {
       const body = item['body']?.B;
-      const objectKey = item['objectKey']?.S;
-      // Acknowledged records stay until the table's TTL removes them (free), without their
-      // envelope: an acknowledged S3 object is deleted at once, an identified one's record
-      // becomes a tombstone that no longer names its sender.
-      const where = item['gone']
-        ? 'acknowledged (tombstone, removed by TTL)'
-        : body
-          ? `inline, ${body.length} bytes`
-          : objectKey && !objects.has(objectKey)
-            ? 'acknowledged (envelope deleted from S3; record removed by TTL)'
-            : `pending, envelope in S3 (${objectKey})`;
-      say(`   DynamoDB item ${item['pk']?.S?.split('#').slice(2).join('#') ?? ''}: ${where}`);
-      say(`     attributes: ${Object.keys(item).sort().join(', ')}`);
+      // Only pending messages have records: acknowledgement deletes record and object.
+      const where = body
+        ? `pending, inline, ${body.length} bytes`
+        : `pending, envelope in S3 (${objects.size} objects under env/)`;
+      const receivedAt = new Date(Number(item['receivedAt']?.N ?? 0)).toISOString();
+      say(`   DynamoDB item ${item['sk']?.S?.slice(0, 14) ?? ''}…: ${where}`);
+      say(`     attributes: ${Object.keys(item).sort().join(', ')}; receivedAt ${receivedAt}`);
       if (body) say(`     first bytes: ${toHex(body.subarray(0, 24))}…`);
       if ('sourceAddress' in item) leaks++;
       const text = JSON.stringify(item);
@@ -115,6 +111,7 @@ async function inspectStorage(info: StackInfo, bob: string, alice: string, secre
     dynamodb.destroy();
     s3.destroy();
   }
+  if (stored === 0) say('   (nothing: every message was acknowledged and deleted)');
   say(
     leaks === 0
       ? "   ✓ Neither the items nor the objects contain the plaintext, Alice's address or any sender field."
@@ -181,8 +178,10 @@ async function main(): Promise<number> {
     show('Bob phone ', (await bobPhone.receiveBatch()).messages);
     const reply = await bobPhone.send(alice.address, 'Hi Alice! Writing from my phone.');
     say(
-      `   Bob's phone replies sealed to ${reply.recipientDevices} device(s), copy to ${reply.ownDevices} own device(s).`,
+      `   Bob's phone replies sealed to ${reply.recipientDevices} device(s); the copy for his laptop is ${reply.sync}.`,
     );
+    say('   (A copy goes out on its own after a random 2-60 s delay; the demo flushes it now.)');
+    await bobPhone.flushOutbox();
     show('Alice     ', (await alice.receiveBatch()).messages);
     show('Bob laptop', (await bobLaptop.receiveBatch()).messages);
 
@@ -197,6 +196,8 @@ async function main(): Promise<number> {
     step(5, 'Bob comes back online and catches up on both devices');
     show('Bob laptop', (await bobLaptop.receiveBatch()).messages);
     show('Bob phone ', (await bobPhone.receiveBatch()).messages);
+    say('   What the server stores for Bob after both devices acknowledged:');
+    const after = await inspectStorage(info, bobLaptop.address, alice.address, [secret]);
 
     step(6, 'Alice and Bob compare safety numbers (in person or by QR code)');
     const a = (await alice.safetyNumber(bobLaptop.address)).displayable;
@@ -206,7 +207,7 @@ async function main(): Promise<number> {
     say(`   Bob sees:   ${groups(b)}`);
     say(a === b ? '   ✓ They match: no one is in the middle.' : '   ✗ They differ!');
     say('');
-    return leaks === 0 && a === b ? 0 : 1;
+    return leaks === 0 && after === 0 && a === b ? 0 : 1;
   } finally {
     if (started) await started.close();
   }

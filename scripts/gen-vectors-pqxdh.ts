@@ -38,6 +38,8 @@ import { seededRng } from './lib/seeded-rng.ts';
 
 const backend: CryptoBackend = nobleBackend;
 const CREATED_AT_MS = Date.UTC(2025, 0, 1);
+/** Alice's link: device 1, linked at the vectors' creation time. */
+const ALICE_LINK = { deviceId: 1, linkEpoch: CREATED_AT_MS };
 const SEED = 'Sealpost PQXDH vectors v1';
 
 interface CaseSpec {
@@ -119,9 +121,12 @@ async function buildCase(spec: CaseSpec) {
   const q = queueRng(names.map(([name]) => inputs[name]!));
 
   const aliceAccount = await generateAccountKey(backend, q);
-  const alice = await generateDeviceIdentity(backend, q, aliceAccount);
+  // docs/PROTOCOL.md §1.3: each identity is linked as the device id its bundle is served under.
+  const alice = await generateDeviceIdentity(backend, q, aliceAccount, { link: ALICE_LINK });
   const bobAccount = await generateAccountKey(backend, q);
-  const bob = await generateDeviceIdentity(backend, q, bobAccount);
+  const bob = await generateDeviceIdentity(backend, q, bobAccount, {
+    link: { deviceId: spec.deviceId, linkEpoch: CREATED_AT_MS },
+  });
   const spk = await generateSignedPrekey(backend, q, bob, spec.signedPrekeyId, CREATED_AT_MS);
   const opk = spec.withOneTimePrekey
     ? (await generateOneTimePrekeys(backend, q, spec.oneTimePrekeyId, 1))[0]
@@ -177,7 +182,16 @@ async function buildCase(spec: CaseSpec) {
     bundle: {
       address: bundle.address,
       deviceId: bundle.deviceId,
-      identity: hex({ ...bundle.identity }),
+      identity: {
+        ...hex({
+          accountPublic: bundle.identity.accountPublic,
+          signingPublic: bundle.identity.signingPublic,
+          dhPublic: bundle.identity.dhPublic,
+          linkSignature: bundle.identity.linkSignature,
+        }),
+        deviceId: bundle.identity.deviceId,
+        linkEpoch: bundle.identity.linkEpoch,
+      },
       signedPrekey: { id: spk.id, ...hex({ publicKey: spk.publicKey, signature: spk.signature }) },
       ...(opk ? { oneTimePrekey: { id: opk.id, publicKey: toHex(opk.publicKey) } } : {}),
       kemPrekey: {

@@ -25,7 +25,9 @@ export type SealpostErrorCode =
   | 'TOO_MANY_SKIPPED'
   | 'PREKEY_NOT_FOUND'
   | 'STATE_CORRUPT'
-  | 'CRYPTO_UNAVAILABLE';
+  | 'CRYPTO_UNAVAILABLE'
+  | 'STORE_CONFLICT'
+  | 'STALE_DEVICE_LINK';
 
 /** Base class of every SDK protocol error. */
 export class SealpostError extends Error {
@@ -160,5 +162,35 @@ export class StateCorruptError extends SealpostError {
 export class CryptoUnavailableError extends SealpostError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('CRYPTO_UNAVAILABLE', message, options);
+  }
+}
+
+/**
+ * A conditional store commit lost a race: a record changed since its writer read it (another
+ * engine or process over the same state, docs/PROTOCOL.md §9.1). Nothing of the commit was
+ * applied; the engine re-reads and retries a bounded number of times before raising it.
+ */
+export class StoreConflictError extends SealpostError {
+  readonly ns: string;
+  readonly key: string;
+  constructor(ns: string, key: string) {
+    super('STORE_CONFLICT', 'a record changed since it was read; nothing was committed');
+    this.ns = ns;
+    this.key = key;
+  }
+}
+
+/**
+ * A contact device presented a link that is not newer than its pinned one (an older or equal
+ * link epoch with other keys): a replayed link of a removed device, or one identity served
+ * under two ids. Nothing was sent or accepted (docs/PROTOCOL.md §9.6).
+ */
+export class StaleDeviceLinkError extends SealpostError {
+  readonly address: string;
+  readonly deviceId: number;
+  constructor(address: string, deviceId: number) {
+    super('STALE_DEVICE_LINK', `device link of ${address}.${deviceId} is not newer than the pin`);
+    this.address = address;
+    this.deviceId = deviceId;
   }
 }

@@ -19,11 +19,13 @@ export {
   type TrustConfig,
   validateSenderCertificate,
 } from './protocol/certificates.ts';
+export { type DeviceChange, StaleDeviceLinkError } from './protocol/contacts.ts';
 export {
   type EngineOptions,
   type MessageHandler,
   ProtocolEngine,
   type ReceivedMessage,
+  type StartedSession,
   type UnsealOptions,
 } from './protocol/engine.ts';
 export { type AccountKey, address, verifyIdentityBundle } from './protocol/identity.ts';
@@ -31,7 +33,12 @@ export type { PrekeyRequest, PrekeyUpload } from './protocol/prekey-manager.ts';
 export { compareScannable, type SafetyNumber, safetyNumber } from './protocol/safety-number.ts';
 export type { PeerAddress } from './protocol/session-cipher.ts';
 export { MemoryStore } from './state/memory-store.ts';
-export type { StateStore, StoreNamespace, StoreOp } from './state/store.ts';
+export {
+  type StateStore,
+  StoreConflictError,
+  type StoreNamespace,
+  type StoreOp,
+} from './state/store.ts';
 export { fromBase64Url, toBase64Url, utf8 } from './util/bytes.ts';
 export type { IdentityBundle } from './wire/identity.ts';
 export type { PrekeyBundle } from './wire/prekeys.ts';

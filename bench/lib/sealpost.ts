@@ -79,7 +79,7 @@ export async function sealpostPair() {
 
   const alice = await party();
   const bob = await party();
-  await alice.engine.startSession(bundle(bob));
+  await alice.engine.startSession(bob.engine.address, bundle(bob));
   await send(alice, bob);
   await send(bob, alice);
   let turn = 0;
@@ -91,7 +91,7 @@ export async function sealpostPair() {
     async sealedSizes() {
       const a = await party();
       const b = await party();
-      await a.engine.startSession(bundle(b));
+      await a.engine.startSession(b.engine.address, bundle(b));
       const first = await sealedSend(a, b);
       await sealedSend(b, a);
       return { first, steady: await sealedSend(a, b) };
@@ -99,7 +99,7 @@ export async function sealpostPair() {
     async messageSizes() {
       const a = await party();
       const b = await party();
-      await a.engine.startSession(bundle(b));
+      await a.engine.startSession(b.engine.address, bundle(b));
       const first = await send(a, b);
       await send(b, a);
       return { first, steady: await send(a, b) };
@@ -108,7 +108,7 @@ export async function sealpostPair() {
       return { a: await party(0), b: await party() };
     },
     async setup({ a, b }: { a: Party; b: Party }) {
-      await a.engine.startSession(bundle(b));
+      await a.engine.startSession(b.engine.address, bundle(b));
       await send(a, b);
     },
   };

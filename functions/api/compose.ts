@@ -7,7 +7,7 @@ import { AuthService } from '../domain/auth-service.ts';
 import { CertificateService } from '../domain/certificate-service.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
 import { randomBytes } from '../domain/crypto.ts';
-import type { Random } from '../domain/mailbox-log.ts';
+import type { Random } from '../domain/mailbox-positions.ts';
 import { MessageService } from '../domain/message-service.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
 import { PrekeyService } from '../domain/prekey-service.ts';
@@ -27,10 +27,18 @@ export function createServices(
   const clock = options.clock ?? Date.now;
   const random = options.random ?? randomBytes;
   const config = options.config ?? DEFAULT_CONFIG;
-  const auth = new AuthService(ports.accounts, ports.replay, clock, config);
+  const auth = new AuthService(ports.accounts, ports.replay, ports.signingKeys, clock, config);
   return {
     auth,
-    accounts: new AccountService(ports.accounts, ports.prekeys, ports.replay, auth, clock, config),
+    accounts: new AccountService(
+      ports.accounts,
+      ports.prekeys,
+      ports.replay,
+      ports.limiter,
+      auth,
+      clock,
+      config,
+    ),
     prekeys: new PrekeyService(ports.accounts, ports.prekeys, ports.limiter, clock, config),
     certificates: new CertificateService(ports.signingKeys, clock, config),
     messages: new MessageService(

@@ -52,6 +52,8 @@ export interface AppVariables {
 /** Bindings from `hono/aws-lambda` (absent under `@hono/node-server` and in tests). */
 export interface AppBindings {
   lambdaContext?: { awsRequestId?: string };
+  /** The API Gateway event; its `body` is how a GET body shows on Lambda (dropped otherwise). */
+  event?: { body?: string | null };
 }
 
 /** The app's Hono environment. */

@@ -10,7 +10,13 @@ import {
   type ApiErrorBody,
   type ApiErrorCode,
 } from '../../sdk/wire/api/errors.ts';
-import { DeviceMismatchError, ServiceError, StaleDevicesError } from '../domain/errors.ts';
+import {
+  ClockSkewError,
+  DeviceIdTakenError,
+  DeviceMismatchError,
+  ServiceError,
+  StaleDevicesError,
+} from '../domain/errors.ts';
 import type { AppEnv } from './env.ts';
 
 /**
@@ -39,6 +45,12 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   }
   if (err instanceof StaleDevicesError) {
     return errorResponse(c, err.code, err.message, { stale: [...err.stale] });
+  }
+  if (err instanceof ClockSkewError) {
+    return errorResponse(c, err.code, err.message, { serverTime: err.serverTime });
+  }
+  if (err instanceof DeviceIdTakenError) {
+    return errorResponse(c, err.code, err.message, { freeDeviceIds: [...err.freeDeviceIds] });
   }
   if (err instanceof ServiceError) return errorResponse(c, err.code, err.message);
   return errorResponse(c, 'INTERNAL', 'internal error');

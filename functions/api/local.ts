@@ -14,7 +14,6 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { serve } from '@hono/node-server';
 import { toBase64Url } from '../../sdk/wire/api/codec.ts';
 import { awsPorts } from '../adapters/aws-ports.ts';
 import { ensureTable } from '../adapters/dynamodb/table-setup.ts';
@@ -29,6 +28,7 @@ import {
 } from '../domain/signing-material.ts';
 import { buildApp } from './app.ts';
 import { createServices } from './compose.ts';
+import { createNodeServer } from './node-http.ts';
 
 const SIGNING_FILE = 'signing.json';
 /** Local server certificates are valid for 10 years: the data directory is the trust root. */
@@ -139,17 +139,22 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     stage: 'local',
   });
   const hostname = options.hostname ?? '127.0.0.1';
-  return new Promise((resolveServer) => {
-    const server = serve(
-      { fetch: app.fetch, port: options.port ?? 8787, hostname },
-      (info: AddressInfo) => {
-        resolveServer({
-          url: `http://${hostname}:${info.port}`,
-          trustRoot: toBase64Url(signing.trustRoot),
-          close: () => new Promise<void>((done) => server.close(() => done())),
-        });
-      },
-    );
+  // node-http.ts: JSON errors from Node's HTTP layer too, and early answers (413) drained.
+  const server = createNodeServer(app.fetch, { hostname });
+  return new Promise((resolveServer, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, hostname, () => {
+      const info = server.address() as AddressInfo;
+      resolveServer({
+        url: `http://${hostname}:${info.port}`,
+        trustRoot: toBase64Url(signing.trustRoot),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+      });
+    });
   });
 }
 

@@ -7,7 +7,11 @@ import { toJsonSchema } from '@valibot/to-json-schema';
 import type { GenericSchema } from 'valibot';
 import { API_ERROR_STATUS, type ApiErrorCode } from '../../sdk/wire/api/errors.ts';
 import { ROUTES, type RouteSpec } from '../../sdk/wire/api/routes.ts';
-import { ACCESS_KEY_HEADER, AUTH_HEADERS } from '../../sdk/wire/api/signing.ts';
+import {
+  ACCESS_KEY_HEADER,
+  ACCOUNT_SIGNATURE_HEADER,
+  AUTH_HEADERS,
+} from '../../sdk/wire/api/signing.ts';
 
 const GENERIC_ERRORS: readonly ApiErrorCode[] = [
   'BAD_REQUEST',
@@ -34,6 +38,15 @@ const errorSchema = {
         missing: { type: 'array', items: { type: 'integer' } },
         extra: { type: 'array', items: { type: 'integer' } },
         stale: { type: 'array', items: { type: 'integer' } },
+        serverTime: {
+          type: 'integer',
+          description: 'CLOCK_SKEW only: the server clock, ms since the epoch',
+        },
+        freeDeviceIds: {
+          type: 'array',
+          items: { type: 'integer' },
+          description: 'DEVICE_ID_TAKEN only: ids the device may ask for instead',
+        },
       },
     },
   },
@@ -47,6 +60,16 @@ function parameters(route: RouteSpec): unknown[] {
         ? { type: 'string', pattern: '^[a-z2-7]{32}$' }
         : { type: 'string', pattern: '^[1-9][0-9]{0,9}$' };
     params.push({ name, in: 'path', required: true, schema });
+  }
+  if (route.accountCoSignature) {
+    params.push({
+      name: ACCOUNT_SIGNATURE_HEADER,
+      in: 'header',
+      required: false,
+      description:
+        'Ed25519 signature by the account key over accountRequestPayload (base64url, 64 bytes); required to act on another device',
+      schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' },
+    });
   }
   if (route.query) {
     const q = jsonSchema(route.query) as { properties?: Record<string, unknown> };
@@ -119,7 +142,7 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'apiKey',
           in: 'header',
           name: AUTH_HEADERS.signature,
-          description: `Ed25519 device signature; also requires ${AUTH_HEADERS.address}, ${AUTH_HEADERS.device}, ${AUTH_HEADERS.timestamp} and ${AUTH_HEADERS.nonce}.`,
+          description: `Ed25519 device signature over a payload naming this deployment's trust root (docs/SERVICE.md §3.1); also requires ${AUTH_HEADERS.address}, ${AUTH_HEADERS.device}, ${AUTH_HEADERS.timestamp} and ${AUTH_HEADERS.nonce}. A timestamp outside ±5 minutes is 401 CLOCK_SKEW with serverTime.`,
         },
         accessKey: { type: 'apiKey', in: 'header', name: ACCESS_KEY_HEADER },
       },

@@ -25,8 +25,16 @@ import type { AuthService, Caller } from './auth-service.ts';
 import { signingPublicOf } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { constantTimeEquals, ed25519Verify, sha256 } from './crypto.ts';
-import { ServiceError, unauthorized } from './errors.ts';
-import type { AccountStore, Clock, DeviceRecord, PrekeyStore, ReplayStore } from './ports.ts';
+import { DeviceIdTakenError, ServiceError, unauthorized } from './errors.ts';
+import type {
+  AccountStore,
+  AccountView,
+  Clock,
+  DeviceRecord,
+  PrekeyStore,
+  RateLimiter,
+  ReplayStore,
+} from './ports.ts';
 import {
   deviceRef,
   kemPrekeyFromJson,
@@ -42,6 +50,7 @@ export class AccountService {
     private readonly accounts: AccountStore,
     private readonly prekeys: PrekeyStore,
     private readonly replay: ReplayStore,
+    private readonly limiter: RateLimiter,
     private readonly auth: AuthService,
     private readonly clock: Clock,
     private readonly config: ServiceConfig,
@@ -52,11 +61,11 @@ export class AccountService {
    * answers the same; another device 1 for an existing address is a conflict.
    *
    * @throws {ServiceError} `INVALID_SIGNATURE` (address, link, proof or prekey signature),
-   *   `UNAUTHORIZED` (proof outside the time window), `ACCOUNT_EXISTS`.
+   *   `CLOCK_SKEW` (proof outside the time window), `ACCOUNT_EXISTS`.
    */
   async register(address: string, req: RegisterRequest): Promise<DeviceRegistered> {
     const now = this.clock();
-    const device = this.provenDevice(address, req, 1, now);
+    const device = await this.provenDevice(address, req, 1, now);
     const bundle = decodeIdentityBundle(device.identity);
     const created = await this.accounts.create(
       {
@@ -79,52 +88,77 @@ export class AccountService {
   }
 
   /**
-   * Links another device under the smallest free id (ids of removed devices are reused; the
-   * registration id tells the generations apart). Re-sending the same device answers its
-   * existing id; a proof is
-   * accepted once, so a captured request cannot re-add a device after it was removed.
+   * Links another device under exactly the id the request names (the id the new device's link
+   * signature covers, docs/SERVICE.md §4): ids of removed devices are reused, the registration
+   * id tells the generations apart. The identity's account key must be the account's registered
+   * key. Re-sending the same device answers its existing id; a proof is accepted once, so a
+   * captured request cannot re-add a device after it was removed.
    *
-   * @throws {ServiceError} `INVALID_SIGNATURE`, `UNAUTHORIZED`, `NOT_FOUND`, `DEVICE_LIMIT`.
+   * @throws {ServiceError} `INVALID_SIGNATURE`, `CLOCK_SKEW`, `UNAUTHORIZED` (proof reused),
+   *   `NOT_FOUND`, `DEVICE_LIMIT`, `BAD_REQUEST` (id above the device limit),
+   *   {@link DeviceIdTakenError} `DEVICE_ID_TAKEN`.
    */
   async addDevice(address: string, req: AddDeviceRequest): Promise<DeviceRegistered> {
     const now = this.clock();
-    const candidate = this.provenDevice(address, req, 0, now);
-    const token = `r:${address}:${req.proof}`;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const view = await this.accounts.get(address);
-      if (!view) throw new ServiceError('NOT_FOUND', 'no such account');
-      const same = view.devices.find((d) => constantTimeEquals(d.identity, candidate.identity));
-      if (same) return { address, deviceId: same.deviceId };
-      if (attempt === 0) {
-        const fresh = await this.replay.consume(
-          token,
-          req.timestamp + this.config.signatureWindowMs,
-          now,
-        );
-        if (!fresh) throw unauthorized();
-      }
-      // Design §1: ids are 1..=MAX_DEVICES, so a new device takes the smallest free one.
-      const taken = new Set(view.devices.map((d) => d.deviceId));
-      let free = 1;
-      while (taken.has(free)) free++;
-      if (free > this.config.maxDevices) {
-        throw new ServiceError(
-          'DEVICE_LIMIT',
-          `an account has at most ${this.config.maxDevices} devices`,
-        );
-      }
-      const device = { ...candidate, deviceId: free };
-      if (await this.accounts.addDevice(address, device)) return { address, deviceId: free };
+    const deviceId = req.deviceId;
+    const device = await this.provenDevice(address, req, deviceId, now);
+    const view = await this.accounts.get(address);
+    if (!view) throw new ServiceError('NOT_FOUND', 'no such account');
+    // PROTOCOL.md §1: every device of an account is linked by the one account key the address
+    // hashes; a bundle under another key (even one hashing to the same address) is refused.
+    const bundle = decodeIdentityBundle(device.identity);
+    if (!constantTimeEquals(bundle.accountPublic, view.account.accountPublic)) {
+      throw new ServiceError('INVALID_SIGNATURE', 'the account key is not the registered one');
     }
-    throw new ServiceError('UNAVAILABLE', 'too much contention adding a device; retry');
+    const same = view.devices.find((d) => constantTimeEquals(d.identity, device.identity));
+    if (same) return { address, deviceId: same.deviceId };
+    const fresh = await this.replay.consume(
+      `r:${address}:${req.proof}`,
+      this.auth.replayExpiry(req.timestamp),
+      now,
+    );
+    if (!fresh) throw unauthorized();
+    // Design §1: ids are 1..=maxDevices; the conditional put refuses an id in use, also one a
+    // concurrent link took first.
+    if (deviceId <= this.config.maxDevices && (await this.accounts.addDevice(address, device))) {
+      return { address, deviceId };
+    }
+    const latest = deviceId <= this.config.maxDevices ? await this.accounts.get(address) : view;
+    const free = this.freeIds(latest ?? view);
+    if (free.length === 0) {
+      throw new ServiceError(
+        'DEVICE_LIMIT',
+        `an account has at most ${this.config.maxDevices} devices`,
+      );
+    }
+    if (deviceId > this.config.maxDevices) {
+      throw new ServiceError('BAD_REQUEST', `deviceId must be in 1..${this.config.maxDevices}`);
+    }
+    throw new DeviceIdTakenError(free);
+  }
+
+  private freeIds(view: AccountView): number[] {
+    const taken = new Set(view.devices.map((d) => d.deviceId));
+    const free: number[] = [];
+    for (let id = 1; id <= this.config.maxDevices; id++) if (!taken.has(id)) free.push(id);
+    return free;
   }
 
   /**
-   * The active device ids of `address`, for fan-out. Callers must be authenticated devices.
+   * The active device ids of `address`, for fan-out. Callers must be authenticated devices;
+   * lists of other accounts are rate-limited per requester account and target account, like
+   * bundle fetches (docs/SERVICE.md §9), because an answer confirms the account exists.
    *
-   * @throws {ServiceError} `NOT_FOUND`.
+   * @throws {ServiceError} `RATE_LIMITED`, `NOT_FOUND`.
    */
-  async listDevices(address: string): Promise<DeviceList> {
+  async listDevices(caller: Caller, address: string): Promise<DeviceList> {
+    if (caller.address !== address) {
+      const { limit, windowMs } = this.config.deviceListRateLimit;
+      const key = `devices:${caller.address}:${address}`;
+      if (!(await this.limiter.hit(key, limit, windowMs, this.clock()))) {
+        throw new ServiceError('RATE_LIMITED', 'too many device lists for this account');
+      }
+    }
     const view = await this.accounts.get(address);
     if (!view) throw new ServiceError('NOT_FOUND', 'no such account');
     return {
@@ -137,13 +171,22 @@ export class AccountService {
   }
 
   /**
-   * Removes a device of the caller's own account and its one-time prekeys. Its queued
+   * Removes a device of the caller's own account and its one-time prekeys. A device may remove
+   * itself; removing another device also needs the account key's co-signature of the request
+   * (`caller.accountSigned`), so a stolen device cannot lock the owner's others out. Its queued
    * messages become unreachable at once (mailboxes are per registration id, so a device that
    * later reuses the id starts empty) and expire by TTL.
    *
-   * @throws {ServiceError} `NOT_FOUND`.
+   * @throws {ServiceError} `FORBIDDEN` (another device, no valid account signature),
+   *   `NOT_FOUND`.
    */
   async removeDevice(caller: Caller, deviceId: number): Promise<DeviceRemoved> {
+    if (deviceId !== caller.deviceId && !caller.accountSigned) {
+      throw new ServiceError(
+        'FORBIDDEN',
+        'removing another device needs the account signature (x-sealpost-account-signature)',
+      );
+    }
     const device = caller.view.devices.find((d) => d.deviceId === deviceId);
     if (!device || !(await this.accounts.removeDevice(caller.address, deviceId))) {
       throw new ServiceError('NOT_FOUND', 'no such device');
@@ -172,31 +215,49 @@ export class AccountService {
   }
 
   /**
-   * Every check of a registration or device-link request: the address is the hash of the
-   * account key, the account key linked the device keys, the proof is fresh and signed by the
-   * account key, and both prekeys are signed by the device.
+   * Every check of a registration or device-link request: the proof is fresh (first, before
+   * any signature, so `CLOCK_SKEW` reveals nothing), the address is the hash of the account
+   * key, the account key linked the device keys, the proof is signed by the account key for
+   * this deployment, and both prekeys are signed by the device.
    */
-  private provenDevice(
+  private async provenDevice(
     address: string,
-    req: AddDeviceRequest,
+    req: Omit<AddDeviceRequest, 'deviceId'>,
     deviceId: number,
     now: number,
-  ): DeviceRecord {
+  ): Promise<DeviceRecord> {
+    this.auth.assertFresh(req.timestamp);
     const identity = fromBase64Url(req.identity, 'identity');
-    const bundle: IdentityBundle = decodeIdentityBundle(identity);
+    let bundle: IdentityBundle;
+    try {
+      bundle = decodeIdentityBundle(identity);
+    } catch {
+      // Device id 0 or an epoch beyond 2^53: bytes the schema's length check lets through.
+      throw new ServiceError('BAD_REQUEST', 'invalid field identity: not an IdentityBundle');
+    }
     if (addressFromDigest(sha256(addressPreimage(bundle.accountPublic))) !== address) {
       throw new ServiceError('INVALID_SIGNATURE', 'the account key does not match the address');
     }
-    const link = deviceLinkPayload(bundle.signingPublic, bundle.dhPublic);
+    const link = deviceLinkPayload(
+      bundle.signingPublic,
+      bundle.dhPublic,
+      bundle.deviceId,
+      bundle.linkEpoch,
+    );
     if (!ed25519Verify(bundle.accountPublic, link, bundle.linkSignature)) {
       throw new ServiceError('INVALID_SIGNATURE', 'device link signature does not verify');
     }
-    if (!this.auth.isFresh(req.timestamp)) throw unauthorized();
+    // PROTOCOL.md §1: the link signature covers the device id, so the identity is valid only
+    // under the id the service assigns (1 at registration, the requested one when linking).
+    if (bundle.deviceId !== deviceId) {
+      throw new ServiceError('INVALID_SIGNATURE', 'the device link names another device id');
+    }
     const proof = fromBase64Url(req.proof, 'proof');
+    const audience = await this.auth.audience();
     if (
       !ed25519Verify(
         bundle.accountPublic,
-        registrationPayload(address, identity, req.timestamp),
+        registrationPayload(address, identity, req.timestamp, audience),
         proof,
       )
     ) {

@@ -1,15 +1,22 @@
 /**
- * Owner authentication (docs/SERVICE.md §Authentication): a request is signed by a
- * device's Ed25519 signing key over `requestSignaturePayload`, within ±window of the server
- * clock, and its nonce is accepted once. No passwords or bearer tokens are stored.
+ * Owner authentication (docs/SERVICE.md §3.1): a request is signed by a device's Ed25519
+ * signing key over `requestSignaturePayload` (which names this deployment's trust root as its
+ * audience), within ±window of the server clock, and its nonce is accepted once. No passwords
+ * or bearer tokens are stored.
  */
 import { tryFromBase64Url } from '../../sdk/wire/api/codec.ts';
 import { NONCE_BYTES } from '../../sdk/wire/api/limits.ts';
-import { AUTH_HEADERS, requestSignaturePayload } from '../../sdk/wire/api/signing.ts';
+import {
+  ACCOUNT_SIGNATURE_HEADER,
+  AUTH_HEADERS,
+  accountRequestPayload,
+  type RequestSignatureInput,
+  requestSignaturePayload,
+} from '../../sdk/wire/api/signing.ts';
 import { isAddress } from '../../sdk/wire/identity.ts';
 import type { ServiceConfig } from './config.ts';
 import { ed25519Verify, sha256 } from './crypto.ts';
-import { unauthorized } from './errors.ts';
+import { ClockSkewError, unauthorized } from './errors.ts';
 import type {
   AccountStore,
   AccountView,
@@ -17,6 +24,7 @@ import type {
   DeviceRecord,
   DeviceRef,
   ReplayStore,
+  SigningKeyProvider,
 } from './ports.ts';
 import { deviceRef } from './records.ts';
 
@@ -40,12 +48,25 @@ export interface Caller {
   /** The device generation: its mailbox and one-time prekeys. */
   readonly ref: DeviceRef;
   readonly view: AccountView;
+  /**
+   * True when the request also carried a valid `x-sealpost-account-signature`: the account key
+   * co-signed this exact request (docs/SERVICE.md §3.1). Required to act on another device.
+   */
+  readonly accountSigned: boolean;
 }
+
+/**
+ * How long a nonce record outlives the end of the signature window. A request is fresh while
+ * `|now - timestamp| <= window`, so its record must still exist at `timestamp + window`
+ * (inclusive); the margin also covers clock differences between server instances, which
+ * compare the record's expiry against their own clocks.
+ */
+export const REPLAY_MARGIN_MS = 60_000;
 
 const DEVICE_PATTERN = /^[1-9][0-9]{0,9}$/;
 const TIMESTAMP_PATTERN = /^[0-9]{1,16}$/;
 
-/** The signing public key inside a 160-byte IdentityBundle (bytes 32..64, design §1). */
+/** The signing public key inside an IdentityBundle (bytes 32..64, PROTOCOL.md §1). */
 export function signingPublicOf(identity: Uint8Array): Uint8Array {
   return identity.subarray(32, 64);
 }
@@ -55,15 +76,27 @@ export class AuthService {
   constructor(
     private readonly accounts: AccountStore,
     private readonly replay: ReplayStore,
+    private readonly signingKeys: SigningKeyProvider,
     private readonly clock: Clock,
     private readonly config: ServiceConfig,
   ) {}
 
   /**
-   * Authenticates a signed request. Every failure (missing or malformed header, stale
-   * timestamp, unknown device, bad signature, reused nonce) is the same 401.
+   * The audience every signature names: this deployment's trust root public key (32 bytes),
+   * the key clients pin (docs/SERVICE.md §3.1).
+   */
+  async audience(): Promise<Uint8Array> {
+    return (await this.signingKeys.get()).trustRoot;
+  }
+
+  /**
+   * Authenticates a signed request. A timestamp outside the window is `CLOCK_SKEW` (with the
+   * server time), checked before the device lookup, the signature and the nonce, so it reveals
+   * nothing; every other failure (missing or malformed header, unknown device, bad signature,
+   * reused nonce) is the same `UNAUTHORIZED`. An account co-signature is checked when present;
+   * a bad one only leaves `accountSigned` false.
    *
-   * @throws {ServiceError} `UNAUTHORIZED`.
+   * @throws {ServiceError} `UNAUTHORIZED`, {@link ClockSkewError} `CLOCK_SKEW`.
    */
   async authenticate(req: SignedRequest): Promise<Caller> {
     const address = req.header(AUTH_HEADERS.address);
@@ -80,15 +113,16 @@ export class AuthService {
     const signature = signatureText === undefined ? undefined : tryFromBase64Url(signatureText);
     if (deviceId > 0xffffffff || !Number.isSafeInteger(timestamp)) throw unauthorized();
     if (nonce?.length !== NONCE_BYTES || signature?.length !== 64) throw unauthorized();
-    const now = this.clock();
-    if (Math.abs(now - timestamp) > this.config.signatureWindowMs) throw unauthorized();
+    const now = this.assertFresh(timestamp);
 
     const view = await this.accounts.get(address);
     const device = view?.devices.find((d) => d.deviceId === deviceId);
     if (!view || !device) throw unauthorized();
+    let input: RequestSignatureInput;
     let payload: Uint8Array;
     try {
-      payload = requestSignaturePayload({
+      input = {
+        audience: await this.audience(),
         method: req.method,
         pathAndQuery: req.pathAndQuery,
         bodyHash: sha256(req.body),
@@ -96,20 +130,39 @@ export class AuthService {
         nonce,
         address,
         deviceId,
-      });
+      };
+      payload = requestSignaturePayload(input);
     } catch {
       throw unauthorized();
     }
     if (!ed25519Verify(signingPublicOf(device.identity), payload, signature)) throw unauthorized();
     // Consumed only after the signature verifies, so nobody but the device can burn its nonces.
     const token = `n:${address}:${deviceId}:${nonceText}`;
-    const fresh = await this.replay.consume(token, timestamp + this.config.signatureWindowMs, now);
+    const fresh = await this.replay.consume(token, this.replayExpiry(timestamp), now);
     if (!fresh) throw unauthorized();
-    return { address, deviceId, device, ref: deviceRef(address, device), view };
+    const accountSignature = tryFromBase64Url(req.header(ACCOUNT_SIGNATURE_HEADER) ?? '');
+    const accountSigned =
+      accountSignature?.length === 64 &&
+      ed25519Verify(view.account.accountPublic, accountRequestPayload(input), accountSignature);
+    return { address, deviceId, device, ref: deviceRef(address, device), view, accountSigned };
   }
 
-  /** True when `timestamp` is within the signature window of the server clock. */
-  isFresh(timestamp: number): boolean {
-    return Math.abs(this.clock() - timestamp) <= this.config.signatureWindowMs;
+  /**
+   * The server time, if `timestamp` is within the signature window of it.
+   *
+   * @throws {ClockSkewError} `CLOCK_SKEW` otherwise.
+   */
+  assertFresh(timestamp: number): number {
+    const now = this.clock();
+    if (Math.abs(now - timestamp) > this.config.signatureWindowMs) throw new ClockSkewError(now);
+    return now;
+  }
+
+  /**
+   * When the replay record of a request or proof signed at `timestamp` may expire: after the
+   * last instant the timestamp is fresh, plus {@link REPLAY_MARGIN_MS}.
+   */
+  replayExpiry(timestamp: number): number {
+    return timestamp + this.config.signatureWindowMs + REPLAY_MARGIN_MS;
   }
 }

@@ -34,7 +34,7 @@ export class CertificateService {
   }
 
   /**
-   * A sender certificate for the caller's device, valid for the configured lifetime (7 days by
+   * A sender certificate for the caller's device, valid for the configured lifetime (24 hours by
    * default), naming the device's DH identity key from its registered IdentityBundle.
    */
   async issue(caller: Caller): Promise<SenderCertificateResponse> {

@@ -24,29 +24,9 @@ export interface ServiceConfig {
    * default) keeps every envelope in S3; a deployment may raise it (operator choice, §8.3).
    */
   readonly inlineMaxBytes: number;
+  /** Exact per-device-mailbox quota, enforced by the counter's conditional write (§7.1). */
   readonly mailboxMaxMessages: number;
   readonly mailboxMaxBytes: number;
-  /**
-   * One stored message in this many moves the usage counter (by this many), so the quota
-   * costs a write per that many messages instead of one per message (§7.1). 1 counts exactly.
-   */
-  readonly quotaSampleEvery: number;
-  /**
-   * A message whose id is older than this when its index record is written arrived late and
-   * is stored at a position chosen at arrival (§8.4). At least the clock skew allowed to
-   * senders (the signature window).
-   */
-  readonly lateAfterMs: number;
-  /**
-   * The acknowledgement watermark only passes positions older than this: `lateAfterMs` plus
-   * the longest time an index write can be in flight (Lambda timeout) plus margin (§7.2).
-   */
-  readonly ackHorizonMs: number;
-  /**
-   * Acknowledged positions above the watermark the cursor keeps (16 bytes each); beyond it
-   * the oldest are deleted instead (one write each, the cost of the per-message design).
-   */
-  readonly maxAckedAhead: number;
   readonly maxDevices: number;
   readonly maxStoredPrekeys: number;
   readonly signatureWindowMs: number;
@@ -55,6 +35,12 @@ export interface ServiceConfig {
   readonly bundleRateLimit: RateLimit;
   /** Identified sends per sender account and recipient account. */
   readonly identifiedSendRateLimit: RateLimit;
+  /**
+   * Device lists of another account per requester account and target account (own account
+   * exempt). Larger than the bundle limit: clients re-list when an unknown device of a
+   * contact writes to them.
+   */
+  readonly deviceListRateLimit: RateLimit;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -65,16 +51,13 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   inlineMaxBytes: 0,
   mailboxMaxMessages: 5000,
   mailboxMaxBytes: 128 * 1024 * 1024,
-  quotaSampleEvery: 10,
-  lateAfterMs: SIGNATURE_WINDOW_MS,
-  ackHorizonMs: SIGNATURE_WINDOW_MS + 2 * 60 * 1000,
-  maxAckedAhead: 512,
   maxDevices: MAX_DEVICES,
   maxStoredPrekeys: MAX_STORED_PREKEYS,
   signatureWindowMs: SIGNATURE_WINDOW_MS,
   senderCertificateLifetimeMs: SENDER_CERTIFICATE_LIFETIME_MS,
   bundleRateLimit: { limit: 10, windowMs: 10 * 60 * 1000 },
   identifiedSendRateLimit: { limit: 30, windowMs: 10 * 60 * 1000 },
+  deviceListRateLimit: { limit: 20, windowMs: 10 * 60 * 1000 },
 };
 
 /**

@@ -39,6 +39,27 @@ export class StaleDevicesError extends ServiceError {
   }
 }
 
+/**
+ * A signed timestamp is outside the signature window (docs/SERVICE.md §3.1). Carries the
+ * server clock, which is public: the check runs before any key lookup or signature check.
+ */
+export class ClockSkewError extends ServiceError {
+  readonly serverTime: number;
+  constructor(serverTime: number) {
+    super('CLOCK_SKEW', 'the request timestamp is outside the signature window; see serverTime');
+    this.serverTime = serverTime;
+  }
+}
+
+/** An added device asked for a device id that is in use (docs/SERVICE.md §4). */
+export class DeviceIdTakenError extends ServiceError {
+  readonly freeDeviceIds: readonly number[];
+  constructor(freeDeviceIds: readonly number[]) {
+    super('DEVICE_ID_TAKEN', 'the requested device id is in use');
+    this.freeDeviceIds = freeDeviceIds;
+  }
+}
+
 /** A storage dependency failed or throttled; the request may be retried as is. */
 export class UnavailableError extends ServiceError {
   constructor(message = 'storage is temporarily unavailable', options?: { cause?: unknown }) {

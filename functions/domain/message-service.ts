@@ -1,17 +1,16 @@
 /**
- * Sending and delivery (docs/SERVICE.md §7, §8).
+ * Sending and delivery (docs/SERVICE.md §7, §8.4).
  *
- * Write order of one envelope: quota check (a read), then the object with `If-None-Match: *`
- * (unless the operator enabled inline storage), then the index record with a conditional put,
- * then, for one stored message in `quotaSampleEvery`, the usage counter. The index record is
- * what makes a message visible, so a fault at any step leaves either nothing visible (an
- * orphaned object that lifecycle removes) or the whole message; a retry with the same message
- * id completes it and stores it once. Delivery is at least once: a message stops being
- * delivered only when it is acknowledged (or expires).
+ * Store order of one envelope: one conditional update of the mailbox counter assigns the
+ * position (`u64 seq || 8 random bytes`) and counts the message against the quota, then the
+ * object is written with `If-None-Match: *` (unless the operator enabled inline storage), then
+ * the index record with a conditional put. The record is what makes a message visible, so a
+ * fault at any step leaves either nothing visible or the whole message; a retry of the request
+ * finds its reservation on the counter and completes it at the same position. Acknowledgement
+ * deletes the record and the object: nothing of a delivered message stays behind.
  */
 import { fromBase64Url, toBase64Url, tryFromBase64Url } from '../../sdk/wire/api/codec.ts';
-import { ACCESS_KEY_BYTES, MAX_ENVELOPE_BYTES } from '../../sdk/wire/api/limits.ts';
-import { messageIdTimestamp } from '../../sdk/wire/api/message-id.ts';
+import { ACCESS_KEY_BYTES } from '../../sdk/wire/api/limits.ts';
 import type {
   AckResponse,
   DeliveredMessage,
@@ -23,19 +22,26 @@ import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { constantTimeEquals, sha256 } from './crypto.ts';
 import { DeviceMismatchError, ServiceError, StaleDevicesError } from './errors.ts';
-import { type ListedMessage, MailboxLog, type Random } from './mailbox-log.ts';
+import {
+  ceilHour,
+  encodePosition,
+  floorHour,
+  POSITION_RANDOM_BYTES,
+  type Random,
+  retryKey,
+} from './mailbox-positions.ts';
 import type {
   AccountStore,
   AccountView,
   BlobStore,
   Clock,
   DeviceRecord,
-  IndexEntry,
   Mailbox,
   MailboxUsage,
   MessageIndex,
   MessageSource,
   RateLimiter,
+  StoredMessage,
 } from './ports.ts';
 import { deviceRef, registrationIdOf } from './records.ts';
 
@@ -49,10 +55,18 @@ function notAuthorized(): ServiceError {
   return new ServiceError('UNAUTHORIZED', 'not authorized to send to this recipient');
 }
 
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** One envelope of a send, after its mailbox's counter answered. */
+interface Reserved {
+  readonly mailbox: Mailbox;
+  readonly body: Uint8Array;
+  readonly retry: boolean;
+  readonly position: Uint8Array;
+}
+
 /** Sealed and identified sends, fetch and acknowledgement. */
 export class MessageService {
-  private readonly log: MailboxLog;
-
   constructor(
     private readonly accounts: AccountStore,
     private readonly index: MessageIndex,
@@ -61,17 +75,14 @@ export class MessageService {
     private readonly clock: Clock,
     private readonly config: ServiceConfig,
     private readonly random: Random,
-  ) {
-    this.log = new MailboxLog(index, clock, random, config);
-  }
+  ) {}
 
   /**
    * Sealed send: authorized by the recipient's delivery access key (or its unrestricted
    * setting). Nothing about the sender is known, stored or logged. An unknown recipient and a
    * wrong key give the same 401.
    *
-   * @throws {ServiceError} `UNAUTHORIZED`, `DEVICE_MISMATCH`, `STALE_DEVICES`,
-   *   `INVALID_MESSAGE_ID`, `MAILBOX_FULL`.
+   * @throws {ServiceError} `UNAUTHORIZED`, `DEVICE_MISMATCH`, `STALE_DEVICES`, `MAILBOX_FULL`.
    */
   async sendSealed(
     address: string,
@@ -115,51 +126,78 @@ export class MessageService {
   }
 
   /**
-   * The caller device's unacknowledged messages, oldest first, at most `limit`, after `cursor`
-   * when given. Expired messages are never returned.
+   * The caller device's unacknowledged messages in position order (the order the mailbox
+   * counter assigned), at most `limit`, after `cursor` when given. Expired messages are never
+   * returned; those the read meets are deleted. `messageId` is the position; `receivedAt` is a
+   * whole hour.
    */
   async fetch(caller: Caller, limit: number, cursor?: string): Promise<FetchResponse> {
     const mailbox = caller.ref;
+    const after = cursor === undefined ? undefined : fromBase64Url(cursor, 'cursor');
+    const page = await this.index.list(mailbox, after ? { after, limit } : { limit });
     const now = this.clock();
-    const from = cursor === undefined ? undefined : fromBase64Url(cursor, 'cursor');
-    const page = await this.log.page(mailbox, from ? { limit, from, now } : { limit, now });
-    if (!from && !page.more && page.usage) await this.reconcile(mailbox, page.messages, page.usage);
+    const live = page.records.filter((r) => r.expiresAt > now);
+    const expired = page.records.filter((r) => r.expiresAt <= now).map((r) => r.position);
+    // Deleted now rather than left to the table's TTL, which lags by up to days and would keep
+    // counting them against the quota meanwhile.
+    const dropped = expired.length > 0 ? await this.discard(mailbox, expired) : [];
+    if (!after && !page.more && page.counter) {
+      const gone = { count: dropped.length, bytes: dropped.reduce((n, r) => n + r.size, 0) };
+      await this.reconcile(mailbox, live, page.counter, gone);
+    }
 
-    const bodies = await mapLimited(page.messages, OBJECT_READ_CONCURRENCY, ({ entry }) =>
-      entry.inline ? Promise.resolve(entry.inline) : this.blobs.get(entry.objectKey ?? ''),
+    const bodies = await mapLimited(live, OBJECT_READ_CONCURRENCY, (r) =>
+      r.inline ? Promise.resolve(r.inline) : this.blobs.get(mailbox, r.position),
     );
     const messages: DeliveredMessage[] = [];
-    page.messages.forEach(({ entry: e }, i) => {
+    live.forEach((r, i) => {
       const body = bodies[i];
-      // An index record is written only after its object, and objects are deleted only after
-      // their message is acknowledged, so a missing object means a concurrent acknowledgement.
+      // A record is written only after its object, and objects are deleted only after their
+      // record, so a missing object means a concurrent acknowledgement.
       if (!body) return;
       const m: DeliveredMessage = {
-        messageId: toBase64Url(e.messageId),
-        receivedAt: e.receivedAt,
+        messageId: toBase64Url(r.position),
+        receivedAt: r.receivedAt,
         envelope: toBase64Url(body),
       };
-      messages.push(e.source ? { ...m, source: { ...e.source } } : m);
+      messages.push(r.source ? { ...m, source: { ...r.source } } : m);
     });
-    return page.more && page.last ? { messages, cursor: toBase64Url(page.last) } : { messages };
+    const last = page.records.at(-1);
+    return page.more && last ? { messages, cursor: toBase64Url(last.position) } : { messages };
   }
 
   /**
-   * Acknowledges messages of the caller's device: one cursor write hides them (§7.2), then the
-   * usage counter is decremented and their objects deleted. Unknown ids are ignored.
-   *
-   * @throws {ServiceError} `UNAVAILABLE` when concurrent acknowledgements keep colliding.
+   * Acknowledges messages of the caller's device by position: deletes their records (learning
+   * which existed and their sizes), subtracts those from the usage counter in one update, then
+   * deletes their objects. Unknown ids are ignored; a retry after a fault finishes the deletion.
    */
   async ack(caller: Caller, messageIds: readonly string[]): Promise<AckResponse> {
-    const mailbox = caller.ref;
-    const ids = messageIds.map((id) => fromBase64Url(id, 'messageId'));
-    const { acknowledged, objectKeys } = await this.log.acknowledge(mailbox, ids);
-    if (acknowledged.length > 0) {
-      const bytes = acknowledged.reduce((n, m) => n + m.entry.size, 0);
-      await this.index.addUsage(mailbox, { count: -acknowledged.length, bytes: -bytes });
+    const unique = new Map<string, Uint8Array>();
+    for (const id of messageIds) {
+      const position = fromBase64Url(id, 'messageId');
+      unique.set(hex(position), position);
     }
-    if (objectKeys.length > 0) await this.blobs.deleteMany(objectKeys);
-    return { acknowledged: acknowledged.length };
+    const removed = await this.discard(caller.ref, [...unique.values()]);
+    return { acknowledged: removed.length };
+  }
+
+  /** Deletes records, their usage and their objects; returns the records that existed. */
+  private async discard(
+    mailbox: Mailbox,
+    positions: readonly Uint8Array[],
+  ): Promise<StoredMessage[]> {
+    const removed = await this.index.remove(mailbox, positions);
+    if (removed.length > 0) {
+      const bytes = removed.reduce((n, r) => n + r.size, 0);
+      await this.index.release(mailbox, { count: removed.length, bytes });
+    }
+    // Object keys derive from mailbox and position, so every requested message's object is
+    // deleted (S3 deletes are free) unless its record said it was inline: a retry after a
+    // fault between the two deletions finds no record but still removes the object.
+    const inline = new Set(removed.filter((r) => r.inline).map((r) => hex(r.position)));
+    const objects = positions.filter((p) => !inline.has(hex(p)));
+    if (objects.length > 0) await this.blobs.deleteMany(mailbox, objects);
+    return removed;
   }
 
   private async deliver(
@@ -169,82 +207,75 @@ export class MessageService {
     exclude?: number,
   ): Promise<SendResponse> {
     const devices = checkDevices(view, req.envelopes, exclude);
-    const messageId = fromBase64Url(req.messageId, 'messageId');
-    const now = this.clock();
-    const sentAt = messageIdTimestamp(messageId);
-    if (sentAt > now + this.config.signatureWindowMs || sentAt < now - this.config.messageTtlMs) {
-      throw new ServiceError('INVALID_MESSAGE_ID', 'message id timestamp is out of range');
-    }
+    // The request id only deduplicates retries: no time is read from it and it is not stored.
+    const requestId = fromBase64Url(req.messageId, 'messageId');
     const items = req.envelopes.map((e, i) => ({
       mailbox: deviceRef(view.account.address, devices[i]!),
       body: fromBase64Url(e.envelope, 'envelope'),
     }));
-    await this.checkQuota(items);
-    const entryBase = { messageId, receivedAt: now, expiresAt: now + this.config.messageTtlMs };
-    const stored = await Promise.all(
-      items.map(async ({ mailbox, body }) => {
-        let entry: IndexEntry = { ...entryBase, size: body.length };
-        if (source) entry = { ...entry, source };
+    // Every counter first: a full mailbox refuses the whole send before any record is written
+    // (a reservation taken in another mailbox is completed by the sender's retry, or set right
+    // by the next full read's reconciliation).
+    const reserved = await Promise.all(
+      items.map((i) => this.reserve(i.mailbox, requestId, i.body)),
+    );
+    if (reserved.some((r) => r === undefined)) {
+      throw new ServiceError('MAILBOX_FULL', "the recipient's mailbox is full");
+    }
+    const now = this.clock();
+    const times = {
+      receivedAt: floorHour(now),
+      expiresAt: ceilHour(now + this.config.messageTtlMs),
+    };
+    const created = await Promise.all(
+      (reserved as Reserved[]).map(async ({ mailbox, body, position, retry }) => {
+        let record: StoredMessage = { position, ...times, size: body.length };
+        if (source) record = { ...record, source };
         if (body.length > this.config.inlineMaxBytes) {
-          entry = { ...entry, objectKey: await this.blobs.putIfAbsent(mailbox, messageId, body) };
+          await this.blobs.put(mailbox, position, body);
         } else {
-          entry = { ...entry, inline: body };
+          record = { ...record, inline: body };
         }
-        const created = await this.log.store(mailbox, entry);
-        if (created) await this.count(mailbox, body.length);
-        return created;
+        const written = await this.index.put(mailbox, record);
+        return written || !retry;
       }),
     );
-    return { messageId: req.messageId, duplicate: stored.every((created) => !created) };
+    return { messageId: req.messageId, duplicate: created.every((c) => !c) };
   }
 
-  /**
-   * Refuses the send if any target mailbox is full by its counter (all or none, before
-   * anything is written). The counter is read eventually consistent and moved by sampled
-   * writes, so the quota is approximate (§7.1).
-   */
-  private async checkQuota(items: readonly { mailbox: Mailbox; body: Uint8Array }[]) {
-    const usages = await Promise.all(items.map((i) => this.index.usage(i.mailbox)));
-    const full = items.some((item, k) => {
-      const count = Math.max(0, usages[k]?.count ?? 0);
-      const bytes = Math.max(0, usages[k]?.bytes ?? 0);
-      return (
-        count + 1 > this.config.mailboxMaxMessages ||
-        bytes + item.body.length > this.config.mailboxMaxBytes
-      );
+  /** The position of one envelope, or undefined when its mailbox is full. */
+  private async reserve(
+    mailbox: Mailbox,
+    requestId: Uint8Array,
+    body: Uint8Array,
+  ): Promise<Reserved | undefined> {
+    const r = await this.index.reserve(mailbox, {
+      retryKey: retryKey(mailbox, requestId),
+      random: this.random(POSITION_RANDOM_BYTES),
+      size: body.length,
+      maxMessages: this.config.mailboxMaxMessages,
+      maxBytes: this.config.mailboxMaxBytes,
     });
-    if (full) throw new ServiceError('MAILBOX_FULL', "the recipient's mailbox is full");
+    if (r.kind === 'full') return undefined;
+    return { mailbox, body, retry: r.kind === 'retry', position: encodePosition(r.seq, r.random) };
   }
 
   /**
-   * Counts a stored message: one in `quotaSampleEvery` (chosen with server randomness, so a
-   * sender cannot pick ids that are never counted) adds that many, an unbiased estimate.
-   */
-  private async count(mailbox: Mailbox, size: number): Promise<void> {
-    const k = this.config.quotaSampleEvery;
-    if (k > 1) {
-      const r = this.random(4);
-      const draw = ((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0;
-      if (draw >= 2 ** 32 / k) return;
-    }
-    await this.index.addUsage(mailbox, { count: k, bytes: k * size });
-  }
-
-  /**
-   * After a read of the whole unacknowledged mailbox: messages that expire unread are never
-   * subtracted and sampling adds noise, so set the counter to the truth once it is off by a
-   * sample or more (smaller differences are noise; rewriting them would cost a write a fetch).
+   * After a read of the whole mailbox: messages that expired unread and were removed by the
+   * table's TTL were never subtracted, and a reservation whose send was abandoned is counted
+   * without a record, so set the counter to what is stored (`live`), unless a store took a
+   * position since the read. `gone` is what this fetch already subtracted.
    */
   private async reconcile(
     mailbox: Mailbox,
-    live: readonly ListedMessage[],
-    usage: MailboxUsage,
+    live: readonly StoredMessage[],
+    counter: MailboxUsage & { seq: bigint },
+    gone: MailboxUsage,
   ): Promise<void> {
-    const bytes = live.reduce((n, m) => n + m.entry.size, 0);
-    const k = this.config.quotaSampleEvery;
-    const countOff = Math.abs(usage.count - live.length) >= k;
-    const bytesOff = Math.abs(usage.bytes - bytes) >= Math.max(1, (k - 1) * MAX_ENVELOPE_BYTES);
-    if (countOff || bytesOff) await this.index.setUsage(mailbox, { count: live.length, bytes });
+    const bytes = live.reduce((n, r) => n + r.size, 0);
+    const count = counter.count - gone.count;
+    if (count === live.length && counter.bytes - gone.bytes === bytes) return;
+    await this.index.reconcile(mailbox, counter.seq, { count: live.length, bytes });
   }
 }
 

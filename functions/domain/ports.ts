@@ -123,124 +123,107 @@ export interface MessageSource {
   readonly deviceId: number;
 }
 
-/** One stored message: the envelope inline (operator option), or the key of its object. */
-export interface IndexEntry {
-  /** 16-byte client-chosen id (u48 ms || random): what the sender retries with and what the
-   * recipient acknowledges. */
-  readonly messageId: Uint8Array;
+/** Bytes of a mailbox position: `u64 sequence number || 8 server-random bytes`. */
+export const POSITION_BYTES = 16;
+
+/**
+ * One stored message of a mailbox (docs/SERVICE.md §8.1). Its envelope is inline (operator
+ * option) or in the blob store under a key derived from mailbox and position. No field holds
+ * the sender's request id, and every time is a whole hour.
+ */
+export interface StoredMessage {
+  /** Server-assigned: orders the mailbox, and is what the recipient acknowledges. */
+  readonly position: Uint8Array;
+  /** Receipt time rounded down to the hour. */
   readonly receivedAt: number;
-  /** The message is never returned at or after this time, even before storage removes it. */
+  /** Never returned at or after this time (a whole hour), even before storage removes it. */
   readonly expiresAt: number;
   /** Envelope size in bytes. */
   readonly size: number;
+  /** The envelope, when stored inline; otherwise it is in the blob store. */
   readonly inline?: Uint8Array;
-  readonly objectKey?: string;
+  /** Present only for identified sends. */
   readonly source?: MessageSource;
 }
 
-/**
- * One record of a mailbox's message range, at a 16-byte position that sorts like a message id
- * (u48 ms || 80 bits). A message sits at its own id, or, when it arrived late, at a position
- * the service chose at arrival; a redirect sits at the late message's id and names that
- * position, so a retried send still finds it; a tombstone replaces an acknowledged message the
- * cursor had no room for, so a retried send still finds that it was stored
- * (docs/SERVICE.md §7.2, §8.4).
- */
-export type MailboxRecord =
-  | { readonly kind: 'message'; readonly position: Uint8Array; readonly entry: IndexEntry }
-  | {
-      readonly kind: 'redirect';
-      readonly position: Uint8Array;
-      readonly target: Uint8Array;
-      readonly expiresAt: number;
-    }
-  | { readonly kind: 'tombstone'; readonly position: Uint8Array; readonly expiresAt: number };
-
-/** Counted messages and bytes of a mailbox (the approximate quota counter). */
+/** Exact stored messages and bytes of a mailbox (the quota counter). */
 export interface MailboxUsage {
   readonly count: number;
   readonly bytes: number;
 }
 
-/** A mailbox's acknowledgement state (docs/SERVICE.md §7.2). */
-export interface AckCursor {
-  /** Every record at or before this position is acknowledged, expired or a redirect. */
-  readonly watermark?: Uint8Array;
-  /** Acknowledged positions after the watermark, ascending. */
-  readonly acked: readonly Uint8Array[];
-  /** Bumped by every write (optimistic concurrency); 0 when none is stored. */
-  readonly revision: number;
-  readonly expiresAt: number;
-}
-
-/** One page of a range read of a mailbox. */
-export interface ScanPage {
-  /** Records in position order, expired ones included. */
-  readonly records: MailboxRecord[];
-  /** Whether records may follow the last one within the range. */
-  readonly more: boolean;
-  /** The stored counter, when an open-ended scan reached the end of the mailbox. */
-  readonly usage?: MailboxUsage;
+/** What a store asks of the mailbox counter (docs/SERVICE.md §8.4). */
+export interface Reservation {
+  /** 16-byte retry key of the send request, already keyed to this mailbox (not the raw id). */
+  readonly retryKey: Uint8Array;
+  /** 8 fresh random bytes: the position's tail if this is a new store. */
+  readonly random: Uint8Array;
+  readonly size: number;
+  readonly maxMessages: number;
+  readonly maxBytes: number;
 }
 
 /**
- * A mailbox per device generation: message records, the acknowledgement cursor and the usage
- * counter. Storage only; the watermark rules live in the domain (`mailbox-log.ts`).
+ * The counter's answer: a fresh sequence number (`new`), the position of the mailbox's last
+ * store because it was made with the same retry key (`retry`), or `full`.
  */
-export interface MessageIndex {
-  /** Stores a record unless one exists at its position. True if stored. */
-  insert(mailbox: Mailbox, record: MailboxRecord): Promise<boolean>;
-  /** The record at `position`, strongly consistent. */
-  get(mailbox: Mailbox, position: Uint8Array): Promise<MailboxRecord | undefined>;
+export type Reserved =
+  | { readonly kind: 'new' | 'retry'; readonly seq: bigint; readonly random: Uint8Array }
+  | { readonly kind: 'full' };
+
+/** One page of a mailbox read. */
+export interface MessagePage {
+  /** Records in position order, expired ones included. */
+  readonly records: StoredMessage[];
+  /** Whether records may follow the last one. */
+  readonly more: boolean;
   /**
-   * Moves a redirect from `from` to `to`, only if it still names `from`. False otherwise.
+   * When the read reached the end of the mailbox: the counter as read with it (absent if the
+   * mailbox never stored anything).
    */
-  retarget(
-    mailbox: Mailbox,
-    position: Uint8Array,
-    from: Uint8Array,
-    to: Uint8Array,
-  ): Promise<boolean>;
-  /**
-   * Up to `limit` records strictly after `after` (from the start when absent) and at most
-   * `through` (to the end when absent), oldest first, strongly consistent.
-   */
-  scan(
-    mailbox: Mailbox,
-    options: { after?: Uint8Array; through?: Uint8Array; limit: number },
-  ): Promise<ScanPage>;
-  /** Replaces the records at `positions` with tombstones that expire at `expiresAt`. */
-  bury(mailbox: Mailbox, positions: readonly Uint8Array[], expiresAt: number): Promise<void>;
-  /** The acknowledgement cursor, strongly consistent; undefined if none is stored. */
-  cursor(mailbox: Mailbox): Promise<AckCursor | undefined>;
-  /**
-   * Writes the cursor with revision `expectedRevision + 1` if the stored revision is still
-   * `expectedRevision` (0: none stored). False on a concurrent write.
-   */
-  saveCursor(
-    mailbox: Mailbox,
-    cursor: { watermark?: Uint8Array; acked: readonly Uint8Array[]; expiresAt: number },
-    expectedRevision: number,
-  ): Promise<boolean>;
-  /** The usage counter, eventually consistent (quota checks are approximate by design). */
-  usage(mailbox: Mailbox): Promise<MailboxUsage | undefined>;
-  /** Adds (or with negative values subtracts) to the usage counter. */
-  addUsage(mailbox: Mailbox, delta: MailboxUsage): Promise<void>;
-  /** Overwrites the usage counter (reconciliation after a full read). */
-  setUsage(mailbox: Mailbox, usage: MailboxUsage): Promise<void>;
+  readonly counter?: MailboxUsage & { readonly seq: bigint };
 }
 
-/** Envelope objects (every envelope unless the operator enabled inline storage). */
-export interface BlobStore {
+/**
+ * A mailbox per device generation: message records in position order and a counter item that
+ * assigns positions and counts usage exactly. Acknowledged records are deleted, not hidden.
+ */
+export interface MessageIndex {
   /**
-   * Stores the envelope under a key derived from mailbox and message id, unless that object
-   * exists already (a retry). Returns the key.
+   * In one conditional write: takes the next sequence number and adds the message to the usage,
+   * unless the last store used the same retry key (a retry: its position is returned) or the
+   * message would pass a quota. The counter never expires, so positions never repeat.
    */
-  putIfAbsent(mailbox: Mailbox, messageId: Uint8Array, body: Uint8Array): Promise<string>;
+  reserve(mailbox: Mailbox, reservation: Reservation): Promise<Reserved>;
+  /** Writes a record unless one exists at its position. True if written. */
+  put(mailbox: Mailbox, record: StoredMessage): Promise<boolean>;
+  /**
+   * Up to `limit` records strictly after `after` (from the start when absent), in position
+   * order, eventually consistent.
+   */
+  list(mailbox: Mailbox, options: { after?: Uint8Array; limit: number }): Promise<MessagePage>;
+  /** Deletes the records at `positions`; returns the ones that existed. */
+  remove(mailbox: Mailbox, positions: readonly Uint8Array[]): Promise<StoredMessage[]>;
+  /** Subtracts removed messages from the usage counter. */
+  release(mailbox: Mailbox, usage: MailboxUsage): Promise<void>;
+  /**
+   * Sets the usage to what a full read found, only if no store took a sequence number since
+   * (the counter's `seq` is still `seq`). False otherwise.
+   */
+  reconcile(mailbox: Mailbox, seq: bigint, usage: MailboxUsage): Promise<boolean>;
+}
+
+/**
+ * Envelope objects (every envelope unless the operator enabled inline storage), keyed by
+ * mailbox and position, so deleting one needs no read.
+ */
+export interface BlobStore {
+  /** Stores the envelope unless its object exists already (a retry). */
+  put(mailbox: Mailbox, position: Uint8Array, body: Uint8Array): Promise<void>;
   /** The object's bytes, or undefined if it does not exist. */
-  get(key: string): Promise<Uint8Array | undefined>;
-  /** Deletes objects; missing ones are ignored. */
-  deleteMany(keys: readonly string[]): Promise<void>;
+  get(mailbox: Mailbox, position: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Deletes the objects of `positions`; missing ones are ignored. */
+  deleteMany(mailbox: Mailbox, positions: readonly Uint8Array[]): Promise<void>;
 }
 
 /** Single-use tokens (request nonces, registration proofs). */

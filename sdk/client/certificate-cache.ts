@@ -1,8 +1,10 @@
 /**
- * The sender certificate of this device (design §6): fetched from the service, checked
- * against the pinned trust root and this device's own identity before it is used, cached in the
- * store, and refreshed a day before it expires so a message is never sealed with a certificate
- * the recipient would reject.
+ * The sender certificate of this device (docs/SDK.md §Prekeys and certificates): fetched from
+ * the service, checked against the pinned trust root and this device's own identity before it
+ * is used, cached in the store, and refreshed when less than half of its 24-hour life is left.
+ * A recipient judges a certificate at the end of the hour the server received the message in
+ * (`receivedAt` is rounded down to the hour), so a certificate must outlive the send by more
+ * than that hour; the 12-hour margin also covers clocks that are hours apart.
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import { InvalidCertificateError } from '../errors.ts';
@@ -12,8 +14,8 @@ import { fromBase64Url } from '../wire/api/codec.ts';
 import type { CachedCertificate, ClientState, Registration } from './client-state.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 
-/** A certificate is replaced when less than this much of its lifetime is left (1 day). */
-export const CERTIFICATE_REFRESH_MARGIN_MS = 24 * 60 * 60 * 1000;
+/** A certificate is replaced when less than this much of its lifetime is left (12 hours). */
+export const CERTIFICATE_REFRESH_MARGIN_MS = 12 * 60 * 60 * 1000;
 
 /** Holds and refreshes this device's sender certificate. */
 export class CertificateCache {

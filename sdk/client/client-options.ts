@@ -4,10 +4,11 @@
  */
 import type { CryptoBackend, Rng } from '../crypto/backend.ts';
 import type { TrustConfig } from '../protocol/certificates.ts';
-import type { EngineOptions } from '../protocol/engine.ts';
+import type { DeviceChange, EngineOptions } from '../protocol/engine.ts';
 import type { StateStore } from '../state/store.ts';
 import { fromBase64Url } from '../wire/api/codec.ts';
 import { type FetchLike, SealpostHttpClient } from './http-client.ts';
+import type { OutboxOptions } from './outbox.ts';
 import type { PrekeyPolicy } from './prekey-maintenance.ts';
 
 /** A trust configuration, with the root as bytes or base64url (as `npm start` prints it). */
@@ -33,18 +34,24 @@ export interface ClientOptions {
   readonly now?: () => number;
   /** Prekey refill and rotation policy. */
   readonly prekeys?: PrekeyPolicy;
+  /** Delay range and timer of the sync-copy outbox (docs/SDK.md §Outbox). */
+  readonly outbox?: OutboxOptions;
+  /** Told when a contact's device list changes (a device relinked, linked or removed). */
+  readonly onDeviceChange?: (change: DeviceChange) => void;
 }
 
 /** What {@link SealpostClient.send} did. */
 export interface SendResult {
-  /** The message id (base64url). */
+  /** The send request's id (base64url): random, only deduplicates retries of the request. */
   readonly messageId: string;
   /** Devices of the recipient that got an envelope. */
   readonly recipientDevices: number;
-  /** Other devices of the sender's own account that got a copy. */
-  readonly ownDevices: number;
-  /** Set when the copy to the own devices failed (the message itself was delivered). */
-  readonly syncError?: Error;
+  /**
+   * `queued`: the copy for this account's other devices is in the outbox and goes out after a
+   * random delay ({@link SealpostClient.flushOutbox} sends it now); `none`: the account has no
+   * other device (as read from the service within the last 5 minutes).
+   */
+  readonly sync: 'queued' | 'none';
 }
 
 /** A contact card: what one person hands another out of band to allow sealed sends at once. */
@@ -78,6 +85,7 @@ export function engineOptions(options: ClientOptions): EngineOptions {
 export function httpFor(options: ClientOptions): SealpostHttpClient {
   return new SealpostHttpClient({
     baseUrl: options.baseUrl,
+    trustRoot: trustConfig(options.trust).trustRoot,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.rng ? { rng: options.rng } : {}),

@@ -8,6 +8,8 @@
  * | meta | `sender-certificate` | `u8 1 || u64 expiresMs || var16(certificate)` |
  * | meta | `devices:<address>` | `u8 1 || u8 n || n × (u32 deviceId || u32 registrationId)` |
  * | meta | `access-key:<address>` | `u8 1 || accessKey(16)` |
+ * | meta | `removed:<address>` | `u8 1 || u8 n || n × (u32 deviceId || u32 registrationId)` |
+ * | meta | `outbox:<base64url(requestId)>` | see `outbox.ts` |
  * | seen | base64url(messageId) | `u8 1 || u64 forgetAfterMs` |
  */
 import { StateCorruptError } from '../errors.ts';
@@ -22,6 +24,13 @@ const CLIENT_KEY = 'client';
 const CERT_KEY = 'sender-certificate';
 const devicesKey = (address: string) => `devices:${address}`;
 const accessKeyKey = (address: string) => `access-key:${address}`;
+const removedKey = (address: string) => `removed:${address}`;
+
+/**
+ * Removed devices remembered per account: the newest ones are kept, enough for every id being
+ * replaced twice (an older removed generation also fails the service's device-list check).
+ */
+export const MAX_REMEMBERED_REMOVED = 2 * MAX_DEVICES;
 
 /** This device's registration. */
 export interface Registration {
@@ -104,8 +113,37 @@ export class ClientState {
   }
 
   /** The devices of `address` the client last knew (empty if none). */
-  async devices(address: string): Promise<KnownDevice[]> {
-    const bytes = await this.store.get('meta', devicesKey(address));
+  devices(address: string): Promise<KnownDevice[]> {
+    return this.deviceList(devicesKey(address));
+  }
+
+  /**
+   * Devices of `address` the client learned were removed (from a 409 `extra`, a 410, or the
+   * service's device list), oldest first.
+   */
+  removedDevices(address: string): Promise<KnownDevice[]> {
+    return this.deviceList(removedKey(address));
+  }
+
+  /**
+   * The op that adds `removed` to the removed devices of `address`, keeping the newest
+   * {@link MAX_REMEMBERED_REMOVED}; undefined when there is nothing new.
+   */
+  async removedOp(address: string, removed: readonly KnownDevice[]): Promise<StoreOp | undefined> {
+    const current = await this.removedDevices(address);
+    const fresh = removed.filter(
+      (d) =>
+        !current.some((c) => c.deviceId === d.deviceId && c.registrationId === d.registrationId),
+    );
+    if (fresh.length === 0) return undefined;
+    const all = [...current, ...fresh].slice(-MAX_REMEMBERED_REMOVED);
+    const w = new ByteWriter(2 + 8 * all.length).u8(VERSION).u8(all.length);
+    for (const d of all) w.u32(d.deviceId).u32(d.registrationId);
+    return { ns: 'meta', key: removedKey(address), value: w.finish() };
+  }
+
+  private async deviceList(key: string): Promise<KnownDevice[]> {
+    const bytes = await this.store.get('meta', key);
     if (!bytes) return [];
     const r = reader(bytes, 'device list');
     checkVersion(r, 'device list');

@@ -5,15 +5,13 @@
  * cryptography is the protocol engine's (`sdk/protocol/engine.ts`); this class is policy and
  * transport only.
  */
-import { type Rng, systemRng } from '../crypto/backend.ts';
+import { systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
 import { type IdentityChangedError, NoSessionError } from '../errors.ts';
 import { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
 import type { SafetyNumber } from '../protocol/safety-number.ts';
-import { utf8 } from '../util/bytes.ts';
 import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
-import { createMessageId, MESSAGE_ID_RANDOM_BYTES } from '../wire/api/message-id.ts';
 import { isAddress } from '../wire/identity.ts';
 import { CertificateCache } from './certificate-cache.ts';
 import {
@@ -24,10 +22,10 @@ import {
   type SendResult,
 } from './client-options.ts';
 import { ClientState, type KnownDevice, type Registration } from './client-state.ts';
-import { CONTENT_KIND_MESSAGE, CONTENT_KIND_SYNC, encodeContent } from './content.ts';
-import { NotRegisteredError } from './errors.ts';
+import { AccountKeyRequiredError, NotRegisteredError } from './errors.ts';
 import { Fanout } from './fanout.ts';
 import type { SealpostHttpClient } from './http-client.ts';
+import type { OutboxFlush } from './outbox.ts';
 import {
   maintainPrekeys,
   type PrekeyMaintenance,
@@ -36,11 +34,9 @@ import {
 import { type ReceiveBatch, ReceiveLoop, type ReceiveOptions } from './receive-loop.ts';
 import { registerDevice } from './registration.ts';
 import { seedSigner } from './request-signing.ts';
+import { MessageSender } from './sender.ts';
 
 export type { ClientOptions, ContactCard, SendResult, TrustInput } from './client-options.ts';
-
-/** Own device lists are re-read from the service at most this often before a send. */
-const OWN_DEVICES_REFRESH_MS = 5 * 60 * 1000;
 
 /**
  * The Sealpost client of one device.
@@ -58,13 +54,10 @@ export class SealpostClient {
   private readonly state: ClientState;
   private readonly registration: Registration;
   private readonly certificates: CertificateCache;
-  private readonly fanout: Fanout;
+  private readonly sender: MessageSender;
   private readonly loop: ReceiveLoop;
-  private readonly rng: Rng;
   private readonly now: () => number;
   private readonly prekeyPolicy: PrekeyPolicy;
-  private ownDevicesCheckedAt = Number.NEGATIVE_INFINITY;
-  private lastIdTime = 0;
 
   private constructor(
     engine: ProtocolEngine,
@@ -76,7 +69,6 @@ export class SealpostClient {
     this.engine = engine;
     this.http = http;
     this.registration = registration;
-    this.rng = options.rng ?? systemRng;
     this.now = options.now ?? Date.now;
     this.prekeyPolicy = options.prekeys ?? {};
     this.state = new ClientState(options.store);
@@ -89,13 +81,22 @@ export class SealpostClient {
       self: registration,
       dhPublic: engine.identity.dhPublic,
     });
-    this.fanout = new Fanout({
+    const fanout = new Fanout({
       engine,
       http,
       state: this.state,
       certificates: this.certificates,
       backend,
       self: registration,
+      onDeviceChange: options.onDeviceChange,
+    });
+    this.sender = new MessageSender({
+      fanout,
+      state: this.state,
+      self: registration,
+      rng: options.rng ?? systemRng,
+      now: this.now,
+      outbox: options.outbox,
     });
     this.loop = new ReceiveLoop({
       engine,
@@ -104,6 +105,7 @@ export class SealpostClient {
       backend,
       self: registration,
       now: this.now,
+      onDeviceChange: options.onDeviceChange,
     });
   }
 
@@ -143,7 +145,10 @@ export class SealpostClient {
     const registration = await new ClientState(options.store).registration();
     if (!registration) throw new NotRegisteredError();
     const engine = await ProtocolEngine.open(engineOptions(options));
-    return SealpostClient.assemble(engine, registration, options);
+    const client = SealpostClient.assemble(engine, registration, options);
+    // Sync copies queued before a restart go out on their schedule (docs/SDK.md §Outbox).
+    await client.sender.outbox.start();
+    return client;
   }
 
   private static async enroll(
@@ -227,11 +232,10 @@ export class SealpostClient {
   }
 
   /**
-   * Sends `content` to every device of `recipient` and a copy to this account's other devices.
-   * Sealed by default: the server does not learn the sender. Without the recipient's access key
-   * (from a contact card or an earlier message) a sealed send fails with
-   * {@link SealedSendUnauthorizedError}; the SDK never falls back on its own. Pass
-   * `{ identified: true }` to send identified (the server learns the sender; for first contact).
+   * Sends `content` to every device of `recipient` and queues the copy for this account's other
+   * devices (sent later on its own, docs/SDK.md §Outbox). Sealed by default; without the
+   * recipient's access key that fails and never falls back: `{ identified: true }` is the app's
+   * explicit choice (the server learns the sender; for first contact).
    *
    * @throws {SealedSendUnauthorizedError} if the recipient does not authorize a sealed send.
    * @throws {IdentityChangedError} if a device of the recipient presents a new identity key:
@@ -246,46 +250,28 @@ export class SealpostClient {
   ): Promise<SendResult> {
     if (!isAddress(recipient)) throw new TypeError('recipient is not an address');
     if (recipient === this.address) throw new RangeError('send to another account');
-    const text = typeof content === 'string';
-    const body = text ? utf8(content) : content;
-    const sentAt = this.now();
-    const frame = { text, senderAccessKey: this.registration.accessKey, sentAt, body };
-    const messageId = this.newMessageId(sentAt);
-    const delivery = options.identified
-      ? ({ mode: 'identified' } as const)
-      : ({ mode: 'sealed', accessKey: await this.state.accessKey(recipient) } as const);
-    const plaintext = encodeContent({ ...frame, kind: CONTENT_KIND_MESSAGE });
-    const sent = await this.fanout.send(recipient, plaintext, messageId, delivery);
-    const result = {
-      messageId: toBase64Url(messageId),
-      recipientDevices: sent?.devices ?? 0,
-    };
-    try {
-      const own = await this.syncToOwnDevices(
-        encodeContent({ ...frame, kind: CONTENT_KIND_SYNC, destination: recipient }),
-        sentAt,
-      );
-      return { ...result, ownDevices: own };
-    } catch (syncError) {
-      return { ...result, ownDevices: 0, syncError: syncError as Error };
-    }
+    return this.sender.send(recipient, content, options.identified ?? false);
   }
 
-  private async syncToOwnDevices(plaintext: Uint8Array, sentAt: number): Promise<number> {
-    if (this.now() - this.ownDevicesCheckedAt >= OWN_DEVICES_REFRESH_MS) {
-      await this.fanout.refreshOwnDevices();
-      this.ownDevicesCheckedAt = this.now();
-    }
-    const others = (await this.state.devices(this.address)).filter(
-      (d) => d.deviceId !== this.deviceId,
-    );
-    if (others.length === 0) return 0;
-    // Identified: the service lists the own account's devices except this one (§7.1), and the
-    // sender is the account itself, so the server learns nothing it did not know.
-    const sent = await this.fanout.send(this.address, plaintext, this.newMessageId(sentAt), {
-      mode: 'identified',
-    });
-    return sent?.devices ?? 0;
+  /**
+   * Sends every queued sync copy now instead of after its random delay, and reports what is
+   * left (failed copies stay queued with backoff). Call it before a short-lived process exits;
+   * tests call it instead of waiting.
+   *
+   * @example const { sent, pending, errors } = await client.flushOutbox();
+   */
+  flushOutbox(): Promise<OutboxFlush> {
+    return this.sender.outbox.flush(true);
+  }
+
+  /** Sync copies waiting in the outbox. */
+  pendingSyncCopies(): Promise<number> {
+    return this.sender.outbox.size();
+  }
+
+  /** Stops background work (the outbox timer); queued copies go out when the store is reopened. */
+  close(): void {
+    this.sender.outbox.stop();
   }
 
   /**
@@ -357,9 +343,25 @@ export class SealpostClient {
    * @throws {NoSessionError} if no identity of the contact is known yet.
    */
   async safetyNumber(contact: string): Promise<SafetyNumber> {
+    return this.engine.safetyNumber(await this.accountKeyOf(contact));
+  }
+
+  /**
+   * Marks a contact's safety number as verified (after comparing it in person or scanning its
+   * QR code); a new or re-linked device of a verified contact is then announced with
+   * `verifiedContact: true`. Pass `false` to take the mark back.
+   *
+   * @throws {NoSessionError} if no identity of the contact is known yet.
+   */
+  async markVerified(contact: string, verified = true): Promise<void> {
+    await this.engine.markVerified(contact, await this.accountKeyOf(contact), verified);
+  }
+
+  /** The contact's account key, from any pinned device identity. */
+  private async accountKeyOf(contact: string): Promise<Uint8Array> {
     for (const d of await this.state.devices(contact)) {
       const identity = await this.engine.pinnedIdentity({ address: contact, deviceId: d.deviceId });
-      if (identity) return this.engine.safetyNumber(identity.accountPublic);
+      if (identity) return identity.accountPublic;
     }
     throw new NoSessionError('no identity of this contact is known yet');
   }
@@ -379,21 +381,24 @@ export class SealpostClient {
   }
 
   /**
-   * Removes a device of this account (e.g. a lost phone).
+   * Removes a device of this account (e.g. a lost phone). Removing another device is signed
+   * with the account key, which only the account's first device holds; a device may always
+   * remove itself.
    *
+   * @throws {AccountKeyRequiredError} if `deviceId` is another device and this one holds no
+   *   account key.
    * @throws {ApiError} `NOT_FOUND` if no such device.
    */
   async removeDevice(deviceId: number): Promise<void> {
-    await this.http.removeDevice(deviceId);
-    this.ownDevicesCheckedAt = Number.NEGATIVE_INFINITY;
-  }
-
-  /**
-   * Message ids sort by their time prefix (docs/SERVICE.md §7.1), so ids of one
-   * client strictly increase: two sends in the same millisecond keep their order.
-   */
-  private newMessageId(at: number): Uint8Array {
-    this.lastIdTime = Math.max(Math.floor(at), this.lastIdTime + 1);
-    return createMessageId(this.lastIdTime, this.rng(MESSAGE_ID_RANDOM_BYTES));
+    if (deviceId === this.deviceId) {
+      await this.http.removeDevice(deviceId);
+    } else {
+      const accountSeed = this.engine.accountSeed;
+      if (!accountSeed) {
+        throw new AccountKeyRequiredError('removing another device needs the account key');
+      }
+      await this.http.removeDevice(deviceId, { accountSeed });
+    }
+    this.sender.ownDevicesChanged();
   }
 }

@@ -15,7 +15,9 @@ export type ClientOnlyErrorCode =
   | 'INVALID_RESPONSE'
   | 'SEALED_SEND_UNAUTHORIZED'
   | 'NOT_REGISTERED'
-  | 'SEND_FAILED';
+  | 'SEND_FAILED'
+  | 'DEVICE_REMOVED'
+  | 'ACCOUNT_KEY_REQUIRED';
 
 /** Every code a {@link SealpostClientError} can carry. */
 export type ClientErrorCode = ApiErrorCode | ClientOnlyErrorCode;
@@ -80,6 +82,28 @@ export class StaleDevicesError extends ApiError {
   }
 }
 
+/**
+ * 401 `CLOCK_SKEW`: the signed timestamp was outside the server's window. `serverTime` is the
+ * server clock (ms), absent if the body did not carry a usable one. The HTTP client corrects
+ * its clock from it and signs the request again once before this reaches the caller.
+ */
+export class ClockSkewError extends ApiError {
+  readonly serverTime: number | undefined;
+  constructor(operationId: string, message: string, serverTime: number | undefined) {
+    super('CLOCK_SKEW', 401, operationId, message);
+    this.serverTime = serverTime;
+  }
+}
+
+/** 409 `DEVICE_ID_TAKEN`: a linked device asked for an id in use; `freeDeviceIds` are free. */
+export class DeviceIdTakenError extends ApiError {
+  readonly freeDeviceIds: readonly number[];
+  constructor(operationId: string, message: string, freeDeviceIds: readonly number[]) {
+    super('DEVICE_ID_TAKEN', 409, operationId, message);
+    this.freeDeviceIds = freeDeviceIds;
+  }
+}
+
 /** The request did not reach the server or its answer was cut off. Safe to retry. */
 export class NetworkError extends SealpostClientError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -126,6 +150,27 @@ export class SendFailedError extends SealpostClientError {
   }
 }
 
+/**
+ * A message came from a device its account removed, or from a device the service does not list
+ * for that account (docs/SDK.md §Device removal). It is acknowledged and never shown.
+ */
+export class DeviceRemovedError extends SealpostClientError {
+  readonly address: string;
+  readonly deviceId: number;
+  constructor(address: string, deviceId: number) {
+    super('DEVICE_REMOVED', `device ${deviceId} of ${address} is not an active device`);
+    this.address = address;
+    this.deviceId = deviceId;
+  }
+}
+
+/** The operation needs the account key, which only the account's first device holds. */
+export class AccountKeyRequiredError extends SealpostClientError {
+  constructor(message: string) {
+    super('ACCOUNT_KEY_REQUIRED', message);
+  }
+}
+
 interface ErrorBodyShape {
   error?: {
     code?: unknown;
@@ -133,6 +178,8 @@ interface ErrorBodyShape {
     missing?: unknown;
     extra?: unknown;
     stale?: unknown;
+    serverTime?: unknown;
+    freeDeviceIds?: unknown;
   };
 }
 
@@ -163,6 +210,14 @@ export function apiErrorFromBody(operationId: string, status: number, body: unkn
   }
   if (code === 'STALE_DEVICES')
     return new StaleDevicesError(operationId, message, idList(err?.stale));
+  if (code === 'CLOCK_SKEW') {
+    const t = err?.serverTime;
+    const serverTime = typeof t === 'number' && Number.isSafeInteger(t) && t >= 0 ? t : undefined;
+    return new ClockSkewError(operationId, message, serverTime);
+  }
+  if (code === 'DEVICE_ID_TAKEN') {
+    return new DeviceIdTakenError(operationId, message, idList(err?.freeDeviceIds));
+  }
   return new ApiError(
     code,
     isApiErrorCode(err?.code) ? API_ERROR_STATUS[code] : status,

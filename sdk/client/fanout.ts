@@ -26,6 +26,7 @@ import {
 } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import { bundleFromJson } from './json.ts';
+import { type DeviceChangeListener, removedDeviceOps } from './sender-check.ts';
 
 /** Device-list repairs per send before giving up (each may fetch bundles). */
 export const MAX_SEND_REPAIRS = 3;
@@ -56,6 +57,7 @@ export class Fanout {
       readonly certificates: CertificateCache;
       readonly backend: CryptoBackend;
       readonly self: Registration;
+      readonly onDeviceChange?: DeviceChangeListener | undefined;
     },
   ) {}
 
@@ -135,8 +137,10 @@ export class Fanout {
   async repair(address: string, err: DeviceMismatchError | StaleDevicesError): Promise<void> {
     const current = await this.ctx.state.devices(address);
     const drop = new Set(err instanceof DeviceMismatchError ? err.extra : err.stale);
-    const kept = current.filter((d) => !drop.has(d.deviceId));
-    await this.ctx.state.store.commit([this.ctx.state.devicesOp(address, kept)]);
+    // The dropped generations are removed devices: a message from one is refused from now on
+    // (docs/SDK.md §Device removal).
+    const removed = current.filter((d) => drop.has(d.deviceId));
+    await this.ctx.state.store.commit(await removedDeviceOps(this.ctx.state, address, removed));
     const fetch = (err instanceof DeviceMismatchError ? err.missing : err.stale).filter(
       (id) => !(address === this.ctx.self.address && id === this.ctx.self.deviceId),
     );
@@ -158,7 +162,13 @@ export class Fanout {
     const unchanged = devices.filter(
       (d) => previous.get(d.deviceId)?.registrationId === d.registrationId,
     );
-    await this.ctx.state.store.commit([this.ctx.state.devicesOp(this.ctx.self.address, unchanged)]);
+    const removed = [...previous.values()].filter(
+      (p) => !unchanged.some((d) => d.deviceId === p.deviceId),
+    );
+    await this.ctx.state.store.commit([
+      ...(await removedDeviceOps(this.ctx.state, this.ctx.self.address, removed)),
+      this.ctx.state.devicesOp(this.ctx.self.address, unchanged),
+    ]);
     const fresh = devices
       .filter((d) => !unchanged.includes(d) && d.deviceId !== this.ctx.self.deviceId)
       .map((d) => d.deviceId);
@@ -190,10 +200,14 @@ export class Fanout {
     bundles: readonly Parameters<typeof bundleFromJson>[1][],
   ): Promise<KnownDevice[]> {
     const started: KnownDevice[] = [];
+    // At first contact every device is new: there is no change of a known list to announce.
+    const firstContact = (await this.ctx.state.devices(address)).length === 0;
     for (const json of bundles) {
       if (address === this.ctx.self.address && json.deviceId === this.ctx.self.deviceId) continue;
       const bundle = bundleFromJson(address, json);
-      await this.ctx.engine.startSession(bundle);
+      // Verified for the address asked for, never the one the bundle names.
+      const session = await this.ctx.engine.startSession(address, bundle);
+      if (session.deviceChange && !firstContact) this.ctx.onDeviceChange?.(session.deviceChange);
       started.push({
         deviceId: bundle.deviceId,
         registrationId: registrationIdOf(this.ctx.backend, bundle.identity),

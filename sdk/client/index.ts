@@ -11,10 +11,12 @@ export {
 export type { KnownDevice } from './client-state.ts';
 export { MAX_MESSAGE_BYTES } from './content.ts';
 export {
+  AccountKeyRequiredError,
   ApiError,
   type ClientErrorCode,
   type ClientOnlyErrorCode,
   DeviceMismatchError,
+  DeviceRemovedError,
   InvalidResponseError,
   NetworkError,
   NotRegisteredError,
@@ -25,6 +27,12 @@ export {
 } from './errors.ts';
 export { type FetchLike, type HttpClientOptions, SealpostHttpClient } from './http-client.ts';
 export {
+  DEFAULT_SYNC_DELAY_MS,
+  type OutboxFlush,
+  type OutboxOptions,
+  type OutboxTimer,
+} from './outbox.ts';
+export {
   type PrekeyMaintenance,
   type PrekeyPolicy,
   SIGNED_PREKEY_ROTATION_MS,
@@ -33,3 +41,4 @@ export type { ReceiveBatch, ReceiveOptions } from './receive-loop.ts';
 export type { AppHandler, IncomingMessage, ReceiveFailure } from './receiver.ts';
 export { deriveAccessKey } from './registration.ts';
 export { type RequestSigner, seedSigner, signRequest } from './request-signing.ts';
+export type { DeviceChangeListener } from './sender-check.ts';

@@ -16,6 +16,7 @@ import {
   type ReceiveFailure,
   Receiver,
 } from './receiver.ts';
+import type { DeviceChangeListener } from './sender-check.ts';
 
 export type { AppHandler, IncomingMessage, ReceiveFailure };
 
@@ -23,7 +24,7 @@ export type { AppHandler, IncomingMessage, ReceiveFailure };
 export interface ReceiveOptions {
   /** Messages to fetch (1..100). @default 100 */
   readonly limit?: number;
-  /** Opaque position to continue after (usually the last message id) (from a previous batch's `cursor`). */
+  /** Opaque position to continue after (from a previous batch's `cursor`). */
   readonly cursor?: string;
   /** Runs for each message before its state is committed; throwing keeps the message queued. */
   readonly onMessage?: AppHandler;
@@ -71,6 +72,7 @@ export class ReceiveLoop {
       readonly backend: CryptoBackend;
       readonly self: Registration;
       readonly now: () => number;
+      readonly onDeviceChange?: DeviceChangeListener | undefined;
     },
   ) {
     this.receiver = new Receiver(ctx);

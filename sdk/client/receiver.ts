@@ -8,9 +8,12 @@
  * - processed, or a duplicate (seen id, `DuplicateMessageError`): acknowledged;
  * - permanently unreadable (malformed, bad certificate, failed decryption, …): acknowledged and
  *   reported, since no retry can ever read it;
+ * - from a removed device, or one the service does not list (`DeviceRemovedError`, checked
+ *   before the app sees it, sender-check.ts): acknowledged and reported;
  * - a contact's identity changed (`IdentityChangedError`): kept on the server and reported until
  *   the app confirms the new identity;
- * - anything else (the app's handler threw, the store failed): kept and reported as retryable.
+ * - anything else (the app's handler threw, the store failed, the sender's device list could not
+ *   be read): kept and reported as retryable.
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import {
@@ -29,24 +32,27 @@ import {
   UnsupportedVersionError,
   UntrustedIdentityError,
 } from '../errors.ts';
-import type { ProtocolEngine, ReceivedMessage } from '../protocol/engine.ts';
+import { StaleDeviceLinkError } from '../protocol/contacts.ts';
+import type { DeviceChange, ProtocolEngine, ReceivedMessage } from '../protocol/engine.ts';
 import type { StoreOp } from '../state/store.ts';
 import { constantTimeEqual, fromUtf8 } from '../util/bytes.ts';
 import { fromBase64Url } from '../wire/api/codec.ts';
-import { DEFAULT_MESSAGE_TTL_DAYS } from '../wire/api/limits.ts';
-import { messageIdTimestamp } from '../wire/api/message-id.ts';
+import { DEFAULT_MESSAGE_TTL_DAYS, RECEIVED_AT_PRECISION_MS } from '../wire/api/limits.ts';
 import type { DeliveredMessage } from '../wire/api/schemas.ts';
 import type { IdentityBundle } from '../wire/identity.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { CONTENT_KIND_SYNC, decodeContent } from './content.ts';
+import { DeviceRemovedError } from './errors.ts';
 import { registrationIdOf } from './fanout.ts';
+import type { SealpostHttpClient } from './http-client.ts';
+import { type DeviceChangeListener, SenderCheck } from './sender-check.ts';
 
-/** How long a seen message id is kept after the id's timestamp: the message lifetime plus a day. */
+/** How long a seen message id is kept after the message's `receivedAt`: the lifetime plus a day. */
 export const SEEN_RETENTION_MS = (DEFAULT_MESSAGE_TTL_DAYS + 1) * 24 * 60 * 60 * 1000;
 
 /** A decrypted message, as the app sees it. */
 export interface IncomingMessage {
-  /** The message id (base64url), unique per sender. */
+  /** The message's position in this device's mailbox (base64url), assigned by the server. */
   readonly id: string;
   readonly sender: { readonly address: string; readonly deviceId: number };
   readonly body: Uint8Array;
@@ -54,7 +60,7 @@ export interface IncomingMessage {
   readonly text: string | undefined;
   /** The sender's clock when it sent the message (ms). */
   readonly sentAt: number;
-  /** The server's clock when it stored the message (ms). */
+  /** The server's clock when it stored the message, rounded down to the hour (ms). */
   readonly receivedAt: number;
   /** False for an identified send (the server knew the sender). */
   readonly sealed: boolean;
@@ -62,6 +68,12 @@ export interface IncomingMessage {
   readonly sync?: { readonly destination: string };
   /** The sender device's identity (public keys). */
   readonly senderIdentity: IdentityBundle;
+  /**
+   * Set when this message is the first from a new device of a known contact (`added`) or from
+   * a device id the contact re-linked (`replaced`: new keys, same account key). Not an identity
+   * change: the account, and so the safety number, is the same (docs/SDK.md §Device changes).
+   */
+  readonly deviceChange?: DeviceChange;
 }
 
 /** Why a delivered message was not handed to the app. */
@@ -88,6 +100,8 @@ const PERMANENT = [
   InvalidKeyError,
   InvalidSignatureError,
   InvalidBundleError,
+  DeviceRemovedError,
+  StaleDeviceLinkError,
 ];
 
 /** True for an error no redelivery can cure. */
@@ -106,12 +120,18 @@ export class Receiver {
   constructor(
     private readonly ctx: {
       readonly engine: ProtocolEngine;
+      readonly http: SealpostHttpClient;
       readonly state: ClientState;
       readonly backend: CryptoBackend;
       readonly self: Registration;
       readonly now: () => number;
+      readonly onDeviceChange?: DeviceChangeListener | undefined;
     },
-  ) {}
+  ) {
+    this.senders = new SenderCheck(ctx);
+  }
+
+  private readonly senders: SenderCheck;
 
   /**
    * Processes one delivered message; `handle` runs before the commit. Never throws: every
@@ -126,19 +146,30 @@ export class Receiver {
       if (await this.ctx.state.seen(id)) return { outcome: { kind: 'duplicate' }, ack: true };
       let message: IncomingMessage | undefined;
       const envelope = fromBase64Url(delivered.envelope, 'envelope');
-      // Certificates are judged at the server's receipt time, bounded to the message lifetime.
+      // Certificates are judged at the end of the hour the server received the message in (it
+      // reports the hour only), bounded to the message lifetime: never later than now.
       const now = this.ctx.now();
-      const at = Math.min(now, Math.max(delivered.receivedAt, now - SEEN_RETENTION_MS));
+      const receivedAt = Math.max(delivered.receivedAt, now - SEEN_RETENTION_MS);
+      const at = Math.min(now, receivedAt + RECEIVED_AT_PRECISION_MS);
       await this.ctx.engine.unseal(
         envelope,
         async (received) => {
           message = this.toMessage(delivered, received);
+          // Before the app sees it: a removed or unlisted device is refused (docs/SDK.md
+          // §Device removal), and only the service's list adds a device.
+          const { address, deviceId } = message.sender;
+          const device = {
+            deviceId,
+            registrationId: registrationIdOf(this.ctx.backend, message.senderIdentity),
+          };
+          const deviceOps = await this.senders.check(address, device);
           if (handle) await handle(message);
-          return this.commitOps(delivered, received, message);
+          return [...(await this.commitOps(delivered, received)), ...deviceOps];
         },
         { validAt: at },
       );
       if (!message) throw new MalformedEnvelopeError('no message was produced');
+      if (message.deviceChange) this.ctx.onDeviceChange?.(message.deviceChange);
       return { outcome: { kind: 'delivered', message }, ack: true };
     } catch (error) {
       if (error instanceof DuplicateMessageError) {
@@ -175,35 +206,31 @@ export class Receiver {
       sealed: delivered.source === undefined,
       senderIdentity: received.senderIdentity,
     };
+    const withChange = received.deviceChange
+      ? { ...base, deviceChange: received.deviceChange }
+      : base;
     return content.destination === undefined
-      ? base
-      : { ...base, sync: { destination: content.destination } };
+      ? withChange
+      : { ...withChange, sync: { destination: content.destination } };
   }
 
   /**
-   * Ops committed with the session: the seen id, the sender's access key when it is new, and a
-   * new sender device in the sender's device list (so a reply reaches it without a 409).
+   * Ops committed with the session: the seen id (kept a lifetime after `receivedAt`, the only
+   * time the server reports) and the sender's access key when it is new.
    */
   private async commitOps(
     delivered: DeliveredMessage,
     received: ReceivedMessage,
-    message: IncomingMessage,
   ): Promise<StoreOp[]> {
     const state = this.ctx.state;
-    const sentAt = messageIdTimestamp(fromBase64Url(delivered.messageId, 'messageId'));
-    const ops: StoreOp[] = [state.seenOp(delivered.messageId, sentAt + SEEN_RETENTION_MS)];
-    const { address, deviceId } = received.sender;
+    const ops: StoreOp[] = [
+      state.seenOp(delivered.messageId, delivered.receivedAt + SEEN_RETENTION_MS),
+    ];
+    const { address } = received.sender;
     if (address !== this.ctx.self.address) {
       const key = decodeContent(received.plaintext).senderAccessKey;
       const known = await state.accessKey(address);
       if (!known || !constantTimeEqual(known, key)) ops.push(state.accessKeyOp(address, key));
-    }
-    const registrationId = registrationIdOf(this.ctx.backend, message.senderIdentity);
-    const devices = await state.devices(address);
-    const entry = devices.find((d) => d.deviceId === deviceId);
-    if (!entry || entry.registrationId !== registrationId) {
-      const others = devices.filter((d) => d.deviceId !== deviceId);
-      ops.push(state.devicesOp(address, [...others, { deviceId, registrationId }]));
     }
     return ops;
   }

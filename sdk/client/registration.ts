@@ -56,27 +56,31 @@ export async function registerDevice(ctx: {
   if (!upload.signedPrekey || !upload.lastResortKemPrekey) {
     throw new TypeError('the engine did not produce a signed and a last-resort prekey');
   }
-  const identity = encodeIdentityBundle(engine.identity);
-  const timestamp = Math.floor(ctx.now());
-  const proof = await backend.ed25519Sign(
-    seed,
-    registrationPayload(engine.address, identity, timestamp),
-  );
   const accessKey = deriveAccessKey(backend, seed);
-  const common = {
-    identity: toBase64Url(identity),
-    timestamp,
-    proof: toBase64Url(proof),
+  const prekeys = {
     signedPrekey: signedPrekeyJson(upload.signedPrekey),
     lastResortKemPrekey: kemPrekeyJson(upload.lastResortKemPrekey),
   };
+  // Proofs are built per attempt: the HTTP client signs them at its server-corrected time.
+  const proven = async (timestamp: number) => {
+    const identity = encodeIdentityBundle(engine.identity);
+    const proof = await backend.ed25519Sign(
+      seed,
+      registrationPayload(engine.address, identity, timestamp, http.trustRoot),
+    );
+    return { identity: toBase64Url(identity), timestamp, proof: toBase64Url(proof), ...prekeys };
+  };
   const res = ctx.account
-    ? await http.addDevice(engine.address, common)
-    : await http.registerAccount(engine.address, {
-        ...common,
+    ? await http.addDevice(engine.address, async (timestamp, deviceId) => {
+        // docs/PROTOCOL.md §1.3: the link signature names the id the service is asked for.
+        await engine.relink({ deviceId }, seed);
+        return { deviceId, ...(await proven(timestamp)) };
+      })
+    : await http.registerAccount(engine.address, async (timestamp) => ({
+        ...(await proven(timestamp)),
         accessKey: toBase64Url(accessKey),
         ...(ctx.unrestricted ? { unrestricted: true } : {}),
-      });
+      }));
   const registration = { address: engine.address, deviceId: res.deviceId, accessKey };
   // The account's own device list starts with this device, so sends can skip self at once.
   await ctx.state.store.commit([

@@ -36,6 +36,8 @@ function copyBundle(b: PrekeyBundle): PrekeyBundle {
     accountPublic: b.identity.accountPublic.slice(),
     signingPublic: b.identity.signingPublic.slice(),
     dhPublic: b.identity.dhPublic.slice(),
+    deviceId: b.identity.deviceId,
+    linkEpoch: b.identity.linkEpoch,
     linkSignature: b.identity.linkSignature.slice(),
   };
   const signedPrekey = {
@@ -60,7 +62,8 @@ function copyBundle(b: PrekeyBundle): PrekeyBundle {
 
 /**
  * Verifies a prekey bundle for `expectedAddress`: structure (address form, device id, ids
- * non-zero u32, key and signature sizes), the address named in the bundle, the identity's
+ * non-zero u32, key and signature sizes), the address named in the bundle, the device id the
+ * identity's link signature covers (must be the bundle's), the identity's
  * account key hashing to the address, the account's device link signature, the signed prekey
  * signature and the KEM prekey signature (over its kind, so the last-resort flag is
  * authenticated). Returns a verified private copy.
@@ -80,6 +83,10 @@ export async function verifyBundle(
   const b = copyBundle(bundle);
   if (b.address !== expectedAddress) {
     throw new InvalidBundleError('bundle is for a different address');
+  }
+  // docs/PROTOCOL.md §1.3: a link is valid only for the device id it was signed for.
+  if (b.identity.deviceId !== b.deviceId) {
+    throw new InvalidBundleError('identity is linked as another device id');
   }
   try {
     await verifyIdentityBundle(backend, b.identity, expectedAddress);

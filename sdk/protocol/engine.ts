@@ -5,8 +5,11 @@
  *
  * - Sessions start only from a bundle whose every signature verified and whose identity hashes
  *   to the address asked for (docs/PROTOCOL.md §4).
- * - A contact device's identity is pinned on first use; a different identity later raises
- *   `IdentityChangedError` until the app confirms it ({@link ProtocolEngine.confirmIdentity}).
+ * - A contact device's identity is pinned on first use. Every message sent and received uses
+ *   only a session bound to the pin; a device re-linked by the same account key (a newer link
+ *   epoch) replaces the pin and drops the old sessions, and is announced as a device change;
+ *   an older link is refused (`StaleDeviceLinkError`); another account key raises
+ *   `IdentityChangedError` until the app confirms it (docs/PROTOCOL.md §9.6).
  * - A sealed message is accepted only if its certificate validates against the pinned trust
  *   root and names the identity the session is bound to (§6).
  * - Outgoing state is committed before ciphertext is returned; incoming state is committed only
@@ -15,9 +18,9 @@
  */
 import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
-import { IdentityChangedError, NoSessionError, StateCorruptError } from '../errors.ts';
+import { NoSessionError, StateCorruptError, UntrustedIdentityError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
-import { assertBytes, constantTimeEqual } from '../util/bytes.ts';
+import { assertBytes } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
 import {
   decodeIdentityBundle,
@@ -28,18 +31,29 @@ import type { MessageType } from '../wire/messages.ts';
 import type { PrekeyBundle } from '../wire/prekeys.ts';
 import { verifyBundle } from './bundle.ts';
 import type { TrustConfig } from './certificates.ts';
+import { type DeviceChange, judgeIdentity, pinKey, verifiedKey } from './contacts.ts';
+import {
+  type EngineOptions,
+  engineKeyAgreement,
+  type MessageHandler,
+  type ReceivedMessage,
+  type StartedSession,
+  type UnsealOptions,
+} from './engine-types.ts';
 import {
   type AccountKey,
   address as addressOf,
+  type DeviceLink,
   decodeLocalIdentity,
   encodeLocalIdentity,
   generateAccountKey,
   generateDeviceIdentity,
   LOCAL_IDENTITY_KEY,
   type LocalIdentity,
+  relinkLocalIdentity,
   verifyIdentityBundle,
 } from './identity.ts';
-import { pqxdhInitiate, storeBackedResponder } from './pqxdh.ts';
+import { pqxdhInitiate } from './pqxdh.ts';
 import { type PrekeyRequest, type PrekeyUpload, replenishPrekeys } from './prekey-manager.ts';
 import { type SafetyNumber, safetyNumber } from './safety-number.ts';
 import {
@@ -48,61 +62,34 @@ import {
   sealedSenderSeal,
 } from './sealed-sender.ts';
 import {
-  type DecryptResult,
   type PeerAddress,
+  releaseHolding,
+  retryOnConflict,
   SessionCipher,
   sessionKey,
 } from './session-cipher.ts';
+import { retriesAfter } from './session-lock.ts';
 
-/** Options shared by {@link ProtocolEngine.create} and {@link ProtocolEngine.open}. */
-export interface EngineOptions {
-  readonly store: StateStore;
-  /** The pinned trust root (and revoked server key ids) for sealed sender. */
-  readonly trust: TrustConfig;
-  /** @default the runtime's fastest backend (`node:crypto` on Node, WebCrypto in browsers) */
-  readonly backend?: CryptoBackend;
-  /** @default the platform CSPRNG */
-  readonly rng?: Rng;
-  /** Milliseconds since the epoch. @default Date.now */
-  readonly now?: () => number;
-}
+export type { DeviceChange } from './contacts.ts';
+export type {
+  EngineOptions,
+  MessageHandler,
+  ReceivedMessage,
+  StartedSession,
+  UnsealOptions,
+} from './engine-types.ts';
 
-/** A decrypted incoming message. */
-export interface ReceivedMessage {
-  readonly sender: PeerAddress;
-  readonly plaintext: Uint8Array;
-  /** The sender device's identity as bound into the session. */
-  readonly senderIdentity: IdentityBundle;
-  /** True when this message created a new session (first contact or a re-established one). */
-  readonly sessionCreated: boolean;
-}
-
-/** Options of {@link ProtocolEngine.unseal}. */
-export interface UnsealOptions {
-  /**
-   * The time (ms) at which the sender certificate must be valid. Default: now. A client passes
-   * the server's receipt time: messages wait up to 30 days, certificates live 7, so judging a
-   * certificate when the recipient comes online would drop valid offline messages (Signal
-   * validates against the envelope's server timestamp for the same reason). The certificate
-   * must still be validly signed and name the session's identity.
-   */
-  readonly validAt?: number;
-}
-
-/**
- * Durably processes a decrypted message before its session state is committed; may return
- * extra store ops (e.g. the seen message id) to commit atomically with it.
- */
-export type MessageHandler = (message: ReceivedMessage) => Promise<readonly StoreOp[] | undefined>;
-
-const contactKey = sessionKey;
+const contactKey = pinKey;
+/** Where `dhPublic` lies in an encoded IdentityBundle (docs/PROTOCOL.md §1.3). */
+const DH_PUBLIC_AT = 64;
+const DH_PUBLIC_END = 96;
 
 /**
  * The protocol engine of one device.
  *
  * @example
  * const { engine } = await ProtocolEngine.create({ store, trust });
- * await engine.startSession(bundleOfBob);
+ * await engine.startSession(bob, bundleOfBob);
  * const sealed = await engine.seal(bob, utf8('hi'), myCertificate);
  */
 export class ProtocolEngine {
@@ -113,7 +100,7 @@ export class ProtocolEngine {
   readonly now: () => number;
   /** This device's address (self-certifying, from the account key). */
   readonly address: string;
-  private readonly local: LocalIdentity;
+  private local: LocalIdentity;
   private readonly cipher: SessionCipher;
   /** Remote DH identity per peer device (from the current session), to avoid re-decoding. */
   private readonly remoteDh = new Map<string, Uint8Array>();
@@ -126,50 +113,38 @@ export class ProtocolEngine {
     this.now = options.now ?? Date.now;
     this.local = local;
     this.address = addressOf(this.backend, local.bundle.accountPublic);
-    const responder = storeBackedResponder(this.store);
     this.cipher = new SessionCipher({
       store: this.store,
       backend: this.backend,
       rng: this.rng,
-      keyAgreement: {
-        respond: async ({ peer, message }) => {
-          const remoteIdentity = decodeIdentityBundle(message.identity);
-          await verifyIdentityBundle(this.backend, remoteIdentity, peer.address);
-          const res = await responder.respond(this.backend, {
-            localIdentity: this.local,
-            remoteIdentity,
-            prekeyFields: message,
-          });
-          return {
-            sk: res.sharedSecret,
-            ad: res.associatedData,
-            spkKeyPair: {
-              privateKey: res.signedPrekey.privateKey,
-              publicKey: res.signedPrekey.publicKey,
-            },
-            consumedPrekeyOps: res.consumeOps,
-          };
-        },
-      },
+      keyAgreement: engineKeyAgreement(this.backend, this.store, () => this.local),
     });
   }
 
   /**
    * Creates a new account (or, with `account`, a new device of an existing account) and
-   * stores its identity. The account seed is kept on this device only if `retainAccountSeed`
-   * (the primary device, which links further devices).
+   * stores its identity, linked as `link` (default: device 1 at `now()`; once the server
+   * assigns another id, call {@link relink} while the account seed is at hand). The account
+   * seed is kept on this device only if `retainAccountSeed` (the primary device, which links
+   * further devices).
    *
    * @throws {RangeError} if `account.publicKey` does not match `account.seed`.
    * @example const { engine, account } = await ProtocolEngine.create({ store, trust });
    */
   static async create(
-    options: EngineOptions & { account?: AccountKey; retainAccountSeed?: boolean },
+    options: EngineOptions & {
+      account?: AccountKey;
+      retainAccountSeed?: boolean;
+      link?: DeviceLink;
+    },
   ): Promise<{ engine: ProtocolEngine; account: AccountKey }> {
     const backend = options.backend ?? defaultBackend;
     const rng = options.rng ?? systemRng;
     const account = options.account ?? (await generateAccountKey(backend, rng));
+    const now = options.now ?? Date.now;
     const local = await generateDeviceIdentity(backend, rng, account, {
       retainAccountSeed: options.retainAccountSeed ?? options.account === undefined,
+      link: options.link ?? { deviceId: 1, linkEpoch: Math.floor(now()) },
     });
     await options.store.commit([
       { ns: 'identity', key: LOCAL_IDENTITY_KEY, value: encodeLocalIdentity(local) },
@@ -192,6 +167,34 @@ export class ProtocolEngine {
   /** This device's public identity (what bundles and prekey messages carry). */
   get identity(): IdentityBundle {
     return this.local.bundle;
+  }
+
+  /**
+   * Re-signs this device's link as `link.deviceId` at `link.linkEpoch` (default: now) with the
+   * account seed (the retained one, or `accountSeed`), and stores it. Call it before
+   * registering once the device id is known (docs/PROTOCOL.md §1.3), and before sessions
+   * exist: peers pin the identity their first session carried.
+   *
+   * @throws {RangeError} without an account seed, with one of another account, or with an id
+   *   or epoch out of range.
+   * @example await engine.relink({ deviceId: 2 }, account.seed);
+   */
+  async relink(
+    link: { deviceId: number; linkEpoch?: number },
+    accountSeed?: Uint8Array,
+  ): Promise<IdentityBundle> {
+    const seed = accountSeed ?? this.local.accountSeed;
+    if (seed === undefined) throw new RangeError('re-linking needs the account seed');
+    const linkEpoch = link.linkEpoch ?? Math.floor(this.now());
+    const next = await relinkLocalIdentity(this.backend, this.local, seed, {
+      deviceId: link.deviceId,
+      linkEpoch,
+    });
+    await this.store.commit([
+      { ns: 'identity', key: LOCAL_IDENTITY_KEY, value: encodeLocalIdentity(next) },
+    ]);
+    this.local = next;
+    return next.bundle;
   }
 
   /** The secrets prekey generation signs with. Internal to the SDK. */
@@ -234,52 +237,65 @@ export class ProtocolEngine {
   }
 
   /**
-   * Verifies `bundle` for its address and starts a PQXDH session with that device (archiving
-   * any current one). A device whose pinned identity differs raises `IdentityChangedError`.
+   * Verifies `bundle` for `expectedAddress` (the address the app asked the server for, never
+   * the one written in the bundle) and starts a PQXDH session with that device, archiving any
+   * current one bound to the same identity and dropping every state bound to another. A new
+   * device of a known contact, or a device re-linked by the same account key with a newer
+   * epoch, is pinned and reported as `deviceChange` (docs/PROTOCOL.md §9.6).
    *
-   * @throws {InvalidBundleError | UntrustedIdentityError} if the bundle does not verify.
-   * @throws {IdentityChangedError} if the device's identity differs from the pinned one.
-   * @example await engine.startSession(await api.fetchBundle(bob, 1));
+   * @throws {InvalidBundleError | UntrustedIdentityError} if the bundle does not verify for
+   *   `expectedAddress` (including an identity linked as another device id).
+   * @throws {StaleDeviceLinkError} if the identity differs from the pin but is not newer.
+   * @throws {IdentityChangedError} if the account key differs from the pinned one.
+   * @throws {StoreConflictError} if another writer changed the pin meanwhile (nothing started).
+   * @example await engine.startSession(bob, await api.fetchBundle(bob, 1));
    */
-  async startSession(bundle: PrekeyBundle): Promise<PeerAddress> {
-    const verified = await verifyBundle(this.backend, bundle, bundle.address);
+  async startSession(expectedAddress: string, bundle: PrekeyBundle): Promise<StartedSession> {
+    const verified = await verifyBundle(this.backend, bundle, expectedAddress);
     const peer = { address: verified.address, deviceId: verified.deviceId };
     const identityBytes = encodeIdentityBundle(verified.identity);
-    await this.checkPinned(peer, identityBytes);
+    const pin = await this.store.get('contact', contactKey(peer));
+    const judged = await judgeIdentity(this.store, peer, identityBytes, pin);
     const init = await pqxdhInitiate(this.backend, this.rng, {
       localIdentity: this.local,
       bundle: verified,
     });
-    await this.cipher.initOutgoing(peer, {
-      sk: init.sharedSecret,
-      ad: init.associatedData,
-      remoteSpkPublic: init.remoteSignedPrekeyPublic,
-      remoteIdentity: identityBytes,
-      pendingPrekey: init.prekeyFields,
-    });
-    await this.store.commit([{ ns: 'contact', key: contactKey(peer), value: identityBytes }]);
+    // The new pin and the session (which drops the old identity's states) land together.
+    await this.cipher.initOutgoing(
+      peer,
+      {
+        sk: init.sharedSecret,
+        ad: init.associatedData,
+        remoteSpkPublic: init.remoteSignedPrekeyPublic,
+        remoteIdentity: identityBytes,
+        pendingPrekey: init.prekeyFields,
+      },
+      judged.ops,
+    );
     this.remoteDh.set(sessionKey(peer), verified.identity.dhPublic);
-    return peer;
+    return judged.change ? { ...peer, deviceChange: judged.change } : peer;
   }
 
   /**
    * Encrypts for `peer` and commits the advanced session before returning (a crash after this
    * call at worst skips one message key; none is ever reused).
    *
-   * @throws {NoSessionError} without a session.
+   * Only a session bound to the device's pinned identity is used.
+   *
+   * @throws {NoSessionError} without a session bound to the pinned identity.
    * @example const { type, body } = await engine.encrypt(peer, bytes);
    */
   encrypt(
     peer: PeerAddress,
     plaintext: Uint8Array,
   ): Promise<{ type: MessageType; body: Uint8Array }> {
-    return this.cipher.encryptAndCommit(peer, plaintext);
+    return this.cipher.encryptAndCommit(peer, plaintext, this.pinOf(peer));
   }
 
   /**
    * Encrypts for `peer` and seals it so that only the recipient learns the sender.
    *
-   * @throws {NoSessionError} without a session.
+   * @throws {NoSessionError} without a session bound to the pinned identity.
    * @example const envelope = await engine.seal(peer, bytes, certificate);
    */
   async seal(
@@ -288,8 +304,17 @@ export class ProtocolEngine {
     senderCertificate: Uint8Array,
   ): Promise<Uint8Array> {
     assertBytes(senderCertificate, 'senderCertificate');
-    const recipientDhPublic = await this.remoteDhPublic(peer);
-    const { type, body } = await this.cipher.encryptAndCommit(peer, plaintext);
+    let pin: Uint8Array | undefined;
+    const pinned = this.pinOf(peer);
+    const { type, body } = await this.cipher.encryptAndCommit(peer, plaintext, async () => {
+      pin = await pinned();
+      return pin;
+    });
+    // The session just used is bound to `pin`, so the envelope goes to the same identity.
+    const recipientDhPublic =
+      pin === undefined
+        ? await this.remoteDhPublic(peer)
+        : pin.subarray(DH_PUBLIC_AT, DH_PUBLIC_END);
     return sealedSenderSeal(this.backend, this.rng, {
       senderIdentity: { dhPrivate: this.local.dhPrivate, dhPublic: this.local.bundle.dhPublic },
       recipientDhPublic,
@@ -306,8 +331,11 @@ export class ProtocolEngine {
    * `handle` throws, nothing is committed and the message decrypts again on redelivery.
    *
    * @throws {DecryptError | MalformedEnvelopeError | InvalidCertificateError | DuplicateMessageError
-   *   | IdentityChangedError | UntrustedIdentityError | PrekeyNotFoundError | NoSessionError}, and
-   *   whatever `handle` throws.
+   *   | IdentityChangedError | StaleDeviceLinkError | UntrustedIdentityError | PrekeyNotFoundError
+   *   | NoSessionError | TooManySkippedError | StoreConflictError}, and whatever `handle` throws.
+   *   Only sessions bound to the sender device's pin are tried (docs/PROTOCOL.md §9.6); if the
+   *   commit loses a race with another writer, the message is decrypted again on the fresh state
+   *   and `handle` runs again (at most 4 attempts).
    * @example const msg = await engine.unseal(envelope, async (m) => { await inbox.save(m.plaintext); });
    */
   async unseal(
@@ -353,26 +381,52 @@ export class ProtocolEngine {
     body: Uint8Array,
     handle: MessageHandler | undefined,
   ): Promise<ReceivedMessage> {
+    // docs/PROTOCOL.md §9.1: a commit lost to another writer decrypts again on the fresh state.
     return this.cipher.exclusive(sender, async () => {
-      const result: DecryptResult = await this.cipher.decrypt(sender, type, body);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.receiveOnce(sender, type, body, handle);
+        } catch (error) {
+          if (!retriesAfter(error, attempt)) throw error;
+        }
+      }
+    });
+  }
+
+  /** One attempt of {@link receive}: read the pin, decrypt, judge, handle, commit. */
+  private async receiveOnce(
+    sender: PeerAddress,
+    type: MessageType,
+    body: Uint8Array,
+    handle: MessageHandler | undefined,
+  ): Promise<ReceivedMessage> {
+    const pin = await this.store.get('contact', contactKey(sender));
+    // Only states bound to the pin are tried (§9.6); a new session is judged below.
+    const result = await this.cipher.decryptHolding(sender, type, body, pin);
+    try {
       const senderIdentity = decodeIdentityBundle(result.remoteIdentity);
       const ops = [...result.ops];
+      let deviceChange: DeviceChange | undefined;
       if (result.sessionCreated) {
-        await this.checkPinned(sender, result.remoteIdentity);
-        ops.push({ ns: 'contact', key: contactKey(sender), value: result.remoteIdentity.slice() });
+        const judged = await judgeIdentity(this.store, sender, result.remoteIdentity, pin);
+        ops.push(...judged.ops);
+        deviceChange = judged.change;
       }
       const received: ReceivedMessage = {
         sender,
         plaintext: result.plaintext,
         senderIdentity,
         sessionCreated: result.sessionCreated,
+        ...(deviceChange ? { deviceChange } : {}),
       };
       const extra = handle ? await handle(received) : undefined;
       await this.store.commit(extra ? [...ops, ...extra] : ops);
       // The state that opened the message is now current (it may be a promoted archived one).
       this.remoteDh.set(sessionKey(sender), senderIdentity.dhPublic);
       return received;
-    });
+    } finally {
+      releaseHolding(result);
+    }
   }
 
   /**
@@ -386,15 +440,50 @@ export class ProtocolEngine {
 
   /**
    * Accepts `identity` as the new identity of a contact device after the user confirmed it
-   * (e.g. compared safety numbers). The next session start or message is then accepted.
+   * (e.g. compared safety numbers). In the same atomic commit every session state of that
+   * device bound to another identity is deleted, so nothing is sent to or accepted from the
+   * old identity again (docs/PROTOCOL.md §9.6); the next session start or message under
+   * `identity` is accepted.
    *
+   * @throws {UntrustedIdentityError | InvalidSignatureError} if `identity` does not verify for
+   *   `peer.address`, or is linked as another device id.
    * @example await engine.confirmIdentity(peer, changedError.identity);
    */
   async confirmIdentity(peer: PeerAddress, identity: IdentityBundle): Promise<void> {
     await verifyIdentityBundle(this.backend, identity, peer.address);
-    await this.store.commit([
-      { ns: 'contact', key: contactKey(peer), value: encodeIdentityBundle(identity) },
-    ]);
+    if (identity.deviceId !== peer.deviceId) {
+      throw new UntrustedIdentityError(peer.address, 'identity is linked as another device');
+    }
+    const value = encodeIdentityBundle(identity);
+    await this.cipher.exclusive(peer, () =>
+      retryOnConflict(async () => {
+        const drop = await this.cipher.retainIdentityOps(peer, value);
+        await this.store.commit([{ ns: 'contact', key: contactKey(peer), value }, ...drop]);
+      }),
+    );
+    this.remoteDh.delete(sessionKey(peer));
+  }
+
+  /**
+   * Marks (or, with `verified: false`, unmarks) a contact's safety number as verified by the
+   * user. A new or re-linked device of a verified contact is then announced with
+   * `verifiedContact: true` (docs/PROTOCOL.md §9.6). The mark names the account key, which an
+   * address cannot change.
+   *
+   * @throws {UntrustedIdentityError} if `accountPublic` does not hash to `address`.
+   * @example await engine.markVerified(bob, bobIdentity.accountPublic);
+   */
+  async markVerified(address: string, accountPublic: Uint8Array, verified = true): Promise<void> {
+    assertBytes(accountPublic, 'accountPublic', 32);
+    if (addressOf(this.backend, accountPublic) !== address)
+      throw new UntrustedIdentityError(address);
+    const value = verified ? accountPublic.slice() : null;
+    await this.store.commit([{ ns: 'meta', key: verifiedKey(address), value }]);
+  }
+
+  /** Whether the app marked `address`'s safety number as verified ({@link markVerified}). */
+  async isVerified(address: string): Promise<boolean> {
+    return (await this.store.get('meta', verifiedKey(address))) !== undefined;
   }
 
   /** The pinned identity of a contact device, if any. */
@@ -412,12 +501,10 @@ export class ProtocolEngine {
     return safetyNumber(this.backend, this.local.bundle.accountPublic, remoteAccountPublic);
   }
 
-  /** Same account key, maybe another device: pins are per device, safety numbers per account. */
-  private async checkPinned(peer: PeerAddress, identity: Uint8Array): Promise<void> {
-    const pinned = await this.store.get('contact', contactKey(peer));
-    if (pinned !== undefined && !constantTimeEqual(pinned, identity)) {
-      throw new IdentityChangedError(peer.address, peer.deviceId, decodeIdentityBundle(identity));
-    }
+  /** Reads the device's pin when called (inside the peer's lock, once per commit attempt). */
+  private pinOf(peer: PeerAddress): () => Promise<Uint8Array | undefined> {
+    const key = contactKey(peer);
+    return () => this.store.get('contact', key);
   }
 
   private async remoteDhPublic(peer: PeerAddress): Promise<Uint8Array> {

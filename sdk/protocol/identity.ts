@@ -30,8 +30,8 @@ import {
   isAddress,
 } from '../wire/identity.ts';
 
-/** Version byte of the local identity record. */
-export const LOCAL_IDENTITY_RECORD_VERSION = 1;
+/** Version byte of the local identity record (2: the bundle carries device id and epoch). */
+export const LOCAL_IDENTITY_RECORD_VERSION = 2;
 /** Key of the device's own identity record in the `identity` store namespace. */
 export const LOCAL_IDENTITY_KEY = 'local';
 
@@ -79,26 +79,71 @@ export function address(backend: CryptoBackend, accountPublic: Uint8Array): stri
   return addressFromDigest(backend.sha256(addressPreimage(accountPublic)));
 }
 
+/** Where a device link is valid: one device id, signed at one epoch (docs/PROTOCOL.md §1.3). */
+export interface DeviceLink {
+  /** The device id (u32, non-zero) the identity is linked as. */
+  readonly deviceId: number;
+  /** Link time in ms since the epoch; a newer link of a device id replaces an older one. */
+  readonly linkEpoch: number;
+}
+
 /**
- * The account key's signature linking a device's signing and DH keys to the account
- * (PROTOCOL.md §1). Used when creating a device identity and when a primary device links another.
+ * The account key's signature linking a device's signing and DH keys to the account as one
+ * device id at one epoch (docs/PROTOCOL.md §1.3). Used when creating a device identity, when the
+ * server assigns its id, and when a primary device links another.
  *
- * @example const sig = await signDeviceLink(backend, account.seed, signingPublic, dhPublic);
- * @throws {TypeError | RangeError} on wrong key sizes.
+ * @example const sig = await signDeviceLink(backend, account.seed, signingPublic, dhPublic, { deviceId: 1, linkEpoch: now() });
+ * @throws {TypeError | RangeError} on wrong key sizes, a device id of 0 or a bad epoch.
  */
 export async function signDeviceLink(
   backend: CryptoBackend,
   accountSeed: Uint8Array,
   signingPublic: Uint8Array,
   dhPublic: Uint8Array,
+  link: DeviceLink,
 ): Promise<Uint8Array> {
   assertBytes(accountSeed, 'accountSeed', ED25519_SEED_BYTES);
-  return backend.ed25519Sign(accountSeed, deviceLinkPayload(signingPublic, dhPublic));
+  const payload = deviceLinkPayload(signingPublic, dhPublic, link.deviceId, link.linkEpoch);
+  return backend.ed25519Sign(accountSeed, payload);
+}
+
+/**
+ * This device's identity re-linked as `link` (same keys, new device id and epoch, new account
+ * signature). Needs the account seed: the retained one, or the one passed in.
+ *
+ * @example const next = await relinkLocalIdentity(backend, local, account.seed, { deviceId: 2, linkEpoch: now() });
+ * @throws {RangeError} if `accountSeed` is not the seed of the identity's account key, or the
+ *   id or epoch is out of range.
+ */
+export async function relinkLocalIdentity(
+  backend: CryptoBackend,
+  local: LocalIdentity,
+  accountSeed: Uint8Array,
+  link: DeviceLink,
+): Promise<LocalIdentity> {
+  assertBytes(accountSeed, 'accountSeed', ED25519_SEED_BYTES);
+  const accountPublic = await backend.ed25519PublicKey(accountSeed);
+  if (!constantTimeEqual(accountPublic, local.bundle.accountPublic)) {
+    throw new RangeError("accountSeed is not the seed of this identity's account key");
+  }
+  const { signingPublic, dhPublic } = local.bundle;
+  const linkSignature = await signDeviceLink(backend, accountSeed, signingPublic, dhPublic, link);
+  const bundle: IdentityBundle = {
+    accountPublic,
+    signingPublic,
+    dhPublic,
+    deviceId: link.deviceId,
+    linkEpoch: link.linkEpoch,
+    linkSignature,
+  };
+  return { ...local, bundle };
 }
 
 /**
  * Generates a device identity under `account`: a fresh Ed25519 signing key and X25519 DH key
- * (drawn from `rng` in that order, 32 bytes each) linked by the account signature.
+ * (drawn from `rng` in that order, 32 bytes each) linked by the account signature as
+ * `options.link` (default: device 1 at epoch 0; re-link with {@link relinkLocalIdentity} once
+ * the server has assigned the id).
  *
  * @example const me = await generateDeviceIdentity(backend, systemRng, account, { retainAccountSeed: true });
  * @throws {RangeError} if `account.publicKey` is not the public key of `account.seed`.
@@ -107,8 +152,9 @@ export async function generateDeviceIdentity(
   backend: CryptoBackend,
   rng: Rng,
   account: AccountKey,
-  options: { readonly retainAccountSeed?: boolean } = {},
+  options: { readonly retainAccountSeed?: boolean; readonly link?: DeviceLink } = {},
 ): Promise<LocalIdentity> {
+  const link = options.link ?? { deviceId: 1, linkEpoch: 0 };
   assertBytes(account.seed, 'account.seed', ED25519_SEED_BYTES);
   const accountPublic = await backend.ed25519PublicKey(account.seed);
   if (!constantTimeEqual(accountPublic, account.publicKey)) {
@@ -120,15 +166,22 @@ export async function generateDeviceIdentity(
   assertBytes(dhPrivate, 'rng output', X25519_KEY_BYTES);
   const signingPublic = await backend.ed25519PublicKey(signingSeed);
   const dhPublic = await backend.x25519PublicKey(dhPrivate);
-  const linkSignature = await signDeviceLink(backend, account.seed, signingPublic, dhPublic);
-  const bundle: IdentityBundle = { accountPublic, signingPublic, dhPublic, linkSignature };
+  const linkSignature = await signDeviceLink(backend, account.seed, signingPublic, dhPublic, link);
+  const bundle: IdentityBundle = {
+    accountPublic,
+    signingPublic,
+    dhPublic,
+    deviceId: link.deviceId,
+    linkEpoch: link.linkEpoch,
+    linkSignature,
+  };
   return options.retainAccountSeed
     ? { bundle, signingSeed, dhPrivate, accountSeed: account.seed.slice() }
     : { bundle, signingSeed, dhPrivate };
 }
 
 /**
- * Identities whose link signature verified, per backend, keyed by all 160 bytes and mapped to
+ * Identities whose link signature verified, per backend, keyed by all 172 bytes and mapped to
  * their address. A contact's identity comes back in every bundle fetched for it and in every
  * prekey message it sends; Ed25519 verification is deterministic, so a verdict for identical
  * bytes is exact. Bounded, least recently used dropped; only successes are kept.
@@ -177,7 +230,7 @@ export async function verifyIdentityBundle(
   }
   const ok = await backend.ed25519Verify(
     bundle.accountPublic,
-    deviceLinkPayload(bundle.signingPublic, bundle.dhPublic),
+    deviceLinkPayload(bundle.signingPublic, bundle.dhPublic, bundle.deviceId, bundle.linkEpoch),
     bundle.linkSignature,
   );
   if (!ok) throw new InvalidSignatureError('device link signature does not verify');
@@ -189,7 +242,7 @@ export async function verifyIdentityBundle(
 /**
  * Encodes the local identity record. **It contains secrets** (signing seed, DH private key and,
  * if retained, the account seed): store it only in protected client storage. Layout:
- * `u8 version=1 || u8 flags (bit 0: account seed present) || identityBundle(160) ||
+ * `u8 version=2 || u8 flags (bit 0: account seed present) || identityBundle(172) ||
  * signingSeed(32) || dhPrivate(32) [|| accountSeed(32)]`.
  *
  * @example await store.commit([{ ns: 'identity', key: LOCAL_IDENTITY_KEY, value: encodeLocalIdentity(me) }]);

@@ -16,10 +16,19 @@ import {
   systemRng,
   X25519_KEY_BYTES,
 } from '../crypto/backend.ts';
-import { InvalidMessageError, PrekeyNotFoundError, StateCorruptError } from '../errors.ts';
+import {
+  DuplicateMessageError,
+  InvalidMessageError,
+  PrekeyNotFoundError,
+  StateCorruptError,
+} from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
-import { assertBytes, concatBytes, wipe } from '../util/bytes.ts';
-import { encodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
+import { assertBytes, concatBytes, toHex, wipe } from '../util/bytes.ts';
+import {
+  encodeIdentityBundle,
+  IDENTITY_BUNDLE_BYTES,
+  type IdentityBundle,
+} from '../wire/identity.ts';
 import { LABELS } from '../wire/labels.ts';
 import { isPrekeyId } from '../wire/prekeys.ts';
 import type { VerifiedBundle } from './bundle.ts';
@@ -36,8 +45,8 @@ import {
 
 /** Size of the PQXDH shared secret SK. */
 export const PQXDH_SECRET_BYTES = 32;
-/** Size of the associated data: IdentityBundle_A(160) || IdentityBundle_B(160). */
-export const PQXDH_AD_BYTES = 320;
+/** Size of the associated data: IdentityBundle_A(172) || IdentityBundle_B(172). */
+export const PQXDH_AD_BYTES = 2 * IDENTITY_BUNDLE_BYTES;
 
 /** PQXDH §2.2: F = 32 0xFF bytes for X25519, so the KDF input never starts like a DH output. */
 const KDF_PREFIX = new Uint8Array(32).fill(0xff);
@@ -63,7 +72,7 @@ export interface PrekeyMessageFields {
 export interface PqxdhInitiation {
   /** SK (32). */
   readonly sharedSecret: Uint8Array;
-  /** AD = IdentityBundle_A || IdentityBundle_B (320). */
+  /** AD = IdentityBundle_A || IdentityBundle_B (344). */
   readonly associatedData: Uint8Array;
   /** EK_A public (32); the same bytes as `prekeyFields.baseKey`. */
   readonly baseKeyPublic: Uint8Array;
@@ -100,7 +109,7 @@ function deriveSecret(backend: CryptoBackend, parts: Uint8Array[]): Uint8Array {
   }
 }
 
-/** PQXDH §3.3: AD = Encode(IK_A) || Encode(IK_B); here the full 160-byte identities. */
+/** PQXDH §3.3: AD = Encode(IK_A) || Encode(IK_B); here the full 172-byte identities. */
 function associatedData(initiator: IdentityBundle, responder: IdentityBundle): Uint8Array {
   return concatBytes(encodeIdentityBundle(initiator), encodeIdentityBundle(responder));
 }
@@ -199,8 +208,20 @@ export interface ResponderPrekeys {
   readonly signedPrekey: SignedPrekeyRecord;
   readonly oneTimePrekey?: OneTimePrekeyRecord;
   readonly kemPrekey: KemPrekeyRecord;
-  /** Deletes of the one-time EC and one-time KEM prekeys (never the last-resort key). */
+  /**
+   * Deletes of the one-time EC and one-time KEM prekeys (never the last-resort key) and, when
+   * no one-time EC prekey was used, the record of the consumed base key.
+   */
   readonly consumeOps: StoreOp[];
+}
+
+/**
+ * Store key (`baseKey` namespace) of a base key consumed with signed prekey `signedPrekeyId`
+ * by a prekey message that used no one-time EC prekey (docs/PROTOCOL.md §3.5). The records of
+ * a signed prekey are deleted with it.
+ */
+export function consumedBaseKeyKey(signedPrekeyId: number, baseKey: Uint8Array): string {
+  return `${signedPrekeyId}.${toHex(baseKey)}`;
 }
 
 async function load<T extends { readonly id: number }>(
@@ -222,13 +243,22 @@ async function load<T extends { readonly id: number }>(
  * session was never saved (PROTOCOL.md §4).
  *
  * @example const keys = await loadResponderPrekeys(store, fields);
+ * Without a one-time EC prekey nothing else makes the agreement single-use while the signed
+ * and last-resort prekeys live, so the base key is remembered (PQXDH §4.2, X3DH §4.2): a
+ * second key agreement with it is refused, and its record is committed with the session
+ * (conditionally on its absence, so two racing receivers cannot both accept it).
+ *
  * @throws {PrekeyNotFoundError} if a named prekey is not (or no longer) in the store.
+ * @throws {DuplicateMessageError} if the base key was already used without a one-time prekey.
  * @throws {InvalidMessageError} if the message names prekey id 0 for the SPK or KEM prekey.
  * @throws {StateCorruptError | UnsupportedVersionError} if a stored record cannot be decoded.
  */
 export async function loadResponderPrekeys(
   store: StateStore,
-  fields: Pick<PrekeyMessageFields, 'signedPrekeyId' | 'oneTimePrekeyId' | 'kemPrekeyId'>,
+  fields: Pick<
+    PrekeyMessageFields,
+    'signedPrekeyId' | 'oneTimePrekeyId' | 'kemPrekeyId' | 'baseKey'
+  >,
 ): Promise<ResponderPrekeys> {
   if (!isPrekeyId(fields.signedPrekeyId) || !isPrekeyId(fields.kemPrekeyId)) {
     throw new InvalidMessageError('prekey message names an invalid prekey id');
@@ -248,7 +278,12 @@ export async function loadResponderPrekeys(
   if (!kemPrekey.lastResort) {
     consumeOps.push({ ns: 'kemPrekey', key: prekeyStoreKey(kemPrekey.id), value: null });
   }
-  if (opkId === 0) return { signedPrekey, kemPrekey, consumeOps };
+  if (opkId === 0) {
+    const key = consumedBaseKeyKey(signedPrekey.id, fields.baseKey);
+    if ((await store.get('baseKey', key)) !== undefined) throw new DuplicateMessageError();
+    consumeOps.push({ ns: 'baseKey', key, value: new Uint8Array(0), expect: null });
+    return { signedPrekey, kemPrekey, consumeOps };
+  }
   const oneTimePrekey = await load(store, 'oneTimePrekey', opkId, decodeOneTimePrekeyRecord);
   consumeOps.push({ ns: 'oneTimePrekey', key: prekeyStoreKey(opkId), value: null });
   return { signedPrekey, oneTimePrekey, kemPrekey, consumeOps };

@@ -198,7 +198,14 @@ async function expiredSignedPrekeys(store: StateStore, now: number): Promise<Sto
     const bytes = await store.get('signedPrekey', key);
     if (bytes) keys.push({ key, createdAtMs: decodeSignedPrekeyRecord(bytes).createdAtMs });
   }
-  return supersededOps('signedPrekey', keys, now);
+  const ops = supersededOps('signedPrekey', keys, now);
+  if (ops.length === 0) return ops;
+  // docs/PROTOCOL.md §3.5: consumed base keys live exactly as long as their signed prekey.
+  const gone = new Set(ops.map((op) => `${op.key}.`));
+  for (const key of await store.keys('baseKey')) {
+    if (gone.has(key.slice(0, key.indexOf('.') + 1))) ops.push({ ns: 'baseKey', key, value: null });
+  }
+  return ops;
 }
 
 async function expiredLastResortPrekeys(store: StateStore, now: number): Promise<StoreOp[]> {

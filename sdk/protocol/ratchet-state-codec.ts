@@ -20,9 +20,9 @@ import {
 } from './ratchet-state.ts';
 import type { PendingPrekey, SessionState } from './session-record.ts';
 
-/** Version byte of an encoded session state (each archived state carries its own). */
-export const SESSION_STATE_VERSION = 1;
-/** Upper bound of the AD field (PQXDH AD is 320 bytes; the bound only keeps parsing sane). */
+/** Version byte of an encoded session state (each archived state carries its own; 2: 172-byte identities). */
+export const SESSION_STATE_VERSION = 2;
+/** Upper bound of the AD field (PQXDH AD is 344 bytes; the bound only keeps parsing sane). */
 export const MAX_ASSOCIATED_DATA_BYTES = 4096;
 /** Upper bound of one encoded state (2,000 skipped keys are about 72 KB). */
 export const MAX_SESSION_STATE_BYTES = 262_144;

@@ -8,10 +8,26 @@ import { assertBytes, wipe } from '../util/bytes.ts';
 import { RATCHET_KEY_BYTES } from '../wire/messages.ts';
 import { kdfRoot, RATCHET_SECRET_BYTES } from './ratchet-kdf.ts';
 
-/** Largest forward jump inside one receiving chain (PROTOCOL.md §5, Signal's MAX_FORWARD_JUMPS). */
-export const MAX_SKIP = 25_000;
+/**
+ * Largest forward jump inside one receiving chain (docs/PROTOCOL.md §5.2.5; Signal's
+ * MAX_FORWARD_JUMPS is 25,000, lowered so the unauthenticated work of one message stays small).
+ */
+export const MAX_SKIP = 10_000;
 /** Most skipped message keys a state stores; the oldest are evicted first (PROTOCOL.md §5). */
 export const MAX_SKIPPED_KEYS = 2_000;
+/**
+ * What one DH ratchet step of an unauthenticated message is charged, in HMAC-equivalents (an
+ * X25519 with a fresh private key costs about as much as this many chain HMACs on Node).
+ */
+export const DH_STEP_COST = 200;
+/**
+ * HMAC-equivalents one incoming message may cost before it authenticates, across every state
+ * it is tried on (docs/PROTOCOL.md §5.2.5): exactly one full-size jump on a new chain of the
+ * current state (its chain walk, the stored skipped keys and the DH step).
+ */
+export const MAX_SKIP_PER_MESSAGE = MAX_SKIP + MAX_SKIPPED_KEYS + DH_STEP_COST;
+/** Largest forward jump in an archived state (§5.2.5): archives only catch late messages. */
+export const MAX_ARCHIVED_SKIP = 200;
 /** Receiving chains kept per state; the oldest is dropped first (PROTOCOL.md §5). */
 export const MAX_RECEIVER_CHAINS = 5;
 /** Largest chain index that still fits the u32 counter on the wire. */

@@ -32,6 +32,7 @@ import {
   sealWithMessageKey,
 } from './ratchet-kdf.ts';
 import {
+  DH_STEP_COST,
   MAX_CHAIN_INDEX,
   MAX_RECEIVER_CHAINS,
   MAX_SKIP,
@@ -41,11 +42,14 @@ import {
 } from './ratchet-state.ts';
 
 export {
+  DH_STEP_COST,
   initAlice,
   initBob,
+  MAX_ARCHIVED_SKIP,
   MAX_CHAIN_INDEX,
   MAX_RECEIVER_CHAINS,
   MAX_SKIP,
+  MAX_SKIP_PER_MESSAGE,
   MAX_SKIPPED_KEYS,
   type RatchetKeyPair,
   type RatchetState,
@@ -54,6 +58,36 @@ export {
   type SkippedMessageKey,
   wipeRatchetState,
 } from './ratchet-state.ts';
+
+/**
+ * Chain steps (HMACs) one incoming message may still cost before it authenticates, shared by
+ * every state it is tried against (docs/PROTOCOL.md §5.2.5). Mutable: each attempt subtracts
+ * the jump it walks.
+ */
+export interface SkipBudget {
+  remaining: number;
+}
+
+/** Bounds of one {@link ratchetDecrypt} attempt on one state. */
+export interface DecryptLimits {
+  /** Largest jump inside one chain for this state (at most {@link MAX_SKIP}). */
+  readonly maxJump: number;
+  /** The message's remaining total across states. */
+  readonly budget: SkipBudget;
+}
+
+/**
+ * Charges a jump of `jump` chain steps (one HMAC each, plus one per skipped key kept) and, for
+ * a new chain, a DH step against `limits`, before any of it is computed.
+ */
+function chargeJump(limits: DecryptLimits | undefined, jump: number, dhStep = false): void {
+  const max = limits === undefined ? MAX_SKIP : Math.min(MAX_SKIP, limits.maxJump);
+  if (jump > max) throw new TooManySkippedError();
+  if (limits === undefined) return;
+  const cost = jump + Math.min(jump, MAX_SKIPPED_KEYS) + (dhStep ? DH_STEP_COST : 0);
+  if (cost > limits.budget.remaining) throw new TooManySkippedError();
+  limits.budget.remaining -= cost;
+}
 
 /** Result of {@link ratchetEncrypt}. */
 export interface RatchetEncryptResult {
@@ -209,9 +243,10 @@ function openOnChain(
   counter: number,
   header: Uint8Array,
   ciphertext: Uint8Array,
+  limits: DecryptLimits | undefined,
 ): { plaintext: Uint8Array; advance: ChainAdvance } {
   if (counter < index) throw new DuplicateMessageError();
-  if (counter - index > MAX_SKIP) throw new TooManySkippedError();
+  chargeJump(limits, counter - index);
   const advance = advanceChain(backend, ratchetKey, chainKey, index, counter);
   try {
     const plaintext = openWithMessageKey(
@@ -237,7 +272,11 @@ function openOnChain(
  *
  * @throws {MalformedEnvelopeError | UnsupportedVersionError} if the bytes do not parse.
  * @throws {DuplicateMessageError} if the counter was already used and no skipped key is stored.
- * @throws {TooManySkippedError} if the counter is more than 25,000 past the chain's index.
+ * With `limits`, the jump is also bounded by `limits.maxJump` and charged to the message's
+ * shared budget before any chain step is computed (docs/PROTOCOL.md §5.2.5).
+ *
+ * @throws {TooManySkippedError} if the counter is more than 25,000 (or `limits.maxJump`) past
+ *   the chain's index, or the jump exceeds what is left of `limits.budget`.
  * @throws {DecryptError} if the message does not authenticate.
  * @example
  * const { state: next, plaintext } = await ratchetDecrypt(backend, systemRng, state, bytes);
@@ -247,6 +286,7 @@ export async function ratchetDecrypt(
   rng: Rng,
   state: RatchetState,
   messageBytes: Uint8Array,
+  limits?: DecryptLimits,
 ): Promise<RatchetDecryptResult> {
   const message = decodeRatchetMessage(messageBytes);
   const header = messageBytes.subarray(0, RATCHET_HEADER_BYTES);
@@ -273,6 +313,7 @@ export async function ratchetDecrypt(
       counter,
       header,
       ciphertext,
+      limits,
     );
     const receiverChains = chains.slice();
     receiverChains[c] = { ratchetKey: chain.ratchetKey, key: advance.nextKey, index: counter + 1 };
@@ -287,7 +328,8 @@ export async function ratchetDecrypt(
   }
 
   // DR spec §3.5 DHRatchet: a ratchet key we have not seen starts a new receiving chain.
-  if (counter > MAX_SKIP) throw new TooManySkippedError();
+  // Charged before the DH, so a state that cannot afford the jump costs nothing.
+  chargeJump(limits, counter, true);
   const theirKey = ratchetKey.slice();
   const dhReceive = await ratchetDh(backend, state.senderRatchetPrivate, theirKey);
   const receiveStep = kdfRoot(backend, state.rootKey, dhReceive);
@@ -303,6 +345,7 @@ export async function ratchetDecrypt(
       counter,
       header,
       ciphertext,
+      undefined,
     );
   } catch (error) {
     wipe(receiveStep.rootKey, receiveStep.chainKey);

@@ -27,6 +27,7 @@ import { initAlice, wipeRatchetState } from './ratchet.ts';
 import {
   encryptWithRecord,
   type KeyAgreement,
+  openGuard,
   openPrekeyMessage,
   openRatchetMessage,
   type PeerAddress,
@@ -35,22 +36,25 @@ import {
   type Touched,
   wipeTouched,
 } from './ratchet-session.ts';
+import { retriesAfter, retryOnConflict, runExclusive, sessionKey } from './session-lock.ts';
 import {
   archiveState,
   decodeSessionRecord,
   encodeSessionRecord,
   encodeSessionState,
   type PendingPrekey,
+  retainIdentity,
   type SessionRecord,
   type SessionState,
 } from './session-record.ts';
 
 export type { KeyAgreement, KeyAgreementResponse, PeerAddress } from './ratchet-session.ts';
+export { MAX_COMMIT_ATTEMPTS, retryOnConflict, sessionKey } from './session-lock.ts';
 
 /** Everything {@link SessionCipher.initOutgoing} needs from a completed PQXDH initiation. */
 export interface OutgoingSessionParams {
   readonly sk: Uint8Array;
-  /** `IdentityBundle_A (ours) || IdentityBundle_B (theirs)`, 320 bytes. */
+  /** `IdentityBundle_A (ours) || IdentityBundle_B (theirs)`, 344 bytes. */
   readonly ad: Uint8Array;
   readonly remoteSpkPublic: Uint8Array;
   readonly remoteIdentity: Uint8Array;
@@ -81,43 +85,6 @@ export interface SessionCipherOptions {
   readonly keyAgreement: KeyAgreement;
   /** @default systemRng */
   readonly rng?: Rng;
-}
-
-/**
- * Store key of a peer device's session record.
- *
- * @throws {TypeError} on an empty address or a device id that is not a positive u32.
- * @example
- * sessionKey({ address, deviceId: 1 }); // `${address}.1`
- */
-export function sessionKey(peer: PeerAddress): string {
-  if (typeof peer.address !== 'string' || peer.address.length === 0) {
-    throw new TypeError('peer.address must be a non-empty string');
-  }
-  if (!Number.isInteger(peer.deviceId) || peer.deviceId < 1 || peer.deviceId > 0xffffffff) {
-    throw new TypeError('peer.deviceId must be a positive u32');
-  }
-  return `${peer.address}.${peer.deviceId}`;
-}
-
-// One queue per store and record key, shared by every cipher over the same store.
-const queues = new WeakMap<StateStore, Map<string, Promise<unknown>>>();
-
-function runExclusive<T>(store: StateStore, key: string, task: () => Promise<T>): Promise<T> {
-  let perStore = queues.get(store);
-  if (perStore === undefined) {
-    perStore = new Map();
-    queues.set(store, perStore);
-  }
-  const previous = perStore.get(key);
-  // An idle key starts the task at once: chaining on a resolved promise only adds a hop.
-  const run = previous === undefined ? task() : previous.then(task, task);
-  const tail = run.catch(() => undefined);
-  perStore.set(key, tail);
-  void tail.then(() => {
-    if (perStore.get(key) === tail) perStore.delete(key);
-  });
-  return run;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -195,17 +162,23 @@ export class SessionCipher {
 
   /**
    * Creates and commits the initiator's session from a completed PQXDH initiation (design
-   * §5), archiving any current session. Its messages are prekey messages until the peer's
-   * first message is decrypted.
+   * §5), archiving any current session bound to the same identity and dropping every state
+   * bound to another (docs/PROTOCOL.md §5.3). Its messages are prekey messages until the peer's
+   * first message is decrypted. `extraOps` (e.g. the new pin) land in the same atomic commit.
    *
    * @throws {TypeError | RangeError} on wrong-sized inputs, invalid prekey ids or an AD that is
    *   not `IdentityBundle_A || remoteIdentity`.
    * @throws {InvalidKeyError} if `remoteSpkPublic` is of low order.
    * @throws {StateCorruptError} if the stored record does not decode.
+   * @throws {StoreConflictError} if the commit kept losing to another writer (§9.1).
    * @example
    * await cipher.initOutgoing(peer, { sk, ad, remoteSpkPublic, remoteIdentity, pendingPrekey });
    */
-  async initOutgoing(peer: PeerAddress, params: OutgoingSessionParams): Promise<void> {
+  async initOutgoing(
+    peer: PeerAddress,
+    params: OutgoingSessionParams,
+    extraOps: readonly StoreOp[] = [],
+  ): Promise<void> {
     const key = sessionKey(peer);
     const { initiator, responder } = splitAssociatedData(params.ad);
     assertBytes(params.remoteIdentity, 'remoteIdentity', IDENTITY_BUNDLE_BYTES);
@@ -247,18 +220,21 @@ export class SessionCipher {
       pendingPrekey,
     };
     try {
-      await runExclusive(this.store, key, async () => {
-        const { record, raw } = await this.load(key);
-        try {
-          const archived = record?.current
-            ? archiveState(record.archived, encodeSessionState(record.current))
-            : (record?.archived ?? []);
-          const value = encodeSessionRecord({ current: state, archived });
-          await this.store.commit([{ ns: 'session', key, value }]);
-        } finally {
-          release(raw, [record?.current]);
-        }
-      });
+      await runExclusive(this.store, key, () =>
+        retryOnConflict(async () => {
+          const { record, raw, expect } = await this.load(key);
+          try {
+            const previous = record ? retainIdentity(record, responder) : null;
+            const archived = previous?.current
+              ? archiveState(previous.archived, encodeSessionState(previous.current))
+              : (previous?.archived ?? []);
+            const value = encodeSessionRecord({ current: state, archived });
+            await this.store.commit([{ ns: 'session', key, value, expect }, ...extraOps]);
+          } finally {
+            release(raw, [record?.current]);
+          }
+        }),
+      );
     } finally {
       wipeRatchetState(ratchet);
     }
@@ -269,7 +245,11 @@ export class SessionCipher {
    * unacknowledged, else a ratchet message (`type 2`). Commit `ops` before sending `body`.
    * Takes no lock (see the class note).
    *
-   * @throws {NoSessionError} without a current session.
+   * The op is conditional on the record being unchanged since it was read (`expect`), so of
+   * two writers that read the same state only one can commit its message key (§9.1).
+   *
+   * @throws {NoSessionError} without a current session, or (with `pin`) if the current session
+   *   is bound to another identity than `pin`.
    * @throws {RangeError} if `plaintext` exceeds 98,304 bytes.
    * @throws {StateCorruptError} if the stored record does not decode.
    * @example
@@ -277,36 +257,91 @@ export class SessionCipher {
    * await store.commit(ops);
    * await send(type, body);
    */
-  async encrypt(peer: PeerAddress, plaintext: Uint8Array): Promise<EncryptResult> {
+  async encrypt(
+    peer: PeerAddress,
+    plaintext: Uint8Array,
+    pin?: Uint8Array,
+  ): Promise<EncryptResult> {
+    const held = await this.encryptHolding(peer, plaintext, pin);
+    try {
+      return { type: held.type, body: held.body, ops: detach(held.ops) };
+    } finally {
+      releaseHolding(held);
+    }
+  }
+
+  /** {@link encrypt} whose ops' expectation is the loaded record itself, until released. */
+  private async encryptHolding(
+    peer: PeerAddress,
+    plaintext: Uint8Array,
+    pin: Uint8Array | undefined,
+  ): Promise<Holding<EncryptResult>> {
     const key = sessionKey(peer);
-    const { record, raw } = await this.load(key);
+    const { record, raw, expect } = await this.load(key);
     const touched: Touched = [record?.current];
     try {
-      const result = encryptWithRecord(this.backend, record, plaintext);
+      const result = encryptWithRecord(this.backend, record, plaintext, pin);
       touched.push(result.record.current);
       const value = encodeSessionRecord(result.record);
-      return { type: result.type, body: result.body, ops: [{ ns: 'session', key, value }] };
-    } finally {
+      const ops: StoreOp[] = [{ ns: 'session', key, value, expect }];
+      return { type: result.type, body: result.body, ops, loaded: { raw, touched } };
+    } catch (error) {
       release(raw, touched);
+      throw error;
     }
   }
 
   /**
    * {@link encrypt} and commit, under the peer's lock. The returned body may be sent at once.
+   * A commit lost to another writer of the store is retried on the fresh state (bounded).
    *
-   * @throws Same as {@link encrypt}, plus whatever the store's commit throws.
+   * @throws Same as {@link encrypt}, plus whatever the store's commit throws
+   *   ({@link StoreConflictError} after {@link MAX_COMMIT_ATTEMPTS} lost races).
    * @example
    * const { type, body } = await cipher.encryptAndCommit(peer, plaintext);
    */
   encryptAndCommit(
     peer: PeerAddress,
     plaintext: Uint8Array,
+    pin?: () => Promise<Uint8Array | undefined>,
   ): Promise<{ type: MessageType; body: Uint8Array }> {
     return this.exclusive(peer, async () => {
-      const { type, body, ops } = await this.encrypt(peer, plaintext);
-      await this.store.commit(ops);
-      return { type, body };
+      for (let attempt = 1; ; attempt++) {
+        const held = await this.encryptHolding(peer, plaintext, await pin?.());
+        try {
+          await this.store.commit(held.ops);
+          return { type: held.type, body: held.body };
+        } catch (error) {
+          if (!retriesAfter(error, attempt)) throw error;
+        } finally {
+          releaseHolding(held);
+        }
+      }
     });
+  }
+
+  /**
+   * The op that drops every state of `peer`'s record not bound to `identity` (conditional on
+   * the record as read), or none if nothing would change.
+   *
+   * @throws {StateCorruptError} if the stored record does not decode.
+   * @example
+   * await store.commit([pinOp, ...(await cipher.retainIdentityOps(peer, newPin))]);
+   */
+  async retainIdentityOps(peer: PeerAddress, identity: Uint8Array): Promise<StoreOp[]> {
+    const key = sessionKey(peer);
+    const { record, raw, expect } = await this.load(key);
+    try {
+      if (record === null) return [];
+      const next = retainIdentity(record, identity);
+      if (next.current === record.current && next.archived.length === record.archived.length)
+        return [];
+      const value =
+        next.current === null && next.archived.length === 0 ? null : encodeSessionRecord(next);
+      return [{ ns: 'session', key, value, expect: expect?.slice() ?? null }];
+    } finally {
+      release(raw, [record?.current]);
+    }
   }
 
   /**
@@ -314,12 +349,15 @@ export class SessionCipher {
    * reuses it; otherwise the key agreement creates a new session and the current one is
    * archived. A ratchet message tries the current session, then the archived ones, promoting
    * the one that opens it (PROTOCOL.md §5). Nothing is written: commit `ops` (new record, consumed
-   * prekeys) with your own ops once the plaintext is durably processed. Takes no lock.
+   * prekeys) with your own ops once the plaintext is durably processed. Takes no lock. With
+   * `pin`, only states bound to that identity are tried; every chain walk of the message is
+   * charged to one budget across all states (docs/PROTOCOL.md §5.2.5). The session op is
+   * conditional on the record being unchanged since it was read.
    *
    * @throws {MalformedEnvelopeError | UnsupportedVersionError} if `body` does not parse.
    * @throws {NoSessionError} for a ratchet message without any session.
    * @throws {DuplicateMessageError} if the message was already decrypted.
-   * @throws {TooManySkippedError} if it jumps more than 25,000 messages ahead.
+   * @throws {TooManySkippedError} if it jumps further than the state's limit or the budget.
    * @throws {DecryptError} if it opens under no session.
    * @throws {StateCorruptError} if the stored record does not decode.
    * @throws Whatever {@link KeyAgreement.respond} throws (e.g. `PrekeyNotFoundError`).
@@ -327,7 +365,37 @@ export class SessionCipher {
    * const { plaintext, ops } = await cipher.decrypt(peer, type, body);
    * await store.commit([...ops, seenOp]);
    */
-  async decrypt(peer: PeerAddress, type: MessageType, body: Uint8Array): Promise<DecryptResult> {
+  async decrypt(
+    peer: PeerAddress,
+    type: MessageType,
+    body: Uint8Array,
+    pin?: Uint8Array,
+  ): Promise<DecryptResult> {
+    const held = await this.decryptHolding(peer, type, body, pin);
+    try {
+      const { plaintext, remoteIdentity, sessionCreated } = held;
+      return { plaintext, remoteIdentity, sessionCreated, ops: detach(held.ops) };
+    } finally {
+      releaseHolding(held);
+    }
+  }
+
+  /**
+   * {@link decrypt} whose session op's expectation is the loaded record itself: commit (or
+   * drop) the ops, then call {@link releaseHolding}, which wipes the loaded secrets. Internal to the SDK
+   * (the engine commits a received message this way without a copy of the record).
+   *
+   * @throws Same as {@link decrypt}.
+   * @example
+   * const held = await cipher.decryptHolding(peer, type, body, pin);
+   * try { await store.commit(held.ops); } finally { releaseHolding(held); }
+   */
+  async decryptHolding(
+    peer: PeerAddress,
+    type: MessageType,
+    body: Uint8Array,
+    pin?: Uint8Array,
+  ): Promise<Holding<DecryptResult>> {
     const key = sessionKey(peer);
     assertBytes(body, 'body');
     if (type !== MESSAGE_TYPE_PREKEY && type !== MESSAGE_TYPE_RATCHET) {
@@ -336,8 +404,9 @@ export class SessionCipher {
     // Parse first: malformed input fails the same way with or without a session.
     const prekey = type === MESSAGE_TYPE_PREKEY ? decodePrekeyMessage(body) : undefined;
     if (!prekey) decodeRatchetMessage(body);
-    const { record, raw } = await this.load(key);
+    const { record, raw, expect } = await this.load(key);
     const touched: Touched = [record?.current];
+    const guard = openGuard(pin);
     try {
       const outcome = prekey
         ? await openPrekeyMessage(
@@ -347,25 +416,30 @@ export class SessionCipher {
             prekey,
             () => this.keyAgreement.respond({ peer, message: prekey }),
             touched,
+            guard,
           )
-        : await openRatchetMessage(this.backend, this.rng, record, body, touched);
+        : await openRatchetMessage(this.backend, this.rng, record, body, touched, guard);
       touched.push(outcome.state);
       const value = encodeSessionRecord(recordAfterOpen(record, outcome));
       return {
         plaintext: outcome.plaintext,
         remoteIdentity: outcome.state.remoteIdentity.slice(),
         sessionCreated: outcome.source === 'new',
-        ops: [...outcome.consumed, { ns: 'session', key, value }],
+        ops: [...outcome.consumed, { ns: 'session', key, value, expect }],
+        loaded: { raw, touched },
       };
-    } finally {
+    } catch (error) {
       release(raw, touched);
+      throw error;
     }
   }
 
   /**
    * {@link decrypt} under the peer's lock, then one atomic commit of its ops plus the ops
    * `handle` returns. `handle` is where the plaintext is durably processed; if it throws,
-   * nothing is committed and the message will decrypt again on redelivery.
+   * nothing is committed and the message will decrypt again on redelivery. If the commit loses
+   * a race with another writer, the message is decrypted again on the fresh state and `handle`
+   * runs again (as on a redelivery; bounded by {@link MAX_COMMIT_ATTEMPTS}).
    *
    * @throws Same as {@link decrypt}, whatever `handle` throws, and the store's commit errors.
    * @example
@@ -382,26 +456,66 @@ export class SessionCipher {
       result: DecryptResult,
     ) => readonly StoreOp[] | undefined | Promise<readonly StoreOp[] | undefined>,
   ): Promise<DecryptResult> {
-    return this.exclusive(peer, async () => {
-      const result = await this.decrypt(peer, type, body);
-      const extra = handle ? await handle(result) : undefined;
-      await this.store.commit(extra ? [...result.ops, ...extra] : result.ops);
-      return result;
-    });
+    return this.exclusive(peer, () =>
+      retryOnConflict(async () => {
+        const held = await this.decryptHolding(peer, type, body);
+        try {
+          const { plaintext, remoteIdentity, sessionCreated } = held;
+          const result = { plaintext, remoteIdentity, sessionCreated, ops: held.ops };
+          const extra = handle ? await handle(result) : undefined;
+          await this.store.commit(extra ? [...held.ops, ...extra] : held.ops);
+          return { ...result, ops: detach(held.ops) };
+        } finally {
+          releaseHolding(held);
+        }
+      }),
+    );
   }
 
-  private async load(key: string): Promise<{ record: SessionRecord | null; raw?: Uint8Array }> {
+  /**
+   * The record, the bytes it was decoded from, and the expectation a commit of its successor
+   * must carry (docs/PROTOCOL.md §9.1): `raw` itself, which stays the stored bytes until
+   * `release` wipes it, or `null` for no record. A result that outlives `release` must carry a
+   * copy ({@link detach}).
+   */
+  private async load(
+    key: string,
+  ): Promise<{ record: SessionRecord | null; raw?: Uint8Array; expect: Uint8Array | null }> {
     const raw = await this.store.get('session', key);
-    if (raw === undefined) return { record: null };
+    if (raw === undefined) return { record: null, expect: null };
     try {
-      // `raw` is this call's own copy and is wiped by `release` after the new record is
-      // encoded, so the current state may live in it rather than in a second copy.
-      return { record: decodeSessionRecord(raw, { inPlace: true }), raw };
+      // `raw` is this call's own copy and is wiped by `release` once the result is committed
+      // or handed out, so the current state may live in it rather than in a second copy.
+      return { record: decodeSessionRecord(raw, { inPlace: true }), raw, expect: raw };
     } catch (error) {
       wipe(raw);
       throw error;
     }
   }
+}
+
+/**
+ * A result whose ops may reference the loaded record (`loaded`): commit or drop them, then
+ * pass it to {@link releaseHolding}, which wipes the loaded secrets.
+ */
+export type Holding<T> = T & {
+  readonly loaded: { readonly raw: Uint8Array | undefined; readonly touched: Touched };
+};
+
+/**
+ * Wipes what a {@link Holding} result loaded; its ops' expectations are invalid afterwards.
+ *
+ * @example try { await store.commit(held.ops); } finally { releaseHolding(held); }
+ */
+export function releaseHolding(held: Holding<unknown>): void {
+  release(held.loaded.raw, held.loaded.touched);
+}
+
+/** The ops with private copies of their expectations (for results that outlive `release`). */
+function detach(ops: readonly StoreOp[]): StoreOp[] {
+  return ops.map((op) =>
+    op.expect === undefined || op.expect === null ? op : { ...op, expect: op.expect.slice() },
+  );
 }
 
 /** Drops the secrets a call decoded, once its result is encoded (archived views die with `raw`). */

@@ -9,7 +9,7 @@
  * `StateCorruptError`.
  */
 import { assertBytes } from '../util/bytes.ts';
-import { BASE_KEY_BYTES } from '../wire/messages.ts';
+import { BASE_KEY_BYTES, IDENTITY_BUNDLE_BYTES } from '../wire/messages.ts';
 import type { RatchetState } from './ratchet-state.ts';
 import {
   corrupt,
@@ -50,9 +50,9 @@ export interface PendingPrekey {
 export interface SessionState {
   /** Holds the AD (`ratchet.associatedData`). */
   readonly ratchet: RatchetState;
-  /** Peer's `IdentityBundle` (160 bytes). */
+  /** Peer's `IdentityBundle` (172 bytes). */
   readonly remoteIdentity: Uint8Array;
-  /** Our `IdentityBundle` (160 bytes). */
+  /** Our `IdentityBundle` (172 bytes). */
   readonly localIdentity: Uint8Array;
   /** The initiator's PQXDH ephemeral key EK_A, which names the session (PROTOCOL.md §5). */
   readonly baseKey: Uint8Array;
@@ -81,6 +81,42 @@ export interface SessionRecord {
 export function encodedStateHasBaseKey(encoded: Uint8Array, baseKey: Uint8Array): boolean {
   if (encoded.length < 1 + BASE_KEY_BYTES || baseKey.length !== BASE_KEY_BYTES) return false;
   for (let i = 0; i < BASE_KEY_BYTES; i++) if (encoded[1 + i] !== baseKey[i]) return false;
+  return true;
+}
+
+/**
+ * Whether an encoded state is bound to the peer identity `identity` (its `remoteIdentity`,
+ * read at its fixed offset after the version and base key, without decoding the state).
+ *
+ * @example
+ * const kept = record.archived.filter((s) => encodedStateHasIdentity(s, pinned));
+ */
+export function encodedStateHasIdentity(encoded: Uint8Array, identity: Uint8Array): boolean {
+  const at = 1 + BASE_KEY_BYTES;
+  if (encoded.length < at + IDENTITY_BUNDLE_BYTES || identity.length !== IDENTITY_BUNDLE_BYTES)
+    return false;
+  for (let i = 0; i < IDENTITY_BUNDLE_BYTES; i++) if (encoded[at + i] !== identity[i]) return false;
+  return true;
+}
+
+/**
+ * The record with only the states bound to `identity` (docs/PROTOCOL.md §5.3: a record never
+ * holds states of two identities of one device, so a replaced identity cannot be revived).
+ *
+ * @example
+ * const next = retainIdentity(record, newPin);
+ */
+export function retainIdentity(record: SessionRecord, identity: Uint8Array): SessionRecord {
+  const current =
+    record.current !== null && sameIdentity(record.current.remoteIdentity, identity)
+      ? record.current
+      : null;
+  return { current, archived: record.archived.filter((s) => encodedStateHasIdentity(s, identity)) };
+}
+
+function sameIdentity(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 

@@ -20,7 +20,9 @@ import { acquireLock, releaseLock } from './file-lock.ts';
 import {
   assertStoreKey,
   assertStoreOps,
+  firstConflict,
   type StateStore,
+  StoreConflictError,
   type StoreNamespace,
   type StoreOp,
 } from './store.ts';
@@ -355,13 +357,22 @@ export class FileStore implements StateStore {
    * store is `FAILED`; after reopening, the commit is either wholly present or wholly absent.
    *
    * @throws {TypeError} for an invalid key, namespace or value (nothing is written).
+   * @throws {StoreConflictError} if an op's `expect` does not hold (nothing is written).
    * @throws {FileStoreError} `CLOSED` or `FAILED`.
    */
   async commit(ops: readonly StoreOp[]): Promise<void> {
     assertStoreOps(ops);
-    const copies = ops.map((op) => ({ ...op, value: op.value === null ? null : op.value.slice() }));
+    const copies = ops.map((op) => ({ ns: op.ns, key: op.key, value: op.value?.slice() ?? null }));
+    const expectations = ops
+      .filter((op) => op.expect !== undefined)
+      .map((op) => ({ ...op, expect: op.expect?.slice() ?? null }));
     return this.exclusive(async () => {
       this.assertUsable();
+      // docs/PROTOCOL.md §9.1: the directory lock keeps every other process and instance out for
+      // this store's lifetime and commits run one at a time, so the in-memory state is the durable
+      // state and checking it here is atomic with the append below.
+      const failed = firstConflict(expectations, (ns, key) => this.data.get(ns)?.get(key));
+      if (failed) throw new StoreConflictError(failed.ns, failed.key);
       if (copies.length === 0) return;
       const record = encodeRecord(this.seq + 1, copies);
       try {

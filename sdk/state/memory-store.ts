@@ -1,14 +1,17 @@
 import {
   assertStoreKey,
   assertStoreOps,
+  expectationHolds,
   type StateStore,
+  StoreConflictError,
   type StoreNamespace,
   type StoreOp,
 } from './store.ts';
 
 /**
  * In-memory {@link StateStore}: for tests, ephemeral clients and browsers without
- * persistence. Commits are atomic because they are synchronous under the hood.
+ * persistence. Commits (and their `expect` checks) are atomic because they are synchronous
+ * under the hood.
  */
 export class MemoryStore implements StateStore {
   private readonly data = new Map<StoreNamespace, Map<string, Uint8Array>>();
@@ -34,6 +37,11 @@ export class MemoryStore implements StateStore {
 
   async commit(ops: readonly StoreOp[]): Promise<void> {
     assertStoreOps(ops);
+    // Check and apply run without an await in between: atomic for every caller in this realm.
+    for (const op of ops) {
+      if (op.expect !== undefined && !expectationHolds(op, this.data.get(op.ns)?.get(op.key)))
+        throw new StoreConflictError(op.ns, op.key);
+    }
     for (const op of ops) {
       if (op.value === null) this.data.get(op.ns)?.delete(op.key);
       else this.space(op.ns).set(op.key, op.value.slice());

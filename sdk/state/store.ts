@@ -7,6 +7,9 @@
  * one-time prekey *and* marks the message id seen; those must land together or not at all
  * (docs/PROTOCOL.md, "Crash safety").
  */
+import { StoreConflictError } from '../errors.ts';
+
+export { StoreConflictError };
 
 /** Record namespaces. Keys inside a namespace are short ASCII strings. */
 export type StoreNamespace =
@@ -17,13 +20,20 @@ export type StoreNamespace =
   | 'session'
   | 'seen'
   | 'contact'
+  | 'baseKey'
   | 'meta';
 
-/** Put (value is bytes) or delete (value is null). */
+/**
+ * Put (value is bytes) or delete (value is null). With `expect`, the op is conditional: the
+ * whole commit applies only if the record currently holds exactly `expect` (`null`: the record
+ * is absent), compared byte for byte at commit time (docs/PROTOCOL.md §9.1).
+ */
 export interface StoreOp {
   readonly ns: StoreNamespace;
   readonly key: string;
   readonly value: Uint8Array | null;
+  /** The value the record must still hold for the commit to apply; absent: unconditional. */
+  readonly expect?: Uint8Array | null;
 }
 
 export interface StateStore {
@@ -31,8 +41,61 @@ export interface StateStore {
   get(ns: StoreNamespace, key: string): Promise<Uint8Array | undefined>;
   /** Every key in a namespace, in no particular order. */
   keys(ns: StoreNamespace): Promise<string[]>;
-  /** Applies every op or none (all-or-nothing even across a crash for durable stores). */
+  /**
+   * Applies every op or none (all-or-nothing even across a crash for durable stores). If any
+   * op carries `expect` and the record no longer holds it, nothing is applied and the commit
+   * rejects with {@link StoreConflictError}. The check and the write are one atomic step for
+   * every writer of the store (other engines over the same store, other processes over the same
+   * durable state): this is what makes a message key single-use with more than one writer.
+   *
+   * @throws {StoreConflictError} if an expectation does not hold (nothing was applied).
+   */
   commit(ops: readonly StoreOp[]): Promise<void>;
+}
+
+/**
+ * Whether `op`'s expectation (if any) holds for `current`, the record as stored now.
+ *
+ * @example if (!expectationHolds(op, data.get(op.ns)?.get(op.key))) throw new StoreConflictError(op.ns, op.key);
+ */
+export function expectationHolds(op: StoreOp, current: Uint8Array | undefined): boolean {
+  const expected = op.expect;
+  if (expected === undefined) return true;
+  if (expected === null) return current === undefined;
+  return current !== undefined && equalBytes(current, expected);
+}
+
+/**
+ * The first op whose expectation `current` does not meet, or undefined when all hold.
+ * `current(ns, key)` returns the record as stored now (not a copy: it is only compared).
+ *
+ * @example
+ * const failed = firstConflict(ops, (ns, key) => data.get(ns)?.get(key));
+ * if (failed) throw new StoreConflictError(failed.ns, failed.key);
+ */
+export function firstConflict(
+  ops: readonly StoreOp[],
+  current: (ns: StoreNamespace, key: string) => Uint8Array | undefined,
+): StoreOp | undefined {
+  for (const op of ops) {
+    if (op.expect !== undefined && !expectationHolds(op, current(op.ns, op.key))) return op;
+  }
+  return undefined;
+}
+
+/** Byte equality; four bytes at a time when both arrays are aligned (session records are). */
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const words = a.length >>> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset, words);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, words);
+    for (; i < words; i++) if (wa[i] !== wb[i]) return false;
+    i = words << 2;
+  }
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Limits that keep one record key sane; stores reject anything else with `TypeError`. */
@@ -64,5 +127,7 @@ export function assertStoreOps(ops: readonly StoreOp[]): void {
     assertStoreKey(op.key);
     if (op.value !== null && !(op.value instanceof Uint8Array))
       throw new TypeError('store value must be bytes or null');
+    if (op.expect !== undefined && op.expect !== null && !(op.expect instanceof Uint8Array))
+      throw new TypeError('store expectation must be bytes, null or absent');
   }
 }

@@ -18,6 +18,7 @@ import {
 } from '../../functions/domain/signing-material.ts';
 import { type ClientOptions, SealpostClient } from '../client/client.ts';
 import type { FetchLike } from '../client/http-client.ts';
+import type { OutboxTimer } from '../client/outbox.ts';
 import type { TrustConfig } from '../protocol/certificates.ts';
 import { MemoryStore } from '../state/memory-store.ts';
 import type { StateStore } from '../state/store.ts';
@@ -34,9 +35,17 @@ export interface TestSealpostOptions {
 }
 
 /** Options of a client created by the test server. */
-export type TestClientOptions = Partial<Pick<ClientOptions, 'store' | 'prekeys' | 'backend'>> & {
+export type TestClientOptions = Partial<
+  Pick<ClientOptions, 'store' | 'prekeys' | 'backend' | 'outbox' | 'onDeviceChange'>
+> & {
   readonly unrestricted?: boolean;
 };
+
+/**
+ * The outbox timer of test clients: it never fires, so sync copies go out exactly when a test
+ * calls `client.flushOutbox()` (or passes its own `outbox.timer`).
+ */
+export const manualOutboxTimer: OutboxTimer = () => () => undefined;
 
 const TEN_YEARS_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 
@@ -106,9 +115,19 @@ export class TestSealpost {
     this.time += ms;
   }
 
-  /** Client options wired to this service (for `SealpostClient.open` and custom set-ups). */
+  /**
+   * Client options wired to this service (for `SealpostClient.open` and custom set-ups). Sync
+   * copies wait in the outbox until the test calls `client.flushOutbox()`.
+   */
   clientOptions(store: StateStore = new MemoryStore()): ClientOptions {
-    return { baseUrl: this.baseUrl, fetch: this.fetch, trust: this.trust, now: this.now, store };
+    return {
+      baseUrl: this.baseUrl,
+      fetch: this.fetch,
+      trust: this.trust,
+      now: this.now,
+      store,
+      outbox: { timer: manualOutboxTimer },
+    };
   }
 
   /**

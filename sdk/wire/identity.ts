@@ -10,11 +10,13 @@ import {
 } from '../crypto/backend.ts';
 import { MalformedEnvelopeError } from '../errors.ts';
 import { base32Encode, tryBase32Decode } from '../util/base32.ts';
-import { assertBytes, concatBytes } from '../util/bytes.ts';
+import { assertBytes, ByteWriter, concatBytes } from '../util/bytes.ts';
 import { LABELS } from './labels.ts';
 
-/** Size of an encoded {@link IdentityBundle}: 32 + 32 + 32 + 64. */
-export const IDENTITY_BUNDLE_BYTES = 160;
+/** Size of an encoded {@link IdentityBundle} (version 2): 32 + 32 + 32 + 4 + 8 + 64. */
+export const IDENTITY_BUNDLE_BYTES = 172;
+/** Largest link epoch: a u64 on the wire, limited to what a JS number holds exactly. */
+export const MAX_LINK_EPOCH = Number.MAX_SAFE_INTEGER;
 /** Raw address size: the first 20 bytes of SHA-256(LABELS.ADDRESS || accountPublic). */
 export const ADDRESS_BYTES = 20;
 /** Text address length: 20 bytes in unpadded base32 is exactly 32 characters. */
@@ -25,8 +27,9 @@ const ADDRESS_DIGEST_BYTES = 32;
 const ADDRESS_PATTERN = /^[a-z2-7]{32}$/;
 
 /**
- * A device's public identity (PROTOCOL.md §1): the account key, the device's Ed25519 signing key and
- * X25519 DH identity key, and the account key's signature linking the two device keys to it.
+ * A device's public identity (docs/PROTOCOL.md §1, version 2): the account key, the device's
+ * Ed25519 signing key and X25519 DH identity key, the device id and link epoch they are linked
+ * under, and the account key's signature over all of it.
  */
 export interface IdentityBundle {
   /** Ed25519 account public key (32); the address is derived from it. */
@@ -35,15 +38,31 @@ export interface IdentityBundle {
   readonly signingPublic: Uint8Array;
   /** X25519 device DH identity public key (32); IK in PQXDH. */
   readonly dhPublic: Uint8Array;
+  /** The device id (u32, non-zero) this identity is linked as; only valid for that device. */
+  readonly deviceId: number;
+  /**
+   * When the link was signed (ms since the epoch, u64 on the wire): a later link of the same
+   * device id replaces an earlier one, never the other way round (docs/PROTOCOL.md §1.3).
+   */
+  readonly linkEpoch: number;
   /** Ed25519 signature (64) by the account key over {@link deviceLinkPayload}. */
   readonly linkSignature: Uint8Array;
 }
 
+function assertLinkFields(deviceId: number, linkEpoch: number): void {
+  if (!Number.isInteger(deviceId) || deviceId < 1 || deviceId > 0xffffffff)
+    throw new RangeError('deviceId must be a u32 other than 0');
+  if (!Number.isSafeInteger(linkEpoch) || linkEpoch < 0)
+    throw new RangeError('linkEpoch must be a non-negative safe integer');
+}
+
 /**
- * Encodes `accountPublic || signingPublic || dhPublic || linkSignature` (160 bytes).
+ * Encodes `accountPublic || signingPublic || dhPublic || u32 deviceId || u64 linkEpoch ||
+ * linkSignature` (172 bytes, big-endian integers).
  *
- * @example encodeIdentityBundle(bundle).length // 160
- * @throws {TypeError | RangeError} if a field is not a `Uint8Array` of its exact size.
+ * @example encodeIdentityBundle(bundle).length // 172
+ * @throws {TypeError | RangeError} if a field is not a `Uint8Array` of its exact size, or the
+ *   device id or epoch is out of range.
  */
 export function encodeIdentityBundle(bundle: IdentityBundle): Uint8Array {
   if (typeof bundle !== 'object' || bundle === null)
@@ -51,47 +70,73 @@ export function encodeIdentityBundle(bundle: IdentityBundle): Uint8Array {
   assertBytes(bundle.accountPublic, 'accountPublic', ED25519_PUBLIC_BYTES);
   assertBytes(bundle.signingPublic, 'signingPublic', ED25519_PUBLIC_BYTES);
   assertBytes(bundle.dhPublic, 'dhPublic', X25519_KEY_BYTES);
+  assertLinkFields(bundle.deviceId, bundle.linkEpoch);
   assertBytes(bundle.linkSignature, 'linkSignature', ED25519_SIGNATURE_BYTES);
-  return concatBytes(
-    bundle.accountPublic,
-    bundle.signingPublic,
-    bundle.dhPublic,
-    bundle.linkSignature,
-  );
+  return new ByteWriter(IDENTITY_BUNDLE_BYTES)
+    .bytes(bundle.accountPublic)
+    .bytes(bundle.signingPublic)
+    .bytes(bundle.dhPublic)
+    .u32(bundle.deviceId)
+    .u64(bundle.linkEpoch)
+    .bytes(bundle.linkSignature)
+    .finish();
 }
 
 /**
- * Strictly decodes a 160-byte identity bundle. Only the layout is checked; the link signature
+ * Strictly decodes a 172-byte identity bundle. Only the layout is checked; the link signature
  * and address are verified by `verifyIdentityBundle` (sdk/protocol/identity.ts).
  *
  * @example decodeIdentityBundle(encodeIdentityBundle(bundle))
  * @throws {TypeError} if `bytes` is not a `Uint8Array`.
- * @throws {MalformedEnvelopeError} if `bytes` is not exactly 160 bytes.
+ * @throws {MalformedEnvelopeError} if `bytes` is not exactly 172 bytes, the device id is 0 or
+ *   the epoch exceeds {@link MAX_LINK_EPOCH}.
  */
 export function decodeIdentityBundle(bytes: Uint8Array): IdentityBundle {
   assertBytes(bytes, 'bytes');
   if (bytes.length !== IDENTITY_BUNDLE_BYTES) {
     throw new MalformedEnvelopeError(`identity bundle must be ${IDENTITY_BUNDLE_BYTES} bytes`);
   }
+  // Runs for every received message: plain offsets rather than a reader.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 12 + 96);
+  const deviceId = view.getUint32(96);
+  const epochHigh = view.getUint32(100);
+  if (deviceId === 0) throw new MalformedEnvelopeError('identity bundle device id is 0');
+  if (epochHigh >= 2 ** 21) throw new MalformedEnvelopeError('identity bundle epoch out of range');
   return {
     accountPublic: bytes.slice(0, 32),
     signingPublic: bytes.slice(32, 64),
     dhPublic: bytes.slice(64, 96),
-    linkSignature: bytes.slice(96, 160),
+    deviceId,
+    linkEpoch: epochHigh * 2 ** 32 + view.getUint32(104),
+    linkSignature: bytes.slice(108, 172),
   };
 }
 
 /**
  * The message the account key signs to link a device: `LABELS.DEVICE_LINK || signingPublic ||
- * dhPublic`. Binding both device keys in one signature means neither can be swapped alone.
+ * dhPublic || u32 deviceId || u64 linkEpoch`. Binding both device keys, the device id and the
+ * epoch in one signature means none can be swapped alone: a link is valid for one device id
+ * only, and an old link cannot be replayed over a newer one (docs/PROTOCOL.md §1.3).
  *
- * @example deviceLinkPayload(signingPublic, dhPublic)
- * @throws {TypeError | RangeError} if a key is not 32 bytes.
+ * @example deviceLinkPayload(signingPublic, dhPublic, 1, Date.now())
+ * @throws {TypeError | RangeError} if a key is not 32 bytes or the id or epoch is out of range.
  */
-export function deviceLinkPayload(signingPublic: Uint8Array, dhPublic: Uint8Array): Uint8Array {
+export function deviceLinkPayload(
+  signingPublic: Uint8Array,
+  dhPublic: Uint8Array,
+  deviceId: number,
+  linkEpoch: number,
+): Uint8Array {
   assertBytes(signingPublic, 'signingPublic', ED25519_PUBLIC_BYTES);
   assertBytes(dhPublic, 'dhPublic', X25519_KEY_BYTES);
-  return concatBytes(LABELS.DEVICE_LINK, signingPublic, dhPublic);
+  assertLinkFields(deviceId, linkEpoch);
+  return new ByteWriter(LABELS.DEVICE_LINK.length + 76)
+    .bytes(LABELS.DEVICE_LINK)
+    .bytes(signingPublic)
+    .bytes(dhPublic)
+    .u32(deviceId)
+    .u64(linkEpoch)
+    .finish();
 }
 
 /**

@@ -9,8 +9,8 @@ const label = (s: string): Uint8Array => enc.encode(s);
 export const LABELS = {
   /** address = base32(SHA-256(ADDRESS || accountPublic)[0..20]) */
   ADDRESS: label('Sealpost-Address-v1'),
-  /** account key signs DEVICE_LINK || deviceSigningPublic(32) || deviceDhPublic(32) */
-  DEVICE_LINK: label('Sealpost-DeviceLink-v1'),
+  /** account key signs DEVICE_LINK || signingPublic(32) || dhPublic(32) || u32 deviceId || u64 epoch */
+  DEVICE_LINK: label('Sealpost-DeviceLink-v2'),
   /** device key signs SIGNED_PREKEY || u32 id || X25519 public */
   SIGNED_PREKEY: label('Sealpost-SignedPrekey-v1'),
   /** device key signs KEM_PREKEY || u8 kind || u32 id || ML-KEM-1024 public */
@@ -35,4 +35,6 @@ export const LABELS = {
   REQUEST_SIGNATURE: label('Sealpost-Request-v1'),
   /** proof of possession at registration (service API) */
   REGISTRATION: label('Sealpost-Registration-v1'),
+  /** account key co-signs a device's request that acts on another device (service API) */
+  ACCOUNT_REQUEST: label('Sealpost-AccountRequest-v1'),
 } as const;

@@ -59,7 +59,7 @@ export interface RatchetMessage {
 
 /** A decoded prekey message (PROTOCOL.md §5). */
 export interface PrekeyMessage {
-  /** Initiator's `IdentityBundle` (160 bytes), verified by the key agreement, not here. */
+  /** Initiator's `IdentityBundle` (172 bytes), verified by the key agreement, not here. */
   readonly identity: Uint8Array;
   /** Responder's signed prekey id (never 0). */
   readonly signedPrekeyId: number;
@@ -188,7 +188,7 @@ export function ratchetMessageHeader(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Encodes a prekey message: `u8 version=1 || IdentityBundle_A(160) || u32 spkId || u32 opkId ||
+ * Encodes a prekey message: `u8 version=1 || IdentityBundle_A(172) || u32 spkId || u32 opkId ||
  * u32 kemPrekeyId || kemCiphertext(1568) || baseKey(32) || ratchetMessage`.
  *
  * @throws {TypeError | RangeError} on a wrong-sized field, an id 0 where 0 is not allowed, or

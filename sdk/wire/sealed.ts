@@ -39,7 +39,7 @@ const INNER_FIXED_BYTES = 1 + 2 + 4;
 
 /**
  * Largest wrapped message: a prekey message carrying a maximal (96 KiB) plaintext,
- * 98,304 + 1,773 (prekey fields) + 57 (ratchet header and tag) = 100,134 bytes.
+ * 98,304 + 1,785 (prekey fields) + 57 (ratchet header and tag) = 100,146 bytes.
  */
 export const MAX_SEALED_MESSAGE_BYTES = MAX_PREKEY_MESSAGE_BYTES;
 /**

@@ -3,12 +3,19 @@
  * SDK clients register, send and receive over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SealedSendUnauthorizedError, SealpostHttpClient } from '../../sdk/client/index.ts';
-import { DecryptError, IdentityChangedError } from '../../sdk/errors.ts';
+import {
+  CERTIFICATE_REFRESH_MARGIN_MS,
+  SealedSendUnauthorizedError,
+  SealpostClient,
+  SealpostHttpClient,
+} from '../../sdk/client/index.ts';
+import { DecryptError } from '../../sdk/errors.ts';
+import type { DeviceChange } from '../../sdk/protocol/engine.ts';
 import { fromBase64Url, toBase64Url } from '../../sdk/util/bytes.ts';
+import { SENDER_CERTIFICATE_LIFETIME_MS } from '../../sdk/wire/api/limits.ts';
 import { type E2eStack, introduce, rewritingFetch, startE2eStack } from './stack.ts';
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
 let stack: E2eStack;
 
 beforeAll(async () => {
@@ -30,9 +37,10 @@ describe('messaging through the local server', () => {
     await alicePhone.addContact(bob.contactCard());
 
     const sent = await alice.send(bob.address, 'to all of Bob');
-    expect(sent).toMatchObject({ recipientDevices: 2, ownDevices: 1 });
+    expect(sent).toMatchObject({ recipientDevices: 2, sync: 'queued' });
     expect(texts(await bob.receiveBatch())).toEqual(['to all of Bob']);
     expect(texts(await bobPhone.receiveBatch())).toEqual(['to all of Bob']);
+    expect(await alice.flushOutbox()).toEqual({ sent: 1, pending: 0, errors: [] });
     const copy = await alicePhone.receiveBatch();
     expect(copy.messages).toHaveLength(1);
     expect(copy.messages[0]).toMatchObject({
@@ -47,8 +55,8 @@ describe('messaging through the local server', () => {
 
     // The phone's reply reaches Bob and, as a copy, the first device.
     const reply = await alicePhone.send(bob.address, 'from the phone');
-    expect(reply).toMatchObject({ recipientDevices: 2, ownDevices: 1 });
-    expect(reply.syncError).toBeUndefined();
+    expect(reply).toMatchObject({ recipientDevices: 2, sync: 'queued' });
+    expect(await alicePhone.flushOutbox()).toEqual({ sent: 1, pending: 0, errors: [] });
     expect((await alice.receiveBatch()).messages).toMatchObject([
       { text: 'from the phone', sync: { destination: bob.address } },
     ]);
@@ -154,16 +162,16 @@ describe('messaging through the local server', () => {
     const bob = await stack.register();
     await introduce(alice, bob);
     const before = await alice.senderCertificate();
-    await alice.send(bob.address, 'day 0');
-    stack.advance(6.5 * DAY);
+    await alice.send(bob.address, 'early');
+    stack.advance(SENDER_CERTIFICATE_LIFETIME_MS - CERTIFICATE_REFRESH_MARGIN_MS + HOUR);
     const after = await alice.senderCertificate();
     expect(toBase64Url(after)).not.toBe(toBase64Url(before));
-    stack.advance(DAY);
+    stack.advance(CERTIFICATE_REFRESH_MARGIN_MS);
     // The first certificate is now expired for Bob; the refreshed one is what Alice seals with.
-    await alice.send(bob.address, 'day 7.5');
+    await alice.send(bob.address, 'late');
     const batch = await bob.receiveBatch();
     expect(batch.failures).toEqual([]);
-    expect(texts(batch)).toEqual(['day 0', 'day 7.5']);
+    expect(texts(batch)).toEqual(['early', 'late']);
   });
 
   it('reaches a device added in the middle of a conversation', async () => {
@@ -180,8 +188,12 @@ describe('messaging through the local server', () => {
     expect(texts(await bobTablet.receiveBatch())).toEqual(['after']);
   });
 
-  it('surfaces a contact’s changed identity and sends only after confirmation', async () => {
-    const alice = await stack.register();
+  it('announces a contact’s re-linked device as a device change, not an identity change', async () => {
+    const changes: DeviceChange[] = [];
+    const alice = await SealpostClient.register({
+      ...stack.options(),
+      onDeviceChange: (c) => changes.push(c),
+    });
     const dave = await stack.register();
     const bob = await stack.register();
     const bobOld = await stack.link(bob);
@@ -193,28 +205,31 @@ describe('messaging through the local server', () => {
     const bobNew = await stack.link(bob);
     expect(bobNew.deviceId).toBe(bobOld.deviceId);
 
-    // Sending: nothing goes out until Alice confirms the new identity.
-    const error = await alice.send(bob.address, 'who is this?').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(IdentityChangedError);
-    const changed = error as IdentityChangedError;
-    expect(changed).toMatchObject({ address: bob.address, deviceId: bobNew.deviceId });
-    expect(texts(await bob.receiveBatch())).toEqual(['hello both', 'hello from Dave']);
-    await alice.confirmIdentity(changed);
-    await alice.send(bob.address, 'confirmed');
-    expect(texts(await bob.receiveBatch())).toEqual(['confirmed']);
-    expect(texts(await bobNew.receiveBatch())).toEqual(['confirmed']);
+    // Sending: the 410 names the re-used id; the new device's bundle is a newer link by Bob's
+    // account key, so it is announced and the message goes out at once.
+    expect(await alice.send(bob.address, 'new phone?')).toMatchObject({ recipientDevices: 2 });
+    expect(changes).toMatchObject([
+      { kind: 'replaced', peer: { address: bob.address, deviceId: bobNew.deviceId } },
+    ]);
+    expect(texts(await bob.receiveBatch())).toEqual([
+      'hello both',
+      'hello from Dave',
+      'new phone?',
+    ]);
+    expect(texts(await bobNew.receiveBatch())).toEqual(['new phone?']);
 
-    // Receiving: a message from the new device is held on the server until Dave confirms.
+    // Receiving: the new device's first message reaches Dave with the change attached.
     await bobNew.addContact(dave.contactCard());
     await bobNew.send(dave.address, 'new phone, same Bob');
-    const held = await dave.receiveBatch();
-    expect(held.messages).toEqual([]);
-    expect(held.failures).toHaveLength(1);
-    expect(held.failures[0]).toMatchObject({ acknowledged: false });
-    expect(held.failures[0]?.error).toBeInstanceOf(IdentityChangedError);
-    expect((await dave.http.fetchMessages()).messages).toHaveLength(1);
-    await dave.confirmIdentity(held.failures[0]?.error as IdentityChangedError);
-    expect(texts(await dave.receiveBatch())).toEqual(['new phone, same Bob']);
+    const got = await dave.receiveBatch();
+    expect(got.failures).toEqual([]);
+    expect(got.messages).toMatchObject([
+      {
+        text: 'new phone, same Bob',
+        deviceChange: { kind: 'replaced', peer: { address: bob.address, deviceId: 2 } },
+      },
+    ]);
+    expect((await dave.knownDevices(bob.address)).map((d) => d.deviceId)).toEqual([1, 2]);
   });
 
   it('answers a server error code with a typed error', async () => {

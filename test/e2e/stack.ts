@@ -4,6 +4,7 @@
  * shared by the service and the SDK clients so tests can move time (certificate expiry).
  */
 import type { AddressInfo } from 'node:net';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { serve } from '@hono/node-server';
 import { awsPorts } from '../../functions/adapters/aws-ports.ts';
 import { buildApp } from '../../functions/api/app.ts';
@@ -18,6 +19,7 @@ import type { FetchLike } from '../../sdk/client/http-client.ts';
 import type { PrekeyPolicy } from '../../sdk/client/prekey-maintenance.ts';
 import type { TrustConfig } from '../../sdk/protocol/certificates.ts';
 import { MemoryStore } from '../../sdk/state/memory-store.ts';
+import { manualOutboxTimer } from '../../sdk/testing/index.ts';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
 
 /** A running end-to-end stack. */
@@ -26,6 +28,10 @@ export interface E2eStack {
   readonly trust: TrustConfig;
   readonly aws: LocalAws;
   readonly table: string;
+  /** The bucket envelopes are stored in. */
+  readonly bucket: string;
+  /** Every log line the service wrote, in order. */
+  readonly logs: string[];
   now(): number;
   advance(ms: number): void;
   /** Client options for a fresh in-memory device. */
@@ -40,9 +46,16 @@ export interface E2eStack {
  *
  * @throws {Error} if Java is missing.
  */
-export async function startE2eStack(): Promise<E2eStack> {
+export async function startE2eStack(
+  setup: {
+    /** A bucket of its own (created in the shared s3rver), so a dump sees only this stack. */
+    readonly bucket?: string;
+  } = {},
+): Promise<E2eStack> {
   const aws = await startLocalAws();
   const table = await aws.createTable();
+  const bucket = setup.bucket ?? aws.bucket;
+  if (setup.bucket) await aws.s3.send(new CreateBucketCommand({ Bucket: setup.bucket }));
   let offset = 0;
   const now = () => Date.now() + offset;
   const { material } = generateSigningMaterial({
@@ -53,7 +66,7 @@ export async function startE2eStack(): Promise<E2eStack> {
     dynamodb: aws.dynamodb,
     s3: aws.s3,
     table,
-    bucket: aws.bucket,
+    bucket,
     signingKeys: new StaticSigningKeyProvider(material),
   });
   // Generous limits: the scenarios fetch bundles and send identified more often than a person.
@@ -62,9 +75,11 @@ export async function startE2eStack(): Promise<E2eStack> {
     bundleRateLimit: { limit: 200, windowMs: 600_000 },
     identifiedSendRateLimit: { limit: 200, windowMs: 600_000 },
   };
+  const logs: string[] = [];
   const app = buildApp({
     services: createServices(ports, { clock: now, config }),
-    log: () => undefined,
+    log: (line) => logs.push(line),
+    logLevel: 'debug',
     stage: 'e2e',
   });
   const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
@@ -80,6 +95,8 @@ export async function startE2eStack(): Promise<E2eStack> {
     store: new MemoryStore(),
     trust,
     now,
+    // Sync copies go out when a test calls flushOutbox(), never on a timer of their own.
+    outbox: { timer: manualOutboxTimer },
     ...extra,
   });
   return {
@@ -87,6 +104,8 @@ export async function startE2eStack(): Promise<E2eStack> {
     trust,
     aws,
     table,
+    bucket,
+    logs,
     now,
     advance: (ms) => {
       offset += ms;

@@ -2,7 +2,6 @@
  * Every port contract against the in-memory adapters and against the DynamoDB/S3 adapters on
  * DynamoDB Local and s3rver (started once for this file).
  */
-import { describe, it } from 'vitest';
 import {
   DynamoAccountStore,
   DynamoMessageIndex,
@@ -20,7 +19,6 @@ import {
 } from '../../functions/adapters/memory/index.ts';
 import { S3BlobStore } from '../../functions/adapters/s3/s3-blob-store.ts';
 import { useLocalAws } from '../helpers/use-local-aws.ts';
-import { mailboxLogProperty } from '../unit/functions/domain/mailbox-log-model.ts';
 import { accountStoreContract } from './contracts/account-store.ts';
 import { messageIndexContract } from './contracts/message-index.ts';
 import {
@@ -50,12 +48,3 @@ replayStoreContract('memory', async () => new MemoryReplayStore());
 replayStoreContract('dynamodb', async () => new DynamoReplayStore(local.aws.dynamodb, local.table));
 rateLimiterContract('memory', async () => new MemoryRateLimiter());
 rateLimiterContract('dynamodb', async () => new DynamoRateLimiter(local.aws.dynamodb, local.table));
-
-describe('MailboxLog model on DynamoDB Local', () => {
-  it('returns exactly the unacknowledged messages under any sequence of operations', async () => {
-    await mailboxLogProperty(new DynamoMessageIndex(local.aws.dynamodb, local.table), {
-      runs: 60,
-      maxOps: 40,
-    });
-  }, 180_000);
-});

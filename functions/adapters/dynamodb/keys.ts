@@ -1,8 +1,9 @@
 /**
  * Every DynamoDB key of the one table (docs/SERVICE.md §Storage). The table has
  * string keys `pk`/`sk` and the TTL attribute `ttl` (epoch seconds). Numeric key parts are
- * zero-padded and message ids hex-encoded so the sort order of `sk` is numeric and, for
- * messages, chronological (the id starts with its u48 millisecond timestamp).
+ * zero-padded and mailbox positions hex-encoded so the sort order of `sk` is numeric and, for
+ * messages, the order the mailbox counter assigned (a position starts with its u64 sequence
+ * number).
  */
 import type { DeviceRef, Mailbox } from '../../domain/ports.ts';
 
@@ -55,22 +56,19 @@ export const pqPrekeyKey = (d: DeviceRef, id: number): ItemKey => ({
 });
 
 /**
- * Partition of one device generation's mailbox: the acknowledgement cursor, the message
- * records and the usage counter, in that sort order ('cursor' < 'm#' < 'usage').
+ * Partition of one device generation's mailbox: the message records, then the counter
+ * ('m#' < 'usage').
  */
 export const mailboxPartition = (m: Mailbox): string => `mbx#${generation(m)}`;
-/** Sort-key prefix of message records and redirects (followed by the hex position). */
+/** Sort-key prefix of message records (followed by the hex position). */
 export const MESSAGE_SK_PREFIX = 'm#';
-/** Sort key of the acknowledgement cursor (sorts before every record). */
-export const CURSOR_SK = 'cursor';
-/** Sort key of the usage counter (sorts after every record). */
+/** Sort key of the mailbox counter (sorts after every record). */
 export const USAGE_SK = 'usage';
-/** The record at `position` (a message id, or the position of a late message). */
+/** The record at `position`. */
 export const messageKey = (m: Mailbox, position: Uint8Array): ItemKey => ({
   pk: mailboxPartition(m),
   sk: `${MESSAGE_SK_PREFIX}${hex(position)}`,
 });
-export const cursorKey = (m: Mailbox): ItemKey => ({ pk: mailboxPartition(m), sk: CURSOR_SK });
 export const usageKey = (m: Mailbox): ItemKey => ({ pk: mailboxPartition(m), sk: USAGE_SK });
 
 /** A single-use token (request nonce, registration proof). */

@@ -1,24 +1,33 @@
 /**
- * In-memory {@link MessageIndex}: per-mailbox maps keyed by the hex position, which sorts
- * oldest first exactly like the DynamoDB sort key. Same contract as the DynamoDB adapter
+ * In-memory {@link MessageIndex}: per-mailbox maps keyed by the hex position, which sorts in
+ * sequence order exactly like the DynamoDB sort key. Same contract as the DynamoDB adapter
  * (test/integration/contracts/message-index.ts).
  */
 import type {
-  AckCursor,
   Mailbox,
-  MailboxRecord,
   MailboxUsage,
   MessageIndex,
-  ScanPage,
+  MessagePage,
+  Reservation,
+  Reserved,
+  StoredMessage,
 } from '../../domain/ports.ts';
 
-const hex = (id: Uint8Array): string => Buffer.from(id).toString('hex');
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const mailboxKey = (m: Mailbox): string => `${m.address}/${m.deviceId}/${m.registrationId}`;
 
+/** The counter item: never removed, so positions never repeat. */
+export interface MemoryCounter {
+  seq: bigint;
+  count: number;
+  bytes: number;
+  lastKey: string;
+  lastRandom: Uint8Array;
+}
+
 interface Box {
-  readonly records: Map<string, MailboxRecord>;
-  cursor?: AckCursor;
-  usage?: MailboxUsage;
+  readonly records: Map<string, StoredMessage>;
+  counter?: MemoryCounter;
 }
 
 /** Mailboxes in `Map`s. */
@@ -34,7 +43,35 @@ export class MemoryMessageIndex implements MessageIndex {
     return b;
   }
 
-  async insert(mailbox: Mailbox, record: MailboxRecord): Promise<boolean> {
+  /** Every stored record and counter, for tests that inspect what storage keeps. */
+  dump(): { records: StoredMessage[]; counters: MemoryCounter[] } {
+    const boxes = [...this.boxes.values()];
+    return {
+      records: boxes.flatMap((b) => [...b.records.values()].map((r) => structuredClone(r))),
+      counters: boxes.flatMap((b) => (b.counter ? [structuredClone(b.counter)] : [])),
+    };
+  }
+
+  async reserve(mailbox: Mailbox, r: Reservation): Promise<Reserved> {
+    const b = this.box(mailbox);
+    const c = b.counter;
+    const key = hex(r.retryKey);
+    if (c && c.lastKey === key) return { kind: 'retry', seq: c.seq, random: c.lastRandom.slice() };
+    const count = c?.count ?? 0;
+    const bytes = c?.bytes ?? 0;
+    if (count + 1 > r.maxMessages || bytes + r.size > r.maxBytes) return { kind: 'full' };
+    const seq = (c?.seq ?? 0n) + 1n;
+    b.counter = {
+      seq,
+      count: count + 1,
+      bytes: bytes + r.size,
+      lastKey: key,
+      lastRandom: r.random.slice(),
+    };
+    return { kind: 'new', seq, random: r.random.slice() };
+  }
+
+  async put(mailbox: Mailbox, record: StoredMessage): Promise<boolean> {
     const records = this.box(mailbox).records;
     const k = hex(record.position);
     if (records.has(k)) return false;
@@ -42,79 +79,44 @@ export class MemoryMessageIndex implements MessageIndex {
     return true;
   }
 
-  async get(mailbox: Mailbox, position: Uint8Array): Promise<MailboxRecord | undefined> {
-    const r = this.box(mailbox).records.get(hex(position));
-    return r ? structuredClone(r) : undefined;
-  }
-
-  async retarget(
+  async list(
     mailbox: Mailbox,
-    position: Uint8Array,
-    from: Uint8Array,
-    to: Uint8Array,
-  ): Promise<boolean> {
-    const records = this.box(mailbox).records;
-    const r = records.get(hex(position));
-    if (r?.kind !== 'redirect' || hex(r.target) !== hex(from)) return false;
-    records.set(hex(position), { ...r, target: to.slice() });
-    return true;
-  }
-
-  async scan(
-    mailbox: Mailbox,
-    options: { after?: Uint8Array; through?: Uint8Array; limit: number },
-  ): Promise<ScanPage> {
+    options: { after?: Uint8Array; limit: number },
+  ): Promise<MessagePage> {
     const b = this.box(mailbox);
     const after = options.after ? hex(options.after) : '';
-    const through = options.through ? hex(options.through) : undefined;
-    const keys = [...b.records.keys()]
-      .filter((k) => k > after && (through === undefined || k <= through))
-      .sort();
+    const keys = [...b.records.keys()].filter((k) => k > after).sort();
     const records = keys.slice(0, options.limit).map((k) => structuredClone(b.records.get(k)!));
     const more = keys.length > options.limit;
-    if (more || through !== undefined) return { records, more };
-    return { records, more, usage: { ...(b.usage ?? { count: 0, bytes: 0 }) } };
+    if (more || !b.counter) return { records, more };
+    const { seq, count, bytes } = b.counter;
+    return { records, more, counter: { seq, count, bytes } };
   }
 
-  async bury(mailbox: Mailbox, positions: readonly Uint8Array[], expiresAt: number): Promise<void> {
+  async remove(mailbox: Mailbox, positions: readonly Uint8Array[]): Promise<StoredMessage[]> {
     const records = this.box(mailbox).records;
+    const removed: StoredMessage[] = [];
     for (const p of positions) {
-      records.set(hex(p), { kind: 'tombstone', position: p.slice(), expiresAt });
+      const r = records.get(hex(p));
+      if (!r) continue;
+      records.delete(hex(p));
+      removed.push(r);
     }
+    return removed;
   }
 
-  async cursor(mailbox: Mailbox): Promise<AckCursor | undefined> {
-    const c = this.box(mailbox).cursor;
-    return c ? structuredClone(c) : undefined;
+  async release(mailbox: Mailbox, usage: MailboxUsage): Promise<void> {
+    const c = this.box(mailbox).counter;
+    if (!c) return;
+    c.count -= usage.count;
+    c.bytes -= usage.bytes;
   }
 
-  async saveCursor(
-    mailbox: Mailbox,
-    cursor: { watermark?: Uint8Array; acked: readonly Uint8Array[]; expiresAt: number },
-    expectedRevision: number,
-  ): Promise<boolean> {
-    const b = this.box(mailbox);
-    if ((b.cursor?.revision ?? 0) !== expectedRevision) return false;
-    b.cursor = structuredClone({
-      ...cursor,
-      acked: [...cursor.acked],
-      revision: expectedRevision + 1,
-    });
+  async reconcile(mailbox: Mailbox, seq: bigint, usage: MailboxUsage): Promise<boolean> {
+    const c = this.box(mailbox).counter;
+    if (!c || c.seq !== seq) return false;
+    c.count = usage.count;
+    c.bytes = usage.bytes;
     return true;
-  }
-
-  async usage(mailbox: Mailbox): Promise<MailboxUsage | undefined> {
-    const u = this.box(mailbox).usage;
-    return u ? { ...u } : undefined;
-  }
-
-  async addUsage(mailbox: Mailbox, delta: MailboxUsage): Promise<void> {
-    const b = this.box(mailbox);
-    const u = b.usage ?? { count: 0, bytes: 0 };
-    b.usage = { count: u.count + delta.count, bytes: u.bytes + delta.bytes };
-  }
-
-  async setUsage(mailbox: Mailbox, usage: MailboxUsage): Promise<void> {
-    this.box(mailbox).usage = { ...usage };
   }
 }

@@ -40,8 +40,8 @@ export class S3BlobStore implements BlobStore {
     private readonly bucket: string,
   ) {}
 
-  async putIfAbsent(mailbox: Mailbox, messageId: Uint8Array, body: Uint8Array): Promise<string> {
-    const key = envelopeObjectKey(mailbox, messageId);
+  async put(mailbox: Mailbox, position: Uint8Array, body: Uint8Array): Promise<void> {
+    const key = envelopeObjectKey(mailbox, position);
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -59,10 +59,10 @@ export class S3BlobStore implements BlobStore {
       const code = status(err);
       if (code !== 412 && code !== 409) translate(err);
     }
-    return key;
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(mailbox: Mailbox, position: Uint8Array): Promise<Uint8Array | undefined> {
+    const key = envelopeObjectKey(mailbox, position);
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return out.Body ? await out.Body.transformToByteArray() : undefined;
@@ -73,7 +73,8 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async deleteMany(keys: readonly string[]): Promise<void> {
+  async deleteMany(mailbox: Mailbox, positions: readonly Uint8Array[]): Promise<void> {
+    const keys = positions.map((p) => envelopeObjectKey(mailbox, p));
     for (let i = 0; i < keys.length; i += DELETE_CHUNK) {
       const chunk = keys.slice(i, i + DELETE_CHUNK);
       try {

@@ -24,13 +24,31 @@ function limitFor(method: string, path: string): number {
 }
 
 /**
+ * True when a GET or HEAD request carries a body in any form. Both runtimes drop such a body
+ * before the app sees it (`@hono/node-server` and `hono/aws-lambda` build a bodiless `Request`),
+ * so the declared framing and the Lambda event are what is left to look at.
+ */
+function bodyOnBodilessMethod(c: Context<AppEnv>): boolean {
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return false;
+  const length = c.req.header('content-length');
+  if (length !== undefined && length.trim() !== '0') return true;
+  if (c.req.header('transfer-encoding') !== undefined) return true;
+  const event = c.env?.event;
+  return typeof event?.body === 'string' && event.body.length > 0;
+}
+
+/**
  * Reads the whole body into `c.var.rawBody`, refusing more than the route's limit before
- * buffering it (the declared length first, then the bytes actually streamed).
+ * buffering it (the declared length first, then the bytes actually streamed), and refusing
+ * any body on GET and HEAD (docs/SERVICE.md §2: routes without a body refuse one).
  *
- * @throws {ServiceError} `PAYLOAD_TOO_LARGE`.
+ * @throws {ServiceError} `PAYLOAD_TOO_LARGE`, `BAD_REQUEST` (a GET or HEAD with a body).
  */
 export function rawBody(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    if (bodyOnBodilessMethod(c)) {
+      throw new ServiceError('BAD_REQUEST', `${c.req.method} requests take no body`);
+    }
     const max = limitFor(c.req.method, c.req.path);
     const declared = c.req.header('content-length');
     if (declared !== undefined && !(Number(declared) <= max)) throw tooLarge();
@@ -47,7 +65,9 @@ export function rawBody(): MiddlewareHandler<AppEnv> {
       if (done) break;
       size += value.length;
       if (size > max) {
-        await reader.cancel();
+        // Stop reading without cancelling: on Node a cancel destroys the socket before the
+        // 413 is written; the server drains the rest instead (node-http.ts).
+        reader.releaseLock();
         throw tooLarge();
       }
       chunks.push(value);

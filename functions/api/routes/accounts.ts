@@ -25,7 +25,7 @@ export const accountRoutes = new Hono<AppEnv>()
   .get('/v1/accounts/:address/devices', ownerAuth(), async (c) => {
     noBody(c);
     const address = pathParam(c, 'address', AddressField);
-    return c.json(await c.var.services.accounts.listDevices(address));
+    return c.json(await c.var.services.accounts.listDevices(c.var.caller, address));
   })
   .delete('/v1/devices/:deviceId', ownerAuth(), async (c) => {
     noBody(c);

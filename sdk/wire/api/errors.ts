@@ -12,6 +12,12 @@ export const API_ERROR_STATUS = {
   INVALID_MESSAGE_ID: 400,
   /** Missing, expired, replayed or wrong owner signature, or a wrong/absent access key. */
   UNAUTHORIZED: 401,
+  /**
+   * The request's signed timestamp (owner signature, registration or link proof) is outside
+   * the signature window of the server clock; the body carries `serverTime` (ms) so the client
+   * can correct its clock and sign again. Checked before anything secret, so it reveals nothing.
+   */
+  CLOCK_SKEW: 401,
   /** The caller is authenticated but may not do this (e.g. remove a device of another account). */
   FORBIDDEN: 403,
   /** The addressed account or device does not exist (never used for sealed sends: 401). */
@@ -24,10 +30,16 @@ export const API_ERROR_STATUS = {
   DEVICE_MISMATCH: 409,
   /** The account already has {@link MAX_DEVICES} devices. */
   DEVICE_LIMIT: 409,
+  /** An added device asks for a device id that is in use; the body lists `freeDeviceIds`. */
+  DEVICE_ID_TAKEN: 409,
   /** A send names a registration id whose device id now belongs to a new device (`stale`). */
   STALE_DEVICES: 410,
+  /** The client sent its request too slowly (HTTP layer of the local server). */
+  REQUEST_TIMEOUT: 408,
   /** The body is larger than the route allows. */
   PAYLOAD_TOO_LARGE: 413,
+  /** The request's header block is larger than the server accepts (16 KiB locally). */
+  HEADERS_TOO_LARGE: 431,
   /** The body is not `application/json`. */
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** A signature inside the body (prekey, registration proof, device link) does not verify. */
@@ -47,7 +59,10 @@ export const API_ERROR_STATUS = {
 /** Every error code the service returns. */
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 
-/** The JSON error body. `missing`/`extra`/`stale` appear only with the device errors. */
+/**
+ * The JSON error body. `missing`/`extra`/`stale` appear only with the device errors,
+ * `serverTime` only with `CLOCK_SKEW`, `freeDeviceIds` only with `DEVICE_ID_TAKEN`.
+ */
 export interface ApiErrorBody {
   readonly error: {
     readonly code: ApiErrorCode;
@@ -55,6 +70,10 @@ export interface ApiErrorBody {
     readonly missing?: readonly number[];
     readonly extra?: readonly number[];
     readonly stale?: readonly number[];
+    /** The server clock (ms since the epoch) when it refused a request as `CLOCK_SKEW`. */
+    readonly serverTime?: number;
+    /** Device ids an added device may ask for instead (`DEVICE_ID_TAKEN`), ascending. */
+    readonly freeDeviceIds?: readonly number[];
   };
 }
 

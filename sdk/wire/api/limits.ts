@@ -37,8 +37,18 @@ export const MAX_SMALL_BODY_BYTES = 262_144;
 /** Owner signatures and registration proofs are accepted within this distance from now. */
 export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
 
-/** Sender certificate lifetime (Signal uses 7 days). */
-export const SENDER_CERTIFICATE_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * Sender certificate lifetime: 24 hours (Signal uses 7 days), so the cached certificate of a
+ * removed device stops being accepted within a day.
+ */
+export const SENDER_CERTIFICATE_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Precision of `DeliveredMessage.receivedAt` and of every time the service stores with a
+ * message: one hour (docs/SERVICE.md §7.2). The server reports receipt time rounded down to a
+ * multiple of this; a recipient checks a sender certificate at `receivedAt` plus this.
+ */
+export const RECEIVED_AT_PRECISION_MS = 3_600_000;
 
 /** Default message expiry, overridable by the deployment (`SEALPOST_MESSAGE_TTL_DAYS`). */
 export const DEFAULT_MESSAGE_TTL_DAYS = 30;
@@ -46,7 +56,10 @@ export const DEFAULT_MESSAGE_TTL_DAYS = 30;
 /** Bytes of a delivery access key (derived client-side; the server keeps its SHA-256). */
 export const ACCESS_KEY_BYTES = 16;
 
-/** Bytes of a client-chosen message id (u48 milliseconds || 80 random bits). */
+/**
+ * Bytes of a send request's id (random, chosen per request, only deduplicates its retries) and
+ * of a delivered message's id (the server-assigned position in the device's mailbox).
+ */
 export const MESSAGE_ID_BYTES = 16;
 
 /** Bytes of a request nonce. */

@@ -1,11 +1,27 @@
 /**
- * Client-chosen message ids (docs/SERVICE.md §Messages). 16 bytes:
- * `u48 milliseconds since the epoch || 80 random bits` (the UUIDv7 layout without version bits).
- * The time prefix makes a mailbox's ids sort oldest first, so the service can key each message
- * by its id alone and a retried send lands on the same record (stored once).
+ * Message ids (docs/SERVICE.md §7.1). A send request carries 16 random bytes chosen per request
+ * ({@link createRequestId}); the service uses them only to deduplicate retries of that request
+ * and never stores them. A delivered message is named by its server-assigned position instead.
+ *
+ * The older time-prefixed layout (`u48 milliseconds || 80 random bits`, {@link createMessageId})
+ * is kept for clients that still build ids that way; the service reads no time from an id.
  */
 import { assertBytes } from '../../util/bytes.ts';
 import { MESSAGE_ID_BYTES } from './limits.ts';
+
+/**
+ * A send request id: 16 bytes from `random` (a CSPRNG), with no time and nothing shared with
+ * any other request, so two copies of one message (the recipient's and the own-device sync
+ * copy) carry unrelated ids.
+ *
+ * @example createRequestId((n) => crypto.getRandomValues(new Uint8Array(n)))
+ * @throws {TypeError | RangeError} if `random` does not return 16 bytes.
+ */
+export function createRequestId(random: (n: number) => Uint8Array): Uint8Array {
+  const id = random(MESSAGE_ID_BYTES);
+  assertBytes(id, 'random(16)', MESSAGE_ID_BYTES);
+  return id;
+}
 
 /** Random bytes after the timestamp. */
 export const MESSAGE_ID_RANDOM_BYTES = 10;

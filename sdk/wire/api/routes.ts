@@ -41,6 +41,11 @@ export interface RouteSpec {
   readonly path: string;
   readonly summary: string;
   readonly auth: RouteAuth;
+  /**
+   * The route may need the account key's co-signature (`x-sealpost-account-signature` over
+   * `accountRequestPayload`) besides the owner signature: removing another device.
+   */
+  readonly accountCoSignature?: boolean;
   readonly request?: GenericSchema;
   readonly query?: GenericSchema;
   readonly response: GenericSchema;
@@ -48,7 +53,7 @@ export interface RouteSpec {
   readonly errors: readonly ApiErrorCode[];
 }
 
-const OWNER_ERRORS = ['UNAUTHORIZED'] as const;
+const OWNER_ERRORS = ['UNAUTHORIZED', 'CLOCK_SKEW'] as const;
 
 /** Every operation of API version 1. */
 export const ROUTES: readonly RouteSpec[] = [
@@ -69,7 +74,7 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'proof',
     request: RegisterRequestSchema,
     response: DeviceRegisteredSchema,
-    errors: ['INVALID_SIGNATURE', 'ACCOUNT_EXISTS', 'UNAUTHORIZED'],
+    errors: ['INVALID_SIGNATURE', 'ACCOUNT_EXISTS', 'CLOCK_SKEW'],
   },
   {
     operationId: 'addDevice',
@@ -79,25 +84,34 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'proof',
     request: AddDeviceRequestSchema,
     response: DeviceRegisteredSchema,
-    errors: ['INVALID_SIGNATURE', 'NOT_FOUND', 'DEVICE_LIMIT', 'UNAUTHORIZED'],
+    errors: [
+      'INVALID_SIGNATURE',
+      'NOT_FOUND',
+      'DEVICE_LIMIT',
+      'DEVICE_ID_TAKEN',
+      'UNAUTHORIZED',
+      'CLOCK_SKEW',
+    ],
   },
   {
     operationId: 'listDevices',
     method: 'GET',
     path: '/v1/accounts/{address}/devices',
-    summary: "List a recipient's device ids for fan-out",
+    summary: "List a recipient's device ids for fan-out (rate-limited for other accounts)",
     auth: 'owner',
     response: DeviceListSchema,
-    errors: [...OWNER_ERRORS, 'NOT_FOUND'],
+    errors: [...OWNER_ERRORS, 'NOT_FOUND', 'RATE_LIMITED'],
   },
   {
     operationId: 'removeDevice',
     method: 'DELETE',
     path: '/v1/devices/{deviceId}',
-    summary: 'Remove a device of the signing account',
+    summary:
+      'Remove a device of the signing account (another device also needs the account signature)',
     auth: 'owner',
+    accountCoSignature: true,
     response: DeviceRemovedSchema,
-    errors: [...OWNER_ERRORS, 'NOT_FOUND'],
+    errors: [...OWNER_ERRORS, 'FORBIDDEN', 'NOT_FOUND'],
   },
   {
     operationId: 'updateSettings',

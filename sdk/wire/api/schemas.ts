@@ -59,8 +59,13 @@ export const RegisterRequestSchema = v.strictObject({
   lastResortKemPrekey: KemPrekeySchema,
 });
 
-/** `POST /v1/accounts/{address}/devices`: link another device, proven by the account key. */
+/**
+ * `POST /v1/accounts/{address}/devices`: link another device, proven by the account key.
+ * `deviceId` is the id the new device's link signature names; the service assigns exactly it
+ * or answers `409 DEVICE_ID_TAKEN` with the free ids.
+ */
 export const AddDeviceRequestSchema = v.strictObject({
+  deviceId: IdField,
   identity: bytesField(IDENTITY_BUNDLE_BYTES),
   timestamp: TimestampField,
   proof: bytesField(SIGNATURE_BYTES),
@@ -73,7 +78,7 @@ export const DeviceRegisteredSchema = v.strictObject({ address: AddressField, de
 
 /**
  * A device's registration id: u32 from the first 4 bytes (big-endian) of SHA-256 of its
- * 160-byte IdentityBundle. It changes when a device id is reused by a new device.
+ * 172-byte IdentityBundle. It changes when a device id is reused by a new device.
  */
 export const RegistrationIdField = v.pipe(
   v.number(),
@@ -167,13 +172,16 @@ const EnvelopeListSchema = v.pipe(
   ),
 );
 
-/** `PUT /v1/messages/{address}` (sealed) and `PUT /v1/messages/{address}/identified`. */
+/**
+ * `PUT /v1/messages/{address}` (sealed) and `PUT /v1/messages/{address}/identified`.
+ * `messageId`: 16 random bytes per request, used only to deduplicate its retries.
+ */
 export const SendRequestSchema = v.strictObject({
   messageId: bytesField(MESSAGE_ID_BYTES),
   envelopes: EnvelopeListSchema,
 });
 
-/** Response of a send; `duplicate` when every device already had this message id. */
+/** Response of a send (`messageId` echoed); `duplicate` when a retry found it stored. */
 export const SendResponseSchema = v.strictObject({
   messageId: bytesField(MESSAGE_ID_BYTES),
   duplicate: v.boolean(),
@@ -185,7 +193,12 @@ export const FetchQuerySchema = v.strictObject({
   cursor: v.optional(bytesField(MESSAGE_ID_BYTES)),
 });
 
-/** One delivered message. `source` is present only for identified sends. */
+/**
+ * One delivered message. `messageId` is its server-assigned position in the device's mailbox
+ * (what the recipient acknowledges; no time, nothing of the sender's request id); `receivedAt`
+ * is the receipt time rounded down to the hour (`RECEIVED_AT_PRECISION_MS`). `source` is
+ * present only for identified sends.
+ */
 export const DeliveredMessageSchema = v.strictObject({
   messageId: bytesField(MESSAGE_ID_BYTES),
   receivedAt: TimestampField,
@@ -199,7 +212,7 @@ export const FetchResponseSchema = v.strictObject({
   cursor: v.optional(bytesField(MESSAGE_ID_BYTES)),
 });
 
-/** `POST /v1/messages/ack`: acknowledge delivered messages (they are never delivered again). */
+/** `POST /v1/messages/ack`: acknowledge delivered messages by position (deleted at once). */
 export const AckRequestSchema = v.strictObject({
   messageIds: v.pipe(
     v.array(bytesField(MESSAGE_ID_BYTES)),

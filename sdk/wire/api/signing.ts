@@ -17,8 +17,20 @@ export const AUTH_HEADERS = {
   signature: 'x-sealpost-signature',
 } as const;
 
+/**
+ * Header carrying the account key's Ed25519 signature (base64url, 64 bytes) over
+ * {@link accountRequestPayload}: required when a device removes another device.
+ */
+export const ACCOUNT_SIGNATURE_HEADER = 'x-sealpost-account-signature';
+
 /** Header carrying the recipient's 16-byte delivery access key (base64url) on a sealed send. */
 export const ACCESS_KEY_HEADER = 'x-sealpost-access-key';
+
+/**
+ * Bytes of the audience every signature names: the deployment's 32-byte trust root public key
+ * (docs/SERVICE.md §3.1), which the client pins and the service holds in its signing material.
+ */
+export const AUDIENCE_BYTES = 32;
 
 /** Bytes of a SHA-256 body hash. */
 export const BODY_HASH_BYTES = 32;
@@ -34,6 +46,8 @@ function assertTimestamp(timestamp: number): void {
 
 /** The fields an owner signature covers. */
 export interface RequestSignatureInput {
+  /** The deployment's trust root public key (32 bytes), so a signature is valid at one service. */
+  readonly audience: Uint8Array;
   /** HTTP method in upper case (`GET`, `PUT`, ...). */
   readonly method: string;
   /** Path plus query string exactly as sent (`/v1/messages?limit=10`). */
@@ -52,9 +66,10 @@ export interface RequestSignatureInput {
 
 /**
  * The bytes a device signs with its Ed25519 signing key to authenticate a request:
- * `LABELS.REQUEST_SIGNATURE || var16(method) || var16(pathAndQuery) || bodyHash(32) ||
- * u64 timestamp || nonce(16) || addressBytes(20) || u32 deviceId`. Address and device id are
- * signed so a signature cannot be presented under another identity's headers.
+ * `LABELS.REQUEST_SIGNATURE || audience(32) || var16(method) || var16(pathAndQuery) ||
+ * bodyHash(32) || u64 timestamp || nonce(16) || addressBytes(20) || u32 deviceId`. Address and
+ * device id are signed so a signature cannot be presented under another identity's headers; the
+ * audience, so it cannot be presented to another deployment.
  *
  * @example
  * ```ts
@@ -65,6 +80,26 @@ export interface RequestSignatureInput {
  * @throws {TypeError | RangeError} if a field has the wrong type, size or range.
  */
 export function requestSignaturePayload(input: RequestSignatureInput): Uint8Array {
+  return signedRequestBytes(LABELS.REQUEST_SIGNATURE, input);
+}
+
+/**
+ * The bytes the **account** key signs to co-sign one request (removing another device):
+ * `LABELS.ACCOUNT_REQUEST || <the same fields as requestSignaturePayload>`. The distinct label
+ * keeps a device signature from ever standing in for an account signature; the shared fields
+ * bind the co-signature to this exact request, nonce and signing device.
+ *
+ * @example
+ * ```ts
+ * const accountSig = await backend.ed25519Sign(accountSeed, accountRequestPayload(input));
+ * ```
+ * @throws {TypeError | RangeError} if a field has the wrong type, size or range.
+ */
+export function accountRequestPayload(input: RequestSignatureInput): Uint8Array {
+  return signedRequestBytes(LABELS.ACCOUNT_REQUEST, input);
+}
+
+function signedRequestBytes(label: Uint8Array, input: RequestSignatureInput): Uint8Array {
   if (typeof input.method !== 'string' || !/^[A-Z]{1,16}$/.test(input.method)) {
     throw new TypeError('method must be an upper-case HTTP method');
   }
@@ -73,6 +108,7 @@ export function requestSignaturePayload(input: RequestSignatureInput): Uint8Arra
   }
   const path = utf8(input.pathAndQuery);
   if (path.length > MAX_SIGNED_PATH_BYTES) throw new RangeError('pathAndQuery is too long');
+  assertBytes(input.audience, 'audience', AUDIENCE_BYTES);
   assertBytes(input.bodyHash, 'bodyHash', BODY_HASH_BYTES);
   assertBytes(input.nonce, 'nonce', NONCE_BYTES);
   assertTimestamp(input.timestamp);
@@ -80,8 +116,9 @@ export function requestSignaturePayload(input: RequestSignatureInput): Uint8Arra
     throw new RangeError('deviceId must be an integer in 1..=4294967295');
   }
   const address = addressToBytes(input.address);
-  return new ByteWriter(128 + path.length)
-    .bytes(LABELS.REQUEST_SIGNATURE)
+  return new ByteWriter(160 + path.length)
+    .bytes(label)
+    .bytes(input.audience)
     .var16(utf8(input.method))
     .var16(path)
     .bytes(input.bodyHash)
@@ -94,26 +131,29 @@ export function requestSignaturePayload(input: RequestSignatureInput): Uint8Arra
 
 /**
  * The bytes the account key signs to prove possession when registering an account or adding a
- * device: `LABELS.REGISTRATION || addressBytes(20) || identityBundle(160) || u64 timestamp`.
- * The timestamp bounds a captured proof to the signature window; the service also refuses a
- * second use of the same proof.
+ * device: `LABELS.REGISTRATION || audience(32) || addressBytes(20) || identityBundle(IDENTITY_BUNDLE_BYTES) ||
+ * u64 timestamp`. The timestamp bounds a captured proof to the signature window, the audience
+ * to one deployment; the service also refuses a second use of the same proof.
  *
  * @example
  * ```ts
- * const proof = await backend.ed25519Sign(accountSeed, registrationPayload(address, bundle, Date.now()));
+ * const proof = await backend.ed25519Sign(accountSeed, registrationPayload(address, bundle, Date.now(), trustRoot));
  * ```
- * @throws {TypeError | RangeError} if the address is malformed, the bundle is not 160 bytes
- *   or the timestamp is not a non-negative safe integer.
+ * @throws {TypeError | RangeError} if the address is malformed, the bundle is not IDENTITY_BUNDLE_BYTES long,
+ *   the audience is not 32 bytes or the timestamp is not a non-negative safe integer.
  */
 export function registrationPayload(
   address: string,
   identityBundle: Uint8Array,
   timestamp: number,
+  audience: Uint8Array,
 ): Uint8Array {
   assertBytes(identityBundle, 'identityBundle', IDENTITY_BUNDLE_BYTES);
+  assertBytes(audience, 'audience', AUDIENCE_BYTES);
   assertTimestamp(timestamp);
-  return new ByteWriter(64 + IDENTITY_BUNDLE_BYTES)
+  return new ByteWriter(96 + IDENTITY_BUNDLE_BYTES)
     .bytes(LABELS.REGISTRATION)
+    .bytes(audience)
     .bytes(addressToBytes(address))
     .bytes(identityBundle)
     .u64(timestamp)

@@ -6,20 +6,19 @@ import { newAccount } from '../../unit/functions/fixtures.ts';
 
 export function blobStoreContract(name: string, make: () => Promise<BlobStore>): void {
   describe(`BlobStore contract: ${name}`, () => {
-    it('stores, reads back, repeats idempotently and deletes', async () => {
+    it('stores by mailbox and position, reads back and deletes', async () => {
       const blobs = await make();
       const mailbox = { address: newAccount().address, deviceId: 3, registrationId: 11 };
-      const id = randomBytes(16);
+      const position = randomBytes(16);
+      const other = randomBytes(16);
       const body = randomBytes(70_000);
-      const key = await blobs.putIfAbsent(mailbox, id, body);
-      expect(await blobs.putIfAbsent(mailbox, id, body)).toBe(key);
-      expect(await blobs.get(key)).toEqual(body);
-      const other = await blobs.putIfAbsent(mailbox, randomBytes(16), randomBytes(10));
-      expect(other).not.toBe(key);
-      expect(await blobs.putIfAbsent({ ...mailbox, registrationId: 12 }, id, body)).not.toBe(key);
-      await blobs.deleteMany([key, 'env/0000/missing']);
-      expect(await blobs.get(key)).toBeUndefined();
-      expect(await blobs.get(other)).toHaveLength(10);
+      await blobs.put(mailbox, position, body);
+      await blobs.put(mailbox, other, randomBytes(10));
+      expect(await blobs.get(mailbox, position)).toEqual(body);
+      expect(await blobs.get({ ...mailbox, registrationId: 12 }, position)).toBeUndefined();
+      await blobs.deleteMany(mailbox, [position, randomBytes(16)]);
+      expect(await blobs.get(mailbox, position)).toBeUndefined();
+      expect(await blobs.get(mailbox, other)).toHaveLength(10);
     });
   });
 }

@@ -31,13 +31,16 @@ import type {
 } from '../../../sdk/wire/api/schemas.ts';
 import {
   ACCESS_KEY_HEADER,
+  ACCOUNT_SIGNATURE_HEADER,
   AUTH_HEADERS,
+  accountRequestPayload,
   registrationPayload,
   requestSignaturePayload,
 } from '../../../sdk/wire/api/signing.ts';
 import {
   addressFromDigest,
   addressPreimage,
+  decodeIdentityBundle,
   deviceLinkPayload,
   encodeIdentityBundle,
 } from '../../../sdk/wire/identity.ts';
@@ -73,15 +76,20 @@ export function newAccount(): TestAccount {
   return { seed, publicKey, address: addressFromDigest(sha256(addressPreimage(publicKey))) };
 }
 
-export function newDevice(account: TestAccount): TestDevice {
+export function newDevice(account: TestAccount, linkedDeviceId = 1): TestDevice {
   const signingSeed = randomBytes(32);
   const signingPublic = ed25519PublicKey(signingSeed);
   const dhPublic = randomBytes(32);
-  const linkSignature = ed25519Sign(account.seed, deviceLinkPayload(signingPublic, dhPublic));
+  const link = { deviceId: linkedDeviceId, linkEpoch: 1 };
+  const linkSignature = ed25519Sign(
+    account.seed,
+    deviceLinkPayload(signingPublic, dhPublic, link.deviceId, link.linkEpoch),
+  );
   const identity = encodeIdentityBundle({
     accountPublic: account.publicKey,
     signingPublic,
     dhPublic,
+    ...link,
     linkSignature,
   });
   return { account, signingSeed, signingPublic, dhPublic, identity, deviceId: 0 };
@@ -104,15 +112,22 @@ export function kemPrekey(device: TestDevice, id: number, lastResort: boolean): 
   return { id, publicKey: toBase64Url(publicKey), signature: toBase64Url(signature) };
 }
 
+/** Trust root seed of {@link testMaterial}: fixed, so every test app has one audience. */
+const TEST_ROOT_SEED = new Uint8Array(32).fill(42);
+
+/** The audience (trust root public key) of apps built over {@link testMaterial}. */
+export const TEST_AUDIENCE = ed25519PublicKey(TEST_ROOT_SEED);
+
 /** Body of a registration (or, without accessKey/unrestricted, of adding a device). */
 export function registrationBody(
   device: TestDevice,
   now: number,
   accessKey: Uint8Array = new Uint8Array(16).fill(7),
+  audience: Uint8Array = TEST_AUDIENCE,
 ): RegisterRequest {
   const proof = ed25519Sign(
     device.account.seed,
-    registrationPayload(device.account.address, device.identity, now),
+    registrationPayload(device.account.address, device.identity, now, audience),
   );
   return {
     identity: toBase64Url(device.identity),
@@ -124,10 +139,14 @@ export function registrationBody(
   };
 }
 
-/** Body of adding a device. */
-export function addDeviceBody(device: TestDevice, now: number) {
-  const { accessKey: _a, unrestricted: _u, ...rest } = registrationBody(device, now);
-  return rest;
+/** Body of adding a device under the id its identity is linked as. */
+export function addDeviceBody(device: TestDevice, now: number, audience?: Uint8Array) {
+  const {
+    accessKey: _a,
+    unrestricted: _u,
+    ...rest
+  } = registrationBody(device, now, undefined, audience);
+  return { deviceId: decodeIdentityBundle(device.identity).deviceId, ...rest };
 }
 
 /** The owner-signature headers of a request. */
@@ -138,8 +157,11 @@ export function signHeaders(
   body: Uint8Array,
   now: number,
   nonce: Uint8Array = randomBytes(16),
+  audience: Uint8Array = TEST_AUDIENCE,
+  accountSeed?: Uint8Array,
 ): Record<string, string> {
-  const payload = requestSignaturePayload({
+  const input = {
+    audience,
     method,
     pathAndQuery,
     bodyHash: sha256(body),
@@ -147,14 +169,22 @@ export function signHeaders(
     nonce,
     address: device.account.address,
     deviceId: device.deviceId,
-  });
-  return {
+  };
+  const headers: Record<string, string> = {
     [AUTH_HEADERS.address]: device.account.address,
     [AUTH_HEADERS.device]: String(device.deviceId),
     [AUTH_HEADERS.timestamp]: String(now),
     [AUTH_HEADERS.nonce]: toBase64Url(nonce),
-    [AUTH_HEADERS.signature]: toBase64Url(ed25519Sign(device.signingSeed, payload)),
+    [AUTH_HEADERS.signature]: toBase64Url(
+      ed25519Sign(device.signingSeed, requestSignaturePayload(input)),
+    ),
   };
+  if (accountSeed) {
+    headers[ACCOUNT_SIGNATURE_HEADER] = toBase64Url(
+      ed25519Sign(accountSeed, accountRequestPayload(input)),
+    );
+  }
+  return headers;
 }
 
 export function newMessageId(now: number): string {
@@ -184,6 +214,8 @@ export interface Call {
   rawBody?: Uint8Array | string;
   headers?: Record<string, string>;
   signer?: TestDevice;
+  /** Also co-sign with this account seed (`x-sealpost-account-signature`). */
+  accountSeed?: Uint8Array;
 }
 
 export function memoryPorts(material: SigningMaterial): MemoryPorts {
@@ -221,7 +253,16 @@ export function harness<P extends Ports>(
     if (c.signer) {
       Object.assign(
         headers,
-        signHeaders(c.signer, c.method, c.path, body ?? new Uint8Array(), clock.now),
+        signHeaders(
+          c.signer,
+          c.method,
+          c.path,
+          body ?? new Uint8Array(),
+          clock.now,
+          undefined,
+          undefined,
+          c.accountSeed,
+        ),
       );
     }
     const init: RequestInit = { method: c.method, headers };
@@ -250,9 +291,13 @@ export function harness<P extends Ports>(
     return device;
   }
 
-  /** Links a further device to `account`. */
+  /** Links a further device to `account` under the smallest free id. */
   async function link(account: TestAccount): Promise<TestDevice> {
-    const device = newDevice(account);
+    const view = await ports.accounts.get(account.address);
+    const taken = new Set(view?.devices.map((d) => d.deviceId));
+    let free = 1;
+    while (taken.has(free)) free++;
+    const device = newDevice(account, free);
     const res = await call({
       method: 'POST',
       path: `/v1/accounts/${account.address}/devices`,
@@ -267,7 +312,11 @@ export function harness<P extends Ports>(
 }
 
 export function testMaterial(): SigningMaterial {
-  return generateSigningMaterial({ keyId: 7, notAfter: 2_000_000_000_000 }).material;
+  return generateSigningMaterial({
+    keyId: 7,
+    notAfter: 2_000_000_000_000,
+    rootSeed: TEST_ROOT_SEED,
+  }).material;
 }
 
 /** The delivery access key Bob registers with in {@link aliceAndBob}. */

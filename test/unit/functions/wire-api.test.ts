@@ -7,15 +7,21 @@ import { bytesField } from '../../../sdk/wire/api/fields.ts';
 import { MAX_ENVELOPE_BYTES } from '../../../sdk/wire/api/limits.ts';
 import { createMessageId, messageIdTimestamp } from '../../../sdk/wire/api/message-id.ts';
 import { SendRequestSchema } from '../../../sdk/wire/api/schemas.ts';
-import { registrationPayload, requestSignaturePayload } from '../../../sdk/wire/api/signing.ts';
+import {
+  accountRequestPayload,
+  registrationPayload,
+  requestSignaturePayload,
+} from '../../../sdk/wire/api/signing.ts';
+import { IDENTITY_BUNDLE_BYTES } from '../../../sdk/wire/identity.ts';
 import { MAX_SEALED_ENVELOPE_BYTES } from '../../../sdk/wire/sealed.ts';
 
 const ADDRESS = 'abcdefghijklmnopqrstuvwxyz234567';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('request signature payload', () => {
-  it('is label || var16(method) || var16(path) || bodyHash || u64 ts || nonce || address || u32 device', () => {
+  it('is label || audience || var16(method) || var16(path) || bodyHash || u64 ts || nonce || address || u32 device', () => {
     const payload = requestSignaturePayload({
+      audience: new Uint8Array(32).fill(0xcc),
       method: 'GET',
       pathAndQuery: '/v1/messages?limit=2',
       bodyHash: new Uint8Array(32).fill(0xaa),
@@ -27,7 +33,7 @@ describe('request signature payload', () => {
     const label = Buffer.from('Sealpost-Request-v1').toString('hex');
     const path = Buffer.from('/v1/messages?limit=2').toString('hex');
     expect(hex(payload)).toBe(
-      `${label}0003474554` +
+      `${label}${'cc'.repeat(32)}0003474554` +
         `0014${path}` +
         'aa'.repeat(32) +
         '0000000102030405' +
@@ -35,10 +41,23 @@ describe('request signature payload', () => {
         '00443214c74254b635cf84653a56d7c675be77df' +
         '01020304',
     );
+    const account = accountRequestPayload({
+      audience: new Uint8Array(32).fill(0xcc),
+      method: 'GET',
+      pathAndQuery: '/v1/messages?limit=2',
+      bodyHash: new Uint8Array(32).fill(0xaa),
+      timestamp: 0x0102030405,
+      nonce: new Uint8Array(16).fill(0xbb),
+      address: ADDRESS,
+      deviceId: 0x01020304,
+    });
+    const accountLabel = Buffer.from('Sealpost-AccountRequest-v1').toString('hex');
+    expect(hex(account)).toBe(accountLabel + hex(payload).slice(label.length));
   });
 
   it('rejects lower-case methods, relative paths and wrong sizes', () => {
     const base = {
+      audience: new Uint8Array(32),
       method: 'GET',
       pathAndQuery: '/x',
       bodyHash: new Uint8Array(32),
@@ -57,12 +76,22 @@ describe('request signature payload', () => {
     );
     expect(() => requestSignaturePayload({ ...base, timestamp: -1 })).toThrow(/timestamp/);
     expect(() => requestSignaturePayload({ ...base, deviceId: 0 })).toThrow(/deviceId/);
+    expect(() => requestSignaturePayload({ ...base, audience: new Uint8Array(31) })).toThrow(
+      RangeError,
+    );
   });
 
-  it('registration payload is label || address bytes || bundle || u64 timestamp', () => {
-    const p = registrationPayload(ADDRESS, new Uint8Array(160).fill(1), 258);
-    expect(p.length).toBe('Sealpost-Registration-v1'.length + 20 + 160 + 8);
+  it('registration payload is label || audience || address bytes || bundle || u64 timestamp', () => {
+    const bundle = new Uint8Array(IDENTITY_BUNDLE_BYTES).fill(1);
+    const p = registrationPayload(ADDRESS, bundle, 258, new Uint8Array(32).fill(0xdd));
+    const label = 'Sealpost-Registration-v1'.length;
+    expect(p.length).toBe(label + 32 + 20 + IDENTITY_BUNDLE_BYTES + 8);
+    expect(hex(p.subarray(label, label + 32))).toBe('dd'.repeat(32));
+    expect(hex(p.subarray(label + 32, label + 52))).toBe(
+      '00443214c74254b635cf84653a56d7c675be77df',
+    );
     expect(hex(p.subarray(p.length - 8))).toBe('0000000000000102');
+    expect(() => registrationPayload(ADDRESS, bundle, 258, new Uint8Array(16))).toThrow(RangeError);
   });
 });
 

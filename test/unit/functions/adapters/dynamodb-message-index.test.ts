@@ -3,8 +3,8 @@
  * the client mocked.
  */
 import {
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -15,15 +15,18 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoMessageIndex } from '../../../../functions/adapters/dynamodb/index.ts';
 import { UnavailableError } from '../../../../functions/domain/errors.ts';
-import { createMessageId } from '../../../../sdk/wire/api/message-id.ts';
+import { encodePosition } from '../../../../functions/domain/mailbox-positions.ts';
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });
 const TABLE = 'sealpost';
 const ADDRESS = 'abcdefghijklmnopqrstuvwxyz234567';
 const mailbox = { address: ADDRESS, deviceId: 3, registrationId: 77 };
-const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+const HOUR = 3_600_000;
+const conditionFailed = (item?: Record<string, unknown>) =>
+  Object.assign(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }), {
+    ...(item ? { Item: item } : {}),
+  });
 
 beforeEach(() => {
   ddb.reset();
@@ -31,215 +34,235 @@ beforeEach(() => {
 
 describe('DynamoMessageIndex', () => {
   const index = new DynamoMessageIndex(client, TABLE);
-  const id = createMessageId(0x0102030405, new Uint8Array(10).fill(0xab));
-  const moved = createMessageId(0x0102030406, new Uint8Array(10).fill(0xcd));
+  const random = new Uint8Array(8).fill(0xab);
+  const position = encodePosition(0x0102n, random);
   const pk = { S: `mbx#${ADDRESS}#3#77` };
-  const sk = { S: 'm#000102030405abababababababababab' };
-  const movedSk = { S: 'm#000102030406cdcdcdcdcdcdcdcdcdcd' };
+  const sk = { S: 'm#0000000000000102abababababababab' };
+  const counterKey = { pk, sk: { S: 'usage' } };
+  const retryKey = new Uint8Array(16).fill(7);
+  const reservation = { retryKey, random, size: 2048, maxMessages: 5000, maxBytes: 1_000_000 };
 
-  it('inserts a small message record conditionally, keyed by hex id, with expiry and TTL in seconds', async () => {
+  it('reserves a position with one conditional update of the counter', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: { seq: { N: '258' } } });
+    expect(await index.reserve(mailbox, reservation)).toEqual({ kind: 'new', seq: 258n, random });
+    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: counterKey,
+      UpdateExpression:
+        'SET #v = :v, #last = :key, #rand = :rand ADD #seq :one, #count :one, #bytes :size',
+      ConditionExpression:
+        '(attribute_not_exists(#last) OR #last <> :key) AND ' +
+        '(attribute_not_exists(#count) OR (#count < :maxCount AND #bytes <= :maxBytes))',
+      ExpressionAttributeNames: {
+        '#v': 'v',
+        '#last': 'lastId',
+        '#rand': 'lastRand',
+        '#seq': 'seq',
+        '#count': 'count',
+        '#bytes': 'bytes',
+      },
+      ExpressionAttributeValues: {
+        ':v': { N: '2' },
+        ':key': { B: retryKey },
+        ':rand': { B: random },
+        ':one': { N: '1' },
+        ':size': { N: '2048' },
+        ':maxCount': { N: '5000' },
+        ':maxBytes': { N: String(1_000_000 - 2048) },
+      },
+      ReturnValues: 'UPDATED_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('answers a failed condition from the item it returns: retry of the last store, or full', async () => {
+    const stored = (last: Uint8Array, count: number) => ({
+      v: { N: '2' },
+      seq: { N: '9' },
+      count: { N: String(count) },
+      bytes: { N: '100' },
+      lastId: { B: last },
+      lastRand: { B: new Uint8Array(8).fill(1) },
+    });
+    ddb
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionFailed(stored(retryKey, 1)))
+      .rejectsOnce(conditionFailed(stored(new Uint8Array(16), 5000)));
+    expect(await index.reserve(mailbox, reservation)).toEqual({
+      kind: 'retry',
+      seq: 9n,
+      random: new Uint8Array(8).fill(1),
+    });
+    expect(await index.reserve(mailbox, reservation)).toEqual({ kind: 'full' });
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+  });
+
+  it('reads the counter strongly consistent when the failure returns no item', async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    ddb.on(GetItemCommand).resolves({
+      Item: {
+        v: { N: '2' },
+        seq: { N: '3' },
+        count: { N: '1' },
+        bytes: { N: '999000' },
+        lastId: { B: new Uint8Array(16) },
+        lastRand: { B: random },
+      },
+    });
+    expect(await index.reserve(mailbox, reservation)).toEqual({ kind: 'full' });
+    expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: counterKey,
+      ConsistentRead: true,
+    });
+  });
+
+  it('writes a record conditionally with whole-hour times, TTL in seconds and no client id', async () => {
     ddb.on(PutItemCommand).resolves({});
-    const entry = {
-      messageId: id,
-      receivedAt: 1000,
-      expiresAt: 2_592_001_500,
+    const record = {
+      position,
+      receivedAt: 470_000 * HOUR,
+      expiresAt: 470_721 * HOUR,
       size: 2048,
-      objectKey: 'env/abcd/x',
+      source: { address: ADDRESS, deviceId: 2 },
     };
-    expect(await index.insert(mailbox, { kind: 'message', position: id, entry })).toBe(true);
+    expect(await index.put(mailbox, record)).toBe(true);
     expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
         pk,
         sk,
-        v: { N: '1' },
-        receivedAt: { N: '1000' },
-        expiresAt: { N: '2592001500' },
-        ttl: { N: '2592002' },
+        v: { N: '2' },
+        receivedAt: { N: String(470_000 * HOUR) },
+        ttl: { N: String(470_721 * 3600) },
         size: { N: '2048' },
-        objectKey: { S: 'env/abcd/x' },
+        sourceAddress: { S: ADDRESS },
+        sourceDevice: { N: '2' },
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
   });
 
-  it('keeps a late message at its new position with its id, and a redirect at the id', async () => {
-    ddb.on(PutItemCommand).resolves({});
-    const entry = { messageId: id, receivedAt: 5, expiresAt: 9_000, size: 1, objectKey: 'env/k' };
-    await index.insert(mailbox, { kind: 'message', position: moved, entry });
-    await index.insert(mailbox, {
-      kind: 'redirect',
-      position: id,
-      target: moved,
-      expiresAt: 9_000,
-    });
-    const items = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
-    expect(items[0]).toMatchObject({
-      Item: { pk, sk: movedSk, mid: { B: id }, objectKey: { S: 'env/k' } },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    });
-    expect(items[1]).toEqual({
-      TableName: TABLE,
-      Item: { pk, sk, v: { N: '1' }, to: { B: moved }, expiresAt: { N: '9000' }, ttl: { N: '9' } },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    });
-  });
-
-  it('answers a duplicate insert with false and a throttled one with UnavailableError', async () => {
-    ddb
-      .on(PutItemCommand)
-      .rejectsOnce(conditionFailed())
-      .rejectsOnce(
-        Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }),
-      );
-    const entry = { messageId: id, receivedAt: 1, expiresAt: 2, size: 1, objectKey: 'env/x' };
-    const record = { kind: 'message' as const, position: id, entry };
-    expect(await index.insert(mailbox, record)).toBe(false);
-    await expect(index.insert(mailbox, record)).rejects.toBeInstanceOf(UnavailableError);
-  });
-
-  it('reads one record strongly consistent and retargets a redirect conditionally', async () => {
-    ddb.on(GetItemCommand).resolves({
-      Item: { pk, sk, v: { N: '1' }, to: { B: moved }, expiresAt: { N: '9' } },
-    });
-    ddb.on(UpdateItemCommand).resolves({});
-    expect(await index.get(mailbox, id)).toEqual({
-      kind: 'redirect',
-      position: id,
-      target: moved,
-      expiresAt: 9,
-    });
-    expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      Key: { pk, sk },
-      ConsistentRead: true,
-    });
-    expect(await index.retarget(mailbox, id, moved, id)).toBe(true);
-    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      Key: { pk, sk },
-      UpdateExpression: 'SET #to = :to',
-      ConditionExpression: '#to = :from',
-      ExpressionAttributeNames: { '#to': 'to' },
-      ExpressionAttributeValues: { ':to': { B: id }, ':from': { B: moved } },
-    });
-  });
-
-  it('scans with one consistent query past a position, limit + 1, or through a position', async () => {
+  it('lists with one eventually consistent query, limit + 1, and reads the counter at the end', async () => {
     ddb.on(QueryCommand).resolves({
-      Items: [{ pk, sk: { S: 'usage' }, v: { N: '1' }, count: { N: '4' }, bytes: { N: '9' } }],
+      Items: [
+        {
+          pk,
+          sk,
+          v: { N: '2' },
+          receivedAt: { N: String(HOUR) },
+          ttl: { N: '7200' },
+          size: { N: '3' },
+          body: { B: new Uint8Array([1, 2, 3]) },
+        },
+        { ...counterKey, v: { N: '2' }, seq: { N: '258' }, count: { N: '1' }, bytes: { N: '3' } },
+      ],
     });
-    const page = await index.scan(mailbox, { limit: 10, after: id });
-    expect(page).toEqual({ records: [], more: false, usage: { count: 4, bytes: 9 } });
+    const page = await index.list(mailbox, { after: new Uint8Array(16), limit: 5 });
+    expect(page).toEqual({
+      records: [
+        {
+          position,
+          receivedAt: HOUR,
+          expiresAt: 2 * HOUR,
+          size: 3,
+          inline: new Uint8Array([1, 2, 3]),
+        },
+      ],
+      more: false,
+      counter: { seq: 258n, count: 1, bytes: 3 },
+    });
     expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       KeyConditionExpression: 'pk = :pk AND sk > :after',
-      ExpressionAttributeValues: { ':pk': pk, ':after': sk },
-      ConsistentRead: true,
-      Limit: 11,
-    });
-    ddb.on(QueryCommand).resolves({
-      Items: [{ pk, sk, v: { N: '1' }, gone: { BOOL: true }, expiresAt: { N: '7' } }],
-    });
-    const range = await index.scan(mailbox, { limit: 5, after: id, through: moved });
-    expect(range).toEqual({ records: [], more: false });
-    expect(ddb.commandCalls(QueryCommand)[1]!.args[0].input).toEqual({
-      TableName: TABLE,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :through',
-      ExpressionAttributeValues: { ':pk': pk, ':from': sk, ':through': movedSk },
-      ConsistentRead: true,
+      ExpressionAttributeValues: { ':pk': pk, ':after': { S: `m#${'00'.repeat(16)}` } },
       Limit: 6,
     });
   });
 
-  it('buries records with batched puts of tombstones that keep a TTL', async () => {
-    ddb.on(BatchWriteItemCommand).resolves({});
-    await index.bury(mailbox, [id], 10_000);
-    expect(ddb.commandCalls(BatchWriteItemCommand)[0]!.args[0].input).toEqual({
-      RequestItems: {
-        [TABLE]: [
-          {
-            PutRequest: {
-              Item: {
-                pk,
-                sk,
-                v: { N: '1' },
-                gone: { BOOL: true },
-                expiresAt: { N: '10000' },
-                ttl: { N: '10' },
-              },
-            },
-          },
-        ],
+  it('reads pending messages of layout 1 at their old id and skips its tombstones', async () => {
+    const legacy = { S: 'm#000102030405abababababababababab' };
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        {
+          pk,
+          sk: legacy,
+          v: { N: '1' },
+          receivedAt: { N: '1234' },
+          expiresAt: { N: '5678' },
+          ttl: { N: '6' },
+          size: { N: '9' },
+          objectKey: { S: 'env/x' },
+        },
+        {
+          pk,
+          sk: { S: 'm#000102030406abababababababababab' },
+          v: { N: '1' },
+          gone: { BOOL: true },
+          expiresAt: { N: '5678' },
+          ttl: { N: '6' },
+        },
+      ],
+    });
+    const page = await index.list(mailbox, { limit: 5 });
+    expect(page.records).toEqual([
+      {
+        position: Uint8Array.from(Buffer.from('000102030405abababababababababab', 'hex')),
+        receivedAt: 1234,
+        expiresAt: 5678,
+        size: 9,
       },
+    ]);
+  });
+
+  it('removes records one DeleteItem each, returning the old items that existed', async () => {
+    const other = encodePosition(1n, random);
+    ddb.on(DeleteItemCommand, { Key: { pk, sk } }).resolves({
+      Attributes: {
+        pk,
+        sk,
+        v: { N: '2' },
+        receivedAt: { N: '0' },
+        ttl: { N: '3600' },
+        size: { N: '9' },
+      },
+    });
+    ddb
+      .on(DeleteItemCommand, { Key: { pk, sk: { S: 'm#0000000000000001abababababababab' } } })
+      .resolves({});
+    expect(await index.remove(mailbox, [position, other])).toEqual([
+      { position, receivedAt: 0, expiresAt: HOUR, size: 9 },
+    ]);
+    const calls = ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input);
+    expect(calls[0]).toEqual({ TableName: TABLE, Key: { pk, sk }, ReturnValues: 'ALL_OLD' });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('releases with one ADD and reconciles only over the sequence number it read', async () => {
+    ddb.on(UpdateItemCommand).resolvesOnce({}).resolvesOnce({}).rejectsOnce(conditionFailed());
+    await index.release(mailbox, { count: 2, bytes: 300 });
+    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toMatchObject({
+      Key: counterKey,
+      UpdateExpression: 'ADD #count :c, #bytes :b',
+      ExpressionAttributeValues: { ':c': { N: '-2' }, ':b': { N: '-300' } },
+    });
+    expect(await index.reconcile(mailbox, 12n, { count: 0, bytes: 0 })).toBe(true);
+    expect(await index.reconcile(mailbox, 12n, { count: 0, bytes: 0 })).toBe(false);
+    expect(ddb.commandCalls(UpdateItemCommand)[1]!.args[0].input).toMatchObject({
+      UpdateExpression: 'SET #count = :c, #bytes = :b',
+      ConditionExpression: '#seq = :seq',
+      ExpressionAttributeValues: { ':seq': { N: '12' } },
     });
   });
 
-  it('writes the cursor with packed positions, conditional on the revision it read', async () => {
-    ddb.on(PutItemCommand).resolves({});
-    await index.saveCursor(mailbox, { acked: [id], expiresAt: 4_000 }, 0);
-    await index.saveCursor(mailbox, { watermark: id, acked: [moved, id], expiresAt: 5_000 }, 3);
-    const calls = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
-    const cursorKey = { pk, sk: { S: 'cursor' } };
-    expect(calls[0]).toEqual({
-      TableName: TABLE,
-      Item: {
-        ...cursorKey,
-        v: { N: '1' },
-        rev: { N: '1' },
-        expiresAt: { N: '4000' },
-        ttl: { N: '4' },
-        acked: { B: id },
-      },
-      ConditionExpression: 'attribute_not_exists(pk)',
+  it('turns throttling into UnavailableError', async () => {
+    const throttled = Object.assign(new Error('slow down'), {
+      name: 'ProvisionedThroughputExceededException',
     });
-    const packed = new Uint8Array(32);
-    packed.set(moved, 0);
-    packed.set(id, 16);
-    expect(calls[1]).toEqual({
-      TableName: TABLE,
-      Item: {
-        ...cursorKey,
-        v: { N: '1' },
-        rev: { N: '4' },
-        expiresAt: { N: '5000' },
-        ttl: { N: '5' },
-        wm: { B: id },
-        acked: { B: packed },
-      },
-      ConditionExpression: '#rev = :rev',
-      ExpressionAttributeNames: { '#rev': 'rev' },
-      ExpressionAttributeValues: { ':rev': { N: '3' } },
-    });
-    ddb.on(GetItemCommand).resolves({ Item: calls[1]!.Item });
-    expect(await index.cursor(mailbox)).toEqual({
-      watermark: id,
-      acked: [moved, id],
-      revision: 4,
-      expiresAt: 5000,
-    });
-    expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      Key: cursorKey,
-      ConsistentRead: true,
-    });
-  });
-
-  it('reads the usage counter eventually consistent and moves it with an unconditional ADD', async () => {
-    ddb.on(GetItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
-    expect(await index.usage(mailbox)).toBeUndefined();
-    expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      Key: { pk, sk: { S: 'usage' } },
-    });
-    await index.addUsage(mailbox, { count: 10, bytes: 20_480 });
-    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      Key: { pk, sk: { S: 'usage' } },
-      UpdateExpression: 'SET #v = :v ADD #count :c, #bytes :b',
-      ExpressionAttributeNames: { '#v': 'v', '#count': 'count', '#bytes': 'bytes' },
-      ExpressionAttributeValues: { ':v': { N: '1' }, ':c': { N: '10' }, ':b': { N: '20480' } },
-    });
+    ddb.on(PutItemCommand).rejects(throttled);
+    ddb.on(DeleteItemCommand).rejects(throttled);
+    const record = { position, receivedAt: 0, expiresAt: HOUR, size: 1 };
+    await expect(index.put(mailbox, record)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(index.remove(mailbox, [position])).rejects.toBeInstanceOf(UnavailableError);
   });
 });

@@ -43,8 +43,9 @@ describe('S3BlobStore', () => {
   it('writes with If-None-Match: * and no user metadata, treating 412 as already stored', async () => {
     s3.on(PutObjectCommand).resolvesOnce({}).rejectsOnce(s3Error('PreconditionFailed', 412));
     const body = new Uint8Array([1, 2, 3]);
-    const key = await store.putIfAbsent(mailbox, id, body);
-    expect(await store.putIfAbsent(mailbox, id, body)).toBe(key);
+    const key = envelopeObjectKey(mailbox, id);
+    await store.put(mailbox, id, body);
+    await store.put(mailbox, id, body);
     expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toEqual({
       Bucket: 'bucket',
       Key: key,
@@ -57,25 +58,36 @@ describe('S3BlobStore', () => {
 
   it('turns 5xx and SlowDown into UnavailableError', async () => {
     s3.on(PutObjectCommand).rejects(s3Error('SlowDown', 503));
-    await expect(store.putIfAbsent(mailbox, id, new Uint8Array(1))).rejects.toBeInstanceOf(
+    await expect(store.put(mailbox, id, new Uint8Array(1))).rejects.toBeInstanceOf(
       UnavailableError,
     );
   });
 
   it('reads bodies and answers a missing object with undefined', async () => {
     const stream = sdkStreamMixin(Readable.from([Buffer.from([9, 8, 7])]));
-    s3.on(GetObjectCommand, { Key: 'env/a' }).resolves({ Body: stream });
-    s3.on(GetObjectCommand, { Key: 'env/b' }).rejects(s3Error('NoSuchKey', 404));
-    expect(await store.get('env/a')).toEqual(new Uint8Array([9, 8, 7]));
-    expect(await store.get('env/b')).toBeUndefined();
+    const other = new Uint8Array(16).fill(0x22);
+    s3.on(GetObjectCommand, { Key: envelopeObjectKey(mailbox, id) }).resolves({ Body: stream });
+    s3.on(GetObjectCommand, { Key: envelopeObjectKey(mailbox, other) }).rejects(
+      s3Error('NoSuchKey', 404),
+    );
+    expect(await store.get(mailbox, id)).toEqual(new Uint8Array([9, 8, 7]));
+    expect(await store.get(mailbox, other)).toBeUndefined();
   });
 
-  it('deletes in quiet batches of at most 1,000 keys', async () => {
+  it('deletes by derived keys (no read) in quiet batches of at most 1,000', async () => {
     s3.on(DeleteObjectsCommand).resolves({});
-    const keys = Array.from({ length: 1500 }, (_, i) => `env/${i}`);
-    await store.deleteMany(keys);
+    const positions = Array.from({ length: 1500 }, (_, i) => {
+      const p = new Uint8Array(16);
+      new DataView(p.buffer).setUint32(0, i);
+      return p;
+    });
+    await store.deleteMany(mailbox, positions);
     const calls = s3.commandCalls(DeleteObjectsCommand);
     expect(calls.map((c) => c.args[0].input.Delete?.Objects?.length)).toEqual([1000, 500]);
     expect(calls[0]!.args[0].input.Delete?.Quiet).toBe(true);
+    expect(calls[1]!.args[0].input.Delete?.Objects?.[0]).toEqual({
+      Key: envelopeObjectKey(mailbox, positions[1000]!),
+    });
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ed25519Sign } from '../../../../functions/domain/crypto.ts';
+import { ed25519PublicKey, ed25519Sign } from '../../../../functions/domain/crypto.ts';
 import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
 import { registrationPayload } from '../../../../sdk/wire/api/signing.ts';
 import {
@@ -13,6 +13,7 @@ import {
   registrationBody,
   registrationId,
   sendBody,
+  TEST_AUDIENCE,
   testMaterial,
 } from '../fixtures.ts';
 
@@ -70,15 +71,22 @@ describe('registration', () => {
     wrongProof.proof = toBase64Url(
       ed25519Sign(
         newAccount().seed,
-        registrationPayload(d.account.address, d.identity, h.clock.now),
+        registrationPayload(d.account.address, d.identity, h.clock.now, TEST_AUDIENCE),
       ),
     );
     expect((await h.call({ method: 'PUT', path, json: wrongProof })).status).toBe(422);
 
     const badLink = d.identity.slice();
-    badLink[100]! ^= 1;
+    badLink[150]! ^= 1;
     const linkBody = { ...registrationBody({ ...d, identity: badLink }, h.clock.now) };
     expect((await h.call({ method: 'PUT', path, json: linkBody })).status).toBe(422);
+
+    // A link epoch beyond 2^53 does not decode: a 400, never a 500.
+    const badEpoch = d.identity.slice();
+    badEpoch[100] = 0xff;
+    const epochBody = registrationBody({ ...d, identity: badEpoch }, h.clock.now);
+    const epochRes = await h.call({ method: 'PUT', path, json: epochBody });
+    expect(epochRes.status).toBe(400);
 
     const badSpk = registrationBody(d, h.clock.now);
     badSpk.signedPrekey = { ...badSpk.signedPrekey, id: badSpk.signedPrekey.id + 1 };
@@ -91,7 +99,7 @@ describe('registration', () => {
     expect(await h.ports.accounts.get(d.account.address)).toBeUndefined();
   });
 
-  it('rejects a proof outside the 5-minute window with 401', async () => {
+  it('answers a proof outside the 5-minute window with 401 CLOCK_SKEW and the server time', async () => {
     const h = setup();
     const d = newDevice(newAccount());
     const body = registrationBody(d, h.clock.now - 6 * 60_000);
@@ -101,6 +109,31 @@ describe('registration', () => {
       json: body,
     });
     expect(res.status).toBe(401);
+    expect(res.body.error).toMatchObject({ code: 'CLOCK_SKEW', serverTime: h.clock.now });
+    // Checked first: a stale proof with a broken signature says CLOCK_SKEW too, not 422.
+    const broken = { ...body, proof: toBase64Url(new Uint8Array(64)) };
+    const res2 = await h.call({
+      method: 'PUT',
+      path: `/v1/accounts/${d.account.address}`,
+      json: broken,
+    });
+    expect(res2.body.error.code).toBe('CLOCK_SKEW');
+  });
+
+  it('binds the proof to this deployment and the identity to device 1', async () => {
+    const h = setup();
+    const d = newDevice(newAccount());
+    const path = `/v1/accounts/${d.account.address}`;
+    const elsewhere = ed25519PublicKey(new Uint8Array(32).fill(1));
+    const foreign = registrationBody(d, h.clock.now, undefined, elsewhere);
+    expect((await h.call({ method: 'PUT', path, json: foreign })).status).toBe(422);
+    const asTwo = newDevice(d.account, 2);
+    const res = await h.call({ method: 'PUT', path, json: registrationBody(asTwo, h.clock.now) });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('INVALID_SIGNATURE');
+    expect(
+      (await h.call({ method: 'PUT', path, json: registrationBody(d, h.clock.now) })).status,
+    ).toBe(200);
   });
 });
 
@@ -111,7 +144,7 @@ describe('devices', () => {
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push((await h.link(first.account)).deviceId);
     expect(ids).toEqual([2, 3, 4, 5, 6]);
-    const seventh = newDevice(first.account);
+    const seventh = newDevice(first.account, 1);
     const res = await h.call({
       method: 'POST',
       path: `/v1/accounts/${first.account.address}/devices`,
@@ -124,12 +157,17 @@ describe('devices', () => {
   it('answers a retried link with the same id and refuses a replayed proof after removal', async () => {
     const h = setup();
     const first = await h.register();
-    const d = newDevice(first.account);
+    const d = newDevice(first.account, 2);
     const path = `/v1/accounts/${first.account.address}/devices`;
     const body = addDeviceBody(d, h.clock.now);
     expect((await h.call({ method: 'POST', path, json: body })).body.deviceId).toBe(2);
     expect((await h.call({ method: 'POST', path, json: body })).body.deviceId).toBe(2);
-    const removed = await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first });
+    const removed = await h.call({
+      method: 'DELETE',
+      path: '/v1/devices/2',
+      signer: first,
+      accountSeed: first.account.seed,
+    });
     expect(removed.body).toEqual({ deviceId: 2 });
     const replay = await h.call({ method: 'POST', path, json: body });
     expect(replay.status).toBe(401);
@@ -182,12 +220,10 @@ describe('devices', () => {
         [3, new Uint8Array(3)],
       ]),
     });
-    expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(
-      200,
-    );
-    expect((await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: first })).status).toBe(
-      404,
-    );
+    const remove = { method: 'DELETE', path: '/v1/devices/2', signer: first };
+    const seed = first.account.seed;
+    expect((await h.call({ ...remove, accountSeed: seed })).status).toBe(200);
+    expect((await h.call({ ...remove, accountSeed: seed })).status).toBe(404);
     const replacement = await h.link(first.account);
     expect(replacement.deviceId).toBe(2);
     expect(registrationId(replacement.identity)).not.toBe(registrationId(second.identity));

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { ed25519PublicKey } from '../../../../functions/domain/crypto.ts';
+import { fromBase64Url } from '../../../../sdk/wire/api/codec.ts';
+import { SIGNATURE_WINDOW_MS } from '../../../../sdk/wire/api/limits.ts';
 import { AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
 import {
   harness,
   memoryPorts,
+  newAccount,
   newMessageId,
   sendBody,
   signHeaders,
+  TEST_AUDIENCE,
   testMaterial,
 } from '../fixtures.ts';
 
@@ -35,9 +40,11 @@ describe('owner authentication', () => {
         new Uint8Array(),
         h.clock.now + skew,
       );
-      expect((await h.call({ method: 'GET', path: '/v1/prekeys/count', headers })).status).toBe(
-        401,
-      );
+      const res = await h.call({ method: 'GET', path: '/v1/prekeys/count', headers });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({
+        error: { code: 'CLOCK_SKEW', message: expect.any(String), serverTime: h.clock.now },
+      });
     }
     const edge = signHeaders(
       bob,
@@ -94,7 +101,12 @@ describe('owner authentication', () => {
   it('rejects removed devices and missing or malformed headers', async () => {
     const { h, bob } = await setup();
     const second = await h.link(bob.account);
-    await h.call({ method: 'DELETE', path: `/v1/devices/${second.deviceId}`, signer: bob });
+    await h.call({
+      method: 'DELETE',
+      path: `/v1/devices/${second.deviceId}`,
+      signer: bob,
+      accountSeed: bob.account.seed,
+    });
     expect(
       (await h.call({ method: 'GET', path: '/v1/prekeys/count', signer: second })).status,
     ).toBe(401);
@@ -110,6 +122,69 @@ describe('owner authentication', () => {
         (await h.call({ method: 'GET', path: '/v1/prekeys/count', headers: garbled })).status,
       ).toBe(401);
     }
+  });
+
+  it('answers CLOCK_SKEW before looking up the device, checking the signature or the nonce', async () => {
+    const { h, bob } = await setup();
+    const late = h.clock.now - 10 * 60_000;
+    const valid = signHeaders(bob, 'GET', '/v1/prekeys/count', new Uint8Array(), late);
+    const unknown = { ...valid, [AUTH_HEADERS.address]: newAccount().address };
+    const badSignature = { ...valid, [AUTH_HEADERS.signature]: 'A'.repeat(86) };
+    for (const headers of [valid, unknown, badSignature, valid]) {
+      const res = await h.call({ method: 'GET', path: '/v1/prekeys/count', headers });
+      expect(res.status).toBe(401);
+      expect(res.body.error).toMatchObject({ code: 'CLOCK_SKEW', serverTime: h.clock.now });
+    }
+    // The refused nonce was not recorded: the same request signed at the right time, with that
+    // nonce, is accepted.
+    const nonce = fromBase64Url(valid[AUTH_HEADERS.nonce]!, 'nonce');
+    const fresh = signHeaders(
+      bob,
+      'GET',
+      '/v1/prekeys/count',
+      new Uint8Array(),
+      h.clock.now,
+      nonce,
+    );
+    expect(
+      (await h.call({ method: 'GET', path: '/v1/prekeys/count', headers: fresh })).status,
+    ).toBe(200);
+  });
+
+  it('still refuses a replay at exactly the end of the window (nonce kept past it)', async () => {
+    const { h, bob } = await setup();
+    const signedAt = h.clock.now;
+    const headers = signHeaders(bob, 'GET', '/v1/prekeys/count', new Uint8Array(), signedAt);
+    expect((await h.call({ method: 'GET', path: '/v1/prekeys/count', headers })).status).toBe(200);
+    h.clock.now = signedAt + SIGNATURE_WINDOW_MS;
+    const atEdge = await h.call({ method: 'GET', path: '/v1/prekeys/count', headers });
+    expect(atEdge.body.error.code).toBe('UNAUTHORIZED');
+    h.clock.now = signedAt + SIGNATURE_WINDOW_MS + 1;
+    const after = await h.call({ method: 'GET', path: '/v1/prekeys/count', headers });
+    expect(after.body.error.code).toBe('CLOCK_SKEW');
+  });
+
+  it('binds the signature to this deployment (the trust root as audience)', async () => {
+    const { h, bob } = await setup();
+    const elsewhere = ed25519PublicKey(new Uint8Array(32).fill(1));
+    const headers = signHeaders(
+      bob,
+      'GET',
+      '/v1/prekeys/count',
+      new Uint8Array(),
+      h.clock.now,
+      undefined,
+      elsewhere,
+    );
+    const res = await h.call({ method: 'GET', path: '/v1/prekeys/count', headers });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('UNAUTHORIZED');
+    // The same request for this deployment's audience passes.
+    const here = signHeaders(bob, 'GET', '/v1/prekeys/count', new Uint8Array(), h.clock.now);
+    expect((await h.call({ method: 'GET', path: '/v1/prekeys/count', headers: here })).status).toBe(
+      200,
+    );
+    expect(TEST_AUDIENCE).toEqual(testMaterial().trustRoot);
   });
 
   it('stops a device from reading or acknowledging another device mailbox', async () => {
@@ -144,10 +219,12 @@ describe('owner authentication', () => {
       ]),
     });
     expect(sent.status).toBe(200);
+    // Acknowledge by the id the fetch answers (the mailbox position), as clients do.
+    const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: bob2 });
     const ack = await h.call({
       method: 'POST',
       path: '/v1/messages/ack',
-      json: { messageIds: [id] },
+      json: { messageIds: fetched.body.messages.map((m: { messageId: string }) => m.messageId) },
       signer: bob2,
     });
     expect(ack.body).toEqual({ acknowledged: 1 });

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
 import { API_ERROR_STATUS, isApiErrorCode } from '../../../../sdk/wire/api/errors.ts';
+import { ROUTES } from '../../../../sdk/wire/api/routes.ts';
 import { ACCESS_KEY_HEADER, AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
 import {
   type CallResult,
@@ -251,5 +252,40 @@ describe('malformed requests', () => {
     );
 
     expect(count()).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('refuses a body on every GET route, however it is framed, with a JSON 400', async () => {
+    const { h, bob } = await setup();
+    const gets = ROUTES.filter((r) => r.method === 'GET');
+    expect(gets.length).toBeGreaterThanOrEqual(6);
+    for (const route of gets) {
+      const path = route.path.replace('{address}', bob.account.address).replace('{deviceId}', '1');
+      const signed = () =>
+        route.auth === 'owner'
+          ? signHeaders(bob, 'GET', path, new Uint8Array(), h.clock.now)
+          : ({} as Record<string, string>);
+      // As both runtimes hand it over: the framing headers stay, the bytes are dropped.
+      const framings: Record<string, string>[] = [
+        { 'content-length': '5' },
+        { 'transfer-encoding': 'chunked' },
+      ];
+      for (const framing of framings) {
+        const res = await h.call({ method: 'GET', path, headers: { ...signed(), ...framing } });
+        expect(res.status, `${route.operationId} ${JSON.stringify(framing)}`).toBe(400);
+        expect(res.body.error.code).toBe('BAD_REQUEST');
+      }
+      // On Lambda the body is only in the API Gateway event.
+      const req = new Request(`http://localhost${path}`, { method: 'GET', headers: signed() });
+      const lambda = await h.app.fetch(req, { event: { body: '{"x":1}' } });
+      expect(lambda.status, route.operationId).toBe(400);
+      expect(((await lambda.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+      // Without a body the same request is fine, and an empty declared length is no body.
+      const plain = await h.call({
+        method: 'GET',
+        path,
+        headers: { ...signed(), 'content-length': '0' },
+      });
+      expect(plain.status, route.operationId).toBe(200);
+    }
   });
 });

@@ -2,17 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { ed25519Verify } from '../../../../functions/domain/crypto.ts';
 import { UnavailableError } from '../../../../functions/domain/errors.ts';
 import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
+import { base64UrlLength } from '../../../../sdk/wire/api/fields.ts';
+import { SENDER_CERTIFICATE_LIFETIME_MS } from '../../../../sdk/wire/api/limits.ts';
 import { ROUTES } from '../../../../sdk/wire/api/routes.ts';
+import { ACCOUNT_SIGNATURE_HEADER } from '../../../../sdk/wire/api/signing.ts';
 import {
   decodeSenderCertificate,
   decodeServerCertificate,
   senderCertificatePayload,
   serverCertificatePayload,
 } from '../../../../sdk/wire/certificates.ts';
+import { IDENTITY_BUNDLE_BYTES } from '../../../../sdk/wire/identity.ts';
 import { harness, memoryPorts, testMaterial } from '../fixtures.ts';
 
 describe('certificates', () => {
-  it('publishes the server certificate and issues 7-day sender certificates that verify', async () => {
+  it('publishes the server certificate and issues sender certificates that verify', async () => {
     const material = testMaterial();
     const h = harness(memoryPorts(material));
     const alice = await h.register();
@@ -29,7 +33,7 @@ describe('certificates', () => {
 
     const res = await h.call({ method: 'POST', path: '/v1/certificates/sender', signer: alice });
     expect(res.status).toBe(200);
-    expect(res.body.expires).toBe(h.clock.now + 7 * 24 * 3600_000);
+    expect(res.body.expires).toBe(h.clock.now + SENDER_CERTIFICATE_LIFETIME_MS);
     const cert = decodeSenderCertificate(
       Uint8Array.from(Buffer.from(res.body.certificate, 'base64url')),
     );
@@ -61,10 +65,31 @@ describe('contract and errors', () => {
       doc.paths['/v1/accounts/{address}'].put.requestBody.content['application/json'].schema;
     expect(register.properties.identity).toMatchObject({
       type: 'string',
-      minLength: 214,
-      maxLength: 214,
+      minLength: base64UrlLength(IDENTITY_BUNDLE_BYTES),
+      maxLength: base64UrlLength(IDENTITY_BUNDLE_BYTES),
     });
     expect(register.additionalProperties).toBe(false);
+  });
+
+  it('publishes the new codes, error fields and the account-signature header', async () => {
+    const h = harness(memoryPorts(testMaterial()));
+    const doc = (await h.call({ method: 'GET', path: '/openapi.json' })).body;
+    const error = doc.components.schemas.Error.properties.error;
+    expect(error.properties.code.enum).toEqual(
+      expect.arrayContaining(['CLOCK_SKEW', 'DEVICE_ID_TAKEN', 'FORBIDDEN']),
+    );
+    expect(error.properties.serverTime.type).toBe('integer');
+    expect(error.properties.freeDeviceIds.type).toBe('array');
+    const remove = doc.paths['/v1/devices/{deviceId}'].delete;
+    expect(remove.parameters).toContainEqual(
+      expect.objectContaining({ name: ACCOUNT_SIGNATURE_HEADER, in: 'header', required: false }),
+    );
+    expect(remove.responses['403'].description).toContain('FORBIDDEN');
+    expect(remove.responses['401'].description).toContain('CLOCK_SKEW');
+    const add = doc.paths['/v1/accounts/{address}/devices'];
+    expect(add.post.responses['409'].description).toContain('DEVICE_ID_TAKEN');
+    expect(add.post.requestBody.content['application/json'].schema.required).toContain('deviceId');
+    expect(add.get.responses['429'].description).toContain('RATE_LIMITED');
   });
 
   it('answers unknown routes 404 and wrong methods 405, both as JSON errors', async () => {

@@ -10,6 +10,8 @@ import { DeviceMismatchError, SendFailedError } from '../../../../sdk/client/err
 import type { FetchLike } from '../../../../sdk/client/http-client.ts';
 import { SealpostClient } from '../../../../sdk/client/index.ts';
 import { TestSealpost } from '../../../../sdk/testing/index.ts';
+import { fromBase64Url } from '../../../../sdk/util/bytes.ts';
+import { messageIdTimestamp } from '../../../../sdk/wire/api/message-id.ts';
 
 interface SendCall {
   readonly path: string;
@@ -159,7 +161,7 @@ describe('fan-out repair', () => {
 });
 
 describe('copies to the own devices', () => {
-  it('go identified to every other own device and never to this one', async () => {
+  it('go identified to every other own device, later, under an unrelated random id', async () => {
     const { sealpost, net, alice, bob } = await setup();
     const laptop = await SealpostClient.link({
       ...sealpost.clientOptions(),
@@ -167,15 +169,28 @@ describe('copies to the own devices', () => {
     });
     net.sends.length = 0;
     const sent = await alice.send(bob.address, 'with a copy');
-    expect(sent).toMatchObject({ recipientDevices: 1, ownDevices: 1 });
+    expect(sent).toEqual({ messageId: sent.messageId, recipientDevices: 1, sync: 'queued' });
+    // The sealed send went out alone: the copy waits in the outbox.
     expect(net.sends).toEqual([
       { path: `/v1/messages/${bob.address}`, messageId: sent.messageId, devices: [1] },
+    ]);
+    expect(await alice.pendingSyncCopies()).toBe(1);
+    expect((await laptop.receiveBatch()).messages).toEqual([]);
+
+    expect(await alice.flushOutbox()).toEqual({ sent: 1, pending: 0, errors: [] });
+    expect(net.sends.slice(1)).toEqual([
       {
         path: `/v1/messages/${alice.address}/identified`,
-        messageId: expect.not.stringMatching(sent.messageId),
+        messageId: expect.any(String),
         devices: [laptop.deviceId],
       },
     ]);
+    // Random ids: no clock in either, nothing shared between the two requests.
+    const ids = net.sends.map((s) => fromBase64Url(s.messageId));
+    expect(ids[0]).not.toEqual(ids[1]);
+    for (const id of ids) {
+      expect(Math.abs(messageIdTimestamp(id) - sealpost.now())).toBeGreaterThan(60_000);
+    }
     const copy = (await laptop.receiveBatch()).messages;
     expect(copy).toMatchObject([
       {
@@ -191,9 +206,15 @@ describe('copies to the own devices', () => {
   it('sends no copy when the account has no other device', async () => {
     const { net, alice, bob } = await setup();
     net.sends.length = 0;
-    const sent = await alice.send(bob.address, 'alone');
-    expect(sent).toMatchObject({ recipientDevices: 1, ownDevices: 0 });
-    expect(sent.syncError).toBeUndefined();
-    expect(net.sends.map((s) => s.path)).toEqual([`/v1/messages/${bob.address}`]);
+    // The first copy reads the own device list and finds no other device: nothing goes out.
+    expect(await alice.send(bob.address, 'alone')).toMatchObject({ sync: 'queued' });
+    expect(await alice.flushOutbox()).toEqual({ sent: 1, pending: 0, errors: [] });
+    // With the list read recently, nothing is queued at all.
+    expect(await alice.send(bob.address, 'still alone')).toMatchObject({ sync: 'none' });
+    expect(await alice.pendingSyncCopies()).toBe(0);
+    expect(net.sends.map((s) => s.path)).toEqual([
+      `/v1/messages/${bob.address}`,
+      `/v1/messages/${bob.address}`,
+    ]);
   });
 });

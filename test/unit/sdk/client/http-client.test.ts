@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   ApiError,
+  ClockSkewError,
+  DeviceIdTakenError,
   DeviceMismatchError,
   InvalidResponseError,
   NetworkError,
@@ -16,11 +18,13 @@ import { type FetchLike, SealpostHttpClient } from '../../../../sdk/client/http-
 import { seedSigner } from '../../../../sdk/client/request-signing.ts';
 import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
 import { API_ERROR_STATUS, type ApiErrorCode } from '../../../../sdk/wire/api/errors.ts';
-import { AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
+import { ACCOUNT_SIGNATURE_HEADER, AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
 import { addressFromBytes } from '../../../../sdk/wire/identity.ts';
 
 const BASE = 'http://sealpost.test';
 const ADDRESS = addressFromBytes(new Uint8Array(20).fill(3));
+const TRUST_ROOT = new Uint8Array(32).fill(4);
+const NOW = 1_750_000_000_000;
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const errorBody = (code: string, extra: object = {}) => ({
@@ -43,13 +47,15 @@ function scripted(script: (() => Response | Promise<Response>)[]) {
   return { fetch, calls };
 }
 
-function client(fetch: FetchLike, retries?: number) {
+function client(fetch: FetchLike, retries?: number, now?: () => number) {
   return new SealpostHttpClient({
     baseUrl: BASE,
     fetch,
     backend: nobleBackend,
     signer: seedSigner(nobleBackend, ADDRESS, 2, new Uint8Array(32).fill(9)),
+    trustRoot: TRUST_ROOT,
     ...(retries === undefined ? {} : { retries }),
+    ...(now ? { now } : {}),
   });
 }
 
@@ -71,6 +77,8 @@ describe('SealpostHttpClient error mapping', () => {
       );
       expect(err instanceof DeviceMismatchError).toBe(code === 'DEVICE_MISMATCH');
       expect(err instanceof StaleDevicesError).toBe(code === 'STALE_DEVICES');
+      expect(err instanceof ClockSkewError).toBe(code === 'CLOCK_SKEW');
+      expect(err instanceof DeviceIdTakenError).toBe(code === 'DEVICE_ID_TAKEN');
     }
   });
 
@@ -250,7 +258,101 @@ describe('SealpostHttpClient requests', () => {
     expect(JSON.parse(new TextDecoder().decode(identified.init.body as Uint8Array))).toEqual(body);
   });
 
-  it('rejects a base URL that is not http(s)', () => {
+  it('rejects a base URL that is not http(s) and a trust root that is not 32 bytes', () => {
     expect(() => new SealpostHttpClient({ baseUrl: 'ftp://example.com' })).toThrow(TypeError);
+    expect(() => new SealpostHttpClient({ baseUrl: BASE, trustRoot: new Uint8Array(31) })).toThrow(
+      TypeError,
+    );
+  });
+
+  it('co-signs a device removal with the account seed only when given', async () => {
+    const { fetch, calls } = scripted([() => json(200, { deviceId: 1 })]);
+    const http = client(fetch);
+    await http.removeDevice(2);
+    await http.removeDevice(1, { accountSeed: new Uint8Array(32).fill(8) });
+    const [own, other] = calls as [Recorded, Recorded];
+    expect(header(own, ACCOUNT_SIGNATURE_HEADER)).toBeUndefined();
+    expect(other.url).toBe(`${BASE}/v1/devices/1`);
+    expect(header(other, ACCOUNT_SIGNATURE_HEADER)).toMatch(/^[A-Za-z0-9_-]{86}$/);
+  });
+});
+
+describe('SealpostHttpClient clock correction', () => {
+  const skew = (serverTime: unknown) => () => json(401, errorBody('CLOCK_SKEW', { serverTime }));
+
+  it('on CLOCK_SKEW adopts the server time, signs again with a fresh nonce once, and keeps the offset', async () => {
+    const serverTime = NOW + 600_000;
+    const { fetch, calls } = scripted([skew(serverTime), () => json(200, { ec: 1, pq: 1 })]);
+    const http = client(fetch, 0, () => NOW);
+    expect(await http.countPrekeys()).toEqual({ ec: 1, pq: 1 });
+    expect(calls).toHaveLength(2);
+    const [first, second] = calls as [Recorded, Recorded];
+    expect(header(first, AUTH_HEADERS.timestamp)).toBe(String(NOW));
+    expect(header(second, AUTH_HEADERS.timestamp)).toBe(String(serverTime));
+    expect(header(second, AUTH_HEADERS.nonce)).not.toBe(header(first, AUTH_HEADERS.nonce));
+    expect(http.clockOffset).toBe(600_000);
+    await http.countPrekeys();
+    expect(header(calls[2]!, AUTH_HEADERS.timestamp)).toBe(String(serverTime));
+  });
+
+  it('retries only once, and not on an implausible or missing server time', async () => {
+    const twice = scripted([skew(NOW + 600_000)]);
+    const err = await client(twice.fetch, 0, () => NOW)
+      .countPrekeys()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClockSkewError);
+    expect(err).toMatchObject({ code: 'CLOCK_SKEW', status: 401, serverTime: NOW + 600_000 });
+    expect(twice.calls).toHaveLength(2);
+    for (const bad of [NOW + 2 * 24 * 3600_000, undefined, 'soon']) {
+      const { fetch, calls } = scripted([skew(bad), () => json(200, { ec: 1, pq: 1 })]);
+      const http = client(fetch, 0, () => NOW);
+      await expect(http.countPrekeys()).rejects.toBeInstanceOf(ClockSkewError);
+      expect(calls).toHaveLength(1);
+      expect(http.clockOffset).toBe(0);
+    }
+  });
+
+  it('rebuilds a registration proof at the corrected time', async () => {
+    const serverTime = NOW - 600_000;
+    const { fetch, calls } = scripted([
+      skew(serverTime),
+      () => json(200, { address: ADDRESS, deviceId: 1 }),
+    ]);
+    const http = client(fetch, 0, () => NOW);
+    const built: number[] = [];
+    const body = async (timestamp: number) => {
+      built.push(timestamp);
+      return { timestamp } as never;
+    };
+    expect(await http.registerAccount(ADDRESS, body)).toEqual({ address: ADDRESS, deviceId: 1 });
+    expect(built).toEqual([NOW, serverTime]);
+    const sent = (c: Recorded) => JSON.parse(new TextDecoder().decode(c.init.body as Uint8Array));
+    expect(sent(calls[1]!)).toEqual({ timestamp: serverTime });
+  });
+
+  it('asks for the first free device id once the requested one is taken', async () => {
+    const { fetch, calls } = scripted([
+      () => json(409, errorBody('DEVICE_ID_TAKEN', { freeDeviceIds: [3, 5] })),
+      () => json(200, { address: ADDRESS, deviceId: 3 }),
+    ]);
+    const asked: number[] = [];
+    const res = await client(fetch, 0, () => NOW).addDevice(
+      ADDRESS,
+      async (timestamp, deviceId) => {
+        asked.push(deviceId);
+        return { deviceId, timestamp } as never;
+      },
+    );
+    expect(res).toEqual({ address: ADDRESS, deviceId: 3 });
+    expect(asked).toEqual([2, 3]);
+    expect(calls).toHaveLength(2);
+    const taken = scripted([() => json(409, errorBody('DEVICE_ID_TAKEN', { freeDeviceIds: [] }))]);
+    await expect(
+      client(taken.fetch, 0).addDevice(
+        ADDRESS,
+        async (t, d) => ({ deviceId: d, timestamp: t }) as never,
+      ),
+    ).rejects.toBeInstanceOf(DeviceIdTakenError);
+    expect(taken.calls).toHaveLength(1);
   });
 });

@@ -58,6 +58,7 @@ export class Device {
       store,
       trust,
       now,
+      link: { deviceId, linkEpoch: now() },
       ...(from?.engine.accountSeed
         ? {
             account: {

@@ -58,7 +58,7 @@ describe('open/decrypt path under fuzzing', () => {
     const alice = await Device.create(server.trust, now);
     const bob = await Device.create(server.trust, now);
     const cert = await server.certify(alice.engine, 1);
-    await alice.engine.startSession(bob.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     await bob.engine.unseal(await alice.engine.seal(bob.peer, utf8('hello'), cert));
     await alice.engine.unseal(
       await bob.engine.seal(alice.peer, utf8('hi'), await server.certify(bob.engine, 1)),

@@ -2,7 +2,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   DecryptError,
   DuplicateMessageError,
-  IdentityChangedError,
   InvalidCertificateError,
   NoSessionError,
   PrekeyNotFoundError,
@@ -37,7 +36,7 @@ describe('ProtocolEngine', () => {
   }
 
   it('delivers sealed messages both ways and names the sender only to the recipient', async () => {
-    await alice.engine.startSession(bob.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     const first = await sealedTo(alice, bob, 'hello bob');
     expect(new TextDecoder('latin1').decode(first)).not.toContain(alice.engine.address);
     const got = await bob.engine.unseal(first);
@@ -61,7 +60,7 @@ describe('ProtocolEngine', () => {
     expect(bundle.oneTimePrekey).toBeDefined();
     const opkKey = String(bundle.oneTimePrekey!.id);
     const kemKey = String(bundle.kemPrekey.id);
-    await alice.engine.startSession(bundle);
+    await alice.engine.startSession(bundle.address, bundle);
     await bob.engine.unseal(await sealedTo(alice, bob, 'x'), async () => {
       // consumed in the same commit as the session, not before
       expect(await bob.store.get('oneTimePrekey', opkKey)).toBeDefined();
@@ -72,7 +71,7 @@ describe('ProtocolEngine', () => {
 
     // A second initiator naming the same (already consumed) one-time key is refused.
     const carol = await Device.create(server.trust, now);
-    await carol.engine.startSession(bundle);
+    await carol.engine.startSession(bundle.address, bundle);
     await expect(bob.engine.unseal(await sealedTo(carol, bob, 'y'))).rejects.toBeInstanceOf(
       PrekeyNotFoundError,
     );
@@ -83,14 +82,14 @@ describe('ProtocolEngine', () => {
     expect(fallback.oneTimePrekey).toBeUndefined();
     expect(fallback.kemPrekey.lastResort).toBe(true);
     const dave = await Device.create(server.trust, now);
-    await dave.engine.startSession(fallback);
+    await dave.engine.startSession(fallback.address, fallback);
     const d = await bob.engine.unseal(await sealedTo(dave, bob, 'via last resort'));
     expect(text(d.plaintext)).toBe('via last resort');
     expect(await bob.store.get('kemPrekey', String(fallback.kemPrekey.id))).toBeDefined();
   });
 
   it('decrypts again after a crash before commit, and flags a duplicate after commit', async () => {
-    await alice.engine.startSession(bob.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     const env = await sealedTo(alice, bob, 'once');
     let seen = '';
     const crash = bob.engine.unseal(env, async (m) => {
@@ -105,7 +104,7 @@ describe('ProtocolEngine', () => {
   });
 
   it('never lets an encrypt interleave with a receive of the same peer (no key reuse)', async () => {
-    await alice.engine.startSession(bob.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     await bob.engine.unseal(await sealedTo(alice, bob, 'first'));
     await alice.engine.unseal(await sealedTo(bob, alice, 'reply'));
     // Bob's next receive stays on the current chain (no DH step), so a rollback would reuse keys.
@@ -129,7 +128,7 @@ describe('ProtocolEngine', () => {
   });
 
   it('rejects expired, wrong-root and mismatched certificates', async () => {
-    await alice.engine.startSession(bob.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     const expired = await server.certify(alice.engine, 1, clock - 1);
     await expect(
       bob.engine.unseal(await alice.engine.seal(bob.peer, utf8('a'), expired)),
@@ -148,7 +147,7 @@ describe('ProtocolEngine', () => {
   });
 
   it('judges the certificate at the given validity time (server receipt), not at open time', async () => {
-    await alice.engine.startSession(bob.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     const envelope = await sealedTo(alice, bob, 'sent while bob was offline');
     const receivedAt = clock;
     clock += 10 * DAY; // the 7-day certificate has expired by the time Bob comes online
@@ -157,24 +156,25 @@ describe('ProtocolEngine', () => {
     expect(text(m.plaintext)).toBe('sent while bob was offline');
   });
 
-  it('surfaces a changed identity until the user confirms it', async () => {
-    await alice.engine.startSession(bob.bundle());
+  it('treats a reinstall under the same account key as a device change, not an identity change', async () => {
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
-    // Bob reinstalls under the same account key (a new device identity for device 1).
+    const before = alice.engine.safetyNumber(bob.engine.identity.accountPublic).displayable;
+    // Bob reinstalls under the same account key (a new device identity for device 1, linked later).
+    clock += 60_000;
     const bob2 = await Device.create(server.trust, now, 1, bob);
     expect(bob2.engine.address).toBe(bob.engine.address);
-    const err = await alice.engine.startSession(bob2.bundle()).catch((e) => e);
-    expect(err).toBeInstanceOf(IdentityChangedError);
-    expect(err.identity.dhPublic).toEqual(bob2.engine.identity.dhPublic);
-    await alice.engine.confirmIdentity(bob2.peer, err.identity);
-    await alice.engine.startSession(bob2.bundle());
-    const m2 = await bob2.engine.unseal(await sealedTo(alice, bob2, 'after confirm'));
-    expect(text(m2.plaintext)).toBe('after confirm');
+    const started = await alice.engine.startSession(bob2.engine.address, bob2.bundle());
+    expect(started.deviceChange?.kind).toBe('replaced');
+    expect(started.deviceChange?.identity.dhPublic).toEqual(bob2.engine.identity.dhPublic);
+    expect(alice.engine.safetyNumber(bob2.engine.identity.accountPublic).displayable).toBe(before);
+    const m2 = await bob2.engine.unseal(await sealedTo(alice, bob2, 'after relink'));
+    expect(text(m2.plaintext)).toBe('after relink');
   });
 
   it('recovers from simultaneous initiation', async () => {
-    await alice.engine.startSession(bob.bundle());
-    await bob.engine.startSession(alice.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
+    await bob.engine.startSession(alice.engine.address, alice.bundle());
     const a1 = await sealedTo(alice, bob, 'from alice');
     const b1 = await sealedTo(bob, alice, 'from bob');
     expect(text((await bob.engine.unseal(a1)).plaintext)).toBe('from alice');
@@ -187,7 +187,7 @@ describe('ProtocolEngine', () => {
   });
 
   it('gives typed errors for garbage and stays usable', async () => {
-    await alice.engine.startSession(bob.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     const good = await sealedTo(alice, bob, 'ok');
     for (const bad of [
       new Uint8Array(0),
@@ -206,7 +206,7 @@ describe('ProtocolEngine', () => {
   });
 
   it('reopens from the store and keeps talking', async () => {
-    await alice.engine.startSession(bob.bundle());
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
     const m = await bob.engine.unseal(await sealedTo(alice, bob, 'x'));
     expect(text(m.plaintext)).toBe('x');
     const reopened = await ProtocolEngine.open({ store: bob.store, trust: server.trust, now });

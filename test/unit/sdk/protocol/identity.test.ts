@@ -14,6 +14,7 @@ import {
   encodeLocalIdentity,
   generateAccountKey,
   generateDeviceIdentity,
+  relinkLocalIdentity,
   signDeviceLink,
   verifyIdentityBundle,
 } from '../../../../sdk/protocol/identity.ts';
@@ -70,7 +71,15 @@ describe('device identities', () => {
     expect(me.bundle.accountPublic).toEqual(account.publicKey);
     expect(me.bundle.signingPublic).toEqual(ed25519.getPublicKey(signingSeed));
     expect(me.bundle.dhPublic).toEqual(await backend.x25519PublicKey(dhPrivate));
-    const payload = concatBytes(LABELS.DEVICE_LINK, me.bundle.signingPublic, me.bundle.dhPublic);
+    expect([me.bundle.deviceId, me.bundle.linkEpoch]).toEqual([1, 0]);
+    const link = new Uint8Array(12);
+    link[3] = 1;
+    const payload = concatBytes(
+      LABELS.DEVICE_LINK,
+      me.bundle.signingPublic,
+      me.bundle.dhPublic,
+      link,
+    );
     expect(ed25519.verify(me.bundle.linkSignature, payload, account.publicKey)).toBe(true);
     expect(await verifyIdentityBundle(backend, me.bundle)).toBe(
       address(backend, account.publicKey),
@@ -101,8 +110,31 @@ describe('device identities', () => {
       account.seed,
       other.bundle.signingPublic,
       other.bundle.dhPublic,
+      { deviceId: 1, linkEpoch: 0 },
     );
     expect(sig).toEqual(other.bundle.linkSignature);
+  });
+
+  it('re-links the same keys as another device id and epoch, and the signature covers both', async () => {
+    const account = await generateAccountKey(backend, systemRng);
+    const me = await generateDeviceIdentity(backend, systemRng, account);
+    const addr = address(backend, account.publicKey);
+    const relinked = await relinkLocalIdentity(backend, me, account.seed, {
+      deviceId: 3,
+      linkEpoch: 1_700_000_000_000,
+    });
+    expect(relinked.bundle.dhPublic).toEqual(me.bundle.dhPublic);
+    expect([relinked.bundle.deviceId, relinked.bundle.linkEpoch]).toEqual([3, 1_700_000_000_000]);
+    await expect(verifyIdentityBundle(backend, relinked.bundle, addr)).resolves.toBe(addr);
+    // The old signature does not carry over to another device id or epoch.
+    const moved = { ...relinked.bundle, deviceId: 4 };
+    await expect(verifyIdentityBundle(backend, moved, addr)).rejects.toThrow(InvalidSignatureError);
+    const older = { ...relinked.bundle, linkEpoch: 1 };
+    await expect(verifyIdentityBundle(backend, older, addr)).rejects.toThrow(InvalidSignatureError);
+    const stranger = await generateAccountKey(backend, systemRng);
+    await expect(
+      relinkLocalIdentity(backend, me, stranger.seed, { deviceId: 2, linkEpoch: 1 }),
+    ).rejects.toThrow(RangeError);
   });
 });
 
@@ -144,7 +176,12 @@ describe('verifyIdentityBundle', () => {
     const mallory = await generateAccountKey(backend, systemRng);
     const linkSignature = await backend.ed25519Sign(
       mallory.seed,
-      deviceLinkPayload(me.bundle.signingPublic, me.bundle.dhPublic),
+      deviceLinkPayload(
+        me.bundle.signingPublic,
+        me.bundle.dhPublic,
+        me.bundle.deviceId,
+        me.bundle.linkEpoch,
+      ),
     );
     const forged = { ...me.bundle, linkSignature };
     await expect(verifyIdentityBundle(backend, forged, addr)).rejects.toThrow(
@@ -173,10 +210,10 @@ describe('local identity record', () => {
     for (const retainAccountSeed of [false, true]) {
       const me = await generateDeviceIdentity(backend, systemRng, account, { retainAccountSeed });
       const record = encodeLocalIdentity(me);
-      expect(record.length).toBe(retainAccountSeed ? 258 : 226);
-      expect(record[0]).toBe(1);
+      expect(record.length).toBe(retainAccountSeed ? 270 : 238);
+      expect(record[0]).toBe(2);
       expect(record[1]).toBe(retainAccountSeed ? 1 : 0);
-      expect(record.subarray(2, 162)).toEqual(encodeIdentityBundle(me.bundle));
+      expect(record.subarray(2, 174)).toEqual(encodeIdentityBundle(me.bundle));
       expect(decodeLocalIdentity(record)).toEqual(me);
     }
   });
@@ -185,7 +222,7 @@ describe('local identity record', () => {
     const account = await generateAccountKey(backend, systemRng);
     const record = encodeLocalIdentity(await generateDeviceIdentity(backend, systemRng, account));
     const v2 = record.slice();
-    v2[0] = 2;
+    v2[0] = 1;
     expect(() => decodeLocalIdentity(v2)).toThrow(UnsupportedVersionError);
     const flags = record.slice();
     flags[1] = 2;
@@ -193,7 +230,7 @@ describe('local identity record', () => {
     const seedFlagWithoutSeed = record.slice();
     seedFlagWithoutSeed[1] = 1;
     expect(() => decodeLocalIdentity(seedFlagWithoutSeed)).toThrow(StateCorruptError);
-    expect(() => decodeLocalIdentity(record.subarray(0, 225))).toThrow(StateCorruptError);
+    expect(() => decodeLocalIdentity(record.subarray(0, 237))).toThrow(StateCorruptError);
     expect(() => decodeLocalIdentity(concatBytes(record, new Uint8Array(1)))).toThrow(
       StateCorruptError,
     );

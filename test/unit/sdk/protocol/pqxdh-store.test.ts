@@ -6,7 +6,11 @@ import {
   StateCorruptError,
 } from '../../../../sdk/errors.ts';
 import type { LocalIdentity } from '../../../../sdk/protocol/identity.ts';
-import { pqxdhInitiate, storeBackedResponder } from '../../../../sdk/protocol/pqxdh.ts';
+import {
+  consumedBaseKeyKey,
+  pqxdhInitiate,
+  storeBackedResponder,
+} from '../../../../sdk/protocol/pqxdh.ts';
 import {
   kemPrekeyStoreOps,
   oneTimePrekeyStoreOps,
@@ -75,7 +79,15 @@ describe('storeBackedResponder', () => {
     const init = await initiate(false, true);
     const res = await respond(store, init.prekeyFields);
     expect(res.sharedSecret).toEqual(init.sharedSecret);
-    expect(res.consumeOps).toEqual([]);
+    // Only the consumed base key is recorded (docs/PROTOCOL.md §3.5); no prekey is deleted.
+    expect(res.consumeOps).toEqual([
+      {
+        ns: 'baseKey',
+        key: consumedBaseKeyKey(init.prekeyFields.signedPrekeyId, init.prekeyFields.baseKey),
+        value: new Uint8Array(0),
+        expect: null,
+      },
+    ]);
     const again = await initiate(false, true);
     expect((await respond(store, again.prekeyFields)).sharedSecret).toEqual(again.sharedSecret);
   });

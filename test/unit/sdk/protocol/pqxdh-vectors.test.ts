@@ -36,7 +36,10 @@ interface VectorCase {
   bundle: {
     address: string;
     deviceId: number;
-    identity: Record<'accountPublic' | 'signingPublic' | 'dhPublic' | 'linkSignature', string>;
+    identity: Record<'accountPublic' | 'signingPublic' | 'dhPublic' | 'linkSignature', string> & {
+      deviceId: number;
+      linkEpoch: number;
+    };
     signedPrekey: { id: number; publicKey: string; signature: string };
     oneTimePrekey?: { id: number; publicKey: string };
     kemPrekey: { id: number; publicKey: string; signature: string; lastResort: boolean };
@@ -92,6 +95,8 @@ function parseBundle(b: VectorCase['bundle']): PrekeyBundle {
       accountPublic: fromHex(b.identity.accountPublic),
       signingPublic: fromHex(b.identity.signingPublic),
       dhPublic: fromHex(b.identity.dhPublic),
+      deviceId: b.identity.deviceId,
+      linkEpoch: b.identity.linkEpoch,
       linkSignature: fromHex(b.identity.linkSignature),
     },
     signedPrekey: {
@@ -120,9 +125,13 @@ describe.each(backends.map((b) => [b.name, b] as const))('PQXDH vectors on %s', 
     const rng = replay(c);
     const i = c.inputs;
     const aliceAccount = await generateAccountKey(backend, rng);
-    const alice = await generateDeviceIdentity(backend, rng, aliceAccount);
+    const alice = await generateDeviceIdentity(backend, rng, aliceAccount, {
+      link: { deviceId: 1, linkEpoch: c.bundle.identity.linkEpoch },
+    });
     const bobAccount = await generateAccountKey(backend, rng);
-    const bob = await generateDeviceIdentity(backend, rng, bobAccount);
+    const bob = await generateDeviceIdentity(backend, rng, bobAccount, {
+      link: { deviceId: c.bundle.deviceId, linkEpoch: c.bundle.identity.linkEpoch },
+    });
     const spk = await generateSignedPrekey(backend, rng, bob, i.signedPrekeyId, NOW);
     const opk =
       i.oneTimePrekeyId !== 0

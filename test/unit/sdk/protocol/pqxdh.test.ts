@@ -75,12 +75,12 @@ describe('PQXDH agreement', () => {
     expect(init.baseKeyPublic).toEqual(x25519.getPublicKey(ek));
   });
 
-  it('lays out AD as IdentityBundle_A || IdentityBundle_B (320 bytes)', async () => {
+  it('lays out AD as IdentityBundle_A || IdentityBundle_B (344 bytes)', async () => {
     const init = await pqxdhInitiate(backend, systemRng, {
       localIdentity: alice.identity,
       bundle: await bob.bundle(false),
     });
-    expect(init.associatedData).toHaveLength(320);
+    expect(init.associatedData).toHaveLength(344);
     expect(init.associatedData).toEqual(
       concatBytes(
         encodeIdentityBundle(alice.identity.bundle),

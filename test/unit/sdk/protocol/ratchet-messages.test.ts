@@ -28,7 +28,7 @@ const ratchetMessage: fc.Arbitrary<RatchetMessage> = fc.record({
   ciphertext: fc.uint8Array({ minLength: 16, maxLength: 200 }),
 });
 const prekeyMessage: fc.Arbitrary<PrekeyMessage> = fc.record({
-  identity: bytes(160),
+  identity: bytes(172),
   signedPrekeyId: id,
   oneTimePrekeyId: u32,
   kemPrekeyId: id,
@@ -107,15 +107,15 @@ describe('prekey message codec', () => {
         const encoded = encodePrekeyMessage(m);
         expect(encoded).toHaveLength(PREKEY_PREFIX_BYTES + m.message.length);
         expect(encoded[0]).toBe(1);
-        expect(encoded.subarray(1, 161)).toEqual(m.identity);
+        expect(encoded.subarray(1, 173)).toEqual(m.identity);
         const view = new DataView(encoded.buffer);
-        expect([view.getUint32(161), view.getUint32(165), view.getUint32(169)]).toEqual([
+        expect([view.getUint32(173), view.getUint32(177), view.getUint32(181)]).toEqual([
           m.signedPrekeyId,
           m.oneTimePrekeyId,
           m.kemPrekeyId,
         ]);
-        expect(encoded.subarray(173, 1741)).toEqual(m.kemCiphertext);
-        expect(encoded.subarray(1741, 1773)).toEqual(m.baseKey);
+        expect(encoded.subarray(185, 1753)).toEqual(m.kemCiphertext);
+        expect(encoded.subarray(1753, 1785)).toEqual(m.baseKey);
         expect({ ...decodePrekeyMessage(encoded) }).toEqual({ ...m });
       }),
       { numRuns: 50 },
@@ -126,7 +126,7 @@ describe('prekey message codec', () => {
     const sample = fc.sample(prekeyMessage, { numRuns: 1, seed: 1 })[0]!;
     const m = encodePrekeyMessage(sample);
     // Down to the prefix plus the smallest ratchet message (41 + 16 bytes).
-    for (const cut of [0, 1, 160, 1772, 1773, 1773 + 40, 1773 + 56]) {
+    for (const cut of [0, 1, 172, 1784, 1785, 1785 + 40, 1785 + 56]) {
       expect(() => decodePrekeyMessage(m.subarray(0, cut))).toThrow(MalformedEnvelopeError);
     }
     const v0 = m.slice();
@@ -135,13 +135,13 @@ describe('prekey message codec', () => {
     const innerVersion = m.slice();
     innerVersion[PREKEY_PREFIX_BYTES] = 9;
     expect(() => decodePrekeyMessage(innerVersion)).toThrow(UnsupportedVersionError);
-    for (const offset of [161, 169]) {
+    for (const offset of [173, 181]) {
       const zeroId = m.slice();
       zeroId.fill(0, offset, offset + 4);
       expect(() => decodePrekeyMessage(zeroId)).toThrow(MalformedEnvelopeError);
     }
     const noOpk = m.slice();
-    noOpk.fill(0, 165, 169);
+    noOpk.fill(0, 177, 181);
     expect(decodePrekeyMessage(noOpk).oneTimePrekeyId).toBe(0);
     const tooLong = new Uint8Array(MAX_PREKEY_MESSAGE_BYTES + 1);
     tooLong.set(m.subarray(0, PREKEY_PREFIX_BYTES + 1));

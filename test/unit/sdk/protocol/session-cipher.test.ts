@@ -221,7 +221,28 @@ describe('SessionCipher: archived sessions', () => {
     expect((await storedRecord(bob, alice)).current!.baseKey).toEqual(aliceCurrent.baseKey);
   });
 
-  it('archives the old session when the peer starts a new one, and still opens late messages of the old', async () => {
+  it('with a pin, never tries, promotes or encrypts with a state bound to another identity', async () => {
+    const { rng, alice, bob } = await pair(11);
+    await initiate(backend, rng, alice, bob, 1);
+    await receive(await send(alice, bob, 'one'));
+    await receive(await send(bob, alice, 'reply'));
+    const stale = await send(alice, bob, 'from the old identity');
+    expect(stale.type).toBe(MESSAGE_TYPE_RATCHET);
+    const before = await bob.store.get('session', sessionKey(alice.peer));
+    const otherPin = new Uint8Array(alice.identity.length).fill(7);
+    await expect(
+      bob.cipher.decrypt(alice.peer, stale.type, stale.body, otherPin),
+    ).rejects.toBeInstanceOf(NoSessionError);
+    await expect(bob.cipher.encrypt(alice.peer, text('x'), otherPin)).rejects.toBeInstanceOf(
+      NoSessionError,
+    );
+    expect(await bob.store.get('session', sessionKey(alice.peer))).toEqual(before);
+    // With the right pin the same message opens.
+    const opened = await bob.cipher.decrypt(alice.peer, stale.type, stale.body, alice.identity);
+    expect(read(opened.plaintext)).toBe('from the old identity');
+  });
+
+  it('drops the sessions of a replaced identity when the peer starts one under a new identity', async () => {
     const { rng, alice, bob } = await pair(10);
     await initiate(backend, rng, alice, bob, 1);
     await receive(await send(alice, bob, 'old-1'));
@@ -235,14 +256,13 @@ describe('SessionCipher: archived sessions', () => {
     expect(opened.sessionCreated).toBe(true);
     expect(opened.remoteIdentity).toEqual(alice2.identity);
     expect(await bob.cipher.remoteIdentity(alice.peer)).toEqual(alice2.identity);
-    expect((await storedRecord(bob, alice)).archived).toHaveLength(1);
-    // The late message opens under the archived session, which is promoted.
-    const result = await bob.cipher.decryptAndCommit(alice.peer, late.type, late.body);
-    expect(read(result.plaintext)).toBe('late on old session');
-    expect(result.remoteIdentity).toEqual(alice.identity);
-    expect(result.sessionCreated).toBe(false);
-    expect(await bob.cipher.remoteIdentity(alice.peer)).toEqual(alice.identity);
-    // And the new session still works: it is now the archived one.
+    // docs/PROTOCOL.md §5.3: a record never keeps states of two identities of one device, so
+    // whoever still holds the old identity's session cannot revive it.
+    expect((await storedRecord(bob, alice)).archived).toHaveLength(0);
+    await expect(
+      bob.cipher.decryptAndCommit(alice.peer, late.type, late.body),
+    ).rejects.toBeInstanceOf(DecryptError);
+    expect(await bob.cipher.remoteIdentity(alice.peer)).toEqual(alice2.identity);
     const fresh2 = await alice2.cipher.encryptAndCommit(bob.peer, text('new-2'));
     const r2 = await bob.cipher.decryptAndCommit(alice.peer, fresh2.type, fresh2.body);
     expect(read(r2.plaintext)).toBe('new-2');

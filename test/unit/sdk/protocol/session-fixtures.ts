@@ -94,7 +94,7 @@ export class CountingAgreement implements KeyAgreement {
 }
 
 /**
- * A party with a random 160-byte identity (its X25519 identity public key at bytes 64..96,
+ * A party with a random 172-byte identity (its X25519 identity public key at bytes 64..96,
  * where `IdentityBundle` keeps it), a signed prekey and `oneTimePrekeys` stored one-time keys.
  */
 export async function makeParty(
@@ -105,7 +105,7 @@ export async function makeParty(
 ): Promise<TestParty> {
   const dh = await keyPair(backend, rng);
   const spk = await keyPair(backend, rng);
-  const identity = rng(160);
+  const identity = rng(172);
   identity.set(dh.publicKey, 64);
   const store = new MemoryStore();
   for (let id = 1; id <= oneTimePrekeys; id++) {

@@ -50,8 +50,8 @@ const ratchetState: fc.Arbitrary<RatchetState> = ratchetKeyPool.chain((pool) =>
 
 const sessionState: fc.Arbitrary<SessionState> = fc.record({
   ratchet: ratchetState,
-  remoteIdentity: largeBytes(160),
-  localIdentity: largeBytes(160),
+  remoteIdentity: largeBytes(172),
+  localIdentity: largeBytes(172),
   baseKey: bytes(32),
   pendingPrekey: fc.option(
     fc.record({
@@ -124,13 +124,13 @@ describe('session state codec', () => {
     }
     expectCorrupt(concatBytes(encoded, Uint8Array.of(0)), decodeSessionState);
     const badVersion = encoded.slice();
-    badVersion[0] = 2;
+    badVersion[0] = 1;
     expectCorrupt(badVersion, decodeSessionState);
     const badPending = encoded.slice();
     badPending[badPending.length - 1] = 2;
     expectCorrupt(badPending, decodeSessionState);
     // The sender-chain flag follows the fixed fields and the AD.
-    const senderFlagAt = 1 + 32 + 320 + 2 + state.ratchet.associatedData.length + 96 + 4;
+    const senderFlagAt = 1 + 32 + 344 + 2 + state.ratchet.associatedData.length + 96 + 4;
     const badFlag = encoded.slice();
     badFlag[senderFlagAt] = 7;
     expectCorrupt(badFlag, decodeSessionState);

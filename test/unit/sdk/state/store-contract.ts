@@ -4,7 +4,12 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StateStore, StoreNamespace, StoreOp } from '../../../../sdk/state/store.ts';
+import {
+  type StateStore,
+  StoreConflictError,
+  type StoreNamespace,
+  type StoreOp,
+} from '../../../../sdk/state/store.ts';
 
 /** A fresh store and how to dispose of it. */
 export interface StoreFixture {
@@ -47,6 +52,71 @@ export function describeStoreContract(name: string, create: () => Promise<StoreF
       await store.commit([{ ns: 'meta', key: 'empty', value: new Uint8Array(0) }]);
       expect(await store.get('meta', 'empty')).toEqual(new Uint8Array(0));
       expect(await store.keys('meta')).toEqual(['empty']);
+    });
+
+    it('applies a conditional commit only while every expectation holds (docs/PROTOCOL.md §9.1)', async () => {
+      await store.commit([{ ns: 'session', key: 'a', value: bytes(1) }]);
+      // Two writers read bytes(1); the first wins, the second applies nothing.
+      const first = [
+        { ns: 'session', key: 'a', value: bytes(2), expect: bytes(1) },
+        { ns: 'seen', key: 'm1', value: bytes() },
+      ] as const;
+      const second = [
+        { ns: 'session', key: 'a', value: bytes(3), expect: bytes(1) },
+        { ns: 'seen', key: 'm2', value: bytes() },
+      ] as const;
+      await store.commit(first);
+      const lost = await store.commit(second).catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(StoreConflictError);
+      expect(lost).toMatchObject({ code: 'STORE_CONFLICT', ns: 'session', key: 'a' });
+      expect(await store.get('session', 'a')).toEqual(bytes(2));
+      expect(await store.get('seen', 'm2')).toBeUndefined();
+      // `expect: null` means absent; ops without `expect` stay unconditional.
+      await expect(
+        store.commit([{ ns: 'session', key: 'a', value: bytes(4), expect: null }]),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      await store.commit([{ ns: 'session', key: 'b', value: bytes(5), expect: null }]);
+      await store.commit([{ ns: 'session', key: 'a', value: bytes(6) }]);
+      await store.commit([{ ns: 'session', key: 'a', value: null, expect: bytes(6) }]);
+      expect(await store.get('session', 'a')).toBeUndefined();
+      expect(await store.get('session', 'b')).toEqual(bytes(5));
+    });
+
+    it('compares expectations byte for byte, for aligned and unaligned views alike', async () => {
+      const value = Uint8Array.from({ length: 37 }, (_, i) => i);
+      await store.commit([{ ns: 'session', key: 'v', value }]);
+      const shifted = new Uint8Array(38);
+      shifted.set(value, 1);
+      await store.commit([
+        { ns: 'session', key: 'v', value: bytes(1), expect: shifted.subarray(1) },
+      ]);
+      const almost = value.slice();
+      almost[36] = 0;
+      await store.commit([{ ns: 'session', key: 'w', value: almost }]);
+      const wrongLast = almost.slice();
+      wrongLast[36] = 99;
+      await expect(
+        store.commit([{ ns: 'session', key: 'w', value: null, expect: wrongLast }]),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      const wrongFirst = almost.slice();
+      wrongFirst[0] = 99;
+      await expect(
+        store.commit([{ ns: 'session', key: 'w', value: null, expect: wrongFirst }]),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect(await store.get('session', 'v')).toEqual(bytes(1));
+      expect(await store.get('session', 'w')).toEqual(almost);
+    });
+
+    it('checks an expectation against the bytes at commit time, not at call time', async () => {
+      await store.commit([{ ns: 'session', key: 'a', value: bytes(1) }]);
+      const expectation = bytes(1);
+      const pending = [
+        store.commit([{ ns: 'session', key: 'a', value: bytes(2), expect: expectation }]),
+        store.commit([{ ns: 'session', key: 'a', value: bytes(3), expect: bytes(1) }]),
+      ];
+      const results = await Promise.allSettled(pending);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
     });
 
     it('separates namespaces', async () => {

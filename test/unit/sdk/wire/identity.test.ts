@@ -25,23 +25,44 @@ const sample: IdentityBundle = {
   accountPublic: filled(32, 1),
   signingPublic: filled(32, 2),
   dhPublic: filled(32, 3),
+  deviceId: 5,
+  linkEpoch: 2 ** 40 + 7,
   linkSignature: filled(64, 4),
 };
 
 describe('identity bundle codec', () => {
-  it('lays out accountPublic || signingPublic || dhPublic || linkSignature', () => {
+  it('lays out accountPublic || signingPublic || dhPublic || u32 deviceId || u64 linkEpoch || linkSignature', () => {
     const bytes = encodeIdentityBundle(sample);
-    expect(IDENTITY_BUNDLE_BYTES).toBe(160);
-    expect(bytes).toEqual(concatBytes(filled(32, 1), filled(32, 2), filled(32, 3), filled(64, 4)));
+    expect(IDENTITY_BUNDLE_BYTES).toBe(172);
+    const link = new Uint8Array([0, 0, 0, 5, 0, 0, 1, 0, 0, 0, 0, 7]);
+    expect(bytes).toEqual(
+      concatBytes(filled(32, 1), filled(32, 2), filled(32, 3), link, filled(64, 4)),
+    );
     expect(decodeIdentityBundle(bytes)).toEqual(sample);
   });
 
-  it('round-trips arbitrary 160-byte inputs', () => {
+  it('round-trips arbitrary 172-byte inputs with a non-zero device id and a safe epoch', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 160, maxLength: 160 }), (bytes) => {
-        expect(encodeIdentityBundle(decodeIdentityBundle(bytes))).toEqual(bytes);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 172, maxLength: 172 }),
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        (bytes, deviceId, epoch) => {
+          const view = new DataView(bytes.buffer);
+          view.setUint32(96, deviceId);
+          view.setUint32(100, Math.floor(epoch / 2 ** 32));
+          view.setUint32(104, epoch % 2 ** 32);
+          expect(encodeIdentityBundle(decodeIdentityBundle(bytes))).toEqual(bytes);
+        },
+      ),
     );
+  });
+
+  it('rejects an epoch beyond 2^53 - 1 as malformed', () => {
+    const bytes = encodeIdentityBundle(sample);
+    bytes[100] = 0x00;
+    bytes[101] = 0x20;
+    expect(() => decodeIdentityBundle(bytes)).toThrow(MalformedEnvelopeError);
   });
 
   it('decodes into copies independent of the input buffer', () => {
@@ -51,7 +72,7 @@ describe('identity bundle codec', () => {
     expect(decoded.accountPublic).toEqual(filled(32, 1));
   });
 
-  it.each([0, 159, 161, 320])('rejects %d bytes with MalformedEnvelopeError', (n) => {
+  it.each([0, 160, 171, 173, 344])('rejects %d bytes with MalformedEnvelopeError', (n) => {
     expect(() => decodeIdentityBundle(new Uint8Array(n))).toThrow(MalformedEnvelopeError);
   });
 
@@ -66,11 +87,27 @@ describe('identity bundle codec', () => {
 });
 
 describe('signature payloads', () => {
-  it('deviceLinkPayload is LABELS.DEVICE_LINK || signingPublic || dhPublic', () => {
-    expect(deviceLinkPayload(filled(32, 2), filled(32, 3))).toEqual(
-      concatBytes(new TextEncoder().encode('Sealpost-DeviceLink-v1'), filled(32, 2), filled(32, 3)),
+  it('deviceLinkPayload is LABELS.DEVICE_LINK || signingPublic || dhPublic || u32 id || u64 epoch', () => {
+    expect(deviceLinkPayload(filled(32, 2), filled(32, 3), 0x01020304, 2 ** 32 + 5)).toEqual(
+      concatBytes(
+        new TextEncoder().encode('Sealpost-DeviceLink-v2'),
+        filled(32, 2),
+        filled(32, 3),
+        new Uint8Array([1, 2, 3, 4, 0, 0, 0, 1, 0, 0, 0, 5]),
+      ),
     );
-    expect(() => deviceLinkPayload(filled(33, 2), filled(32, 3))).toThrow(RangeError);
+    expect(() => deviceLinkPayload(filled(33, 2), filled(32, 3), 1, 0)).toThrow(RangeError);
+    expect(() => deviceLinkPayload(filled(32, 2), filled(32, 3), 0, 0)).toThrow(RangeError);
+    expect(() => deviceLinkPayload(filled(32, 2), filled(32, 3), 1, -1)).toThrow(RangeError);
+  });
+
+  it('encodes device id and epoch at bytes 96..108 and refuses device id 0 on decode', () => {
+    const bytes = encodeIdentityBundle(sample);
+    expect(bytes.length).toBe(172);
+    expect([...bytes.subarray(96, 108)]).toEqual([0, 0, 0, 5, 0, 0, 1, 0, 0, 0, 0, 7]);
+    expect(decodeIdentityBundle(bytes)).toEqual(sample);
+    bytes.fill(0, 96, 100);
+    expect(() => decodeIdentityBundle(bytes)).toThrow(MalformedEnvelopeError);
   });
 
   it('addressPreimage is LABELS.ADDRESS || accountPublic', () => {

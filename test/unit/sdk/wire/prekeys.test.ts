@@ -26,6 +26,8 @@ const bundle: PrekeyBundle = {
     accountPublic: filled(32, 1),
     signingPublic: filled(32, 2),
     dhPublic: filled(32, 3),
+    deviceId: 1,
+    linkEpoch: 0,
     linkSignature: filled(64, 4),
   },
   signedPrekey: { id: 5, publicKey: filled(32, 5), signature: filled(64, 5) },

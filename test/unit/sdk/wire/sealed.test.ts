@@ -156,7 +156,7 @@ describe('sealed content codec', () => {
   });
 
   it('enforces the certificate and message limits on both sides', () => {
-    expect(MAX_SEALED_MESSAGE_BYTES).toBe(98_304 + 1_773 + 57);
+    expect(MAX_SEALED_MESSAGE_BYTES).toBe(98_304 + 1_785 + 57);
     const maxContent = {
       contentType: 1 as const,
       senderCertificate: fill(MAX_SENDER_CERTIFICATE_BYTES, 1),

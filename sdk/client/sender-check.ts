@@ -1,0 +1,92 @@
+/**
+ * Which sender devices a client accepts (docs/SDK.md §Device removal). A removed device keeps
+ * its sender certificate until it expires and the service still stores a sealed send from it
+ * (the send is unsigned), so the recipient decides:
+ *
+ * - a device it learned was removed (409 `extra`, 410, a device-list read) is refused at once;
+ * - a device it already encrypts for is accepted (until the sender certificate expires, at most
+ *   `SENDER_CERTIFICATE_LIFETIME_MS` after the removal);
+ * - any other device (a new id, or a known id with another registration id) is accepted only if
+ *   the service lists it with that registration id now. A failed read leaves the message on
+ *   the server for a later attempt.
+ *
+ * A sender never adds itself to a device list on its own say-so: only the service's list does.
+ */
+import type { DeviceChange } from '../protocol/engine.ts';
+import type { StoreOp } from '../state/store.ts';
+import type { ClientState, KnownDevice } from './client-state.ts';
+import { ApiError, DeviceRemovedError } from './errors.ts';
+import type { SealpostHttpClient } from './http-client.ts';
+
+/** Receives device-list changes of contacts (the app's `onDeviceChange`). */
+export type DeviceChangeListener = (change: DeviceChange) => void;
+
+const same = (a: KnownDevice, b: KnownDevice) =>
+  a.deviceId === b.deviceId && a.registrationId === b.registrationId;
+
+/**
+ * Ops that record `removed` as removed devices of `address` and drop them from its device list
+ * (empty when nothing changes).
+ *
+ * @example await state.store.commit(await removedDeviceOps(state, bob, [{ deviceId: 2, registrationId }]));
+ */
+export async function removedDeviceOps(
+  state: ClientState,
+  address: string,
+  removed: readonly KnownDevice[],
+): Promise<StoreOp[]> {
+  if (removed.length === 0) return [];
+  const ops: StoreOp[] = [];
+  const op = await state.removedOp(address, removed);
+  if (op) ops.push(op);
+  const known = await state.devices(address);
+  const kept = known.filter((k) => !removed.some((r) => same(k, r)));
+  if (kept.length !== known.length) ops.push(state.devicesOp(address, kept));
+  return ops;
+}
+
+/** Accepts or refuses sender devices for one client. */
+export class SenderCheck {
+  constructor(
+    private readonly ctx: {
+      readonly http: SealpostHttpClient;
+      readonly state: ClientState;
+    },
+  ) {}
+
+  /**
+   * Decides on a message from `sender`; returns the ops to commit with the message (the sender
+   * recorded as a device of its account when the service vouched for it).
+   *
+   * @throws {DeviceRemovedError} if the device is removed or not listed by the service (the
+   *   refusal is recorded at once).
+   * @throws {ApiError | NetworkError} if the service's device list could not be read (e.g.
+   *   `RATE_LIMITED`): retryable, the message stays on the server.
+   */
+  async check(address: string, sender: KnownDevice): Promise<StoreOp[]> {
+    const { state } = this.ctx;
+    if ((await state.removedDevices(address)).some((d) => same(d, sender))) {
+      throw new DeviceRemovedError(address, sender.deviceId);
+    }
+    const known = await state.devices(address);
+    if (known.some((d) => same(d, sender))) return [];
+    let listed: readonly KnownDevice[];
+    try {
+      listed = (await this.ctx.http.listDevices(address)).devices;
+    } catch (err) {
+      // The account is gone: none of its devices is active.
+      if (err instanceof ApiError && err.code === 'NOT_FOUND') listed = [];
+      else throw err;
+    }
+    const gone = known.filter((k) => !listed.some((l) => same(k, l)));
+    if (!listed.some((l) => same(l, sender))) {
+      await state.store.commit(await removedDeviceOps(state, address, [...gone, sender]));
+      throw new DeviceRemovedError(address, sender.deviceId);
+    }
+    const kept = known.filter((k) => !gone.includes(k) && k.deviceId !== sender.deviceId);
+    const ops = [state.devicesOp(address, [...kept, sender])];
+    const removed = await state.removedOp(address, gone);
+    if (removed) ops.push(removed);
+    return ops;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Contact device pins and device-list changes (docs/PROTOCOL.md §9.6). A contact device's
+ * identity is pinned per `(address, deviceId)`. Addresses are hashes of account keys, so the
+ * account key of a verified address cannot change; what changes is the device list: a device
+ * id appears, or its identity is replaced by a newer link signed by the same account key. Those
+ * are announced as {@link DeviceChange}, not as identity changes.
+ */
+import { IdentityChangedError, StaleDeviceLinkError } from '../errors.ts';
+import type { StateStore, StoreOp } from '../state/store.ts';
+import { constantTimeEqual } from '../util/bytes.ts';
+import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
+import type { PeerAddress } from './ratchet-session.ts';
+
+export { StaleDeviceLinkError };
+
+/** A contact's device list changed: announced to the app, not an identity change. */
+export interface DeviceChange {
+  /** `added`: a new device id of a known contact; `replaced`: a device id re-linked. */
+  readonly kind: 'added' | 'replaced';
+  readonly peer: PeerAddress;
+  /** The device's new identity (validly linked by the contact's account key). */
+  readonly identity: IdentityBundle;
+  /** True if the app marked the contact's safety number as verified. */
+  readonly verifiedContact: boolean;
+}
+
+/** Store key of a contact device's pin (`contact` namespace), as for its session record. */
+export const pinKey = (peer: PeerAddress): string => `${peer.address}.${peer.deviceId}`;
+/** Store key of a contact's verified mark (`meta` namespace): the verified account key. */
+export const verifiedKey = (address: string): string => `verified.${address}`;
+
+/**
+ * Judges `identity` (already verified for `peer.address`) against `pin`, the device's pinned
+ * identity, and returns the ops that pin it (conditional on the pin as read) and the change to
+ * announce, if any.
+ *
+ * @throws {IdentityChangedError} if the account key differs from the pinned one.
+ * @throws {StaleDeviceLinkError} if the identity differs but its link epoch is not newer.
+ */
+export async function judgeIdentity(
+  store: StateStore,
+  peer: PeerAddress,
+  identity: Uint8Array,
+  pin: Uint8Array | undefined,
+): Promise<{ ops: StoreOp[]; change?: DeviceChange }> {
+  if (pin !== undefined && constantTimeEqual(pin, identity)) return { ops: [] };
+  const next = decodeIdentityBundle(identity);
+  const ops: StoreOp[] = [
+    { ns: 'contact', key: pinKey(peer), value: identity.slice(), expect: pin ?? null },
+  ];
+  let kind: DeviceChange['kind'];
+  if (pin === undefined) {
+    // First contact with an account is no change; a new id of a known account is.
+    const prefix = `${peer.address}.`;
+    const known = (await store.keys('contact')).some((k) => k.startsWith(prefix));
+    if (!known) return { ops };
+    kind = 'added';
+  } else {
+    const old = decodeIdentityBundle(pin);
+    if (!constantTimeEqual(old.accountPublic, next.accountPublic)) {
+      throw new IdentityChangedError(peer.address, peer.deviceId, next);
+    }
+    if (next.linkEpoch <= old.linkEpoch)
+      throw new StaleDeviceLinkError(peer.address, peer.deviceId);
+    kind = 'replaced';
+  }
+  const verified = await store.get('meta', verifiedKey(peer.address));
+  const verifiedContact = verified !== undefined && constantTimeEqual(verified, next.accountPublic);
+  return { ops, change: { kind, peer, identity: next, verifiedContact } };
+}

@@ -1,0 +1,101 @@
+/**
+ * The types of `ProtocolEngine`'s API, and the key agreement it gives its session cipher
+ * (docs/PROTOCOL.md §5.4.4, §9.6).
+ */
+import type { CryptoBackend, Rng } from '../crypto/backend.ts';
+import { UntrustedIdentityError } from '../errors.ts';
+import type { StateStore, StoreOp } from '../state/store.ts';
+import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
+import type { TrustConfig } from './certificates.ts';
+import type { DeviceChange } from './contacts.ts';
+import { type LocalIdentity, verifyIdentityBundle } from './identity.ts';
+import { storeBackedResponder } from './pqxdh.ts';
+import type { KeyAgreement, PeerAddress } from './ratchet-session.ts';
+
+/** What `ProtocolEngine.startSession` started: the peer, and a device change to announce. */
+export interface StartedSession extends PeerAddress {
+  readonly deviceChange?: DeviceChange;
+}
+
+/** Options shared by `ProtocolEngine.create` and `ProtocolEngine.open`. */
+export interface EngineOptions {
+  readonly store: StateStore;
+  /** The pinned trust root (and revoked server key ids) for sealed sender. */
+  readonly trust: TrustConfig;
+  /** @default the runtime's fastest backend (`node:crypto` on Node, WebCrypto in browsers) */
+  readonly backend?: CryptoBackend;
+  /** @default the platform CSPRNG */
+  readonly rng?: Rng;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A decrypted incoming message. */
+export interface ReceivedMessage {
+  readonly sender: PeerAddress;
+  readonly plaintext: Uint8Array;
+  /** The sender device's identity as bound into the session. */
+  readonly senderIdentity: IdentityBundle;
+  /** True when this message created a new session (first contact or a re-established one). */
+  readonly sessionCreated: boolean;
+  /** Set when this message came from a new or re-linked device of a known contact. */
+  readonly deviceChange?: DeviceChange;
+}
+
+/** Options of `ProtocolEngine.unseal`. */
+export interface UnsealOptions {
+  /**
+   * The time (ms) at which the sender certificate must be valid. Default: now. A client passes
+   * the server's receipt time: messages wait up to 30 days, certificates live 7, so judging a
+   * certificate when the recipient comes online would drop valid offline messages (Signal
+   * validates against the envelope's server timestamp for the same reason). The certificate
+   * must still be validly signed and name the session's identity.
+   */
+  readonly validAt?: number;
+}
+
+/**
+ * Durably processes a decrypted message before its session state is committed; may return
+ * extra store ops (e.g. the seen message id) to commit atomically with it.
+ */
+export type MessageHandler = (message: ReceivedMessage) => Promise<readonly StoreOp[] | undefined>;
+
+/**
+ * The PQXDH responder over `store` for the engine's session cipher: verifies the initiator's
+ * identity for the sender's address and for the sender's device id (docs/PROTOCOL.md §1.3),
+ * then loads the named prekeys and answers.
+ *
+ * @throws {UntrustedIdentityError | InvalidSignatureError} (from `respond`) if the identity does
+ *   not verify for the sender's address or is linked as another device id.
+ * @example new SessionCipher({ store, backend, keyAgreement: engineKeyAgreement(backend, store, () => local) });
+ */
+export function engineKeyAgreement(
+  backend: CryptoBackend,
+  store: StateStore,
+  local: () => LocalIdentity,
+): KeyAgreement {
+  const responder = storeBackedResponder(store);
+  return {
+    async respond({ peer, message }) {
+      const remoteIdentity = decodeIdentityBundle(message.identity);
+      await verifyIdentityBundle(backend, remoteIdentity, peer.address);
+      if (remoteIdentity.deviceId !== peer.deviceId) {
+        throw new UntrustedIdentityError(peer.address, 'identity is linked as another device');
+      }
+      const res = await responder.respond(backend, {
+        localIdentity: local(),
+        remoteIdentity,
+        prekeyFields: message,
+      });
+      return {
+        sk: res.sharedSecret,
+        ad: res.associatedData,
+        spkKeyPair: {
+          privateKey: res.signedPrekey.privateKey,
+          publicKey: res.signedPrekey.publicKey,
+        },
+        consumedPrekeyOps: res.consumeOps,
+      };
+    },
+  };
+}
