@@ -83,7 +83,13 @@ describe('identified send', () => {
 
     // A reused id is still told apart by its registration id.
     const oldId = registrationId(bob3.identity);
-    await h.call({ method: 'DELETE', path: '/v1/devices/3', signer: bob });
+    const removed = await h.call({
+      method: 'DELETE',
+      path: '/v1/devices/3',
+      signer: bob,
+      accountSeed: bob.account.seed,
+    });
+    expect(removed.status).toBe(200);
     expect((await h.link(bob.account)).deviceId).toBe(3);
     const stale = await send([[1], [3, oldId]]);
     expect(stale.status).toBe(410);

@@ -178,7 +178,13 @@ describe('sealed send and delivery', () => {
     });
 
     const oldId = registrationId(bob2.identity);
-    await h.call({ method: 'DELETE', path: '/v1/devices/2', signer: bob });
+    const removed = await h.call({
+      method: 'DELETE',
+      path: '/v1/devices/2',
+      signer: bob,
+      accountSeed: bob.account.seed,
+    });
+    expect(removed.status).toBe(200);
     const replacement = await h.link(bob.account);
     expect(replacement.deviceId).toBe(2);
     const stale = await send([
