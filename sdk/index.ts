@@ -39,6 +39,11 @@ export {
   type StoreNamespace,
   type StoreOp,
 } from './state/store.ts';
+export {
+  ArgumentRangeError,
+  ArgumentTypeError,
+  INVALID_ARGUMENT,
+} from './util/argument-errors.ts';
 export { fromBase64Url, toBase64Url, utf8 } from './util/bytes.ts';
 export type { IdentityBundle } from './wire/identity.ts';
 export type { PrekeyBundle } from './wire/prekeys.ts';

@@ -11,6 +11,7 @@ import { type IdentityChangedError, NoSessionError } from '../errors.ts';
 import { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
 import type { SafetyNumber } from '../protocol/safety-number.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { isAddress } from '../wire/identity.ts';
 import { CertificateCache } from './certificate-cache.ts';
@@ -225,9 +226,9 @@ export class SealpostClient {
    * @throws {TypeError | RangeError} if the card is malformed.
    */
   async addContact(card: ContactCard): Promise<void> {
-    if (!isAddress(card.address)) throw new TypeError('card.address is not an address');
+    if (!isAddress(card.address)) throw new ArgumentTypeError('card.address is not an address');
     const key = fromBase64Url(card.accessKey, 'card.accessKey');
-    if (key.length !== 16) throw new RangeError('card.accessKey must be 16 bytes');
+    if (key.length !== 16) throw new ArgumentRangeError('card.accessKey must be 16 bytes');
     await this.state.store.commit([this.state.accessKeyOp(card.address, key)]);
   }
 
@@ -248,8 +249,8 @@ export class SealpostClient {
     content: Uint8Array | string,
     options: { readonly identified?: boolean } = {},
   ): Promise<SendResult> {
-    if (!isAddress(recipient)) throw new TypeError('recipient is not an address');
-    if (recipient === this.address) throw new RangeError('send to another account');
+    if (!isAddress(recipient)) throw new ArgumentTypeError('recipient is not an address');
+    if (recipient === this.address) throw new ArgumentRangeError('send to another account');
     return this.sender.send(recipient, content, options.identified ?? false);
   }
 
@@ -330,7 +331,7 @@ export class SealpostClient {
    * @throws {UntrustedIdentityError} if the identity does not belong to the address.
    */
   async confirmIdentity(error: IdentityChangedError): Promise<void> {
-    if (!error.identity) throw new TypeError('the error carries no identity');
+    if (!error.identity) throw new ArgumentTypeError('the error carries no identity');
     await this.engine.confirmIdentity(
       { address: error.address, deviceId: error.deviceId },
       error.identity,

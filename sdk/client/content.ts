@@ -16,6 +16,7 @@
  *   sealed (Signal shares its profile key the same way, inside encrypted content).
  */
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes, ByteReader, ByteWriter } from '../util/bytes.ts';
 import { ACCESS_KEY_BYTES } from '../wire/api/limits.ts';
 import { ADDRESS_BYTES, addressFromBytes, addressToBytes } from '../wire/identity.ts';
@@ -54,16 +55,16 @@ export interface Content {
  */
 export function encodeContent(c: Content): Uint8Array {
   if (c.kind !== CONTENT_KIND_MESSAGE && c.kind !== CONTENT_KIND_SYNC) {
-    throw new RangeError('kind must be CONTENT_KIND_MESSAGE or CONTENT_KIND_SYNC');
+    throw new ArgumentRangeError('kind must be CONTENT_KIND_MESSAGE or CONTENT_KIND_SYNC');
   }
   // Only a sync frame carries a destination; dropping one silently would lose what the caller meant.
   if (c.kind === CONTENT_KIND_MESSAGE && c.destination !== undefined) {
-    throw new RangeError('only a sync frame has a destination');
+    throw new ArgumentRangeError('only a sync frame has a destination');
   }
   assertBytes(c.senderAccessKey, 'senderAccessKey', ACCESS_KEY_BYTES);
   assertBytes(c.body, 'body');
   if (c.body.length > MAX_MESSAGE_BYTES) {
-    throw new RangeError(`message body must be at most ${MAX_MESSAGE_BYTES} bytes`);
+    throw new ArgumentRangeError(`message body must be at most ${MAX_MESSAGE_BYTES} bytes`);
   }
   const w = new ByteWriter(FIXED_BYTES + ADDRESS_BYTES + c.body.length)
     .u8(CONTENT_VERSION)
@@ -72,7 +73,8 @@ export function encodeContent(c: Content): Uint8Array {
     .bytes(c.senderAccessKey)
     .u64(c.sentAt);
   if (c.kind === CONTENT_KIND_SYNC) {
-    if (c.destination === undefined) throw new RangeError('a sync frame needs a destination');
+    if (c.destination === undefined)
+      throw new ArgumentRangeError('a sync frame needs a destination');
     w.bytes(addressToBytes(c.destination));
   }
   return w.bytes(c.body).finish();

@@ -12,6 +12,7 @@
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import type { SendResponse } from '../wire/api/schemas.ts';
 import { encodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
@@ -81,7 +82,7 @@ export class Fanout {
   ): Promise<{ response: SendResponse; devices: number } | undefined> {
     const own = address === this.ctx.self.address;
     if (own && delivery.mode !== 'identified') {
-      throw new RangeError('a send to the own account must be identified');
+      throw new ArgumentRangeError('a send to the own account must be identified');
     }
     for (let repair = 0; ; repair++) {
       const devices = await this.prepare(address);

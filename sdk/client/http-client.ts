@@ -14,6 +14,7 @@
 import * as v from 'valibot';
 import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
+import { ArgumentTypeError } from '../util/argument-errors.ts';
 import { utf8 } from '../util/bytes.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import { ROUTES, type RouteSpec } from '../wire/api/routes.ts';
@@ -114,7 +115,7 @@ const BY_ID = new Map(ROUTES.map((r) => [r.operationId, r]));
 
 function routeOf(op: OperationId): RouteSpec {
   const route = BY_ID.get(op);
-  if (!route) throw new TypeError(`unknown operation ${op}`);
+  if (!route) throw new ArgumentTypeError(`unknown operation ${op}`);
   return route;
 }
 
@@ -145,7 +146,7 @@ export class SealpostHttpClient {
   constructor(options: HttpClientOptions) {
     const url = new URL(options.baseUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new TypeError('baseUrl must be an http(s) URL');
+      throw new ArgumentTypeError('baseUrl must be an http(s) URL');
     }
     this.baseUrl = url.href.replace(/\/+$/, '');
     this.fetchFn = options.fetch ?? ((u, init) => globalThis.fetch(u, init));
@@ -158,7 +159,7 @@ export class SealpostHttpClient {
       options.trustRoot !== undefined &&
       (!(options.trustRoot instanceof Uint8Array) || options.trustRoot.length !== AUDIENCE_BYTES)
     ) {
-      throw new TypeError(`trustRoot must be a ${AUDIENCE_BYTES}-byte Uint8Array`);
+      throw new ArgumentTypeError(`trustRoot must be a ${AUDIENCE_BYTES}-byte Uint8Array`);
     }
     this.audience = options.trustRoot;
   }
@@ -169,7 +170,7 @@ export class SealpostHttpClient {
    * @throws {TypeError} if the client was built without `trustRoot`.
    */
   get trustRoot(): Uint8Array {
-    if (!this.audience) throw new TypeError('signed requests need the trustRoot option');
+    if (!this.audience) throw new ArgumentTypeError('signed requests need the trustRoot option');
     return this.audience;
   }
 
@@ -325,7 +326,7 @@ export class SealpostHttpClient {
     const route = routeOf(op);
     const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       const value = options.params?.[name];
-      if (value === undefined) throw new TypeError(`missing path parameter ${name}`);
+      if (value === undefined) throw new ArgumentTypeError(`missing path parameter ${name}`);
       return encodeURIComponent(String(value));
     });
     const search = Object.entries(options.query ?? {})

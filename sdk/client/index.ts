@@ -15,6 +15,8 @@ export {
   ApiError,
   type ClientErrorCode,
   type ClientOnlyErrorCode,
+  ClockSkewError,
+  DeviceIdTakenError,
   DeviceMismatchError,
   DeviceRemovedError,
   InvalidResponseError,

@@ -13,6 +13,7 @@
 import type { Rng } from '../crypto/backend.ts';
 import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { ByteReader, ByteWriter } from '../util/bytes.ts';
 import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { createRequestId } from '../wire/api/message-id.ts';
@@ -105,7 +106,7 @@ export class Outbox {
     this.min = ctx.options?.minDelayMs ?? DEFAULT_SYNC_DELAY_MS.min;
     this.max = ctx.options?.maxDelayMs ?? Math.max(this.min, DEFAULT_SYNC_DELAY_MS.max);
     if (!(this.min >= 0 && this.max >= this.min && Number.isFinite(this.max))) {
-      throw new RangeError('outbox delays must satisfy 0 <= minDelayMs <= maxDelayMs');
+      throw new ArgumentRangeError('outbox delays must satisfy 0 <= minDelayMs <= maxDelayMs');
     }
     this.timer = ctx.options?.timer ?? defaultTimer;
   }

@@ -11,6 +11,7 @@
 import type { CryptoBackend } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
+import { ArgumentTypeError } from '../util/argument-errors.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import { ACCESS_KEY_BYTES } from '../wire/api/limits.ts';
 import { registrationPayload } from '../wire/api/signing.ts';
@@ -51,10 +52,10 @@ export async function registerDevice(ctx: {
 }): Promise<Registration> {
   const { engine, http, backend } = ctx;
   const seed = ctx.account?.seed ?? engine.accountSeed;
-  if (!seed) throw new TypeError('registering needs the account seed');
+  if (!seed) throw new ArgumentTypeError('registering needs the account seed');
   const upload = await engine.generatePrekeys({ rotateSignedPrekey: true, rotateLastResort: true });
   if (!upload.signedPrekey || !upload.lastResortKemPrekey) {
-    throw new TypeError('the engine did not produce a signed and a last-resort prekey');
+    throw new ArgumentTypeError('the engine did not produce a signed and a last-resort prekey');
   }
   const accessKey = deriveAccessKey(backend, seed);
   const prekeys = {

@@ -3,6 +3,8 @@
  * the same `TypeError` (not a `Uint8Array`) or `RangeError` (wrong fixed size, HKDF length out
  * of range) for the same input (docs/PROTOCOL.md §2.4, test/unit/sdk/crypto/contract.test.ts).
  */
+
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
 import {
   AEAD_KEY_BYTES,
@@ -62,7 +64,7 @@ export function checkHkdf(
   assertBytes(salt, 'salt');
   assertBytes(info, 'info');
   if (!Number.isInteger(length) || length < 0 || length > HKDF_SHA256_MAX_LENGTH)
-    throw new RangeError(`length must be an integer in 0..${HKDF_SHA256_MAX_LENGTH}`);
+    throw new ArgumentRangeError(`length must be an integer in 0..${HKDF_SHA256_MAX_LENGTH}`);
 }
 
 /** ChaCha20-Poly1305: a 32-byte key, a 12-byte nonce, the input (`name`) and the AAD. */

@@ -6,6 +6,7 @@
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import { InvalidBundleError, InvalidSignatureError, SealpostError } from '../errors.ts';
+import { ArgumentTypeError } from '../util/argument-errors.ts';
 import { isAddress } from '../wire/identity.ts';
 import {
   kemPrekeyKind,
@@ -78,7 +79,8 @@ export async function verifyBundle(
   bundle: PrekeyBundle,
   expectedAddress: string,
 ): Promise<VerifiedBundle> {
-  if (!isAddress(expectedAddress)) throw new TypeError('expectedAddress is not a valid address');
+  if (!isAddress(expectedAddress))
+    throw new ArgumentTypeError('expectedAddress is not a valid address');
   validatePrekeyBundle(bundle);
   const b = copyBundle(bundle);
   if (b.address !== expectedAddress) {

@@ -5,6 +5,7 @@
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import { InvalidCertificateError } from '../errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, bytesKey, constantTimeEqual } from '../util/bytes.ts';
 import {
   decodeSenderCertificate,
@@ -122,17 +123,18 @@ export async function issueSenderCertificate(
   const server = decodeServerCertificate(fields.serverCertificate);
   const serverPublic = await backend.ed25519PublicKey(serverSeed);
   if (!constantTimeEqual(serverPublic, server.serverPublic)) {
-    throw new RangeError('serverSeed does not match the server certificate');
+    throw new ArgumentRangeError('serverSeed does not match the server certificate');
   }
   const signature = await backend.ed25519Sign(serverSeed, senderCertificatePayload(fields));
   return encodeSenderCertificate({ ...fields, signature });
 }
 
 function checkTrust(trust: TrustConfig): void {
-  if (typeof trust !== 'object' || trust === null) throw new TypeError('trust must be an object');
+  if (typeof trust !== 'object' || trust === null)
+    throw new ArgumentTypeError('trust must be an object');
   assertBytes(trust.trustRoot, 'trust.trustRoot', 32);
   if (!Array.isArray(trust.revokedServerKeyIds)) {
-    throw new TypeError('trust.revokedServerKeyIds must be an array');
+    throw new ArgumentTypeError('trust.revokedServerKeyIds must be an array');
   }
 }
 
@@ -161,7 +163,8 @@ export async function validateSenderCertificate(
 ): Promise<SenderCertificate> {
   assertBytes(certBytes, 'certBytes');
   checkTrust(trust);
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now must be a number');
+  if (typeof now !== 'number' || !Number.isFinite(now))
+    throw new ArgumentTypeError('now must be a number');
 
   let sender: SenderCertificate;
   let server: ServerCertificate;

@@ -20,6 +20,7 @@ import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
 import { NoSessionError, StateCorruptError, UntrustedIdentityError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
 import {
@@ -184,7 +185,7 @@ export class ProtocolEngine {
     accountSeed?: Uint8Array,
   ): Promise<IdentityBundle> {
     const seed = accountSeed ?? this.local.accountSeed;
-    if (seed === undefined) throw new RangeError('re-linking needs the account seed');
+    if (seed === undefined) throw new ArgumentRangeError('re-linking needs the account seed');
     const linkEpoch = link.linkEpoch ?? Math.floor(this.now());
     const next = await relinkLocalIdentity(this.backend, this.local, seed, {
       deviceId: link.deviceId,

@@ -18,6 +18,7 @@ import {
   UnsupportedVersionError,
   UntrustedIdentityError,
 } from '../errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, ByteReader, ByteWriter, bytesKey, constantTimeEqual } from '../util/bytes.ts';
 import {
   addressFromDigest,
@@ -124,7 +125,7 @@ export async function relinkLocalIdentity(
   assertBytes(accountSeed, 'accountSeed', ED25519_SEED_BYTES);
   const accountPublic = await backend.ed25519PublicKey(accountSeed);
   if (!constantTimeEqual(accountPublic, local.bundle.accountPublic)) {
-    throw new RangeError("accountSeed is not the seed of this identity's account key");
+    throw new ArgumentRangeError("accountSeed is not the seed of this identity's account key");
   }
   const { signingPublic, dhPublic } = local.bundle;
   const linkSignature = await signDeviceLink(backend, accountSeed, signingPublic, dhPublic, link);
@@ -158,7 +159,7 @@ export async function generateDeviceIdentity(
   assertBytes(account.seed, 'account.seed', ED25519_SEED_BYTES);
   const accountPublic = await backend.ed25519PublicKey(account.seed);
   if (!constantTimeEqual(accountPublic, account.publicKey)) {
-    throw new RangeError('account.publicKey does not match account.seed');
+    throw new ArgumentRangeError('account.publicKey does not match account.seed');
   }
   const signingSeed = rng(ED25519_SEED_BYTES);
   assertBytes(signingSeed, 'rng output', ED25519_SEED_BYTES);
@@ -215,7 +216,7 @@ export async function verifyIdentityBundle(
 ): Promise<string> {
   const key = bytesKey(encodeIdentityBundle(bundle));
   if (expectedAddress !== undefined && !isAddress(expectedAddress)) {
-    throw new TypeError('expectedAddress is not a valid address');
+    throw new ArgumentTypeError('expectedAddress is not a valid address');
   }
   const cache = verifiedCache(backend);
   const cached = cache.get(key);

@@ -8,6 +8,7 @@
 import type { CryptoBackend, Rng } from '../crypto/backend.ts';
 import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { ByteReader, ByteWriter } from '../util/bytes.ts';
 import type { KemPrekey, OneTimePrekey, SignedPrekey } from '../wire/prekeys.ts';
 import {
@@ -90,7 +91,7 @@ function decodeCounters(bytes: Uint8Array): Counters {
 function assertCount(n: number | undefined, name: string): number {
   const v = n ?? 0;
   if (!Number.isInteger(v) || v < 0 || v > MAX_PREKEY_BATCH) {
-    throw new RangeError(`${name} must be an integer in 0..=${MAX_PREKEY_BATCH}`);
+    throw new ArgumentRangeError(`${name} must be an integer in 0..=${MAX_PREKEY_BATCH}`);
   }
   return v;
 }

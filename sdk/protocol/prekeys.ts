@@ -17,6 +17,7 @@ import {
 } from '../crypto/backend.ts';
 import { StateCorruptError, UnsupportedVersionError } from '../errors.ts';
 import type { StoreOp } from '../state/store.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, ByteReader, ByteWriter, constantTimeEqual } from '../util/bytes.ts';
 import {
   assertPrekeyId,
@@ -87,7 +88,8 @@ export interface PrekeySigner {
  */
 export function prekeyIdAfter(id: number, offset = 1): number {
   assertPrekeyId(id, 'id');
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('offset must be >= 0');
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new ArgumentRangeError('offset must be >= 0');
   return ((id - 1 + offset) % MAX_PREKEY_ID) + 1;
 }
 
@@ -99,12 +101,12 @@ export function prekeyStoreKey(id: number): string {
 
 function assertBatch(count: number): void {
   if (!Number.isInteger(count) || count < 1 || count > MAX_PREKEY_BATCH) {
-    throw new RangeError(`count must be an integer in 1..=${MAX_PREKEY_BATCH}`);
+    throw new ArgumentRangeError(`count must be an integer in 1..=${MAX_PREKEY_BATCH}`);
   }
 }
 
 function assertTime(nowMs: number): void {
-  if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new RangeError('nowMs must be >= 0');
+  if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new ArgumentRangeError('nowMs must be >= 0');
 }
 
 function draw(rng: Rng, length: number): Uint8Array {
@@ -349,9 +351,10 @@ export function encodeKemPrekeyRecord(record: KemPrekeyRecord): Uint8Array {
   assertBytes(record.secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
   assertBytes(record.publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);
   assertBytes(record.signature, 'signature', ED25519_SIGNATURE_BYTES);
-  if (typeof record.lastResort !== 'boolean') throw new TypeError('lastResort must be a boolean');
+  if (typeof record.lastResort !== 'boolean')
+    throw new ArgumentTypeError('lastResort must be a boolean');
   if (!constantTimeEqual(embeddedPublicKey(record.secretKey), record.publicKey)) {
-    throw new RangeError('publicKey does not belong to secretKey');
+    throw new ArgumentRangeError('publicKey does not belong to secretKey');
   }
   return new ByteWriter(14 + MLKEM1024_SECRET_BYTES + ED25519_SIGNATURE_BYTES)
     .u8(PREKEY_RECORD_VERSION)

@@ -16,6 +16,7 @@ import {
   TooManySkippedError,
 } from '../errors.ts';
 import type { StoreOp } from '../state/store.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes, wipe } from '../util/bytes.ts';
 import {
   encodePrekeyMessage,
@@ -289,7 +290,7 @@ export async function openPrekeyMessage(
   try {
     const { initiator, responder } = splitAssociatedData(agreed.ad);
     if (!sameBytes(initiator, message.identity)) {
-      throw new RangeError('key agreement AD must start with the initiator identity');
+      throw new ArgumentRangeError('key agreement AD must start with the initiator identity');
     }
     fresh = {
       ratchet: initBob(agreed.sk, agreed.ad, agreed.spkKeyPair),

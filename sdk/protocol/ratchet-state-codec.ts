@@ -5,6 +5,7 @@
  * a `StateCorruptError`.
  */
 import { StateCorruptError } from '../errors.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes, ByteReader } from '../util/bytes.ts';
 import {
   BASE_KEY_BYTES,
@@ -56,7 +57,7 @@ function skippedRuns(skipped: readonly SkippedMessageKey[]): SkippedMessageKey[]
 
 function checkU32(n: number, name: string): void {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
-    throw new RangeError(`${name} must be a u32`);
+    throw new ArgumentRangeError(`${name} must be a u32`);
 }
 
 /**
@@ -109,7 +110,7 @@ export function planState(state: SessionState): StatePlan {
   assertBytes(state.localIdentity, 'localIdentity', IDENTITY_BUNDLE_BYTES);
   assertBytes(r.associatedData, 'associatedData');
   if (r.associatedData.length > MAX_ASSOCIATED_DATA_BYTES) {
-    throw new RangeError('associatedData is too long');
+    throw new ArgumentRangeError('associatedData is too long');
   }
   assertBytes(r.rootKey, 'rootKey', SECRET);
   assertBytes(r.senderRatchetPrivate, 'senderRatchetPrivate', SECRET);
@@ -122,14 +123,16 @@ export function planState(state: SessionState): StatePlan {
     checkU32(r.senderChain.index, 'senderChain.index');
     size += SECRET + 4;
   }
-  if (r.receiverChains.length > MAX_RECEIVER_CHAINS) throw new RangeError('too many chains');
+  if (r.receiverChains.length > MAX_RECEIVER_CHAINS)
+    throw new ArgumentRangeError('too many chains');
   for (const chain of r.receiverChains) {
     assertBytes(chain.ratchetKey, 'ratchetKey', RATCHET_KEY_BYTES);
     assertBytes(chain.key, 'chain key', SECRET);
     checkU32(chain.index, 'chain index');
     size += RATCHET_KEY_BYTES + SECRET + 4;
   }
-  if (r.skippedKeys.length > MAX_SKIPPED_KEYS) throw new RangeError('too many skipped keys');
+  if (r.skippedKeys.length > MAX_SKIPPED_KEYS)
+    throw new ArgumentRangeError('too many skipped keys');
   const runs = skippedRuns(r.skippedKeys);
   for (const run of runs) {
     assertBytes(run[0]!.ratchetKey, 'ratchetKey', RATCHET_KEY_BYTES);

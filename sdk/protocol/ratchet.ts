@@ -16,6 +16,7 @@ import {
   NoSessionError,
   TooManySkippedError,
 } from '../errors.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes, wipe } from '../util/bytes.ts';
 import {
   decodeRatchetMessage,
@@ -139,11 +140,11 @@ export function ratchetEncrypt(
 ): RatchetEncryptResult {
   assertBytes(plaintext, 'plaintext');
   if (plaintext.length > MAX_PLAINTEXT_BYTES) {
-    throw new RangeError(`plaintext must be at most ${MAX_PLAINTEXT_BYTES} bytes`);
+    throw new ArgumentRangeError(`plaintext must be at most ${MAX_PLAINTEXT_BYTES} bytes`);
   }
   const chain = state.senderChain;
   if (chain === null) throw new NoSessionError('session cannot send before it has received');
-  if (chain.index >= MAX_CHAIN_INDEX) throw new RangeError('sending chain is exhausted');
+  if (chain.index >= MAX_CHAIN_INDEX) throw new ArgumentRangeError('sending chain is exhausted');
   const ad = state.associatedData;
   const aad = new Uint8Array(ad.length + RATCHET_HEADER_BYTES);
   aad.set(ad);

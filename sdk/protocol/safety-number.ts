@@ -5,6 +5,7 @@
  */
 import { type CryptoBackend, ED25519_PUBLIC_BYTES } from '../crypto/backend.ts';
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes, concatBytes, constantTimeEqual } from '../util/bytes.ts';
 import { addressToBytes } from '../wire/identity.ts';
 import { LABELS } from '../wire/labels.ts';
@@ -50,7 +51,7 @@ export function iteratedFingerprint(
   assertBytes(key, 'key');
   assertBytes(stableId, 'stableId');
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > 1_000_000) {
-    throw new RangeError('iterations must be an integer in 1..=1000000');
+    throw new ArgumentRangeError('iterations must be an integer in 1..=1000000');
   }
   const version = new Uint8Array([FINGERPRINT_VERSION >> 8, FINGERPRINT_VERSION & 0xff]);
   let h = concatBytes(prefix, version, key, stableId);
@@ -93,7 +94,8 @@ export function accountFingerprint(backend: CryptoBackend, accountPublic: Uint8A
  */
 export function fingerprintDigits(fingerprint: Uint8Array): string {
   assertBytes(fingerprint, 'fingerprint');
-  if (fingerprint.length < 30) throw new RangeError('fingerprint must be at least 30 bytes');
+  if (fingerprint.length < 30)
+    throw new ArgumentRangeError('fingerprint must be at least 30 bytes');
   let out = '';
   for (let chunk = 0; chunk < 6; chunk++) {
     let n = 0;
@@ -130,7 +132,7 @@ export function scannableSafetyNumber(localFp: Uint8Array, remoteFp: Uint8Array)
     localFp.length < SCANNABLE_FINGERPRINT_BYTES ||
     remoteFp.length < SCANNABLE_FINGERPRINT_BYTES
   ) {
-    throw new RangeError('fingerprints must be at least 32 bytes');
+    throw new ArgumentRangeError('fingerprints must be at least 32 bytes');
   }
   return concatBytes(
     new Uint8Array([SCANNABLE_VERSION]),
@@ -172,7 +174,8 @@ export function safetyNumber(
  */
 export function compareScannable(local: Uint8Array, scanned: Uint8Array): boolean {
   assertBytes(local, 'local', SCANNABLE_BYTES);
-  if (local[0] !== SCANNABLE_VERSION) throw new RangeError('local payload has another version');
+  if (local[0] !== SCANNABLE_VERSION)
+    throw new ArgumentRangeError('local payload has another version');
   assertBytes(scanned, 'scanned');
   if (scanned.length < 1) throw new MalformedEnvelopeError('scanned safety number is empty');
   if (scanned[0] !== SCANNABLE_VERSION) {

@@ -6,6 +6,7 @@
  */
 import type { CryptoBackend, Rng } from '../crypto/backend.ts';
 import { DecryptError, InvalidCertificateError, InvalidKeyError } from '../errors.ts';
+import { ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, bytesKey, concatBytes, constantTimeEqual, wipe } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
 import { LABELS } from '../wire/labels.ts';
@@ -140,7 +141,8 @@ function rememberStaticDh(
 }
 
 function checkIdentity(id: DhIdentity, name: string): void {
-  if (typeof id !== 'object' || id === null) throw new TypeError(`${name} must be an object`);
+  if (typeof id !== 'object' || id === null)
+    throw new ArgumentTypeError(`${name} must be an object`);
   assertBytes(id.dhPrivate, `${name}.dhPrivate`, KEY_BYTES);
   assertBytes(id.dhPublic, `${name}.dhPublic`, KEY_BYTES);
 }
@@ -322,7 +324,8 @@ export function assertCertificateMatchesIdentity(
   cert: SenderCertificate,
   remoteDhPublic: Uint8Array,
 ): void {
-  if (typeof cert !== 'object' || cert === null) throw new TypeError('cert must be an object');
+  if (typeof cert !== 'object' || cert === null)
+    throw new ArgumentTypeError('cert must be an object');
   assertBytes(cert.identityKey, 'cert.identityKey', KEY_BYTES);
   assertBytes(remoteDhPublic, 'remoteDhPublic', KEY_BYTES);
   if (!constantTimeEqual(cert.identityKey, remoteDhPublic)) {

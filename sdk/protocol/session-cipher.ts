@@ -12,6 +12,7 @@
  */
 import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, wipe } from '../util/bytes.ts';
 import {
   BASE_KEY_BYTES,
@@ -183,7 +184,7 @@ export class SessionCipher {
     const { initiator, responder } = splitAssociatedData(params.ad);
     assertBytes(params.remoteIdentity, 'remoteIdentity', IDENTITY_BUNDLE_BYTES);
     if (!sameBytes(responder, params.remoteIdentity)) {
-      throw new RangeError('ad must be IdentityBundle_A || remoteIdentity');
+      throw new ArgumentRangeError('ad must be IdentityBundle_A || remoteIdentity');
     }
     const p = params.pendingPrekey;
     assertBytes(p.kemCiphertext, 'pendingPrekey.kemCiphertext', KEM_CIPHERTEXT_BYTES);
@@ -195,7 +196,7 @@ export class SessionCipher {
       ['kemPrekeyId', p.kemPrekeyId, false],
     ] as const) {
       if (!Number.isInteger(id) || id < (zeroAllowed ? 0 : 1) || id > 0xffffffff) {
-        throw new RangeError(`pendingPrekey.${name} is not a valid prekey id`);
+        throw new ArgumentRangeError(`pendingPrekey.${name} is not a valid prekey id`);
       }
     }
     const pendingPrekey: PendingPrekey = {
@@ -399,7 +400,7 @@ export class SessionCipher {
     const key = sessionKey(peer);
     assertBytes(body, 'body');
     if (type !== MESSAGE_TYPE_PREKEY && type !== MESSAGE_TYPE_RATCHET) {
-      throw new TypeError('type must be 1 (prekey) or 2 (ratchet)');
+      throw new ArgumentTypeError('type must be 1 (prekey) or 2 (ratchet)');
     }
     // Parse first: malformed input fails the same way with or without a session.
     const prekey = type === MESSAGE_TYPE_PREKEY ? decodePrekeyMessage(body) : undefined;

@@ -6,6 +6,7 @@
  */
 import { StoreConflictError } from '../errors.ts';
 import type { StateStore } from '../state/store.ts';
+import { ArgumentTypeError } from '../util/argument-errors.ts';
 import type { PeerAddress } from './ratchet-session.ts';
 
 /**
@@ -17,10 +18,10 @@ import type { PeerAddress } from './ratchet-session.ts';
  */
 export function sessionKey(peer: PeerAddress): string {
   if (typeof peer.address !== 'string' || peer.address.length === 0) {
-    throw new TypeError('peer.address must be a non-empty string');
+    throw new ArgumentTypeError('peer.address must be a non-empty string');
   }
   if (!Number.isInteger(peer.deviceId) || peer.deviceId < 1 || peer.deviceId > 0xffffffff) {
-    throw new TypeError('peer.deviceId must be a positive u32');
+    throw new ArgumentTypeError('peer.deviceId must be a positive u32');
   }
   return `${peer.address}.${peer.deviceId}`;
 }

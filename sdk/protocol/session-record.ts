@@ -8,6 +8,8 @@
  * decodes. Every byte is checked when a state is decoded; any violation is a
  * `StateCorruptError`.
  */
+
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
 import { BASE_KEY_BYTES, IDENTITY_BUNDLE_BYTES } from '../wire/messages.ts';
 import type { RatchetState } from './ratchet-state.ts';
@@ -129,12 +131,14 @@ function sameIdentity(a: Uint8Array, b: Uint8Array): boolean {
  * const op = { ns: 'session', key: `${address}.${deviceId}`, value: encodeSessionRecord(record) };
  */
 export function encodeSessionRecord(record: SessionRecord): Uint8Array {
-  if (record.archived.length > MAX_ARCHIVED_STATES) throw new RangeError('too many archived');
+  if (record.archived.length > MAX_ARCHIVED_STATES)
+    throw new ArgumentRangeError('too many archived');
   const current = record.current === null ? undefined : planState(record.current);
   let size = 3 + (current === undefined ? 0 : 4 + current.size);
   for (const s of record.archived) {
     assertBytes(s, 'archived state');
-    if (s.length > MAX_SESSION_STATE_BYTES) throw new RangeError('archived state is too long');
+    if (s.length > MAX_SESSION_STATE_BYTES)
+      throw new ArgumentRangeError('archived state is too long');
     size += 4 + s.length;
   }
   const w = new FixedWriter(new Uint8Array(size));

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateCorruptError, UnsupportedVersionError } from '../errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { ByteReader, ByteWriter, constantTimeEqual, fromUtf8, utf8 } from '../util/bytes.ts';
 import { readOptional, unlinkIfPresent, writeAll, writeFileAtomic } from './file-io.ts';
 import { acquireLock, releaseLock } from './file-lock.ts';
@@ -80,7 +81,7 @@ function checksum(...parts: Uint8Array[]): Uint8Array {
 function exactUtf8(text: string, what: string): Uint8Array {
   const bytes = utf8(text);
   if (new TextDecoder().decode(bytes) !== text)
-    throw new TypeError(`store ${what} must be well-formed Unicode`);
+    throw new ArgumentTypeError(`store ${what} must be well-formed Unicode`);
   return bytes;
 }
 
@@ -94,10 +95,10 @@ function text(bytes: Uint8Array): string {
 }
 
 function encodeNamespace(w: ByteWriter, ns: string): void {
-  if (typeof ns !== 'string') throw new TypeError('store namespace must be a string');
+  if (typeof ns !== 'string') throw new ArgumentTypeError('store namespace must be a string');
   const bytes = exactUtf8(ns, 'namespace');
   if (bytes.length === 0 || bytes.length > 255)
-    throw new TypeError('store namespace must be 1 to 255 bytes');
+    throw new ArgumentTypeError('store namespace must be 1 to 255 bytes');
   w.u8(bytes.length).bytes(bytes);
 }
 
@@ -283,7 +284,7 @@ export class FileStore implements StateStore {
   static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const compactBytes = options.compactThresholdBytes ?? DEFAULT_COMPACT_BYTES;
     if (!Number.isSafeInteger(compactBytes) || compactBytes < 0)
-      throw new RangeError('compactThresholdBytes must be a non-negative integer');
+      throw new ArgumentRangeError('compactThresholdBytes must be a non-negative integer');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const attempt = await acquireLock(dir);
     if (!attempt.acquired)

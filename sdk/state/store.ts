@@ -8,6 +8,7 @@
  * (docs/PROTOCOL.md, "Crash safety").
  */
 import { StoreConflictError } from '../errors.ts';
+import { ArgumentTypeError } from '../util/argument-errors.ts';
 
 export { StoreConflictError };
 
@@ -111,9 +112,10 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function assertStoreKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STORE_KEY_LENGTH) {
-    throw new TypeError('store key must be a non-empty string of at most 256 characters');
+    throw new ArgumentTypeError('store key must be a non-empty string of at most 256 characters');
   }
-  if (LONE_SURROGATE.test(key)) throw new TypeError('store key must be well-formed Unicode');
+  if (LONE_SURROGATE.test(key))
+    throw new ArgumentTypeError('store key must be well-formed Unicode');
 }
 
 /**
@@ -126,8 +128,8 @@ export function assertStoreOps(ops: readonly StoreOp[]): void {
   for (const op of ops) {
     assertStoreKey(op.key);
     if (op.value !== null && !(op.value instanceof Uint8Array))
-      throw new TypeError('store value must be bytes or null');
+      throw new ArgumentTypeError('store value must be bytes or null');
     if (op.expect !== undefined && op.expect !== null && !(op.expect instanceof Uint8Array))
-      throw new TypeError('store expectation must be bytes, null or absent');
+      throw new ArgumentTypeError('store expectation must be bytes, null or absent');
   }
 }

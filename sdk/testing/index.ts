@@ -22,6 +22,7 @@ import type { OutboxTimer } from '../client/outbox.ts';
 import type { TrustConfig } from '../protocol/certificates.ts';
 import { MemoryStore } from '../state/memory-store.ts';
 import type { StateStore } from '../state/store.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 
 /** Options of {@link TestSealpost.start}. */
@@ -111,7 +112,7 @@ export class TestSealpost {
    * @throws {RangeError} if `ms` is negative.
    */
   advance(ms: number): void {
-    if (!(ms >= 0)) throw new RangeError('ms must be non-negative');
+    if (!(ms >= 0)) throw new ArgumentRangeError('ms must be non-negative');
     this.time += ms;
   }
 
@@ -150,7 +151,7 @@ export class TestSealpost {
    */
   link(primary: SealpostClient, options: TestClientOptions = {}): Promise<SealpostClient> {
     const account = primary.exportAccountKey();
-    if (!account) throw new TypeError('primary must be the account’s first device');
+    if (!account) throw new ArgumentTypeError('primary must be the account’s first device');
     return SealpostClient.link({
       ...this.clientOptions(options.store),
       ...withoutStore(options),

@@ -5,6 +5,7 @@
  *
  * Pure code with no dependencies, so the wire layer can use it as well.
  */
+import { ArgumentTypeError } from './argument-errors.ts';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const INDEX = new Int8Array(128).fill(-1);
@@ -17,7 +18,7 @@ for (let i = 0; i < ALPHABET.length; i++) INDEX[ALPHABET.charCodeAt(i)] = i;
  * @throws {TypeError} if `bytes` is not a `Uint8Array`.
  */
 export function base32Encode(bytes: Uint8Array): string {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentTypeError('bytes must be a Uint8Array');
   let out = '';
   let buffer = 0;
   let bits = 0;
@@ -73,6 +74,6 @@ export function tryBase32Decode(text: string): Uint8Array | undefined {
  */
 export function base32Decode(text: string): Uint8Array {
   const out = tryBase32Decode(text);
-  if (out === undefined) throw new TypeError('text is not canonical lower-case base32');
+  if (out === undefined) throw new ArgumentTypeError('text is not canonical lower-case base32');
   return out;
 }

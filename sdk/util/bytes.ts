@@ -3,6 +3,7 @@
  * the same code runs in browsers.
  */
 import { MalformedEnvelopeError } from '../errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from './argument-errors.ts';
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -13,9 +14,9 @@ export function assertBytes(
   name: string,
   length?: number,
 ): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+  if (!(value instanceof Uint8Array)) throw new ArgumentTypeError(`${name} must be a Uint8Array`);
   if (length !== undefined && value.length !== length) {
-    throw new RangeError(`${name} must be ${length} bytes, got ${value.length}`);
+    throw new ArgumentRangeError(`${name} must be ${length} bytes, got ${value.length}`);
   }
 }
 
@@ -74,12 +75,12 @@ export function toHex(bytes: Uint8Array): string {
 /** Parses hex (either case); throws `TypeError` on odd length or a non-hex digit. */
 export function fromHex(hex: string): Uint8Array {
   if (typeof hex !== 'string' || hex.length % 2 !== 0)
-    throw new TypeError('hex must have even length');
+    throw new ArgumentTypeError('hex must have even length');
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
     const byte = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
     if (!/^[0-9a-fA-F]{2}$/.test(hex.slice(2 * i, 2 * i + 2)))
-      throw new TypeError('invalid hex digit');
+      throw new ArgumentTypeError('invalid hex digit');
     out[i] = byte;
   }
   return out;
@@ -156,7 +157,7 @@ export function tryFromBase64Url(text: string): Uint8Array | undefined {
 /** Strict base64url decode; throws `TypeError` naming the field on invalid input. */
 export function fromBase64Url(text: string, name = 'value'): Uint8Array {
   const out = tryFromBase64Url(text);
-  if (out === undefined) throw new TypeError(`${name} is not valid unpadded base64url`);
+  if (out === undefined) throw new ArgumentTypeError(`${name} is not valid unpadded base64url`);
   return out;
 }
 
@@ -178,7 +179,8 @@ export function bytesKey(bytes: Uint8Array): string {
 
 /** Big-endian u32. */
 export function u32be(n: number): Uint8Array {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError('u32 out of range');
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new ArgumentRangeError('u32 out of range');
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, n);
   return out;
@@ -213,20 +215,22 @@ export class ByteWriter {
     this.view = new DataView(next.buffer);
   }
   u8(n: number): this {
-    if (!Number.isInteger(n) || n < 0 || n > 0xff) throw new RangeError('u8 out of range');
+    if (!Number.isInteger(n) || n < 0 || n > 0xff) throw new ArgumentRangeError('u8 out of range');
     this.ensure(1);
     this.buf[this.pos++] = n;
     return this;
   }
   u16(n: number): this {
-    if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError('u16 out of range');
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff)
+      throw new ArgumentRangeError('u16 out of range');
     this.ensure(2);
     this.view.setUint16(this.pos, n);
     this.pos += 2;
     return this;
   }
   u32(n: number): this {
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError('u32 out of range');
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+      throw new ArgumentRangeError('u32 out of range');
     this.ensure(4);
     this.view.setUint32(this.pos, n);
     this.pos += 4;
@@ -234,7 +238,7 @@ export class ByteWriter {
   }
   /** Unsigned 64-bit from a safe integer (timestamps in ms). */
   u64(n: number): this {
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError('u64 out of range');
+    if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentRangeError('u64 out of range');
     this.ensure(8);
     this.view.setUint32(this.pos, Math.floor(n / 2 ** 32));
     this.view.setUint32(this.pos + 4, n >>> 0);

@@ -7,6 +7,7 @@
  * the overhead is below `2^-S < 1/E` (at most 11.7%, reached at L = 129). Sealed sender pads
  * its inner content with it (docs/PROTOCOL.md §6 §Padding).
  */
+import { ArgumentRangeError } from './argument-errors.ts';
 
 /** Largest input accepted: lengths are u32 on the wire. */
 const MAX_LENGTH = 0xffffffff;
@@ -30,7 +31,7 @@ function floorLog2(n: number): number {
  */
 export function padmeLength(n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > MAX_LENGTH) {
-    throw new RangeError('n must be an integer in [0, 2^32 - 1]');
+    throw new ArgumentRangeError('n must be an integer in [0, 2^32 - 1]');
   }
   if (n < 2) return n;
   const e = floorLog2(n);
@@ -39,6 +40,6 @@ export function padmeLength(n: number): number {
   // Arithmetic on doubles, not 32-bit bitwise ops: the rounded value may exceed 2^31.
   const unit = 2 ** lastBits;
   const padded = Math.ceil(n / unit) * unit;
-  if (padded > MAX_LENGTH) throw new RangeError('padded length does not fit in a u32');
+  if (padded > MAX_LENGTH) throw new ArgumentRangeError('padded length does not fit in a u32');
   return padded;
 }

@@ -10,6 +10,7 @@
  * ```
  */
 import { UnsupportedVersionError } from '../errors.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes, ByteReader, ByteWriter, concatBytes } from '../util/bytes.ts';
 import { ADDRESS_BYTES, addressFromBytes, addressToBytes } from './identity.ts';
 import { LABELS } from './labels.ts';
@@ -64,13 +65,13 @@ export interface SenderCertificate {
 
 function checkU32(n: unknown, name: string): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new RangeError(`${name} must be a u32`);
+    throw new ArgumentRangeError(`${name} must be a u32`);
   }
 }
 
 function checkTime(n: unknown, name: string): void {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new RangeError(`${name} must be a non-negative safe integer (ms)`);
+    throw new ArgumentRangeError(`${name} must be a non-negative safe integer (ms)`);
   }
 }
 
@@ -93,7 +94,7 @@ function senderBody(c: Omit<SenderCertificate, 'signature'>): Uint8Array {
   checkTime(c.expires, 'expires');
   assertBytes(c.serverCertificate, 'serverCertificate');
   if (c.serverCertificate.length > MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES) {
-    throw new RangeError(
+    throw new ArgumentRangeError(
       `serverCertificate must be at most ${MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES} bytes`,
     );
   }

@@ -9,6 +9,7 @@ import {
   X25519_KEY_BYTES,
 } from '../crypto/backend.ts';
 import { MalformedEnvelopeError } from '../errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { base32Encode, tryBase32Decode } from '../util/base32.ts';
 import { assertBytes, ByteWriter, concatBytes } from '../util/bytes.ts';
 import { LABELS } from './labels.ts';
@@ -51,9 +52,9 @@ export interface IdentityBundle {
 
 function assertLinkFields(deviceId: number, linkEpoch: number): void {
   if (!Number.isInteger(deviceId) || deviceId < 1 || deviceId > 0xffffffff)
-    throw new RangeError('deviceId must be a u32 other than 0');
+    throw new ArgumentRangeError('deviceId must be a u32 other than 0');
   if (!Number.isSafeInteger(linkEpoch) || linkEpoch < 0)
-    throw new RangeError('linkEpoch must be a non-negative safe integer');
+    throw new ArgumentRangeError('linkEpoch must be a non-negative safe integer');
 }
 
 /**
@@ -66,7 +67,7 @@ function assertLinkFields(deviceId: number, linkEpoch: number): void {
  */
 export function encodeIdentityBundle(bundle: IdentityBundle): Uint8Array {
   if (typeof bundle !== 'object' || bundle === null)
-    throw new TypeError('bundle must be an object');
+    throw new ArgumentTypeError('bundle must be an object');
   assertBytes(bundle.accountPublic, 'accountPublic', ED25519_PUBLIC_BYTES);
   assertBytes(bundle.signingPublic, 'signingPublic', ED25519_PUBLIC_BYTES);
   assertBytes(bundle.dhPublic, 'dhPublic', X25519_KEY_BYTES);
@@ -179,10 +180,10 @@ export function isAddress(s: unknown): s is string {
  * @throws {TypeError} if `address` is not a well-formed address.
  */
 export function addressToBytes(address: string): Uint8Array {
-  if (!isAddress(address)) throw new TypeError('address is not a valid address');
+  if (!isAddress(address)) throw new ArgumentTypeError('address is not a valid address');
   const bytes = tryBase32Decode(address);
   if (bytes === undefined || bytes.length !== ADDRESS_BYTES) {
-    throw new TypeError('address is not a valid address');
+    throw new ArgumentTypeError('address is not a valid address');
   }
   return bytes;
 }

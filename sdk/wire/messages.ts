@@ -9,6 +9,7 @@
  * copy what you keep beyond the input's lifetime.
  */
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
 import { IDENTITY_BUNDLE_BYTES } from './identity.ts';
 
@@ -77,7 +78,7 @@ export interface PrekeyMessage {
 
 function checkU32(n: number, name: string): void {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new RangeError(`${name} must be a u32`);
+    throw new ArgumentRangeError(`${name} must be a u32`);
   }
 }
 
@@ -118,7 +119,7 @@ export function writeRatchetHeader(
   checkU32(previousCounter, 'previousCounter');
   checkU32(counter, 'counter');
   if (offset < 0 || offset + RATCHET_HEADER_BYTES > target.length) {
-    throw new RangeError('target is too short for a ratchet header');
+    throw new ArgumentRangeError('target is too short for a ratchet header');
   }
   target[offset] = MESSAGE_VERSION;
   target.set(ratchetKey, offset + 1);
@@ -137,7 +138,7 @@ export function encodeRatchetMessage(message: RatchetMessage): Uint8Array {
   assertBytes(message.ciphertext, 'ciphertext');
   const ctLength = message.ciphertext.length;
   if (ctLength < MESSAGE_TAG_BYTES || ctLength > MAX_PLAINTEXT_BYTES + MESSAGE_TAG_BYTES) {
-    throw new RangeError('ciphertext length out of range');
+    throw new ArgumentRangeError('ciphertext length out of range');
   }
   const out = new Uint8Array(RATCHET_HEADER_BYTES + ctLength);
   writeRatchetHeader(out, 0, message.ratchetKey, message.previousCounter, message.counter);
@@ -205,11 +206,11 @@ export function encodePrekeyMessage(message: PrekeyMessage): Uint8Array {
   checkU32(message.signedPrekeyId, 'signedPrekeyId');
   checkU32(message.oneTimePrekeyId, 'oneTimePrekeyId');
   checkU32(message.kemPrekeyId, 'kemPrekeyId');
-  if (message.signedPrekeyId === 0) throw new RangeError('signedPrekeyId must not be 0');
-  if (message.kemPrekeyId === 0) throw new RangeError('kemPrekeyId must not be 0');
+  if (message.signedPrekeyId === 0) throw new ArgumentRangeError('signedPrekeyId must not be 0');
+  if (message.kemPrekeyId === 0) throw new ArgumentRangeError('kemPrekeyId must not be 0');
   const inner = message.message.length;
   if (inner < MIN_RATCHET_MESSAGE_BYTES || inner > MAX_RATCHET_MESSAGE_BYTES) {
-    throw new RangeError('embedded ratchet message length out of range');
+    throw new ArgumentRangeError('embedded ratchet message length out of range');
   }
   const out = new Uint8Array(PREKEY_PREFIX_BYTES + inner);
   out[0] = MESSAGE_VERSION;

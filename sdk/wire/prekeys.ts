@@ -9,6 +9,7 @@ import {
   X25519_KEY_BYTES,
 } from '../crypto/backend.ts';
 import { InvalidBundleError } from '../errors.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes, ByteWriter } from '../util/bytes.ts';
 import { encodeIdentityBundle, type IdentityBundle, isAddress } from './identity.ts';
 import { LABELS } from './labels.ts';
@@ -75,7 +76,7 @@ export function isPrekeyId(id: unknown): id is number {
  * @throws {RangeError} naming `name` unless `id` is an integer in 1..=2^32-1.
  */
 export function assertPrekeyId(id: number, name = 'id'): void {
-  if (!isPrekeyId(id)) throw new RangeError(`${name} must be an integer in 1..=4294967295`);
+  if (!isPrekeyId(id)) throw new ArgumentRangeError(`${name} must be an integer in 1..=4294967295`);
 }
 
 /**
@@ -104,7 +105,7 @@ export function signedPrekeyPayload(id: number, publicKey: Uint8Array): Uint8Arr
  */
 export function kemPrekeyPayload(kind: number, id: number, publicKey: Uint8Array): Uint8Array {
   if (kind !== KEM_KIND_ONE_TIME && kind !== KEM_KIND_LAST_RESORT) {
-    throw new RangeError('kind must be KEM_KIND_ONE_TIME or KEM_KIND_LAST_RESORT');
+    throw new ArgumentRangeError('kind must be KEM_KIND_ONE_TIME or KEM_KIND_LAST_RESORT');
   }
   assertPrekeyId(id, 'id');
   assertBytes(publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);

@@ -9,6 +9,7 @@
  * `inner` is padded with zeros to the Padmé length of its unpadded size.
  */
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes, ByteReader, ByteWriter } from '../util/bytes.ts';
 import { padmeLength } from '../util/padding.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from './certificates.ts';
@@ -86,11 +87,11 @@ export function encodeSealedEnvelope(e: SealedEnvelope): Uint8Array {
   assertBytes(e.encryptedStatic, 'encryptedStatic', SEALED_STATIC_BYTES);
   assertBytes(e.encryptedInner, 'encryptedInner');
   if (e.encryptedInner.length < MIN_ENC_INNER_BYTES) {
-    throw new RangeError(`encryptedInner must be at least ${MIN_ENC_INNER_BYTES} bytes`);
+    throw new ArgumentRangeError(`encryptedInner must be at least ${MIN_ENC_INNER_BYTES} bytes`);
   }
   const total = SEALED_HEADER_BYTES + e.encryptedInner.length;
   if (total > MAX_SEALED_ENVELOPE_BYTES) {
-    throw new RangeError(`envelope must be at most ${MAX_SEALED_ENVELOPE_BYTES} bytes`);
+    throw new ArgumentRangeError(`envelope must be at most ${MAX_SEALED_ENVELOPE_BYTES} bytes`);
   }
   return new ByteWriter(total)
     .u8(SEALED_ENVELOPE_VERSION)
@@ -131,7 +132,7 @@ export function decodeSealedEnvelope(bytes: Uint8Array): SealedEnvelope {
 
 function checkContentType(t: unknown): asserts t is SealedContentType {
   if (t !== SEALED_CONTENT_PREKEY && t !== SEALED_CONTENT_RATCHET) {
-    throw new RangeError('contentType must be 1 (prekey) or 2 (ratchet)');
+    throw new ArgumentRangeError('contentType must be 1 (prekey) or 2 (ratchet)');
   }
 }
 
@@ -151,10 +152,12 @@ export function encodeSealedContent(c: SealedContent): Uint8Array {
   assertBytes(c.senderCertificate, 'senderCertificate');
   assertBytes(c.message, 'message');
   if (c.senderCertificate.length > MAX_SENDER_CERTIFICATE_BYTES) {
-    throw new RangeError(`senderCertificate must be at most ${MAX_SENDER_CERTIFICATE_BYTES} bytes`);
+    throw new ArgumentRangeError(
+      `senderCertificate must be at most ${MAX_SENDER_CERTIFICATE_BYTES} bytes`,
+    );
   }
   if (c.message.length > MAX_SEALED_MESSAGE_BYTES) {
-    throw new RangeError(`message must be at most ${MAX_SEALED_MESSAGE_BYTES} bytes`);
+    throw new ArgumentRangeError(`message must be at most ${MAX_SEALED_MESSAGE_BYTES} bytes`);
   }
   const unpadded = INNER_FIXED_BYTES + c.senderCertificate.length + c.message.length;
   const padded = padmeLength(unpadded);

@@ -6,6 +6,8 @@
  * The older time-prefixed layout (`u48 milliseconds || 80 random bits`, {@link createMessageId})
  * is kept for clients that still build ids that way; the service reads no time from an id.
  */
+
+import { ArgumentRangeError } from '../../util/argument-errors.ts';
 import { assertBytes } from '../../util/bytes.ts';
 import { MESSAGE_ID_BYTES } from './limits.ts';
 
@@ -34,7 +36,7 @@ export const MESSAGE_ID_RANDOM_BYTES = 10;
  */
 export function createMessageId(timestampMs: number, random: Uint8Array): Uint8Array {
   if (!Number.isSafeInteger(timestampMs) || timestampMs < 0 || timestampMs >= 2 ** 48) {
-    throw new RangeError('timestampMs must be an integer in 0..2^48-1');
+    throw new ArgumentRangeError('timestampMs must be an integer in 0..2^48-1');
   }
   assertBytes(random, 'random', MESSAGE_ID_RANDOM_BYTES);
   const id = new Uint8Array(MESSAGE_ID_BYTES);

@@ -3,6 +3,8 @@
  * builders: the SDK signs them with its crypto backend, the service verifies them. Hashing the
  * body is the caller's job (this module does no cryptography).
  */
+
+import { ArgumentRangeError, ArgumentTypeError } from '../../util/argument-errors.ts';
 import { assertBytes, ByteWriter, utf8 } from '../../util/bytes.ts';
 import { addressToBytes, IDENTITY_BUNDLE_BYTES } from '../identity.ts';
 import { LABELS } from '../labels.ts';
@@ -40,7 +42,7 @@ export const MAX_SIGNED_PATH_BYTES = 2048;
 
 function assertTimestamp(timestamp: number): void {
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new RangeError('timestamp must be a non-negative safe integer (ms)');
+    throw new ArgumentRangeError('timestamp must be a non-negative safe integer (ms)');
   }
 }
 
@@ -101,19 +103,19 @@ export function accountRequestPayload(input: RequestSignatureInput): Uint8Array 
 
 function signedRequestBytes(label: Uint8Array, input: RequestSignatureInput): Uint8Array {
   if (typeof input.method !== 'string' || !/^[A-Z]{1,16}$/.test(input.method)) {
-    throw new TypeError('method must be an upper-case HTTP method');
+    throw new ArgumentTypeError('method must be an upper-case HTTP method');
   }
   if (typeof input.pathAndQuery !== 'string' || !input.pathAndQuery.startsWith('/')) {
-    throw new TypeError('pathAndQuery must start with /');
+    throw new ArgumentTypeError('pathAndQuery must start with /');
   }
   const path = utf8(input.pathAndQuery);
-  if (path.length > MAX_SIGNED_PATH_BYTES) throw new RangeError('pathAndQuery is too long');
+  if (path.length > MAX_SIGNED_PATH_BYTES) throw new ArgumentRangeError('pathAndQuery is too long');
   assertBytes(input.audience, 'audience', AUDIENCE_BYTES);
   assertBytes(input.bodyHash, 'bodyHash', BODY_HASH_BYTES);
   assertBytes(input.nonce, 'nonce', NONCE_BYTES);
   assertTimestamp(input.timestamp);
   if (!Number.isInteger(input.deviceId) || input.deviceId < 1 || input.deviceId > 0xffffffff) {
-    throw new RangeError('deviceId must be an integer in 1..=4294967295');
+    throw new ArgumentRangeError('deviceId must be an integer in 1..=4294967295');
   }
   const address = addressToBytes(input.address);
   return new ByteWriter(160 + path.length)
