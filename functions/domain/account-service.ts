@@ -22,7 +22,7 @@ import {
   type IdentityBundle,
 } from '../../sdk/wire/identity.ts';
 import type { AuthService, Caller } from './auth-service.ts';
-import { signingPublicOf } from './auth-service.ts';
+import { replayToken, signingPublicOf } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { constantTimeEquals, ed25519Verify, sha256 } from './crypto.ts';
 import { DeviceIdTakenError, ServiceError, unauthorized } from './errors.ts';
@@ -113,7 +113,7 @@ export class AccountService {
     const same = view.devices.find((d) => constantTimeEquals(d.identity, device.identity));
     if (same) return { address, deviceId: same.deviceId };
     const fresh = await this.replay.consume(
-      `r:${address}:${req.proof}`,
+      replayToken(`r:${address}:${req.proof}`),
       this.auth.replayExpiry(req.timestamp),
       now,
     );

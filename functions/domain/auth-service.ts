@@ -4,7 +4,7 @@
  * audience), within ±window of the server clock, and its nonce is accepted once. No passwords
  * or bearer tokens are stored.
  */
-import { tryFromBase64Url } from '../../sdk/wire/api/codec.ts';
+import { toBase64Url, tryFromBase64Url } from '../../sdk/wire/api/codec.ts';
 import { NONCE_BYTES } from '../../sdk/wire/api/limits.ts';
 import {
   ACCOUNT_SIGNATURE_HEADER,
@@ -17,6 +17,7 @@ import { isAddress } from '../../sdk/wire/identity.ts';
 import type { ServiceConfig } from './config.ts';
 import { ed25519Verify, sha256 } from './crypto.ts';
 import { ClockSkewError, unauthorized } from './errors.ts';
+import { ceilHour } from './mailbox-positions.ts';
 import type {
   AccountStore,
   AccountView,
@@ -62,6 +63,16 @@ export interface Caller {
  * compare the record's expiry against their own clocks.
  */
 export const REPLAY_MARGIN_MS = 60_000;
+
+/**
+ * The stored form of a single-use token: SHA-256 of what identifies it (signer and nonce, or
+ * account and proof), base64url. A stored token names no account or device, so the replay
+ * records of an account's signed requests (the own-device sync copy's among them) cannot be
+ * told apart from anyone else's in a dump of the table (docs/SERVICE.md §3.1).
+ */
+export function replayToken(parts: string): string {
+  return toBase64Url(sha256(new TextEncoder().encode(parts)));
+}
 
 const DEVICE_PATTERN = /^[1-9][0-9]{0,9}$/;
 const TIMESTAMP_PATTERN = /^[0-9]{1,16}$/;
@@ -137,7 +148,7 @@ export class AuthService {
     }
     if (!ed25519Verify(signingPublicOf(device.identity), payload, signature)) throw unauthorized();
     // Consumed only after the signature verifies, so nobody but the device can burn its nonces.
-    const token = `n:${address}:${deviceId}:${nonceText}`;
+    const token = replayToken(`n:${address}:${deviceId}:${nonceText}`);
     const fresh = await this.replay.consume(token, this.replayExpiry(timestamp), now);
     if (!fresh) throw unauthorized();
     const accountSignature = tryFromBase64Url(req.header(ACCOUNT_SIGNATURE_HEADER) ?? '');
@@ -163,6 +174,8 @@ export class AuthService {
    * last instant the timestamp is fresh, plus {@link REPLAY_MARGIN_MS}.
    */
   replayExpiry(timestamp: number): number {
-    return timestamp + this.config.signatureWindowMs + REPLAY_MARGIN_MS;
+    // Rounded up to the hour: a later expiry only protects longer, and no stored time of a
+    // signed request is finer than the hour (docs/SERVICE.md §3.1).
+    return ceilHour(timestamp + this.config.signatureWindowMs + REPLAY_MARGIN_MS);
   }
 }

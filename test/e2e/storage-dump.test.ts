@@ -22,8 +22,12 @@ import {
 import { type E2eStack, introduce, startE2eStack } from './stack.ts';
 
 const HOUR = 3_600_000;
-/** Items that record accounts, devices and signed requests, not messages. */
-const NOT_ABOUT_MESSAGES = /^(acct#|once#|rate#)/;
+/**
+ * Items that record accounts, devices and rate-limit windows, not messages. Single-use nonce
+ * records (`once#`) are checked like message records: the own-device sync copy is a signed
+ * request, so its nonce record must name nobody and hold no time finer than an hour.
+ */
+const NOT_ABOUT_MESSAGES = /^(acct#|rate#)/;
 let stack: E2eStack;
 
 beforeAll(async () => {
@@ -184,8 +188,8 @@ function checkNothingLinkable(
     for (const s of ids) expect(r.text.includes(s), `${r.where} holds id ${s}`).toBe(false);
   }
   // Times: every record except account and device items (their registration time is no
-  // message's) and the bookkeeping of signed requests (single-use nonces, rate-limit windows),
-  // which sealed sends never create and which expire with the signature window.
+  // message's) and rate-limit windows (bundle fetches, device lists, first contacts), which
+  // sealed sends and sync copies never create.
   for (const r of [...items, ...objects, ...logs].filter(
     (x) => !NOT_ABOUT_MESSAGES.test(x.where),
   )) {
@@ -211,6 +215,12 @@ function checkNothingLinkable(
     }
   }
   for (const r of logs) {
+    for (const a of [alice.address, bob.address]) expect(r.text.includes(a), r.where).toBe(false);
+  }
+  // Nonce records of signed requests name no account (their key is a hash, docs/SERVICE.md §3.1).
+  const nonces = items.filter((r) => r.where.startsWith('once#'));
+  expect(nonces.length).toBeGreaterThan(0);
+  for (const r of nonces) {
     for (const a of [alice.address, bob.address]) expect(r.text.includes(a), r.where).toBe(false);
   }
 }
