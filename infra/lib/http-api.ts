@@ -19,15 +19,16 @@ export interface ApiThrottle {
 export const DEFAULT_API_THROTTLE: ApiThrottle = { rateLimit: 100, burstLimit: 200 };
 
 /**
- * Access log line (JSON). Deliberately without the source IP and user agent: sealed sender
- * hides who sends a message (PROTOCOL.md §6), and an IP next to every send would rebuild exactly
- * that metadata. The request id joins a line to the function's own log.
+ * Access log line (JSON). Deliberately without the source IP, the user agent and the concrete
+ * path: sealed sender hides who sends a message (PROTOCOL.md §6); an IP next to every send would
+ * rebuild exactly that metadata, and the path names the recipient account of every send (kept
+ * for the log retention, it would pair a sealed send with its sender's own-device copy). The
+ * request id joins a line to the function's own log, which names the route template only.
  */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   time: '$context.requestTimeEpoch',
   method: '$context.httpMethod',
-  path: '$context.path',
   status: '$context.status',
   protocol: '$context.protocol',
   responseLength: '$context.responseLength',

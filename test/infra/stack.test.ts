@@ -239,6 +239,8 @@ describe('http api', () => {
     expect(format['requestId']).toBe('$context.requestId');
     expect(format['status']).toBe('$context.status');
     expect(logs.Format).not.toMatch(/sourceIp|userAgent/);
+    // The concrete path names the recipient of every send (docs/SERVICE.md §9).
+    expect(logs.Format).not.toMatch(/\$context\.(path|resourcePath)/);
   });
 });
 
