@@ -239,7 +239,7 @@ describe('http api', () => {
     expect(format['requestId']).toBe('$context.requestId');
     expect(format['status']).toBe('$context.status');
     expect(logs.Format).not.toMatch(/sourceIp|userAgent/);
-    // The concrete path names the recipient of every send (docs/SERVICE.md §9).
+    // The concrete path names the recipient of every send (docs/SERVICE.md §11).
     expect(logs.Format).not.toMatch(/\$context\.(path|resourcePath)/);
   });
 });
