@@ -5,11 +5,19 @@
  * id appears, or its identity is replaced by a newer link signed by the same account key. Those
  * are announced as {@link DeviceChange}, not as identity changes.
  */
-import { IdentityChangedError, StaleDeviceLinkError } from '../errors.ts';
+import type { CryptoBackend } from '../crypto/backend.ts';
+import { IdentityChangedError, StaleDeviceLinkError, UntrustedIdentityError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
-import { constantTimeEqual } from '../util/bytes.ts';
-import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
+import { assertBytes, constantTimeEqual } from '../util/bytes.ts';
+import {
+  decodeIdentityBundle,
+  encodeIdentityBundle,
+  type IdentityBundle,
+} from '../wire/identity.ts';
+import type { EngineContext } from './engine-types.ts';
+import { address as addressOf, verifyIdentityBundle } from './identity.ts';
 import type { PeerAddress } from './ratchet-session.ts';
+import { retryOnConflict, sessionKey } from './session-lock.ts';
 
 export { StaleDeviceLinkError };
 
@@ -67,4 +75,48 @@ export async function judgeIdentity(
   const verified = await store.get('meta', verifiedKey(peer.address));
   const verifiedContact = verified !== undefined && constantTimeEqual(verified, next.accountPublic);
   return { ops, change: { kind, peer, identity: next, verifiedContact } };
+}
+
+/**
+ * Pins `identity` for `peer` after the user confirmed it, and in the same commit deletes every
+ * session state of that device bound to another identity (docs/PROTOCOL.md §9.6).
+ *
+ * @throws as `ProtocolEngine.confirmIdentity`.
+ * @example await confirmPin(context, peer, identity);
+ */
+export async function confirmPin(
+  { backend, cipher, pins, remoteDh }: EngineContext,
+  peer: PeerAddress,
+  identity: IdentityBundle,
+): Promise<void> {
+  await verifyIdentityBundle(backend, identity, peer.address);
+  if (identity.deviceId !== peer.deviceId) {
+    throw new UntrustedIdentityError(peer.address, 'identity is linked as another device');
+  }
+  const value = encodeIdentityBundle(identity);
+  await cipher.exclusive(peer, () =>
+    retryOnConflict(async () => {
+      const drop = await cipher.retainIdentityOps(peer, value);
+      await pins.commit([{ ns: 'contact', key: pinKey(peer), value }, ...drop]);
+    }),
+  );
+  remoteDh.delete(sessionKey(peer));
+}
+
+/**
+ * The op that marks (or, with `verified: false`, unmarks) `address`'s safety number as
+ * verified; the mark names the account key, which an address cannot change (§9.6).
+ *
+ * @throws {UntrustedIdentityError} if `accountPublic` does not hash to `address`.
+ * @example await store.commit([markVerifiedOp(backend, bob, bobAccountPublic, true)]);
+ */
+export function markVerifiedOp(
+  backend: CryptoBackend,
+  address: string,
+  accountPublic: Uint8Array,
+  verified: boolean,
+): StoreOp {
+  assertBytes(accountPublic, 'accountPublic', 32);
+  if (addressOf(backend, accountPublic) !== address) throw new UntrustedIdentityError(address);
+  return { ns: 'meta', key: verifiedKey(address), value: verified ? accountPublic.slice() : null };
 }

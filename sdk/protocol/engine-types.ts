@@ -9,8 +9,27 @@ import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { TrustConfig } from './certificates.ts';
 import type { DeviceChange } from './contacts.ts';
 import { type LocalIdentity, verifyIdentityBundle } from './identity.ts';
+import type { PinCache } from './pin-cache.ts';
 import { storeBackedResponder } from './pqxdh.ts';
 import type { KeyAgreement, PeerAddress } from './ratchet-session.ts';
+import type { SessionCipher } from './session-cipher.ts';
+
+/**
+ * What the engine's send and receive modules (engine-send.ts, engine-receive.ts) use of one
+ * engine. Internal to the SDK.
+ */
+export interface EngineContext {
+  readonly backend: CryptoBackend;
+  readonly rng: Rng;
+  readonly store: StateStore;
+  readonly cipher: SessionCipher;
+  /** Contact pins, shared by the engines over the store; every commit goes through it. */
+  readonly pins: PinCache;
+  /** Remote DH identity per peer device (from the current session), to avoid re-decoding. */
+  readonly remoteDh: Map<string, Uint8Array>;
+  /** This device's identity (it changes on `relink`). */
+  local(): LocalIdentity;
+}
 
 /** What `ProtocolEngine.startSession` started: the peer, and a device change to announce. */
 export interface StartedSession extends PeerAddress {

@@ -18,22 +18,20 @@
  */
 import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
-import { NoSessionError, StateCorruptError, UntrustedIdentityError } from '../errors.ts';
+import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
-import {
-  decodeIdentityBundle,
-  encodeIdentityBundle,
-  type IdentityBundle,
-} from '../wire/identity.ts';
+import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { MessageType } from '../wire/messages.ts';
 import type { PrekeyBundle } from '../wire/prekeys.ts';
-import { verifyBundle } from './bundle.ts';
 import type { TrustConfig } from './certificates.ts';
-import { type DeviceChange, judgeIdentity, pinKey, verifiedKey } from './contacts.ts';
+import { confirmPin, markVerifiedOp, pinKey, verifiedKey } from './contacts.ts';
+import { receiveMessage } from './engine-receive.ts';
+import { sealFor, startSessionWith } from './engine-send.ts';
 import {
+  type EngineContext,
   type EngineOptions,
   engineKeyAgreement,
   type MessageHandler,
@@ -52,24 +50,12 @@ import {
   LOCAL_IDENTITY_KEY,
   type LocalIdentity,
   relinkLocalIdentity,
-  verifyIdentityBundle,
 } from './identity.ts';
-import { pqxdhInitiate } from './pqxdh.ts';
+import { PinCache } from './pin-cache.ts';
 import { type PrekeyRequest, type PrekeyUpload, replenishPrekeys } from './prekey-manager.ts';
 import { type SafetyNumber, safetyNumber } from './safety-number.ts';
-import {
-  assertCertificateMatchesIdentity,
-  sealedSenderOpen,
-  sealedSenderSeal,
-} from './sealed-sender.ts';
-import {
-  type PeerAddress,
-  releaseHolding,
-  retryOnConflict,
-  SessionCipher,
-  sessionKey,
-} from './session-cipher.ts';
-import { retriesAfter } from './session-lock.ts';
+import { assertCertificateMatchesIdentity, sealedSenderOpen } from './sealed-sender.ts';
+import { type PeerAddress, SessionCipher } from './session-cipher.ts';
 
 export type { DeviceChange } from './contacts.ts';
 export type {
@@ -81,9 +67,6 @@ export type {
 } from './engine-types.ts';
 
 const contactKey = pinKey;
-/** Where `dhPublic` lies in an encoded IdentityBundle (docs/PROTOCOL.md §1.3). */
-const DH_PUBLIC_AT = 64;
-const DH_PUBLIC_END = 96;
 
 /**
  * The protocol engine of one device.
@@ -103,8 +86,12 @@ export class ProtocolEngine {
   readonly address: string;
   private local: LocalIdentity;
   private readonly cipher: SessionCipher;
+  /** Contact pins, shared by the engines over this store; every commit goes through it. */
+  private readonly pins: PinCache;
   /** Remote DH identity per peer device (from the current session), to avoid re-decoding. */
   private readonly remoteDh = new Map<string, Uint8Array>();
+  /** What the send and receive modules use (engine-send.ts, engine-receive.ts). */
+  private readonly context: EngineContext;
 
   private constructor(options: EngineOptions, local: LocalIdentity) {
     this.store = options.store;
@@ -114,12 +101,24 @@ export class ProtocolEngine {
     this.now = options.now ?? Date.now;
     this.local = local;
     this.address = addressOf(this.backend, local.bundle.accountPublic);
+    const pins = PinCache.of(this.store);
+    this.pins = pins;
     this.cipher = new SessionCipher({
       store: this.store,
       backend: this.backend,
       rng: this.rng,
       keyAgreement: engineKeyAgreement(this.backend, this.store, () => this.local),
+      commit: (ops) => pins.commit(ops),
     });
+    this.context = {
+      backend: this.backend,
+      rng: this.rng,
+      store: this.store,
+      cipher: this.cipher,
+      pins,
+      remoteDh: this.remoteDh,
+      local: () => this.local,
+    };
   }
 
   /**
@@ -251,30 +250,8 @@ export class ProtocolEngine {
    * @throws {StoreConflictError} if another writer changed the pin meanwhile (nothing started).
    * @example await engine.startSession(bob, await api.fetchBundle(bob, 1));
    */
-  async startSession(expectedAddress: string, bundle: PrekeyBundle): Promise<StartedSession> {
-    const verified = await verifyBundle(this.backend, bundle, expectedAddress);
-    const peer = { address: verified.address, deviceId: verified.deviceId };
-    const identityBytes = encodeIdentityBundle(verified.identity);
-    const pin = await this.store.get('contact', contactKey(peer));
-    const judged = await judgeIdentity(this.store, peer, identityBytes, pin);
-    const init = await pqxdhInitiate(this.backend, this.rng, {
-      localIdentity: this.local,
-      bundle: verified,
-    });
-    // The new pin and the session (which drops the old identity's states) land together.
-    await this.cipher.initOutgoing(
-      peer,
-      {
-        sk: init.sharedSecret,
-        ad: init.associatedData,
-        remoteSpkPublic: init.remoteSignedPrekeyPublic,
-        remoteIdentity: identityBytes,
-        pendingPrekey: init.prekeyFields,
-      },
-      judged.ops,
-    );
-    this.remoteDh.set(sessionKey(peer), verified.identity.dhPublic);
-    return judged.change ? { ...peer, deviceChange: judged.change } : peer;
+  startSession(expectedAddress: string, bundle: PrekeyBundle): Promise<StartedSession> {
+    return startSessionWith(this.context, expectedAddress, bundle);
   }
 
   /**
@@ -290,7 +267,7 @@ export class ProtocolEngine {
     peer: PeerAddress,
     plaintext: Uint8Array,
   ): Promise<{ type: MessageType; body: Uint8Array }> {
-    return this.cipher.encryptAndCommit(peer, plaintext, this.pinOf(peer));
+    return this.cipher.encryptAndCommit(peer, plaintext, this.pins.source(contactKey(peer)));
   }
 
   /**
@@ -305,24 +282,7 @@ export class ProtocolEngine {
     senderCertificate: Uint8Array,
   ): Promise<Uint8Array> {
     assertBytes(senderCertificate, 'senderCertificate');
-    let pin: Uint8Array | undefined;
-    const pinned = this.pinOf(peer);
-    const { type, body } = await this.cipher.encryptAndCommit(peer, plaintext, async () => {
-      pin = await pinned();
-      return pin;
-    });
-    // The session just used is bound to `pin`, so the envelope goes to the same identity.
-    const recipientDhPublic =
-      pin === undefined
-        ? await this.remoteDhPublic(peer)
-        : pin.subarray(DH_PUBLIC_AT, DH_PUBLIC_END);
-    return sealedSenderSeal(this.backend, this.rng, {
-      senderIdentity: { dhPrivate: this.local.dhPrivate, dhPublic: this.local.bundle.dhPublic },
-      recipientDhPublic,
-      senderCertificate,
-      contentType: type,
-      message: body,
-    });
+    return sealFor(this.context, peer, plaintext, senderCertificate);
   }
 
   /**
@@ -375,59 +335,14 @@ export class ProtocolEngine {
     return this.receive(sender, type, body, handle);
   }
 
-  /** Decrypt, check, handle and commit under the sender device's lock (no interleaved encrypt). */
+  /** Decrypt, check, handle and commit under the sender device's lock (engine-receive.ts). */
   private receive(
     sender: PeerAddress,
     type: MessageType,
     body: Uint8Array,
     handle: MessageHandler | undefined,
   ): Promise<ReceivedMessage> {
-    // docs/PROTOCOL.md §9.1: a commit lost to another writer decrypts again on the fresh state.
-    return this.cipher.exclusive(sender, async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await this.receiveOnce(sender, type, body, handle);
-        } catch (error) {
-          if (!retriesAfter(error, attempt)) throw error;
-        }
-      }
-    });
-  }
-
-  /** One attempt of {@link receive}: read the pin, decrypt, judge, handle, commit. */
-  private async receiveOnce(
-    sender: PeerAddress,
-    type: MessageType,
-    body: Uint8Array,
-    handle: MessageHandler | undefined,
-  ): Promise<ReceivedMessage> {
-    const pin = await this.store.get('contact', contactKey(sender));
-    // Only states bound to the pin are tried (§9.6); a new session is judged below.
-    const result = await this.cipher.decryptHolding(sender, type, body, pin);
-    try {
-      const senderIdentity = decodeIdentityBundle(result.remoteIdentity);
-      const ops = [...result.ops];
-      let deviceChange: DeviceChange | undefined;
-      if (result.sessionCreated) {
-        const judged = await judgeIdentity(this.store, sender, result.remoteIdentity, pin);
-        ops.push(...judged.ops);
-        deviceChange = judged.change;
-      }
-      const received: ReceivedMessage = {
-        sender,
-        plaintext: result.plaintext,
-        senderIdentity,
-        sessionCreated: result.sessionCreated,
-        ...(deviceChange ? { deviceChange } : {}),
-      };
-      const extra = handle ? await handle(received) : undefined;
-      await this.store.commit(extra ? [...ops, ...extra] : ops);
-      // The state that opened the message is now current (it may be a promoted archived one).
-      this.remoteDh.set(sessionKey(sender), senderIdentity.dhPublic);
-      return received;
-    } finally {
-      releaseHolding(result);
-    }
+    return receiveMessage(this.context, sender, type, body, handle);
   }
 
   /**
@@ -436,7 +351,7 @@ export class ProtocolEngine {
    * @example await engine.commit([...msg.ops, seenOp]);
    */
   commit(ops: readonly StoreOp[]): Promise<void> {
-    return this.store.commit(ops);
+    return this.pins.commit(ops);
   }
 
   /**
@@ -450,19 +365,8 @@ export class ProtocolEngine {
    *   `peer.address`, or is linked as another device id.
    * @example await engine.confirmIdentity(peer, changedError.identity);
    */
-  async confirmIdentity(peer: PeerAddress, identity: IdentityBundle): Promise<void> {
-    await verifyIdentityBundle(this.backend, identity, peer.address);
-    if (identity.deviceId !== peer.deviceId) {
-      throw new UntrustedIdentityError(peer.address, 'identity is linked as another device');
-    }
-    const value = encodeIdentityBundle(identity);
-    await this.cipher.exclusive(peer, () =>
-      retryOnConflict(async () => {
-        const drop = await this.cipher.retainIdentityOps(peer, value);
-        await this.store.commit([{ ns: 'contact', key: contactKey(peer), value }, ...drop]);
-      }),
-    );
-    this.remoteDh.delete(sessionKey(peer));
+  confirmIdentity(peer: PeerAddress, identity: IdentityBundle): Promise<void> {
+    return confirmPin(this.context, peer, identity);
   }
 
   /**
@@ -475,11 +379,7 @@ export class ProtocolEngine {
    * @example await engine.markVerified(bob, bobIdentity.accountPublic);
    */
   async markVerified(address: string, accountPublic: Uint8Array, verified = true): Promise<void> {
-    assertBytes(accountPublic, 'accountPublic', 32);
-    if (addressOf(this.backend, accountPublic) !== address)
-      throw new UntrustedIdentityError(address);
-    const value = verified ? accountPublic.slice() : null;
-    await this.store.commit([{ ns: 'meta', key: verifiedKey(address), value }]);
+    await this.pins.commit([markVerifiedOp(this.backend, address, accountPublic, verified)]);
   }
 
   /** Whether the app marked `address`'s safety number as verified ({@link markVerified}). */
@@ -500,22 +400,5 @@ export class ProtocolEngine {
    */
   safetyNumber(remoteAccountPublic: Uint8Array): SafetyNumber {
     return safetyNumber(this.backend, this.local.bundle.accountPublic, remoteAccountPublic);
-  }
-
-  /** Reads the device's pin when called (inside the peer's lock, once per commit attempt). */
-  private pinOf(peer: PeerAddress): () => Promise<Uint8Array | undefined> {
-    const key = contactKey(peer);
-    return () => this.store.get('contact', key);
-  }
-
-  private async remoteDhPublic(peer: PeerAddress): Promise<Uint8Array> {
-    const key = sessionKey(peer);
-    const cached = this.remoteDh.get(key);
-    if (cached) return cached;
-    const identity = await this.cipher.remoteIdentity(peer);
-    if (!identity) throw new NoSessionError();
-    const dh = decodeIdentityBundle(identity).dhPublic;
-    this.remoteDh.set(key, dh);
-    return dh;
   }
 }

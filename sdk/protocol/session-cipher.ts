@@ -12,18 +12,16 @@
  */
 import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
-import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
-import { assertBytes, wipe } from '../util/bytes.ts';
+import { ArgumentTypeError } from '../util/argument-errors.ts';
+import { assertBytes } from '../util/bytes.ts';
 import {
-  BASE_KEY_BYTES,
   decodePrekeyMessage,
   decodeRatchetMessage,
-  IDENTITY_BUNDLE_BYTES,
-  KEM_CIPHERTEXT_BYTES,
   MESSAGE_TYPE_PREKEY,
   MESSAGE_TYPE_RATCHET,
   type MessageType,
 } from '../wire/messages.ts';
+import type { PinSource } from './pin-cache.ts';
 import { initAlice, wipeRatchetState } from './ratchet.ts';
 import {
   encryptWithRecord,
@@ -33,66 +31,25 @@ import {
   openRatchetMessage,
   type PeerAddress,
   recordAfterOpen,
-  splitAssociatedData,
   type Touched,
-  wipeTouched,
 } from './ratchet-session.ts';
-import { retriesAfter, retryOnConflict, runExclusive, sessionKey } from './session-lock.ts';
+import type { DecryptResult, EncryptResult, SessionCipherOptions } from './session-cipher-types.ts';
+import { detach, type Holding, loadRecord, release, releaseHolding } from './session-holding.ts';
 import {
-  archiveState,
-  decodeSessionRecord,
-  encodeSessionRecord,
-  encodeSessionState,
-  type PendingPrekey,
-  retainIdentity,
-  type SessionRecord,
-  type SessionState,
-} from './session-record.ts';
+  MAX_COMMIT_ATTEMPTS,
+  retriesAfter,
+  retryOnConflict,
+  runExclusive,
+  sessionKey,
+} from './session-lock.ts';
+import { checkOutgoing, commitOutgoing, type OutgoingSessionParams } from './session-outgoing.ts';
+import { encodeSessionRecord, retainIdentity, type SessionState } from './session-record.ts';
 
 export type { KeyAgreement, KeyAgreementResponse, PeerAddress } from './ratchet-session.ts';
+export type { DecryptResult, EncryptResult, SessionCipherOptions } from './session-cipher-types.ts';
+export { type Holding, releaseHolding } from './session-holding.ts';
 export { MAX_COMMIT_ATTEMPTS, retryOnConflict, sessionKey } from './session-lock.ts';
-
-/** Everything {@link SessionCipher.initOutgoing} needs from a completed PQXDH initiation. */
-export interface OutgoingSessionParams {
-  readonly sk: Uint8Array;
-  /** `IdentityBundle_A (ours) || IdentityBundle_B (theirs)`, 344 bytes. */
-  readonly ad: Uint8Array;
-  readonly remoteSpkPublic: Uint8Array;
-  readonly remoteIdentity: Uint8Array;
-  readonly pendingPrekey: PendingPrekey;
-}
-
-/** An encrypted message and the ops that must be committed before it is sent. */
-export interface EncryptResult {
-  readonly type: MessageType;
-  readonly body: Uint8Array;
-  readonly ops: readonly StoreOp[];
-}
-
-/** A decrypted message and the ops to commit once the plaintext is durably processed. */
-export interface DecryptResult {
-  readonly plaintext: Uint8Array;
-  /** The sending device's `IdentityBundle` as bound into the session's AD. */
-  readonly remoteIdentity: Uint8Array;
-  /** True if this prekey message created a new session (a new or changed identity). */
-  readonly sessionCreated: boolean;
-  readonly ops: readonly StoreOp[];
-}
-
-/** Options of {@link SessionCipher}. */
-export interface SessionCipherOptions {
-  readonly store: StateStore;
-  readonly backend: CryptoBackend;
-  readonly keyAgreement: KeyAgreement;
-  /** @default systemRng */
-  readonly rng?: Rng;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export type { OutgoingSessionParams } from './session-outgoing.ts';
 
 /**
  * Encrypts and decrypts for peer devices. `encrypt` and `decrypt` are the primitives: they
@@ -110,12 +67,15 @@ export class SessionCipher {
   private readonly backend: CryptoBackend;
   private readonly keyAgreement: KeyAgreement;
   private readonly rng: Rng;
+  private readonly commit: (ops: readonly StoreOp[]) => Promise<void>;
 
   constructor(options: SessionCipherOptions) {
     this.store = options.store;
     this.backend = options.backend;
     this.keyAgreement = options.keyAgreement;
     this.rng = options.rng ?? systemRng;
+    const store = this.store;
+    this.commit = options.commit ?? ((ops) => store.commit(ops));
   }
 
   /**
@@ -141,7 +101,7 @@ export class SessionCipher {
    * if (!(await cipher.hasSession(peer))) await startPqxdh(peer);
    */
   async hasSession(peer: PeerAddress): Promise<boolean> {
-    const { record, raw } = await this.load(sessionKey(peer));
+    const { record, raw } = await loadRecord(this.store, sessionKey(peer));
     const result = record?.current != null;
     release(raw, [record?.current]);
     return result;
@@ -155,7 +115,7 @@ export class SessionCipher {
    * const identity = await cipher.remoteIdentity(peer);
    */
   async remoteIdentity(peer: PeerAddress): Promise<Uint8Array | undefined> {
-    const { record, raw } = await this.load(sessionKey(peer));
+    const { record, raw } = await loadRecord(this.store, sessionKey(peer));
     const identity = record?.current?.remoteIdentity.slice();
     release(raw, [record?.current]);
     return identity;
@@ -181,31 +141,7 @@ export class SessionCipher {
     extraOps: readonly StoreOp[] = [],
   ): Promise<void> {
     const key = sessionKey(peer);
-    const { initiator, responder } = splitAssociatedData(params.ad);
-    assertBytes(params.remoteIdentity, 'remoteIdentity', IDENTITY_BUNDLE_BYTES);
-    if (!sameBytes(responder, params.remoteIdentity)) {
-      throw new ArgumentRangeError('ad must be IdentityBundle_A || remoteIdentity');
-    }
-    const p = params.pendingPrekey;
-    assertBytes(p.kemCiphertext, 'pendingPrekey.kemCiphertext', KEM_CIPHERTEXT_BYTES);
-    assertBytes(p.baseKey, 'pendingPrekey.baseKey', BASE_KEY_BYTES);
-    // PROTOCOL.md §3: prekey ids are u32 and never 0; 0 only means "no one-time prekey".
-    for (const [name, id, zeroAllowed] of [
-      ['signedPrekeyId', p.signedPrekeyId, false],
-      ['oneTimePrekeyId', p.oneTimePrekeyId, true],
-      ['kemPrekeyId', p.kemPrekeyId, false],
-    ] as const) {
-      if (!Number.isInteger(id) || id < (zeroAllowed ? 0 : 1) || id > 0xffffffff) {
-        throw new ArgumentRangeError(`pendingPrekey.${name} is not a valid prekey id`);
-      }
-    }
-    const pendingPrekey: PendingPrekey = {
-      signedPrekeyId: p.signedPrekeyId,
-      oneTimePrekeyId: p.oneTimePrekeyId,
-      kemPrekeyId: p.kemPrekeyId,
-      kemCiphertext: p.kemCiphertext.slice(),
-      baseKey: p.baseKey.slice(),
-    };
+    const { initiator, responder, pendingPrekey } = checkOutgoing(params);
     const ratchet = await initAlice(
       this.backend,
       this.rng,
@@ -222,19 +158,7 @@ export class SessionCipher {
     };
     try {
       await runExclusive(this.store, key, () =>
-        retryOnConflict(async () => {
-          const { record, raw, expect } = await this.load(key);
-          try {
-            const previous = record ? retainIdentity(record, responder) : null;
-            const archived = previous?.current
-              ? archiveState(previous.archived, encodeSessionState(previous.current))
-              : (previous?.archived ?? []);
-            const value = encodeSessionRecord({ current: state, archived });
-            await this.store.commit([{ ns: 'session', key, value, expect }, ...extraOps]);
-          } finally {
-            release(raw, [record?.current]);
-          }
-        }),
+        commitOutgoing(this.store, this.commit, key, state, extraOps),
       );
     } finally {
       wipeRatchetState(ratchet);
@@ -278,7 +202,7 @@ export class SessionCipher {
     pin: Uint8Array | undefined,
   ): Promise<Holding<EncryptResult>> {
     const key = sessionKey(peer);
-    const { record, raw, expect } = await this.load(key);
+    const { record, raw, expect } = await loadRecord(this.store, key);
     const touched: Touched = [record?.current];
     try {
       const result = encryptWithRecord(this.backend, record, plaintext, pin);
@@ -294,7 +218,9 @@ export class SessionCipher {
 
   /**
    * {@link encrypt} and commit, under the peer's lock. The returned body may be sent at once.
-   * A commit lost to another writer of the store is retried on the fresh state (bounded).
+   * A commit lost to another writer of the store is retried on the fresh state (bounded). With
+   * `pin`, only a session bound to the pin it reads is used, and the commit is conditional on
+   * the pin too; an attempt whose pin may have been stale is repeated on a fresh one.
    *
    * @throws Same as {@link encrypt}, plus whatever the store's commit throws
    *   ({@link StoreConflictError} after {@link MAX_COMMIT_ATTEMPTS} lost races).
@@ -304,18 +230,23 @@ export class SessionCipher {
   encryptAndCommit(
     peer: PeerAddress,
     plaintext: Uint8Array,
-    pin?: () => Promise<Uint8Array | undefined>,
+    pin?: PinSource,
   ): Promise<{ type: MessageType; body: Uint8Array }> {
     return this.exclusive(peer, async () => {
       for (let attempt = 1; ; attempt++) {
-        const held = await this.encryptHolding(peer, plaintext, await pin?.());
         try {
-          await this.store.commit(held.ops);
-          return { type: held.type, body: held.body };
+          const pinned = await pin?.read();
+          const held = await this.encryptHolding(peer, plaintext, pinned?.pin);
+          try {
+            await this.commit(pinned ? [...held.ops, pinned.check] : held.ops);
+            return { type: held.type, body: held.body };
+          } finally {
+            releaseHolding(held);
+          }
         } catch (error) {
-          if (!retriesAfter(error, attempt)) throw error;
-        } finally {
-          releaseHolding(held);
+          if (retriesAfter(error, attempt)) continue;
+          // Any other failure may come from a stale pin held in memory: once more, read afresh.
+          if (pin?.stale() !== true || attempt >= MAX_COMMIT_ATTEMPTS) throw error;
         }
       }
     });
@@ -331,7 +262,7 @@ export class SessionCipher {
    */
   async retainIdentityOps(peer: PeerAddress, identity: Uint8Array): Promise<StoreOp[]> {
     const key = sessionKey(peer);
-    const { record, raw, expect } = await this.load(key);
+    const { record, raw, expect } = await loadRecord(this.store, key);
     try {
       if (record === null) return [];
       const next = retainIdentity(record, identity);
@@ -405,7 +336,7 @@ export class SessionCipher {
     // Parse first: malformed input fails the same way with or without a session.
     const prekey = type === MESSAGE_TYPE_PREKEY ? decodePrekeyMessage(body) : undefined;
     if (!prekey) decodeRatchetMessage(body);
-    const { record, raw, expect } = await this.load(key);
+    const { record, raw, expect } = await loadRecord(this.store, key);
     const touched: Touched = [record?.current];
     const guard = openGuard(pin);
     try {
@@ -464,7 +395,7 @@ export class SessionCipher {
           const { plaintext, remoteIdentity, sessionCreated } = held;
           const result = { plaintext, remoteIdentity, sessionCreated, ops: held.ops };
           const extra = handle ? await handle(result) : undefined;
-          await this.store.commit(extra ? [...held.ops, ...extra] : held.ops);
+          await this.commit(extra ? [...held.ops, ...extra] : held.ops);
           return { ...result, ops: detach(held.ops) };
         } finally {
           releaseHolding(held);
@@ -472,55 +403,4 @@ export class SessionCipher {
       }),
     );
   }
-
-  /**
-   * The record, the bytes it was decoded from, and the expectation a commit of its successor
-   * must carry (docs/PROTOCOL.md §9.1): `raw` itself, which stays the stored bytes until
-   * `release` wipes it, or `null` for no record. A result that outlives `release` must carry a
-   * copy ({@link detach}).
-   */
-  private async load(
-    key: string,
-  ): Promise<{ record: SessionRecord | null; raw?: Uint8Array; expect: Uint8Array | null }> {
-    const raw = await this.store.get('session', key);
-    if (raw === undefined) return { record: null, expect: null };
-    try {
-      // `raw` is this call's own copy and is wiped by `release` once the result is committed
-      // or handed out, so the current state may live in it rather than in a second copy.
-      return { record: decodeSessionRecord(raw, { inPlace: true }), raw, expect: raw };
-    } catch (error) {
-      wipe(raw);
-      throw error;
-    }
-  }
-}
-
-/**
- * A result whose ops may reference the loaded record (`loaded`): commit or drop them, then
- * pass it to {@link releaseHolding}, which wipes the loaded secrets.
- */
-export type Holding<T> = T & {
-  readonly loaded: { readonly raw: Uint8Array | undefined; readonly touched: Touched };
-};
-
-/**
- * Wipes what a {@link Holding} result loaded; its ops' expectations are invalid afterwards.
- *
- * @example try { await store.commit(held.ops); } finally { releaseHolding(held); }
- */
-export function releaseHolding(held: Holding<unknown>): void {
-  release(held.loaded.raw, held.loaded.touched);
-}
-
-/** The ops with private copies of their expectations (for results that outlive `release`). */
-function detach(ops: readonly StoreOp[]): StoreOp[] {
-  return ops.map((op) =>
-    op.expect === undefined || op.expect === null ? op : { ...op, expect: op.expect.slice() },
-  );
-}
-
-/** Drops the secrets a call decoded, once its result is encoded (archived views die with `raw`). */
-function release(raw: Uint8Array | undefined, touched: Touched): void {
-  wipeTouched(touched);
-  wipe(raw);
 }

@@ -22,6 +22,7 @@ import {
   assertStoreKey,
   assertStoreOps,
   firstConflict,
+  isCheckOnly,
   type StateStore,
   StoreConflictError,
   type StoreNamespace,
@@ -363,7 +364,9 @@ export class FileStore implements StateStore {
    */
   async commit(ops: readonly StoreOp[]): Promise<void> {
     assertStoreOps(ops);
-    const copies = ops.map((op) => ({ ns: op.ns, key: op.key, value: op.value?.slice() ?? null }));
+    const copies = ops
+      .filter((op) => !isCheckOnly(op))
+      .map((op) => ({ ns: op.ns, key: op.key, value: op.value?.slice() ?? null }));
     const expectations = ops
       .filter((op) => op.expect !== undefined)
       .map((op) => ({ ...op, expect: op.expect?.slice() ?? null }));

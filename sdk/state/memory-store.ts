@@ -2,6 +2,7 @@ import {
   assertStoreKey,
   assertStoreOps,
   expectationHolds,
+  isCheckOnly,
   type StateStore,
   StoreConflictError,
   type StoreNamespace,
@@ -43,6 +44,7 @@ export class MemoryStore implements StateStore {
         throw new StoreConflictError(op.ns, op.key);
     }
     for (const op of ops) {
+      if (isCheckOnly(op)) continue;
       if (op.value === null) this.data.get(op.ns)?.delete(op.key);
       else this.space(op.ns).set(op.key, op.value.slice());
     }

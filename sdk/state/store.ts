@@ -27,7 +27,9 @@ export type StoreNamespace =
 /**
  * Put (value is bytes) or delete (value is null). With `expect`, the op is conditional: the
  * whole commit applies only if the record currently holds exactly `expect` (`null`: the record
- * is absent), compared byte for byte at commit time (docs/PROTOCOL.md §9.1).
+ * is absent), compared byte for byte at commit time (docs/PROTOCOL.md §9.1). An op whose
+ * `value` is its `expect` (the same bytes object, or both `null`) is a check only: it changes
+ * nothing, so stores write nothing for it ({@link isCheckOnly}).
  */
 export interface StoreOp {
   readonly ns: StoreNamespace;
@@ -52,6 +54,15 @@ export interface StateStore {
    * @throws {StoreConflictError} if an expectation does not hold (nothing was applied).
    */
   commit(ops: readonly StoreOp[]): Promise<void>;
+}
+
+/**
+ * Whether `op` only checks its record (its value is its expectation) and writes nothing.
+ *
+ * @example const writes = ops.filter((op) => !isCheckOnly(op));
+ */
+export function isCheckOnly(op: StoreOp): boolean {
+  return op.expect !== undefined && op.value === op.expect;
 }
 
 /**

@@ -82,6 +82,24 @@ export function describeStoreContract(name: string, create: () => Promise<StoreF
       expect(await store.get('session', 'b')).toEqual(bytes(5));
     });
 
+    it('treats an op whose value is its expectation as a check that writes nothing', async () => {
+      const pin = bytes(7, 7);
+      await store.commit([{ ns: 'contact', key: 'p', value: pin }]);
+      const check = { ns: 'contact' as const, key: 'p', value: pin, expect: pin };
+      await store.commit([{ ns: 'session', key: 's', value: bytes(1) }, check]);
+      expect(await store.get('session', 's')).toEqual(bytes(1));
+      expect(await store.get('contact', 'p')).toEqual(bytes(7, 7));
+      // The check still conditions the whole commit.
+      await store.commit([{ ns: 'contact', key: 'p', value: bytes(8) }]);
+      await expect(
+        store.commit([{ ns: 'session', key: 's', value: bytes(2) }, check]),
+      ).rejects.toBeInstanceOf(StoreConflictError);
+      expect(await store.get('session', 's')).toEqual(bytes(1));
+      // Both `null`: a check that the record is absent.
+      await store.commit([{ ns: 'contact', key: 'q', value: null, expect: null }]);
+      expect(await store.keys('contact')).toEqual(['p']);
+    });
+
     it('compares expectations byte for byte, for aligned and unaligned views alike', async () => {
       const value = Uint8Array.from({ length: 37 }, (_, i) => i);
       await store.commit([{ ns: 'session', key: 'v', value }]);
