@@ -37,7 +37,7 @@ export function receiveMessage(
       } catch (error) {
         if (retriesAfter(error, attempt)) continue;
         // Any other failure before `handle` ran may come from a stale pin held in memory.
-        const again = !progress.handled && source.stale() && attempt < MAX_COMMIT_ATTEMPTS;
+        const again = !progress.handled && attempt < MAX_COMMIT_ATTEMPTS && (await source.stale());
         if (!again) throw error;
       }
     }

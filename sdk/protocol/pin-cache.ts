@@ -12,6 +12,7 @@
  * commit drops the entry and the operation runs again on a fresh read.
  */
 import { type StateStore, StoreConflictError, type StoreOp } from '../state/store.ts';
+import { constantTimeEqual } from '../util/bytes.ts';
 
 /** A pin as read for one attempt, and the op that makes the commit conditional on it. */
 export interface PinRead {
@@ -29,10 +30,12 @@ export interface PinSource {
    */
   read(): PinRead | Promise<PinRead>;
   /**
-   * Called when an attempt failed: true if the pin it used may have been stale, in which case
-   * it is dropped and the attempt is worth repeating on a fresh read.
+   * Called when an attempt failed: true if the pin it used was held in memory and the store now
+   * holds another one, in which case the attempt is worth repeating on the stored pin. A pin that
+   * is still current says the failure was the message's own: repeating it would only double the
+   * unauthenticated work a forged message costs (docs/PROTOCOL.md §5.2.5).
    */
-  stale(): boolean;
+  stale(): Promise<boolean>;
 }
 
 /** Pins of one store's contact devices, by pin key (`null`: known to be unpinned). */
@@ -152,10 +155,13 @@ export class CachedPinSource implements PinSource {
     return { pin, check: this.cache.check(this.key, pin) };
   }
 
-  stale(): boolean {
+  async stale(): Promise<boolean> {
     const was = this.fromMemory;
     this.fromMemory = false;
-    if (was) this.cache.forget(this.key);
-    return was;
+    if (!was) return false;
+    this.cache.forget(this.key);
+    const stored = await this.cache.read(this.key);
+    if (stored === undefined || this.last === undefined) return stored !== this.last;
+    return !constantTimeEqual(stored, this.last);
   }
 }

@@ -246,7 +246,7 @@ export class SessionCipher {
         } catch (error) {
           if (retriesAfter(error, attempt)) continue;
           // Any other failure may come from a stale pin held in memory: once more, read afresh.
-          if (pin?.stale() !== true || attempt >= MAX_COMMIT_ATTEMPTS) throw error;
+          if (attempt >= MAX_COMMIT_ATTEMPTS || (await pin?.stale()) !== true) throw error;
         }
       }
     });

@@ -8,6 +8,7 @@ import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 import type { CryptoBackend } from '../../../../sdk/crypto/backend.ts';
 import { defaultBackend } from '../../../../sdk/crypto/index.ts';
 import { SealpostError } from '../../../../sdk/errors.ts';
+import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
 import {
   DH_STEP_COST,
   MAX_ARCHIVED_SKIP,
@@ -15,6 +16,7 @@ import {
   MAX_SKIP_PER_MESSAGE,
 } from '../../../../sdk/protocol/ratchet.ts';
 import { MAX_ARCHIVED_STATES } from '../../../../sdk/protocol/session-record.ts';
+import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
 import { encodeRatchetMessage, MESSAGE_TYPE_RATCHET } from '../../../../sdk/wire/messages.ts';
 import { initiate, makeParty } from './session-fixtures.ts';
 
@@ -91,5 +93,44 @@ describe('per-message skip budget', () => {
     const far = await alice.cipher.encryptAndCommit(bob.peer, new Uint8Array([7]));
     const opened = await bob.cipher.decryptAndCommit(alice.peer, far.type, far.body);
     expect([...opened.plaintext]).toEqual([7]);
+  });
+
+  it('costs the engine one attempt: a failure on a current pin is not repeated', async () => {
+    // The engine holds pins in memory and repeats an attempt whose pin may have been stale; a
+    // forged message fails on a pin that is still current, and must not be tried twice.
+    const { backend, counts } = countingBackend();
+    const trust = { trustRoot: new Uint8Array(32).fill(1), revokedServerKeyIds: [] };
+    const { engine: alice } = await ProtocolEngine.create({
+      store: new MemoryStore(),
+      trust,
+      backend,
+    });
+    const { engine: bob } = await ProtocolEngine.create({
+      store: new MemoryStore(),
+      trust,
+      backend,
+    });
+    const upload = await bob.generatePrekeys({ oneTime: 0, kem: 0 });
+    const bundle = {
+      address: bob.address,
+      deviceId: 1,
+      identity: bob.identity,
+      signedPrekey: upload.signedPrekey!,
+      kemPrekey: upload.lastResortKemPrekey!,
+    };
+    for (let i = 0; i <= MAX_ARCHIVED_STATES; i++) await alice.startSession(bob.address, bundle);
+    const rng = seededRng('skip budget engine');
+    const peer = { address: bob.address, deviceId: 1 };
+    for (const counter of [MAX_SKIP, MAX_ARCHIVED_SKIP]) {
+      counts.hmac = 0;
+      counts.dh = 0;
+      const error = await alice
+        .decrypt(peer, MESSAGE_TYPE_RATCHET, forged(rng, counter))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SealpostError);
+      const states = MAX_ARCHIVED_STATES + 1;
+      expect(counts.hmac).toBeLessThanOrEqual(MAX_SKIP_PER_MESSAGE + 2 * states);
+      expect(counts.dh).toBeLessThanOrEqual(Math.min(states, MAX_SKIP_PER_MESSAGE / DH_STEP_COST));
+    }
   });
 });
