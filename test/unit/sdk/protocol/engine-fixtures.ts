@@ -7,6 +7,7 @@ import {
 import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
 import type { PrekeyUpload } from '../../../../sdk/protocol/prekey-manager.ts';
 import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
+import { utf8 } from '../../../../sdk/util/bytes.ts';
 import type { PrekeyBundle } from '../../../../sdk/wire/prekeys.ts';
 
 const backend = defaultBackend;
@@ -25,17 +26,29 @@ export async function makeServer(now: () => number) {
     trustRoot: await backend.ed25519PublicKey(rootSeed),
     revokedServerKeyIds: [],
   };
+  const certify = (engine: ProtocolEngine, deviceId: number, expires = now() + 7 * DAY) =>
+    issueSenderCertificate(backend, serverSeed, {
+      address: engine.address,
+      deviceId,
+      identityKey: engine.identity.dhPublic,
+      expires,
+      serverCertificate,
+    });
   return {
     trust,
-    certify: (engine: ProtocolEngine, deviceId: number, expires = now() + 7 * DAY) =>
-      issueSenderCertificate(backend, serverSeed, {
-        address: engine.address,
-        deviceId,
-        identityKey: engine.identity.dhPublic,
-        expires,
-        serverCertificate,
-      }),
+    certify,
+    /** `message` sealed by `from` for `to` under a fresh sender certificate. */
+    sealedTo: async (from: Device, to: Device, message: string) =>
+      from.engine.seal(to.peer, utf8(message), await certify(from.engine, from.deviceId)),
   };
+}
+
+/** A certifying server and two fresh devices (device 1 each) on one clock. */
+export async function aliceAndBob(now: () => number) {
+  const server = await makeServer(now);
+  const alice = await Device.create(server.trust, now);
+  const bob = await Device.create(server.trust, now);
+  return { server, alice, bob };
 }
 
 /** A device with its published prekeys, playing the service's bundle store. */

@@ -10,7 +10,7 @@ import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
 import type { StateStore, StoreNamespace, StoreOp } from '../../../../sdk/state/store.ts';
 import { utf8 } from '../../../../sdk/util/bytes.ts';
 import { encodeIdentityBundle } from '../../../../sdk/wire/identity.ts';
-import { DAY, Device, makeServer } from './engine-fixtures.ts';
+import { aliceAndBob, DAY, Device, type makeServer } from './engine-fixtures.ts';
 
 let clock = Date.UTC(2026, 10, 26);
 const now = () => clock;
@@ -36,22 +36,15 @@ describe('ProtocolEngine: pins held in memory', () => {
   let bob: Device;
   beforeEach(async () => {
     clock = Date.UTC(2026, 10, 26);
-    server = await makeServer(now);
-    alice = await Device.create(server.trust, now);
-    bob = await Device.create(server.trust, now);
+    ({ server, alice, bob } = await aliceAndBob(now));
     // Both ways, so Alice's engine holds Bob's pin (identity X) in memory.
     await alice.engine.startSession(bob.engine.address, bob.bundle());
     await bob.engine.unseal(await sealedTo(alice, bob, 'hi bob'));
     await alice.engine.unseal(await sealedTo(bob, alice, 'hi alice'));
   });
 
-  async function sealedTo(from: Device, to: Device, message: string) {
-    return from.engine.seal(
-      to.peer,
-      utf8(message),
-      await server.certify(from.engine, from.deviceId),
-    );
-  }
+  const sealedTo = (from: Device, to: Device, message: string) =>
+    server.sealedTo(from, to, message);
 
   /** Bob's device 1 re-linked by his account key: identity Y. */
   async function relinkedBob() {

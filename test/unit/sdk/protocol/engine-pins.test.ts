@@ -12,7 +12,7 @@ import {
 } from '../../../../sdk/errors.ts';
 import { utf8 } from '../../../../sdk/util/bytes.ts';
 import { encodeIdentityBundle } from '../../../../sdk/wire/identity.ts';
-import { DAY, Device, makeServer } from './engine-fixtures.ts';
+import { aliceAndBob, DAY, Device, type makeServer } from './engine-fixtures.ts';
 
 let clock = Date.UTC(2026, 10, 26);
 const now = () => clock;
@@ -24,18 +24,11 @@ describe('ProtocolEngine: pins, links and device changes', () => {
   let bob: Device;
   beforeEach(async () => {
     clock = Date.UTC(2026, 10, 26);
-    server = await makeServer(now);
-    alice = await Device.create(server.trust, now);
-    bob = await Device.create(server.trust, now);
+    ({ server, alice, bob } = await aliceAndBob(now));
   });
 
-  async function sealedTo(from: Device, to: Device, message: string) {
-    return from.engine.seal(
-      to.peer,
-      utf8(message),
-      await server.certify(from.engine, from.deviceId),
-    );
-  }
+  const sealedTo = (from: Device, to: Device, message: string) =>
+    server.sealedTo(from, to, message);
 
   /** Alice and Bob have talked both ways; Bob's device 1 is pinned with identity X. */
   async function talking() {

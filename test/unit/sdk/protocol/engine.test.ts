@@ -10,7 +10,7 @@ import {
 import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
 import { PREKEY_GRACE_MS } from '../../../../sdk/protocol/prekey-manager.ts';
 import { utf8 } from '../../../../sdk/util/bytes.ts';
-import { DAY, Device, makeServer } from './engine-fixtures.ts';
+import { aliceAndBob, DAY, Device, makeServer } from './engine-fixtures.ts';
 
 let clock = Date.UTC(2026, 10, 26);
 const now = () => clock;
@@ -22,18 +22,11 @@ describe('ProtocolEngine', () => {
   let bob: Device;
   beforeEach(async () => {
     clock = Date.UTC(2026, 10, 26);
-    server = await makeServer(now);
-    alice = await Device.create(server.trust, now);
-    bob = await Device.create(server.trust, now);
+    ({ server, alice, bob } = await aliceAndBob(now));
   });
 
-  async function sealedTo(from: Device, to: Device, message: string) {
-    return from.engine.seal(
-      to.peer,
-      utf8(message),
-      await server.certify(from.engine, from.deviceId),
-    );
-  }
+  const sealedTo = (from: Device, to: Device, message: string) =>
+    server.sealedTo(from, to, message);
 
   it('delivers sealed messages both ways and names the sender only to the recipient', async () => {
     await alice.engine.startSession(bob.engine.address, bob.bundle());

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DuplicateMessageError } from '../../../../sdk/errors.ts';
 import { PREKEY_GRACE_MS } from '../../../../sdk/protocol/prekey-manager.ts';
 import { utf8 } from '../../../../sdk/util/bytes.ts';
-import { DAY, Device, makeServer } from './engine-fixtures.ts';
+import { aliceAndBob, DAY, type Device, type makeServer } from './engine-fixtures.ts';
 
 let clock = Date.UTC(2026, 10, 26);
 const now = () => clock;
@@ -18,9 +18,7 @@ describe('prekey message replay without a one-time prekey', () => {
   let bob: Device;
   beforeEach(async () => {
     clock = Date.UTC(2026, 10, 26);
-    server = await makeServer(now);
-    alice = await Device.create(server.trust, now);
-    bob = await Device.create(server.trust, now);
+    ({ server, alice, bob } = await aliceAndBob(now));
   });
 
   /** A sealed prekey message from Alice made with Bob's last-resort bundle (no one-time keys). */
