@@ -54,7 +54,9 @@ async function receiveOnce(
   source: PinSource,
   progress: { handled: boolean },
 ): Promise<ReceivedMessage> {
-  const { pin, check } = await source.read();
+  // A pin held in memory comes without a promise: no await, no extra turn of the queue.
+  const read = source.read();
+  const { pin, check } = read instanceof Promise ? await read : read;
   // Only states bound to the pin are tried (§9.6); a new session is judged below.
   const result = await cipher.decryptHolding(sender, type, body, pin);
   try {

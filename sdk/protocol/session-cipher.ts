@@ -235,7 +235,8 @@ export class SessionCipher {
     return this.exclusive(peer, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const pinned = await pin?.read();
+          const read = pin?.read();
+          const pinned = read instanceof Promise ? await read : read;
           const held = await this.encryptHolding(peer, plaintext, pinned?.pin);
           try {
             await this.commit(pinned ? [...held.ops, pinned.check] : held.ops);

@@ -48,12 +48,18 @@ export function runExclusive<T>(
   const previous = perStore.get(key);
   // An idle key starts the task at once: chaining on a resolved promise only adds a hop.
   const run = previous === undefined ? task() : previous.then(task, task);
-  const tail = run.catch(() => undefined);
+  // The queue's tail settles after `run` and forgets the key if nothing was queued behind it.
+  const tail: Promise<void> = run.then(
+    () => forget(perStore, key, tail),
+    () => forget(perStore, key, tail),
+  );
   perStore.set(key, tail);
-  void tail.then(() => {
-    if (perStore.get(key) === tail) perStore.delete(key);
-  });
   return run;
+}
+
+/** Drops `key`'s queue if `tail` is still its last task. */
+function forget(perStore: Map<string, Promise<unknown>>, key: string, tail: Promise<void>): void {
+  if (perStore.get(key) === tail) perStore.delete(key);
 }
 
 /**

@@ -1,7 +1,7 @@
 import {
   assertStoreKey,
   assertStoreOps,
-  expectationHolds,
+  firstConflict,
   isCheckOnly,
   type StateStore,
   StoreConflictError,
@@ -39,10 +39,8 @@ export class MemoryStore implements StateStore {
   async commit(ops: readonly StoreOp[]): Promise<void> {
     assertStoreOps(ops);
     // Check and apply run without an await in between: atomic for every caller in this realm.
-    for (const op of ops) {
-      if (op.expect !== undefined && !expectationHolds(op, this.data.get(op.ns)?.get(op.key)))
-        throw new StoreConflictError(op.ns, op.key);
-    }
+    const failed = firstConflict(ops, (ns, key) => this.data.get(ns)?.get(key));
+    if (failed) throw new StoreConflictError(failed.ns, failed.key);
     for (const op of ops) {
       if (isCheckOnly(op)) continue;
       if (op.value === null) this.data.get(op.ns)?.delete(op.key);
