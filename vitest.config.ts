@@ -1,6 +1,20 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * In this repository the workspace packages (`sealpost`, `@sealpost/testing`) resolve to their
+ * TypeScript sources through the `sealpost-source` export condition; published, they resolve to
+ * their compiled `dist/`.
+ */
+const SOURCE_CONDITION = 'sealpost-source';
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
+  ssr: {
+    resolve: {
+      conditions: [SOURCE_CONDITION, ...defaultServerConditions.filter((c) => c !== 'module')],
+    },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -264,6 +264,7 @@ async function coldStart(): Promise<void> {
       platform: 'node' as const,
       format: 'esm' as const,
       target: 'node20',
+      conditions: ['sealpost-source'],
       logLevel: 'silent' as const,
       banner: {
         js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",

@@ -6,12 +6,12 @@
  */
 import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SealpostClient } from '../sdk/client/client.ts';
-import { SealedSendUnauthorizedError } from '../sdk/client/errors.ts';
-import type { IncomingMessage } from '../sdk/client/receiver.ts';
-import { MemoryStore } from '../sdk/state/memory-store.ts';
-import { toHex, utf8 } from '../sdk/util/bytes.ts';
-import { addressToBytes } from '../sdk/wire/identity.ts';
+import { SealpostClient } from '#sdk/client/client.ts';
+import { SealedSendUnauthorizedError } from '#sdk/client/errors.ts';
+import type { IncomingMessage } from '#sdk/client/receiver.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
+import { toHex, utf8 } from '#sdk/util/bytes.ts';
+import { addressToBytes } from '#sdk/wire/identity.ts';
 import {
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,

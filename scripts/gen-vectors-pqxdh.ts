@@ -16,10 +16,10 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
-import { type CryptoBackend, nobleBackend, type Rng } from '../sdk/crypto/index.ts';
-import { verifyBundle } from '../sdk/protocol/bundle.ts';
-import { address, generateAccountKey, generateDeviceIdentity } from '../sdk/protocol/identity.ts';
-import { pqxdhInitiate, pqxdhRespond } from '../sdk/protocol/pqxdh.ts';
+import { type CryptoBackend, nobleBackend, type Rng } from '#sdk/crypto/index.ts';
+import { verifyBundle } from '#sdk/protocol/bundle.ts';
+import { address, generateAccountKey, generateDeviceIdentity } from '#sdk/protocol/identity.ts';
+import { pqxdhInitiate, pqxdhRespond } from '#sdk/protocol/pqxdh.ts';
 import {
   generateKemPrekeys,
   generateLastResortKemPrekey,
@@ -28,12 +28,12 @@ import {
   toKemPrekey,
   toOneTimePrekey,
   toSignedPrekey,
-} from '../sdk/protocol/prekeys.ts';
-import { safetyNumber } from '../sdk/protocol/safety-number.ts';
-import { concatBytes, constantTimeEqual, toHex } from '../sdk/util/bytes.ts';
-import { encodeIdentityBundle } from '../sdk/wire/identity.ts';
-import { LABELS } from '../sdk/wire/labels.ts';
-import type { PrekeyBundle } from '../sdk/wire/prekeys.ts';
+} from '#sdk/protocol/prekeys.ts';
+import { safetyNumber } from '#sdk/protocol/safety-number.ts';
+import { concatBytes, constantTimeEqual, toHex } from '#sdk/util/bytes.ts';
+import { encodeIdentityBundle } from '#sdk/wire/identity.ts';
+import { LABELS } from '#sdk/wire/labels.ts';
+import type { PrekeyBundle } from '#sdk/wire/prekeys.ts';
 import { seededRng } from './lib/seeded-rng.ts';
 
 const backend: CryptoBackend = nobleBackend;

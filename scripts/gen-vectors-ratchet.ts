@@ -10,8 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nobleBackend } from '../sdk/crypto/index.ts';
-import { toHex } from '../sdk/util/bytes.ts';
+import { nobleBackend } from '#sdk/crypto/index.ts';
+import { toHex } from '#sdk/util/bytes.ts';
 import {
   playRatchetSchedule,
   RATCHET_VECTOR_SCHEDULE,

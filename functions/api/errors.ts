@@ -5,11 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import {
-  API_ERROR_STATUS,
-  type ApiErrorBody,
-  type ApiErrorCode,
-} from '../../sdk/wire/api/errors.ts';
+import { API_ERROR_STATUS, type ApiErrorBody, type ApiErrorCode } from 'sealpost/wire/api';
 import {
   ClockSkewError,
   DeviceIdTakenError,

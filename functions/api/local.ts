@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { toBase64Url } from '../../sdk/wire/api/codec.ts';
+import { toBase64Url } from 'sealpost/wire/api';
 import { awsPorts } from '../adapters/aws-ports.ts';
 import { ensureTable } from '../adapters/dynamodb/table-setup.ts';
 import { createMemoryPorts } from '../adapters/memory-ports.ts';

@@ -10,11 +10,7 @@
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
-import {
-  API_ERROR_STATUS,
-  type ApiErrorBody,
-  type ApiErrorCode,
-} from '../../sdk/wire/api/errors.ts';
+import { API_ERROR_STATUS, type ApiErrorBody, type ApiErrorCode } from 'sealpost/wire/api';
 
 /** Largest header block accepted (Node's default, stated so the 431 is a documented limit). */
 export const MAX_HEADER_BYTES = 16 * 1024;

@@ -4,14 +4,16 @@
  * drift from the behaviour. Built once per process.
  */
 import { toJsonSchema } from '@valibot/to-json-schema';
-import type { GenericSchema } from 'valibot';
-import { API_ERROR_STATUS, type ApiErrorCode } from '../../sdk/wire/api/errors.ts';
-import { ROUTES, type RouteSpec } from '../../sdk/wire/api/routes.ts';
 import {
   ACCESS_KEY_HEADER,
   ACCOUNT_SIGNATURE_HEADER,
+  API_ERROR_STATUS,
+  type ApiErrorCode,
   AUTH_HEADERS,
-} from '../../sdk/wire/api/signing.ts';
+  ROUTES,
+  type RouteSpec,
+} from 'sealpost/wire/api';
+import type { GenericSchema } from 'valibot';
 
 const GENERIC_ERRORS: readonly ApiErrorCode[] = [
   'BAD_REQUEST',

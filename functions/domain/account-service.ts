@@ -4,7 +4,14 @@
  * possession of the account key. The service stores public keys and the SHA-256 of the
  * delivery access key, nothing else.
  */
-import { fromBase64Url } from '../../sdk/wire/api/codec.ts';
+
+import {
+  addressFromDigest,
+  addressPreimage,
+  decodeIdentityBundle,
+  deviceLinkPayload,
+  type IdentityBundle,
+} from 'sealpost/wire';
 import type {
   AccountSettings,
   AddDeviceRequest,
@@ -12,15 +19,8 @@ import type {
   DeviceRegistered,
   DeviceRemoved,
   RegisterRequest,
-} from '../../sdk/wire/api/schemas.ts';
-import { registrationPayload } from '../../sdk/wire/api/signing.ts';
-import {
-  addressFromDigest,
-  addressPreimage,
-  decodeIdentityBundle,
-  deviceLinkPayload,
-  type IdentityBundle,
-} from '../../sdk/wire/identity.ts';
+} from 'sealpost/wire/api';
+import { fromBase64Url, registrationPayload } from 'sealpost/wire/api';
 import type { AuthService, Caller } from './auth-service.ts';
 import { replayToken, signingPublicOf } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';

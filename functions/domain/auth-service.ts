@@ -4,16 +4,18 @@
  * audience), within ±window of the server clock, and its nonce is accepted once. No passwords
  * or bearer tokens are stored.
  */
-import { toBase64Url, tryFromBase64Url } from '../../sdk/wire/api/codec.ts';
-import { NONCE_BYTES } from '../../sdk/wire/api/limits.ts';
+
+import { isAddress } from 'sealpost/wire';
 import {
   ACCOUNT_SIGNATURE_HEADER,
   AUTH_HEADERS,
   accountRequestPayload,
+  NONCE_BYTES,
   type RequestSignatureInput,
   requestSignaturePayload,
-} from '../../sdk/wire/api/signing.ts';
-import { isAddress } from '../../sdk/wire/identity.ts';
+  toBase64Url,
+  tryFromBase64Url,
+} from 'sealpost/wire/api';
 import type { ServiceConfig } from './config.ts';
 import { ed25519Verify, sha256 } from './crypto.ts';
 import { ClockSkewError, unauthorized } from './errors.ts';

@@ -3,13 +3,14 @@
  * statements, signed by the server key, that a device holds a DH identity key. The server
  * certificate chains the server key to the trust root clients pin.
  */
-import { toBase64Url } from '../../sdk/wire/api/codec.ts';
-import type {
-  SenderCertificateResponse,
-  ServerCertificateResponse,
-} from '../../sdk/wire/api/schemas.ts';
-import { encodeSenderCertificate, senderCertificatePayload } from '../../sdk/wire/certificates.ts';
-import { decodeIdentityBundle } from '../../sdk/wire/identity.ts';
+
+import {
+  decodeIdentityBundle,
+  encodeSenderCertificate,
+  senderCertificatePayload,
+} from 'sealpost/wire';
+import type { SenderCertificateResponse, ServerCertificateResponse } from 'sealpost/wire/api';
+import { toBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { ed25519Sign } from './crypto.ts';

@@ -8,7 +8,7 @@ import {
   MAX_STORED_PREKEYS,
   SENDER_CERTIFICATE_LIFETIME_MS,
   SIGNATURE_WINDOW_MS,
-} from '../../sdk/wire/api/limits.ts';
+} from 'sealpost/wire/api';
 
 /** A fixed-window rate limit. */
 export interface RateLimit {

@@ -4,7 +4,7 @@
  * maps the code to a status through the one table in `sdk/wire/api/errors.ts`. Messages are
  * safe to return: they never contain key material, envelopes, access keys or senders.
  */
-import type { ApiErrorCode } from '../../sdk/wire/api/errors.ts';
+import type { ApiErrorCode } from 'sealpost/wire/api';
 
 /** Base class of every domain error. */
 export class ServiceError extends Error {

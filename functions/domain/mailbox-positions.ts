@@ -6,7 +6,7 @@
  * request id. Every time stored with a message is a whole hour, so a stored time cannot pair a
  * sealed message with its sender's own-device sync copy (§7.2).
  */
-import { RECEIVED_AT_PRECISION_MS } from '../../sdk/wire/api/limits.ts';
+import { RECEIVED_AT_PRECISION_MS } from 'sealpost/wire/api';
 import { sha256 } from './crypto.ts';
 import { type Mailbox, POSITION_BYTES } from './ports.ts';
 

@@ -9,15 +9,15 @@
  * finds its reservation on the counter and completes it at the same position. Acknowledgement
  * deletes the record and the object: nothing of a delivered message stays behind.
  */
-import { fromBase64Url, toBase64Url, tryFromBase64Url } from '../../sdk/wire/api/codec.ts';
-import { ACCESS_KEY_BYTES } from '../../sdk/wire/api/limits.ts';
+
 import type {
   AckResponse,
   DeliveredMessage,
   FetchResponse,
   SendRequest,
   SendResponse,
-} from '../../sdk/wire/api/schemas.ts';
+} from 'sealpost/wire/api';
+import { ACCESS_KEY_BYTES, fromBase64Url, toBase64Url, tryFromBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { constantTimeEquals, sha256 } from './crypto.ts';

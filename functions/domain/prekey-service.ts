@@ -3,13 +3,9 @@
  * checked, counts for refill, and bundle fetches that claim one one-time EC and one one-time
  * KEM key atomically, falling back to the last-resort KEM key and omitting the EC key.
  */
-import { toBase64Url } from '../../sdk/wire/api/codec.ts';
-import type {
-  BundleDevice,
-  BundleResponse,
-  PrekeyCount,
-  PrekeyUpload,
-} from '../../sdk/wire/api/schemas.ts';
+
+import type { BundleDevice, BundleResponse, PrekeyCount, PrekeyUpload } from 'sealpost/wire/api';
+import { toBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import { signingPublicOf } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';

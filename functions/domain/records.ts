@@ -2,18 +2,15 @@
  * Conversions between the JSON wire shapes (already schema-validated, bytes as base64url) and
  * stored records, plus the prekey signature checks every upload path shares (design §3).
  */
-import { fromBase64Url, toBase64Url } from '../../sdk/wire/api/codec.ts';
-import type {
-  KemPrekeyJson,
-  OneTimePrekeyJson,
-  SignedPrekeyJson,
-} from '../../sdk/wire/api/schemas.ts';
+
 import {
   KEM_KIND_LAST_RESORT,
   KEM_KIND_ONE_TIME,
   kemPrekeyPayload,
   signedPrekeyPayload,
-} from '../../sdk/wire/prekeys.ts';
+} from 'sealpost/wire';
+import type { KemPrekeyJson, OneTimePrekeyJson, SignedPrekeyJson } from 'sealpost/wire/api';
+import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
 import { ed25519Verify, sha256 } from './crypto.ts';
 import { ServiceError } from './errors.ts';
 import type {

@@ -3,12 +3,13 @@
  * certificate from the trust root, and the root's public key. Parsed from the deployment
  * secret's JSON, or generated for local development.
  */
-import { fromBase64Url, toBase64Url } from '../../sdk/wire/api/codec.ts';
+
 import {
   decodeServerCertificate,
   encodeServerCertificate,
   serverCertificatePayload,
-} from '../../sdk/wire/certificates.ts';
+} from 'sealpost/wire';
+import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
 import { constantTimeEquals, ed25519PublicKey, ed25519Sign, randomBytes } from './crypto.ts';
 import type { SigningKeyProvider, SigningMaterial } from './ports.ts';
 

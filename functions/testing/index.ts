@@ -1,5 +1,5 @@
 /**
- * `sealpost/testing`: an in-process Sealpost for integrators' tests (docs/SDK.md §Testing).
+ * `@sealpost/testing`: an in-process Sealpost for integrators' tests (docs/SDK.md §Testing).
  * It is the real Hono app and the real domain services over the in-memory adapters, reached
  * through the client's injectable `fetch`, so an app can test its messaging code with no
  * network, no AWS and no ports. Time is a controllable clock shared by the server and the
@@ -8,22 +8,24 @@
  * Node-only (the service's cryptography uses `node:crypto`); not part of the main SDK entry.
  */
 
-import { createMemoryPorts, type MemoryPorts } from '../../functions/adapters/memory-ports.ts';
-import { buildApp } from '../../functions/api/app.ts';
-import { createServices } from '../../functions/api/compose.ts';
-import { DEFAULT_CONFIG, type ServiceConfig } from '../../functions/domain/config.ts';
 import {
-  generateSigningMaterial,
-  StaticSigningKeyProvider,
-} from '../../functions/domain/signing-material.ts';
-import { type ClientOptions, SealpostClient } from '../client/client.ts';
-import type { FetchLike } from '../client/http-client.ts';
-import type { OutboxTimer } from '../client/outbox.ts';
-import type { TrustConfig } from '../protocol/certificates.ts';
-import { MemoryStore } from '../state/memory-store.ts';
-import type { StateStore } from '../state/store.ts';
-import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
-import { toBase64Url } from '../wire/api/codec.ts';
+  ArgumentRangeError,
+  ArgumentTypeError,
+  type ClientOptions,
+  type FetchLike,
+  MemoryStore,
+  type OutboxTimer,
+  SealpostClient,
+  type StateStore,
+  type TrustConfig,
+  toBase64Url,
+} from 'sealpost';
+import { createMemoryPorts, type MemoryPorts } from '../adapters/memory-ports.ts';
+import { buildApp } from '../api/app.ts';
+import { createServices } from '../api/compose.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
+import { generateSigningMaterial, StaticSigningKeyProvider } from '../domain/signing-material.ts';
+import { type Listening, type ListenOptions, listenLocally } from './listen.ts';
 
 /** Options of {@link TestSealpost.start}. */
 export interface TestSealpostOptions {
@@ -72,6 +74,7 @@ export class TestSealpost {
   /** The in-memory storage behind the service, for assertions about what the server holds. */
   readonly ports: MemoryPorts;
   private time: number;
+  private readonly serve: (request: Request) => Response | Promise<Response>;
 
   private constructor(options: TestSealpostOptions) {
     this.time = options.startTime ?? Date.now();
@@ -86,6 +89,7 @@ export class TestSealpost {
       config: { ...DEFAULT_CONFIG, ...options.config },
     });
     const app = buildApp({ services, log: options.log ?? (() => undefined), stage: 'test' });
+    this.serve = (request) => app.fetch(request);
     this.fetch = async (url, init) => app.fetch(new Request(url, init));
   }
 
@@ -96,6 +100,20 @@ export class TestSealpost {
    */
   static async start(options: TestSealpostOptions = {}): Promise<TestSealpost> {
     return new TestSealpost(options);
+  }
+
+  /**
+   * Serves this service on a local HTTP port with CORS open, for browser tests. Clients reach
+   * it at the returned `url` with the real `fetch`; the shared clock still applies.
+   *
+   * @throws {Error} if the port cannot be bound.
+   * @example
+   * const { url, close } = await sealpost.listen();
+   * // SealpostClient.register({ baseUrl: url, trust: sealpost.trustRoot, store, now: sealpost.now })
+   * await close();
+   */
+  listen(options: ListenOptions = {}): Promise<Listening> {
+    return listenLocally(this.serve, options);
   }
 
   /** The trust root as base64url, as `npm start` prints it. */
@@ -159,6 +177,8 @@ export class TestSealpost {
     });
   }
 }
+
+export type { Listening, ListenOptions };
 
 function withoutStore(options: TestClientOptions) {
   const { store: _store, ...rest } = options;

@@ -7,7 +7,7 @@
  * leaves this module (as the resource's data and physical id). Node-only (node:crypto).
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { encodeServerCertificate, serverCertificatePayload } from '../../sdk/wire/certificates.ts';
+import { encodeServerCertificate, serverCertificatePayload } from '#sdk/wire/certificates.ts';
 
 /** Version of both secret JSON layouts. */
 export const SECRET_FORMAT_VERSION = 1;

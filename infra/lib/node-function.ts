@@ -102,6 +102,8 @@ export class SealpostFunction extends Construct {
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: props.bundleAwsSdk ?? false,
+        // The SDK's workspace package resolves to its sources (package.json `exports`).
+        esbuildArgs: { '--conditions': 'sealpost-source' },
       },
     });
   }

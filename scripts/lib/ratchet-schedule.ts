@@ -1,12 +1,12 @@
-import type { CryptoBackend } from '../../sdk/crypto/backend.ts';
+import type { CryptoBackend } from '#sdk/crypto/backend.ts';
 import {
   initAlice,
   initBob,
   type RatchetState,
   ratchetDecrypt,
   ratchetEncrypt,
-} from '../../sdk/protocol/ratchet.ts';
-import { toHex, utf8 } from '../../sdk/util/bytes.ts';
+} from '#sdk/protocol/ratchet.ts';
+import { toHex, utf8 } from '#sdk/util/bytes.ts';
 import { seededRng } from './seeded-rng.ts';
 
 /** The seeds of the vector file's fixed inputs and of each party's rng stream. */

@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Rng } from '../../sdk/crypto/backend.ts';
-import { concatBytes, u32be, utf8 } from '../../sdk/util/bytes.ts';
+import type { Rng } from '#sdk/crypto/backend.ts';
+import { concatBytes, u32be, utf8 } from '#sdk/util/bytes.ts';
 
 /**
  * The deterministic "random" stream every vector generator draws from: SHA-256 in counter

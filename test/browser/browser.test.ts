@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SealpostClient } from '../../sdk/client/index.ts';
-import type { MemoryStore } from '../../sdk/state/memory-store.ts';
-import { toBase64Url } from '../../sdk/util/bytes.ts';
+import type { SealpostClient } from '#sdk/client/index.ts';
+import type { MemoryStore } from '#sdk/state/memory-store.ts';
+import { toBase64Url } from '#sdk/util/bytes.ts';
 import { type E2eStack, startE2eStack } from '../e2e/stack.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -44,6 +44,7 @@ async function bundleSdk(): Promise<string> {
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
+    conditions: ['sealpost-source'],
     write: false,
     logLevel: 'silent',
   });

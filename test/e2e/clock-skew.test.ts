@@ -3,10 +3,11 @@
  * sends and receives: the HTTP client learns the server's time from the `CLOCK_SKEW` answer and
  * signs again (docs/SERVICE.md §3.1). Runs the real service in-process (`sealpost/testing`).
  */
+
+import { TestSealpost } from '@sealpost/testing';
 import { describe, expect, it } from 'vitest';
-import { SealpostClient } from '../../sdk/client/index.ts';
-import { TestSealpost } from '../../sdk/testing/index.ts';
-import { SIGNATURE_WINDOW_MS } from '../../sdk/wire/api/limits.ts';
+import { SealpostClient } from '#sdk/client/index.ts';
+import { SIGNATURE_WINDOW_MS } from '#sdk/wire/api/limits.ts';
 
 const TEN_MINUTES = 10 * 60 * 1000;
 const texts = async (c: SealpostClient) => (await c.receiveBatch()).messages.map((m) => m.text);

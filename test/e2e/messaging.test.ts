@@ -8,11 +8,11 @@ import {
   SealedSendUnauthorizedError,
   SealpostClient,
   SealpostHttpClient,
-} from '../../sdk/client/index.ts';
-import { DecryptError } from '../../sdk/errors.ts';
-import type { DeviceChange } from '../../sdk/protocol/engine.ts';
-import { fromBase64Url, toBase64Url } from '../../sdk/util/bytes.ts';
-import { SENDER_CERTIFICATE_LIFETIME_MS } from '../../sdk/wire/api/limits.ts';
+} from '#sdk/client/index.ts';
+import { DecryptError } from '#sdk/errors.ts';
+import type { DeviceChange } from '#sdk/protocol/engine.ts';
+import { fromBase64Url, toBase64Url } from '#sdk/util/bytes.ts';
+import { SENDER_CERTIFICATE_LIFETIME_MS } from '#sdk/wire/api/limits.ts';
 import { type E2eStack, introduce, rewritingFetch, startE2eStack } from './stack.ts';
 
 const HOUR = 3_600_000;

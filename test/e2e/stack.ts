@@ -6,20 +6,20 @@
 import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { serve } from '@hono/node-server';
-import { awsPorts } from '../../functions/adapters/aws-ports.ts';
-import { buildApp } from '../../functions/api/app.ts';
-import { createServices } from '../../functions/api/compose.ts';
-import { DEFAULT_CONFIG } from '../../functions/domain/config.ts';
+import { manualOutboxTimer } from '@sealpost/testing';
+import { awsPorts } from '#functions/adapters/aws-ports.ts';
+import { buildApp } from '#functions/api/app.ts';
+import { createServices } from '#functions/api/compose.ts';
+import { DEFAULT_CONFIG } from '#functions/domain/config.ts';
 import {
   generateSigningMaterial,
   StaticSigningKeyProvider,
-} from '../../functions/domain/signing-material.ts';
-import { type ClientOptions, SealpostClient } from '../../sdk/client/client.ts';
-import type { FetchLike } from '../../sdk/client/http-client.ts';
-import type { PrekeyPolicy } from '../../sdk/client/prekey-maintenance.ts';
-import type { TrustConfig } from '../../sdk/protocol/certificates.ts';
-import { MemoryStore } from '../../sdk/state/memory-store.ts';
-import { manualOutboxTimer } from '../../sdk/testing/index.ts';
+} from '#functions/domain/signing-material.ts';
+import { type ClientOptions, SealpostClient } from '#sdk/client/client.ts';
+import type { FetchLike } from '#sdk/client/http-client.ts';
+import type { PrekeyPolicy } from '#sdk/client/prekey-maintenance.ts';
+import type { TrustConfig } from '#sdk/protocol/certificates.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
 
 /** A running end-to-end stack. */

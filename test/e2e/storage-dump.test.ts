@@ -8,7 +8,7 @@
  * acknowledgement, nothing of any message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FetchLike, SealpostClient } from '../../sdk/client/index.ts';
+import { type FetchLike, SealpostClient } from '#sdk/client/index.ts';
 import {
   containsBytes,
   type DumpedRecord,

@@ -3,6 +3,8 @@
  * that are easiest to drive there: the iterator's commit-on-next, handler failures,
  * duplicate suppression after a lost acknowledgement, prekey rotation and response checking.
  */
+
+import { TestSealpost } from '@sealpost/testing';
 import { describe, expect, it } from 'vitest';
 import {
   ApiError,
@@ -10,9 +12,8 @@ import {
   InvalidResponseError,
   SealpostClient,
   SealpostHttpClient,
-} from '../../sdk/client/index.ts';
-import { MemoryStore } from '../../sdk/state/memory-store.ts';
-import { TestSealpost } from '../../sdk/testing/index.ts';
+} from '#sdk/client/index.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
 
 const DAY = 86_400_000;
 

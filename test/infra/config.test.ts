@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { stackPropsFromContext } from '../../infra/lib/config.ts';
+import { stackPropsFromContext } from '#infra/lib/config.ts';
 
 const from = (ctx: Record<string, unknown>) => stackPropsFromContext((k) => ctx[k]);
 

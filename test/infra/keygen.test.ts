@@ -4,14 +4,11 @@ import {
   type KeygenDeps,
   type KeygenEvent,
   onEvent,
-} from '../../infra/keygen/keygen.ts';
-import { nobleBackend } from '../../sdk/crypto/noble-backend.ts';
-import {
-  issueSenderCertificate,
-  validateSenderCertificate,
-} from '../../sdk/protocol/certificates.ts';
-import { fromBase64Url } from '../../sdk/util/bytes.ts';
-import { decodeServerCertificate, serverCertificatePayload } from '../../sdk/wire/certificates.ts';
+} from '#infra/keygen/keygen.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { issueSenderCertificate, validateSenderCertificate } from '#sdk/protocol/certificates.ts';
+import { fromBase64Url } from '#sdk/util/bytes.ts';
+import { decodeServerCertificate, serverCertificatePayload } from '#sdk/wire/certificates.ts';
 
 const ROOT_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:root-AbCdEf';
 const SIGNING_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-AbCdEf';
@@ -134,7 +131,7 @@ describe('Create', () => {
   });
 
   it('writes a signing secret the service accepts', async () => {
-    const { parseSigningSecret } = await import('../../functions/domain/signing-material.ts');
+    const { parseSigningSecret } = await import('#functions/domain/signing-material.ts');
     const deps = recorder();
     await onEvent(create(), deps);
     const signing = JSON.parse(deps.writes[1]![1]);
@@ -256,7 +253,7 @@ describe('Lambda entry', () => {
     const sm = mockClient(SecretsManagerClient);
     sm.on(PutSecretValueCommand).resolves({});
     try {
-      const { handler } = await import('../../infra/keygen/handler.ts');
+      const { handler } = await import('#infra/keygen/handler.ts');
       const res = await handler(create());
       const calls = sm.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input);
       expect(calls.map((c) => c.SecretId)).toEqual([ROOT_ARN, SIGNING_ARN]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSealpostApp } from '../../infra/lib/sealpost-app.ts';
+import { createSealpostApp } from '#infra/lib/sealpost-app.ts';
 import { FIXTURE_ENTRY, type Synth, synth } from './synth.ts';
 
 let base: Synth;

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { createSealpostApp } from '../../infra/lib/sealpost-app.ts';
-import type { SealpostStack } from '../../infra/lib/sealpost-stack.ts';
+import { createSealpostApp } from '#infra/lib/sealpost-app.ts';
+import type { SealpostStack } from '#infra/lib/sealpost-stack.ts';
 
 /** Stand-in service entry for synths that do not need the real one. */
 export const FIXTURE_ENTRY = 'test/infra/fixtures/handler.ts';

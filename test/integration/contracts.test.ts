@@ -8,7 +8,7 @@ import {
   DynamoPrekeyStore,
   DynamoRateLimiter,
   DynamoReplayStore,
-} from '../../functions/adapters/dynamodb/index.ts';
+} from '#functions/adapters/dynamodb/index.ts';
 import {
   MemoryAccountStore,
   MemoryBlobStore,
@@ -16,8 +16,8 @@ import {
   MemoryPrekeyStore,
   MemoryRateLimiter,
   MemoryReplayStore,
-} from '../../functions/adapters/memory/index.ts';
-import { S3BlobStore } from '../../functions/adapters/s3/s3-blob-store.ts';
+} from '#functions/adapters/memory/index.ts';
+import { S3BlobStore } from '#functions/adapters/s3/s3-blob-store.ts';
 import { useLocalAws } from '../helpers/use-local-aws.ts';
 import { accountStoreContract } from './contracts/account-store.ts';
 import { messageIndexContract } from './contracts/message-index.ts';

@@ -4,9 +4,9 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalServer } from '../../functions/api/local.ts';
-import { MAX_HEADER_BYTES } from '../../functions/api/node-http.ts';
-import { MAX_SMALL_BODY_BYTES } from '../../sdk/wire/api/limits.ts';
+import { startLocalServer } from '#functions/api/local.ts';
+import { MAX_HEADER_BYTES } from '#functions/api/node-http.ts';
+import { MAX_SMALL_BODY_BYTES } from '#sdk/wire/api/limits.ts';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
 
 let dir: string;

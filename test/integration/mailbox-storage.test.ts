@@ -8,16 +8,16 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { DynamoAccountStore, DynamoMessageIndex } from '../../functions/adapters/dynamodb/index.ts';
-import { MemoryAccountStore } from '../../functions/adapters/memory/memory-account-store.ts';
-import { MemoryBlobStore } from '../../functions/adapters/memory/memory-blob-store.ts';
-import { MemoryMessageIndex } from '../../functions/adapters/memory/memory-message-index.ts';
-import { MemoryRateLimiter } from '../../functions/adapters/memory/memory-rate-limiter.ts';
-import { S3BlobStore } from '../../functions/adapters/s3/s3-blob-store.ts';
-import { randomBytes } from '../../functions/domain/crypto.ts';
-import type { Ports } from '../../functions/domain/ports.ts';
-import { toBase64Url } from '../../sdk/wire/api/codec.ts';
-import { createMessageId } from '../../sdk/wire/api/message-id.ts';
+import { DynamoAccountStore, DynamoMessageIndex } from '#functions/adapters/dynamodb/index.ts';
+import { MemoryAccountStore } from '#functions/adapters/memory/memory-account-store.ts';
+import { MemoryBlobStore } from '#functions/adapters/memory/memory-blob-store.ts';
+import { MemoryMessageIndex } from '#functions/adapters/memory/memory-message-index.ts';
+import { MemoryRateLimiter } from '#functions/adapters/memory/memory-rate-limiter.ts';
+import { S3BlobStore } from '#functions/adapters/s3/s3-blob-store.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import type { Ports } from '#functions/domain/ports.ts';
+import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import { createMessageId } from '#sdk/wire/api/message-id.ts';
 import { useLocalAws } from '../helpers/use-local-aws.ts';
 import { mailboxFixture } from '../unit/functions/domain/mailbox-fixture.ts';
 

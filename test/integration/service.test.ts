@@ -6,11 +6,11 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { awsPorts } from '../../functions/adapters/aws-ports.ts';
-import { randomBytes } from '../../functions/domain/crypto.ts';
-import { StaticSigningKeyProvider } from '../../functions/domain/signing-material.ts';
-import { fromBase64Url, toBase64Url } from '../../sdk/wire/api/codec.ts';
-import { ACCESS_KEY_HEADER } from '../../sdk/wire/api/signing.ts';
+import { awsPorts } from '#functions/adapters/aws-ports.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import { StaticSigningKeyProvider } from '#functions/domain/signing-material.ts';
+import { fromBase64Url, toBase64Url } from '#sdk/wire/api/codec.ts';
+import { ACCESS_KEY_HEADER } from '#sdk/wire/api/signing.ts';
 import { useLocalAws } from '../helpers/use-local-aws.ts';
 import {
   harness,

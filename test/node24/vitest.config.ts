@@ -1,3 +1,4 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -6,6 +7,12 @@ import { defineConfig } from 'vitest/config';
  * protocol on top of it, with no local AWS engines.
  */
 export default defineConfig({
+  resolve: { conditions: ['sealpost-source', ...defaultClientConditions] },
+  ssr: {
+    resolve: {
+      conditions: ['sealpost-source', ...defaultServerConditions.filter((c) => c !== 'module')],
+    },
+  },
   test: {
     root: new URL('../..', import.meta.url).pathname,
     include: [

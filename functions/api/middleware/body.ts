@@ -4,8 +4,8 @@
  * messages name the field and the rule, never the value.
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { MAX_BODY_BYTES, MAX_SMALL_BODY_BYTES } from 'sealpost/wire/api';
 import * as v from 'valibot';
-import { MAX_BODY_BYTES, MAX_SMALL_BODY_BYTES } from '../../../sdk/wire/api/limits.ts';
 import { ServiceError } from '../../domain/errors.ts';
 import type { AppEnv } from '../env.ts';
 

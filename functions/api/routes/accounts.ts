@@ -1,11 +1,12 @@
 /** Account and device routes (docs/SERVICE.md §Accounts). */
 import { Hono } from 'hono';
-import { AddressField, DeviceIdText } from '../../../sdk/wire/api/fields.ts';
 import {
   AccountSettingsSchema,
   AddDeviceRequestSchema,
+  AddressField,
+  DeviceIdText,
   RegisterRequestSchema,
-} from '../../../sdk/wire/api/schemas.ts';
+} from 'sealpost/wire/api';
 import type { AppEnv } from '../env.ts';
 import { jsonBody, noBody, pathParam } from '../middleware/body.ts';
 import { ownerAuth } from '../middleware/owner-auth.ts';

@@ -1,13 +1,13 @@
 /** Send, fetch and acknowledge routes (docs/SERVICE.md §Messages). */
 import { Hono } from 'hono';
-import { AddressField } from '../../../sdk/wire/api/fields.ts';
-import { MAX_FETCH_BATCH } from '../../../sdk/wire/api/limits.ts';
 import {
+  ACCESS_KEY_HEADER,
   AckRequestSchema,
+  AddressField,
   FetchQuerySchema,
+  MAX_FETCH_BATCH,
   SendRequestSchema,
-} from '../../../sdk/wire/api/schemas.ts';
-import { ACCESS_KEY_HEADER } from '../../../sdk/wire/api/signing.ts';
+} from 'sealpost/wire/api';
 import type { AppEnv } from '../env.ts';
 import { jsonBody, noBody, pathParam, queryParams } from '../middleware/body.ts';
 import { ownerAuth } from '../middleware/owner-auth.ts';

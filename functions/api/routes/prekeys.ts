@@ -1,7 +1,6 @@
 /** Prekey and bundle routes (docs/SERVICE.md §Prekeys). */
 import { Hono } from 'hono';
-import { AddressField, DeviceIdText } from '../../../sdk/wire/api/fields.ts';
-import { PrekeyUploadSchema } from '../../../sdk/wire/api/schemas.ts';
+import { AddressField, DeviceIdText, PrekeyUploadSchema } from 'sealpost/wire/api';
 import type { AppEnv } from '../env.ts';
 import { jsonBody, noBody, pathParam } from '../middleware/body.ts';
 import { ownerAuth } from '../middleware/owner-auth.ts';

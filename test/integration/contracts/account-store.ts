@@ -1,7 +1,7 @@
 /** Contract of AccountStore: every adapter must pass it. */
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '../../../functions/domain/crypto.ts';
-import type { AccountRecord, AccountStore, DeviceRecord } from '../../../functions/domain/ports.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import type { AccountRecord, AccountStore, DeviceRecord } from '#functions/domain/ports.ts';
 import { newAccount } from '../../unit/functions/fixtures.ts';
 
 export function account(address = newAccount().address): AccountRecord {

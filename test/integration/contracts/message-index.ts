@@ -1,13 +1,8 @@
 /** Contract of MessageIndex: every adapter must pass it. */
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '../../../functions/domain/crypto.ts';
-import { encodePosition } from '../../../functions/domain/mailbox-positions.ts';
-import type {
-  Mailbox,
-  MessageIndex,
-  Reservation,
-  StoredMessage,
-} from '../../../functions/domain/ports.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import { encodePosition } from '#functions/domain/mailbox-positions.ts';
+import type { Mailbox, MessageIndex, Reservation, StoredMessage } from '#functions/domain/ports.ts';
 import { newAccount } from '../../unit/functions/fixtures.ts';
 
 // Far ahead of the wall clock, in whole hours: DynamoDB Local runs TTL, and it would delete

@@ -1,7 +1,7 @@
 /** Contracts of BlobStore, ReplayStore and RateLimiter. */
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '../../../functions/domain/crypto.ts';
-import type { BlobStore, RateLimiter, ReplayStore } from '../../../functions/domain/ports.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import type { BlobStore, RateLimiter, ReplayStore } from '#functions/domain/ports.ts';
 import { newAccount } from '../../unit/functions/fixtures.ts';
 
 export function blobStoreContract(name: string, make: () => Promise<BlobStore>): void {

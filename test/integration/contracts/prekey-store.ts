@@ -1,7 +1,7 @@
 /** Contract of PrekeyStore: every adapter must pass it. */
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '../../../functions/domain/crypto.ts';
-import type { PrekeyStore } from '../../../functions/domain/ports.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import type { PrekeyStore } from '#functions/domain/ports.ts';
 import { newAccount } from '../../unit/functions/fixtures.ts';
 
 const ec = (id: number) => ({ id, publicKey: randomBytes(32) });

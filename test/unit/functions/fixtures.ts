@@ -4,31 +4,26 @@
  */
 
 import { createHash } from 'node:crypto';
-import { createMemoryPorts, type MemoryPorts } from '../../../functions/adapters/memory-ports.ts';
-import { buildApp } from '../../../functions/api/app.ts';
-import { createServices, type Ports } from '../../../functions/api/compose.ts';
-import type { AppServices } from '../../../functions/api/env.ts';
-import { DEFAULT_CONFIG, type ServiceConfig } from '../../../functions/domain/config.ts';
-import {
-  ed25519PublicKey,
-  ed25519Sign,
-  randomBytes,
-  sha256,
-} from '../../../functions/domain/crypto.ts';
-import type { SigningMaterial } from '../../../functions/domain/ports.ts';
+import { createMemoryPorts, type MemoryPorts } from '#functions/adapters/memory-ports.ts';
+import { buildApp } from '#functions/api/app.ts';
+import { createServices, type Ports } from '#functions/api/compose.ts';
+import type { AppServices } from '#functions/api/env.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '#functions/domain/config.ts';
+import { ed25519PublicKey, ed25519Sign, randomBytes, sha256 } from '#functions/domain/crypto.ts';
+import type { SigningMaterial } from '#functions/domain/ports.ts';
 import {
   generateSigningMaterial,
   StaticSigningKeyProvider,
-} from '../../../functions/domain/signing-material.ts';
-import { toBase64Url } from '../../../sdk/wire/api/codec.ts';
-import { createMessageId } from '../../../sdk/wire/api/message-id.ts';
+} from '#functions/domain/signing-material.ts';
+import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import { createMessageId } from '#sdk/wire/api/message-id.ts';
 import type {
   KemPrekeyJson,
   OneTimePrekeyJson,
   RegisterRequest,
   SendRequest,
   SignedPrekeyJson,
-} from '../../../sdk/wire/api/schemas.ts';
+} from '#sdk/wire/api/schemas.ts';
 import {
   ACCESS_KEY_HEADER,
   ACCOUNT_SIGNATURE_HEADER,
@@ -36,20 +31,20 @@ import {
   accountRequestPayload,
   registrationPayload,
   requestSignaturePayload,
-} from '../../../sdk/wire/api/signing.ts';
+} from '#sdk/wire/api/signing.ts';
 import {
   addressFromDigest,
   addressPreimage,
   decodeIdentityBundle,
   deviceLinkPayload,
   encodeIdentityBundle,
-} from '../../../sdk/wire/identity.ts';
+} from '#sdk/wire/identity.ts';
 import {
   KEM_KIND_LAST_RESORT,
   KEM_KIND_ONE_TIME,
   kemPrekeyPayload,
   signedPrekeyPayload,
-} from '../../../sdk/wire/prekeys.ts';
+} from '#sdk/wire/prekeys.ts';
 
 const encoder = new TextEncoder();
 

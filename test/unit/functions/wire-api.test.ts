@@ -2,18 +2,18 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../../sdk/wire/api/codec.ts';
-import { bytesField } from '../../../sdk/wire/api/fields.ts';
-import { MAX_ENVELOPE_BYTES } from '../../../sdk/wire/api/limits.ts';
-import { createMessageId, messageIdTimestamp } from '../../../sdk/wire/api/message-id.ts';
-import { SendRequestSchema } from '../../../sdk/wire/api/schemas.ts';
+import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import { bytesField } from '#sdk/wire/api/fields.ts';
+import { MAX_ENVELOPE_BYTES } from '#sdk/wire/api/limits.ts';
+import { createMessageId, messageIdTimestamp } from '#sdk/wire/api/message-id.ts';
+import { SendRequestSchema } from '#sdk/wire/api/schemas.ts';
 import {
   accountRequestPayload,
   registrationPayload,
   requestSignaturePayload,
-} from '../../../sdk/wire/api/signing.ts';
-import { IDENTITY_BUNDLE_BYTES } from '../../../sdk/wire/identity.ts';
-import { MAX_SEALED_ENVELOPE_BYTES } from '../../../sdk/wire/sealed.ts';
+} from '#sdk/wire/api/signing.ts';
+import { IDENTITY_BUNDLE_BYTES } from '#sdk/wire/identity.ts';
+import { MAX_SEALED_ENVELOPE_BYTES } from '#sdk/wire/sealed.ts';
 
 const ADDRESS = 'abcdefghijklmnopqrstuvwxyz234567';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

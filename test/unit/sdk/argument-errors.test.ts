@@ -2,16 +2,17 @@
  * Every error the SDK throws carries a `code` (docs/SDK.md §Errors), argument errors included:
  * they stay `TypeError`/`RangeError` for JavaScript callers and add `INVALID_ARGUMENT`.
  */
+
+import { TestSealpost } from '@sealpost/testing';
 import { describe, expect, it } from 'vitest';
-import { MAX_MESSAGE_BYTES } from '../../../sdk/client/content.ts';
-import { TestSealpost } from '../../../sdk/testing/index.ts';
+import { MAX_MESSAGE_BYTES } from '#sdk/client/content.ts';
 import {
   ArgumentRangeError,
   ArgumentTypeError,
   INVALID_ARGUMENT,
-} from '../../../sdk/util/argument-errors.ts';
-import { assertBytes, fromBase64Url } from '../../../sdk/util/bytes.ts';
-import { decodeIdentityBundle } from '../../../sdk/wire/identity.ts';
+} from '#sdk/util/argument-errors.ts';
+import { assertBytes, fromBase64Url } from '#sdk/util/bytes.ts';
+import { decodeIdentityBundle } from '#sdk/wire/identity.ts';
 
 /** The error `fn` throws (sync or async). */
 async function thrown(fn: () => unknown): Promise<unknown> {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultBackend } from '../../../sdk/crypto/index.ts';
-import { MalformedEnvelopeError } from '../../../sdk/errors.ts';
+import { defaultBackend } from '#sdk/crypto/index.ts';
+import { MalformedEnvelopeError } from '#sdk/errors.ts';
 import {
   ByteReader,
   ByteWriter,
@@ -11,7 +11,7 @@ import {
   toBase64Url,
   toHex,
   tryFromBase64Url,
-} from '../../../sdk/util/bytes.ts';
+} from '#sdk/util/bytes.ts';
 
 describe('base64url', () => {
   it('round-trips arbitrary bytes and matches RFC 4648 §10 vectors', () => {

@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoMessageIndex } from '../../../../functions/adapters/dynamodb/index.ts';
-import { UnavailableError } from '../../../../functions/domain/errors.ts';
-import { encodePosition } from '../../../../functions/domain/mailbox-positions.ts';
+import { DynamoMessageIndex } from '#functions/adapters/dynamodb/index.ts';
+import { UnavailableError } from '#functions/domain/errors.ts';
+import { encodePosition } from '#functions/domain/mailbox-positions.ts';
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });

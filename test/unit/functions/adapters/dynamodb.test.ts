@@ -18,7 +18,7 @@ import {
   DynamoPrekeyStore,
   DynamoRateLimiter,
   DynamoReplayStore,
-} from '../../../../functions/adapters/dynamodb/index.ts';
+} from '#functions/adapters/dynamodb/index.ts';
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });

@@ -11,9 +11,9 @@ import {
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { envelopeObjectKey } from '../../../../functions/adapters/s3/object-keys.ts';
-import { S3BlobStore } from '../../../../functions/adapters/s3/s3-blob-store.ts';
-import { UnavailableError } from '../../../../functions/domain/errors.ts';
+import { envelopeObjectKey } from '#functions/adapters/s3/object-keys.ts';
+import { S3BlobStore } from '#functions/adapters/s3/s3-blob-store.ts';
+import { UnavailableError } from '#functions/domain/errors.ts';
 
 const s3 = mockClient(S3Client);
 const store = new S3BlobStore(new S3Client({ region: 'us-east-1' }), 'bucket');

@@ -1,11 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SecretsManagerSigningKeyProvider } from '../../../../functions/adapters/secrets/secrets-manager-signing.ts';
-import {
-  generateSigningMaterial,
-  signingSecretJson,
-} from '../../../../functions/domain/signing-material.ts';
+import { SecretsManagerSigningKeyProvider } from '#functions/adapters/secrets/secrets-manager-signing.ts';
+import { generateSigningMaterial, signingSecretJson } from '#functions/domain/signing-material.ts';
 
 const sm = mockClient(SecretsManagerClient);
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sealpost-signing';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ed25519PublicKey, ed25519Sign } from '../../../../functions/domain/crypto.ts';
-import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
-import { registrationPayload } from '../../../../sdk/wire/api/signing.ts';
+import { ed25519PublicKey, ed25519Sign } from '#functions/domain/crypto.ts';
+import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import { registrationPayload } from '#sdk/wire/api/signing.ts';
 import {
   addDeviceBody,
   harness,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ed25519PublicKey } from '../../../../functions/domain/crypto.ts';
-import { fromBase64Url } from '../../../../sdk/wire/api/codec.ts';
-import { SIGNATURE_WINDOW_MS } from '../../../../sdk/wire/api/limits.ts';
-import { AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
+import { ed25519PublicKey } from '#functions/domain/crypto.ts';
+import { fromBase64Url } from '#sdk/wire/api/codec.ts';
+import { SIGNATURE_WINDOW_MS } from '#sdk/wire/api/limits.ts';
+import { AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
 import {
   harness,
   memoryPorts,

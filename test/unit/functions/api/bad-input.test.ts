@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
-import { API_ERROR_STATUS, isApiErrorCode } from '../../../../sdk/wire/api/errors.ts';
-import { ROUTES } from '../../../../sdk/wire/api/routes.ts';
-import { ACCESS_KEY_HEADER, AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
+import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import { API_ERROR_STATUS, isApiErrorCode } from '#sdk/wire/api/errors.ts';
+import { ROUTES } from '#sdk/wire/api/routes.ts';
+import { ACCESS_KEY_HEADER, AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
 import {
   type CallResult,
   harness,

@@ -4,9 +4,9 @@
  * every later request is signed at the corrected time (docs/SERVICE.md §3.1).
  */
 import { describe, expect, it } from 'vitest';
-import { SealpostHttpClient } from '../../../../sdk/client/http-client.ts';
-import { seedSigner } from '../../../../sdk/client/request-signing.ts';
-import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
+import { SealpostHttpClient } from '#sdk/client/http-client.ts';
+import { seedSigner } from '#sdk/client/request-signing.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
 import {
   BOB_ACCESS_KEY,
   harness,

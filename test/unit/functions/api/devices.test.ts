@@ -4,8 +4,8 @@
  * lists of other accounts are rate-limited.
  */
 import { describe, expect, it } from 'vitest';
-import { ed25519PublicKey } from '../../../../functions/domain/crypto.ts';
-import { ACCOUNT_SIGNATURE_HEADER } from '../../../../sdk/wire/api/signing.ts';
+import { ed25519PublicKey } from '#functions/domain/crypto.ts';
+import { ACCOUNT_SIGNATURE_HEADER } from '#sdk/wire/api/signing.ts';
 import {
   addDeviceBody,
   harness,

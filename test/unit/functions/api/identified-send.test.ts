@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromBase64Url, toBase64Url } from '../../../../sdk/wire/api/codec.ts';
+import { fromBase64Url, toBase64Url } from '#sdk/wire/api/codec.ts';
 import { accessHeaders, aliceAndBob, newMessageId, registrationId, sendBody } from '../fixtures.ts';
 
 describe('identified send', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '../../../../functions/domain/crypto.ts';
-import { fromBase64Url, toBase64Url } from '../../../../sdk/wire/api/codec.ts';
-import { createMessageId } from '../../../../sdk/wire/api/message-id.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import { fromBase64Url, toBase64Url } from '#sdk/wire/api/codec.ts';
+import { createMessageId } from '#sdk/wire/api/message-id.ts';
 import {
   accessHeaders,
   aliceAndBob,

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ed25519Verify } from '../../../../functions/domain/crypto.ts';
-import { UnavailableError } from '../../../../functions/domain/errors.ts';
-import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
-import { base64UrlLength } from '../../../../sdk/wire/api/fields.ts';
-import { SENDER_CERTIFICATE_LIFETIME_MS } from '../../../../sdk/wire/api/limits.ts';
-import { ROUTES } from '../../../../sdk/wire/api/routes.ts';
-import { ACCOUNT_SIGNATURE_HEADER } from '../../../../sdk/wire/api/signing.ts';
+import { ed25519Verify } from '#functions/domain/crypto.ts';
+import { UnavailableError } from '#functions/domain/errors.ts';
+import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import { base64UrlLength } from '#sdk/wire/api/fields.ts';
+import { SENDER_CERTIFICATE_LIFETIME_MS } from '#sdk/wire/api/limits.ts';
+import { ROUTES } from '#sdk/wire/api/routes.ts';
+import { ACCOUNT_SIGNATURE_HEADER } from '#sdk/wire/api/signing.ts';
 import {
   decodeSenderCertificate,
   decodeServerCertificate,
   senderCertificatePayload,
   serverCertificatePayload,
-} from '../../../../sdk/wire/certificates.ts';
-import { IDENTITY_BUNDLE_BYTES } from '../../../../sdk/wire/identity.ts';
+} from '#sdk/wire/certificates.ts';
+import { IDENTITY_BUNDLE_BYTES } from '#sdk/wire/identity.ts';
 import { harness, memoryPorts, testMaterial } from '../fixtures.ts';
 
 describe('certificates', () => {

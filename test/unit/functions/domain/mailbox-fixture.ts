@@ -3,14 +3,14 @@
  * the mailbox tests exercise storage, not authentication.
  */
 
-import type { Caller } from '../../../../functions/domain/auth-service.ts';
-import { DEFAULT_CONFIG, type ServiceConfig } from '../../../../functions/domain/config.ts';
-import { randomBytes, sha256 } from '../../../../functions/domain/crypto.ts';
-import { MessageService } from '../../../../functions/domain/message-service.ts';
-import type { DeviceRecord, Ports } from '../../../../functions/domain/ports.ts';
-import { deviceRef } from '../../../../functions/domain/records.ts';
-import { toBase64Url } from '../../../../sdk/wire/api/codec.ts';
-import type { DeliveredMessage } from '../../../../sdk/wire/api/schemas.ts';
+import type { Caller } from '#functions/domain/auth-service.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '#functions/domain/config.ts';
+import { randomBytes, sha256 } from '#functions/domain/crypto.ts';
+import { MessageService } from '#functions/domain/message-service.ts';
+import type { DeviceRecord, Ports } from '#functions/domain/ports.ts';
+import { deviceRef } from '#functions/domain/records.ts';
+import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import type { DeliveredMessage } from '#sdk/wire/api/schemas.ts';
 import { newAccount } from '../fixtures.ts';
 
 /** A test clock. */

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAccountStore } from '../../../../functions/adapters/memory/memory-account-store.ts';
-import { MemoryBlobStore } from '../../../../functions/adapters/memory/memory-blob-store.ts';
-import { MemoryMessageIndex } from '../../../../functions/adapters/memory/memory-message-index.ts';
-import { MemoryRateLimiter } from '../../../../functions/adapters/memory/memory-rate-limiter.ts';
-import { randomBytes } from '../../../../functions/domain/crypto.ts';
-import { fromBase64Url } from '../../../../sdk/wire/api/codec.ts';
-import { RECEIVED_AT_PRECISION_MS } from '../../../../sdk/wire/api/limits.ts';
-import { createMessageId } from '../../../../sdk/wire/api/message-id.ts';
+import { MemoryAccountStore } from '#functions/adapters/memory/memory-account-store.ts';
+import { MemoryBlobStore } from '#functions/adapters/memory/memory-blob-store.ts';
+import { MemoryMessageIndex } from '#functions/adapters/memory/memory-message-index.ts';
+import { MemoryRateLimiter } from '#functions/adapters/memory/memory-rate-limiter.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import { fromBase64Url } from '#sdk/wire/api/codec.ts';
+import { RECEIVED_AT_PRECISION_MS } from '#sdk/wire/api/limits.ts';
+import { createMessageId } from '#sdk/wire/api/message-id.ts';
 import { mailboxFixture } from './mailbox-fixture.ts';
 
 const HOUR = RECEIVED_AT_PRECISION_MS;

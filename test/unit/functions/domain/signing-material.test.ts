@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, DEFAULT_CONFIG } from '../../../../functions/domain/config.ts';
+import { configFromEnv, DEFAULT_CONFIG } from '#functions/domain/config.ts';
 import {
   generateSigningMaterial,
   parseSigningSecret,
   signingSecretJson,
-} from '../../../../functions/domain/signing-material.ts';
+} from '#functions/domain/signing-material.ts';
 
 describe('signing material', () => {
   it('round-trips the deployment secret JSON', () => {

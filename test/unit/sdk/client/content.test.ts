@@ -12,10 +12,10 @@ import {
   decodeContent,
   encodeContent,
   MAX_MESSAGE_BYTES,
-} from '../../../../sdk/client/content.ts';
-import { MalformedEnvelopeError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
-import { addressFromBytes, addressToBytes } from '../../../../sdk/wire/identity.ts';
-import { MAX_PLAINTEXT_BYTES } from '../../../../sdk/wire/messages.ts';
+} from '#sdk/client/content.ts';
+import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { addressFromBytes, addressToBytes } from '#sdk/wire/identity.ts';
+import { MAX_PLAINTEXT_BYTES } from '#sdk/wire/messages.ts';
 
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
 const DESTINATION = addressFromBytes(Uint8Array.from({ length: 20 }, (_, i) => i * 7));

@@ -4,15 +4,16 @@
  * knows is removed is refused at once, a device it has never seen is checked against the
  * service's device list, and no sender ever adds itself to a contact's device list.
  */
+
+import { TestSealpost } from '@sealpost/testing';
 import { describe, expect, it } from 'vitest';
 import {
   AccountKeyRequiredError,
   DeviceRemovedError,
   type FetchLike,
   SealpostClient,
-} from '../../../../sdk/client/index.ts';
-import type { DeviceChange } from '../../../../sdk/protocol/engine.ts';
-import { TestSealpost } from '../../../../sdk/testing/index.ts';
+} from '#sdk/client/index.ts';
+import type { DeviceChange } from '#sdk/protocol/engine.ts';
 
 const ids = async (c: SealpostClient, address: string) =>
   (await c.knownDevices(address)).map((d) => d.deviceId);

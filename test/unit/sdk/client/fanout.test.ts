@@ -5,13 +5,14 @@
  * fresh bundles of `stale` devices, and it retries with the same message id; after 3 repairs it
  * gives up. Copies to the own devices go through the identified route, without this device.
  */
+
+import { TestSealpost } from '@sealpost/testing';
 import { describe, expect, it } from 'vitest';
-import { DeviceMismatchError, SendFailedError } from '../../../../sdk/client/errors.ts';
-import type { FetchLike } from '../../../../sdk/client/http-client.ts';
-import { SealpostClient } from '../../../../sdk/client/index.ts';
-import { TestSealpost } from '../../../../sdk/testing/index.ts';
-import { fromBase64Url } from '../../../../sdk/util/bytes.ts';
-import { messageIdTimestamp } from '../../../../sdk/wire/api/message-id.ts';
+import { DeviceMismatchError, SendFailedError } from '#sdk/client/errors.ts';
+import type { FetchLike } from '#sdk/client/http-client.ts';
+import { SealpostClient } from '#sdk/client/index.ts';
+import { fromBase64Url } from '#sdk/util/bytes.ts';
+import { messageIdTimestamp } from '#sdk/wire/api/message-id.ts';
 
 interface SendCall {
   readonly path: string;

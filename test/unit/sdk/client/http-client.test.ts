@@ -13,13 +13,13 @@ import {
   NetworkError,
   NotRegisteredError,
   StaleDevicesError,
-} from '../../../../sdk/client/errors.ts';
-import { type FetchLike, SealpostHttpClient } from '../../../../sdk/client/http-client.ts';
-import { seedSigner } from '../../../../sdk/client/request-signing.ts';
-import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
-import { API_ERROR_STATUS, type ApiErrorCode } from '../../../../sdk/wire/api/errors.ts';
-import { ACCOUNT_SIGNATURE_HEADER, AUTH_HEADERS } from '../../../../sdk/wire/api/signing.ts';
-import { addressFromBytes } from '../../../../sdk/wire/identity.ts';
+} from '#sdk/client/errors.ts';
+import { type FetchLike, SealpostHttpClient } from '#sdk/client/http-client.ts';
+import { seedSigner } from '#sdk/client/request-signing.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { API_ERROR_STATUS, type ApiErrorCode } from '#sdk/wire/api/errors.ts';
+import { ACCOUNT_SIGNATURE_HEADER, AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
+import { addressFromBytes } from '#sdk/wire/identity.ts';
 
 const BASE = 'http://sealpost.test';
 const ADDRESS = addressFromBytes(new Uint8Array(20).fill(3));

@@ -3,11 +3,12 @@
  * a random delay from the configured range, retried with backoff, and sent after a restart.
  * The timer is a fake that records what was scheduled and fires only when the test says so.
  */
+
+import { TestSealpost } from '@sealpost/testing';
 import { describe, expect, it } from 'vitest';
-import { type FetchLike, type OutboxTimer, SealpostClient } from '../../../../sdk/client/index.ts';
-import { FIRST_RETRY_DELAY_MS } from '../../../../sdk/client/outbox.ts';
-import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
-import { TestSealpost } from '../../../../sdk/testing/index.ts';
+import { type FetchLike, type OutboxTimer, SealpostClient } from '#sdk/client/index.ts';
+import { FIRST_RETRY_DELAY_MS } from '#sdk/client/outbox.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
 
 function fakeTimer() {
   const scheduled: { fire: () => void; delayMs: number; done: boolean }[] = [];

@@ -9,17 +9,17 @@ import {
   MAX_CLOCK_OFFSET_MS,
   seedSigner,
   signRequest,
-} from '../../../../sdk/client/request-signing.ts';
-import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
-import { utf8 } from '../../../../sdk/util/bytes.ts';
-import { fromBase64Url } from '../../../../sdk/wire/api/codec.ts';
+} from '#sdk/client/request-signing.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { utf8 } from '#sdk/util/bytes.ts';
+import { fromBase64Url } from '#sdk/wire/api/codec.ts';
 import {
   ACCOUNT_SIGNATURE_HEADER,
   AUTH_HEADERS,
   accountRequestPayload,
   requestSignaturePayload,
-} from '../../../../sdk/wire/api/signing.ts';
-import { addressFromBytes } from '../../../../sdk/wire/identity.ts';
+} from '#sdk/wire/api/signing.ts';
+import { addressFromBytes } from '#sdk/wire/identity.ts';
 
 const backend = nobleBackend;
 const SEED = Uint8Array.from({ length: 32 }, (_, i) => i + 1);

@@ -5,7 +5,7 @@
  */
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { defaultBackend } from '../../../../sdk/crypto/index.ts';
+import { defaultBackend } from '#sdk/crypto/index.ts';
 
 const entry = new URL('../../../../sdk/crypto/index.ts', import.meta.url).pathname;
 
@@ -16,6 +16,7 @@ async function bundle(platform: 'browser' | 'node'): Promise<string> {
     write: false,
     platform,
     format: 'esm',
+    conditions: ['sealpost-source'],
     logLevel: 'silent',
   });
   return result.outputFiles[0]!.text;

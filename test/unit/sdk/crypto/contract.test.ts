@@ -4,11 +4,11 @@
  * never throws on malformed keys or signatures, outputs are plain Uint8Arrays the caller owns.
  */
 import { describe, expect, it } from 'vitest';
-import { HKDF_SHA256_MAX_LENGTH } from '../../../../sdk/crypto/backend.ts';
-import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
-import { nodeBackend } from '../../../../sdk/crypto/node-backend.ts';
-import { DecryptError, InvalidKeyError } from '../../../../sdk/errors.ts';
-import { fromHex, toHex } from '../../../../sdk/util/bytes.ts';
+import { HKDF_SHA256_MAX_LENGTH } from '#sdk/crypto/backend.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { nodeBackend } from '#sdk/crypto/node-backend.ts';
+import { DecryptError, InvalidKeyError } from '#sdk/errors.ts';
+import { fromHex, toHex } from '#sdk/util/bytes.ts';
 import { backends } from './helpers.ts';
 
 const key32 = () => Uint8Array.from({ length: 32 }, (_, i) => i + 1);

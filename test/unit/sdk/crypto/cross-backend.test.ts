@@ -7,10 +7,10 @@
 import * as nodeCrypto from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CryptoBackend } from '../../../../sdk/crypto/backend.ts';
-import { createNodeBackend, nodeBackend } from '../../../../sdk/crypto/node-backend.ts';
-import { DecryptError, InvalidKeyError } from '../../../../sdk/errors.ts';
-import { fromHex, toHex } from '../../../../sdk/util/bytes.ts';
+import type { CryptoBackend } from '#sdk/crypto/backend.ts';
+import { createNodeBackend, nodeBackend } from '#sdk/crypto/node-backend.ts';
+import { DecryptError, InvalidKeyError } from '#sdk/errors.ts';
+import { fromHex, toHex } from '#sdk/util/bytes.ts';
 import { backends } from './helpers.ts';
 
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });

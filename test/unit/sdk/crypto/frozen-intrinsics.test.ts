@@ -27,6 +27,7 @@ it('imports keys and computes under frozen intrinsics', async () => {
     [
       '--frozen-intrinsics',
       '--no-warnings',
+      '--conditions=sealpost-source',
       '--import',
       'tsx',
       '--input-type=module',

@@ -3,11 +3,11 @@
  * the Wycheproof files in test/vectors/wycheproof (see test/vectors/README.md).
  */
 import { readFileSync } from 'node:fs';
-import type { CryptoBackend } from '../../../../sdk/crypto/backend.ts';
-import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
-import { createNodeBackend, nodeBackend } from '../../../../sdk/crypto/node-backend.ts';
-import { webBackend } from '../../../../sdk/crypto/web-backend.ts';
-import { fromHex } from '../../../../sdk/util/bytes.ts';
+import type { CryptoBackend } from '#sdk/crypto/backend.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { createNodeBackend, nodeBackend } from '#sdk/crypto/node-backend.ts';
+import { webBackend } from '#sdk/crypto/web-backend.ts';
+import { fromHex } from '#sdk/util/bytes.ts';
 
 /** Node >= 24 hands secret keys to OpenSSL as KeyObjects by default; older Node as arrays. */
 const otherSecretKeyMode =

@@ -4,9 +4,9 @@
  * RFC 8439 §2.8.2 (ChaCha20-Poly1305), RFC 4231 §4.3 (HMAC) and FIPS 180-4 examples (SHA-2).
  */
 import { describe, expect, it } from 'vitest';
-import { nodeBackend } from '../../../../sdk/crypto/node-backend.ts';
-import { DecryptError } from '../../../../sdk/errors.ts';
-import { fromHex, toHex, utf8 } from '../../../../sdk/util/bytes.ts';
+import { nodeBackend } from '#sdk/crypto/node-backend.ts';
+import { DecryptError } from '#sdk/errors.ts';
+import { fromHex, toHex, utf8 } from '#sdk/util/bytes.ts';
 import { backends } from './helpers.ts';
 
 const range = (length: number, start: number) =>

@@ -4,9 +4,9 @@
  * curve, decided once (docs/PROTOCOL.md §2.1).
  */
 import { describe, expect, it } from 'vitest';
-import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
-import { createWebBackend, webBackend } from '../../../../sdk/crypto/web-backend.ts';
-import { fromHex, toHex } from '../../../../sdk/util/bytes.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { createWebBackend, webBackend } from '#sdk/crypto/web-backend.ts';
+import { fromHex, toHex } from '#sdk/util/bytes.ts';
 
 const real = globalThis.crypto.subtle;
 

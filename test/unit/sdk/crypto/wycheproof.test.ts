@@ -5,9 +5,9 @@
  * docs/PROTOCOL.md §2.4.
  */
 import { describe, expect, it } from 'vitest';
-import type { CryptoBackend } from '../../../../sdk/crypto/backend.ts';
-import { DecryptError, InvalidKeyError } from '../../../../sdk/errors.ts';
-import { constantTimeEqual, toHex } from '../../../../sdk/util/bytes.ts';
+import type { CryptoBackend } from '#sdk/crypto/backend.ts';
+import { DecryptError, InvalidKeyError } from '#sdk/errors.ts';
+import { constantTimeEqual, toHex } from '#sdk/util/bytes.ts';
 import {
   allTests,
   backends,

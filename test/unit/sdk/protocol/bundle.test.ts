@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackend } from '../../../../sdk/crypto/index.ts';
-import {
-  InvalidBundleError,
-  InvalidSignatureError,
-  UntrustedIdentityError,
-} from '../../../../sdk/errors.ts';
-import { verifyBundle } from '../../../../sdk/protocol/bundle.ts';
-import type { PrekeyBundle } from '../../../../sdk/wire/prekeys.ts';
+import { defaultBackend } from '#sdk/crypto/index.ts';
+import { InvalidBundleError, InvalidSignatureError, UntrustedIdentityError } from '#sdk/errors.ts';
+import { verifyBundle } from '#sdk/protocol/bundle.ts';
+import type { PrekeyBundle } from '#sdk/wire/prekeys.ts';
 import { makeDevice } from './device-fixtures.ts';
 
 const backend = defaultBackend;

@@ -1,19 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CryptoBackend, defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
-import { InvalidCertificateError } from '../../../../sdk/errors.ts';
+import { type CryptoBackend, defaultBackend, systemRng } from '#sdk/crypto/index.ts';
+import { InvalidCertificateError } from '#sdk/errors.ts';
 import {
   issueSenderCertificate,
   issueServerCertificate,
   type TrustConfig,
   validateSenderCertificate,
-} from '../../../../sdk/protocol/certificates.ts';
+} from '#sdk/protocol/certificates.ts';
 import {
   decodeSenderCertificate,
   decodeServerCertificate,
   encodeSenderCertificate,
   senderCertificatePayload,
   serverCertificatePayload,
-} from '../../../../sdk/wire/certificates.ts';
+} from '#sdk/wire/certificates.ts';
 
 const backend = defaultBackend;
 const DAY = 86_400_000;

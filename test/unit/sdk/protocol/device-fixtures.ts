@@ -3,13 +3,9 @@
  * identity, signed prekey 1, one-time prekeys 100 and 101, one-time KEM prekey 200 and
  * last-resort KEM prekey 300 (PROTOCOL.md §3).
  */
-import { defaultBackend, type Rng, systemRng } from '../../../../sdk/crypto/index.ts';
-import { verifyBundle } from '../../../../sdk/protocol/bundle.ts';
-import {
-  address,
-  generateAccountKey,
-  generateDeviceIdentity,
-} from '../../../../sdk/protocol/identity.ts';
+import { defaultBackend, type Rng, systemRng } from '#sdk/crypto/index.ts';
+import { verifyBundle } from '#sdk/protocol/bundle.ts';
+import { address, generateAccountKey, generateDeviceIdentity } from '#sdk/protocol/identity.ts';
 import {
   generateKemPrekeys,
   generateLastResortKemPrekey,
@@ -18,8 +14,8 @@ import {
   toKemPrekey,
   toOneTimePrekey,
   toSignedPrekey,
-} from '../../../../sdk/protocol/prekeys.ts';
-import type { PrekeyBundle } from '../../../../sdk/wire/prekeys.ts';
+} from '#sdk/protocol/prekeys.ts';
+import type { PrekeyBundle } from '#sdk/wire/prekeys.ts';
 
 const backend = defaultBackend;
 /** Creation time of every prekey made here. */

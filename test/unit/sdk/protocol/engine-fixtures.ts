@@ -1,14 +1,14 @@
-import { defaultBackend } from '../../../../sdk/crypto/index.ts';
+import { defaultBackend } from '#sdk/crypto/index.ts';
 import {
   issueSenderCertificate,
   issueServerCertificate,
   type TrustConfig,
-} from '../../../../sdk/protocol/certificates.ts';
-import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
-import type { PrekeyUpload } from '../../../../sdk/protocol/prekey-manager.ts';
-import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
-import { utf8 } from '../../../../sdk/util/bytes.ts';
-import type { PrekeyBundle } from '../../../../sdk/wire/prekeys.ts';
+} from '#sdk/protocol/certificates.ts';
+import { ProtocolEngine } from '#sdk/protocol/engine.ts';
+import type { PrekeyUpload } from '#sdk/protocol/prekey-manager.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
+import { utf8 } from '#sdk/util/bytes.ts';
+import type { PrekeyBundle } from '#sdk/wire/prekeys.ts';
 
 const backend = defaultBackend;
 export const DAY = 86_400_000;

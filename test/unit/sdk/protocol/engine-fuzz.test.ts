@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
-import { SealpostError } from '../../../../sdk/errors.ts';
-import { sealedSenderSeal } from '../../../../sdk/protocol/sealed-sender.ts';
-import { utf8 } from '../../../../sdk/util/bytes.ts';
+import { defaultBackend, systemRng } from '#sdk/crypto/index.ts';
+import { SealpostError } from '#sdk/errors.ts';
+import { sealedSenderSeal } from '#sdk/protocol/sealed-sender.ts';
+import { utf8 } from '#sdk/util/bytes.ts';
 import { Device, makeServer } from './engine-fixtures.ts';
 
 const now = () => Date.UTC(2026, 10, 26);

@@ -5,11 +5,11 @@
  * commit, never used to send or accept a message.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { NoSessionError } from '../../../../sdk/errors.ts';
-import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
-import type { StateStore, StoreNamespace, StoreOp } from '../../../../sdk/state/store.ts';
-import { utf8 } from '../../../../sdk/util/bytes.ts';
-import { encodeIdentityBundle } from '../../../../sdk/wire/identity.ts';
+import { NoSessionError } from '#sdk/errors.ts';
+import { ProtocolEngine } from '#sdk/protocol/engine.ts';
+import type { StateStore, StoreNamespace, StoreOp } from '#sdk/state/store.ts';
+import { utf8 } from '#sdk/util/bytes.ts';
+import { encodeIdentityBundle } from '#sdk/wire/identity.ts';
 import { aliceAndBob, DAY, Device, type makeServer } from './engine-fixtures.ts';
 
 let clock = Date.UTC(2026, 10, 26);

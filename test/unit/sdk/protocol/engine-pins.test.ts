@@ -9,9 +9,9 @@ import {
   NoSessionError,
   StaleDeviceLinkError,
   UntrustedIdentityError,
-} from '../../../../sdk/errors.ts';
-import { utf8 } from '../../../../sdk/util/bytes.ts';
-import { encodeIdentityBundle } from '../../../../sdk/wire/identity.ts';
+} from '#sdk/errors.ts';
+import { utf8 } from '#sdk/util/bytes.ts';
+import { encodeIdentityBundle } from '#sdk/wire/identity.ts';
 import { aliceAndBob, DAY, Device, type makeServer } from './engine-fixtures.ts';
 
 let clock = Date.UTC(2026, 10, 26);

@@ -3,11 +3,11 @@
  * processes, never use one message key twice, because session commits are conditional.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
-import { FileStore, FileStoreError } from '../../../../sdk/state/file-store.ts';
-import type { StateStore, StoreNamespace, StoreOp } from '../../../../sdk/state/store.ts';
-import { toHex, utf8 } from '../../../../sdk/util/bytes.ts';
-import { decodeRatchetMessage, MESSAGE_TYPE_RATCHET } from '../../../../sdk/wire/messages.ts';
+import { ProtocolEngine } from '#sdk/protocol/engine.ts';
+import { FileStore, FileStoreError } from '#sdk/state/file-store.ts';
+import type { StateStore, StoreNamespace, StoreOp } from '#sdk/state/store.ts';
+import { toHex, utf8 } from '#sdk/util/bytes.ts';
+import { decodeRatchetMessage, MESSAGE_TYPE_RATCHET } from '#sdk/wire/messages.ts';
 import { removeDir, tempDir } from '../state/fixtures.ts';
 import { Device, makeServer } from './engine-fixtures.ts';
 

@@ -6,10 +6,10 @@ import {
   NoSessionError,
   PrekeyNotFoundError,
   SealpostError,
-} from '../../../../sdk/errors.ts';
-import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
-import { PREKEY_GRACE_MS } from '../../../../sdk/protocol/prekey-manager.ts';
-import { utf8 } from '../../../../sdk/util/bytes.ts';
+} from '#sdk/errors.ts';
+import { ProtocolEngine } from '#sdk/protocol/engine.ts';
+import { PREKEY_GRACE_MS } from '#sdk/protocol/prekey-manager.ts';
+import { utf8 } from '#sdk/util/bytes.ts';
 import { aliceAndBob, DAY, Device, makeServer } from './engine-fixtures.ts';
 
 let clock = Date.UTC(2026, 10, 26);

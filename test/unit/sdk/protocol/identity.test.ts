@@ -1,13 +1,13 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
+import { defaultBackend, systemRng } from '#sdk/crypto/index.ts';
 import {
   InvalidSignatureError,
   StateCorruptError,
   UnsupportedVersionError,
   UntrustedIdentityError,
-} from '../../../../sdk/errors.ts';
+} from '#sdk/errors.ts';
 import {
   address,
   decodeLocalIdentity,
@@ -17,11 +17,11 @@ import {
   relinkLocalIdentity,
   signDeviceLink,
   verifyIdentityBundle,
-} from '../../../../sdk/protocol/identity.ts';
-import { base32Encode } from '../../../../sdk/util/base32.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
-import { deviceLinkPayload, encodeIdentityBundle } from '../../../../sdk/wire/identity.ts';
-import { LABELS } from '../../../../sdk/wire/labels.ts';
+} from '#sdk/protocol/identity.ts';
+import { base32Encode } from '#sdk/util/base32.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
+import { deviceLinkPayload, encodeIdentityBundle } from '#sdk/wire/identity.ts';
+import { LABELS } from '#sdk/wire/labels.ts';
 
 const backend = defaultBackend;
 

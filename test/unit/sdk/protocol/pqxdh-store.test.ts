@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
-import {
-  InvalidMessageError,
-  PrekeyNotFoundError,
-  StateCorruptError,
-} from '../../../../sdk/errors.ts';
-import type { LocalIdentity } from '../../../../sdk/protocol/identity.ts';
-import {
-  consumedBaseKeyKey,
-  pqxdhInitiate,
-  storeBackedResponder,
-} from '../../../../sdk/protocol/pqxdh.ts';
+import { defaultBackend, systemRng } from '#sdk/crypto/index.ts';
+import { InvalidMessageError, PrekeyNotFoundError, StateCorruptError } from '#sdk/errors.ts';
+import type { LocalIdentity } from '#sdk/protocol/identity.ts';
+import { consumedBaseKeyKey, pqxdhInitiate, storeBackedResponder } from '#sdk/protocol/pqxdh.ts';
 import {
   kemPrekeyStoreOps,
   oneTimePrekeyStoreOps,
   signedPrekeyStoreOp,
-} from '../../../../sdk/protocol/prekeys.ts';
-import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
+} from '#sdk/protocol/prekeys.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { makeDevice } from './device-fixtures.ts';
 
 const backend = defaultBackend;

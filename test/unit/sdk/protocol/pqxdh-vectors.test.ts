@@ -1,27 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CryptoBackend, Rng } from '../../../../sdk/crypto/backend.ts';
-import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
-import { defaultBackend as nodeDefault } from '../../../../sdk/crypto/node-backend.ts';
-import { defaultBackend as webDefault } from '../../../../sdk/crypto/web-backend.ts';
-import { InvalidBundleError } from '../../../../sdk/errors.ts';
-import { verifyBundle } from '../../../../sdk/protocol/bundle.ts';
-import {
-  address,
-  generateAccountKey,
-  generateDeviceIdentity,
-} from '../../../../sdk/protocol/identity.ts';
-import { pqxdhInitiate, pqxdhRespond } from '../../../../sdk/protocol/pqxdh.ts';
+import type { CryptoBackend, Rng } from '#sdk/crypto/backend.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { defaultBackend as nodeDefault } from '#sdk/crypto/node-backend.ts';
+import { defaultBackend as webDefault } from '#sdk/crypto/web-backend.ts';
+import { InvalidBundleError } from '#sdk/errors.ts';
+import { verifyBundle } from '#sdk/protocol/bundle.ts';
+import { address, generateAccountKey, generateDeviceIdentity } from '#sdk/protocol/identity.ts';
+import { pqxdhInitiate, pqxdhRespond } from '#sdk/protocol/pqxdh.ts';
 import {
   generateKemPrekeys,
   generateLastResortKemPrekey,
   generateOneTimePrekeys,
   generateSignedPrekey,
-} from '../../../../sdk/protocol/prekeys.ts';
-import { safetyNumber } from '../../../../sdk/protocol/safety-number.ts';
-import { fromHex, toHex } from '../../../../sdk/util/bytes.ts';
-import { encodeIdentityBundle } from '../../../../sdk/wire/identity.ts';
-import type { PrekeyBundle } from '../../../../sdk/wire/prekeys.ts';
+} from '#sdk/protocol/prekeys.ts';
+import { safetyNumber } from '#sdk/protocol/safety-number.ts';
+import { fromHex, toHex } from '#sdk/util/bytes.ts';
+import { encodeIdentityBundle } from '#sdk/wire/identity.ts';
+import type { PrekeyBundle } from '#sdk/wire/prekeys.ts';
 
 interface VectorCase {
   name: string;

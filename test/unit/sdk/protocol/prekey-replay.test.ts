@@ -3,9 +3,9 @@
  * session once its first has left the record, while its signed prekey lives.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DuplicateMessageError } from '../../../../sdk/errors.ts';
-import { PREKEY_GRACE_MS } from '../../../../sdk/protocol/prekey-manager.ts';
-import { utf8 } from '../../../../sdk/util/bytes.ts';
+import { DuplicateMessageError } from '#sdk/errors.ts';
+import { PREKEY_GRACE_MS } from '#sdk/protocol/prekey-manager.ts';
+import { utf8 } from '#sdk/util/bytes.ts';
 import { aliceAndBob, DAY, type Device, type makeServer } from './engine-fixtures.ts';
 
 let clock = Date.UTC(2026, 10, 26);

@@ -1,8 +1,8 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
-import { StateCorruptError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
-import { generateAccountKey, generateDeviceIdentity } from '../../../../sdk/protocol/identity.ts';
+import { defaultBackend, systemRng } from '#sdk/crypto/index.ts';
+import { StateCorruptError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { generateAccountKey, generateDeviceIdentity } from '#sdk/protocol/identity.ts';
 import {
   decodeKemPrekeyRecord,
   decodeOneTimePrekeyRecord,
@@ -23,15 +23,15 @@ import {
   toKemPrekey,
   toOneTimePrekey,
   toSignedPrekey,
-} from '../../../../sdk/protocol/prekeys.ts';
-import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
+} from '#sdk/protocol/prekeys.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
 import {
   KEM_KIND_LAST_RESORT,
   KEM_KIND_ONE_TIME,
   kemPrekeyPayload,
   signedPrekeyPayload,
-} from '../../../../sdk/wire/prekeys.ts';
+} from '#sdk/wire/prekeys.ts';
 
 const backend = defaultBackend;
 const NOW = 1_700_000_000_000;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MalformedEnvelopeError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
+import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
 import {
   decodePrekeyMessage,
   decodeRatchetMessage,
@@ -16,7 +16,7 @@ import {
   type RatchetMessage,
   ratchetMessageHeader,
   writeRatchetHeader,
-} from '../../../../sdk/wire/messages.ts';
+} from '#sdk/wire/messages.ts';
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const u32 = fc.nat({ max: 0xffffffff });

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { nodeBackend } from '#sdk/crypto/node-backend.ts';
+import { webBackend } from '#sdk/crypto/web-backend.ts';
+import { toHex } from '#sdk/util/bytes.ts';
 import {
   playRatchetSchedule,
   RATCHET_VECTOR_SCHEDULE,
 } from '../../../../scripts/lib/ratchet-schedule.ts';
-import { nobleBackend } from '../../../../sdk/crypto/noble-backend.ts';
-import { nodeBackend } from '../../../../sdk/crypto/node-backend.ts';
-import { webBackend } from '../../../../sdk/crypto/web-backend.ts';
-import { toHex } from '../../../../sdk/util/bytes.ts';
 
 const file = JSON.parse(
   readFileSync(new URL('../../../vectors/ratchet.json', import.meta.url), 'utf8'),

@@ -4,9 +4,8 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
-import type { CryptoBackend, Rng } from '../../../../sdk/crypto/backend.ts';
-import { defaultBackend } from '../../../../sdk/crypto/index.ts';
+import type { CryptoBackend, Rng } from '#sdk/crypto/backend.ts';
+import { defaultBackend } from '#sdk/crypto/index.ts';
 import {
   DecryptError,
   DuplicateMessageError,
@@ -14,7 +13,7 @@ import {
   NoSessionError,
   TooManySkippedError,
   UnsupportedVersionError,
-} from '../../../../sdk/errors.ts';
+} from '#sdk/errors.ts';
 import {
   initAlice,
   initBob,
@@ -23,10 +22,11 @@ import {
   ratchetDecrypt,
   ratchetEncrypt,
   wipeRatchetState,
-} from '../../../../sdk/protocol/ratchet.ts';
-import { nextChainKey } from '../../../../sdk/protocol/ratchet-kdf.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
-import { MAX_PLAINTEXT_BYTES } from '../../../../sdk/wire/messages.ts';
+} from '#sdk/protocol/ratchet.ts';
+import { nextChainKey } from '#sdk/protocol/ratchet-kdf.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
+import { MAX_PLAINTEXT_BYTES } from '#sdk/wire/messages.ts';
+import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 
 const backend = defaultBackend;
 const text = (s: string) => new TextEncoder().encode(s);

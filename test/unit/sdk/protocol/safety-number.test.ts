@@ -1,8 +1,8 @@
 import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
-import { MalformedEnvelopeError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
-import { address, generateAccountKey } from '../../../../sdk/protocol/identity.ts';
+import { defaultBackend, systemRng } from '#sdk/crypto/index.ts';
+import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { address, generateAccountKey } from '#sdk/protocol/identity.ts';
 import {
   accountFingerprint,
   compareScannable,
@@ -11,9 +11,9 @@ import {
   iteratedFingerprint,
   SCANNABLE_BYTES,
   safetyNumber,
-} from '../../../../sdk/protocol/safety-number.ts';
-import { concatBytes, fromHex, toHex } from '../../../../sdk/util/bytes.ts';
-import { addressToBytes } from '../../../../sdk/wire/identity.ts';
+} from '#sdk/protocol/safety-number.ts';
+import { concatBytes, fromHex, toHex } from '#sdk/util/bytes.ts';
+import { addressToBytes } from '#sdk/wire/identity.ts';
 
 const backend = defaultBackend;
 const utf8 = (s: string) => new TextEncoder().encode(s);

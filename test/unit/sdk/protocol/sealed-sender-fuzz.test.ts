@@ -1,13 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
-import { SealpostError } from '../../../../sdk/errors.ts';
-import {
-  issueSenderCertificate,
-  issueServerCertificate,
-} from '../../../../sdk/protocol/certificates.ts';
-import { sealedSenderOpen, sealedSenderSeal } from '../../../../sdk/protocol/sealed-sender.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
+import { defaultBackend, systemRng } from '#sdk/crypto/index.ts';
+import { SealpostError } from '#sdk/errors.ts';
+import { issueSenderCertificate, issueServerCertificate } from '#sdk/protocol/certificates.ts';
+import { sealedSenderOpen, sealedSenderSeal } from '#sdk/protocol/sealed-sender.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
 
 const backend = defaultBackend;
 const NOW = 1_750_000_000_000;

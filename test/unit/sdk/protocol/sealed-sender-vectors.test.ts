@@ -1,17 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type CryptoBackend, defaultBackend, nobleBackend } from '../../../../sdk/crypto/index.ts';
-import * as nodeModule from '../../../../sdk/crypto/node-backend.ts';
-import * as webModule from '../../../../sdk/crypto/web-backend.ts';
-import { SealpostError } from '../../../../sdk/errors.ts';
-import {
-  issueSenderCertificate,
-  issueServerCertificate,
-} from '../../../../sdk/protocol/certificates.ts';
-import { sealedSenderOpen, sealedSenderSeal } from '../../../../sdk/protocol/sealed-sender.ts';
-import { fromHex, toHex } from '../../../../sdk/util/bytes.ts';
-import { decodeSenderCertificate } from '../../../../sdk/wire/certificates.ts';
-import type { SealedContentType } from '../../../../sdk/wire/sealed.ts';
+import { type CryptoBackend, defaultBackend, nobleBackend } from '#sdk/crypto/index.ts';
+import * as nodeModule from '#sdk/crypto/node-backend.ts';
+import * as webModule from '#sdk/crypto/web-backend.ts';
+import { SealpostError } from '#sdk/errors.ts';
+import { issueSenderCertificate, issueServerCertificate } from '#sdk/protocol/certificates.ts';
+import { sealedSenderOpen, sealedSenderSeal } from '#sdk/protocol/sealed-sender.ts';
+import { fromHex, toHex } from '#sdk/util/bytes.ts';
+import { decodeSenderCertificate } from '#sdk/wire/certificates.ts';
+import type { SealedContentType } from '#sdk/wire/sealed.ts';
 
 interface ValidCase {
   name: string;

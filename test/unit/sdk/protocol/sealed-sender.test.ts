@@ -1,27 +1,27 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultBackend, systemRng } from '../../../../sdk/crypto/index.ts';
+import { defaultBackend, systemRng } from '#sdk/crypto/index.ts';
 import {
   DecryptError,
   InvalidCertificateError,
   MalformedEnvelopeError,
   UnsupportedVersionError,
-} from '../../../../sdk/errors.ts';
+} from '#sdk/errors.ts';
 import {
   issueSenderCertificate,
   issueServerCertificate,
   type TrustConfig,
-} from '../../../../sdk/protocol/certificates.ts';
+} from '#sdk/protocol/certificates.ts';
 import {
   assertCertificateMatchesIdentity,
   type DhIdentity,
   sealedSenderOpen,
   sealedSenderSeal,
-} from '../../../../sdk/protocol/sealed-sender.ts';
-import { concatBytes, fromHex } from '../../../../sdk/util/bytes.ts';
-import { padmeLength } from '../../../../sdk/util/padding.ts';
-import { decodeSenderCertificate } from '../../../../sdk/wire/certificates.ts';
-import { LABELS } from '../../../../sdk/wire/labels.ts';
-import { MAX_SEALED_MESSAGE_BYTES } from '../../../../sdk/wire/sealed.ts';
+} from '#sdk/protocol/sealed-sender.ts';
+import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
+import { padmeLength } from '#sdk/util/padding.ts';
+import { decodeSenderCertificate } from '#sdk/wire/certificates.ts';
+import { LABELS } from '#sdk/wire/labels.ts';
+import { MAX_SEALED_MESSAGE_BYTES } from '#sdk/wire/sealed.ts';
 
 const backend = defaultBackend;
 const DAY = 86_400_000;

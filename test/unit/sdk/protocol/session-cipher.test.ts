@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
-import { defaultBackend } from '../../../../sdk/crypto/index.ts';
+import { defaultBackend } from '#sdk/crypto/index.ts';
 import {
   DecryptError,
   DuplicateMessageError,
   MalformedEnvelopeError,
   NoSessionError,
   PrekeyNotFoundError,
-} from '../../../../sdk/errors.ts';
-import { sessionKey } from '../../../../sdk/protocol/session-cipher.ts';
-import { decodeSessionRecord } from '../../../../sdk/protocol/session-record.ts';
-import type { StoreOp } from '../../../../sdk/state/store.ts';
+} from '#sdk/errors.ts';
+import { sessionKey } from '#sdk/protocol/session-cipher.ts';
+import { decodeSessionRecord } from '#sdk/protocol/session-record.ts';
+import type { StoreOp } from '#sdk/state/store.ts';
 import {
   decodePrekeyMessage,
   MESSAGE_TYPE_PREKEY,
   MESSAGE_TYPE_RATCHET,
   type MessageType,
-} from '../../../../sdk/wire/messages.ts';
+} from '#sdk/wire/messages.ts';
+import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 import { initiate, makeParty, type TestParty } from './session-fixtures.ts';
 
 const backend = defaultBackend;

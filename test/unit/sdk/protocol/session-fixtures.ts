@@ -5,18 +5,18 @@
  * PQXDH (PROTOCOL.md §4) without ML-KEM: the KEM ciphertext is random bytes bound into SK by hash,
  * so tampering with it still changes the session key.
  */
-import type { CryptoBackend, Rng } from '../../../../sdk/crypto/backend.ts';
-import { PrekeyNotFoundError } from '../../../../sdk/errors.ts';
+import type { CryptoBackend, Rng } from '#sdk/crypto/backend.ts';
+import { PrekeyNotFoundError } from '#sdk/errors.ts';
 import {
   type KeyAgreement,
   type KeyAgreementResponse,
   type PeerAddress,
   SessionCipher,
-} from '../../../../sdk/protocol/session-cipher.ts';
-import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
-import type { StateStore } from '../../../../sdk/state/store.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
-import type { PrekeyMessage } from '../../../../sdk/wire/messages.ts';
+} from '#sdk/protocol/session-cipher.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
+import type { StateStore } from '#sdk/state/store.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
+import type { PrekeyMessage } from '#sdk/wire/messages.ts';
 
 const KDF_PREFIX = new Uint8Array(32).fill(0xff);
 const KDF_SALT = new Uint8Array(32);

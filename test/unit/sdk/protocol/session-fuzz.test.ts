@@ -7,16 +7,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { defaultBackend } from '#sdk/crypto/index.ts';
+import { SealpostError } from '#sdk/errors.ts';
+import { sessionKey } from '#sdk/protocol/session-cipher.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
+import { MESSAGE_TYPE_PREKEY, MESSAGE_TYPE_RATCHET, type MessageType } from '#sdk/wire/messages.ts';
 import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
-import { defaultBackend } from '../../../../sdk/crypto/index.ts';
-import { SealpostError } from '../../../../sdk/errors.ts';
-import { sessionKey } from '../../../../sdk/protocol/session-cipher.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
-import {
-  MESSAGE_TYPE_PREKEY,
-  MESSAGE_TYPE_RATCHET,
-  type MessageType,
-} from '../../../../sdk/wire/messages.ts';
 import { initiate, makeParty, type TestParty } from './session-fixtures.ts';
 
 const backend = defaultBackend;

@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StateCorruptError } from '../../../../sdk/errors.ts';
-import type { RatchetState } from '../../../../sdk/protocol/ratchet.ts';
+import { StateCorruptError } from '#sdk/errors.ts';
+import type { RatchetState } from '#sdk/protocol/ratchet.ts';
 import {
   archiveState,
   decodeSessionRecord,
@@ -13,8 +13,8 @@ import {
   MAX_ARCHIVED_STATES,
   type SessionRecord,
   type SessionState,
-} from '../../../../sdk/protocol/session-record.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
+} from '#sdk/protocol/session-record.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const u32 = fc.nat({ max: 0xffffffff });

@@ -12,22 +12,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultBackend } from '#sdk/crypto/index.ts';
+import { DecryptError, DuplicateMessageError } from '#sdk/errors.ts';
+import { MAX_RECEIVER_CHAINS } from '#sdk/protocol/ratchet.ts';
+import { sessionKey } from '#sdk/protocol/session-cipher.ts';
+import { decodeSessionRecord, encodeSessionRecord } from '#sdk/protocol/session-record.ts';
+import type { StateStore } from '#sdk/state/store.ts';
+import { toHex } from '#sdk/util/bytes.ts';
+import { MESSAGE_TYPE_PREKEY, type MessageType, PREKEY_PREFIX_BYTES } from '#sdk/wire/messages.ts';
 import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
-import { defaultBackend } from '../../../../sdk/crypto/index.ts';
-import { DecryptError, DuplicateMessageError } from '../../../../sdk/errors.ts';
-import { MAX_RECEIVER_CHAINS } from '../../../../sdk/protocol/ratchet.ts';
-import { sessionKey } from '../../../../sdk/protocol/session-cipher.ts';
-import {
-  decodeSessionRecord,
-  encodeSessionRecord,
-} from '../../../../sdk/protocol/session-record.ts';
-import type { StateStore } from '../../../../sdk/state/store.ts';
-import { toHex } from '../../../../sdk/util/bytes.ts';
-import {
-  MESSAGE_TYPE_PREKEY,
-  type MessageType,
-  PREKEY_PREFIX_BYTES,
-} from '../../../../sdk/wire/messages.ts';
 import { cloneStore, initiate, makeParty, restart, type TestParty } from './session-fixtures.ts';
 
 const backend = defaultBackend;

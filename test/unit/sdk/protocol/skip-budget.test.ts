@@ -4,20 +4,20 @@
  * backend rather than timed.
  */
 import { describe, expect, it } from 'vitest';
-import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
-import type { CryptoBackend } from '../../../../sdk/crypto/backend.ts';
-import { defaultBackend } from '../../../../sdk/crypto/index.ts';
-import { SealpostError } from '../../../../sdk/errors.ts';
-import { ProtocolEngine } from '../../../../sdk/protocol/engine.ts';
+import type { CryptoBackend } from '#sdk/crypto/backend.ts';
+import { defaultBackend } from '#sdk/crypto/index.ts';
+import { SealpostError } from '#sdk/errors.ts';
+import { ProtocolEngine } from '#sdk/protocol/engine.ts';
 import {
   DH_STEP_COST,
   MAX_ARCHIVED_SKIP,
   MAX_SKIP,
   MAX_SKIP_PER_MESSAGE,
-} from '../../../../sdk/protocol/ratchet.ts';
-import { MAX_ARCHIVED_STATES } from '../../../../sdk/protocol/session-record.ts';
-import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
-import { encodeRatchetMessage, MESSAGE_TYPE_RATCHET } from '../../../../sdk/wire/messages.ts';
+} from '#sdk/protocol/ratchet.ts';
+import { MAX_ARCHIVED_STATES } from '#sdk/protocol/session-record.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
+import { encodeRatchetMessage, MESSAGE_TYPE_RATCHET } from '#sdk/wire/messages.ts';
+import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
 import { initiate, makeParty } from './session-fixtures.ts';
 
 /** The default backend, counting the calls an attacker can make a receiver spend. */

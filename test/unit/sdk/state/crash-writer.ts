@@ -3,7 +3,7 @@
  * prints each number once its commit has resolved, until the parent kills it.
  * Usage: node --import tsx crash-writer.ts <dir> <first number>
  */
-import { FileStore } from '../../../../sdk/state/file-store.ts';
+import { FileStore } from '#sdk/state/file-store.ts';
 
 const [dir, first] = process.argv.slice(2);
 const store = await FileStore.open(dir!, { compactThresholdBytes: 4096 });

@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStore } from '../../../../sdk/state/file-store.ts';
-import { fromUtf8 } from '../../../../sdk/util/bytes.ts';
+import { FileStore } from '#sdk/state/file-store.ts';
+import { fromUtf8 } from '#sdk/util/bytes.ts';
 import { removeDir, tempDir } from './fixtures.ts';
 
 const writer = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
@@ -16,9 +16,13 @@ const writer = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
 /** Runs the writer until it has acknowledged `count` commits, kills it, returns the last ack. */
 function runAndKill(dir: string, first: number, count: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', writer, dir, String(first)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=sealpost-source', '--import', 'tsx', writer, dir, String(first)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let last = first - 1;
     let buffered = '';
     let stderr = '';

@@ -6,8 +6,8 @@
 import { copyFile, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateCorruptError } from '../../../../sdk/errors.ts';
-import { FileStore } from '../../../../sdk/state/file-store.ts';
+import { StateCorruptError } from '#sdk/errors.ts';
+import { FileStore } from '#sdk/state/file-store.ts';
 import { removeDir, tempDir, u32 } from './fixtures.ts';
 
 const LOG = 'sealpost.log';

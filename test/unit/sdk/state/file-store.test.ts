@@ -8,9 +8,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateCorruptError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
-import { FileStore, FileStoreError } from '../../../../sdk/state/file-store.ts';
-import type { StoreNamespace } from '../../../../sdk/state/store.ts';
+import { StateCorruptError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { FileStore, FileStoreError } from '#sdk/state/file-store.ts';
+import type { StoreNamespace } from '#sdk/state/store.ts';
 import { fileStoreFixture, removeDir, tempDir, u32 } from './fixtures.ts';
 import { describeStoreContract } from './store-contract.ts';
 

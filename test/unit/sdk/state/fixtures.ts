@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore, type FileStoreOptions } from '../../../../sdk/state/file-store.ts';
+import { FileStore, type FileStoreOptions } from '#sdk/state/file-store.ts';
 import type { StoreFixture } from './store-contract.ts';
 
 /** A new empty directory under the OS temp directory. */

@@ -1,4 +1,4 @@
-import { MemoryStore } from '../../../../sdk/state/memory-store.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { describeStoreContract } from './store-contract.ts';
 
 describeStoreContract('MemoryStore', async () => ({

@@ -9,7 +9,7 @@ import {
   StoreConflictError,
   type StoreNamespace,
   type StoreOp,
-} from '../../../../sdk/state/store.ts';
+} from '#sdk/state/store.ts';
 
 /** A fresh store and how to dispose of it. */
 export interface StoreFixture {

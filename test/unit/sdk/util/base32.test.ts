@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base32Decode, base32Encode, tryBase32Decode } from '../../../../sdk/util/base32.ts';
+import { base32Decode, base32Encode, tryBase32Decode } from '#sdk/util/base32.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 

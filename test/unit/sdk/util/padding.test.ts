@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { padmeLength } from '../../../../sdk/util/padding.ts';
+import { padmeLength } from '#sdk/util/padding.ts';
 
 const MAX = 0xffffffff;
 // Largest input whose Padmé length still fits in a u32 (2^32 - 2^26, already a multiple of 2^26).

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MalformedEnvelopeError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
-import { concatBytes, fromHex } from '../../../../sdk/util/bytes.ts';
+import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
 import {
   decodeSenderCertificate,
   decodeServerCertificate,
@@ -14,8 +14,8 @@ import {
   type ServerCertificate,
   senderCertificatePayload,
   serverCertificatePayload,
-} from '../../../../sdk/wire/certificates.ts';
-import { LABELS } from '../../../../sdk/wire/labels.ts';
+} from '#sdk/wire/certificates.ts';
+import { LABELS } from '#sdk/wire/labels.ts';
 
 const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
 

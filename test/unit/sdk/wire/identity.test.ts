@@ -1,9 +1,9 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MalformedEnvelopeError } from '../../../../sdk/errors.ts';
-import { base32Encode } from '../../../../sdk/util/base32.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
+import { MalformedEnvelopeError } from '#sdk/errors.ts';
+import { base32Encode } from '#sdk/util/base32.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
 import {
   ADDRESS_BYTES,
   ADDRESS_LENGTH,
@@ -17,8 +17,8 @@ import {
   IDENTITY_BUNDLE_BYTES,
   type IdentityBundle,
   isAddress,
-} from '../../../../sdk/wire/identity.ts';
-import { LABELS } from '../../../../sdk/wire/labels.ts';
+} from '#sdk/wire/identity.ts';
+import { LABELS } from '#sdk/wire/labels.ts';
 
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v);
 const sample: IdentityBundle = {

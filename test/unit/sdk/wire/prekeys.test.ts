@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidBundleError } from '../../../../sdk/errors.ts';
-import { concatBytes } from '../../../../sdk/util/bytes.ts';
-import { LABELS } from '../../../../sdk/wire/labels.ts';
+import { InvalidBundleError } from '#sdk/errors.ts';
+import { concatBytes } from '#sdk/util/bytes.ts';
+import { LABELS } from '#sdk/wire/labels.ts';
 import {
   assertPrekeyId,
   isPrekeyId,
@@ -15,7 +15,7 @@ import {
   validateOneTimePrekey,
   validatePrekeyBundle,
   validateSignedPrekey,
-} from '../../../../sdk/wire/prekeys.ts';
+} from '#sdk/wire/prekeys.ts';
 
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v);
 

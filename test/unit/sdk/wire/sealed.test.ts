@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MalformedEnvelopeError, UnsupportedVersionError } from '../../../../sdk/errors.ts';
-import { concatBytes, fromHex } from '../../../../sdk/util/bytes.ts';
-import { padmeLength } from '../../../../sdk/util/padding.ts';
-import { MAX_SENDER_CERTIFICATE_BYTES } from '../../../../sdk/wire/certificates.ts';
+import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
+import { padmeLength } from '#sdk/util/padding.ts';
+import { MAX_SENDER_CERTIFICATE_BYTES } from '#sdk/wire/certificates.ts';
 import {
   decodeSealedContent,
   decodeSealedEnvelope,
@@ -13,7 +13,7 @@ import {
   MAX_SEALED_MESSAGE_BYTES,
   SEALED_HEADER_BYTES,
   type SealedContent,
-} from '../../../../sdk/wire/sealed.ts';
+} from '#sdk/wire/sealed.ts';
 
 const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
 

@@ -1,0 +1,70 @@
+/**
+ * `TestSealpost.listen()`: the in-process service on a local HTTP port, with CORS open, so an
+ * app's browser tests (Playwright, a dev server) can point a real `fetch` at a URL.
+ */
+import type { AddressInfo } from 'node:net';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { createNodeServer } from '../api/node-http.ts';
+
+/** Options of `TestSealpost.listen`. */
+export interface ListenOptions {
+  /** Port to listen on; `0` picks a free one. @default 0 */
+  readonly port?: number;
+  /** Interface to bind. @default '127.0.0.1' */
+  readonly hostname?: string;
+  /** Origins allowed by CORS (`'*'`: any). @default '*' */
+  readonly corsOrigin?: string | readonly string[];
+}
+
+/** A listening test service. */
+export interface Listening {
+  /** Base URL for clients, e.g. `http://127.0.0.1:49152`. */
+  readonly url: string;
+  /** Stops accepting connections and closes the open ones. */
+  close(): Promise<void>;
+}
+
+/** Response headers a browser client must be able to read. */
+const EXPOSED_HEADERS = ['retry-after', 'content-length'];
+
+/**
+ * Serves `fetch` on a local port behind a CORS layer (preflights answered, request headers
+ * allowed as asked, `Retry-After` exposed).
+ *
+ * @throws {Error} if the port cannot be bound (the `listen` error, e.g. `EADDRINUSE`).
+ */
+export function listenLocally(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: ListenOptions = {},
+): Promise<Listening> {
+  const hostname = options.hostname ?? '127.0.0.1';
+  const origin = options.corsOrigin ?? '*';
+  const outer = new Hono();
+  outer.use(
+    cors({
+      origin: typeof origin === 'string' ? origin : [...origin],
+      allowMethods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+      exposeHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    }),
+  );
+  outer.all('*', (c) => fetch(c.req.raw));
+  const server = createNodeServer(outer.fetch, { hostname });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, hostname, () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+      resolve({
+        url: `http://${host}:${port}`,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((error) => (error ? fail(error) : done()));
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
