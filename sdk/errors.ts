@@ -1,12 +1,14 @@
 /**
- * Protocol and domain errors. Argument errors (wrong type, wrong length) are plain
- * `TypeError`/`RangeError`; everything a remote party or a stored record can cause is a
- * {@link SealpostError} with a stable machine-readable `code`.
+ * The SDK's one error root. Every error the SDK throws is a {@link SealpostError} with a stable
+ * machine-readable `code`: the protocol and domain errors below, argument errors
+ * (`ArgumentTypeError`/`ArgumentRangeError`, code `INVALID_ARGUMENT`, in
+ * util/argument-errors.ts), the file store's `FileStoreError` and the HTTP client's
+ * `SealpostClientError` family (each with its own code union).
  *
  * Messages never contain key material, plaintext or which exact check failed on a
  * decryption path (a remote party must not learn it).
  */
-import type { IdentityBundle } from './wire/identity.ts';
+import type { IdentityBundle } from './wire/identity-bundle.ts';
 
 /** Every error code the SDK raises. Stable: apps switch on these. */
 export type SealpostErrorCode =
@@ -27,12 +29,25 @@ export type SealpostErrorCode =
   | 'STATE_CORRUPT'
   | 'CRYPTO_UNAVAILABLE'
   | 'STORE_CONFLICT'
-  | 'STALE_DEVICE_LINK';
+  | 'STALE_DEVICE_LINK'
+  | 'INVALID_ARGUMENT';
 
-/** Base class of every SDK protocol error. */
-export class SealpostError extends Error {
-  readonly code: SealpostErrorCode;
-  constructor(code: SealpostErrorCode, message: string, options?: { cause?: unknown }) {
+/**
+ * Base class of every error the SDK throws. `Code` is the union of codes a family of errors
+ * uses ({@link SealpostErrorCode} for the protocol and argument errors); catch one root,
+ * then switch on `code` or test a subclass.
+ *
+ * @example
+ * try {
+ *   await engine.decrypt(sender, message);
+ * } catch (err) {
+ *   if (err instanceof SealpostError && err.code === 'DUPLICATE_MESSAGE') return;
+ *   throw err;
+ * }
+ */
+export class SealpostError<Code extends string = SealpostErrorCode> extends Error {
+  readonly code: Code;
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;

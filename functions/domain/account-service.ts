@@ -8,6 +8,7 @@
 import {
   addressFromDigest,
   addressPreimage,
+  constantTimeEqual,
   decodeIdentityBundle,
   deviceLinkPayload,
   type IdentityBundle,
@@ -24,7 +25,7 @@ import { fromBase64Url, registrationPayload } from 'sealpost/wire/api';
 import type { AuthService, Caller } from './auth-service.ts';
 import { replayToken, signingPublicOf } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
-import { constantTimeEquals, ed25519Verify, sha256 } from './crypto.ts';
+import { ed25519Verify, sha256 } from './crypto.ts';
 import { DeviceIdTakenError, ServiceError, unauthorized } from './errors.ts';
 import type {
   AccountStore,
@@ -80,7 +81,7 @@ export class AccountService {
     if (!created) {
       const existing = await this.accounts.get(address);
       const first = existing?.devices.find((d) => d.deviceId === 1);
-      if (!first || !constantTimeEquals(first.identity, device.identity)) {
+      if (!first || !constantTimeEqual(first.identity, device.identity)) {
         throw new ServiceError('ACCOUNT_EXISTS', 'the address is already registered');
       }
     }
@@ -107,10 +108,10 @@ export class AccountService {
     // PROTOCOL.md §1: every device of an account is linked by the one account key the address
     // hashes; a bundle under another key (even one hashing to the same address) is refused.
     const bundle = decodeIdentityBundle(device.identity);
-    if (!constantTimeEquals(bundle.accountPublic, view.account.accountPublic)) {
+    if (!constantTimeEqual(bundle.accountPublic, view.account.accountPublic)) {
       throw new ServiceError('INVALID_SIGNATURE', 'the account key is not the registered one');
     }
-    const same = view.devices.find((d) => constantTimeEquals(d.identity, device.identity));
+    const same = view.devices.find((d) => constantTimeEqual(d.identity, device.identity));
     if (same) return { address, deviceId: same.deviceId };
     const fresh = await this.replay.consume(
       replayToken(`r:${address}:${req.proof}`),

@@ -1,5 +1,5 @@
 /**
- * Sender certificates (docs/SERVICE.md §Certificates, design §6): short-lived
+ * Sender certificates (docs/SERVICE.md §6, docs/PROTOCOL.md §6.2): short-lived
  * statements, signed by the server key, that a device holds a DH identity key. The server
  * certificate chains the server key to the trust root clients pin.
  */

@@ -9,6 +9,7 @@ import {
   SENDER_CERTIFICATE_LIFETIME_MS,
   SIGNATURE_WINDOW_MS,
 } from 'sealpost/wire/api';
+import { readMessageTtlDays } from '../deployment.ts';
 
 /** A fixed-window rate limit. */
 export interface RateLimit {
@@ -61,17 +62,28 @@ export const DEFAULT_CONFIG: ServiceConfig = {
 };
 
 /**
+ * The defaults with a message TTL of `days` (the deployment's `SEALPOST_MESSAGE_TTL_DAYS`,
+ * already validated by the deployment contract).
+ *
+ * @example withMessageTtlDays(7).messageTtlMs // 604_800_000
+ * @throws {RangeError} if `days` is not a positive integer
+ */
+export function withMessageTtlDays(days: number): ServiceConfig {
+  if (!Number.isInteger(days) || days < 1) {
+    throw new RangeError('message TTL must be a positive integer number of days');
+  }
+  return days === DEFAULT_MESSAGE_TTL_DAYS
+    ? DEFAULT_CONFIG
+    : { ...DEFAULT_CONFIG, messageTtlMs: days * DAY_MS };
+}
+
+/**
  * The config from `SEALPOST_MESSAGE_TTL_DAYS` (default 30) over the defaults.
  *
  * @example configFromEnv(process.env).messageTtlMs
- * @throws {RangeError} if the TTL is not an integer number of days in 1..365.
+ * @throws {RangeError} (a `DeploymentConfigError`) if the TTL is set and not an integer
+ *   number of days in 1..365.
  */
 export function configFromEnv(env: Record<string, string | undefined>): ServiceConfig {
-  const raw = env['SEALPOST_MESSAGE_TTL_DAYS'];
-  if (raw === undefined || raw === '') return DEFAULT_CONFIG;
-  const days = Number(raw);
-  if (!Number.isInteger(days) || days < 1 || days > 365) {
-    throw new RangeError('SEALPOST_MESSAGE_TTL_DAYS must be an integer in 1..365');
-  }
-  return { ...DEFAULT_CONFIG, messageTtlMs: days * DAY_MS };
+  return withMessageTtlDays(readMessageTtlDays(env));
 }

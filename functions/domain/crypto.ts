@@ -1,8 +1,8 @@
 /**
- * The service's only cryptography: SHA-256, Ed25519 sign/verify and constant-time compare,
- * straight from `node:crypto` (the fastest backend on Lambda: about 8,800 Ed25519 verifications per second per core).
- * Raw 32-byte keys are wrapped in fixed DER prefixes (RFC 8410) instead of JWK to avoid
- * base64 round trips.
+ * The service's only cryptography: SHA-256, Ed25519 sign/verify and randomness,
+ * straight from `node:crypto` (the fastest backend on Lambda). Raw 32-byte keys are wrapped in
+ * the SDK's fixed DER prefixes (RFC 8410) instead of JWK to avoid base64 round trips; byte
+ * comparisons use the SDK's `constantTimeEqual` (`sealpost/wire`).
  */
 import {
   createHash,
@@ -10,22 +10,14 @@ import {
   createPublicKey,
   randomBytes as nodeRandomBytes,
   sign,
-  timingSafeEqual,
   verify,
 } from 'node:crypto';
+import { ED25519_PKCS8_PREFIX, ED25519_SPKI_PREFIX, withDerPrefix } from 'sealpost/wire';
 
-const ED25519_SPKI_PREFIX = Uint8Array.from([
-  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-]);
-const ED25519_PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-]);
-
-function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + key.length);
-  out.set(prefix);
-  out.set(key, prefix.length);
-  return out;
+/** `prefix || key` as a Buffer over a fresh array (`node:crypto` takes DER as a Buffer). */
+function derBuffer(prefix: Uint8Array, key: Uint8Array): Buffer {
+  const der = withDerPrefix(prefix, key);
+  return Buffer.from(der.buffer, der.byteOffset, der.byteLength);
 }
 
 /**
@@ -51,7 +43,7 @@ export function ed25519Verify(
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
     const key = createPublicKey({
-      key: Buffer.from(withPrefix(ED25519_SPKI_PREFIX, publicKey)),
+      key: derBuffer(ED25519_SPKI_PREFIX, publicKey),
       format: 'der',
       type: 'spki',
     });
@@ -69,9 +61,9 @@ export function ed25519Verify(
  */
 export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   if (seed.length !== 32) throw new RangeError('seed must be 32 bytes');
-  const der = withPrefix(ED25519_PKCS8_PREFIX, seed);
+  const der = derBuffer(ED25519_PKCS8_PREFIX, seed);
   try {
-    const key = createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
+    const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
     return new Uint8Array(sign(null, message, key));
   } finally {
     der.fill(0);
@@ -86,23 +78,14 @@ export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
  */
 export function ed25519PublicKey(seed: Uint8Array): Uint8Array {
   if (seed.length !== 32) throw new RangeError('seed must be 32 bytes');
-  const der = withPrefix(ED25519_PKCS8_PREFIX, seed);
+  const der = derBuffer(ED25519_PKCS8_PREFIX, seed);
   try {
-    const key = createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
+    const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
     const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
     return new Uint8Array(spki.subarray(ED25519_SPKI_PREFIX.length));
   } finally {
     der.fill(0);
   }
-}
-
-/**
- * Constant-time equality; false for different lengths (lengths are public here).
- *
- * @example constantTimeEquals(sha256(presented), storedHash)
- */
-export function constantTimeEquals(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**

@@ -10,6 +10,7 @@
  * deletes the record and the object: nothing of a delivered message stays behind.
  */
 
+import { constantTimeEqual } from 'sealpost/wire';
 import type {
   AckResponse,
   DeliveredMessage,
@@ -20,7 +21,7 @@ import type {
 import { ACCESS_KEY_BYTES, fromBase64Url, toBase64Url, tryFromBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
-import { constantTimeEquals, sha256 } from './crypto.ts';
+import { sha256 } from './crypto.ts';
 import { DeviceMismatchError, ServiceError, StaleDevicesError } from './errors.ts';
 import {
   ceilHour,
@@ -94,7 +95,7 @@ export class MessageService {
     const keyOk =
       presented !== undefined &&
       presented.length === ACCESS_KEY_BYTES &&
-      constantTimeEquals(sha256(presented), view?.account.accessKeyHash ?? UNKNOWN_RECIPIENT_HASH);
+      constantTimeEqual(sha256(presented), view?.account.accessKeyHash ?? UNKNOWN_RECIPIENT_HASH);
     if (!view || !(keyOk || view.account.unrestricted)) throw notAuthorized();
     return this.deliver(view, req, undefined);
   }

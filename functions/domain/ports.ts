@@ -28,12 +28,12 @@ export interface StoredKemPrekey {
 }
 
 /**
- * One registered device. Ids are 1..=MAX_DEVICES (design §1) and are reused after removal;
+ * One registered device. Ids are 1..=MAX_DEVICES (docs/SERVICE.md §4) and are reused after removal;
  * the registration id tells the generations of one id apart.
  */
 export interface DeviceRecord {
   readonly deviceId: number;
-  /** The 160-byte IdentityBundle (design §1). */
+  /** The 172-byte IdentityBundle (docs/PROTOCOL.md §1.3). */
   readonly identity: Uint8Array;
   readonly signedPrekey: StoredSignedPrekey;
   readonly lastResortKemPrekey: StoredKemPrekey;
@@ -246,7 +246,7 @@ export interface SigningMaterial {
   readonly keyId: number;
   /** 32-byte Ed25519 seed of the server key. Never logged. */
   readonly serverSeed: Uint8Array;
-  /** Encoded ServerCertificate (design §6) endorsing the server key. */
+  /** Encoded ServerCertificate (docs/PROTOCOL.md §6.2) endorsing the server key. */
   readonly serverCertificate: Uint8Array;
   /** 32-byte Ed25519 trust root public key. */
   readonly trustRoot: Uint8Array;

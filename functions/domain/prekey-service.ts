@@ -1,5 +1,5 @@
 /**
- * Prekeys (docs/SERVICE.md §Prekeys, design §3): uploads with every signature
+ * Prekeys (docs/SERVICE.md §5, docs/PROTOCOL.md §3): uploads with every signature
  * checked, counts for refill, and bundle fetches that claim one one-time EC and one one-time
  * KEM key atomically, falling back to the last-resort KEM key and omitting the EC key.
  */

@@ -1,12 +1,13 @@
 /**
  * Conversions between the JSON wire shapes (already schema-validated, bytes as base64url) and
- * stored records, plus the prekey signature checks every upload path shares (design §3).
+ * stored records, plus the prekey signature checks every upload path shares (docs/PROTOCOL.md §3.2).
  */
 
 import {
   KEM_KIND_LAST_RESORT,
   KEM_KIND_ONE_TIME,
   kemPrekeyPayload,
+  readU32be,
   signedPrekeyPayload,
 } from 'sealpost/wire';
 import type { KemPrekeyJson, OneTimePrekeyJson, SignedPrekeyJson } from 'sealpost/wire/api';
@@ -30,7 +31,7 @@ import type {
  */
 export function registrationIdOf(identity: Uint8Array): number {
   const digest = sha256(identity);
-  return new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0);
+  return readU32be(digest, 0);
 }
 
 /**
@@ -85,7 +86,7 @@ function badSignature(what: string): ServiceError {
 }
 
 /**
- * Checks a signed prekey's signature under the device signing key (design §3).
+ * Checks a signed prekey's signature under the device signing key (docs/PROTOCOL.md §3.2).
  *
  * @throws {ServiceError} `INVALID_SIGNATURE` (422).
  */
@@ -97,7 +98,7 @@ export function verifySignedPrekey(signingPublic: Uint8Array, k: StoredSignedPre
 
 /**
  * Checks a KEM prekey's signature, binding its kind so a one-time key cannot be served as the
- * last-resort key or the other way round (design §3).
+ * last-resort key or the other way round (docs/PROTOCOL.md §3.2).
  *
  * @throws {ServiceError} `INVALID_SIGNATURE` (422).
  */

@@ -5,12 +5,13 @@
  */
 
 import {
+  constantTimeEqual,
   decodeServerCertificate,
   encodeServerCertificate,
   serverCertificatePayload,
 } from 'sealpost/wire';
 import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
-import { constantTimeEquals, ed25519PublicKey, ed25519Sign, randomBytes } from './crypto.ts';
+import { ed25519PublicKey, ed25519Sign, randomBytes } from './crypto.ts';
 import type { SigningKeyProvider, SigningMaterial } from './ports.ts';
 
 /** The JSON stored in `SEALPOST_SIGNING_SECRET_ARN` (version 1). */
@@ -57,10 +58,7 @@ export function parseSigningSecret(text: string): SigningMaterial {
   const serverCertificate = field('serverCertificate');
   const trustRoot = field('trustRoot', 32);
   const cert = decodeServerCertificate(serverCertificate);
-  if (
-    cert.keyId !== keyId ||
-    !constantTimeEquals(cert.serverPublic, ed25519PublicKey(serverSeed))
-  ) {
+  if (cert.keyId !== keyId || !constantTimeEqual(cert.serverPublic, ed25519PublicKey(serverSeed))) {
     throw new Error('signing secret serverCertificate does not certify serverSeed/keyId');
   }
   return { keyId, serverSeed, serverCertificate, trustRoot };

@@ -1,6 +1,6 @@
 /**
  * The argument checks every backend runs before any work. Shared, so that every backend throws
- * the same `TypeError` (not a `Uint8Array`) or `RangeError` (wrong fixed size, HKDF length out
+ * the same `ArgumentTypeError` (not a `Uint8Array`) or `ArgumentRangeError` (wrong fixed size, HKDF length out
  * of range) for the same input (docs/PROTOCOL.md §2.4, test/unit/sdk/crypto/contract.test.ts).
  */
 

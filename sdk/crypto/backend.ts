@@ -2,7 +2,7 @@
  * The one interface every cryptographic primitive goes through. Three implementations:
  * `node:crypto` (Node, fastest here), WebCrypto (browsers, asymmetric only) and `@noble/*`
  * (everywhere; the reference and the fallback). All produce identical bytes for identical
- * inputs, which `test/unit/sdk/crypto/backends.test.ts` proves.
+ * inputs, which `test/unit/sdk/crypto/cross-backend.test.ts` proves.
  *
  * Asymmetric operations are async because WebCrypto is; symmetric ones are synchronous
  * because per-message work must not pay WebCrypto's per-call overhead (docs/PROTOCOL.md §2).
@@ -49,6 +49,17 @@ export const systemRng: Rng = (length) => {
   return out;
 };
 
+/**
+ * A uniform draw in [0, 1) from four bytes of `rng` (32 bits of resolution), for jittered
+ * delays.
+ *
+ * @example const delay = min + randomFraction(systemRng) * (max - min);
+ */
+export function randomFraction(rng: Rng): number {
+  const b = rng(4);
+  return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 2 ** 32;
+}
+
 /** An ML-KEM-1024 key pair (encapsulation key 1568 bytes, decapsulation key 3168 bytes). */
 export interface MlKemKeyPair {
   readonly publicKey: Uint8Array;
@@ -56,8 +67,8 @@ export interface MlKemKeyPair {
 }
 
 /**
- * Every primitive the protocol uses. Implementations validate arguments up front: `TypeError`
- * for a non-`Uint8Array`, `RangeError` for a wrong fixed length or an out-of-range number.
+ * Every primitive the protocol uses. Implementations validate arguments up front: `ArgumentTypeError`
+ * for a non-`Uint8Array`, `ArgumentRangeError` for a wrong fixed length or an out-of-range number.
  */
 export interface CryptoBackend {
   /** `node`, `webcrypto` or `noble` (or a composite such as `webcrypto+noble`). */
@@ -88,7 +99,7 @@ export interface CryptoBackend {
   sha256(data: Uint8Array): Uint8Array;
   sha512(data: Uint8Array): Uint8Array;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
-  /** HKDF-SHA-256 (RFC 5869). `RangeError` unless `length` is an integer in 0..8160. */
+  /** HKDF-SHA-256 (RFC 5869). `ArgumentRangeError` unless `length` is an integer in 0..8160. */
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
 
   /** ChaCha20-Poly1305 seal: ciphertext || 16-byte tag. */

@@ -10,7 +10,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { DecryptError, InvalidKeyError } from '../errors.ts';
-import { assertBytes } from '../util/bytes.ts';
+import { assertBytes, isAllZero } from '../util/bytes.ts';
 import {
   checkAead,
   checkEd25519Sign,
@@ -22,12 +22,6 @@ import {
   ed25519VerifyArgsFit,
 } from './args.ts';
 import { AEAD_TAG_BYTES, type CryptoBackend, MLKEM_SEED_BYTES } from './backend.ts';
-
-function isAllZero(bytes: Uint8Array): boolean {
-  let acc = 0;
-  for (const b of bytes) acc |= b;
-  return acc === 0;
-}
 
 /**
  * noble returns ML-KEM's K as a view of the 64-byte `K || r` hash output (FIPS 203 Alg. 17/18).

@@ -10,7 +10,14 @@
  * No Node API here: this file is what browser bundles get for `#crypto-default`.
  */
 import { InvalidKeyError } from '../errors.ts';
-import { constantTimeEqual, fromBase64Url, fromHex, toBase64Url } from '../util/bytes.ts';
+import {
+  constantTimeEqual,
+  fromBase64Url,
+  fromHex,
+  isAllZero,
+  toBase64Url,
+} from '../util/bytes.ts';
+import { PKCS8_PREFIX, withDerPrefix } from '../util/der.ts';
 import { checkEd25519Sign, checkX25519, ed25519VerifyArgsFit } from './args.ts';
 import { type CryptoBackend, X25519_KEY_BYTES } from './backend.ts';
 import { nobleBackend, nobleSymmetric } from './noble-backend.ts';
@@ -29,20 +36,21 @@ export interface WebCryptoBackend extends CryptoBackend {
   support(): Promise<WebCryptoSupport>;
 }
 
+/**
+ * WebCrypto's `SubtleCrypto`, named through the global `crypto` so that the declaration also
+ * resolves for apps compiled without the DOM library (Node's types declare that global).
+ */
+export type Subtle = typeof globalThis.crypto.subtle;
+
 /** Options of {@link createWebBackend}. */
 export interface WebBackendOptions {
   /**
    * The SubtleCrypto to use. Defaults to `globalThis.crypto.subtle`; `undefined` (given
    * explicitly) means none, so every curve runs on noble.
    */
-  readonly subtle?: SubtleCrypto | undefined;
+  readonly subtle?: Subtle | undefined;
 }
 
-/** RFC 8410 §7 PKCS#8 prefixes: the 32 raw private-key bytes follow. */
-const PKCS8_PREFIX: Record<Curve, Uint8Array> = {
-  X25519: fromHex('302e020100300506032b656e04220420'),
-  Ed25519: fromHex('302e020100300506032b657004220420'),
-};
 const PRIVATE_USAGES: Record<Curve, KeyUsage[]> = { X25519: ['deriveBits'], Ed25519: ['sign'] };
 const PUBLIC_USAGES: Record<Curve, KeyUsage[]> = { X25519: [], Ed25519: ['verify'] };
 const PUBLIC_CACHE_SIZE = 256;
@@ -65,12 +73,6 @@ const ED25519_L = fromHex('edd3f55c1a631258d69cf7a2def9de14000000000000000000000
 
 // WebCrypto's TypeScript types want ArrayBuffer-backed views; ours are at runtime.
 const source = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
-
-function isAllZero(bytes: Uint8Array): boolean {
-  let acc = 0;
-  for (const b of bytes) acc |= b;
-  return acc === 0;
-}
 
 /** Little-endian `a < b` for equal-length arrays (public values only). */
 function lessThanLe(a: Uint8Array, b: Uint8Array): boolean {
@@ -129,10 +131,7 @@ export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBack
   };
 
   function importPrivate(s: SubtleCrypto, curve: Curve, raw: Uint8Array): Promise<CryptoKey> {
-    const prefix = PKCS8_PREFIX[curve];
-    const der = new Uint8Array(prefix.length + raw.length);
-    der.set(prefix);
-    der.set(raw, prefix.length);
+    const der = withDerPrefix(PKCS8_PREFIX[curve], raw);
     // Extractable so that the public key can be read back as JWK `x`.
     const key = s.importKey('pkcs8', source(der), { name: curve }, true, PRIVATE_USAGES[curve]);
     // importKey copies its input before returning (WebCrypto, SubtleCrypto.importKey step 2).

@@ -72,7 +72,7 @@ function copyBundle(b: PrekeyBundle): PrekeyBundle {
  * @example const verified = await verifyBundle(backend, await api.fetchBundle(addr, 1), addr);
  * @throws {UntrustedIdentityError} if the identity's account key does not hash to `expectedAddress`.
  * @throws {InvalidBundleError} for anything else wrong; `cause` holds the underlying error.
- * @throws {TypeError} if `expectedAddress` is not a valid address.
+ * @throws {ArgumentTypeError} if `expectedAddress` is not a valid address.
  */
 export async function verifyBundle(
   backend: CryptoBackend,

@@ -81,7 +81,7 @@ async function verifyCached(
  *
  * @param rootSeed - the trust root's 32-byte Ed25519 seed
  * @returns the encoded certificate (109 bytes)
- * @throws TypeError / RangeError on a malformed argument
+ * @throws ArgumentTypeError / RangeError on a malformed argument
  * @example
  * ```ts
  * const serverCert = await issueServerCertificate(backend, rootSeed, { keyId: 1, serverPublic, notAfter });
@@ -103,7 +103,7 @@ export async function issueServerCertificate(
  *
  * @param serverSeed - the server key's 32-byte Ed25519 seed
  * @returns the encoded certificate (240 bytes with a v1 server certificate)
- * @throws TypeError / RangeError on a malformed argument, or if `serverSeed` does not match the
+ * @throws ArgumentTypeError / RangeError on a malformed argument, or if `serverSeed` does not match the
  *   server certificate's public key
  * @throws MalformedEnvelopeError / UnsupportedVersionError if `fields.serverCertificate` does not decode
  * @example
@@ -149,7 +149,7 @@ function checkTrust(trust: TrustConfig): void {
  * @returns the decoded certificate (freshly decoded; the caller may keep or modify it)
  * @throws InvalidCertificateError if the certificate is malformed, badly signed, chained to
  *   another root, revoked or expired
- * @throws TypeError / RangeError on a malformed argument
+ * @throws ArgumentTypeError / RangeError on a malformed argument
  * @example
  * ```ts
  * const cert = await validateSenderCertificate(backend, bytes, { trustRoot, revokedServerKeyIds: [] }, Date.now());

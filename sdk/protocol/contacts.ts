@@ -14,28 +14,17 @@ import {
   encodeIdentityBundle,
   type IdentityBundle,
 } from '../wire/identity.ts';
-import type { EngineContext } from './engine-types.ts';
+import type { DeviceChange, EngineContext } from './engine-types.ts';
 import { address as addressOf, verifyIdentityBundle } from './identity.ts';
 import type { PeerAddress } from './ratchet-session.ts';
+import { pinRecords } from './records.ts';
 import { retryOnConflict, sessionKey } from './session-lock.ts';
 
+export type { DeviceChange } from './engine-types.ts';
 export { StaleDeviceLinkError };
 
-/** A contact's device list changed: announced to the app, not an identity change. */
-export interface DeviceChange {
-  /** `added`: a new device id of a known contact; `replaced`: a device id re-linked. */
-  readonly kind: 'added' | 'replaced';
-  readonly peer: PeerAddress;
-  /** The device's new identity (validly linked by the contact's account key). */
-  readonly identity: IdentityBundle;
-  /** True if the app marked the contact's safety number as verified. */
-  readonly verifiedContact: boolean;
-}
-
 /** Store key of a contact device's pin (`contact` namespace), as for its session record. */
-export const pinKey = (peer: PeerAddress): string => `${peer.address}.${peer.deviceId}`;
-/** Store key of a contact's verified mark (`meta` namespace): the verified account key. */
-export const verifiedKey = (address: string): string => `verified.${address}`;
+export const pinKey = pinRecords.key;
 
 /**
  * Judges `identity` (already verified for `peer.address`) against `pin`, the device's pinned
@@ -53,9 +42,7 @@ export async function judgeIdentity(
 ): Promise<{ ops: StoreOp[]; change?: DeviceChange }> {
   if (pin !== undefined && constantTimeEqual(pin, identity)) return { ops: [] };
   const next = decodeIdentityBundle(identity);
-  const ops: StoreOp[] = [
-    { ns: 'contact', key: pinKey(peer), value: identity.slice(), expect: pin ?? null },
-  ];
+  const ops: StoreOp[] = [pinRecords.put(pinKey(peer), identity.slice(), pin ?? null)];
   let kind: DeviceChange['kind'];
   if (pin === undefined) {
     // First contact with an account is no change; a new id of a known account is.
@@ -72,7 +59,7 @@ export async function judgeIdentity(
       throw new StaleDeviceLinkError(peer.address, peer.deviceId);
     kind = 'replaced';
   }
-  const verified = await store.get('meta', verifiedKey(peer.address));
+  const verified = await pinRecords.getVerified(store, peer.address);
   const verifiedContact = verified !== undefined && constantTimeEqual(verified, next.accountPublic);
   return { ops, change: { kind, peer, identity: next, verifiedContact } };
 }
@@ -97,7 +84,7 @@ export async function confirmPin(
   await cipher.exclusive(peer, () =>
     retryOnConflict(async () => {
       const drop = await cipher.retainIdentityOps(peer, value);
-      await pins.commit([{ ns: 'contact', key: pinKey(peer), value }, ...drop]);
+      await pins.commit([pinRecords.put(pinKey(peer), value), ...drop]);
     }),
   );
   remoteDh.delete(sessionKey(peer));
@@ -118,5 +105,5 @@ export function markVerifiedOp(
 ): StoreOp {
   assertBytes(accountPublic, 'accountPublic', 32);
   if (addressOf(backend, accountPublic) !== address) throw new UntrustedIdentityError(address);
-  return { ns: 'meta', key: verifiedKey(address), value: verified ? accountPublic.slice() : null };
+  return pinRecords.putVerified(address, verified ? accountPublic.slice() : null);
 }

@@ -9,6 +9,7 @@ import { verifyBundle } from './bundle.ts';
 import { judgeIdentity, pinKey } from './contacts.ts';
 import type { EngineContext, StartedSession } from './engine-types.ts';
 import { pqxdhInitiate } from './pqxdh.ts';
+import { pinRecords } from './records.ts';
 import { sealedSenderSeal } from './sealed-sender.ts';
 import type { PeerAddress } from './session-cipher.ts';
 import { sessionKey } from './session-lock.ts';
@@ -33,7 +34,7 @@ export async function startSessionWith(
   const verified = await verifyBundle(backend, bundle, expectedAddress);
   const peer = { address: verified.address, deviceId: verified.deviceId };
   const identityBytes = encodeIdentityBundle(verified.identity);
-  const pin = await store.get('contact', pinKey(peer));
+  const pin = await pinRecords.get(store, pinKey(peer));
   const judged = await judgeIdentity(store, peer, identityBytes, pin);
   const init = await pqxdhInitiate(backend, context.rng, {
     localIdentity: context.local(),

@@ -7,7 +7,6 @@ import { UntrustedIdentityError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { TrustConfig } from './certificates.ts';
-import type { DeviceChange } from './contacts.ts';
 import { type LocalIdentity, verifyIdentityBundle } from './identity.ts';
 import type { PinCache } from './pin-cache.ts';
 import { storeBackedResponder } from './pqxdh.ts';
@@ -29,6 +28,17 @@ export interface EngineContext {
   readonly remoteDh: Map<string, Uint8Array>;
   /** This device's identity (it changes on `relink`). */
   local(): LocalIdentity;
+}
+
+/** A contact's device list changed: announced to the app, not an identity change. */
+export interface DeviceChange {
+  /** `added`: a new device id of a known contact; `replaced`: a device id re-linked. */
+  readonly kind: 'added' | 'replaced';
+  readonly peer: PeerAddress;
+  /** The device's new identity (validly linked by the contact's account key). */
+  readonly identity: IdentityBundle;
+  /** True if the app marked the contact's safety number as verified. */
+  readonly verifiedContact: boolean;
 }
 
 /** What `ProtocolEngine.startSession` started: the peer, and a device change to announce. */

@@ -27,7 +27,7 @@ import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { MessageType } from '../wire/messages.ts';
 import type { PrekeyBundle } from '../wire/prekeys.ts';
 import type { TrustConfig } from './certificates.ts';
-import { confirmPin, markVerifiedOp, pinKey, verifiedKey } from './contacts.ts';
+import { confirmPin, markVerifiedOp } from './contacts.ts';
 import { receiveMessage } from './engine-receive.ts';
 import { sealFor, startSessionWith } from './engine-send.ts';
 import {
@@ -47,12 +47,12 @@ import {
   encodeLocalIdentity,
   generateAccountKey,
   generateDeviceIdentity,
-  LOCAL_IDENTITY_KEY,
   type LocalIdentity,
   relinkLocalIdentity,
 } from './identity.ts';
 import { PinCache } from './pin-cache.ts';
 import { type PrekeyRequest, type PrekeyUpload, replenishPrekeys } from './prekey-manager.ts';
+import { localIdentityRecord, pinRecords } from './records.ts';
 import { type SafetyNumber, safetyNumber } from './safety-number.ts';
 import { assertCertificateMatchesIdentity, sealedSenderOpen } from './sealed-sender.ts';
 import { type PeerAddress, SessionCipher } from './session-cipher.ts';
@@ -65,8 +65,6 @@ export type {
   StartedSession,
   UnsealOptions,
 } from './engine-types.ts';
-
-const contactKey = pinKey;
 
 /**
  * The protocol engine of one device.
@@ -128,7 +126,7 @@ export class ProtocolEngine {
    * seed is kept on this device only if `retainAccountSeed` (the primary device, which links
    * further devices).
    *
-   * @throws {RangeError} if `account.publicKey` does not match `account.seed`.
+   * @throws {ArgumentRangeError} if `account.publicKey` does not match `account.seed`.
    * @example const { engine, account } = await ProtocolEngine.create({ store, trust });
    */
   static async create(
@@ -146,9 +144,7 @@ export class ProtocolEngine {
       retainAccountSeed: options.retainAccountSeed ?? options.account === undefined,
       link: options.link ?? { deviceId: 1, linkEpoch: Math.floor(now()) },
     });
-    await options.store.commit([
-      { ns: 'identity', key: LOCAL_IDENTITY_KEY, value: encodeLocalIdentity(local) },
-    ]);
+    await options.store.commit([localIdentityRecord.put(encodeLocalIdentity(local))]);
     return { engine: new ProtocolEngine(options, local), account };
   }
 
@@ -159,7 +155,7 @@ export class ProtocolEngine {
    * @example const engine = await ProtocolEngine.open({ store, trust });
    */
   static async open(options: EngineOptions): Promise<ProtocolEngine> {
-    const bytes = await options.store.get('identity', LOCAL_IDENTITY_KEY);
+    const bytes = await localIdentityRecord.get(options.store);
     if (bytes === undefined) throw new StateCorruptError('the store holds no device identity');
     return new ProtocolEngine(options, decodeLocalIdentity(bytes));
   }
@@ -175,7 +171,7 @@ export class ProtocolEngine {
    * registering once the device id is known (docs/PROTOCOL.md §1.3), and before sessions
    * exist: peers pin the identity their first session carried.
    *
-   * @throws {RangeError} without an account seed, with one of another account, or with an id
+   * @throws {ArgumentRangeError} without an account seed, with one of another account, or with an id
    *   or epoch out of range.
    * @example await engine.relink({ deviceId: 2 }, account.seed);
    */
@@ -190,9 +186,7 @@ export class ProtocolEngine {
       deviceId: link.deviceId,
       linkEpoch,
     });
-    await this.store.commit([
-      { ns: 'identity', key: LOCAL_IDENTITY_KEY, value: encodeLocalIdentity(next) },
-    ]);
+    await this.store.commit([localIdentityRecord.put(encodeLocalIdentity(next))]);
     this.local = next;
     return next.bundle;
   }
@@ -211,7 +205,7 @@ export class ProtocolEngine {
    * Generates prekeys (and on the first call, or when asked, a new signed prekey and a new
    * last-resort KEM prekey), stores the private halves and returns the upload body.
    *
-   * @throws {RangeError} if a count is not in 0..=100.
+   * @throws {ArgumentRangeError} if a count is not in 0..=100.
    * @example const upload = await engine.generatePrekeys({ oneTime: 100, kem: 100 });
    */
   generatePrekeys(request: PrekeyRequest): Promise<PrekeyUpload> {
@@ -267,7 +261,7 @@ export class ProtocolEngine {
     peer: PeerAddress,
     plaintext: Uint8Array,
   ): Promise<{ type: MessageType; body: Uint8Array }> {
-    return this.cipher.encryptAndCommit(peer, plaintext, this.pins.source(contactKey(peer)));
+    return this.cipher.encryptAndCommit(peer, plaintext, this.pins.source(pinRecords.key(peer)));
   }
 
   /**
@@ -384,12 +378,12 @@ export class ProtocolEngine {
 
   /** Whether the app marked `address`'s safety number as verified ({@link markVerified}). */
   async isVerified(address: string): Promise<boolean> {
-    return (await this.store.get('meta', verifiedKey(address))) !== undefined;
+    return (await pinRecords.getVerified(this.store, address)) !== undefined;
   }
 
   /** The pinned identity of a contact device, if any. */
   async pinnedIdentity(peer: PeerAddress): Promise<IdentityBundle | undefined> {
-    const bytes = await this.store.get('contact', contactKey(peer));
+    const bytes = await pinRecords.get(this.store, pinRecords.key(peer));
     return bytes === undefined ? undefined : decodeIdentityBundle(bytes);
   }
 

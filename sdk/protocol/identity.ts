@@ -62,7 +62,7 @@ export interface LocalIdentity {
  * Generates an account key from 32 random bytes.
  *
  * @example const account = await generateAccountKey(backend, systemRng);
- * @throws {RangeError} if `rng` returns the wrong number of bytes.
+ * @throws {ArgumentRangeError} if `rng` returns the wrong number of bytes.
  */
 export async function generateAccountKey(backend: CryptoBackend, rng: Rng): Promise<AccountKey> {
   const seed = rng(ED25519_SEED_BYTES);
@@ -74,7 +74,7 @@ export async function generateAccountKey(backend: CryptoBackend, rng: Rng): Prom
  * The self-certifying address of an account: base32(SHA-256(LABELS.ADDRESS || accountPublic)[0..20]).
  *
  * @example address(backend, account.publicKey) // 32 characters of a-z2-7
- * @throws {TypeError | RangeError} if `accountPublic` is not 32 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if `accountPublic` is not 32 bytes.
  */
 export function address(backend: CryptoBackend, accountPublic: Uint8Array): string {
   return addressFromDigest(backend.sha256(addressPreimage(accountPublic)));
@@ -94,7 +94,7 @@ export interface DeviceLink {
  * server assigns its id, and when a primary device links another.
  *
  * @example const sig = await signDeviceLink(backend, account.seed, signingPublic, dhPublic, { deviceId: 1, linkEpoch: now() });
- * @throws {TypeError | RangeError} on wrong key sizes, a device id of 0 or a bad epoch.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong key sizes, a device id of 0 or a bad epoch.
  */
 export async function signDeviceLink(
   backend: CryptoBackend,
@@ -113,7 +113,7 @@ export async function signDeviceLink(
  * signature). Needs the account seed: the retained one, or the one passed in.
  *
  * @example const next = await relinkLocalIdentity(backend, local, account.seed, { deviceId: 2, linkEpoch: now() });
- * @throws {RangeError} if `accountSeed` is not the seed of the identity's account key, or the
+ * @throws {ArgumentRangeError} if `accountSeed` is not the seed of the identity's account key, or the
  *   id or epoch is out of range.
  */
 export async function relinkLocalIdentity(
@@ -147,7 +147,7 @@ export async function relinkLocalIdentity(
  * the server has assigned the id).
  *
  * @example const me = await generateDeviceIdentity(backend, systemRng, account, { retainAccountSeed: true });
- * @throws {RangeError} if `account.publicKey` is not the public key of `account.seed`.
+ * @throws {ArgumentRangeError} if `account.publicKey` is not the public key of `account.seed`.
  */
 export async function generateDeviceIdentity(
   backend: CryptoBackend,
@@ -207,7 +207,7 @@ function verifiedCache(backend: CryptoBackend): Map<string, string> {
  * @example await verifyIdentityBundle(backend, bundle, contactAddress);
  * @throws {UntrustedIdentityError} if the account key does not hash to `expectedAddress`.
  * @throws {InvalidSignatureError} if the link signature does not verify.
- * @throws {TypeError | RangeError} on wrong field sizes or a malformed `expectedAddress`.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong field sizes or a malformed `expectedAddress`.
  */
 export async function verifyIdentityBundle(
   backend: CryptoBackend,
@@ -247,7 +247,7 @@ export async function verifyIdentityBundle(
  * signingSeed(32) || dhPrivate(32) [|| accountSeed(32)]`.
  *
  * @example await store.commit([{ ns: 'identity', key: LOCAL_IDENTITY_KEY, value: encodeLocalIdentity(me) }]);
- * @throws {TypeError | RangeError} on wrong field sizes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong field sizes.
  */
 export function encodeLocalIdentity(identity: LocalIdentity): Uint8Array {
   const bundle = encodeIdentityBundle(identity.bundle);

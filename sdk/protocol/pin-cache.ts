@@ -13,6 +13,7 @@
  */
 import { type StateStore, StoreConflictError, type StoreOp } from '../state/store.ts';
 import { constantTimeEqual } from '../util/bytes.ts';
+import { pinRecords } from './records.ts';
 
 /** A pin as read for one attempt, and the op that makes the commit conditional on it. */
 export interface PinRead {
@@ -69,7 +70,7 @@ export class PinCache {
   async read(key: string): Promise<Uint8Array | undefined> {
     const cached = this.pins.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const stored = await this.store.get('contact', key);
+    const stored = await pinRecords.get(this.store, key);
     this.pins.set(key, stored ?? null);
     return stored;
   }
@@ -82,7 +83,7 @@ export class PinCache {
    */
   check(key: string, pin: Uint8Array | undefined): StoreOp {
     const held = pin ?? null;
-    return { ns: 'contact', key, value: held, expect: held };
+    return pinRecords.put(key, held, held);
   }
 
   /**

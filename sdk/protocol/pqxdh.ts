@@ -39,9 +39,9 @@ import {
   decodeSignedPrekeyRecord,
   type KemPrekeyRecord,
   type OneTimePrekeyRecord,
-  prekeyStoreKey,
   type SignedPrekeyRecord,
 } from './prekeys.ts';
+import { type PrekeyRecords, prekeyRecordsOf } from './records.ts';
 
 /** Size of the PQXDH shared secret SK. */
 export const PQXDH_SECRET_BYTES = 32;
@@ -122,7 +122,7 @@ function associatedData(initiator: IdentityBundle, responder: IdentityBundle): U
  *
  * @example const init = await pqxdhInitiate(backend, systemRng, { localIdentity: me, bundle: verified });
  * @throws {InvalidKeyError} if a bundle key is of low order or the KEM key is invalid.
- * @throws {TypeError | RangeError} on wrong local key sizes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong local key sizes.
  */
 export async function pqxdhInitiate(
   backend: CryptoBackend,
@@ -179,7 +179,7 @@ export async function pqxdhInitiate(
  *
  * @example const { sharedSecret, associatedData } = await pqxdhRespond(backend, { ... });
  * @throws {InvalidKeyError} if the base key or the initiator's DH identity is of low order.
- * @throws {TypeError | RangeError} on wrong sizes (a 1568-byte ciphertext, a 32-byte base key).
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong sizes (a 1568-byte ciphertext, a 32-byte base key).
  */
 export async function pqxdhRespond(
   backend: CryptoBackend,
@@ -226,11 +226,11 @@ export function consumedBaseKeyKey(signedPrekeyId: number, baseKey: Uint8Array):
 
 async function load<T extends { readonly id: number }>(
   store: StateStore,
-  ns: 'signedPrekey' | 'oneTimePrekey' | 'kemPrekey',
+  records: PrekeyRecords,
   id: number,
   decode: (bytes: Uint8Array) => T,
 ): Promise<T> {
-  const bytes = await store.get(ns, prekeyStoreKey(id));
+  const bytes = await records.get(store, id);
   if (bytes === undefined) throw new PrekeyNotFoundError();
   const record = decode(bytes);
   if (record.id !== id) throw new StateCorruptError('prekey record id does not match its key');
@@ -269,14 +269,19 @@ export async function loadResponderPrekeys(
   }
   const signedPrekey = await load(
     store,
-    'signedPrekey',
+    prekeyRecordsOf.signed,
     fields.signedPrekeyId,
     decodeSignedPrekeyRecord,
   );
-  const kemPrekey = await load(store, 'kemPrekey', fields.kemPrekeyId, decodeKemPrekeyRecord);
+  const kemPrekey = await load(
+    store,
+    prekeyRecordsOf.kem,
+    fields.kemPrekeyId,
+    decodeKemPrekeyRecord,
+  );
   const consumeOps: StoreOp[] = [];
   if (!kemPrekey.lastResort) {
-    consumeOps.push({ ns: 'kemPrekey', key: prekeyStoreKey(kemPrekey.id), value: null });
+    consumeOps.push(prekeyRecordsOf.kem.delete(kemPrekey.id));
   }
   if (opkId === 0) {
     const key = consumedBaseKeyKey(signedPrekey.id, fields.baseKey);
@@ -284,8 +289,13 @@ export async function loadResponderPrekeys(
     consumeOps.push({ ns: 'baseKey', key, value: new Uint8Array(0), expect: null });
     return { signedPrekey, kemPrekey, consumeOps };
   }
-  const oneTimePrekey = await load(store, 'oneTimePrekey', opkId, decodeOneTimePrekeyRecord);
-  consumeOps.push({ ns: 'oneTimePrekey', key: prekeyStoreKey(opkId), value: null });
+  const oneTimePrekey = await load(
+    store,
+    prekeyRecordsOf.oneTime,
+    opkId,
+    decodeOneTimePrekeyRecord,
+  );
+  consumeOps.push(prekeyRecordsOf.oneTime.delete(opkId));
   return { signedPrekey, oneTimePrekey, kemPrekey, consumeOps };
 }
 

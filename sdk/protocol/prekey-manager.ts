@@ -28,6 +28,7 @@ import {
   toOneTimePrekey,
   toSignedPrekey,
 } from './prekeys.ts';
+import { prekeyRecordsOf } from './records.ts';
 
 /** Store key (namespace `meta`) of the prekey id counters. */
 export const PREKEY_COUNTERS_KEY = 'prekey-counters';
@@ -101,7 +102,7 @@ function assertCount(n: number | undefined, name: string): number {
  * private records, the advanced id counters and the deletion of superseded keys past their
  * grace period, so a crash never hands out an id twice or loses a key that was uploaded.
  *
- * @throws {RangeError} if a count is not in 0..=100.
+ * @throws {ArgumentRangeError} if a count is not in 0..=100.
  * @throws {StateCorruptError} if the stored counters do not decode.
  * @example
  * const upload = await replenishPrekeys(ctx, { oneTime: 100, kem: 100 });
@@ -169,7 +170,7 @@ export async function signedPrekeyCreatedAt(store: StateStore): Promise<number |
   if (!stored) return undefined;
   const { currentSigned } = decodeCounters(stored);
   if (currentSigned === 0) return undefined;
-  const rec = await store.get('signedPrekey', String(currentSigned));
+  const rec = await prekeyRecordsOf.signed.get(store, currentSigned);
   return rec ? decodeSignedPrekeyRecord(rec).createdAtMs : undefined;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Prekey generation and the private prekey records (PROTOCOL.md §3, docs/PROTOCOL.md §3).
+ * Prekey generation (docs/PROTOCOL.md §3); the private records and their codecs are in
+ * prekey-records.ts and re-exported here.
  *
  * Three kinds, as in Signal: a signed X25519 prekey (SPK, rotated), unsigned one-time X25519
  * prekeys (OPK) and signed ML-KEM-1024 prekeys, one-time or last resort. Private records live in
@@ -8,17 +9,12 @@
 import {
   type CryptoBackend,
   ED25519_SEED_BYTES,
-  ED25519_SIGNATURE_BYTES,
   MLKEM_SEED_BYTES,
-  MLKEM1024_PUBLIC_BYTES,
-  MLKEM1024_SECRET_BYTES,
   type Rng,
   X25519_KEY_BYTES,
 } from '../crypto/backend.ts';
-import { StateCorruptError, UnsupportedVersionError } from '../errors.ts';
-import type { StoreOp } from '../state/store.ts';
-import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
-import { assertBytes, ByteReader, ByteWriter, constantTimeEqual } from '../util/bytes.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
+import { assertBytes } from '../util/bytes.ts';
 import {
   assertPrekeyId,
   KEM_KIND_LAST_RESORT,
@@ -31,47 +27,10 @@ import {
   type SignedPrekey,
   signedPrekeyPayload,
 } from '../wire/prekeys.ts';
+import type { KemPrekeyRecord, OneTimePrekeyRecord, SignedPrekeyRecord } from './prekey-records.ts';
 
-/** Version byte of every private prekey record. */
-export const PREKEY_RECORD_VERSION = 1;
 /** Most one-time prekeys (EC or KEM) generated or uploaded in one batch, as Signal's service. */
 export const MAX_PREKEY_BATCH = 100;
-
-/** FIPS 203 Algorithm 16: dk = dk_PKE (384·k bytes, k = 4) || ek || H(ek) || z. */
-const MLKEM_DK_EK_OFFSET = 384 * 4;
-const embeddedPublicKey = (secretKey: Uint8Array): Uint8Array =>
-  secretKey.slice(MLKEM_DK_EK_OFFSET, MLKEM_DK_EK_OFFSET + MLKEM1024_PUBLIC_BYTES);
-
-/** A signed prekey with its private key. */
-export interface SignedPrekeyRecord {
-  readonly id: number;
-  /** X25519 private key (32, secret). */
-  readonly privateKey: Uint8Array;
-  readonly publicKey: Uint8Array;
-  readonly signature: Uint8Array;
-  /** Creation time (ms since the epoch), for rotation. */
-  readonly createdAtMs: number;
-}
-
-/** A one-time X25519 prekey with its private key. */
-export interface OneTimePrekeyRecord {
-  readonly id: number;
-  /** X25519 private key (32, secret). */
-  readonly privateKey: Uint8Array;
-  readonly publicKey: Uint8Array;
-}
-
-/** A signed ML-KEM-1024 prekey with its decapsulation key. */
-export interface KemPrekeyRecord {
-  readonly id: number;
-  /** ML-KEM-1024 decapsulation key (3168, secret). */
-  readonly secretKey: Uint8Array;
-  readonly publicKey: Uint8Array;
-  readonly signature: Uint8Array;
-  readonly lastResort: boolean;
-  /** Creation time (ms since the epoch), for rotating the last-resort key. */
-  readonly createdAtMs: number;
-}
 
 /** The signing half of a local identity: prekeys are signed by the device signing key. */
 export interface PrekeySigner {
@@ -84,19 +43,13 @@ export interface PrekeySigner {
  * means "none" in prekey messages). Callers keep the next id in their own state.
  *
  * @example prekeyIdAfter(0xffffffff) // 1
- * @throws {RangeError} if `id` is not a valid prekey id or `offset` is not a non-negative integer.
+ * @throws {ArgumentRangeError} if `id` is not a valid prekey id or `offset` is not a non-negative integer.
  */
 export function prekeyIdAfter(id: number, offset = 1): number {
   assertPrekeyId(id, 'id');
   if (!Number.isSafeInteger(offset) || offset < 0)
     throw new ArgumentRangeError('offset must be >= 0');
   return ((id - 1 + offset) % MAX_PREKEY_ID) + 1;
-}
-
-/** The store key of a prekey record: its id in decimal. */
-export function prekeyStoreKey(id: number): string {
-  assertPrekeyId(id, 'id');
-  return String(id);
 }
 
 function assertBatch(count: number): void {
@@ -120,7 +73,7 @@ function draw(rng: Rng, length: number): Uint8Array {
  * signing key over `LABELS.SIGNED_PREKEY || u32 id || publicKey`.
  *
  * @example const spk = await generateSignedPrekey(backend, systemRng, me, 1, Date.now());
- * @throws {RangeError} on an invalid id or time.
+ * @throws {ArgumentRangeError} on an invalid id or time.
  */
 export async function generateSignedPrekey(
   backend: CryptoBackend,
@@ -145,7 +98,7 @@ export async function generateSignedPrekey(
  * Generates `count` one-time X25519 prekeys with ids `firstId`, `prekeyIdAfter(firstId)`, ….
  *
  * @example const opks = await generateOneTimePrekeys(backend, systemRng, nextId, 100);
- * @throws {RangeError} on an invalid id or a count outside 1..=100.
+ * @throws {ArgumentRangeError} on an invalid id or a count outside 1..=100.
  */
 export async function generateOneTimePrekeys(
   backend: CryptoBackend,
@@ -187,7 +140,7 @@ async function generateKemPrekey(
  * signed with kind {@link KEM_KIND_ONE_TIME}.
  *
  * @example const pqpks = await generateKemPrekeys(backend, systemRng, me, nextKemId, 100, Date.now());
- * @throws {RangeError} on an invalid id or time or a count outside 1..=100.
+ * @throws {ArgumentRangeError} on an invalid id or time or a count outside 1..=100.
  */
 export async function generateKemPrekeys(
   backend: CryptoBackend,
@@ -212,7 +165,7 @@ export async function generateKemPrekeys(
  * served when the one-time KEM prekeys run out and never deleted on use.
  *
  * @example const lastResort = await generateLastResortKemPrekey(backend, systemRng, me, id, Date.now());
- * @throws {RangeError} on an invalid id or time.
+ * @throws {ArgumentRangeError} on an invalid id or time.
  */
 export async function generateLastResortKemPrekey(
   backend: CryptoBackend,
@@ -245,170 +198,19 @@ export function toKemPrekey(record: KemPrekeyRecord): KemPrekey {
   };
 }
 
-function reader(record: Uint8Array, what: string): ByteReader {
-  assertBytes(record, 'record');
-  const r = new ByteReader(record, what, (m) => new StateCorruptError(m));
-  const version = r.u8();
-  if (version !== PREKEY_RECORD_VERSION) throw new UnsupportedVersionError(version, what);
-  return r;
-}
-
-function readId(r: ByteReader, what: string): number {
-  const id = r.u32();
-  if (id === 0) throw new StateCorruptError(`${what} has id 0`);
-  return id;
-}
-
-/**
- * Encodes a signed prekey record (contains the private key). Layout: `u8 version=1 || u32 id ||
- * u64 createdAtMs || privateKey(32) || publicKey(32) || signature(64)`.
- *
- * @example signedPrekeyStoreOp(spk) // or encodeSignedPrekeyRecord(spk)
- * @throws {TypeError | RangeError} on wrong field sizes or ranges.
- */
-export function encodeSignedPrekeyRecord(record: SignedPrekeyRecord): Uint8Array {
-  assertPrekeyId(record.id, 'id');
-  assertTime(record.createdAtMs);
-  assertBytes(record.privateKey, 'privateKey', X25519_KEY_BYTES);
-  assertBytes(record.publicKey, 'publicKey', X25519_KEY_BYTES);
-  assertBytes(record.signature, 'signature', ED25519_SIGNATURE_BYTES);
-  return new ByteWriter(141)
-    .u8(PREKEY_RECORD_VERSION)
-    .u32(record.id)
-    .u64(record.createdAtMs)
-    .bytes(record.privateKey)
-    .bytes(record.publicKey)
-    .bytes(record.signature)
-    .finish();
-}
-
-/**
- * Decodes a signed prekey record.
- *
- * @example decodeSignedPrekeyRecord(await store.get('signedPrekey', '1'))
- * @throws {UnsupportedVersionError} on an unknown version.
- * @throws {StateCorruptError} if truncated, too long or with id 0.
- */
-export function decodeSignedPrekeyRecord(record: Uint8Array): SignedPrekeyRecord {
-  const what = 'signed prekey record';
-  const r = reader(record, what);
-  const id = readId(r, what);
-  const createdAtMs = r.u64();
-  const privateKey = r.bytes(X25519_KEY_BYTES);
-  const publicKey = r.bytes(X25519_KEY_BYTES);
-  const signature = r.bytes(ED25519_SIGNATURE_BYTES);
-  r.end();
-  return { id, privateKey, publicKey, signature, createdAtMs };
-}
-
-/**
- * Encodes a one-time prekey record (contains the private key). Layout: `u8 version=1 ||
- * u32 id || privateKey(32) || publicKey(32)`.
- *
- * @example encodeOneTimePrekeyRecord(opk)
- * @throws {TypeError | RangeError} on wrong field sizes or ranges.
- */
-export function encodeOneTimePrekeyRecord(record: OneTimePrekeyRecord): Uint8Array {
-  assertPrekeyId(record.id, 'id');
-  assertBytes(record.privateKey, 'privateKey', X25519_KEY_BYTES);
-  assertBytes(record.publicKey, 'publicKey', X25519_KEY_BYTES);
-  return new ByteWriter(69)
-    .u8(PREKEY_RECORD_VERSION)
-    .u32(record.id)
-    .bytes(record.privateKey)
-    .bytes(record.publicKey)
-    .finish();
-}
-
-/**
- * Decodes a one-time prekey record.
- *
- * @example decodeOneTimePrekeyRecord(await store.get('oneTimePrekey', '42'))
- * @throws {UnsupportedVersionError} on an unknown version.
- * @throws {StateCorruptError} if truncated, too long or with id 0.
- */
-export function decodeOneTimePrekeyRecord(record: Uint8Array): OneTimePrekeyRecord {
-  const what = 'one-time prekey record';
-  const r = reader(record, what);
-  const id = readId(r, what);
-  const privateKey = r.bytes(X25519_KEY_BYTES);
-  const publicKey = r.bytes(X25519_KEY_BYTES);
-  r.end();
-  return { id, privateKey, publicKey };
-}
-
-/**
- * Encodes a KEM prekey record (contains the decapsulation key). Layout: `u8 version=1 ||
- * u8 kind || u32 id || u64 createdAtMs || secretKey(3168) || signature(64)`. The public key is
- * not stored twice: FIPS 203 places it inside the decapsulation key (bytes 1536..3104).
- *
- * @example encodeKemPrekeyRecord(pqpk)
- * @throws {TypeError | RangeError} on wrong sizes, or if `publicKey` is not the one inside `secretKey`.
- */
-export function encodeKemPrekeyRecord(record: KemPrekeyRecord): Uint8Array {
-  assertPrekeyId(record.id, 'id');
-  assertTime(record.createdAtMs);
-  assertBytes(record.secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
-  assertBytes(record.publicKey, 'publicKey', MLKEM1024_PUBLIC_BYTES);
-  assertBytes(record.signature, 'signature', ED25519_SIGNATURE_BYTES);
-  if (typeof record.lastResort !== 'boolean')
-    throw new ArgumentTypeError('lastResort must be a boolean');
-  if (!constantTimeEqual(embeddedPublicKey(record.secretKey), record.publicKey)) {
-    throw new ArgumentRangeError('publicKey does not belong to secretKey');
-  }
-  return new ByteWriter(14 + MLKEM1024_SECRET_BYTES + ED25519_SIGNATURE_BYTES)
-    .u8(PREKEY_RECORD_VERSION)
-    .u8(kemPrekeyKind(record.lastResort))
-    .u32(record.id)
-    .u64(record.createdAtMs)
-    .bytes(record.secretKey)
-    .bytes(record.signature)
-    .finish();
-}
-
-/**
- * Decodes a KEM prekey record.
- *
- * @example decodeKemPrekeyRecord(await store.get('kemPrekey', '7'))
- * @throws {UnsupportedVersionError} on an unknown version.
- * @throws {StateCorruptError} if truncated, too long, with id 0 or an unknown kind.
- */
-export function decodeKemPrekeyRecord(record: Uint8Array): KemPrekeyRecord {
-  const what = 'KEM prekey record';
-  const r = reader(record, what);
-  const kind = r.u8();
-  if (kind !== KEM_KIND_ONE_TIME && kind !== KEM_KIND_LAST_RESORT) {
-    throw new StateCorruptError(`${what} has an unknown kind`);
-  }
-  const id = readId(r, what);
-  const createdAtMs = r.u64();
-  const secretKey = r.bytes(MLKEM1024_SECRET_BYTES);
-  const signature = r.bytes(ED25519_SIGNATURE_BYTES);
-  r.end();
-  const publicKey = embeddedPublicKey(secretKey);
-  const lastResort = kind === KEM_KIND_LAST_RESORT;
-  return { id, secretKey, publicKey, signature, lastResort, createdAtMs };
-}
-
-/** The store op saving a signed prekey record (namespace `signedPrekey`). */
-export function signedPrekeyStoreOp(rec: SignedPrekeyRecord): StoreOp {
-  return { ns: 'signedPrekey', key: prekeyStoreKey(rec.id), value: encodeSignedPrekeyRecord(rec) };
-}
-
-/** The store ops saving one-time prekey records (namespace `oneTimePrekey`). */
-export function oneTimePrekeyStoreOps(records: readonly OneTimePrekeyRecord[]): StoreOp[] {
-  return records.map((rec) => ({
-    ns: 'oneTimePrekey',
-    key: prekeyStoreKey(rec.id),
-    value: encodeOneTimePrekeyRecord(rec),
-  }));
-}
-
-/** The store ops saving KEM prekey records, one-time or last resort (namespace `kemPrekey`). */
-export function kemPrekeyStoreOps(records: readonly KemPrekeyRecord[]): StoreOp[] {
-  return records.map((rec) => ({
-    ns: 'kemPrekey',
-    key: prekeyStoreKey(rec.id),
-    value: encodeKemPrekeyRecord(rec),
-  }));
-}
+export {
+  decodeKemPrekeyRecord,
+  decodeOneTimePrekeyRecord,
+  decodeSignedPrekeyRecord,
+  encodeKemPrekeyRecord,
+  encodeOneTimePrekeyRecord,
+  encodeSignedPrekeyRecord,
+  type KemPrekeyRecord,
+  kemPrekeyStoreOps,
+  type OneTimePrekeyRecord,
+  oneTimePrekeyStoreOps,
+  PREKEY_RECORD_VERSION,
+  prekeyStoreKey,
+  type SignedPrekeyRecord,
+  signedPrekeyStoreOp,
+} from './prekey-records.ts';

@@ -17,7 +17,7 @@ import {
 } from '../errors.ts';
 import type { StoreOp } from '../state/store.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes, wipe } from '../util/bytes.ts';
+import { assertBytes, equalBytes, wipe } from '../util/bytes.ts';
 import {
   encodePrekeyMessage,
   IDENTITY_BUNDLE_BYTES,
@@ -78,7 +78,7 @@ export function openGuard(pin?: Uint8Array): OpenGuard {
 
 /** Whether a state's remote identity is `pin` (any identity without a pin). */
 function boundTo(identity: Uint8Array, pin: Uint8Array | undefined): boolean {
-  return pin === undefined || sameBytes(identity, pin);
+  return pin === undefined || equalBytes(identity, pin);
 }
 
 /** Whether an encoded archived state is bound to `pin` (any without a pin). */
@@ -132,16 +132,10 @@ export interface OpenOutcome {
 /** Secrets decoded during a call; wipe them with {@link wipeTouched} after encoding. */
 export type Touched = (SessionState | null | undefined)[];
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Splits a PQXDH AD into the initiator's and the responder's `IdentityBundle` (PROTOCOL.md §4).
  *
- * @throws {TypeError | RangeError} unless `ad` is 344 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} unless `ad` is 344 bytes.
  * @example
  * const { initiator, responder } = splitAssociatedData(ad);
  */
@@ -250,7 +244,7 @@ function triedState(error: unknown): boolean {
  * agreement and a new responder state opens it (its identity is the caller's to judge).
  *
  * @throws {DuplicateMessageError | TooManySkippedError | DecryptError} as for ratchet messages.
- * @throws {RangeError} if the key agreement returns an AD that does not start with the
+ * @throws {ArgumentRangeError} if the key agreement returns an AD that does not start with the
  *   message's identity.
  * @throws Whatever `respond` throws.
  * @example
@@ -268,7 +262,7 @@ export async function openPrekeyMessage(
   const pin = guard.pin;
   if (
     record?.current &&
-    sameBytes(record.current.baseKey, message.baseKey) &&
+    equalBytes(record.current.baseKey, message.baseKey) &&
     boundTo(record.current.remoteIdentity, pin)
   ) {
     const opened = await openWith(backend, rng, record.current, message.message, guard.current);
@@ -289,7 +283,7 @@ export async function openPrekeyMessage(
   let fresh: SessionState;
   try {
     const { initiator, responder } = splitAssociatedData(agreed.ad);
-    if (!sameBytes(initiator, message.identity)) {
+    if (!equalBytes(initiator, message.identity)) {
       throw new ArgumentRangeError('key agreement AD must start with the initiator identity');
     }
     fresh = {
@@ -346,7 +340,7 @@ export function recordAfterOpen(record: SessionRecord | null, outcome: OpenOutco
  * prekey fields are pending, else a ratchet message (`type 2`).
  *
  * @throws {NoSessionError} without a current state, or (with `pin`) one bound to another identity.
- * @throws {RangeError} if `plaintext` exceeds 98,304 bytes.
+ * @throws {ArgumentRangeError} if `plaintext` exceeds 98,304 bytes.
  * @example
  * const { type, body, record: next } = encryptWithRecord(backend, record, plaintext);
  */
@@ -359,7 +353,7 @@ export function encryptWithRecord(
   const current = record?.current;
   if (!record || !current) throw new NoSessionError();
   // docs/PROTOCOL.md §9.6: never encrypt for an identity that is not the pinned one.
-  if (pin !== undefined && !sameBytes(current.remoteIdentity, pin)) {
+  if (pin !== undefined && !equalBytes(current.remoteIdentity, pin)) {
     throw new NoSessionError('no session with the pinned identity of this device');
   }
   const { state, message } = ratchetEncrypt(backend, current.ratchet, plaintext);

@@ -6,7 +6,7 @@
  */
 import { StateCorruptError } from '../errors.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes, ByteReader } from '../util/bytes.ts';
+import { assertBytes, assertU32, ByteReader, ByteWriter, equalBytes } from '../util/bytes.ts';
 import {
   BASE_KEY_BYTES,
   IDENTITY_BUNDLE_BYTES,
@@ -19,7 +19,7 @@ import {
   type ReceiverChain,
   type SkippedMessageKey,
 } from './ratchet-state.ts';
-import type { PendingPrekey, SessionState } from './session-record.ts';
+import type { PendingPrekey, SessionState } from './session-state.ts';
 
 /** Version byte of an encoded session state (each archived state carries its own; 2: 172-byte identities). */
 export const SESSION_STATE_VERSION = 2;
@@ -35,60 +35,17 @@ export function corrupt(message: string): StateCorruptError {
   return new StateCorruptError(message);
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function skippedRuns(skipped: readonly SkippedMessageKey[]): SkippedMessageKey[][] {
   const runs: SkippedMessageKey[][] = [];
   let run: SkippedMessageKey[] | undefined;
   for (const entry of skipped) {
-    if (run !== undefined && sameBytes(run[0]!.ratchetKey, entry.ratchetKey)) run.push(entry);
+    if (run !== undefined && equalBytes(run[0]!.ratchetKey, entry.ratchetKey)) run.push(entry);
     else {
       run = [entry];
       runs.push(run);
     }
   }
   return runs;
-}
-
-function checkU32(n: number, name: string): void {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
-    throw new ArgumentRangeError(`${name} must be a u32`);
-}
-
-/**
- * Exact-size writer: a record is re-encoded on every message, so the size is computed first
- * and the bytes are written once into one allocation (no growth, no final copy).
- */
-export class FixedWriter {
-  private readonly view: DataView;
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    pos = 0,
-  ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.pos = pos;
-  }
-  u8(n: number): void {
-    this.buf[this.pos++] = n;
-  }
-  u16(n: number): void {
-    this.view.setUint16(this.pos, n);
-    this.pos += 2;
-  }
-  u32(n: number): void {
-    this.view.setUint32(this.pos, n);
-    this.pos += 4;
-  }
-  bytes(b: Uint8Array): void {
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
 }
 
 /** A state checked for encoding, with its size and its skipped keys grouped in runs. */
@@ -101,7 +58,7 @@ export interface StatePlan {
 /**
  * Checks a state for encoding and computes its size.
  *
- * @throws {RangeError | TypeError} if a field has the wrong size or a limit is exceeded.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if a field has the wrong size or a limit is exceeded.
  */
 export function planState(state: SessionState): StatePlan {
   const r = state.ratchet;
@@ -115,12 +72,12 @@ export function planState(state: SessionState): StatePlan {
   assertBytes(r.rootKey, 'rootKey', SECRET);
   assertBytes(r.senderRatchetPrivate, 'senderRatchetPrivate', SECRET);
   assertBytes(r.senderRatchetPublic, 'senderRatchetPublic', RATCHET_KEY_BYTES);
-  checkU32(r.previousCounter, 'previousCounter');
+  assertU32(r.previousCounter, 'previousCounter');
   let size = 1 + BASE_KEY_BYTES + 2 * IDENTITY_BUNDLE_BYTES + 2 + r.associatedData.length;
   size += 3 * SECRET + 4 + 1 + 1 + 2 + 1;
   if (r.senderChain !== null) {
     assertBytes(r.senderChain.key, 'senderChain.key', SECRET);
-    checkU32(r.senderChain.index, 'senderChain.index');
+    assertU32(r.senderChain.index, 'senderChain.index');
     size += SECRET + 4;
   }
   if (r.receiverChains.length > MAX_RECEIVER_CHAINS)
@@ -128,7 +85,7 @@ export function planState(state: SessionState): StatePlan {
   for (const chain of r.receiverChains) {
     assertBytes(chain.ratchetKey, 'ratchetKey', RATCHET_KEY_BYTES);
     assertBytes(chain.key, 'chain key', SECRET);
-    checkU32(chain.index, 'chain index');
+    assertU32(chain.index, 'chain index');
     size += RATCHET_KEY_BYTES + SECRET + 4;
   }
   if (r.skippedKeys.length > MAX_SKIPPED_KEYS)
@@ -139,7 +96,7 @@ export function planState(state: SessionState): StatePlan {
     size += RATCHET_KEY_BYTES + 2;
     for (const entry of run) {
       assertBytes(entry.seed, 'skipped key', SECRET);
-      checkU32(entry.counter, 'skipped counter');
+      assertU32(entry.counter, 'skipped counter');
       size += 4 + SECRET;
     }
   }
@@ -147,16 +104,16 @@ export function planState(state: SessionState): StatePlan {
   if (pending !== null) {
     assertBytes(pending.kemCiphertext, 'kemCiphertext', KEM_CIPHERTEXT_BYTES);
     assertBytes(pending.baseKey, 'pending baseKey', BASE_KEY_BYTES);
-    checkU32(pending.signedPrekeyId, 'signedPrekeyId');
-    checkU32(pending.oneTimePrekeyId, 'oneTimePrekeyId');
-    checkU32(pending.kemPrekeyId, 'kemPrekeyId');
+    assertU32(pending.signedPrekeyId, 'signedPrekeyId');
+    assertU32(pending.oneTimePrekeyId, 'oneTimePrekeyId');
+    assertU32(pending.kemPrekeyId, 'kemPrekeyId');
     size += 12 + KEM_CIPHERTEXT_BYTES + BASE_KEY_BYTES;
   }
   return { state, size, runs };
 }
 
 /** Writes a planned state at the writer's position. */
-export function writeState(plan: StatePlan, w: FixedWriter): void {
+export function writeState(plan: StatePlan, w: ByteWriter): void {
   const { state, runs } = plan;
   const r = state.ratchet;
   w.u8(SESSION_STATE_VERSION);
@@ -203,15 +160,15 @@ export function writeState(plan: StatePlan, w: FixedWriter): void {
 /**
  * Encodes one session state (layout in docs/PROTOCOL.md §5.3.1).
  *
- * @throws {RangeError | TypeError} if a field has the wrong size or a limit is exceeded.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if a field has the wrong size or a limit is exceeded.
  * @example
  * const bytes = encodeSessionState(state);
  */
 export function encodeSessionState(state: SessionState): Uint8Array {
   const plan = planState(state);
-  const out = new Uint8Array(plan.size);
-  writeState(plan, new FixedWriter(out));
-  return out;
+  const w = new ByteWriter(plan.size);
+  writeState(plan, w);
+  return w.finish();
 }
 
 /** A one-byte boolean of the state layout: 0 or 1, anything else is corruption. */

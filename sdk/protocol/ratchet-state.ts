@@ -86,7 +86,7 @@ export interface RatchetKeyPair {
  * Starts the initiator's ratchet: `DHs = new X25519, DHr = SPK_B,
  * (RK, CKs) = KDF_RK(SK, DH(DHs, SPK_B))` (PROTOCOL.md §5). Copies its inputs.
  *
- * @throws {TypeError | RangeError} on wrong-sized inputs.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong-sized inputs.
  * @throws {InvalidKeyError} if `remoteSignedPrekey` is of low order.
  * @example
  * const alice = await initAlice(backend, systemRng, sk, ad, bundle.signedPrekey.publicKey);
@@ -123,7 +123,7 @@ export async function initAlice(
  * Starts the responder's ratchet: `DHs = SPK_B key pair, RK = SK` (PROTOCOL.md §5). It can send
  * only after decrypting the initiator's first message. Copies its inputs.
  *
- * @throws {TypeError | RangeError} on wrong-sized inputs.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong-sized inputs.
  * @example
  * const bob = initBob(sk, ad, { privateKey: spkPrivate, publicKey: spkPublic });
  */

@@ -17,7 +17,7 @@ import {
   TooManySkippedError,
 } from '../errors.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes, wipe } from '../util/bytes.ts';
+import { assertBytes, equalBytes, wipe } from '../util/bytes.ts';
 import {
   decodeRatchetMessage,
   MAX_PLAINTEXT_BYTES,
@@ -103,12 +103,6 @@ export interface RatchetDecryptResult {
   readonly plaintext: Uint8Array;
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 async function ratchetDh(
   backend: CryptoBackend,
   privateKey: Uint8Array,
@@ -127,8 +121,8 @@ async function ratchetDh(
  * Encrypts one message on the sending chain (DR spec §3.4 RatchetEncrypt). Synchronous: the
  * DH ratchet step happens when a message is received, so sending needs no randomness.
  *
- * @throws {TypeError} if `plaintext` is not bytes.
- * @throws {RangeError} if `plaintext` exceeds 98,304 bytes or the chain reached 2^32 messages.
+ * @throws {ArgumentTypeError} if `plaintext` is not bytes.
+ * @throws {ArgumentRangeError} if `plaintext` exceeds 98,304 bytes or the chain reached 2^32 messages.
  * @throws {NoSessionError} if the state cannot send yet (responder before its first message).
  * @example
  * const { state: next, message } = ratchetEncrypt(backend, state, utf8('hi'));
@@ -226,7 +220,7 @@ function findSkipped(
 ): number {
   for (let i = 0; i < skipped.length; i++) {
     const s = skipped[i]!;
-    if (s.counter === counter && bytesEqual(s.ratchetKey, ratchetKey)) return i;
+    if (s.counter === counter && equalBytes(s.ratchetKey, ratchetKey)) return i;
   }
   return -1;
 }
@@ -304,7 +298,7 @@ export async function ratchetDecrypt(
   const chains = state.receiverChains;
   for (let c = 0; c < chains.length; c++) {
     const chain = chains[c]!;
-    if (!bytesEqual(chain.ratchetKey, ratchetKey)) continue;
+    if (!equalBytes(chain.ratchetKey, ratchetKey)) continue;
     const { plaintext, advance } = openOnChain(
       backend,
       state,

@@ -38,7 +38,7 @@ export interface SafetyNumber {
  * `get_fingerprint`, which lets us check it against Signal's published vectors.
  *
  * @example iteratedFingerprint(backend, LABELS.FINGERPRINT, accountPublic, addressBytes, 5200)
- * @throws {TypeError | RangeError} on non-byte inputs or an iteration count below 1.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on non-byte inputs or an iteration count below 1.
  */
 export function iteratedFingerprint(
   backend: CryptoBackend,
@@ -71,7 +71,7 @@ export function iteratedFingerprint(
  * `LABELS.FINGERPRINT`, the account public key, and the 20 address bytes as stable id.
  *
  * @example accountFingerprint(backend, account.publicKey)
- * @throws {TypeError | RangeError} if `accountPublic` is not 32 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if `accountPublic` is not 32 bytes.
  */
 export function accountFingerprint(backend: CryptoBackend, accountPublic: Uint8Array): Uint8Array {
   assertBytes(accountPublic, 'accountPublic', ED25519_PUBLIC_BYTES);
@@ -90,7 +90,7 @@ export function accountFingerprint(backend: CryptoBackend, accountPublic: Uint8A
  * mod 100000 and zero-padded to 5 digits (libsignal `get_encoded_string`).
  *
  * @example fingerprintDigits(fp) // '300354477692869396892869876765'
- * @throws {RangeError} if `fingerprint` is shorter than 30 bytes.
+ * @throws {ArgumentRangeError} if `fingerprint` is shorter than 30 bytes.
  */
 export function fingerprintDigits(fingerprint: Uint8Array): string {
   assertBytes(fingerprint, 'fingerprint');
@@ -111,7 +111,7 @@ export function fingerprintDigits(fingerprint: Uint8Array): string {
  * ascending string order, so both parties see the same number.
  *
  * @example displayableSafetyNumber(localFp, remoteFp)
- * @throws {RangeError} if a fingerprint is shorter than 30 bytes.
+ * @throws {ArgumentRangeError} if a fingerprint is shorter than 30 bytes.
  */
 export function displayableSafetyNumber(localFp: Uint8Array, remoteFp: Uint8Array): string {
   const local = fingerprintDigits(localFp);
@@ -123,7 +123,7 @@ export function displayableSafetyNumber(localFp: Uint8Array, remoteFp: Uint8Arra
  * The QR payload: `u8 version=1 || localFp[0..32] || remoteFp[0..32]` (65 bytes).
  *
  * @example scannableSafetyNumber(localFp, remoteFp).length // 65
- * @throws {RangeError} if a fingerprint is shorter than 32 bytes.
+ * @throws {ArgumentRangeError} if a fingerprint is shorter than 32 bytes.
  */
 export function scannableSafetyNumber(localFp: Uint8Array, remoteFp: Uint8Array): Uint8Array {
   assertBytes(localFp, 'localFp');
@@ -145,7 +145,7 @@ export function scannableSafetyNumber(localFp: Uint8Array, remoteFp: Uint8Array)
  * The safety number between the local account and a contact account.
  *
  * @example const { displayable, scannable } = safetyNumber(backend, me.bundle.accountPublic, them.accountPublic);
- * @throws {TypeError | RangeError} if a key is not 32 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if a key is not 32 bytes.
  */
 export function safetyNumber(
   backend: CryptoBackend,
@@ -170,7 +170,7 @@ export function safetyNumber(
  *   a stale key: the app must not mark the contact verified).
  * @throws {MalformedEnvelopeError} if `scanned` is not a 65-byte payload.
  * @throws {UnsupportedVersionError} if `scanned` carries another payload version.
- * @throws {TypeError | RangeError} if `local` is not a 65-byte payload of this version.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if `local` is not a 65-byte payload of this version.
  */
 export function compareScannable(local: Uint8Array, scanned: Uint8Array): boolean {
   assertBytes(local, 'local', SCANNABLE_BYTES);

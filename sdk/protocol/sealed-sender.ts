@@ -183,7 +183,7 @@ function staticKey(
  *
  * @param rng - source of the 32-byte ephemeral private key
  * @returns the envelope bytes (PROTOCOL.md §6)
- * @throws TypeError / RangeError on a malformed argument (wrong key size, content type, a
+ * @throws ArgumentTypeError / RangeError on a malformed argument (wrong key size, content type, a
  *   message over `MAX_SEALED_MESSAGE_BYTES`, an oversized certificate)
  * @throws InvalidKeyError if `recipientDhPublic` is of low order
  * @example
@@ -240,7 +240,7 @@ export async function sealedSenderSeal(
  * @throws DecryptError if either layer fails to decrypt (which one is never said)
  * @throws InvalidCertificateError if the certificate is invalid, expired, revoked, chained to
  *   another root, or certifies another key than the envelope's static key
- * @throws TypeError / RangeError on a malformed argument
+ * @throws ArgumentTypeError / RangeError on a malformed argument
  * @example
  * ```ts
  * const { senderAddress, message } = await sealedSenderOpen(backend, {
@@ -314,7 +314,7 @@ export async function sealedSenderOpen(
  *
  * @param remoteDhPublic - the session's remote X25519 identity key
  * @throws InvalidCertificateError if the keys differ
- * @throws TypeError / RangeError on a malformed argument
+ * @throws ArgumentTypeError / RangeError on a malformed argument
  * @example
  * ```ts
  * assertCertificateMatchesIdentity(opened.certificate, session.remoteIdentity.deviceDhPublic);

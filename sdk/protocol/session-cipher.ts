@@ -22,7 +22,7 @@ import {
   type MessageType,
 } from '../wire/messages.ts';
 import type { PinSource } from './pin-cache.ts';
-import { initAlice, wipeRatchetState } from './ratchet.ts';
+import { wipeRatchetState } from './ratchet.ts';
 import {
   encryptWithRecord,
   type KeyAgreement,
@@ -33,6 +33,7 @@ import {
   recordAfterOpen,
   type Touched,
 } from './ratchet-session.ts';
+import { sessionRecords } from './records.ts';
 import type { DecryptResult, EncryptResult, SessionCipherOptions } from './session-cipher-types.ts';
 import { detach, type Holding, loadRecord, release, releaseHolding } from './session-holding.ts';
 import {
@@ -42,8 +43,8 @@ import {
   runExclusive,
   sessionKey,
 } from './session-lock.ts';
-import { checkOutgoing, commitOutgoing, type OutgoingSessionParams } from './session-outgoing.ts';
-import { encodeSessionRecord, retainIdentity, type SessionState } from './session-record.ts';
+import { commitOutgoing, type OutgoingSessionParams, outgoingState } from './session-outgoing.ts';
+import { encodeSessionRecord, retainIdentity } from './session-record.ts';
 
 export type { KeyAgreement, KeyAgreementResponse, PeerAddress } from './ratchet-session.ts';
 export type { DecryptResult, EncryptResult, SessionCipherOptions } from './session-cipher-types.ts';
@@ -122,12 +123,12 @@ export class SessionCipher {
   }
 
   /**
-   * Creates and commits the initiator's session from a completed PQXDH initiation (design
-   * §5), archiving any current session bound to the same identity and dropping every state
+   * Creates and commits the initiator's session from a completed PQXDH initiation
+   * (docs/PROTOCOL.md §5.2.2), archiving any current session bound to the same identity and dropping every state
    * bound to another (docs/PROTOCOL.md §5.3). Its messages are prekey messages until the peer's
    * first message is decrypted. `extraOps` (e.g. the new pin) land in the same atomic commit.
    *
-   * @throws {TypeError | RangeError} on wrong-sized inputs, invalid prekey ids or an AD that is
+   * @throws {ArgumentTypeError | ArgumentRangeError} on wrong-sized inputs, invalid prekey ids or an AD that is
    *   not `IdentityBundle_A || remoteIdentity`.
    * @throws {InvalidKeyError} if `remoteSpkPublic` is of low order.
    * @throws {StateCorruptError} if the stored record does not decode.
@@ -141,27 +142,13 @@ export class SessionCipher {
     extraOps: readonly StoreOp[] = [],
   ): Promise<void> {
     const key = sessionKey(peer);
-    const { initiator, responder, pendingPrekey } = checkOutgoing(params);
-    const ratchet = await initAlice(
-      this.backend,
-      this.rng,
-      params.sk,
-      params.ad,
-      params.remoteSpkPublic,
-    );
-    const state: SessionState = {
-      ratchet,
-      remoteIdentity: responder,
-      localIdentity: initiator,
-      baseKey: pendingPrekey.baseKey,
-      pendingPrekey,
-    };
+    const state = await outgoingState(this.backend, this.rng, params);
     try {
       await runExclusive(this.store, key, () =>
         commitOutgoing(this.store, this.commit, key, state, extraOps),
       );
     } finally {
-      wipeRatchetState(ratchet);
+      wipeRatchetState(state.ratchet);
     }
   }
 
@@ -175,7 +162,7 @@ export class SessionCipher {
    *
    * @throws {NoSessionError} without a current session, or (with `pin`) if the current session
    *   is bound to another identity than `pin`.
-   * @throws {RangeError} if `plaintext` exceeds 98,304 bytes.
+   * @throws {ArgumentRangeError} if `plaintext` exceeds 98,304 bytes.
    * @throws {StateCorruptError} if the stored record does not decode.
    * @example
    * const { type, body, ops } = await cipher.encrypt(peer, plaintext);
@@ -208,7 +195,7 @@ export class SessionCipher {
       const result = encryptWithRecord(this.backend, record, plaintext, pin);
       touched.push(result.record.current);
       const value = encodeSessionRecord(result.record);
-      const ops: StoreOp[] = [{ ns: 'session', key, value, expect }];
+      const ops: StoreOp[] = [sessionRecords.put(key, value, expect)];
       return { type: result.type, body: result.body, ops, loaded: { raw, touched } };
     } catch (error) {
       release(raw, touched);
@@ -271,7 +258,7 @@ export class SessionCipher {
         return [];
       const value =
         next.current === null && next.archived.length === 0 ? null : encodeSessionRecord(next);
-      return [{ ns: 'session', key, value, expect: expect?.slice() ?? null }];
+      return [sessionRecords.put(key, value, expect?.slice() ?? null)];
     } finally {
       release(raw, [record?.current]);
     }
@@ -358,7 +345,7 @@ export class SessionCipher {
         plaintext: outcome.plaintext,
         remoteIdentity: outcome.state.remoteIdentity.slice(),
         sessionCreated: outcome.source === 'new',
-        ops: [...outcome.consumed, { ns: 'session', key, value, expect }],
+        ops: [...outcome.consumed, sessionRecords.put(key, value, expect)],
         loaded: { raw, touched },
       };
     } catch (error) {

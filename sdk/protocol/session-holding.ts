@@ -7,6 +7,7 @@
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { wipe } from '../util/bytes.ts';
 import { type Touched, wipeTouched } from './ratchet-session.ts';
+import { sessionRecords } from './records.ts';
 import { decodeSessionRecord, type SessionRecord } from './session-record.ts';
 
 /**
@@ -22,7 +23,7 @@ export async function loadRecord(
   store: StateStore,
   key: string,
 ): Promise<{ record: SessionRecord | null; raw?: Uint8Array; expect: Uint8Array | null }> {
-  const raw = await store.get('session', key);
+  const raw = await sessionRecords.get(store, key);
   if (raw === undefined) return { record: null, expect: null };
   try {
     // `raw` is this call's own copy and is wiped by `release` once the result is committed

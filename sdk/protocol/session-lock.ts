@@ -12,7 +12,7 @@ import type { PeerAddress } from './ratchet-session.ts';
 /**
  * Store key of a peer device's session record.
  *
- * @throws {TypeError} on an empty address or a device id that is not a positive u32.
+ * @throws {ArgumentTypeError} on an empty address or a device id that is not a positive u32.
  * @example
  * sessionKey({ address, deviceId: 1 }); // `${address}.1`
  */

@@ -3,11 +3,15 @@
  * (docs/PROTOCOL.md §3, §4): the AD must name the identity the session is bound to, and the
  * pending prekey fields must be of the sizes and id ranges a prekey message carries.
  */
+import type { CryptoBackend, Rng } from '../crypto/backend.ts';
+import type { InvalidKeyError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes } from '../util/bytes.ts';
+import { assertBytes, equalBytes } from '../util/bytes.ts';
 import { BASE_KEY_BYTES, IDENTITY_BUNDLE_BYTES, KEM_CIPHERTEXT_BYTES } from '../wire/messages.ts';
+import { initAlice } from './ratchet.ts';
 import { splitAssociatedData } from './ratchet-session.ts';
+import { sessionRecords } from './records.ts';
 import { loadRecord, release } from './session-holding.ts';
 import { retryOnConflict } from './session-lock.ts';
 import {
@@ -29,17 +33,11 @@ export interface OutgoingSessionParams {
   readonly pendingPrekey: PendingPrekey;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Checks `params` and returns the two identities of its AD and a private copy of the pending
  * prekey fields.
  *
- * @throws {TypeError | RangeError} on wrong-sized inputs, invalid prekey ids or an AD that is
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong-sized inputs, invalid prekey ids or an AD that is
  *   not `IdentityBundle_A || remoteIdentity`.
  * @example const { initiator, responder, pendingPrekey } = checkOutgoing(params);
  */
@@ -50,7 +48,7 @@ export function checkOutgoing(params: OutgoingSessionParams): {
 } {
   const { initiator, responder } = splitAssociatedData(params.ad);
   assertBytes(params.remoteIdentity, 'remoteIdentity', IDENTITY_BUNDLE_BYTES);
-  if (!sameBytes(responder, params.remoteIdentity)) {
+  if (!equalBytes(responder, params.remoteIdentity)) {
     throw new ArgumentRangeError('ad must be IdentityBundle_A || remoteIdentity');
   }
   const p = params.pendingPrekey;
@@ -74,6 +72,30 @@ export function checkOutgoing(params: OutgoingSessionParams): {
     baseKey: p.baseKey.slice(),
   };
   return { initiator, responder, pendingPrekey };
+}
+
+/**
+ * The initiator's first session state from a completed PQXDH initiation (docs/PROTOCOL.md
+ * §5.2.2), after {@link checkOutgoing}. The caller wipes its ratchet when done.
+ *
+ * @throws Same as {@link checkOutgoing}, plus {@link InvalidKeyError} if `remoteSpkPublic` is of
+ *   low order.
+ * @example const state = await outgoingState(backend, rng, params);
+ */
+export async function outgoingState(
+  backend: CryptoBackend,
+  rng: Rng,
+  params: OutgoingSessionParams,
+): Promise<SessionState> {
+  const { initiator, responder, pendingPrekey } = checkOutgoing(params);
+  const ratchet = await initAlice(backend, rng, params.sk, params.ad, params.remoteSpkPublic);
+  return {
+    ratchet,
+    remoteIdentity: responder,
+    localIdentity: initiator,
+    baseKey: pendingPrekey.baseKey,
+    pendingPrekey,
+  };
 }
 
 /**
@@ -101,7 +123,7 @@ export function commitOutgoing(
         ? archiveState(previous.archived, encodeSessionState(previous.current))
         : (previous?.archived ?? []);
       const value = encodeSessionRecord({ current: state, archived });
-      await commit([{ ns: 'session', key, value, expect }, ...extraOps]);
+      await commit([sessionRecords.put(key, value, expect), ...extraOps]);
     } finally {
       release(raw, [record?.current]);
     }

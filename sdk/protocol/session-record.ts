@@ -10,14 +10,12 @@
  */
 
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes } from '../util/bytes.ts';
+import { assertBytes, ByteWriter, equalBytes, readU32be } from '../util/bytes.ts';
 import { BASE_KEY_BYTES, IDENTITY_BUNDLE_BYTES } from '../wire/messages.ts';
-import type { RatchetState } from './ratchet-state.ts';
 import {
   corrupt,
   type DecodeStateOptions,
   decodeSessionState,
-  FixedWriter,
   MAX_SESSION_STATE_BYTES,
   planState,
   SESSION_STATE_VERSION,
@@ -33,34 +31,14 @@ export {
   SESSION_STATE_VERSION,
 } from './ratchet-state-codec.ts';
 
+import type { SessionState } from './session-state.ts';
+
+export type { PendingPrekey, SessionState } from './session-state.ts';
+
 /** Version byte of an encoded record. */
 export const SESSION_RECORD_VERSION = 1;
 /** Archived states kept per peer device; the oldest is dropped (PROTOCOL.md §5). */
 export const MAX_ARCHIVED_STATES = 40;
-
-/** PQXDH parameters the initiator repeats on every message until the peer has answered. */
-export interface PendingPrekey {
-  readonly signedPrekeyId: number;
-  /** 0 when the bundle had no one-time prekey. */
-  readonly oneTimePrekeyId: number;
-  readonly kemPrekeyId: number;
-  readonly kemCiphertext: Uint8Array;
-  readonly baseKey: Uint8Array;
-}
-
-/** One session with a peer device: a ratchet plus what binds it to the two identities. */
-export interface SessionState {
-  /** Holds the AD (`ratchet.associatedData`). */
-  readonly ratchet: RatchetState;
-  /** Peer's `IdentityBundle` (172 bytes). */
-  readonly remoteIdentity: Uint8Array;
-  /** Our `IdentityBundle` (172 bytes). */
-  readonly localIdentity: Uint8Array;
-  /** The initiator's PQXDH ephemeral key EK_A, which names the session (PROTOCOL.md §5). */
-  readonly baseKey: Uint8Array;
-  /** Set for an initiator until it decrypts a message from the peer. */
-  readonly pendingPrekey: PendingPrekey | null;
-}
 
 /** Everything stored for one peer device. */
 export interface SessionRecord {
@@ -110,23 +88,17 @@ export function encodedStateHasIdentity(encoded: Uint8Array, identity: Uint8Arra
  */
 export function retainIdentity(record: SessionRecord, identity: Uint8Array): SessionRecord {
   const current =
-    record.current !== null && sameIdentity(record.current.remoteIdentity, identity)
+    record.current !== null && equalBytes(record.current.remoteIdentity, identity)
       ? record.current
       : null;
   return { current, archived: record.archived.filter((s) => encodedStateHasIdentity(s, identity)) };
-}
-
-function sameIdentity(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
  * Encodes a record: `u8 version=1 || u8 hasCurrent || [u32 len || state] || u8 archivedCount
  * || archivedCount × (u32 len || state)`.
  *
- * @throws {RangeError | TypeError} on more than 40 archived states or an invalid state.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on more than 40 archived states or an invalid state.
  * @example
  * const op = { ns: 'session', key: `${address}.${deviceId}`, value: encodeSessionRecord(record) };
  */
@@ -141,7 +113,7 @@ export function encodeSessionRecord(record: SessionRecord): Uint8Array {
       throw new ArgumentRangeError('archived state is too long');
     size += 4 + s.length;
   }
-  const w = new FixedWriter(new Uint8Array(size));
+  const w = new ByteWriter(size);
   w.u8(SESSION_RECORD_VERSION);
   w.u8(current === undefined ? 0 : 1);
   if (current !== undefined) {
@@ -153,7 +125,7 @@ export function encodeSessionRecord(record: SessionRecord): Uint8Array {
     w.u32(s.length);
     w.bytes(s);
   }
-  return w.buf;
+  return w.finish();
 }
 
 /**
@@ -175,11 +147,10 @@ export function decodeSessionRecord(
   if (bytes[0] !== SESSION_RECORD_VERSION) throw corrupt('unknown session record version');
   const hasCurrent = bytes[1]!;
   if (hasCurrent > 1) throw corrupt('session record has an invalid flag');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 2;
   let current: SessionState | null = null;
   if (hasCurrent === 1) {
-    const blob = readStateBlob(bytes, view, offset);
+    const blob = readStateBlob(bytes, offset);
     offset += 4 + blob.length;
     current = decodeSessionState(blob, options);
   }
@@ -188,7 +159,7 @@ export function decodeSessionRecord(
   if (count > MAX_ARCHIVED_STATES) throw corrupt('session record has too many archived states');
   const archived: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
-    const blob = readStateBlob(bytes, view, offset);
+    const blob = readStateBlob(bytes, offset);
     offset += 4 + blob.length;
     archived.push(blob);
   }
@@ -197,9 +168,9 @@ export function decodeSessionRecord(
 }
 
 /** The `u32 len || state` at `offset`, as a view (a plain function: this runs per message). */
-function readStateBlob(bytes: Uint8Array, view: DataView, offset: number): Uint8Array {
+function readStateBlob(bytes: Uint8Array, offset: number): Uint8Array {
   if (offset + 4 > bytes.length) throw corrupt('session record is truncated');
-  const length = view.getUint32(offset);
+  const length = readU32be(bytes, offset);
   if (length < 1 + BASE_KEY_BYTES || length > MAX_SESSION_STATE_BYTES) {
     throw corrupt('session record holds a state of invalid length');
   }

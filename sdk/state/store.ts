@@ -9,6 +9,7 @@
  */
 import { StoreConflictError } from '../errors.ts';
 import { ArgumentTypeError } from '../util/argument-errors.ts';
+import { equalBytes } from '../util/bytes.ts';
 
 export { StoreConflictError };
 
@@ -29,7 +30,7 @@ export type StoreNamespace =
  * whole commit applies only if the record currently holds exactly `expect` (`null`: the record
  * is absent), compared byte for byte at commit time (docs/PROTOCOL.md §9.1). An op whose
  * `value` is its `expect` (the same bytes object, or both `null`) is a check only: it changes
- * nothing, so stores write nothing for it ({@link isCheckOnly}).
+ * nothing, so stores write nothing for it (`isCheckOnly`).
  */
 export interface StoreOp {
   readonly ns: StoreNamespace;
@@ -95,22 +96,7 @@ export function firstConflict(
   return undefined;
 }
 
-/** Byte equality; four bytes at a time when both arrays are aligned (session records are). */
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let i = 0;
-  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
-    const words = a.length >>> 2;
-    const wa = new Uint32Array(a.buffer, a.byteOffset, words);
-    const wb = new Uint32Array(b.buffer, b.byteOffset, words);
-    for (; i < words; i++) if (wa[i] !== wb[i]) return false;
-    i = words << 2;
-  }
-  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Limits that keep one record key sane; stores reject anything else with `TypeError`. */
+/** Limits that keep one record key sane; stores reject anything else with `ArgumentTypeError`. */
 export const MAX_STORE_KEY_LENGTH = 256;
 
 /** Lone surrogates cannot round-trip through UTF-8 (durable stores), so no store accepts them. */
@@ -119,7 +105,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /**
  * Checks one record key against the rules every store shares.
  *
- * @throws {TypeError} if `key` is not a string of 1 to 256 characters, or has a lone surrogate.
+ * @throws {ArgumentTypeError} if `key` is not a string of 1 to 256 characters, or has a lone surrogate.
  */
 export function assertStoreKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STORE_KEY_LENGTH) {
@@ -133,7 +119,7 @@ export function assertStoreKey(key: string): void {
  * Checks every op of a commit up front, so that a bad op fails the commit before anything of it
  * is applied (the all-or-nothing rule of {@link StateStore.commit}).
  *
- * @throws {TypeError} for an invalid key, or a value that is neither bytes nor `null`.
+ * @throws {ArgumentTypeError} for an invalid key, or a value that is neither bytes nor `null`.
  */
 export function assertStoreOps(ops: readonly StoreOp[]): void {
   for (const op of ops) {

@@ -15,7 +15,7 @@ for (let i = 0; i < ALPHABET.length; i++) INDEX[ALPHABET.charCodeAt(i)] = i;
  * Encodes bytes as lower-case base32 without padding (RFC 4648 §6 alphabet).
  *
  * @example base32Encode(new TextEncoder().encode('foobar')) // 'mzxw6ytboi'
- * @throws {TypeError} if `bytes` is not a `Uint8Array`.
+ * @throws {ArgumentTypeError} if `bytes` is not a `Uint8Array`.
  */
 export function base32Encode(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) throw new ArgumentTypeError('bytes must be a Uint8Array');
@@ -70,7 +70,7 @@ export function tryBase32Decode(text: string): Uint8Array | undefined {
  * Strict decode of lower-case unpadded base32 (see {@link tryBase32Decode} for the rules).
  *
  * @example base32Decode('mzxw6ytboi') // bytes of 'foobar'
- * @throws {TypeError} if `text` is not canonical lower-case unpadded base32.
+ * @throws {ArgumentTypeError} if `text` is not canonical lower-case unpadded base32.
  */
 export function base32Decode(text: string): Uint8Array {
   const out = tryBase32Decode(text);

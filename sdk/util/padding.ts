@@ -23,7 +23,7 @@ function floorLog2(n: number): number {
  *
  * @param n - unpadded length in bytes, an integer in `[0, 2^32 - 1]`
  * @returns the padded length, `>= n`
- * @throws RangeError if `n` is not an integer in range, or the padded length would not fit in a u32
+ * @throws ArgumentRangeError if `n` is not an integer in range, or the padded length would not fit in a u32
  * @example
  * ```ts
  * padmeLength(1328); // 1344

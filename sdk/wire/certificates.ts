@@ -11,7 +11,7 @@
  */
 import { UnsupportedVersionError } from '../errors.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes, ByteReader, ByteWriter, concatBytes } from '../util/bytes.ts';
+import { assertBytes, assertU32, ByteReader, ByteWriter, concatBytes } from '../util/bytes.ts';
 import { ADDRESS_BYTES, addressFromBytes, addressToBytes } from './identity.ts';
 import { LABELS } from './labels.ts';
 
@@ -63,12 +63,6 @@ export interface SenderCertificate {
   readonly signature: Uint8Array;
 }
 
-function checkU32(n: unknown, name: string): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new ArgumentRangeError(`${name} must be a u32`);
-  }
-}
-
 function checkTime(n: unknown, name: string): void {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
     throw new ArgumentRangeError(`${name} must be a non-negative safe integer (ms)`);
@@ -76,7 +70,7 @@ function checkTime(n: unknown, name: string): void {
 }
 
 function serverBody(c: Omit<ServerCertificate, 'signature'>): Uint8Array {
-  checkU32(c.keyId, 'keyId');
+  assertU32(c.keyId, 'keyId');
   assertBytes(c.serverPublic, 'serverPublic', PUBLIC_BYTES);
   checkTime(c.notAfter, 'notAfter');
   return new ByteWriter(SERVER_CERTIFICATE_BYTES)
@@ -89,7 +83,7 @@ function serverBody(c: Omit<ServerCertificate, 'signature'>): Uint8Array {
 
 function senderBody(c: Omit<SenderCertificate, 'signature'>): Uint8Array {
   const raw = addressToBytes(c.address);
-  checkU32(c.deviceId, 'deviceId');
+  assertU32(c.deviceId, 'deviceId');
   assertBytes(c.identityKey, 'identityKey', PUBLIC_BYTES);
   checkTime(c.expires, 'expires');
   assertBytes(c.serverCertificate, 'serverCertificate');
@@ -111,7 +105,7 @@ function senderBody(c: Omit<SenderCertificate, 'signature'>): Uint8Array {
 /**
  * The bytes the trust root signs: `LABELS.SERVER_CERTIFICATE || (encoding before the signature)`.
  *
- * @throws TypeError / RangeError if a field has the wrong type, size or range
+ * @throws ArgumentTypeError / RangeError if a field has the wrong type, size or range
  * @example
  * ```ts
  * const sig = await backend.ed25519Sign(rootSeed, serverCertificatePayload({ keyId, serverPublic, notAfter }));
@@ -124,7 +118,7 @@ export function serverCertificatePayload(fields: Omit<ServerCertificate, 'signat
 /**
  * Encodes a server certificate (109 bytes).
  *
- * @throws TypeError / RangeError if a field has the wrong type, size or range
+ * @throws ArgumentTypeError / RangeError if a field has the wrong type, size or range
  * @example
  * ```ts
  * const bytes = encodeServerCertificate({ keyId: 1, serverPublic, notAfter, signature });
@@ -162,7 +156,7 @@ export function decodeServerCertificate(bytes: Uint8Array): ServerCertificate {
 /**
  * The bytes a server key signs: `LABELS.SENDER_CERTIFICATE || (encoding before the signature)`.
  *
- * @throws TypeError / RangeError if a field has the wrong type, size or range
+ * @throws ArgumentTypeError / RangeError if a field has the wrong type, size or range
  * @example
  * ```ts
  * const sig = await backend.ed25519Sign(serverSeed, senderCertificatePayload(fields));
@@ -175,7 +169,7 @@ export function senderCertificatePayload(fields: Omit<SenderCertificate, 'signat
 /**
  * Encodes a sender certificate (240 bytes with a v1 server certificate).
  *
- * @throws TypeError / RangeError if a field has the wrong type, size or range
+ * @throws ArgumentTypeError / RangeError if a field has the wrong type, size or range
  * @example
  * ```ts
  * const bytes = encodeSenderCertificate({ address, deviceId: 1, identityKey, expires, serverCertificate, signature });

@@ -11,8 +11,11 @@ import {
 import { MalformedEnvelopeError } from '../errors.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { base32Encode, tryBase32Decode } from '../util/base32.ts';
-import { assertBytes, ByteWriter, concatBytes } from '../util/bytes.ts';
+import { assertBytes, ByteWriter, concatBytes, isU32, readU32be } from '../util/bytes.ts';
+import type { IdentityBundle } from './identity-bundle.ts';
 import { LABELS } from './labels.ts';
+
+export type { IdentityBundle } from './identity-bundle.ts';
 
 /** Size of an encoded {@link IdentityBundle} (version 2): 32 + 32 + 32 + 4 + 8 + 64. */
 export const IDENTITY_BUNDLE_BYTES = 172;
@@ -27,31 +30,8 @@ export const ADDRESS_LENGTH = 32;
 const ADDRESS_DIGEST_BYTES = 32;
 const ADDRESS_PATTERN = /^[a-z2-7]{32}$/;
 
-/**
- * A device's public identity (docs/PROTOCOL.md §1, version 2): the account key, the device's
- * Ed25519 signing key and X25519 DH identity key, the device id and link epoch they are linked
- * under, and the account key's signature over all of it.
- */
-export interface IdentityBundle {
-  /** Ed25519 account public key (32); the address is derived from it. */
-  readonly accountPublic: Uint8Array;
-  /** Ed25519 device signing public key (32); signs prekeys. */
-  readonly signingPublic: Uint8Array;
-  /** X25519 device DH identity public key (32); IK in PQXDH. */
-  readonly dhPublic: Uint8Array;
-  /** The device id (u32, non-zero) this identity is linked as; only valid for that device. */
-  readonly deviceId: number;
-  /**
-   * When the link was signed (ms since the epoch, u64 on the wire): a later link of the same
-   * device id replaces an earlier one, never the other way round (docs/PROTOCOL.md §1.3).
-   */
-  readonly linkEpoch: number;
-  /** Ed25519 signature (64) by the account key over {@link deviceLinkPayload}. */
-  readonly linkSignature: Uint8Array;
-}
-
 function assertLinkFields(deviceId: number, linkEpoch: number): void {
-  if (!Number.isInteger(deviceId) || deviceId < 1 || deviceId > 0xffffffff)
+  if (!isU32(deviceId) || deviceId === 0)
     throw new ArgumentRangeError('deviceId must be a u32 other than 0');
   if (!Number.isSafeInteger(linkEpoch) || linkEpoch < 0)
     throw new ArgumentRangeError('linkEpoch must be a non-negative safe integer');
@@ -62,7 +42,7 @@ function assertLinkFields(deviceId: number, linkEpoch: number): void {
  * linkSignature` (172 bytes, big-endian integers).
  *
  * @example encodeIdentityBundle(bundle).length // 172
- * @throws {TypeError | RangeError} if a field is not a `Uint8Array` of its exact size, or the
+ * @throws {ArgumentTypeError | ArgumentRangeError} if a field is not a `Uint8Array` of its exact size, or the
  *   device id or epoch is out of range.
  */
 export function encodeIdentityBundle(bundle: IdentityBundle): Uint8Array {
@@ -88,7 +68,7 @@ export function encodeIdentityBundle(bundle: IdentityBundle): Uint8Array {
  * and address are verified by `verifyIdentityBundle` (sdk/protocol/identity.ts).
  *
  * @example decodeIdentityBundle(encodeIdentityBundle(bundle))
- * @throws {TypeError} if `bytes` is not a `Uint8Array`.
+ * @throws {ArgumentTypeError} if `bytes` is not a `Uint8Array`.
  * @throws {MalformedEnvelopeError} if `bytes` is not exactly 172 bytes, the device id is 0 or
  *   the epoch exceeds {@link MAX_LINK_EPOCH}.
  */
@@ -98,9 +78,8 @@ export function decodeIdentityBundle(bytes: Uint8Array): IdentityBundle {
     throw new MalformedEnvelopeError(`identity bundle must be ${IDENTITY_BUNDLE_BYTES} bytes`);
   }
   // Runs for every received message: plain offsets rather than a reader.
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 12 + 96);
-  const deviceId = view.getUint32(96);
-  const epochHigh = view.getUint32(100);
+  const deviceId = readU32be(bytes, 96);
+  const epochHigh = readU32be(bytes, 100);
   if (deviceId === 0) throw new MalformedEnvelopeError('identity bundle device id is 0');
   if (epochHigh >= 2 ** 21) throw new MalformedEnvelopeError('identity bundle epoch out of range');
   return {
@@ -108,7 +87,7 @@ export function decodeIdentityBundle(bytes: Uint8Array): IdentityBundle {
     signingPublic: bytes.slice(32, 64),
     dhPublic: bytes.slice(64, 96),
     deviceId,
-    linkEpoch: epochHigh * 2 ** 32 + view.getUint32(104),
+    linkEpoch: epochHigh * 2 ** 32 + readU32be(bytes, 104),
     linkSignature: bytes.slice(108, 172),
   };
 }
@@ -120,7 +99,7 @@ export function decodeIdentityBundle(bytes: Uint8Array): IdentityBundle {
  * only, and an old link cannot be replayed over a newer one (docs/PROTOCOL.md §1.3).
  *
  * @example deviceLinkPayload(signingPublic, dhPublic, 1, Date.now())
- * @throws {TypeError | RangeError} if a key is not 32 bytes or the id or epoch is out of range.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if a key is not 32 bytes or the id or epoch is out of range.
  */
 export function deviceLinkPayload(
   signingPublic: Uint8Array,
@@ -144,7 +123,7 @@ export function deviceLinkPayload(
  * The SHA-256 input an address is derived from: `LABELS.ADDRESS || accountPublic`.
  *
  * @example addressFromDigest(sha256(addressPreimage(accountPublic)))
- * @throws {TypeError | RangeError} if `accountPublic` is not 32 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if `accountPublic` is not 32 bytes.
  */
 export function addressPreimage(accountPublic: Uint8Array): Uint8Array {
   assertBytes(accountPublic, 'accountPublic', ED25519_PUBLIC_BYTES);
@@ -156,7 +135,7 @@ export function addressPreimage(accountPublic: Uint8Array): Uint8Array {
  * the first 20 bytes. 160 bits keep second preimages out of reach (PROTOCOL.md §1).
  *
  * @example addressFromDigest(digest) // 32 characters of a-z2-7
- * @throws {TypeError | RangeError} if `digest` is not 32 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if `digest` is not 32 bytes.
  */
 export function addressFromDigest(digest: Uint8Array): string {
   assertBytes(digest, 'digest', ADDRESS_DIGEST_BYTES);
@@ -177,7 +156,7 @@ export function isAddress(s: unknown): s is string {
  * The 20 raw bytes of a text address (`addressBytes` on the wire).
  *
  * @example addressToBytes(address).length // 20
- * @throws {TypeError} if `address` is not a well-formed address.
+ * @throws {ArgumentTypeError} if `address` is not a well-formed address.
  */
 export function addressToBytes(address: string): Uint8Array {
   if (!isAddress(address)) throw new ArgumentTypeError('address is not a valid address');
@@ -192,7 +171,7 @@ export function addressToBytes(address: string): Uint8Array {
  * The text address of 20 raw address bytes.
  *
  * @example addressFromBytes(addressToBytes(address)) === address
- * @throws {TypeError | RangeError} if `bytes` is not 20 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} if `bytes` is not 20 bytes.
  */
 export function addressFromBytes(bytes: Uint8Array): string {
   assertBytes(bytes, 'bytes', ADDRESS_BYTES);

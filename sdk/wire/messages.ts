@@ -10,7 +10,7 @@
  */
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes } from '../util/bytes.ts';
+import { assertBytes, assertU32, readU32be, writeU32be } from '../util/bytes.ts';
 import { IDENTITY_BUNDLE_BYTES } from './identity.ts';
 
 /** Version byte of both message types. */
@@ -76,34 +76,11 @@ export interface PrekeyMessage {
   readonly message: Uint8Array;
 }
 
-function checkU32(n: number, name: string): void {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new ArgumentRangeError(`${name} must be a u32`);
-  }
-}
-
-function readU32(bytes: Uint8Array, offset: number): number {
-  return (
-    ((bytes[offset]! << 24) |
-      (bytes[offset + 1]! << 16) |
-      (bytes[offset + 2]! << 8) |
-      bytes[offset + 3]!) >>>
-    0
-  );
-}
-
-function writeU32(bytes: Uint8Array, offset: number, n: number): void {
-  bytes[offset] = n >>> 24;
-  bytes[offset + 1] = (n >>> 16) & 0xff;
-  bytes[offset + 2] = (n >>> 8) & 0xff;
-  bytes[offset + 3] = n & 0xff;
-}
-
 /**
  * Writes the 41-byte ratchet header at `offset` of `target`. Used by the ratchet to build a
  * message and its AAD without intermediate copies.
  *
- * @throws {RangeError} if a counter is not a u32 or `target` is too short.
+ * @throws {ArgumentRangeError} if a counter is not a u32 or `target` is too short.
  * @example
  * const header = new Uint8Array(RATCHET_HEADER_BYTES);
  * writeRatchetHeader(header, 0, ratchetPublic, 0, 7);
@@ -116,21 +93,21 @@ export function writeRatchetHeader(
   counter: number,
 ): void {
   assertBytes(ratchetKey, 'ratchetKey', RATCHET_KEY_BYTES);
-  checkU32(previousCounter, 'previousCounter');
-  checkU32(counter, 'counter');
+  assertU32(previousCounter, 'previousCounter');
+  assertU32(counter, 'counter');
   if (offset < 0 || offset + RATCHET_HEADER_BYTES > target.length) {
     throw new ArgumentRangeError('target is too short for a ratchet header');
   }
   target[offset] = MESSAGE_VERSION;
   target.set(ratchetKey, offset + 1);
-  writeU32(target, offset + 33, previousCounter);
-  writeU32(target, offset + 37, counter);
+  writeU32be(target, offset + 33, previousCounter);
+  writeU32be(target, offset + 37, counter);
 }
 
 /**
  * Encodes a ratchet message: `u8 version=1 || ratchetPublic(32) || u32 PN || u32 N || ciphertext`.
  *
- * @throws {TypeError | RangeError} on a wrong-sized field or a ciphertext outside 16..98,320 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on a wrong-sized field or a ciphertext outside 16..98,320 bytes.
  * @example
  * const bytes = encodeRatchetMessage({ ratchetKey, previousCounter: 0, counter: 0, ciphertext });
  */
@@ -166,8 +143,8 @@ export function decodeRatchetMessage(bytes: Uint8Array): RatchetMessage {
   }
   return {
     ratchetKey: bytes.subarray(1, 33),
-    previousCounter: readU32(bytes, 33),
-    counter: readU32(bytes, 37),
+    previousCounter: readU32be(bytes, 33),
+    counter: readU32be(bytes, 37),
     ciphertext: bytes.subarray(RATCHET_HEADER_BYTES),
   };
 }
@@ -192,7 +169,7 @@ export function ratchetMessageHeader(bytes: Uint8Array): Uint8Array {
  * Encodes a prekey message: `u8 version=1 || IdentityBundle_A(172) || u32 spkId || u32 opkId ||
  * u32 kemPrekeyId || kemCiphertext(1568) || baseKey(32) || ratchetMessage`.
  *
- * @throws {TypeError | RangeError} on a wrong-sized field, an id 0 where 0 is not allowed, or
+ * @throws {ArgumentTypeError | ArgumentRangeError} on a wrong-sized field, an id 0 where 0 is not allowed, or
  *   an embedded message outside the ratchet message size range.
  * @example
  * const body = encodePrekeyMessage({ identity, signedPrekeyId: 1, oneTimePrekeyId: 0,
@@ -203,9 +180,9 @@ export function encodePrekeyMessage(message: PrekeyMessage): Uint8Array {
   assertBytes(message.kemCiphertext, 'kemCiphertext', KEM_CIPHERTEXT_BYTES);
   assertBytes(message.baseKey, 'baseKey', BASE_KEY_BYTES);
   assertBytes(message.message, 'message');
-  checkU32(message.signedPrekeyId, 'signedPrekeyId');
-  checkU32(message.oneTimePrekeyId, 'oneTimePrekeyId');
-  checkU32(message.kemPrekeyId, 'kemPrekeyId');
+  assertU32(message.signedPrekeyId, 'signedPrekeyId');
+  assertU32(message.oneTimePrekeyId, 'oneTimePrekeyId');
+  assertU32(message.kemPrekeyId, 'kemPrekeyId');
   if (message.signedPrekeyId === 0) throw new ArgumentRangeError('signedPrekeyId must not be 0');
   if (message.kemPrekeyId === 0) throw new ArgumentRangeError('kemPrekeyId must not be 0');
   const inner = message.message.length;
@@ -217,9 +194,9 @@ export function encodePrekeyMessage(message: PrekeyMessage): Uint8Array {
   let o = 1;
   out.set(message.identity, o);
   o += IDENTITY_BUNDLE_BYTES;
-  writeU32(out, o, message.signedPrekeyId);
-  writeU32(out, o + 4, message.oneTimePrekeyId);
-  writeU32(out, o + 8, message.kemPrekeyId);
+  writeU32be(out, o, message.signedPrekeyId);
+  writeU32be(out, o + 4, message.oneTimePrekeyId);
+  writeU32be(out, o + 8, message.kemPrekeyId);
   o += 12;
   out.set(message.kemCiphertext, o);
   o += KEM_CIPHERTEXT_BYTES;
@@ -251,9 +228,9 @@ export function decodePrekeyMessage(bytes: Uint8Array): PrekeyMessage {
   let o = 1;
   const identity = bytes.subarray(o, o + IDENTITY_BUNDLE_BYTES);
   o += IDENTITY_BUNDLE_BYTES;
-  const signedPrekeyId = readU32(bytes, o);
-  const oneTimePrekeyId = readU32(bytes, o + 4);
-  const kemPrekeyId = readU32(bytes, o + 8);
+  const signedPrekeyId = readU32be(bytes, o);
+  const oneTimePrekeyId = readU32be(bytes, o + 4);
+  const kemPrekeyId = readU32be(bytes, o + 8);
   o += 12;
   // PROTOCOL.md §3: ids are never 0; 0 only means "no one-time prekey".
   if (signedPrekeyId === 0 || kemPrekeyId === 0) {

@@ -73,7 +73,7 @@ export function isPrekeyId(id: unknown): id is number {
  * Argument check for prekey ids.
  *
  * @example assertPrekeyId(7, 'id')
- * @throws {RangeError} naming `name` unless `id` is an integer in 1..=2^32-1.
+ * @throws {ArgumentRangeError} naming `name` unless `id` is an integer in 1..=2^32-1.
  */
 export function assertPrekeyId(id: number, name = 'id'): void {
   if (!isPrekeyId(id)) throw new ArgumentRangeError(`${name} must be an integer in 1..=4294967295`);
@@ -84,7 +84,7 @@ export function assertPrekeyId(id: number, name = 'id'): void {
  * publicKey`. The id is signed so the server cannot relabel one key as another.
  *
  * @example signedPrekeyPayload(1, spkPublic)
- * @throws {RangeError | TypeError} on an invalid id or a key that is not 32 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on an invalid id or a key that is not 32 bytes.
  */
 export function signedPrekeyPayload(id: number, publicKey: Uint8Array): Uint8Array {
   assertPrekeyId(id, 'id');
@@ -101,7 +101,7 @@ export function signedPrekeyPayload(id: number, publicKey: Uint8Array): Uint8Arr
  * publicKey`. The kind byte stops a one-time key being replayed as a last-resort key (or back).
  *
  * @example kemPrekeyPayload(KEM_KIND_LAST_RESORT, 1, kemPublic)
- * @throws {RangeError | TypeError} on an unknown kind, an invalid id or a key that is not 1568 bytes.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on an unknown kind, an invalid id or a key that is not 1568 bytes.
  */
 export function kemPrekeyPayload(kind: number, id: number, publicKey: Uint8Array): Uint8Array {
   if (kind !== KEM_KIND_ONE_TIME && kind !== KEM_KIND_LAST_RESORT) {

@@ -75,7 +75,7 @@ export interface SealedContent {
 /**
  * Encodes an envelope from its parts.
  *
- * @throws TypeError / RangeError if a part has the wrong size or the result exceeds
+ * @throws ArgumentTypeError / RangeError if a part has the wrong size or the result exceeds
  *   {@link MAX_SEALED_ENVELOPE_BYTES}
  * @example
  * ```ts
@@ -140,7 +140,7 @@ function checkContentType(t: unknown): asserts t is SealedContentType {
  * Encodes and pads the inner content: `contentType || var16(cert) || u32 len || message`,
  * then zeros up to the Padmé length of that size.
  *
- * @throws TypeError / RangeError on a bad content type, a certificate longer than
+ * @throws ArgumentTypeError / RangeError on a bad content type, a certificate longer than
  *   `MAX_SENDER_CERTIFICATE_BYTES` or a message longer than {@link MAX_SEALED_MESSAGE_BYTES}
  * @example
  * ```ts

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultBackend } from '#sdk/crypto/index.ts';
 import { MalformedEnvelopeError } from '#sdk/errors.ts';
+import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import {
   ByteReader,
   ByteWriter,
@@ -48,8 +49,8 @@ describe('base64url', () => {
 describe('hex and constant-time equality', () => {
   it('round-trips hex and rejects bad digits', () => {
     expect(toHex(fromHex('00ff10Ab'))).toBe('00ff10ab');
-    expect(() => fromHex('0g')).toThrow(TypeError);
-    expect(() => fromHex('abc')).toThrow(TypeError);
+    expect(() => fromHex('0g')).toThrow(ArgumentTypeError);
+    expect(() => fromHex('abc')).toThrow(ArgumentTypeError);
   });
   it('compares by content and length', () => {
     expect(constantTimeEqual(fromHex('0102'), fromHex('0102'))).toBe(true);

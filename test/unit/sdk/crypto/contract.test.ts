@@ -1,6 +1,6 @@
 /**
  * The argument and error contract of `CryptoBackend` (sdk/crypto/backend.ts), identical for every
- * backend: argument errors are TypeError/RangeError, protocol failures are typed errors, verify
+ * backend: argument errors are ArgumentTypeError/ArgumentRangeError, protocol failures are typed errors, verify
  * never throws on malformed keys or signatures, outputs are plain Uint8Arrays the caller owns.
  */
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { HKDF_SHA256_MAX_LENGTH } from '#sdk/crypto/backend.ts';
 import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
 import { nodeBackend } from '#sdk/crypto/node-backend.ts';
 import { DecryptError, InvalidKeyError } from '#sdk/errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { fromHex, toHex } from '#sdk/util/bytes.ts';
 import { backends } from './helpers.ts';
 
@@ -50,31 +51,35 @@ describe.each(backends)('CryptoBackend contract: $name', (backend) => {
     }
   });
 
-  it('rejects wrong key, seed and nonce sizes with RangeError and non-bytes with TypeError', async () => {
+  it('rejects wrong key, seed and nonce sizes with ArgumentRangeError and non-bytes with ArgumentTypeError', async () => {
     const short = new Uint8Array(31);
-    await expect(backend.x25519PublicKey(short)).rejects.toThrow(RangeError);
-    await expect(backend.x25519(short, key32())).rejects.toThrow(RangeError);
-    await expect(backend.x25519(key32(), new Uint8Array(33))).rejects.toThrow(RangeError);
-    await expect(backend.x25519(notBytes, key32())).rejects.toThrow(TypeError);
-    await expect(backend.ed25519PublicKey(short)).rejects.toThrow(RangeError);
-    await expect(backend.ed25519Sign(short, new Uint8Array(1))).rejects.toThrow(RangeError);
-    await expect(backend.ed25519Sign(key32(), notBytes)).rejects.toThrow(TypeError);
+    await expect(backend.x25519PublicKey(short)).rejects.toThrow(ArgumentRangeError);
+    await expect(backend.x25519(short, key32())).rejects.toThrow(ArgumentRangeError);
+    await expect(backend.x25519(key32(), new Uint8Array(33))).rejects.toThrow(ArgumentRangeError);
+    await expect(backend.x25519(notBytes, key32())).rejects.toThrow(ArgumentTypeError);
+    await expect(backend.ed25519PublicKey(short)).rejects.toThrow(ArgumentRangeError);
+    await expect(backend.ed25519Sign(short, new Uint8Array(1))).rejects.toThrow(ArgumentRangeError);
+    await expect(backend.ed25519Sign(key32(), notBytes)).rejects.toThrow(ArgumentTypeError);
     await expect(backend.ed25519Verify(notBytes, key32(), new Uint8Array(64))).rejects.toThrow(
-      TypeError,
+      ArgumentTypeError,
     );
-    expect(() => backend.sha256(notBytes)).toThrow(TypeError);
-    expect(() => backend.hmacSha256(notBytes, key32())).toThrow(TypeError);
-    expect(() => backend.aeadSeal(short, new Uint8Array(12), key32(), key32())).toThrow(RangeError);
+    expect(() => backend.sha256(notBytes)).toThrow(ArgumentTypeError);
+    expect(() => backend.hmacSha256(notBytes, key32())).toThrow(ArgumentTypeError);
+    expect(() => backend.aeadSeal(short, new Uint8Array(12), key32(), key32())).toThrow(
+      ArgumentRangeError,
+    );
     expect(() => backend.aeadSeal(key32(), new Uint8Array(8), key32(), key32())).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => backend.aeadOpen(key32(), new Uint8Array(13), key32(), key32())).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
-    expect(() => backend.mlkemKeygen(new Uint8Array(63))).toThrow(RangeError);
-    expect(() => backend.mlkemEncapsulate(new Uint8Array(1567), key32())).toThrow(RangeError);
+    expect(() => backend.mlkemKeygen(new Uint8Array(63))).toThrow(ArgumentRangeError);
+    expect(() => backend.mlkemEncapsulate(new Uint8Array(1567), key32())).toThrow(
+      ArgumentRangeError,
+    );
     expect(() => backend.mlkemDecapsulate(new Uint8Array(1568), new Uint8Array(3167))).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 
@@ -83,7 +88,7 @@ describe.each(backends)('CryptoBackend contract: $name', (backend) => {
     expect(backend.hkdfSha256(k, k, k, 0)).toEqual(new Uint8Array(0));
     expect(backend.hkdfSha256(k, k, k, HKDF_SHA256_MAX_LENGTH)).toHaveLength(8160);
     for (const bad of [-1, 1.5, HKDF_SHA256_MAX_LENGTH + 1, Number.NaN]) {
-      expect(() => backend.hkdfSha256(k, k, k, bad)).toThrow(RangeError);
+      expect(() => backend.hkdfSha256(k, k, k, bad)).toThrow(ArgumentRangeError);
     }
   });
 

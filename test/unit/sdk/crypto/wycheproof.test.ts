@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CryptoBackend } from '#sdk/crypto/backend.ts';
 import { DecryptError, InvalidKeyError } from '#sdk/errors.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { constantTimeEqual, toHex } from '#sdk/util/bytes.ts';
 import {
   allTests,
@@ -91,7 +92,7 @@ describe.each(implementing('aeadOpen'))('Wycheproof ChaCha20-Poly1305: $name', (
       if (test.result === 'invalid') {
         const e = await rejection(() => backend.aeadOpen(key!, nonce!, sealed, aad!));
         // A modified tag must fail authentication; a nonce of the wrong size is an argument error.
-        const expected = group['ivSize'] === 96 ? DecryptError : RangeError;
+        const expected = group['ivSize'] === 96 ? DecryptError : ArgumentRangeError;
         return e instanceof expected ? undefined : `expected ${expected.name}, got ${e}`;
       }
       const got = backend.aeadSeal(key!, nonce!, msg!, aad!);
@@ -110,7 +111,9 @@ describe.each(implementing('hkdfSha256'))('Wycheproof HKDF-SHA-256: $name', (bac
       const run = () => backend.hkdfSha256(ikm!, salt!, info!, test['size'] as number);
       if (test.result === 'invalid') {
         const e = await rejection(run);
-        return e instanceof RangeError ? undefined : `expected RangeError, got ${e}`;
+        return e instanceof ArgumentRangeError
+          ? undefined
+          : `expected ArgumentRangeError, got ${e}`;
       }
       const got = run();
       return constantTimeEqual(got, hexField(test, 'okm')) ? undefined : `got ${toHex(got)}`;
@@ -142,7 +145,9 @@ describe.each(implementing('mlkemDecapsulate'))('Wycheproof ML-KEM-1024: $name',
           const { secretKey } = backend.mlkemKeygen(seed);
           backend.mlkemDecapsulate(cipherText, secretKey);
         });
-        return e instanceof RangeError ? undefined : `expected RangeError, got ${e}`;
+        return e instanceof ArgumentRangeError
+          ? undefined
+          : `expected ArgumentRangeError, got ${e}`;
       }
       const { publicKey, secretKey } = backend.mlkemKeygen(seed);
       if (!constantTimeEqual(publicKey, hexField(test, 'ek'))) return 'encapsulation key differs';
@@ -158,7 +163,8 @@ describe.each(implementing('mlkemDecapsulate'))('Wycheproof ML-KEM-1024: $name',
       if (test.result === 'invalid') {
         const e = await rejection(run);
         // FIPS 203 §7.2 modulus check: coefficients >= q make the key invalid.
-        const expected = hexField(test, 'ek').length === 1568 ? InvalidKeyError : RangeError;
+        const expected =
+          hexField(test, 'ek').length === 1568 ? InvalidKeyError : ArgumentRangeError;
         return e instanceof expected ? undefined : `expected ${expected.name}, got ${e}`;
       }
       const { cipherText, sharedSecret } = run();
@@ -174,7 +180,8 @@ describe.each(implementing('mlkemDecapsulate'))('Wycheproof ML-KEM-1024: $name',
       const run = () => backend.mlkemEncapsulate(hexField(test, 'ek'));
       if (test.result === 'invalid') {
         const e = await rejection(run);
-        const expected = hexField(test, 'ek').length === 1568 ? InvalidKeyError : RangeError;
+        const expected =
+          hexField(test, 'ek').length === 1568 ? InvalidKeyError : ArgumentRangeError;
         return e instanceof expected ? undefined : `expected ${expected.name}, got ${e}`;
       }
       const first = run();

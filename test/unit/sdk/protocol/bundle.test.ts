@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultBackend } from '#sdk/crypto/index.ts';
 import { InvalidBundleError, InvalidSignatureError, UntrustedIdentityError } from '#sdk/errors.ts';
 import { verifyBundle } from '#sdk/protocol/bundle.ts';
+import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import type { PrekeyBundle } from '#sdk/wire/prekeys.ts';
 import { makeDevice } from './device-fixtures.ts';
 
@@ -158,6 +159,6 @@ describe('verifyBundle', () => {
   });
 
   it('rejects a malformed expected address as an argument error', async () => {
-    await expect(verifyBundle(backend, good, 'nope')).rejects.toThrow(TypeError);
+    await expect(verifyBundle(backend, good, 'nope')).rejects.toThrow(ArgumentTypeError);
   });
 });

@@ -7,6 +7,7 @@ import {
   type TrustConfig,
   validateSenderCertificate,
 } from '#sdk/protocol/certificates.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import {
   decodeSenderCertificate,
   decodeServerCertificate,
@@ -137,7 +138,7 @@ describe('sender certificate validation', () => {
     const c = await issueSenderCertificate(backend, short.serverSeed, senderFields(short));
     await expect(
       validateSenderCertificate(backend, c, short.trust, NOW + DAY),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ address: ADDRESS, deviceId: 3, expires: NOW + 7 * DAY });
     await expect(validateSenderCertificate(backend, c, short.trust, NOW + DAY + 1)).rejects.toThrow(
       /server certificate expired/,
     );
@@ -147,7 +148,7 @@ describe('sender certificate validation', () => {
     const expires = NOW + 7 * DAY;
     await expect(
       validateSenderCertificate(backend, cert, chain.trust, expires - 1),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ address: ADDRESS, deviceId: 3, expires });
     await expect(validateSenderCertificate(backend, cert, chain.trust, expires)).rejects.toThrow(
       /sender certificate expired/,
     );
@@ -197,9 +198,9 @@ describe('sender certificate validation', () => {
         { ...chain.trust, trustRoot: new Uint8Array(31) },
         NOW,
       ),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArgumentRangeError);
     await expect(validateSenderCertificate(backend, cert, chain.trust, Number.NaN)).rejects.toThrow(
-      TypeError,
+      ArgumentTypeError,
     );
   });
 });
@@ -209,7 +210,7 @@ describe('certificate issuing', () => {
     const chain = await makeChain();
     await expect(
       issueSenderCertificate(backend, systemRng(32), senderFields(chain)),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArgumentRangeError);
   });
 
   it('issues certificates whose signatures cover exactly the documented payloads', async () => {

@@ -10,6 +10,7 @@ import {
   StaleDeviceLinkError,
   UntrustedIdentityError,
 } from '#sdk/errors.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { utf8 } from '#sdk/util/bytes.ts';
 import { encodeIdentityBundle } from '#sdk/wire/identity.ts';
 import { aliceAndBob, DAY, Device, type makeServer } from './engine-fixtures.ts';
@@ -151,7 +152,7 @@ describe('ProtocolEngine: pins, links and device changes', () => {
     expect([bundle.deviceId, bundle.linkEpoch, bundle.dhPublic]).toEqual([4, clock, dh]);
     expect(alice.engine.identity.deviceId).toBe(4);
     const noSeed = await Device.create(server.trust, now, 2, alice);
-    await expect(noSeed.engine.relink({ deviceId: 5 })).rejects.toThrow(RangeError);
+    await expect(noSeed.engine.relink({ deviceId: 5 })).rejects.toThrow(ArgumentRangeError);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   NoSessionError,
   PrekeyNotFoundError,
   SealpostError,
+  StoreConflictError,
 } from '#sdk/errors.ts';
 import { ProtocolEngine } from '#sdk/protocol/engine.ts';
 import { PREKEY_GRACE_MS } from '#sdk/protocol/prekey-manager.ts';
@@ -50,13 +51,15 @@ describe('ProtocolEngine', () => {
 
   it('consumes a one-time prekey exactly once and keeps the last-resort KEM key', async () => {
     const bundle = bob.bundle();
-    expect(bundle.oneTimePrekey).toBeDefined();
+    expect(bundle.oneTimePrekey?.id).toEqual(expect.any(Number));
     const opkKey = String(bundle.oneTimePrekey!.id);
+    const opkRecord = await bob.store.get('oneTimePrekey', opkKey);
+    expect(opkRecord?.length).toBe(69);
     const kemKey = String(bundle.kemPrekey.id);
     await alice.engine.startSession(bundle.address, bundle);
     await bob.engine.unseal(await sealedTo(alice, bob, 'x'), async () => {
       // consumed in the same commit as the session, not before
-      expect(await bob.store.get('oneTimePrekey', opkKey)).toBeDefined();
+      expect(await bob.store.get('oneTimePrekey', opkKey)).toEqual(opkRecord);
       return undefined;
     });
     expect(await bob.store.get('oneTimePrekey', opkKey)).toBeUndefined();
@@ -74,11 +77,13 @@ describe('ProtocolEngine', () => {
     const fallback = bob.bundle();
     expect(fallback.oneTimePrekey).toBeUndefined();
     expect(fallback.kemPrekey.lastResort).toBe(true);
+    const lastResort = await bob.store.get('kemPrekey', String(fallback.kemPrekey.id));
+    expect(lastResort?.length).toBe(3246);
     const dave = await Device.create(server.trust, now);
     await dave.engine.startSession(fallback.address, fallback);
     const d = await bob.engine.unseal(await sealedTo(dave, bob, 'via last resort'));
     expect(text(d.plaintext)).toBe('via last resort');
-    expect(await bob.store.get('kemPrekey', String(fallback.kemPrekey.id))).toBeDefined();
+    expect(await bob.store.get('kemPrekey', String(fallback.kemPrekey.id))).toEqual(lastResort);
   });
 
   it('decrypts again after a crash before commit, and flags a duplicate after commit', async () => {
@@ -102,19 +107,44 @@ describe('ProtocolEngine', () => {
     await alice.engine.unseal(await sealedTo(bob, alice, 'reply'));
     // Bob's next receive stays on the current chain (no DH step), so a rollback would reuse keys.
     await bob.engine.unseal(await sealedTo(alice, bob, 'ratchet step'));
+    // Every commit of Bob's store, in order: a seal that ran inside the receive would have read
+    // the record before the receive committed, and its commit would then conflict.
+    const commits: string[] = [];
+    const commit = bob.store.commit.bind(bob.store);
+    bob.store.commit = async (ops) => {
+      try {
+        await commit(ops);
+        commits.push('committed');
+      } catch (err) {
+        commits.push(err instanceof StoreConflictError ? 'conflict' : 'failed');
+        throw err;
+      }
+    };
+    let entered!: () => void;
+    const handlerEntered = new Promise<void>((r) => {
+      entered = r;
+    });
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const slowReceive = bob.engine.unseal(await sealedTo(alice, bob, 'slow'), async () => {
-      await gate;
-      return undefined;
-    });
+    const settled: string[] = [];
+    const slowReceive = bob.engine
+      .unseal(await sealedTo(alice, bob, 'slow'), async () => {
+        entered();
+        await gate;
+        return undefined;
+      })
+      .then(() => settled.push('receive'));
     const cert = await server.certify(bob.engine, 1);
+    // The receive now holds Bob's session with Alice: its handler runs before its commit.
+    await handlerEntered;
     const during = bob.engine.seal(alice.peer, utf8('during'), cert);
-    await new Promise((r) => setTimeout(r, 20));
+    const sealed = during.then(() => settled.push('seal'));
     release();
-    await slowReceive;
+    await Promise.all([slowReceive, sealed]);
+    expect(settled).toEqual(['receive', 'seal']);
+    expect(commits).toEqual(['committed', 'committed']);
     const next = await bob.engine.seal(alice.peer, utf8('next'), cert);
     expect(text((await alice.engine.unseal(await during)).plaintext)).toBe('during');
     expect(text((await alice.engine.unseal(next)).plaintext)).toBe('next');
@@ -213,8 +243,10 @@ describe('ProtocolEngine', () => {
     expect(first).toHaveLength(1);
     clock += 7 * DAY;
     const up = await bob.engine.generatePrekeys({ rotateSignedPrekey: true });
-    expect(up.signedPrekey).toBeDefined();
-    expect(await bob.store.keys('signedPrekey')).toHaveLength(2);
+    const rotated = await bob.store.keys('signedPrekey');
+    expect(rotated).toHaveLength(2);
+    expect(rotated).toContain(String(up.signedPrekey?.id));
+    expect(up.signedPrekey?.id).not.toBe(Number(first[0]));
     clock += PREKEY_GRACE_MS + 1;
     await bob.engine.generatePrekeys({ rotateSignedPrekey: true });
     const left = await bob.store.keys('signedPrekey');

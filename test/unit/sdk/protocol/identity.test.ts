@@ -18,6 +18,7 @@ import {
   signDeviceLink,
   verifyIdentityBundle,
 } from '#sdk/protocol/identity.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { base32Encode } from '#sdk/util/base32.ts';
 import { concatBytes } from '#sdk/util/bytes.ts';
 import { deviceLinkPayload, encodeIdentityBundle } from '#sdk/wire/identity.ts';
@@ -99,7 +100,7 @@ describe('device identities', () => {
     const b = await generateAccountKey(backend, systemRng);
     await expect(
       generateDeviceIdentity(backend, systemRng, { seed: a.seed, publicKey: b.publicKey }),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArgumentRangeError);
   });
 
   it('lets a primary device link keys generated elsewhere', async () => {
@@ -134,7 +135,7 @@ describe('device identities', () => {
     const stranger = await generateAccountKey(backend, systemRng);
     await expect(
       relinkLocalIdentity(backend, me, stranger.seed, { deviceId: 2, linkEpoch: 1 }),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArgumentRangeError);
   });
 });
 
@@ -196,11 +197,11 @@ describe('verifyIdentityBundle', () => {
   it('rejects malformed arguments', async () => {
     const { me } = await fixture();
     await expect(verifyIdentityBundle(backend, me.bundle, 'not-an-address')).rejects.toThrow(
-      TypeError,
+      ArgumentTypeError,
     );
     await expect(
       verifyIdentityBundle(backend, { ...me.bundle, dhPublic: new Uint8Array(31) }),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArgumentRangeError);
   });
 });
 

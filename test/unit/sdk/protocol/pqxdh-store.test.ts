@@ -4,6 +4,8 @@ import { InvalidMessageError, PrekeyNotFoundError, StateCorruptError } from '#sd
 import type { LocalIdentity } from '#sdk/protocol/identity.ts';
 import { consumedBaseKeyKey, pqxdhInitiate, storeBackedResponder } from '#sdk/protocol/pqxdh.ts';
 import {
+  decodeOneTimePrekeyRecord,
+  decodeSignedPrekeyRecord,
   kemPrekeyStoreOps,
   oneTimePrekeyStoreOps,
   signedPrekeyStoreOp,
@@ -58,11 +60,11 @@ describe('storeBackedResponder', () => {
     );
     expect(res.consumeOps).toHaveLength(2);
     // Nothing is deleted until the caller commits with its session.
-    expect(await store.get('oneTimePrekey', '100')).toBeDefined();
+    expect(decodeOneTimePrekeyRecord((await store.get('oneTimePrekey', '100'))!).id).toBe(100);
     await store.commit(res.consumeOps);
     expect(await store.get('oneTimePrekey', '100')).toBeUndefined();
-    expect(await store.get('oneTimePrekey', '101')).toBeDefined();
-    expect(await store.get('signedPrekey', '1')).toBeDefined();
+    expect(decodeOneTimePrekeyRecord((await store.get('oneTimePrekey', '101'))!).id).toBe(101);
+    expect(decodeSignedPrekeyRecord((await store.get('signedPrekey', '1'))!).id).toBe(1);
     await expect(respond(store, init.prekeyFields)).rejects.toThrow(PrekeyNotFoundError);
   });
 

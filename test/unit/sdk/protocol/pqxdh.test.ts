@@ -8,6 +8,7 @@ import { DecryptError, InvalidKeyError } from '#sdk/errors.ts';
 import { verifyBundle } from '#sdk/protocol/bundle.ts';
 import { pqxdhInitiate, pqxdhRespond } from '#sdk/protocol/pqxdh.ts';
 import { generateSignedPrekey } from '#sdk/protocol/prekeys.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
 import { encodeIdentityBundle } from '#sdk/wire/identity.ts';
 import { signedPrekeyPayload } from '#sdk/wire/prekeys.ts';
@@ -263,10 +264,10 @@ describe('PQXDH input checks', () => {
       baseKey: init.prekeyFields.baseKey,
     };
     await expect(pqxdhRespond(backend, { ...base, baseKey: new Uint8Array(33) })).rejects.toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     await expect(
       pqxdhRespond(backend, { ...base, kemCiphertext: base.kemCiphertext.subarray(1) }),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArgumentRangeError);
   });
 });

@@ -25,6 +25,7 @@ import {
   toSignedPrekey,
 } from '#sdk/protocol/prekeys.ts';
 import { MemoryStore } from '#sdk/state/memory-store.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes } from '#sdk/util/bytes.ts';
 import {
   KEM_KIND_LAST_RESORT,
@@ -48,10 +49,10 @@ describe('prekey ids', () => {
     expect(prekeyIdAfter(0xffffffff)).toBe(1);
     expect(prekeyIdAfter(0xfffffffe, 3)).toBe(2);
     expect(prekeyIdAfter(7, 0)).toBe(7);
-    expect(() => prekeyIdAfter(0)).toThrow(RangeError);
-    expect(() => prekeyIdAfter(1, -1)).toThrow(RangeError);
+    expect(() => prekeyIdAfter(0)).toThrow(ArgumentRangeError);
+    expect(() => prekeyIdAfter(1, -1)).toThrow(ArgumentRangeError);
     expect(prekeyStoreKey(4294967295)).toBe('4294967295');
-    expect(() => prekeyStoreKey(0)).toThrow(RangeError);
+    expect(() => prekeyStoreKey(0)).toThrow(ArgumentRangeError);
   });
 });
 
@@ -81,11 +82,15 @@ describe('signed prekey', () => {
 
   it('rejects id 0, negative time and short rng output', async () => {
     const me = await device();
-    await expect(generateSignedPrekey(backend, systemRng, me, 0, NOW)).rejects.toThrow(RangeError);
-    await expect(generateSignedPrekey(backend, systemRng, me, 1, -1)).rejects.toThrow(RangeError);
+    await expect(generateSignedPrekey(backend, systemRng, me, 0, NOW)).rejects.toThrow(
+      ArgumentRangeError,
+    );
+    await expect(generateSignedPrekey(backend, systemRng, me, 1, -1)).rejects.toThrow(
+      ArgumentRangeError,
+    );
     await expect(
       generateSignedPrekey(backend, () => new Uint8Array(16), me, 1, NOW),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArgumentRangeError);
   });
 
   it('record round-trips and rejects corruption', async () => {
@@ -126,10 +131,12 @@ describe('one-time prekeys', () => {
   });
 
   it('bounds the batch size', async () => {
-    await expect(generateOneTimePrekeys(backend, systemRng, 1, 0)).rejects.toThrow(RangeError);
+    await expect(generateOneTimePrekeys(backend, systemRng, 1, 0)).rejects.toThrow(
+      ArgumentRangeError,
+    );
     await expect(
       generateOneTimePrekeys(backend, systemRng, 1, MAX_PREKEY_BATCH + 1),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArgumentRangeError);
   });
 
   it('record round-trips and rejects corruption', async () => {
@@ -202,7 +209,7 @@ describe('KEM prekeys', () => {
     badKind[1] = 3;
     expect(() => decodeKemPrekeyRecord(badKind)).toThrow(StateCorruptError);
     expect(() => encodeKemPrekeyRecord({ ...keys[0]!, publicKey: keys[1]!.publicKey })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 });

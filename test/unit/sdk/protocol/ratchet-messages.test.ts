@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes } from '#sdk/util/bytes.ts';
 import {
   decodePrekeyMessage,
@@ -90,13 +91,13 @@ describe('ratchet message codec', () => {
       ciphertext: new Uint8Array(16),
     };
     expect(() => encodeRatchetMessage({ ...ok, ratchetKey: new Uint8Array(31) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => encodeRatchetMessage({ ...ok, ciphertext: new Uint8Array(15) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
-    expect(() => encodeRatchetMessage({ ...ok, counter: 2 ** 32 })).toThrow(RangeError);
-    expect(() => encodeRatchetMessage({ ...ok, previousCounter: -1 })).toThrow(RangeError);
+    expect(() => encodeRatchetMessage({ ...ok, counter: 2 ** 32 })).toThrow(ArgumentRangeError);
+    expect(() => encodeRatchetMessage({ ...ok, previousCounter: -1 })).toThrow(ArgumentRangeError);
   });
 });
 
@@ -146,13 +147,13 @@ describe('prekey message codec', () => {
     const tooLong = new Uint8Array(MAX_PREKEY_MESSAGE_BYTES + 1);
     tooLong.set(m.subarray(0, PREKEY_PREFIX_BYTES + 1));
     expect(() => decodePrekeyMessage(tooLong)).toThrow(MalformedEnvelopeError);
-    expect(() => encodePrekeyMessage({ ...sample, signedPrekeyId: 0 })).toThrow(RangeError);
-    expect(() => encodePrekeyMessage({ ...sample, kemPrekeyId: 0 })).toThrow(RangeError);
+    expect(() => encodePrekeyMessage({ ...sample, signedPrekeyId: 0 })).toThrow(ArgumentRangeError);
+    expect(() => encodePrekeyMessage({ ...sample, kemPrekeyId: 0 })).toThrow(ArgumentRangeError);
     expect(() => encodePrekeyMessage({ ...sample, message: new Uint8Array(10) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => encodePrekeyMessage({ ...sample, baseKey: new Uint8Array(33) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 

@@ -24,6 +24,7 @@ import {
   wipeRatchetState,
 } from '#sdk/protocol/ratchet.ts';
 import { nextChainKey } from '#sdk/protocol/ratchet-kdf.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes } from '#sdk/util/bytes.ts';
 import { MAX_PLAINTEXT_BYTES } from '#sdk/wire/messages.ts';
 import { seededRng } from '../../../../scripts/lib/seeded-rng.ts';
@@ -241,7 +242,7 @@ describe('Double Ratchet: limits', () => {
       MAX_PLAINTEXT_BYTES,
     );
     expect(() => ratchetEncrypt(backend, alice, new Uint8Array(MAX_PLAINTEXT_BYTES + 1))).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => ratchetEncrypt(backend, bob, text('x'))).toThrow(NoSessionError);
     const oversized = concatBytes(big.message, new Uint8Array(1));

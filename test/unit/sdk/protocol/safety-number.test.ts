@@ -12,6 +12,7 @@ import {
   SCANNABLE_BYTES,
   safetyNumber,
 } from '#sdk/protocol/safety-number.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes, fromHex, toHex } from '#sdk/util/bytes.ts';
 import { addressToBytes } from '#sdk/wire/identity.ts';
 
@@ -61,7 +62,7 @@ describe('account fingerprints (PROTOCOL.md §1)', () => {
     one[4] = 1; // first chunk = 1
     one[9] = 0x0a; // second chunk = 10
     expect(fingerprintDigits(one)).toBe(`0000100010${'00000'.repeat(4)}`);
-    expect(() => fingerprintDigits(new Uint8Array(29))).toThrow(RangeError);
+    expect(() => fingerprintDigits(new Uint8Array(29))).toThrow(ArgumentRangeError);
   });
 });
 
@@ -127,13 +128,13 @@ describe('safety numbers', () => {
       MalformedEnvelopeError,
     );
     expect(() => compareScannable(aliceView.scannable.subarray(1), bobView.scannable)).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 
   it('rejects keys of the wrong size', () => {
     expect(() => safetyNumber(backend, alice.publicKey.subarray(1), bob.publicKey)).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 });

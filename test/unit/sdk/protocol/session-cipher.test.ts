@@ -10,6 +10,7 @@ import {
 import { sessionKey } from '#sdk/protocol/session-cipher.ts';
 import { decodeSessionRecord } from '#sdk/protocol/session-record.ts';
 import type { StoreOp } from '#sdk/state/store.ts';
+import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import {
   decodePrekeyMessage,
   MESSAGE_TYPE_PREKEY,
@@ -62,7 +63,8 @@ describe('SessionCipher: one session', () => {
     expect(first.ops).toContainEqual({ ns: 'oneTimePrekey', key: '2', value: null });
     await bob.store.commit(first.ops);
     expect(await bob.store.get('oneTimePrekey', '2')).toBeUndefined();
-    expect(await bob.store.get('oneTimePrekey', '1')).toBeDefined();
+    // The fixture stores a one-time prekey as privateKey(32) || publicKey(32).
+    expect(await bob.store.get('oneTimePrekey', '1')).toHaveLength(64);
     // A second prekey message of the same session reuses it: no new key agreement.
     expect(await receive(m1)).toBe('one');
     expect(bob.agreement.calls).toBe(1);
@@ -112,8 +114,8 @@ describe('SessionCipher: one session', () => {
     ).rejects.toBeInstanceOf(MalformedEnvelopeError);
     await expect(
       alice.cipher.decrypt(bob.peer, 3 as MessageType, new Uint8Array(80)),
-    ).rejects.toBeInstanceOf(TypeError);
-    expect(() => sessionKey({ address: 'a', deviceId: 0 })).toThrow(TypeError);
+    ).rejects.toBeInstanceOf(ArgumentTypeError);
+    expect(() => sessionKey({ address: 'a', deviceId: 0 })).toThrow(ArgumentTypeError);
     expect(sessionKey({ address: 'abc', deviceId: 12 })).toBe('abc.12');
   });
 });
@@ -126,7 +128,8 @@ describe('SessionCipher: crash safety', () => {
     const uncommitted = await bob.cipher.decrypt(alice.peer, m1.type, m1.body);
     expect(read(uncommitted.plaintext)).toBe('first');
     expect(await bob.store.get('session', sessionKey(alice.peer))).toBeUndefined();
-    expect(await bob.store.get('oneTimePrekey', '1')).toBeDefined();
+    // The fixture stores a one-time prekey as privateKey(32) || publicKey(32).
+    expect(await bob.store.get('oneTimePrekey', '1')).toHaveLength(64);
     expect(await receive(m1)).toBe('first');
     await expect(receive(m1)).rejects.toBeInstanceOf(DuplicateMessageError);
   });

@@ -14,6 +14,7 @@ import {
   type SessionRecord,
   type SessionState,
 } from '#sdk/protocol/session-record.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes } from '#sdk/util/bytes.ts';
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
@@ -113,7 +114,7 @@ describe('session state codec', () => {
       ...base,
       ratchet: { ...base.ratchet, skippedKeys: [...skippedKeys, skippedKeys[0]!] },
     };
-    expect(() => encodeSessionState(over)).toThrow(RangeError);
+    expect(() => encodeSessionState(over)).toThrow(ArgumentRangeError);
   });
 
   it('rejects every truncation, trailing bytes, bad versions, flags and counts', () => {
@@ -188,7 +189,9 @@ describe('session record codec', () => {
     );
     const full = { current: null, archived: states.slice(0, MAX_ARCHIVED_STATES) };
     expect(decodeSessionRecord(encodeSessionRecord(full)).archived).toEqual(full.archived);
-    expect(() => encodeSessionRecord({ current: null, archived: states })).toThrow(RangeError);
+    expect(() => encodeSessionRecord({ current: null, archived: states })).toThrow(
+      ArgumentRangeError,
+    );
     const pushed = archiveState(full.archived, states[MAX_ARCHIVED_STATES]!);
     expect(pushed).toHaveLength(MAX_ARCHIVED_STATES);
     expect(encodedStateHasBaseKey(pushed[0]!, new Uint8Array(32).fill(40))).toBe(true);

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateCorruptError, UnsupportedVersionError } from '#sdk/errors.ts';
 import { FileStore, FileStoreError } from '#sdk/state/file-store.ts';
 import type { StoreNamespace } from '#sdk/state/store.ts';
+import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { fileStoreFixture, removeDir, tempDir, u32 } from './fixtures.ts';
 import { describeStoreContract } from './store-contract.ts';
 
@@ -175,10 +176,10 @@ describe('FileStore', () => {
   it('rejects unencodable namespaces and keys without writing anything', async () => {
     const store = await openStore();
     const emptyNs = [{ ns: '' as StoreNamespace, key: 'k', value: u32(1) }];
-    await expect(store.commit(emptyNs)).rejects.toThrow(TypeError);
+    await expect(store.commit(emptyNs)).rejects.toThrow(ArgumentTypeError);
     // A lone surrogate has no UTF-8 form: it would come back as U+FFFD after a reopen.
     const loneSurrogate = [{ ns: 'meta' as const, key: 'k\ud800', value: u32(1) }];
-    await expect(store.commit(loneSurrogate)).rejects.toThrow(TypeError);
+    await expect(store.commit(loneSurrogate)).rejects.toThrow(ArgumentTypeError);
     await store.commit([{ ns: 'meta', key: 'k', value: u32(2) }]);
     await store.close();
     expect(await (await openStore()).get('meta', 'k')).toEqual(u32(2));

@@ -10,6 +10,7 @@ import {
   type StoreNamespace,
   type StoreOp,
 } from '#sdk/state/store.ts';
+import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 
 /** A fresh store and how to dispose of it. */
 export interface StoreFixture {
@@ -171,17 +172,17 @@ export function describeStoreContract(name: string, create: () => Promise<StoreF
     it('rejects an invalid commit whole, applying none of its ops', async () => {
       const ok: StoreOp = { ns: 'session', key: 'good', value: bytes(1) };
       await expect(store.commit([ok, { ns: 'session', key: '', value: bytes(1) }])).rejects.toThrow(
-        TypeError,
+        ArgumentTypeError,
       );
       await expect(
         store.commit([ok, { ns: 'session', key: 'x'.repeat(257), value: bytes(1) }]),
-      ).rejects.toThrow(TypeError);
+      ).rejects.toThrow(ArgumentTypeError);
       await expect(
         store.commit([ok, { ns: 'session', key: 'v', value: [1] as unknown as Uint8Array }]),
-      ).rejects.toThrow(TypeError);
+      ).rejects.toThrow(ArgumentTypeError);
       await expect(
         store.commit([ok, { ns: 'session', key: 'lone\ud800', value: bytes(1) }]),
-      ).rejects.toThrow(TypeError);
+      ).rejects.toThrow(ArgumentTypeError);
       expect(await store.get('session', 'good')).toBeUndefined();
     });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { base32Decode, base32Encode, tryBase32Decode } from '#sdk/util/base32.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -51,11 +52,11 @@ describe('base32 (RFC 4648 §6, lower case, unpadded)', () => {
     ['non-zero trailing bits (4 bytes)', 'mzxw6yr'],
   ])('rejects %s', (_what, text) => {
     expect(tryBase32Decode(text)).toBeUndefined();
-    expect(() => base32Decode(text)).toThrow(TypeError);
+    expect(() => base32Decode(text)).toThrow(ArgumentTypeError);
   });
 
   it('rejects non-string and non-bytes arguments', () => {
     expect(tryBase32Decode(42 as unknown as string)).toBeUndefined();
-    expect(() => base32Encode('abc' as unknown as Uint8Array)).toThrow(TypeError);
+    expect(() => base32Encode('abc' as unknown as Uint8Array)).toThrow(ArgumentTypeError);
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { padmeLength } from '#sdk/util/padding.ts';
 
 const MAX = 0xffffffff;
@@ -77,7 +78,7 @@ describe('padmeLength (PURBs §4)', () => {
 
   it('rejects non-integers, negatives and lengths whose padding overflows a u32', () => {
     for (const bad of [-1, 1.5, Number.NaN, MAX + 1, MAX, MAX_PADDABLE + 1]) {
-      expect(() => padmeLength(bad)).toThrow(RangeError);
+      expect(() => padmeLength(bad)).toThrow(ArgumentRangeError);
     }
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
 import {
   decodeSenderCertificate,
@@ -97,14 +98,16 @@ describe('server certificate codec', () => {
 
   it('checks field sizes and ranges when encoding', () => {
     expect(() => encodeServerCertificate({ ...server, serverPublic: fill(31, 0) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => encodeServerCertificate({ ...server, signature: fill(63, 0) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
-    expect(() => encodeServerCertificate({ ...server, keyId: 2 ** 32 })).toThrow(RangeError);
-    expect(() => encodeServerCertificate({ ...server, notAfter: -1 })).toThrow(RangeError);
-    expect(() => encodeServerCertificate({ ...server, notAfter: 1.5 })).toThrow(RangeError);
+    expect(() => encodeServerCertificate({ ...server, keyId: 2 ** 32 })).toThrow(
+      ArgumentRangeError,
+    );
+    expect(() => encodeServerCertificate({ ...server, notAfter: -1 })).toThrow(ArgumentRangeError);
+    expect(() => encodeServerCertificate({ ...server, notAfter: 1.5 })).toThrow(ArgumentRangeError);
   });
 });
 
@@ -170,13 +173,15 @@ describe('sender certificate codec', () => {
       'aebagbafaydqqcikbmga2dqpcaireey1',
       'aebagbafaydqqcikbmga2dqpcaireey=',
     ]) {
-      expect(() => encodeSenderCertificate(sender({ address: bad }))).toThrow(TypeError);
+      expect(() => encodeSenderCertificate(sender({ address: bad }))).toThrow(ArgumentTypeError);
     }
   });
 
   it('rejects an oversized embedded server certificate on both sides', () => {
     const big = fill(MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES + 1, 1);
-    expect(() => encodeSenderCertificate(sender({ serverCertificate: big }))).toThrow(RangeError);
+    expect(() => encodeSenderCertificate(sender({ serverCertificate: big }))).toThrow(
+      ArgumentRangeError,
+    );
     const ok = encodeSenderCertificate(
       sender({ serverCertificate: fill(MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES, 1) }),
     );
@@ -222,12 +227,16 @@ describe('sender certificate codec', () => {
   });
 
   it('checks field sizes and ranges when encoding', () => {
-    expect(() => encodeSenderCertificate(sender({ identityKey: fill(33, 0) }))).toThrow(RangeError);
-    expect(() => encodeSenderCertificate(sender({ deviceId: -1 }))).toThrow(RangeError);
-    expect(() => encodeSenderCertificate(sender({ expires: 2 ** 53 }))).toThrow(RangeError);
-    expect(() => encodeSenderCertificate(sender({ signature: fill(65, 0) }))).toThrow(RangeError);
+    expect(() => encodeSenderCertificate(sender({ identityKey: fill(33, 0) }))).toThrow(
+      ArgumentRangeError,
+    );
+    expect(() => encodeSenderCertificate(sender({ deviceId: -1 }))).toThrow(ArgumentRangeError);
+    expect(() => encodeSenderCertificate(sender({ expires: 2 ** 53 }))).toThrow(ArgumentRangeError);
+    expect(() => encodeSenderCertificate(sender({ signature: fill(65, 0) }))).toThrow(
+      ArgumentRangeError,
+    );
     expect(() => encodeSenderCertificate(sender({ address: 42 as unknown as string }))).toThrow(
-      TypeError,
+      ArgumentTypeError,
     );
   });
 });

@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedEnvelopeError } from '#sdk/errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { base32Encode } from '#sdk/util/base32.ts';
 import { concatBytes } from '#sdk/util/bytes.ts';
 import {
@@ -77,12 +78,16 @@ describe('identity bundle codec', () => {
   });
 
   it('rejects non-bytes input and wrong field sizes as argument errors', () => {
-    expect(() => decodeIdentityBundle([1, 2] as unknown as Uint8Array)).toThrow(TypeError);
-    expect(() => encodeIdentityBundle({ ...sample, dhPublic: filled(31, 3) })).toThrow(RangeError);
-    expect(() => encodeIdentityBundle({ ...sample, linkSignature: filled(65, 4) })).toThrow(
-      RangeError,
+    expect(() => decodeIdentityBundle([1, 2] as unknown as Uint8Array)).toThrow(ArgumentTypeError);
+    expect(() => encodeIdentityBundle({ ...sample, dhPublic: filled(31, 3) })).toThrow(
+      ArgumentRangeError,
     );
-    expect(() => encodeIdentityBundle(null as unknown as IdentityBundle)).toThrow(TypeError);
+    expect(() => encodeIdentityBundle({ ...sample, linkSignature: filled(65, 4) })).toThrow(
+      ArgumentRangeError,
+    );
+    expect(() => encodeIdentityBundle(null as unknown as IdentityBundle)).toThrow(
+      ArgumentTypeError,
+    );
   });
 });
 
@@ -96,9 +101,11 @@ describe('signature payloads', () => {
         new Uint8Array([1, 2, 3, 4, 0, 0, 0, 1, 0, 0, 0, 5]),
       ),
     );
-    expect(() => deviceLinkPayload(filled(33, 2), filled(32, 3), 1, 0)).toThrow(RangeError);
-    expect(() => deviceLinkPayload(filled(32, 2), filled(32, 3), 0, 0)).toThrow(RangeError);
-    expect(() => deviceLinkPayload(filled(32, 2), filled(32, 3), 1, -1)).toThrow(RangeError);
+    expect(() => deviceLinkPayload(filled(33, 2), filled(32, 3), 1, 0)).toThrow(ArgumentRangeError);
+    expect(() => deviceLinkPayload(filled(32, 2), filled(32, 3), 0, 0)).toThrow(ArgumentRangeError);
+    expect(() => deviceLinkPayload(filled(32, 2), filled(32, 3), 1, -1)).toThrow(
+      ArgumentRangeError,
+    );
   });
 
   it('encodes device id and epoch at bytes 96..108 and refuses device id 0 on decode', () => {
@@ -112,7 +119,7 @@ describe('signature payloads', () => {
 
   it('addressPreimage is LABELS.ADDRESS || accountPublic', () => {
     expect(addressPreimage(filled(32, 9))).toEqual(concatBytes(LABELS.ADDRESS, filled(32, 9)));
-    expect(() => addressPreimage(filled(31, 9))).toThrow(RangeError);
+    expect(() => addressPreimage(filled(31, 9))).toThrow(ArgumentRangeError);
   });
 });
 
@@ -150,13 +157,13 @@ describe('addresses', () => {
     ['empty', ''],
   ])('rejects %s', (_what, text) => {
     expect(isAddress(text)).toBe(false);
-    expect(() => addressToBytes(text)).toThrow(TypeError);
+    expect(() => addressToBytes(text)).toThrow(ArgumentTypeError);
   });
 
   it('rejects non-strings and wrong raw sizes', () => {
     expect(isAddress(undefined)).toBe(false);
     expect(isAddress(12)).toBe(false);
-    expect(() => addressFromBytes(filled(19, 0))).toThrow(RangeError);
-    expect(() => addressFromDigest(filled(20, 0))).toThrow(RangeError);
+    expect(() => addressFromBytes(filled(19, 0))).toThrow(ArgumentRangeError);
+    expect(() => addressFromDigest(filled(20, 0))).toThrow(ArgumentRangeError);
   });
 });

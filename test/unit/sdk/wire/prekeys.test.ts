@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidBundleError } from '#sdk/errors.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes } from '#sdk/util/bytes.ts';
 import { LABELS } from '#sdk/wire/labels.ts';
 import {
@@ -42,7 +43,7 @@ describe('prekey ids', () => {
       expect(isPrekeyId(bad)).toBe(false);
     }
     expect(() => assertPrekeyId(0, 'signedPrekeyId')).toThrow(/signedPrekeyId/);
-    expect(() => assertPrekeyId(2 ** 32)).toThrow(RangeError);
+    expect(() => assertPrekeyId(2 ** 32)).toThrow(ArgumentRangeError);
   });
 });
 
@@ -64,12 +65,12 @@ describe('signature payloads', () => {
   });
 
   it('rejects bad ids, kinds and key sizes', () => {
-    expect(() => signedPrekeyPayload(0, filled(32, 0))).toThrow(RangeError);
-    expect(() => signedPrekeyPayload(1, filled(33, 0))).toThrow(RangeError);
-    expect(() => kemPrekeyPayload(0, 1, filled(1568, 0))).toThrow(RangeError);
-    expect(() => kemPrekeyPayload(3, 1, filled(1568, 0))).toThrow(RangeError);
-    expect(() => kemPrekeyPayload(1, 0, filled(1568, 0))).toThrow(RangeError);
-    expect(() => kemPrekeyPayload(1, 1, filled(1184, 0))).toThrow(RangeError);
+    expect(() => signedPrekeyPayload(0, filled(32, 0))).toThrow(ArgumentRangeError);
+    expect(() => signedPrekeyPayload(1, filled(33, 0))).toThrow(ArgumentRangeError);
+    expect(() => kemPrekeyPayload(0, 1, filled(1568, 0))).toThrow(ArgumentRangeError);
+    expect(() => kemPrekeyPayload(3, 1, filled(1568, 0))).toThrow(ArgumentRangeError);
+    expect(() => kemPrekeyPayload(1, 0, filled(1568, 0))).toThrow(ArgumentRangeError);
+    expect(() => kemPrekeyPayload(1, 1, filled(1184, 0))).toThrow(ArgumentRangeError);
   });
 });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
 import { padmeLength } from '#sdk/util/padding.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from '#sdk/wire/certificates.ts';
@@ -75,18 +76,18 @@ describe('sealed envelope codec', () => {
     );
     expect(() =>
       encodeSealedEnvelope({ ...parts, encryptedInner: fill(MAX_SEALED_ENVELOPE_BYTES - 80, 0) }),
-    ).toThrow(RangeError);
+    ).toThrow(ArgumentRangeError);
   });
 
   it('checks part sizes when encoding', () => {
     expect(() => encodeSealedEnvelope({ ...parts, ephemeralPublic: fill(31, 0) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => encodeSealedEnvelope({ ...parts, encryptedStatic: fill(47, 0) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => encodeSealedEnvelope({ ...parts, encryptedInner: fill(22, 0) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 });
@@ -170,13 +171,13 @@ describe('sealed content codec', () => {
     expect(decodeSealedContent(maxInner).message.length).toBe(MAX_SEALED_MESSAGE_BYTES);
     expect(() =>
       encodeSealedContent({ ...maxContent, message: fill(MAX_SEALED_MESSAGE_BYTES + 1, 0) }),
-    ).toThrow(RangeError);
+    ).toThrow(ArgumentRangeError);
     expect(() =>
       encodeSealedContent({
         ...maxContent,
         senderCertificate: fill(MAX_SENDER_CERTIFICATE_BYTES + 1, 0),
       }),
-    ).toThrow(RangeError);
+    ).toThrow(ArgumentRangeError);
     // A length field above the limit is rejected before any padding or allocation check.
     const overLimit = encodeSealedContent({ ...content, message: new Uint8Array(0) });
     new DataView(overLimit.buffer).setUint32(243, MAX_SEALED_MESSAGE_BYTES + 1);
@@ -185,7 +186,7 @@ describe('sealed content codec', () => {
 
   it('rejects a content type outside 1 and 2 when encoding', () => {
     expect(() => encodeSealedContent({ ...content, contentType: 3 as unknown as 1 })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 });
