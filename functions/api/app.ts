@@ -1,19 +1,30 @@
 /**
  * `buildApp(deps)`: the one Hono app, served on Lambda (lambda.ts) and locally (local.ts).
- * Routes are thin; errors become JSON in one `onError`; unknown paths and methods get the
+ * Every operation of the route table is mounted from it (operations.ts); handlers are thin; errors become JSON in one `onError`; unknown paths and methods get the
  * same JSON error body as everything else.
  */
 import { Hono } from 'hono';
 import { ROUTES } from 'sealpost/wire/api';
+import { METRICS_NAMESPACE } from '../deployment.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorResponse, onError } from './errors.ts';
 import { rawBody } from './middleware/body.ts';
 import { observability } from './middleware/observability.ts';
-import { accountRoutes } from './routes/accounts.ts';
-import { certificateRoutes } from './routes/certificates.ts';
-import { messageRoutes } from './routes/messages.ts';
-import { metaRoutes } from './routes/meta.ts';
-import { prekeyRoutes } from './routes/prekeys.ts';
+import { mountOperations, type OperationHandlers } from './operations.ts';
+import { accountHandlers } from './routes/accounts.ts';
+import { certificateHandlers } from './routes/certificates.ts';
+import { messageHandlers } from './routes/messages.ts';
+import { metaHandlers, openApiRoute } from './routes/meta.ts';
+import { prekeyHandlers } from './routes/prekeys.ts';
+
+/** The handler of every operation of the route table. */
+const HANDLERS: OperationHandlers = {
+  ...metaHandlers,
+  ...accountHandlers,
+  ...prekeyHandlers,
+  ...certificateHandlers,
+  ...messageHandlers,
+};
 
 const ROUTE_PATTERNS = ROUTES.map((r) => ({
   method: r.method,
@@ -34,7 +45,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     observability({
       log: deps.log,
       level: deps.logLevel ?? 'info',
-      namespace: deps.metricsNamespace ?? 'Sealpost',
+      namespace: deps.metricsNamespace ?? METRICS_NAMESPACE,
       stage: deps.stage ?? 'dev',
       newRequestId: deps.newRequestId ?? (() => crypto.randomUUID()),
     }),
@@ -44,11 +55,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     await next();
   });
   app.use(rawBody());
-  app.route('/', metaRoutes);
-  app.route('/', accountRoutes);
-  app.route('/', prekeyRoutes);
-  app.route('/', certificateRoutes);
-  app.route('/', messageRoutes);
+  app.route('/', openApiRoute);
+  mountOperations(app, HANDLERS);
   app.notFound((c) => {
     const known = ROUTE_PATTERNS.some((r) => r.pattern.test(c.req.path));
     return known

@@ -2,6 +2,7 @@
  * The Hono environment of the app: what middleware puts on the context (`c.var`) and what
  * the runtime adapter passes as bindings (`c.env`, the Lambda event and context on AWS).
  */
+import type { DeploymentLogLevel } from '../deployment.ts';
 import type { AccountService } from '../domain/account-service.ts';
 import type { AuthService, Caller } from '../domain/auth-service.ts';
 import type { CertificateService } from '../domain/certificate-service.ts';
@@ -20,8 +21,8 @@ export interface AppServices {
 /** One structured log line goes to the sink (stdout on Lambda, an array in tests). */
 export type LogSink = (line: string) => void;
 
-/** Minimum level written: `debug` < `info` < `warn` < `error`. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Minimum level written: `debug` < `info` < `warn` < `error` (the deployment contract's). */
+export type LogLevel = DeploymentLogLevel;
 
 /** Everything `buildApp` needs. */
 export interface AppDeps {
@@ -29,7 +30,7 @@ export interface AppDeps {
   readonly log: LogSink;
   /** @default 'info' */
   readonly logLevel?: LogLevel;
-  /** CloudWatch namespace of the EMF metrics. @default 'Sealpost' */
+  /** CloudWatch namespace of the EMF metrics. @default METRICS_NAMESPACE (../deployment.ts) */
   readonly metricsNamespace?: string;
   /** Deployment stage, a metric dimension. @default 'dev' */
   readonly stage?: string;

@@ -1,19 +1,24 @@
 /**
  * `GET /openapi.json`: an OpenAPI 3.1 document generated from the route table and valibot
  * schemas in sdk/wire/api, the same objects the server validates with, so the document cannot
- * drift from the behaviour. Built once per process.
+ * drift from the behaviour (docs/SERVICE.md §1, §2). Bodies are named component schemas; every
+ * header a route reads is declared; public routes say so with `security: []`. A unit test runs
+ * a linter's recommended rules over it. Built once per process.
  */
-import { toJsonSchema } from '@valibot/to-json-schema';
+import { type JsonSchema, toJsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema';
 import {
   ACCESS_KEY_HEADER,
   ACCOUNT_SIGNATURE_HEADER,
   API_ERROR_STATUS,
   type ApiErrorCode,
   AUTH_HEADERS,
+  isPathParamName,
+  PATH_PARAMS,
   ROUTES,
   type RouteSpec,
 } from 'sealpost/wire/api';
 import type { GenericSchema } from 'valibot';
+import { COMPONENT_SCHEMAS, errorSchema } from './openapi-components.ts';
 
 const GENERIC_ERRORS: readonly ApiErrorCode[] = [
   'BAD_REQUEST',
@@ -23,94 +28,134 @@ const GENERIC_ERRORS: readonly ApiErrorCode[] = [
   'UNAVAILABLE',
 ];
 
-// `check` actions (canonical base64url, unique device ids) have no JSON Schema form; the
-// length and pattern constraints around them are still emitted.
-const jsonSchema = (s: GenericSchema) => toJsonSchema(s, { errorMode: 'ignore' });
+const SCHEMA_REF = '#/components/schemas/';
 
-const errorSchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: { type: 'string', enum: Object.keys(API_ERROR_STATUS) },
-        message: { type: 'string' },
-        missing: { type: 'array', items: { type: 'integer' } },
-        extra: { type: 'array', items: { type: 'integer' } },
-        stale: { type: 'array', items: { type: 'integer' } },
-        serverTime: {
-          type: 'integer',
-          description: 'CLOCK_SKEW only: the server clock, ms since the epoch',
-        },
-        freeDeviceIds: {
-          type: 'array',
-          items: { type: 'integer' },
-          description: 'DEVICE_ID_TAKEN only: ids the device may ask for instead',
-        },
-      },
-    },
+// `check` actions (canonical base64url, unique device ids) have no JSON Schema form; the
+// length and pattern constraints around them are still emitted. `output` reads text query and
+// path parameters as the integers they become.
+const CONFIG = {
+  errorMode: 'ignore',
+  target: 'draft-2020-12',
+  typeMode: 'output',
+  overrideRef: ({ referenceId }: { referenceId: string }) => `${SCHEMA_REF}${referenceId}`,
+} as const;
+
+const NAME_OF = new Map<GenericSchema, string>(
+  Object.entries(COMPONENT_SCHEMAS).map(([name, schema]) => [schema, name]),
+);
+
+function stripDialect(schema: JsonSchema): JsonSchema {
+  const { $schema: _dialect, ...rest } = schema;
+  return rest;
+}
+
+/** A `$ref` to the named component of `schema`, else the schema inline (with refs inside). */
+function schemaOf(schema: GenericSchema): JsonSchema {
+  const name = NAME_OF.get(schema);
+  if (name) return { $ref: `${SCHEMA_REF}${name}` };
+  const { $defs: _defs, ...inline } = stripDialect(
+    toJsonSchema(schema, { ...CONFIG, definitions: COMPONENT_SCHEMAS }),
+  );
+  return inline;
+}
+
+const headerRef = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+
+/** The owner-signature headers besides the signature itself (a security scheme). */
+const OWNER_HEADERS = {
+  OwnerAddress: {
+    name: AUTH_HEADERS.address,
+    description: 'Account address of the signing device',
+    schema: { type: 'string', pattern: '^[a-z2-7]{32}$' },
   },
-};
+  OwnerDevice: {
+    name: AUTH_HEADERS.device,
+    description: 'Device id of the signing device (decimal)',
+    schema: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' },
+  },
+  OwnerTimestamp: {
+    name: AUTH_HEADERS.timestamp,
+    description:
+      'Signing time, ms since the epoch (decimal); outside ±5 minutes of the server clock is 401 CLOCK_SKEW with serverTime',
+    schema: { type: 'string', pattern: '^(0|[1-9][0-9]{0,15})$' },
+  },
+  OwnerNonce: {
+    name: AUTH_HEADERS.nonce,
+    description: '16 random bytes (base64url), accepted once',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' },
+  },
+} as const;
 
 function parameters(route: RouteSpec): unknown[] {
   const params: unknown[] = [];
   for (const [, name] of route.path.matchAll(/\{(\w+)\}/g)) {
-    const schema =
-      name === 'address'
-        ? { type: 'string', pattern: '^[a-z2-7]{32}$' }
-        : { type: 'string', pattern: '^[1-9][0-9]{0,9}$' };
-    params.push({ name, in: 'path', required: true, schema });
-  }
-  if (route.accountCoSignature) {
+    if (name === undefined || !isPathParamName(name)) continue;
     params.push({
-      name: ACCOUNT_SIGNATURE_HEADER,
-      in: 'header',
-      required: false,
-      description:
-        'Ed25519 signature by the account key over accountRequestPayload (base64url, 64 bytes); required to act on another device',
-      schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' },
+      name,
+      in: 'path',
+      required: true,
+      schema: stripDialect(toJsonSchema(PATH_PARAMS[name], CONFIG)),
     });
   }
-  if (route.query) {
-    const q = jsonSchema(route.query) as { properties?: Record<string, unknown> };
-    for (const [name, schema] of Object.entries(q.properties ?? {})) {
-      params.push({ name, in: 'query', required: false, schema });
-    }
+  if (route.auth === 'owner') {
+    for (const name of Object.keys(OWNER_HEADERS)) params.push(headerRef(name));
+  }
+  if (route.accountCoSignature) params.push(headerRef('AccountSignature'));
+  const query = toJsonSchema(route.query, CONFIG);
+  const required = new Set(query.required ?? []);
+  for (const [name, schema] of Object.entries(query.properties ?? {})) {
+    params.push({ name, in: 'query', required: required.has(name), schema });
   }
   return params;
 }
 
-function operation(route: RouteSpec): Record<string, unknown> {
-  const responses: Record<string, unknown> = {
+function describeErrors(codes: readonly ApiErrorCode[]): string {
+  return `Error ${codes.join(', ')} (docs/SERVICE.md §10)`;
+}
+
+function responses(route: RouteSpec): Record<string, unknown> {
+  const byStatus = new Map<number, ApiErrorCode[]>();
+  for (const code of new Set([...route.errors, ...GENERIC_ERRORS])) {
+    const status = API_ERROR_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const out: Record<string, unknown> = {
     '200': {
       description: 'OK',
-      content: { 'application/json': { schema: jsonSchema(route.response) } },
+      content: { 'application/json': { schema: schemaOf(route.response) } },
     },
   };
-  for (const code of [...route.errors, ...GENERIC_ERRORS]) {
-    const status = String(API_ERROR_STATUS[code]);
-    const existing = responses[status] as { description: string } | undefined;
-    responses[status] = {
-      description: existing ? `${existing.description}, ${code}` : code,
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    out[String(status)] = {
+      description: describeErrors(codes),
+      content: { 'application/json': { schema: { $ref: `${SCHEMA_REF}Error` } } },
     };
   }
+  return out;
+}
+
+function security(route: RouteSpec): unknown[] {
+  if (route.auth === 'owner') return [{ ownerSignature: [] }];
+  // Sealed send: the recipient's access key, or none for an unrestricted recipient.
+  if (route.auth === 'accessKey') return [{ accessKey: [] }, {}];
+  // Public, or proven by the account key's signature in the body (docs/SERVICE.md §3.2).
+  return [];
+}
+
+function operation(route: RouteSpec & { operationId: string }): Record<string, unknown> {
   const op: Record<string, unknown> = {
     operationId: route.operationId,
     summary: route.summary,
+    security: security(route),
     parameters: parameters(route),
-    responses,
+    responses: responses(route),
   };
-  if (route.request) {
+  if (route.request.type !== 'undefined') {
     op['requestBody'] = {
       required: true,
-      content: { 'application/json': { schema: jsonSchema(route.request) } },
+      content: { 'application/json': { schema: schemaOf(route.request) } },
     };
   }
-  if (route.auth === 'owner') op['security'] = [{ ownerSignature: [] }];
-  if (route.auth === 'accessKey') op['security'] = [{ accessKey: [] }, {}];
   return op;
 }
 
@@ -128,6 +173,22 @@ export function openApiDocument(): Record<string, unknown> {
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = operation(route);
   }
+  const schemas: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(toJsonSchemaDefs(COMPONENT_SCHEMAS, CONFIG))) {
+    schemas[name] = stripDialect(schema);
+  }
+  const headerParameters: Record<string, unknown> = {};
+  for (const [key, header] of Object.entries(OWNER_HEADERS)) {
+    headerParameters[key] = { in: 'header', required: true, ...header };
+  }
+  headerParameters['AccountSignature'] = {
+    name: ACCOUNT_SIGNATURE_HEADER,
+    in: 'header',
+    required: false,
+    description:
+      'Ed25519 signature by the account key over accountRequestPayload (base64url, 64 bytes); required to act on another device',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' },
+  };
   cached = {
     openapi: '3.1.0',
     info: {
@@ -135,18 +196,27 @@ export function openApiDocument(): Record<string, unknown> {
       version: '1',
       description:
         'End-to-end encrypted mailbox. Byte fields are unpadded base64url. See docs/SERVICE.md.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
+    servers: [{ url: '/', description: 'The deployment that serves this document' }],
     paths,
     components: {
-      schemas: { Error: errorSchema },
+      schemas: { ...schemas, Error: errorSchema },
+      parameters: headerParameters,
       securitySchemes: {
         ownerSignature: {
           type: 'apiKey',
           in: 'header',
           name: AUTH_HEADERS.signature,
-          description: `Ed25519 device signature over a payload naming this deployment's trust root (docs/SERVICE.md §3.1); also requires ${AUTH_HEADERS.address}, ${AUTH_HEADERS.device}, ${AUTH_HEADERS.timestamp} and ${AUTH_HEADERS.nonce}. A timestamp outside ±5 minutes is 401 CLOCK_SKEW with serverTime.`,
+          description: `Ed25519 device signature (base64url, 64 bytes) over a payload naming this deployment's trust root, the method, path and query, body hash and the ${AUTH_HEADERS.address}, ${AUTH_HEADERS.device}, ${AUTH_HEADERS.timestamp} and ${AUTH_HEADERS.nonce} headers (docs/SERVICE.md §3.1).`,
         },
-        accessKey: { type: 'apiKey', in: 'header', name: ACCESS_KEY_HEADER },
+        accessKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: ACCESS_KEY_HEADER,
+          description:
+            "The recipient's 16-byte delivery access key (base64url); omitted for an unrestricted recipient (docs/SERVICE.md §3.3).",
+        },
       },
     },
   };

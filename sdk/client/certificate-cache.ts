@@ -11,6 +11,7 @@ import { InvalidCertificateError } from '../errors.ts';
 import { type TrustConfig, validateSenderCertificate } from '../protocol/certificates.ts';
 import { constantTimeEqual } from '../util/bytes.ts';
 import { fromBase64Url } from '../wire/api/codec.ts';
+import type { CallOptions } from './call-options.ts';
 import type { CachedCertificate, ClientState, Registration } from './client-state.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 
@@ -42,12 +43,12 @@ export class CertificateCache {
    *   to the pinned root or names another device.
    * @throws {ApiError | NetworkError} if the fetch fails.
    */
-  async current(): Promise<Uint8Array> {
+  async current(call?: CallOptions): Promise<Uint8Array> {
     this.cached ??= await this.ctx.state.certificate();
     if (this.cached && this.cached.expires - this.ctx.now() > CERTIFICATE_REFRESH_MARGIN_MS) {
       return this.cached.certificate;
     }
-    return (await this.refresh()).certificate;
+    return (await this.refresh(call)).certificate;
   }
 
   /**
@@ -55,8 +56,8 @@ export class CertificateCache {
    *
    * @throws {InvalidCertificateError | ApiError | NetworkError} as {@link current}.
    */
-  async refresh(): Promise<CachedCertificate> {
-    const res = await this.ctx.http.senderCertificate();
+  async refresh(call?: CallOptions): Promise<CachedCertificate> {
+    const res = await this.ctx.http.senderCertificate(call);
     const certificate = fromBase64Url(res.certificate, 'certificate');
     const cert = await validateSenderCertificate(
       this.ctx.backend,

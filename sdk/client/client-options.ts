@@ -7,6 +7,7 @@ import type { TrustConfig } from '../protocol/certificates.ts';
 import type { DeviceChange, EngineOptions } from '../protocol/engine.ts';
 import type { StateStore } from '../state/store.ts';
 import { fromBase64Url } from '../wire/api/codec.ts';
+import type { CallOptions, RequestObserver } from './call-options.ts';
 import { type FetchLike, SealpostHttpClient } from './http-client.ts';
 import type { OutboxOptions } from './outbox.ts';
 import type { PrekeyPolicy } from './prekey-maintenance.ts';
@@ -38,6 +39,29 @@ export interface ClientOptions {
   readonly outbox?: OutboxOptions;
   /** Told when a contact's device list changes (a device relinked, linked or removed). */
   readonly onDeviceChange?: (change: DeviceChange) => void;
+  /**
+   * Per-request timeout of every HTTP request (ms); a call's own `timeoutMs` overrides it
+   * (docs/SDK.md §Call controls). @default the HTTP client's default
+   */
+  readonly timeoutMs?: number;
+  /** Extra attempts of a request after a transient failure. @default the HTTP client's default */
+  readonly retries?: number;
+  /**
+   * Observes every HTTP attempt (operation, origin, status, duration; never a body, a header
+   * value, a key or plaintext), e.g. for metrics or logs.
+   */
+  readonly onRequest?: RequestObserver;
+}
+
+/**
+ * Options of {@link SealpostClient.send}: the call controls plus how the send is authorized.
+ */
+export interface SendOptions extends CallOptions {
+  /**
+   * Send identified (the server learns the sender) instead of sealed: the app's explicit choice
+   * for first contact, when it holds no access key of the recipient. @default false
+   */
+  readonly identified?: boolean;
 }
 
 /** What {@link SealpostClient.send} did. */
@@ -59,6 +83,22 @@ export interface ContactCard {
   readonly address: string;
   /** The account's delivery access key, base64url (a secret between contacts). */
   readonly accessKey: string;
+}
+
+/**
+ * The call controls of an options object that also carries other settings, so only `signal`
+ * and `timeoutMs` reach the HTTP client.
+ *
+ * @example await http.fetchMessages({}, callOf({ signal, limit: 10 }));
+ */
+export function callOf(options: CallOptions | undefined): CallOptions | undefined {
+  if (!options || (options.signal === undefined && options.timeoutMs === undefined)) {
+    return undefined;
+  }
+  return {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  };
 }
 
 /** The trust configuration of a {@link TrustInput}. */
@@ -90,5 +130,8 @@ export function httpFor(options: ClientOptions): SealpostHttpClient {
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.rng ? { rng: options.rng } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
 }

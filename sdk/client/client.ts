@@ -5,39 +5,39 @@
  * cryptography is the protocol engine's (`sdk/protocol/engine.ts`); this class is policy and
  * transport only.
  */
-import { systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
-import { type IdentityChangedError, NoSessionError } from '../errors.ts';
 import { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
-import type { SafetyNumber } from '../protocol/safety-number.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
-import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { isAddress } from '../wire/identity.ts';
-import { CertificateCache } from './certificate-cache.ts';
+import type { CallOptions } from './call-options.ts';
+import { ClientDevices } from './client-devices.ts';
 import {
   type ClientOptions,
-  type ContactCard,
+  callOf,
   engineOptions,
   httpFor,
+  type SendOptions,
   type SendResult,
+  trustConfig,
 } from './client-options.ts';
-import { ClientState, type KnownDevice, type Registration } from './client-state.ts';
-import { AccountKeyRequiredError, NotRegisteredError } from './errors.ts';
-import { Fanout } from './fanout.ts';
+import { ClientState, type Registration } from './client-state.ts';
+import { NotRegisteredError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
-import type { OutboxFlush } from './outbox.ts';
-import {
-  maintainPrekeys,
-  type PrekeyMaintenance,
-  type PrekeyPolicy,
-} from './prekey-maintenance.ts';
-import { type ReceiveBatch, ReceiveLoop, type ReceiveOptions } from './receive-loop.ts';
-import { registerDevice } from './registration.ts';
+import { type OutboxFlush, outboxDelays } from './outbox.ts';
+import { maintainPrekeys, type PrekeyMaintenance } from './prekey-maintenance.ts';
+import type { ReceiveBatch, ReceiveOptions, ReceiveStreamOptions } from './receive-loop.ts';
+import type { IncomingMessage } from './receiver.ts';
+import { registerDevice, verifyServerTrust } from './registration.ts';
 import { seedSigner } from './request-signing.ts';
-import { MessageSender } from './sender.ts';
 
-export type { ClientOptions, ContactCard, SendResult, TrustInput } from './client-options.ts';
+export type {
+  ClientOptions,
+  ContactCard,
+  SendOptions,
+  SendResult,
+  TrustInput,
+} from './client-options.ts';
 
 /**
  * The Sealpost client of one device.
@@ -47,93 +47,50 @@ export type { ClientOptions, ContactCard, SendResult, TrustInput } from './clien
  * await alice.send(bobAddress, 'hello', { identified: true }); // first contact, no access key yet
  * for (const m of (await alice.receiveBatch()).messages) console.log(m.text);
  */
-export class SealpostClient {
-  /** The typed HTTP client, signed as this device. */
-  readonly http: SealpostHttpClient;
-  /** The protocol engine (identity, sessions, safety numbers). */
-  readonly engine: ProtocolEngine;
-  private readonly state: ClientState;
-  private readonly registration: Registration;
-  private readonly certificates: CertificateCache;
-  private readonly sender: MessageSender;
-  private readonly loop: ReceiveLoop;
-  private readonly now: () => number;
-  private readonly prekeyPolicy: PrekeyPolicy;
-
+export class SealpostClient extends ClientDevices {
   private constructor(
     engine: ProtocolEngine,
     http: SealpostHttpClient,
     registration: Registration,
     options: ClientOptions,
   ) {
-    const backend = options.backend ?? defaultBackend;
-    this.engine = engine;
-    this.http = http;
-    this.registration = registration;
-    this.now = options.now ?? Date.now;
-    this.prekeyPolicy = options.prekeys ?? {};
-    this.state = new ClientState(options.store);
-    this.certificates = new CertificateCache({
-      http,
-      state: this.state,
-      backend,
-      trust: engine.trust,
-      now: this.now,
-      self: registration,
-      dhPublic: engine.identity.dhPublic,
-    });
-    const fanout = new Fanout({
-      engine,
-      http,
-      state: this.state,
-      certificates: this.certificates,
-      backend,
-      self: registration,
-      onDeviceChange: options.onDeviceChange,
-    });
-    this.sender = new MessageSender({
-      fanout,
-      state: this.state,
-      self: registration,
-      rng: options.rng ?? systemRng,
-      now: this.now,
-      outbox: options.outbox,
-    });
-    this.loop = new ReceiveLoop({
-      engine,
-      http,
-      state: this.state,
-      backend,
-      self: registration,
-      now: this.now,
-      onDeviceChange: options.onDeviceChange,
-    });
+    super(engine, http, registration, options);
   }
 
   /**
    * Creates a new account with this device as device 1, uploads prekeys and fetches a sender
-   * certificate. `unrestricted` lets anyone send sealed messages without the access key.
+   * certificate. `unrestricted` lets anyone send sealed messages without the access key. The
+   * service's server certificate is checked against `trust` first: with a wrong trust root
+   * nothing is created, neither on the server nor in the store (docs/SDK.md §Registration).
    *
+   * @throws {InvalidCertificateError} if the service's certificate does not chain to the pinned
+   *   trust root (or its key is revoked or expired): nothing was registered.
+   * @throws {RangeError} if the outbox delays are not 0 <= min <= max (checked first).
    * @throws {ApiError} e.g. `ACCOUNT_EXISTS`; {@link NetworkError} if the service is unreachable.
-   * @example const client = await SealpostClient.register({ baseUrl, store, trust });
+   * @example const client = await SealpostClient.register({ baseUrl, store, trust }, { signal });
    */
   static async register(
     options: ClientOptions & { readonly unrestricted?: boolean },
+    call?: CallOptions,
   ): Promise<SealpostClient> {
-    return SealpostClient.enroll(options, undefined, options.unrestricted ?? false);
+    return SealpostClient.enroll(options, undefined, options.unrestricted ?? false, call);
   }
 
   /**
    * Links this (new) device to an existing account, given the account key exported by the
-   * account's primary device ({@link exportAccountKey}) over a secure channel.
+   * account's primary device ({@link exportAccountKey}) over a secure channel. The trust root
+   * is checked first, as for {@link register}.
    *
+   * @throws {InvalidCertificateError} if the service's certificate does not chain to the pinned
+   *   trust root: nothing was linked.
    * @throws {ApiError} e.g. `DEVICE_LIMIT`, `NOT_FOUND`.
    * @example const phone = await SealpostClient.link({ baseUrl, store, trust, account });
    */
   static async link(
     options: ClientOptions & { readonly account: AccountKey },
+    call?: CallOptions,
   ): Promise<SealpostClient> {
-    return SealpostClient.enroll(options, options.account, false);
+    return SealpostClient.enroll(options, options.account, false, call);
   }
 
   /**
@@ -156,24 +113,32 @@ export class SealpostClient {
     options: ClientOptions,
     account: AccountKey | undefined,
     unrestricted: boolean,
+    call: CallOptions | undefined,
   ): Promise<SealpostClient> {
+    outboxDelays(options.outbox);
+    const http = httpFor(options);
+    const backend = options.backend ?? defaultBackend;
+    const now = options.now ?? Date.now;
+    // Before any key is made or anything registered: a client pinned to another root could
+    // never use the account it would create.
+    await verifyServerTrust({ http, backend, trust: trustConfig(options.trust), now: now() }, call);
     const { engine } = await ProtocolEngine.create({
       ...engineOptions(options),
       ...(account ? { account } : {}),
     });
-    const http = httpFor(options);
     const registration = await registerDevice({
       engine,
       http,
       state: new ClientState(options.store),
-      backend: options.backend ?? defaultBackend,
-      now: options.now ?? Date.now,
+      backend,
+      now,
       account,
       unrestricted,
+      call,
     });
     const client = SealpostClient.assemble(engine, registration, options, http);
-    await client.maintainPrekeys();
-    await client.certificates.current();
+    await client.maintainPrekeys(call);
+    await client.certificates.current(call);
     return client;
   }
 
@@ -194,44 +159,6 @@ export class SealpostClient {
     return new SealpostClient(engine, http, registration, options);
   }
 
-  /** This account's address (self-certifying). */
-  get address(): string {
-    return this.registration.address;
-  }
-
-  /** This device's id. */
-  get deviceId(): number {
-    return this.registration.deviceId;
-  }
-
-  /**
-   * The account key, present only on the device that created the account. Hand it to a new
-   * device over a secure channel to link it; whoever holds it controls the account.
-   *
-   * Returns undefined on linked devices.
-   */
-  exportAccountKey(): AccountKey | undefined {
-    const seed = this.engine.accountSeed;
-    return seed ? { seed, publicKey: this.engine.identity.accountPublic } : undefined;
-  }
-
-  /** This account's contact card (address and delivery access key). */
-  contactCard(): ContactCard {
-    return { address: this.address, accessKey: toBase64Url(this.registration.accessKey) };
-  }
-
-  /**
-   * Stores a contact's card so sealed sends to it are authorized from the first message.
-   *
-   * @throws {TypeError | RangeError} if the card is malformed.
-   */
-  async addContact(card: ContactCard): Promise<void> {
-    if (!isAddress(card.address)) throw new ArgumentTypeError('card.address is not an address');
-    const key = fromBase64Url(card.accessKey, 'card.accessKey');
-    if (key.length !== 16) throw new ArgumentRangeError('card.accessKey must be 16 bytes');
-    await this.state.store.commit([this.state.accessKeyOp(card.address, key)]);
-  }
-
   /**
    * Sends `content` to every device of `recipient` and queues the copy for this account's other
    * devices (sent later on its own, docs/SDK.md §Outbox). Sealed by default; without the
@@ -242,27 +169,28 @@ export class SealpostClient {
    * @throws {IdentityChangedError} if a device of the recipient presents a new identity key:
    *   nothing was sent; confirm with {@link confirmIdentity} and send again.
    * @throws {ApiError | NetworkError | SendFailedError | RangeError} for other failures.
-   * @example await client.send(bob, 'hi');
+   * @example await client.send(bob, 'hi', { signal: AbortSignal.timeout(10_000) });
    */
   async send(
     recipient: string,
     content: Uint8Array | string,
-    options: { readonly identified?: boolean } = {},
+    options: SendOptions = {},
   ): Promise<SendResult> {
     if (!isAddress(recipient)) throw new ArgumentTypeError('recipient is not an address');
     if (recipient === this.address) throw new ArgumentRangeError('send to another account');
-    return this.sender.send(recipient, content, options.identified ?? false);
+    return this.sender.send(recipient, content, options.identified ?? false, callOf(options));
   }
 
   /**
    * Sends every queued sync copy now instead of after its random delay, and reports what is
    * left (failed copies stay queued with backoff). Call it before a short-lived process exits;
-   * tests call it instead of waiting.
+   * tests call it instead of waiting. An aborted `signal` stops the flush (the copy in flight
+   * stays queued unchanged) and rejects.
    *
    * @example const { sent, pending, errors } = await client.flushOutbox();
    */
-  flushOutbox(): Promise<OutboxFlush> {
-    return this.sender.outbox.flush(true);
+  flushOutbox(call?: CallOptions): Promise<OutboxFlush> {
+    return this.sender.outbox.flush(true, callOf(call));
   }
 
   /** Sync copies waiting in the outbox. */
@@ -278,8 +206,10 @@ export class SealpostClient {
   /**
    * Fetches, decrypts and acknowledges one batch. `onMessage` runs for each message before its
    * state is committed; if it throws, the message stays on the server and comes again.
+   * `signal` and `timeoutMs` apply to every request of the batch.
    *
-   * @example const { messages, failures } = await client.receiveBatch();
+   * @throws {ApiError | NetworkError} if the fetch or the acknowledgement fails.
+   * @example const { messages, failures } = await client.receiveBatch({ signal });
    */
   receiveBatch(options: ReceiveOptions = {}): Promise<ReceiveBatch> {
     return this.loop.batch(options);
@@ -289,17 +219,19 @@ export class SealpostClient {
    * Messages as they arrive, polling while the mailbox is empty. A message is committed and
    * acknowledged when the loop asks for the next one, so a message whose loop body did not
    * finish (the loop was left by `break`, `return` or an exception) comes again later.
-   * Failures go to `onFailure`.
+   * Messages that fail go to `onFailure`. Transient failures of the service (network errors,
+   * timeouts, `UNAVAILABLE`, `RATE_LIMITED`) do not end the loop: they go to `onRetry` and the
+   * loop tries again after a jittered exponential backoff (docs/SDK.md §Receiving). It ends
+   * when `signal` aborts, or by throwing a failure that is not transient.
    *
-   * @example for await (const m of client.receive({ signal })) console.log(m.text);
+   * @throws {SealpostClientError} a failure that is not transient, e.g. `ApiError`
+   *   `UNAUTHORIZED` once this device was removed.
+   * @example
+   * for await (const m of client.receive({ signal, onRetry: (r) => log(r.error.code) })) {
+   *   console.log(m.text);
+   * }
    */
-  receive(
-    options: {
-      readonly signal?: AbortSignal;
-      readonly pollIntervalMs?: number;
-      readonly onFailure?: ReceiveOptions['onFailure'];
-    } = {},
-  ) {
+  receive(options: ReceiveStreamOptions = {}): AsyncGenerator<IncomingMessage, void, undefined> {
     return this.loop.iterate(options);
   }
 
@@ -307,99 +239,23 @@ export class SealpostClient {
    * Counts the one-time prekeys left, refills below the threshold, rotates old signed keys.
    *
    * @throws {ApiError | NetworkError} if the service cannot be reached.
+   * @example const { uploadedOneTime } = await client.maintainPrekeys({ timeoutMs: 5_000 });
    */
-  maintainPrekeys(): Promise<PrekeyMaintenance> {
+  maintainPrekeys(call?: CallOptions): Promise<PrekeyMaintenance> {
     return maintainPrekeys(
       { engine: this.engine, http: this.http, now: this.now },
       this.prekeyPolicy,
+      callOf(call),
     );
   }
 
   /**
-   * The sender certificate, refreshed when less than a day of its lifetime is left.
+   * The sender certificate, refreshed when less than 12 hours of its lifetime are left.
    *
    * @throws {InvalidCertificateError | ApiError | NetworkError}
+   * @example const certificate = await client.senderCertificate();
    */
-  senderCertificate(): Promise<Uint8Array> {
-    return this.certificates.current();
-  }
-
-  /**
-   * Accepts the new identity of a contact device after the user confirmed it (compared safety
-   * numbers). Messages held because of the change are read at the next receive.
-   *
-   * @throws {UntrustedIdentityError} if the identity does not belong to the address.
-   */
-  async confirmIdentity(error: IdentityChangedError): Promise<void> {
-    if (!error.identity) throw new ArgumentTypeError('the error carries no identity');
-    await this.engine.confirmIdentity(
-      { address: error.address, deviceId: error.deviceId },
-      error.identity,
-    );
-  }
-
-  /**
-   * The safety number with a contact (compare it in person or scan its QR payload).
-   *
-   * @throws {NoSessionError} if no identity of the contact is known yet.
-   */
-  async safetyNumber(contact: string): Promise<SafetyNumber> {
-    return this.engine.safetyNumber(await this.accountKeyOf(contact));
-  }
-
-  /**
-   * Marks a contact's safety number as verified (after comparing it in person or scanning its
-   * QR code); a new or re-linked device of a verified contact is then announced with
-   * `verifiedContact: true`. Pass `false` to take the mark back.
-   *
-   * @throws {NoSessionError} if no identity of the contact is known yet.
-   */
-  async markVerified(contact: string, verified = true): Promise<void> {
-    await this.engine.markVerified(contact, await this.accountKeyOf(contact), verified);
-  }
-
-  /** The contact's account key, from any pinned device identity. */
-  private async accountKeyOf(contact: string): Promise<Uint8Array> {
-    for (const d of await this.state.devices(contact)) {
-      const identity = await this.engine.pinnedIdentity({ address: contact, deviceId: d.deviceId });
-      if (identity) return identity.accountPublic;
-    }
-    throw new NoSessionError('no identity of this contact is known yet');
-  }
-
-  /** The devices of `address` this client currently encrypts for. */
-  knownDevices(address: string): Promise<KnownDevice[]> {
-    return this.state.devices(address);
-  }
-
-  /**
-   * Changes whether anyone may send sealed messages to this account without the access key.
-   *
-   * @throws {ApiError | NetworkError}
-   */
-  async setUnrestricted(unrestricted: boolean): Promise<void> {
-    await this.http.updateSettings({ unrestricted });
-  }
-
-  /**
-   * Removes a device of this account (e.g. a lost phone). Removing another device is signed
-   * with the account key, which only the account's first device holds; a device may always
-   * remove itself.
-   *
-   * @throws {AccountKeyRequiredError} if `deviceId` is another device and this one holds no
-   *   account key.
-   * @throws {ApiError} `NOT_FOUND` if no such device.
-   */
-  async removeDevice(deviceId: number): Promise<void> {
-    if (deviceId === this.deviceId) {
-      await this.http.removeDevice(deviceId);
-    } else {
-      const accountSeed = this.engine.accountSeed;
-      if (!accountSeed) {
-        throw new AccountKeyRequiredError('removing another device needs the account key');
-      }
-      await this.http.removeDevice(deviceId, { accountSeed });
-    }
-    this.sender.ownDevicesChanged();
+  senderCertificate(call?: CallOptions): Promise<Uint8Array> {
+    return this.certificates.current(callOf(call));
   }
 }

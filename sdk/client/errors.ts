@@ -7,11 +7,14 @@
  *
  * Messages never carry key material, plaintext or access keys.
  */
+import { SealpostError } from '../errors.ts';
 import { API_ERROR_STATUS, type ApiErrorCode, isApiErrorCode } from '../wire/api/errors.ts';
 
 /** Codes the client raises besides the server's {@link ApiErrorCode}s. */
 export type ClientOnlyErrorCode =
   | 'NETWORK'
+  | 'TIMEOUT'
+  | 'ABORTED'
   | 'INVALID_RESPONSE'
   | 'SEALED_SEND_UNAUTHORIZED'
   | 'NOT_REGISTERED'
@@ -22,9 +25,19 @@ export type ClientOnlyErrorCode =
 /** Every code a {@link SealpostClientError} can carry. */
 export type ClientErrorCode = ApiErrorCode | ClientOnlyErrorCode;
 
-/** Base class of every client error; switch on `code`. */
-export class SealpostClientError extends Error {
-  readonly code: ClientErrorCode;
+/**
+ * Base class of every client error; switch on `code`. A {@link SealpostError}, so one
+ * `instanceof SealpostError` catches everything the SDK throws.
+ *
+ * @example
+ * try {
+ *   await client.send(bob, 'hi');
+ * } catch (err) {
+ *   if (err instanceof SealpostClientError && err.retryable) scheduleRetry();
+ *   else throw err;
+ * }
+ */
+export class SealpostClientError extends SealpostError<ClientErrorCode> {
   /** Whether repeating the same call later may succeed. */
   readonly retryable: boolean;
   constructor(
@@ -32,10 +45,8 @@ export class SealpostClientError extends Error {
     message: string,
     options?: { cause?: unknown; retryable?: boolean },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.retryable = options?.retryable ?? false;
-    this.name = new.target.name;
   }
 }
 
@@ -48,12 +59,24 @@ export class ApiError extends SealpostClientError {
   readonly status: number;
   /** The operation of `sdk/wire/api/routes.ts` that failed. */
   readonly operationId: string;
-  constructor(code: ApiErrorCode, status: number, operationId: string, message: string) {
+  /**
+   * How long the server asked to wait before trying again (its `Retry-After` header, in ms),
+   * when it sent one with a 429 or 503.
+   */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    code: ApiErrorCode,
+    status: number,
+    operationId: string,
+    message: string,
+    retryAfterMs?: number,
+  ) {
     super(code, `${operationId}: ${code} (${status}): ${message}`, {
       retryable: code === 'UNAVAILABLE' || code === 'INTERNAL' || code === 'RATE_LIMITED',
     });
     this.status = status;
     this.operationId = operationId;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -104,10 +127,70 @@ export class DeviceIdTakenError extends ApiError {
   }
 }
 
-/** The request did not reach the server or its answer was cut off. Safe to retry. */
+/** Where a transport failure happened: the operation, the server's origin and the cause's code. */
+export interface NetworkErrorDetails {
+  /** The operation id of `sdk/wire/api/routes.ts`, e.g. `sendSealed`. */
+  readonly operation?: string;
+  /** The URL's origin (scheme, host, port); never its path, which names accounts. */
+  readonly origin?: string;
+  /** The system error code of the cause when there is one (`ECONNREFUSED`, `ENOTFOUND`, ...). */
+  readonly causeCode?: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * The request did not reach the server or its answer was cut off (`code` `NETWORK`), or it
+ * took longer than the timeout ({@link TimeoutError}, `code` `TIMEOUT`). Safe to retry for
+ * idempotent operations. The message names the operation, the origin and the cause's code, e.g.
+ * `sendSealed: request to https://api.example.com failed (ECONNREFUSED)`.
+ */
 export class NetworkError extends SealpostClientError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('NETWORK', message, { ...options, retryable: true });
+  declare readonly code: 'NETWORK' | 'TIMEOUT';
+  readonly operation: string | undefined;
+  readonly origin: string | undefined;
+  readonly causeCode: string | undefined;
+  constructor(
+    message: string,
+    details: NetworkErrorDetails = {},
+    code: 'NETWORK' | 'TIMEOUT' = 'NETWORK',
+  ) {
+    super(code, message, {
+      retryable: true,
+      ...(details.cause === undefined ? {} : { cause: details.cause }),
+    });
+    this.operation = details.operation;
+    this.origin = details.origin;
+    this.causeCode = details.causeCode;
+  }
+}
+
+/**
+ * One request took longer than its timeout (`timeoutMs` of the client or of the call) and was
+ * abandoned. A subclass of {@link NetworkError}: whether the server acted on it is unknown.
+ */
+export class TimeoutError extends NetworkError {
+  declare readonly code: 'TIMEOUT';
+  readonly timeoutMs: number;
+  constructor(operation: string, origin: string, timeoutMs: number) {
+    super(
+      `${operation}: request to ${origin} timed out after ${timeoutMs} ms`,
+      { operation, origin },
+      'TIMEOUT',
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The caller's `AbortSignal` aborted the call (during a request or a wait between retries).
+ * `cause` is the signal's `reason`. Not retryable: the caller asked to stop.
+ */
+export class AbortedError extends SealpostClientError {
+  declare readonly code: 'ABORTED';
+  readonly operation: string;
+  constructor(operation: string, reason: unknown) {
+    super('ABORTED', `${operation}: aborted`, reason === undefined ? {} : { cause: reason });
+    this.operation = operation;
   }
 }
 
@@ -194,8 +277,14 @@ function idList(value: unknown): number[] {
  * `INTERNAL` (5xx) or `BAD_REQUEST` (other statuses) so callers still get an {@link ApiError}.
  *
  * @example throw apiErrorFromBody('sendSealed', 409, await res.json());
+ * @example apiErrorFromBody('fetchBundles', 429, body, 30_000).retryAfterMs // 30000
  */
-export function apiErrorFromBody(operationId: string, status: number, body: unknown): ApiError {
+export function apiErrorFromBody(
+  operationId: string,
+  status: number,
+  body: unknown,
+  retryAfterMs?: number,
+): ApiError {
   const err = (body as ErrorBodyShape | null)?.error;
   const message = typeof err?.message === 'string' ? err.message.slice(0, 200) : 'error';
   const code: ApiErrorCode = isApiErrorCode(err?.code)
@@ -223,5 +312,6 @@ export function apiErrorFromBody(operationId: string, status: number, body: unkn
     isApiErrorCode(err?.code) ? API_ERROR_STATUS[code] : status,
     operationId,
     message,
+    retryAfterMs,
   );
 }

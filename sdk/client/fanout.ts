@@ -13,9 +13,11 @@
 import type { CryptoBackend } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
+import { readU32be } from '../util/bytes.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import type { SendResponse } from '../wire/api/schemas.ts';
 import { encodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
+import type { CallOptions } from './call-options.ts';
 import type { CertificateCache } from './certificate-cache.ts';
 import type { ClientState, KnownDevice, Registration } from './client-state.ts';
 import {
@@ -40,7 +42,7 @@ export const MAX_SEND_REPAIRS = 3;
  */
 export function registrationIdOf(backend: CryptoBackend, identity: IdentityBundle): number {
   const h = backend.sha256(encodeIdentityBundle(identity));
-  return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+  return readU32be(h, 0);
 }
 
 /** How one fan-out is authorized. */
@@ -79,15 +81,16 @@ export class Fanout {
     plaintext: Uint8Array,
     messageId: Uint8Array,
     delivery: Delivery,
+    call?: CallOptions,
   ): Promise<{ response: SendResponse; devices: number } | undefined> {
     const own = address === this.ctx.self.address;
     if (own && delivery.mode !== 'identified') {
       throw new ArgumentRangeError('a send to the own account must be identified');
     }
     for (let repair = 0; ; repair++) {
-      const devices = await this.prepare(address);
+      const devices = await this.prepare(address, call);
       if (own && devices.length === 0) return undefined;
-      const certificate = await this.ctx.certificates.current();
+      const certificate = await this.ctx.certificates.current(call);
       const envelopes: { deviceId: number; registrationId: number; envelope: string }[] = [];
       for (const d of devices) {
         const peer = { address, deviceId: d.deviceId };
@@ -98,8 +101,8 @@ export class Fanout {
       try {
         const response =
           delivery.mode === 'sealed'
-            ? await this.ctx.http.sendSealed(address, body, delivery.accessKey)
-            : await this.ctx.http.sendIdentified(address, body);
+            ? await this.ctx.http.sendSealed(address, body, delivery.accessKey, call)
+            : await this.ctx.http.sendIdentified(address, body, call);
         return { response, devices: devices.length };
       } catch (err) {
         if (err instanceof ApiError && err.code === 'UNAUTHORIZED' && delivery.mode === 'sealed') {
@@ -110,7 +113,7 @@ export class Fanout {
         if (repair >= MAX_SEND_REPAIRS) {
           throw new SendFailedError('the device list did not settle', { cause: err });
         }
-        await this.repair(address, err);
+        await this.repair(address, err, call);
       }
     }
   }
@@ -119,10 +122,10 @@ export class Fanout {
    * The devices of `address` to encrypt for, each with a session: the remembered list (all
    * devices' bundles are fetched when there is none), minus this device itself.
    */
-  async prepare(address: string): Promise<KnownDevice[]> {
+  async prepare(address: string, call?: CallOptions): Promise<KnownDevice[]> {
     const own = address === this.ctx.self.address;
     let known = await this.ctx.state.devices(address);
-    if (known.length === 0 && !own) known = await this.fetchAll(address);
+    if (known.length === 0 && !own) known = await this.fetchAll(address, call);
     const out: KnownDevice[] = [];
     const needBundle: number[] = [];
     for (const d of known) {
@@ -130,12 +133,16 @@ export class Fanout {
       if (await this.ctx.engine.hasSession({ address, deviceId: d.deviceId })) out.push(d);
       else needBundle.push(d.deviceId);
     }
-    if (needBundle.length > 0) out.push(...(await this.fetchDevices(address, needBundle)));
+    if (needBundle.length > 0) out.push(...(await this.fetchDevices(address, needBundle, call)));
     return out.sort((a, b) => a.deviceId - b.deviceId);
   }
 
   /** Applies a 409/410 answer to the remembered device list. */
-  async repair(address: string, err: DeviceMismatchError | StaleDevicesError): Promise<void> {
+  async repair(
+    address: string,
+    err: DeviceMismatchError | StaleDevicesError,
+    call?: CallOptions,
+  ): Promise<void> {
     const current = await this.ctx.state.devices(address);
     const drop = new Set(err instanceof DeviceMismatchError ? err.extra : err.stale);
     // The dropped generations are removed devices: a message from one is refused from now on
@@ -145,12 +152,12 @@ export class Fanout {
     const fetch = (err instanceof DeviceMismatchError ? err.missing : err.stale).filter(
       (id) => !(address === this.ctx.self.address && id === this.ctx.self.deviceId),
     );
-    if (fetch.length > 0) await this.fetchDevices(address, fetch);
+    if (fetch.length > 0) await this.fetchDevices(address, fetch, call);
   }
 
   /** Re-reads the own account's devices from the service (new linked devices, removals). */
-  async refreshOwnDevices(): Promise<KnownDevice[]> {
-    const list = await this.ctx.http.listDevices(this.ctx.self.address);
+  async refreshOwnDevices(call?: CallOptions): Promise<KnownDevice[]> {
+    const list = await this.ctx.http.listDevices(this.ctx.self.address, call);
     const devices = list.devices.map((d) => ({
       deviceId: d.deviceId,
       registrationId: d.registrationId,
@@ -173,20 +180,24 @@ export class Fanout {
     const fresh = devices
       .filter((d) => !unchanged.includes(d) && d.deviceId !== this.ctx.self.deviceId)
       .map((d) => d.deviceId);
-    if (fresh.length > 0) await this.fetchDevices(this.ctx.self.address, fresh);
+    if (fresh.length > 0) await this.fetchDevices(this.ctx.self.address, fresh, call);
     return this.ctx.state.devices(this.ctx.self.address);
   }
 
-  private async fetchAll(address: string): Promise<KnownDevice[]> {
-    const res = await this.ctx.http.fetchBundles(address);
+  private async fetchAll(address: string, call: CallOptions | undefined): Promise<KnownDevice[]> {
+    const res = await this.ctx.http.fetchBundles(address, call);
     return this.startSessions(address, res.devices);
   }
 
-  private async fetchDevices(address: string, ids: readonly number[]): Promise<KnownDevice[]> {
+  private async fetchDevices(
+    address: string,
+    ids: readonly number[],
+    call: CallOptions | undefined,
+  ): Promise<KnownDevice[]> {
     const all: Parameters<typeof bundleFromJson>[1][] = [];
     for (const id of ids) {
       try {
-        all.push(...(await this.ctx.http.fetchDeviceBundle(address, id)).devices);
+        all.push(...(await this.ctx.http.fetchDeviceBundle(address, id, call)).devices);
       } catch (err) {
         // A device removed between the 409 and this fetch: the next send reports it as extra.
         if (!(err instanceof ApiError && err.code === 'NOT_FOUND')) throw err;

@@ -1,16 +1,19 @@
 /** The SDK client: `SealpostClient`, its typed HTTP client and its errors (docs/SDK.md). */
 
+export type { CallOptions, RequestEvent, RequestObserver } from './call-options.ts';
 export { CERTIFICATE_REFRESH_MARGIN_MS } from './certificate-cache.ts';
 export {
   type ClientOptions,
   type ContactCard,
   SealpostClient,
+  type SendOptions,
   type SendResult,
   type TrustInput,
 } from './client.ts';
 export type { KnownDevice } from './client-state.ts';
 export { MAX_MESSAGE_BYTES } from './content.ts';
 export {
+  AbortedError,
   AccountKeyRequiredError,
   ApiError,
   type ClientErrorCode,
@@ -21,13 +24,21 @@ export {
   DeviceRemovedError,
   InvalidResponseError,
   NetworkError,
+  type NetworkErrorDetails,
   NotRegisteredError,
   SealedSendUnauthorizedError,
   SealpostClientError,
   SendFailedError,
   StaleDevicesError,
+  TimeoutError,
 } from './errors.ts';
-export { type FetchLike, type HttpClientOptions, SealpostHttpClient } from './http-client.ts';
+export {
+  type FetchLike,
+  type HttpClientOptions,
+  type LinkBody,
+  type ProofBody,
+  SealpostHttpClient,
+} from './http-client.ts';
 export {
   DEFAULT_SYNC_DELAY_MS,
   type OutboxFlush,
@@ -39,7 +50,15 @@ export {
   type PrekeyPolicy,
   SIGNED_PREKEY_ROTATION_MS,
 } from './prekey-maintenance.ts';
-export type { ReceiveBatch, ReceiveOptions } from './receive-loop.ts';
+export {
+  DEFAULT_RECEIVE_BACKOFF,
+  EXIT_ACK_TIMEOUT_MS,
+  type ReceiveBackoff,
+  type ReceiveBatch,
+  type ReceiveOptions,
+  type ReceiveRetry,
+  type ReceiveStreamOptions,
+} from './receive-loop.ts';
 export type { AppHandler, IncomingMessage, ReceiveFailure } from './receiver.ts';
 export { deriveAccessKey } from './registration.ts';
 export { type RequestSigner, seedSigner, signRequest } from './request-signing.ts';

@@ -10,13 +10,14 @@
  * `u8 1 || u64 dueAtMs || u32 attempts || frame` (the content frame to seal at flush time; the
  * device list may change before then and a 409/410 repair seals again anyway).
  */
-import type { Rng } from '../crypto/backend.ts';
+import { type Rng, randomFraction } from '../crypto/backend.ts';
 import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { ByteReader, ByteWriter } from '../util/bytes.ts';
 import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { createRequestId } from '../wire/api/message-id.ts';
+import type { CallOptions } from './call-options.ts';
 
 const VERSION = 1;
 const PREFIX = 'outbox:';
@@ -53,8 +54,12 @@ export interface OutboxFlush {
   readonly errors: Error[];
 }
 
-/** Sends one queued copy under its request id. */
-export type OutboxSend = (frame: Uint8Array, requestId: Uint8Array) => Promise<void>;
+/** Sends one queued copy under its request id, with the call controls of the flush (if any). */
+export type OutboxSend = (
+  frame: Uint8Array,
+  requestId: Uint8Array,
+  call: CallOptions | undefined,
+) => Promise<void>;
 
 const defaultTimer: OutboxTimer = (callback, delayMs) => {
   const t = setTimeout(callback, delayMs) as unknown as { unref?: () => void };
@@ -84,6 +89,21 @@ function decode(key: string, bytes: Uint8Array): Entry {
   return { key, dueAt: r.u64(), attempts: r.u32(), frame: r.rest() };
 }
 
+/**
+ * The delay range of `options` with defaults applied.
+ *
+ * @throws {RangeError} if the range is not 0 <= minDelayMs <= maxDelayMs (finite).
+ * @example outboxDelays({ minDelayMs: 0 }) // { min: 0, max: 60000 }
+ */
+export function outboxDelays(options: OutboxOptions | undefined): { min: number; max: number } {
+  const min = options?.minDelayMs ?? DEFAULT_SYNC_DELAY_MS.min;
+  const max = options?.maxDelayMs ?? Math.max(min, DEFAULT_SYNC_DELAY_MS.max);
+  if (!(min >= 0 && max >= min && Number.isFinite(max))) {
+    throw new ArgumentRangeError('outbox delays must satisfy 0 <= minDelayMs <= maxDelayMs');
+  }
+  return { min, max };
+}
+
 /** The durable queue of sync copies of one client. */
 export class Outbox {
   private readonly min: number;
@@ -103,11 +123,7 @@ export class Outbox {
       readonly options?: OutboxOptions | undefined;
     },
   ) {
-    this.min = ctx.options?.minDelayMs ?? DEFAULT_SYNC_DELAY_MS.min;
-    this.max = ctx.options?.maxDelayMs ?? Math.max(this.min, DEFAULT_SYNC_DELAY_MS.max);
-    if (!(this.min >= 0 && this.max >= this.min && Number.isFinite(this.max))) {
-      throw new ArgumentRangeError('outbox delays must satisfy 0 <= minDelayMs <= maxDelayMs');
-    }
+    ({ min: this.min, max: this.max } = outboxDelays(ctx.options));
     this.timer = ctx.options?.timer ?? defaultTimer;
   }
 
@@ -144,14 +160,16 @@ export class Outbox {
 
   /**
    * Sends every queued copy now (`all`) or only the due ones, after any flush in progress.
+   * An aborted `call.signal` stops the flush: the copy being sent stays queued as it was (no
+   * attempt is counted) and the flush rejects with the abort's error.
    */
-  flush(all: boolean): Promise<OutboxFlush> {
-    const run = this.running.then(() => this.flushNow(all));
+  flush(all: boolean, call?: CallOptions): Promise<OutboxFlush> {
+    const run = this.running.then(() => this.flushNow(all, call));
     this.running = run.catch(() => undefined);
     return run;
   }
 
-  private async flushNow(all: boolean): Promise<OutboxFlush> {
+  private async flushNow(all: boolean, call: CallOptions | undefined): Promise<OutboxFlush> {
     const errors: Error[] = [];
     let sent = 0;
     for (const entry of await this.entries()) {
@@ -159,10 +177,15 @@ export class Outbox {
       const requestId = fromBase64Url(entry.key.slice(PREFIX.length), 'outbox key');
       const ops: StoreOp[] = [];
       try {
-        await this.ctx.send(entry.frame, requestId);
+        await this.ctx.send(entry.frame, requestId, call);
         sent++;
         ops.push({ ns: 'meta', key: entry.key, value: null });
       } catch (err) {
+        if (call?.signal?.aborted) {
+          // The caller gave up, the copy did not fail: it keeps its due time and attempts.
+          await this.schedule();
+          throw err;
+        }
         errors.push(err instanceof Error ? err : new Error('sync copy failed'));
         const attempts = entry.attempts + 1;
         const retry = Math.min(FIRST_RETRY_DELAY_MS * 2 ** (attempts - 1), MAX_RETRY_DELAY_MS);
@@ -199,8 +222,7 @@ export class Outbox {
   }
 
   private randomDelay(): number {
-    const b = this.ctx.rng(4);
-    const u = (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 2 ** 32;
+    const u = randomFraction(this.ctx.rng);
     return this.min + Math.floor(u * (this.max - this.min + 1));
   }
 

@@ -9,6 +9,7 @@ import type { ProtocolEngine } from '../protocol/engine.ts';
 import { signedPrekeyCreatedAt } from '../protocol/prekey-manager.ts';
 import { MAX_PREKEYS_PER_UPLOAD, MAX_STORED_PREKEYS } from '../wire/api/limits.ts';
 import type { PrekeyCount } from '../wire/api/schemas.ts';
+import type { CallOptions } from './call-options.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import { prekeyUploadJson } from './json.ts';
 
@@ -49,11 +50,12 @@ function refill(left: number, threshold: number, batch: number): number {
 export async function maintainPrekeys(
   ctx: { engine: ProtocolEngine; http: SealpostHttpClient; now: () => number },
   policy: PrekeyPolicy,
+  call?: CallOptions,
 ): Promise<PrekeyMaintenance> {
   const threshold = policy.threshold ?? 25;
   const batch = policy.batch ?? MAX_PREKEYS_PER_UPLOAD;
   const rotationMs = policy.rotationMs ?? SIGNED_PREKEY_ROTATION_MS;
-  const count = await ctx.http.countPrekeys();
+  const count = await ctx.http.countPrekeys(call);
   const createdAt = await signedPrekeyCreatedAt(ctx.engine.store);
   const rotate = createdAt === undefined || ctx.now() - createdAt >= rotationMs;
   const oneTime = refill(count.ec, threshold, batch);
@@ -67,6 +69,6 @@ export async function maintainPrekeys(
     rotateSignedPrekey: rotate,
     rotateLastResort: rotate,
   });
-  const after = await ctx.http.uploadPrekeys(prekeyUploadJson(upload));
+  const after = await ctx.http.uploadPrekeys(prekeyUploadJson(upload), call);
   return { count: after, uploadedOneTime: oneTime, uploadedKem: kem, rotated: rotate };
 }

@@ -2,12 +2,22 @@
  * The receive loop over the fetch and acknowledge routes (docs/SDK.md §Receiving): a batch call
  * and an async iterator. Acknowledgements are sent only for ids whose processing has been
  * committed (or that can never be read), batched per fetched page.
+ *
+ * The iterator outlives transient failures (docs/SDK.md §Receiving, "A long-running loop"):
+ * a fetch or acknowledgement that fails with a retryable error is reported to `onRetry` and
+ * tried again after an exponential backoff with jitter, so a fleet of clients that lost the
+ * service at the same moment does not return in lockstep. Nothing is lost meanwhile: messages
+ * stay on the server until acknowledged, and ids acknowledged late come again as seen ids.
  */
-import type { CryptoBackend } from '../crypto/backend.ts';
+import { type CryptoBackend, type Rng, randomFraction } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
+import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { MAX_FETCH_BATCH } from '../wire/api/limits.ts';
-import type { DeliveredMessage } from '../wire/api/schemas.ts';
+import type { DeliveredMessage, FetchResponse } from '../wire/api/schemas.ts';
+import type { CallOptions } from './call-options.ts';
+import { callOf } from './client-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
+import { ApiError, SealpostClientError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import {
   type AppHandler,
@@ -20,8 +30,8 @@ import type { DeviceChangeListener } from './sender-check.ts';
 
 export type { AppHandler, IncomingMessage, ReceiveFailure };
 
-/** Options of a batch receive. */
-export interface ReceiveOptions {
+/** Options of a batch receive; `signal` and `timeoutMs` apply to every request of the batch. */
+export interface ReceiveOptions extends CallOptions {
   /** Messages to fetch (1..100). @default 100 */
   readonly limit?: number;
   /** Opaque position to continue after (from a previous batch's `cursor`). */
@@ -38,6 +48,88 @@ export interface ReceiveBatch {
   readonly failures: ReceiveFailure[];
   /** Present when more messages may follow after this batch. */
   readonly cursor?: string;
+}
+
+/** A transient failure of the receive loop, reported before the loop waits and tries again. */
+export interface ReceiveRetry {
+  /** What failed: a retryable client error (`NETWORK`, `UNAVAILABLE`, `RATE_LIMITED`, …). */
+  readonly error: SealpostClientError;
+  /** Consecutive failures so far, 1 for the first. */
+  readonly attempt: number;
+  /** How long the loop waits before it tries again (ms). */
+  readonly delayMs: number;
+}
+
+/** Backoff of the receive loop after transient failures. */
+export interface ReceiveBackoff {
+  /** Upper bound of the first wait (ms); doubles per consecutive failure. @default 1000 */
+  readonly initialDelayMs?: number;
+  /** Upper bound of any wait (ms). @default 60000 */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of the streaming receive (`SealpostClient.receive`). */
+export interface ReceiveStreamOptions extends CallOptions {
+  /** How long to wait before polling an empty mailbox again (ms). @default 1000 */
+  readonly pollIntervalMs?: number;
+  /** Told about every message that was not delivered to the app. */
+  readonly onFailure?: (failure: ReceiveFailure) => void;
+  /** Told about every transient failure the loop rides out (it then waits and tries again). */
+  readonly onRetry?: (retry: ReceiveRetry) => void;
+  /** Backoff after transient failures. */
+  readonly backoff?: ReceiveBackoff;
+}
+
+/** Default upper bound of the first wait after a transient failure (ms). */
+export const DEFAULT_RECEIVE_BACKOFF = { initialDelayMs: 1_000, maxDelayMs: 60_000 } as const;
+
+/**
+ * Bounds the last acknowledgement of a loop ended by its signal (retries included), which can
+ * no longer carry the aborted signal: the loop ends within this long even when the service is
+ * unreachable.
+ */
+export const EXIT_ACK_TIMEOUT_MS = 2_000;
+
+/**
+ * True for a failure the receive loop waits out: a client error marked retryable (network
+ * failures and timeouts, `UNAVAILABLE`, `RATE_LIMITED`, `INTERNAL`). Anything else (e.g.
+ * `UNAUTHORIZED` once this device was removed, `ABORTED`) ends the loop.
+ *
+ * @example if (isTransient(err)) await backoff();
+ */
+export function isTransient(err: unknown): err is SealpostClientError {
+  return err instanceof SealpostClientError && err.retryable;
+}
+
+/** The bounds of `backoff` with defaults applied; checked before the loop starts. */
+function backoffBounds(backoff: ReceiveBackoff): { initial: number; max: number } {
+  const initial = backoff.initialDelayMs ?? DEFAULT_RECEIVE_BACKOFF.initialDelayMs;
+  const max = backoff.maxDelayMs ?? Math.max(initial, DEFAULT_RECEIVE_BACKOFF.maxDelayMs);
+  if (!(initial > 0 && max >= initial && Number.isFinite(max))) {
+    throw new ArgumentRangeError('backoff must satisfy 0 < initialDelayMs <= maxDelayMs');
+  }
+  return { initial, max };
+}
+
+/**
+ * The wait after `attempt` consecutive failures (1-based): "equal jitter", uniformly in
+ * [cap/2, cap] with `cap = min(max, initial * 2^(attempt-1))`, and never shorter than the
+ * server's `Retry-After` (`retryAfterMs`, itself capped at the maximum).
+ *
+ * @throws {RangeError} if the bounds are not 0 < initialDelayMs <= maxDelayMs (finite).
+ * @example receiveRetryDelay(3, {}, rng) // between 2000 and 4000
+ */
+export function receiveRetryDelay(
+  attempt: number,
+  backoff: ReceiveBackoff,
+  rng: Rng,
+  retryAfterMs?: number,
+): number {
+  const { initial, max } = backoffBounds(backoff);
+  const cap = Math.min(max, initial * 2 ** Math.min(attempt - 1, 52));
+  const u = randomFraction(rng);
+  const jittered = Math.round(cap / 2 + (u * cap) / 2);
+  return Math.max(jittered, Math.min(retryAfterMs ?? 0, max));
 }
 
 /** Seen ids are pruned at most this often. */
@@ -72,6 +164,8 @@ export class ReceiveLoop {
       readonly backend: CryptoBackend;
       readonly self: Registration;
       readonly now: () => number;
+      /** Jitter of the backoff. */
+      readonly rng: Rng;
       readonly onDeviceChange?: DeviceChangeListener | undefined;
     },
   ) {
@@ -85,45 +179,71 @@ export class ReceiveLoop {
    *   unacknowledged message comes again and is then recognised as seen).
    */
   async batch(options: ReceiveOptions): Promise<ReceiveBatch> {
-    const res = await this.ctx.http.fetchMessages({
-      limit: options.limit ?? MAX_FETCH_BATCH,
-      ...(options.cursor ? { cursor: options.cursor } : {}),
-    });
+    const call = callOf(options);
+    const res = await this.ctx.http.fetchMessages(
+      {
+        limit: options.limit ?? MAX_FETCH_BATCH,
+        ...(options.cursor ? { cursor: options.cursor } : {}),
+      },
+      call,
+    );
     const messages: IncomingMessage[] = [];
     const failures: ReceiveFailure[] = [];
     const ack: string[] = [];
     for (const delivered of res.messages) {
-      const { outcome, ack: shouldAck } = await this.receiver.process(delivered, options.onMessage);
+      const { outcome, ack: shouldAck } = await this.receiver.process(
+        delivered,
+        options.onMessage,
+        call,
+      );
       if (shouldAck) ack.push(delivered.messageId);
       this.collect(outcome, messages, failures, options.onFailure);
     }
-    if (ack.length > 0) await this.ctx.http.ackMessages(ack);
+    if (ack.length > 0) await this.ctx.http.ackMessages(ack, call);
     await this.maybePrune();
     return res.cursor ? { messages, failures, cursor: res.cursor } : { messages, failures };
   }
 
   /**
    * Yields messages as they arrive; each is committed and acknowledged once the consumer asks
-   * for the next one. Polls every `pollIntervalMs` when the mailbox is empty; ends when
-   * `signal` aborts.
+   * for the next one. Polls every `pollIntervalMs` when the mailbox is empty. Transient
+   * failures are reported to `onRetry` and waited out with backoff; ends when `signal` aborts.
+   *
+   * @throws {SealpostClientError} a failure that is not transient (e.g. `UNAUTHORIZED` when
+   *   this device was removed), which ends the loop.
+   * @throws {RangeError} at the first iteration if `backoff` is not 0 < initial <= max.
    */
-  async *iterate(options: {
-    readonly signal?: AbortSignal;
-    readonly pollIntervalMs?: number;
-    readonly onFailure?: (failure: ReceiveFailure) => void;
-  }): AsyncGenerator<IncomingMessage, void, undefined> {
+  async *iterate(options: ReceiveStreamOptions): AsyncGenerator<IncomingMessage, void, undefined> {
+    backoffBounds(options.backoff ?? {});
     const { signal } = options;
+    const call = callOf(options);
     const poll = options.pollIntervalMs ?? 1000;
     let cursor: string | undefined;
-    while (!signal?.aborted) {
-      const res = await this.ctx.http.fetchMessages({
-        limit: MAX_FETCH_BATCH,
-        ...(cursor ? { cursor } : {}),
-      });
-      const ack: string[] = [];
-      try {
+    // Ids committed (or unreadable) and not yet acknowledged: sent before the next fetch.
+    let unacked: string[] = [];
+    let failures = 0;
+    try {
+      while (!signal?.aborted) {
+        let res: FetchResponse;
+        try {
+          if (unacked.length > 0) {
+            await this.ctx.http.ackMessages(unacked, call);
+            unacked = [];
+          }
+          res = await this.ctx.http.fetchMessages(
+            { limit: MAX_FETCH_BATCH, ...(cursor ? { cursor } : {}) },
+            call,
+          );
+        } catch (err) {
+          if (signal?.aborted) return;
+          if (!isTransient(err)) throw err;
+          failures++;
+          await this.wait(err, failures, options);
+          continue;
+        }
+        failures = 0;
         for (const delivered of res.messages) {
-          const step = this.start(delivered);
+          const step = this.start(delivered, call);
           const message = await step.message;
           if (message) {
             let finished = false;
@@ -132,21 +252,54 @@ export class ReceiveLoop {
               finished = true;
             } finally {
               step.release(finished);
-              if ((await step.done).ack) ack.push(delivered.messageId);
+              if ((await step.done).ack) unacked.push(delivered.messageId);
             }
           } else {
             const { outcome, ack: shouldAck } = await step.done;
-            if (shouldAck) ack.push(delivered.messageId);
-            this.collect(outcome, [], [], options.onFailure);
+            if (shouldAck) unacked.push(delivered.messageId);
+            // A failure caused by the abort itself is no news to the app.
+            if (!signal?.aborted) this.collect(outcome, [], [], options.onFailure);
           }
           if (signal?.aborted) return;
         }
-      } finally {
-        if (ack.length > 0) await this.ctx.http.ackMessages(ack);
+        await this.maybePrune();
+        cursor = res.cursor;
+        if (res.messages.length === 0 && !cursor) await sleep(poll, signal);
       }
-      await this.maybePrune();
-      cursor = res.cursor;
-      if (res.messages.length === 0 && !cursor) await sleep(poll, signal);
+    } finally {
+      if (unacked.length > 0) await this.ackOnExit(unacked, options);
+    }
+  }
+
+  /** Reports a transient failure and waits out its backoff (or until the signal aborts). */
+  private async wait(
+    error: SealpostClientError,
+    attempt: number,
+    options: ReceiveStreamOptions,
+  ): Promise<void> {
+    const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
+    const delayMs = receiveRetryDelay(attempt, options.backoff ?? {}, this.ctx.rng, retryAfterMs);
+    try {
+      options.onRetry?.({ error, attempt, delayMs });
+    } catch {
+      // An observer that throws must not end the loop it observes.
+    }
+    await sleep(delayMs, options.signal);
+  }
+
+  /**
+   * The last acknowledgement of a loop that ends (the consumer left it, the signal aborted, or
+   * a failure ended it). A transient failure is swallowed: those ids come again and are then
+   * acknowledged as seen without reaching the app.
+   */
+  private async ackOnExit(ids: string[], options: ReceiveStreamOptions): Promise<void> {
+    const aborted = options.signal?.aborted ?? false;
+    // The loop's own signal is spent: a fresh one bounds this request and its retries.
+    const call = aborted ? { signal: AbortSignal.timeout(EXIT_ACK_TIMEOUT_MS) } : callOf(options);
+    try {
+      await this.ctx.http.ackMessages(ids, call);
+    } catch (err) {
+      if (!isTransient(err) && !aborted) throw err;
     }
   }
 
@@ -155,7 +308,7 @@ export class ReceiveLoop {
    * resolves with the decrypted message (or undefined if processing ended without one), and
    * `release(true)` lets the commit proceed while `release(false)` abandons it.
    */
-  private start(delivered: DeliveredMessage) {
+  private start(delivered: DeliveredMessage, call: CallOptions | undefined) {
     let release!: (ok: boolean) => void;
     const gate = new Promise<boolean>((r) => {
       release = r;
@@ -164,10 +317,14 @@ export class ReceiveLoop {
     const handed = new Promise<IncomingMessage>((r) => {
       reached = r;
     });
-    const done = this.receiver.process(delivered, async (m) => {
-      reached(m);
-      if (!(await gate)) throw new HandedBack();
-    });
+    const done = this.receiver.process(
+      delivered,
+      async (m) => {
+        reached(m);
+        if (!(await gate)) throw new HandedBack();
+      },
+      call,
+    );
     const message = Promise.race([handed, done.then(() => undefined)]);
     return { message, release, done };
   }

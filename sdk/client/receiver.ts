@@ -40,6 +40,7 @@ import { fromBase64Url } from '../wire/api/codec.ts';
 import { DEFAULT_MESSAGE_TTL_DAYS, RECEIVED_AT_PRECISION_MS } from '../wire/api/limits.ts';
 import type { DeliveredMessage } from '../wire/api/schemas.ts';
 import type { IdentityBundle } from '../wire/identity.ts';
+import type { CallOptions } from './call-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { CONTENT_KIND_SYNC, decodeContent } from './content.ts';
 import { DeviceRemovedError } from './errors.ts';
@@ -140,6 +141,7 @@ export class Receiver {
   async process(
     delivered: DeliveredMessage,
     handle: AppHandler | undefined,
+    call?: CallOptions,
   ): Promise<{ outcome: Outcome; ack: boolean }> {
     const id = delivered.messageId;
     try {
@@ -162,7 +164,7 @@ export class Receiver {
             deviceId,
             registrationId: registrationIdOf(this.ctx.backend, message.senderIdentity),
           };
-          const deviceOps = await this.senders.check(address, device);
+          const deviceOps = await this.senders.check(address, device, call);
           if (handle) await handle(message);
           return [...(await this.commitOps(delivered, received)), ...deviceOps];
         },

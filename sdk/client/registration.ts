@@ -3,20 +3,33 @@
  * of possession of the account key over the device's IdentityBundle, the signed prekey and the
  * last-resort KEM prekey. One-time prekeys follow in a separate upload (prekey-maintenance.ts).
  *
+ * Before anything is created, the service's server certificate must chain to the pinned trust
+ * root (docs/SDK.md §Registration): a client pinned to another root could never use the account
+ * (every sender certificate would fail), so nothing is registered for it.
+ *
  * The delivery access key is derived from the account seed (docs/SDK.md §Access keys):
  * `HKDF-SHA-256(ikm = accountSeed, salt = 0x00*32, info = "Sealpost-AccessKey-v1", L = 16)`,
  * so every device that was given the account key at linking time derives the same key.
  */
 
 import type { CryptoBackend } from '../crypto/backend.ts';
+import { InvalidCertificateError } from '../errors.ts';
+import type { TrustConfig } from '../protocol/certificates.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
 import { ArgumentTypeError } from '../util/argument-errors.ts';
-import { toBase64Url } from '../wire/api/codec.ts';
+import { constantTimeEqual } from '../util/bytes.ts';
+import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { ACCESS_KEY_BYTES } from '../wire/api/limits.ts';
 import { registrationPayload } from '../wire/api/signing.ts';
+import {
+  decodeServerCertificate,
+  type ServerCertificate,
+  serverCertificatePayload,
+} from '../wire/certificates.ts';
 import { encodeIdentityBundle } from '../wire/identity.ts';
 import { LABELS } from '../wire/labels.ts';
+import type { CallOptions } from './call-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { registrationIdOf } from './fanout.ts';
 import type { SealpostHttpClient } from './http-client.ts';
@@ -35,6 +48,55 @@ export function deriveAccessKey(backend: CryptoBackend, accountSeed: Uint8Array)
 }
 
 /**
+ * Checks that the service's server certificate chains to the pinned trust root, is not revoked
+ * and has not expired: the check every sender certificate of the account will need
+ * (docs/PROTOCOL.md §6.2). Run before registering or linking, so a client pinned to the wrong
+ * root (or to a configuration that revokes the service's key) leaves nothing on the server.
+ *
+ * @throws {InvalidCertificateError} if the service presents another root, or a certificate that
+ *   is malformed, not signed by the pinned root, revoked or expired.
+ * @throws {ApiError | NetworkError} if the certificate cannot be fetched.
+ * @example await verifyServerTrust({ http, backend, trust, now: Date.now() });
+ */
+export async function verifyServerTrust(
+  ctx: {
+    readonly http: SealpostHttpClient;
+    readonly backend: CryptoBackend;
+    readonly trust: TrustConfig;
+    readonly now: number;
+  },
+  call?: CallOptions,
+): Promise<ServerCertificate> {
+  const res = await ctx.http.serverCertificate(call);
+  const { trust } = ctx;
+  if (!constantTimeEqual(fromBase64Url(res.trustRoot, 'trustRoot'), trust.trustRoot)) {
+    throw new InvalidCertificateError('the service names a trust root other than the pinned one');
+  }
+  let cert: ServerCertificate;
+  try {
+    cert = decodeServerCertificate(fromBase64Url(res.serverCertificate, 'serverCertificate'));
+  } catch (cause) {
+    throw new InvalidCertificateError('server certificate is malformed', { cause });
+  }
+  if (cert.keyId !== res.keyId) {
+    throw new InvalidCertificateError('server certificate names another key id');
+  }
+  if (trust.revokedServerKeyIds.includes(cert.keyId)) {
+    throw new InvalidCertificateError('server key is revoked');
+  }
+  if (ctx.now > cert.notAfter) throw new InvalidCertificateError('server certificate expired');
+  const signed = await ctx.backend.ed25519Verify(
+    trust.trustRoot,
+    serverCertificatePayload(cert),
+    cert.signature,
+  );
+  if (!signed) {
+    throw new InvalidCertificateError('server certificate is not signed by the trust root');
+  }
+  return cert;
+}
+
+/**
  * Registers (without `account`: a new account, device 1) or links (with the account key of an
  * existing account) the engine's device, and stores the registration.
  *
@@ -49,6 +111,7 @@ export async function registerDevice(ctx: {
   now: () => number;
   account: AccountKey | undefined;
   unrestricted: boolean;
+  call?: CallOptions | undefined;
 }): Promise<Registration> {
   const { engine, http, backend } = ctx;
   const seed = ctx.account?.seed ?? engine.accountSeed;
@@ -72,16 +135,25 @@ export async function registerDevice(ctx: {
     return { identity: toBase64Url(identity), timestamp, proof: toBase64Url(proof), ...prekeys };
   };
   const res = ctx.account
-    ? await http.addDevice(engine.address, async (timestamp, deviceId) => {
-        // docs/PROTOCOL.md §1.3: the link signature names the id the service is asked for.
-        await engine.relink({ deviceId }, seed);
-        return { deviceId, ...(await proven(timestamp)) };
-      })
-    : await http.registerAccount(engine.address, async (timestamp) => ({
-        ...(await proven(timestamp)),
-        accessKey: toBase64Url(accessKey),
-        ...(ctx.unrestricted ? { unrestricted: true } : {}),
-      }));
+    ? await http.addDevice(
+        engine.address,
+        async (timestamp, deviceId) => {
+          // docs/PROTOCOL.md §1.3: the link signature names the id the service is asked for.
+          await engine.relink({ deviceId }, seed);
+          return { deviceId, ...(await proven(timestamp)) };
+        },
+        {},
+        ctx.call,
+      )
+    : await http.registerAccount(
+        engine.address,
+        async (timestamp) => ({
+          ...(await proven(timestamp)),
+          accessKey: toBase64Url(accessKey),
+          ...(ctx.unrestricted ? { unrestricted: true } : {}),
+        }),
+        ctx.call,
+      );
   const registration = { address: engine.address, deviceId: res.deviceId, accessKey };
   // The account's own device list starts with this device, so sends can skip self at once.
   await ctx.state.store.commit([

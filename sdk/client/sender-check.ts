@@ -14,6 +14,7 @@
  */
 import type { DeviceChange } from '../protocol/engine.ts';
 import type { StoreOp } from '../state/store.ts';
+import type { CallOptions } from './call-options.ts';
 import type { ClientState, KnownDevice } from './client-state.ts';
 import { ApiError, DeviceRemovedError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
@@ -63,7 +64,7 @@ export class SenderCheck {
    * @throws {ApiError | NetworkError} if the service's device list could not be read (e.g.
    *   `RATE_LIMITED`): retryable, the message stays on the server.
    */
-  async check(address: string, sender: KnownDevice): Promise<StoreOp[]> {
+  async check(address: string, sender: KnownDevice, call?: CallOptions): Promise<StoreOp[]> {
     const { state } = this.ctx;
     if ((await state.removedDevices(address)).some((d) => same(d, sender))) {
       throw new DeviceRemovedError(address, sender.deviceId);
@@ -72,7 +73,7 @@ export class SenderCheck {
     if (known.some((d) => same(d, sender))) return [];
     let listed: readonly KnownDevice[];
     try {
-      listed = (await this.ctx.http.listDevices(address)).devices;
+      listed = (await this.ctx.http.listDevices(address, call)).devices;
     } catch (err) {
       // The account is gone: none of its devices is active.
       if (err instanceof ApiError && err.code === 'NOT_FOUND') listed = [];

@@ -9,6 +9,7 @@ import type { Rng } from '../crypto/backend.ts';
 import { utf8 } from '../util/bytes.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import { createRequestId } from '../wire/api/message-id.ts';
+import type { CallOptions } from './call-options.ts';
 import type { SendResult } from './client-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { CONTENT_KIND_MESSAGE, CONTENT_KIND_SYNC, encodeContent } from './content.ts';
@@ -39,7 +40,7 @@ export class MessageSender {
       rng: ctx.rng,
       now: ctx.now,
       options: ctx.outbox,
-      send: (frame, requestId) => this.sendSync(frame, requestId),
+      send: (frame, requestId, call) => this.sendSync(frame, requestId, call),
     });
   }
 
@@ -48,6 +49,7 @@ export class MessageSender {
     recipient: string,
     content: Uint8Array | string,
     identified: boolean,
+    call?: CallOptions,
   ): Promise<SendResult> {
     const text = typeof content === 'string';
     const body = text ? utf8(content) : content;
@@ -63,7 +65,7 @@ export class MessageSender {
     const delivery = identified
       ? ({ mode: 'identified' } as const)
       : ({ mode: 'sealed', accessKey: await this.ctx.state.accessKey(recipient) } as const);
-    const sent = await this.ctx.fanout.send(recipient, plaintext, requestId, delivery);
+    const sent = await this.ctx.fanout.send(recipient, plaintext, requestId, delivery, call);
     const result = { messageId: toBase64Url(requestId), recipientDevices: sent?.devices ?? 0 };
     if (!(await this.mayHaveOtherDevices())) return { ...result, sync: 'none' };
     // Queued only once the message went out: a send that failed has no copy to make.
@@ -83,14 +85,24 @@ export class MessageSender {
     this.ownDevicesCheckedAt = Number.NEGATIVE_INFINITY;
   }
 
-  private async sendSync(frame: Uint8Array, requestId: Uint8Array): Promise<void> {
+  private async sendSync(
+    frame: Uint8Array,
+    requestId: Uint8Array,
+    call: CallOptions | undefined,
+  ): Promise<void> {
     if (this.ctx.now() - this.ownDevicesCheckedAt >= OWN_DEVICES_REFRESH_MS) {
-      await this.ctx.fanout.refreshOwnDevices();
+      await this.ctx.fanout.refreshOwnDevices(call);
       this.ownDevicesCheckedAt = this.ctx.now();
     }
     // Identified: the service lists the own account's devices except this one (docs/SERVICE.md
     // §7.1), and the sender is the account itself, so the server learns nothing it did not know.
     // With no other device nothing is sent.
-    await this.ctx.fanout.send(this.ctx.self.address, frame, requestId, { mode: 'identified' });
+    await this.ctx.fanout.send(
+      this.ctx.self.address,
+      frame,
+      requestId,
+      { mode: 'identified' },
+      call,
+    );
   }
 }

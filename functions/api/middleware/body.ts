@@ -127,6 +127,21 @@ export function noBody(c: Context<AppEnv>): void {
 }
 
 /**
+ * The request body of a route, by its schema from the route table: the route table's
+ * `NO_BODY` (`v.undefined()`) refuses any body, every other schema reads JSON.
+ *
+ * @throws {ServiceError} as {@link jsonBody} and {@link noBody}.
+ */
+export function requestBody<S extends v.GenericSchema>(
+  c: Context<AppEnv>,
+  schema: S,
+): v.InferOutput<S> {
+  if (schema.type !== 'undefined') return jsonBody(c, schema);
+  noBody(c);
+  return v.parse(schema, undefined);
+}
+
+/**
  * A validated path parameter.
  *
  * @throws {ServiceError} `BAD_REQUEST`.

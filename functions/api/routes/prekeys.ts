@@ -1,28 +1,11 @@
-/** Prekey and bundle routes (docs/SERVICE.md §Prekeys). */
-import { Hono } from 'hono';
-import { AddressField, DeviceIdText, PrekeyUploadSchema } from 'sealpost/wire/api';
-import type { AppEnv } from '../env.ts';
-import { jsonBody, noBody, pathParam } from '../middleware/body.ts';
-import { ownerAuth } from '../middleware/owner-auth.ts';
+/** Prekey and bundle handlers (docs/SERVICE.md §5). */
+import type { OperationHandlers } from '../operations.ts';
 
 /** Upload, count and bundle fetch. */
-export const prekeyRoutes = new Hono<AppEnv>()
-  .put('/v1/prekeys', ownerAuth(), async (c) => {
-    const body = jsonBody(c, PrekeyUploadSchema);
-    return c.json(await c.var.services.prekeys.upload(c.var.caller, body));
-  })
-  .get('/v1/prekeys/count', ownerAuth(), async (c) => {
-    noBody(c);
-    return c.json(await c.var.services.prekeys.count(c.var.caller));
-  })
-  .get('/v1/bundles/:address', ownerAuth(), async (c) => {
-    noBody(c);
-    const address = pathParam(c, 'address', AddressField);
-    return c.json(await c.var.services.prekeys.fetch(c.var.caller, address));
-  })
-  .get('/v1/bundles/:address/:deviceId', ownerAuth(), async (c) => {
-    noBody(c);
-    const address = pathParam(c, 'address', AddressField);
-    const deviceId = Number(pathParam(c, 'deviceId', DeviceIdText));
-    return c.json(await c.var.services.prekeys.fetch(c.var.caller, address, deviceId));
-  });
+export const prekeyHandlers = {
+  uploadPrekeys: (c, { body }) => c.var.services.prekeys.upload(c.var.caller, body),
+  countPrekeys: (c) => c.var.services.prekeys.count(c.var.caller),
+  fetchBundles: (c, { param }) => c.var.services.prekeys.fetch(c.var.caller, param('address')),
+  fetchDeviceBundle: (c, { param }) =>
+    c.var.services.prekeys.fetch(c.var.caller, param('address'), param('deviceId')),
+} satisfies Partial<OperationHandlers>;

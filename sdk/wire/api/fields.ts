@@ -46,7 +46,7 @@ export function maxBytesField(max: number) {
   );
 }
 
-/** A text address: 32 characters of lower-case RFC 4648 base32 (design §1). */
+/** A text address: 32 characters of lower-case RFC 4648 base32 (docs/PROTOCOL.md §1.2). */
 export const AddressField = v.pipe(
   v.string(),
   v.regex(/^[a-z2-7]{32}$/),
@@ -69,3 +69,22 @@ export const CountField = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 /** A device id in a path segment or header: decimal, no sign, no leading zero. */
 export const DeviceIdText = v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,9}$/));
+
+/**
+ * A decimal integer carried as text (a path segment or a query parameter), read as a number in
+ * `min..=max`: digits only, no sign, no leading zero. Its output type is an integer, which is
+ * what the OpenAPI document shows.
+ *
+ * @example v.parse(integerText(1, 100), '50') // 50
+ */
+export function integerText(min: number, max: number) {
+  return v.pipe(
+    v.string(),
+    v.regex(/^(0|[1-9][0-9]{0,15})$/),
+    v.transform(Number),
+    v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max)),
+  );
+}
+
+/** A device id in a path segment: decimal text read as an {@link IdField}. */
+export const DeviceIdParam = integerText(1, 0xffffffff);

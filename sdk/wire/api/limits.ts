@@ -5,7 +5,7 @@
 import { MAX_SEALED_ENVELOPE_BYTES } from '../sealed.ts';
 
 /**
- * Active devices per account (Signal allows 6). Device ids are 1..=MAX_DEVICES (design §1): a
+ * Active devices per account (Signal allows 6). Device ids are 1..=MAX_DEVICES (docs/SERVICE.md §4): a
  * new device gets the smallest free id, so ids of removed devices are reused.
  */
 export const MAX_DEVICES = 6;

@@ -1,10 +1,13 @@
 /**
- * The route table of the service API: one entry per operation, naming its method, path,
- * authentication and schemas. The server mounts routes that match it (a unit test checks) and
- * generates `GET /openapi.json` from it; the SDK's HTTP client builds requests from it.
+ * The route table of the service API (docs/SERVICE.md §2): one entry per operation, keyed by its
+ * operation id, naming its method, path, authentication, retry safety and schemas. Everything
+ * else is derived from it: the server mounts one handler per entry (`functions/api/app.ts`),
+ * `GET /openapi.json` is generated from it, and the SDK's HTTP client takes its operation ids,
+ * path parameters and response types from it (`./route-types.ts`).
  */
-import type { GenericSchema } from 'valibot';
+import * as v from 'valibot';
 import type { ApiErrorCode } from './errors.ts';
+import { AddressField, DeviceIdParam } from './fields.ts';
 import {
   AccountSettingsSchema,
   AckRequestSchema,
@@ -33,9 +36,8 @@ import {
  */
 export type RouteAuth = 'none' | 'owner' | 'accessKey' | 'proof';
 
-/** One operation of the API. */
+/** One operation of the API; its operation id is its key in {@link ROUTE_TABLE}. */
 export interface RouteSpec {
-  readonly operationId: string;
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** OpenAPI path template (`{address}` style). */
   readonly path: string;
@@ -46,43 +48,72 @@ export interface RouteSpec {
    * `accountRequestPayload`) besides the owner signature: removing another device.
    */
   readonly accountCoSignature?: boolean;
-  readonly request?: GenericSchema;
-  readonly query?: GenericSchema;
-  readonly response: GenericSchema;
+  /**
+   * Repeating the request after an unknown outcome (a dropped connection, a timeout, a 503)
+   * cannot do anything twice: reads; registration and linking (the same device answers its
+   * existing id); sends (deduplicated by their request id, docs/SERVICE.md §7.1);
+   * acknowledgements; uploads (an existing prekey id is overwritten); settings; sender
+   * certificates. The SDK's HTTP client retries only these after an unknown outcome.
+   */
+  readonly idempotent: boolean;
+  /** The JSON body, or {@link NO_BODY} for a route that refuses one. */
+  readonly request: v.GenericSchema;
+  /** The query parameters (as text, read by the schema), or {@link NO_QUERY}. */
+  readonly query: v.GenericSchema;
+  readonly response: v.GenericSchema;
   /** Error codes the route can answer besides the generic ones (400, 413, 415, 500, 503). */
   readonly errors: readonly ApiErrorCode[];
 }
 
+/** The request schema of a route without a body: any body is refused (`400`). */
+export const NO_BODY = v.undefined();
+
+/** The query schema of a route that reads no query parameters (others are ignored). */
+export const NO_QUERY = v.object({});
+
+/**
+ * The schema of every path parameter, by the name its `{name}` placeholder uses. Path segments
+ * arrive as text; `deviceId` is read as an integer.
+ */
+export const PATH_PARAMS = { address: AddressField, deviceId: DeviceIdParam } as const;
+
 const OWNER_ERRORS = ['UNAUTHORIZED', 'CLOCK_SKEW'] as const;
 
-/** Every operation of API version 1. */
-export const ROUTES: readonly RouteSpec[] = [
-  {
-    operationId: 'health',
+/**
+ * Every operation of API version 1. `as const` keeps each entry's literal method, path and
+ * schema types, from which `./route-types.ts` derives request and response types.
+ */
+export const ROUTE_TABLE = {
+  health: {
     method: 'GET',
     path: '/v1/health',
     summary: 'Liveness check',
     auth: 'none',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
     response: HealthSchema,
     errors: [],
   },
-  {
-    operationId: 'registerAccount',
+  registerAccount: {
     method: 'PUT',
     path: '/v1/accounts/{address}',
     summary: 'Register an account and its first device (id 1)',
     auth: 'proof',
+    idempotent: true,
     request: RegisterRequestSchema,
+    query: NO_QUERY,
     response: DeviceRegisteredSchema,
     errors: ['INVALID_SIGNATURE', 'ACCOUNT_EXISTS', 'CLOCK_SKEW'],
   },
-  {
-    operationId: 'addDevice',
+  addDevice: {
     method: 'POST',
     path: '/v1/accounts/{address}/devices',
     summary: 'Link another device to an account',
     auth: 'proof',
+    idempotent: true,
     request: AddDeviceRequestSchema,
+    query: NO_QUERY,
     response: DeviceRegisteredSchema,
     errors: [
       'INVALID_SIGNATURE',
@@ -93,98 +124,115 @@ export const ROUTES: readonly RouteSpec[] = [
       'CLOCK_SKEW',
     ],
   },
-  {
-    operationId: 'listDevices',
+  listDevices: {
     method: 'GET',
     path: '/v1/accounts/{address}/devices',
     summary: "List a recipient's device ids for fan-out (rate-limited for other accounts)",
     auth: 'owner',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
     response: DeviceListSchema,
     errors: [...OWNER_ERRORS, 'NOT_FOUND', 'RATE_LIMITED'],
   },
-  {
-    operationId: 'removeDevice',
+  removeDevice: {
     method: 'DELETE',
     path: '/v1/devices/{deviceId}',
     summary:
       'Remove a device of the signing account (another device also needs the account signature)',
     auth: 'owner',
+    idempotent: false,
     accountCoSignature: true,
+    request: NO_BODY,
+    query: NO_QUERY,
     response: DeviceRemovedSchema,
     errors: [...OWNER_ERRORS, 'FORBIDDEN', 'NOT_FOUND'],
   },
-  {
-    operationId: 'updateSettings',
+  updateSettings: {
     method: 'PUT',
     path: '/v1/account/settings',
     summary: 'Rotate the delivery access key or change the unrestricted setting',
     auth: 'owner',
+    idempotent: true,
     request: AccountSettingsSchema,
+    query: NO_QUERY,
     response: AccountSettingsSchema,
     errors: OWNER_ERRORS,
   },
-  {
-    operationId: 'uploadPrekeys',
+  uploadPrekeys: {
     method: 'PUT',
     path: '/v1/prekeys',
     summary: 'Upload prekeys of the signing device',
     auth: 'owner',
+    idempotent: true,
     request: PrekeyUploadSchema,
+    query: NO_QUERY,
     response: PrekeyCountSchema,
     errors: [...OWNER_ERRORS, 'INVALID_SIGNATURE', 'PREKEY_LIMIT'],
   },
-  {
-    operationId: 'countPrekeys',
+  countPrekeys: {
     method: 'GET',
     path: '/v1/prekeys/count',
     summary: 'Count the one-time prekeys left for the signing device',
     auth: 'owner',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
     response: PrekeyCountSchema,
     errors: OWNER_ERRORS,
   },
-  {
-    operationId: 'fetchBundles',
+  fetchBundles: {
     method: 'GET',
     path: '/v1/bundles/{address}',
     summary: 'Fetch prekey bundles of every device (claims one-time keys)',
     auth: 'owner',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
     response: BundleResponseSchema,
     errors: [...OWNER_ERRORS, 'NOT_FOUND', 'RATE_LIMITED'],
   },
-  {
-    operationId: 'fetchDeviceBundle',
+  fetchDeviceBundle: {
     method: 'GET',
     path: '/v1/bundles/{address}/{deviceId}',
     summary: 'Fetch the prekey bundle of one device (claims one-time keys)',
     auth: 'owner',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
     response: BundleResponseSchema,
     errors: [...OWNER_ERRORS, 'NOT_FOUND', 'RATE_LIMITED'],
   },
-  {
-    operationId: 'serverCertificate',
+  serverCertificate: {
     method: 'GET',
     path: '/v1/certificates/server',
     summary: 'The server certificate and the trust root public key',
     auth: 'none',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
     response: ServerCertificateResponseSchema,
     errors: [],
   },
-  {
-    operationId: 'senderCertificate',
+  senderCertificate: {
     method: 'POST',
     path: '/v1/certificates/sender',
     summary: 'Issue a sender certificate for the signing device',
     auth: 'owner',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
     response: SenderCertificateResponseSchema,
     errors: OWNER_ERRORS,
   },
-  {
-    operationId: 'sendSealed',
+  sendSealed: {
     method: 'PUT',
     path: '/v1/messages/{address}',
     summary: 'Sealed send to every device of a recipient (authorized by the access key)',
     auth: 'accessKey',
+    idempotent: true,
     request: SendRequestSchema,
+    query: NO_QUERY,
     response: SendResponseSchema,
     errors: [
       'UNAUTHORIZED',
@@ -194,14 +242,15 @@ export const ROUTES: readonly RouteSpec[] = [
       'MAILBOX_FULL',
     ],
   },
-  {
-    operationId: 'sendIdentified',
+  sendIdentified: {
     method: 'PUT',
     path: '/v1/messages/{address}/identified',
     summary:
       'Identified send, signed by the sender device: first contact, or a copy to the own account’s other devices',
     auth: 'owner',
+    idempotent: true,
     request: SendRequestSchema,
+    query: NO_QUERY,
     response: SendResponseSchema,
     errors: [
       ...OWNER_ERRORS,
@@ -213,24 +262,34 @@ export const ROUTES: readonly RouteSpec[] = [
       'RATE_LIMITED',
     ],
   },
-  {
-    operationId: 'fetchMessages',
+  fetchMessages: {
     method: 'GET',
     path: '/v1/messages',
     summary: "Fetch a batch of the signing device's messages, oldest first",
     auth: 'owner',
+    idempotent: true,
     query: FetchQuerySchema,
+    request: NO_BODY,
     response: FetchResponseSchema,
     errors: OWNER_ERRORS,
   },
-  {
-    operationId: 'ackMessages',
+  ackMessages: {
     method: 'POST',
     path: '/v1/messages/ack',
     summary: 'Acknowledge (and delete) delivered messages',
     auth: 'owner',
+    idempotent: true,
     request: AckRequestSchema,
+    query: NO_QUERY,
     response: AckResponseSchema,
     errors: OWNER_ERRORS,
   },
-];
+} as const satisfies { readonly [operationId: string]: RouteSpec };
+
+/** One entry of {@link ROUTES}: a route with its operation id. */
+export type OperationRoute = RouteSpec & { readonly operationId: string };
+
+/** The route table as a list, in table order (OpenAPI paths, route matching). */
+export const ROUTES: readonly OperationRoute[] = Object.entries(ROUTE_TABLE).map(
+  ([operationId, route]) => ({ operationId, ...route }),
+);

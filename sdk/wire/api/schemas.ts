@@ -11,6 +11,7 @@ import {
   bytesField,
   CountField,
   IdField,
+  integerText,
   maxBytesField,
   TimestampField,
 } from './fields.ts';
@@ -28,7 +29,7 @@ const ED25519_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 const MLKEM1024_PUBLIC_BYTES = 1568;
 
-/** Signed X25519 prekey (design §3). */
+/** Signed X25519 prekey (docs/PROTOCOL.md §3.1, §3.6). */
 export const SignedPrekeySchema = v.strictObject({
   id: IdField,
   publicKey: bytesField(X25519_BYTES),
@@ -115,7 +116,7 @@ export const PrekeyUploadSchema = v.strictObject({
 /** `GET /v1/prekeys/count`: one-time keys left on the server for the signing device. */
 export const PrekeyCountSchema = v.strictObject({ ec: CountField, pq: CountField });
 
-/** One device's bundle in `GET /v1/bundles/{address}[/{deviceId}]` (design §3). */
+/** One device's bundle in `GET /v1/bundles/{address}[/{deviceId}]` (docs/PROTOCOL.md §3.6). */
 export const BundleDeviceSchema = v.strictObject({
   deviceId: IdField,
   registrationId: RegistrationIdField,
@@ -187,9 +188,9 @@ export const SendResponseSchema = v.strictObject({
   duplicate: v.boolean(),
 });
 
-/** Query of `GET /v1/messages`. */
+/** Query of `GET /v1/messages` (parameters arrive as text; `limit` is read as an integer). */
 export const FetchQuerySchema = v.strictObject({
-  limit: v.optional(v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,2}$/))),
+  limit: v.optional(integerText(1, MAX_FETCH_BATCH)),
   cursor: v.optional(bytesField(MESSAGE_ID_BYTES)),
 });
 

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { toBase64Url } from '#sdk/wire/api/codec.ts';
 import { bytesField } from '#sdk/wire/api/fields.ts';
 import { MAX_ENVELOPE_BYTES } from '#sdk/wire/api/limits.ts';
@@ -66,18 +67,20 @@ describe('request signature payload', () => {
       address: ADDRESS,
       deviceId: 1,
     };
-    expect(() => requestSignaturePayload({ ...base, method: 'get' })).toThrow(TypeError);
-    expect(() => requestSignaturePayload({ ...base, pathAndQuery: 'x' })).toThrow(TypeError);
+    expect(() => requestSignaturePayload({ ...base, method: 'get' })).toThrow(ArgumentTypeError);
+    expect(() => requestSignaturePayload({ ...base, pathAndQuery: 'x' })).toThrow(
+      ArgumentTypeError,
+    );
     expect(() => requestSignaturePayload({ ...base, nonce: new Uint8Array(15) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => requestSignaturePayload({ ...base, bodyHash: new Uint8Array(31) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
     expect(() => requestSignaturePayload({ ...base, timestamp: -1 })).toThrow(/timestamp/);
     expect(() => requestSignaturePayload({ ...base, deviceId: 0 })).toThrow(/deviceId/);
     expect(() => requestSignaturePayload({ ...base, audience: new Uint8Array(31) })).toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 
@@ -91,7 +94,9 @@ describe('request signature payload', () => {
       '00443214c74254b635cf84653a56d7c675be77df',
     );
     expect(hex(p.subarray(p.length - 8))).toBe('0000000000000102');
-    expect(() => registrationPayload(ADDRESS, bundle, 258, new Uint8Array(16))).toThrow(RangeError);
+    expect(() => registrationPayload(ADDRESS, bundle, 258, new Uint8Array(16))).toThrow(
+      ArgumentRangeError,
+    );
   });
 });
 
@@ -109,7 +114,7 @@ describe('message ids', () => {
         },
       ),
     );
-    expect(() => createMessageId(2 ** 48, new Uint8Array(10))).toThrow(RangeError);
+    expect(() => createMessageId(2 ** 48, new Uint8Array(10))).toThrow(ArgumentRangeError);
   });
 });
 

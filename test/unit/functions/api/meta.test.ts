@@ -13,7 +13,19 @@ import {
   serverCertificatePayload,
 } from '#sdk/wire/certificates.ts';
 import { IDENTITY_BUNDLE_BYTES } from '#sdk/wire/identity.ts';
-import { harness, memoryPorts, testMaterial } from '../fixtures.ts';
+import { type CallResult, harness, memoryPorts, testMaterial } from '../fixtures.ts';
+
+type Json = CallResult['body'];
+
+/** Follows a local `$ref` (`#/components/...`) of the document once. */
+function deref(doc: Json, node: Json): Json {
+  const ref: unknown = node.$ref;
+  if (typeof ref !== 'string') return node;
+  return ref
+    .slice(2)
+    .split('/')
+    .reduce((at: Json, key: string) => at[key], doc);
+}
 
 describe('certificates', () => {
   it('publishes the server certificate and issues sender certificates that verify', async () => {
@@ -61,8 +73,10 @@ describe('contract and errors', () => {
       expect(res.body.error?.message, r.operationId).not.toBe('no such route');
       expect(res.body.error?.code, r.operationId).not.toBe('METHOD_NOT_ALLOWED');
     }
-    const register =
-      doc.paths['/v1/accounts/{address}'].put.requestBody.content['application/json'].schema;
+    const ref = doc.paths['/v1/accounts/{address}'].put.requestBody.content['application/json'];
+    expect(ref.schema).toEqual({ $ref: '#/components/schemas/RegisterRequest' });
+    const register = deref(doc, ref.schema);
+    expect(register.properties.signedPrekey).toEqual({ $ref: '#/components/schemas/SignedPrekey' });
     expect(register.properties.identity).toMatchObject({
       type: 'string',
       minLength: base64UrlLength(IDENTITY_BUNDLE_BYTES),
@@ -81,14 +95,16 @@ describe('contract and errors', () => {
     expect(error.properties.serverTime.type).toBe('integer');
     expect(error.properties.freeDeviceIds.type).toBe('array');
     const remove = doc.paths['/v1/devices/{deviceId}'].delete;
-    expect(remove.parameters).toContainEqual(
+    expect(remove.parameters.map((p: Json) => deref(doc, p))).toContainEqual(
       expect.objectContaining({ name: ACCOUNT_SIGNATURE_HEADER, in: 'header', required: false }),
     );
     expect(remove.responses['403'].description).toContain('FORBIDDEN');
     expect(remove.responses['401'].description).toContain('CLOCK_SKEW');
     const add = doc.paths['/v1/accounts/{address}/devices'];
     expect(add.post.responses['409'].description).toContain('DEVICE_ID_TAKEN');
-    expect(add.post.requestBody.content['application/json'].schema.required).toContain('deviceId');
+    expect(deref(doc, add.post.requestBody.content['application/json'].schema).required).toContain(
+      'deviceId',
+    );
     expect(add.get.responses['429'].description).toContain('RATE_LIMITED');
   });
 

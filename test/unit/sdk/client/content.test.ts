@@ -14,6 +14,7 @@ import {
   MAX_MESSAGE_BYTES,
 } from '#sdk/client/content.ts';
 import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { addressFromBytes, addressToBytes } from '#sdk/wire/identity.ts';
 import { MAX_PLAINTEXT_BYTES } from '#sdk/wire/messages.ts';
 
@@ -92,30 +93,30 @@ describe('content frame', () => {
     it('a body over MAX_MESSAGE_BYTES', () => {
       expect(MAX_MESSAGE_BYTES).toBe(MAX_PLAINTEXT_BYTES - HEADER - 20);
       expect(() => encodeContent(message(new Uint8Array(MAX_MESSAGE_BYTES + 1)))).toThrow(
-        RangeError,
+        ArgumentRangeError,
       );
     });
 
     it('a sync frame without a destination and a message frame with one', () => {
       const { destination: _d, ...noDestination } = sync(new Uint8Array(1));
-      expect(() => encodeContent(noDestination as Content)).toThrow(RangeError);
+      expect(() => encodeContent(noDestination as Content)).toThrow(ArgumentRangeError);
       expect(() =>
         encodeContent({ ...message(new Uint8Array(1)), destination: DESTINATION }),
-      ).toThrow(RangeError);
+      ).toThrow(ArgumentRangeError);
     });
 
     it('an unknown kind', () => {
       for (const kind of [0, 3, 255]) {
         expect(() =>
           encodeContent({ ...message(new Uint8Array(1)), kind } as unknown as Content),
-        ).toThrow(RangeError);
+        ).toThrow(ArgumentRangeError);
       }
     });
 
     it('an access key of the wrong size or type, a bad sentAt, a bad destination', () => {
       for (const senderAccessKey of [new Uint8Array(15), new Uint8Array(17)]) {
         expect(() => encodeContent({ ...message(new Uint8Array(1)), senderAccessKey })).toThrow(
-          RangeError,
+          ArgumentRangeError,
         );
       }
       expect(() =>
@@ -123,15 +124,17 @@ describe('content frame', () => {
           ...message(new Uint8Array(1)),
           senderAccessKey: [...KEY] as unknown as Uint8Array,
         }),
-      ).toThrow(TypeError);
+      ).toThrow(ArgumentTypeError);
       expect(() =>
         encodeContent({ ...message(new Uint8Array(1)), body: 'text' as unknown as Uint8Array }),
-      ).toThrow(TypeError);
+      ).toThrow(ArgumentTypeError);
       for (const sentAt of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1]) {
-        expect(() => encodeContent({ ...message(new Uint8Array(1)), sentAt })).toThrow(RangeError);
+        expect(() => encodeContent({ ...message(new Uint8Array(1)), sentAt })).toThrow(
+          ArgumentRangeError,
+        );
       }
       expect(() => encodeContent({ ...sync(new Uint8Array(1)), destination: 'nope' })).toThrow(
-        TypeError,
+        ArgumentTypeError,
       );
     });
   });

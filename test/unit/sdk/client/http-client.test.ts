@@ -1,7 +1,8 @@
 /**
  * The typed HTTP client against a fake `fetch`: every server error code becomes the right typed
  * error, device-list errors carry their lists, responses are checked against the contract, and
- * only transport failures and 503 are retried (twice, signed afresh each time).
+ * only transport failures and 503 are retried (twice, signed afresh each time; call controls
+ * in http-client-controls.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,6 +18,7 @@ import {
 import { type FetchLike, SealpostHttpClient } from '#sdk/client/http-client.ts';
 import { seedSigner } from '#sdk/client/request-signing.ts';
 import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { API_ERROR_STATUS, type ApiErrorCode } from '#sdk/wire/api/errors.ts';
 import { ACCOUNT_SIGNATURE_HEADER, AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
 import { addressFromBytes } from '#sdk/wire/identity.ts';
@@ -259,9 +261,11 @@ describe('SealpostHttpClient requests', () => {
   });
 
   it('rejects a base URL that is not http(s) and a trust root that is not 32 bytes', () => {
-    expect(() => new SealpostHttpClient({ baseUrl: 'ftp://example.com' })).toThrow(TypeError);
+    expect(() => new SealpostHttpClient({ baseUrl: 'ftp://example.com' })).toThrow(
+      ArgumentTypeError,
+    );
     expect(() => new SealpostHttpClient({ baseUrl: BASE, trustRoot: new Uint8Array(31) })).toThrow(
-      TypeError,
+      ArgumentTypeError,
     );
   });
 

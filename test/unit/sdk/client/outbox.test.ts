@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { type FetchLike, type OutboxTimer, SealpostClient } from '#sdk/client/index.ts';
 import { FIRST_RETRY_DELAY_MS } from '#sdk/client/outbox.ts';
 import { MemoryStore } from '#sdk/state/memory-store.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 
 function fakeTimer() {
   const scheduled: { fire: () => void; delayMs: number; done: boolean }[] = [];
@@ -146,13 +147,20 @@ describe('the sync-copy outbox', () => {
     expect(await alice.pendingSyncCopies()).toBe(1);
   });
 
-  it('refuses a delay range with min above max', async () => {
+  it('refuses a delay range with min above max before registering anything', async () => {
     const sealpost = await TestSealpost.start();
+    const requests: string[] = [];
+    const fetch: FetchLike = (url, init) => {
+      requests.push(`${init.method} ${new URL(url).pathname}`);
+      return sealpost.fetch(url, init);
+    };
     await expect(
       SealpostClient.register({
         ...sealpost.clientOptions(),
+        fetch,
         outbox: { minDelayMs: 10, maxDelayMs: 5 },
       }),
-    ).rejects.toBeInstanceOf(RangeError);
+    ).rejects.toBeInstanceOf(ArgumentRangeError);
+    expect(requests).toEqual([]);
   });
 });

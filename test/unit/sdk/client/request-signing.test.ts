@@ -11,6 +11,7 @@ import {
   signRequest,
 } from '#sdk/client/request-signing.ts';
 import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { utf8 } from '#sdk/util/bytes.ts';
 import { fromBase64Url } from '#sdk/wire/api/codec.ts';
 import {
@@ -181,10 +182,10 @@ describe('request signing', () => {
   });
 
   it('refuses what cannot be signed', async () => {
-    await expect(sign('get', '/v1/health', new Uint8Array(0))).rejects.toThrow(TypeError);
-    await expect(sign('GET', 'v1/health', new Uint8Array(0))).rejects.toThrow(TypeError);
+    await expect(sign('get', '/v1/health', new Uint8Array(0))).rejects.toThrow(ArgumentTypeError);
+    await expect(sign('GET', 'v1/health', new Uint8Array(0))).rejects.toThrow(ArgumentTypeError);
     await expect(sign('GET', `/${'a'.repeat(2048)}`, new Uint8Array(0))).rejects.toThrow(
-      RangeError,
+      ArgumentRangeError,
     );
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * The parts of a `SealpostClient` wired from its options (docs/SDK.md): the store's typed view,
+ * the sender-certificate cache, the send path (fan-out and outbox) and the receive loop. Kept
+ * apart from client.ts so the class holds only its public API.
+ */
+import { systemRng } from '../crypto/backend.ts';
+import { defaultBackend } from '../crypto/index.ts';
+import type { ProtocolEngine } from '../protocol/engine.ts';
+import { CertificateCache } from './certificate-cache.ts';
+import type { ClientOptions } from './client-options.ts';
+import { ClientState, type Registration } from './client-state.ts';
+import { Fanout } from './fanout.ts';
+import type { SealpostHttpClient } from './http-client.ts';
+import { ReceiveLoop } from './receive-loop.ts';
+import { MessageSender } from './sender.ts';
+
+/** What a client is made of besides its engine and HTTP client. */
+export interface ClientParts {
+  readonly state: ClientState;
+  readonly certificates: CertificateCache;
+  readonly sender: MessageSender;
+  readonly loop: ReceiveLoop;
+}
+
+/**
+ * Builds the parts of the client of `registration`.
+ *
+ * @example const { sender, loop } = clientParts(engine, http, registration, options);
+ */
+export function clientParts(
+  engine: ProtocolEngine,
+  http: SealpostHttpClient,
+  registration: Registration,
+  options: ClientOptions,
+): ClientParts {
+  const backend = options.backend ?? defaultBackend;
+  const now = options.now ?? Date.now;
+  const rng = options.rng ?? systemRng;
+  const state = new ClientState(options.store);
+  const certificates = new CertificateCache({
+    http,
+    state,
+    backend,
+    trust: engine.trust,
+    now,
+    self: registration,
+    dhPublic: engine.identity.dhPublic,
+  });
+  const fanout = new Fanout({
+    engine,
+    http,
+    state,
+    certificates,
+    backend,
+    self: registration,
+    onDeviceChange: options.onDeviceChange,
+  });
+  const sender = new MessageSender({
+    fanout,
+    state,
+    self: registration,
+    rng,
+    now,
+    outbox: options.outbox,
+  });
+  const loop = new ReceiveLoop({
+    engine,
+    http,
+    state,
+    backend,
+    self: registration,
+    now,
+    rng,
+    onDeviceChange: options.onDeviceChange,
+  });
+  return { state, certificates, sender, loop };
+}
