@@ -18,6 +18,7 @@ import { toBase64Url } from 'sealpost/wire/api';
 import { awsPorts } from '../adapters/aws-ports.ts';
 import { ensureTable } from '../adapters/dynamodb/table-setup.ts';
 import { createMemoryPorts } from '../adapters/memory-ports.ts';
+import { ENV, type Environment, LOCAL_ENV } from '../deployment.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
 import type { Ports, SigningMaterial } from '../domain/ports.ts';
 import {
@@ -158,22 +159,31 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const env = process.env;
+/**
+ * Options of {@link startLocalServer} from the environment ({@link LOCAL_ENV}, plus the
+ * contract's table and bucket names for the emulators).
+ *
+ * @example localOptionsFromEnv({ SEALPOST_PORT: '0' }).port // 0
+ * @throws {RangeError} if `SEALPOST_PORT` is not an integer in 0..65535
+ */
+export function localOptionsFromEnv(env: Environment): LocalServerOptions {
+  const port = Number(env[LOCAL_ENV.port] ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`${LOCAL_ENV.port} must be an integer in 0..65535`);
+  }
+  const dynamodb = env[LOCAL_ENV.dynamodbEndpoint];
+  const s3 = env[LOCAL_ENV.s3Endpoint];
+  const table = env[ENV.table];
+  const bucket = env[ENV.bucket];
   const aws =
-    env['SEALPOST_DYNAMODB_ENDPOINT'] && env['SEALPOST_S3_ENDPOINT']
-      ? {
-          dynamodb: env['SEALPOST_DYNAMODB_ENDPOINT'],
-          s3: env['SEALPOST_S3_ENDPOINT'],
-          ...(env['SEALPOST_TABLE'] ? { table: env['SEALPOST_TABLE'] } : {}),
-          ...(env['SEALPOST_BUCKET'] ? { bucket: env['SEALPOST_BUCKET'] } : {}),
-        }
+    dynamodb && s3
+      ? { dynamodb, s3, ...(table ? { table } : {}), ...(bucket ? { bucket } : {}) }
       : undefined;
-  const server = await startLocalServer({
-    port: Number(env['SEALPOST_PORT'] ?? 8787),
-    dataDir: env['SEALPOST_DATA_DIR'] ?? '.local',
-    ...(aws ? { aws } : {}),
-  });
+  return { port, dataDir: env[LOCAL_ENV.dataDir] ?? '.local', ...(aws ? { aws } : {}) };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const server = await startLocalServer(localOptionsFromEnv(process.env));
   process.stdout.write(
     `${JSON.stringify({ msg: 'listening', url: server.url, trustRoot: server.trustRoot })}\n`,
   );

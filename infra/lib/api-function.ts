@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { type DeploymentLogLevel, deploymentEnvironment } from '#functions/deployment.ts';
 import type { EnvelopeBucket } from './envelope-bucket.ts';
 import type { MailboxTable } from './mailbox-table.ts';
 import { SealpostFunction } from './node-function.ts';
@@ -26,19 +26,8 @@ export const DEFAULT_API_MEMORY_MB = 512;
  */
 export const DEFAULT_API_TIMEOUT = Duration.seconds(10);
 
-/** The only environment variables the service reads (deployment contract). */
-export const API_ENVIRONMENT_KEYS = [
-  'SEALPOST_TABLE',
-  'SEALPOST_BUCKET',
-  'SEALPOST_SIGNING_SECRET_ARN',
-  'SEALPOST_MESSAGE_TTL_DAYS',
-  'SEALPOST_STAGE',
-  'SEALPOST_LOG_LEVEL',
-  'POWERTOOLS_METRICS_NAMESPACE',
-] as const;
-
-/** Log levels the service understands. */
-export type ApiLogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Log levels the service understands (deployment contract). */
+export type ApiLogLevel = DeploymentLogLevel;
 
 /** Props of {@link ApiFunction}. */
 export interface ApiFunctionProps {
@@ -52,10 +41,6 @@ export interface ApiFunctionProps {
   readonly stage: string;
   /** Message TTL in days (`SEALPOST_MESSAGE_TTL_DAYS`). */
   readonly messageTtlDays: number;
-  /** Log retention of the function's log group. */
-  readonly logRetention: logs.RetentionDays;
-  /** Removal policy of the function's log group. */
-  readonly removalPolicy: RemovalPolicy;
   /**
    * TypeScript entry exporting `handler`.
    * @default functions/api/lambda.ts
@@ -80,7 +65,8 @@ export interface ApiFunctionProps {
 
 /**
  * The mailbox service function (Hono behind `hono/aws-lambda`). Its configuration comes only
- * from the environment variables set here, and its role holds exactly the grants of the three
+ * from the environment set here with the deployment contract's `deploymentEnvironment`
+ * (functions/deployment.ts, which the function parses back), and its role holds exactly the grants of the three
  * resource constructs plus writing to its own log group.
  */
 export class ApiFunction extends Construct {
@@ -89,23 +75,20 @@ export class ApiFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
     super(scope, id);
-    const environment: Record<(typeof API_ENVIRONMENT_KEYS)[number], string> = {
-      SEALPOST_TABLE: props.table.tableName,
-      SEALPOST_BUCKET: props.bucket.bucketName,
-      SEALPOST_SIGNING_SECRET_ARN: props.keys.signingSecret.secretArn,
-      SEALPOST_MESSAGE_TTL_DAYS: String(props.messageTtlDays),
-      SEALPOST_STAGE: props.stage,
-      SEALPOST_LOG_LEVEL: props.logLevel ?? 'info',
-      POWERTOOLS_METRICS_NAMESPACE: 'Sealpost',
-    };
+    const environment = deploymentEnvironment({
+      table: props.table.tableName,
+      bucket: props.bucket.bucketName,
+      signingSecretArn: props.keys.signingSecret.secretArn,
+      messageTtlDays: props.messageTtlDays,
+      stage: props.stage,
+      logLevel: props.logLevel,
+    });
     this.handler = new SealpostFunction(this, 'Handler', {
       entry: props.entry ?? DEFAULT_API_ENTRY,
       description: `Sealpost mailbox API (${props.stage})`,
       memorySize: props.memorySize ?? DEFAULT_API_MEMORY_MB,
       timeout: props.timeout ?? DEFAULT_API_TIMEOUT,
       environment,
-      logRetention: props.logRetention,
-      removalPolicy: props.removalPolicy,
       bundleAwsSdk: true,
     });
     const role = this.handler.role;

@@ -1,109 +1,155 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type { ApiLogLevel } from './api-function.ts';
+import {
+  DEFAULT_STAGE,
+  type DeploymentLogLevel,
+  LOG_LEVELS,
+  MAX_MESSAGE_TTL_DAYS,
+  STAGE_PATTERN,
+} from '#functions/deployment.ts';
 import type { EnvelopeEncryption } from './envelope-bucket.ts';
+import { defaultRemovalPolicy } from './sealpost-service.ts';
 import type { SealpostStackProps } from './sealpost-stack.ts';
 
 /** Reads one context value (`cdk.json` "context" or `-c key=value`). */
 export type ContextReader = (key: string) => unknown;
 
-const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
-const LOG_LEVELS: readonly ApiLogLevel[] = ['debug', 'info', 'warn', 'error'];
 const ENCRYPTIONS: readonly EnvelopeEncryption[] = ['s3-managed', 'kms'];
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/;
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
 
-function text(read: ContextReader, key: string): string | undefined {
-  const value = read(key);
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-    throw new TypeError(`context ${key} must be a string or a number`);
+/**
+ * Invalid CDK context. The message lists every problem, one per line, each naming its context
+ * key; the app entry prints it instead of a stack trace.
+ */
+export class ContextError extends Error {
+  /** Stable code for callers that branch on it. */
+  readonly code = 'INVALID_CONTEXT' as const;
+  /** One sentence per problem. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    const n = problems.length;
+    super(
+      `Invalid Sealpost context (${n} problem${n === 1 ? '' : 's'}; docs/DEPLOY.md lists every key):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ContextError';
+    this.problems = problems;
   }
-  return String(value);
 }
 
-function integer(read: ContextReader, key: string, min: number, max: number): number | undefined {
-  const value = text(read, key);
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) {
-    throw new RangeError(`context ${key} must be an integer in ${min}..${max}`);
-  }
-  return n;
-}
+/** Reads context values, collecting every problem instead of stopping at the first. */
+class ContextParser {
+  readonly problems: string[] = [];
+  constructor(private readonly read: ContextReader) {}
 
-function oneOf<T extends string>(
-  read: ContextReader,
-  key: string,
-  allowed: readonly T[],
-): T | undefined {
-  const value = text(read, key);
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) {
-    throw new RangeError(`context ${key} must be one of: ${allowed.join(', ')}`);
-  }
-  return value as T;
-}
-
-function origins(read: ContextReader): string[] | undefined {
-  const value = read('corsOrigins');
-  if (value === undefined || value === null || value === '') return undefined;
-  const list = Array.isArray(value) ? value : String(value).split(',');
-  const out = list.map((o) => String(o).trim()).filter((o) => o.length > 0);
-  for (const o of out) {
-    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) {
-      throw new RangeError('context corsOrigins must list origins like https://app.example.com');
+  text(key: string): string | undefined {
+    const value = this.read(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      this.problems.push(`${key} must be a string or a number`);
+      return undefined;
     }
+    return String(value);
   }
-  return out;
-}
 
-function retention(read: ContextReader): logs.RetentionDays | undefined {
-  const days = integer(read, 'logRetentionDays', 1, 3653);
-  if (days === undefined) return undefined;
-  if (!Object.values(logs.RetentionDays).includes(days)) {
-    throw new RangeError('context logRetentionDays must be a CloudWatch Logs retention period');
+  integer(key: string, min: number, max: number): number | undefined {
+    const value = this.text(key);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      this.problems.push(`${key} must be an integer in ${min}..${max}`);
+      return undefined;
+    }
+    return n;
   }
-  return days as logs.RetentionDays;
+
+  oneOf<T extends string>(key: string, allowed: readonly T[]): T | undefined {
+    const value = this.text(key);
+    if (value === undefined) return undefined;
+    if (!allowed.includes(value as T)) {
+      this.problems.push(`${key} must be one of: ${allowed.join(', ')}`);
+      return undefined;
+    }
+    return value as T;
+  }
+
+  matching(key: string, pattern: RegExp, what: string): string | undefined {
+    const value = this.text(key);
+    if (value !== undefined && !pattern.test(value)) {
+      this.problems.push(`${key} must be ${what}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  origins(): string[] | undefined {
+    const value = this.read('corsOrigins');
+    if (value === undefined || value === null || value === '') return undefined;
+    const list = Array.isArray(value) ? value : String(value).split(',');
+    const out = list.map((o) => String(o).trim()).filter((o) => o.length > 0);
+    if (out.some((o) => o !== '*' && !ORIGIN.test(o))) {
+      this.problems.push('corsOrigins must list origins like https://app.example.com');
+      return undefined;
+    }
+    return out;
+  }
+
+  retention(): logs.RetentionDays | undefined {
+    const days = this.integer('logRetentionDays', 1, 3653);
+    if (days === undefined) return undefined;
+    if (!Object.values(logs.RetentionDays).includes(days)) {
+      this.problems.push('logRetentionDays must be a CloudWatch Logs retention period');
+      return undefined;
+    }
+    return days as logs.RetentionDays;
+  }
 }
 
 /**
  * Stack props from CDK context, validated. Keys (all optional): `stage` (default `dev`),
- * `removalPolicy` (`retain` | `destroy`, default `retain`), `logRetentionDays` (default 30),
- * `messageTtlDays` (default 30), `bucketEncryption` (`s3-managed` | `kms`), `corsOrigins`
- * (comma-separated), `logLevel`, `throttleRate`, `throttleBurst`, `alarmTopicArn`,
- * `certificateValidityDays`, `apiEntry` (path of the service entry).
+ * `removalPolicy` (`retain` | `destroy`, default `destroy` for `dev`, else `retain`),
+ * `logRetentionDays` (default 30), `messageTtlDays` (default 30), `bucketEncryption`
+ * (`s3-managed` | `kms`), `corsOrigins` (comma-separated), `logLevel`, `throttleRate`,
+ * `throttleBurst`, `alarmTopicArn`, `certificateValidityDays`, `apiEntry` (path of the
+ * service entry).
  *
- * @throws TypeError / RangeError naming the context key whose value is invalid
+ * @throws {ContextError} listing every invalid key at once
  * @example
  * ```ts
  * const props = stackPropsFromContext((k) => app.node.tryGetContext(k));
  * ```
  */
 export function stackPropsFromContext(read: ContextReader): SealpostStackProps {
-  const stage = text(read, 'stage') ?? 'dev';
-  if (!STAGE_PATTERN.test(stage)) {
-    throw new RangeError('context stage must be 1-20 characters of a-z, 0-9 and -');
-  }
-  const removal = oneOf(read, 'removalPolicy', ['retain', 'destroy'] as const);
-  const rate = integer(read, 'throttleRate', 1, 100_000);
-  const burst = integer(read, 'throttleBurst', 0, 5_000);
-  const topic = text(read, 'alarmTopicArn');
-  if (topic !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(topic)) {
-    throw new RangeError('context alarmTopicArn must be an SNS topic ARN');
-  }
-  return {
+  const p = new ContextParser(read);
+  const stage =
+    p.matching('stage', STAGE_PATTERN, '1-20 characters of a-z, 0-9 and -, starting with a-z') ??
+    DEFAULT_STAGE;
+  const removal = p.oneOf('removalPolicy', ['retain', 'destroy'] as const);
+  const rate = p.integer('throttleRate', 1, 100_000);
+  const burst = p.integer('throttleBurst', 0, 5_000);
+  const props: SealpostStackProps = {
     stage,
-    removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    logRetention: retention(read),
-    messageTtlDays: integer(read, 'messageTtlDays', 1, 365),
-    bucketEncryption: oneOf(read, 'bucketEncryption', ENCRYPTIONS),
-    corsAllowOrigins: origins(read),
-    logLevel: oneOf(read, 'logLevel', LOG_LEVELS),
+    removalPolicy:
+      removal === undefined
+        ? defaultRemovalPolicy(stage)
+        : removal === 'destroy'
+          ? RemovalPolicy.DESTROY
+          : RemovalPolicy.RETAIN,
+    logRetention: p.retention(),
+    messageTtlDays: p.integer('messageTtlDays', 1, MAX_MESSAGE_TTL_DAYS),
+    bucketEncryption: p.oneOf('bucketEncryption', ENCRYPTIONS),
+    corsAllowOrigins: p.origins(),
+    logLevel: p.oneOf<DeploymentLogLevel>('logLevel', LOG_LEVELS),
     throttle:
       rate !== undefined || burst !== undefined
         ? { rateLimit: rate ?? 100, burstLimit: burst ?? 2 * (rate ?? 100) }
         : undefined,
-    alarmTopicArn: topic,
-    certificateValidityDays: integer(read, 'certificateValidityDays', 1, 3650),
-    apiEntry: text(read, 'apiEntry'),
+    alarmTopicArn: p.matching('alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN'),
+    certificateValidityDays: p.integer('certificateValidityDays', 1, 3650),
+    apiEntry: p.text('apiEntry'),
   };
+  if (p.problems.length > 0) throw new ContextError(p.problems);
+  return props;
 }

@@ -1,12 +1,12 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ENVELOPE_PREFIX } from '#functions/deployment.ts';
+import type { BucketEmptier } from './bucket-emptier.ts';
+import type { DataPolicy } from './data-policy.ts';
 import { acknowledgeFinding, acknowledgeWildcardGrant } from './nag.ts';
-
-/** Key prefix of every envelope object (deployment contract); IAM and lifecycle use it. */
-export const ENVELOPE_PREFIX = 'env/';
 
 /** The object actions the mailbox service uses on envelopes. No List, no ACL, no tagging. */
 export const ENVELOPE_OBJECT_ACTIONS: readonly string[] = [
@@ -28,18 +28,13 @@ export interface EnvelopeBucketProps {
    * @default 's3-managed'
    */
   readonly encryption?: EnvelopeEncryption;
-  /**
-   * What happens to the bucket (and the KMS key) when it leaves the stack. A bucket is only
-   * deleted when empty; expiry empties it within the message TTL.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
  * The bucket of sealed envelopes. Private (all public access blocked, ACLs disabled), TLS
  * only, encrypted at rest, unversioned (an acknowledged message must really be gone), and
- * every object expires with the message TTL.
+ * every object expires with the message TTL. Removal policy (bucket and key) comes from the
+ * {@link DataPolicy} aspect; a bucket is only deleted when empty (see {@link BucketEmptier}).
  */
 export class EnvelopeBucket extends Construct {
   /** The bucket. */
@@ -52,12 +47,10 @@ export class EnvelopeBucket extends Construct {
     if (!Number.isInteger(props.messageTtlDays) || props.messageTtlDays < 1) {
       throw new RangeError('messageTtlDays must be a positive integer');
     }
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (props.encryption === 'kms') {
       this.key = new kms.Key(this, 'Key', {
         description: 'Sealpost envelope bucket encryption',
         enableKeyRotation: true,
-        removalPolicy,
       });
     }
     this.bucket = new s3.Bucket(this, 'Bucket', {
@@ -69,7 +62,6 @@ export class EnvelopeBucket extends Construct {
       encryption: this.key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
       encryptionKey: this.key,
       bucketKeyEnabled: this.key ? true : undefined,
-      removalPolicy,
       lifecycleRules: [
         {
           // S3 counts whole days from creation, rounded up to the next midnight UTC, so an

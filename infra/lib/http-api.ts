@@ -1,10 +1,11 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ACCESS_KEY_HEADER, ACCOUNT_SIGNATURE_HEADER, AUTH_HEADERS } from 'sealpost/wire/api';
 import { acknowledgeFinding } from './nag.ts';
 
 /** Stage-wide request throttling (API Gateway token bucket, per account and region). */
@@ -37,16 +38,29 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   integrationError: '$context.integrationErrorMessage',
 });
 
+/**
+ * Request headers a browser may send cross-origin: the JSON body's type and the SDK's
+ * authentication headers (request signature, account signature, sealed-send access key).
+ */
+export const CORS_ALLOW_HEADERS: readonly string[] = [
+  'content-type',
+  ...Object.values(AUTH_HEADERS),
+  ACCOUNT_SIGNATURE_HEADER,
+  ACCESS_KEY_HEADER,
+];
+
+/**
+ * Response headers a browser app may read besides the CORS-safelisted ones: `retry-after`
+ * (the SDK's back-off) and `x-request-id` (joins a failed request to the service's log line).
+ */
+export const CORS_EXPOSE_HEADERS: readonly string[] = ['retry-after', 'x-request-id'];
+
 /** Props of {@link SealpostHttpApi}. */
 export interface SealpostHttpApiProps {
   /** The function behind every route. */
   readonly handler: lambda.IFunction;
   /** Stage name, part of the API name. */
   readonly stage: string;
-  /** How long access logs are kept. */
-  readonly logRetention: logs.RetentionDays;
-  /** Removal policy of the access log group. */
-  readonly removalPolicy: RemovalPolicy;
   /**
    * Browser origins allowed by CORS (for web clients). Requests are authenticated by
    * signatures, not cookies, so credentials are never allowed.
@@ -88,7 +102,8 @@ export class SealpostHttpApi extends Construct {
           ? {
               allowOrigins: [...origins],
               allowMethods: [apigw.CorsHttpMethod.ANY],
-              allowHeaders: ['*'],
+              allowHeaders: [...CORS_ALLOW_HEADERS],
+              exposeHeaders: [...CORS_EXPOSE_HEADERS],
               allowCredentials: false,
               maxAge: Duration.hours(1),
             }
@@ -108,10 +123,8 @@ export class SealpostHttpApi extends Construct {
       }
     }
 
-    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
+    // Retention and removal policy: the service's DataPolicy aspect.
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs');
     const throttle = props.throttle ?? DEFAULT_API_THROTTLE;
     this.stage = new apigw.HttpStage(this, 'DefaultStage', {
       httpApi: this.api,

@@ -1,10 +1,8 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-
-/** Name of the TTL attribute (epoch seconds) on every expiring item (deployment contract). */
-export const TTL_ATTRIBUTE = 'ttl';
+import { TTL_ATTRIBUTE } from '#functions/deployment.ts';
+import type { DataPolicy } from './data-policy.ts';
 
 /**
  * The DynamoDB item actions the mailbox service uses, and nothing else: no Scan, no table
@@ -21,32 +19,18 @@ export const TABLE_DATA_ACTIONS: readonly string[] = [
   'dynamodb:ConditionCheckItem',
 ];
 
-/** Props of {@link MailboxTable}. */
-export interface MailboxTableProps {
-  /**
-   * What happens to the table (and its data) when it leaves the stack.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-  /**
-   * Refuse `DeleteTable` calls, including from CloudFormation.
-   * @default true when the removal policy is RETAIN, else false
-   */
-  readonly deletionProtection?: boolean;
-}
-
 /**
  * The single mailbox table: string keys `pk`/`sk`, on-demand capacity, point-in-time
  * recovery, TTL on `ttl`, encrypted at rest with the AWS owned key (DynamoDB's default).
  * No global secondary index: the service reads every access path from the primary key.
+ * Removal policy and deletion protection come from the {@link DataPolicy} aspect.
  */
 export class MailboxTable extends Construct {
   /** The table. */
   readonly table: dynamodb.Table;
 
-  constructor(scope: Construct, id: string, props: MailboxTableProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
@@ -54,8 +38,6 @@ export class MailboxTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
       encryption: dynamodb.TableEncryption.DEFAULT,
-      deletionProtection: props.deletionProtection ?? removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy,
     });
   }
 

@@ -1,9 +1,10 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { DataPolicy } from './data-policy.ts';
 
 /**
  * The Lambda runtime of every Sealpost function: the newest Node.js this aws-cdk-lib knows
@@ -42,10 +43,6 @@ export interface SealpostFunctionProps {
    * (`--enable-source-maps`, so stack traces point into the TypeScript sources).
    */
   readonly environment?: Record<string, string>;
-  /** How long the function's log group keeps events. */
-  readonly logRetention: logs.RetentionDays;
-  /** What happens to the log group when it leaves the stack. */
-  readonly removalPolicy: RemovalPolicy;
   /**
    * Bundle the AWS SDK v3 clients into the function instead of using the copy in the runtime.
    * Bundled clients start faster and pin the version that the tests ran against.
@@ -56,8 +53,8 @@ export interface SealpostFunctionProps {
 
 /**
  * A Node.js Lambda function bundled with the local esbuild (no Docker): ESM, minified, with
- * source maps, arm64, on {@link NODE_RUNTIME}. It gets its own log group with a retention and
- * its own execution role that may only write to that log group (no AWS managed policy, so no
+ * source maps, arm64, on {@link NODE_RUNTIME}. It gets its own log group (retention and removal
+ * policy come from the stack's {@link DataPolicy} aspect) and its own execution role that may only write to that log group (no AWS managed policy, so no
  * `logs:*` on `*`).
  */
 export class SealpostFunction extends Construct {
@@ -70,10 +67,7 @@ export class SealpostFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: SealpostFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
+    this.logGroup = new logs.LogGroup(this, 'Logs');
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of: ${props.description}`,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +11,7 @@ import {
   DEFAULT_SERVER_KEY_ID,
   type KeygenProperties,
 } from '../keygen/keygen.ts';
+import type { DataPolicy } from './data-policy.ts';
 import { acknowledgeFinding, wildcardResourceFinding } from './nag.ts';
 import { SealpostFunction } from './node-function.ts';
 
@@ -18,14 +19,6 @@ const KEYGEN_ENTRY = fileURLToPath(new URL('../keygen/handler.ts', import.meta.u
 
 /** Props of {@link SigningKeys}. */
 export interface SigningKeysProps {
-  /** How long the key generator's logs are kept. */
-  readonly logRetention: logs.RetentionDays;
-  /**
-   * What happens to both secrets when they leave the stack. Destroying the root secret means
-   * no further server key can be certified: every client would have to pin a new trust root.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
   /**
    * Key id of the first server key (u32, not 0).
    * @default 1
@@ -48,6 +41,10 @@ export interface SigningKeysProps {
  * - the **signing secret** holds the server key and its certificate (the JSON of the
  *   deployment contract); only the API function can read it;
  * - {@link trustRoot} is the root's public key, the value clients pin.
+ *
+ * Removal policy and log retention come from the {@link DataPolicy} aspect of the service.
+ * Destroying the root secret means no further server key can be certified: every client would
+ * have to pin a new trust root.
  */
 export class SigningKeys extends Construct {
   /** Secret holding the trust root seed. */
@@ -59,20 +56,16 @@ export class SigningKeys extends Construct {
   /** The custom resource that generates the keys; depend on it before reading the secret. */
   readonly resource: CustomResource;
 
-  constructor(scope: Construct, id: string, props: SigningKeysProps) {
+  constructor(scope: Construct, id: string, props: SigningKeysProps = {}) {
     super(scope, id);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-
     // CloudFormation cannot create a secret without a value, so each starts with a random
     // placeholder that the generator replaces in the same deployment; the service rejects
     // anything that is not the contract JSON.
     this.rootSecret = new secretsmanager.Secret(this, 'RootSecret', {
       description: 'Sealpost trust root seed (certifies server keys; generated at deploy time)',
-      removalPolicy,
     });
     this.signingSecret = new secretsmanager.Secret(this, 'SigningSecret', {
       description: 'Sealpost server signing key and certificate (generated at deploy time)',
-      removalPolicy,
     });
     const rotationReason =
       'Rotating a server key means certifying a new key with the trust root, not replacing a ' +
@@ -87,8 +80,6 @@ export class SigningKeys extends Construct {
       description: 'Sealpost deploy-time trust root and server key generator',
       memorySize: 256,
       timeout: Duration.seconds(30),
-      logRetention: props.logRetention,
-      removalPolicy,
     });
     // Write only: the generator never reads a secret back.
     keygen.role.addToPrincipalPolicy(
@@ -98,10 +89,7 @@ export class SigningKeys extends Construct {
       }),
     );
 
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
-      retention: props.logRetention,
-      removalPolicy,
-    });
+    const providerLogs = new logs.LogGroup(this, 'ProviderLogs');
     const providerRole = new iam.Role(this, 'ProviderRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the Sealpost key generator provider framework',

@@ -1,15 +1,15 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { stackPropsFromContext } from '#infra/lib/config.ts';
+import { ContextError, stackPropsFromContext } from '#infra/lib/config.ts';
 
 const from = (ctx: Record<string, unknown>) => stackPropsFromContext((k) => ctx[k]);
 
 describe('stackPropsFromContext', () => {
-  it('defaults to a retained dev stage and leaves the rest to the constructs', () => {
+  it('defaults to a disposable dev stage and leaves the rest to the constructs', () => {
     expect(from({})).toEqual({
       stage: 'dev',
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.DESTROY,
       logRetention: undefined,
       messageTtlDays: undefined,
       bucketEncryption: undefined,
@@ -40,8 +40,36 @@ describe('stackPropsFromContext', () => {
     ]);
   });
 
-  it('maps removalPolicy=destroy', () => {
-    expect(from({ removalPolicy: 'destroy' }).removalPolicy).toBe(RemovalPolicy.DESTROY);
+  it('retains the data of every stage but dev unless removalPolicy says otherwise', () => {
+    expect(from({ stage: 'prod' }).removalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(from({ stage: 'dev2' }).removalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(from({ stage: 'prod', removalPolicy: 'destroy' }).removalPolicy).toBe(
+      RemovalPolicy.DESTROY,
+    );
+    expect(from({ removalPolicy: 'retain' }).removalPolicy).toBe(RemovalPolicy.RETAIN);
+  });
+
+  it('reports every invalid key in one error', () => {
+    const ctx = { stage: 'Prod', logLevel: 'trace', messageTtlDays: '0', corsOrigins: 'x' };
+    let error: unknown;
+    try {
+      from(ctx);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ContextError);
+    const e = error as ContextError;
+    expect(e.code).toBe('INVALID_CONTEXT');
+    expect(e.problems).toEqual([
+      'stage must be 1-20 characters of a-z, 0-9 and -, starting with a-z',
+      'messageTtlDays must be an integer in 1..365',
+      'corsOrigins must list origins like https://app.example.com',
+      'logLevel must be one of: debug, info, warn, error',
+    ]);
+    expect(e.message.split('\n')).toEqual([
+      'Invalid Sealpost context (4 problems; docs/DEPLOY.md lists every key):',
+      ...e.problems.map((p) => `  - ${p}`),
+    ]);
   });
 
   it.each([
@@ -58,6 +86,7 @@ describe('stackPropsFromContext', () => {
     [{ throttleRate: '-1' }, /throttleRate/],
     [{ stage: { nested: true } }, /stage/],
   ])('rejects %o naming the key', (ctx, key) => {
+    expect(() => from(ctx)).toThrow(ContextError);
     expect(() => from(ctx)).toThrow(key);
   });
 });

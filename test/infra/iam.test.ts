@@ -58,7 +58,7 @@ describe.each([
 
   it('names every resource: no Resource "*" (no AWS API used here requires it)', () => {
     for (const { owner, statement } of policyStatements(get().json)) {
-      expect(statement.Resource, owner).toBeDefined();
+      expect(list(statement.Resource).length, owner).toBeGreaterThan(0);
       for (const resource of list(statement.Resource)) {
         expect(resource, owner).not.toBe('*');
       }
@@ -138,6 +138,33 @@ describe('api function role', () => {
         expect(JSON.stringify(statement.Resource)).not.toContain(root);
       }
     }
+  });
+});
+
+describe('bucket emptier role (stages that destroy their data)', () => {
+  it('may only read the bucket tags, list it, delete its objects and write its log group', () => {
+    const j = plain.json;
+    const bucket = logicalId(j, 'AWS::S3::Bucket', 'Envelopes');
+    const logs = logicalId(j, 'AWS::Logs::LogGroup', 'EnvelopesEmptierHandlerLogs');
+    expect(summarize(roleStatements(j, 'EnvelopesEmptierHandlerRole'))).toEqual(
+      summarize([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logs, 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetBucketTagging', 's3:ListBucket'],
+          Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: 's3:DeleteObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] },
+        },
+      ]),
+    );
   });
 });
 

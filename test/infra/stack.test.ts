@@ -2,23 +2,18 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_ENTRY, type Synth, synth } from './synth.ts';
+import {
+  DEPLOYMENT_ENV_KEYS,
+  METRICS_NAMESPACE,
+  parseDeploymentEnv,
+} from '#functions/deployment.ts';
+import { DEPLOYED_NAMES, deployedEnvironment, FIXTURE_ENTRY, type Synth, synth } from './synth.ts';
 
 let s: Synth;
 beforeAll(() => {
   s = synth({ apiEntry: FIXTURE_ENTRY }, { bundle: true });
 });
 afterAll(() => s?.dispose());
-
-const CONTRACT_ENV = [
-  'SEALPOST_TABLE',
-  'SEALPOST_BUCKET',
-  'SEALPOST_SIGNING_SECRET_ARN',
-  'SEALPOST_MESSAGE_TTL_DAYS',
-  'SEALPOST_STAGE',
-  'SEALPOST_LOG_LEVEL',
-  'POWERTOOLS_METRICS_NAMESPACE',
-];
 
 function resourcesOf(type: string): [string, Record<string, unknown>, string | undefined][] {
   return Object.entries(s.json.Resources)
@@ -54,11 +49,11 @@ describe('mailbox table', () => {
     });
   });
 
-  it('is retained and deletion-protected by default', () => {
+  it('is deleted with the dev stage, so without deletion protection', () => {
     s.template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
     });
   });
 });
@@ -120,8 +115,21 @@ describe('envelope bucket', () => {
     expect(statements.filter((st) => st['Effect'] === 'Allow')).toEqual([]);
   });
 
-  it('is retained by default', () => {
-    s.template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+  it('is emptied and deleted with the dev stage', () => {
+    s.template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        Tags: Match.arrayWith([{ Key: 'sealpost:empty-on-delete', Value: 'true' }]),
+      }),
+    });
+    const bucket = Object.keys(s.json.Resources).find(
+      (id) => s.json.Resources[id]!.Type === 'AWS::S3::Bucket',
+    );
+    s.template.resourcePropertiesCountIs(
+      'Custom::SealpostBucketEmptier',
+      { BucketName: { Ref: bucket } },
+      1,
+    );
   });
 });
 
@@ -137,7 +145,7 @@ describe('api function', () => {
 
   it('gets exactly the contract environment, resource names wired by reference', () => {
     const env = (apiFunction()['Environment'] as { Variables: Record<string, unknown> }).Variables;
-    expect(Object.keys(env).sort()).toEqual([...CONTRACT_ENV, 'NODE_OPTIONS'].sort());
+    expect(Object.keys(env).sort()).toEqual([...DEPLOYMENT_ENV_KEYS, 'NODE_OPTIONS'].sort());
     const table = Object.keys(s.json.Resources).find((id) => id.startsWith('MailboxTable'));
     const bucket = Object.keys(s.json.Resources).find(
       (id) => s.json.Resources[id]!.Type === 'AWS::S3::Bucket',
@@ -153,6 +161,19 @@ describe('api function', () => {
     expect(env['SEALPOST_LOG_LEVEL']).toBe('info');
     expect(env['POWERTOOLS_METRICS_NAMESPACE']).toBe('Sealpost');
     expect(env['NODE_OPTIONS']).toBe('--enable-source-maps');
+  });
+
+  it('sets an environment the service parses back (deployment contract round trip)', () => {
+    const env = deployedEnvironment(s.json);
+    expect(parseDeploymentEnv(env)).toEqual({
+      table: DEPLOYED_NAMES.SEALPOST_TABLE,
+      bucket: DEPLOYED_NAMES.SEALPOST_BUCKET,
+      signingSecretArn: DEPLOYED_NAMES.SEALPOST_SIGNING_SECRET_ARN,
+      messageTtlDays: 30,
+      stage: 'dev',
+      logLevel: 'info',
+      metricsNamespace: METRICS_NAMESPACE,
+    });
   });
 
   it('starts only after the signing keys exist', () => {
@@ -187,7 +208,8 @@ describe('api function', () => {
 describe('every function', () => {
   it('uses the newest runtime, arm64 except the provider framework, and its own log group', () => {
     const fns = resourcesOf('AWS::Lambda::Function');
-    expect(fns.length).toBe(3);
+    // Service, key generator, its provider framework, and (dev stage) the bucket emptier.
+    expect(fns.length).toBe(4);
     const groups = new Set(resourcesOf('AWS::Logs::LogGroup').map(([id]) => id));
     for (const [, p] of fns) {
       expect(p['Runtime']).toBe('nodejs24.x');
@@ -198,10 +220,10 @@ describe('every function', () => {
 
   it('keeps every log group for the configured retention', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(4);
+    expect(groups.length).toBe(5);
     for (const [, p, deletion] of groups) {
       expect(p['RetentionInDays']).toBe(30);
-      expect(deletion).toBe('Retain');
+      expect(deletion).toBe('Delete');
     }
   });
 });
@@ -250,7 +272,8 @@ describe('signing keys', () => {
     expect(secrets).toHaveLength(2);
     for (const [, p] of secrets) {
       expect(p['SecretString']).toBeUndefined();
-      expect(p['GenerateSecretString']).toBeDefined();
+      // A random placeholder until the key generator writes the contract JSON.
+      expect(p['GenerateSecretString']).toEqual({});
     }
   });
 
@@ -269,9 +292,9 @@ describe('signing keys', () => {
     expect(props['CertificateValidityDays']).toBe('730');
   });
 
-  it('retains both secrets by default', () => {
+  it('deletes both secrets with the dev stage', () => {
     for (const [id] of resourcesOf('AWS::SecretsManager::Secret')) {
-      expect(s.json.Resources[id]!.DeletionPolicy).toBe('Retain');
+      expect(s.json.Resources[id]!.DeletionPolicy).toBe('Delete');
     }
   });
 });

@@ -97,6 +97,43 @@ export function synth(context: Record<string, unknown> = {}, options: SynthOptio
   };
 }
 
+/**
+ * Names that stand in for the function environment's deploy-time references (CloudFormation
+ * fills in the real ones), in the shapes AWS gives them.
+ */
+export const DEPLOYED_NAMES = {
+  SEALPOST_TABLE: 'Sealpost-dev-MailboxTable0A1B2C3D-1A2B3C4D5E6F',
+  SEALPOST_BUCKET: 'sealpost-dev-envelopesbucketa10a30d4-1a2b3c4d5e6f',
+  SEALPOST_SIGNING_SECRET_ARN:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SigningKeysSigningSecret-AbCdEf',
+} as const;
+
+/**
+ * The service function's environment as it is after deployment: literal values as
+ * synthesized, each reference replaced by its {@link DEPLOYED_NAMES} stand-in.
+ *
+ * @throws Error if the function is missing or a reference has no stand-in
+ */
+export function deployedEnvironment(json: Synth['json']): Record<string, string> {
+  const fns = Object.values(json.Resources).filter(
+    (r) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      String(r.Properties?.['Description']).includes('mailbox API'),
+  );
+  if (fns.length !== 1) throw new Error(`expected one service function, found ${fns.length}`);
+  const environment = fns[0]!.Properties?.['Environment'] as
+    | { Variables: Record<string, unknown> }
+    | undefined;
+  const vars = environment?.Variables ?? {};
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(vars)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (key in DEPLOYED_NAMES) out[key] = DEPLOYED_NAMES[key as keyof typeof DEPLOYED_NAMES];
+    else throw new Error(`${key} is a deploy-time reference without a stand-in`);
+  }
+  return out;
+}
+
 /** An IAM policy statement as synthesized. */
 export interface Statement {
   readonly Effect: string;

@@ -1,6 +1,14 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_ENTRY, logicalId, type Synth, synth } from './synth.ts';
+import { METRICS_NAMESPACE, parseDeploymentEnv } from '#functions/deployment.ts';
+import {
+  DEPLOYED_NAMES,
+  deployedEnvironment,
+  FIXTURE_ENTRY,
+  logicalId,
+  type Synth,
+  synth,
+} from './synth.ts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:sealpost-ops';
 let s: Synth;
@@ -77,6 +85,18 @@ describe('configured from context', () => {
     });
   });
 
+  it('the service parses the configured environment back (deployment contract)', () => {
+    expect(parseDeploymentEnv(deployedEnvironment(s.json))).toEqual({
+      table: DEPLOYED_NAMES.SEALPOST_TABLE,
+      bucket: DEPLOYED_NAMES.SEALPOST_BUCKET,
+      signingSecretArn: DEPLOYED_NAMES.SEALPOST_SIGNING_SECRET_ARN,
+      messageTtlDays: 7,
+      stage: 'prod',
+      logLevel: 'debug',
+      metricsNamespace: METRICS_NAMESPACE,
+    });
+  });
+
   it('log retention applies to every log group', () => {
     s.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
@@ -87,6 +107,18 @@ describe('configured from context', () => {
         AllowOrigins: ['https://app.example.com', 'https://beta.example.com'],
         AllowCredentials: false,
         AllowMethods: ['*'],
+        AllowHeaders: [
+          'content-type',
+          'x-sealpost-address',
+          'x-sealpost-device',
+          'x-sealpost-timestamp',
+          'x-sealpost-nonce',
+          'x-sealpost-signature',
+          'x-sealpost-account-signature',
+          'x-sealpost-access-key',
+        ],
+        ExposeHeaders: ['retry-after', 'x-request-id'],
+        MaxAge: 3600,
       },
     });
   });

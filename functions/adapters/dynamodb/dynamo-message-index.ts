@@ -14,6 +14,7 @@ import {
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { equalBytes } from 'sealpost/wire';
 import { UnavailableError } from '../../domain/errors.ts';
 import {
   type Mailbox,
@@ -90,8 +91,7 @@ function readCounter(item: Item): MailboxUsage & { seq: bigint } {
   return { seq: readSeq(item), count: readN(item, 'count'), bytes: readN(item, 'bytes') };
 }
 
-const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) =>
-  a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && equalBytes(a, b);
 
 /** Mailboxes in the table named by `SEALPOST_TABLE`. */
 export class DynamoMessageIndex implements MessageIndex {

@@ -5,10 +5,11 @@
  * messages, the order the mailbox counter assigned (a position starts with its u64 sequence
  * number).
  */
+import { TTL_ATTRIBUTE } from '../../deployment.ts';
 import type { DeviceRef, Mailbox } from '../../domain/ports.ts';
 
 /** Name of the TTL attribute (epoch seconds), set on every item that expires. */
-export const TTL_ATTRIBUTE = 'ttl';
+export { TTL_ATTRIBUTE };
 
 /** A primary key. */
 export interface ItemKey {

@@ -6,10 +6,11 @@
  * send hits the same key and an acknowledgement deletes it without a read. Everything lives under `env/`, the prefix lifecycle rules and IAM are scoped to.
  */
 import { createHash } from 'node:crypto';
+import { ENVELOPE_PREFIX } from '../../deployment.ts';
 import type { Mailbox } from '../../domain/ports.ts';
 
-/** The prefix of every envelope object. */
-export const ENVELOPE_PREFIX = 'env/';
+/** The prefix of every envelope object (deployment contract). */
+export { ENVELOPE_PREFIX };
 
 /**
  * The object key of one envelope.

@@ -1,0 +1,194 @@
+import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { DEFAULT_MESSAGE_TTL_DAYS, STAGE_PATTERN } from '#functions/deployment.ts';
+import { type AlarmThresholds, ServiceAlarms } from './alarms.ts';
+import { ApiFunction, type ApiLogLevel } from './api-function.ts';
+import { BucketEmptier } from './bucket-emptier.ts';
+import { DataPolicy } from './data-policy.ts';
+import { EnvelopeBucket, type EnvelopeEncryption } from './envelope-bucket.ts';
+import { type ApiThrottle, SealpostHttpApi } from './http-api.ts';
+import { MailboxTable } from './mailbox-table.ts';
+import { SigningKeys } from './signing-keys.ts';
+
+/** Default retention of every log group. */
+export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+
+/** The stage whose data is disposable by default: `cdk destroy` removes all of it. */
+export const DISPOSABLE_STAGE = 'dev';
+
+/**
+ * The removal policy a stage gets when none is given: `DESTROY` for {@link DISPOSABLE_STAGE},
+ * `RETAIN` for every other stage.
+ *
+ * @example defaultRemovalPolicy('prod') // RemovalPolicy.RETAIN
+ */
+export function defaultRemovalPolicy(stage: string): RemovalPolicy {
+  return stage === DISPOSABLE_STAGE ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+}
+
+/** Props of {@link SealpostService}. */
+export interface SealpostServiceProps {
+  /** Stage name (`dev`, `prod`, ...): `SEALPOST_STAGE` and part of resource descriptions. */
+  readonly stage: string;
+  /**
+   * Removal policy of every stateful resource (table, bucket, KMS key, secrets, log groups),
+   * applied by one aspect. `RETAIN` also turns on the table's deletion protection; `DESTROY`
+   * also empties the bucket when the stack is deleted.
+   * @default - `DESTROY` for the `dev` stage, `RETAIN` for every other stage
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Log retention of every log group, applied by the same aspect.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Days an undelivered message is kept (table TTL is set by the service, bucket lifecycle here).
+   * @default 30
+   */
+  readonly messageTtlDays?: number;
+  /**
+   * Envelope encryption at rest.
+   * @default 's3-managed'
+   */
+  readonly bucketEncryption?: EnvelopeEncryption;
+  /**
+   * CORS origins for browser clients.
+   * @default - no CORS
+   */
+  readonly corsAllowOrigins?: readonly string[];
+  /**
+   * API throttling.
+   * @default DEFAULT_API_THROTTLE
+   */
+  readonly throttle?: ApiThrottle;
+  /**
+   * Entry of the service function.
+   * @default functions/api/lambda.ts
+   */
+  readonly apiEntry?: string;
+  /**
+   * `SEALPOST_LOG_LEVEL`.
+   * @default 'info'
+   */
+  readonly logLevel?: ApiLogLevel;
+  /**
+   * ARN of an SNS topic that alarms notify.
+   * @default - no notification
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Alarm thresholds.
+   * @default DEFAULT_ALARM_THRESHOLDS
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+  /**
+   * Validity of the first server certificate in days.
+   * @default 730
+   */
+  readonly certificateValidityDays?: number;
+}
+
+/**
+ * The whole Sealpost service as one construct, for an existing CDK app: table, envelope
+ * bucket, signing keys, API function, HTTP API, alarms, and the outputs `ApiUrl` and
+ * `TrustRoot` a client needs. `SealpostStack` is this construct alone in a stack.
+ *
+ * @throws {RangeError} if `stage` is not 1-20 characters of a-z, 0-9 and -
+ * @example
+ * ```ts
+ * import { SealpostService } from '<path to this repository>/infra/index.ts';
+ *
+ * const mail = new SealpostService(this, 'Mail', { stage: 'prod' });
+ * new CfnOutput(this, 'MailUrl', { value: mail.url });
+ * ```
+ */
+export class SealpostService extends Construct {
+  /** The mailbox table. */
+  readonly table: MailboxTable;
+  /** The envelope bucket. */
+  readonly bucket: EnvelopeBucket;
+  /** The deploy-time signing keys. */
+  readonly keys: SigningKeys;
+  /** The service function. */
+  readonly apiFunction: ApiFunction;
+  /** The HTTP API. */
+  readonly httpApi: SealpostHttpApi;
+  /** The alarms. */
+  readonly alarms: ServiceAlarms;
+  /** Empties the bucket on `cdk destroy`; only when the removal policy is `DESTROY`. */
+  readonly emptier?: BucketEmptier;
+  /** The removal policy and log retention applied to every stateful resource. */
+  readonly dataPolicy: DataPolicy;
+
+  constructor(scope: Construct, id: string, props: SealpostServiceProps) {
+    super(scope, id);
+    if (!STAGE_PATTERN.test(props.stage)) {
+      throw new RangeError('stage must be 1-20 characters of a-z, 0-9 and -, starting with a-z');
+    }
+    const removalPolicy = props.removalPolicy ?? defaultRemovalPolicy(props.stage);
+    this.dataPolicy = DataPolicy.apply(this, {
+      removalPolicy,
+      logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+    });
+    const messageTtlDays = props.messageTtlDays ?? DEFAULT_MESSAGE_TTL_DAYS;
+
+    this.table = new MailboxTable(this, 'Mailbox');
+    this.bucket = new EnvelopeBucket(this, 'Envelopes', {
+      messageTtlDays,
+      encryption: props.bucketEncryption,
+    });
+    if (removalPolicy === RemovalPolicy.DESTROY) {
+      this.emptier = new BucketEmptier(this, 'EnvelopesEmptier', { bucket: this.bucket.bucket });
+    }
+    this.keys = new SigningKeys(this, 'SigningKeys', {
+      certificateValidityDays: props.certificateValidityDays,
+    });
+    this.apiFunction = new ApiFunction(this, 'Service', {
+      table: this.table,
+      bucket: this.bucket,
+      keys: this.keys,
+      stage: props.stage,
+      messageTtlDays,
+      entry: props.apiEntry,
+      logLevel: props.logLevel,
+    });
+    this.httpApi = new SealpostHttpApi(this, 'Http', {
+      handler: this.apiFunction.handler.function,
+      stage: props.stage,
+      corsAllowOrigins: props.corsAllowOrigins,
+      throttle: props.throttle,
+    });
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      api: this.httpApi.api,
+      handler: this.apiFunction.handler.function,
+      stage: props.stage,
+      thresholds: props.alarmThresholds,
+      topic: props.alarmTopicArn
+        ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
+        : undefined,
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the Sealpost API (SDK: baseUrl)',
+      value: this.url,
+    });
+    new CfnOutput(this, 'TrustRoot', {
+      description:
+        'Trust root Ed25519 public key, base64url (SDK: trust.trustRoot, pin it in clients)',
+      value: this.trustRoot,
+    });
+  }
+
+  /** Base URL of the API, no trailing slash (a deploy-time token). */
+  get url(): string {
+    return this.httpApi.url;
+  }
+
+  /** The trust root clients pin, base64url (a deploy-time token). */
+  get trustRoot(): string {
+    return this.keys.trustRoot;
+  }
+}

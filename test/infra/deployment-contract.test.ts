@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { localOptionsFromEnv } from '#functions/api/local.ts';
+import {
+  DEPLOYMENT_ENV_KEYS,
+  DeploymentConfigError,
+  deploymentEnvironment,
+  ENV,
+  parseDeploymentEnv,
+  readMessageTtlDays,
+} from '#functions/deployment.ts';
+import { configFromEnv, DEFAULT_CONFIG } from '#functions/domain/config.ts';
+
+const VALID = {
+  SEALPOST_TABLE: 'Sealpost-prod-MailboxTable-1A2B',
+  SEALPOST_BUCKET: 'sealpost-prod-envelopes-1a2b',
+  SEALPOST_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf',
+};
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    parseDeploymentEnv(env);
+  } catch (err) {
+    if (err instanceof DeploymentConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('deployment contract', () => {
+  it('writes exactly its keys and parses them back', () => {
+    const env = deploymentEnvironment({
+      table: VALID.SEALPOST_TABLE,
+      bucket: VALID.SEALPOST_BUCKET,
+      signingSecretArn: VALID.SEALPOST_SIGNING_SECRET_ARN,
+      messageTtlDays: 14,
+      stage: 'prod',
+      logLevel: 'warn',
+    });
+    expect(Object.keys(env).sort()).toEqual([...DEPLOYMENT_ENV_KEYS].sort());
+    expect(parseDeploymentEnv(env)).toEqual({
+      table: VALID.SEALPOST_TABLE,
+      bucket: VALID.SEALPOST_BUCKET,
+      signingSecretArn: VALID.SEALPOST_SIGNING_SECRET_ARN,
+      messageTtlDays: 14,
+      stage: 'prod',
+      logLevel: 'warn',
+      metricsNamespace: 'Sealpost',
+    });
+  });
+
+  it('defaults the optional variables', () => {
+    expect(parseDeploymentEnv(VALID)).toEqual({
+      table: VALID.SEALPOST_TABLE,
+      bucket: VALID.SEALPOST_BUCKET,
+      signingSecretArn: VALID.SEALPOST_SIGNING_SECRET_ARN,
+      messageTtlDays: 30,
+      stage: 'dev',
+      logLevel: 'info',
+      metricsNamespace: 'Sealpost',
+    });
+  });
+
+  it('reports every problem at once, naming variables and never their values', () => {
+    const env = {
+      SEALPOST_BUCKET: 'Not_A_Bucket',
+      SEALPOST_SIGNING_SECRET_ARN: 'secret-value-here',
+      SEALPOST_MESSAGE_TTL_DAYS: '400',
+      SEALPOST_STAGE: 'Prod',
+      SEALPOST_LOG_LEVEL: 'trace',
+    };
+    let error: unknown;
+    try {
+      parseDeploymentEnv(env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(DeploymentConfigError);
+    const e = error as DeploymentConfigError;
+    expect(e.code).toBe('DEPLOYMENT_CONFIG_INVALID');
+    expect(e.problems).toEqual([
+      'SEALPOST_TABLE is required (a DynamoDB table name)',
+      'SEALPOST_BUCKET must be an S3 bucket name',
+      'SEALPOST_SIGNING_SECRET_ARN must be a Secrets Manager ARN',
+      'SEALPOST_MESSAGE_TTL_DAYS must be an integer in 1..365',
+      'SEALPOST_STAGE must be a stage name (a-z, 0-9, -)',
+      'SEALPOST_LOG_LEVEL must be one of: debug, info, warn, error',
+    ]);
+    expect(e.message).toBe(`invalid deployment environment: ${e.problems.join('; ')}`);
+    for (const value of Object.values(env)) expect(e.message).not.toContain(value);
+  });
+
+  it.each(['0', '366', '7.5', '1e1', ' 7'])('rejects the message TTL %j', (ttl) => {
+    expect(problemsOf({ ...VALID, [ENV.messageTtlDays]: ttl })).toEqual([
+      'SEALPOST_MESSAGE_TTL_DAYS must be an integer in 1..365',
+    ]);
+    expect(() => readMessageTtlDays({ [ENV.messageTtlDays]: ttl })).toThrow(RangeError);
+  });
+
+  it('gives the domain config the TTL and nothing else', () => {
+    expect(configFromEnv({})).toBe(DEFAULT_CONFIG);
+    expect(configFromEnv({ SEALPOST_MESSAGE_TTL_DAYS: '7' })).toEqual({
+      ...DEFAULT_CONFIG,
+      messageTtlMs: 7 * 86_400_000,
+    });
+  });
+});
+
+describe('local server environment', () => {
+  it('uses memory storage unless both emulator endpoints are set', () => {
+    expect(localOptionsFromEnv({})).toEqual({ port: 8787, dataDir: '.local' });
+    expect(localOptionsFromEnv({ SEALPOST_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' })).toEqual({
+      port: 8787,
+      dataDir: '.local',
+    });
+  });
+
+  it('reads the port, data directory, endpoints and the contract table and bucket names', () => {
+    expect(
+      localOptionsFromEnv({
+        SEALPOST_PORT: '0',
+        SEALPOST_DATA_DIR: '/tmp/sp',
+        SEALPOST_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+        SEALPOST_S3_ENDPOINT: 'http://127.0.0.1:4568',
+        SEALPOST_TABLE: 't',
+        SEALPOST_BUCKET: 'b',
+      }),
+    ).toEqual({
+      port: 0,
+      dataDir: '/tmp/sp',
+      aws: {
+        dynamodb: 'http://127.0.0.1:8000',
+        s3: 'http://127.0.0.1:4568',
+        table: 't',
+        bucket: 'b',
+      },
+    });
+  });
+
+  it('rejects a port that is not one', () => {
+    expect(() => localOptionsFromEnv({ SEALPOST_PORT: '80a' })).toThrow(/SEALPOST_PORT/);
+    expect(() => localOptionsFromEnv({ SEALPOST_PORT: '70000' })).toThrow(RangeError);
+  });
+});
