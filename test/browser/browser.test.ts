@@ -5,22 +5,20 @@
  * the real adapters. The page and the bundle come from this test's own HTTP server, which also
  * forwards `/v1/*` to the API, so the page talks to the API from its own origin.
  *
- * Needs Debian's `chromium` at /usr/bin/chromium (`apt-get install -y chromium`); the test fails
- * (never skips) without it, because CI installs it.
+ * The browser is the system Chromium when installed, otherwise the one from the npm registry
+ * (`@sparticuz/chromium`); `SEALPOST_CHROMIUM=npm` forces the latter (./chromium.ts).
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SealpostClient } from '#sdk/client/index.ts';
 import type { MemoryStore } from '#sdk/state/memory-store.ts';
 import { toBase64Url } from '#sdk/util/bytes.ts';
 import { type E2eStack, startE2eStack } from '../e2e/stack.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { launchChromium } from './chromium.ts';
 
 /** What the page's bundle (entry.ts) and the test put on the page's global object. */
 interface PageGlobals {
@@ -84,27 +82,10 @@ function startSite(api: string, js: string): Promise<{ server: Server; origin: s
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}. Install it (Debian/Ubuntu: sudo apt-get install -y chromium); CI installs it in .ci/run.`,
-    );
-  }
   bundle = await bundleSdk();
   stack = await startE2eStack();
   ({ server: site, origin } = await startSite(stack.url, bundle));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  ({ browser } = await launchChromium());
   page = await browser.newPage();
   await page.goto(`${origin}/`);
   await page.waitForFunction(() => 'sealpost' in globalThis);

@@ -7,6 +7,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { awsPorts } from '#functions/adapters/aws-ports.ts';
+import { ENVELOPE_PREFIX } from '#functions/deployment.ts';
 import { randomBytes } from '#functions/domain/crypto.ts';
 import { StaticSigningKeyProvider } from '#functions/domain/signing-material.ts';
 import { fromBase64Url, toBase64Url } from '#sdk/wire/api/codec.ts';
@@ -92,7 +93,7 @@ describe('service on DynamoDB Local and s3rver', () => {
       ).toEqual([]);
     }
     const objects = await local.aws.s3.send(
-      new ListObjectsV2Command({ Bucket: local.aws.bucket, Prefix: 'env/' }),
+      new ListObjectsV2Command({ Bucket: local.aws.bucket, Prefix: ENVELOPE_PREFIX }),
     );
     const left = (objects.Contents ?? []).filter((o) => o.Key?.includes(bob.account.address));
     expect(left).toEqual([]);
@@ -238,7 +239,7 @@ describe('service on DynamoDB Local and s3rver', () => {
       expect(Object.keys(item).some((k) => k.startsWith('source'))).toBe(false);
     }
     const listed = await local.aws.s3.send(
-      new ListObjectsV2Command({ Bucket: local.aws.bucket, Prefix: 'env/' }),
+      new ListObjectsV2Command({ Bucket: local.aws.bucket, Prefix: ENVELOPE_PREFIX }),
     );
     const objects = (listed.Contents ?? []).filter((o) => o.Key?.includes(bob.account.address));
     expect(objects).toHaveLength(1);

@@ -33,8 +33,9 @@ interface JsonReport {
 describe('SDK on Node >= 24', () => {
   it("passes the crypto and protocol tests with OpenSSL's ML-KEM", async () => {
     const node = runtime();
-    expect(node, 'no Node >= 24 runtime: run `npm test`, which installs one').toBeDefined();
-    const { stdout: version } = await run(node!, ['-p', 'process.versions.node']);
+    if (node === undefined)
+      throw new Error('no Node >= 24 runtime: run `npm test`, which installs one');
+    const { stdout: version } = await run(node, ['-p', 'process.versions.node']);
     expect(major(version.trim())).toBeGreaterThanOrEqual(24);
 
     const dir = mkdtempSync(join(tmpdir(), 'sealpost-node24-'));
@@ -47,7 +48,7 @@ describe('SDK on Node >= 24', () => {
       const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
       const args = [vitest, 'run', '--config', 'test/node24/vitest.config.ts'];
       args.push('--reporter=json', `--outputFile=${report}`);
-      const status = await run(node!, args, { cwd: root, env, maxBuffer: 64 << 20 }).then(
+      const status = await run(node, args, { cwd: root, env, maxBuffer: 64 << 20 }).then(
         () => 0,
         (e: { code?: number }) => e.code ?? 1,
       );

@@ -1,0 +1,93 @@
+/**
+ * A one-page chat on the Sealpost SDK in the browser: the page registers a device on load
+ * (keys in memory, so a reload is a new device), shows its contact card, adds a contact from
+ * its card, sends sealed messages and prints what arrives. Cards are the same
+ * `sealpost-card:` tokens as examples/node-chat, so the two can talk to each other.
+ *
+ * The page talks to the API on its own origin (serve.mjs forwards `/v1/*`) and pins the trust
+ * root that serve.mjs puts in `/config.json`.
+ */
+import { MemoryStore, SealpostClient } from 'sealpost';
+
+const CARD_PREFIX = 'sealpost-card:';
+const $ = (id) => document.getElementById(id);
+
+function toBase64Url(text) {
+  const bytes = new TextEncoder().encode(text);
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+}
+
+function fromBase64Url(b64) {
+  const bin = atob(b64.replaceAll('-', '+').replaceAll('_', '/'));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+const encodeCard = (name, card) =>
+  `${CARD_PREFIX}${toBase64Url(JSON.stringify({ name, ...card }))}`;
+
+function decodeCard(token) {
+  if (!token.startsWith(CARD_PREFIX)) throw new Error(`a card starts with ${CARD_PREFIX}`);
+  const { name, address, accessKey } = JSON.parse(fromBase64Url(token.slice(CARD_PREFIX.length)));
+  return { name: String(name), card: { address, accessKey } };
+}
+
+const names = new Map();
+const nameOf = (address) => names.get(address) ?? `${address.slice(0, 8)}…`;
+
+function show(line) {
+  const li = document.createElement('li');
+  li.textContent = line;
+  $('messages').append(li);
+}
+
+async function main() {
+  const { trustRoot, name } = await (await fetch('/config.json')).json();
+  const client = await SealpostClient.register({
+    baseUrl: location.origin,
+    store: new MemoryStore(),
+    trust: { trustRoot },
+  });
+  $('card').textContent = encodeCard(name, client.contactCard());
+  $('status').textContent = `You are ${name} (${client.address}).`;
+  let peer;
+
+  $('add-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const { name: theirs, card } = decodeCard($('add-card').value.trim());
+      await client.addContact(card);
+      names.set(card.address, theirs);
+      peer = card.address;
+      $('add-card').value = '';
+      show(`Added ${theirs}.`);
+    } catch (err) {
+      show(`error: ${err.code ?? ''} ${err.message}`);
+    }
+  });
+
+  $('send-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = $('message').value;
+    if (!peer || !text) return;
+    try {
+      await client.send(peer, text);
+      $('message').value = '';
+      show(`you to ${nameOf(peer)}: ${text}`);
+    } catch (err) {
+      show(`error: ${err.code ?? ''} ${err.message}`);
+    }
+  });
+
+  document.body.dataset.ready = 'true';
+  for await (const m of client.receive({ onFailure: (f) => show(`unreadable: ${f.error.code}`) })) {
+    show(`${nameOf(m.sender.address)}: ${m.text ?? `<${m.body.length} bytes>`}`);
+  }
+}
+
+main().catch((err) => {
+  $('status').textContent = `error: ${err.code ?? ''} ${err.message}`;
+  document.body.dataset.error = String(err.code ?? err.message);
+});
