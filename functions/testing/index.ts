@@ -1,5 +1,5 @@
 /**
- * `@sealpost/testing`: an in-process Sealpost for integrators' tests (docs/SDK.md §Testing).
+ * `@sealpost/testing`: an in-process Sealpost for integrators' tests (docs/SDK.md, "Testing your app").
  * It is the real Hono app and the real domain services over the in-memory adapters, reached
  * through the client's injectable `fetch`, so an app can test its messaging code with no
  * network, no AWS and no ports. Time is a controllable clock shared by the server and the
@@ -39,7 +39,17 @@ export interface TestSealpostOptions {
 
 /** Options of a client created by the test server. */
 export type TestClientOptions = Partial<
-  Pick<ClientOptions, 'store' | 'prekeys' | 'backend' | 'outbox' | 'onDeviceChange'>
+  Pick<
+    ClientOptions,
+    | 'store'
+    | 'prekeys'
+    | 'backend'
+    | 'outbox'
+    | 'onDeviceChange'
+    | 'timeoutMs'
+    | 'retries'
+    | 'onRequest'
+  >
 > & {
   readonly unrestricted?: boolean;
 };
@@ -178,7 +188,7 @@ export class TestSealpost {
   }
 }
 
-export type { Listening, ListenOptions };
+export type { Listening, ListenOptions, MemoryPorts, ServiceConfig };
 
 function withoutStore(options: TestClientOptions) {
   const { store: _store, ...rest } = options;
