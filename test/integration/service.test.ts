@@ -56,7 +56,7 @@ describe('service on DynamoDB Local and s3rver', () => {
       signer: alice,
     });
     expect(bundles.body.devices.map((d: { deviceId: number }) => d.deviceId)).toEqual([1, 2]);
-    expect(bundles.body.devices[0].oneTimePrekey.id).toBe(5);
+    expect(bundles.body.devices[0]?.oneTimePrekey?.id).toBe(5);
 
     const small = randomBytes(1500);
     const large = randomBytes(90_000);
@@ -79,8 +79,8 @@ describe('service on DynamoDB Local and s3rver', () => {
       // Server positions, not the request ids.
       expect(delivered).toHaveLength(2);
       for (const id of delivered) expect(ids).not.toContain(id);
-      expect(fromBase64Url(fetched.body.messages[0].envelope)).toEqual(small);
-      expect(fromBase64Url(fetched.body.messages[1].envelope)).toEqual(large);
+      expect(fromBase64Url(fetched.body.messages[0]?.envelope ?? '')).toEqual(small);
+      expect(fromBase64Url(fetched.body.messages[1]?.envelope ?? '')).toEqual(large);
       const ack = await h.call({
         method: 'POST',
         path: '/v1/messages/ack',
@@ -149,8 +149,8 @@ describe('service on DynamoDB Local and s3rver', () => {
       expect(fetched.body.messages[1]).toMatchObject({
         source: { address: bob.account.address, deviceId: 2 },
       });
-      expect(fetched.body.messages[1].messageId).not.toBe(id);
-      expect(fromBase64Url(fetched.body.messages[1].envelope)).toEqual(env);
+      expect(fetched.body.messages[1]?.messageId).not.toBe(id);
+      expect(fromBase64Url(fetched.body.messages[1]?.envelope ?? '')).toEqual(env);
     }
     expect(
       (await h.call({ method: 'GET', path: '/v1/messages', signer: bob2 })).body.messages,
@@ -177,15 +177,15 @@ describe('service on DynamoDB Local and s3rver', () => {
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
     const devices = results.map((r) => r.body.devices[0]);
-    const ecIds = devices.flatMap((d) => (d.oneTimePrekey ? [d.oneTimePrekey.id] : []));
-    const pqIds = devices.filter((d) => !d.kemPrekey.lastResort).map((d) => d.kemPrekey.id);
+    const ecIds = devices.flatMap((d) => (d?.oneTimePrekey ? [d?.oneTimePrekey.id] : []));
+    const pqIds = devices.filter((d) => !d?.kemPrekey.lastResort).map((d) => d?.kemPrekey.id);
     expect(ecIds).toHaveLength(32);
     expect(new Set(ecIds)).toEqual(new Set(ec.map((k) => k.id)));
     expect(pqIds).toHaveLength(32);
     expect(new Set(pqIds)).toEqual(new Set(pq.map((k) => k.id)));
-    const lastResort = devices.filter((d) => d.kemPrekey.lastResort);
+    const lastResort = devices.filter((d) => d?.kemPrekey.lastResort);
     expect(lastResort).toHaveLength(32);
-    expect(new Set(lastResort.map((d) => d.kemPrekey.id))).toEqual(new Set([1]));
+    expect(new Set(lastResort.map((d) => d?.kemPrekey.id))).toEqual(new Set([1]));
     expect((await h.call({ method: 'GET', path: '/v1/prekeys/count', signer: bob })).body).toEqual({
       ec: 0,
       pq: 0,

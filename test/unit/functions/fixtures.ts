@@ -16,7 +16,9 @@ import {
   StaticSigningKeyProvider,
 } from '#functions/domain/signing-material.ts';
 import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import type { ApiErrorBody } from '#sdk/wire/api/errors.ts';
 import { createMessageId } from '#sdk/wire/api/message-id.ts';
+import type { OperationId, ResponseOf } from '#sdk/wire/api/route-types.ts';
 import type {
   KemPrekeyJson,
   OneTimePrekeyJson,
@@ -193,11 +195,26 @@ export function sendBody(messageId: string, envelopes: [number, Uint8Array][]): 
   };
 }
 
+/** `A | B | C` to `A & B & C`. */
+type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never;
+
+/**
+ * What a test reads from a JSON response: every field of every response the route table
+ * declares, and of the error body. A test asserts field by field on the one response it expects,
+ * so a field that response lacks reads `undefined` and fails its assertion; a field no response
+ * has does not compile.
+ */
+export type ResponseBody = Intersect<ResponseOf<OperationId>> & ApiErrorBody;
+
 /** A parsed response; tests assert on its JSON body field by field. */
 export interface CallResult {
   status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of many shapes, asserted by the tests
-  body: any;
+  /** The JSON body read as one of the API's responses (see {@link ResponseBody}). */
+  body: ResponseBody;
+  /** The parsed JSON as it came (the text itself when it is not JSON), for other documents. */
+  json: unknown;
   headers: Headers;
 }
 
@@ -270,7 +287,8 @@ export function harness<P extends Ports>(
     } catch {
       // non-JSON bodies stay text so assertions can show them
     }
-    return { status: res.status, body: parsed, headers: res.headers };
+    // Read as the API's response type: the test asserts the fields of the one it expects.
+    return { status: res.status, body: parsed as ResponseBody, json: parsed, headers: res.headers };
   }
 
   /** Registers a new account with one device and returns that device (id 1). */

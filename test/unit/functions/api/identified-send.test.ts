@@ -20,7 +20,7 @@ describe('identified send', () => {
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('RATE_LIMITED');
     const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
-    expect(fetched.body.messages[0].source).toEqual({
+    expect(fetched.body.messages[0]?.source).toEqual({
       address: alice.account.address,
       deviceId: 1,
     });
@@ -70,11 +70,11 @@ describe('identified send', () => {
     for (const device of [bob, bob3]) {
       const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: device });
       expect(fetched.body.messages).toHaveLength(1);
-      expect(fetched.body.messages[0].source).toEqual({
+      expect(fetched.body.messages[0]?.source).toEqual({
         address: bob.account.address,
         deviceId: 2,
       });
-      expect(fromBase64Url(fetched.body.messages[0].envelope)).toEqual(
+      expect(fromBase64Url(fetched.body.messages[0]?.envelope ?? '')).toEqual(
         new Uint8Array([device.deviceId]),
       );
     }
@@ -159,7 +159,7 @@ describe('acknowledged identified sends', () => {
     const [before] = h.ports.index.dump().records;
     expect(before?.source?.address).toBe(alice.account.address);
     const fetched = await h.call({ method: 'GET', path: '/v1/messages', signer: bob });
-    const delivered = fetched.body.messages[0].messageId;
+    const delivered = fetched.body.messages[0]?.messageId;
     expect(delivered).not.toBe(messageId);
 
     const ack = await h.call({

@@ -13,18 +13,22 @@ import {
   serverCertificatePayload,
 } from '#sdk/wire/certificates.ts';
 import { IDENTITY_BUNDLE_BYTES } from '#sdk/wire/identity.ts';
-import { type CallResult, harness, memoryPorts, testMaterial } from '../fixtures.ts';
+import { harness, memoryPorts, testMaterial } from '../fixtures.ts';
 
-type Json = CallResult['body'];
+/** The node of a parsed JSON document at `path` (keys and indexes), or undefined. */
+function at(node: unknown, ...path: (string | number)[]): unknown {
+  let here = node;
+  for (const key of path) {
+    if (typeof here !== 'object' || here === null) return undefined;
+    here = (here as Record<string | number, unknown>)[key];
+  }
+  return here;
+}
 
 /** Follows a local `$ref` (`#/components/...`) of the document once. */
-function deref(doc: Json, node: Json): Json {
-  const ref: unknown = node.$ref;
-  if (typeof ref !== 'string') return node;
-  return ref
-    .slice(2)
-    .split('/')
-    .reduce((at: Json, key: string) => at[key], doc);
+function deref(doc: unknown, node: unknown): unknown {
+  const ref = at(node, '$ref');
+  return typeof ref === 'string' ? at(doc, ...ref.slice(2).split('/')) : node;
 }
 
 describe('certificates', () => {
@@ -63,49 +67,63 @@ describe('certificates', () => {
 describe('contract and errors', () => {
   it('mounts every route of the table and publishes it in /openapi.json', async () => {
     const h = harness(memoryPorts(testMaterial()));
-    const doc = (await h.call({ method: 'GET', path: '/openapi.json' })).body;
-    expect(doc.openapi).toBe('3.1.0');
+    const doc = (await h.call({ method: 'GET', path: '/openapi.json' })).json;
+    expect(at(doc, 'openapi')).toBe('3.1.0');
     for (const r of ROUTES) {
-      expect(doc.paths[r.path][r.method.toLowerCase()].operationId).toBe(r.operationId);
+      expect(at(doc, 'paths', r.path, r.method.toLowerCase(), 'operationId')).toBe(r.operationId);
       const concrete = r.path.replace('{address}', 'a'.repeat(32)).replace('{deviceId}', '1');
       const res = await h.call({ method: r.method, path: concrete });
       // Whatever the route answers without credentials, it is not the fallback of an unmounted path.
       expect(res.body.error?.message, r.operationId).not.toBe('no such route');
       expect(res.body.error?.code, r.operationId).not.toBe('METHOD_NOT_ALLOWED');
     }
-    const ref = doc.paths['/v1/accounts/{address}'].put.requestBody.content['application/json'];
-    expect(ref.schema).toEqual({ $ref: '#/components/schemas/RegisterRequest' });
-    const register = deref(doc, ref.schema);
-    expect(register.properties.signedPrekey).toEqual({ $ref: '#/components/schemas/SignedPrekey' });
-    expect(register.properties.identity).toMatchObject({
+    const ref = at(
+      doc,
+      'paths',
+      '/v1/accounts/{address}',
+      'put',
+      'requestBody',
+      'content',
+      'application/json',
+    );
+    expect(at(ref, 'schema')).toEqual({ $ref: '#/components/schemas/RegisterRequest' });
+    const register = deref(doc, at(ref, 'schema'));
+    expect(at(register, 'properties', 'signedPrekey')).toEqual({
+      $ref: '#/components/schemas/SignedPrekey',
+    });
+    expect(at(register, 'properties', 'identity')).toMatchObject({
       type: 'string',
       minLength: base64UrlLength(IDENTITY_BUNDLE_BYTES),
       maxLength: base64UrlLength(IDENTITY_BUNDLE_BYTES),
     });
-    expect(register.additionalProperties).toBe(false);
+    expect(at(register, 'additionalProperties')).toBe(false);
   });
 
   it('publishes the new codes, error fields and the account-signature header', async () => {
     const h = harness(memoryPorts(testMaterial()));
-    const doc = (await h.call({ method: 'GET', path: '/openapi.json' })).body;
-    const error = doc.components.schemas.Error.properties.error;
-    expect(error.properties.code.enum).toEqual(
+    const doc = (await h.call({ method: 'GET', path: '/openapi.json' })).json;
+    const error = at(doc, 'components', 'schemas', 'Error', 'properties', 'error');
+    expect(at(error, 'properties', 'code', 'enum')).toEqual(
       expect.arrayContaining(['CLOCK_SKEW', 'DEVICE_ID_TAKEN', 'FORBIDDEN']),
     );
-    expect(error.properties.serverTime.type).toBe('integer');
-    expect(error.properties.freeDeviceIds.type).toBe('array');
-    const remove = doc.paths['/v1/devices/{deviceId}'].delete;
-    expect(remove.parameters.map((p: Json) => deref(doc, p))).toContainEqual(
+    expect(at(error, 'properties', 'serverTime', 'type')).toBe('integer');
+    expect(at(error, 'properties', 'freeDeviceIds', 'type')).toBe('array');
+    const remove = at(doc, 'paths', '/v1/devices/{deviceId}', 'delete');
+    const parameters = at(remove, 'parameters');
+    expect((Array.isArray(parameters) ? parameters : []).map((p) => deref(doc, p))).toContainEqual(
       expect.objectContaining({ name: ACCOUNT_SIGNATURE_HEADER, in: 'header', required: false }),
     );
-    expect(remove.responses['403'].description).toContain('FORBIDDEN');
-    expect(remove.responses['401'].description).toContain('CLOCK_SKEW');
-    const add = doc.paths['/v1/accounts/{address}/devices'];
-    expect(add.post.responses['409'].description).toContain('DEVICE_ID_TAKEN');
-    expect(deref(doc, add.post.requestBody.content['application/json'].schema).required).toContain(
-      'deviceId',
-    );
-    expect(add.get.responses['429'].description).toContain('RATE_LIMITED');
+    expect(at(remove, 'responses', '403', 'description')).toContain('FORBIDDEN');
+    expect(at(remove, 'responses', '401', 'description')).toContain('CLOCK_SKEW');
+    const add = at(doc, 'paths', '/v1/accounts/{address}/devices');
+    expect(at(add, 'post', 'responses', '409', 'description')).toContain('DEVICE_ID_TAKEN');
+    expect(
+      at(
+        deref(doc, at(add, 'post', 'requestBody', 'content', 'application/json', 'schema')),
+        'required',
+      ),
+    ).toContain('deviceId');
+    expect(at(add, 'get', 'responses', '429', 'description')).toContain('RATE_LIMITED');
   });
 
   it('answers unknown routes 404 and wrong methods 405, both as JSON errors', async () => {

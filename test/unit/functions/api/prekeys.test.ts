@@ -32,18 +32,18 @@ describe('prekeys', () => {
     expect(up.body).toEqual({ ec: 2, pq: 1 });
     const path = `/v1/bundles/${bob.account.address}`;
     const b1 = (await h.call({ method: 'GET', path, signer: alice })).body.devices[0];
-    expect(b1.oneTimePrekey.id).toBe(10);
-    expect(b1.registrationId).toBe(
+    expect(b1?.oneTimePrekey?.id).toBe(10);
+    expect(b1?.registrationId).toBe(
       createHash('sha256').update(bob.identity).digest().readUInt32BE(0),
     );
-    expect(b1.kemPrekey).toMatchObject({ id: 20, lastResort: false });
+    expect(b1?.kemPrekey).toMatchObject({ id: 20, lastResort: false });
     const b2 = (await h.call({ method: 'GET', path: `${path}/1`, signer: alice })).body.devices[0];
-    expect(b2.oneTimePrekey.id).toBe(11);
-    expect(b2.kemPrekey).toMatchObject({ id: 1, lastResort: true });
+    expect(b2?.oneTimePrekey?.id).toBe(11);
+    expect(b2?.kemPrekey).toMatchObject({ id: 1, lastResort: true });
     const b3 = (await h.call({ method: 'GET', path, signer: alice })).body.devices[0];
-    expect(b3.oneTimePrekey).toBeUndefined();
-    expect(b3.kemPrekey.lastResort).toBe(true);
-    expect(b3.signedPrekey.id).toBe(1);
+    expect(b3?.oneTimePrekey).toBeUndefined();
+    expect(b3?.kemPrekey.lastResort).toBe(true);
+    expect(b3?.signedPrekey.id).toBe(1);
     expect((await h.call({ method: 'GET', path: '/v1/prekeys/count', signer: bob })).body).toEqual({
       ec: 0,
       pq: 0,
@@ -80,8 +80,8 @@ describe('prekeys', () => {
     const b = (
       await h.call({ method: 'GET', path: `/v1/bundles/${bob.account.address}`, signer: alice })
     ).body.devices[0];
-    expect(b.signedPrekey.id).toBe(5);
-    expect(b.kemPrekey).toMatchObject({ id: 6, lastResort: true });
+    expect(b?.signedPrekey.id).toBe(5);
+    expect(b?.kemPrekey).toMatchObject({ id: 6, lastResort: true });
   });
 
   it('refuses more than 100 keys per call and more than the stored maximum', async () => {
