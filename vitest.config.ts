@@ -8,13 +8,21 @@ import { defineConfig } from 'vitest/config';
  */
 const SOURCE_CONDITION = 'sealpost-source';
 
+/**
+ * Conditions of code run under Node: the source condition, then Vite's server defaults without
+ * `module` (which would pick bundler-only ESM builds of some dependencies, e.g. the AWS SDK's
+ * extensionless `dist-es`).
+ */
+const NODE_CONDITIONS = [
+  SOURCE_CONDITION,
+  ...defaultServerConditions.filter((c) => c !== 'module'),
+];
+
 export default defineConfig({
   resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
-  ssr: {
-    resolve: {
-      conditions: [SOURCE_CONDITION, ...defaultServerConditions.filter((c) => c !== 'module')],
-    },
-  },
+  ssr: { resolve: { conditions: NODE_CONDITIONS } },
+  // Vitest's own environment runs the global setup (test/integration/setup.ts).
+  environments: { __vitest__: { resolve: { conditions: NODE_CONDITIONS } } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
