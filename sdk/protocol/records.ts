@@ -34,9 +34,12 @@ export const sessionRecords = {
   get(store: StateStore, key: string): Promise<Uint8Array | undefined> {
     return store.get('session', key);
   },
-  /** Writes (or with `null` deletes) the record, conditional on `expect` when given. */
+  /**
+   * Writes (or with `null` deletes) the record, conditional on `expect` when given. `value` is
+   * a fresh encoding that nothing else holds, so it is handed to the store (`transfer`).
+   */
   put(key: string, value: Uint8Array | null, expect: Expect): StoreOp {
-    return { ns: 'session', key, value, expect };
+    return { ns: 'session', key, value, expect, transfer: true };
   },
 } as const;
 

@@ -44,7 +44,8 @@ export class MemoryStore implements StateStore {
     for (const op of ops) {
       if (isCheckOnly(op)) continue;
       if (op.value === null) this.data.get(op.ns)?.delete(op.key);
-      else this.space(op.ns).set(op.key, op.value.slice());
+      // A transferred value is kept as it is; any other is copied away from the caller.
+      else this.space(op.ns).set(op.key, op.transfer === true ? op.value : op.value.slice());
     }
   }
 }

@@ -38,6 +38,13 @@ export interface StoreOp {
   readonly value: Uint8Array | null;
   /** The value the record must still hold for the commit to apply; absent: unconditional. */
   readonly expect?: Uint8Array | null;
+  /**
+   * The caller hands `value` over: nobody reads or changes that array after the commit, so an
+   * in-memory store may keep it instead of a copy. The SDK sets it on the session records it
+   * encodes for each message; an app should not set it on arrays it still uses.
+   * @default false
+   */
+  readonly transfer?: boolean;
 }
 
 export interface StateStore {

@@ -13,18 +13,17 @@ import { isU32 } from './u32.ts';
  */
 export class ByteWriter {
   private buf: Uint8Array;
-  private view: DataView;
   private pos = 0;
   private handedOver = false;
   constructor(initialCapacity = 256) {
+    // No DataView: integers are written byte by byte, so a writer is one allocation (session
+    // records are encoded on every message).
     this.buf = new Uint8Array(initialCapacity);
-    this.view = new DataView(this.buf.buffer);
   }
   private ensure(n: number): void {
     if (this.handedOver) {
       this.handedOver = false;
       this.buf = this.buf.slice();
-      this.view = new DataView(this.buf.buffer);
     }
     if (this.pos + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
@@ -32,7 +31,16 @@ export class ByteWriter {
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+  }
+  /** Big-endian u32 at `pos` (the value is already checked). */
+  private put32(n: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = n >>> 24;
+    b[p + 1] = (n >>> 16) & 0xff;
+    b[p + 2] = (n >>> 8) & 0xff;
+    b[p + 3] = n & 0xff;
+    this.pos = p + 4;
   }
   u8(n: number): this {
     if (!Number.isInteger(n) || n < 0 || n > 0xff) throw new ArgumentRangeError('u8 out of range');
@@ -44,24 +52,22 @@ export class ByteWriter {
     if (!Number.isInteger(n) || n < 0 || n > 0xffff)
       throw new ArgumentRangeError('u16 out of range');
     this.ensure(2);
-    this.view.setUint16(this.pos, n);
-    this.pos += 2;
+    this.buf[this.pos++] = n >>> 8;
+    this.buf[this.pos++] = n & 0xff;
     return this;
   }
   u32(n: number): this {
     if (!isU32(n)) throw new ArgumentRangeError('u32 out of range');
     this.ensure(4);
-    this.view.setUint32(this.pos, n);
-    this.pos += 4;
+    this.put32(n);
     return this;
   }
   /** Unsigned 64-bit from a safe integer (timestamps in ms). */
   u64(n: number): this {
     if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentRangeError('u64 out of range');
     this.ensure(8);
-    this.view.setUint32(this.pos, Math.floor(n / 2 ** 32));
-    this.view.setUint32(this.pos + 4, n >>> 0);
-    this.pos += 8;
+    this.put32(Math.floor(n / 2 ** 32));
+    this.put32(n >>> 0);
     return this;
   }
   bytes(b: Uint8Array): this {

@@ -169,6 +169,17 @@ export function describeStoreContract(name: string, create: () => Promise<StoreF
       expect(await store.get('identity', 'me')).toEqual(bytes(1, 2, 3));
     });
 
+    it('stores a transferred value and still hands out copies of it', async () => {
+      await store.commit([{ ns: 'session', key: 't', value: bytes(4, 5, 6), transfer: true }]);
+      const read = await store.get('session', 't');
+      expect(read).toEqual(bytes(4, 5, 6));
+      read![0] = 9;
+      expect(await store.get('session', 't')).toEqual(bytes(4, 5, 6));
+      // A transferred value is an ordinary record for conditional commits.
+      await store.commit([{ ns: 'session', key: 't', value: null, expect: bytes(4, 5, 6) }]);
+      expect(await store.get('session', 't')).toBeUndefined();
+    });
+
     it('rejects an invalid commit whole, applying none of its ops', async () => {
       const ok: StoreOp = { ns: 'session', key: 'good', value: bytes(1) };
       await expect(store.commit([ok, { ns: 'session', key: '', value: bytes(1) }])).rejects.toThrow(
