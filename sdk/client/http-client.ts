@@ -4,7 +4,7 @@
  * authentication, retry safety and response schema, and every response is checked against that
  * schema before it is returned (the server is not trusted to send well-formed data). Errors
  * become the typed classes of `./errors.ts`. `fetch` is injectable, so the same client runs over
- * the network, in a browser, or against an in-process app (`sealpost/testing`).
+ * the network, in a browser, or against an in-process app (`@sealpost/testing`).
  *
  * Every method takes an optional last {@link CallOptions} (`signal`, `timeoutMs`); the request
  * engine, retries and the clock correction live in `./http-caller.ts` (docs/SDK.md, "Call

@@ -1,7 +1,7 @@
 /**
  * A device whose clock is 10 minutes off (twice the signature window) still registers, links,
  * sends and receives: the HTTP client learns the server's time from the `CLOCK_SKEW` answer and
- * signs again (docs/SERVICE.md §3.1). Runs the real service in-process (`sealpost/testing`).
+ * signs again (docs/SERVICE.md §3.1). Runs the real service in-process (`@sealpost/testing`).
  */
 
 import { TestSealpost } from '@sealpost/testing';

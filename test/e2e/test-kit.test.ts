@@ -1,5 +1,5 @@
 /**
- * The `sealpost/testing` subpath (the in-process service) and the client's receive semantics
+ * The test kit `@sealpost/testing` (the in-process service) and the client's receive semantics
  * that are easiest to drive there: the iterator's commit-on-next, handler failures,
  * duplicate suppression after a lost acknowledgement, prekey rotation and response checking.
  */
@@ -25,7 +25,7 @@ async function pair(sealpost: TestSealpost) {
   return { alice, bob };
 }
 
-describe('sealpost/testing', () => {
+describe('@sealpost/testing', () => {
   it('runs the documented example: two clients talk with no network', async () => {
     const sealpost = await TestSealpost.start();
     const { alice, bob } = await pair(sealpost);
