@@ -11,6 +11,7 @@ import type { Random } from '../domain/mailbox-positions.ts';
 import { MessageService } from '../domain/message-service.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
 import { PrekeyService } from '../domain/prekey-service.ts';
+import type { NotifyHook } from '../domain/realtime-ports.ts';
 import type { AppServices } from './env.ts';
 
 export type { Ports };
@@ -22,7 +23,7 @@ export type { Ports };
  */
 export function createServices(
   ports: Ports,
-  options: { clock?: Clock; config?: ServiceConfig; random?: Random } = {},
+  options: { clock?: Clock; config?: ServiceConfig; random?: Random; notify?: NotifyHook } = {},
 ): AppServices {
   const clock = options.clock ?? Date.now;
   const random = options.random ?? randomBytes;
@@ -49,6 +50,7 @@ export function createServices(
       clock,
       config,
       random,
+      options.notify,
     ),
   };
 }

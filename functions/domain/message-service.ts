@@ -44,6 +44,7 @@ import type {
   RateLimiter,
   StoredMessage,
 } from './ports.ts';
+import type { NotifyHook } from './realtime-ports.ts';
 import { deviceRef, registrationIdOf } from './records.ts';
 
 /** Compared against when the recipient does not exist, so both cases cost the same. */
@@ -76,6 +77,8 @@ export class MessageService {
     private readonly clock: Clock,
     private readonly config: ServiceConfig,
     private readonly random: Random,
+    /** Realtime push after a store (docs/SERVICE.md §7.3); none by default. */
+    private readonly notify?: NotifyHook,
   ) {}
 
   /**
@@ -228,6 +231,7 @@ export class MessageService {
       receivedAt: floorHour(now),
       expiresAt: ceilHour(now + this.config.messageTtlMs),
     };
+    let unnotified = 0;
     const created = await Promise.all(
       (reserved as Reserved[]).map(async ({ mailbox, body, position, retry }) => {
         let record: StoredMessage = { position, ...times, size: body.length };
@@ -238,10 +242,37 @@ export class MessageService {
           record = { ...record, inline: body };
         }
         const written = await this.index.put(mailbox, record);
+        if (written && !(await this.announce(mailbox, record, body))) unnotified++;
         return written || !retry;
       }),
     );
+    // A count only: which mailbox or message is never logged.
+    if (unnotified > 0) this.notify?.log(JSON.stringify({ realtimeNotifyFailed: unnotified }));
     return { messageId: req.messageId, duplicate: created.every((c) => !c) };
+  }
+
+  /**
+   * Tells the notifier about a stored message; false if it failed. The message is stored
+   * whatever happens here, and the next drain or poll delivers it.
+   */
+  private async announce(
+    mailbox: Mailbox,
+    record: StoredMessage,
+    body: Uint8Array,
+  ): Promise<boolean> {
+    if (!this.notify) return true;
+    const m = {
+      messageId: toBase64Url(record.position),
+      receivedAt: record.receivedAt,
+      envelope: toBase64Url(body),
+    };
+    const message: DeliveredMessage = record.source ? { ...m, source: { ...record.source } } : m;
+    try {
+      await this.notify.notifier.notify(mailbox, message);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The position of one envelope, or undefined when its mailbox is full. */

@@ -1,6 +1,7 @@
 /** In-memory adapters of every storage port. */
 export { MemoryAccountStore } from './memory-account-store.ts';
 export { MemoryBlobStore } from './memory-blob-store.ts';
+export { MemoryConnections } from './memory-connections.ts';
 export { MemoryMessageIndex } from './memory-message-index.ts';
 export { MemoryPrekeyStore } from './memory-prekey-store.ts';
 export { MemoryRateLimiter } from './memory-rate-limiter.ts';

@@ -1,0 +1,62 @@
+/**
+ * Ports of realtime delivery (docs/SERVICE.md §7.3): where live connections are
+ * registered, how frames reach them, and the hook the message service calls after a store.
+ * Nothing here knows about WebSockets or API Gateway.
+ */
+import type { DeliveredMessage } from 'sealpost/wire/api';
+import type { DeviceRef } from './ports.ts';
+
+/** A device's live connection as registered. */
+export interface LiveConnection {
+  readonly connectionId: string;
+  /** The device generation that authenticated the connection. */
+  readonly device: DeviceRef;
+  readonly connectedAt: number;
+}
+
+/**
+ * Live connections, at most one per device (address and device id). A device generation is
+ * stored with its connection so a connection never outlives a removed device's id reuse.
+ */
+export interface ConnectionRegistry {
+  /**
+   * Makes `connectionId` the device's connection; returns the connection it replaced, if any
+   * (that one is no longer found by {@link byConnection}).
+   */
+  put(device: DeviceRef, connectionId: string, connectedAt: number): Promise<string | undefined>;
+  /** The device's current connection, or undefined. */
+  get(device: { address: string; deviceId: number }): Promise<LiveConnection | undefined>;
+  /**
+   * Removes `connectionId` only if it is still its device's current connection (a late
+   * disconnect of a replaced connection leaves the newer one in place). True if removed.
+   */
+  remove(connectionId: string): Promise<boolean>;
+  /** The connection if it is its device's current one, else undefined. */
+  byConnection(connectionId: string): Promise<LiveConnection | undefined>;
+}
+
+/** How frames reach a connection (API Gateway's management API on AWS). */
+export interface ConnectionSender {
+  /** Sends one text frame; `'gone'` when the connection no longer exists (HTTP 410). */
+  send(connectionId: string, frameText: string): Promise<'sent' | 'gone'>;
+  /** Closes the connection with a close code (`REALTIME_CLOSE`) and a short reason. */
+  close(connectionId: string, code: number, reason: string): Promise<void>;
+}
+
+/**
+ * Called by the message service after a message is stored (its index record written), with
+ * the mailbox and the message as `GET /v1/messages` would return it. A failure never fails
+ * the send: the message is stored and the next drain delivers it.
+ */
+export interface Notifier {
+  notify(mailbox: DeviceRef, message: DeliveredMessage): Promise<void>;
+}
+
+/**
+ * The message service's optional realtime hook: the notifier and where a failed notification
+ * is counted (one JSON line, a count only: no address, id or content).
+ */
+export interface NotifyHook {
+  readonly notifier: Notifier;
+  readonly log: (line: string) => void;
+}

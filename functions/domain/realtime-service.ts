@@ -1,0 +1,225 @@
+/**
+ * Realtime delivery (docs/SERVICE.md §7.3), transport-free: the WebSocket
+ * handlers call these methods with connection ids and frame texts. Storage is the message
+ * service's (a drain is its fetch, an ack frame its acknowledgement), so a message pushed over a
+ * socket is the same record a poll would return, and it stays stored until acknowledged.
+ * Delivery over a socket is at least once: a message may arrive both pushed and drained, and
+ * the client keeps one per `messageId`.
+ */
+import {
+  type DeliveredMessage,
+  deliveryFrame,
+  type ErrorFrame,
+  encodeFrame,
+  MAX_FETCH_BATCH,
+  parseClientFrame,
+  REALTIME_CLOSE,
+  type ServerFrame,
+} from 'sealpost/wire/api';
+import type { Caller } from './auth-service.ts';
+import { ServiceError } from './errors.ts';
+import type { MessageService } from './message-service.ts';
+import type { AccountStore, Clock, DeviceRef } from './ports.ts';
+import type {
+  ConnectionRegistry,
+  ConnectionSender,
+  LiveConnection,
+  Notifier,
+} from './realtime-ports.ts';
+import { deviceRef, registrationIdOf } from './records.ts';
+
+/**
+ * How a drain ended: `drained` (every message sent, then `queue-empty`), `gone` (the
+ * connection disappeared; it was removed), `closed` (the device was removed from its account;
+ * the connection was closed with 4410), or `not-connected` (not a device's current connection).
+ */
+export type DrainResult = 'drained' | 'gone' | 'closed' | 'not-connected';
+
+const PROTOCOL_ERROR_TEXT = {
+  oversized: 'frame too large',
+  malformed: 'frame is not a JSON object with a type',
+  unknown: 'unknown frame type',
+} as const;
+
+/**
+ * Live connections of devices, their drains and frames, and pushes after a store.
+ *
+ * @example
+ * const realtime = new RealtimeService(connections, sender, accounts, messages, Date.now);
+ * await realtime.connected(caller, connectionId);
+ * await realtime.drain(connectionId);
+ */
+export class RealtimeService implements Notifier {
+  constructor(
+    private readonly connections: ConnectionRegistry,
+    private readonly sender: ConnectionSender,
+    private readonly accounts: AccountStore,
+    private readonly messages: MessageService,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Registers `connectionId` as the authenticated device's one live connection. A connection
+   * it replaces is closed with 4409 (a failure to close it is ignored: it can no longer
+   * receive pushes, and its disconnect will not remove the new one).
+   *
+   * @example await realtime.connected(caller, 'Ab12=')
+   */
+  async connected(caller: Caller, connectionId: string): Promise<void> {
+    const previous = await this.connections.put(caller.ref, connectionId, this.clock());
+    if (previous === undefined) return;
+    await this.sender
+      .close(previous, REALTIME_CLOSE.REPLACED, 'replaced by a newer connection')
+      .catch(() => undefined);
+  }
+
+  /**
+   * Sends the device's queue oldest first, one frame per message (the message, or a pointer
+   * when it is too large for a socket message), then `queue-empty`. Stops when the connection
+   * is gone (and removes it).
+   *
+   * @example await realtime.drain('Ab12=') // 'drained'
+   * @throws {ServiceError} `UNAVAILABLE` when storage fails; nothing is removed.
+   */
+  async drain(connectionId: string): Promise<DrainResult> {
+    const caller = await this.callerOf(connectionId);
+    if (typeof caller === 'string') return caller;
+    let cursor: string | undefined;
+    do {
+      const page = await this.messages.fetch(caller, MAX_FETCH_BATCH, cursor);
+      for (const message of page.messages) {
+        if (!(await this.send(connectionId, deliveryFrame(message)))) return 'gone';
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return (await this.send(connectionId, { type: 'queue-empty' })) ? 'drained' : 'gone';
+  }
+
+  /**
+   * Answers one client frame: `ping` with `pong`, `ack` with the message service's
+   * acknowledgement and an `acked` frame. An oversized, unparseable or unknown frame gets an
+   * `error` frame and the connection is closed with 4400; an ack whose fields are invalid or
+   * whose acknowledgement fails gets an `error` frame naming its id. Never throws.
+   *
+   * @example await realtime.onFrame('Ab12=', '{"type":"ping"}') // sends {"type":"pong"}
+   */
+  async onFrame(connectionId: string, text: string): Promise<void> {
+    try {
+      const parsed = parseClientFrame(text);
+      if (!parsed.ok) {
+        if (parsed.reason === 'invalid') {
+          await this.sendError(connectionId, 'BAD_REQUEST', 'invalid frame fields', parsed.id);
+          return;
+        }
+        await this.sendError(connectionId, 'BAD_REQUEST', PROTOCOL_ERROR_TEXT[parsed.reason]);
+        await this.closeWith(connectionId, REALTIME_CLOSE.PROTOCOL_ERROR, 'protocol error');
+        return;
+      }
+      const frame = parsed.frame;
+      if (frame.type === 'ping') {
+        await this.send(connectionId, { type: 'pong' });
+        return;
+      }
+      const caller = await this.callerOf(connectionId);
+      if (caller === 'not-connected') {
+        await this.closeWith(connectionId, REALTIME_CLOSE.NOT_AUTHENTICATED, 'not authenticated');
+        return;
+      }
+      if (typeof caller === 'string') return;
+      try {
+        const { acknowledged } = await this.messages.ack(caller, frame.messageIds);
+        await this.send(connectionId, { type: 'acked', id: frame.id, acknowledged });
+      } catch (err) {
+        const known = err instanceof ServiceError;
+        await this.sendError(
+          connectionId,
+          known ? err.code : 'INTERNAL',
+          known ? err.message : 'internal error',
+          frame.id,
+        );
+      }
+    } catch {
+      // The transport gets nothing to handle: a frame that could not be answered is one the
+      // client retries (acknowledgement is idempotent) or replaces with a poll.
+    }
+  }
+
+  /**
+   * The connection closed: removes it unless a newer connection of its device replaced it.
+   *
+   * @example await realtime.disconnected('Ab12=')
+   */
+  async disconnected(connectionId: string): Promise<void> {
+    await this.connections.remove(connectionId);
+  }
+
+  /**
+   * {@link Notifier}: pushes a just-stored message to its device's live connection, if the
+   * connection belongs to the same device generation. The message frame itself is sent (not a
+   * wake-up), which saves the client a fetch. A gone connection is removed; every failure is
+   * swallowed: the message is stored and the next drain or poll delivers it.
+   *
+   * @example await realtime.notify(mailbox, message)
+   */
+  async notify(mailbox: DeviceRef, message: DeliveredMessage): Promise<void> {
+    try {
+      const live = await this.connections.get(mailbox);
+      if (!live || live.device.registrationId !== mailbox.registrationId) return;
+      await this.send(live.connectionId, deliveryFrame(message));
+    } catch {
+      // See above: delivery falls back to the queue.
+    }
+  }
+
+  /**
+   * The current device of a connection as a {@link Caller}, read again from the account store
+   * (a connection outlives the request that authenticated it). A removed device, or an id now
+   * held by a new device, closes the connection with 4410 and removes it.
+   */
+  private async callerOf(connectionId: string): Promise<Caller | 'not-connected' | 'closed'> {
+    const live = await this.connections.byConnection(connectionId);
+    if (!live) return 'not-connected';
+    const view = await this.accounts.get(live.device.address);
+    const device = view?.devices.find((d) => d.deviceId === live.device.deviceId);
+    if (!view || !device || registrationIdOf(device.identity) !== live.device.registrationId) {
+      await this.closeWith(connectionId, REALTIME_CLOSE.DEVICE_REMOVED, 'device removed');
+      return 'closed';
+    }
+    return callerFor(live, view, device);
+  }
+
+  /** Sends a frame; false (and the connection removed) when it is gone. */
+  private async send(connectionId: string, frame: ServerFrame): Promise<boolean> {
+    const result = await this.sender.send(connectionId, encodeFrame(frame));
+    if (result === 'sent') return true;
+    await this.connections.remove(connectionId);
+    return false;
+  }
+
+  private async sendError(
+    connectionId: string,
+    code: ErrorFrame['code'],
+    message: string,
+    id?: string,
+  ): Promise<void> {
+    const frame: ErrorFrame =
+      id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id };
+    await this.send(connectionId, frame);
+  }
+
+  private async closeWith(connectionId: string, code: number, reason: string): Promise<void> {
+    await this.connections.remove(connectionId);
+    await this.sender.close(connectionId, code, reason);
+  }
+}
+
+function callerFor(live: LiveConnection, view: Caller['view'], device: Caller['device']): Caller {
+  return {
+    address: live.device.address,
+    deviceId: device.deviceId,
+    device,
+    ref: deviceRef(live.device.address, device),
+    view,
+    accountSigned: false,
+  };
+}

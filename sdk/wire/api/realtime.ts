@@ -1,0 +1,215 @@
+/**
+ * Realtime delivery frames (docs/SERVICE.md §7.3): JSON text frames exchanged
+ * over the device's WebSocket, as valibot schemas shared by the server and clients. Sizes are
+ * API Gateway's WebSocket limits: a frame of at most {@link MAX_FRAME_BYTES}, a whole message
+ * of at most {@link MAX_SOCKET_MESSAGE_BYTES}. Objects are strict, like the HTTP bodies.
+ */
+import * as v from 'valibot';
+import { API_ERROR_STATUS, type ApiErrorCode } from './errors.ts';
+import { bytesField, CountField, TimestampField } from './fields.ts';
+import { MAX_ENVELOPE_BYTES, MAX_FETCH_BATCH, MESSAGE_ID_BYTES } from './limits.ts';
+import { DeliveredMessageSchema } from './schemas.ts';
+
+/** Largest frame a client may send, in UTF-8 bytes. */
+export const MAX_FRAME_BYTES = 32_768;
+
+/** Largest server message, in UTF-8 bytes: a message frame that would not fit is a pointer. */
+export const MAX_SOCKET_MESSAGE_BYTES = 131_072;
+
+/** Longest client-chosen `id` of an ack frame, echoed in its `acked` or `error` answer. */
+export const MAX_FRAME_ID_LENGTH = 64;
+
+/** WebSocket close codes the server uses. */
+export const REALTIME_CLOSE = {
+  /** A frame could not be parsed, was too large, or has an unknown type. */
+  PROTOCOL_ERROR: 4400,
+  /** The connection was not authenticated. */
+  NOT_AUTHENTICATED: 4401,
+  /** A newer connection of the same device replaced this one. */
+  REPLACED: 4409,
+  /** The device was removed from its account (or its id now belongs to a new device). */
+  DEVICE_REMOVED: 4410,
+} as const;
+
+/** One of {@link REALTIME_CLOSE}'s codes. */
+export type RealtimeCloseCode = (typeof REALTIME_CLOSE)[keyof typeof REALTIME_CLOSE];
+
+const FrameIdField = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_FRAME_ID_LENGTH));
+const ErrorCodeField = v.picklist(
+  Object.keys(API_ERROR_STATUS) as [ApiErrorCode, ...ApiErrorCode[]],
+);
+
+/** Client → server: acknowledge delivered messages (the WebSocket form of `POST /v1/messages/ack`). */
+export const AckFrameSchema = v.strictObject({
+  type: v.literal('ack'),
+  id: FrameIdField,
+  messageIds: v.pipe(
+    v.array(bytesField(MESSAGE_ID_BYTES)),
+    v.minLength(1),
+    v.maxLength(MAX_FETCH_BATCH),
+  ),
+});
+
+/** Client → server: keep-alive; answered by a `pong` frame. */
+export const PingFrameSchema = v.strictObject({ type: v.literal('ping') });
+
+/** Every client → server frame. */
+export const ClientFrameSchema = v.variant('type', [AckFrameSchema, PingFrameSchema]);
+
+/** Server → client: one message, exactly as `GET /v1/messages` returns it. */
+export const MessageFrameSchema = v.strictObject({
+  type: v.literal('message'),
+  message: DeliveredMessageSchema,
+});
+
+/**
+ * Server → client: a message whose frame would exceed {@link MAX_SOCKET_MESSAGE_BYTES}; the
+ * client reads it with `GET /v1/messages`. `size` is the envelope's length in bytes.
+ */
+export const MessagePointerFrameSchema = v.strictObject({
+  type: v.literal('message-pointer'),
+  messageId: bytesField(MESSAGE_ID_BYTES),
+  receivedAt: TimestampField,
+  size: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ENVELOPE_BYTES)),
+});
+
+/** Server → client: a drain reached the end of the device's queue. */
+export const QueueEmptyFrameSchema = v.strictObject({ type: v.literal('queue-empty') });
+
+/** Server → client: the answer to an ack frame, with how many of its ids it acknowledged. */
+export const AckedFrameSchema = v.strictObject({
+  type: v.literal('acked'),
+  id: FrameIdField,
+  acknowledged: CountField,
+});
+
+/** Server → client: the answer to a ping frame. */
+export const PongFrameSchema = v.strictObject({ type: v.literal('pong') });
+
+/** Server → client: a refused frame; `id` is the ack frame's id when it could be read. */
+export const ErrorFrameSchema = v.strictObject({
+  type: v.literal('error'),
+  code: ErrorCodeField,
+  message: v.string(),
+  id: v.optional(FrameIdField),
+});
+
+/** Every server → client frame. */
+export const ServerFrameSchema = v.variant('type', [
+  MessageFrameSchema,
+  MessagePointerFrameSchema,
+  QueueEmptyFrameSchema,
+  AckedFrameSchema,
+  PongFrameSchema,
+  ErrorFrameSchema,
+]);
+
+export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
+export type PingFrame = v.InferOutput<typeof PingFrameSchema>;
+export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
+export type MessageFrame = v.InferOutput<typeof MessageFrameSchema>;
+export type MessagePointerFrame = v.InferOutput<typeof MessagePointerFrameSchema>;
+export type QueueEmptyFrame = v.InferOutput<typeof QueueEmptyFrameSchema>;
+export type AckedFrame = v.InferOutput<typeof AckedFrameSchema>;
+export type PongFrame = v.InferOutput<typeof PongFrameSchema>;
+export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;
+export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
+
+/**
+ * Why a client frame was refused: `oversized` (more than {@link MAX_FRAME_BYTES}), `malformed`
+ * (not a JSON object with a string `type`), `unknown` (a `type` this protocol lacks) — these
+ * three end the connection with {@link REALTIME_CLOSE.PROTOCOL_ERROR} — or `invalid` (a known
+ * type whose fields do not match its schema; the connection stays open).
+ */
+export type FrameRejection = 'oversized' | 'malformed' | 'unknown' | 'invalid';
+
+/** The outcome of {@link parseClientFrame}. */
+export type ParsedClientFrame =
+  | { readonly ok: true; readonly frame: ClientFrame }
+  | { readonly ok: false; readonly reason: FrameRejection; readonly id?: string };
+
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['ack', 'ping']);
+const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
+
+/**
+ * Reads one client frame. The size is checked before anything is parsed. Never throws.
+ *
+ * @example
+ * parseClientFrame('{"type":"ping"}') // { ok: true, frame: { type: 'ping' } }
+ * parseClientFrame('nope') // { ok: false, reason: 'malformed' }
+ */
+export function parseClientFrame(text: string): ParsedClientFrame {
+  // A UTF-8 encoding is at most 3 bytes per UTF-16 unit, so most frames skip the encode.
+  if (
+    text.length > MAX_FRAME_BYTES ||
+    (text.length * 3 > MAX_FRAME_BYTES && utf8Length(text) > MAX_FRAME_BYTES)
+  ) {
+    return { ok: false, reason: 'oversized' };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, reason: 'malformed' };
+  }
+  const fields = json as Record<string, unknown>;
+  if (typeof fields.type !== 'string') return { ok: false, reason: 'malformed' };
+  if (!CLIENT_FRAME_TYPES.has(fields.type)) return { ok: false, reason: 'unknown' };
+  const parsed = v.safeParse(ClientFrameSchema, json);
+  if (parsed.success) return { ok: true, frame: parsed.output };
+  const id = v.safeParse(FrameIdField, fields.id);
+  return id.success
+    ? { ok: false, reason: 'invalid', id: id.output }
+    : { ok: false, reason: 'invalid' };
+}
+
+/**
+ * Reads one server frame (for clients). Never throws.
+ *
+ * @example parseServerFrame('{"type":"queue-empty"}') // { type: 'queue-empty' }
+ * @returns the frame, or undefined when the text is not a valid server frame.
+ */
+export function parseServerFrame(text: string): ServerFrame | undefined {
+  if (utf8Length(text) > MAX_SOCKET_MESSAGE_BYTES) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = v.safeParse(ServerFrameSchema, json);
+  return parsed.success ? parsed.output : undefined;
+}
+
+/**
+ * The frame that delivers `message` over a socket: the message itself when its frame fits
+ * {@link MAX_SOCKET_MESSAGE_BYTES}, otherwise a pointer the client follows over HTTP.
+ *
+ * @example deliveryFrame(message).type // 'message' or 'message-pointer'
+ */
+export function deliveryFrame(
+  message: v.InferOutput<typeof DeliveredMessageSchema>,
+): MessageFrame | MessagePointerFrame {
+  const frame: MessageFrame = { type: 'message', message };
+  // Every character of a message frame is ASCII (base64url, digits, an address), so the
+  // JSON text's length is its byte length.
+  if (JSON.stringify(frame).length <= MAX_SOCKET_MESSAGE_BYTES) return frame;
+  return {
+    type: 'message-pointer',
+    messageId: message.messageId,
+    receivedAt: message.receivedAt,
+    size: Math.floor((message.envelope.length * 3) / 4),
+  };
+}
+
+/**
+ * The text of a server frame.
+ *
+ * @example encodeFrame({ type: 'pong' }) // '{"type":"pong"}'
+ */
+export function encodeFrame(frame: ServerFrame): string {
+  return JSON.stringify(frame);
+}
