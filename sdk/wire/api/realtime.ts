@@ -19,6 +19,23 @@ export const MAX_SOCKET_MESSAGE_BYTES = 131_072;
 /** Longest client-chosen `id` of an ack frame, echoed in its `acked` or `error` answer. */
 export const MAX_FRAME_ID_LENGTH = 64;
 
+/**
+ * Path of the WebSocket endpoint. A connect is an owner-signed `GET` of exactly this path with
+ * an empty body (docs/SERVICE.md §3.1); the five signed fields travel as query parameters
+ * ({@link CONNECT_QUERY}) because a browser cannot set headers on a WebSocket, and are not
+ * part of the signed path.
+ */
+export const REALTIME_PATH = '/v1/websocket';
+
+/** Query parameter names of the connect URL's owner-auth fields. */
+export const CONNECT_QUERY = {
+  address: 'address',
+  device: 'device',
+  timestamp: 'timestamp',
+  nonce: 'nonce',
+  signature: 'signature',
+} as const;
+
 /** WebSocket close codes the server uses. */
 export const REALTIME_CLOSE = {
   /** A frame could not be parsed, was too large, or has an unknown type. */
