@@ -3,7 +3,8 @@
  * Builds the workspace's published packages into their `dist/`:
  *   sdk/               -> `sealpost`: ESM JavaScript, declarations and source maps (tsc)
  *   functions/testing/ -> `@sealpost/testing`: one ESM bundle of the in-memory service
- *                         (esbuild; `sealpost` and `valibot` stay dependencies) and declarations
+ *                         (esbuild; `sealpost`, `valibot` and `ws` stay dependencies) and
+ *                         declarations
  * and copies LICENSE, CHANGELOG.md and SECURITY.md into each package.
  *
  * Usage: node scripts/build-packages.mjs [sdk|testing]...   (default: both, in that order)
@@ -65,7 +66,7 @@ async function buildTestKit() {
     format: 'esm',
     target: 'node20',
     sourcemap: true,
-    external: ['sealpost', 'sealpost/*', 'valibot'],
+    external: ['sealpost', 'sealpost/*', 'valibot', 'ws'],
     logLevel: 'warning',
   });
   // Declarations against the SDK's published declarations (sdk/dist), not its sources.

@@ -1,8 +1,9 @@
 /**
  * The local server (Node-only): the same app as on Lambda, served by `@hono/node-server`,
- * over in-memory adapters or over DynamoDB Local and s3rver endpoints. The signing material is
- * generated once and kept in the data directory (`.local/` by default), so clients can pin
- * the trust root across restarts.
+ * with the WebSocket endpoint of realtime delivery on the same port (realtime-local.ts), over
+ * in-memory adapters or over DynamoDB Local and s3rver endpoints. The signing material is
+ * generated once and kept in the data directory (`.local/` by default), so clients can pin the
+ * trust root across restarts.
  *
  * Run: `npx tsx functions/api/local.ts` (env: `SEALPOST_PORT` default 8787,
  * `SEALPOST_DATA_DIR` default `.local`, and optionally `SEALPOST_DYNAMODB_ENDPOINT`,
@@ -28,8 +29,8 @@ import {
   signingSecretJson,
 } from '../domain/signing-material.ts';
 import { buildApp } from './app.ts';
-import { createServices } from './compose.ts';
 import { createNodeServer } from './node-http.ts';
+import { createLocalRealtime } from './realtime-local.ts';
 
 const SIGNING_FILE = 'signing.json';
 /** Local server certificates are valid for 10 years: the data directory is the trust root. */
@@ -134,14 +135,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const ports = options.aws
     ? await localAwsPorts(options.aws, signing)
     : createMemoryPorts(new StaticSigningKeyProvider(signing));
-  const app = buildApp({
-    services: createServices(ports, { config: options.config ?? DEFAULT_CONFIG }),
-    log: options.log ?? ((line) => process.stdout.write(`${line}\n`)),
-    stage: 'local',
-  });
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const local = createLocalRealtime(ports, { config: options.config ?? DEFAULT_CONFIG, log });
+  const app = buildApp({ services: local.services, log, stage: 'local' });
   const hostname = options.hostname ?? '127.0.0.1';
   // node-http.ts: JSON errors from Node's HTTP layer too, and early answers (413) drained.
   const server = createNodeServer(app.fetch, { hostname });
+  // realtime-local.ts: the WebSocket endpoint (docs/SERVICE.md §7.3) on the same port.
+  const closeSockets = local.attach(server);
   return new Promise((resolveServer, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, hostname, () => {
@@ -153,6 +154,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           new Promise<void>((done) => {
             server.close(() => done());
             server.closeIdleConnections();
+            closeSockets();
           }),
       });
     });

@@ -30,16 +30,28 @@ export interface NodeServerOptions {
   readonly drainTimeoutMs?: number;
 }
 
+/** Fields of an error body beyond `code` and `message` (`serverTime` of a `CLOCK_SKEW`). */
+export type ErrorDetails = Omit<ApiErrorBody['error'], 'code' | 'message'>;
+
 /** The JSON text of an error, as the app writes it. */
-function errorJson(code: ApiErrorCode, message: string): string {
-  const body: ApiErrorBody = { error: { code, message } };
+function errorJson(code: ApiErrorCode, message: string, details: ErrorDetails = {}): string {
+  const body: ApiErrorBody = { error: { code, message, ...details } };
   return JSON.stringify(body);
 }
 
-/** A complete HTTP/1.1 error response that closes the connection. */
-function rawErrorResponse(code: ApiErrorCode, message: string): string {
+/**
+ * A complete HTTP/1.1 error response that closes the connection, for answers written to a raw
+ * socket (a refused WebSocket upgrade, a parser error).
+ *
+ * @example socket.end(rawErrorResponse('NOT_FOUND', 'no such route'))
+ */
+export function rawErrorResponse(
+  code: ApiErrorCode,
+  message: string,
+  details: ErrorDetails = {},
+): string {
   const status = API_ERROR_STATUS[code];
-  const json = errorJson(code, message);
+  const json = errorJson(code, message, details);
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
     'content-type: application/json\r\n' +

@@ -8,6 +8,7 @@
  * Node-only (the service's cryptography uses `node:crypto`); not part of the main SDK entry.
  */
 
+import type { Server } from 'node:http';
 import {
   ArgumentRangeError,
   ArgumentTypeError,
@@ -22,7 +23,7 @@ import {
 } from 'sealpost';
 import { createMemoryPorts, type MemoryPorts } from '../adapters/memory-ports.ts';
 import { buildApp } from '../api/app.ts';
-import { createServices } from '../api/compose.ts';
+import { createLocalRealtime } from '../api/realtime-local.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
 import { generateSigningMaterial, StaticSigningKeyProvider } from '../domain/signing-material.ts';
 import { type Listening, type ListenOptions, listenLocally } from './listen.ts';
@@ -85,6 +86,7 @@ export class TestSealpost {
   readonly ports: MemoryPorts;
   private time: number;
   private readonly serve: (request: Request) => Response | Promise<Response>;
+  private readonly attachRealtime: (server: Server) => () => void;
 
   private constructor(options: TestSealpostOptions) {
     this.time = options.startTime ?? Date.now();
@@ -94,12 +96,15 @@ export class TestSealpost {
     });
     this.trust = { trustRoot: material.trustRoot, revokedServerKeyIds: [] };
     this.ports = createMemoryPorts(new StaticSigningKeyProvider(material));
-    const services = createServices(this.ports, {
+    const log = options.log ?? (() => undefined);
+    const local = createLocalRealtime(this.ports, {
       clock: () => this.time,
       config: { ...DEFAULT_CONFIG, ...options.config },
+      log,
     });
-    const app = buildApp({ services, log: options.log ?? (() => undefined), stage: 'test' });
+    const app = buildApp({ services: local.services, log, stage: 'test' });
     this.serve = (request) => app.fetch(request);
+    this.attachRealtime = local.attach;
     this.fetch = async (url, init) => app.fetch(new Request(url, init));
   }
 
@@ -114,7 +119,9 @@ export class TestSealpost {
 
   /**
    * Serves this service on a local HTTP port with CORS open, for browser tests. Clients reach
-   * it at the returned `url` with the real `fetch`; the shared clock still applies.
+   * it at the returned `url` with the real `fetch`; the shared clock still applies. The same
+   * port serves the realtime WebSocket endpoint (`ws://…/v1/websocket`, docs/SERVICE.md §7.3):
+   * messages sent to a connected device are pushed to it.
    *
    * @throws {Error} if the port cannot be bound.
    * @example
@@ -123,7 +130,7 @@ export class TestSealpost {
    * await close();
    */
   listen(options: ListenOptions = {}): Promise<Listening> {
-    return listenLocally(this.serve, options);
+    return listenLocally(this.serve, options, this.attachRealtime);
   }
 
   /** The trust root as base64url, as `npm start` prints it. */

@@ -1,7 +1,9 @@
 /**
  * `TestSealpost.listen()`: the in-process service on a local HTTP port, with CORS open, so an
- * app's browser tests (Playwright, a dev server) can point a real `fetch` at a URL.
+ * app's browser tests (Playwright, a dev server) can point a real `fetch` at a URL, and a
+ * WebSocket at its realtime endpoint.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -21,7 +23,7 @@ export interface ListenOptions {
 export interface Listening {
   /** Base URL for clients, e.g. `http://127.0.0.1:49152`. */
   readonly url: string;
-  /** Stops accepting connections and closes the open ones. */
+  /** Stops accepting connections and closes the open ones (WebSockets included). */
   close(): Promise<void>;
 }
 
@@ -30,13 +32,15 @@ const EXPOSED_HEADERS = ['retry-after', 'content-length'];
 
 /**
  * Serves `fetch` on a local port behind a CORS layer (preflights answered, request headers
- * allowed as asked, `Retry-After` exposed).
+ * allowed as asked, `Retry-After` exposed). `attach` adds the server's upgrade handling (the
+ * WebSocket endpoint) and returns what closes its sockets.
  *
  * @throws {Error} if the port cannot be bound (the `listen` error, e.g. `EADDRINUSE`).
  */
 export function listenLocally(
   fetch: (request: Request) => Response | Promise<Response>,
   options: ListenOptions = {},
+  attach?: (server: Server) => () => void,
 ): Promise<Listening> {
   const hostname = options.hostname ?? '127.0.0.1';
   const origin = options.corsOrigin ?? '*';
@@ -51,6 +55,7 @@ export function listenLocally(
   );
   outer.all('*', (c) => fetch(c.req.raw));
   const server = createNodeServer(outer.fetch, { hostname });
+  const closeSockets = attach?.(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, hostname, () => {
@@ -63,6 +68,7 @@ export function listenLocally(
           new Promise<void>((done, fail) => {
             server.close((error) => (error ? fail(error) : done()));
             server.closeAllConnections();
+            closeSockets?.();
           }),
       });
     });

@@ -1,0 +1,364 @@
+/**
+ * Realtime delivery over a real local socket (docs/SERVICE.md §7.3): the test kit's `listen()`
+ * and `npm start`'s server serve the WebSocket endpoint; `ws` is the client (Node 20 has no
+ * global WebSocket).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestSealpost } from '@sealpost/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { startLocalServer } from '#functions/api/local.ts';
+import { MAX_BUFFERED_FRAME_BYTES } from '#functions/api/realtime-local.ts';
+import { fromBase64Url, toBase64Url } from '#sdk/wire/api/codec.ts';
+import {
+  CONNECT_QUERY,
+  MAX_FRAME_BYTES,
+  parseServerFrame,
+  REALTIME_CLOSE,
+  REALTIME_PATH,
+  type ServerFrame,
+} from '#sdk/wire/api/realtime.ts';
+import { AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
+import {
+  accessHeaders,
+  BOB_ACCESS_KEY,
+  newAccount,
+  newDevice,
+  newMessageId,
+  registrationBody,
+  sendBody,
+  signHeaders,
+  type TestDevice,
+} from '../unit/functions/fixtures.ts';
+
+/** A server under test: its base URL, clock and trust root. */
+interface Target {
+  readonly url: string;
+  readonly now: () => number;
+  readonly audience: Uint8Array;
+}
+
+/** An open client socket and the frames it received, in order. */
+class Client {
+  readonly frames: ServerFrame[] = [];
+  readonly texts: string[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const text = String(data);
+      this.texts.push(text);
+      const frame = parseServerFrame(text);
+      if (!frame) throw new Error(`not a server frame: ${text.slice(0, 80)}`);
+      this.frames.push(frame);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    this.closed = new Promise((resolve) => {
+      ws.once('close', (code, reason) => {
+        resolve({ code, reason: String(reason) });
+        for (const wake of this.waiters.splice(0)) wake();
+      });
+    });
+  }
+
+  /** Resolves with the frames once `count` have arrived; rejects if the socket closes first. */
+  async until(count: number): Promise<ServerFrame[]> {
+    while (this.frames.length < count) {
+      if (this.ws.readyState === WebSocket.CLOSED) {
+        throw new Error(`closed after ${this.frames.length} of ${count} frames`);
+      }
+      await new Promise<void>((wake) => this.waiters.push(wake));
+    }
+    return this.frames.slice(0, count);
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+}
+
+/** The result of a connect: an open client, or the HTTP refusal of the upgrade. */
+type Connected =
+  | { readonly ok: true; readonly client: Client }
+  | { readonly ok: false; readonly status: number; readonly body: string };
+
+function open(url: string): Promise<Connected> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const client = new Client(ws);
+    ws.once('open', () => resolve({ ok: true, client }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      res.on('end', () => resolve({ ok: false, status: res.statusCode ?? 0, body }));
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** The signed connect URL of `device` at `at` (the target's clock by default). */
+function connectUrl(target: Target, device: TestDevice, at = target.now()): string {
+  const headers = signHeaders(
+    device,
+    'GET',
+    REALTIME_PATH,
+    new Uint8Array(),
+    at,
+    undefined,
+    target.audience,
+  );
+  const url = new URL(REALTIME_PATH, target.url.replace(/^http/, 'ws'));
+  for (const [header, param] of [
+    [AUTH_HEADERS.address, CONNECT_QUERY.address],
+    [AUTH_HEADERS.device, CONNECT_QUERY.device],
+    [AUTH_HEADERS.timestamp, CONNECT_QUERY.timestamp],
+    [AUTH_HEADERS.nonce, CONNECT_QUERY.nonce],
+    [AUTH_HEADERS.signature, CONNECT_QUERY.signature],
+  ] as const) {
+    url.searchParams.set(param, headers[header] ?? '');
+  }
+  return url.href;
+}
+
+async function connect(target: Target, device: TestDevice): Promise<Client> {
+  const result = await open(connectUrl(target, device));
+  if (!result.ok) throw new Error(`connect refused: ${result.status} ${result.body}`);
+  return result.client;
+}
+
+async function register(target: Target, accessKey = BOB_ACCESS_KEY): Promise<TestDevice> {
+  const device = newDevice(newAccount());
+  const res = await fetch(`${target.url}/v1/accounts/${device.account.address}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(registrationBody(device, target.now(), accessKey, target.audience)),
+  });
+  expect(res.status).toBe(200);
+  device.deviceId = 1;
+  return device;
+}
+
+/** A sealed send of `envelope` to `to`'s device 1. */
+async function sendSealed(target: Target, to: TestDevice, envelope: Uint8Array): Promise<void> {
+  const messageId = newMessageId(target.now());
+  const res = await fetch(`${target.url}/v1/messages/${to.account.address}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...accessHeaders() },
+    body: JSON.stringify(sendBody(messageId, [[1, envelope]])),
+  });
+  expect(res.status).toBe(200);
+}
+
+const envelopeOf = (frame: ServerFrame | undefined): number[] =>
+  frame?.type === 'message' ? [...fromBase64Url(frame.message.envelope)] : [];
+
+describe('realtime over the test kit’s listen()', () => {
+  let sealpost: TestSealpost;
+  let close: () => Promise<void>;
+  let target: Target;
+  beforeAll(async () => {
+    sealpost = await TestSealpost.start();
+    const listening = await sealpost.listen();
+    close = listening.close;
+    target = { url: listening.url, now: sealpost.now, audience: sealpost.trust.trustRoot };
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it('drains the queue in order, then queue-empty', async () => {
+    const bob = await register(target);
+    for (let i = 1; i <= 3; i++) await sendSealed(target, bob, new Uint8Array([i]));
+    const client = await connect(target, bob);
+    const frames = await client.until(4);
+    expect(frames.map((f) => f.type)).toEqual(['message', 'message', 'message', 'queue-empty']);
+    expect(frames.slice(0, 3).map(envelopeOf)).toEqual([[1], [2], [3]]);
+    client.ws.close();
+  });
+
+  it('pushes a message sent while connected; an ack over the socket ends its delivery', async () => {
+    const bob = await register(target);
+    const client = await connect(target, bob);
+    expect(await client.until(1)).toEqual([{ type: 'queue-empty' }]);
+    await sendSealed(target, bob, new Uint8Array([9, 9]));
+    const [, pushed] = await client.until(2);
+    expect(envelopeOf(pushed)).toEqual([9, 9]);
+    const messageId = pushed?.type === 'message' ? pushed.message.messageId : '';
+    client.send({ type: 'ack', id: 'a1', messageIds: [messageId] });
+    expect((await client.until(3))[2]).toEqual({ type: 'acked', id: 'a1', acknowledged: 1 });
+    client.ws.close();
+    await client.closed;
+    const again = await connect(target, bob);
+    expect(await again.until(1)).toEqual([{ type: 'queue-empty' }]);
+    again.ws.close();
+  });
+
+  it('closes the older connection of a device with 4409 when a newer one connects', async () => {
+    const bob = await register(target);
+    const first = await connect(target, bob);
+    await first.until(1);
+    const second = await connect(target, bob);
+    expect((await first.closed).code).toBe(REALTIME_CLOSE.REPLACED);
+    await second.until(1);
+    // Pushes reach the newer connection only.
+    await sendSealed(target, bob, new Uint8Array([5]));
+    const [, pushed] = await second.until(2);
+    expect(envelopeOf(pushed)).toEqual([5]);
+    expect(first.frames).toEqual([{ type: 'queue-empty' }]);
+    second.ws.close();
+  });
+
+  it('refuses unsigned, badly signed, replayed and skewed connects, and other paths', async () => {
+    const bob = await register(target);
+    const base = target.url.replace(/^http/, 'ws');
+    const expectRefused = async (url: string, status: number, code: string) => {
+      const result = await open(url);
+      expect(result.ok).toBe(false);
+      if (result.ok) return undefined;
+      expect(result.status).toBe(status);
+      const body = JSON.parse(result.body) as { error: { code: string; serverTime?: number } };
+      expect(body.error.code).toBe(code);
+      return body.error;
+    };
+    await expectRefused(`${base}${REALTIME_PATH}`, 401, 'UNAUTHORIZED');
+    const signed = new URL(connectUrl(target, bob));
+    const signature = fromBase64Url(signed.searchParams.get(CONNECT_QUERY.signature) ?? '');
+    signature[0] = (signature[0] ?? 0) ^ 1;
+    const tampered = new URL(signed);
+    tampered.searchParams.set(CONNECT_QUERY.signature, toBase64Url(signature));
+    await expectRefused(tampered.href, 401, 'UNAUTHORIZED');
+    const once = connectUrl(target, bob);
+    const first = await open(once);
+    expect(first.ok).toBe(true);
+    await expectRefused(once, 401, 'UNAUTHORIZED');
+    const skewed = await expectRefused(
+      connectUrl(target, bob, target.now() - 10 * 60_000),
+      401,
+      'CLOCK_SKEW',
+    );
+    expect(skewed?.serverTime).toBe(target.now());
+    await expectRefused(`${base}/v1/messages`, 404, 'NOT_FOUND');
+    if (first.ok) first.client.ws.close();
+  });
+
+  it('answers 200 malformed, oversized and unknown frames with an error frame or 4400, and keeps serving', async () => {
+    const bob = await register(target);
+    const bad: (() => string | Buffer)[] = [
+      () => 'not json',
+      () => '[1,2,3]',
+      () => JSON.stringify({ type: 'subscribe' }),
+      () => JSON.stringify({ type: 'ping', pad: 'x'.repeat(MAX_FRAME_BYTES) }),
+      () => Buffer.from([0, 1, 2]),
+      () => JSON.stringify({ type: 42 }),
+      () => '{"type":"ack"',
+      () => 'null',
+    ];
+    for (let i = 0; i < 200; i++) {
+      const client = await connect(target, bob);
+      await client.until(1);
+      const kind = i % (bad.length + 1);
+      const make = bad[kind];
+      if (make === undefined) {
+        // A known type with invalid fields: an error frame naming its id, connection kept.
+        client.send({ type: 'ack', id: `x${i}`, messageIds: ['not-an-id'] });
+        expect((await client.until(2))[1]).toEqual({
+          type: 'error',
+          code: 'BAD_REQUEST',
+          message: expect.any(String),
+          id: `x${i}`,
+        });
+        client.send({ type: 'ping' });
+        expect((await client.until(3))[2]).toEqual({ type: 'pong' });
+        client.ws.close();
+        await client.closed;
+        continue;
+      }
+      client.ws.send(make());
+      expect((await client.closed).code).toBe(REALTIME_CLOSE.PROTOCOL_ERROR);
+      expect(client.frames[1]).toEqual({
+        type: 'error',
+        code: 'BAD_REQUEST',
+        message: expect.any(String),
+      });
+    }
+    // Beyond the buffered bound `ws` refuses the message unread (1009, message too big).
+    const huge = await connect(target, bob);
+    await huge.until(1);
+    huge.ws.send('x'.repeat(MAX_BUFFERED_FRAME_BYTES + 1));
+    expect((await huge.closed).code).toBe(1009);
+
+    const fresh = await connect(target, bob);
+    await fresh.until(1);
+    fresh.send({ type: 'ping' });
+    expect((await fresh.until(2))[1]).toEqual({ type: 'pong' });
+    fresh.ws.close();
+    const health = await fetch(`${target.url}/v1/health`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+  });
+
+  it('pushes a sealed send with no sender in any frame; an identified one names its sender', async () => {
+    const bob = await register(target);
+    const alice = await register(target, new Uint8Array(16).fill(1));
+    const client = await connect(target, bob);
+    await client.until(1);
+    await sendSealed(target, bob, new Uint8Array([1]));
+    const sealed = (await client.until(2))[1];
+    expect(sealed?.type === 'message' && 'source' in sealed.message).toBe(false);
+
+    const path = `/v1/messages/${bob.account.address}/identified`;
+    const body = new TextEncoder().encode(
+      JSON.stringify(sendBody(newMessageId(target.now()), [[1, new Uint8Array([2])]])),
+    );
+    const res = await fetch(`${target.url}${path}`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/json',
+        ...signHeaders(alice, 'PUT', path, body, target.now(), undefined, target.audience),
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const identified = (await client.until(3))[2];
+    expect(identified?.type === 'message' && identified.message.source).toEqual({
+      address: alice.account.address,
+      deviceId: 1,
+    });
+    // Only the identified send's frame carries Alice's address.
+    expect(client.texts.filter((t) => t.includes(alice.account.address))).toEqual([
+      client.texts[2],
+    ]);
+    client.ws.close();
+  });
+});
+
+describe('realtime over the local server (npm start)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sealpost-realtime-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the endpoint on its port and pushes sends; close() ends open sockets', async () => {
+    const server = await startLocalServer({ port: 0, dataDir: dir, log: () => undefined });
+    const target: Target = {
+      url: server.url,
+      now: Date.now,
+      audience: fromBase64Url(server.trustRoot),
+    };
+    const bob = await register(target);
+    const client = await connect(target, bob);
+    expect(await client.until(1)).toEqual([{ type: 'queue-empty' }]);
+    await sendSealed(target, bob, new Uint8Array([7]));
+    const [, pushed] = await client.until(2);
+    expect(envelopeOf(pushed)).toEqual([7]);
+    await server.close();
+    expect((await client.closed).code).toBe(1006);
+  });
+});
