@@ -11,6 +11,7 @@ import type { CallOptions, RequestObserver } from './call-options.ts';
 import { type FetchLike, SealpostHttpClient } from './http-client.ts';
 import type { OutboxOptions } from './outbox.ts';
 import type { PrekeyPolicy } from './prekey-maintenance.ts';
+import type { WebSocketConstructorLike } from './realtime-socket.ts';
 
 /** A trust configuration, with the root as bytes or base64url (as `npm start` prints it). */
 export type TrustInput =
@@ -51,6 +52,12 @@ export interface ClientOptions {
    * value, a key or plaintext), e.g. for metrics or logs.
    */
   readonly onRequest?: RequestObserver;
+  /**
+   * The WebSocket class `receive()` uses to have messages pushed (docs/SDK.md §Receiving,
+   * "Realtime"), e.g. the `ws` package's `WebSocket` on Node 20; `false` makes it poll.
+   * @default globalThis.WebSocket when the runtime has one (browsers, Node 22+), else polling
+   */
+  readonly webSocket?: WebSocketConstructorLike | false;
 }
 
 /**

@@ -6,12 +6,16 @@
 import { systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
+import { REALTIME_PATH } from '../wire/api/realtime.ts';
 import { CertificateCache } from './certificate-cache.ts';
 import type { ClientOptions } from './client-options.ts';
 import { ClientState, type Registration } from './client-state.ts';
 import { Fanout } from './fanout.ts';
 import type { SealpostHttpClient } from './http-client.ts';
+import type { RealtimeConfig } from './realtime-loop.ts';
+import { webSocketClass } from './realtime-socket.ts';
 import { ReceiveLoop } from './receive-loop.ts';
+import { seedSigner, signRequest } from './request-signing.ts';
 import { MessageSender } from './sender.ts';
 
 /** What a client is made of besides its engine and HTTP client. */
@@ -72,6 +76,43 @@ export function clientParts(
     now,
     rng,
     onDeviceChange: options.onDeviceChange,
+    realtime: realtimeConfig(engine, http, registration, options),
   });
   return { state, certificates, sender, loop };
+}
+
+/** The receive loop's WebSocket settings, or undefined when it polls. */
+function realtimeConfig(
+  engine: ProtocolEngine,
+  http: SealpostHttpClient,
+  registration: Registration,
+  options: ClientOptions,
+): RealtimeConfig | undefined {
+  const webSocket = webSocketClass(options.webSocket);
+  if (!webSocket) return undefined;
+  const backend = options.backend ?? defaultBackend;
+  const signer = seedSigner(
+    backend,
+    registration.address,
+    registration.deviceId,
+    engine.signer.signingSeed,
+  );
+  return {
+    webSocket,
+    baseUrl: options.baseUrl,
+    // Signed like an HTTP request: the clock corrected by a `CLOCK_SKEW`, a fresh nonce each.
+    sign: () =>
+      signRequest(
+        {
+          backend,
+          rng: options.rng ?? systemRng,
+          now: () => http.serverNow(),
+          signer,
+          audience: http.trustRoot,
+        },
+        'GET',
+        REALTIME_PATH,
+        new Uint8Array(0),
+      ),
+  };
 }

@@ -216,7 +216,9 @@ export class SealpostClient extends ClientDevices {
   }
 
   /**
-   * Messages as they arrive, polling while the mailbox is empty. A message is committed and
+   * Messages as they arrive: pushed over the device's WebSocket when the client has a
+   * WebSocket class (`ClientOptions.webSocket`), else polled while the mailbox is empty
+   * (docs/SDK.md §Receiving, "Realtime"; `onConnectionState` tells which). A message is committed and
    * acknowledged when the loop asks for the next one, so a message whose loop body did not
    * finish (the loop was left by `break`, `return` or an exception) comes again later.
    * Messages that fail go to `onFailure`. Transient failures of the service (network errors,

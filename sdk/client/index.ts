@@ -50,6 +50,14 @@ export {
   type PrekeyPolicy,
   SIGNED_PREKEY_ROTATION_MS,
 } from './prekey-maintenance.ts';
+export { type ConnectionState, SOCKET_FAILURES_BEFORE_POLLING } from './realtime-loop.ts';
+export {
+  CONNECT_TIMEOUT_MS,
+  KEEPALIVE_INTERVAL_MS,
+  MAX_CONNECTION_AGE_MS,
+  type WebSocketConstructorLike,
+  type WebSocketLike,
+} from './realtime-socket.ts';
 export {
   DEFAULT_RECEIVE_BACKOFF,
   EXIT_ACK_TIMEOUT_MS,

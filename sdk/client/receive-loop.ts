@@ -20,6 +20,13 @@ import type { ClientState, Registration } from './client-state.ts';
 import { ApiError, SealpostClientError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import {
+  anySignal,
+  type ConnectionState,
+  type RealtimeConfig,
+  receiveStream,
+  sleep,
+} from './realtime-loop.ts';
+import {
   type AppHandler,
   type IncomingMessage,
   type Outcome,
@@ -28,7 +35,7 @@ import {
 } from './receiver.ts';
 import type { DeviceChangeListener } from './sender-check.ts';
 
-export type { AppHandler, IncomingMessage, ReceiveFailure };
+export type { AppHandler, ConnectionState, IncomingMessage, ReceiveFailure };
 
 /** Options of a batch receive; `signal` and `timeoutMs` apply to every request of the batch. */
 export interface ReceiveOptions extends CallOptions {
@@ -76,8 +83,15 @@ export interface ReceiveStreamOptions extends CallOptions {
   readonly onFailure?: (failure: ReceiveFailure) => void;
   /** Told about every transient failure the loop rides out (it then waits and tries again). */
   readonly onRetry?: (retry: ReceiveRetry) => void;
-  /** Backoff after transient failures. */
+  /** Backoff after transient failures (of requests, and of WebSocket connections). */
   readonly backoff?: ReceiveBackoff;
+  /**
+   * Told how messages arrive (docs/SDK.md §Receiving, "Realtime"): `connecting` (a WebSocket
+   * is being opened, or is open and still delivering the backlog), `open` (live: the backlog
+   * is delivered and new messages are pushed), `polling` (no WebSocket: fetching over HTTP),
+   * `closed` (the loop ended). An observer that throws does not end the loop.
+   */
+  readonly onConnectionState?: (state: ConnectionState) => void;
 }
 
 /** Default upper bound of the first wait after a transient failure (ms). */
@@ -138,19 +152,6 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** Thrown into the engine's handler when the app left the loop before finishing a message. */
 class HandedBack extends Error {}
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** Batch and streaming receive for one device. */
 export class ReceiveLoop {
   private readonly receiver: Receiver;
@@ -167,6 +168,8 @@ export class ReceiveLoop {
       /** Jitter of the backoff. */
       readonly rng: Rng;
       readonly onDeviceChange?: DeviceChangeListener | undefined;
+      /** Receive over a WebSocket (docs/SDK.md §Receiving, "Realtime"); polling without. */
+      readonly realtime?: RealtimeConfig | undefined;
     },
   ) {
     this.receiver = new Receiver(ctx);
@@ -206,8 +209,10 @@ export class ReceiveLoop {
 
   /**
    * Yields messages as they arrive; each is committed and acknowledged once the consumer asks
-   * for the next one. Polls every `pollIntervalMs` when the mailbox is empty. Transient
-   * failures are reported to `onRetry` and waited out with backoff; ends when `signal` aborts.
+   * for the next one. Over the device's WebSocket when the client has one (docs/SDK.md
+   * §Receiving, "Realtime"), otherwise by polling every `pollIntervalMs` when the mailbox is
+   * empty. Transient failures are reported to `onRetry` and waited out with backoff; ends when
+   * `signal` aborts.
    *
    * @throws {SealpostClientError} a failure that is not transient (e.g. `UNAUTHORIZED` when
    *   this device was removed), which ends the loop.
@@ -215,67 +220,100 @@ export class ReceiveLoop {
    */
   async *iterate(options: ReceiveStreamOptions): AsyncGenerator<IncomingMessage, void, undefined> {
     backoffBounds(options.backoff ?? {});
-    const { signal } = options;
-    const call = callOf(options);
-    const poll = options.pollIntervalMs ?? 1000;
-    let cursor: string | undefined;
     // Ids committed (or unreadable) and not yet acknowledged: sent before the next fetch.
-    let unacked: string[] = [];
-    let failures = 0;
+    const unacked: string[] = [];
     try {
-      while (!signal?.aborted) {
-        let res: FetchResponse;
-        try {
-          if (unacked.length > 0) {
-            await this.ctx.http.ackMessages(unacked, call);
-            unacked = [];
-          }
-          res = await this.ctx.http.fetchMessages(
-            { limit: MAX_FETCH_BATCH, ...(cursor ? { cursor } : {}) },
-            call,
-          );
-        } catch (err) {
-          if (signal?.aborted) return;
-          if (!isTransient(err)) throw err;
-          failures++;
-          await this.wait(err, failures, options);
-          continue;
-        }
-        failures = 0;
-        for (const delivered of res.messages) {
-          const step = this.start(delivered, call);
-          const message = await step.message;
-          if (message) {
-            let finished = false;
-            try {
-              yield message;
-              finished = true;
-            } finally {
-              step.release(finished);
-              if ((await step.done).ack) unacked.push(delivered.messageId);
-            }
-          } else {
-            const { outcome, ack: shouldAck } = await step.done;
-            if (shouldAck) unacked.push(delivered.messageId);
-            // A failure caused by the abort itself is no news to the app.
-            if (!signal?.aborted) this.collect(outcome, [], [], options.onFailure);
-          }
-          if (signal?.aborted) return;
-        }
-        await this.maybePrune();
-        cursor = res.cursor;
-        if (res.messages.length === 0 && !cursor) await sleep(poll, signal);
-      }
+      const host = { loop: this, http: this.ctx.http, rng: this.ctx.rng };
+      yield* receiveStream(host, this.ctx.realtime, options, unacked);
     } finally {
-      if (unacked.length > 0) await this.ackOnExit(unacked, options);
+      if (unacked.length > 0) await this.ackOnExit(unacked.splice(0), options);
     }
   }
 
-  /** Reports a transient failure and waits out its backoff (or until the signal aborts). */
+  /**
+   * The polling loop: acknowledges `unacked` (emptying it) before each fetch. Ends when
+   * `options.signal` aborts, or after the fetch that follows `until` aborting (used between
+   * WebSocket attempts).
+   *
+   * @throws {SealpostClientError} a failure that is not transient.
+   */
+  async *poll(
+    options: ReceiveStreamOptions,
+    unacked: string[],
+    until?: AbortSignal,
+  ): AsyncGenerator<IncomingMessage, void, undefined> {
+    const { signal } = options;
+    const call = callOf(options);
+    const poll = options.pollIntervalMs ?? 1000;
+    const waits = until ? anySignal(signal, until) : signal;
+    let cursor: string | undefined;
+    let failures = 0;
+    while (!signal?.aborted) {
+      let res: FetchResponse;
+      try {
+        if (unacked.length > 0) {
+          const ids = [...unacked];
+          await this.ctx.http.ackMessages(ids, call);
+          unacked.splice(0, ids.length);
+        }
+        res = await this.ctx.http.fetchMessages(
+          { limit: MAX_FETCH_BATCH, ...(cursor ? { cursor } : {}) },
+          call,
+        );
+      } catch (err) {
+        if (signal?.aborted) return;
+        if (!isTransient(err)) throw err;
+        failures++;
+        await this.wait(err, failures, options, waits);
+        if (until?.aborted) return;
+        continue;
+      }
+      failures = 0;
+      for (const delivered of res.messages) {
+        yield* this.deliver(delivered, options, (id) => unacked.push(id));
+        if (signal?.aborted) return;
+      }
+      await this.maybePrune();
+      cursor = res.cursor;
+      if (res.messages.length === 0 && !cursor) await sleep(poll, waits);
+      if (until?.aborted && !cursor) return;
+    }
+  }
+
+  /**
+   * Processes one delivered message and yields it to the consumer; `ack(id)` is called once
+   * its processing is committed (or it can never be read), also when the consumer left the loop.
+   */
+  async *deliver(
+    delivered: DeliveredMessage,
+    options: ReceiveStreamOptions,
+    ack: (messageId: string) => void,
+  ): AsyncGenerator<IncomingMessage, void, undefined> {
+    const step = this.start(delivered, callOf(options));
+    const message = await step.message;
+    if (message) {
+      let finished = false;
+      try {
+        yield message;
+        finished = true;
+      } finally {
+        step.release(finished);
+        if ((await step.done).ack) ack(delivered.messageId);
+      }
+    } else {
+      const { outcome, ack: shouldAck } = await step.done;
+      if (shouldAck) ack(delivered.messageId);
+      // A failure caused by the abort itself is no news to the app.
+      if (!options.signal?.aborted) this.collect(outcome, [], [], options.onFailure);
+    }
+  }
+
+  /** Reports a transient failure and waits out its backoff (or until `signal` aborts). */
   private async wait(
     error: SealpostClientError,
     attempt: number,
     options: ReceiveStreamOptions,
+    signal = options.signal,
   ): Promise<void> {
     const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
     const delayMs = receiveRetryDelay(attempt, options.backoff ?? {}, this.ctx.rng, retryAfterMs);
@@ -284,7 +322,7 @@ export class ReceiveLoop {
     } catch {
       // An observer that throws must not end the loop it observes.
     }
-    await sleep(delayMs, options.signal);
+    await sleep(delayMs, signal);
   }
 
   /**

@@ -1,0 +1,280 @@
+/**
+ * The receive loop over the device's WebSocket (docs/SDK.md §Receiving, "Realtime"; frames of
+ * docs/SERVICE.md §7.3). Messages pushed or drained over the socket take the polled messages'
+ * path (open, hand to the app, atomic commit) and are acknowledged with an `ack` frame after
+ * the commit. A connection that fails is reopened after a jittered exponential backoff; after
+ * {@link SOCKET_FAILURES_BEFORE_POLLING} failures in a row the loop polls over HTTP for each
+ * backoff wait, then tries the socket again. Close 4409 (a newer connection of this device
+ * replaced this one) makes the loop poll for the rest of its life; close 4410 ends it as a
+ * removed device's poll does, with `UNAUTHORIZED`.
+ */
+import type { Rng } from '../crypto/backend.ts';
+import { MAX_FETCH_BATCH } from '../wire/api/limits.ts';
+import { REALTIME_CLOSE } from '../wire/api/realtime.ts';
+import type { DeliveredMessage } from '../wire/api/schemas.ts';
+import { callOf } from './client-options.ts';
+import { ApiError, NetworkError } from './errors.ts';
+import type { SealpostHttpClient } from './http-client.ts';
+import {
+  connectUrl,
+  KEEPALIVE_INTERVAL_MS,
+  MAX_CONNECTION_AGE_MS,
+  RealtimeSocket,
+  type WebSocketConstructorLike,
+} from './realtime-socket.ts';
+import {
+  isTransient,
+  type ReceiveLoop,
+  type ReceiveStreamOptions,
+  receiveRetryDelay,
+} from './receive-loop.ts';
+import type { IncomingMessage } from './receiver.ts';
+
+/** How a receive loop gets its messages; see `ReceiveStreamOptions.onConnectionState`. */
+export type ConnectionState = 'connecting' | 'open' | 'polling' | 'closed';
+
+/** Failed connections in a row after which the loop polls while it waits to reconnect. */
+export const SOCKET_FAILURES_BEFORE_POLLING = 3;
+
+/** Pages of `GET /v1/messages` read to find the message of a `message-pointer` frame. */
+const POINTER_PAGES = 10;
+
+/** Ids acknowledged over a socket that are remembered to skip a redelivery without a store read. */
+const RECENT_IDS = 1_000;
+
+/** What the receive loop needs to open the device's WebSocket. */
+export interface RealtimeConfig {
+  readonly webSocket: WebSocketConstructorLike;
+  /** The API origin (http or https), as the HTTP client's. */
+  readonly baseUrl: string;
+  /** The five owner-auth fields of a fresh `GET` of `REALTIME_PATH` (one per connect). */
+  readonly sign: () => Promise<Record<string, string>>;
+}
+
+/** The receive loop's parts a socket session uses. */
+interface Host {
+  readonly loop: ReceiveLoop;
+  readonly http: SealpostHttpClient;
+  readonly rng: Rng;
+}
+
+/** How one connection ended. */
+type SessionEnd = 'aborted' | 'failed' | 'renew' | 'replaced' | 'removed';
+
+/**
+ * Tells `options.onConnectionState` about `state`; an observer that throws is ignored.
+ *
+ * @example reportState(options, 'polling');
+ */
+export function reportState(options: ReceiveStreamOptions, state: ConnectionState): void {
+  try {
+    options.onConnectionState?.(state);
+  } catch {
+    // An observer that throws must not end the loop it observes.
+  }
+}
+
+/**
+ * Resolves after `ms`, or at once when `signal` aborts.
+ *
+ * @example await sleep(1000, signal);
+ */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * An abort signal that aborts with the first of `a` and `b` to abort.
+ *
+ * @example await sleep(ms, anySignal(signal, AbortSignal.timeout(5_000)));
+ */
+export function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
+}
+
+/**
+ * The streaming receive: over the WebSocket of `config`, or by polling without one; ids to
+ * acknowledge that are left in `unacked` are the caller's to acknowledge on exit.
+ *
+ * @throws {SealpostClientError} as {@link receiveRealtime} and the polling loop.
+ */
+export async function* receiveStream(
+  host: Host,
+  config: RealtimeConfig | undefined,
+  options: ReceiveStreamOptions,
+  unacked: string[],
+): AsyncGenerator<IncomingMessage, void, undefined> {
+  if (config) return yield* receiveRealtime(host, config, options, unacked);
+  reportState(options, 'polling');
+  try {
+    yield* host.loop.poll(options, unacked);
+  } finally {
+    reportState(options, 'closed');
+  }
+}
+
+/**
+ * The streaming receive over the WebSocket with polling as the fallback; ids to acknowledge
+ * that could not go over a socket are left in `unacked` (the caller acknowledges them on exit).
+ *
+ * @throws {ApiError} `UNAUTHORIZED` when the service closed the connection with 4410.
+ * @throws {SealpostClientError} a failure of the polling fallback that is not transient.
+ */
+export async function* receiveRealtime(
+  host: Host,
+  config: RealtimeConfig,
+  options: ReceiveStreamOptions,
+  unacked: string[],
+): AsyncGenerator<IncomingMessage, void, undefined> {
+  const { signal } = options;
+  const recent = new Set<string>();
+  let failures = 0;
+  try {
+    while (!signal?.aborted) {
+      reportState(options, 'connecting');
+      const end = yield* session(host, config, options, unacked, recent, () => {
+        failures = 0;
+      });
+      if (end === 'aborted') return;
+      if (end === 'removed') {
+        throw new ApiError('UNAUTHORIZED', 401, 'realtime', 'the device was removed');
+      }
+      if (end === 'replaced') {
+        reportState(options, 'polling');
+        yield* host.loop.poll(options, unacked);
+        return;
+      }
+      if (end === 'renew') continue;
+      failures++;
+      const delayMs = receiveRetryDelay(failures, options.backoff ?? {}, host.rng);
+      const error = new NetworkError('realtime connection failed', { operation: 'realtime' });
+      try {
+        options.onRetry?.({ error, attempt: failures, delayMs });
+      } catch {
+        // As in the polling loop: an observer that throws does not end the loop.
+      }
+      if (failures < SOCKET_FAILURES_BEFORE_POLLING) {
+        await sleep(delayMs, signal);
+      } else {
+        reportState(options, 'polling');
+        yield* host.loop.poll(options, unacked, AbortSignal.timeout(delayMs));
+      }
+    }
+  } finally {
+    reportState(options, 'closed');
+  }
+}
+
+/** One connection: from the signed connect to its close, delivering every message frame. */
+async function* session(
+  host: Host,
+  config: RealtimeConfig,
+  options: ReceiveStreamOptions,
+  unacked: string[],
+  recent: Set<string>,
+  caughtUp: () => void,
+): AsyncGenerator<IncomingMessage, SessionEnd, undefined> {
+  const { signal } = options;
+  let socket: RealtimeSocket;
+  try {
+    socket = await RealtimeSocket.open(
+      config.webSocket,
+      connectUrl(config.baseUrl, await config.sign()),
+      signal,
+    );
+  } catch {
+    return signal?.aborted ? 'aborted' : 'failed';
+  }
+  const keepalive = setInterval(() => socket.send({ type: 'ping' }), KEEPALIVE_INTERVAL_MS);
+  const renewal = setTimeout(() => socket.renew(), MAX_CONNECTION_AGE_MS);
+  const ack = (id: string) => {
+    remember(recent, id);
+    if (!socket.ack([id])) unacked.push(id);
+  };
+  try {
+    // What an earlier connection or poll could not acknowledge goes first.
+    while (unacked.length > 0 && socket.ack(unacked.slice(0, MAX_FETCH_BATCH))) {
+      unacked.splice(0, MAX_FETCH_BATCH);
+    }
+    for (;;) {
+      const event = await socket.next(signal);
+      if (event.kind === 'aborted' || event.kind === 'renew') return event.kind;
+      if (event.kind === 'closed') return closeEnd(event.code);
+      const { frame } = event;
+      if (frame.type === 'queue-empty') {
+        caughtUp();
+        reportState(options, 'open');
+        continue;
+      }
+      if (frame.type !== 'message' && frame.type !== 'message-pointer') continue;
+      const id = frame.type === 'message' ? frame.message.messageId : frame.messageId;
+      if (recent.has(id)) {
+        // Pushed and drained both: delivered once, acknowledged again.
+        ack(id);
+        continue;
+      }
+      const delivered =
+        frame.type === 'message' ? frame.message : await readPointed(host, id, options);
+      if (delivered) yield* host.loop.deliver(delivered, options, ack);
+      if (signal?.aborted) return 'aborted';
+    }
+  } finally {
+    clearInterval(keepalive);
+    clearTimeout(renewal);
+    socket.close();
+  }
+}
+
+function closeEnd(code: number): SessionEnd {
+  if (code === REALTIME_CLOSE.REPLACED) return 'replaced';
+  if (code === REALTIME_CLOSE.DEVICE_REMOVED) return 'removed';
+  return 'failed';
+}
+
+function remember(recent: Set<string>, id: string): void {
+  recent.delete(id);
+  recent.add(id);
+  if (recent.size > RECENT_IDS) {
+    const oldest = recent.values().next().value;
+    if (oldest !== undefined) recent.delete(oldest);
+  }
+}
+
+/**
+ * The message of a `message-pointer` frame, read with `GET /v1/messages`; undefined when it is
+ * no longer queued or the read failed transiently (it stays queued and comes again).
+ *
+ * @throws {SealpostClientError} a failure that is not transient.
+ */
+async function readPointed(
+  host: Host,
+  messageId: string,
+  options: ReceiveStreamOptions,
+): Promise<DeliveredMessage | undefined> {
+  const call = callOf(options);
+  let cursor: string | undefined;
+  try {
+    for (let page = 0; page < POINTER_PAGES; page++) {
+      const res = await host.http.fetchMessages(
+        { limit: MAX_FETCH_BATCH, ...(cursor ? { cursor } : {}) },
+        call,
+      );
+      const found = res.messages.find((m) => m.messageId === messageId);
+      if (found || !res.cursor) return found;
+      cursor = res.cursor;
+    }
+  } catch (err) {
+    if (options.signal?.aborted || isTransient(err)) return undefined;
+    throw err;
+  }
+  return undefined;
+}
