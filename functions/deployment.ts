@@ -27,6 +27,11 @@ export const ENV = {
   logLevel: 'SEALPOST_LOG_LEVEL',
   /** CloudWatch namespace of the embedded metrics. */
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /**
+   * Management endpoint of the WebSocket stage (`https://{api-id}.execute-api.{region}.
+   * amazonaws.com/{stage}`), where stored messages are pushed; empty: no realtime push.
+   */
+  websocketEndpoint: 'SEALPOST_WEBSOCKET_ENDPOINT',
 } as const;
 
 /** One environment variable of the deployment contract. */
@@ -86,6 +91,8 @@ export interface DeploymentConfig {
   readonly stage: string;
   readonly logLevel: DeploymentLogLevel;
   readonly metricsNamespace: string;
+  /** The WebSocket stage's management endpoint, when realtime push is deployed. */
+  readonly websocketEndpoint?: string;
 }
 
 /** What {@link deploymentEnvironment} needs; values may be deploy-time tokens. */
@@ -99,6 +106,8 @@ export interface DeploymentEnvironmentInput {
   readonly stage?: string;
   /** @default 'info' */
   readonly logLevel?: DeploymentLogLevel;
+  /** @default - none (`SEALPOST_WEBSOCKET_ENDPOINT` empty: no realtime push) */
+  readonly websocketEndpoint?: string;
 }
 
 /** A deployment configuration that breaks the contract; lists every problem at once. */
@@ -127,6 +136,7 @@ export function deploymentEnvironment(
     [ENV.stage]: input.stage ?? DEFAULT_STAGE,
     [ENV.logLevel]: input.logLevel ?? DEFAULT_LOG_LEVEL,
     [ENV.metricsNamespace]: METRICS_NAMESPACE,
+    [ENV.websocketEndpoint]: input.websocketEndpoint ?? '',
   };
 }
 
@@ -137,6 +147,7 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$/;
 const NAMESPACE = /^[^:\s][^:]{0,254}$/;
+const HTTPS_URL = /^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 
 /** Problems found so far, and the readers that add to them. */
 class Reader {
@@ -158,6 +169,13 @@ class Reader {
   optional(key: DeploymentEnvKey, fallback: string, pattern: RegExp, what: string): string {
     const value = this.raw(key) ?? fallback;
     if (!pattern.test(value)) this.problems.push(`${key} must be ${what}`);
+    return value;
+  }
+
+  /** An optional variable without a default: undefined when unset or empty. */
+  maybe(key: DeploymentEnvKey, pattern: RegExp, what: string): string | undefined {
+    const value = this.raw(key);
+    if (value !== undefined && !pattern.test(value)) this.problems.push(`${key} must be ${what}`);
     return value;
   }
 
@@ -209,7 +227,9 @@ export function parseDeploymentEnv(env: Environment): DeploymentConfig {
       'a CloudWatch namespace',
     ),
   };
+  const websocketEndpoint = r.maybe(ENV.websocketEndpoint, HTTPS_URL, 'an https URL');
   r.done();
+  if (websocketEndpoint !== undefined) return { ...config, websocketEndpoint };
   return config;
 }
 

@@ -3,11 +3,15 @@
  * Lambda composition root, the local server (pointed at DynamoDB Local and s3rver) and the
  * integration tests, so all run the same adapters.
  */
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Ports, SigningKeyProvider } from '../domain/ports.ts';
+import type { ConnectionRegistry, ConnectionSender } from '../domain/realtime-ports.ts';
+import { ApiGatewaySender } from './aws/apigw-sender.ts';
 import {
   DynamoAccountStore,
+  DynamoConnections,
   DynamoMessageIndex,
   DynamoPrekeyStore,
   DynamoRateLimiter,
@@ -36,5 +40,28 @@ export function awsPorts(options: {
     replay: new DynamoReplayStore(dynamodb, table),
     limiter: new DynamoRateLimiter(dynamodb, table),
     signingKeys: options.signingKeys,
+  };
+}
+
+/** The realtime ports: live connections in the table, frames over API Gateway. */
+export interface RealtimePorts {
+  readonly connections: ConnectionRegistry;
+  readonly sender: ConnectionSender;
+}
+
+/**
+ * The realtime ports over the same table and a WebSocket stage's management API client
+ * (endpoint `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`).
+ *
+ * @example awsRealtimePorts({ dynamodb, table: 'sealpost', management })
+ */
+export function awsRealtimePorts(options: {
+  dynamodb: DynamoDBClient;
+  table: string;
+  management: ApiGatewayManagementApiClient;
+}): RealtimePorts {
+  return {
+    connections: new DynamoConnections(options.dynamodb, options.table),
+    sender: new ApiGatewaySender(options.management),
   };
 }

@@ -4,21 +4,24 @@
  * services, and exports `handler` for API Gateway (HTTP API, `$default` route). A broken
  * environment fails the cold start with one error that lists every problem.
  */
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { handle } from 'hono/aws-lambda';
-import { awsPorts } from '../adapters/aws-ports.ts';
+import { awsPorts, awsRealtimePorts } from '../adapters/aws-ports.ts';
 import { SecretsManagerSigningKeyProvider } from '../adapters/secrets/secrets-manager-signing.ts';
 import { parseDeploymentEnv } from '../deployment.ts';
 import { withMessageTtlDays } from '../domain/config.ts';
 import { buildApp } from './app.ts';
 import { createServices } from './compose.ts';
+import { composeRealtime } from './realtime-lambda.ts';
 
 const deployment = parseDeploymentEnv(process.env);
 
+const dynamodb = new DynamoDBClient({});
 const ports = awsPorts({
-  dynamodb: new DynamoDBClient({}),
+  dynamodb,
   s3: new S3Client({}),
   table: deployment.table,
   bucket: deployment.bucket,
@@ -28,9 +31,27 @@ const ports = awsPorts({
   ),
 });
 
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const config = withMessageTtlDays(deployment.messageTtlDays);
+
+// With a WebSocket stage deployed, a stored message is pushed to its device's live connection
+// (docs/SERVICE.md §7.3); without one the service is unchanged.
+const services =
+  deployment.websocketEndpoint === undefined
+    ? createServices(ports, { config })
+    : composeRealtime(
+        ports,
+        awsRealtimePorts({
+          dynamodb,
+          table: deployment.table,
+          management: new ApiGatewayManagementApiClient({ endpoint: deployment.websocketEndpoint }),
+        }),
+        { config, log },
+      ).services;
+
 const app = buildApp({
-  services: createServices(ports, { config: withMessageTtlDays(deployment.messageTtlDays) }),
-  log: (line) => process.stdout.write(`${line}\n`),
+  services,
+  log,
   logLevel: deployment.logLevel,
   metricsNamespace: deployment.metricsNamespace,
   stage: deployment.stage,

@@ -52,6 +52,12 @@ export interface ApiFunctionProps {
    */
   readonly logLevel?: ApiLogLevel;
   /**
+   * Management endpoint of the WebSocket stage (`SEALPOST_WEBSOCKET_ENDPOINT`): stored messages
+   * are pushed to live connections. The grant to post is the WebSocket construct's.
+   * @default - no realtime push
+   */
+  readonly websocketEndpoint?: string;
+  /**
    * Memory in MiB.
    * @default 512
    */
@@ -82,6 +88,7 @@ export class ApiFunction extends Construct {
       messageTtlDays: props.messageTtlDays,
       stage: props.stage,
       logLevel: props.logLevel,
+      websocketEndpoint: props.websocketEndpoint,
     });
     this.handler = new SealpostFunction(this, 'Handler', {
       entry: props.entry ?? DEFAULT_API_ENTRY,

@@ -11,6 +11,7 @@ import { EnvelopeBucket, type EnvelopeEncryption } from './envelope-bucket.ts';
 import { type ApiThrottle, SealpostHttpApi } from './http-api.ts';
 import { MailboxTable } from './mailbox-table.ts';
 import { SigningKeys } from './signing-keys.ts';
+import { SealpostWebSocketApi } from './websocket-api.ts';
 
 /** Default retention of every log group. */
 export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
@@ -70,6 +71,11 @@ export interface SealpostServiceProps {
    */
   readonly apiEntry?: string;
   /**
+   * Entry of the WebSocket function.
+   * @default functions/api/realtime-lambda.ts
+   */
+  readonly realtimeEntry?: string;
+  /**
    * `SEALPOST_LOG_LEVEL`.
    * @default 'info'
    */
@@ -93,8 +99,8 @@ export interface SealpostServiceProps {
 
 /**
  * The whole Sealpost service as one construct, for an existing CDK app: table, envelope
- * bucket, signing keys, API function, HTTP API, alarms, and the outputs `ApiUrl` and
- * `TrustRoot` a client needs. `SealpostStack` is this construct alone in a stack.
+ * bucket, signing keys, API function, HTTP API, WebSocket API, alarms, and the outputs `ApiUrl`,
+ * `WebSocketUrl` and `TrustRoot` a client needs. `SealpostStack` is this construct alone in a stack.
  *
  * @throws {RangeError} if `stage` is not 1-20 characters of a-z, 0-9 and -
  * @example
@@ -116,6 +122,8 @@ export class SealpostService extends Construct {
   readonly apiFunction: ApiFunction;
   /** The HTTP API. */
   readonly httpApi: SealpostHttpApi;
+  /** The WebSocket API of realtime delivery. */
+  readonly webSocketApi: SealpostWebSocketApi;
   /** The alarms. */
   readonly alarms: ServiceAlarms;
   /** Empties the bucket on `cdk destroy`; only when the removal policy is `DESTROY`. */
@@ -146,6 +154,16 @@ export class SealpostService extends Construct {
     this.keys = new SigningKeys(this, 'SigningKeys', {
       certificateValidityDays: props.certificateValidityDays,
     });
+    this.webSocketApi = new SealpostWebSocketApi(this, 'Realtime', {
+      table: this.table,
+      bucket: this.bucket,
+      keys: this.keys,
+      stage: props.stage,
+      messageTtlDays,
+      entry: props.realtimeEntry,
+      logLevel: props.logLevel,
+      throttle: props.throttle,
+    });
     this.apiFunction = new ApiFunction(this, 'Service', {
       table: this.table,
       bucket: this.bucket,
@@ -154,7 +172,10 @@ export class SealpostService extends Construct {
       messageTtlDays,
       entry: props.apiEntry,
       logLevel: props.logLevel,
+      websocketEndpoint: this.webSocketApi.managementEndpoint,
     });
+    // A stored message is pushed from the HTTP function (docs/SERVICE.md §7.3).
+    this.webSocketApi.grantManageConnections(this.apiFunction.handler.role);
     this.httpApi = new SealpostHttpApi(this, 'Http', {
       handler: this.apiFunction.handler.function,
       stage: props.stage,
@@ -174,6 +195,10 @@ export class SealpostService extends Construct {
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the Sealpost API (SDK: baseUrl)',
       value: this.url,
+    });
+    new CfnOutput(this, 'WebSocketUrl', {
+      description: 'URL of the realtime WebSocket endpoint (SDK: realtime URL)',
+      value: this.webSocketApi.url,
     });
     new CfnOutput(this, 'TrustRoot', {
       description:

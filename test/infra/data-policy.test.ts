@@ -35,7 +35,8 @@ const STATEFUL_COUNTS: [string, number][] = [
 describe('production stages (prod) retain their data', () => {
   it('retains the table, bucket, key, secrets and log groups', () => {
     for (const [type, count] of STATEFUL_COUNTS) prod.template.resourceCountIs(type, count);
-    prod.template.resourceCountIs('AWS::Logs::LogGroup', 4);
+    // Service, realtime and key generator functions, HTTP and WebSocket access logs.
+    prod.template.resourceCountIs('AWS::Logs::LogGroup', 6);
     for (const [type, deletion, replace] of statefulPolicies(prod)) {
       expect({ type, deletion, replace }).toEqual({ type, deletion: 'Retain', replace: 'Retain' });
     }
@@ -64,7 +65,8 @@ describe('production stages (prod) retain their data', () => {
 describe('the dev stage destroys its data on cdk destroy', () => {
   it('deletes the table, bucket, key, secrets and log groups', () => {
     for (const [type, count] of STATEFUL_COUNTS) dev.template.resourceCountIs(type, count);
-    dev.template.resourceCountIs('AWS::Logs::LogGroup', 5);
+    // As prod, plus the bucket emptier's.
+    dev.template.resourceCountIs('AWS::Logs::LogGroup', 7);
     for (const [type, deletion, replace] of statefulPolicies(dev)) {
       expect({ type, deletion, replace }).toEqual({ type, deletion: 'Delete', replace: 'Delete' });
     }

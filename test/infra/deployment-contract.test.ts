@@ -89,6 +89,28 @@ describe('deployment contract', () => {
     for (const value of Object.values(env)) expect(e.message).not.toContain(value);
   });
 
+  it('reads the WebSocket management endpoint when set, and writes it empty when absent', () => {
+    const endpoint = 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1';
+    const env = deploymentEnvironment({
+      table: VALID.SEALPOST_TABLE,
+      bucket: VALID.SEALPOST_BUCKET,
+      signingSecretArn: VALID.SEALPOST_SIGNING_SECRET_ARN,
+      websocketEndpoint: endpoint,
+    });
+    expect(parseDeploymentEnv(env).websocketEndpoint).toBe(endpoint);
+    const without = { ...env, [ENV.websocketEndpoint]: '' };
+    expect(parseDeploymentEnv(without)).not.toHaveProperty('websocketEndpoint');
+  });
+
+  it.each(['http://a.example/v1', 'wss://a.example/v1', 'https://a b/v1', 'https://a/v1?x=1'])(
+    'rejects the WebSocket endpoint %j',
+    (endpoint) => {
+      expect(problemsOf({ ...VALID, [ENV.websocketEndpoint]: endpoint })).toEqual([
+        'SEALPOST_WEBSOCKET_ENDPOINT must be an https URL',
+      ]);
+    },
+  );
+
   it.each(['0', '366', '7.5', '1e1', ' 7'])('rejects the message TTL %j', (ttl) => {
     expect(problemsOf({ ...VALID, [ENV.messageTtlDays]: ttl })).toEqual([
       'SEALPOST_MESSAGE_TTL_DAYS must be an integer in 1..365',

@@ -86,38 +86,62 @@ describe.each([
   });
 });
 
+/** The statements both function roles hold: table items, env/ objects, the signing secret, and
+ * posting to the WebSocket stage's connections. */
+function serviceStatements(j: Synth['json']): Statement[] {
+  const table = logicalId(j, 'AWS::DynamoDB::Table', 'Mailbox');
+  const bucket = logicalId(j, 'AWS::S3::Bucket', 'Envelopes');
+  const signing = logicalId(j, 'AWS::SecretsManager::Secret', 'SigningKeysSigningSecret');
+  const websocket = logicalId(j, 'AWS::ApiGatewayV2::Api', 'RealtimeApi');
+  return [
+    { Effect: 'Allow', Action: TABLE_ACTIONS, Resource: { 'Fn::GetAtt': [table, 'Arn'] } },
+    {
+      Effect: 'Allow',
+      Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/env/*']] },
+    },
+    { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: signing } },
+    {
+      Effect: 'Allow',
+      Action: 'execute-api:ManageConnections',
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':execute-api:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':',
+            { Ref: websocket },
+            '/v1/*/@connections/*',
+          ],
+        ],
+      },
+    },
+  ];
+}
+
 describe('api function role', () => {
-  it('holds exactly: its log group, table items, env/ objects, the signing secret', () => {
-    const j = plain.json;
-    const table = logicalId(j, 'AWS::DynamoDB::Table', 'Mailbox');
-    const bucket = logicalId(j, 'AWS::S3::Bucket', 'Envelopes');
-    const logs = logicalId(j, 'AWS::Logs::LogGroup', 'ServiceHandlerLogs');
-    const signing = logicalId(j, 'AWS::SecretsManager::Secret', 'SigningKeysSigningSecret');
-    expect(summarize(roleStatements(j, 'ServiceHandlerRole'))).toEqual(
-      summarize([
-        {
-          Effect: 'Allow',
-          Action: TABLE_ACTIONS,
-          Resource: { 'Fn::GetAtt': [table, 'Arn'] },
-        },
-        {
-          Effect: 'Allow',
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Resource: { 'Fn::GetAtt': [logs, 'Arn'] },
-        },
-        {
-          Effect: 'Allow',
-          Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/env/*']] },
-        },
-        {
-          Effect: 'Allow',
-          Action: 'secretsmanager:GetSecretValue',
-          Resource: { Ref: signing },
-        },
-      ]),
-    );
-  });
+  it.each([['ServiceHandler'], ['RealtimeHandler']])(
+    '%s holds exactly: its log group, table items, env/ objects, the signing secret, connections',
+    (fn) => {
+      const j = plain.json;
+      const logs = logicalId(j, 'AWS::Logs::LogGroup', `${fn}Logs`);
+      expect(summarize(roleStatements(j, `${fn}Role`))).toEqual(
+        summarize([
+          ...serviceStatements(j),
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [logs, 'Arn'] },
+          },
+        ]),
+      );
+    },
+  );
 
   it('uses the bucket key only through S3 when envelopes are KMS-encrypted', () => {
     const key = logicalId(kms.json, 'AWS::KMS::Key', 'Envelopes');

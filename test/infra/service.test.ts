@@ -104,13 +104,19 @@ describe('SealpostService in an operator stack', () => {
     expect(Object.keys(mine.Resources).length).toBeGreaterThan(20);
     expect(Object.keys(mine.Resources).sort()).toEqual(Object.keys(theirs.Resources).sort());
     expect(mine).toEqual(theirs);
-    expect(Object.keys(mine.Outputs ?? {}).sort()).toEqual(['<ApiUrl>', '<TrustRoot>']);
+    expect(Object.keys(mine.Outputs ?? {}).sort()).toEqual([
+      '<ApiUrl>',
+      '<TrustRoot>',
+      '<WebSocketUrl>',
+    ]);
   });
 
   it('exposes the API URL and trust root for the operator’s own outputs', () => {
     const json = Template.fromStack(userStack).toJSON() as Json;
     const api = Object.keys(json.Resources).find(
-      (id) => json.Resources[id]!['Type'] === 'AWS::ApiGatewayV2::Api',
+      (id) =>
+        json.Resources[id]!['Type'] === 'AWS::ApiGatewayV2::Api' &&
+        (json.Resources[id]!['Properties'] as { ProtocolType?: string }).ProtocolType === 'HTTP',
     );
     expect(json.Outputs?.['MailEndpoint']?.Value).toEqual({ 'Fn::GetAtt': [api, 'ApiEndpoint'] });
   });

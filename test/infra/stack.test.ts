@@ -21,6 +21,15 @@ function resourcesOf(type: string): [string, Record<string, unknown>, string | u
     .map(([id, r]) => [id, r.Properties ?? {}, r.DeletionPolicy]);
 }
 
+/** Logical id of the HTTP API (the other ApiGatewayV2 API is the WebSocket one). */
+function httpApiId(): string {
+  const apis = resourcesOf('AWS::ApiGatewayV2::Api').filter(
+    ([, p]) => p['ProtocolType'] === 'HTTP',
+  );
+  expect(apis).toHaveLength(1);
+  return apis[0]![0];
+}
+
 function apiFunction(): Record<string, unknown> {
   const fns = resourcesOf('AWS::Lambda::Function').filter(([, p]) =>
     String(p['Description']).includes('mailbox API'),
@@ -173,6 +182,7 @@ describe('api function', () => {
       stage: 'dev',
       logLevel: 'info',
       metricsNamespace: METRICS_NAMESPACE,
+      websocketEndpoint: DEPLOYED_NAMES.SEALPOST_WEBSOCKET_ENDPOINT,
     });
   });
 
@@ -208,8 +218,9 @@ describe('api function', () => {
 describe('every function', () => {
   it('uses the newest runtime, arm64 except the provider framework, and its own log group', () => {
     const fns = resourcesOf('AWS::Lambda::Function');
-    // Service, key generator, its provider framework, and (dev stage) the bucket emptier.
-    expect(fns.length).toBe(4);
+    // Service, realtime, key generator, its provider framework, and (dev stage) the bucket
+    // emptier.
+    expect(fns.length).toBe(5);
     const groups = new Set(resourcesOf('AWS::Logs::LogGroup').map(([id]) => id));
     for (const [, p] of fns) {
       expect(p['Runtime']).toBe('nodejs24.x');
@@ -220,7 +231,8 @@ describe('every function', () => {
 
   it('keeps every log group for the configured retention', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(5);
+    // One per function but the provider framework's, plus the two APIs' access logs.
+    expect(groups.length).toBe(7);
     for (const [, p, deletion] of groups) {
       expect(p['RetentionInDays']).toBe(30);
       expect(deletion).toBe('Delete');
@@ -230,9 +242,11 @@ describe('every function', () => {
 
 describe('http api', () => {
   it('routes everything through one $default route to the function', () => {
-    s.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
-    s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default' });
+    const api = httpApiId();
+    const routes = resourcesOf('AWS::ApiGatewayV2::Route').filter(
+      ([, p]) => (p['ApiId'] as { Ref?: string }).Ref === api,
+    );
+    expect(routes.map(([, p]) => p['RouteKey'])).toEqual(['$default']);
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
@@ -244,8 +258,11 @@ describe('http api', () => {
   });
 
   it('throttles and writes access logs without client IPs', () => {
-    s.template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
-    const [, stage] = resourcesOf('AWS::ApiGatewayV2::Stage')[0]!;
+    const stages = resourcesOf('AWS::ApiGatewayV2::Stage').filter(
+      ([, p]) => (p['ApiId'] as { Ref?: string }).Ref === httpApiId(),
+    );
+    expect(stages).toHaveLength(1);
+    const [, stage] = stages[0]!;
     expect(stage['StageName']).toBe('$default');
     expect(stage['AutoDeploy']).toBe(true);
     expect(stage['DefaultRouteSettings']).toEqual({
@@ -318,12 +335,10 @@ describe('alarms', () => {
 });
 
 describe('outputs', () => {
-  it('export the API URL and the trust root, and nothing secret', () => {
+  it('export the API URL, the WebSocket URL and the trust root, and nothing secret', () => {
     const outputs = s.json.Outputs as Record<string, { Value: unknown }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'TrustRoot']);
-    const api = Object.keys(s.json.Resources).find(
-      (k) => s.json.Resources[k]!.Type === 'AWS::ApiGatewayV2::Api',
-    );
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'TrustRoot', 'WebSocketUrl']);
+    const api = httpApiId();
     const keys = Object.keys(s.json.Resources).find(
       (k) => s.json.Resources[k]!.Type === 'Custom::SealpostSigningKeys',
     );

@@ -106,6 +106,7 @@ export const DEPLOYED_NAMES = {
   SEALPOST_BUCKET: 'sealpost-dev-envelopesbucketa10a30d4-1a2b3c4d5e6f',
   SEALPOST_SIGNING_SECRET_ARN:
     'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SigningKeysSigningSecret-AbCdEf',
+  SEALPOST_WEBSOCKET_ENDPOINT: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1',
 } as const;
 
 /**

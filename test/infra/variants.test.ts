@@ -94,6 +94,7 @@ describe('configured from context', () => {
       stage: 'prod',
       logLevel: 'debug',
       metricsNamespace: METRICS_NAMESPACE,
+      websocketEndpoint: DEPLOYED_NAMES.SEALPOST_WEBSOCKET_ENDPOINT,
     });
   });
 

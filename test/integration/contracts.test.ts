@@ -4,6 +4,7 @@
  */
 import {
   DynamoAccountStore,
+  DynamoConnections,
   DynamoMessageIndex,
   DynamoPrekeyStore,
   DynamoRateLimiter,
@@ -12,6 +13,7 @@ import {
 import {
   MemoryAccountStore,
   MemoryBlobStore,
+  MemoryConnections,
   MemoryMessageIndex,
   MemoryPrekeyStore,
   MemoryRateLimiter,
@@ -20,6 +22,7 @@ import {
 import { S3BlobStore } from '#functions/adapters/s3/s3-blob-store.ts';
 import { useLocalAws } from '../helpers/use-local-aws.ts';
 import { accountStoreContract } from './contracts/account-store.ts';
+import { connectionRegistryContract } from './contracts/connection-registry.ts';
 import { messageIndexContract } from './contracts/message-index.ts';
 import {
   blobStoreContract,
@@ -48,3 +51,8 @@ replayStoreContract('memory', async () => new MemoryReplayStore());
 replayStoreContract('dynamodb', async () => new DynamoReplayStore(local.aws.dynamodb, local.table));
 rateLimiterContract('memory', async () => new MemoryRateLimiter());
 rateLimiterContract('dynamodb', async () => new DynamoRateLimiter(local.aws.dynamodb, local.table));
+connectionRegistryContract('memory', async () => new MemoryConnections());
+connectionRegistryContract(
+  'dynamodb',
+  async () => new DynamoConnections(local.aws.dynamodb, local.table),
+);

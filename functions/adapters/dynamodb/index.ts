@@ -1,5 +1,6 @@
 /** DynamoDB adapters of the storage ports. */
 export { DynamoAccountStore } from './dynamo-account-store.ts';
+export { DynamoConnections } from './dynamo-connections.ts';
 export { DynamoMessageIndex } from './dynamo-message-index.ts';
 export { DynamoPrekeyStore } from './dynamo-prekey-store.ts';
 export { DynamoRateLimiter } from './dynamo-rate-limiter.ts';

@@ -1,0 +1,198 @@
+/**
+ * The WebSocket Lambda handler over the memory ports and the API Gateway sender with its
+ * management client mocked: signed connect, 401 refusal, ping -> pong and drain, gone
+ * connections removed, failing posts swallowed, disconnect, and pushes after a store.
+ */
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ApiGatewaySender } from '#functions/adapters/aws/apigw-sender.ts';
+import { MemoryConnections } from '#functions/adapters/memory/memory-connections.ts';
+import {
+  composeRealtime,
+  createRealtimeHandler,
+  type WebSocketEvent,
+} from '#functions/api/realtime-lambda.ts';
+import { toBase64Url } from '#sdk/wire/api/codec.ts';
+import {
+  CONNECT_QUERY,
+  REALTIME_CLOSE,
+  REALTIME_PATH,
+  type ServerFrame,
+} from '#sdk/wire/api/realtime.ts';
+import { AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
+import {
+  harness,
+  memoryPorts,
+  newMessageId,
+  signHeaders,
+  type TestDevice,
+  testMaterial,
+} from '../fixtures.ts';
+
+const management = mockClient(ApiGatewayManagementApiClient);
+const decoder = new TextDecoder();
+
+beforeEach(() => {
+  management.reset();
+  management.on(PostToConnectionCommand).resolves({});
+  management.on(DeleteConnectionCommand).resolves({});
+});
+
+const gone = () => new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
+
+/** Frames posted to `connectionId`, decoded. */
+function posted(connectionId: string): ServerFrame[] {
+  return management
+    .commandCalls(PostToConnectionCommand)
+    .filter((c) => c.args[0].input.ConnectionId === connectionId)
+    .map((c) => JSON.parse(decoder.decode(c.args[0].input.Data as Uint8Array)) as ServerFrame);
+}
+
+function setup() {
+  const ports = memoryPorts(testMaterial());
+  const h = harness(ports);
+  const connections = new MemoryConnections();
+  const logs: string[] = [];
+  const sender = new ApiGatewaySender(new ApiGatewayManagementApiClient({ region: 'us-east-1' }));
+  const { services, realtime } = composeRealtime(
+    ports,
+    { connections, sender },
+    { clock: () => h.clock.now, log: (l) => logs.push(l) },
+  );
+  const handler = createRealtimeHandler({
+    auth: services.auth,
+    realtime,
+    log: (l) => logs.push(l),
+  });
+  const event = (
+    routeKey: string,
+    connectionId: string,
+    extra: Partial<WebSocketEvent> = {},
+  ): WebSocketEvent => ({ requestContext: { routeKey, connectionId }, ...extra });
+  /** The connect query of a signed `GET REALTIME_PATH` by `device`. */
+  const connectQuery = (device: TestDevice) => {
+    const headers = signHeaders(device, 'GET', REALTIME_PATH, new Uint8Array(), h.clock.now);
+    return {
+      [CONNECT_QUERY.address]: headers[AUTH_HEADERS.address],
+      [CONNECT_QUERY.device]: headers[AUTH_HEADERS.device],
+      [CONNECT_QUERY.timestamp]: headers[AUTH_HEADERS.timestamp],
+      [CONNECT_QUERY.nonce]: headers[AUTH_HEADERS.nonce],
+      [CONNECT_QUERY.signature]: headers[AUTH_HEADERS.signature],
+    };
+  };
+  const connect = async (device: TestDevice, connectionId: string) =>
+    handler(event('$connect', connectionId, { queryStringParameters: connectQuery(device) }));
+  /** A sealed send of one envelope to `device` (registered with `accessKey`). */
+  const sendTo = (device: TestDevice, accessKey: Uint8Array, body: Uint8Array) =>
+    services.messages.sendSealed(device.account.address, toBase64Url(accessKey), {
+      messageId: newMessageId(h.clock.now),
+      envelopes: [{ deviceId: device.deviceId, envelope: toBase64Url(body) }],
+    });
+  return { h, handler, event, connect, connectQuery, connections, logs, sendTo };
+}
+
+const ACCESS_KEY = new Uint8Array(16).fill(3);
+
+describe('realtime Lambda handler', () => {
+  it('accepts a signed connect and registers the device connection', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    expect(await s.connect(device, 'c1')).toEqual({ statusCode: 200 });
+    expect((await s.connections.byConnection('c1'))?.device.address).toBe(device.account.address);
+  });
+
+  it('refuses a connect without or with a wrong signature with 401', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    expect(await s.handler(s.event('$connect', 'c1'))).toEqual({ statusCode: 401 });
+    const query = s.connectQuery(device);
+    const forged = { ...query, [CONNECT_QUERY.device]: '2' };
+    expect(await s.handler(s.event('$connect', 'c2', { queryStringParameters: forged }))).toEqual({
+      statusCode: 401,
+    });
+    expect(await s.connections.byConnection('c1')).toBeUndefined();
+    expect(await s.connections.byConnection('c2')).toBeUndefined();
+  });
+
+  it('answers a ping with pong, then drains the queue', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    await s.sendTo(device, ACCESS_KEY, new Uint8Array([1, 2, 3]));
+    await s.connect(device, 'c1');
+    expect(await s.handler(s.event('$default', 'c1', { body: '{"type":"ping"}' }))).toEqual({
+      statusCode: 200,
+    });
+    const frames = posted('c1');
+    expect(frames.map((f) => f.type)).toEqual(['pong', 'message', 'queue-empty']);
+    const [, message] = frames;
+    expect(message?.type === 'message' && message.message.envelope).toBe(
+      toBase64Url(new Uint8Array([1, 2, 3])),
+    );
+  });
+
+  it('pushes a message stored while the device is connected', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    await s.connect(device, 'c1');
+    await s.sendTo(device, ACCESS_KEY, new Uint8Array([9]));
+    expect(posted('c1').map((f) => f.type)).toEqual(['message']);
+  });
+
+  it('removes a connection API Gateway reports gone', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    await s.connect(device, 'c1');
+    management.on(PostToConnectionCommand).rejects(gone());
+    await s.handler(s.event('$default', 'c1', { body: '{"type":"ping"}' }));
+    expect(await s.connections.byConnection('c1')).toBeUndefined();
+  });
+
+  it('never throws when posting fails, and logs a count only', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    await s.connect(device, 'c1');
+    management
+      .on(PostToConnectionCommand)
+      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    await s.sendTo(device, ACCESS_KEY, new Uint8Array([4]));
+    expect(await s.handler(s.event('$default', 'c1', { body: '{"type":"ping"}' }))).toEqual({
+      statusCode: 200,
+    });
+    expect(s.logs.some((l) => l.includes(device.account.address))).toBe(false);
+    expect(s.logs.map((l) => JSON.parse(l).event)).toContain('realtime_drain_failed');
+    expect((await s.connections.byConnection('c1'))?.connectionId).toBe('c1');
+  });
+
+  it('closes a replaced connection with a notice and DeleteConnection', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    await s.connect(device, 'c1');
+    await s.connect(device, 'c2');
+    const [notice] = posted('c1');
+    expect(notice).toEqual({
+      type: 'error',
+      code: 'FORBIDDEN',
+      message: `connection closed (${REALTIME_CLOSE.REPLACED}): replaced by a newer connection`,
+    });
+    expect(management.commandCalls(DeleteConnectionCommand)[0]!.args[0].input).toEqual({
+      ConnectionId: 'c1',
+    });
+  });
+
+  it('removes the connection on disconnect, and reads base64 frames', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    await s.connect(device, 'c1');
+    const body = Buffer.from('{"type":"ping"}').toString('base64');
+    await s.handler(s.event('$default', 'c1', { body, isBase64Encoded: true }));
+    expect(posted('c1')[0]).toEqual({ type: 'pong' });
+    expect(await s.handler(s.event('$disconnect', 'c1'))).toEqual({ statusCode: 200 });
+    expect(await s.connections.byConnection('c1')).toBeUndefined();
+  });
+});
