@@ -8,7 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { encodeFrame, MAX_FRAME_BYTES, REALTIME_CLOSE, REALTIME_PATH } from 'sealpost/wire/api';
+import {
+  closeFrame,
+  encodeFrame,
+  isRealtimeCloseCode,
+  MAX_FRAME_BYTES,
+  REALTIME_CLOSE,
+  REALTIME_PATH,
+} from 'sealpost/wire/api';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { MemoryConnections } from '../adapters/memory/memory-connections.ts';
 import type { AuthService, Caller } from '../domain/auth-service.ts';
@@ -56,7 +63,13 @@ export class LocalSocketSender implements ConnectionSender {
     });
   }
 
+  /**
+   * Sends the `close` frame of `code` (as the AWS transport does, for clients that read it
+   * there), then closes the socket with the same code.
+   */
   async close(connectionId: string, code: number, reason: string): Promise<void> {
+    if (isRealtimeCloseCode(code))
+      await this.send(connectionId, encodeFrame(closeFrame(code, reason)));
     const socket = this.sockets.get(connectionId);
     if (socket && socket.readyState === socket.OPEN) socket.close(code, reason);
   }

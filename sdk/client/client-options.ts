@@ -11,7 +11,7 @@ import type { CallOptions, RequestObserver } from './call-options.ts';
 import { type FetchLike, SealpostHttpClient } from './http-client.ts';
 import type { OutboxOptions } from './outbox.ts';
 import type { PrekeyPolicy } from './prekey-maintenance.ts';
-import type { WebSocketConstructorLike } from './realtime-socket.ts';
+import { realtimeEndpoint, type WebSocketConstructorLike } from './realtime-socket.ts';
 
 /** A trust configuration, with the root as bytes or base64url (as `npm start` prints it). */
 export type TrustInput =
@@ -58,6 +58,15 @@ export interface ClientOptions {
    * @default globalThis.WebSocket when the runtime has one (browsers, Node 22+), else polling
    */
   readonly webSocket?: WebSocketConstructorLike | false;
+  /**
+   * The WebSocket endpoint when it is not on the API's host, as an absolute `ws:`/`wss:` URL;
+   * on AWS the stack's `WebSocketUrl` output,
+   * `wss://{api-id}.execute-api.{region}.amazonaws.com/v1`. The connect is signed for
+   * `GET /v1/websocket` whatever this URL's path; the auth fields are appended as its query.
+   * @default baseUrl with `ws:`/`wss:` and the path `/v1/websocket`
+   * @example { baseUrl: 'https://api.example.com', realtimeUrl: 'wss://abc123.execute-api.eu-west-1.amazonaws.com/v1' }
+   */
+  readonly realtimeUrl?: string;
 }
 
 /**
@@ -128,8 +137,14 @@ export function engineOptions(options: ClientOptions): EngineOptions {
   };
 }
 
-/** An HTTP client (not yet signing) for the options. */
+/**
+ * An HTTP client (not yet signing) for the options; also checks `realtimeUrl`, so a bad one
+ * fails before anything is registered.
+ *
+ * @throws {ArgumentTypeError} if `realtimeUrl` is given and is not an absolute ws(s) URL.
+ */
 export function httpFor(options: ClientOptions): SealpostHttpClient {
+  if (options.realtimeUrl !== undefined) realtimeEndpoint(options.baseUrl, options.realtimeUrl);
   return new SealpostHttpClient({
     baseUrl: options.baseUrl,
     trustRoot: trustConfig(options.trust).trustRoot,

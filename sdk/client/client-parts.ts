@@ -13,7 +13,7 @@ import { ClientState, type Registration } from './client-state.ts';
 import { Fanout } from './fanout.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import type { RealtimeConfig } from './realtime-loop.ts';
-import { webSocketClass } from './realtime-socket.ts';
+import { realtimeEndpoint, webSocketClass } from './realtime-socket.ts';
 import { ReceiveLoop } from './receive-loop.ts';
 import { seedSigner, signRequest } from './request-signing.ts';
 import { MessageSender } from './sender.ts';
@@ -99,7 +99,7 @@ function realtimeConfig(
   );
   return {
     webSocket,
-    baseUrl: options.baseUrl,
+    url: realtimeEndpoint(options.baseUrl, options.realtimeUrl),
     // Signed like an HTTP request: the clock corrected by a `CLOCK_SKEW`, a fresh nonce each.
     sign: () =>
       signRequest(

@@ -6,7 +6,8 @@
  * {@link SOCKET_FAILURES_BEFORE_POLLING} failures in a row the loop polls over HTTP for each
  * backoff wait, then tries the socket again. Close 4409 (a newer connection of this device
  * replaced this one) makes the loop poll for the rest of its life; close 4410 ends it as a
- * removed device's poll does, with `UNAUTHORIZED`.
+ * removed device's poll does, with `UNAUTHORIZED`. A `close` frame counts as a close with its
+ * code (API Gateway cannot send close codes). The first frame of every connection is a `ping`.
  */
 import type { Rng } from '../crypto/backend.ts';
 import { MAX_FETCH_BATCH } from '../wire/api/limits.ts';
@@ -45,8 +46,8 @@ const RECENT_IDS = 1_000;
 /** What the receive loop needs to open the device's WebSocket. */
 export interface RealtimeConfig {
   readonly webSocket: WebSocketConstructorLike;
-  /** The API origin (http or https), as the HTTP client's. */
-  readonly baseUrl: string;
+  /** The WebSocket endpoint (ws or wss, from `realtimeEndpoint`), without the auth fields. */
+  readonly url: string;
   /** The five owner-auth fields of a fresh `GET` of `REALTIME_PATH` (one per connect). */
   readonly sign: () => Promise<Record<string, string>>;
 }
@@ -188,7 +189,7 @@ async function* session(
   try {
     socket = await RealtimeSocket.open(
       config.webSocket,
-      connectUrl(config.baseUrl, await config.sign()),
+      connectUrl(config.url, await config.sign()),
       signal,
     );
   } catch {
@@ -201,7 +202,10 @@ async function* session(
     if (!socket.ack([id])) unacked.push(id);
   };
   try {
-    // What an earlier connection or poll could not acknowledge goes first.
+    // The first frame: on API Gateway it starts the drain (docs/SERVICE.md §7.3); elsewhere it
+    // is only answered with `pong`. Then what an earlier connection or poll could not
+    // acknowledge.
+    socket.send({ type: 'ping' });
     while (unacked.length > 0 && socket.ack(unacked.slice(0, MAX_FETCH_BATCH))) {
       unacked.splice(0, MAX_FETCH_BATCH);
     }

@@ -5,6 +5,7 @@
  * passes in, e.g. the `ws` package's on Node 20), and imports no WebSocket library itself.
  */
 
+import { ArgumentTypeError } from '../util/argument-errors.ts';
 import {
   type ClientFrame,
   CONNECT_QUERY,
@@ -62,18 +63,50 @@ export function webSocketClass(
 }
 
 /**
- * The connect URL: `baseUrl` with `ws:`/`wss:` for `http:`/`https:`, {@link REALTIME_PATH}, and
- * the five owner-auth fields of `headers` (from `signRequest(ctx, 'GET', REALTIME_PATH, empty)`)
- * as {@link CONNECT_QUERY} parameters.
+ * The WebSocket endpoint: `realtimeUrl` when given (e.g. API Gateway's
+ * `wss://{id}.execute-api.{region}.amazonaws.com/v1`), else `baseUrl` with `ws:`/`wss:` for
+ * `http:`/`https:` and {@link REALTIME_PATH}.
  *
- * @example connectUrl('https://api.example.com', await signRequest(ctx, 'GET', REALTIME_PATH, new Uint8Array()))
- * @throws {TypeError} if `baseUrl` is not an http(s) URL or a signed field is missing.
+ * @example realtimeEndpoint('https://api.example.com') // 'wss://api.example.com/v1/websocket'
+ * @throws {ArgumentTypeError} if `realtimeUrl` is not an absolute ws(s) URL, or (without it)
+ *   `baseUrl` is not an http(s) URL.
  */
-export function connectUrl(baseUrl: string, headers: Readonly<Record<string, string>>): string {
-  const url = new URL(`${baseUrl.replace(/\/+$/, '')}${REALTIME_PATH}`);
+export function realtimeEndpoint(baseUrl: string, realtimeUrl?: string): string {
+  if (realtimeUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = typeof realtimeUrl === 'string' ? new URL(realtimeUrl) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
+      throw new ArgumentTypeError('realtimeUrl must be an absolute ws: or wss: URL');
+    }
+    return url.href;
+  }
+  let url: URL;
+  try {
+    url = new URL(`${baseUrl.replace(/\/+$/, '')}${REALTIME_PATH}`);
+  } catch (cause) {
+    throw new ArgumentTypeError('baseUrl must be an http(s) URL', { cause });
+  }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
-  else throw new TypeError('baseUrl must be an http(s) URL');
+  else throw new ArgumentTypeError('baseUrl must be an http(s) URL');
+  return url.href;
+}
+
+/**
+ * The connect URL: `endpoint` (from {@link realtimeEndpoint}) with the five owner-auth fields of
+ * `headers` as {@link CONNECT_QUERY} parameters. The signature is over `GET` of
+ * {@link REALTIME_PATH} whatever the endpoint's path (`signRequest(ctx, 'GET', REALTIME_PATH,
+ * empty)`).
+ *
+ * @example connectUrl(realtimeEndpoint(baseUrl), await signRequest(ctx, 'GET', REALTIME_PATH, new Uint8Array()))
+ * @throws {TypeError} if a signed field is missing.
+ */
+export function connectUrl(endpoint: string, headers: Readonly<Record<string, string>>): string {
+  const url = new URL(endpoint);
   for (const field of Object.keys(CONNECT_QUERY) as (keyof typeof CONNECT_QUERY)[]) {
     const value = headers[AUTH_HEADERS[field]];
     if (value === undefined) throw new TypeError(`the connect signature lacks ${field}`);
@@ -99,7 +132,9 @@ export class RealtimeSocket {
     ws.addEventListener('message', (event) => {
       // A frame that is not a valid server frame is skipped: nothing in it can be trusted.
       const frame = typeof event.data === 'string' ? parseServerFrame(event.data) : undefined;
-      if (frame) this.push({ kind: 'frame', frame });
+      // A `close` frame stands for the close code API Gateway cannot send.
+      if (frame?.type === 'close') this.push({ kind: 'closed', code: frame.code });
+      else if (frame) this.push({ kind: 'frame', frame });
     });
     ws.addEventListener('close', (event) => this.push({ kind: 'closed', code: event.code }));
     // A failed connection is always followed by its close; the listener keeps the error handled.

@@ -209,8 +209,23 @@ describe('realtime over the test kit’s listen()', () => {
     await sendSealed(target, bob, new Uint8Array([5]));
     const [, pushed] = await second.until(2);
     expect(envelopeOf(pushed)).toEqual([5]);
-    expect(first.frames).toEqual([{ type: 'queue-empty' }]);
+    // The close code is also sent as a `close` frame, as API Gateway must.
+    expect(first.frames).toEqual([
+      { type: 'queue-empty' },
+      { type: 'close', code: REALTIME_CLOSE.REPLACED, reason: 'replaced by a newer connection' },
+    ]);
     second.ws.close();
+  });
+
+  it('answers a ping sent right after the open after the connect’s drain', async () => {
+    const bob = await register(target);
+    await sendSealed(target, bob, new Uint8Array([6]));
+    const client = await connect(target, bob);
+    client.send({ type: 'ping' });
+    const [message, empty, pong] = await client.until(3);
+    expect(envelopeOf(message)).toEqual([6]);
+    expect([empty, pong]).toEqual([{ type: 'queue-empty' }, { type: 'pong' }]);
+    client.ws.close();
   });
 
   it('refuses unsigned, badly signed, replayed and skewed connects, and other paths', async () => {
@@ -280,11 +295,10 @@ describe('realtime over the test kit’s listen()', () => {
       }
       client.ws.send(make());
       expect((await client.closed).code).toBe(REALTIME_CLOSE.PROTOCOL_ERROR);
-      expect(client.frames[1]).toEqual({
-        type: 'error',
-        code: 'BAD_REQUEST',
-        message: expect.any(String),
-      });
+      expect(client.frames.slice(1)).toEqual([
+        { type: 'error', code: 'BAD_REQUEST', message: expect.any(String) },
+        { type: 'close', code: REALTIME_CLOSE.PROTOCOL_ERROR, reason: 'protocol error' },
+      ]);
     }
     // Beyond the buffered bound `ws` refuses the message unread (1009, message too big).
     const huge = await connect(target, bob);

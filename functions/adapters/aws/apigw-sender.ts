@@ -2,26 +2,18 @@
  * {@link ConnectionSender} over API Gateway's management API (docs/SERVICE.md §7.3): frames are
  * `PostToConnection` calls, a close is `DeleteConnection`. API Gateway cannot carry a WebSocket
  * close code (its close reaches the client as a plain close, code 1000/1001/1006 depending on the
- * client), so a close first posts an `error` frame whose message names the `REALTIME_CLOSE` code
- * and reason; a client that needs the code reads it there.
+ * client), so a close first posts a `close` frame carrying the `REALTIME_CLOSE` code and reason,
+ * which clients treat exactly as that close code.
  */
 import {
   type ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { type ApiErrorCode, encodeFrame, REALTIME_CLOSE } from 'sealpost/wire/api';
+import { closeFrame, encodeFrame, isRealtimeCloseCode } from 'sealpost/wire/api';
 import type { ConnectionSender } from '../../domain/realtime-ports.ts';
 
 const encoder = new TextEncoder();
-
-/** The error code of the close notice of each close code. */
-const NOTICE_CODE: Readonly<Record<number, ApiErrorCode>> = {
-  [REALTIME_CLOSE.PROTOCOL_ERROR]: 'BAD_REQUEST',
-  [REALTIME_CLOSE.NOT_AUTHENTICATED]: 'UNAUTHORIZED',
-  [REALTIME_CLOSE.REPLACED]: 'FORBIDDEN',
-  [REALTIME_CLOSE.DEVICE_REMOVED]: 'STALE_DEVICES',
-};
 
 /** True for the management API's 410: the connection no longer exists. */
 export function isGone(err: unknown): boolean {
@@ -58,18 +50,16 @@ export class ApiGatewaySender implements ConnectionSender {
   }
 
   /**
-   * Posts the close notice (best effort), then deletes the connection; a connection that is
-   * already gone counts as closed.
+   * Posts the `close` frame of `code` (best effort; none for a code outside `REALTIME_CLOSE`),
+   * then deletes the connection; a connection that is already gone counts as closed.
    *
    * @throws the management API's error for anything but a gone connection.
    */
   async close(connectionId: string, code: number, reason: string): Promise<void> {
-    const notice = encodeFrame({
-      type: 'error',
-      code: NOTICE_CODE[code] ?? 'BAD_REQUEST',
-      message: `connection closed (${code}): ${reason}`,
-    });
-    await this.send(connectionId, notice).catch(() => 'gone');
+    if (isRealtimeCloseCode(code)) {
+      const notice = encodeFrame(closeFrame(code, reason));
+      await this.send(connectionId, notice).catch(() => 'gone');
+    }
     try {
       await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
     } catch (err) {

@@ -51,6 +51,20 @@ export const REALTIME_CLOSE = {
 /** One of {@link REALTIME_CLOSE}'s codes. */
 export type RealtimeCloseCode = (typeof REALTIME_CLOSE)[keyof typeof REALTIME_CLOSE];
 
+/** Longest `reason` of a `close` frame: a WebSocket close reason's limit, in characters. */
+export const MAX_CLOSE_REASON_LENGTH = 123;
+
+const CLOSE_CODES: ReadonlySet<number> = new Set(Object.values(REALTIME_CLOSE));
+
+/**
+ * True when `code` is one of {@link REALTIME_CLOSE}'s codes.
+ *
+ * @example isRealtimeCloseCode(4409) // true; isRealtimeCloseCode(1000) // false
+ */
+export function isRealtimeCloseCode(code: number): code is RealtimeCloseCode {
+  return CLOSE_CODES.has(code);
+}
+
 const FrameIdField = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_FRAME_ID_LENGTH));
 const ErrorCodeField = v.picklist(
   Object.keys(API_ERROR_STATUS) as [ApiErrorCode, ...ApiErrorCode[]],
@@ -111,6 +125,17 @@ export const ErrorFrameSchema = v.strictObject({
   id: v.optional(FrameIdField),
 });
 
+/**
+ * Server → client: the connection is about to be closed with `code`; the server sends it right
+ * before closing, because API Gateway cannot carry a WebSocket close code (its close reaches
+ * the client as a plain one). A client treats it exactly as a close with `code`.
+ */
+export const CloseFrameSchema = v.strictObject({
+  type: v.literal('close'),
+  code: v.picklist(Object.values(REALTIME_CLOSE) as [RealtimeCloseCode, ...RealtimeCloseCode[]]),
+  reason: v.pipe(v.string(), v.maxLength(MAX_CLOSE_REASON_LENGTH)),
+});
+
 /** Every server → client frame. */
 export const ServerFrameSchema = v.variant('type', [
   MessageFrameSchema,
@@ -119,6 +144,7 @@ export const ServerFrameSchema = v.variant('type', [
   AckedFrameSchema,
   PongFrameSchema,
   ErrorFrameSchema,
+  CloseFrameSchema,
 ]);
 
 export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
@@ -130,6 +156,7 @@ export type QueueEmptyFrame = v.InferOutput<typeof QueueEmptyFrameSchema>;
 export type AckedFrame = v.InferOutput<typeof AckedFrameSchema>;
 export type PongFrame = v.InferOutput<typeof PongFrameSchema>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;
+export type CloseFrame = v.InferOutput<typeof CloseFrameSchema>;
 export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 
 /**
@@ -220,6 +247,16 @@ export function deliveryFrame(
     receivedAt: message.receivedAt,
     size: Math.floor((message.envelope.length * 3) / 4),
   };
+}
+
+/**
+ * The notice a server sends right before closing a connection with `code` (see
+ * {@link CloseFrameSchema}); `reason` is cut to {@link MAX_CLOSE_REASON_LENGTH}.
+ *
+ * @example closeFrame(REALTIME_CLOSE.REPLACED, 'replaced') // { type: 'close', code: 4409, reason: 'replaced' }
+ */
+export function closeFrame(code: RealtimeCloseCode, reason: string): CloseFrame {
+  return { type: 'close', code, reason: reason.slice(0, MAX_CLOSE_REASON_LENGTH) };
 }
 
 /**

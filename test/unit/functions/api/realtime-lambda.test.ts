@@ -169,20 +169,35 @@ describe('realtime Lambda handler', () => {
     expect((await s.connections.byConnection('c1'))?.connectionId).toBe('c1');
   });
 
-  it('closes a replaced connection with a notice and DeleteConnection', async () => {
+  it('closes a replaced connection by posting a close frame, then DeleteConnection', async () => {
     const s = setup();
     const device = await s.h.register(ACCESS_KEY);
     await s.connect(device, 'c1');
     await s.connect(device, 'c2');
-    const [notice] = posted('c1');
-    expect(notice).toEqual({
-      type: 'error',
-      code: 'FORBIDDEN',
-      message: `connection closed (${REALTIME_CLOSE.REPLACED}): replaced by a newer connection`,
-    });
+    expect(posted('c1')).toEqual([
+      { type: 'close', code: REALTIME_CLOSE.REPLACED, reason: 'replaced by a newer connection' },
+    ]);
     expect(management.commandCalls(DeleteConnectionCommand)[0]!.args[0].input).toEqual({
       ConnectionId: 'c1',
     });
+    const order = management.calls().map((call) => {
+      const input = call.args[0].input as { ConnectionId?: string };
+      return `${call.args[0].constructor.name}:${input.ConnectionId}`;
+    });
+    expect(order).toEqual(['PostToConnectionCommand:c1', 'DeleteConnectionCommand:c1']);
+  });
+
+  it('closes a connection that sent a malformed frame with a close frame of 4400', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    await s.connect(device, 'c1');
+    await s.handler(s.event('$default', 'c1', { body: 'not json' }));
+    expect(posted('c1').at(-1)).toEqual({
+      type: 'close',
+      code: REALTIME_CLOSE.PROTOCOL_ERROR,
+      reason: 'protocol error',
+    });
+    expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(1);
   });
 
   it('removes the connection on disconnect, and reads base64 frames', async () => {

@@ -2,12 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { toBase64Url } from '#sdk/wire/api/codec.ts';
 import { MAX_ENVELOPE_BYTES } from '#sdk/wire/api/limits.ts';
 import {
+  closeFrame,
   deliveryFrame,
   encodeFrame,
+  isRealtimeCloseCode,
+  MAX_CLOSE_REASON_LENGTH,
   MAX_FRAME_BYTES,
   MAX_SOCKET_MESSAGE_BYTES,
   parseClientFrame,
   parseServerFrame,
+  REALTIME_CLOSE,
 } from '#sdk/wire/api/realtime.ts';
 import type { DeliveredMessage } from '#sdk/wire/api/schemas.ts';
 
@@ -103,10 +107,34 @@ describe('realtime server frames', () => {
       { type: 'pong' },
       { type: 'error', code: 'BAD_REQUEST', message: 'bad' },
       { type: 'error', code: 'UNAVAILABLE', message: 'later', id: 'z' },
+      { type: 'close', code: 4409, reason: 'replaced by a newer connection' },
+      { type: 'close', code: 4410, reason: '' },
     ] as const;
     for (const f of frames) expect(parseServerFrame(encodeFrame(f))).toEqual(f);
     expect(parseServerFrame('{"type":"wake"}')).toBeUndefined();
     expect(parseServerFrame('{"type":"error","code":"NOPE","message":""}')).toBeUndefined();
     expect(parseServerFrame('nope')).toBeUndefined();
+  });
+
+  it('reads close frames of the REALTIME_CLOSE codes only, with a bounded reason', () => {
+    for (const code of Object.values(REALTIME_CLOSE)) {
+      expect(parseServerFrame(encodeFrame(closeFrame(code, 'bye')))).toEqual({
+        type: 'close',
+        code,
+        reason: 'bye',
+      });
+      expect(isRealtimeCloseCode(code)).toBe(true);
+    }
+    expect(isRealtimeCloseCode(1000)).toBe(false);
+    expect(parseServerFrame('{"type":"close","code":1000,"reason":""}')).toBeUndefined();
+    expect(parseServerFrame('{"type":"close","code":4409}')).toBeUndefined();
+    expect(parseServerFrame('{"type":"close","code":4409,"reason":"","x":1}')).toBeUndefined();
+    const long = 'r'.repeat(MAX_CLOSE_REASON_LENGTH + 1);
+    expect(
+      parseServerFrame(JSON.stringify({ type: 'close', code: 4400, reason: long })),
+    ).toBeUndefined();
+    expect(closeFrame(REALTIME_CLOSE.PROTOCOL_ERROR, long).reason).toHaveLength(
+      MAX_CLOSE_REASON_LENGTH,
+    );
   });
 });
