@@ -24,15 +24,18 @@ import {
   type WebSocketConstructorLike,
 } from './realtime-socket.ts';
 import {
+  anySignal,
+  type ConnectionState,
   isTransient,
-  type ReceiveLoop,
+  type MessagePump,
   type ReceiveStreamOptions,
   receiveRetryDelay,
-} from './receive-loop.ts';
-import type { IncomingMessage } from './receiver.ts';
+  sleep,
+} from './receive-common.ts';
 
-/** How a receive loop gets its messages; see `ReceiveStreamOptions.onConnectionState`. */
-export type ConnectionState = 'connecting' | 'open' | 'polling' | 'closed';
+export { anySignal, type ConnectionState, sleep };
+
+import type { IncomingMessage } from './receiver.ts';
 
 /** Failed connections in a row after which the loop polls while it waits to reconnect. */
 export const SOCKET_FAILURES_BEFORE_POLLING = 3;
@@ -54,7 +57,7 @@ export interface RealtimeConfig {
 
 /** The receive loop's parts a socket session uses. */
 interface Host {
-  readonly loop: ReceiveLoop;
+  readonly loop: MessagePump;
   readonly http: SealpostHttpClient;
   readonly rng: Rng;
 }
@@ -73,33 +76,6 @@ export function reportState(options: ReceiveStreamOptions, state: ConnectionStat
   } catch {
     // An observer that throws must not end the loop it observes.
   }
-}
-
-/**
- * Resolves after `ms`, or at once when `signal` aborts.
- *
- * @example await sleep(1000, signal);
- */
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/**
- * An abort signal that aborts with the first of `a` and `b` to abort.
- *
- * @example await sleep(ms, anySignal(signal, AbortSignal.timeout(5_000)));
- */
-export function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
-  return a ? AbortSignal.any([a, b]) : b;
 }
 
 /**

@@ -9,23 +9,27 @@
  * service at the same moment does not return in lockstep. Nothing is lost meanwhile: messages
  * stay on the server until acknowledged, and ids acknowledged late come again as seen ids.
  */
-import { type CryptoBackend, type Rng, randomFraction } from '../crypto/backend.ts';
+import type { CryptoBackend, Rng } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
-import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { MAX_FETCH_BATCH } from '../wire/api/limits.ts';
 import type { DeliveredMessage, FetchResponse } from '../wire/api/schemas.ts';
 import type { CallOptions } from './call-options.ts';
 import { callOf } from './client-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
-import { ApiError, SealpostClientError } from './errors.ts';
+import { ApiError, type SealpostClientError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
+import { type RealtimeConfig, receiveStream } from './realtime-loop.ts';
 import {
   anySignal,
+  backoffBounds,
   type ConnectionState,
-  type RealtimeConfig,
-  receiveStream,
+  EXIT_ACK_TIMEOUT_MS,
+  isTransient,
+  type MessagePump,
+  type ReceiveStreamOptions,
+  receiveRetryDelay,
   sleep,
-} from './realtime-loop.ts';
+} from './receive-common.ts';
 import {
   type AppHandler,
   type IncomingMessage,
@@ -35,6 +39,15 @@ import {
 } from './receiver.ts';
 import type { DeviceChangeListener } from './sender-check.ts';
 
+export {
+  DEFAULT_RECEIVE_BACKOFF,
+  EXIT_ACK_TIMEOUT_MS,
+  isTransient,
+  type ReceiveBackoff,
+  type ReceiveRetry,
+  type ReceiveStreamOptions,
+  receiveRetryDelay,
+} from './receive-common.ts';
 export type { AppHandler, ConnectionState, IncomingMessage, ReceiveFailure };
 
 /** Options of a batch receive; `signal` and `timeoutMs` apply to every request of the batch. */
@@ -57,95 +70,6 @@ export interface ReceiveBatch {
   readonly cursor?: string;
 }
 
-/** A transient failure of the receive loop, reported before the loop waits and tries again. */
-export interface ReceiveRetry {
-  /** What failed: a retryable client error (`NETWORK`, `UNAVAILABLE`, `RATE_LIMITED`, …). */
-  readonly error: SealpostClientError;
-  /** Consecutive failures so far, 1 for the first. */
-  readonly attempt: number;
-  /** How long the loop waits before it tries again (ms). */
-  readonly delayMs: number;
-}
-
-/** Backoff of the receive loop after transient failures. */
-export interface ReceiveBackoff {
-  /** Upper bound of the first wait (ms); doubles per consecutive failure. @default 1000 */
-  readonly initialDelayMs?: number;
-  /** Upper bound of any wait (ms). @default 60000 */
-  readonly maxDelayMs?: number;
-}
-
-/** Options of the streaming receive (`SealpostClient.receive`). */
-export interface ReceiveStreamOptions extends CallOptions {
-  /** How long to wait before polling an empty mailbox again (ms). @default 1000 */
-  readonly pollIntervalMs?: number;
-  /** Told about every message that was not delivered to the app. */
-  readonly onFailure?: (failure: ReceiveFailure) => void;
-  /** Told about every transient failure the loop rides out (it then waits and tries again). */
-  readonly onRetry?: (retry: ReceiveRetry) => void;
-  /** Backoff after transient failures (of requests, and of WebSocket connections). */
-  readonly backoff?: ReceiveBackoff;
-  /**
-   * Told how messages arrive (docs/SDK.md §Receiving, "Realtime"): `connecting` (a WebSocket
-   * is being opened, or is open and still delivering the backlog), `open` (live: the backlog
-   * is delivered and new messages are pushed), `polling` (no WebSocket: fetching over HTTP),
-   * `closed` (the loop ended). An observer that throws does not end the loop.
-   */
-  readonly onConnectionState?: (state: ConnectionState) => void;
-}
-
-/** Default upper bound of the first wait after a transient failure (ms). */
-export const DEFAULT_RECEIVE_BACKOFF = { initialDelayMs: 1_000, maxDelayMs: 60_000 } as const;
-
-/**
- * Bounds the last acknowledgement of a loop ended by its signal (retries included), which can
- * no longer carry the aborted signal: the loop ends within this long even when the service is
- * unreachable.
- */
-export const EXIT_ACK_TIMEOUT_MS = 2_000;
-
-/**
- * True for a failure the receive loop waits out: a client error marked retryable (network
- * failures and timeouts, `UNAVAILABLE`, `RATE_LIMITED`, `INTERNAL`). Anything else (e.g.
- * `UNAUTHORIZED` once this device was removed, `ABORTED`) ends the loop.
- *
- * @example if (isTransient(err)) await backoff();
- */
-export function isTransient(err: unknown): err is SealpostClientError {
-  return err instanceof SealpostClientError && err.retryable;
-}
-
-/** The bounds of `backoff` with defaults applied; checked before the loop starts. */
-function backoffBounds(backoff: ReceiveBackoff): { initial: number; max: number } {
-  const initial = backoff.initialDelayMs ?? DEFAULT_RECEIVE_BACKOFF.initialDelayMs;
-  const max = backoff.maxDelayMs ?? Math.max(initial, DEFAULT_RECEIVE_BACKOFF.maxDelayMs);
-  if (!(initial > 0 && max >= initial && Number.isFinite(max))) {
-    throw new ArgumentRangeError('backoff must satisfy 0 < initialDelayMs <= maxDelayMs');
-  }
-  return { initial, max };
-}
-
-/**
- * The wait after `attempt` consecutive failures (1-based): "equal jitter", uniformly in
- * [cap/2, cap] with `cap = min(max, initial * 2^(attempt-1))`, and never shorter than the
- * server's `Retry-After` (`retryAfterMs`, itself capped at the maximum).
- *
- * @throws {RangeError} if the bounds are not 0 < initialDelayMs <= maxDelayMs (finite).
- * @example receiveRetryDelay(3, {}, rng) // between 2000 and 4000
- */
-export function receiveRetryDelay(
-  attempt: number,
-  backoff: ReceiveBackoff,
-  rng: Rng,
-  retryAfterMs?: number,
-): number {
-  const { initial, max } = backoffBounds(backoff);
-  const cap = Math.min(max, initial * 2 ** Math.min(attempt - 1, 52));
-  const u = randomFraction(rng);
-  const jittered = Math.round(cap / 2 + (u * cap) / 2);
-  return Math.max(jittered, Math.min(retryAfterMs ?? 0, max));
-}
-
 /** Seen ids are pruned at most this often. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -153,7 +77,7 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 class HandedBack extends Error {}
 
 /** Batch and streaming receive for one device. */
-export class ReceiveLoop {
+export class ReceiveLoop implements MessagePump {
   private readonly receiver: Receiver;
   private prunedAt = Number.NEGATIVE_INFINITY;
 
