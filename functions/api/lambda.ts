@@ -6,11 +6,9 @@
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { handle } from 'hono/aws-lambda';
-import { awsPorts, awsRealtimePorts } from '../adapters/aws-ports.ts';
-import { SecretsManagerSigningKeyProvider } from '../adapters/secrets/secrets-manager-signing.ts';
+import { deploymentPorts } from '../adapters/aws-deployment.ts';
+import { awsRealtimePorts } from '../adapters/aws-ports.ts';
 import { parseDeploymentEnv } from '../deployment.ts';
 import { withMessageTtlDays } from '../domain/config.ts';
 import { buildApp } from './app.ts';
@@ -20,16 +18,7 @@ import { composeRealtime } from './realtime-lambda.ts';
 const deployment = parseDeploymentEnv(process.env);
 
 const dynamodb = new DynamoDBClient({});
-const ports = awsPorts({
-  dynamodb,
-  s3: new S3Client({}),
-  table: deployment.table,
-  bucket: deployment.bucket,
-  signingKeys: new SecretsManagerSigningKeyProvider(
-    new SecretsManagerClient({}),
-    deployment.signingSecretArn,
-  ),
-});
+const ports = deploymentPorts(deployment, dynamodb);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const config = withMessageTtlDays(deployment.messageTtlDays);

@@ -16,11 +16,9 @@
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseClientFrame, REALTIME_PATH } from 'sealpost/wire/api';
-import { awsPorts, awsRealtimePorts, type RealtimePorts } from '../adapters/aws-ports.ts';
-import { SecretsManagerSigningKeyProvider } from '../adapters/secrets/secrets-manager-signing.ts';
+import { deploymentPorts } from '../adapters/aws-deployment.ts';
+import { awsRealtimePorts, type RealtimePorts } from '../adapters/aws-ports.ts';
 import { parseDeploymentEnv } from '../deployment.ts';
 import type { AuthService } from '../domain/auth-service.ts';
 import { type ServiceConfig, withMessageTtlDays } from '../domain/config.ts';
@@ -141,16 +139,7 @@ function fromEnvironment(event: WebSocketEvent): WebSocketHandler {
   const { domainName, stage } = event.requestContext;
   const endpoint = deployment.websocketEndpoint ?? `https://${domainName}/${stage}`;
   const dynamodb = new DynamoDBClient({});
-  const ports = awsPorts({
-    dynamodb,
-    s3: new S3Client({}),
-    table: deployment.table,
-    bucket: deployment.bucket,
-    signingKeys: new SecretsManagerSigningKeyProvider(
-      new SecretsManagerClient({}),
-      deployment.signingSecretArn,
-    ),
-  });
+  const ports = deploymentPorts(deployment, dynamodb);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const management = new ApiGatewayManagementApiClient({ endpoint });
   const { services, realtime } = composeRealtime(
