@@ -96,8 +96,8 @@ export class RealtimeService implements Notifier {
   }
 
   /**
-   * Answers one client frame: `ping` with `pong`, `ack` with the message service's
-   * acknowledgement and an `acked` frame. An oversized, unparseable or unknown frame gets an
+   * Answers one client frame: `ping` with `pong`, `keepalive` with nothing, `ack` with the
+   * message service's acknowledgement and an `acked` frame. An oversized, unparseable or unknown frame gets an
    * `error` frame and the connection is closed with 4400; an ack whose fields are invalid or
    * whose acknowledgement fails gets an `error` frame naming its id. Never throws.
    *
@@ -116,6 +116,8 @@ export class RealtimeService implements Notifier {
         return;
       }
       const frame = parsed.frame;
+      // A keepalive only keeps the connection open (on API Gateway it never reaches here).
+      if (frame.type === 'keepalive') return;
       if (frame.type === 'ping') {
         await this.send(connectionId, { type: 'pong' });
         return;

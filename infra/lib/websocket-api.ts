@@ -2,10 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  WebSocketLambdaIntegration,
+  WebSocketMockIntegration,
+} from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { KEEPALIVE_ROUTE } from 'sealpost/wire/api';
 import { type DeploymentLogLevel, deploymentEnvironment } from '#functions/deployment.ts';
 import type { EnvelopeBucket } from './envelope-bucket.ts';
 import { type ApiThrottle, DEFAULT_API_THROTTLE } from './http-api.ts';
@@ -41,6 +45,9 @@ export const WEBSOCKET_ACCESS_LOG_FORMAT = JSON.stringify({
   integrationError: '$context.integrationErrorMessage',
 });
 
+/** The one request template of the keepalive route's mock integration. */
+const MOCK_TEMPLATE_KEY = '\\$default';
+
 /** Props of {@link SealpostWebSocketApi}. */
 export interface SealpostWebSocketApiProps {
   /** The mailbox table (connections live in it; item actions granted). */
@@ -72,7 +79,8 @@ export interface SealpostWebSocketApiProps {
 
 /**
  * Realtime delivery on AWS (docs/SERVICE.md §7.3): a WebSocket API whose `$connect`,
- * `$disconnect` and `$default` routes go to one function (functions/api/realtime-lambda.ts),
+ * `$disconnect` and `$default` routes go to one function (functions/api/realtime-lambda.ts)
+ * and whose `keepalive` route is a mock integration (no function call per keepalive),
  * an auto-deployed stage with throttling and JSON access logs, and
  * {@link grantManageConnections} for the functions that push frames.
  */
@@ -120,6 +128,15 @@ export class SealpostWebSocketApi extends Construct {
       connectRouteOptions: route('Connect'),
       disconnectRouteOptions: route('Disconnect'),
       defaultRouteOptions: route('Frames'),
+      // Frames are routed by their `type`: `keepalive` to a mock integration (one message, no
+      // function call and no reply), everything else to `$default`.
+      routeSelectionExpression: '$request.body.type',
+    });
+    this.api.addRoute(KEEPALIVE_ROUTE, {
+      integration: new WebSocketMockIntegration('Keepalive', {
+        requestTemplates: { [MOCK_TEMPLATE_KEY]: '{"statusCode":200}' },
+        templateSelectionExpression: MOCK_TEMPLATE_KEY,
+      }),
     });
     for (const child of this.api.node.findAll()) {
       if (child instanceof apigw.CfnRoute) {

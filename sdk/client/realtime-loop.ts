@@ -171,7 +171,7 @@ async function* session(
   } catch {
     return signal?.aborted ? 'aborted' : 'failed';
   }
-  const keepalive = setInterval(() => socket.send({ type: 'ping' }), KEEPALIVE_INTERVAL_MS);
+  const keepalive = setInterval(() => socket.send({ type: 'keepalive' }), KEEPALIVE_INTERVAL_MS);
   const renewal = setTimeout(() => socket.renew(), MAX_CONNECTION_AGE_MS);
   const ack = (id: string) => {
     remember(recent, id);

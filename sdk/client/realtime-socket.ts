@@ -37,11 +37,15 @@ export interface WebSocketLike {
  */
 export type WebSocketConstructorLike = new (url: string) => WebSocketLike;
 
-/** How often a `ping` frame keeps an idle connection open (API Gateway closes after 10 min idle). */
-export const KEEPALIVE_INTERVAL_MS = 5 * 60 * 1000;
+/**
+ * How often a `keepalive` frame keeps a connection open: API Gateway closes one idle for 10
+ * minutes. Two minutes of margin cover a hidden browser tab, whose timers may fire up to a
+ * minute late. Each costs one WebSocket message and no function call (docs/SERVICE.md §7.3).
+ */
+export const KEEPALIVE_INTERVAL_MS = 8 * 60 * 1000;
 
 /** A connection is replaced by a fresh one after this long (API Gateway ends it at 2 hours). */
-export const MAX_CONNECTION_AGE_MS = 110 * 60 * 1000;
+export const MAX_CONNECTION_AGE_MS = 115 * 60 * 1000;
 
 /** How long a connect may take before it counts as failed. */
 export const CONNECT_TIMEOUT_MS = 30_000;

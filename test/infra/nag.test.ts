@@ -54,6 +54,7 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
   ['AwsSolutions-APIG4', '/Default/Realtime/Api/$connect-Route/Resource'],
   ['AwsSolutions-APIG4', '/Default/Realtime/Api/$disconnect-Route/Resource'],
   ['AwsSolutions-APIG4', '/Default/Realtime/Api/$default-Route/Resource'],
+  ['AwsSolutions-APIG4', '/Default/Realtime/Api/keepalive-Route/Resource'],
   [
     'AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/env/*]',
     '/Default/Realtime/Handler/Role/DefaultPolicy/Resource',

@@ -3,6 +3,7 @@
  * management grant of both functions, the HTTP function's endpoint variable, and the output.
  */
 import { Match } from 'aws-cdk-lib/assertions';
+import { KEEPALIVE_ROUTE, parseClientFrame } from 'sealpost/wire/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#functions/deployment.ts';
 import { FIXTURE_ENTRY, list, logicalId, roleStatements, type Synth, synth } from './synth.ts';
@@ -31,7 +32,7 @@ describe('SealpostWebSocketApi', () => {
   it('is a WebSocket API with $connect, $disconnect and $default to one function', () => {
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'WEBSOCKET',
-      RouteSelectionExpression: '$request.body.action',
+      RouteSelectionExpression: '$request.body.type',
     });
     const routes = Object.values(s.json.Resources).filter(
       (r) => r.Type === 'AWS::ApiGatewayV2::Route',
@@ -39,11 +40,39 @@ describe('SealpostWebSocketApi', () => {
     const keys = routes
       .filter((r) => JSON.stringify(r.Properties?.['ApiId']).includes(apiId()))
       .map((r) => r.Properties?.['RouteKey']);
-    expect(keys.sort()).toEqual(['$connect', '$default', '$disconnect']);
+    expect(keys.sort()).toEqual(['$connect', '$default', '$disconnect', KEEPALIVE_ROUTE]);
     const integrations = s.template.findResources('AWS::ApiGatewayV2::Integration', {
       Properties: { ApiId: { Ref: apiId() }, IntegrationType: 'AWS_PROXY' },
     });
     expect(Object.keys(integrations)).toHaveLength(3);
+  });
+
+  it('routes keepalive frames to a mock integration: no function call, no reply', () => {
+    const keepalive = Object.values(
+      s.template.findResources('AWS::ApiGatewayV2::Route', {
+        Properties: { ApiId: { Ref: apiId() }, RouteKey: KEEPALIVE_ROUTE },
+      }),
+    );
+    expect(keepalive).toHaveLength(1);
+    const target = JSON.stringify(keepalive[0]!.Properties?.['Target']);
+    const mocks = s.template.findResources('AWS::ApiGatewayV2::Integration', {
+      Properties: { ApiId: { Ref: apiId() }, IntegrationType: 'MOCK' },
+    });
+    expect(Object.keys(mocks)).toHaveLength(1);
+    const [mockId, mock] = Object.entries(mocks)[0]!;
+    expect(target).toContain(mockId);
+    expect(mock.Properties).toMatchObject({
+      RequestTemplates: { '\\$default': '{"statusCode":200}' },
+      TemplateSelectionExpression: '\\$default',
+    });
+    // No route response: API Gateway sends nothing back for a keepalive.
+    expect(keepalive[0]!.Properties?.['RouteResponseSelectionExpression']).toBeUndefined();
+    expect(s.template.findResources('AWS::ApiGatewayV2::RouteResponse')).toEqual({});
+    // The route key is the `type` of the wire's keepalive frame, which the route selection reads.
+    expect(parseClientFrame(JSON.stringify({ type: KEEPALIVE_ROUTE }))).toEqual({
+      ok: true,
+      frame: { type: 'keepalive' },
+    });
   });
 
   it('deploys stage v1 with throttling and JSON access logs without IPs', () => {

@@ -81,11 +81,31 @@ export const AckFrameSchema = v.strictObject({
   ),
 });
 
-/** Client → server: keep-alive; answered by a `pong` frame. */
+/**
+ * Client → server: answered by a `pong` frame. A client sends it first on every connection: on
+ * API Gateway it starts the drain of the device's queue (a connection cannot be posted to
+ * before `$connect` returns).
+ */
 export const PingFrameSchema = v.strictObject({ type: v.literal('ping') });
 
+/**
+ * Client → server: keeps an idle connection open and is not answered. On API Gateway its route
+ * ({@link KEEPALIVE_ROUTE}) is a mock integration: one inbound message, no function invoked.
+ */
+export const KeepaliveFrameSchema = v.strictObject({ type: v.literal('keepalive') });
+
+/**
+ * The WebSocket API's route key of {@link KeepaliveFrameSchema} frames: API Gateway selects
+ * routes by `$request.body.type`, and every other frame takes `$default`.
+ */
+export const KEEPALIVE_ROUTE = 'keepalive';
+
 /** Every client → server frame. */
-export const ClientFrameSchema = v.variant('type', [AckFrameSchema, PingFrameSchema]);
+export const ClientFrameSchema = v.variant('type', [
+  AckFrameSchema,
+  PingFrameSchema,
+  KeepaliveFrameSchema,
+]);
 
 /** Server → client: one message, exactly as `GET /v1/messages` returns it. */
 export const MessageFrameSchema = v.strictObject({
@@ -149,6 +169,7 @@ export const ServerFrameSchema = v.variant('type', [
 
 export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
 export type PingFrame = v.InferOutput<typeof PingFrameSchema>;
+export type KeepaliveFrame = v.InferOutput<typeof KeepaliveFrameSchema>;
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 export type MessageFrame = v.InferOutput<typeof MessageFrameSchema>;
 export type MessagePointerFrame = v.InferOutput<typeof MessagePointerFrameSchema>;
@@ -172,7 +193,7 @@ export type ParsedClientFrame =
   | { readonly ok: true; readonly frame: ClientFrame }
   | { readonly ok: false; readonly reason: FrameRejection; readonly id?: string };
 
-const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['ack', 'ping']);
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['ack', 'ping', KEEPALIVE_ROUTE]);
 const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
 
 /**

@@ -136,6 +136,18 @@ describe('realtime Lambda handler', () => {
     );
   });
 
+  it('posts nothing for a keepalive that reaches $default (no drain, no answer)', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    await s.sendTo(device, ACCESS_KEY, new Uint8Array([1]));
+    await s.connect(device, 'c1');
+    expect(await s.handler(s.event('$default', 'c1', { body: '{"type":"keepalive"}' }))).toEqual({
+      statusCode: 200,
+    });
+    expect(posted('c1')).toEqual([]);
+    expect((await s.connections.byConnection('c1'))?.connectionId).toBe('c1');
+  });
+
   it('pushes a message stored while the device is connected', async () => {
     const s = setup();
     const device = await s.h.register(ACCESS_KEY);

@@ -204,6 +204,15 @@ describe('RealtimeService frames', () => {
     expect(t.sender.frames('c1')).toEqual([{ type: 'pong' }]);
   });
 
+  it('answers keepalive with nothing and keeps the connection', async () => {
+    const t = await setup(1);
+    await t.realtime.connected(t.f.callers[0]!, 'c1');
+    await t.realtime.onFrame('c1', '{"type":"keepalive"}');
+    expect(t.sender.frames('c1')).toEqual([]);
+    expect(t.sender.closeCodes('c1')).toEqual([]);
+    expect((await t.connections.byConnection('c1'))?.connectionId).toBe('c1');
+  });
+
   it.each([
     ['unparseable', '{"type":', 'frame is not a JSON object with a type'],
     ['oversized', `{"type":"ping","pad":"${'x'.repeat(MAX_FRAME_BYTES)}"}`, 'frame too large'],

@@ -4,7 +4,7 @@
  * `close` frame acts exactly as its close code, the first frame of a connection is `ping`, and a
  * `realtimeUrl` on another host and path is used and signed for `GET /v1/websocket`.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket as WsSocket } from 'ws';
 import {
   ApiError,
@@ -12,6 +12,7 @@ import {
   type ConnectionState,
   SealpostClient,
 } from '#sdk/client/index.ts';
+import { KEEPALIVE_INTERVAL_MS } from '#sdk/client/realtime-socket.ts';
 import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import {
   closeFrame,
@@ -112,6 +113,33 @@ describe('the opening ping and realtimeUrl', () => {
     await loop;
 
     expect(server.connections[0]?.frames.map((f) => f.type)).toEqual(['ping', 'ack']);
+  });
+
+  it('keeps an idle connection open with a keepalive frame every KEEPALIVE_INTERVAL_MS', async () => {
+    // Only the interval timer is faked: sockets, the server and the retry timers run for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { server, options } = await setup();
+      const abort = new AbortController();
+      const loop = receiving(await SealpostClient.open(options), abort.signal, [], server);
+      await server.until(() => server.connections[0]?.frames.length === 1);
+      vi.advanceTimersByTime(KEEPALIVE_INTERVAL_MS - 1);
+      vi.advanceTimersByTime(1);
+      await server.until(() => server.connections[0]?.frames.length === 2);
+      vi.advanceTimersByTime(KEEPALIVE_INTERVAL_MS);
+      await server.until(() => server.connections[0]?.frames.length === 3);
+      abort.abort();
+      await loop;
+      expect(server.connections[0]?.frames.map((f) => f.type)).toEqual([
+        'ping',
+        'keepalive',
+        'keepalive',
+      ]);
+      // Under API Gateway's 10-minute idle limit with room for a late timer.
+      expect(KEEPALIVE_INTERVAL_MS).toBeLessThanOrEqual(9 * 60 * 1000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('connects to realtimeUrl, signed for GET /v1/websocket, and refuses a bad one', async () => {

@@ -133,6 +133,7 @@ export class FakeRealtimeServer {
     if (!parsed.ok) return socket.close(4400, 'protocol error');
     connection.frames.push(parsed.frame);
     this.wake();
+    if (parsed.frame.type === 'keepalive') return;
     if (parsed.frame.type === 'ping') return this.send(socket, { type: 'pong' });
     const { id, messageIds } = parsed.frame;
     const { acknowledged } = await this.http.ackMessages(messageIds);

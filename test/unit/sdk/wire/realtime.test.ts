@@ -26,8 +26,13 @@ function message(envelopeBytes: number): DeliveredMessage {
 }
 
 describe('realtime client frames', () => {
-  it('reads ping and ack frames', () => {
+  it('reads ping, keepalive and ack frames', () => {
     expect(parseClientFrame('{"type":"ping"}')).toEqual({ ok: true, frame: { type: 'ping' } });
+    expect(parseClientFrame('{"type":"keepalive"}')).toEqual({
+      ok: true,
+      frame: { type: 'keepalive' },
+    });
+    expect(parseClientFrame('{"type":"keepalive","n":1}')).toMatchObject({ ok: false });
     const ack = { type: 'ack', id: 'a1', messageIds: [ID] };
     expect(parseClientFrame(JSON.stringify(ack))).toEqual({ ok: true, frame: ack });
   });
