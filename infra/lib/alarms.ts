@@ -3,6 +3,7 @@ import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
@@ -14,6 +15,11 @@ export interface AlarmThresholds {
   readonly functionErrors: number;
   /** Throttled function invocations (account or reserved concurrency exhausted). */
   readonly functionThrottles: number;
+  /**
+   * Messages stored whose push to a live connection failed (`{"realtimeNotifyFailed":n}` lines
+   * of the API function): they wait for the next drain or poll, so a few are harmless.
+   */
+  readonly pushFailures: number;
 }
 
 /**
@@ -24,7 +30,23 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   serverErrors: 5,
   functionErrors: 5,
   functionThrottles: 1,
+  pushFailures: 20,
 };
+
+/** CloudWatch namespace of the metrics the service's log lines feed. */
+export const SEALPOST_METRIC_NAMESPACE = 'Sealpost';
+
+/** The realtime side of {@link ServiceAlarmsProps}. */
+export interface RealtimeAlarmTargets {
+  /** Id of the WebSocket API. */
+  readonly apiId: string;
+  /** Its stage name. */
+  readonly stageName: string;
+  /** The WebSocket function (errors, throttles). */
+  readonly handler: lambda.IFunction;
+  /** Log group of the function that pushes after a store (the API function). */
+  readonly pushLogs: logs.ILogGroup;
+}
 
 /** Props of {@link ServiceAlarms}. */
 export interface ServiceAlarmsProps {
@@ -35,10 +57,12 @@ export interface ServiceAlarmsProps {
   /** Stage name, part of each alarm's description. */
   readonly stage: string;
   /**
-   * Thresholds.
+   * Thresholds; each one left out is the default's.
    * @default DEFAULT_ALARM_THRESHOLDS
    */
-  readonly thresholds?: AlarmThresholds;
+  readonly thresholds?: Partial<AlarmThresholds>;
+  /** The WebSocket API, its function and the pushing function's logs (realtime alarms). */
+  readonly realtime?: RealtimeAlarmTargets;
   /**
    * Topic notified when an alarm fires and when it recovers.
    * @default - alarms only change state (visible in the CloudWatch console)
@@ -48,16 +72,18 @@ export interface ServiceAlarmsProps {
 
 /**
  * Alarms on what an operator must act on: 5xx from the API, function errors, function
- * throttles. Missing data is healthy (no traffic, no errors). HTTP API throttling itself
- * answers 429, counted in the API's 4xx metric, which is the client's problem, not an alarm.
+ * throttles, and with `realtime` the WebSocket function's errors and throttles, the WebSocket
+ * API's integration errors and failed pushes. Missing data is healthy (no traffic, no errors).
+ * HTTP API throttling itself answers 429, counted in the API's 4xx metric, which is the
+ * client's problem, not an alarm.
  */
 export class ServiceAlarms extends Construct {
-  /** The three alarms. */
+  /** The alarms (three, five more with `realtime`). */
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
-    const t = props.thresholds ?? DEFAULT_ALARM_THRESHOLDS;
+    const t = { ...DEFAULT_ALARM_THRESHOLDS, ...props.thresholds };
     const period = Duration.minutes(5);
     const specs: [string, cloudwatch.IMetric, number, string][] = [
       [
@@ -78,6 +104,7 @@ export class ServiceAlarms extends Construct {
         t.functionThrottles,
         'throttled invocations',
       ],
+      ...(props.realtime ? realtimeSpecs(this, props.realtime, t, period) : []),
     ];
     this.alarms = specs.map(
       ([name, metric, threshold, what]) =>
@@ -98,4 +125,62 @@ export class ServiceAlarms extends Construct {
       }
     }
   }
+}
+
+/** The realtime alarms' specs: [id, metric, threshold, what]. */
+function realtimeSpecs(
+  scope: Construct,
+  r: RealtimeAlarmTargets,
+  t: AlarmThresholds,
+  period: Duration,
+): [string, cloudwatch.IMetric, number, string][] {
+  const websocket = (metricName: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName,
+      dimensionsMap: { ApiId: r.apiId, Stage: r.stageName },
+      period,
+      statistic: 'Sum',
+    });
+  // The API function logs `{"realtimeNotifyFailed":n}` when pushes after a store failed.
+  new logs.MetricFilter(scope, 'PushFailuresFilter', {
+    logGroup: r.pushLogs,
+    metricNamespace: SEALPOST_METRIC_NAMESPACE,
+    metricName: 'RealtimeNotifyFailed',
+    filterPattern: logs.FilterPattern.numberValue('$.realtimeNotifyFailed', '>', 0),
+    metricValue: '$.realtimeNotifyFailed',
+  });
+  const pushFailures = new cloudwatch.Metric({
+    namespace: SEALPOST_METRIC_NAMESPACE,
+    metricName: 'RealtimeNotifyFailed',
+    period,
+    statistic: 'Sum',
+  });
+  return [
+    [
+      'RealtimeFunctionErrors',
+      r.handler.metricErrors({ period, statistic: 'Sum' }),
+      t.functionErrors,
+      'realtime function errors',
+    ],
+    [
+      'RealtimeFunctionThrottles',
+      r.handler.metricThrottles({ period, statistic: 'Sum' }),
+      t.functionThrottles,
+      'throttled realtime invocations',
+    ],
+    [
+      'RealtimeIntegrationErrors',
+      websocket('IntegrationError'),
+      t.serverErrors,
+      'WebSocket integration errors',
+    ],
+    [
+      'RealtimeExecutionErrors',
+      websocket('ExecutionError'),
+      t.serverErrors,
+      'WebSocket execution errors',
+    ],
+    ['PushFailures', pushFailures, t.pushFailures, 'failed pushes to live connections'],
+  ];
 }

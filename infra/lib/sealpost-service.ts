@@ -89,7 +89,7 @@ export interface SealpostServiceProps {
    * Alarm thresholds.
    * @default DEFAULT_ALARM_THRESHOLDS
    */
-  readonly alarmThresholds?: AlarmThresholds;
+  readonly alarmThresholds?: Partial<AlarmThresholds>;
   /**
    * Validity of the first server certificate in days.
    * @default 730
@@ -187,6 +187,12 @@ export class SealpostService extends Construct {
       handler: this.apiFunction.handler.function,
       stage: props.stage,
       thresholds: props.alarmThresholds,
+      realtime: {
+        apiId: this.webSocketApi.api.apiId,
+        stageName: this.webSocketApi.stage.stageName,
+        handler: this.webSocketApi.handler.function,
+        pushLogs: this.apiFunction.handler.logGroup,
+      },
       topic: props.alarmTopicArn
         ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
         : undefined,

@@ -7,7 +7,14 @@ import {
   METRICS_NAMESPACE,
   parseDeploymentEnv,
 } from '#functions/deployment.ts';
-import { DEPLOYED_NAMES, deployedEnvironment, FIXTURE_ENTRY, type Synth, synth } from './synth.ts';
+import {
+  DEPLOYED_NAMES,
+  deployedEnvironment,
+  FIXTURE_ENTRY,
+  logicalId,
+  type Synth,
+  synth,
+} from './synth.ts';
 
 let s: Synth;
 beforeAll(() => {
@@ -317,7 +324,7 @@ describe('signing keys', () => {
 });
 
 describe('alarms', () => {
-  it('alarm on 5xx, function errors and throttles', () => {
+  it('alarm on 5xx, function errors and throttles, WebSocket errors and failed pushes', () => {
     const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, p]) => [
       p['Namespace'],
       p['MetricName'],
@@ -329,8 +336,43 @@ describe('alarms', () => {
         ['AWS/ApiGateway', '5xx', 5, 'notBreaching'],
         ['AWS/Lambda', 'Errors', 5, 'notBreaching'],
         ['AWS/Lambda', 'Throttles', 1, 'notBreaching'],
+        ['AWS/Lambda', 'Errors', 5, 'notBreaching'],
+        ['AWS/Lambda', 'Throttles', 1, 'notBreaching'],
+        ['AWS/ApiGateway', 'IntegrationError', 5, 'notBreaching'],
+        ['AWS/ApiGateway', 'ExecutionError', 5, 'notBreaching'],
+        ['Sealpost', 'RealtimeNotifyFailed', 20, 'notBreaching'],
       ].sort(),
     );
+    // One of each Lambda pair watches the WebSocket function, the other the API function.
+    const watched = resourcesOf('AWS::CloudWatch::Alarm')
+      .filter(([, p]) => p['Namespace'] === 'AWS/Lambda')
+      .map(([, p]) => JSON.stringify(p['Dimensions']));
+    expect(new Set(watched).size).toBe(2);
+    // The WebSocket alarms name this API and its stage.
+    for (const [, p] of resourcesOf('AWS::CloudWatch::Alarm')) {
+      if (p['MetricName'] !== 'IntegrationError' && p['MetricName'] !== 'ExecutionError') continue;
+      const dims = JSON.stringify(p['Dimensions']);
+      expect(dims).toContain(logicalId(s.json, 'AWS::ApiGatewayV2::Api', 'RealtimeApi'));
+      expect(dims).toContain('"Value":"v1"');
+    }
+  });
+
+  it('turn the API function’s push-failure log lines into a metric', () => {
+    const filters = resourcesOf('AWS::Logs::MetricFilter');
+    expect(filters).toHaveLength(1);
+    const [, filter] = filters[0]!;
+    expect(filter['FilterPattern']).toBe('{ $.realtimeNotifyFailed > 0 }');
+    expect(filter['MetricTransformations']).toEqual([
+      {
+        MetricNamespace: 'Sealpost',
+        MetricName: 'RealtimeNotifyFailed',
+        MetricValue: '$.realtimeNotifyFailed',
+      },
+    ]);
+    const apiLogs = resourcesOf('AWS::Logs::LogGroup').find(([id]) =>
+      id.startsWith('ServiceHandlerLogs'),
+    );
+    expect(JSON.stringify(filter['LogGroupName'])).toContain(apiLogs?.[0] ?? 'missing');
   });
 });
 
