@@ -1,28 +1,34 @@
 /**
  * {@link ConnectionRegistry} on DynamoDB (docs/SERVICE.md §7.3): two items per live connection,
- * written and removed together in one transaction, so a connection item exists exactly while
- * its connection is its device's current one:
+ * written and removed with single-item writes (no transactions: a transactional write costs
+ * twice the units, and every device reconnects about 380 times a month):
  * - the device item (connection-keys.ts `deviceConnectionKey`): current connection id,
- *   registration id, connectedAt;
- * - the connection item (`connectionKey`): address, device id, registration id, connectedAt.
- * A replace is conditional on the device item still naming the connection read before it, so of
- * two racing connects exactly one wins each round and the other retries against the winner
- * (and reports it as replaced). Items expire by TTL a few hours after the connect: API Gateway
- * closes every WebSocket connection after 2 hours, and a lost `$disconnect` must not leave a
- * device item behind forever.
+ *   registration id, connectedAt. It is the truth: a connection is current exactly while this
+ *   item names it.
+ * - the connection item (`connectionKey`): address, device id, registration id, connectedAt;
+ *   the way from a connection id (all a frame or a disconnect carries) to its device.
+ * A connect writes its connection item, then replaces the device item conditionally on the
+ * connection read before it, so of two racing connects exactly one wins each round and the
+ * other retries against the winner (and reports it as replaced); then it deletes the replaced
+ * connection's item. A disconnect deletes the device item only while it still names the
+ * connection, then the connection item. Between two of these writes, or after a failure between
+ * them, a replaced connection's item may outlive the replace for a moment: it only ever points
+ * at its own device, whose connection is being closed, so a frame read through it acts for the
+ * right device. Items expire by TTL a few hours after the connect: API Gateway closes every
+ * WebSocket connection after 2 hours, and a lost `$disconnect` must not leave items forever.
  */
 import {
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
-  type TransactWriteItem,
-  TransactWriteItemsCommand,
+  PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../../domain/errors.ts';
 import type { DeviceRef } from '../../domain/ports.ts';
 import type { ConnectionRegistry, LiveConnection } from '../../domain/realtime-ports.ts';
 import { checkVersion, type Item, keyItem, N, readN, readS, S } from './attributes.ts';
 import { connectionKey, deviceConnectionKey } from './connection-keys.ts';
-import { isTransactionConditionFailure, translate } from './errors.ts';
+import { isConditionalFailure, translate } from './errors.ts';
 import { TTL_ATTRIBUTE } from './keys.ts';
 
 /** Record version of both connection items. */
@@ -33,17 +39,6 @@ export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
 
 /** Rounds of read-then-replace before a put gives up under contention. */
 const MAX_PUT_ATTEMPTS = 8;
-
-/**
- * True when a transaction lost to another write of the same items: a failed condition (another
- * connect won) or a conflict with a transaction in flight. Both are answered by reading again.
- */
-function lostRace(err: unknown): boolean {
-  if (isTransactionConditionFailure(err)) return true;
-  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return false;
-  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.some((r) => r.Code === 'TransactionConflict');
-}
 
 /**
  * Live connections in the table named by `SEALPOST_TABLE`.
@@ -68,23 +63,27 @@ export class DynamoConnections implements ConnectionRegistry {
     connectedAt: number,
   ): Promise<string | undefined> {
     const live: LiveConnection = { connectionId, device: { ...device }, connectedAt };
+    await this.write(
+      new PutItemCommand({ TableName: this.table, Item: this.connectionItem(live) }),
+    );
     for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt++) {
       const current = await this.read(deviceConnectionKey(device));
       const previous = current === undefined ? undefined : readS(current, 'connectionId');
-      const items: TransactWriteItem[] = [
-        { Put: this.devicePut(live, previous) },
-        { Put: { TableName: this.table, Item: this.connectionItem(live) } },
-      ];
-      if (previous !== undefined && previous !== connectionId) {
-        items.push({ Delete: { TableName: this.table, Key: keyItem(connectionKey(previous)) } });
-      }
       try {
-        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
-        return previous === connectionId ? undefined : previous;
+        await this.client.send(new PutItemCommand(this.devicePut(live, previous)));
       } catch (err) {
         // Another connect of the same device won this round: read the winner and replace it.
-        if (!lostRace(err)) return translate(err);
+        if (isConditionalFailure(err)) continue;
+        return translate(err);
       }
+      if (previous === undefined || previous === connectionId) return undefined;
+      // The replaced connection's item; left behind, its own disconnect or the TTL removes it.
+      await this.client
+        .send(
+          new DeleteItemCommand({ TableName: this.table, Key: keyItem(connectionKey(previous)) }),
+        )
+        .catch(() => undefined);
+      return previous;
     }
     throw new UnavailableError();
   }
@@ -106,34 +105,25 @@ export class DynamoConnections implements ConnectionRegistry {
   async remove(connectionId: string): Promise<boolean> {
     const live = await this.byConnection(connectionId);
     if (live === undefined) return false;
+    let current = true;
     try {
       await this.client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.table,
-                Key: keyItem(connectionKey(connectionId)),
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-            {
-              Delete: {
-                TableName: this.table,
-                Key: keyItem(deviceConnectionKey(live.device)),
-                ConditionExpression: 'connectionId = :id',
-                ExpressionAttributeValues: { ':id': S(connectionId) },
-              },
-            },
-          ],
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: keyItem(deviceConnectionKey(live.device)),
+          ConditionExpression: 'connectionId = :id',
+          ExpressionAttributeValues: { ':id': S(connectionId) },
         }),
       );
-      return true;
     } catch (err) {
-      // Replaced or removed since it was read: the newer connection stays.
-      if (isTransactionConditionFailure(err)) return false;
-      return translate(err);
+      // Replaced since: the newer connection stays; this one's item goes all the same.
+      if (!isConditionalFailure(err)) return translate(err);
+      current = false;
     }
+    await this.write(
+      new DeleteItemCommand({ TableName: this.table, Key: keyItem(connectionKey(connectionId)) }),
+    );
+    return current;
   }
 
   async byConnection(connectionId: string): Promise<LiveConnection | undefined> {
@@ -184,6 +174,16 @@ export class DynamoConnections implements ConnectionRegistry {
       connectedAt: N(live.connectedAt),
       [TTL_ATTRIBUTE]: N(Math.ceil(live.connectedAt / 1000) + CONNECTION_TTL_SECONDS),
     };
+  }
+
+  private async write(command: PutItemCommand | DeleteItemCommand): Promise<void> {
+    try {
+      await (command instanceof PutItemCommand
+        ? this.client.send(command)
+        : this.client.send(command));
+    } catch (err) {
+      translate(err);
+    }
   }
 
   private async read(key: { pk: string; sk: string }): Promise<Item | undefined> {

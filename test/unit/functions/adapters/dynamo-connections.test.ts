@@ -1,10 +1,13 @@
 /**
  * The exact DynamoDB commands of the connection registry (keys, conditions, TTL, the
- * replace-and-retry of racing connects), with the client mocked.
+ * replace-and-retry of racing connects; single-item writes, no transactions), with the client
+ * mocked.
  */
 import {
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,10 +29,9 @@ const AT = 1_750_000_000_000;
 const TTL = String(AT / 1000 + CONNECTION_TTL_SECONDS);
 
 const conditionFailed = () =>
-  Object.assign(new Error('cancelled'), {
-    name: 'TransactionCanceledException',
-    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-  });
+  Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException' });
+const puts = () => ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+const deletes = () => ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input);
 const deviceItem = (connectionId: string) => ({
   ...DEVICE_KEY,
   v: { N: '1' },
@@ -53,9 +55,9 @@ beforeEach(() => {
 });
 
 describe('DynamoConnections.put', () => {
-  it('writes both items when the device has none, conditional on its absence', async () => {
+  it('writes the connection item, then the device item conditional on its absence', async () => {
     ddb.on(GetItemCommand).resolves({});
-    ddb.on(TransactWriteItemsCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
     const registry = new DynamoConnections(client, TABLE);
     expect(await registry.put(DEVICE, 'c1', AT)).toBeUndefined();
     expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({
@@ -63,30 +65,40 @@ describe('DynamoConnections.put', () => {
       Key: DEVICE_KEY,
       ConsistentRead: true,
     });
-    const [write] = ddb.commandCalls(TransactWriteItemsCommand);
-    expect(write!.args[0].input.TransactItems).toEqual([
+    expect(puts()).toEqual([
+      { TableName: TABLE, Item: connectionItem('c1') },
       {
-        Put: {
-          TableName: TABLE,
-          Item: { ...deviceItem('c1'), connectedAt: { N: String(AT) } },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
+        TableName: TABLE,
+        Item: { ...deviceItem('c1'), connectedAt: { N: String(AT) } },
+        ConditionExpression: 'attribute_not_exists(pk)',
       },
-      { Put: { TableName: TABLE, Item: connectionItem('c1') } },
     ]);
+    expect(deletes()).toEqual([]);
+    // Two single-item writes: no transaction (which would cost twice the write units).
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(0);
   });
 
   it('replaces the current connection, deleting its item, and returns it', async () => {
     ddb.on(GetItemCommand).resolves({ Item: deviceItem('old') });
-    ddb.on(TransactWriteItemsCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(DeleteItemCommand).resolves({});
     const registry = new DynamoConnections(client, TABLE);
     expect(await registry.put(DEVICE, 'c1', AT)).toBe('old');
-    const items = ddb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
-    expect(items[0]!.Put).toMatchObject({
+    expect(puts()[1]).toMatchObject({
       ConditionExpression: 'connectionId = :previous',
       ExpressionAttributeValues: { ':previous': { S: 'old' } },
     });
-    expect(items[2]).toEqual({ Delete: { TableName: TABLE, Key: connKey('old') } });
+    expect(deletes()).toEqual([{ TableName: TABLE, Key: connKey('old') }]);
+  });
+
+  it('still reports the replaced connection when deleting its item fails', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: deviceItem('old') });
+    ddb.on(PutItemCommand).resolves({});
+    ddb
+      .on(DeleteItemCommand)
+      .rejects(Object.assign(new Error('slow'), { name: 'ThrottlingException' }));
+    const registry = new DynamoConnections(client, TABLE);
+    expect(await registry.put(DEVICE, 'c1', AT)).toBe('old');
   });
 
   it('retries against the winner of a racing connect and reports the winner replaced', async () => {
@@ -94,26 +106,36 @@ describe('DynamoConnections.put', () => {
       .on(GetItemCommand)
       .resolvesOnce({})
       .resolves({ Item: deviceItem('winner') });
-    ddb.on(TransactWriteItemsCommand).rejectsOnce(conditionFailed()).resolves({});
+    ddb.on(PutItemCommand).resolvesOnce({}).rejectsOnce(conditionFailed()).resolves({});
+    ddb.on(DeleteItemCommand).resolves({});
     const registry = new DynamoConnections(client, TABLE);
     expect(await registry.put(DEVICE, 'c1', AT)).toBe('winner');
-    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(2);
+    // The connection item once, the device item twice (lost, then won).
+    expect(puts().map((p) => p.Item?.['pk'])).toEqual([
+      connKey('c1').pk,
+      DEVICE_KEY.pk,
+      DEVICE_KEY.pk,
+    ]);
+    expect(deletes()).toEqual([{ TableName: TABLE, Key: connKey('winner') }]);
   });
 
   it('gives up with UnavailableError when the device keeps changing', async () => {
     ddb.on(GetItemCommand).resolves({});
-    ddb.on(TransactWriteItemsCommand).rejects(conditionFailed());
+    ddb.on(PutItemCommand, { Item: connectionItem('c1') }).resolves({});
+    ddb
+      .on(PutItemCommand, { ConditionExpression: 'attribute_not_exists(pk)' })
+      .rejects(conditionFailed());
     const registry = new DynamoConnections(client, TABLE);
     await expect(registry.put(DEVICE, 'c1', AT)).rejects.toBeInstanceOf(UnavailableError);
   });
 
-  it('returns nothing when the connection is already current', async () => {
+  it('returns nothing and deletes nothing when the connection is already current', async () => {
     ddb.on(GetItemCommand).resolves({ Item: deviceItem('c1') });
-    ddb.on(TransactWriteItemsCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
     const registry = new DynamoConnections(client, TABLE);
     expect(await registry.put(DEVICE, 'c1', AT)).toBeUndefined();
-    const items = ddb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
-    expect(items).toHaveLength(2);
+    expect(puts()).toHaveLength(2);
+    expect(deletes()).toEqual([]);
   });
 });
 
@@ -136,36 +158,35 @@ describe('DynamoConnections reads and remove', () => {
     expect(await registry.byConnection('c9')).toBeUndefined();
   });
 
-  it('removes both items only while the connection is current', async () => {
+  it('removes the device item only while the connection is current, its own item always', async () => {
     ddb.on(GetItemCommand).resolves({ Item: connectionItem('c1') });
-    ddb.on(TransactWriteItemsCommand).resolvesOnce({}).rejects(conditionFailed());
+    ddb.on(DeleteItemCommand, { Key: DEVICE_KEY }).resolvesOnce({}).rejects(conditionFailed());
+    ddb.on(DeleteItemCommand, { Key: connKey('c1') }).resolves({});
     const registry = new DynamoConnections(client, TABLE);
     expect(await registry.remove('c1')).toBe(true);
-    expect(ddb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems).toEqual([
+    expect(deletes()).toEqual([
       {
-        Delete: {
-          TableName: TABLE,
-          Key: connKey('c1'),
-          ConditionExpression: 'attribute_exists(pk)',
-        },
+        TableName: TABLE,
+        Key: DEVICE_KEY,
+        ConditionExpression: 'connectionId = :id',
+        ExpressionAttributeValues: { ':id': { S: 'c1' } },
       },
-      {
-        Delete: {
-          TableName: TABLE,
-          Key: DEVICE_KEY,
-          ConditionExpression: 'connectionId = :id',
-          ExpressionAttributeValues: { ':id': { S: 'c1' } },
-        },
-      },
+      { TableName: TABLE, Key: connKey('c1') },
     ]);
+    // Replaced since: the device item stays (the condition fails), the stale item goes.
     expect(await registry.remove('c1')).toBe(false);
+    expect(deletes().slice(2)).toEqual([
+      expect.objectContaining({ Key: DEVICE_KEY }),
+      { TableName: TABLE, Key: connKey('c1') },
+    ]);
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(0);
   });
 
   it('does not write when the connection is unknown', async () => {
     ddb.on(GetItemCommand).resolves({});
     const registry = new DynamoConnections(client, TABLE);
     expect(await registry.remove('c9')).toBe(false);
-    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(0);
+    expect(deletes()).toHaveLength(0);
   });
 
   it('turns throttling into UnavailableError', async () => {
