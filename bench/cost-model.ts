@@ -1,7 +1,8 @@
 /**
  * Cost model of the mailbox service: AWS usage measured per delivered message (requests,
- * capacity units, bytes, Lambda time) priced with the list prices in `bench/prices.json`
- * (us-east-1; check the live pricing pages before quoting a figure).
+ * capacity units, bytes, Lambda time) and per connected device (WebSocket messages and
+ * connection minutes), priced with the list prices in `bench/prices.json` (us-east-1; check the
+ * live pricing pages before quoting a figure).
  */
 import prices from './prices.json' with { type: 'json' };
 
@@ -22,6 +23,10 @@ export interface Usage {
   s3Get: number;
   s3Delete: number;
   s3Bytes: number;
+  /** API Gateway WebSocket messages, both directions, in billed 32 KiB units. */
+  wsMessageUnits: number;
+  /** API Gateway WebSocket connection minutes. */
+  wsConnectionMinutes: number;
 }
 
 /** An empty usage record. */
@@ -39,22 +44,63 @@ export function emptyUsage(): Usage {
     s3Get: 0,
     s3Delete: 0,
     s3Bytes: 0,
+    wsMessageUnits: 0,
+    wsConnectionMinutes: 0,
   };
+}
+
+/**
+ * Billed WebSocket message units of one message of `bytes` (API Gateway meters messages in
+ * 32 KiB increments; an empty message is still one).
+ *
+ * @example wsMessageUnits(40_000) // 2
+ */
+export function wsMessageUnits(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / prices.apiGatewayWebSocket.messageUnitBytes));
+}
+
+/**
+ * `a + b`, field by field.
+ *
+ * @example addUsage(sendUsage, ackUsage).writeUnits
+ */
+export function addUsage(a: Usage, b: Usage): Usage {
+  const out = emptyUsage();
+  for (const k of Object.keys(out) as (keyof Usage)[]) out[k] = a[k] + b[k];
+  return out;
+}
+
+/**
+ * `usage` times `factor`, field by field.
+ *
+ * @example scaleUsage(perReconnect, reconnectsPerMonth)
+ */
+export function scaleUsage(usage: Usage, factor: number): Usage {
+  const out = emptyUsage();
+  for (const k of Object.keys(out) as (keyof Usage)[]) out[k] = usage[k] * factor;
+  return out;
 }
 
 /** Which S3 storage class the envelope objects use. */
 export type S3Class = 's3Standard' | 's3ExpressOneZone';
 
+/** Lambda's instruction set (infra/lib/node-function.ts builds arm64). */
+export type LambdaArchitecture = 'arm64' | 'x86';
+
 /** Assumptions that are not measured. */
 export interface CostAssumptions {
-  /** Lambda memory in GB (arm64). */
+  /** Lambda memory in GB of the function that ran `usage`. */
   readonly lambdaMemoryGb: number;
   readonly s3Class: S3Class;
+  /** @default 'arm64' */
+  readonly architecture?: LambdaArchitecture;
 }
 
 /** USD of a usage record, itemised. */
 export interface CostBreakdown {
   api: number;
+  /** API Gateway WebSocket messages and connection minutes. */
+  websocket: number;
   lambda: number;
   dynamodb: number;
   s3: number;
@@ -70,15 +116,67 @@ export interface CostBreakdown {
 export function price(usage: Usage, assumptions: CostAssumptions): CostBreakdown {
   const s3 = prices[assumptions.s3Class];
   const api = (usage.apiBillingUnits / 1e6) * prices.apiGatewayHttp.perMillionRequests;
+  const ws = prices.apiGatewayWebSocket;
+  const websocket =
+    (usage.wsMessageUnits / 1e6) * ws.perMillionMessages +
+    (usage.wsConnectionMinutes / 1e6) * ws.perMillionConnectionMinutes;
+  const perGbSecond =
+    assumptions.architecture === 'x86'
+      ? prices.lambda.perGbSecondX86
+      : prices.lambda.perGbSecondArm64;
   const lambda =
     (usage.lambdaInvocations / 1e6) * prices.lambda.perMillionRequests +
-    (usage.lambdaMs / 1000) * assumptions.lambdaMemoryGb * prices.lambda.perGbSecondArm64;
+    (usage.lambdaMs / 1000) * assumptions.lambdaMemoryGb * perGbSecond;
   const dynamodb =
     (usage.writeUnits / 1e6) * prices.dynamodbOnDemand.perMillionWriteUnits +
     (usage.readUnits / 1e6) * prices.dynamodbOnDemand.perMillionReadUnits;
   const s3Cost =
     (usage.s3Put / 1000) * s3.perThousandPut + (usage.s3Get / 1000) * s3.perThousandGet;
-  return { api, lambda, dynamodb, s3: s3Cost, total: api + lambda + dynamodb + s3Cost };
+  return {
+    api,
+    websocket,
+    lambda,
+    dynamodb,
+    s3: s3Cost,
+    total: api + websocket + lambda + dynamodb + s3Cost,
+  };
+}
+
+/**
+ * `a + b`, item by item (usage of two functions priced at their own memory sizes).
+ *
+ * @example addCost(price(httpPart, { lambdaMemoryGb: 0.25, s3Class }), price(socketPart, { lambdaMemoryGb: 0.5, s3Class }))
+ */
+export function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
+  return {
+    api: a.api + b.api,
+    websocket: a.websocket + b.websocket,
+    lambda: a.lambda + b.lambda,
+    dynamodb: a.dynamodb + b.dynamodb,
+    s3: a.s3 + b.s3,
+    total: a.total + b.total,
+  };
+}
+
+/** A managed alternative to API Gateway WebSockets, priced on connection minutes alone. */
+export interface ConnectionMinuteAlternative {
+  readonly service: 'appSyncEvents' | 'iotCore';
+  readonly usd: number;
+  readonly note: string;
+}
+
+/**
+ * What `minutes` of connection time cost on AppSync Events and IoT Core (connection minutes
+ * only: their per-message or per-operation charges and any function time are left out).
+ *
+ * @example connectionMinuteAlternatives(43_776)[0].usd // AppSync Events, one device-month
+ */
+export function connectionMinuteAlternatives(minutes: number): ConnectionMinuteAlternative[] {
+  return (['appSyncEvents', 'iotCore'] as const).map((service) => ({
+    service,
+    usd: (minutes / 1e6) * prices[service].perMillionConnectionMinutes,
+    note: prices[service].note,
+  }));
 }
 
 /** `usage` divided by `messages`. */
@@ -93,9 +191,64 @@ export function usdPerMillion(perMessageUsage: Usage, assumptions: CostAssumptio
   const one = price(perMessageUsage, assumptions);
   return {
     api: one.api * 1e6,
+    websocket: one.websocket * 1e6,
     lambda: one.lambda * 1e6,
     dynamodb: one.dynamodb * 1e6,
     s3: one.s3 * 1e6,
     total: one.total * 1e6,
+  };
+}
+
+/** How an always-online idle device uses its WebSocket (the SDK's schedule) over a month. */
+export interface IdleSchedule {
+  readonly monthMs: number;
+  /** A connection is replaced after this long (`MAX_CONNECTION_AGE_MS`). */
+  readonly connectionAgeMs: number;
+  /** A keepalive frame every this long on each connection (`KEEPALIVE_INTERVAL_MS`). */
+  readonly keepaliveIntervalMs: number;
+  /** UTF-8 bytes of the keepalive frame. */
+  readonly keepaliveBytes: number;
+  /** Measured usage of one reconnect (`$connect`, the first `ping` and its drain, `$disconnect`). */
+  readonly reconnect: Usage;
+}
+
+/** An idle device-month over a WebSocket, counted and priced by item. */
+export interface IdleMonth {
+  readonly connections: number;
+  readonly keepalives: number;
+  readonly minutes: number;
+  readonly connected: CostBreakdown;
+  readonly keepalive: CostBreakdown;
+  readonly reconnects: CostBreakdown;
+  readonly total: number;
+}
+
+/**
+ * Prices an always-online idle device-month: connection minutes, one inbound message per
+ * keepalive (routed to a mock integration: no function runs), and one reconnect per connection.
+ * The keepalive timer restarts with each connection, so a connection of age A with interval I
+ * sends ceil(A / I) - 1 of them; connection minutes are billed per started minute.
+ *
+ * @example idleDeviceMonth({ monthMs, connectionAgeMs, keepaliveIntervalMs, keepaliveBytes: 20, reconnect }, assumptions).total
+ */
+export function idleDeviceMonth(schedule: IdleSchedule, assumptions: CostAssumptions): IdleMonth {
+  const connections = schedule.monthMs / schedule.connectionAgeMs;
+  const keepalives =
+    connections * (Math.ceil(schedule.connectionAgeMs / schedule.keepaliveIntervalMs) - 1);
+  const minutes = connections * Math.ceil(schedule.connectionAgeMs / 60_000);
+  const connected = price({ ...emptyUsage(), wsConnectionMinutes: minutes }, assumptions);
+  const keepalive = price(
+    { ...emptyUsage(), wsMessageUnits: keepalives * wsMessageUnits(schedule.keepaliveBytes) },
+    assumptions,
+  );
+  const reconnects = price(scaleUsage(schedule.reconnect, connections), assumptions);
+  return {
+    connections,
+    keepalives,
+    minutes,
+    connected,
+    keepalive,
+    reconnects,
+    total: connected.total + keepalive.total + reconnects.total,
   };
 }

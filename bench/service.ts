@@ -7,6 +7,12 @@
  *    batch sizes 1, 10 and 50 (bench/cost-model.ts, bench/prices.json).
  * 2. Cold start: the minified Lambda bundle's size and its import time in a fresh Node process,
  *    as a ratio to a bare bundle of Hono plus the DynamoDB and S3 clients.
+ * 3. WebSocket delivery (docs/SERVICE.md §7.3) against polling: the real WebSocket handlers
+ *    (functions/api/realtime-lambda.ts) on the same emulators with a metered in-process
+ *    management API (bench/lib/realtime-cost.ts), priced per always-online idle device-month
+ *    (connection minutes, keepalives, reconnects) against an empty poll at the SDK's default
+ *    interval, and per million messages pushed and acknowledged over the socket against fetch
+ *    and ack over HTTP; AppSync Events and IoT Core connection minutes as a side line.
  *
  * With `--json`, one JSON object per line: {"case", "value", "unit", "target"}.
  */
@@ -14,14 +20,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { awsPorts } from '../functions/adapters/aws-ports.ts';
 import { DEFAULT_CONFIG } from '../functions/domain/config.ts';
 import { randomBytes } from '../functions/domain/crypto.ts';
 import { StaticSigningKeyProvider } from '../functions/domain/signing-material.ts';
+import { KEEPALIVE_INTERVAL_MS, MAX_CONNECTION_AGE_MS } from '../sdk/client/realtime-socket.ts';
 import { toBase64Url } from '../sdk/wire/api/codec.ts';
+import type { ClientFrame } from '../sdk/wire/api/realtime.ts';
 import { ACCESS_KEY_HEADER } from '../sdk/wire/api/signing.ts';
 import { startLocalAws } from '../test/helpers/local-aws.ts';
 import {
@@ -31,13 +37,52 @@ import {
   sendBody,
   testMaterial,
 } from '../test/unit/functions/fixtures.ts';
-import { emptyUsage, perMessage, type Usage, usdPerMillion } from './cost-model.ts';
+import {
+  addCost,
+  type CostAssumptions,
+  connectionMinuteAlternatives,
+  idleDeviceMonth,
+  type LambdaArchitecture,
+  perMessage,
+  price,
+  scaleUsage,
+  type Usage,
+  usdPerMillion,
+} from './cost-model.ts';
+import { type Endpoints, Meter, meteredClients } from './lib/meter.ts';
+import { measureRealtime, type RealtimeUsage } from './lib/realtime-cost.ts';
 
 const JSON_OUTPUT = process.argv.includes('--json');
 const MESSAGES = 100;
 const ENVELOPE_BYTES = 2048;
 const LAMBDA_MEMORY_GB = 0.25;
 const API_UNIT = 512 * 1024;
+
+/** infra/lib/websocket-api.ts: the WebSocket function's `memorySize` (512 MB). */
+const WS_LAMBDA_MEMORY_GB = 0.5;
+/** infra/lib/node-function.ts: every function is built for arm64. */
+const ARCHITECTURE: LambdaArchitecture = 'arm64';
+/** A month of 30.4 days. */
+const MONTH_MS = 30.4 * 24 * 60 * 60 * 1000;
+/** Cycles of each WebSocket scenario per repeat, and repeats. */
+const REALTIME_ROUNDS = 20;
+const REALTIME_REPEATS = 3;
+
+const encoder = new TextEncoder();
+
+/** The lowest and highest value over the repeats (text: one line; JSON: two cases). */
+function reportRange(name: string, values: readonly number[], unit: string): void {
+  const round = (x: number) => Math.round(x * 10_000) / 10_000;
+  const [min, max] = [round(Math.min(...values)), round(Math.max(...values))];
+  if (JSON_OUTPUT) {
+    report(`${name}.repeatMin`, min, unit);
+    report(`${name}.repeatMax`, max, unit);
+  } else {
+    process.stdout.write(
+      `${''.padEnd(48)} ${`(${values.length} repeats: ${min}..${max})`.padStart(12)}\n`,
+    );
+  }
+}
 
 function report(name: string, value: number, unit: string, target?: number): void {
   const rounded = Math.round(value * 10_000) / 10_000;
@@ -51,89 +96,13 @@ function report(name: string, value: number, unit: string, target?: number): voi
   }
 }
 
-/** Adds metering middleware to the clients; `usage` is swapped per phase. */
-class Meter {
-  usage: Usage = emptyUsage();
-  active = false;
-
-  instrumentDynamo(client: DynamoDBClient): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (!this.active) return next(args);
-        const input = args.input as Record<string, unknown>;
-        input['ReturnConsumedCapacity'] = 'TOTAL';
-        this.usage.dynamoRequests++;
-        const isRead = ['QueryCommand', 'GetItemCommand', 'BatchGetItemCommand'].includes(
-          context.commandName ?? '',
-        );
-        try {
-          const out = await next(args);
-          const cc = (
-            out.output as {
-              ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[];
-            }
-          ).ConsumedCapacity;
-          const units = (Array.isArray(cc) ? cc : cc ? [cc] : []).reduce(
-            (n, c) => n + (c.CapacityUnits ?? 0),
-            0,
-          );
-          if (isRead) this.usage.readUnits += units;
-          else this.usage.writeUnits += units;
-          return out;
-        } catch (err) {
-          // A failed conditional write is still billed (at least one unit).
-          if (!isRead) this.usage.writeUnits += 1;
-          throw err;
-        }
-      },
-      { step: 'initialize', name: 'benchMeter' },
-    );
-  }
-
-  instrumentS3(client: S3Client): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (!this.active) return next(args);
-        const name = context.commandName ?? '';
-        const out = await next(args);
-        if (name === 'PutObjectCommand') {
-          this.usage.s3Put++;
-          this.usage.s3Bytes += (args.input as { Body?: Uint8Array }).Body?.length ?? 0;
-        } else if (name === 'GetObjectCommand') {
-          this.usage.s3Get++;
-          this.usage.s3Bytes += (out.output as { ContentLength?: number }).ContentLength ?? 0;
-        } else if (name === 'DeleteObjectsCommand') {
-          this.usage.s3Delete++;
-        }
-        return out;
-      },
-      { step: 'initialize', name: 'benchMeter' },
-    );
-  }
-}
-
 async function costScenario(
-  endpoints: { dynamo: string; s3: string; bucket: string; table: string },
+  endpoints: Endpoints,
   inlineMaxBytes: number,
   batch: number,
 ): Promise<Usage> {
   const meter = new Meter();
-  const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const dynamodb = new DynamoDBClient({
-    endpoint: endpoints.dynamo,
-    region: 'us-east-1',
-    credentials,
-  });
-  const s3 = new S3Client({
-    endpoint: endpoints.s3,
-    region: 'us-east-1',
-    credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  meter.instrumentDynamo(dynamodb);
-  meter.instrumentS3(s3);
+  const { dynamodb, s3 } = meteredClients(endpoints, meter);
   const ports = awsPorts({
     dynamodb,
     s3,
@@ -201,6 +170,7 @@ async function costModel(): Promise<void> {
       { name: 'allInS3', inlineMaxBytes: DEFAULT_CONFIG.inlineMaxBytes },
       { name: 'inline', inlineMaxBytes: 4096 },
     ];
+    const overHttp = new Map<number, number>();
     for (const variant of variants) {
       for (const batch of [1, 10, 50]) {
         const usage = await costScenario(endpoints, variant.inlineMaxBytes, batch);
@@ -208,6 +178,7 @@ async function costModel(): Promise<void> {
           lambdaMemoryGb: LAMBDA_MEMORY_GB,
           s3Class: 's3Standard',
         });
+        if (variant.name === 'allInS3') overHttp.set(batch, standard.total);
         const express = usdPerMillion(usage, {
           lambdaMemoryGb: LAMBDA_MEMORY_GB,
           s3Class: 's3ExpressOneZone',
@@ -236,8 +207,155 @@ async function costModel(): Promise<void> {
         report(`${prefix}.handlerMsPerMessage`, usage.lambdaMs, 'ms');
       }
     }
+    await realtimeCostModel(endpoints, overHttp);
   } finally {
     await aws.stop();
+  }
+}
+
+/**
+ * The WebSocket delivery cost (docs/SERVICE.md §7.3) against polling, at list prices: per
+ * always-online idle device-month and per million messages delivered over the socket. The
+ * handlers' usage is measured (bench/lib/realtime-cost.ts); how often each runs comes from the
+ * SDK's constants (keep-alive interval, connection age) and its measured poll period.
+ * `overHttp`: USD per million messages sent, fetched and acknowledged over HTTP, by fetch batch.
+ */
+async function realtimeCostModel(
+  endpoints: Endpoints,
+  overHttp: ReadonlyMap<number, number>,
+): Promise<void> {
+  const runs: RealtimeUsage[] = [];
+  for (let i = 0; i < REALTIME_REPEATS; i++) {
+    runs.push(
+      await measureRealtime(endpoints, {
+        rounds: REALTIME_ROUNDS,
+        envelopeBytes: ENVELOPE_BYTES,
+        pollPeriod: i === 0,
+      }),
+    );
+  }
+  const pollPeriodMs = runs[0]!.pollPeriodMs!;
+  const http: CostAssumptions = {
+    lambdaMemoryGb: LAMBDA_MEMORY_GB,
+    s3Class: 's3Standard',
+    architecture: ARCHITECTURE,
+  };
+  const socketFn: CostAssumptions = { ...http, lambdaMemoryGb: WS_LAMBDA_MEMORY_GB };
+
+  const keepaliveFrame: ClientFrame = { type: 'keepalive' };
+  const schedule = {
+    monthMs: MONTH_MS,
+    connectionAgeMs: MAX_CONNECTION_AGE_MS,
+    keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
+    keepaliveBytes: encoder.encode(JSON.stringify(keepaliveFrame)).length,
+  };
+  const idle = runs.map((run) => ({
+    socket: idleDeviceMonth({ ...schedule, reconnect: run.reconnect }, socketFn),
+    polled: price(scaleUsage(run.emptyPoll, MONTH_MS / pollPeriodMs), http),
+  }));
+  const { connections, keepalives, minutes } = idle[0]!.socket;
+  const perMillion = runs.map((run) =>
+    addCost(usdPerMillion(run.socketSend, http), usdPerMillion(run.socketAck, socketFn)),
+  );
+  const reconnect = runs.map((r) => r.reconnect);
+
+  report('realtime.reconnect.lambdaInvocations', reconnect[0]!.lambdaInvocations, 'invocations');
+  report('realtime.reconnect.handlerMs', median(reconnect.map((u) => u.lambdaMs)), 'ms');
+  for (const step of ['connect', 'ping', 'disconnect'] as const) {
+    report(
+      `realtime.reconnect.${step}HandlerMs`,
+      median(runs.map((r) => r.reconnectHandlerMs[step])),
+      'ms',
+    );
+  }
+  report('realtime.reconnect.dynamoRequests', reconnect[0]!.dynamoRequests, 'requests');
+  report('realtime.reconnect.writeUnits', median(reconnect.map((u) => u.writeUnits)), 'WRU');
+  report('realtime.reconnect.readUnits', median(reconnect.map((u) => u.readUnits)), 'RRU');
+  report('realtime.reconnect.wsMessages', reconnect[0]!.wsMessageUnits, 'messages');
+  report(
+    'realtime.reconnect.usd',
+    median(reconnect.map((u) => price(u, socketFn).total)) * 1e6,
+    'USD/1M reconnects',
+  );
+  report('realtime.idleMonth.connectionMinutes', minutes, 'minutes');
+  report('realtime.idleMonth.keepalives', keepalives, 'messages');
+  report('realtime.idleMonth.reconnects', connections, 'reconnects');
+  report(
+    'realtime.idleMonth.connectionMinutesUsd',
+    idle[0]!.socket.connected.total,
+    'USD/device-month',
+  );
+  report('realtime.idleMonth.keepalivesUsd', idle[0]!.socket.keepalive.total, 'USD/device-month');
+  report(
+    'realtime.idleMonth.reconnectsUsd',
+    median(idle.map((x) => x.socket.reconnects.total)),
+    'USD/device-month',
+  );
+  const socketIdle = median(idle.map((x) => x.socket.total));
+  report('realtime.idleMonth.total', socketIdle, 'USD/device-month', 0.02);
+  reportRange(
+    'realtime.idleMonth.total',
+    idle.map((x) => x.socket.total),
+    'USD/device-month',
+  );
+
+  const polled = median(idle.map((x) => x.polled.total));
+  report('polling.pollPeriodMs', pollPeriodMs, 'ms');
+  report('polling.idleMonth.polls', MONTH_MS / pollPeriodMs, 'polls');
+  report('polling.poll.handlerMs', median(runs.map((r) => r.emptyPoll.lambdaMs)), 'ms');
+  report('polling.poll.dynamoRequests', runs[0]!.emptyPoll.dynamoRequests, 'requests');
+  report('polling.poll.readUnits', median(runs.map((r) => r.emptyPoll.readUnits)), 'RRU');
+  report('polling.poll.writeUnits', median(runs.map((r) => r.emptyPoll.writeUnits)), 'WRU');
+  report('polling.idleMonth.total', polled, 'USD/device-month');
+  reportRange(
+    'polling.idleMonth.total',
+    idle.map((x) => x.polled.total),
+    'USD/device-month',
+  );
+  report('realtime.idleMonth.pollingOverSocket', polled / socketIdle, 'ratio');
+
+  const socketTotal = median(perMillion.map((c) => c.total));
+  report('realtime.socket.perMillion', socketTotal, 'USD/1M msgs');
+  reportRange(
+    'realtime.socket.perMillion',
+    perMillion.map((c) => c.total),
+    'USD/1M msgs',
+  );
+  for (const item of ['api', 'websocket', 'lambda', 'dynamodb', 's3'] as const) {
+    report(
+      `realtime.socket.perMillion.${item}`,
+      median(perMillion.map((c) => c[item])),
+      'USD/1M msgs',
+    );
+  }
+  const send = runs.map((r) => r.socketSend);
+  const ack = runs.map((r) => r.socketAck);
+  report('realtime.socket.sendHandlerMs', median(send.map((u) => u.lambdaMs)), 'ms');
+  report('realtime.socket.ackHandlerMs', median(ack.map((u) => u.lambdaMs)), 'ms');
+  report(
+    'realtime.socket.wsMessagesPerMessage',
+    send[0]!.wsMessageUnits + ack[0]!.wsMessageUnits,
+    'messages',
+  );
+  report(
+    'realtime.socket.dynamoRequestsPerMessage',
+    send[0]!.dynamoRequests + ack[0]!.dynamoRequests,
+    'requests',
+  );
+  report(
+    'realtime.socket.s3RequestsPerMessage',
+    send[0]!.s3Put + send[0]!.s3Get + ack[0]!.s3Get + ack[0]!.s3Delete,
+    'requests',
+  );
+  for (const [batch, usd] of overHttp) {
+    report(`realtime.socket.overHttpBatch${batch}`, usd, 'USD/1M msgs (fetch+ack over HTTP)');
+  }
+  for (const alt of connectionMinuteAlternatives(minutes)) {
+    report(
+      `alternative.${alt.service}.connectionMinutesOnly`,
+      alt.usd,
+      'USD/device-month (connection minutes only)',
+    );
   }
 }
 
