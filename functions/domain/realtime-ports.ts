@@ -46,10 +46,15 @@ export interface ConnectionSender {
 /**
  * Called by the message service after a message is stored (its index record written), with
  * the mailbox and the message as `GET /v1/messages` would return it. A failure never fails
- * the send: the message is stored and the next drain delivers it.
+ * the send: the message is stored and the next drain delivers it. A realtime notifier may
+ * report whether the device's live connection got it (`pushed`; else `offline` or `failed`),
+ * so a device it did not reach can be woken instead (wakeup-service.ts).
  */
 export interface Notifier {
-  notify(mailbox: DeviceRef, message: DeliveredMessage): Promise<void>;
+  notify(
+    mailbox: DeviceRef,
+    message: DeliveredMessage,
+  ): Promise<'pushed' | 'offline' | 'failed' | undefined>;
 }
 
 /**

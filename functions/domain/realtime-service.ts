@@ -159,17 +159,24 @@ export class RealtimeService implements Notifier {
    * {@link Notifier}: pushes a just-stored message to its device's live connection, if the
    * connection belongs to the same device generation. The message frame itself is sent (not a
    * wake-up), which saves the client a fetch. A gone connection is removed; every failure is
-   * swallowed: the message is stored and the next drain or poll delivers it.
+   * swallowed: the message is stored and the next drain or poll delivers it. Reports `pushed`,
+   * `offline` (no live connection of that generation, or it was gone) or `failed`, so the
+   * caller can wake an offline device instead (wakeup-service.ts).
    *
-   * @example await realtime.notify(mailbox, message)
+   * @example await realtime.notify(mailbox, message) // 'offline'
    */
-  async notify(mailbox: DeviceRef, message: DeliveredMessage): Promise<void> {
+  async notify(
+    mailbox: DeviceRef,
+    message: DeliveredMessage,
+  ): Promise<'pushed' | 'offline' | 'failed'> {
     try {
       const live = await this.connections.get(mailbox);
-      if (!live || live.device.registrationId !== mailbox.registrationId) return;
-      await this.send(live.connectionId, deliveryFrame(message));
+      if (!live || live.device.registrationId !== mailbox.registrationId) return 'offline';
+      const frame = deliveryFrame(message, 'push');
+      return (await this.send(live.connectionId, frame)) ? 'pushed' : 'offline';
     } catch {
       // See above: delivery falls back to the queue.
+      return 'failed';
     }
   }
 

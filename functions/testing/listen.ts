@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { createNodeServer } from '../api/node-http.ts';
@@ -23,6 +24,16 @@ export interface ListenOptions {
 export interface Listening {
   /** Base URL for clients, e.g. `http://127.0.0.1:49152`. */
   readonly url: string;
+  /**
+   * Cuts every open WebSocket connection on the server's side without a close handshake, as a
+   * failed network path or a crashed server would (clients see close code 1006), and keeps
+   * serving: for tests of an app's reconnects. Returns how many connections it cut.
+   *
+   * @example
+   * const listening = await sealpost.listen();
+   * listening.dropConnections(); // 1: Bob's receive() loop reconnects by itself
+   */
+  dropConnections(): number;
   /** Stops accepting connections and closes the open ones (WebSockets included). */
   close(): Promise<void>;
 }
@@ -55,6 +66,15 @@ export function listenLocally(
   );
   outer.all('*', (c) => fetch(c.req.raw));
   const server = createNodeServer(outer.fetch, { hostname });
+  // Sockets handed to the upgrade handler: the WebSocket connections, for `dropConnections`.
+  // Only with `attach`: without an upgrade listener Node answers upgrades as plain requests.
+  const upgraded = new Set<Duplex>();
+  if (attach) {
+    server.on('upgrade', (_request, socket: Duplex) => {
+      upgraded.add(socket);
+      socket.once('close', () => upgraded.delete(socket));
+    });
+  }
   const closeSockets = attach?.(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -64,6 +84,12 @@ export function listenLocally(
       const host = hostname.includes(':') ? `[${hostname}]` : hostname;
       resolve({
         url: `http://${host}:${port}`,
+        dropConnections: () => {
+          const cut = upgraded.size;
+          for (const socket of upgraded) socket.destroy();
+          upgraded.clear();
+          return cut;
+        },
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((error) => (error ? fail(error) : done()));

@@ -10,8 +10,13 @@
  * code (API Gateway cannot send close codes). The first frame of every connection is a `ping`.
  */
 import type { Rng } from '../crypto/backend.ts';
+import { fromBase64Url } from '../util/base64url.ts';
 import { MAX_FETCH_BATCH } from '../wire/api/limits.ts';
-import { REALTIME_CLOSE } from '../wire/api/realtime.ts';
+import {
+  type MessageFrame,
+  type MessagePointerFrame,
+  REALTIME_CLOSE,
+} from '../wire/api/realtime.ts';
 import type { DeliveredMessage } from '../wire/api/schemas.ts';
 import { callOf } from './client-options.ts';
 import { ApiError, NetworkError } from './errors.ts';
@@ -45,6 +50,12 @@ const POINTER_PAGES = 10;
 
 /** Ids acknowledged over a socket that are remembered to skip a redelivery without a store read. */
 const RECENT_IDS = 1_000;
+
+/**
+ * Pushed frames held while a drain runs; past this the connection is dropped and reopened (the
+ * messages stay queued for its drain).
+ */
+export const MAX_HELD_PUSHES = 1_000;
 
 /** What the receive loop needs to open the device's WebSocket. */
 export interface RealtimeConfig {
@@ -177,6 +188,20 @@ async function* session(
     remember(recent, id);
     if (!socket.ack([id])) unacked.push(id);
   };
+  // Until the connection's drain ends with `queue-empty`, pushed frames are held.
+  let draining = true;
+  const held: DeliveryFrame[] = [];
+  async function* deliverFrame(frame: DeliveryFrame): AsyncGenerator<IncomingMessage, void> {
+    const id = frame.type === 'message' ? frame.message.messageId : frame.messageId;
+    if (recent.has(id)) {
+      // Pushed and drained both: delivered once, acknowledged again.
+      ack(id);
+      return;
+    }
+    const delivered =
+      frame.type === 'message' ? frame.message : await readPointed(host, id, options);
+    if (delivered) yield* host.loop.deliver(delivered, options, ack);
+  }
   try {
     // The first frame: on API Gateway it starts the drain (docs/SERVICE.md §7.3); elsewhere it
     // is only answered with `pong`. Then what an earlier connection or poll could not
@@ -191,20 +216,25 @@ async function* session(
       if (event.kind === 'closed') return closeEnd(event.code);
       const { frame } = event;
       if (frame.type === 'queue-empty') {
+        draining = false;
         caughtUp();
         reportState(options, 'open');
+        for (const pushed of held.splice(0).sort(inMailboxOrder)) {
+          yield* deliverFrame(pushed);
+          if (signal?.aborted) return 'aborted';
+        }
         continue;
       }
       if (frame.type !== 'message' && frame.type !== 'message-pointer') continue;
-      const id = frame.type === 'message' ? frame.message.messageId : frame.messageId;
-      if (recent.has(id)) {
-        // Pushed and drained both: delivered once, acknowledged again.
-        ack(id);
+      if (frame.pushed && draining) {
+        // A push may overtake the drain (on AWS they run in different functions): it waits
+        // for `queue-empty`. Past the bound the connection is dropped; the messages stay
+        // queued and the next connection's drain brings them in order.
+        if (held.length >= MAX_HELD_PUSHES) return 'failed';
+        held.push(frame);
         continue;
       }
-      const delivered =
-        frame.type === 'message' ? frame.message : await readPointed(host, id, options);
-      if (delivered) yield* host.loop.deliver(delivered, options, ack);
+      yield* deliverFrame(frame);
       if (signal?.aborted) return 'aborted';
     }
   } finally {
@@ -212,6 +242,25 @@ async function* session(
     clearTimeout(renewal);
     socket.close();
   }
+}
+
+/** A frame that delivers one message. */
+type DeliveryFrame = MessageFrame | MessagePointerFrame;
+
+const frameId = (f: DeliveryFrame): string =>
+  f.type === 'message' ? f.message.messageId : f.messageId;
+
+/**
+ * Mailbox order of two frames: a message id is its 16-byte position, whose byte order is
+ * the mailbox's (docs/SERVICE.md §7.2).
+ */
+function inMailboxOrder(a: DeliveryFrame, b: DeliveryFrame): number {
+  const x = fromBase64Url(frameId(a));
+  const y = fromBase64Url(frameId(b));
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+  }
+  return x.length - y.length;
 }
 
 function closeEnd(code: number): SessionEnd {

@@ -5,17 +5,22 @@
  * the real adapters. The page and the bundle come from this test's own HTTP server, which also
  * forwards `/v1/*` to the API, so the page talks to the API from its own origin.
  *
+ * Realtime: a page's client receives a message pushed over the browser's own `WebSocket` from
+ * the test kit's `listen()` (its CORS layer serves the page's cross-origin requests; WebSockets
+ * need none), and polls nothing once the socket is open.
+ *
  * The browser is the system Chromium when installed, otherwise the one from the npm registry
  * (`@sparticuz/chromium`); `SEALPOST_CHROMIUM=npm` forces the latter (./chromium.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { manualOutboxTimer, TestSealpost } from '@sealpost/testing';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SealpostClient } from '#sdk/client/index.ts';
-import type { MemoryStore } from '#sdk/state/memory-store.ts';
+import { type ConnectionState, SealpostClient } from '#sdk/client/index.ts';
+import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { toBase64Url } from '#sdk/util/bytes.ts';
 import { type E2eStack, startE2eStack } from '../e2e/stack.ts';
 import { launchChromium } from './chromium.ts';
@@ -24,6 +29,14 @@ import { launchChromium } from './chromium.ts';
 interface PageGlobals {
   sealpost: { SealpostClient: typeof SealpostClient; MemoryStore: typeof MemoryStore };
   client: SealpostClient;
+  /** The realtime case's client, its receive loop and what the loop saw. */
+  live: {
+    client: SealpostClient;
+    abort: AbortController;
+    loop: Promise<void>;
+    texts: string[];
+    states: ConnectionState[];
+  };
 }
 const PAGE =
   '<!doctype html><meta charset="utf-8"><title>Sealpost</title><script type="module" src="/sdk.js"></script>';
@@ -135,5 +148,91 @@ describe('the SDK in headless Chromium', () => {
     expect(reply.messages.map((m) => [m.text, m.sealed, m.sender.address])).toEqual([
       ['browser got: hello, browser', true, pageCard.address],
     ]);
+  });
+
+  it('receives a message pushed over the browser’s WebSocket, with no poll once it is open', async () => {
+    const logs: string[] = [];
+    const sealpost = await TestSealpost.start({ log: (line) => logs.push(line) });
+    const listening = await sealpost.listen();
+    const polls = () =>
+      logs.filter((line) => {
+        const { method, route } = JSON.parse(line) as { method?: string; route?: string };
+        return method === 'GET' && route === '/v1/messages';
+      }).length;
+    const tab = await browser.newPage();
+    const sockets: string[] = [];
+    tab.on('websocket', (socket) => sockets.push(socket.url()));
+    try {
+      await tab.goto(`${origin}/`);
+      await tab.waitForFunction(() => 'sealpost' in globalThis);
+      const alice = await SealpostClient.register({
+        baseUrl: listening.url,
+        trust: sealpost.trust,
+        now: sealpost.now,
+        store: new MemoryStore(),
+        outbox: { timer: manualOutboxTimer },
+      });
+      // The service is at another origin than the page: CORS for fetch, none for the socket.
+      const pageCard = await tab.evaluate(
+        async ({ url, root, card }) => {
+          const g = globalThis as unknown as PageGlobals;
+          const client = await g.sealpost.SealpostClient.register({
+            baseUrl: url,
+            store: new g.sealpost.MemoryStore(),
+            trust: { trustRoot: root },
+          });
+          await client.addContact(card);
+          const live: PageGlobals['live'] = {
+            client,
+            abort: new AbortController(),
+            loop: Promise.resolve(),
+            texts: [],
+            states: [],
+          };
+          live.loop = (async () => {
+            for await (const m of client.receive({
+              signal: live.abort.signal,
+              onConnectionState: (state) => live.states.push(state),
+            })) {
+              live.texts.push(m.text ?? '');
+            }
+          })();
+          g.live = live;
+          return client.contactCard();
+        },
+        { url: listening.url, root: sealpost.trustRoot, card: alice.contactCard() },
+      );
+      await alice.addContact(pageCard);
+      await tab.waitForFunction(() =>
+        (globalThis as unknown as PageGlobals).live.states.includes('open'),
+      );
+      const pollsWhenOpen = polls();
+
+      await alice.send(pageCard.address, 'pushed to the browser');
+      await tab.waitForFunction(
+        () => (globalThis as unknown as PageGlobals).live.texts.length === 1,
+      );
+      // The loop acknowledges over the socket once it asks for the next message.
+      for (let i = 0; sealpost.ports.index.dump().records.length > 0 && i < 1_000; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const seen = await tab.evaluate(async () => {
+        const { live } = globalThis as unknown as PageGlobals;
+        live.abort.abort();
+        await live.loop;
+        return { texts: live.texts, states: live.states };
+      });
+
+      expect(seen.texts).toEqual(['pushed to the browser']);
+      expect(seen.states).toEqual(['connecting', 'open', 'closed']);
+      expect(sockets.map((url) => new URL(url).pathname)).toEqual(['/v1/websocket']);
+      expect(new URL(sockets[0] ?? '').host).toBe(new URL(listening.url).host);
+      // Delivered by push: no `GET /v1/messages` reached the service after the socket opened.
+      expect(polls()).toBe(pollsWhenOpen);
+      expect(sealpost.ports.index.dump().records).toEqual([]);
+    } finally {
+      await tab.close();
+      await listening.close();
+    }
   });
 });

@@ -154,6 +154,51 @@ async function sendSealed(target: Target, to: TestDevice, envelope: Uint8Array):
   expect(res.status).toBe(200);
 }
 
+/** A well-formed message id (16 bytes) for frames whose other fields are wrong. */
+const SOME_ID = toBase64Url(new Uint8Array(16));
+
+/**
+ * Frames of a known type whose fields are invalid (`n`: a fresh frame id): each is answered with
+ * an `error` frame carrying `id` when the frame's id can be read, and the connection stays.
+ */
+const INVALID_FRAMES: readonly ((n: string) => { text: string; id?: string })[] = [
+  (n) => ({ text: JSON.stringify({ type: 'ack', id: n, messageIds: ['not-an-id'] }), id: n }),
+  (n) => ({ text: JSON.stringify({ type: 'ack', id: n, messageIds: [] }), id: n }),
+  (n) => ({
+    text: JSON.stringify({ type: 'ack', id: n, messageIds: Array(101).fill(SOME_ID) }),
+    id: n,
+  }),
+  (n) => ({ text: JSON.stringify({ type: 'ack', id: n, messageIds: [SOME_ID], x: 1 }), id: n }),
+  () => ({ text: JSON.stringify({ type: 'ack', messageIds: [SOME_ID] }) }),
+  () => ({ text: JSON.stringify({ type: 'ack', id: 'x'.repeat(65), messageIds: [SOME_ID] }) }),
+  () => ({ text: JSON.stringify({ type: 'ack', id: 7, messageIds: [SOME_ID] }) }),
+  () => ({ text: JSON.stringify({ type: 'ping', x: true }) }),
+];
+
+/**
+ * Frames that end the connection: an `error` frame (`BAD_REQUEST`), the `close` frame and
+ * close code 4400. Not JSON, JSON that is not an object with a string `type`, an unknown
+ * type, over `MAX_FRAME_BYTES` (ASCII, and two-byte characters under that many UTF-16 units),
+ * and binary frames.
+ */
+const PROTOCOL_ERRORS: readonly (() => string | Buffer)[] = [
+  () => 'not json',
+  () => '{"type":"ack"',
+  () => '',
+  () => '[1,2,3]',
+  () => 'null',
+  () => '42',
+  () => '"ping"',
+  () => JSON.stringify({ type: 42 }),
+  () => JSON.stringify({}),
+  () => JSON.stringify({ type: 'subscribe' }),
+  () => JSON.stringify({ type: 'pong' }),
+  () => JSON.stringify({ type: 'ping', pad: 'x'.repeat(MAX_FRAME_BYTES) }),
+  () => JSON.stringify({ type: 'ping', pad: '\u00e9'.repeat(MAX_FRAME_BYTES / 2) }),
+  () => Buffer.from([0, 1, 2]),
+  () => Buffer.from('{"type":"ping"}'),
+];
+
 const envelopeOf = (frame: ServerFrame | undefined): number[] =>
   frame?.type === 'message' ? [...fromBase64Url(frame.message.envelope)] : [];
 
@@ -261,55 +306,65 @@ describe('realtime over the test kit’s listen()', () => {
     if (first.ok) first.client.ws.close();
   });
 
-  it('answers 200 malformed, oversized and unknown frames with an error frame or 4400, and keeps serving', async () => {
+  it('answers 1,000 malformed, invalid, oversized and binary frames with an error frame or a documented close, and keeps serving', async () => {
     const bob = await register(target);
-    const bad: (() => string | Buffer)[] = [
-      () => 'not json',
-      () => '[1,2,3]',
-      () => JSON.stringify({ type: 'subscribe' }),
-      () => JSON.stringify({ type: 'ping', pad: 'x'.repeat(MAX_FRAME_BYTES) }),
-      () => Buffer.from([0, 1, 2]),
-      () => JSON.stringify({ type: 42 }),
-      () => '{"type":"ack"',
-      () => 'null',
-    ];
-    for (let i = 0; i < 200; i++) {
+    const TOTAL = 1_000;
+    const counted = { error: 0, [REALTIME_CLOSE.PROTOCOL_ERROR]: 0, 1009: 0 };
+    const kindsSeen = new Set<string>();
+    let sent = 0;
+    for (let c = 0; sent < TOTAL; c++) {
       const client = await connect(target, bob);
       await client.until(1);
-      const kind = i % (bad.length + 1);
-      const make = bad[kind];
-      if (make === undefined) {
-        // A known type with invalid fields: an error frame naming its id, connection kept.
-        client.send({ type: 'ack', id: `x${i}`, messageIds: ['not-an-id'] });
-        expect((await client.until(2))[1]).toEqual({
+      // Frames of known types with invalid fields, sent in one burst: each gets its `error`
+      // frame (naming the ack's id when it can be read) and the connection stays open.
+      const invalid = Array.from({ length: Math.min(c % 5, TOTAL - sent - 1) }, (_, k) => {
+        const kind = (c + k) % INVALID_FRAMES.length;
+        kindsSeen.add(`invalid ${kind}`);
+        return INVALID_FRAMES[kind]!(`f${sent + k}`);
+      });
+      for (const { text } of invalid) client.ws.send(text);
+      sent += invalid.length;
+      const answers = (await client.until(1 + invalid.length)).slice(1);
+      expect(answers).toEqual(
+        invalid.map(({ id }) => ({
           type: 'error',
           code: 'BAD_REQUEST',
           message: expect.any(String),
-          id: `x${i}`,
-        });
-        client.send({ type: 'ping' });
-        expect((await client.until(3))[2]).toEqual({ type: 'pong' });
-        client.ws.close();
-        await client.closed;
+          ...(id === undefined ? {} : { id }),
+        })),
+      );
+      counted.error += answers.length;
+      // Then one frame that ends the connection.
+      sent++;
+      if (c % 40 === 39) {
+        // Beyond the buffered bound `ws` refuses the message unread (1009, message too big).
+        kindsSeen.add('too big');
+        client.ws.send('x'.repeat(MAX_BUFFERED_FRAME_BYTES + 1));
+        expect((await client.closed).code).toBe(1009);
+        expect(client.frames).toHaveLength(1 + invalid.length);
+        counted[1009]++;
         continue;
       }
-      client.ws.send(make());
+      const kind = c % PROTOCOL_ERRORS.length;
+      kindsSeen.add(`protocol ${kind}`);
+      client.ws.send(PROTOCOL_ERRORS[kind]!());
       expect((await client.closed).code).toBe(REALTIME_CLOSE.PROTOCOL_ERROR);
-      expect(client.frames.slice(1)).toEqual([
+      expect(client.frames.slice(1 + invalid.length)).toEqual([
         { type: 'error', code: 'BAD_REQUEST', message: expect.any(String) },
         { type: 'close', code: REALTIME_CLOSE.PROTOCOL_ERROR, reason: 'protocol error' },
       ]);
+      counted[REALTIME_CLOSE.PROTOCOL_ERROR]++;
     }
-    // Beyond the buffered bound `ws` refuses the message unread (1009, message too big).
-    const huge = await connect(target, bob);
-    await huge.until(1);
-    huge.ws.send('x'.repeat(MAX_BUFFERED_FRAME_BYTES + 1));
-    expect((await huge.closed).code).toBe(1009);
+    expect(counted.error + counted[REALTIME_CLOSE.PROTOCOL_ERROR] + counted[1009]).toBe(TOTAL);
+    expect(kindsSeen.size).toBe(INVALID_FRAMES.length + PROTOCOL_ERRORS.length + 1);
 
+    // The server is still up: a new connection is answered and pushed to, and HTTP is served.
     const fresh = await connect(target, bob);
     await fresh.until(1);
     fresh.send({ type: 'ping' });
     expect((await fresh.until(2))[1]).toEqual({ type: 'pong' });
+    await sendSealed(target, bob, new Uint8Array([8]));
+    expect(envelopeOf((await fresh.until(3))[2])).toEqual([8]);
     fresh.ws.close();
     const health = await fetch(`${target.url}/v1/health`);
     expect(await health.json()).toEqual({ status: 'ok' });
@@ -347,6 +402,17 @@ describe('realtime over the test kit’s listen()', () => {
       client.texts[2],
     ]);
     client.ws.close();
+    await client.closed;
+    // Nothing was acknowledged, so the next connect drains both: the same holds for a drain.
+    const again = await connect(target, bob);
+    const [drainedSealed, drainedIdentified] = await again.until(3);
+    expect(envelopeOf(drainedSealed)).toEqual([1]);
+    expect(again.texts[0]).not.toContain('"source"');
+    expect(drainedIdentified?.type === 'message' && drainedIdentified.message.source).toEqual({
+      address: alice.account.address,
+      deviceId: 1,
+    });
+    again.ws.close();
   });
 });
 

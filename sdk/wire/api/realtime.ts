@@ -107,10 +107,19 @@ export const ClientFrameSchema = v.variant('type', [
   KeepaliveFrameSchema,
 ]);
 
+/**
+ * Marks a frame sent by the push after a store (not by a drain). A push may overtake the drain
+ * running on the same connection (on AWS they run in different functions), so a client holds
+ * pushed frames that arrive before the drain's `queue-empty` and releases them after it, in
+ * mailbox order, skipping those the drain already delivered.
+ */
+const PushedField = v.optional(v.literal(true));
+
 /** Server → client: one message, exactly as `GET /v1/messages` returns it. */
 export const MessageFrameSchema = v.strictObject({
   type: v.literal('message'),
   message: DeliveredMessageSchema,
+  pushed: PushedField,
 });
 
 /**
@@ -122,6 +131,7 @@ export const MessagePointerFrameSchema = v.strictObject({
   messageId: bytesField(MESSAGE_ID_BYTES),
   receivedAt: TimestampField,
   size: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ENVELOPE_BYTES)),
+  pushed: PushedField,
 });
 
 /** Server → client: a drain reached the end of the device's queue. */
@@ -251,14 +261,18 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
 
 /**
  * The frame that delivers `message` over a socket: the message itself when its frame fits
- * {@link MAX_SOCKET_MESSAGE_BYTES}, otherwise a pointer the client follows over HTTP.
+ * {@link MAX_SOCKET_MESSAGE_BYTES}, otherwise a pointer the client follows over HTTP. A frame
+ * of the push after a store (`via: 'push'`) is marked `pushed`.
  *
  * @example deliveryFrame(message).type // 'message' or 'message-pointer'
+ * @example deliveryFrame(message, 'push').pushed // true
  */
 export function deliveryFrame(
   message: v.InferOutput<typeof DeliveredMessageSchema>,
+  via: 'drain' | 'push' = 'drain',
 ): MessageFrame | MessagePointerFrame {
-  const frame: MessageFrame = { type: 'message', message };
+  const pushed = via === 'push' ? ({ pushed: true } as const) : {};
+  const frame: MessageFrame = { type: 'message', message, ...pushed };
   // Every character of a message frame is ASCII (base64url, digits, an address), so the
   // JSON text's length is its byte length.
   if (JSON.stringify(frame).length <= MAX_SOCKET_MESSAGE_BYTES) return frame;
@@ -267,6 +281,7 @@ export function deliveryFrame(
     messageId: message.messageId,
     receivedAt: message.receivedAt,
     size: Math.floor((message.envelope.length * 3) / 4),
+    ...pushed,
   };
 }
 

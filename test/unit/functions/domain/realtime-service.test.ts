@@ -268,7 +268,8 @@ describe('RealtimeService as the notifier', () => {
     await t.realtime.connected(t.f.callers[0]!, 'c1');
     await t.sealed([body(10, 1), body(10, 2)]);
     const [stored] = await t.f.fetchAll(t.f.callers[0]!);
-    expect(t.sender.frames('c1')).toEqual([{ type: 'message', message: stored }]);
+    // Marked as a push, so a client holds it while its drain runs (docs/SERVICE.md §7.3).
+    expect(t.sender.frames('c1')).toEqual([{ type: 'message', message: stored, pushed: true }]);
     expect([...t.sender.texts.keys()]).toEqual(['c1']);
     expect(t.logs).toEqual([]);
   });

@@ -40,6 +40,10 @@ export class FakeRealtimeServer {
   readonly acked: string[] = [];
   /** What the next connection's drain sends instead of a message frame. */
   drainAs: 'message' | 'message-pointer' = 'message';
+  /** While set, a drain that has read the queue waits for it before it sends anything. */
+  drainGate: Promise<void> | undefined;
+  /** Drains that have read the queue. */
+  drainsRead = 0;
   private readonly waiters: (() => void)[] = [];
 
   private constructor(
@@ -109,8 +113,19 @@ export class FakeRealtimeServer {
     socket.send(encodeFrame(frame));
   }
 
+  /** Sends the newest queued message to the newest connection, marked as a push. */
+  async pushNewest(): Promise<void> {
+    const { messages } = await this.http.fetchMessages({ limit: 100 });
+    const newest = messages.at(-1);
+    if (!newest) throw new Error('nothing queued');
+    this.current.send(encodeFrame(deliveryFrame(newest, 'push')));
+  }
+
   private async drain(socket: WsSocket): Promise<void> {
     const { messages } = await this.http.fetchMessages({ limit: 100 });
+    this.drainsRead++;
+    this.wake();
+    await this.drainGate;
     for (const message of messages) {
       this.send(
         socket,

@@ -94,6 +94,38 @@ describe('receive() over a WebSocket', () => {
     expect((await bob.http.fetchMessages()).messages).toEqual([]);
   });
 
+  it('holds a push that overtakes the drain until queue-empty, keeping mailbox order', async () => {
+    const { alice, bob, server, options } = await setup();
+    for (const text of ['m1', 'm2', 'm3']) await alice.send(bob.address, text);
+    let release!: () => void;
+    server.drainGate = new Promise((resolve) => {
+      release = resolve;
+    });
+    const abort = new AbortController();
+    const texts: string[] = [];
+    const loop = (async () => {
+      for await (const m of (await SealpostClient.open(options)).receive(
+        observed(abort.signal, [], server),
+      )) {
+        texts.push(m.text ?? '');
+        if (texts.length === 4) abort.abort();
+      }
+    })();
+    // The drain has read m1..m3; m4 is stored and pushed before the drain sends anything.
+    await server.until(() => server.drainsRead === 1);
+    await alice.send(bob.address, 'm4');
+    await server.pushNewest();
+    // The pushed frame is at the client before the drain's frames.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(texts).toEqual([]);
+    release();
+    await loop;
+
+    expect(texts).toEqual(['m1', 'm2', 'm3', 'm4']);
+    await server.until(() => server.acked.length === 4);
+    expect((await bob.http.fetchMessages()).messages).toEqual([]);
+  });
+
   it('follows a message-pointer frame over HTTP', async () => {
     const { alice, bob, server, options } = await setup();
     await alice.send(bob.address, 'large enough to point at');
