@@ -32,6 +32,23 @@ export const ENV = {
    * amazonaws.com/{stage}`), where stored messages are pushed; empty: no realtime push.
    */
   websocketEndpoint: 'SEALPOST_WEBSOCKET_ENDPOINT',
+  /**
+   * ARN of the secret holding the VAPID key pair (RFC 8292) of Web Push wake-ups
+   * ({@link VapidSecret}); empty: wake-ups off.
+   */
+  vapidSecretArn: 'SEALPOST_VAPID_SECRET_ARN',
+  /**
+   * VAPID subject: a `mailto:` or `https:` URL the push services may contact the operator at;
+   * required with {@link ENV.vapidSecretArn}.
+   */
+  vapidSubject: 'SEALPOST_VAPID_SUBJECT',
+  /** A device is woken at most once per this many seconds. */
+  wakeWindowSeconds: 'SEALPOST_WAKE_WINDOW_SECONDS',
+  /**
+   * Hosts a Web Push endpoint may name (comma-separated; `*.example.com` for subdomains): the
+   * service posts to them, so this list is what keeps clients from choosing its targets.
+   */
+  pushAllowedHosts: 'SEALPOST_PUSH_ALLOWED_HOSTS',
 } as const;
 
 /** One environment variable of the deployment contract. */
@@ -82,6 +99,45 @@ export const TTL_ATTRIBUTE = 'ttl';
 /** Key prefix of every envelope object; the bucket's lifecycle rule and IAM grant use it. */
 export const ENVELOPE_PREFIX = 'env/';
 
+/** Default of {@link ENV.wakeWindowSeconds}: at most one wake-up per device per minute. */
+export const DEFAULT_WAKE_WINDOW_SECONDS = 60;
+
+/** Longest wake-up window a deployment may set, in seconds. */
+export const MAX_WAKE_WINDOW_SECONDS = 3600;
+
+/**
+ * Default of {@link ENV.pushAllowedHosts}: the push services of the browsers (Chrome and
+ * other Chromium browsers, Firefox, Safari, Edge).
+ */
+export const DEFAULT_PUSH_ALLOWED_HOSTS: readonly string[] = [
+  'fcm.googleapis.com',
+  'updates.push.services.mozilla.com',
+  '*.push.apple.com',
+  '*.notify.windows.com',
+];
+
+/** Most hosts {@link ENV.pushAllowedHosts} may list. */
+export const MAX_PUSH_ALLOWED_HOSTS = 32;
+
+/** One entry of {@link ENV.pushAllowedHosts}: a lower-case DNS name, optionally `*.`-prefixed. */
+export const PUSH_HOST_PATTERN =
+  /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** A VAPID subject (RFC 8292 §2.1): a `mailto:` address or an `https:` URL. */
+export const VAPID_SUBJECT_PATTERN = /^(mailto:[^\s@/]+@[^\s@/]+|https:\/\/[^\s/?#]+(\/\S*)?)$/;
+
+/**
+ * The VAPID secret's JSON (deployment contract): the P-256 key pair as web-push libraries take
+ * it, base64url without padding. Generated at deploy time (infra/keygen/vapid-keygen.ts).
+ */
+export interface VapidSecret {
+  readonly version: 1;
+  /** The uncompressed public key (65 bytes): the `applicationServerKey` browsers subscribe with. */
+  readonly publicKey: string;
+  /** The private scalar (32 bytes). */
+  readonly privateKey: string;
+}
+
 /** The function's configuration, as parsed from its environment. */
 export interface DeploymentConfig {
   readonly table: string;
@@ -93,6 +149,12 @@ export interface DeploymentConfig {
   readonly metricsNamespace: string;
   /** The WebSocket stage's management endpoint, when realtime push is deployed. */
   readonly websocketEndpoint?: string;
+  /** Seconds between two wake-ups of one device at most. */
+  readonly wakeWindowSeconds: number;
+  /** Hosts a Web Push endpoint may name. */
+  readonly pushAllowedHosts: readonly string[];
+  /** The VAPID key secret and subject, when Web Push wake-ups are deployed. */
+  readonly vapid?: { readonly secretArn: string; readonly subject: string };
 }
 
 /** What {@link deploymentEnvironment} needs; values may be deploy-time tokens. */
@@ -108,6 +170,14 @@ export interface DeploymentEnvironmentInput {
   readonly logLevel?: DeploymentLogLevel;
   /** @default - none (`SEALPOST_WEBSOCKET_ENDPOINT` empty: no realtime push) */
   readonly websocketEndpoint?: string;
+  /** @default - none (`SEALPOST_VAPID_SECRET_ARN` empty: no wake-ups) */
+  readonly vapidSecretArn?: string;
+  /** @default - none (required by the service when `vapidSecretArn` is set) */
+  readonly vapidSubject?: string;
+  /** @default DEFAULT_WAKE_WINDOW_SECONDS */
+  readonly wakeWindowSeconds?: number;
+  /** @default DEFAULT_PUSH_ALLOWED_HOSTS */
+  readonly pushAllowedHosts?: readonly string[];
 }
 
 /** A deployment configuration that breaks the contract; lists every problem at once. */
@@ -137,6 +207,10 @@ export function deploymentEnvironment(
     [ENV.logLevel]: input.logLevel ?? DEFAULT_LOG_LEVEL,
     [ENV.metricsNamespace]: METRICS_NAMESPACE,
     [ENV.websocketEndpoint]: input.websocketEndpoint ?? '',
+    [ENV.vapidSecretArn]: input.vapidSecretArn ?? '',
+    [ENV.vapidSubject]: input.vapidSubject ?? '',
+    [ENV.wakeWindowSeconds]: String(input.wakeWindowSeconds ?? DEFAULT_WAKE_WINDOW_SECONDS),
+    [ENV.pushAllowedHosts]: (input.pushAllowedHosts ?? DEFAULT_PUSH_ALLOWED_HOSTS).join(','),
   };
 }
 
@@ -190,6 +264,32 @@ class Reader {
     return days;
   }
 
+  wakeWindowSeconds(): number {
+    const value = this.raw(ENV.wakeWindowSeconds);
+    if (value === undefined) return DEFAULT_WAKE_WINDOW_SECONDS;
+    const seconds = Number(value);
+    if (!/^\d+$/.test(value) || seconds < 1 || seconds > MAX_WAKE_WINDOW_SECONDS) {
+      this.problems.push(
+        `${ENV.wakeWindowSeconds} must be an integer in 1..${MAX_WAKE_WINDOW_SECONDS}`,
+      );
+      return DEFAULT_WAKE_WINDOW_SECONDS;
+    }
+    return seconds;
+  }
+
+  pushAllowedHosts(): readonly string[] {
+    const value = this.raw(ENV.pushAllowedHosts);
+    if (value === undefined) return DEFAULT_PUSH_ALLOWED_HOSTS;
+    const hosts = parsePushHosts(value);
+    if (hosts === undefined) {
+      this.problems.push(
+        `${ENV.pushAllowedHosts} must list 1..${MAX_PUSH_ALLOWED_HOSTS} lower-case host names, comma-separated (*.example.com for subdomains)`,
+      );
+      return DEFAULT_PUSH_ALLOWED_HOSTS;
+    }
+    return hosts;
+  }
+
   logLevel(): DeploymentLogLevel {
     const value = this.raw(ENV.logLevel) ?? DEFAULT_LOG_LEVEL;
     if ((LOG_LEVELS as readonly string[]).includes(value)) return value as DeploymentLogLevel;
@@ -213,7 +313,7 @@ class Reader {
  */
 export function parseDeploymentEnv(env: Environment): DeploymentConfig {
   const r = new Reader(env);
-  const config: DeploymentConfig = {
+  const config = {
     table: r.required(ENV.table, TABLE_NAME, 'a DynamoDB table name'),
     bucket: r.required(ENV.bucket, BUCKET_NAME, 'an S3 bucket name'),
     signingSecretArn: r.required(ENV.signingSecretArn, SECRET_ARN, 'a Secrets Manager ARN'),
@@ -228,9 +328,38 @@ export function parseDeploymentEnv(env: Environment): DeploymentConfig {
     ),
   };
   const websocketEndpoint = r.maybe(ENV.websocketEndpoint, HTTPS_URL, 'an https URL');
+  const vapidSecretArn = r.maybe(ENV.vapidSecretArn, SECRET_ARN, 'a Secrets Manager ARN');
+  const vapidSubject =
+    vapidSecretArn === undefined
+      ? undefined
+      : r.required(ENV.vapidSubject, VAPID_SUBJECT_PATTERN, 'a mailto: or https: URL');
+  const push = { wakeWindowSeconds: r.wakeWindowSeconds(), pushAllowedHosts: r.pushAllowedHosts() };
   r.done();
-  if (websocketEndpoint !== undefined) return { ...config, websocketEndpoint };
-  return config;
+  return {
+    ...config,
+    ...push,
+    ...(websocketEndpoint === undefined ? {} : { websocketEndpoint }),
+    ...(vapidSecretArn === undefined || vapidSubject === undefined
+      ? {}
+      : { vapid: { secretArn: vapidSecretArn, subject: vapidSubject } }),
+  };
+}
+
+/**
+ * The host list of {@link ENV.pushAllowedHosts}: comma-separated entries of
+ * {@link PUSH_HOST_PATTERN}, surrounding spaces ignored, at most {@link MAX_PUSH_ALLOWED_HOSTS}.
+ *
+ * @example parsePushHosts('fcm.googleapis.com, *.push.apple.com') // ['fcm.googleapis.com', '*.push.apple.com']
+ * @returns undefined if the list is empty, too long or has a malformed entry
+ */
+export function parsePushHosts(text: string): readonly string[] | undefined {
+  const hosts = text
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  if (hosts.length === 0 || hosts.length > MAX_PUSH_ALLOWED_HOSTS) return undefined;
+  if (!hosts.every((h) => h.length <= 253 && PUSH_HOST_PATTERN.test(h))) return undefined;
+  return hosts;
 }
 
 /**

@@ -67,6 +67,11 @@ async function buildTestKit() {
     target: 'node20',
     sourcemap: true,
     external: ['sealpost', 'sealpost/*', 'valibot', 'ws'],
+    // web-push (bundled, loaded at the first wake-up) is CommonJS that requires Node built-ins;
+    // ESM output has no `require`, so the bundle recreates it, as the Lambda bundles do.
+    banner: {
+      js: "import { createRequire as __sealpostCreateRequire } from 'node:module'; const require = __sealpostCreateRequire(import.meta.url);",
+    },
     logLevel: 'warning',
   });
   // Declarations against the SDK's published declarations (sdk/dist), not its sources.

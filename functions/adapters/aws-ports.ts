@@ -8,16 +8,19 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Ports, SigningKeyProvider } from '../domain/ports.ts';
 import type { ConnectionRegistry, ConnectionSender } from '../domain/realtime-ports.ts';
+import type { WakeupPorts } from '../domain/wakeup-ports.ts';
 import { ApiGatewaySender } from './aws/apigw-sender.ts';
 import {
   DynamoAccountStore,
   DynamoConnections,
   DynamoMessageIndex,
   DynamoPrekeyStore,
+  DynamoPushSubscriptions,
   DynamoRateLimiter,
   DynamoReplayStore,
 } from './dynamodb/index.ts';
 import { S3BlobStore } from './s3/s3-blob-store.ts';
+import { type WebPushPortsOptions, webPushPorts } from './webpush/web-push-ports.ts';
 
 /**
  * Every port over one table and one bucket.
@@ -41,6 +44,21 @@ export function awsPorts(options: {
     limiter: new DynamoRateLimiter(dynamodb, table),
     signingKeys: options.signingKeys,
   };
+}
+
+/**
+ * The wake-up ports over the same table: the subscription store always (so removals work when
+ * wake-ups are off), the Web Push sender and settings when `webPush` is given.
+ *
+ * @example awsWakeupPorts({ dynamodb, table: 'sealpost', webPush: { keys, subject, endpoints } })
+ */
+export function awsWakeupPorts(options: {
+  dynamodb: DynamoDBClient;
+  table: string;
+  webPush?: WebPushPortsOptions;
+}): WakeupPorts {
+  const subscriptions = new DynamoPushSubscriptions(options.dynamodb, options.table);
+  return options.webPush ? { subscriptions, ...webPushPorts(options.webPush) } : { subscriptions };
 }
 
 /** The realtime ports: live connections in the table, frames over API Gateway. */

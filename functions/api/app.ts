@@ -16,6 +16,7 @@ import { certificateHandlers } from './routes/certificates.ts';
 import { messageHandlers } from './routes/messages.ts';
 import { metaHandlers, openApiRoute } from './routes/meta.ts';
 import { prekeyHandlers } from './routes/prekeys.ts';
+import { pushHandlers } from './routes/push.ts';
 
 /** The handler of every operation of the route table. */
 const HANDLERS: OperationHandlers = {
@@ -24,6 +25,7 @@ const HANDLERS: OperationHandlers = {
   ...prekeyHandlers,
   ...certificateHandlers,
   ...messageHandlers,
+  ...pushHandlers,
 };
 
 const ROUTE_PATTERNS = ROUTES.map((r) => ({

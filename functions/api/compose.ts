@@ -12,23 +12,53 @@ import { MessageService } from '../domain/message-service.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
 import { PrekeyService } from '../domain/prekey-service.ts';
 import type { NotifyHook } from '../domain/realtime-ports.ts';
+import type { WakeupPorts } from '../domain/wakeup-ports.ts';
+import { WakeupService, wakingNotifier } from '../domain/wakeup-service.ts';
 import type { AppServices } from './env.ts';
 
 export type { Ports };
+
+/** Wake-ups (docs/SERVICE.md §7.3): their ports, and where a failed wake-up is counted. */
+export type WakeupOptions = WakeupPorts & { readonly log: (line: string) => void };
+
+/** Options of {@link createServices}. */
+export interface ServicesOptions {
+  readonly clock?: Clock;
+  readonly config?: ServiceConfig;
+  readonly random?: Random;
+  /**
+   * Realtime delivery: called after every store; its notifier may report whether the message
+   * reached a live connection (`RealtimeService.notify`), which spares the device a wake-up.
+   */
+  readonly notify?: NotifyHook;
+  /**
+   * Wake-ups of devices without a live connection, and the push subscription store (device
+   * removal removes a device's subscription). With a sender and Web Push settings, every store
+   * the realtime hook did not push to a live connection wakes the device.
+   */
+  readonly wakeups?: WakeupOptions;
+}
+
+const discard = () => undefined;
 
 /**
  * The domain services over `ports`.
  *
  * @example createServices(memoryPorts(signingKeys), { clock: () => 0 })
  */
-export function createServices(
-  ports: Ports,
-  options: { clock?: Clock; config?: ServiceConfig; random?: Random; notify?: NotifyHook } = {},
-): AppServices {
+export function createServices(ports: Ports, options: ServicesOptions = {}): AppServices {
   const clock = options.clock ?? Date.now;
   const random = options.random ?? randomBytes;
   const config = options.config ?? DEFAULT_CONFIG;
   const auth = new AuthService(ports.accounts, ports.replay, ports.signingKeys, clock, config);
+  const push = new WakeupService(options.wakeups, clock, config, options.wakeups?.log ?? discard);
+  const notify: NotifyHook | undefined =
+    options.notify || push.enabled
+      ? {
+          notifier: wakingNotifier(options.notify?.notifier, push),
+          log: options.notify?.log ?? options.wakeups?.log ?? discard,
+        }
+      : undefined;
   return {
     auth,
     accounts: new AccountService(
@@ -39,6 +69,7 @@ export function createServices(
       auth,
       clock,
       config,
+      options.wakeups?.subscriptions,
     ),
     prekeys: new PrekeyService(ports.accounts, ports.prekeys, ports.limiter, clock, config),
     certificates: new CertificateService(ports.signingKeys, clock, config),
@@ -50,7 +81,8 @@ export function createServices(
       clock,
       config,
       random,
-      options.notify,
+      notify,
     ),
+    push,
   };
 }

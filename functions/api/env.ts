@@ -8,6 +8,7 @@ import type { AuthService, Caller } from '../domain/auth-service.ts';
 import type { CertificateService } from '../domain/certificate-service.ts';
 import type { MessageService } from '../domain/message-service.ts';
 import type { PrekeyService } from '../domain/prekey-service.ts';
+import type { WakeupService } from '../domain/wakeup-service.ts';
 
 /** The domain services the routes call. */
 export interface AppServices {
@@ -16,6 +17,8 @@ export interface AppServices {
   readonly prekeys: PrekeyService;
   readonly certificates: CertificateService;
   readonly messages: MessageService;
+  /** Push subscriptions and wake-ups of offline devices. */
+  readonly push: WakeupService;
 }
 
 /** One structured log line goes to the sink (stdout on Lambda, an array in tests). */

@@ -7,7 +7,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { handle } from 'hono/aws-lambda';
-import { deploymentPorts } from '../adapters/aws-deployment.ts';
+import { deploymentPorts, deploymentWakeups } from '../adapters/aws-deployment.ts';
 import { awsRealtimePorts } from '../adapters/aws-ports.ts';
 import { parseDeploymentEnv } from '../deployment.ts';
 import { withMessageTtlDays } from '../domain/config.ts';
@@ -21,13 +21,19 @@ const dynamodb = new DynamoDBClient({});
 const ports = deploymentPorts(deployment, dynamodb);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const config = withMessageTtlDays(deployment.messageTtlDays);
+const config = {
+  ...withMessageTtlDays(deployment.messageTtlDays),
+  wakeWindowMs: deployment.wakeWindowSeconds * 1000,
+};
+// With a VAPID secret configured, a device the realtime push did not reach is woken by Web
+// Push (docs/SERVICE.md §7.3); without one its subscription routes answer NOT_CONFIGURED.
+const wakeups = { ...deploymentWakeups(deployment, dynamodb), log };
 
 // With a WebSocket stage deployed, a stored message is pushed to its device's live connection
 // (docs/SERVICE.md §7.3); without one the service is unchanged.
 const services =
   deployment.websocketEndpoint === undefined
-    ? createServices(ports, { config })
+    ? createServices(ports, { config, wakeups })
     : composeRealtime(
         ports,
         awsRealtimePorts({
@@ -35,7 +41,7 @@ const services =
           table: deployment.table,
           management: new ApiGatewayManagementApiClient({ endpoint: deployment.websocketEndpoint }),
         }),
-        { config, log },
+        { config, log, wakeups },
       ).services;
 
 const app = buildApp({

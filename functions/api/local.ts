@@ -5,9 +5,15 @@
  * generated once and kept in the data directory (`.local/` by default), so clients can pin the
  * trust root across restarts.
  *
+ * Wake-ups of offline devices (Web Push, docs/SERVICE.md §7.3) are on: the VAPID key pair is
+ * generated once and kept in the data directory too (`vapid.json`), so browser subscriptions
+ * survive restarts, and besides the browsers' push services a subscription may name a
+ * plain-HTTP loopback endpoint (a push service stand-in on this machine).
+ *
  * Run: `npx tsx functions/api/local.ts` (env: `SEALPOST_PORT` default 8787,
  * `SEALPOST_DATA_DIR` default `.local`, and optionally `SEALPOST_DYNAMODB_ENDPOINT`,
- * `SEALPOST_S3_ENDPOINT`, `SEALPOST_TABLE`, `SEALPOST_BUCKET` to use local AWS emulators).
+ * `SEALPOST_S3_ENDPOINT`, `SEALPOST_TABLE`, `SEALPOST_BUCKET` to use local AWS emulators,
+ * `SEALPOST_VAPID_SUBJECT` and `SEALPOST_PUSH_ALLOWED_HOSTS` for wake-ups).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -17,9 +23,26 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { toBase64Url } from 'sealpost/wire/api';
 import { awsPorts } from '../adapters/aws-ports.ts';
+import { DynamoPushSubscriptions } from '../adapters/dynamodb/dynamo-push-subscriptions.ts';
 import { ensureTable } from '../adapters/dynamodb/table-setup.ts';
-import { createMemoryPorts } from '../adapters/memory-ports.ts';
-import { ENV, type Environment, LOCAL_ENV } from '../deployment.ts';
+import { MemoryPushSubscriptions } from '../adapters/memory/memory-push-subscriptions.ts';
+import { createMemoryPorts, type MemoryPorts } from '../adapters/memory-ports.ts';
+import {
+  generateVapidKeys,
+  parseVapidSecret,
+  StaticVapidKeys,
+  type VapidKeys,
+  vapidSecretJson,
+} from '../adapters/webpush/vapid-keys.ts';
+import { webPushPorts } from '../adapters/webpush/web-push-ports.ts';
+import {
+  DEFAULT_PUSH_ALLOWED_HOSTS,
+  ENV,
+  type Environment,
+  LOCAL_ENV,
+  parsePushHosts,
+  VAPID_SUBJECT_PATTERN,
+} from '../deployment.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
 import type { Ports, SigningMaterial } from '../domain/ports.ts';
 import {
@@ -28,11 +51,20 @@ import {
   StaticSigningKeyProvider,
   signingSecretJson,
 } from '../domain/signing-material.ts';
+import type { PushSubscriptionStore } from '../domain/wakeup-ports.ts';
 import { buildApp } from './app.ts';
 import { createNodeServer } from './node-http.ts';
 import { createLocalRealtime } from './realtime-local.ts';
 
 const SIGNING_FILE = 'signing.json';
+const VAPID_FILE = 'vapid.json';
+
+/**
+ * VAPID subject of the local server when none is given. Push services only use it to reach an
+ * operator; Apple's refuses a `localhost` subject, so set `SEALPOST_VAPID_SUBJECT` (or
+ * `webPush.subject`) to a real address to wake Safari.
+ */
+export const LOCAL_VAPID_SUBJECT = 'mailto:sealpost@localhost';
 /** Local server certificates are valid for 10 years: the data directory is the trust root. */
 const LOCAL_CERT_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 
@@ -44,6 +76,16 @@ export interface LocalAwsEndpoints {
   readonly table?: string;
   /** @default 'sealpost-envelopes' */
   readonly bucket?: string;
+}
+
+/** Wake-up options of the local server (docs/SERVICE.md §7.3). */
+export interface LocalWebPushOptions {
+  /** @default generated on first start and kept in the data directory (`vapid.json`) */
+  readonly vapidKeys?: VapidKeys;
+  /** @default LOCAL_VAPID_SUBJECT */
+  readonly subject?: string;
+  /** Push service hosts besides loopback. @default DEFAULT_PUSH_ALLOWED_HOSTS */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** Options of {@link startLocalServer}. */
@@ -59,6 +101,8 @@ export interface LocalServerOptions {
   readonly config?: ServiceConfig;
   /** @default writes each log line to stdout */
   readonly log?: (line: string) => void;
+  /** Wake-ups; `false` turns them off. @default on, see {@link LocalWebPushOptions} */
+  readonly webPush?: LocalWebPushOptions | false;
 }
 
 /** A running local server. */
@@ -66,6 +110,8 @@ export interface LocalServer {
   readonly url: string;
   /** The trust root public key (base64url) clients pin. */
   readonly trustRoot: string;
+  /** The in-memory storage, when the server runs without emulators (for tools that show it). */
+  readonly memory?: MemoryPorts;
   close(): Promise<void>;
 }
 
@@ -90,10 +136,31 @@ export async function loadOrCreateSigningMaterial(dataDir: string): Promise<Sign
   return material;
 }
 
+/**
+ * Loads the VAPID key pair from `dataDir`, generating and saving it on first use (file mode
+ * 0600: it holds the private key). Kept so browser subscriptions, made with its public key,
+ * stay valid across restarts.
+ *
+ * @example const keys = await loadOrCreateVapidKeys('.local');
+ * @throws {RangeError} if the file exists and is not a VAPID key pair.
+ */
+export async function loadOrCreateVapidKeys(dataDir: string): Promise<VapidKeys> {
+  const file = join(dataDir, VAPID_FILE);
+  try {
+    return parseVapidSecret(await readFile(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(dataDir, { recursive: true });
+  const keys = generateVapidKeys();
+  await writeFile(file, `${vapidSecretJson(keys)}\n`, { mode: 0o600, flag: 'wx' });
+  return keys;
+}
+
 async function localAwsPorts(
   endpoints: LocalAwsEndpoints,
   signing: SigningMaterial,
-): Promise<Ports> {
+): Promise<{ ports: Ports; pushSubscriptions: PushSubscriptionStore }> {
   const region = process.env['AWS_REGION'] ?? 'us-east-1';
   const credentials = {
     accessKeyId: process.env['AWS_ACCESS_KEY_ID'] ?? 'S3RVER',
@@ -116,13 +183,14 @@ async function localAwsPorts(
   } catch {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   }
-  return awsPorts({
+  const ports = awsPorts({
     dynamodb,
     s3,
     table,
     bucket,
     signingKeys: new StaticSigningKeyProvider(signing),
   });
+  return { ports, pushSubscriptions: new DynamoPushSubscriptions(dynamodb, table) };
 }
 
 /**
@@ -131,12 +199,40 @@ async function localAwsPorts(
  * @example const server = await startLocalServer({ port: 0 }); // server.url
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
-  const signing = await loadOrCreateSigningMaterial(resolve(options.dataDir ?? '.local'));
-  const ports = options.aws
-    ? await localAwsPorts(options.aws, signing)
-    : createMemoryPorts(new StaticSigningKeyProvider(signing));
+  const dataDir = resolve(options.dataDir ?? '.local');
+  const signing = await loadOrCreateSigningMaterial(dataDir);
+  let ports: Ports;
+  let memory: MemoryPorts | undefined;
+  let pushSubscriptions: PushSubscriptionStore;
+  if (options.aws) {
+    ({ ports, pushSubscriptions } = await localAwsPorts(options.aws, signing));
+  } else {
+    memory = createMemoryPorts(new StaticSigningKeyProvider(signing));
+    ports = memory;
+    pushSubscriptions = new MemoryPushSubscriptions();
+  }
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const local = createLocalRealtime(ports, { config: options.config ?? DEFAULT_CONFIG, log });
+  const webPush = options.webPush;
+  const wakeups =
+    webPush === false
+      ? { subscriptions: pushSubscriptions, log }
+      : {
+          subscriptions: pushSubscriptions,
+          log,
+          ...webPushPorts({
+            keys: new StaticVapidKeys(webPush?.vapidKeys ?? (await loadOrCreateVapidKeys(dataDir))),
+            subject: webPush?.subject ?? LOCAL_VAPID_SUBJECT,
+            endpoints: {
+              allowedHosts: webPush?.allowedHosts ?? DEFAULT_PUSH_ALLOWED_HOSTS,
+              allowLoopback: true,
+            },
+          }),
+        };
+  const local = createLocalRealtime(ports, {
+    config: options.config ?? DEFAULT_CONFIG,
+    log,
+    wakeups,
+  });
   const app = buildApp({ services: local.services, log, stage: 'local' });
   const hostname = options.hostname ?? '127.0.0.1';
   // node-http.ts: JSON errors from Node's HTTP layer too, and early answers (413) drained.
@@ -150,6 +246,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       resolveServer({
         url: `http://${hostname}:${info.port}`,
         trustRoot: toBase64Url(signing.trustRoot),
+        ...(memory ? { memory } : {}),
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
@@ -163,10 +260,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
 /**
  * Options of {@link startLocalServer} from the environment ({@link LOCAL_ENV}, plus the
- * contract's table and bucket names for the emulators).
+ * contract's table and bucket names for the emulators and its VAPID subject and push hosts).
  *
  * @example localOptionsFromEnv({ SEALPOST_PORT: '0' }).port // 0
- * @throws {RangeError} if `SEALPOST_PORT` is not an integer in 0..65535
+ * @throws {RangeError} if `SEALPOST_PORT` is not an integer in 0..65535, or the VAPID subject
+ *   or push host list is set and malformed
  */
 export function localOptionsFromEnv(env: Environment): LocalServerOptions {
   const port = Number(env[LOCAL_ENV.port] ?? 8787);
@@ -181,7 +279,25 @@ export function localOptionsFromEnv(env: Environment): LocalServerOptions {
     dynamodb && s3
       ? { dynamodb, s3, ...(table ? { table } : {}), ...(bucket ? { bucket } : {}) }
       : undefined;
-  return { port, dataDir: env[LOCAL_ENV.dataDir] ?? '.local', ...(aws ? { aws } : {}) };
+  const subject = env[ENV.vapidSubject] || undefined;
+  if (subject !== undefined && !VAPID_SUBJECT_PATTERN.test(subject)) {
+    throw new RangeError(`${ENV.vapidSubject} must be a mailto: or https: URL`);
+  }
+  const hostList = env[ENV.pushAllowedHosts] || undefined;
+  const allowedHosts = hostList === undefined ? undefined : parsePushHosts(hostList);
+  if (hostList !== undefined && allowedHosts === undefined) {
+    throw new RangeError(`${ENV.pushAllowedHosts} must list host names, comma-separated`);
+  }
+  const webPush = {
+    ...(subject === undefined ? {} : { subject }),
+    ...(allowedHosts === undefined ? {} : { allowedHosts }),
+  };
+  return {
+    port,
+    dataDir: env[LOCAL_ENV.dataDir] ?? '.local',
+    ...(aws ? { aws } : {}),
+    ...(Object.keys(webPush).length > 0 ? { webPush } : {}),
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

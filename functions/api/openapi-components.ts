@@ -20,6 +20,10 @@ import {
   OneTimePrekeySchema,
   PrekeyCountSchema,
   PrekeyUploadSchema,
+  PushKeySchema,
+  PushSubscribedSchema,
+  PushSubscriptionSchema,
+  PushUnsubscribedSchema,
   RegisterRequestSchema,
   SenderCertificateResponseSchema,
   SendRequestSchema,
@@ -52,6 +56,10 @@ export const COMPONENT_SCHEMAS = {
   AckRequest: AckRequestSchema,
   AckResponse: AckResponseSchema,
   Health: HealthSchema,
+  PushSubscription: PushSubscriptionSchema,
+  PushSubscribed: PushSubscribedSchema,
+  PushUnsubscribed: PushUnsubscribedSchema,
+  PushKey: PushKeySchema,
 } as const;
 
 const deviceIds = (description: string) => ({

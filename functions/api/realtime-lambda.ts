@@ -25,7 +25,7 @@ import { type ServiceConfig, withMessageTtlDays } from '../domain/config.ts';
 import { ServiceError } from '../domain/errors.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
 import { RealtimeService } from '../domain/realtime-service.ts';
-import { createServices } from './compose.ts';
+import { createServices, type WakeupOptions } from './compose.ts';
 import type { AppServices } from './env.ts';
 import { authenticateConnect } from './realtime-connect.ts';
 
@@ -60,13 +60,20 @@ export type WebSocketHandler = (event: WebSocketEvent) => Promise<WebSocketResul
 export function composeRealtime(
   ports: Ports,
   realtimePorts: RealtimePorts,
-  options: { config?: ServiceConfig; clock?: Clock; log: (line: string) => void },
+  options: {
+    config?: ServiceConfig;
+    clock?: Clock;
+    log: (line: string) => void;
+    /** Wake-ups of devices the realtime push did not reach (the HTTP function's). */
+    wakeups?: WakeupOptions;
+  },
 ): { services: AppServices; realtime: RealtimeService } {
   const clock = options.clock ?? Date.now;
   let realtime: RealtimeService | undefined;
   const services = createServices(ports, {
     clock,
     config: options.config,
+    ...(options.wakeups ? { wakeups: options.wakeups } : {}),
     notify: {
       notifier: {
         notify: async (mailbox, message) => realtime?.notify(mailbox, message),

@@ -44,6 +44,7 @@ import {
   verifyKemPrekey,
   verifySignedPrekey,
 } from './records.ts';
+import type { PushSubscriptionStore } from './wakeup-ports.ts';
 
 /** Registration and device management. */
 export class AccountService {
@@ -55,6 +56,8 @@ export class AccountService {
     private readonly auth: AuthService,
     private readonly clock: Clock,
     private readonly config: ServiceConfig,
+    /** Where devices' push subscriptions are (wake-ups); removing a device removes its own. */
+    private readonly pushSubscriptions?: PushSubscriptionStore,
   ) {}
 
   /**
@@ -172,7 +175,8 @@ export class AccountService {
   }
 
   /**
-   * Removes a device of the caller's own account and its one-time prekeys. A device may remove
+   * Removes a device of the caller's own account, its one-time prekeys and its push
+   * subscription (a removed device is never woken). A device may remove
    * itself; removing another device also needs the account key's co-signature of the request
    * (`caller.accountSigned`), so a stolen device cannot lock the owner's others out. Its queued
    * messages become unreachable at once (mailboxes are per registration id, so a device that
@@ -193,6 +197,7 @@ export class AccountService {
       throw new ServiceError('NOT_FOUND', 'no such device');
     }
     await this.prekeys.deleteAll(deviceRef(caller.address, device));
+    await this.pushSubscriptions?.remove({ address: caller.address, deviceId });
     return { deviceId };
   }
 

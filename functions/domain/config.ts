@@ -9,7 +9,7 @@ import {
   SENDER_CERTIFICATE_LIFETIME_MS,
   SIGNATURE_WINDOW_MS,
 } from 'sealpost/wire/api';
-import { readMessageTtlDays } from '../deployment.ts';
+import { DEFAULT_WAKE_WINDOW_SECONDS, readMessageTtlDays } from '../deployment.ts';
 
 /** A fixed-window rate limit. */
 export interface RateLimit {
@@ -42,6 +42,12 @@ export interface ServiceConfig {
    * contact writes to them.
    */
   readonly deviceListRateLimit: RateLimit;
+  /**
+   * A device without a live connection is woken (Web Push) at most once per this window
+   * however many messages arrive for it (docs/SERVICE.md §7.3); the deployment's
+   * `SEALPOST_WAKE_WINDOW_SECONDS`.
+   */
+  readonly wakeWindowMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -59,6 +65,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   bundleRateLimit: { limit: 10, windowMs: 10 * 60 * 1000 },
   identifiedSendRateLimit: { limit: 30, windowMs: 10 * 60 * 1000 },
   deviceListRateLimit: { limit: 20, windowMs: 10 * 60 * 1000 },
+  wakeWindowMs: DEFAULT_WAKE_WINDOW_SECONDS * 1000,
 };
 
 /**

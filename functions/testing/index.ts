@@ -21,12 +21,43 @@ import {
   type TrustConfig,
   toBase64Url,
 } from 'sealpost';
+import { MemoryPushSubscriptions } from '../adapters/memory/memory-push-subscriptions.ts';
 import { createMemoryPorts, type MemoryPorts } from '../adapters/memory-ports.ts';
+import {
+  checkVapidKeys,
+  generateVapidKeys,
+  StaticVapidKeys,
+} from '../adapters/webpush/vapid-keys.ts';
+import { webPushPorts } from '../adapters/webpush/web-push-ports.ts';
 import { buildApp } from '../api/app.ts';
 import { createLocalRealtime } from '../api/realtime-local.ts';
+import { DEFAULT_PUSH_ALLOWED_HOSTS } from '../deployment.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
 import { generateSigningMaterial, StaticSigningKeyProvider } from '../domain/signing-material.ts';
 import { type Listening, type ListenOptions, listenLocally } from './listen.ts';
+
+/** VAPID subject of the test service when none is given. */
+export const TEST_VAPID_SUBJECT = 'mailto:sealpost-test@localhost';
+
+/**
+ * Wake-ups of the test service (Web Push, docs/SERVICE.md §7.3). Besides the browsers' push
+ * services, a subscription may name a plain-HTTP loopback endpoint, such as a push service
+ * stand-in the test runs.
+ */
+export interface TestWebPushOptions {
+  /**
+   * The VAPID key pair, base64url (the uncompressed 65-byte public point and the 32-byte
+   * private scalar, as `webPush.generateVAPIDKeys()` gives them).
+   * @default generated at start
+   */
+  readonly vapidKeys?: { readonly publicKey: string; readonly privateKey: string };
+  /** @default TEST_VAPID_SUBJECT */
+  readonly subject?: string;
+  /** Push service hosts besides loopback. @default the browsers' push services */
+  readonly allowedHosts?: readonly string[];
+  /** Timeout of one push request in ms. @default 3000 */
+  readonly timeoutMs?: number;
+}
 
 /** Options of {@link TestSealpost.start}. */
 export interface TestSealpostOptions {
@@ -36,6 +67,13 @@ export interface TestSealpostOptions {
   readonly config?: Partial<ServiceConfig>;
   /** Receives the service's JSON log lines. @default discarded */
   readonly log?: (line: string) => void;
+  /**
+   * Wake-ups of devices without a live connection: a device that registered a push
+   * subscription (`client.subscribePush`) is woken when a message is stored for it while it
+   * has no WebSocket open. `false` turns them off (the push routes then answer
+   * `NOT_CONFIGURED`). @default on, with a VAPID key pair generated at start
+   */
+  readonly webPush?: TestWebPushOptions | false;
 }
 
 /** Options of a client created by the test server. */
@@ -84,6 +122,7 @@ export class TestSealpost {
   readonly trust: TrustConfig;
   /** The in-memory storage behind the service, for assertions about what the server holds. */
   readonly ports: MemoryPorts;
+  private readonly pushSubscriptions = new MemoryPushSubscriptions();
   private time: number;
   private readonly serve: (request: Request) => Response | Promise<Response>;
   private readonly attachRealtime: (server: Server) => () => void;
@@ -97,10 +136,29 @@ export class TestSealpost {
     this.trust = { trustRoot: material.trustRoot, revokedServerKeyIds: [] };
     this.ports = createMemoryPorts(new StaticSigningKeyProvider(material));
     const log = options.log ?? (() => undefined);
+    const webPush = options.webPush;
     const local = createLocalRealtime(this.ports, {
       clock: () => this.time,
       config: { ...DEFAULT_CONFIG, ...options.config },
       log,
+      wakeups:
+        webPush === false
+          ? { subscriptions: this.pushSubscriptions, log }
+          : {
+              subscriptions: this.pushSubscriptions,
+              log,
+              ...webPushPorts({
+                keys: new StaticVapidKeys(
+                  webPush?.vapidKeys ? checkVapidKeys(webPush.vapidKeys) : generateVapidKeys(),
+                ),
+                subject: webPush?.subject ?? TEST_VAPID_SUBJECT,
+                endpoints: {
+                  allowedHosts: webPush?.allowedHosts ?? DEFAULT_PUSH_ALLOWED_HOSTS,
+                  allowLoopback: true,
+                },
+                ...(webPush?.timeoutMs === undefined ? {} : { timeoutMs: webPush.timeoutMs }),
+              }),
+            },
     });
     const app = buildApp({ services: local.services, log, stage: 'test' });
     this.serve = (request) => app.fetch(request);
@@ -131,6 +189,21 @@ export class TestSealpost {
    */
   listen(options: ListenOptions = {}): Promise<Listening> {
     return listenLocally(this.serve, options, this.attachRealtime);
+  }
+
+  /**
+   * The push subscription the service holds for a device (`client.subscribePush`), or
+   * undefined: for assertions that an app subscribed, or that a subscription its push service
+   * reported gone was dropped.
+   *
+   * @example (await sealpost.pushSubscription(bob.address, bob.deviceId))?.endpoint
+   */
+  async pushSubscription(
+    address: string,
+    deviceId: number,
+  ): Promise<{ readonly endpoint: string } | undefined> {
+    const stored = await this.pushSubscriptions.get({ address, deviceId });
+    return stored && { endpoint: stored.subscription.endpoint };
   }
 
   /** The trust root as base64url, as `npm start` prints it. */

@@ -6,6 +6,7 @@ import type { EnvelopeBucket } from './envelope-bucket.ts';
 import type { MailboxTable } from './mailbox-table.ts';
 import { SealpostFunction } from './node-function.ts';
 import type { SigningKeys } from './signing-keys.ts';
+import type { VapidKeys } from './vapid-keys.ts';
 
 /** The service's composition root (deployment contract). */
 export const DEFAULT_API_ENTRY = fileURLToPath(
@@ -28,6 +29,27 @@ export const DEFAULT_API_TIMEOUT = Duration.seconds(10);
 
 /** Log levels the service understands (deployment contract). */
 export type ApiLogLevel = DeploymentLogLevel;
+
+/** Web Push wake-ups of the API function (docs/SERVICE.md §7.3). */
+export interface ApiWebPushProps {
+  /** The VAPID key pair (`SEALPOST_VAPID_SECRET_ARN`, read granted). */
+  readonly keys: VapidKeys;
+  /**
+   * `SEALPOST_VAPID_SUBJECT`: a `mailto:` or `https:` URL push services may contact.
+   * @default - none here; {@link SealpostService} sets the HTTP API's URL
+   */
+  readonly subject?: string;
+  /**
+   * `SEALPOST_WAKE_WINDOW_SECONDS`.
+   * @default 60
+   */
+  readonly wakeWindowSeconds?: number;
+  /**
+   * `SEALPOST_PUSH_ALLOWED_HOSTS`.
+   * @default DEFAULT_PUSH_ALLOWED_HOSTS (the browsers' push services)
+   */
+  readonly allowedHosts?: readonly string[];
+}
 
 /** Props of {@link ApiFunction}. */
 export interface ApiFunctionProps {
@@ -58,6 +80,11 @@ export interface ApiFunctionProps {
    */
   readonly websocketEndpoint?: string;
   /**
+   * Web Push wake-ups of devices without a live connection.
+   * @default - none (wake-ups off: the push routes answer `NOT_CONFIGURED`)
+   */
+  readonly webPush?: ApiWebPushProps;
+  /**
    * Memory in MiB.
    * @default 512
    */
@@ -73,7 +100,8 @@ export interface ApiFunctionProps {
  * The mailbox service function (Hono behind `hono/aws-lambda`). Its configuration comes only
  * from the environment set here with the deployment contract's `deploymentEnvironment`
  * (functions/deployment.ts, which the function parses back), and its role holds exactly the grants of the three
- * resource constructs plus writing to its own log group.
+ * resource constructs (and reading the VAPID key, with wake-ups) plus writing to its own log
+ * group.
  */
 export class ApiFunction extends Construct {
   /** The function and its role and log group. */
@@ -89,6 +117,14 @@ export class ApiFunction extends Construct {
       stage: props.stage,
       logLevel: props.logLevel,
       websocketEndpoint: props.websocketEndpoint,
+      ...(props.webPush
+        ? {
+            vapidSecretArn: props.webPush.keys.secret.secretArn,
+            vapidSubject: props.webPush.subject,
+            wakeWindowSeconds: props.webPush.wakeWindowSeconds,
+            pushAllowedHosts: props.webPush.allowedHosts,
+          }
+        : {}),
     });
     this.handler = new SealpostFunction(this, 'Handler', {
       entry: props.entry ?? DEFAULT_API_ENTRY,
@@ -104,5 +140,9 @@ export class ApiFunction extends Construct {
     props.keys.grantReadSigningSecret(role);
     // The first request must find the generated keys, not the secret's placeholder.
     this.handler.function.node.addDependency(props.keys.resource);
+    if (props.webPush) {
+      props.webPush.keys.grantRead(role);
+      this.handler.function.node.addDependency(props.webPush.keys.resource);
+    }
   }
 }

@@ -5,7 +5,11 @@ import {
   type DeploymentLogLevel,
   LOG_LEVELS,
   MAX_MESSAGE_TTL_DAYS,
+  MAX_PUSH_ALLOWED_HOSTS,
+  MAX_WAKE_WINDOW_SECONDS,
+  parsePushHosts,
   STAGE_PATTERN,
+  VAPID_SUBJECT_PATTERN,
 } from '#functions/deployment.ts';
 import type { EnvelopeEncryption } from './envelope-bucket.ts';
 import { defaultRemovalPolicy } from './sealpost-service.ts';
@@ -96,6 +100,28 @@ class ContextParser {
     return out;
   }
 
+  flag(key: string): boolean | undefined {
+    const value = this.read(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    this.problems.push(`${key} must be true or false`);
+    return undefined;
+  }
+
+  pushHosts(): readonly string[] | undefined {
+    const value = this.read('pushAllowedHosts');
+    if (value === undefined || value === null || value === '') return undefined;
+    const text = Array.isArray(value) ? value.map(String).join(',') : String(value);
+    const hosts = parsePushHosts(text);
+    if (hosts === undefined) {
+      this.problems.push(
+        `pushAllowedHosts must list 1..${MAX_PUSH_ALLOWED_HOSTS} lower-case host names (*.example.com for subdomains)`,
+      );
+    }
+    return hosts;
+  }
+
   retention(): logs.RetentionDays | undefined {
     const days = this.integer('logRetentionDays', 1, 3653);
     if (days === undefined) return undefined;
@@ -113,7 +139,9 @@ class ContextParser {
  * `logRetentionDays` (default 30), `messageTtlDays` (default 30), `bucketEncryption`
  * (`s3-managed` | `kms`), `corsOrigins` (comma-separated), `logLevel`, `throttleRate`,
  * `throttleBurst`, `alarmTopicArn`, `certificateValidityDays`, `apiEntry` (path of the
- * service entry).
+ * service entry), and for wake-ups `webPush` (`true` | `false`, default `true`), `vapidSubject`
+ * (a `mailto:` or `https:` URL, default the API's URL), `wakeWindowSeconds` (default 60) and
+ * `pushAllowedHosts` (comma-separated, default the browsers' push services).
  *
  * @throws {ContextError} listing every invalid key at once
  * @example
@@ -149,6 +177,10 @@ export function stackPropsFromContext(read: ContextReader): SealpostStackProps {
     alarmTopicArn: p.matching('alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN'),
     certificateValidityDays: p.integer('certificateValidityDays', 1, 3650),
     apiEntry: p.text('apiEntry'),
+    webPush: p.flag('webPush'),
+    vapidSubject: p.matching('vapidSubject', VAPID_SUBJECT_PATTERN, 'a mailto: or https: URL'),
+    wakeWindowSeconds: p.integer('wakeWindowSeconds', 1, MAX_WAKE_WINDOW_SECONDS),
+    pushAllowedHosts: p.pushHosts(),
   };
   if (p.problems.length > 0) throw new ContextError(p.problems);
   return props;

@@ -2,7 +2,7 @@ import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DEFAULT_MESSAGE_TTL_DAYS, STAGE_PATTERN } from '#functions/deployment.ts';
+import { DEFAULT_MESSAGE_TTL_DAYS, ENV, STAGE_PATTERN } from '#functions/deployment.ts';
 import { type AlarmThresholds, ServiceAlarms } from './alarms.ts';
 import { ApiFunction, type ApiLogLevel } from './api-function.ts';
 import { BucketEmptier } from './bucket-emptier.ts';
@@ -11,6 +11,7 @@ import { EnvelopeBucket, type EnvelopeEncryption } from './envelope-bucket.ts';
 import { type ApiThrottle, SealpostHttpApi } from './http-api.ts';
 import { MailboxTable } from './mailbox-table.ts';
 import { SigningKeys } from './signing-keys.ts';
+import { VapidKeys } from './vapid-keys.ts';
 import { SealpostWebSocketApi } from './websocket-api.ts';
 
 /** Default retention of every log group. */
@@ -95,12 +96,35 @@ export interface SealpostServiceProps {
    * @default 730
    */
   readonly certificateValidityDays?: number;
+  /**
+   * Web Push wake-ups of devices without a live connection (docs/SERVICE.md §7.3): a VAPID key
+   * pair is generated at deploy time and the API function posts contentless wake-ups.
+   * @default true
+   */
+  readonly webPush?: boolean;
+  /**
+   * VAPID subject (`SEALPOST_VAPID_SUBJECT`): a `mailto:` or `https:` URL push services may
+   * contact the operator at.
+   * @default - the HTTP API's URL
+   */
+  readonly vapidSubject?: string;
+  /**
+   * A device is woken at most once per this many seconds (`SEALPOST_WAKE_WINDOW_SECONDS`).
+   * @default 60
+   */
+  readonly wakeWindowSeconds?: number;
+  /**
+   * Hosts a Web Push endpoint may name (`SEALPOST_PUSH_ALLOWED_HOSTS`; `*.` for subdomains).
+   * @default DEFAULT_PUSH_ALLOWED_HOSTS (the browsers' push services)
+   */
+  readonly pushAllowedHosts?: readonly string[];
 }
 
 /**
  * The whole Sealpost service as one construct, for an existing CDK app: table, envelope
- * bucket, signing keys, API function, HTTP API, WebSocket API, alarms, and the outputs `ApiUrl`,
- * `WebSocketUrl` and `TrustRoot` a client needs. `SealpostStack` is this construct alone in a stack.
+ * bucket, signing keys, the VAPID keys of wake-ups, API function, HTTP API, WebSocket API,
+ * alarms, and the outputs `ApiUrl`, `WebSocketUrl` and `TrustRoot` a client needs.
+ * `SealpostStack` is this construct alone in a stack.
  *
  * @throws {RangeError} if `stage` is not 1-20 characters of a-z, 0-9 and -
  * @example
@@ -118,6 +142,8 @@ export class SealpostService extends Construct {
   readonly bucket: EnvelopeBucket;
   /** The deploy-time signing keys. */
   readonly keys: SigningKeys;
+  /** The deploy-time VAPID key pair of wake-ups, unless `webPush` is false. */
+  readonly vapidKeys?: VapidKeys;
   /** The service function. */
   readonly apiFunction: ApiFunction;
   /** The HTTP API. */
@@ -154,6 +180,7 @@ export class SealpostService extends Construct {
     this.keys = new SigningKeys(this, 'SigningKeys', {
       certificateValidityDays: props.certificateValidityDays,
     });
+    if (props.webPush !== false) this.vapidKeys = new VapidKeys(this, 'VapidKeys');
     this.webSocketApi = new SealpostWebSocketApi(this, 'Realtime', {
       table: this.table,
       bucket: this.bucket,
@@ -173,6 +200,16 @@ export class SealpostService extends Construct {
       entry: props.apiEntry,
       logLevel: props.logLevel,
       websocketEndpoint: this.webSocketApi.managementEndpoint,
+      ...(this.vapidKeys
+        ? {
+            webPush: {
+              keys: this.vapidKeys,
+              subject: props.vapidSubject,
+              wakeWindowSeconds: props.wakeWindowSeconds,
+              allowedHosts: props.pushAllowedHosts,
+            },
+          }
+        : {}),
     });
     // A stored message is pushed from the HTTP function (docs/SERVICE.md §7.3).
     this.webSocketApi.grantManageConnections(this.apiFunction.handler.role);
@@ -182,6 +219,11 @@ export class SealpostService extends Construct {
       corsAllowOrigins: props.corsAllowOrigins,
       throttle: props.throttle,
     });
+    if (this.vapidKeys && props.vapidSubject === undefined) {
+      // The API's own URL identifies the deployment to the push services; it exists only once
+      // the API (which needs the function) is built, hence set here.
+      this.apiFunction.handler.function.addEnvironment(ENV.vapidSubject, this.url);
+    }
     this.alarms = new ServiceAlarms(this, 'Alarms', {
       api: this.httpApi.api,
       handler: this.apiFunction.handler.function,

@@ -9,6 +9,7 @@ import { defaultBackend } from '../crypto/index.ts';
 import { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
+import type { PushSubscriptionBody } from '../wire/api/schemas.ts';
 import { isAddress } from '../wire/identity.ts';
 import type { CallOptions } from './call-options.ts';
 import { ClientDevices } from './client-devices.ts';
@@ -26,6 +27,7 @@ import { NotRegisteredError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import { type OutboxFlush, outboxDelays } from './outbox.ts';
 import { maintainPrekeys, type PrekeyMaintenance } from './prekey-maintenance.ts';
+import { type SubscribePushOptions, subscribePush } from './push.ts';
 import type { ReceiveBatch, ReceiveOptions, ReceiveStreamOptions } from './receive-loop.ts';
 import type { IncomingMessage } from './receiver.ts';
 import { registerDevice, verifyServerTrust } from './registration.ts';
@@ -259,5 +261,36 @@ export class SealpostClient extends ClientDevices {
    */
   senderCertificate(call?: CallOptions): Promise<Uint8Array> {
     return this.certificates.current(callOf(call));
+  }
+
+  /**
+   * Registers this device for wake-ups (docs/SDK.md, "Wake-ups"): while it has no live
+   * connection, a message stored for it makes the service send it a Web Push message with no
+   * content, at most one per minute (the deployment's window). Pass the service worker's
+   * registration (the SDK fetches the service's VAPID key and calls
+   * `pushManager.subscribe({ userVisibleOnly: true, applicationServerKey })`), or a
+   * subscription the app already made with that key. Registering again replaces the device's
+   * subscription. Returns what was registered.
+   *
+   * @throws {ArgumentTypeError | ArgumentRangeError} on a malformed subscription or a
+   *   registration without `pushManager`.
+   * @throws {ApiError} `NOT_CONFIGURED` if the deployment has no wake-ups; `BAD_REQUEST` if it
+   *   does not post to the subscription's push service.
+   * @example await client.subscribePush({ registration: await navigator.serviceWorker.ready });
+   */
+  subscribePush(options: SubscribePushOptions): Promise<PushSubscriptionBody> {
+    return subscribePush(this.http, options, callOf(options));
+  }
+
+  /**
+   * Removes this device's push subscription from the service: it is no longer woken. Resolves
+   * whether one was registered. (The browser's own subscription is the app's to end, with
+   * `PushSubscription.unsubscribe()`.)
+   *
+   * @throws {ApiError | NetworkError}
+   * @example await client.unsubscribePush(); // true
+   */
+  async unsubscribePush(call?: CallOptions): Promise<boolean> {
+    return (await this.http.unsubscribePush(callOf(call))).removed;
   }
 }

@@ -15,6 +15,7 @@ import type {
   AccountSettings,
   AddDeviceRequest,
   PrekeyUpload,
+  PushSubscriptionBody,
   RegisterRequest,
   SendRequest,
 } from '../wire/api/schemas.ts';
@@ -202,5 +203,31 @@ export class SealpostHttpClient extends HttpCaller {
     call?: CallOptions,
   ): Promise<ResponseOf<'ackMessages'>> {
     return this.call('ackMessages', { params: {}, body: { messageIds: [...messageIds] } }, call);
+  }
+
+  /**
+   * `GET /v1/push/key`: the VAPID public key to subscribe with.
+   *
+   * @throws {ApiError} `NOT_CONFIGURED` when the deployment has no wake-ups.
+   */
+  pushKey(call?: CallOptions): Promise<ResponseOf<'pushKey'>> {
+    return this.call('pushKey', { params: {} }, call);
+  }
+
+  /**
+   * `PUT /v1/devices/me/push` (owner-signed): store this device's Web Push subscription.
+   *
+   * @throws {ApiError} `NOT_CONFIGURED`; `BAD_REQUEST` for an endpoint the service refuses.
+   */
+  subscribePush(
+    body: PushSubscriptionBody,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'subscribePush'>> {
+    return this.call('subscribePush', { params: {}, body }, call);
+  }
+
+  /** `DELETE /v1/devices/me/push` (owner-signed): remove this device's subscription. */
+  unsubscribePush(call?: CallOptions): Promise<ResponseOf<'unsubscribePush'>> {
+    return this.call('unsubscribePush', { params: {} }, call);
   }
 }

@@ -50,6 +50,14 @@ export {
   type PrekeyPolicy,
   SIGNED_PREKEY_ROTATION_MS,
 } from './prekey-maintenance.ts';
+export {
+  type PushRegistrationLike,
+  type PushSubscribeOptions,
+  type PushSubscriptionJson,
+  type PushSubscriptionLike,
+  pushSubscriptionBody,
+  type SubscribePushOptions,
+} from './push.ts';
 export { type ConnectionState, SOCKET_FAILURES_BEFORE_POLLING } from './realtime-loop.ts';
 export {
   CONNECT_TIMEOUT_MS,

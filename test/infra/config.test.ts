@@ -19,6 +19,30 @@ describe('stackPropsFromContext', () => {
       alarmTopicArn: undefined,
       certificateValidityDays: undefined,
       apiEntry: undefined,
+      webPush: undefined,
+      vapidSubject: undefined,
+      wakeWindowSeconds: undefined,
+      pushAllowedHosts: undefined,
+    });
+  });
+
+  it('reads the wake-up keys', () => {
+    expect(
+      from({
+        webPush: 'false',
+        vapidSubject: 'mailto:ops@example.com',
+        wakeWindowSeconds: '300',
+        pushAllowedHosts: 'fcm.googleapis.com, *.push.apple.com',
+      }),
+    ).toMatchObject({
+      webPush: false,
+      vapidSubject: 'mailto:ops@example.com',
+      wakeWindowSeconds: 300,
+      pushAllowedHosts: ['fcm.googleapis.com', '*.push.apple.com'],
+    });
+    expect(from({ webPush: true, pushAllowedHosts: ['fcm.googleapis.com'] })).toMatchObject({
+      webPush: true,
+      pushAllowedHosts: ['fcm.googleapis.com'],
     });
   });
 
@@ -85,6 +109,11 @@ describe('stackPropsFromContext', () => {
     [{ alarmTopicArn: 'arn:aws:sqs:us-east-1:123456789012:q' }, /alarmTopicArn/],
     [{ throttleRate: '-1' }, /throttleRate/],
     [{ stage: { nested: true } }, /stage/],
+    [{ webPush: 'yes' }, /webPush/],
+    [{ vapidSubject: 'ops@example.com' }, /vapidSubject/],
+    [{ wakeWindowSeconds: '0' }, /wakeWindowSeconds/],
+    [{ wakeWindowSeconds: '3601' }, /wakeWindowSeconds/],
+    [{ pushAllowedHosts: 'https://fcm.googleapis.com' }, /pushAllowedHosts/],
   ])('rejects %o naming the key', (ctx, key) => {
     expect(() => from(ctx)).toThrow(ContextError);
     expect(() => from(ctx)).toThrow(key);

@@ -29,14 +29,16 @@ const STATEFUL_COUNTS: [string, number][] = [
   ['AWS::DynamoDB::Table', 1],
   ['AWS::S3::Bucket', 1],
   ['AWS::KMS::Key', 1],
-  ['AWS::SecretsManager::Secret', 2],
+  // Trust root, signing key, VAPID key of wake-ups.
+  ['AWS::SecretsManager::Secret', 3],
 ];
 
 describe('production stages (prod) retain their data', () => {
   it('retains the table, bucket, key, secrets and log groups', () => {
     for (const [type, count] of STATEFUL_COUNTS) prod.template.resourceCountIs(type, count);
-    // Service, realtime and key generator functions, HTTP and WebSocket access logs.
-    prod.template.resourceCountIs('AWS::Logs::LogGroup', 6);
+    // Service, realtime and both key generator functions and their providers, HTTP and
+    // WebSocket access logs.
+    prod.template.resourceCountIs('AWS::Logs::LogGroup', 8);
     for (const [type, deletion, replace] of statefulPolicies(prod)) {
       expect({ type, deletion, replace }).toEqual({ type, deletion: 'Retain', replace: 'Retain' });
     }
@@ -66,7 +68,7 @@ describe('the dev stage destroys its data on cdk destroy', () => {
   it('deletes the table, bucket, key, secrets and log groups', () => {
     for (const [type, count] of STATEFUL_COUNTS) dev.template.resourceCountIs(type, count);
     // As prod, plus the bucket emptier's.
-    dev.template.resourceCountIs('AWS::Logs::LogGroup', 7);
+    dev.template.resourceCountIs('AWS::Logs::LogGroup', 9);
     for (const [type, deletion, replace] of statefulPolicies(dev)) {
       expect({ type, deletion, replace }).toEqual({ type, deletion: 'Delete', replace: 'Delete' });
     }

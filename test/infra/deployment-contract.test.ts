@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { localOptionsFromEnv } from '#functions/api/local.ts';
 import {
+  DEFAULT_PUSH_ALLOWED_HOSTS,
   DEPLOYMENT_ENV_KEYS,
   DeploymentConfigError,
   deploymentEnvironment,
   ENV,
   parseDeploymentEnv,
+  parsePushHosts,
   readMessageTtlDays,
 } from '#functions/deployment.ts';
 import { configFromEnv, DEFAULT_CONFIG } from '#functions/domain/config.ts';
@@ -45,6 +47,8 @@ describe('deployment contract', () => {
       stage: 'prod',
       logLevel: 'warn',
       metricsNamespace: 'Sealpost',
+      wakeWindowSeconds: 60,
+      pushAllowedHosts: DEFAULT_PUSH_ALLOWED_HOSTS,
     });
   });
 
@@ -57,6 +61,8 @@ describe('deployment contract', () => {
       stage: 'dev',
       logLevel: 'info',
       metricsNamespace: 'Sealpost',
+      wakeWindowSeconds: 60,
+      pushAllowedHosts: DEFAULT_PUSH_ALLOWED_HOSTS,
     });
   });
 
@@ -111,6 +117,74 @@ describe('deployment contract', () => {
     },
   );
 
+  it('reads the wake-up settings: VAPID secret and subject, window, push hosts', () => {
+    const vapidSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:v-AbCdEf';
+    const env = deploymentEnvironment({
+      table: VALID.SEALPOST_TABLE,
+      bucket: VALID.SEALPOST_BUCKET,
+      signingSecretArn: VALID.SEALPOST_SIGNING_SECRET_ARN,
+      vapidSecretArn,
+      vapidSubject: 'mailto:ops@example.com',
+      wakeWindowSeconds: 120,
+      pushAllowedHosts: ['fcm.googleapis.com', '*.push.apple.com'],
+    });
+    expect(env).toMatchObject({
+      SEALPOST_VAPID_SECRET_ARN: vapidSecretArn,
+      SEALPOST_VAPID_SUBJECT: 'mailto:ops@example.com',
+      SEALPOST_WAKE_WINDOW_SECONDS: '120',
+      SEALPOST_PUSH_ALLOWED_HOSTS: 'fcm.googleapis.com,*.push.apple.com',
+    });
+    expect(parseDeploymentEnv(env)).toMatchObject({
+      vapid: { secretArn: vapidSecretArn, subject: 'mailto:ops@example.com' },
+      wakeWindowSeconds: 120,
+      pushAllowedHosts: ['fcm.googleapis.com', '*.push.apple.com'],
+    });
+    // Without a secret, wake-ups are off and no subject is needed.
+    const off = deploymentEnvironment({
+      table: VALID.SEALPOST_TABLE,
+      bucket: VALID.SEALPOST_BUCKET,
+      signingSecretArn: VALID.SEALPOST_SIGNING_SECRET_ARN,
+    });
+    expect(off).toMatchObject({ SEALPOST_VAPID_SECRET_ARN: '', SEALPOST_VAPID_SUBJECT: '' });
+    expect(parseDeploymentEnv(off)).not.toHaveProperty('vapid');
+  });
+
+  it('rejects malformed wake-up settings, naming each variable', () => {
+    const vapid = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:v-AbCdEf';
+    expect(problemsOf({ ...VALID, [ENV.vapidSecretArn]: vapid })).toEqual([
+      'SEALPOST_VAPID_SUBJECT is required (a mailto: or https: URL)',
+    ]);
+    for (const subject of [
+      'ops@example.com',
+      'http://example.com',
+      'mailto:nobody',
+      'https://a b',
+    ]) {
+      expect(
+        problemsOf({ ...VALID, [ENV.vapidSecretArn]: vapid, [ENV.vapidSubject]: subject }),
+        subject,
+      ).toEqual(['SEALPOST_VAPID_SUBJECT must be a mailto: or https: URL']);
+    }
+    expect(problemsOf({ ...VALID, [ENV.vapidSecretArn]: 'not-an-arn' })).toEqual([
+      'SEALPOST_VAPID_SECRET_ARN must be a Secrets Manager ARN',
+      'SEALPOST_VAPID_SUBJECT is required (a mailto: or https: URL)',
+    ]);
+    for (const window of ['0', '3601', '1.5', 'x']) {
+      expect(problemsOf({ ...VALID, [ENV.wakeWindowSeconds]: window }), window).toEqual([
+        'SEALPOST_WAKE_WINDOW_SECONDS must be an integer in 1..3600',
+      ]);
+    }
+    for (const hosts of ['FCM.googleapis.com', 'fcm', '*.', 'a.example,https://b.example', ',']) {
+      expect(problemsOf({ ...VALID, [ENV.pushAllowedHosts]: hosts }), hosts).toEqual([
+        'SEALPOST_PUSH_ALLOWED_HOSTS must list 1..32 lower-case host names, comma-separated (*.example.com for subdomains)',
+      ]);
+    }
+    expect(parsePushHosts(' fcm.googleapis.com , *.push.apple.com ')).toEqual([
+      'fcm.googleapis.com',
+      '*.push.apple.com',
+    ]);
+  });
+
   it.each(['0', '366', '7.5', '1e1', ' 7'])('rejects the message TTL %j', (ttl) => {
     expect(problemsOf({ ...VALID, [ENV.messageTtlDays]: ttl })).toEqual([
       'SEALPOST_MESSAGE_TTL_DAYS must be an integer in 1..365',
@@ -156,6 +230,21 @@ describe('local server environment', () => {
         bucket: 'b',
       },
     });
+  });
+
+  it('reads the VAPID subject and push hosts of wake-ups', () => {
+    expect(
+      localOptionsFromEnv({
+        SEALPOST_VAPID_SUBJECT: 'mailto:dev@example.com',
+        SEALPOST_PUSH_ALLOWED_HOSTS: 'fcm.googleapis.com',
+      }),
+    ).toEqual({
+      port: 8787,
+      dataDir: '.local',
+      webPush: { subject: 'mailto:dev@example.com', allowedHosts: ['fcm.googleapis.com'] },
+    });
+    expect(() => localOptionsFromEnv({ SEALPOST_VAPID_SUBJECT: 'dev' })).toThrow(RangeError);
+    expect(() => localOptionsFromEnv({ SEALPOST_PUSH_ALLOWED_HOSTS: 'A B' })).toThrow(RangeError);
   });
 
   it('rejects a port that is not one', () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDeploymentEnv } from '#functions/deployment.ts';
 import {
+  deployedEnvironment,
   FIXTURE_ENTRY,
   list,
   logicalId,
@@ -12,13 +14,16 @@ import {
 
 let plain: Synth;
 let kms: Synth;
+let off: Synth;
 beforeAll(() => {
   plain = synth({ apiEntry: FIXTURE_ENTRY });
   kms = synth({ apiEntry: FIXTURE_ENTRY, bucketEncryption: 'kms' });
+  off = synth({ apiEntry: FIXTURE_ENTRY, webPush: 'false' });
 });
 afterAll(() => {
   plain?.dispose();
   kms?.dispose();
+  off?.dispose();
 });
 
 const TABLE_ACTIONS = [
@@ -39,7 +44,11 @@ function summarize(statements: Statement[]): { actions: string[]; resources: unk
       expect(st.Effect).toBe('Allow');
       return { actions: list(st.Action).sort(), resources: list(st.Resource) };
     })
-    .sort((a, b) => a.actions[0]!.localeCompare(b.actions[0]!));
+    .sort((a, b) =>
+      `${a.actions.join()} ${JSON.stringify(a.resources)}`.localeCompare(
+        `${b.actions.join()} ${JSON.stringify(b.resources)}`,
+      ),
+    );
 }
 
 describe.each([
@@ -124,15 +133,25 @@ function serviceStatements(j: Synth['json']): Statement[] {
   ];
 }
 
+/** The VAPID key secret: read by the HTTP function only (it sends the wake-ups). */
+function vapidRead(j: Synth['json']): Statement {
+  const vapid = logicalId(j, 'AWS::SecretsManager::Secret', 'VapidKeysSecret');
+  return { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: vapid } };
+}
+
 describe('api function role', () => {
-  it.each([['ServiceHandler'], ['RealtimeHandler']])(
-    '%s holds exactly: its log group, table items, env/ objects, the signing secret, connections',
-    (fn) => {
+  it.each([
+    ['ServiceHandler', true],
+    ['RealtimeHandler', false],
+  ])(
+    '%s holds exactly: its log group, table items, env/ objects, the signing secret, connections (and the VAPID key: %s)',
+    (fn, vapid) => {
       const j = plain.json;
       const logs = logicalId(j, 'AWS::Logs::LogGroup', `${fn}Logs`);
       expect(summarize(roleStatements(j, `${fn}Role`))).toEqual(
         summarize([
           ...serviceStatements(j),
+          ...(vapid ? [vapidRead(j)] : []),
           {
             Effect: 'Allow',
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -142,6 +161,28 @@ describe('api function role', () => {
       );
     },
   );
+
+  it('cannot read the VAPID key without wake-ups, nor from any other role', () => {
+    const vapid = logicalId(plain.json, 'AWS::SecretsManager::Secret', 'VapidKeysSecret');
+    const service = logicalId(plain.json, 'AWS::IAM::Role', 'ServiceHandlerRole');
+    for (const { owner, statement } of policyStatements(plain.json)) {
+      if (!JSON.stringify(statement.Resource).includes(vapid)) continue;
+      const actions = list(statement.Action);
+      if (actions.includes('secretsmanager:GetSecretValue')) {
+        const roles = plain.json.Resources[owner]!.Properties?.['Roles'] as { Ref: string }[];
+        expect(roles).toEqual([{ Ref: service }]);
+      } else {
+        expect(actions).toEqual(['secretsmanager:PutSecretValue']);
+      }
+    }
+    expect(off.json.Resources).not.toHaveProperty(vapid);
+    const secrets = Object.values(off.json.Resources).filter(
+      (r) => r.Type === 'AWS::SecretsManager::Secret',
+    );
+    expect(secrets).toHaveLength(2);
+    // The function then runs without wake-ups (its push routes answer NOT_CONFIGURED).
+    expect(parseDeploymentEnv(deployedEnvironment(off.json))).not.toHaveProperty('vapid');
+  });
 
   it('uses the bucket key only through S3 when envelopes are KMS-encrypted', () => {
     const key = logicalId(kms.json, 'AWS::KMS::Key', 'Envelopes');
@@ -214,22 +255,42 @@ describe('key generator roles', () => {
     );
   });
 
-  it('the provider framework may only invoke the generator and write its log group', () => {
+  it('the VAPID generator may only write its secret and its own log group', () => {
     const j = plain.json;
-    const fn = logicalId(j, 'AWS::Lambda::Function', 'SigningKeysKeygenFunction');
-    const actions = roleStatements(j, 'SigningKeysProviderRole').flatMap((st) => list(st.Action));
-    expect(actions.sort()).toEqual(
-      [
-        'lambda:GetFunction',
-        'lambda:InvokeFunction',
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-      ].sort(),
+    const secret = logicalId(j, 'AWS::SecretsManager::Secret', 'VapidKeysSecret');
+    const logs = logicalId(j, 'AWS::Logs::LogGroup', 'VapidKeysKeygenLogs');
+    expect(summarize(roleStatements(j, 'VapidKeysKeygenRole'))).toEqual(
+      summarize([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logs, 'Arn'] },
+        },
+        { Effect: 'Allow', Action: 'secretsmanager:PutSecretValue', Resource: { Ref: secret } },
+      ]),
     );
-    for (const st of roleStatements(j, 'SigningKeysProviderRole')) {
-      if (list(st.Action).some((a) => a.startsWith('lambda:'))) {
-        expect(JSON.stringify(st.Resource)).toContain(fn);
-      }
-    }
   });
+
+  it.each([['SigningKeys'], ['VapidKeys']])(
+    'the %s provider framework may only invoke its generator and write its log group',
+    (keys) => {
+      const j = plain.json;
+      const fn = logicalId(j, 'AWS::Lambda::Function', `${keys}KeygenFunction`);
+      const statements = roleStatements(j, `${keys}ProviderRole`);
+      const actions = statements.flatMap((st) => list(st.Action));
+      expect(actions.sort()).toEqual(
+        [
+          'lambda:GetFunction',
+          'lambda:InvokeFunction',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+        ].sort(),
+      );
+      for (const st of statements) {
+        if (list(st.Action).some((a) => a.startsWith('lambda:'))) {
+          expect(JSON.stringify(st.Resource)).toContain(fn);
+        }
+      }
+    },
+  );
 });

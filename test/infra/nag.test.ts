@@ -63,6 +63,13 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
   [MANAGE_CONNECTIONS_FINDING, '/Default/Service/Handler/Role/DefaultPolicy/Resource'],
   ['AwsSolutions-SMG4', '/Default/SigningKeys/RootSecret/Resource'],
   ['AwsSolutions-SMG4', '/Default/SigningKeys/SigningSecret/Resource'],
+  // Wake-ups: the VAPID key is not rotated (browsers' subscriptions name it), and its
+  // generator's provider framework invokes one function and its versions.
+  ['AwsSolutions-SMG4', '/Default/VapidKeys/Secret/Resource'],
+  [
+    'AwsSolutions-IAM5[Resource::<VapidKeysKeygenFunction3AE5D6F0.Arn>:*]',
+    '/Default/VapidKeys/ProviderRole/DefaultPolicy/Resource',
+  ],
 ];
 
 /** The one more a stage that destroys its data has: the bucket emptier's object grant. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_PUSH_ALLOWED_HOSTS,
   DEPLOYMENT_ENV_KEYS,
   METRICS_NAMESPACE,
   parseDeploymentEnv,
@@ -177,6 +178,13 @@ describe('api function', () => {
     expect(env['SEALPOST_LOG_LEVEL']).toBe('info');
     expect(env['POWERTOOLS_METRICS_NAMESPACE']).toBe('Sealpost');
     expect(env['NODE_OPTIONS']).toBe('--enable-source-maps');
+    // Wake-ups: the generated VAPID key, the API's own URL as subject, the default window and
+    // push hosts.
+    const vapid = Object.keys(s.json.Resources).find((id) => id.startsWith('VapidKeysSecret'));
+    expect(env['SEALPOST_VAPID_SECRET_ARN']).toEqual({ Ref: vapid });
+    expect(JSON.stringify(env['SEALPOST_VAPID_SUBJECT'])).toContain(`"${httpApiId()}"`);
+    expect(env['SEALPOST_WAKE_WINDOW_SECONDS']).toBe('60');
+    expect(env['SEALPOST_PUSH_ALLOWED_HOSTS']).toBe(DEFAULT_PUSH_ALLOWED_HOSTS.join(','));
   });
 
   it('sets an environment the service parses back (deployment contract round trip)', () => {
@@ -190,20 +198,28 @@ describe('api function', () => {
       logLevel: 'info',
       metricsNamespace: METRICS_NAMESPACE,
       websocketEndpoint: DEPLOYED_NAMES.SEALPOST_WEBSOCKET_ENDPOINT,
+      wakeWindowSeconds: 60,
+      pushAllowedHosts: DEFAULT_PUSH_ALLOWED_HOSTS,
+      vapid: {
+        secretArn: DEPLOYED_NAMES.SEALPOST_VAPID_SECRET_ARN,
+        subject: DEPLOYED_NAMES.SEALPOST_VAPID_SUBJECT,
+      },
     });
   });
 
-  it('starts only after the signing keys exist', () => {
-    const [id] = Object.entries(s.json.Resources).find(
-      ([, r]) =>
-        r.Type === 'AWS::Lambda::Function' &&
-        String(r.Properties?.['Description']).includes('mailbox API'),
-    )!;
-    const keys = Object.keys(s.json.Resources).find(
-      (k) => s.json.Resources[k]!.Type === 'Custom::SealpostSigningKeys',
-    );
-    expect(s.json.Resources[id]!.DependsOn).toContain(keys);
-  });
+  it.each([['Custom::SealpostSigningKeys'], ['Custom::SealpostVapidKeys']])(
+    'starts only after the keys exist (%s)',
+    (type) => {
+      const [id] = Object.entries(s.json.Resources).find(
+        ([, r]) =>
+          r.Type === 'AWS::Lambda::Function' &&
+          String(r.Properties?.['Description']).includes('mailbox API'),
+      )!;
+      const keys = Object.keys(s.json.Resources).find((k) => s.json.Resources[k]!.Type === type);
+      expect(keys).toBeDefined();
+      expect(s.json.Resources[id]!.DependsOn).toContain(keys);
+    },
+  );
 
   it('is bundled by esbuild as minified ESM with a source map', () => {
     const code = apiFunction()['Code'] as { S3Key: string };
@@ -225,9 +241,9 @@ describe('api function', () => {
 describe('every function', () => {
   it('uses the newest runtime, arm64 except the provider framework, and its own log group', () => {
     const fns = resourcesOf('AWS::Lambda::Function');
-    // Service, realtime, key generator, its provider framework, and (dev stage) the bucket
-    // emptier.
-    expect(fns.length).toBe(5);
+    // Service, realtime, the two key generators and their provider frameworks, and (dev
+    // stage) the bucket emptier.
+    expect(fns.length).toBe(7);
     const groups = new Set(resourcesOf('AWS::Logs::LogGroup').map(([id]) => id));
     for (const [, p] of fns) {
       expect(p['Runtime']).toBe('nodejs24.x');
@@ -238,8 +254,8 @@ describe('every function', () => {
 
   it('keeps every log group for the configured retention', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    // One per function but the provider framework's, plus the two APIs' access logs.
-    expect(groups.length).toBe(7);
+    // One per function (the provider frameworks' too), plus the two APIs' access logs.
+    expect(groups.length).toBe(9);
     for (const [, p, deletion] of groups) {
       expect(p['RetentionInDays']).toBe(30);
       expect(deletion).toBe('Delete');
@@ -293,7 +309,8 @@ describe('http api', () => {
 describe('signing keys', () => {
   it('never puts a secret value in the template', () => {
     const secrets = resourcesOf('AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(2);
+    // Trust root, signing key, VAPID key.
+    expect(secrets).toHaveLength(3);
     for (const [, p] of secrets) {
       expect(p['SecretString']).toBeUndefined();
       // A random placeholder until the key generator writes the contract JSON.
@@ -316,7 +333,12 @@ describe('signing keys', () => {
     expect(props['CertificateValidityDays']).toBe('730');
   });
 
-  it('deletes both secrets with the dev stage', () => {
+  it('passes only the secret ARN to the VAPID generator', () => {
+    const [, props] = resourcesOf('Custom::SealpostVapidKeys')[0]!;
+    expect(Object.keys(props).sort()).toEqual(['ServiceToken', 'VapidSecretArn']);
+  });
+
+  it('deletes every secret with the dev stage', () => {
     for (const [id] of resourcesOf('AWS::SecretsManager::Secret')) {
       expect(s.json.Resources[id]!.DeletionPolicy).toBe('Delete');
     }

@@ -107,6 +107,10 @@ export const DEPLOYED_NAMES = {
   SEALPOST_SIGNING_SECRET_ARN:
     'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SigningKeysSigningSecret-AbCdEf',
   SEALPOST_WEBSOCKET_ENDPOINT: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1',
+  SEALPOST_VAPID_SECRET_ARN:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:VapidKeysSecret-AbCdEf',
+  /** The default VAPID subject: the HTTP API's URL. */
+  SEALPOST_VAPID_SUBJECT: 'https://f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com',
 } as const;
 
 /**

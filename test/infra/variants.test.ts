@@ -26,6 +26,9 @@ beforeAll(() => {
     logLevel: 'debug',
     alarmTopicArn: TOPIC,
     certificateValidityDays: '365',
+    vapidSubject: 'mailto:ops@example.com',
+    wakeWindowSeconds: '120',
+    pushAllowedHosts: 'fcm.googleapis.com',
   });
 });
 afterAll(() => s?.dispose());
@@ -95,6 +98,12 @@ describe('configured from context', () => {
       logLevel: 'debug',
       metricsNamespace: METRICS_NAMESPACE,
       websocketEndpoint: DEPLOYED_NAMES.SEALPOST_WEBSOCKET_ENDPOINT,
+      wakeWindowSeconds: 120,
+      pushAllowedHosts: ['fcm.googleapis.com'],
+      vapid: {
+        secretArn: DEPLOYED_NAMES.SEALPOST_VAPID_SECRET_ARN,
+        subject: 'mailto:ops@example.com',
+      },
     });
   });
 

@@ -4,5 +4,6 @@ export { MemoryBlobStore } from './memory-blob-store.ts';
 export { MemoryConnections } from './memory-connections.ts';
 export { MemoryMessageIndex } from './memory-message-index.ts';
 export { MemoryPrekeyStore } from './memory-prekey-store.ts';
+export { MemoryPushSubscriptions } from './memory-push-subscriptions.ts';
 export { MemoryRateLimiter } from './memory-rate-limiter.ts';
 export { MemoryReplayStore } from './memory-replay-store.ts';

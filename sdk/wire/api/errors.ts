@@ -22,6 +22,11 @@ export const API_ERROR_STATUS = {
   FORBIDDEN: 403,
   /** The addressed account or device does not exist (never used for sealed sends: 401). */
   NOT_FOUND: 404,
+  /**
+   * The deployment does not offer this feature: wake-ups of offline devices (Web Push) when no
+   * VAPID key is configured. Asking again does not help until the operator configures it.
+   */
+  NOT_CONFIGURED: 404,
   /** The route exists but not with this method. */
   METHOD_NOT_ALLOWED: 405,
   /** The address is already registered with a different first device. */

@@ -4,6 +4,7 @@
  * use the inferred types. Objects are strict: an unknown field is a 400, not silently dropped.
  */
 import * as v from 'valibot';
+import { tryFromBase64Url } from '../../util/bytes.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES, SERVER_CERTIFICATE_BYTES } from '../certificates.ts';
 import { IDENTITY_BUNDLE_BYTES } from '../identity.ts';
 import {
@@ -228,6 +229,68 @@ export const AckResponseSchema = v.strictObject({ acknowledged: CountField });
 /** `GET /v1/health`. */
 export const HealthSchema = v.strictObject({ status: v.literal('ok') });
 
+/** Longest Web Push endpoint URL accepted, in characters. */
+export const MAX_PUSH_ENDPOINT_LENGTH = 1024;
+
+/** Bytes of a Web Push subscription's `p256dh` key: an uncompressed P-256 point (RFC 8291 §3.1). */
+export const PUSH_P256DH_BYTES = 65;
+
+/** Bytes of a Web Push subscription's authentication secret `auth` (RFC 8291 §3.2). */
+export const PUSH_AUTH_BYTES = 16;
+
+/**
+ * An absolute http(s) URL of RFC 3986 characters only: no space, backslash, quote or angle
+ * bracket, so every URL parser reads the same host the service checked. Which scheme and host
+ * a deployment posts to is its own setting (docs/SERVICE.md §7.3), checked by the service.
+ */
+const PushEndpointField = v.pipe(
+  v.string(),
+  v.maxLength(MAX_PUSH_ENDPOINT_LENGTH),
+  v.regex(/^https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/),
+  v.check(isAbsoluteUrl, 'not an absolute URL'),
+  v.description(
+    `absolute https URL of a push service, at most ${MAX_PUSH_ENDPOINT_LENGTH} characters`,
+  ),
+);
+
+function isAbsoluteUrl(text: string): boolean {
+  try {
+    return new URL(text).host !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `PUT /v1/devices/me/push`: the signing device's Web Push subscription, as the browser's
+ * `PushSubscription.toJSON()` gives it (without `expirationTime`). `p256dh` is an uncompressed
+ * P-256 point (first byte 4), `auth` 16 bytes.
+ */
+export const PushSubscriptionSchema = v.strictObject({
+  endpoint: PushEndpointField,
+  keys: v.strictObject({
+    p256dh: v.pipe(
+      bytesField(PUSH_P256DH_BYTES),
+      v.check((s) => tryFromBase64Url(s)?.[0] === 4, 'not an uncompressed P-256 point'),
+    ),
+    auth: bytesField(PUSH_AUTH_BYTES),
+  }),
+});
+
+/** Response of `PUT /v1/devices/me/push`. */
+export const PushSubscribedSchema = v.strictObject({ subscribed: v.literal(true) });
+
+/** Response of `DELETE /v1/devices/me/push`: whether a subscription was stored. */
+export const PushUnsubscribedSchema = v.strictObject({ removed: v.boolean() });
+
+/**
+ * `GET /v1/push/key`: the deployment's VAPID public key (RFC 8292), an uncompressed P-256
+ * point, to pass as `applicationServerKey` to `pushManager.subscribe`.
+ */
+export const PushKeySchema = v.strictObject({
+  applicationServerKey: bytesField(PUSH_P256DH_BYTES),
+});
+
 export type RegisterRequest = v.InferOutput<typeof RegisterRequestSchema>;
 export type AddDeviceRequest = v.InferOutput<typeof AddDeviceRequestSchema>;
 export type DeviceRegistered = v.InferOutput<typeof DeviceRegisteredSchema>;
@@ -250,3 +313,7 @@ export type DeliveredMessage = v.InferOutput<typeof DeliveredMessageSchema>;
 export type FetchResponse = v.InferOutput<typeof FetchResponseSchema>;
 export type AckRequest = v.InferOutput<typeof AckRequestSchema>;
 export type AckResponse = v.InferOutput<typeof AckResponseSchema>;
+export type PushSubscriptionBody = v.InferOutput<typeof PushSubscriptionSchema>;
+export type PushSubscribed = v.InferOutput<typeof PushSubscribedSchema>;
+export type PushUnsubscribed = v.InferOutput<typeof PushUnsubscribedSchema>;
+export type PushKey = v.InferOutput<typeof PushKeySchema>;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createMemoryPorts, type MemoryPorts } from '#functions/adapters/memory-ports.ts';
 import { buildApp } from '#functions/api/app.ts';
-import { createServices, type Ports } from '#functions/api/compose.ts';
+import { createServices, type Ports, type WakeupOptions } from '#functions/api/compose.ts';
 import type { AppServices } from '#functions/api/env.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '#functions/domain/config.ts';
 import { ed25519PublicKey, ed25519Sign, randomBytes, sha256 } from '#functions/domain/crypto.ts';
@@ -47,6 +47,7 @@ import {
   kemPrekeyPayload,
   signedPrekeyPayload,
 } from '#sdk/wire/prekeys.ts';
+import { testWakeups } from './push-fixture.ts';
 
 const encoder = new TextEncoder();
 
@@ -241,6 +242,8 @@ export function harness<P extends Ports>(
     config?: Partial<ServiceConfig>;
     start?: number;
     random?: (n: number) => Uint8Array;
+    /** Wake-ups (push routes). @default testWakeups(): on, recording instead of sending */
+    wakeups?: WakeupOptions;
   } = {},
 ) {
   const clock = { now: options.start ?? 1_750_000_000_000 };
@@ -250,6 +253,7 @@ export function harness<P extends Ports>(
     clock: () => clock.now,
     config,
     ...(options.random ? { random: options.random } : {}),
+    wakeups: options.wakeups ?? testWakeups(),
   });
   const app = buildApp({ services, log: (l) => logs.push(l) });
 
