@@ -4,8 +4,9 @@
  * its card, sends sealed messages and prints what arrives. Cards are the same
  * `sealpost-card:` tokens as examples/node-chat, so the two can talk to each other.
  *
- * The page talks to the API on its own origin (serve.mjs forwards `/v1/*`) and pins the trust
- * root that serve.mjs puts in `/config.json`.
+ * The page talks to the API on its own origin (serve.mjs forwards `/v1/*`), receives over the
+ * API's WebSocket endpoint (`realtimeUrl`; polling when the socket cannot open) and pins the
+ * trust root that serve.mjs puts in `/config.json`.
  */
 import { MemoryStore, SealpostClient } from 'sealpost';
 
@@ -44,9 +45,11 @@ function show(line) {
 }
 
 async function main() {
-  const { trustRoot, name } = await (await fetch('/config.json')).json();
+  const { trustRoot, name, realtimeUrl } = await (await fetch('/config.json')).json();
   const client = await SealpostClient.register({
     baseUrl: location.origin,
+    // Messages are pushed over this WebSocket (the browser's own); polling is the fallback.
+    realtimeUrl,
     store: new MemoryStore(),
     trust: { trustRoot },
   });
@@ -82,7 +85,13 @@ async function main() {
   });
 
   document.body.dataset.ready = 'true';
-  for await (const m of client.receive({ onFailure: (f) => show(`unreadable: ${f.error.code}`) })) {
+  const receiving = client.receive({
+    onFailure: (f) => show(`unreadable: ${f.error.code}`),
+    onConnectionState: (state) => {
+      $('connection').textContent = state;
+    },
+  });
+  for await (const m of receiving) {
     show(`${nameOf(m.sender.address)}: ${m.text ?? `<${m.body.length} bytes>`}`);
   }
 }

@@ -2,10 +2,13 @@
 /**
  * Serves the browser example: bundles app.js (and the `sealpost` package it imports) with
  * esbuild, serves index.html and the bundle, tells the page its trust root in `/config.json`,
- * and forwards `/v1/*` to the Sealpost API so the page calls the API on its own origin.
+ * and forwards `/v1/*` to the Sealpost API so the page calls the API on its own origin. The
+ * page receives over the API's WebSocket endpoint directly (`realtimeUrl` in `/config.json`):
+ * by default the API's own `/v1/websocket` (npm start, the test kit); on AWS pass the stack's
+ * `WebSocketUrl` output.
  *
  *   node serve.mjs                          # the API of `npm start` (.local/stack.json)
- *   node serve.mjs --api URL --trust-root KEY --port 5173 --name carol
+ *   node serve.mjs --api URL --trust-root KEY --port 5173 --name carol [--realtime-url WSS_URL]
  *
  * Any Sealpost works as the API, e.g. the test kit's `TestSealpost.listen()` (which also
  * answers CORS, so a page served elsewhere could call it directly).
@@ -54,15 +57,24 @@ async function forward(api, req, res) {
   res.end(Buffer.from(await upstream.arrayBuffer()));
 }
 
+/** The WebSocket endpoint a local API serves on its own port. */
+export const localRealtimeUrl = (api) => `${api.replace(/^http/, 'ws')}/v1/websocket`;
+
 /**
  * Starts the example's site on 127.0.0.1.
  *
- * @param {{ api: string, trustRoot: string, name?: string, port?: number }} options
+ * @param {{ api: string, trustRoot: string, name?: string, port?: number, realtimeUrl?: string }} options
  * @returns {Promise<{ url: string, close(): Promise<void> }>}
  */
-export async function startExampleSite({ api, trustRoot, name = 'browser', port = 0 }) {
+export async function startExampleSite({
+  api,
+  trustRoot,
+  name = 'browser',
+  port = 0,
+  realtimeUrl = localRealtimeUrl(api),
+}) {
   const [html, js] = await Promise.all([readFile(here('./index.html')), bundleApp()]);
-  const config = JSON.stringify({ trustRoot, name });
+  const config = JSON.stringify({ trustRoot, name, realtimeUrl });
   const server = createServer((req, res) => {
     if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
     else if (req.url === '/app.js')
@@ -97,6 +109,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       'trust-root': { type: 'string' },
       port: { type: 'string', default: '5173' },
       name: { type: 'string', default: 'browser' },
+      'realtime-url': { type: 'string' },
     },
   });
   let { api, 'trust-root': trustRoot } = args;
@@ -109,6 +122,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write('error: run `npm start` first, or pass --api and --trust-root\n');
     process.exit(1);
   }
-  const site = await startExampleSite({ api, trustRoot, name: args.name, port: Number(args.port) });
+  const site = await startExampleSite({
+    api,
+    trustRoot,
+    name: args.name,
+    port: Number(args.port),
+    ...(args['realtime-url'] ? { realtimeUrl: args['realtime-url'] } : {}),
+  });
   process.stdout.write(`Open ${site.url}/ (API ${api}). Stop: Ctrl-C\n`);
 }

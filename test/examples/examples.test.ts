@@ -2,7 +2,8 @@
  * The examples in examples/, run the way their READMEs say, against `npm start` on the
  * in-memory engine: two node-chat processes (one interactive, one scripted) exchange messages,
  * the browser page talks to a node-chat in Chromium from the npm registry (the browser the
- * suite falls back to without a system Chromium), and the example app's own vitest passes.
+ * suite falls back to without a system Chromium), receiving over the WebSocket endpoint, and
+ * the example app's own vitest passes.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -107,9 +108,12 @@ describe('examples/browser', () => {
       await page.waitForSelector('body[data-ready="true"]');
       const pageCard = (await page.textContent('#card')) ?? '';
       expect(pageCard).toMatch(/^sealpost-card:/);
+      // The page receives over the API's WebSocket endpoint, not by polling.
+      await page.waitForSelector('#connection:text-is("open")');
 
       await chat('carol', '--add', pageCard, '--to', 'browser', '--send', 'hi browser');
       await page.waitForSelector('#messages li:has-text(": hi browser")');
+      expect(await page.textContent('#connection')).toBe('open');
 
       await page.fill('#add-card', cardIn(await chat('carol', '--print-card')));
       await page.click('#add');
