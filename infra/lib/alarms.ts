@@ -20,6 +20,8 @@ export interface AlarmThresholds {
    * of the API function): they wait for the next drain or poll, so a few are harmless.
    */
   readonly pushFailures: number;
+  /** Failed wake-ups of offline devices (`{"wakeupFailed":1}` lines of the API function). */
+  readonly wakeupFailures: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   functionErrors: 5,
   functionThrottles: 1,
   pushFailures: 20,
+  wakeupFailures: 20,
 };
 
 /** CloudWatch namespace of the metrics the service's log lines feed. */
@@ -73,12 +76,12 @@ export interface ServiceAlarmsProps {
 /**
  * Alarms on what an operator must act on: 5xx from the API, function errors, function
  * throttles, and with `realtime` the WebSocket function's errors and throttles, the WebSocket
- * API's integration errors and failed pushes. Missing data is healthy (no traffic, no errors).
+ * API's integration and execution errors, failed pushes and failed wake-ups. Missing data is healthy (no traffic, no errors).
  * HTTP API throttling itself answers 429, counted in the API's 4xx metric, which is the
  * client's problem, not an alarm.
  */
 export class ServiceAlarms extends Construct {
-  /** The alarms (three, five more with `realtime`). */
+  /** The alarms (three, six more with `realtime`). */
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
@@ -142,20 +145,29 @@ function realtimeSpecs(
       period,
       statistic: 'Sum',
     });
-  // The API function logs `{"realtimeNotifyFailed":n}` when pushes after a store failed.
-  new logs.MetricFilter(scope, 'PushFailuresFilter', {
-    logGroup: r.pushLogs,
-    metricNamespace: SEALPOST_METRIC_NAMESPACE,
-    metricName: 'RealtimeNotifyFailed',
-    filterPattern: logs.FilterPattern.numberValue('$.realtimeNotifyFailed', '>', 0),
-    metricValue: '$.realtimeNotifyFailed',
-  });
-  const pushFailures = new cloudwatch.Metric({
-    namespace: SEALPOST_METRIC_NAMESPACE,
-    metricName: 'RealtimeNotifyFailed',
-    period,
-    statistic: 'Sum',
-  });
+  // The API function logs `{"realtimeNotifyFailed":n}` when pushes after a store failed, and
+  // `{"wakeupFailed":1}` per failed wake-up: each count becomes a metric of its own.
+  const logCount = (id: string, field: string, metricName: string) => {
+    new logs.MetricFilter(scope, id, {
+      logGroup: r.pushLogs,
+      metricNamespace: SEALPOST_METRIC_NAMESPACE,
+      metricName,
+      filterPattern: logs.FilterPattern.numberValue(`$.${field}`, '>', 0),
+      metricValue: `$.${field}`,
+    });
+    return new cloudwatch.Metric({
+      namespace: SEALPOST_METRIC_NAMESPACE,
+      metricName,
+      period,
+      statistic: 'Sum',
+    });
+  };
+  const pushFailures = logCount(
+    'PushFailuresFilter',
+    'realtimeNotifyFailed',
+    'RealtimeNotifyFailed',
+  );
+  const wakeupFailures = logCount('WakeupFailuresFilter', 'wakeupFailed', 'WakeupFailed');
   return [
     [
       'RealtimeFunctionErrors',
@@ -182,5 +194,6 @@ function realtimeSpecs(
       'WebSocket execution errors',
     ],
     ['PushFailures', pushFailures, t.pushFailures, 'failed pushes to live connections'],
+    ['WakeupFailures', wakeupFailures, t.wakeupFailures, 'failed wake-ups of offline devices'],
   ];
 }

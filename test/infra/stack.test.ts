@@ -363,6 +363,7 @@ describe('alarms', () => {
         ['AWS/ApiGateway', 'IntegrationError', 5, 'notBreaching'],
         ['AWS/ApiGateway', 'ExecutionError', 5, 'notBreaching'],
         ['Sealpost', 'RealtimeNotifyFailed', 20, 'notBreaching'],
+        ['Sealpost', 'WakeupFailed', 20, 'notBreaching'],
       ].sort(),
     );
     // One of each Lambda pair watches the WebSocket function, the other the API function.
@@ -379,22 +380,36 @@ describe('alarms', () => {
     }
   });
 
-  it('turn the API function’s push-failure log lines into a metric', () => {
-    const filters = resourcesOf('AWS::Logs::MetricFilter');
-    expect(filters).toHaveLength(1);
-    const [, filter] = filters[0]!;
-    expect(filter['FilterPattern']).toBe('{ $.realtimeNotifyFailed > 0 }');
-    expect(filter['MetricTransformations']).toEqual([
-      {
-        MetricNamespace: 'Sealpost',
-        MetricName: 'RealtimeNotifyFailed',
-        MetricValue: '$.realtimeNotifyFailed',
-      },
+  it('turn the API function’s push and wake-up failure lines into metrics', () => {
+    const filters = resourcesOf('AWS::Logs::MetricFilter').map(([, p]) => p);
+    expect(filters.map((f) => [f['FilterPattern'], f['MetricTransformations']])).toEqual([
+      [
+        '{ $.realtimeNotifyFailed > 0 }',
+        [
+          {
+            MetricNamespace: 'Sealpost',
+            MetricName: 'RealtimeNotifyFailed',
+            MetricValue: '$.realtimeNotifyFailed',
+          },
+        ],
+      ],
+      [
+        '{ $.wakeupFailed > 0 }',
+        [
+          {
+            MetricNamespace: 'Sealpost',
+            MetricName: 'WakeupFailed',
+            MetricValue: '$.wakeupFailed',
+          },
+        ],
+      ],
     ]);
     const apiLogs = resourcesOf('AWS::Logs::LogGroup').find(([id]) =>
       id.startsWith('ServiceHandlerLogs'),
     );
-    expect(JSON.stringify(filter['LogGroupName'])).toContain(apiLogs?.[0] ?? 'missing');
+    for (const filter of filters) {
+      expect(JSON.stringify(filter['LogGroupName'])).toContain(apiLogs?.[0] ?? 'missing');
+    }
   });
 });
 

@@ -140,7 +140,7 @@ describe('configured from context', () => {
   });
 
   it('alarms notify the topic on alarm and on recovery', () => {
-    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     s.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: [TOPIC],
       OKActions: [TOPIC],
