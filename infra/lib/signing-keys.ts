@@ -1,10 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { CustomResource, Duration } from 'aws-cdk-lib';
+import type { CustomResource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import {
   DEFAULT_CERTIFICATE_VALIDITY_DAYS,
@@ -12,8 +9,8 @@ import {
   type KeygenProperties,
 } from '../keygen/keygen.ts';
 import type { DataPolicy } from './data-policy.ts';
-import { acknowledgeFinding, wildcardResourceFinding } from './nag.ts';
-import { SealpostFunction } from './node-function.ts';
+import { deployTimeKeyGenerator } from './key-generator.ts';
+import { acknowledgeFinding } from './nag.ts';
 
 const KEYGEN_ENTRY = fileURLToPath(new URL('../keygen/handler.ts', import.meta.url));
 
@@ -75,38 +72,6 @@ export class SigningKeys extends Construct {
       acknowledgeFinding(secret, 'AwsSolutions-SMG4', rotationReason);
     }
 
-    const keygen = new SealpostFunction(this, 'Keygen', {
-      entry: KEYGEN_ENTRY,
-      description: 'Sealpost deploy-time trust root and server key generator',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-    });
-    // Write only: the generator never reads a secret back.
-    keygen.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:PutSecretValue'],
-        resources: [this.rootSecret.secretArn, this.signingSecret.secretArn],
-      }),
-    );
-
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs');
-    const providerRole = new iam.Role(this, 'ProviderRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Execution role of the Sealpost key generator provider framework',
-    });
-    providerLogs.grantWrite(providerRole);
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: keygen.function,
-      frameworkOnEventRole: providerRole,
-      logGroup: providerLogs,
-    });
-    acknowledgeFinding(
-      providerRole,
-      wildcardResourceFinding(keygen.function.node.defaultChild as lambda.CfnFunction, ':*'),
-      'Added by the CDK provider framework: lambda:InvokeFunction on the key generator and its ' +
-        'versions (`:*`); it names one function, the wildcard only covers its qualifiers.',
-    );
-
     const properties: KeygenProperties = {
       RootSecretArn: this.rootSecret.secretArn,
       SigningSecretArn: this.signingSecret.secretArn,
@@ -115,8 +80,10 @@ export class SigningKeys extends Construct {
         props.certificateValidityDays ?? DEFAULT_CERTIFICATE_VALIDITY_DAYS,
       ),
     };
-    this.resource = new CustomResource(this, 'Keys', {
-      serviceToken: provider.serviceToken,
+    this.resource = deployTimeKeyGenerator(this, {
+      entry: KEYGEN_ENTRY,
+      what: 'trust root and server key',
+      secrets: [this.rootSecret, this.signingSecret],
       resourceType: 'Custom::SealpostSigningKeys',
       properties: { ...properties },
     });

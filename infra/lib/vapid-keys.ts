@@ -1,14 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { CustomResource, Duration } from 'aws-cdk-lib';
+import type { CustomResource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { VapidKeygenProperties } from '../keygen/vapid-keygen.ts';
-import { acknowledgeFinding, wildcardResourceFinding } from './nag.ts';
-import { SealpostFunction } from './node-function.ts';
+import { deployTimeKeyGenerator } from './key-generator.ts';
+import { acknowledgeFinding } from './nag.ts';
 
 const KEYGEN_ENTRY = fileURLToPath(new URL('../keygen/vapid-handler.ts', import.meta.url));
 
@@ -49,41 +46,11 @@ export class VapidKeys extends Construct {
         'it is replaced only deliberately, by a documented manual procedure (docs/DEPLOY.md).',
     );
 
-    const keygen = new SealpostFunction(this, 'Keygen', {
-      entry: KEYGEN_ENTRY,
-      description: 'Sealpost deploy-time VAPID key generator',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-    });
-    // Write only: the generator never reads the secret back.
-    keygen.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:PutSecretValue'],
-        resources: [this.secret.secretArn],
-      }),
-    );
-
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs');
-    const providerRole = new iam.Role(this, 'ProviderRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Execution role of the Sealpost VAPID key generator provider framework',
-    });
-    providerLogs.grantWrite(providerRole);
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: keygen.function,
-      frameworkOnEventRole: providerRole,
-      logGroup: providerLogs,
-    });
-    acknowledgeFinding(
-      providerRole,
-      wildcardResourceFinding(keygen.function.node.defaultChild as lambda.CfnFunction, ':*'),
-      'Added by the CDK provider framework: lambda:InvokeFunction on the key generator and its ' +
-        'versions (`:*`); it names one function, the wildcard only covers its qualifiers.',
-    );
-
     const properties: VapidKeygenProperties = { VapidSecretArn: this.secret.secretArn };
-    this.resource = new CustomResource(this, 'Keys', {
-      serviceToken: provider.serviceToken,
+    this.resource = deployTimeKeyGenerator(this, {
+      entry: KEYGEN_ENTRY,
+      what: 'VAPID key',
+      secrets: [this.secret],
       resourceType: 'Custom::SealpostVapidKeys',
       properties: { ...properties },
     });
