@@ -88,25 +88,14 @@ export class ServiceAlarms extends Construct {
     super(scope, id);
     const t = { ...DEFAULT_ALARM_THRESHOLDS, ...props.thresholds };
     const period = Duration.minutes(5);
-    const specs: [string, cloudwatch.IMetric, number, string][] = [
+    const specs: AlarmSpec[] = [
       [
         'ServerErrors',
         props.api.metricServerError({ period, statistic: 'Sum' }),
         t.serverErrors,
         'HTTP 5xx responses',
       ],
-      [
-        'FunctionErrors',
-        props.handler.metricErrors({ period, statistic: 'Sum' }),
-        t.functionErrors,
-        'function errors',
-      ],
-      [
-        'FunctionThrottles',
-        props.handler.metricThrottles({ period, statistic: 'Sum' }),
-        t.functionThrottles,
-        'throttled invocations',
-      ],
+      ...functionSpecs(props.handler, '', t, period),
       ...(props.realtime ? realtimeSpecs(this, props.realtime, t, period) : []),
     ];
     this.alarms = specs.map(
@@ -130,13 +119,40 @@ export class ServiceAlarms extends Construct {
   }
 }
 
-/** The realtime alarms' specs: [id, metric, threshold, what]. */
+/** One alarm spec: [id, metric, threshold, what]. */
+type AlarmSpec = [string, cloudwatch.IMetric, number, string];
+
+/** The errors and throttles alarms of a function; `prefix` names it in ids and descriptions. */
+function functionSpecs(
+  handler: lambda.IFunction,
+  prefix: string,
+  t: AlarmThresholds,
+  period: Duration,
+): AlarmSpec[] {
+  const what = prefix ? `${prefix.toLowerCase()} ` : '';
+  return [
+    [
+      `${prefix}FunctionErrors`,
+      handler.metricErrors({ period, statistic: 'Sum' }),
+      t.functionErrors,
+      `${what}function errors`,
+    ],
+    [
+      `${prefix}FunctionThrottles`,
+      handler.metricThrottles({ period, statistic: 'Sum' }),
+      t.functionThrottles,
+      `throttled ${what}invocations`,
+    ],
+  ];
+}
+
+/** The realtime alarms' specs. */
 function realtimeSpecs(
   scope: Construct,
   r: RealtimeAlarmTargets,
   t: AlarmThresholds,
   period: Duration,
-): [string, cloudwatch.IMetric, number, string][] {
+): AlarmSpec[] {
   const websocket = (metricName: string) =>
     new cloudwatch.Metric({
       namespace: 'AWS/ApiGateway',
@@ -169,18 +185,7 @@ function realtimeSpecs(
   );
   const wakeupFailures = logCount('WakeupFailuresFilter', 'wakeupFailed', 'WakeupFailed');
   return [
-    [
-      'RealtimeFunctionErrors',
-      r.handler.metricErrors({ period, statistic: 'Sum' }),
-      t.functionErrors,
-      'realtime function errors',
-    ],
-    [
-      'RealtimeFunctionThrottles',
-      r.handler.metricThrottles({ period, statistic: 'Sum' }),
-      t.functionThrottles,
-      'throttled realtime invocations',
-    ],
+    ...functionSpecs(r.handler, 'Realtime', t, period),
     [
       'RealtimeIntegrationErrors',
       websocket('IntegrationError'),
