@@ -7,6 +7,13 @@
  * The page talks to the API on its own origin (serve.mjs forwards `/v1/*`), receives over the
  * API's WebSocket endpoint (`realtimeUrl`; polling when the socket cannot open) and pins the
  * trust root that serve.mjs puts in `/config.json`.
+ *
+ * "Enable wake-ups" asks for notification permission, registers the service worker `/sw.js`
+ * and hands its registration to `client.subscribePush`, which fetches the service's VAPID key
+ * (`GET /v1/push/key`), subscribes through the worker's `pushManager` and registers the
+ * subscription with the service. From then on a message stored while this device has no live
+ * connection (the tab is closed) makes the service send a content-free wake-up, which sw.js
+ * shows as a generic notification.
  */
 import { MemoryStore, SealpostClient } from 'sealpost';
 
@@ -38,6 +45,36 @@ function decodeCard(token) {
 const names = new Map();
 const nameOf = (address) => names.get(address) ?? `${address.slice(0, 8)}…`;
 
+/** An error as the page prints it: `error: <code> <message>`. */
+const errorLine = (err) => `error: ${err.code ?? ''} ${err.message}`;
+
+/** A failure of the page's own checks, with a code like the SDK's errors. */
+function pageError(code, message) {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Subscribes this device to wake-ups. Permission first, from the click itself: browsers only
+ * ask the user during a gesture, and a push subscription with `userVisibleOnly` (the only kind
+ * browsers allow) needs it.
+ */
+async function enableWakeups(client) {
+  if (!('serviceWorker' in navigator) || !('PushManager' in window)) {
+    throw pageError('UNSUPPORTED', 'this browser has no service workers or Push API');
+  }
+  const permission = await Notification.requestPermission();
+  if (permission === 'denied') {
+    throw pageError('PERMISSION_DENIED', 'notifications are blocked for this site');
+  }
+  if (permission !== 'granted') {
+    throw pageError('PERMISSION_DENIED', 'the notification prompt was dismissed');
+  }
+  await navigator.serviceWorker.register('/sw.js');
+  // The registration of the active worker: `pushManager.subscribe` needs one.
+  const registration = await navigator.serviceWorker.ready;
+  await client.subscribePush({ registration });
+}
+
 function show(line) {
   const li = document.createElement('li');
   li.textContent = line;
@@ -67,7 +104,7 @@ async function main() {
       $('add-card').value = '';
       show(`Added ${theirs}.`);
     } catch (err) {
-      show(`error: ${err.code ?? ''} ${err.message}`);
+      show(errorLine(err));
     }
   });
 
@@ -80,9 +117,22 @@ async function main() {
       $('message').value = '';
       show(`you to ${nameOf(peer)}: ${text}`);
     } catch (err) {
-      show(`error: ${err.code ?? ''} ${err.message}`);
+      show(errorLine(err));
     }
   });
+
+  $('enable-push').addEventListener('click', async () => {
+    $('enable-push').disabled = true;
+    $('push-status').textContent = 'enabling…';
+    try {
+      await enableWakeups(client);
+      $('push-status').textContent = 'on';
+    } catch (err) {
+      $('push-status').textContent = errorLine(err);
+      $('enable-push').disabled = false;
+    }
+  });
+  $('enable-push').disabled = false;
 
   document.body.dataset.ready = 'true';
   const receiving = client.receive({
@@ -97,6 +147,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  $('status').textContent = `error: ${err.code ?? ''} ${err.message}`;
+  $('status').textContent = errorLine(err);
   document.body.dataset.error = String(err.code ?? err.message);
 });

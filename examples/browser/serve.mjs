@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * Serves the browser example: bundles app.js (and the `sealpost` package it imports) with
- * esbuild, serves index.html and the bundle, tells the page its trust root in `/config.json`,
- * and forwards `/v1/*` to the Sealpost API so the page calls the API on its own origin. The
- * page receives over the API's WebSocket endpoint directly (`realtimeUrl` in `/config.json`):
- * by default the API's own `/v1/websocket` (npm start, the test kit); on AWS pass the stack's
- * `WebSocketUrl` output.
+ * esbuild, serves index.html, the bundle and the service worker `/sw.js` (wake-ups: a service
+ * worker must come from the page's own origin, so it is served here, as JavaScript), tells the
+ * page its trust root in `/config.json`, and forwards `/v1/*` to the Sealpost API so the page
+ * calls the API on its own origin (`GET /v1/push/key` included). The page receives over the
+ * API's WebSocket endpoint directly (`realtimeUrl` in `/config.json`): by default the API's own
+ * `/v1/websocket` (npm start, the test kit); on AWS pass the stack's `WebSocketUrl` output.
  *
  *   node serve.mjs                          # the API of `npm start` (.local/stack.json)
  *   node serve.mjs --api URL --trust-root KEY --port 5173 --name carol [--realtime-url WSS_URL]
@@ -73,12 +74,18 @@ export async function startExampleSite({
   port = 0,
   realtimeUrl = localRealtimeUrl(api),
 }) {
-  const [html, js] = await Promise.all([readFile(here('./index.html')), bundleApp()]);
+  const [html, js, worker] = await Promise.all([
+    readFile(here('./index.html')),
+    bundleApp(),
+    readFile(here('./sw.js')),
+  ]);
   const config = JSON.stringify({ trustRoot, name, realtimeUrl });
   const server = createServer((req, res) => {
     if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
     else if (req.url === '/app.js')
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    else if (req.url === '/sw.js')
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(worker);
     else if (req.url === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(config);
     } else if (req.url?.startsWith('/v1/')) {

@@ -3,18 +3,24 @@
  * in-memory engine: two node-chat processes (one interactive, one scripted) exchange messages,
  * the browser page talks to a node-chat in Chromium from the npm registry (the browser the
  * suite falls back to without a system Chromium), receiving over the WebSocket endpoint, and
- * the example app's own vitest passes.
+ * enables wake-ups (its service worker, with the `web-push-testing` stand-in as the push
+ * service), and the example app's own vitest passes.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleSite } from '../../examples/browser/serve.mjs';
 import { launchChromium } from '../browser/chromium.ts';
 import { ROOT, type StartedServer, startServer } from '../helpers/local-process.ts';
+import {
+  type PushStandIn,
+  type StandInSubscription,
+  startPushStandIn,
+} from '../helpers/push-stand-in.ts';
 
 const run = promisify(execFile);
 const CHAT = ['--import', 'tsx', '--conditions=sealpost-source', 'examples/node-chat/chat.mjs'];
@@ -42,6 +48,125 @@ async function until(read: () => string, done: (s: string) => boolean, ms = 30_0
     if (Date.now() > deadline) throw new Error(`timed out; got:\n${read()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** What the page's `pushManager.subscribe` was asked for, and the subscription it answered. */
+interface StubbedSubscribe {
+  readonly key: string;
+  readonly userVisibleOnly: boolean;
+  readonly subscription: StandInSubscription;
+}
+
+/** The page's record of the push calls it made, in order (see {@link stubPushManager}). */
+interface PushSteps {
+  pushSteps: string[];
+}
+
+/**
+ * Headless Chromium has no push service, so in every page of `context`,
+ * `PushManager.prototype.subscribe` has the stand-in subscribe with the key the page passed
+ * (the stand-in then checks the service's VAPID signatures against that key), and
+ * `Notification.requestPermission` answers `granted`. Returns what each subscribe was asked
+ * for; the page's `pushSteps` holds the order of the calls.
+ */
+async function stubPushManager(
+  context: BrowserContext,
+  standIn: PushStandIn,
+): Promise<StubbedSubscribe[]> {
+  const subscribed: StubbedSubscribe[] = [];
+  await context.exposeBinding(
+    'standInSubscribe',
+    async (_source, key: string, userVisibleOnly: boolean) => {
+      const subscription = await standIn.subscribe(key);
+      subscribed.push({ key, userVisibleOnly, subscription });
+      return { endpoint: subscription.endpoint, expirationTime: null, keys: subscription.keys };
+    },
+  );
+  await context.addInitScript(() => {
+    const page = window as unknown as PushSteps & {
+      standInSubscribe(key: string, userVisibleOnly: boolean): Promise<{ endpoint: string }>;
+    };
+    page.pushSteps = [];
+    // The user allows notifications. (The npm build runs Chromium in one process, where a
+    // permission granted to a context through the protocol is not reliably seen by its pages.)
+    Notification.requestPermission = async () => {
+      page.pushSteps.push('requestPermission');
+      return 'granted';
+    };
+    PushManager.prototype.subscribe = async (options?: PushSubscriptionOptionsInit) => {
+      page.pushSteps.push('subscribe');
+      const key = new Uint8Array(options?.applicationServerKey as ArrayBuffer);
+      const b64 = btoa(String.fromCharCode(...key));
+      const json = await page.standInSubscribe(
+        b64.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, ''),
+        options?.userVisibleOnly === true,
+      );
+      return { endpoint: json.endpoint, toJSON: () => json } as unknown as PushSubscription;
+    };
+  });
+  return subscribed;
+}
+
+/** What a service worker's push handler did (see {@link pushToServiceWorker}). */
+interface PushHandled {
+  readonly shown: { title: string; tag: string | undefined }[];
+  readonly extended: string[];
+}
+
+/**
+ * Delivers a push carrying `payload` to the service worker of `origin` as the push service
+ * would, through the DevTools protocol. Headless Chromium shows no notifications (and denies
+ * them to workers), so the worker's `showNotification` is recorded instead, and so is every
+ * event it extends with `waitUntil`. Returns a reader of those records.
+ */
+async function pushToServiceWorker(
+  context: BrowserContext,
+  origin: string,
+  payload: string,
+): Promise<() => Promise<PushHandled>> {
+  const scopeURL = `${origin}/`;
+  const cdp = await context.newCDPSession(await context.newPage());
+  const registrationId = new Promise<string>((resolve) => {
+    cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const ours = registrations.find((r) => r.scopeURL === scopeURL && !r.isDeleted);
+      if (ours) resolve(ours.registrationId);
+    });
+  });
+  await cdp.send('ServiceWorker.enable');
+  const url = `${origin}/sw.js`;
+  const running = () => context.serviceWorkers().find((w) => w.url() === url);
+  const starting = running()
+    ? undefined
+    : context.waitForEvent('serviceworker', (w) => w.url() === url);
+  await cdp.send('ServiceWorker.startWorker', { scopeURL });
+  const worker = running() ?? (await starting);
+  if (!worker) throw new Error(`no service worker at ${url}`);
+  await worker.evaluate(() => {
+    // ExtendableEvent and the worker's global scope are not in the DOM library.
+    const scope = self as unknown as PushHandled & {
+      ExtendableEvent: { prototype: { type: string; waitUntil(p: Promise<unknown>): void } };
+    };
+    Object.assign(scope, { shown: [], extended: [] });
+    const { prototype } = scope.ExtendableEvent;
+    const waitUntil = prototype.waitUntil;
+    prototype.waitUntil = function (promise) {
+      scope.extended.push(this.type);
+      waitUntil.call(this, promise);
+    };
+    ServiceWorkerRegistration.prototype.showNotification = async (title, options) => {
+      scope.shown.push({ title, tag: options?.tag });
+    };
+  });
+  await cdp.send('ServiceWorker.deliverPushMessage', {
+    origin,
+    registrationId: await registrationId,
+    data: payload,
+  });
+  return () =>
+    worker.evaluate(() => {
+      const { shown, extended } = self as unknown as PushHandled;
+      return { shown, extended };
+    });
 }
 
 beforeAll(async () => {
@@ -129,6 +254,79 @@ describe('examples/browser', () => {
       await site.close();
     }
   }, 120_000);
+
+  it('"Enable wake-ups" subscribes the page; closed, it is woken once with no content', async () => {
+    const standIn = await startPushStandIn();
+    const site = await startExampleSite({ api: server.url, trustRoot: server.trustRoot });
+    // A browser of its own: the npm build runs Chromium in one process, where registering a
+    // service worker while another browser context is open crashes the browser.
+    const { browser: own } = await launchChromium({ kind: 'npm' });
+    try {
+      const context = await own.newContext();
+      const subscribed = await stubPushManager(context, standIn);
+      const page = await context.newPage();
+      await page.goto(`${site.url}/`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.waitForSelector('#connection:text-is("open")');
+      const pageCard = (await page.textContent('#card')) ?? '';
+      await page.click('#enable-push');
+      await page.waitForSelector('#push-status:text-is("on")');
+      // Permission first, then one subscription made with the service's key.
+      expect(await page.evaluate(() => (window as unknown as PushSteps).pushSteps)).toEqual([
+        'requestPermission',
+        'subscribe',
+      ]);
+      const keyResponse = await fetch(`${server.url}/v1/push/key`);
+      const { applicationServerKey } = (await keyResponse.json()) as {
+        applicationServerKey: string;
+      };
+      expect(subscribed.map(({ key, userVisibleOnly }) => ({ key, userVisibleOnly }))).toEqual([
+        { key: applicationServerKey, userVisibleOnly: true },
+      ]);
+      const { clientHash } = subscribed[0]!.subscription;
+
+      // Open: the message arrives over the page's socket, nobody is woken.
+      await chat('dave', '--add', pageCard, '--to', 'browser', '--send', 'while open');
+      await page.waitForSelector('#messages li:has-text(": while open")');
+      expect(standIn.pushRequests()).toBe(0);
+
+      // Closed: the page's socket closes with it, so the device is offline and is woken.
+      await page.close();
+      expect(await chat('dave', '--to', 'browser', '--send', 'while closed')).toContain(
+        'Sent to browser (1 device(s)).',
+      );
+      expect(standIn.pushRequests()).toBe(1);
+      // One notification, and it carries nothing: its decrypted payload is empty.
+      const payloads = await standIn.notifications(clientHash);
+      expect(payloads).toEqual(['']);
+
+      // The browser's half: sw.js shows the generic notification, holding the event open.
+      const handled = await pushToServiceWorker(context, site.url, payloads[0]!);
+      await expect
+        .poll(handled)
+        .toEqual({ shown: [{ title: 'New message', tag: 'sealpost-wake' }], extended: ['push'] });
+
+      // The user blocks notifications: the page says so and subscribes nothing.
+      // (A second context, which registers no service worker.)
+      const refused = await own.newContext();
+      await refused.addInitScript(() => {
+        Notification.requestPermission = async () => 'denied';
+        PushManager.prototype.subscribe = () => Promise.reject(new Error('not to be called'));
+      });
+      const refusedPage = await refused.newPage();
+      await refusedPage.goto(`${site.url}/`);
+      await refusedPage.waitForSelector('body[data-ready="true"]');
+      await refusedPage.click('#enable-push');
+      await refusedPage.waitForSelector('#push-status:has-text("error:")');
+      expect(await refusedPage.textContent('#push-status')).toBe(
+        'error: PERMISSION_DENIED notifications are blocked for this site',
+      );
+    } finally {
+      await own.close();
+      await site.close();
+      await standIn.close();
+    }
+  }, 60_000);
 });
 
 describe('examples/vitest', () => {
