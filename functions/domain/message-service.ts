@@ -65,6 +65,8 @@ interface Reserved {
   readonly body: Uint8Array;
   readonly retry: boolean;
   readonly position: Uint8Array;
+  /** The mailbox held no other message when this one was counted. */
+  readonly firstPending: boolean;
 }
 
 /** Sealed and identified sends, fetch and acknowledgement. */
@@ -233,7 +235,7 @@ export class MessageService {
     };
     let unnotified = 0;
     const created = await Promise.all(
-      (reserved as Reserved[]).map(async ({ mailbox, body, position, retry }) => {
+      (reserved as Reserved[]).map(async ({ mailbox, body, position, retry, firstPending }) => {
         let record: StoredMessage = { position, ...times, size: body.length };
         if (source) record = { ...record, source };
         if (body.length > this.config.inlineMaxBytes) {
@@ -242,7 +244,7 @@ export class MessageService {
           record = { ...record, inline: body };
         }
         const written = await this.index.put(mailbox, record);
-        if (written && !(await this.announce(mailbox, record, body))) unnotified++;
+        if (written && !(await this.announce(mailbox, record, body, firstPending))) unnotified++;
         return written || !retry;
       }),
     );
@@ -259,6 +261,7 @@ export class MessageService {
     mailbox: Mailbox,
     record: StoredMessage,
     body: Uint8Array,
+    firstPending: boolean,
   ): Promise<boolean> {
     if (!this.notify) return true;
     const m = {
@@ -268,7 +271,7 @@ export class MessageService {
     };
     const message: DeliveredMessage = record.source ? { ...m, source: { ...record.source } } : m;
     try {
-      await this.notify.notifier.notify(mailbox, message);
+      await this.notify.notifier.notify(mailbox, message, { firstPending });
       return true;
     } catch {
       return false;
@@ -289,7 +292,13 @@ export class MessageService {
       maxBytes: this.config.mailboxMaxBytes,
     });
     if (r.kind === 'full') return undefined;
-    return { mailbox, body, retry: r.kind === 'retry', position: encodePosition(r.seq, r.random) };
+    return {
+      mailbox,
+      body,
+      retry: r.kind === 'retry',
+      position: encodePosition(r.seq, r.random),
+      firstPending: r.kind === 'new' && r.count === 1,
+    };
   }
 
   /**

@@ -168,7 +168,13 @@ export interface Reservation {
  * store because it was made with the same retry key (`retry`), or `full`.
  */
 export type Reserved =
-  | { readonly kind: 'new' | 'retry'; readonly seq: bigint; readonly random: Uint8Array }
+  | {
+      readonly kind: 'new' | 'retry';
+      readonly seq: bigint;
+      readonly random: Uint8Array;
+      /** After a new store: the messages counted with this one (1: the mailbox was empty). */
+      readonly count?: number;
+    }
   | { readonly kind: 'full' };
 
 /** One page of a mailbox read. */

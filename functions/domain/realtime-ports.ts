@@ -54,7 +54,14 @@ export interface Notifier {
   notify(
     mailbox: DeviceRef,
     message: DeliveredMessage,
+    context?: NotifyContext,
   ): Promise<'pushed' | 'offline' | 'failed' | undefined>;
+}
+
+/** What the message service knows of a store besides the message. */
+export interface NotifyContext {
+  /** The mailbox held no other message: its device has acknowledged everything before it. */
+  readonly firstPending: boolean;
 }
 
 /**

@@ -41,8 +41,11 @@ export interface StoredPushSubscription {
   readonly device: DeviceRef;
   readonly subscription: PushSubscriptionRecord;
   readonly createdAt: number;
-  /** When the device was last woken (ms), if it was since it subscribed. */
-  readonly lastWakeAt?: number;
+  /**
+   * A whole hour (epoch ms) before which the device is not woken again while messages wait,
+   * if it was woken since it subscribed.
+   */
+  readonly wakeUntil?: number;
 }
 
 /**
@@ -61,12 +64,12 @@ export interface PushSubscriptionStore {
    */
   remove(device: DeviceKey, only?: PushSubscriptionRecord): Promise<boolean>;
   /**
-   * Atomically records a wake-up of the device at `now` if its subscription belongs to
-   * `device`'s generation and it was not woken in the `windowMs` before `now`: true at most
-   * once per window per device, however many callers race. False, and no change, otherwise
-   * (also when there is no subscription).
+   * Atomically claims a wake-up of the device, holding off the next until `until` (a whole
+   * hour), if its subscription belongs to `device`'s generation and, unless `force`, no claim
+   * holds past `now`: true at most once per claim, however many callers race. False, and no
+   * change, otherwise (also when there is no subscription).
    */
-  claimWake(device: DeviceRef, now: number, windowMs: number): Promise<boolean>;
+  claimWake(device: DeviceRef, now: number, until: number, force: boolean): Promise<boolean>;
 }
 
 /** How a wake-up reaches a device (a Web Push service, later APNs or FCM). */

@@ -1,9 +1,11 @@
 /**
- * Wake-ups of devices without a live connection (docs/SERVICE.md §7.3). A device registers one
+ * Wake-ups of devices without a live connection (docs/SERVICE.md §7.4). A device registers one
  * push subscription; when a message is stored for it and the realtime notifier could not push
  * it to a live connection, the push service is asked to wake the device, which then connects
  * or polls. A wake-up carries no content (nothing about the message, its sender or its
- * recipient), goes out at most once per window per device, and a subscription the push service
+ * recipient), goes out at once for a message into an empty mailbox and then at most once an
+ * hour while messages wait (the throttle stores whole hours only), and a subscription the push
+ * service
  * reports gone is removed. A wake-up never fails a send: every failure is swallowed and counted
  * in one JSON log line, `{"wakeupFailed":1}`, with nothing about the device or the endpoint.
  */
@@ -17,6 +19,7 @@ import { toBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { ServiceError } from './errors.ts';
+import { ceilHour } from './mailbox-positions.ts';
 import type { Clock, DeviceRef } from './ports.ts';
 import { allowedEndpoint, webPushSubscription } from './push-subscription.ts';
 import type { Notifier } from './realtime-ports.ts';
@@ -25,7 +28,7 @@ import type { LiveDelivery, WakeupPorts } from './wakeup-ports.ts';
 /**
  * What one {@link WakeupService.wake} did: `sent`; `none` (no subscription of this device
  * generation, its endpoint is no longer on the deployment's list, or wake-ups are off);
- * `throttled` (woken within the window); `gone` (the push
+ * `throttled` (woken already while messages wait); `gone` (the push
  * service no longer knows the subscription: removed); `failed` (swallowed and logged).
  */
 export type WakeOutcome = 'sent' | 'none' | 'throttled' | 'gone' | 'failed';
@@ -68,7 +71,7 @@ export class WakeupService {
 
   /**
    * Stores the caller device's Web Push subscription, replacing any it had (a new endpoint is
-   * woken at the next message, whatever the old one's window).
+   * woken at the next message, whatever the old one had claimed).
    *
    * @example await wakeups.subscribe(caller, { endpoint, keys: { p256dh, auth } })
    * @throws {ServiceError} `NOT_CONFIGURED` when wake-ups are off; `BAD_REQUEST` when the
@@ -96,12 +99,13 @@ export class WakeupService {
 
   /**
    * Wakes `mailbox`'s device: called after a message was stored for it and no live connection
-   * took it. At most one wake-up per device per `wakeWindowMs` (an atomic claim, so concurrent
-   * sends wake once). Never throws; a failure is counted in one log line.
+   * took it. `firstPending` (the mailbox was empty before this message) always wakes;
+   * otherwise at most one wake-up until `ceilHour(now + wakeWindowMs)` (an atomic claim, so
+   * concurrent sends wake once). Never throws; a failure is counted in one log line.
    *
-   * @example await wakeups.wake(mailbox) // 'sent', then 'throttled' within the window
+   * @example await wakeups.wake(mailbox, true) // 'sent', then 'throttled' while messages wait
    */
-  async wake(mailbox: DeviceRef): Promise<WakeOutcome> {
+  async wake(mailbox: DeviceRef, firstPending = false): Promise<WakeOutcome> {
     const ports = this.ports;
     const sender = ports?.sender;
     if (!ports || !sender || !ports.webPush) return 'none';
@@ -115,10 +119,17 @@ export class WakeupService {
         return 'none';
       }
       const now = this.clock();
-      const windowMs = this.config.wakeWindowMs;
-      // Read first: most messages of a burst are throttled without a write.
-      if (stored.lastWakeAt !== undefined && now - stored.lastWakeAt < windowMs) return 'throttled';
-      if (!(await ports.subscriptions.claimWake(mailbox, now, windowMs))) return 'throttled';
+      // A message into an empty mailbox always wakes: the device acknowledged everything
+      // since its last wake-up. Otherwise at most one wake-up until a whole hour at least a
+      // window away, so the claim dates no message's arrival finer than the hour (README
+      // §Security model). Read first: most messages of a burst are throttled without a write.
+      if (!firstPending && stored.wakeUntil !== undefined && now < stored.wakeUntil) {
+        return 'throttled';
+      }
+      const until = ceilHour(now + this.config.wakeWindowMs);
+      if (!(await ports.subscriptions.claimWake(mailbox, now, until, firstPending))) {
+        return 'throttled';
+      }
       if ((await sender.wake(stored.subscription)) === 'sent') return 'sent';
       await ports.subscriptions.remove(mailbox, stored.subscription);
       return 'gone';
@@ -141,7 +152,7 @@ export class WakeupService {
  */
 export function wakingNotifier(live: Notifier | undefined, wakeups: WakeupService): Notifier {
   return {
-    async notify(mailbox, message) {
+    async notify(mailbox, message, context) {
       let delivered: LiveDelivery | undefined;
       let failure: { readonly error: unknown } | undefined;
       try {
@@ -149,7 +160,7 @@ export function wakingNotifier(live: Notifier | undefined, wakeups: WakeupServic
       } catch (error) {
         failure = { error };
       }
-      if (delivered !== 'pushed') await wakeups.wake(mailbox);
+      if (delivered !== 'pushed') await wakeups.wake(mailbox, context?.firstPending === true);
       if (failure) throw failure.error;
     },
   };

@@ -266,8 +266,8 @@ export class SealpostClient extends ClientDevices {
   /**
    * Registers this device for wake-ups (docs/SDK.md, "Wake-ups"): while it has no live
    * connection, a message stored for it makes the service send it a Web Push message with no
-   * content, at most one per minute (the deployment's window). Pass the service worker's
-   * registration (the SDK fetches the service's VAPID key and calls
+   * content: at once into an empty mailbox, then at most one an hour while messages wait. Pass
+   * the service worker's registration (the SDK fetches the service's VAPID key and calls
    * `pushManager.subscribe({ userVisibleOnly: true, applicationServerKey })`), or a
    * subscription the app already made with that key. Registering again replaces the device's
    * subscription. Returns what was registered.

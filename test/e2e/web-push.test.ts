@@ -4,8 +4,9 @@
  * signature, decrypts what it receives and stores it. Bob's SDK client registers a subscription
  * the stand-in handed out; while his socket is open a message reaches him over it and nobody is
  * woken; once he is offline, a message wakes him exactly once with a notification that carries
- * no content, a second one within the window wakes nobody, and a subscription the stand-in has
- * expired (410) is removed by the next wake-up.
+ * no content; while it waits, later messages wake nobody until the whole hour after a window;
+ * once he has acknowledged everything the next message wakes him at once; and a subscription
+ * the stand-in has expired (410) is removed by the next wake-up.
  */
 import { TestSealpost } from '@sealpost/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,6 +16,9 @@ import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { type PushStandIn, startPushStandIn } from '../helpers/push-stand-in.ts';
 
 const WINDOW_MS = 60_000;
+const HOUR = 3_600_000;
+/** Ten minutes into the current hour (VAPID tokens are dated by the real clock). */
+const START = Math.floor(Date.now() / HOUR) * HOUR + 10 * 60_000;
 
 let standIn: PushStandIn;
 
@@ -30,9 +34,10 @@ afterAll(async () => {
 });
 
 describe('wake-ups through a Web Push stand-in', () => {
-  it('wakes an offline device once per window with no content, and drops an expired subscription', async () => {
+  it('wakes an offline device once per waiting period and hour with no content, and drops an expired subscription', async () => {
     const logs: string[] = [];
     const sealpost = await TestSealpost.start({
+      startTime: START,
       config: { wakeWindowMs: WINDOW_MS },
       log: (line) => logs.push(line),
     });
@@ -88,32 +93,58 @@ describe('wake-ups through a Web Push stand-in', () => {
       // Exactly one notification, and it carries nothing: its decrypted payload is empty.
       expect(await standIn.notifications(subscription.clientHash)).toEqual(['']);
 
-      // Within the window: stored, nobody woken.
-      sealpost.advance(WINDOW_MS - 1);
+      // While 'offline one' waits: stored, nobody woken, past the window too, until the whole
+      // hour after it (the claim holds until START's next hour).
+      sealpost.advance(WINDOW_MS);
       await alice.send(bob.address, 'offline two');
+      const nextHour = START - 10 * 60_000 + HOUR;
+      sealpost.advance(nextHour - 1 - sealpost.now());
+      await alice.send(bob.address, 'offline three');
       expect(standIn.pushRequests()).toBe(1);
       expect(await standIn.notifications(subscription.clientHash)).toEqual(['']);
-
-      // The browser dropped the subscription: the next wake-up gets 410 and removes it.
+      // At the hour, with messages still waiting: woken once more.
       sealpost.advance(1);
-      await standIn.expire(subscription.clientHash);
-      await alice.send(bob.address, 'offline three');
-      expect(standIn.pushRequests()).toBe(2);
-      expect(await sealpost.pushSubscription(bob.address, bob.deviceId)).toBeUndefined();
-      sealpost.advance(WINDOW_MS);
       await alice.send(bob.address, 'offline four');
       expect(standIn.pushRequests()).toBe(2);
-      expect(await standIn.notifications(subscription.clientHash)).toEqual(['']);
+      expect(await standIn.notifications(subscription.clientHash)).toEqual(['', '']);
+      await alice.send(bob.address, 'offline five');
+      expect(standIn.pushRequests()).toBe(2);
 
-      // Nothing failed along the way, and every message waits for Bob.
-      expect(logs.filter((l) => l.includes('wakeupFailed'))).toEqual([]);
-      const { messages } = await bob.receiveBatch();
-      expect(messages.map((m) => m.text)).toEqual([
+      // Bob takes and acknowledges everything: the next message wakes him at once, though the
+      // last claim still holds; the one after it waits again.
+      const first = await bob.receiveBatch();
+      expect(first.messages.map((m) => m.text)).toEqual([
         'offline one',
         'offline two',
         'offline three',
         'offline four',
+        'offline five',
       ]);
+      await alice.send(bob.address, 'offline six');
+      expect(standIn.pushRequests()).toBe(3);
+      await alice.send(bob.address, 'offline seven');
+      expect(standIn.pushRequests()).toBe(3);
+      expect(await standIn.notifications(subscription.clientHash)).toEqual(['', '', '']);
+
+      // The browser dropped the subscription: the next wake-up (re-armed by acknowledging
+      // everything) gets 410 and removes it.
+      expect((await bob.receiveBatch()).messages.map((m) => m.text)).toEqual([
+        'offline six',
+        'offline seven',
+      ]);
+      await standIn.expire(subscription.clientHash);
+      await alice.send(bob.address, 'offline eight');
+      expect(standIn.pushRequests()).toBe(4);
+      expect(await sealpost.pushSubscription(bob.address, bob.deviceId)).toBeUndefined();
+      sealpost.advance(HOUR + WINDOW_MS);
+      await alice.send(bob.address, 'offline nine');
+      expect(standIn.pushRequests()).toBe(4);
+      expect(await standIn.notifications(subscription.clientHash)).toEqual(['', '', '']);
+
+      // Nothing failed along the way, and every message waits for Bob.
+      expect(logs.filter((l) => l.includes('wakeupFailed'))).toEqual([]);
+      const { messages } = await bob.receiveBatch();
+      expect(messages.map((m) => m.text)).toEqual(['offline eight', 'offline nine']);
     } finally {
       await listening.close();
     }

@@ -137,7 +137,13 @@ export class DynamoMessageIndex implements MessageIndex {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return { kind: 'new', seq: readSeq(out.Attributes ?? {}), random: r.random };
+        const attributes = out.Attributes ?? {};
+        return {
+          kind: 'new',
+          seq: readSeq(attributes),
+          random: r.random,
+          count: readN(attributes, 'count'),
+        };
       } catch (err) {
         if (!isConditionalFailure(err)) return translate(err);
         old = (err as { Item?: Item }).Item ?? (await this.counterItem(mailbox));

@@ -2,9 +2,9 @@
  * {@link PushSubscriptionStore} on DynamoDB (docs/SERVICE.md §7.3): one item per device
  * (push-keys.ts `pushSubscriptionKey`) holding the device generation's registration id, the
  * subscription (`kind`; `target`, the Web Push endpoint; `p256dh` and `auth` as binary),
- * `createdAt` and, once woken, `lastWakeAt`. A put replaces the whole item (the wake time
- * too). The throttle is one conditional UpdateItem on `lastWakeAt`, so of any number of
- * racing wake-ups of a device exactly one per window succeeds. No `ttl`: an item lives until
+ * `createdAt` and, once woken, `wakeUntil` (a whole hour). A put replaces the whole item (the
+ * claim too). The throttle is one conditional UpdateItem on `wakeUntil`, so of any number of
+ * racing unforced claims of a device exactly one succeeds. No `ttl`: an item lives until
  * the device unsubscribes, is removed, or its push service reports the subscription gone.
  */
 import {
@@ -81,7 +81,7 @@ export class DynamoPushSubscriptions implements PushSubscriptionStore {
     checkVersion(item, VERSION);
     if (readS(item, 'kind') !== 'webpush')
       throw new Error('stored item has a malformed attribute kind');
-    const lastWakeAt = item['lastWakeAt'] === undefined ? undefined : readN(item, 'lastWakeAt');
+    const wakeUntil = item['wakeUntil'] === undefined ? undefined : readN(item, 'wakeUntil');
     return {
       device: { ...device, registrationId: readN(item, 'registrationId') },
       subscription: {
@@ -91,7 +91,7 @@ export class DynamoPushSubscriptions implements PushSubscriptionStore {
         auth: readB(item, 'auth'),
       },
       createdAt: readN(item, 'createdAt'),
-      ...(lastWakeAt === undefined ? {} : { lastWakeAt }),
+      ...(wakeUntil === undefined ? {} : { wakeUntil }),
     };
   }
 
@@ -118,20 +118,23 @@ export class DynamoPushSubscriptions implements PushSubscriptionStore {
     }
   }
 
-  async claimWake(device: DeviceRef, now: number, windowMs: number): Promise<boolean> {
+  async claimWake(device: DeviceRef, now: number, until: number, force: boolean): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: keyItem(pushSubscriptionKey(device)),
-          UpdateExpression: 'SET lastWakeAt = :now',
-          // No item, another generation's item, or a wake-up within the window: no change.
-          ConditionExpression:
-            'registrationId = :rid AND (attribute_not_exists(lastWakeAt) OR lastWakeAt <= :cutoff)',
+          // A whole hour, never the time of the wake-up (README §Security model); an earlier
+          // layout's `lastWakeAt` goes with the first claim.
+          UpdateExpression: 'SET wakeUntil = :until REMOVE lastWakeAt',
+          // No item, another generation's item, or (unless forced) a claim still holding.
+          ConditionExpression: force
+            ? 'registrationId = :rid'
+            : 'registrationId = :rid AND (attribute_not_exists(wakeUntil) OR wakeUntil <= :now)',
           ExpressionAttributeValues: {
-            ':now': N(now),
+            ':until': N(until),
             ':rid': N(device.registrationId),
-            ':cutoff': N(now - windowMs),
+            ...(force ? {} : { ':now': N(now) }),
           },
         }),
       );

@@ -68,7 +68,7 @@ export class MemoryMessageIndex implements MessageIndex {
       lastKey: key,
       lastRandom: r.random.slice(),
     };
-    return { kind: 'new', seq, random: r.random.slice() };
+    return { kind: 'new', seq, random: r.random.slice(), count: count + 1 };
   }
 
   async put(mailbox: Mailbox, record: StoredMessage): Promise<boolean> {

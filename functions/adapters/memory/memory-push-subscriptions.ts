@@ -40,12 +40,12 @@ export class MemoryPushSubscriptions implements PushSubscriptionStore {
     return this.byDevice.delete(key);
   }
 
-  async claimWake(device: DeviceRef, now: number, windowMs: number): Promise<boolean> {
+  async claimWake(device: DeviceRef, now: number, until: number, force: boolean): Promise<boolean> {
     const key = deviceKey(device);
     const stored = this.byDevice.get(key);
     if (!stored || stored.device.registrationId !== device.registrationId) return false;
-    if (stored.lastWakeAt !== undefined && stored.lastWakeAt > now - windowMs) return false;
-    this.byDevice.set(key, { ...stored, lastWakeAt: now });
+    if (!force && stored.wakeUntil !== undefined && stored.wakeUntil > now) return false;
+    this.byDevice.set(key, { ...stored, wakeUntil: until });
     return true;
   }
 

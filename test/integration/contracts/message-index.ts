@@ -36,12 +36,14 @@ export function messageIndexContract(name: string, make: () => Promise<MessageIn
       const mailbox = newMailbox();
       const first = reservation();
       const a = await index.reserve(mailbox, first);
-      expect(a).toEqual({ kind: 'new', seq: 1n, random: first.random });
+      // A new store counts itself: 1 is a message into an empty mailbox.
+      expect(a).toEqual({ kind: 'new', seq: 1n, random: first.random, count: 1 });
       const second = reservation();
       expect(await index.reserve(mailbox, second)).toEqual({
         kind: 'new',
         seq: 2n,
         random: second.random,
+        count: 2,
       });
       // The same request again, with other random bytes: the stored tail comes back.
       expect(await index.reserve(mailbox, { ...second, random: randomBytes(8) })).toEqual({
@@ -53,11 +55,36 @@ export function messageIndexContract(name: string, make: () => Promise<MessageIn
       expect(await index.reserve(mailbox, { ...first, random: randomBytes(8) })).toMatchObject({
         kind: 'new',
         seq: 3n,
+        count: 3,
       });
-      // Another mailbox has its own sequence.
+      // Another mailbox has its own sequence and count.
       expect(await index.reserve({ ...mailbox, registrationId: 8 }, reservation())).toMatchObject({
         kind: 'new',
         seq: 1n,
+        count: 1,
+      });
+    });
+
+    it('counts a store with the messages still pending: 1 again once every one was released', async () => {
+      const index = await make();
+      const mailbox = newMailbox();
+      expect(await index.reserve(mailbox, reservation())).toMatchObject({ kind: 'new', count: 1 });
+      expect(await index.reserve(mailbox, reservation())).toMatchObject({ kind: 'new', count: 2 });
+      await index.release(mailbox, { count: 1, bytes: 100 });
+      expect(await index.reserve(mailbox, reservation())).toMatchObject({ kind: 'new', count: 2 });
+      // Every message acknowledged: the next store finds the mailbox empty, its sequence goes on.
+      await index.release(mailbox, { count: 2, bytes: 200 });
+      expect(await index.reserve(mailbox, reservation())).toMatchObject({
+        kind: 'new',
+        seq: 4n,
+        count: 1,
+      });
+      // A reconciled count (a full read found none pending) is counted from too.
+      await index.reconcile(mailbox, 4n, { count: 0, bytes: 0 });
+      expect(await index.reserve(mailbox, reservation())).toMatchObject({
+        kind: 'new',
+        seq: 5n,
+        count: 1,
       });
     });
 

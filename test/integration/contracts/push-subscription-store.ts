@@ -4,7 +4,11 @@ import { randomBytes } from '#functions/domain/crypto.ts';
 import type { PushSubscriptionStore, WebPushSubscription } from '#functions/domain/wakeup-ports.ts';
 import { newAccount } from '../../unit/functions/fixtures.ts';
 
-const WINDOW = 60_000;
+const HOUR = 3_600_000;
+/** 2026-01-01 00:10 UTC, and the next two whole hours. */
+const NOW = 1_767_225_600_000 + 10 * 60_000;
+const HOUR_1 = 1_767_225_600_000 + HOUR;
+const HOUR_2 = HOUR_1 + HOUR;
 
 export function pushSubscriptionStoreContract(
   name: string,
@@ -51,21 +55,38 @@ export function pushSubscriptionStoreContract(
       expect(await store.get(d)).toBeUndefined();
     });
 
-    it('claims a wake-up at most once per window, only for the stored generation', async () => {
+    it('claims a wake-up until a whole hour, only for the stored generation', async () => {
       const store = await make();
       const d = device();
-      expect(await store.claimWake(d, 10_000, WINDOW)).toBe(false);
+      expect(await store.claimWake(d, NOW, HOUR_1, false)).toBe(false);
+      expect(await store.claimWake(d, NOW, HOUR_1, true)).toBe(false);
       await store.put(d, subscription('https://fcm.googleapis.com/a'), 1000);
-      expect(await store.claimWake({ ...d, registrationId: 8 }, 10_000, WINDOW)).toBe(false);
-      expect(await store.claimWake(d, 10_000, WINDOW)).toBe(true);
-      expect((await store.get(d))?.lastWakeAt).toBe(10_000);
-      expect(await store.claimWake(d, 10_000 + WINDOW - 1, WINDOW)).toBe(false);
-      expect(await store.claimWake(d, 10_000 + WINDOW, WINDOW)).toBe(true);
-      expect((await store.get(d))?.lastWakeAt).toBe(10_000 + WINDOW);
+      expect(await store.claimWake({ ...d, registrationId: 8 }, NOW, HOUR_1, false)).toBe(false);
+      expect(await store.claimWake(d, NOW, HOUR_1, false)).toBe(true);
+      // The claim's hour is stored, never the time of the claim.
+      expect(await store.get(d)).toMatchObject({ wakeUntil: HOUR_1 });
+      expect(await store.claimWake(d, NOW + 1, HOUR_1, false)).toBe(false);
+      expect(await store.claimWake(d, HOUR_1 - 1, HOUR_2, false)).toBe(false);
+      expect((await store.get(d))?.wakeUntil).toBe(HOUR_1);
+      expect(await store.claimWake(d, HOUR_1, HOUR_2, false)).toBe(true);
+      expect((await store.get(d))?.wakeUntil).toBe(HOUR_2);
       // A claim never creates a subscription.
       const other = device();
-      expect(await store.claimWake(other, 10_000, WINDOW)).toBe(false);
+      expect(await store.claimWake(other, NOW, HOUR_1, false)).toBe(false);
+      expect(await store.claimWake(other, NOW, HOUR_1, true)).toBe(false);
       expect(await store.get(other)).toBeUndefined();
+    });
+
+    it('forces a claim over one still holding, but only for the stored generation', async () => {
+      const store = await make();
+      const d = device();
+      await store.put(d, subscription('https://fcm.googleapis.com/a'), 1000);
+      expect(await store.claimWake(d, NOW, HOUR_2, false)).toBe(true);
+      expect(await store.claimWake({ ...d, registrationId: 8 }, NOW + 1, HOUR_1, true)).toBe(false);
+      expect((await store.get(d))?.wakeUntil).toBe(HOUR_2);
+      expect(await store.claimWake(d, NOW + 1, HOUR_1, true)).toBe(true);
+      expect((await store.get(d))?.wakeUntil).toBe(HOUR_1);
+      expect(await store.claimWake(d, NOW + 2, HOUR_1, false)).toBe(false);
     });
 
     it('grants exactly one of racing claims', async () => {
@@ -73,19 +94,24 @@ export function pushSubscriptionStoreContract(
       const d = device();
       await store.put(d, subscription('https://fcm.googleapis.com/a'), 1000);
       const claims = await Promise.all(
-        Array.from({ length: 8 }, () => store.claimWake(d, 50_000, WINDOW)),
+        Array.from({ length: 8 }, () => store.claimWake(d, NOW, HOUR_1, false)),
       );
       expect(claims.filter(Boolean)).toHaveLength(1);
+      // Again once the claim has run out.
+      const later = await Promise.all(
+        Array.from({ length: 8 }, () => store.claimWake(d, HOUR_1, HOUR_2, false)),
+      );
+      expect(later.filter(Boolean)).toHaveLength(1);
     });
 
-    it('forgets the wake time when the subscription is replaced', async () => {
+    it('forgets the claim when the subscription is replaced', async () => {
       const store = await make();
       const d = device();
       await store.put(d, subscription('https://fcm.googleapis.com/a'), 1000);
-      expect(await store.claimWake(d, 10_000, WINDOW)).toBe(true);
+      expect(await store.claimWake(d, NOW, HOUR_1, false)).toBe(true);
       await store.put(d, subscription('https://fcm.googleapis.com/b'), 11_000);
-      expect((await store.get(d))?.lastWakeAt).toBeUndefined();
-      expect(await store.claimWake(d, 12_000, WINDOW)).toBe(true);
+      expect((await store.get(d))?.wakeUntil).toBeUndefined();
+      expect(await store.claimWake(d, NOW + 1, HOUR_1, false)).toBe(true);
     });
   });
 }

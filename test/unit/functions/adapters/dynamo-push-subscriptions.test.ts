@@ -1,7 +1,7 @@
 /**
  * The exact DynamoDB commands of the push subscription store (key, item layout, the
- * conditional removal and the conditional UpdateItem of the wake-up throttle), with the
- * client mocked.
+ * conditional removal and the conditional UpdateItem of the wake-up throttle, which stores a
+ * whole hour), with the client mocked.
  */
 import {
   DeleteItemCommand,
@@ -39,6 +39,8 @@ const ITEM = {
   auth: { B: AUTH },
   createdAt: { N: '1000' },
 };
+/** 2026-01-01 01:00 UTC, a whole hour. */
+const HOUR_MS = 1_767_229_200_000;
 const conditionFailed = () =>
   Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException' });
 
@@ -57,18 +59,25 @@ describe('DynamoPushSubscriptions', () => {
   });
 
   it('reads strongly consistent and checks the record version', async () => {
-    ddb.on(GetItemCommand).resolves({ Item: { ...ITEM, lastWakeAt: { N: '5000' } } });
+    ddb.on(GetItemCommand).resolves({ Item: { ...ITEM, wakeUntil: { N: String(HOUR_MS) } } });
     const store = new DynamoPushSubscriptions(client, TABLE);
     expect(await store.get({ address: ADDRESS, deviceId: 2 })).toEqual({
       device: DEVICE,
       subscription: SUBSCRIPTION,
       createdAt: 1000,
-      lastWakeAt: 5000,
+      wakeUntil: HOUR_MS,
     });
     expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Key: KEY,
       ConsistentRead: true,
+    });
+    // An earlier layout's wake time is not read: the item holds no claim until its next one.
+    ddb.on(GetItemCommand).resolves({ Item: { ...ITEM, lastWakeAt: { N: '5000' } } });
+    expect(await store.get(DEVICE)).toEqual({
+      device: DEVICE,
+      subscription: SUBSCRIPTION,
+      createdAt: 1000,
     });
     ddb.on(GetItemCommand).resolves({ Item: { ...ITEM, v: { N: '2' } } });
     await expect(store.get(DEVICE)).rejects.toThrow(/malformed attribute v/);
@@ -76,30 +85,47 @@ describe('DynamoPushSubscriptions', () => {
     expect(await store.get(DEVICE)).toBeUndefined();
   });
 
-  it('claims a wake-up with one conditional UpdateItem', async () => {
+  it('claims a wake-up until a whole hour with one conditional UpdateItem', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     const store = new DynamoPushSubscriptions(client, TABLE);
-    expect(await store.claimWake(DEVICE, 100_000, 60_000)).toBe(true);
+    const now = HOUR_MS - 30 * 60_000;
+    expect(await store.claimWake(DEVICE, now, HOUR_MS, false)).toBe(true);
     expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Key: KEY,
-      UpdateExpression: 'SET lastWakeAt = :now',
+      UpdateExpression: 'SET wakeUntil = :until REMOVE lastWakeAt',
       ConditionExpression:
-        'registrationId = :rid AND (attribute_not_exists(lastWakeAt) OR lastWakeAt <= :cutoff)',
+        'registrationId = :rid AND (attribute_not_exists(wakeUntil) OR wakeUntil <= :now)',
       ExpressionAttributeValues: {
-        ':now': { N: '100000' },
+        ':until': { N: String(HOUR_MS) },
         ':rid': { N: '77' },
-        ':cutoff': { N: '40000' },
+        ':now': { N: String(now) },
+      },
+    });
+    // Forced (a message into an empty mailbox): only the generation is checked, and `now` is
+    // not sent at all.
+    expect(await store.claimWake(DEVICE, now, HOUR_MS, true)).toBe(true);
+    expect(ddb.commandCalls(UpdateItemCommand)[1]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: KEY,
+      UpdateExpression: 'SET wakeUntil = :until REMOVE lastWakeAt',
+      ConditionExpression: 'registrationId = :rid',
+      ExpressionAttributeValues: {
+        ':until': { N: String(HOUR_MS) },
+        ':rid': { N: '77' },
       },
     });
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
-    expect(await store.claimWake(DEVICE, 100_000, 60_000)).toBe(false);
+    expect(await store.claimWake(DEVICE, now, HOUR_MS, false)).toBe(false);
+    expect(await store.claimWake(DEVICE, now, HOUR_MS, true)).toBe(false);
     ddb
       .on(UpdateItemCommand)
       .rejects(
         Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }),
       );
-    await expect(store.claimWake(DEVICE, 100_000, 60_000)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.claimWake(DEVICE, now, HOUR_MS, false)).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
   });
 
   it('removes only while the named subscription is stored', async () => {

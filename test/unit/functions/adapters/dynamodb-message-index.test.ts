@@ -43,8 +43,14 @@ describe('DynamoMessageIndex', () => {
   const reservation = { retryKey, random, size: 2048, maxMessages: 5000, maxBytes: 1_000_000 };
 
   it('reserves a position with one conditional update of the counter', async () => {
-    ddb.on(UpdateItemCommand).resolves({ Attributes: { seq: { N: '258' } } });
-    expect(await index.reserve(mailbox, reservation)).toEqual({ kind: 'new', seq: 258n, random });
+    // UPDATED_NEW returns the counter after the store: `count` counts this message too.
+    ddb.on(UpdateItemCommand).resolves({ Attributes: { seq: { N: '258' }, count: { N: '3' } } });
+    expect(await index.reserve(mailbox, reservation)).toEqual({
+      kind: 'new',
+      seq: 258n,
+      random,
+      count: 3,
+    });
     expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Key: counterKey,

@@ -1,8 +1,9 @@
 /**
  * Wake-ups of devices without a live connection (docs/SERVICE.md §7.3), through the same
  * composition as the HTTP function with a WebSocket stage (`composeRealtime` with wake-ups):
- * a message stored for a device the realtime push did not reach wakes it, at most once per
- * window; a live connection means no wake-up; a subscription the push service reports gone is
+ * a message stored for a device the realtime push did not reach wakes it: at once when its
+ * mailbox was empty, otherwise at most once until the whole hour after a window, and the stored
+ * claim is that whole hour, never the time of a wake-up; a live connection means no wake-up; a subscription the push service reports gone is
  * removed; a failing wake-up never fails the send and is counted in one log line; a removed
  * device's subscription goes with it.
  */
@@ -28,6 +29,9 @@ import { memoryPorts, testMaterial } from '../fixtures.ts';
 import { mailboxFixture } from './mailbox-fixture.ts';
 
 const WINDOW_MS = 60_000;
+const HOUR = 3_600_000;
+/** 2026-01-01 00:10 UTC: ten minutes into an hour. */
+const START = 1_767_225_600_000 + 10 * 60_000;
 const KEY = new Uint8Array(65).fill(9);
 
 /** Records wake-ups; answers from `answers` in order, then `sent`. */
@@ -72,7 +76,7 @@ function subscriptionBody(
 
 async function setup(options: { allowedHosts?: string[] } = {}) {
   const ports = memoryPorts(testMaterial());
-  const f = await mailboxFixture(ports, { devices: 2 });
+  const f = await mailboxFixture(ports, { devices: 2, start: START });
   await ports.accounts.updateSettings(f.address, { unrestricted: true });
   const store = new MemoryPushSubscriptions();
   const push = new FakeWakeupSender();
@@ -109,7 +113,13 @@ async function setup(options: { allowedHosts?: string[] } = {}) {
       envelopes: [1, 2].map((deviceId) => ({ deviceId, envelope: toBase64Url(randomBytes(40)) })),
     });
   const [first, second] = f.callers as [(typeof f.callers)[0], (typeof f.callers)[0]];
+  /** Fetches and acknowledges every pending message of the second device: its mailbox empties. */
+  const ackAll = async () => {
+    const ids = (await f.fetchAll(second)).map((m) => m.messageId);
+    if (ids.length > 0) await services.messages.ack(second, ids);
+  };
   return {
+    ackAll,
     ports,
     f,
     store,
@@ -127,31 +137,81 @@ async function setup(options: { allowedHosts?: string[] } = {}) {
 }
 
 describe('wake-ups after a store', () => {
-  it('wakes a subscribed device without a live connection at most once per window', async () => {
+  it('wakes at once into an empty mailbox, then at most once until the hour after a window', async () => {
     const t = await setup();
     await t.services.push.subscribe(t.second, subscriptionBody());
     await t.send();
     expect(t.push.woken.map((s) => s.endpoint)).toEqual([
       'https://fcm.googleapis.com/fcm/send/abc',
     ]);
-    // Within the window: stored, not woken again.
-    t.f.clock.now += WINDOW_MS - 1;
+    // The claim holds until 01:00, the whole hour after now + window: never the time of the wake.
+    expect((await t.store.get(t.second))?.wakeUntil).toBe(START - 10 * 60_000 + HOUR);
+    // The first message still waits: later ones do not wake, past the window too, until 01:00.
+    t.f.clock.now += WINDOW_MS;
+    await t.send();
+    t.f.clock.now = START - 10 * 60_000 + HOUR - 1;
     await t.send();
     expect(t.push.woken).toHaveLength(1);
     t.f.clock.now += 1;
     await t.send();
     expect(t.push.woken).toHaveLength(2);
+    expect((await t.store.get(t.second))?.wakeUntil).toBe(START - 10 * 60_000 + 2 * HOUR);
+    t.f.clock.now += 30 * 60_000;
+    await t.send();
+    expect(t.push.woken).toHaveLength(2);
     // Every message is stored whatever the wake-ups did.
-    expect(await t.f.fetchAll(t.second)).toHaveLength(3);
+    expect(await t.f.fetchAll(t.second)).toHaveLength(5);
     // The device without a subscription is never woken, and nothing was logged.
     expect(t.logs).toEqual([]);
+  });
+
+  it('wakes again at once after the device acknowledged everything, whatever the claim', async () => {
+    const t = await setup();
+    await t.services.push.subscribe(t.second, subscriptionBody());
+    await t.send();
+    await t.send();
+    expect(t.push.woken).toHaveLength(1);
+    await t.ackAll();
+    t.f.clock.now += 60_000;
+    await t.send();
+    expect(t.push.woken).toHaveLength(2);
+    // The forced claim still stores a whole hour, and the next message waits for it.
+    const claim = (await t.store.get(t.second))?.wakeUntil;
+    expect(claim).toBe(START - 10 * 60_000 + HOUR);
+    await t.send();
+    expect(t.push.woken).toHaveLength(2);
+    // Acknowledging only part of the mailbox does not re-arm.
+    const [oldest] = await t.f.fetchAll(t.second);
+    await t.services.messages.ack(t.second, [oldest!.messageId]);
+    await t.send();
+    expect(t.push.woken).toHaveLength(2);
+  });
+
+  it('claims a whole hour a window ahead when the window crosses the hour', async () => {
+    const t = await setup();
+    await t.services.push.subscribe(t.second, subscriptionBody());
+    // 00:59:30: now + window is past 01:00, so the claim holds until 02:00.
+    t.f.clock.now = START - 10 * 60_000 + HOUR - 30_000;
+    await t.send();
+    const claim = (await t.store.get(t.second))?.wakeUntil;
+    expect(claim).toBe(START - 10 * 60_000 + 2 * HOUR);
+    expect((claim ?? 1) % HOUR).toBe(0);
+    t.f.clock.now += 31_000;
+    await t.send();
+    expect(t.push.woken).toHaveLength(1);
   });
 
   it('wakes once when concurrent sends race for the same device', async () => {
     const t = await setup();
     await t.services.push.subscribe(t.second, subscriptionBody());
+    // A burst into an empty mailbox: one wake-up.
     await Promise.all(Array.from({ length: 6 }, () => t.send()));
     expect(t.push.woken).toHaveLength(1);
+    // Messages still wait at the hour: the racing unforced claims give one winner.
+    t.f.clock.now = START - 10 * 60_000 + HOUR;
+    await Promise.all(Array.from({ length: 6 }, () => t.send()));
+    expect(t.push.woken).toHaveLength(2);
+    expect(await t.f.fetchAll(t.second)).toHaveLength(12);
   });
 
   it('does not wake a device whose live connection got the message, and wakes it once the connection is gone', async () => {
@@ -175,7 +235,7 @@ describe('wake-ups after a store', () => {
     await t.send();
     expect(t.push.woken).toHaveLength(1);
     expect(await t.store.get(t.second)).toBeUndefined();
-    t.f.clock.now += WINDOW_MS;
+    t.f.clock.now += HOUR;
     await t.send();
     expect(t.push.woken).toHaveLength(1);
     expect(t.logs).toEqual([]);
@@ -263,8 +323,9 @@ describe('subscriptions', () => {
       device: t.second.ref,
       subscription: { endpoint: 'https://fcm.googleapis.com/b' },
     });
-    expect(stored?.lastWakeAt).toBeUndefined();
-    // A new endpoint is woken at the next message, whatever the old one's window.
+    expect(stored?.wakeUntil).toBeUndefined();
+    // A new endpoint is woken at the next message, whatever the old one's claim (the first
+    // message still waits, so this wake-up is not forced).
     await t.send();
     expect(t.push.woken.map((s) => s.endpoint)).toEqual([
       'https://fcm.googleapis.com/a',
