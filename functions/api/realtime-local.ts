@@ -21,7 +21,7 @@ import { MemoryConnections } from '../adapters/memory/memory-connections.ts';
 import type { AuthService, Caller } from '../domain/auth-service.ts';
 import { ClockSkewError, ServiceError } from '../domain/errors.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
-import type { ConnectionSender } from '../domain/realtime-ports.ts';
+import type { ConnectionRegistry, ConnectionSender } from '../domain/realtime-ports.ts';
 import { RealtimeService } from '../domain/realtime-service.ts';
 import { createServices } from './compose.ts';
 import type { AppServices, LogSink } from './env.ts';
@@ -75,10 +75,20 @@ export class LocalSocketSender implements ConnectionSender {
   }
 }
 
-/** Options of {@link createLocalRealtime}: those of `createServices`, and the log sink. */
+/**
+ * Options of {@link createLocalRealtime}: those of `createServices`, the log sink, and the
+ * connection registry.
+ */
 export type LocalRealtimeOptions = NonNullable<Parameters<typeof createServices>[1]> & {
   /** Where the send's failed-notification count goes (one JSON line). */
   readonly log: LogSink;
+  /**
+   * Where live connections are registered: e.g. `DynamoConnections` over DynamoDB Local, to
+   * run the local endpoint over the registry the AWS endpoint uses.
+   *
+   * @default a fresh in-memory registry
+   */
+  readonly connections?: ConnectionRegistry;
 };
 
 /** The services of a local server with realtime delivery, and its WebSocket endpoint. */
@@ -94,9 +104,10 @@ export interface LocalRealtime {
 }
 
 /**
- * The domain services over `ports` with realtime delivery over local sockets: an in-memory
- * connection registry, and the message service's notifier bound to the realtime core (which
- * itself needs the message service, hence the late binding).
+ * The domain services over `ports` with realtime delivery over local sockets: a connection
+ * registry (in-memory unless `options.connections` names one), and the message service's
+ * notifier bound to the realtime core (which itself needs the message service, hence the late
+ * binding).
  *
  * @example
  * const local = createLocalRealtime(ports, { log: console.log });
@@ -115,7 +126,7 @@ export function createLocalRealtime(ports: Ports, options: LocalRealtimeOptions)
   const sender = new LocalSocketSender();
   const clock: Clock = options.clock ?? Date.now;
   realtime = new RealtimeService(
-    new MemoryConnections(),
+    options.connections ?? new MemoryConnections(),
     sender,
     ports.accounts,
     services.messages,

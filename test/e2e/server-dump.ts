@@ -4,19 +4,20 @@
  * flattened into searchable text (binary values as hex, base64 and base64url) and a list of
  * identifier-like tokens, so tests can assert what the server does not know.
  */
-import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import type { E2eStack } from './stack.ts';
 
-/** One stored thing: where it is and what it holds. */
+/** One stored (or, for frames, sent) thing: where it is and what it holds. */
 export interface DumpedRecord {
-  readonly kind: 'item' | 'object' | 'log';
-  /** `pk sk` of an item, the key of an object, the index of a log line. */
+  readonly kind: 'item' | 'object' | 'log' | 'frame';
+  /** `pk sk` of an item, the key of an object, the index of a log line or frame. */
   readonly where: string;
   /** Every value as text; binary values in hex, base64 and base64url. */
   readonly text: string;
@@ -26,6 +27,8 @@ export interface DumpedRecord {
   readonly body?: Uint8Array;
   /** Attribute names (items only). */
   readonly names?: string[];
+  /** The item as stored (items only). */
+  readonly item?: Record<string, AttributeValue>;
 }
 
 /** What the server keeps. */
@@ -90,7 +93,10 @@ export async function dumpServer(stack: E2eStack): Promise<ServerDump> {
     );
     for (const item of page.Items ?? []) {
       items.push(
-        record('item', `${item['pk']?.S} ${item['sk']?.S}`, item, { names: Object.keys(item) }),
+        record('item', `${item['pk']?.S} ${item['sk']?.S}`, item, {
+          names: Object.keys(item),
+          item,
+        }),
       );
     }
     start = page.LastEvaluatedKey;
@@ -104,11 +110,10 @@ export async function dumpServer(stack: E2eStack): Promise<ServerDump> {
     );
     for (const o of page.Contents ?? []) {
       const key = o.Key ?? '';
-      const head = await stack.aws.s3.send(
-        new HeadObjectCommand({ Bucket: stack.bucket, Key: key }),
-      );
-      const got = await stack.aws.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
-      const body = await got.Body!.transformToByteArray();
+      const read = await readObject(stack, key);
+      // Deleted since the listing (an acknowledgement still running): no longer kept.
+      if (!read) continue;
+      const { head, body } = read;
       // S3's own LastModified (to the second) is documented as kept until acknowledgement;
       // what the service chose to write is the key, the metadata and the content headers.
       objects.push(
@@ -141,6 +146,43 @@ export async function dumpServer(stack: E2eStack): Promise<ServerDump> {
     return record('log', `log line ${i}`, { ...rest, _aws: emf });
   });
   return { items, objects, logs };
+}
+
+/**
+ * The WebSocket frames a client received, as records (`frame <i>`), judged like log lines.
+ *
+ * @example const frames = frameRecords(seen.frames);
+ */
+export function frameRecords(frames: readonly string[]): DumpedRecord[] {
+  return frames.map((text, i) => record('frame', `frame ${i}`, JSON.parse(text)));
+}
+
+/**
+ * An item's record without some attributes, for values a test has judged on their own (e.g. a
+ * device record's creation time).
+ *
+ * @example finerThanHour(withoutAttributes(r, ['createdAt']), window)
+ * @throws {TypeError} if `r` is not an item.
+ */
+export function withoutAttributes(r: DumpedRecord, names: readonly string[]): DumpedRecord {
+  if (!r.item) throw new TypeError(`${r.where} is not an item`);
+  const kept = Object.fromEntries(Object.entries(r.item).filter(([k]) => !names.includes(k)));
+  return record('item', r.where, kept, { names: Object.keys(kept), item: kept });
+}
+
+/** An object's head and bytes, or undefined if it is gone. */
+async function readObject(
+  stack: E2eStack,
+  key: string,
+): Promise<{ head: HeadObjectCommandOutput; body: Uint8Array } | undefined> {
+  try {
+    const head = await stack.aws.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }));
+    const got = await stack.aws.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
+    return { head, body: await got.Body!.transformToByteArray() };
+  } catch (err) {
+    if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return undefined;
+    throw err;
+  }
 }
 
 /** Times a dump is judged around: epoch ms bounds, and numbers known not to be times. */

@@ -2,14 +2,24 @@
  * The end-to-end stack: DynamoDB Local and s3rver (test/helpers/local-aws.ts), the real AWS
  * adapters and the real app served over HTTP on a random port of 127.0.0.1, with one clock
  * shared by the service and the SDK clients so tests can move time (certificate expiry).
+ * With `realtime`, the same port also serves the WebSocket endpoint (docs/SERVICE.md §7.3)
+ * over the DynamoDB connection registry, and offline devices are woken by Web Push (§7.4)
+ * with subscriptions in the table, as on AWS.
  */
+import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { serve } from '@hono/node-server';
 import { manualOutboxTimer } from '@sealpost/testing';
 import { awsPorts } from '#functions/adapters/aws-ports.ts';
+import { DynamoConnections } from '#functions/adapters/dynamodb/dynamo-connections.ts';
+import { DynamoPushSubscriptions } from '#functions/adapters/dynamodb/dynamo-push-subscriptions.ts';
+import { generateVapidKeys, StaticVapidKeys } from '#functions/adapters/webpush/vapid-keys.ts';
+import { webPushPorts } from '#functions/adapters/webpush/web-push-ports.ts';
 import { buildApp } from '#functions/api/app.ts';
 import { createServices } from '#functions/api/compose.ts';
+import { createLocalRealtime } from '#functions/api/realtime-local.ts';
+import { DEFAULT_PUSH_ALLOWED_HOSTS } from '#functions/deployment.ts';
 import { DEFAULT_CONFIG } from '#functions/domain/config.ts';
 import {
   generateSigningMaterial,
@@ -21,6 +31,14 @@ import type { PrekeyPolicy } from '#sdk/client/prekey-maintenance.ts';
 import type { TrustConfig } from '#sdk/protocol/certificates.ts';
 import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+
+/** What a device of the stack may bring besides the defaults. */
+export interface DeviceExtra {
+  readonly fetch?: FetchLike;
+  readonly prekeys?: PrekeyPolicy;
+  /** A WebSocket class for `receive()` over the realtime endpoint (stacks with `realtime`). */
+  readonly webSocket?: ClientOptions['webSocket'];
+}
 
 /** A running end-to-end stack. */
 export interface E2eStack {
@@ -35,9 +53,9 @@ export interface E2eStack {
   now(): number;
   advance(ms: number): void;
   /** Client options for a fresh in-memory device. */
-  options(extra?: { fetch?: FetchLike; prekeys?: PrekeyPolicy }): ClientOptions;
-  register(extra?: { fetch?: FetchLike; prekeys?: PrekeyPolicy }): Promise<SealpostClient>;
-  link(primary: SealpostClient, extra?: { fetch?: FetchLike }): Promise<SealpostClient>;
+  options(extra?: DeviceExtra): ClientOptions;
+  register(extra?: DeviceExtra): Promise<SealpostClient>;
+  link(primary: SealpostClient, extra?: DeviceExtra): Promise<SealpostClient>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +68,12 @@ export async function startE2eStack(
   setup: {
     /** A bucket of its own (created in the shared s3rver), so a dump sees only this stack. */
     readonly bucket?: string;
+    /**
+     * Serve the WebSocket endpoint over `DynamoConnections`, and wake offline devices through
+     * Web Push (a fresh VAPID key pair; loopback push services allowed, for a stand-in) with
+     * subscriptions in `DynamoPushSubscriptions`. Log lines of both go to `logs` too.
+     */
+    readonly realtime?: boolean;
   } = {},
 ): Promise<E2eStack> {
   const aws = await startLocalAws();
@@ -76,9 +100,29 @@ export async function startE2eStack(
     identifiedSendRateLimit: { limit: 200, windowMs: 600_000 },
   };
   const logs: string[] = [];
+  const log = (line: string) => {
+    logs.push(line);
+  };
+  const local = setup.realtime
+    ? createLocalRealtime(ports, {
+        clock: now,
+        config,
+        log,
+        connections: new DynamoConnections(aws.dynamodb, table),
+        wakeups: {
+          subscriptions: new DynamoPushSubscriptions(aws.dynamodb, table),
+          log,
+          ...webPushPorts({
+            keys: new StaticVapidKeys(generateVapidKeys()),
+            subject: 'mailto:sealpost@localhost',
+            endpoints: { allowedHosts: DEFAULT_PUSH_ALLOWED_HOSTS, allowLoopback: true },
+          }),
+        },
+      })
+    : undefined;
   const app = buildApp({
-    services: createServices(ports, { clock: now, config }),
-    log: (line) => logs.push(line),
+    services: local?.services ?? createServices(ports, { clock: now, config }),
+    log,
     logLevel: 'debug',
     stage: 'e2e',
   });
@@ -89,8 +133,11 @@ export async function startE2eStack(
       );
     },
   );
+  // `serve` makes a plain `node:http` server unless told otherwise; upgrades arrive on it.
+  if (local && !(server instanceof Server)) throw new Error('expected a node:http server');
+  const closeSockets = local && server instanceof Server ? local.attach(server) : undefined;
   const trust = { trustRoot: material.trustRoot, revokedServerKeyIds: [] };
-  const options = (extra: { fetch?: FetchLike; prekeys?: PrekeyPolicy } = {}): ClientOptions => ({
+  const options = (extra: DeviceExtra = {}): ClientOptions => ({
     baseUrl: url,
     store: new MemoryStore(),
     trust,
@@ -115,6 +162,7 @@ export async function startE2eStack(
     link: (primary, extra) =>
       SealpostClient.link({ ...options(extra), account: primary.exportAccountKey()! }),
     async stop() {
+      closeSockets?.();
       await new Promise<void>((r) => server.close(() => r()));
       await aws.stop();
     },

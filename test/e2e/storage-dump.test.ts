@@ -1,61 +1,64 @@
 /**
- * What the server keeps of a sealed conversation (README §Security model, docs/SDK.md §Outbox):
- * Alice and Bob, two devices each, talk sealed through the real HTTP app on DynamoDB Local and
- * s3rver, with offline periods and a restart. A dump of every item, object and log line, taken
- * while messages wait and again after everything was acknowledged, must show no sealed
- * sender (address, identity keys, sending device), none of the ids the clients chose, no time
- * finer than an hour, nothing linking a sealed message to its sender's sync copy, and, after
- * acknowledgement, nothing of any message.
+ * What the server keeps of a sealed conversation (README §Security model, docs/SDK.md §Outbox,
+ * docs/SERVICE.md §7.3/§7.4): Alice and Bob, two devices each, talk sealed through the real
+ * HTTP app on DynamoDB Local and s3rver, with offline periods and a restart; in a second run
+ * Bob's laptop receives over the WebSocket endpoint (connections in the table) and his phone is
+ * woken through Web Push (a push service stand-in). A dump of every item, object and log line
+ * (and the frames Bob's laptop received), taken while messages wait or a socket is open and
+ * again after everything was acknowledged, must show no sealed sender (address, identity keys,
+ * sending device), none of the ids the clients chose, no time finer than an hour, nothing
+ * linking a sealed message to its sender's sync copy, and, after acknowledgement, nothing of
+ * any message; connection items last only as long as their socket, and every wake-up is empty.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FetchLike, SealpostClient } from '#sdk/client/index.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SealpostClient } from '#sdk/client/index.ts';
+import { type PushStandIn, startPushStandIn } from '../helpers/push-stand-in.ts';
 import {
-  containsBytes,
-  type DumpedRecord,
+  checkNoLinkToSyncCopies,
+  checkNothingLinkable,
+  isMessageRecord,
+  type People,
+  recordingFetch,
+  texts,
+} from './dump-checks.ts';
+import {
+  between,
+  CONNECTION_TTL_SECONDS,
+  checkFrames,
+  checkPushItem,
+  checkRealtimeRecords,
+  connectionItemsAfterClose,
+  connectNonces,
+  during,
+  goOnline,
+  isConnectionItem,
+  isPushItem,
+  judged,
+  padded,
+  recordingWebSocket,
+  type SocketLog,
+} from './realtime-dump.ts';
+import {
   dumpServer,
-  encodings,
   finerThanHour,
-  identifierTokens,
-  isoTimesFinerThanHour,
+  frameRecords,
+  type ServerDump,
   type TimeWindow,
+  withoutAttributes,
 } from './server-dump.ts';
 import { type E2eStack, introduce, startE2eStack } from './stack.ts';
 
 const HOUR = 3_600_000;
-/**
- * Items that record accounts, devices and rate-limit windows, not messages. Single-use nonce
- * records (`once#`) are checked like message records: the own-device sync copy is a signed
- * request, so its nonce record must name nobody and hold no time finer than an hour.
- */
-const NOT_ABOUT_MESSAGES = /^(acct#|rate#)/;
-let stack: E2eStack;
-
-beforeAll(async () => {
-  stack = await startE2eStack({ bucket: `sealpost-dump-${process.pid}` });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
-/** Records the request id of every send, in every encoding. */
-function recordingFetch(requestIds: Uint8Array[]): FetchLike {
-  return async (url, init) => {
-    if (init.method === 'PUT' && new URL(url).pathname.startsWith('/v1/messages/')) {
-      const body = JSON.parse(new TextDecoder().decode(init.body as Uint8Array)) as {
-        messageId: string;
-      };
-      requestIds.push(Buffer.from(body.messageId, 'base64url'));
-    }
-    return fetch(url, init);
-  };
-}
-
-const isMessageRecord = (r: DumpedRecord) => r.kind === 'item' && / m#/.test(r.where);
-const inMailboxOf = (address: string) => (r: DumpedRecord) =>
-  r.kind === 'item' ? r.where.startsWith(`mbx#${address}#`) : r.where.includes(`/${address}/`);
-const texts = async (c: SealpostClient) => (await c.receiveBatch()).messages.map((m) => m.text);
 
 describe('the storage dump of a sealed multi-device conversation', () => {
+  let stack: E2eStack;
+  beforeAll(async () => {
+    stack = await startE2eStack({ bucket: `sealpost-dump-${process.pid}` });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
   it('holds no sender, no client id, no fine time, no link to sync copies, and nothing once acknowledged', async () => {
     const requestIds: Uint8Array[] = [];
     const fetch = recordingFetch(requestIds);
@@ -104,25 +107,11 @@ describe('the storage dump of a sealed multi-device conversation', () => {
 
     // While those wait: Bob's records of Alice's sealed messages against Alice's sync copies.
     const pending = await dumpServer(stack);
-    const pendingRecords = [...pending.items, ...pending.objects];
-    const sealed = pendingRecords.filter(
-      (r) => (isMessageRecord(r) || r.kind === 'object') && inMailboxOf(bob.address)(r),
-    );
-    const syncCopies = pendingRecords.filter(
-      (r) => (isMessageRecord(r) || r.kind === 'object') && inMailboxOf(alice.address)(r),
-    );
+    const { sealed, syncCopies } = checkNoLinkToSyncCopies(pending, bob, alice, window);
     // 3 messages × 2 devices of Bob, item and object each; 3 copies, one per other own device.
     expect(sealed.filter(isMessageRecord)).toHaveLength(6);
     expect(sealed.filter((r) => r.kind === 'object')).toHaveLength(6);
     expect(syncCopies.filter(isMessageRecord)).toHaveLength(3);
-    const syncTokens = new Set(syncCopies.flatMap((r) => [...identifierTokens(r, window)]));
-    for (const r of sealed) {
-      expect(
-        [...identifierTokens(r, window)].filter((t) => syncTokens.has(t)),
-        r.where,
-      ).toEqual([]);
-      expect(r.names?.filter((n) => /source|sender|from/i.test(n)) ?? [], r.where).toEqual([]);
-    }
     checkNothingLinkable(pending.items, pending.objects, pending.logs, people, requestIds, window);
 
     // Bob's phone restarts (reopened from its store), then both of Bob's devices catch up.
@@ -162,65 +151,175 @@ describe('the storage dump of a sealed multi-device conversation', () => {
   });
 });
 
-/**
- * No record holds a client-chosen id or a time finer than an hour; no message record or log
- * line holds an identity key; no message record names its sealed sender (a mailbox's own
- * account is its recipient: only the other account is a sealed sender there); log lines name
- * no account at all.
- */
-function checkNothingLinkable(
-  items: DumpedRecord[],
-  objects: DumpedRecord[],
-  logs: DumpedRecord[],
-  people: Record<'alice' | 'bob', SealpostClient[]>,
-  requestIds: Uint8Array[],
-  window: TimeWindow,
-): void {
-  const [alice, bob] = [people.alice[0]!, people.bob[0]!];
-  const identityKeys = [...people.alice, ...people.bob].flatMap((c) => {
-    const id = c.engine.identity;
-    return [id.accountPublic, id.signingPublic, id.dhPublic];
+describe('the storage dump with realtime delivery and wake-ups', () => {
+  let stack: E2eStack;
+  let standIn: PushStandIn;
+  /** The dumps of the run below, for the check of push items' wake times. */
+  let observed: { dumps: ServerDump[]; window: TimeWindow } | undefined;
+
+  beforeAll(async () => {
+    // The stand-in reports a push it refuses with console.error; none is expected here.
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    stack = await startE2eStack({ bucket: `sealpost-dump-rt-${process.pid}`, realtime: true });
+    standIn = await startPushStandIn();
   });
-  const ids = requestIds.flatMap(encodings);
-  const keys = identityKeys.flatMap(encodings);
-  const messageRecords = [...items.filter(isMessageRecord), ...objects];
-  for (const r of [...items, ...objects, ...logs]) {
-    for (const s of ids) expect(r.text.includes(s), `${r.where} holds id ${s}`).toBe(false);
-  }
-  // Times: every record except account and device items (their registration time is no
-  // message's) and rate-limit windows (bundle fetches, device lists, first contacts), which
-  // sealed sends and sync copies never create.
-  for (const r of [...items, ...objects, ...logs].filter(
-    (x) => !NOT_ABOUT_MESSAGES.test(x.where),
-  )) {
-    expect(finerThanHour(r, window), r.where).toEqual([]);
-    expect(isoTimesFinerThanHour(r), r.where).toEqual([]);
-  }
-  // Account and device items publish the identity keys (bundles are served from them); what
-  // must not hold one is anything written for a message, and the logs.
-  for (const r of [...messageRecords, ...logs]) {
-    for (const s of keys) expect(r.text.includes(s), `${r.where} holds key ${s}`).toBe(false);
-  }
-  for (const r of objects) {
-    for (const key of [...identityKeys, ...requestIds]) {
-      expect(containsBytes(r.body!, key), `${r.where} body`).toBe(false);
+  afterAll(async () => {
+    await standIn?.close();
+    await stack?.stop();
+    vi.restoreAllMocks();
+  });
+
+  it('pushes and wakes without naming a sender, a client id or a fine time, and forgets connections and messages', async () => {
+    const requestIds: Uint8Array[] = [];
+    const fetch = recordingFetch(requestIds);
+    const seen: SocketLog = { frames: [], connectUrls: [] };
+    const alice = await stack.register({ fetch });
+    const alicePhone = await stack.link(alice, { fetch });
+    const bob = await stack.register({ fetch, webSocket: recordingWebSocket(seen) });
+    const bobPhone = await stack.link(bob, { fetch });
+    await introduce(alice, bob);
+    await alicePhone.addContact(bob.contactCard());
+    await bobPhone.addContact(alice.contactCard());
+    const people: People = { alice: [alice, alicePhone], bob: [bob, bobPhone] };
+    const registrationIds = new Set<number>();
+    for (const c of [alice, bob]) {
+      for (const d of await c.knownDevices(c.address)) registrationIds.add(d.registrationId);
     }
-  }
-  for (const [recipient, sender] of [
-    [alice, bob],
-    [bob, alice],
-  ] as const) {
-    for (const r of messageRecords.filter(inMailboxOf(recipient.address))) {
-      expect(r.text.includes(sender.address), `${r.where} names the sender`).toBe(false);
+    const window: TimeWindow = {
+      from: stack.now() - 40 * 24 * HOUR,
+      to: stack.now() + 40 * 24 * HOUR,
+      notTimes: registrationIds,
+    };
+
+    // Bob's phone subscribes for wake-ups with a subscription the stand-in (its browser) made.
+    const { applicationServerKey } = await bobPhone.http.pushKey();
+    const subscription = await standIn.subscribe(applicationServerKey);
+    const subscribed = await during(stack, () =>
+      bobPhone.subscribePush({
+        subscription: { endpoint: subscription.endpoint, keys: subscription.keys },
+      }),
+    );
+
+    // Both of Bob's devices offline: the greeting waits, and wakes the phone.
+    await alice.send(bob.address, 'hello Bob');
+    expect(standIn.pushRequests()).toBe(1);
+
+    // Hours later Bob's laptop opens its socket: the drain brings the greeting; then Alice's
+    // messages are pushed to it, while the phone, still offline, is woken once per window.
+    stack.advance(2 * HOUR + 17 * 60_000 + 4_321);
+    const connected = await during(stack, () => goOnline(bob));
+    const laptop = connected.result;
+    expect(await laptop.received(1)).toEqual(['hello Bob']);
+    const woken = await during(stack, () => alice.send(bob.address, 'are you there?'));
+    expect(standIn.pushRequests()).toBe(2);
+    stack.advance(17_345);
+    await alicePhone.send(bob.address, 'from my phone');
+    stack.advance(41_000);
+    // Too large for a socket message: pushed as a pointer, read over HTTP.
+    await alice.send(
+      bob.address,
+      new Uint8Array(98_000).map((_, i) => (i * 7) & 0xff),
+    );
+    expect(standIn.pushRequests()).toBe(2);
+    await alice.flushOutbox();
+    await alicePhone.flushOutbox();
+    expect(await laptop.received(4)).toEqual([
+      'hello Bob',
+      'are you there?',
+      'from my phone',
+      undefined,
+    ]);
+
+    // While the socket is open and the phone's messages wait.
+    const live = await dumpServer(stack);
+    const connectionItems = live.items.filter(isConnectionItem);
+    const current = connectionItems.find(
+      (r) => r.where === `live#${bob.address}#${padded(bob.deviceId)} live`,
+    );
+    const connectionId = current?.item?.['connectionId']?.S;
+    expect(connectionItems.map((r) => r.where).sort()).toEqual(
+      [`conn#${connectionId} conn`, `live#${bob.address}#${padded(bob.deviceId)} live`].sort(),
+    );
+    // connectedAt is the connect's own time, and the items expire three hours after it: the
+    // live view of a device's presence, kept only while the socket is open (checked below).
+    for (const r of connectionItems) {
+      const connectedAt = Number(r.item?.['connectedAt']?.N);
+      expect(between(connectedAt, connected), r.where).toBe(true);
+      expect(Number(r.item?.['ttl']?.N), r.where).toBe(
+        Math.ceil(connectedAt / 1000) + CONNECTION_TTL_SECONDS,
+      );
     }
-  }
-  for (const r of logs) {
-    for (const a of [alice.address, bob.address]) expect(r.text.includes(a), r.where).toBe(false);
-  }
-  // Nonce records of signed requests name no account (their key is a hash, docs/SERVICE.md §3.1).
-  const nonces = items.filter((r) => r.where.startsWith('once#'));
-  expect(nonces.length).toBeGreaterThan(0);
-  for (const r of nonces) {
-    for (const a of [alice.address, bob.address]) expect(r.text.includes(a), r.where).toBe(false);
-  }
-}
+    checkPushItem(live, bobPhone, subscription.endpoint, subscribed, woken);
+    const judgedLive = judged(live.items);
+    const frames = frameRecords(seen.frames);
+    const { sealed, syncCopies } = checkNoLinkToSyncCopies(live, bob, alice, window, [
+      ...judgedLive.filter((r) => isConnectionItem(r) || isPushItem(r)),
+      ...frames,
+    ]);
+    // The phone's four messages, item and object each; four copies on Alice's other devices.
+    const onPhone = `mbx#${bob.address}#${bobPhone.deviceId}#`;
+    expect(sealed.filter((r) => isMessageRecord(r) && r.where.startsWith(onPhone))).toHaveLength(4);
+    expect(syncCopies.filter(isMessageRecord)).toHaveLength(4);
+    const clientIds = [...requestIds, ...connectNonces(seen)];
+    checkNothingLinkable(judgedLive, live.objects, live.logs, people, clientIds, window);
+    checkRealtimeRecords(judgedLive, live.logs, people, clientIds, subscription);
+
+    // The laptop goes offline: its connection is forgotten.
+    await laptop.stop();
+    expect(await connectionItemsAfterClose(stack)).toEqual([]);
+
+    // The phone, woken, catches up; then answers while the laptop is offline.
+    expect(await texts(bobPhone)).toEqual([
+      'hello Bob',
+      'are you there?',
+      'from my phone',
+      undefined,
+    ]);
+    await bobPhone.send(alice.address, 'here now');
+    await bobPhone.flushOutbox();
+    stack.advance(3 * HOUR + 5_555);
+    // Back online, the laptop's drain brings the phone's copy; then it goes offline again.
+    const again = await goOnline(bob);
+    expect(await again.received(1)).toEqual(['here now']);
+    await again.stop();
+    expect(await connectionItemsAfterClose(stack)).toEqual([]);
+    expect(await texts(alicePhone)).toEqual(['hello Bob', 'are you there?', undefined, 'here now']);
+    expect(await texts(alice)).toEqual(['from my phone', 'here now']);
+    for (const c of [alice, alicePhone, bob, bobPhone]) {
+      expect(await c.pendingSyncCopies()).toBe(0);
+      expect((await c.http.fetchMessages()).messages).toEqual([]);
+    }
+
+    // Two wake-ups reached the stand-in (the third and fourth messages fell in the second's
+    // window, and nobody else subscribed), and both carried nothing.
+    expect(standIn.pushRequests()).toBe(2);
+    expect(await standIn.notifications(subscription.clientHash)).toEqual(['', '']);
+    expect(stack.logs.filter((l) => /wakeupFailed|realtimeNotifyFailed/.test(l))).toEqual([]);
+
+    const after = await dumpServer(stack);
+    expect(after.items.filter(isMessageRecord).map((r) => r.where)).toEqual([]);
+    expect(after.objects.map((r) => r.where)).toEqual([]);
+    expect(after.items.filter(isConnectionItem).map((r) => r.where)).toEqual([]);
+    checkPushItem(after, bobPhone, subscription.endpoint, subscribed, woken);
+    const judgedAfter = judged(after.items);
+    checkNothingLinkable(judgedAfter, after.objects, after.logs, people, clientIds, window);
+    checkRealtimeRecords(judgedAfter, after.logs, people, clientIds, subscription);
+    checkFrames(seen, people, clientIds, window);
+    observed = { dumps: [live, after], window };
+  });
+
+  it('keeps no time of a message arrival in a push subscription (lastWakeAt)', () => {
+    if (!observed) throw new Error('the run above recorded no dumps');
+    // lastWakeAt is written when a message is stored for the offline device: it dates that
+    // message's arrival, so like every record about a message it may hold no time finer
+    // than an hour, while the message waits or after it was acknowledged.
+    for (const dump of observed.dumps) {
+      for (const r of dump.items.filter(isPushItem)) {
+        expect(
+          finerThanHour(withoutAttributes(r, ['createdAt']), observed.window),
+          r.where,
+        ).toEqual([]);
+      }
+    }
+  });
+});
