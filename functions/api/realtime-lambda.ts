@@ -76,7 +76,9 @@ export function composeRealtime(
     ...(options.wakeups ? { wakeups: options.wakeups } : {}),
     notify: {
       notifier: {
-        notify: async (mailbox, message) => realtime?.notify(mailbox, message),
+        notify: async (mailbox, message, context) => realtime?.notify(mailbox, message, context),
+        pushEarly: async (mailbox, message) =>
+          (await realtime?.pushEarly(mailbox, message)) ?? 'offline',
       },
       log: options.log,
     },

@@ -119,7 +119,11 @@ export function createLocalRealtime(ports: Ports, options: LocalRealtimeOptions)
   const services = createServices(ports, {
     ...options,
     notify: {
-      notifier: { notify: async (mailbox, message) => realtime?.notify(mailbox, message) },
+      notifier: {
+        notify: async (mailbox, message, context) => realtime?.notify(mailbox, message, context),
+        pushEarly: async (mailbox, message) =>
+          (await realtime?.pushEarly(mailbox, message)) ?? 'offline',
+      },
       log: options.log,
     },
   });

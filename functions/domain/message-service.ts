@@ -238,13 +238,26 @@ export class MessageService {
       (reserved as Reserved[]).map(async ({ mailbox, body, position, retry, firstPending }) => {
         let record: StoredMessage = { position, ...times, size: body.length };
         if (source) record = { ...record, source };
-        if (body.length > this.config.inlineMaxBytes) {
-          await this.blobs.put(mailbox, position, body);
-        } else {
-          record = { ...record, inline: body };
+        const message = deliveredMessage(record, body);
+        // The push does not wait for the writes (docs/SERVICE.md §7.3): a failed store answers
+        // the sender with an error, and its retry stores the message under the same position,
+        // which the device already holds and drops by id. A retry is not pushed early.
+        const early = retry ? undefined : this.pushEarly(mailbox, message);
+        let written: boolean;
+        try {
+          if (body.length > this.config.inlineMaxBytes) {
+            await this.blobs.put(mailbox, position, body);
+          } else {
+            record = { ...record, inline: body };
+          }
+          written = await this.index.put(mailbox, record);
+        } finally {
+          await early;
         }
-        const written = await this.index.put(mailbox, record);
-        if (written && !(await this.announce(mailbox, record, body, firstPending))) unnotified++;
+        const pushed = (await early) === 'pushed';
+        if (written && !(await this.announce(mailbox, message, firstPending, pushed))) {
+          unnotified++;
+        }
         return written || !retry;
       }),
     );
@@ -259,22 +272,30 @@ export class MessageService {
    */
   private async announce(
     mailbox: Mailbox,
-    record: StoredMessage,
-    body: Uint8Array,
+    message: DeliveredMessage,
     firstPending: boolean,
+    pushed: boolean,
   ): Promise<boolean> {
     if (!this.notify) return true;
-    const m = {
-      messageId: toBase64Url(record.position),
-      receivedAt: record.receivedAt,
-      envelope: toBase64Url(body),
-    };
-    const message: DeliveredMessage = record.source ? { ...m, source: { ...record.source } } : m;
     try {
-      await this.notify.notifier.notify(mailbox, message, { firstPending });
+      await this.notify.notifier.notify(mailbox, message, { firstPending, pushed });
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** The notifier's early push of a message being stored; never rejects. */
+  private async pushEarly(
+    mailbox: Mailbox,
+    message: DeliveredMessage,
+  ): Promise<'pushed' | 'offline' | 'failed'> {
+    const push = this.notify?.notifier.pushEarly;
+    if (!push) return 'offline';
+    try {
+      return await push.call(this.notify?.notifier, mailbox, message);
+    } catch {
+      return 'failed';
     }
   }
 
@@ -371,4 +392,14 @@ async function mapLimited<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return out;
+}
+
+/** A stored message as `GET /v1/messages` returns it. */
+function deliveredMessage(record: StoredMessage, body: Uint8Array): DeliveredMessage {
+  const m = {
+    messageId: toBase64Url(record.position),
+    receivedAt: record.receivedAt,
+    envelope: toBase64Url(body),
+  };
+  return record.source ? { ...m, source: { ...record.source } } : m;
 }

@@ -56,12 +56,25 @@ export interface Notifier {
     message: DeliveredMessage,
     context?: NotifyContext,
   ): Promise<'pushed' | 'offline' | 'failed' | undefined>;
+  /**
+   * Pushes a message whose store is still under way (its position assigned, its object and
+   * record being written) to the device's live connection, if it has one; never wakes. The
+   * message service then calls {@link notify} once the record is written, with `pushed` when
+   * this reached the connection: a device that connected in between is pushed to then, and one
+   * that connected before already has it, so no connect falls between push and drain.
+   */
+  pushEarly?(
+    mailbox: DeviceRef,
+    message: DeliveredMessage,
+  ): Promise<'pushed' | 'offline' | 'failed'>;
 }
 
 /** What the message service knows of a store besides the message. */
 export interface NotifyContext {
   /** The mailbox held no other message: its device has acknowledged everything before it. */
   readonly firstPending: boolean;
+  /** {@link Notifier.pushEarly} already put the message on the device's live connection. */
+  readonly pushed?: boolean;
 }
 
 /**

@@ -25,6 +25,7 @@ import type {
   ConnectionSender,
   LiveConnection,
   Notifier,
+  NotifyContext,
 } from './realtime-ports.ts';
 import { deviceRef, registrationIdOf } from './records.ts';
 
@@ -166,6 +167,21 @@ export class RealtimeService implements Notifier {
    * @example await realtime.notify(mailbox, message) // 'offline'
    */
   async notify(
+    mailbox: DeviceRef,
+    message: DeliveredMessage,
+    context?: NotifyContext,
+  ): Promise<'pushed' | 'offline' | 'failed'> {
+    if (context?.pushed) return 'pushed';
+    return this.pushEarly(mailbox, message);
+  }
+
+  /**
+   * {@link Notifier.pushEarly}: the same push, made while the message's store is under way so
+   * that the frame does not wait for the object and record writes. Never throws.
+   *
+   * @example await realtime.pushEarly(mailbox, message) // 'pushed'
+   */
+  async pushEarly(
     mailbox: DeviceRef,
     message: DeliveredMessage,
   ): Promise<'pushed' | 'offline' | 'failed'> {

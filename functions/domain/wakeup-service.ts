@@ -152,11 +152,14 @@ export class WakeupService {
  */
 export function wakingNotifier(live: Notifier | undefined, wakeups: WakeupService): Notifier {
   return {
+    async pushEarly(mailbox, message) {
+      return (await live?.pushEarly?.(mailbox, message)) ?? 'offline';
+    },
     async notify(mailbox, message, context) {
       let delivered: LiveDelivery | undefined;
       let failure: { readonly error: unknown } | undefined;
       try {
-        delivered = await live?.notify(mailbox, message);
+        delivered = await live?.notify(mailbox, message, context);
       } catch (error) {
         failure = { error };
       }

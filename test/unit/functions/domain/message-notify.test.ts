@@ -1,22 +1,54 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAccountStore } from '#functions/adapters/memory/memory-account-store.ts';
 import { MemoryBlobStore } from '#functions/adapters/memory/memory-blob-store.ts';
+import { MemoryConnections } from '#functions/adapters/memory/memory-connections.ts';
 import { MemoryMessageIndex } from '#functions/adapters/memory/memory-message-index.ts';
 import { MemoryRateLimiter } from '#functions/adapters/memory/memory-rate-limiter.ts';
 import { DEFAULT_CONFIG } from '#functions/domain/config.ts';
 import { randomBytes } from '#functions/domain/crypto.ts';
+import { UnavailableError } from '#functions/domain/errors.ts';
 import { MessageService } from '#functions/domain/message-service.ts';
-import type { DeviceRef } from '#functions/domain/ports.ts';
-import type { Notifier } from '#functions/domain/realtime-ports.ts';
+import type { DeviceRef, Mailbox, StoredMessage } from '#functions/domain/ports.ts';
+import type { ConnectionSender, Notifier } from '#functions/domain/realtime-ports.ts';
+import { RealtimeService } from '#functions/domain/realtime-service.ts';
 import { toBase64Url } from '#sdk/wire/api/codec.ts';
 import { createMessageId } from '#sdk/wire/api/message-id.ts';
 import type { DeliveredMessage, SendRequest } from '#sdk/wire/api/schemas.ts';
 import { mailboxFixture } from './mailbox-fixture.ts';
 
-async function setup(notifier: Notifier, devices = 2) {
+/** An index whose record writes wait for {@link open} and may fail once. */
+class GatedIndex extends MemoryMessageIndex {
+  private gate: Promise<void> | undefined;
+  private unblock: (() => void) | undefined;
+  failNext = false;
+  writes = 0;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => {
+      this.unblock = resolve;
+    });
+  }
+
+  open(): void {
+    this.unblock?.();
+    this.gate = undefined;
+  }
+
+  override async put(mailbox: Mailbox, record: StoredMessage): Promise<boolean> {
+    await this.gate;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new UnavailableError();
+    }
+    this.writes++;
+    return super.put(mailbox, record);
+  }
+}
+
+async function setup(notifier: Notifier, devices = 2, index = new MemoryMessageIndex()) {
   const ports = {
     accounts: new MemoryAccountStore(),
-    index: new MemoryMessageIndex(),
+    index,
     blobs: new MemoryBlobStore(),
     limiter: new MemoryRateLimiter(),
   };
@@ -37,7 +69,31 @@ async function setup(notifier: Notifier, devices = 2) {
     messageId: toBase64Url(createMessageId(f.clock.now, randomBytes(10))),
     envelopes: bodies.map((b, i) => ({ deviceId: i + 1, envelope: toBase64Url(b) })),
   });
-  return { f, logs, service, request };
+  return { f, logs, service, request, ports };
+}
+
+/** Frames sent per connection, and the realtime core over a memory registry. */
+function realtimeOver(t: Awaited<ReturnType<typeof setup>>) {
+  const frames: {
+    connectionId: string;
+    frame: { type: string; message?: { messageId: string } };
+  }[] = [];
+  const sender: ConnectionSender = {
+    send: async (connectionId, text) => {
+      frames.push({ connectionId, frame: JSON.parse(text) });
+      return 'sent';
+    },
+    close: async () => undefined,
+  };
+  const connections = new MemoryConnections();
+  const realtime = new RealtimeService(
+    connections,
+    sender,
+    t.ports.accounts,
+    t.service,
+    () => t.f.clock.now,
+  );
+  return { frames, connections, realtime };
 }
 
 const body = (fill: number) => new Uint8Array(12).fill(fill);
@@ -91,6 +147,95 @@ describe('MessageService notifier hook', () => {
         expect(messages.map((m) => m.envelope)).toEqual([toBase64Url(body(i + 1))]);
       }
     }
+  });
+
+  it('pushes to a live connection while the record is still being written, and only once', async () => {
+    const index = new GatedIndex();
+    let live: ReturnType<typeof realtimeOver> | undefined;
+    const t = await setup(
+      {
+        notify: async (mailbox, message, context) =>
+          live?.realtime.notify(mailbox, message, context),
+        pushEarly: async (mailbox, message) =>
+          (await live?.realtime.pushEarly(mailbox, message)) ?? 'offline',
+      },
+      1,
+      index,
+    );
+    live = realtimeOver(t);
+    await live.connections.put(t.f.callers[0]!.ref, 'c1', t.f.clock.now);
+    index.hold();
+    const sending = t.service.sendSealed(t.f.address, undefined, t.request([body(3)]));
+    for (let i = 0; i < 200 && live.frames.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // The frame is out; the record is not written yet.
+    expect(index.writes).toBe(0);
+    expect(live.frames[0]?.frame).toMatchObject({ type: 'message', pushed: true });
+    index.open();
+    const sent = await sending;
+    expect(index.writes).toBe(1);
+    // Not pushed a second time after the write.
+    expect(live.frames).toHaveLength(1);
+    const [stored] = await t.f.fetchAll(t.f.callers[0]!);
+    expect(live.frames[0]?.frame.message?.messageId).toBe(stored?.messageId);
+    expect(sent.duplicate).toBe(false);
+  });
+
+  it('pushes after the write to a device that connected while it was under way', async () => {
+    const index = new GatedIndex();
+    let live: ReturnType<typeof realtimeOver> | undefined;
+    const t = await setup(
+      {
+        notify: async (mailbox, message, context) =>
+          live?.realtime.notify(mailbox, message, context),
+        pushEarly: async (mailbox, message) =>
+          (await live?.realtime.pushEarly(mailbox, message)) ?? 'offline',
+      },
+      1,
+      index,
+    );
+    live = realtimeOver(t);
+    index.hold();
+    const sending = t.service.sendSealed(t.f.address, undefined, t.request([body(4)]));
+    await new Promise((r) => setTimeout(r, 5));
+    // Offline at the early push; the device connects before the record is written.
+    expect(live.frames).toEqual([]);
+    await live.connections.put(t.f.callers[0]!.ref, 'c1', t.f.clock.now);
+    index.open();
+    await sending;
+    expect(live.frames.map((f) => [f.connectionId, f.frame.type])).toEqual([['c1', 'message']]);
+  });
+
+  it('answers a failed store with an error after the early push; the retry keeps the position', async () => {
+    const index = new GatedIndex();
+    let live: ReturnType<typeof realtimeOver> | undefined;
+    const t = await setup(
+      {
+        notify: async (mailbox, message, context) =>
+          live?.realtime.notify(mailbox, message, context),
+        pushEarly: async (mailbox, message) =>
+          (await live?.realtime.pushEarly(mailbox, message)) ?? 'offline',
+      },
+      1,
+      index,
+    );
+    live = realtimeOver(t);
+    await live.connections.put(t.f.callers[0]!.ref, 'c1', t.f.clock.now);
+    index.failNext = true;
+    const req = t.request([body(5)]);
+    await expect(t.service.sendSealed(t.f.address, undefined, req)).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
+    // The device got the message; the server does not hold it yet.
+    expect(live.frames).toHaveLength(1);
+    expect(await t.f.fetchAll(t.f.callers[0]!)).toEqual([]);
+    // The sender's retry stores it under the position the device already has (which it
+    // drops by id when pushed or drained again).
+    await t.service.sendSealed(t.f.address, undefined, req);
+    const [stored] = await t.f.fetchAll(t.f.callers[0]!);
+    expect(stored?.messageId).toBe(live.frames[0]?.frame.message?.messageId);
+    expect(new Set(live.frames.map((f) => f.frame.message?.messageId)).size).toBe(1);
   });
 
   it('stores and fetches exactly as before without a notifier', async () => {
