@@ -72,6 +72,23 @@ async function setup(notifier: Notifier, devices = 2, index = new MemoryMessageI
   return { f, logs, service, request, ports };
 }
 
+/** One device whose message service pushes through a realtime core, over a gated index. */
+async function withRealtime() {
+  const index = new GatedIndex();
+  let core: ReturnType<typeof realtimeOver> | undefined;
+  const t = await setup(
+    {
+      notify: async (mailbox, message, context) => core?.realtime.notify(mailbox, message, context),
+      pushEarly: async (mailbox, message) =>
+        (await core?.realtime.pushEarly(mailbox, message)) ?? 'offline',
+    },
+    1,
+    index,
+  );
+  core = realtimeOver(t);
+  return { t, live: core, index };
+}
+
 /** Frames sent per connection, and the realtime core over a memory registry. */
 function realtimeOver(t: Awaited<ReturnType<typeof setup>>) {
   const frames: {
@@ -150,19 +167,7 @@ describe('MessageService notifier hook', () => {
   });
 
   it('pushes to a live connection while the record is still being written, and only once', async () => {
-    const index = new GatedIndex();
-    let live: ReturnType<typeof realtimeOver> | undefined;
-    const t = await setup(
-      {
-        notify: async (mailbox, message, context) =>
-          live?.realtime.notify(mailbox, message, context),
-        pushEarly: async (mailbox, message) =>
-          (await live?.realtime.pushEarly(mailbox, message)) ?? 'offline',
-      },
-      1,
-      index,
-    );
-    live = realtimeOver(t);
+    const { t, live, index } = await withRealtime();
     await live.connections.put(t.f.callers[0]!.ref, 'c1', t.f.clock.now);
     index.hold();
     const sending = t.service.sendSealed(t.f.address, undefined, t.request([body(3)]));
@@ -183,19 +188,7 @@ describe('MessageService notifier hook', () => {
   });
 
   it('pushes after the write to a device that connected while it was under way', async () => {
-    const index = new GatedIndex();
-    let live: ReturnType<typeof realtimeOver> | undefined;
-    const t = await setup(
-      {
-        notify: async (mailbox, message, context) =>
-          live?.realtime.notify(mailbox, message, context),
-        pushEarly: async (mailbox, message) =>
-          (await live?.realtime.pushEarly(mailbox, message)) ?? 'offline',
-      },
-      1,
-      index,
-    );
-    live = realtimeOver(t);
+    const { t, live, index } = await withRealtime();
     index.hold();
     const sending = t.service.sendSealed(t.f.address, undefined, t.request([body(4)]));
     await new Promise((r) => setTimeout(r, 5));
@@ -208,19 +201,7 @@ describe('MessageService notifier hook', () => {
   });
 
   it('answers a failed store with an error after the early push; the retry keeps the position', async () => {
-    const index = new GatedIndex();
-    let live: ReturnType<typeof realtimeOver> | undefined;
-    const t = await setup(
-      {
-        notify: async (mailbox, message, context) =>
-          live?.realtime.notify(mailbox, message, context),
-        pushEarly: async (mailbox, message) =>
-          (await live?.realtime.pushEarly(mailbox, message)) ?? 'offline',
-      },
-      1,
-      index,
-    );
-    live = realtimeOver(t);
+    const { t, live, index } = await withRealtime();
     await live.connections.put(t.f.callers[0]!.ref, 'c1', t.f.clock.now);
     index.failNext = true;
     const req = t.request([body(5)]);
