@@ -56,7 +56,6 @@ const JSON_OUTPUT = process.argv.includes('--json');
 const MESSAGES = 100;
 const ENVELOPE_BYTES = 2048;
 const LAMBDA_MEMORY_GB = 0.25;
-const API_UNIT = 512 * 1024;
 
 /** infra/lib/websocket-api.ts: the WebSocket function's `memorySize` (512 MB). */
 const WS_LAMBDA_MEMORY_GB = 0.5;
@@ -117,14 +116,8 @@ async function costScenario(
   const timed = async (call: Call) => {
     const started = performance.now();
     const res = await h.call(call);
-    meter.usage.lambdaMs += performance.now() - started;
+    meter.apiRequest(started, call.json, res.body);
     if (res.status !== 200) throw new Error(`${call.method} ${call.path}: ${res.status}`);
-    const bytes =
-      (call.json ? JSON.stringify(call.json).length : 0) + JSON.stringify(res.body).length;
-    meter.usage.apiRequests++;
-    meter.usage.apiBillingUnits += Math.max(1, Math.ceil(bytes / API_UNIT));
-    meter.usage.apiBytes += bytes;
-    meter.usage.lambdaInvocations++;
     return res;
   };
 

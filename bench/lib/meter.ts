@@ -15,6 +15,9 @@ import prices from '../prices.json' with { type: 'json' };
 const TRANSACTIONS = new Set(['TransactWriteItemsCommand', 'TransactGetItemsCommand']);
 
 /** Where the emulators run (DynamoDB Local and s3rver). */
+/** API Gateway HTTP API billing unit (bytes of request plus response). */
+const API_BILLING_UNIT = 512 * 1024;
+
 export interface Endpoints {
   readonly dynamo: string;
   readonly s3: string;
@@ -26,6 +29,21 @@ export interface Endpoints {
 export class Meter {
   usage: Usage = emptyUsage();
   active = false;
+
+  /**
+   * Counts one HTTP API request through a function: its handler time since `startedMs`
+   * (`performance.now()`), its request and response bytes in API Gateway's 512 KiB billing
+   * units, and the invocation.
+   */
+  apiRequest(startedMs: number, requestJson: unknown, responseBody: unknown): void {
+    this.usage.lambdaMs += performance.now() - startedMs;
+    const bytes =
+      (requestJson ? JSON.stringify(requestJson).length : 0) + JSON.stringify(responseBody).length;
+    this.usage.apiRequests++;
+    this.usage.apiBillingUnits += Math.max(1, Math.ceil(bytes / API_BILLING_UNIT));
+    this.usage.apiBytes += bytes;
+    this.usage.lambdaInvocations++;
+  }
 
   instrumentDynamo(client: DynamoDBClient): void {
     client.middlewareStack.add(

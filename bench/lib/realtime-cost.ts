@@ -45,8 +45,6 @@ import {
 import { perMessage, type Usage, wsMessageUnits } from '../cost-model.ts';
 import { type Endpoints, Meter, meteredClients } from './meter.ts';
 
-/** API Gateway HTTP APIs bill every started 512 KiB of a request as one request. */
-const API_UNIT = 512 * 1024;
 const decoder = new TextDecoder();
 
 /** What one run of the WebSocket scenarios measured, per unit of work. */
@@ -169,13 +167,7 @@ export async function measureRealtime(
   const request = async (call: Call, app?: typeof httpWithPush) => {
     const started = performance.now();
     const res = app ? await callApp(app, call) : await h.call(call);
-    meter.usage.lambdaMs += performance.now() - started;
-    const bytes =
-      (call.json ? JSON.stringify(call.json).length : 0) + JSON.stringify(res.body).length;
-    meter.usage.apiRequests++;
-    meter.usage.apiBillingUnits += Math.max(1, Math.ceil(bytes / API_UNIT));
-    meter.usage.apiBytes += bytes;
-    meter.usage.lambdaInvocations++;
+    meter.apiRequest(started, call.json, res.body);
     return res;
   };
 
