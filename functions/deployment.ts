@@ -7,9 +7,13 @@
  *
  * Pure data and parsing: no AWS SDK and no CDK imports, so both sides can load it.
  */
-import { DEFAULT_MESSAGE_TTL_DAYS } from 'sealpost/wire/api';
+import {
+  ATTACHMENT_BLOB_LIMIT,
+  DEFAULT_ATTACHMENT_MAX_BYTES,
+  DEFAULT_MESSAGE_TTL_DAYS,
+} from 'sealpost/wire/api';
 
-export { DEFAULT_MESSAGE_TTL_DAYS };
+export { ATTACHMENT_BLOB_LIMIT, DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_MESSAGE_TTL_DAYS };
 
 /** Names of the environment variables the service function reads, and nothing else. */
 export const ENV = {
@@ -49,6 +53,12 @@ export const ENV = {
    * service posts to them, so this list is what keeps clients from choosing its targets.
    */
   pushAllowedHosts: 'SEALPOST_PUSH_ALLOWED_HOSTS',
+  /** Largest attachment blob (padded, encrypted) an upload may declare, in bytes. */
+  attachmentMaxBytes: 'SEALPOST_ATTACHMENT_MAX_BYTES',
+  /** Blobs above this many bytes are uploaded in parts (multipart), the rest with one form. */
+  attachmentMultipartBytes: 'SEALPOST_ATTACHMENT_MULTIPART_BYTES',
+  /** Attachment bytes an account may upload within the retention period (the message TTL). */
+  attachmentQuotaBytes: 'SEALPOST_ATTACHMENT_QUOTA_BYTES',
 } as const;
 
 /** One environment variable of the deployment contract. */
@@ -98,6 +108,26 @@ export const TTL_ATTRIBUTE = 'ttl';
 
 /** Key prefix of every envelope object; the bucket's lifecycle rule and IAM grant use it. */
 export const ENVELOPE_PREFIX = 'env/';
+
+/**
+ * Key prefix of every attachment object (`attachments/<id>`): the bucket's lifecycle rules and
+ * the function's IAM grant are scoped to it (docs/SERVICE.md §7.5).
+ */
+export const ATTACHMENT_PREFIX = 'attachments/';
+
+const MIB = 1024 * 1024;
+
+/** Smallest {@link ENV.attachmentMaxBytes}: 1 MiB. */
+export const MIN_ATTACHMENT_MAX_BYTES = MIB;
+
+/** Default of {@link ENV.attachmentMultipartBytes}: 64 MiB. */
+export const DEFAULT_ATTACHMENT_MULTIPART_BYTES = 64 * MIB;
+
+/** Smallest {@link ENV.attachmentMultipartBytes}: S3's smallest part (5 MiB). */
+export const MIN_ATTACHMENT_MULTIPART_BYTES = 5 * MIB;
+
+/** Default of {@link ENV.attachmentQuotaBytes}: 5 GiB per account over the retention period. */
+export const DEFAULT_ATTACHMENT_QUOTA_BYTES = 5 * 1024 * MIB;
 
 /** Default of {@link ENV.wakeWindowSeconds}: at most one wake-up per device per minute. */
 export const DEFAULT_WAKE_WINDOW_SECONDS = 60;
@@ -155,6 +185,18 @@ export interface DeploymentConfig {
   readonly pushAllowedHosts: readonly string[];
   /** The VAPID key secret and subject, when Web Push wake-ups are deployed. */
   readonly vapid?: { readonly secretArn: string; readonly subject: string };
+  /** Attachment limits, in bytes (docs/SERVICE.md §7.5). */
+  readonly attachments: DeploymentAttachmentLimits;
+}
+
+/** The attachment limits a deployment sets, in bytes. */
+export interface DeploymentAttachmentLimits {
+  /** Largest blob an upload may declare: 1 MiB..{@link ATTACHMENT_BLOB_LIMIT}. */
+  readonly maxBytes: number;
+  /** Multipart above this size: 5 MiB..{@link ATTACHMENT_BLOB_LIMIT}. */
+  readonly multipartBytes: number;
+  /** Bytes per account over the retention period: at least {@link maxBytes}. */
+  readonly quotaBytes: number;
 }
 
 /** What {@link deploymentEnvironment} needs; values may be deploy-time tokens. */
@@ -178,6 +220,12 @@ export interface DeploymentEnvironmentInput {
   readonly wakeWindowSeconds?: number;
   /** @default DEFAULT_PUSH_ALLOWED_HOSTS */
   readonly pushAllowedHosts?: readonly string[];
+  /** @default DEFAULT_ATTACHMENT_MAX_BYTES */
+  readonly attachmentMaxBytes?: number;
+  /** @default DEFAULT_ATTACHMENT_MULTIPART_BYTES */
+  readonly attachmentMultipartBytes?: number;
+  /** @default DEFAULT_ATTACHMENT_QUOTA_BYTES */
+  readonly attachmentQuotaBytes?: number;
 }
 
 /** A deployment configuration that breaks the contract; lists every problem at once. */
@@ -211,6 +259,13 @@ export function deploymentEnvironment(
     [ENV.vapidSubject]: input.vapidSubject ?? '',
     [ENV.wakeWindowSeconds]: String(input.wakeWindowSeconds ?? DEFAULT_WAKE_WINDOW_SECONDS),
     [ENV.pushAllowedHosts]: (input.pushAllowedHosts ?? DEFAULT_PUSH_ALLOWED_HOSTS).join(','),
+    [ENV.attachmentMaxBytes]: String(input.attachmentMaxBytes ?? DEFAULT_ATTACHMENT_MAX_BYTES),
+    [ENV.attachmentMultipartBytes]: String(
+      input.attachmentMultipartBytes ?? DEFAULT_ATTACHMENT_MULTIPART_BYTES,
+    ),
+    [ENV.attachmentQuotaBytes]: String(
+      input.attachmentQuotaBytes ?? DEFAULT_ATTACHMENT_QUOTA_BYTES,
+    ),
   };
 }
 
@@ -290,6 +345,44 @@ class Reader {
     return hosts;
   }
 
+  /** A byte count in `min..max`, or the fallback (with a problem) when malformed. */
+  bytes(key: DeploymentEnvKey, fallback: number, min: number, max: number, what: string): number {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${key} must be ${what}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  attachmentLimits(): DeploymentAttachmentLimits {
+    const maxBytes = this.bytes(
+      ENV.attachmentMaxBytes,
+      DEFAULT_ATTACHMENT_MAX_BYTES,
+      MIN_ATTACHMENT_MAX_BYTES,
+      ATTACHMENT_BLOB_LIMIT,
+      `an integer number of bytes in ${MIN_ATTACHMENT_MAX_BYTES}..${ATTACHMENT_BLOB_LIMIT}`,
+    );
+    const multipartBytes = this.bytes(
+      ENV.attachmentMultipartBytes,
+      DEFAULT_ATTACHMENT_MULTIPART_BYTES,
+      MIN_ATTACHMENT_MULTIPART_BYTES,
+      ATTACHMENT_BLOB_LIMIT,
+      `an integer number of bytes in ${MIN_ATTACHMENT_MULTIPART_BYTES}..${ATTACHMENT_BLOB_LIMIT}`,
+    );
+    // The quota must hold one upload of the largest size, or that size could never be sent.
+    const quotaBytes = this.bytes(
+      ENV.attachmentQuotaBytes,
+      Math.max(DEFAULT_ATTACHMENT_QUOTA_BYTES, maxBytes),
+      maxBytes,
+      Number.MAX_SAFE_INTEGER,
+      `an integer number of bytes of at least ${ENV.attachmentMaxBytes}`,
+    );
+    return { maxBytes, multipartBytes, quotaBytes };
+  }
+
   logLevel(): DeploymentLogLevel {
     const value = this.raw(ENV.logLevel) ?? DEFAULT_LOG_LEVEL;
     if ((LOG_LEVELS as readonly string[]).includes(value)) return value as DeploymentLogLevel;
@@ -334,10 +427,12 @@ export function parseDeploymentEnv(env: Environment): DeploymentConfig {
       ? undefined
       : r.required(ENV.vapidSubject, VAPID_SUBJECT_PATTERN, 'a mailto: or https: URL');
   const push = { wakeWindowSeconds: r.wakeWindowSeconds(), pushAllowedHosts: r.pushAllowedHosts() };
+  const attachments = r.attachmentLimits();
   r.done();
   return {
     ...config,
     ...push,
+    attachments,
     ...(websocketEndpoint === undefined ? {} : { websocketEndpoint }),
     ...(vapidSecretArn === undefined || vapidSubject === undefined
       ? {}

@@ -1,29 +1,32 @@
 /**
  * The storage ports of one deployment on AWS (its table, bucket and signing secret, as the
  * deployment contract names them), shared by the HTTP and the WebSocket Lambda entries, and
- * the HTTP entry's wake-up ports (its VAPID secret).
+ * the HTTP entry's wake-up ports (its VAPID secret) and attachment ports.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DeploymentConfig } from '../deployment.ts';
+import type { AttachmentPorts } from '../domain/attachment-ports.ts';
 import type { WakeupPorts } from '../domain/wakeup-ports.ts';
-import { awsPorts, awsWakeupPorts } from './aws-ports.ts';
+import { awsAttachmentPorts, awsPorts, awsWakeupPorts } from './aws-ports.ts';
 import { SecretsManagerSigningKeyProvider } from './secrets/secrets-manager-signing.ts';
 import { SecretsManagerVapidKeys } from './secrets/secrets-manager-vapid.ts';
 
 /**
- * The AWS ports of `deployment` over `dynamodb` (passed in so the realtime ports can share it).
+ * The AWS ports of `deployment` over `dynamodb` (passed in so the realtime ports can share it)
+ * and `s3` (so the attachment ports can share it).
  *
  * @example const ports = deploymentPorts(parseDeploymentEnv(process.env), new DynamoDBClient({}));
  */
 export function deploymentPorts(
   deployment: DeploymentConfig,
   dynamodb: DynamoDBClient,
+  s3: S3Client = new S3Client({}),
 ): ReturnType<typeof awsPorts> {
   return awsPorts({
     dynamodb,
-    s3: new S3Client({}),
+    s3,
     table: deployment.table,
     bucket: deployment.bucket,
     signingKeys: new SecretsManagerSigningKeyProvider(
@@ -58,4 +61,18 @@ export function deploymentWakeups(
         }
       : {}),
   });
+}
+
+/**
+ * The attachment ports of `deployment` (docs/SERVICE.md §7.5): blobs under `attachments/` of
+ * its bucket, upload sessions and quotas in its table.
+ *
+ * @example const attachments = deploymentAttachments(deployment, dynamodb, s3);
+ */
+export function deploymentAttachments(
+  deployment: DeploymentConfig,
+  dynamodb: DynamoDBClient,
+  s3: S3Client = new S3Client({}),
+): AttachmentPorts {
+  return awsAttachmentPorts({ dynamodb, s3, table: deployment.table, bucket: deployment.bucket });
 }

@@ -1,24 +1,29 @@
 /**
- * The ports over AWS clients: DynamoDB for every record, S3 for the envelopes. Used by the
+ * The ports over AWS clients: DynamoDB for every record, S3 for the envelopes and attachment
+ * blobs. Used by the
  * Lambda composition root, the local server (pointed at DynamoDB Local and s3rver) and the
  * integration tests, so all run the same adapters.
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Ports, SigningKeyProvider } from '../domain/ports.ts';
+import type { AttachmentPorts } from '../domain/attachment-ports.ts';
+import type { Clock, Ports, SigningKeyProvider } from '../domain/ports.ts';
 import type { ConnectionRegistry, ConnectionSender } from '../domain/realtime-ports.ts';
 import type { WakeupPorts } from '../domain/wakeup-ports.ts';
 import { ApiGatewaySender } from './aws/apigw-sender.ts';
 import {
   DynamoAccountStore,
+  DynamoAttachmentQuota,
   DynamoConnections,
   DynamoMessageIndex,
   DynamoPrekeyStore,
   DynamoPushSubscriptions,
   DynamoRateLimiter,
   DynamoReplayStore,
+  DynamoUploadSessions,
 } from './dynamodb/index.ts';
+import { S3AttachmentObjects } from './s3/s3-attachment-objects.ts';
 import { S3BlobStore } from './s3/s3-blob-store.ts';
 import { type WebPushPortsOptions, webPushPorts } from './webpush/web-push-ports.ts';
 
@@ -59,6 +64,28 @@ export function awsWakeupPorts(options: {
 }): WakeupPorts {
   const subscriptions = new DynamoPushSubscriptions(options.dynamodb, options.table);
   return options.webPush ? { subscriptions, ...webPushPorts(options.webPush) } : { subscriptions };
+}
+
+/**
+ * The attachment ports (docs/SERVICE.md §7.5): blobs under `attachments/` of the bucket,
+ * upload sessions and quotas in the table.
+ *
+ * @example awsAttachmentPorts({ dynamodb, s3, table: 'sealpost', bucket: 'sealpost-env' })
+ */
+export function awsAttachmentPorts(options: {
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+  table: string;
+  bucket: string;
+  /** Signing time of presigned targets. @default Date.now */
+  clock?: Clock;
+}): AttachmentPorts {
+  const { dynamodb, s3, table, bucket, clock } = options;
+  return {
+    objects: new S3AttachmentObjects(s3, bucket, clock ? { clock } : {}),
+    sessions: new DynamoUploadSessions(dynamodb, table),
+    quota: new DynamoAttachmentQuota(dynamodb, table),
+  };
 }
 
 /** The realtime ports: live connections in the table, frames over API Gateway. */

@@ -12,6 +12,7 @@ import { rawBody } from './middleware/body.ts';
 import { observability } from './middleware/observability.ts';
 import { mountOperations, type OperationHandlers } from './operations.ts';
 import { accountHandlers } from './routes/accounts.ts';
+import { attachmentHandlers } from './routes/attachments.ts';
 import { certificateHandlers } from './routes/certificates.ts';
 import { messageHandlers } from './routes/messages.ts';
 import { metaHandlers, openApiRoute } from './routes/meta.ts';
@@ -26,6 +27,7 @@ const HANDLERS: OperationHandlers = {
   ...certificateHandlers,
   ...messageHandlers,
   ...pushHandlers,
+  ...attachmentHandlers,
 };
 
 const ROUTE_PATTERNS = ROUTES.map((r) => ({

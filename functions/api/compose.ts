@@ -3,6 +3,8 @@
  * and the tests, so all three run the same object graph.
  */
 import { AccountService } from '../domain/account-service.ts';
+import type { AttachmentPorts } from '../domain/attachment-ports.ts';
+import { AttachmentService } from '../domain/attachment-service.ts';
 import { AuthService } from '../domain/auth-service.ts';
 import { CertificateService } from '../domain/certificate-service.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
@@ -37,6 +39,11 @@ export interface ServicesOptions {
    * the realtime hook did not push to a live connection wakes the device.
    */
   readonly wakeups?: WakeupOptions;
+  /**
+   * Attachment transfer (docs/SERVICE.md §7.5): the object store, upload sessions and quota.
+   * Without them the attachment routes answer `NOT_CONFIGURED`.
+   */
+  readonly attachments?: AttachmentPorts;
 }
 
 const discard = () => undefined;
@@ -84,5 +91,6 @@ export function createServices(ports: Ports, options: ServicesOptions = {}): App
       notify,
     ),
     push,
+    attachments: new AttachmentService(options.attachments, ports.limiter, clock, config, random),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { DeploymentLogLevel } from '../deployment.ts';
 import type { AccountService } from '../domain/account-service.ts';
+import type { AttachmentService } from '../domain/attachment-service.ts';
 import type { AuthService, Caller } from '../domain/auth-service.ts';
 import type { CertificateService } from '../domain/certificate-service.ts';
 import type { MessageService } from '../domain/message-service.ts';
@@ -19,6 +20,8 @@ export interface AppServices {
   readonly messages: MessageService;
   /** Push subscriptions and wake-ups of offline devices. */
   readonly push: WakeupService;
+  /** Attachment uploads and downloads (`NOT_CONFIGURED` without attachment ports). */
+  readonly attachments: AttachmentService;
 }
 
 /** One structured log line goes to the sink (stdout on Lambda, an array in tests). */

@@ -6,11 +6,16 @@
  */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { handle } from 'hono/aws-lambda';
-import { deploymentPorts, deploymentWakeups } from '../adapters/aws-deployment.ts';
+import {
+  deploymentAttachments,
+  deploymentPorts,
+  deploymentWakeups,
+} from '../adapters/aws-deployment.ts';
 import { awsRealtimePorts } from '../adapters/aws-ports.ts';
 import { parseDeploymentEnv } from '../deployment.ts';
-import { withMessageTtlDays } from '../domain/config.ts';
+import { withAttachmentLimits, withMessageTtlDays } from '../domain/config.ts';
 import { buildApp } from './app.ts';
 import { createServices } from './compose.ts';
 import { composeRealtime } from './realtime-lambda.ts';
@@ -18,13 +23,17 @@ import { composeRealtime } from './realtime-lambda.ts';
 const deployment = parseDeploymentEnv(process.env);
 
 const dynamodb = new DynamoDBClient({});
-const ports = deploymentPorts(deployment, dynamodb);
+const s3 = new S3Client({});
+const ports = deploymentPorts(deployment, dynamodb, s3);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const config = {
-  ...withMessageTtlDays(deployment.messageTtlDays),
+  ...withAttachmentLimits(withMessageTtlDays(deployment.messageTtlDays), deployment.attachments),
   wakeWindowMs: deployment.wakeWindowSeconds * 1000,
 };
+// Attachment blobs go straight between clients and the bucket through presigned targets
+// (docs/SERVICE.md §7.5); the function keeps upload sessions and quotas in the table.
+const attachments = deploymentAttachments(deployment, dynamodb, s3);
 // With a VAPID secret configured, a device the realtime push did not reach is woken by Web
 // Push (docs/SERVICE.md §7.3); without one its subscription routes answer NOT_CONFIGURED.
 const wakeups = { ...deploymentWakeups(deployment, dynamodb), log };
@@ -33,7 +42,7 @@ const wakeups = { ...deploymentWakeups(deployment, dynamodb), log };
 // (docs/SERVICE.md §7.3); without one the service is unchanged.
 const services =
   deployment.websocketEndpoint === undefined
-    ? createServices(ports, { config, wakeups })
+    ? createServices(ports, { config, wakeups, attachments })
     : composeRealtime(
         ports,
         awsRealtimePorts({
@@ -41,7 +50,7 @@ const services =
           table: deployment.table,
           management: new ApiGatewayManagementApiClient({ endpoint: deployment.websocketEndpoint }),
         }),
-        { config, log, wakeups },
+        { config, log, wakeups, attachments },
       ).services;
 
 const app = buildApp({

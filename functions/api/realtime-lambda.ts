@@ -20,6 +20,7 @@ import { parseClientFrame, REALTIME_PATH } from 'sealpost/wire/api';
 import { deploymentPorts } from '../adapters/aws-deployment.ts';
 import { awsRealtimePorts, type RealtimePorts } from '../adapters/aws-ports.ts';
 import { parseDeploymentEnv } from '../deployment.ts';
+import type { AttachmentPorts } from '../domain/attachment-ports.ts';
 import type { AuthService } from '../domain/auth-service.ts';
 import { type ServiceConfig, withMessageTtlDays } from '../domain/config.ts';
 import { ServiceError } from '../domain/errors.ts';
@@ -66,6 +67,8 @@ export function composeRealtime(
     log: (line: string) => void;
     /** Wake-ups of devices the realtime push did not reach (the HTTP function's). */
     wakeups?: WakeupOptions;
+    /** Attachment transfer (the HTTP function's; docs/SERVICE.md §7.5). */
+    attachments?: AttachmentPorts;
   },
 ): { services: AppServices; realtime: RealtimeService } {
   const clock = options.clock ?? Date.now;
@@ -74,6 +77,7 @@ export function composeRealtime(
     clock,
     config: options.config,
     ...(options.wakeups ? { wakeups: options.wakeups } : {}),
+    ...(options.attachments ? { attachments: options.attachments } : {}),
     notify: {
       notifier: {
         notify: async (mailbox, message, context) => realtime?.notify(mailbox, message, context),

@@ -3,13 +3,20 @@
  * builds one from the environment; tests pass their own.
  */
 import {
+  ATTACHMENT_BLOB_LIMIT,
+  DEFAULT_ATTACHMENT_MAX_BYTES,
   DEFAULT_MESSAGE_TTL_DAYS,
   MAX_DEVICES,
   MAX_STORED_PREKEYS,
   SENDER_CERTIFICATE_LIFETIME_MS,
   SIGNATURE_WINDOW_MS,
 } from 'sealpost/wire/api';
-import { DEFAULT_WAKE_WINDOW_SECONDS, readMessageTtlDays } from '../deployment.ts';
+import {
+  DEFAULT_ATTACHMENT_MULTIPART_BYTES,
+  DEFAULT_ATTACHMENT_QUOTA_BYTES,
+  DEFAULT_WAKE_WINDOW_SECONDS,
+  readMessageTtlDays,
+} from '../deployment.ts';
 
 /** A fixed-window rate limit. */
 export interface RateLimit {
@@ -48,9 +55,41 @@ export interface ServiceConfig {
    * `SEALPOST_WAKE_WINDOW_SECONDS`.
    */
   readonly wakeWindowMs: number;
+  /**
+   * Largest attachment blob (the padded, encrypted size) an upload may declare
+   * (docs/SERVICE.md §7.5); at most `ATTACHMENT_BLOB_LIMIT`. `SEALPOST_ATTACHMENT_MAX_BYTES`.
+   */
+  readonly attachmentMaxBytes: number;
+  /**
+   * Blobs up to this size are uploaded with one presigned form (POST), larger ones as a
+   * multipart upload. `SEALPOST_ATTACHMENT_MULTIPART_BYTES`.
+   */
+  readonly attachmentMultipartBytes: number;
+  /**
+   * Part size of a multipart upload (S3: at least 5 MiB, except the last part). Raised in whole
+   * MiB when a blob would otherwise need more than `MAX_ATTACHMENT_PARTS` parts.
+   */
+  readonly attachmentPartSize: number;
+  /** Lifetime of presigned upload targets (a form, part URLs). */
+  readonly attachmentUploadTtlMs: number;
+  /** Lifetime of a presigned download URL. */
+  readonly attachmentDownloadTtlMs: number;
+  /** How long an upload may run before its session is forgotten (complete or abort before). */
+  readonly attachmentSessionTtlMs: number;
+  /** Uploads an account may start (`POST /v1/attachments`) per window. */
+  readonly attachmentUploadRateLimit: RateLimit;
+  /** Bytes an account may reserve for uploads per UTC day. */
+  readonly attachmentBytesPerDay: number;
+  /**
+   * Bytes an account may have reserved over the retention period (the message lifetime: a
+   * pointer to an attachment travels in a message). `SEALPOST_ATTACHMENT_QUOTA_BYTES`.
+   */
+  readonly attachmentStorageQuota: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 
 /** Defaults, each justified in docs/SERVICE.md. */
 export const DEFAULT_CONFIG: ServiceConfig = {
@@ -66,7 +105,54 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   identifiedSendRateLimit: { limit: 30, windowMs: 10 * 60 * 1000 },
   deviceListRateLimit: { limit: 20, windowMs: 10 * 60 * 1000 },
   wakeWindowMs: DEFAULT_WAKE_WINDOW_SECONDS * 1000,
+  attachmentMaxBytes: DEFAULT_ATTACHMENT_MAX_BYTES,
+  attachmentMultipartBytes: DEFAULT_ATTACHMENT_MULTIPART_BYTES,
+  attachmentPartSize: 16 * MIB,
+  attachmentUploadTtlMs: 15 * 60 * 1000,
+  attachmentDownloadTtlMs: 10 * 60 * 1000,
+  attachmentSessionTtlMs: DAY_MS,
+  attachmentUploadRateLimit: { limit: 100, windowMs: 60 * 60 * 1000 },
+  attachmentBytesPerDay: 2 * GIB,
+  attachmentStorageQuota: DEFAULT_ATTACHMENT_QUOTA_BYTES,
 };
+
+/** The deployment's attachment limits (functions/deployment.ts, already validated there). */
+export interface AttachmentLimits {
+  readonly maxBytes: number;
+  readonly multipartBytes: number;
+  readonly quotaBytes: number;
+}
+
+/**
+ * `config` with a deployment's attachment limits. The bytes per day are raised to the
+ * largest blob when that is larger, so every allowed size can be uploaded on some day.
+ *
+ * @example withAttachmentLimits(DEFAULT_CONFIG, { maxBytes: 2 ** 30, multipartBytes: 64 * 2 ** 20, quotaBytes: 10 * 2 ** 30 })
+ * @throws {RangeError} if `maxBytes` is not an integer in 1..ATTACHMENT_BLOB_LIMIT, or
+ *   `multipartBytes` or `quotaBytes` is not a positive integer, or `quotaBytes < maxBytes`.
+ */
+export function withAttachmentLimits(
+  config: ServiceConfig,
+  limits: AttachmentLimits,
+): ServiceConfig {
+  const { maxBytes, multipartBytes, quotaBytes } = limits;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > ATTACHMENT_BLOB_LIMIT) {
+    throw new RangeError('maxBytes must be an integer in 1..ATTACHMENT_BLOB_LIMIT');
+  }
+  if (!Number.isSafeInteger(multipartBytes) || multipartBytes < 1) {
+    throw new RangeError('multipartBytes must be a positive integer');
+  }
+  if (!Number.isSafeInteger(quotaBytes) || quotaBytes < maxBytes) {
+    throw new RangeError('quotaBytes must be an integer of at least maxBytes');
+  }
+  return {
+    ...config,
+    attachmentMaxBytes: maxBytes,
+    attachmentMultipartBytes: multipartBytes,
+    attachmentStorageQuota: quotaBytes,
+    attachmentBytesPerDay: Math.max(config.attachmentBytesPerDay, maxBytes),
+  };
+}
 
 /**
  * The defaults with a message TTL of `days` (the deployment's `SEALPOST_MESSAGE_TTL_DAYS`,

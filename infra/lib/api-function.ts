@@ -1,7 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { type DeploymentLogLevel, deploymentEnvironment } from '#functions/deployment.ts';
+import {
+  ATTACHMENT_BLOB_LIMIT,
+  DEFAULT_ATTACHMENT_MAX_BYTES,
+  type DeploymentLogLevel,
+  deploymentEnvironment,
+  MIN_ATTACHMENT_MAX_BYTES,
+  MIN_ATTACHMENT_MULTIPART_BYTES,
+} from '#functions/deployment.ts';
 import type { EnvelopeBucket } from './envelope-bucket.ts';
 import type { MailboxTable } from './mailbox-table.ts';
 import { SealpostFunction } from './node-function.ts';
@@ -23,7 +30,8 @@ export const DEFAULT_API_MEMORY_MB = 512;
 /**
  * Timeout of the API function: well under the HTTP API's 30 s integration limit, so a stuck
  * invocation ends as a Lambda error (counted by the alarms) rather than a gateway timeout.
- * A request makes at most a few DynamoDB and S3 calls of at most 96 KiB.
+ * A request makes at most a few DynamoDB and S3 calls of at most 96 KiB; attachment bytes
+ * never pass through it (it presigns, lists parts and completes uploads).
  */
 export const DEFAULT_API_TIMEOUT = Duration.seconds(10);
 
@@ -51,11 +59,62 @@ export interface ApiWebPushProps {
   readonly allowedHosts?: readonly string[];
 }
 
+/** Attachment limits of the API function (docs/SERVICE.md §7.5), in bytes. */
+export interface ApiAttachmentProps {
+  /**
+   * `SEALPOST_ATTACHMENT_MAX_BYTES`: the largest blob an upload may declare, 1 MiB..4 GiB.
+   * @default DEFAULT_ATTACHMENT_MAX_BYTES (512 MiB)
+   */
+  readonly maxBytes?: number;
+  /**
+   * `SEALPOST_ATTACHMENT_MULTIPART_BYTES`: multipart above this size, 5 MiB..4 GiB.
+   * @default DEFAULT_ATTACHMENT_MULTIPART_BYTES (64 MiB)
+   */
+  readonly multipartBytes?: number;
+  /**
+   * `SEALPOST_ATTACHMENT_QUOTA_BYTES`: bytes per account within the message TTL, at least
+   * `maxBytes`.
+   * @default DEFAULT_ATTACHMENT_QUOTA_BYTES (5 GiB)
+   */
+  readonly quotaBytes?: number;
+}
+
+/**
+ * Checks attachment limits at synthesis, with the ranges the function enforces at its cold
+ * start (functions/deployment.ts), so a bad value fails `cdk synth`, not the deployed service.
+ *
+ * @throws {RangeError} naming the first limit out of range
+ * @example checkAttachmentLimits({ maxBytes: 1024 ** 3 }) // fine: 1 GiB
+ */
+export function checkAttachmentLimits(limits: ApiAttachmentProps): void {
+  const within = (name: string, n: number | undefined, min: number, max: number) => {
+    if (n !== undefined && !(Number.isSafeInteger(n) && n >= min && n <= max)) {
+      throw new RangeError(`${name} must be an integer number of bytes in ${min}..${max}`);
+    }
+  };
+  within('attachment maxBytes', limits.maxBytes, MIN_ATTACHMENT_MAX_BYTES, ATTACHMENT_BLOB_LIMIT);
+  within(
+    'attachment multipartBytes',
+    limits.multipartBytes,
+    MIN_ATTACHMENT_MULTIPART_BYTES,
+    ATTACHMENT_BLOB_LIMIT,
+  );
+  within(
+    'attachment quotaBytes',
+    limits.quotaBytes,
+    limits.maxBytes ?? DEFAULT_ATTACHMENT_MAX_BYTES,
+    Number.MAX_SAFE_INTEGER,
+  );
+}
+
 /** Props of {@link ApiFunction}. */
 export interface ApiFunctionProps {
   /** The mailbox table (`SEALPOST_TABLE`, item actions granted). */
   readonly table: MailboxTable;
-  /** The envelope bucket (`SEALPOST_BUCKET`, object actions under `env/` granted). */
+  /**
+   * The bucket (`SEALPOST_BUCKET`): object actions under `env/` and, for presigned attachment
+   * transfers, under `attachments/` granted.
+   */
   readonly bucket: EnvelopeBucket;
   /** The signing keys (`SEALPOST_SIGNING_SECRET_ARN`, read granted). */
   readonly keys: SigningKeys;
@@ -85,6 +144,11 @@ export interface ApiFunctionProps {
    */
   readonly webPush?: ApiWebPushProps;
   /**
+   * Attachment limits.
+   * @default - the deployment contract's defaults
+   */
+  readonly attachments?: ApiAttachmentProps;
+  /**
    * Memory in MiB.
    * @default 512
    */
@@ -99,9 +163,11 @@ export interface ApiFunctionProps {
 /**
  * The mailbox service function (Hono behind `hono/aws-lambda`). Its configuration comes only
  * from the environment set here with the deployment contract's `deploymentEnvironment`
- * (functions/deployment.ts, which the function parses back), and its role holds exactly the grants of the three
- * resource constructs (and reading the VAPID key, with wake-ups) plus writing to its own log
- * group.
+ * (functions/deployment.ts, which the function parses back), and its role holds exactly the
+ * grants of the three resource constructs (envelopes and attachments in the bucket; reading
+ * the VAPID key, with wake-ups) plus writing to its own log group.
+ *
+ * @throws {RangeError} if an attachment limit is out of range ({@link checkAttachmentLimits})
  */
 export class ApiFunction extends Construct {
   /** The function and its role and log group. */
@@ -109,6 +175,8 @@ export class ApiFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
     super(scope, id);
+    const attachments = props.attachments ?? {};
+    checkAttachmentLimits(attachments);
     const environment = deploymentEnvironment({
       table: props.table.tableName,
       bucket: props.bucket.bucketName,
@@ -117,6 +185,9 @@ export class ApiFunction extends Construct {
       stage: props.stage,
       logLevel: props.logLevel,
       websocketEndpoint: props.websocketEndpoint,
+      attachmentMaxBytes: attachments.maxBytes,
+      attachmentMultipartBytes: attachments.multipartBytes,
+      attachmentQuotaBytes: attachments.quotaBytes,
       ...(props.webPush
         ? {
             vapidSecretArn: props.webPush.keys.secret.secretArn,
@@ -137,6 +208,7 @@ export class ApiFunction extends Construct {
     const role = this.handler.role;
     props.table.grantServiceAccess(role);
     props.bucket.grantEnvelopeAccess(role);
+    props.bucket.grantAttachmentAccess(role);
     props.keys.grantReadSigningSecret(role);
     // The first request must find the generated keys, not the secret's placeholder.
     this.handler.function.node.addDependency(props.keys.resource);

@@ -1,12 +1,16 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import {
+  ATTACHMENT_BLOB_LIMIT,
+  DEFAULT_ATTACHMENT_MAX_BYTES,
   DEFAULT_STAGE,
   type DeploymentLogLevel,
   LOG_LEVELS,
   MAX_MESSAGE_TTL_DAYS,
   MAX_PUSH_ALLOWED_HOSTS,
   MAX_WAKE_WINDOW_SECONDS,
+  MIN_ATTACHMENT_MAX_BYTES,
+  MIN_ATTACHMENT_MULTIPART_BYTES,
   parsePushHosts,
   STAGE_PATTERN,
   VAPID_SUBJECT_PATTERN,
@@ -41,6 +45,13 @@ export class ContextError extends Error {
     this.name = 'ContextError';
     this.problems = problems;
   }
+}
+
+/** `in min..max (a..b)`, the bounds also in MiB or GiB: `in 1048576..4294967296 (1 MiB..4 GiB)`. */
+function inRange(min: number, max: number): string {
+  const unit = (n: number) =>
+    n % 1024 ** 3 === 0 ? `${n / 1024 ** 3} GiB` : `${n / 1024 ** 2} MiB`;
+  return `in ${min}..${max} (${unit(min)}..${unit(max)})`;
 }
 
 /** Reads context values, collecting every problem instead of stopping at the first. */
@@ -88,16 +99,61 @@ class ContextParser {
     return value;
   }
 
-  origins(): string[] | undefined {
-    const value = this.read('corsOrigins');
+  origins(key: string): string[] | undefined {
+    const value = this.read(key);
     if (value === undefined || value === null || value === '') return undefined;
     const list = Array.isArray(value) ? value : String(value).split(',');
     const out = list.map((o) => String(o).trim()).filter((o) => o.length > 0);
-    if (out.some((o) => o !== '*' && !ORIGIN.test(o))) {
-      this.problems.push('corsOrigins must list origins like https://app.example.com');
+    if (out.length === 0 || out.some((o) => o !== '*' && !ORIGIN.test(o))) {
+      this.problems.push(`${key} must list origins like https://app.example.com`);
       return undefined;
     }
     return out;
+  }
+
+  /** A byte count in `min..max`; `what` describes the range in the problem. */
+  bytes(key: string, min: number, max: number, what: string): number | undefined {
+    const value = this.text(key);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${key} must be a number of bytes ${what}`);
+      return undefined;
+    }
+    return n;
+  }
+
+  /**
+   * The attachment limits: the largest blob, the multipart threshold and the per-account
+   * quota, which must hold at least one blob of the largest size (or that size could never be
+   * sent). The same ranges as the function's own check (functions/deployment.ts).
+   */
+  attachmentLimits(): Pick<
+    SealpostStackProps,
+    'attachmentMaxBytes' | 'attachmentMultipartBytes' | 'attachmentQuotaBytes'
+  > {
+    const maxBytes = this.bytes(
+      'attachmentMaxBytes',
+      MIN_ATTACHMENT_MAX_BYTES,
+      ATTACHMENT_BLOB_LIMIT,
+      inRange(MIN_ATTACHMENT_MAX_BYTES, ATTACHMENT_BLOB_LIMIT),
+    );
+    const floor = maxBytes ?? DEFAULT_ATTACHMENT_MAX_BYTES;
+    return {
+      attachmentMaxBytes: maxBytes,
+      attachmentMultipartBytes: this.bytes(
+        'attachmentMultipartBytes',
+        MIN_ATTACHMENT_MULTIPART_BYTES,
+        ATTACHMENT_BLOB_LIMIT,
+        inRange(MIN_ATTACHMENT_MULTIPART_BYTES, ATTACHMENT_BLOB_LIMIT),
+      ),
+      attachmentQuotaBytes: this.bytes(
+        'attachmentQuotaBytes',
+        floor,
+        Number.MAX_SAFE_INTEGER,
+        `of at least attachmentMaxBytes (${floor})`,
+      ),
+    };
   }
 
   flag(key: string): boolean | undefined {
@@ -141,7 +197,10 @@ class ContextParser {
  * `throttleBurst`, `alarmTopicArn`, `certificateValidityDays`, `apiEntry` (path of the
  * service entry), and for wake-ups `webPush` (`true` | `false`, default `true`), `vapidSubject`
  * (a `mailto:` or `https:` URL, default the API's URL), `wakeWindowSeconds` (default 60) and
- * `pushAllowedHosts` (comma-separated, default the browsers' push services).
+ * `pushAllowedHosts` (comma-separated, default the browsers' push services), and for
+ * attachments `attachmentMaxBytes` (default 512 MiB), `attachmentMultipartBytes` (default
+ * 64 MiB), `attachmentQuotaBytes` (default 5 GiB) and `attachmentCorsOrigins`
+ * (comma-separated, default `*`).
  *
  * @throws {ContextError} listing every invalid key at once
  * @example
@@ -168,7 +227,7 @@ export function stackPropsFromContext(read: ContextReader): SealpostStackProps {
     logRetention: p.retention(),
     messageTtlDays: p.integer('messageTtlDays', 1, MAX_MESSAGE_TTL_DAYS),
     bucketEncryption: p.oneOf('bucketEncryption', ENCRYPTIONS),
-    corsAllowOrigins: p.origins(),
+    corsAllowOrigins: p.origins('corsOrigins'),
     logLevel: p.oneOf<DeploymentLogLevel>('logLevel', LOG_LEVELS),
     throttle:
       rate !== undefined || burst !== undefined
@@ -181,6 +240,8 @@ export function stackPropsFromContext(read: ContextReader): SealpostStackProps {
     vapidSubject: p.matching('vapidSubject', VAPID_SUBJECT_PATTERN, 'a mailto: or https: URL'),
     wakeWindowSeconds: p.integer('wakeWindowSeconds', 1, MAX_WAKE_WINDOW_SECONDS),
     pushAllowedHosts: p.pushHosts(),
+    ...p.attachmentLimits(),
+    attachmentCorsOrigins: p.origins('attachmentCorsOrigins'),
   };
   if (p.problems.length > 0) throw new ContextError(p.problems);
   return props;

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ENVELOPE_PREFIX } from '#functions/deployment.ts';
+import { ATTACHMENT_PREFIX, ENVELOPE_PREFIX } from '#functions/deployment.ts';
 import type { BucketEmptier } from './bucket-emptier.ts';
 import type { DataPolicy } from './data-policy.ts';
 import { acknowledgeFinding, acknowledgeWildcardGrant } from './nag.ts';
@@ -14,6 +14,36 @@ export const ENVELOPE_OBJECT_ACTIONS: readonly string[] = [
   's3:PutObject',
   's3:DeleteObject',
 ];
+
+/**
+ * The object actions behind attachment transfer (docs/SERVICE.md §7.5), all on
+ * `attachments/*`: `PutObject` signs the upload form and covers CreateMultipartUpload,
+ * UploadPart and CompleteMultipartUpload; `GetObject` signs downloads and covers HeadObject;
+ * `DeleteObject` removes an abandoned blob; `AbortMultipartUpload` and
+ * `ListMultipartUploadParts` (ListParts) control a multipart upload. No bucket-level action:
+ * the service never lists the bucket or its uploads.
+ */
+export const ATTACHMENT_OBJECT_ACTIONS: readonly string[] = [
+  's3:PutObject',
+  's3:GetObject',
+  's3:DeleteObject',
+  's3:AbortMultipartUpload',
+  's3:ListMultipartUploadParts',
+];
+
+/**
+ * Days an upload may take, on top of the message TTL, before its blob expires: a multipart
+ * object's creation date (which lifecycle rules count from) is when its upload started, and an
+ * upload session lives 24 hours, so a message sent when the upload completes never outlives
+ * its attachment. Incomplete uploads are aborted after the same day.
+ */
+export const ATTACHMENT_UPLOAD_DAYS = 1;
+
+/** Origins that may call presigned attachment URLs from a browser by default: any. */
+export const DEFAULT_ATTACHMENT_CORS_ORIGINS: readonly string[] = ['*'];
+
+/** How long a browser may cache the bucket's answer to a preflight request, in seconds. */
+export const ATTACHMENT_CORS_MAX_AGE_SECONDS = 3600;
 
 /** How envelope objects are encrypted at rest. */
 export type EnvelopeEncryption = 's3-managed' | 'kms';
@@ -28,13 +58,32 @@ export interface EnvelopeBucketProps {
    * @default 's3-managed'
    */
   readonly encryption?: EnvelopeEncryption;
+  /**
+   * Origins whose pages may send the presigned attachment requests (POST form, PUT part, GET)
+   * straight to the bucket. Every such request carries its own signature, so the CORS rule
+   * protects nothing; listing origins only keeps other sites' pages from using the URLs.
+   * @default DEFAULT_ATTACHMENT_CORS_ORIGINS (`*`)
+   */
+  readonly attachmentCorsOrigins?: readonly string[];
 }
 
 /**
- * The bucket of sealed envelopes. Private (all public access blocked, ACLs disabled), TLS
- * only, encrypted at rest, unversioned (an acknowledged message must really be gone), and
- * every object expires with the message TTL. Removal policy (bucket and key) comes from the
- * {@link DataPolicy} aspect; a bucket is only deleted when empty (see {@link BucketEmptier}).
+ * The bucket of sealed envelopes (under `env/`) and encrypted attachment blobs (under
+ * `attachments/`). Private (all public access blocked, ACLs disabled), TLS only, encrypted at
+ * rest, unversioned (an acknowledged message must really be gone), and every object the
+ * service can write expires: envelopes with the message TTL, attachments a day later (see
+ * {@link ATTACHMENT_UPLOAD_DAYS}). Browsers reach attachments through presigned URLs, hence a
+ * CORS rule. Removal policy (bucket and key) comes from the {@link DataPolicy} aspect; a
+ * bucket is only deleted when empty (see {@link BucketEmptier}).
+ *
+ * @throws {RangeError} if `messageTtlDays` is not a positive integer or
+ *   `attachmentCorsOrigins` is empty
+ * @example
+ * ```ts
+ * const bucket = new EnvelopeBucket(this, 'Envelopes', { messageTtlDays: 30 });
+ * bucket.grantEnvelopeAccess(fn.role);
+ * bucket.grantAttachmentAccess(fn.role);
+ * ```
  */
 export class EnvelopeBucket extends Construct {
   /** The bucket. */
@@ -46,6 +95,10 @@ export class EnvelopeBucket extends Construct {
     super(scope, id);
     if (!Number.isInteger(props.messageTtlDays) || props.messageTtlDays < 1) {
       throw new RangeError('messageTtlDays must be a positive integer');
+    }
+    const corsOrigins = props.attachmentCorsOrigins ?? DEFAULT_ATTACHMENT_CORS_ORIGINS;
+    if (corsOrigins.length === 0) {
+      throw new RangeError('attachmentCorsOrigins must list at least one origin');
     }
     if (props.encryption === 'kms') {
       this.key = new kms.Key(this, 'Key', {
@@ -62,6 +115,11 @@ export class EnvelopeBucket extends Construct {
       encryption: this.key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
       encryptionKey: this.key,
       bucketKeyEnabled: this.key ? true : undefined,
+      // One rule per prefix, and the prefixes are disjoint: in the rule-level prefix form the
+      // template uses, S3 refuses two rules with overlapping prefixes for one action type.
+      // Every object the service can write (IAM allows env/ and attachments/ only) expires,
+      // and an upload that never completed (invisible to the service, still billed) is
+      // aborted.
       lifecycleRules: [
         {
           // S3 counts whole days from creation, rounded up to the next midnight UTC, so an
@@ -71,11 +129,28 @@ export class EnvelopeBucket extends Construct {
           id: 'expire-envelopes',
           prefix: ENVELOPE_PREFIX,
           expiration: Duration.days(props.messageTtlDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
         {
-          // An upload that never completed is invisible to the service but still billed.
-          id: 'abort-incomplete-uploads',
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
+          // Nothing links a finished blob to its uploader or its messages, so expiry is the
+          // only deletion of a delivered attachment. The abort ends uploads left unfinished
+          // (a day after they started, with their upload session), which frees their parts.
+          id: 'expire-attachments',
+          prefix: ATTACHMENT_PREFIX,
+          expiration: Duration.days(props.messageTtlDays + ATTACHMENT_UPLOAD_DAYS),
+          abortIncompleteMultipartUploadAfter: Duration.days(ATTACHMENT_UPLOAD_DAYS),
+        },
+      ],
+      cors: [
+        {
+          // Presigned requests of the SDK in a browser: POST of the upload form, PUT of a
+          // multipart part (its ETag read back), GET of the blob, by ranges when resuming.
+          id: 'attachments',
+          allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
+          allowedOrigins: [...corsOrigins],
+          allowedHeaders: ['Content-Type', 'Range'],
+          exposedHeaders: ['ETag'],
+          maxAge: ATTACHMENT_CORS_MAX_AGE_SECONDS,
         },
       ],
     });
@@ -110,16 +185,52 @@ export class EnvelopeBucket extends Construct {
       'Object actions need object ARNs and there is one object per message, so the grant is ' +
         'the envelope prefix of this one bucket, the narrowest pattern that covers them.',
     );
-    if (this.key) {
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resourceArns: [this.key.keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` },
-        },
-      });
-    }
+    this.grantKeyUse(grantee);
     return grant;
+  }
+
+  /**
+   * Lets `grantee` presign and control attachment transfers: the
+   * {@link ATTACHMENT_OBJECT_ACTIONS} on objects under {@link ATTACHMENT_PREFIX} only (a
+   * presigned URL carries the signer's permissions, so these bound what any URL can do), and
+   * use the bucket's KMS key through S3 when there is one.
+   *
+   * @example
+   * ```ts
+   * bucket.grantAttachmentAccess(apiFunction.handler.role);
+   * ```
+   */
+  grantAttachmentAccess(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...ATTACHMENT_OBJECT_ACTIONS],
+      resourceArns: [this.bucket.arnForObjects(`${ATTACHMENT_PREFIX}*`)],
+    });
+    acknowledgeWildcardGrant(
+      grantee.grantPrincipal,
+      this.bucket.node.defaultChild as s3.CfnBucket,
+      `/${ATTACHMENT_PREFIX}*`,
+      'Attachment ids are random and chosen per upload, and object actions need object ARNs, ' +
+        'so the grant is the attachment prefix of this one bucket, the narrowest pattern that ' +
+        'covers them.',
+    );
+    this.grantKeyUse(grantee);
+    return grant;
+  }
+
+  /**
+   * `kms:Decrypt` and `kms:GenerateDataKey` on the bucket key, via S3 only (both grants add the
+   * same statement; the policy keeps one).
+   */
+  private grantKeyUse(grantee: iam.IGrantable): void {
+    if (!this.key) return;
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resourceArns: [this.key.keyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` },
+      },
+    });
   }
 }

@@ -118,15 +118,40 @@ export interface SealpostServiceProps {
    * @default DEFAULT_PUSH_ALLOWED_HOSTS (the browsers' push services)
    */
   readonly pushAllowedHosts?: readonly string[];
+  /**
+   * Largest attachment blob (padded and encrypted) an upload may declare, in bytes
+   * (`SEALPOST_ATTACHMENT_MAX_BYTES`): 1 MiB..4 GiB.
+   * @default DEFAULT_ATTACHMENT_MAX_BYTES (512 MiB)
+   */
+  readonly attachmentMaxBytes?: number;
+  /**
+   * Blobs above this size are uploaded in parts, the rest with one presigned form
+   * (`SEALPOST_ATTACHMENT_MULTIPART_BYTES`): 5 MiB..4 GiB.
+   * @default DEFAULT_ATTACHMENT_MULTIPART_BYTES (64 MiB)
+   */
+  readonly attachmentMultipartBytes?: number;
+  /**
+   * Attachment bytes one account may upload within the message TTL
+   * (`SEALPOST_ATTACHMENT_QUOTA_BYTES`): at least `attachmentMaxBytes`.
+   * @default DEFAULT_ATTACHMENT_QUOTA_BYTES (5 GiB)
+   */
+  readonly attachmentQuotaBytes?: number;
+  /**
+   * Origins whose web pages may send presigned attachment requests to the bucket (CORS).
+   * @default DEFAULT_ATTACHMENT_CORS_ORIGINS (`*`: every request carries its own signature)
+   */
+  readonly attachmentCorsOrigins?: readonly string[];
 }
 
 /**
- * The whole Sealpost service as one construct, for an existing CDK app: table, envelope
- * bucket, signing keys, the VAPID keys of wake-ups, API function, HTTP API, WebSocket API,
- * alarms, and the outputs `ApiUrl`, `WebSocketUrl` and `TrustRoot` a client needs.
+ * The whole Sealpost service as one construct, for an existing CDK app: table, bucket
+ * (envelopes and attachments), signing keys, the VAPID keys of wake-ups, API function, HTTP
+ * API, WebSocket API, alarms, and the outputs `ApiUrl`, `WebSocketUrl` and `TrustRoot` a
+ * client needs.
  * `SealpostStack` is this construct alone in a stack.
  *
- * @throws {RangeError} if `stage` is not 1-20 characters of a-z, 0-9 and -
+ * @throws {RangeError} if `stage` is not 1-20 characters of a-z, 0-9 and -, or an attachment
+ *   limit is out of its range
  * @example
  * ```ts
  * import { SealpostService } from '<path to this repository>/infra/index.ts';
@@ -173,6 +198,7 @@ export class SealpostService extends Construct {
     this.bucket = new EnvelopeBucket(this, 'Envelopes', {
       messageTtlDays,
       encryption: props.bucketEncryption,
+      attachmentCorsOrigins: props.attachmentCorsOrigins,
     });
     if (removalPolicy === RemovalPolicy.DESTROY) {
       this.emptier = new BucketEmptier(this, 'EnvelopesEmptier', { bucket: this.bucket.bucket });
@@ -200,6 +226,11 @@ export class SealpostService extends Construct {
       entry: props.apiEntry,
       logLevel: props.logLevel,
       websocketEndpoint: this.webSocketApi.managementEndpoint,
+      attachments: {
+        maxBytes: props.attachmentMaxBytes,
+        multipartBytes: props.attachmentMultipartBytes,
+        quotaBytes: props.attachmentQuotaBytes,
+      },
       ...(this.vapidKeys
         ? {
             webPush: {

@@ -23,7 +23,87 @@ describe('stackPropsFromContext', () => {
       vapidSubject: undefined,
       wakeWindowSeconds: undefined,
       pushAllowedHosts: undefined,
+      attachmentMaxBytes: undefined,
+      attachmentMultipartBytes: undefined,
+      attachmentQuotaBytes: undefined,
+      attachmentCorsOrigins: undefined,
     });
+  });
+
+  it('reads the attachment keys from -c strings and cdk.json numbers alike', () => {
+    const keys = {
+      attachmentMaxBytes: 1024 ** 3,
+      attachmentMultipartBytes: 32 * 1024 ** 2,
+      attachmentQuotaBytes: 10 * 1024 ** 3,
+    };
+    const expected = { ...keys };
+    expect(from(keys)).toMatchObject(expected);
+    expect(
+      from(Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, String(v)]))),
+    ).toMatchObject(expected);
+    // The bounds themselves are allowed: 1 MiB, 5 MiB, 4 GiB; a quota of one largest blob.
+    expect(
+      from({
+        attachmentMaxBytes: 1024 ** 2,
+        attachmentMultipartBytes: 4 * 1024 ** 3,
+        attachmentQuotaBytes: 1024 ** 2,
+      }),
+    ).toMatchObject({
+      attachmentMaxBytes: 1024 ** 2,
+      attachmentMultipartBytes: 4 * 1024 ** 3,
+      attachmentQuotaBytes: 1024 ** 2,
+    });
+    expect(from({ attachmentMaxBytes: 4 * 1024 ** 3 }).attachmentMaxBytes).toBe(4 * 1024 ** 3);
+    expect(from({ attachmentMultipartBytes: 5 * 1024 ** 2 }).attachmentMultipartBytes).toBe(
+      5 * 1024 ** 2,
+    );
+  });
+
+  it('parses attachment CORS origins like corsOrigins, separately from them', () => {
+    const props = from({
+      corsOrigins: 'https://app.example.com',
+      attachmentCorsOrigins: 'https://app.example.com, http://localhost:5173',
+    });
+    expect(props.attachmentCorsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+    expect(from({ attachmentCorsOrigins: ['*'] }).attachmentCorsOrigins).toEqual(['*']);
+    expect(from({ corsOrigins: 'https://a.example' }).attachmentCorsOrigins).toBeUndefined();
+  });
+
+  it('reports every invalid attachment key, with its range', () => {
+    let error: unknown;
+    try {
+      from({
+        attachmentMaxBytes: String(4 * 1024 ** 3 + 1),
+        attachmentMultipartBytes: '5242879',
+        attachmentQuotaBytes: '1.5',
+        attachmentCorsOrigins: 'app.example.com',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ContextError);
+    expect((error as ContextError).problems).toEqual([
+      'attachmentMaxBytes must be a number of bytes in 1048576..4294967296 (1 MiB..4 GiB)',
+      'attachmentMultipartBytes must be a number of bytes in 5242880..4294967296 (5 MiB..4 GiB)',
+      'attachmentQuotaBytes must be a number of bytes of at least attachmentMaxBytes (536870912)',
+      'attachmentCorsOrigins must list origins like https://app.example.com',
+    ]);
+  });
+
+  it('requires the quota to hold one blob of the largest size', () => {
+    expect(() =>
+      from({ attachmentMaxBytes: 2 * 1024 ** 3, attachmentQuotaBytes: 1024 ** 3 }),
+    ).toThrow(
+      'attachmentQuotaBytes must be a number of bytes of at least attachmentMaxBytes (2147483648)',
+    );
+    // Without an explicit maximum, the default (512 MiB) is the floor.
+    expect(() => from({ attachmentQuotaBytes: 256 * 1024 ** 2 })).toThrow(/attachmentQuotaBytes/);
+    expect(from({ attachmentQuotaBytes: 512 * 1024 ** 2 }).attachmentQuotaBytes).toBe(
+      512 * 1024 ** 2,
+    );
   });
 
   it('reads the wake-up keys', () => {
@@ -114,6 +194,14 @@ describe('stackPropsFromContext', () => {
     [{ wakeWindowSeconds: '0' }, /wakeWindowSeconds/],
     [{ wakeWindowSeconds: '3601' }, /wakeWindowSeconds/],
     [{ pushAllowedHosts: 'https://fcm.googleapis.com' }, /pushAllowedHosts/],
+    [{ attachmentMaxBytes: '1048575' }, /attachmentMaxBytes/],
+    [{ attachmentMaxBytes: '512MiB' }, /attachmentMaxBytes/],
+    [{ attachmentMaxBytes: -1 }, /attachmentMaxBytes/],
+    [{ attachmentMultipartBytes: String(4 * 1024 ** 3 + 1) }, /attachmentMultipartBytes/],
+    [{ attachmentQuotaBytes: '99999999999999999' }, /attachmentQuotaBytes/],
+    [{ attachmentQuotaBytes: '1e10' }, /attachmentQuotaBytes/],
+    [{ attachmentCorsOrigins: ',' }, /attachmentCorsOrigins/],
+    [{ attachmentCorsOrigins: 'https://app.example.com/path' }, /attachmentCorsOrigins/],
   ])('rejects %o naming the key', (ctx, key) => {
     expect(() => from(ctx)).toThrow(ContextError);
     expect(() => from(ctx)).toThrow(key);

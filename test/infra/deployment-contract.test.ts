@@ -18,6 +18,13 @@ const VALID = {
   SEALPOST_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf',
 };
 
+/** The attachment limits of a deployment that sets none (docs/SERVICE.md §7.5). */
+const DEFAULT_ATTACHMENTS = {
+  maxBytes: 512 * 1024 ** 2,
+  multipartBytes: 64 * 1024 ** 2,
+  quotaBytes: 5 * 1024 ** 3,
+};
+
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
     parseDeploymentEnv(env);
@@ -49,6 +56,7 @@ describe('deployment contract', () => {
       metricsNamespace: 'Sealpost',
       wakeWindowSeconds: 60,
       pushAllowedHosts: DEFAULT_PUSH_ALLOWED_HOSTS,
+      attachments: DEFAULT_ATTACHMENTS,
     });
   });
 
@@ -63,6 +71,7 @@ describe('deployment contract', () => {
       metricsNamespace: 'Sealpost',
       wakeWindowSeconds: 60,
       pushAllowedHosts: DEFAULT_PUSH_ALLOWED_HOSTS,
+      attachments: DEFAULT_ATTACHMENTS,
     });
   });
 

@@ -133,6 +133,25 @@ function serviceStatements(j: Synth['json']): Statement[] {
   ];
 }
 
+/** The five object actions of presigned attachment transfers, in sorted order. */
+const ATTACHMENT_ACTIONS = [
+  's3:AbortMultipartUpload',
+  's3:DeleteObject',
+  's3:GetObject',
+  's3:ListMultipartUploadParts',
+  's3:PutObject',
+];
+
+/** Attachment transfer: the HTTP function only (it presigns uploads and downloads). */
+function attachmentAccess(j: Synth['json']): Statement {
+  const bucket = logicalId(j, 'AWS::S3::Bucket', 'Envelopes');
+  return {
+    Effect: 'Allow',
+    Action: ATTACHMENT_ACTIONS,
+    Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/attachments/*']] },
+  };
+}
+
 /** The VAPID key secret: read by the HTTP function only (it sends the wake-ups). */
 function vapidRead(j: Synth['json']): Statement {
   const vapid = logicalId(j, 'AWS::SecretsManager::Secret', 'VapidKeysSecret');
@@ -144,14 +163,14 @@ describe('api function role', () => {
     ['ServiceHandler', true],
     ['RealtimeHandler', false],
   ])(
-    '%s holds exactly: its log group, table items, env/ objects, the signing secret, connections (and the VAPID key: %s)',
-    (fn, vapid) => {
+    '%s holds exactly: its log group, table items, env/ objects, the signing secret, connections (and the VAPID key and attachments/ objects: %s)',
+    (fn, api) => {
       const j = plain.json;
       const logs = logicalId(j, 'AWS::Logs::LogGroup', `${fn}Logs`);
       expect(summarize(roleStatements(j, `${fn}Role`))).toEqual(
         summarize([
           ...serviceStatements(j),
-          ...(vapid ? [vapidRead(j)] : []),
+          ...(api ? [vapidRead(j), attachmentAccess(j)] : []),
           {
             Effect: 'Allow',
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -161,6 +180,39 @@ describe('api function role', () => {
       );
     },
   );
+
+  it.each([
+    ['s3-managed', () => plain],
+    ['kms', () => kms],
+  ])(
+    'may transfer attachments with exactly five object actions on attachments/* (%s)',
+    (_name, get) => {
+      const j = get().json;
+      const bucket = logicalId(j, 'AWS::S3::Bucket', 'Envelopes');
+      const onAttachments = roleStatements(j, 'ServiceHandlerRole').filter((st) =>
+        JSON.stringify(st.Resource).includes('/attachments/'),
+      );
+      expect(onAttachments).toHaveLength(1);
+      expect(list(onAttachments[0]!.Action).sort()).toEqual(ATTACHMENT_ACTIONS);
+      expect(onAttachments[0]!.Resource).toEqual({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/attachments/*']],
+      });
+      expect(onAttachments[0]!.Condition).toBeUndefined();
+      // Presigning needs no bucket-level action: no List*, no Get/PutBucket* on the bucket.
+      const bucketArn = JSON.stringify({ 'Fn::GetAtt': [bucket, 'Arn'] });
+      for (const st of roleStatements(j, 'ServiceHandlerRole')) {
+        expect(JSON.stringify(list(st.Resource))).not.toBe(`[${bucketArn}]`);
+      }
+    },
+  );
+
+  it('lets no other role touch attachments/ by its prefix', () => {
+    const service = logicalId(plain.json, 'AWS::IAM::Policy', 'ServiceHandlerRoleDefaultPolicy');
+    const owners = policyStatements(plain.json)
+      .filter(({ statement }) => JSON.stringify(statement.Resource).includes('attachments/'))
+      .map(({ owner }) => owner);
+    expect(owners).toEqual([service]);
+  });
 
   it('cannot read the VAPID key without wake-ups, nor from any other role', () => {
     const vapid = logicalId(plain.json, 'AWS::SecretsManager::Secret', 'VapidKeysSecret');

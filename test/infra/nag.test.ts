@@ -44,6 +44,11 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     'AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/env/*]',
     '/Default/Service/Handler/Role/DefaultPolicy/Resource',
   ],
+  // Attachments: presigning and multipart control on the attachment prefix, API function only.
+  [
+    'AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/attachments/*]',
+    '/Default/Service/Handler/Role/DefaultPolicy/Resource',
+  ],
   [
     'AwsSolutions-IAM5[Resource::<SigningKeysKeygenFunctionE506C51B.Arn>:*]',
     '/Default/SigningKeys/ProviderRole/DefaultPolicy/Resource',

@@ -97,16 +97,25 @@ describe('envelope bucket', () => {
     });
   });
 
-  it('expires envelopes with the message TTL and aborts stale uploads', () => {
+  it('expires envelopes with the message TTL, attachments a day later, and aborts stale uploads', () => {
     s.template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
-        Rules: Match.arrayWith([
-          Match.objectLike({ Prefix: 'env/', ExpirationInDays: 30, Status: 'Enabled' }),
-          Match.objectLike({
+        Rules: [
+          {
+            Id: 'expire-envelopes',
+            Prefix: 'env/',
+            ExpirationInDays: 30,
             AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
             Status: 'Enabled',
-          }),
-        ]),
+          },
+          {
+            Id: 'expire-attachments',
+            Prefix: 'attachments/',
+            ExpirationInDays: 31,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          },
+        ],
       },
     });
   });
@@ -185,6 +194,10 @@ describe('api function', () => {
     expect(JSON.stringify(env['SEALPOST_VAPID_SUBJECT'])).toContain(`"${httpApiId()}"`);
     expect(env['SEALPOST_WAKE_WINDOW_SECONDS']).toBe('60');
     expect(env['SEALPOST_PUSH_ALLOWED_HOSTS']).toBe(DEFAULT_PUSH_ALLOWED_HOSTS.join(','));
+    // Attachments: the contract's defaults, 512 MiB, multipart above 64 MiB, 5 GiB quota.
+    expect(env['SEALPOST_ATTACHMENT_MAX_BYTES']).toBe(String(512 * 1024 ** 2));
+    expect(env['SEALPOST_ATTACHMENT_MULTIPART_BYTES']).toBe(String(64 * 1024 ** 2));
+    expect(env['SEALPOST_ATTACHMENT_QUOTA_BYTES']).toBe(String(5 * 1024 ** 3));
   });
 
   it('sets an environment the service parses back (deployment contract round trip)', () => {
@@ -203,6 +216,11 @@ describe('api function', () => {
       vapid: {
         secretArn: DEPLOYED_NAMES.SEALPOST_VAPID_SECRET_ARN,
         subject: DEPLOYED_NAMES.SEALPOST_VAPID_SUBJECT,
+      },
+      attachments: {
+        maxBytes: 512 * 1024 ** 2,
+        multipartBytes: 64 * 1024 ** 2,
+        quotaBytes: 5 * 1024 ** 3,
       },
     });
   });

@@ -29,6 +29,10 @@ beforeAll(() => {
     vapidSubject: 'mailto:ops@example.com',
     wakeWindowSeconds: '120',
     pushAllowedHosts: 'fcm.googleapis.com',
+    attachmentMaxBytes: String(2 * 1024 ** 3),
+    attachmentMultipartBytes: '16777216',
+    attachmentQuotaBytes: 20 * 1024 ** 3,
+    attachmentCorsOrigins: 'https://app.example.com',
   });
 });
 afterAll(() => s?.dispose());
@@ -71,10 +75,14 @@ describe('configured from context', () => {
     });
   });
 
-  it('message TTL drives the lifecycle rule and the function environment', () => {
+  it('message TTL drives the lifecycle rules and the function environment', () => {
     s.template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
-        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'env/', ExpirationInDays: 7 })]),
+        Rules: [
+          Match.objectLike({ Prefix: 'env/', ExpirationInDays: 7 }),
+          // A day more: a multipart blob's age counts from the start of its upload.
+          Match.objectLike({ Prefix: 'attachments/', ExpirationInDays: 8 }),
+        ],
       },
     });
     s.template.hasResourceProperties('AWS::Lambda::Function', {
@@ -103,6 +111,19 @@ describe('configured from context', () => {
       vapid: {
         secretArn: DEPLOYED_NAMES.SEALPOST_VAPID_SECRET_ARN,
         subject: 'mailto:ops@example.com',
+      },
+      attachments: {
+        maxBytes: 2 * 1024 ** 3,
+        multipartBytes: 16 * 1024 ** 2,
+        quotaBytes: 20 * 1024 ** 3,
+      },
+    });
+  });
+
+  it('attachment CORS allows only the configured origin', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: {
+        CorsRules: [Match.objectLike({ AllowedOrigins: ['https://app.example.com'] })],
       },
     });
   });

@@ -80,3 +80,15 @@ export const rateKey = (key: string, window: number): ItemKey => ({
   pk: `rate#${key}#${window}`,
   sk: 'rate',
 });
+
+/**
+ * An attachment upload session (docs/SERVICE.md §7.5): exists only while the upload runs, named
+ * by the random attachment id.
+ */
+export const uploadSessionKey = (id: string): ItemKey => ({ pk: `att#${id}`, sk: 'att' });
+
+/** An account's attachment quota: bytes uploaded per UTC day within the retention period. */
+export const attachmentQuotaKey = (address: string): ItemKey => ({
+  pk: `attq#${address}`,
+  sk: 'attq',
+});

@@ -67,7 +67,12 @@ export class S3BlobStore implements BlobStore {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return out.Body ? await out.Body.transformToByteArray() : undefined;
     } catch (err) {
-      if (err instanceof Error && (err.name === 'NoSuchKey' || status(err) === 404))
+      // Without s3:ListBucket (the function has none) S3 answers a GET of a missing key with
+      // 403 AccessDenied, not 404 NoSuchKey; both mean the object is not there.
+      if (
+        err instanceof Error &&
+        (err.name === 'NoSuchKey' || status(err) === 404 || status(err) === 403)
+      )
         return undefined;
       return translate(err);
     }

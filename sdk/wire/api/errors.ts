@@ -43,6 +43,14 @@ export const API_ERROR_STATUS = {
   REQUEST_TIMEOUT: 408,
   /** The body is larger than the route allows. */
   PAYLOAD_TOO_LARGE: 413,
+  /** An attachment upload asks for more bytes than the deployment's maximum attachment size. */
+  ATTACHMENT_TOO_LARGE: 413,
+  /**
+   * An attachment upload cannot be completed: parts are missing, a part or the object has
+   * another size than declared, or nothing was uploaded. `GET /v1/attachments/{id}/upload`
+   * says which parts are in place.
+   */
+  UPLOAD_INCOMPLETE: 409,
   /** The request's header block is larger than the server accepts (16 KiB locally). */
   HEADERS_TOO_LARGE: 431,
   /** The body is not `application/json`. */
@@ -55,6 +63,11 @@ export const API_ERROR_STATUS = {
   RATE_LIMITED: 429,
   /** The recipient's mailbox quota (count or bytes) is used up. */
   MAILBOX_FULL: 429,
+  /**
+   * The account's attachment storage quota (bytes uploaded within the attachment retention
+   * period) or its daily upload bytes would be passed; retry when older uploads expire.
+   */
+  QUOTA_EXCEEDED: 429,
   /** An unexpected server fault. Never carries details. */
   INTERNAL: 500,
   /** A storage dependency failed or throttled; safe to retry. */

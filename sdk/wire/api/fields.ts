@@ -46,6 +46,15 @@ export function maxBytesField(max: number) {
   );
 }
 
+/** An attachment id: 16 random bytes, base64url (22 characters), chosen by the server. */
+export const AttachmentIdField = v.pipe(
+  v.string(),
+  v.length(22),
+  v.regex(B64URL_PATTERN),
+  v.check(canonical, 'not canonical base64url'),
+  v.description('attachment id, base64url of 16 bytes'),
+);
+
 /** A text address: 32 characters of lower-case RFC 4648 base32 (docs/PROTOCOL.md §1.2). */
 export const AddressField = v.pipe(
   v.string(),

@@ -64,3 +64,19 @@ export const MESSAGE_ID_BYTES = 16;
 
 /** Bytes of a request nonce. */
 export const NONCE_BYTES = 16;
+
+/** Bytes of an attachment id (random, chosen by the server; docs/SERVICE.md §7.5). */
+export const ATTACHMENT_ID_BYTES = 16;
+
+/**
+ * Largest blob size (the padded, encrypted size) any deployment accepts, in bytes: 4 GiB, well
+ * inside S3's 10,000 parts at the service's part size. A deployment's own maximum
+ * (`SEALPOST_ATTACHMENT_MAX_BYTES`, default {@link DEFAULT_ATTACHMENT_MAX_BYTES}) is at most this.
+ */
+export const ATTACHMENT_BLOB_LIMIT = 4 * 1024 ** 3;
+
+/** A deployment's default largest attachment blob: 512 MiB. */
+export const DEFAULT_ATTACHMENT_MAX_BYTES = 512 * 1024 ** 2;
+
+/** Largest number of parts of a multipart attachment upload. */
+export const MAX_ATTACHMENT_PARTS = 1000;

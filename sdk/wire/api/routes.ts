@@ -7,13 +7,18 @@
  */
 import * as v from 'valibot';
 import type { ApiErrorCode } from './errors.ts';
-import { AddressField, DeviceIdParam } from './fields.ts';
+import { AddressField, AttachmentIdField, DeviceIdParam } from './fields.ts';
 import {
   AccountSettingsSchema,
   AckRequestSchema,
   AckResponseSchema,
   AddDeviceRequestSchema,
+  AttachmentAbortedSchema,
+  AttachmentCompletedSchema,
+  AttachmentCreatedSchema,
+  AttachmentDownloadSchema,
   BundleResponseSchema,
+  CreateAttachmentRequestSchema,
   DeviceListSchema,
   DeviceRegisteredSchema,
   DeviceRemovedSchema,
@@ -31,6 +36,7 @@ import {
   SendRequestSchema,
   SendResponseSchema,
   ServerCertificateResponseSchema,
+  UploadStatusSchema,
 } from './schemas.ts';
 
 /**
@@ -79,7 +85,11 @@ export const NO_QUERY = v.object({});
  * The schema of every path parameter, by the name its `{name}` placeholder uses. Path segments
  * arrive as text; `deviceId` is read as an integer.
  */
-export const PATH_PARAMS = { address: AddressField, deviceId: DeviceIdParam } as const;
+export const PATH_PARAMS = {
+  address: AddressField,
+  deviceId: DeviceIdParam,
+  attachmentId: AttachmentIdField,
+} as const;
 
 const OWNER_ERRORS = ['UNAUTHORIZED', 'CLOCK_SKEW'] as const;
 
@@ -321,6 +331,70 @@ export const ROUTE_TABLE = {
     query: NO_QUERY,
     response: PushUnsubscribedSchema,
     errors: OWNER_ERRORS,
+  },
+  createAttachment: {
+    method: 'POST',
+    path: '/v1/attachments',
+    summary:
+      'Start an attachment upload of a padded, encrypted blob: a presigned form, or a multipart upload above the threshold',
+    auth: 'owner',
+    idempotent: false,
+    request: CreateAttachmentRequestSchema,
+    query: NO_QUERY,
+    response: AttachmentCreatedSchema,
+    errors: [
+      ...OWNER_ERRORS,
+      'ATTACHMENT_TOO_LARGE',
+      'RATE_LIMITED',
+      'QUOTA_EXCEEDED',
+      'NOT_CONFIGURED',
+    ],
+  },
+  attachmentUploadStatus: {
+    method: 'GET',
+    path: '/v1/attachments/{attachmentId}/upload',
+    summary:
+      'Resume an attachment upload of the signing account: the parts in place and fresh part URLs',
+    auth: 'owner',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
+    response: UploadStatusSchema,
+    errors: [...OWNER_ERRORS, 'NOT_FOUND', 'NOT_CONFIGURED'],
+  },
+  completeAttachment: {
+    method: 'POST',
+    path: '/v1/attachments/{attachmentId}/complete',
+    summary: 'Complete an attachment upload after checking every part and the total size',
+    auth: 'owner',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
+    response: AttachmentCompletedSchema,
+    errors: [...OWNER_ERRORS, 'NOT_FOUND', 'UPLOAD_INCOMPLETE', 'NOT_CONFIGURED'],
+  },
+  abortAttachment: {
+    method: 'DELETE',
+    path: '/v1/attachments/{attachmentId}',
+    summary: 'Abandon an unfinished attachment upload of the signing account',
+    auth: 'owner',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
+    response: AttachmentAbortedSchema,
+    errors: [...OWNER_ERRORS, 'NOT_CONFIGURED'],
+  },
+  downloadAttachment: {
+    method: 'GET',
+    path: '/v1/attachments/{attachmentId}',
+    summary:
+      'A short-lived presigned download URL of an attachment blob (no account: the server does not learn who fetches)',
+    auth: 'none',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
+    response: AttachmentDownloadSchema,
+    errors: ['NOT_CONFIGURED'],
   },
 } as const satisfies { readonly [operationId: string]: RouteSpec };
 

@@ -9,6 +9,7 @@ import { MAX_SENDER_CERTIFICATE_BYTES, SERVER_CERTIFICATE_BYTES } from '../certi
 import { IDENTITY_BUNDLE_BYTES } from '../identity.ts';
 import {
   AddressField,
+  AttachmentIdField,
   bytesField,
   CountField,
   IdField,
@@ -18,6 +19,8 @@ import {
 } from './fields.ts';
 import {
   ACCESS_KEY_BYTES,
+  ATTACHMENT_BLOB_LIMIT,
+  MAX_ATTACHMENT_PARTS,
   MAX_DEVICES,
   MAX_ENVELOPE_BYTES,
   MAX_FETCH_BATCH,
@@ -291,6 +294,87 @@ export const PushKeySchema = v.strictObject({
   applicationServerKey: bytesField(PUSH_P256DH_BYTES),
 });
 
+/**
+ * `POST /v1/attachments`: the size of the blob to upload: the padded, encrypted size
+ * (docs/PROTOCOL.md §10), never the file's own size. 1..{@link ATTACHMENT_BLOB_LIMIT}; the
+ * deployment's maximum answers `ATTACHMENT_TOO_LARGE` above it.
+ */
+export const CreateAttachmentRequestSchema = v.strictObject({
+  size: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(ATTACHMENT_BLOB_LIMIT)),
+});
+
+/** A presigned S3 POST: send `fields` (in this order), then the blob as the `file` field. */
+export const FormUploadSchema = v.strictObject({
+  kind: v.literal('form'),
+  url: v.pipe(v.string(), v.url()),
+  fields: v.record(v.string(), v.string()),
+});
+
+/** A multipart upload: `partCount` parts of `partSize` bytes (the last holds the rest). */
+export const MultipartUploadSchema = v.strictObject({
+  kind: v.literal('multipart'),
+  partSize: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  partCount: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ATTACHMENT_PARTS)),
+});
+
+/**
+ * Response of `POST /v1/attachments`: the attachment's id, until when the upload may be made
+ * (and completed), and how: a presigned form at most the deployment's multipart threshold,
+ * a multipart upload above it (part URLs from `GET /v1/attachments/{id}/upload`).
+ */
+export const AttachmentCreatedSchema = v.strictObject({
+  id: AttachmentIdField,
+  size: CountField,
+  expiresAt: TimestampField,
+  upload: v.variant('kind', [FormUploadSchema, MultipartUploadSchema]),
+});
+
+/** One part already stored by S3. */
+export const UploadedPartSchema = v.strictObject({
+  partNumber: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ATTACHMENT_PARTS)),
+  size: CountField,
+});
+
+/** A presigned `PUT` of one part (exactly its size: `partSize`, or the rest for the last). */
+export const PartTargetSchema = v.strictObject({
+  partNumber: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ATTACHMENT_PARTS)),
+  url: v.pipe(v.string(), v.url()),
+});
+
+/**
+ * Response of `GET /v1/attachments/{id}/upload` (resume): the parts S3 holds, and fresh
+ * presigned URLs for the others, valid until `urlsExpireAt`. For a form upload, `uploaded`
+ * says whether the object is in place and `parts` is empty.
+ */
+export const UploadStatusSchema = v.strictObject({
+  id: AttachmentIdField,
+  size: CountField,
+  expiresAt: TimestampField,
+  urlsExpireAt: TimestampField,
+  upload: v.variant('kind', [FormUploadSchema, MultipartUploadSchema]),
+  uploaded: v.array(UploadedPartSchema),
+  parts: v.array(PartTargetSchema),
+});
+
+/** Response of `POST /v1/attachments/{id}/complete`: the stored blob, ready to download. */
+export const AttachmentCompletedSchema = v.strictObject({
+  id: AttachmentIdField,
+  size: CountField,
+});
+
+/** Response of `DELETE /v1/attachments/{id}`: whether an unfinished upload was abandoned. */
+export const AttachmentAbortedSchema = v.strictObject({ removed: v.boolean() });
+
+/**
+ * Response of `GET /v1/attachments/{id}`: a presigned `GET` of the blob, valid until
+ * `expiresAt`. For an id that never completed or has expired, S3 answers 403 (the service
+ * cannot list the bucket, so S3 does not say 404); the local object service answers 404.
+ */
+export const AttachmentDownloadSchema = v.strictObject({
+  url: v.pipe(v.string(), v.url()),
+  expiresAt: TimestampField,
+});
+
 export type RegisterRequest = v.InferOutput<typeof RegisterRequestSchema>;
 export type AddDeviceRequest = v.InferOutput<typeof AddDeviceRequestSchema>;
 export type DeviceRegistered = v.InferOutput<typeof DeviceRegisteredSchema>;
@@ -317,3 +401,10 @@ export type PushSubscriptionBody = v.InferOutput<typeof PushSubscriptionSchema>;
 export type PushSubscribed = v.InferOutput<typeof PushSubscribedSchema>;
 export type PushUnsubscribed = v.InferOutput<typeof PushUnsubscribedSchema>;
 export type PushKey = v.InferOutput<typeof PushKeySchema>;
+export type CreateAttachmentRequest = v.InferOutput<typeof CreateAttachmentRequestSchema>;
+export type AttachmentCreated = v.InferOutput<typeof AttachmentCreatedSchema>;
+export type UploadTarget = AttachmentCreated['upload'];
+export type UploadStatus = v.InferOutput<typeof UploadStatusSchema>;
+export type AttachmentCompleted = v.InferOutput<typeof AttachmentCompletedSchema>;
+export type AttachmentAborted = v.InferOutput<typeof AttachmentAbortedSchema>;
+export type AttachmentDownload = v.InferOutput<typeof AttachmentDownloadSchema>;

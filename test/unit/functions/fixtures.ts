@@ -8,6 +8,7 @@ import { createMemoryPorts, type MemoryPorts } from '#functions/adapters/memory-
 import { buildApp } from '#functions/api/app.ts';
 import { createServices, type Ports, type WakeupOptions } from '#functions/api/compose.ts';
 import type { AppServices } from '#functions/api/env.ts';
+import type { AttachmentPorts } from '#functions/domain/attachment-ports.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '#functions/domain/config.ts';
 import { ed25519PublicKey, ed25519Sign, randomBytes, sha256 } from '#functions/domain/crypto.ts';
 import type { SigningMaterial } from '#functions/domain/ports.ts';
@@ -244,6 +245,8 @@ export function harness<P extends Ports>(
     random?: (n: number) => Uint8Array;
     /** Wake-ups (push routes). @default testWakeups(): on, recording instead of sending */
     wakeups?: WakeupOptions;
+    /** Attachment ports (attachment routes). @default none: the routes answer NOT_CONFIGURED */
+    attachments?: AttachmentPorts;
   } = {},
 ) {
   const clock = { now: options.start ?? 1_750_000_000_000 };
@@ -254,6 +257,7 @@ export function harness<P extends Ports>(
     config,
     ...(options.random ? { random: options.random } : {}),
     wakeups: options.wakeups ?? testWakeups(),
+    ...(options.attachments ? { attachments: options.attachments } : {}),
   });
   const app = buildApp({ services, log: (l) => logs.push(l) });
 

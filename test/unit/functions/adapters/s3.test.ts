@@ -74,6 +74,11 @@ describe('S3BlobStore', () => {
     expect(await store.get(mailbox, other)).toBeUndefined();
   });
 
+  it('reads a 403 as a missing object (the function may not list the bucket)', async () => {
+    s3.on(GetObjectCommand).rejects(s3Error('AccessDenied', 403));
+    expect(await store.get(mailbox, id)).toBeUndefined();
+  });
+
   it('deletes by derived keys (no read) in quiet batches of at most 1,000', async () => {
     s3.on(DeleteObjectsCommand).resolves({});
     const positions = Array.from({ length: 1500 }, (_, i) => {

@@ -5,10 +5,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { memoryAttachmentPorts } from '#functions/adapters/memory-ports.ts';
 import { toBase64Url } from '#sdk/wire/api/codec.ts';
 import { API_ERROR_STATUS, isApiErrorCode } from '#sdk/wire/api/errors.ts';
 import { ROUTES } from '#sdk/wire/api/routes.ts';
 import { ACCESS_KEY_HEADER, AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
+import { FakeAttachmentObjects } from '../attachment-fixture.ts';
 import {
   type CallResult,
   harness,
@@ -29,6 +31,7 @@ const RUNS = 150;
 async function setup() {
   const h = harness(memoryPorts(testMaterial()), {
     config: { bundleRateLimit: { limit: 1e6, windowMs: 1e6 } },
+    attachments: memoryAttachmentPorts(new FakeAttachmentObjects()),
   });
   const bob = await h.register(new Uint8Array(16).fill(2));
   let count = 0;
@@ -258,8 +261,17 @@ describe('malformed requests', () => {
     const { h, bob } = await setup();
     const gets = ROUTES.filter((r) => r.method === 'GET');
     expect(gets.length).toBeGreaterThanOrEqual(6);
+    const upload = await h.call({
+      method: 'POST',
+      path: '/v1/attachments',
+      json: { size: 2000 },
+      signer: bob,
+    });
     for (const route of gets) {
-      const path = route.path.replace('{address}', bob.account.address).replace('{deviceId}', '1');
+      const path = route.path
+        .replace('{address}', bob.account.address)
+        .replace('{deviceId}', '1')
+        .replace('{attachmentId}', upload.body.id);
       const signed = () =>
         route.auth === 'owner'
           ? signHeaders(bob, 'GET', path, new Uint8Array(), h.clock.now)
