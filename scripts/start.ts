@@ -58,8 +58,8 @@ try {
       `  URL:        ${stack.url}`,
       `  Trust root: ${stack.trustRoot}   (pin this in clients: { trust: { trustRoot } })`,
       stack.engine === 'memory'
-        ? `  Data:       in memory until exit; signing keys in ${dataDir}/`
-        : `  Data:       ${dataDir}/ (DynamoDB Local, s3rver objects, signing keys)`,
+        ? `  Data:       in memory until exit (attachment blobs in ${dataDir}/objects-memory/, emptied at start); signing keys in ${dataDir}/`
+        : `  Data:       ${dataDir}/ (DynamoDB Local, s3rver objects, attachment blobs in objects/, signing keys)`,
       '',
       'Try it: npm run demo      Stop: Ctrl-C',
       '',

@@ -5,6 +5,13 @@
  * generated once and kept in the data directory (`.local/` by default), so clients can pin the
  * trust root across restarts.
  *
+ * Attachments (docs/SERVICE.md §7.5) go through the local object service on the same port
+ * (`/_objects`, functions/adapters/local-objects), which plays S3's part on both engines
+ * (s3rver has no POST policies, ListParts or AbortMultipartUpload): blobs are files under
+ * `objects/` in the data directory (`objects-memory/` on the in-memory engine, emptied at each
+ * start since nothing refers to them after a restart), upload sessions and quotas live in the
+ * engine's storage.
+ *
  * Wake-ups of offline devices (Web Push, docs/SERVICE.md §7.3) are on: the VAPID key pair is
  * generated once and kept in the data directory too (`vapid.json`), so browser subscriptions
  * survive restarts, and besides the browsers' push services a subscription may name a
@@ -15,7 +22,7 @@
  * `SEALPOST_S3_ENDPOINT`, `SEALPOST_TABLE`, `SEALPOST_BUCKET` to use local AWS emulators,
  * `SEALPOST_VAPID_SUBJECT` and `SEALPOST_PUSH_ALLOWED_HOSTS` for wake-ups).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,10 +30,25 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { toBase64Url } from 'sealpost/wire/api';
 import { awsPorts } from '../adapters/aws-ports.ts';
-import { DynamoPushSubscriptions } from '../adapters/dynamodb/dynamo-push-subscriptions.ts';
+import {
+  DynamoAttachmentQuota,
+  DynamoPushSubscriptions,
+  DynamoUploadSessions,
+} from '../adapters/dynamodb/index.ts';
 import { ensureTable } from '../adapters/dynamodb/table-setup.ts';
+import {
+  createLocalObjectService,
+  DirectoryObjectStorage,
+  MemoryObjectStorage,
+  type ObjectStorage,
+  withObjectService,
+} from '../adapters/local-objects/index.ts';
 import { MemoryPushSubscriptions } from '../adapters/memory/memory-push-subscriptions.ts';
-import { createMemoryPorts, type MemoryPorts } from '../adapters/memory-ports.ts';
+import {
+  createMemoryPorts,
+  type MemoryPorts,
+  memoryAttachmentPorts,
+} from '../adapters/memory-ports.ts';
 import {
   generateVapidKeys,
   parseVapidSecret,
@@ -43,8 +65,10 @@ import {
   parsePushHosts,
   VAPID_SUBJECT_PATTERN,
 } from '../deployment.ts';
+import type { AttachmentObjects, AttachmentPorts } from '../domain/attachment-ports.ts';
+import { multipartPlan } from '../domain/attachment-service.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
-import type { Ports, SigningMaterial } from '../domain/ports.ts';
+import type { Clock, Ports, SigningMaterial } from '../domain/ports.ts';
 import {
   generateSigningMaterial,
   parseSigningSecret,
@@ -98,7 +122,16 @@ export interface LocalServerOptions {
   readonly dataDir?: string;
   /** Use DynamoDB Local and s3rver instead of in-memory storage. */
   readonly aws?: LocalAwsEndpoints;
+  /** Limits, attachment sizes among them (`attachmentMaxBytes`, `attachmentPartSize`, …). */
   readonly config?: ServiceConfig;
+  /**
+   * Where attachment blobs are kept: files in the data directory (`objects/`, or
+   * `objects-memory/` without emulators), or memory (for tests).
+   * @default 'directory'
+   */
+  readonly objectStorage?: 'directory' | 'memory';
+  /** The clock of the services and of presigned URL expiry (for tests). @default Date.now */
+  readonly clock?: Clock;
   /** @default writes each log line to stdout */
   readonly log?: (line: string) => void;
   /** Wake-ups; `false` turns them off. @default on, see {@link LocalWebPushOptions} */
@@ -112,6 +145,8 @@ export interface LocalServer {
   readonly trustRoot: string;
   /** The in-memory storage, when the server runs without emulators (for tools that show it). */
   readonly memory?: MemoryPorts;
+  /** Where the attachment blobs are (the local object service's storage). */
+  readonly objectStorage: ObjectStorage;
   close(): Promise<void>;
 }
 
@@ -160,7 +195,12 @@ export async function loadOrCreateVapidKeys(dataDir: string): Promise<VapidKeys>
 async function localAwsPorts(
   endpoints: LocalAwsEndpoints,
   signing: SigningMaterial,
-): Promise<{ ports: Ports; pushSubscriptions: PushSubscriptionStore }> {
+  objects: AttachmentObjects,
+): Promise<{
+  ports: Ports;
+  pushSubscriptions: PushSubscriptionStore;
+  attachments: AttachmentPorts;
+}> {
   const region = process.env['AWS_REGION'] ?? 'us-east-1';
   const credentials = {
     accessKeyId: process.env['AWS_ACCESS_KEY_ID'] ?? 'S3RVER',
@@ -190,7 +230,41 @@ async function localAwsPorts(
     bucket,
     signingKeys: new StaticSigningKeyProvider(signing),
   });
-  return { ports, pushSubscriptions: new DynamoPushSubscriptions(dynamodb, table) };
+  return {
+    ports,
+    pushSubscriptions: new DynamoPushSubscriptions(dynamodb, table),
+    // Blobs in the local object service; sessions and quotas in the table, as on AWS.
+    attachments: {
+      objects,
+      sessions: new DynamoUploadSessions(dynamodb, table),
+      quota: new DynamoAttachmentQuota(dynamodb, table),
+    },
+  };
+}
+
+/**
+ * The local object service's storage: files under the data directory, or memory. Those of
+ * the in-memory engine are removed first (the sessions and messages that referred to them are
+ * gone); with the emulators, what the bucket's lifecycle rules would have expired by now is
+ * (blobs past the message lifetime and a day, uploads idle for a day).
+ */
+async function objectStorage(
+  options: LocalServerOptions,
+  dataDir: string,
+  config: ServiceConfig,
+): Promise<ObjectStorage> {
+  if (options.objectStorage === 'memory') return new MemoryObjectStorage();
+  if (!options.aws) {
+    const dir = join(dataDir, 'objects-memory');
+    await rm(dir, { recursive: true, force: true });
+    return new DirectoryObjectStorage(dir);
+  }
+  const storage = new DirectoryObjectStorage(join(dataDir, 'objects'));
+  await storage.expire((options.clock ?? Date.now)(), {
+    objectMs: config.messageTtlMs + config.attachmentSessionTtlMs,
+    uploadMs: config.attachmentSessionTtlMs,
+  });
+  return storage;
 }
 
 /**
@@ -201,15 +275,33 @@ async function localAwsPorts(
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const dataDir = resolve(options.dataDir ?? '.local');
   const signing = await loadOrCreateSigningMaterial(dataDir);
+  const config = options.config ?? DEFAULT_CONFIG;
+  const hostname = options.hostname ?? '127.0.0.1';
+  // Known once the server listens; presigned URLs are made only after that.
+  let url = '';
+  const storage = await objectStorage(options, dataDir, config);
+  const objectService = createLocalObjectService({
+    storage,
+    baseUrl: () => url,
+    // A part URL admits the largest part any upload of this configuration can have.
+    partBytes: multipartPlan(config.attachmentMaxBytes, config.attachmentPartSize).partSize,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   let ports: Ports;
   let memory: MemoryPorts | undefined;
   let pushSubscriptions: PushSubscriptionStore;
+  let attachments: AttachmentPorts;
   if (options.aws) {
-    ({ ports, pushSubscriptions } = await localAwsPorts(options.aws, signing));
+    ({ ports, pushSubscriptions, attachments } = await localAwsPorts(
+      options.aws,
+      signing,
+      objectService.objects,
+    ));
   } else {
     memory = createMemoryPorts(new StaticSigningKeyProvider(signing));
     ports = memory;
     pushSubscriptions = new MemoryPushSubscriptions();
+    attachments = memoryAttachmentPorts(objectService.objects);
   }
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const webPush = options.webPush;
@@ -229,24 +321,30 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           }),
         };
   const local = createLocalRealtime(ports, {
-    config: options.config ?? DEFAULT_CONFIG,
+    config,
     log,
     wakeups,
+    attachments,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const app = buildApp({ services: local.services, log, stage: 'local' });
-  const hostname = options.hostname ?? '127.0.0.1';
   // node-http.ts: JSON errors from Node's HTTP layer too, and early answers (413) drained.
-  const server = createNodeServer(app.fetch, { hostname });
+  // The object service answers `/_objects` before the app (it plays S3, not the API).
+  const server = createNodeServer(withObjectService(app.fetch, objectService.handle), {
+    hostname,
+  });
   // realtime-local.ts: the WebSocket endpoint (docs/SERVICE.md §7.3) on the same port.
   const closeSockets = local.attach(server);
   return new Promise((resolveServer, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, hostname, () => {
       const info = server.address() as AddressInfo;
+      url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`;
       resolveServer({
-        url: `http://${hostname}:${info.port}`,
+        url,
         trustRoot: toBase64Url(signing.trustRoot),
         ...(memory ? { memory } : {}),
+        objectStorage: storage,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -34,8 +34,18 @@ export interface AttachmentObjects {
   createForm(id: string, size: number, expiresAt: number): Promise<FormTarget>;
   /** Starts a multipart upload of the object `id`; returns the store's upload id. */
   startMultipart(id: string): Promise<string>;
-  /** A presigned PUT of part `partNumber` of `uploadId`, valid until `expiresAt`. */
-  presignPart(id: string, uploadId: string, partNumber: number, expiresAt: number): Promise<string>;
+  /**
+   * A presigned PUT of part `partNumber` of `uploadId`, valid until `expiresAt`, for a body of
+   * exactly `size` bytes (S3: `content-length` is a signed header, so another length fails the
+   * signature).
+   */
+  presignPart(
+    id: string,
+    uploadId: string,
+    partNumber: number,
+    expiresAt: number,
+    size: number,
+  ): Promise<string>;
   /**
    * The parts stored so far (S3 ListParts), in part-number order. An upload that no longer
    * exists (completed or aborted) has none: `[]`.

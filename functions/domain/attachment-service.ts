@@ -210,7 +210,13 @@ export class AttachmentService {
     const parts = await Promise.all(
       missing.map(async (partNumber) => ({
         partNumber,
-        url: await ports.objects.presignPart(id, uploadId, partNumber, urlsExpireAt),
+        url: await ports.objects.presignPart(
+          id,
+          uploadId,
+          partNumber,
+          urlsExpireAt,
+          partBytes(plan, session.size, partNumber),
+        ),
       })),
     );
     return {

@@ -3,7 +3,9 @@
  * It is the real Hono app and the real domain services over the in-memory adapters, reached
  * through the client's injectable `fetch`, so an app can test its messaging code with no
  * network, no AWS and no ports. Time is a controllable clock shared by the server and the
- * clients it creates, so certificate expiry and message lifetimes can be tested.
+ * clients it creates, so certificate expiry and message lifetimes can be tested. Attachments
+ * travel through an in-process object service standing in for S3: its presigned URLs are
+ * served by the same `fetch` (and by `listen()`), with their expiry on the shared clock.
  *
  * Node-only (the service's cryptography uses `node:crypto`); not part of the main SDK entry.
  */
@@ -21,8 +23,18 @@ import {
   type TrustConfig,
   toBase64Url,
 } from 'sealpost';
+import {
+  createLocalObjectService,
+  MemoryObjectStorage,
+  withObjectService,
+} from '../adapters/local-objects/index.ts';
 import { MemoryPushSubscriptions } from '../adapters/memory/memory-push-subscriptions.ts';
-import { createMemoryPorts, type MemoryPorts } from '../adapters/memory-ports.ts';
+import {
+  createMemoryPorts,
+  type MemoryAttachmentPorts,
+  type MemoryPorts,
+  memoryAttachmentPorts,
+} from '../adapters/memory-ports.ts';
 import {
   checkVapidKeys,
   generateVapidKeys,
@@ -32,6 +44,7 @@ import { webPushPorts } from '../adapters/webpush/web-push-ports.ts';
 import { buildApp } from '../api/app.ts';
 import { createLocalRealtime } from '../api/realtime-local.ts';
 import { DEFAULT_PUSH_ALLOWED_HOSTS } from '../deployment.ts';
+import { multipartPlan } from '../domain/attachment-service.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
 import { generateSigningMaterial, StaticSigningKeyProvider } from '../domain/signing-material.ts';
 import { type Listening, type ListenOptions, listenLocally } from './listen.ts';
@@ -63,7 +76,12 @@ export interface TestWebPushOptions {
 export interface TestSealpostOptions {
   /** Start of the shared clock (ms since the epoch). @default Date.now() at start */
   readonly startTime?: number;
-  /** Service limits to override (rate limits, quotas, message lifetime, …). */
+  /**
+   * Service limits to override (rate limits, quotas, message lifetime, …), attachments among
+   * them: `attachmentMaxBytes` (largest blob), `attachmentMultipartBytes` (multipart above),
+   * `attachmentPartSize`, `attachmentStorageQuota`, `attachmentBytesPerDay`, and the lifetimes
+   * of upload and download URLs.
+   */
   readonly config?: Partial<ServiceConfig>;
   /** Receives the service's JSON log lines. @default discarded */
   readonly log?: (line: string) => void;
@@ -122,7 +140,13 @@ export class TestSealpost {
   readonly trust: TrustConfig;
   /** The in-memory storage behind the service, for assertions about what the server holds. */
   readonly ports: MemoryPorts;
+  /** Attachment upload sessions and quotas, for assertions. */
+  readonly attachments: MemoryAttachmentPorts;
+  /** The attachment blobs the object service holds, by object key (`attachments/<id>`). */
+  readonly objects = new MemoryObjectStorage();
   private readonly pushSubscriptions = new MemoryPushSubscriptions();
+  /** URLs of the open `listen()` ports: presigned URLs name the first, for browsers. */
+  private readonly listening: string[] = [];
   private time: number;
   private readonly serve: (request: Request) => Response | Promise<Response>;
   private readonly attachRealtime: (server: Server) => () => void;
@@ -135,11 +159,23 @@ export class TestSealpost {
     });
     this.trust = { trustRoot: material.trustRoot, revokedServerKeyIds: [] };
     this.ports = createMemoryPorts(new StaticSigningKeyProvider(material));
+    const config = { ...DEFAULT_CONFIG, ...options.config };
+    const clock = () => this.time;
+    // URLs on the base URL reach the object service through `fetch`, which routes by path
+    // only; while a port listens they name it, so browsers can use them too.
+    const objectService = createLocalObjectService({
+      storage: this.objects,
+      baseUrl: () => this.listening[0] ?? this.baseUrl,
+      partBytes: multipartPlan(config.attachmentMaxBytes, config.attachmentPartSize).partSize,
+      clock,
+    });
+    this.attachments = memoryAttachmentPorts(objectService.objects);
     const log = options.log ?? (() => undefined);
     const webPush = options.webPush;
     const local = createLocalRealtime(this.ports, {
-      clock: () => this.time,
-      config: { ...DEFAULT_CONFIG, ...options.config },
+      clock,
+      config,
+      attachments: this.attachments,
       log,
       wakeups:
         webPush === false
@@ -161,9 +197,9 @@ export class TestSealpost {
             },
     });
     const app = buildApp({ services: local.services, log, stage: 'test' });
-    this.serve = (request) => app.fetch(request);
+    this.serve = withObjectService((request) => app.fetch(request), objectService.handle);
     this.attachRealtime = local.attach;
-    this.fetch = async (url, init) => app.fetch(new Request(url, init));
+    this.fetch = async (url, init) => this.serve(new Request(url, init));
   }
 
   /**
@@ -179,7 +215,8 @@ export class TestSealpost {
    * Serves this service on a local HTTP port with CORS open, for browser tests. Clients reach
    * it at the returned `url` with the real `fetch`; the shared clock still applies. The same
    * port serves the realtime WebSocket endpoint (`ws://…/v1/websocket`, docs/SERVICE.md §7.3):
-   * messages sent to a connected device are pushed to it.
+   * messages sent to a connected device are pushed to it. While it listens, attachment
+   * upload and download URLs name this port (the in-process `fetch` serves them as well).
    *
    * @throws {Error} if the port cannot be bound.
    * @example
@@ -187,8 +224,17 @@ export class TestSealpost {
    * // SealpostClient.register({ baseUrl: url, trust: sealpost.trustRoot, store, now: sealpost.now })
    * await close();
    */
-  listen(options: ListenOptions = {}): Promise<Listening> {
-    return listenLocally(this.serve, options, this.attachRealtime);
+  async listen(options: ListenOptions = {}): Promise<Listening> {
+    const listening = await listenLocally(this.serve, options, this.attachRealtime);
+    this.listening.push(listening.url);
+    return {
+      ...listening,
+      close: async () => {
+        const at = this.listening.indexOf(listening.url);
+        if (at >= 0) this.listening.splice(at, 1);
+        await listening.close();
+      },
+    };
   }
 
   /**
@@ -268,7 +314,14 @@ export class TestSealpost {
   }
 }
 
-export type { Listening, ListenOptions, MemoryPorts, ServiceConfig };
+export type {
+  Listening,
+  ListenOptions,
+  MemoryAttachmentPorts,
+  MemoryObjectStorage,
+  MemoryPorts,
+  ServiceConfig,
+};
 
 function withoutStore(options: TestClientOptions) {
   const { store: _store, ...rest } = options;

@@ -38,8 +38,11 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Response headers a browser client must be able to read. */
-const EXPOSED_HEADERS = ['retry-after', 'content-length'];
+/**
+ * Response headers a browser client must be able to read (`etag`: the object service's answer
+ * to an attachment part upload, exposed as the bucket's CORS rule does on AWS).
+ */
+const EXPOSED_HEADERS = ['retry-after', 'content-length', 'etag'];
 
 /**
  * Serves `fetch` on a local port behind a CORS layer (preflights answered, request headers

@@ -4,7 +4,10 @@
  * shared by the service and the SDK clients so tests can move time (certificate expiry).
  * With `realtime`, the same port also serves the WebSocket endpoint (docs/SERVICE.md §7.3)
  * over the DynamoDB connection registry, and offline devices are woken by Web Push (§7.4)
- * with subscriptions in the table, as on AWS.
+ * with subscriptions in the table, as on AWS. Attachments (§7.5) keep their upload sessions
+ * and quotas in the table; their blobs go through the local object service on the same port
+ * (`/_objects`, in memory), which stands in for S3 where s3rver cannot (POST policies,
+ * ListParts, AbortMultipartUpload).
  */
 import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,14 +15,25 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { serve } from '@hono/node-server';
 import { manualOutboxTimer } from '@sealpost/testing';
 import { awsPorts } from '#functions/adapters/aws-ports.ts';
-import { DynamoConnections } from '#functions/adapters/dynamodb/dynamo-connections.ts';
-import { DynamoPushSubscriptions } from '#functions/adapters/dynamodb/dynamo-push-subscriptions.ts';
+import {
+  DynamoAttachmentQuota,
+  DynamoConnections,
+  DynamoPushSubscriptions,
+  DynamoUploadSessions,
+} from '#functions/adapters/dynamodb/index.ts';
+import {
+  createLocalObjectService,
+  MemoryObjectStorage,
+  withObjectService,
+} from '#functions/adapters/local-objects/index.ts';
 import { generateVapidKeys, StaticVapidKeys } from '#functions/adapters/webpush/vapid-keys.ts';
 import { webPushPorts } from '#functions/adapters/webpush/web-push-ports.ts';
 import { buildApp } from '#functions/api/app.ts';
 import { createServices } from '#functions/api/compose.ts';
 import { createLocalRealtime } from '#functions/api/realtime-local.ts';
 import { DEFAULT_PUSH_ALLOWED_HOSTS } from '#functions/deployment.ts';
+import type { AttachmentPorts } from '#functions/domain/attachment-ports.ts';
+import { multipartPlan } from '#functions/domain/attachment-service.ts';
 import { DEFAULT_CONFIG } from '#functions/domain/config.ts';
 import {
   generateSigningMaterial,
@@ -48,6 +62,8 @@ export interface E2eStack {
   readonly table: string;
   /** The bucket envelopes are stored in. */
   readonly bucket: string;
+  /** Attachment blobs by object key (`attachments/<id>`), as the object service holds them. */
+  readonly objects: MemoryObjectStorage;
   /** Every log line the service wrote, in order. */
   readonly logs: string[];
   now(): number;
@@ -103,11 +119,26 @@ export async function startE2eStack(
   const log = (line: string) => {
     logs.push(line);
   };
+  // Presigned attachment URLs name the server, known once it listens (before any request).
+  let baseUrl = '';
+  const objects = new MemoryObjectStorage();
+  const objectService = createLocalObjectService({
+    storage: objects,
+    baseUrl: () => baseUrl,
+    partBytes: multipartPlan(config.attachmentMaxBytes, config.attachmentPartSize).partSize,
+    clock: now,
+  });
+  const attachments: AttachmentPorts = {
+    objects: objectService.objects,
+    sessions: new DynamoUploadSessions(aws.dynamodb, table),
+    quota: new DynamoAttachmentQuota(aws.dynamodb, table),
+  };
   const local = setup.realtime
     ? createLocalRealtime(ports, {
         clock: now,
         config,
         log,
+        attachments,
         connections: new DynamoConnections(aws.dynamodb, table),
         wakeups: {
           subscriptions: new DynamoPushSubscriptions(aws.dynamodb, table),
@@ -121,18 +152,20 @@ export async function startE2eStack(
       })
     : undefined;
   const app = buildApp({
-    services: local?.services ?? createServices(ports, { clock: now, config }),
+    services: local?.services ?? createServices(ports, { clock: now, config, attachments }),
     log,
     logLevel: 'debug',
     stage: 'e2e',
   });
   const { server, url } = await new Promise<{ server: ReturnType<typeof serve>; url: string }>(
     (resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+      const fetch = withObjectService(app.fetch, objectService.handle);
+      const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
         resolve({ server: s, url: `http://127.0.0.1:${info.port}` }),
       );
     },
   );
+  baseUrl = url;
   // `serve` makes a plain `node:http` server unless told otherwise; upgrades arrive on it.
   if (local && !(server instanceof Server)) throw new Error('expected a node:http server');
   const closeSockets = local && server instanceof Server ? local.attach(server) : undefined;
@@ -152,6 +185,7 @@ export async function startE2eStack(
     aws,
     table,
     bucket,
+    objects,
     logs,
     now,
     advance: (ms) => {

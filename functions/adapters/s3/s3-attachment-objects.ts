@@ -213,12 +213,15 @@ export class S3AttachmentObjects implements AttachmentObjects {
     uploadId: string,
     partNumber: number,
     expiresAt: number,
+    size: number,
   ): Promise<string> {
+    // ContentLength makes `content-length` a signed header: S3 refuses a body of another size.
     const command = new UploadPartCommand({
       Bucket: this.bucket,
       Key: this.key(id),
       UploadId: uploadId,
       PartNumber: partNumber,
+      ContentLength: size,
     });
     return getSignedUrl(this.presigner, command, this.presignOptions(expiresAt));
   }

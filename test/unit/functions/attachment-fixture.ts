@@ -62,9 +62,10 @@ export class FakeAttachmentObjects implements AttachmentObjects {
     uploadId: string,
     partNumber: number,
     expiresAt: number,
+    size: number,
   ): Promise<string> {
     this.enter('presignPart');
-    return `${FAKE_STORE}/attachments/${id}?uploadId=${uploadId}&partNumber=${partNumber}&expires=${expiresAt}`;
+    return `${FAKE_STORE}/attachments/${id}?uploadId=${uploadId}&partNumber=${partNumber}&expires=${expiresAt}&size=${size}`;
   }
 
   async listParts(id: string, uploadId: string): Promise<StoredPart[]> {

@@ -148,8 +148,10 @@ describe('S3AttachmentObjects.createForm', () => {
 });
 
 describe('S3AttachmentObjects presigned URLs', () => {
-  it('presigns a part PUT until the expiry, without a checksum of an empty body', async () => {
-    const url = new URL(await store().presignPart(ID, 'upload-1', 7, NOW + 15 * 60_000));
+  it('presigns a part PUT of an exact size until the expiry, without a checksum of an empty body', async () => {
+    const url = new URL(await store().presignPart(ID, 'upload-1', 7, NOW + 15 * 60_000, 5000));
+    // The part's length is signed: S3 refuses a body of any other size.
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
     expect(`${url.origin}${url.pathname}`).toBe(
       `https://sealpost-attachments.s3.eu-west-1.amazonaws.com/${KEY}`,
     );

@@ -253,9 +253,13 @@ describe('AttachmentService.status', () => {
         { partNumber: 1, size: 16 * MIB },
         { partNumber: 2, size: 15 * MIB },
       ],
-      parts: [2, 3].map((n) => ({
+      // Each URL is for the part's exact size: 16 MiB, and the rest (8 MiB) for the last.
+      parts: [
+        [2, 16 * MIB],
+        [3, 8 * MIB],
+      ].map(([n, size]) => ({
         partNumber: n,
-        url: `https://objects.test/bucket/attachments/${created.id}?uploadId=${uploadId}&partNumber=${n}&expires=${expires}`,
+        url: `https://objects.test/bucket/attachments/${created.id}?uploadId=${uploadId}&partNumber=${n}&expires=${expires}&size=${size}`,
       })),
     });
   });
