@@ -30,7 +30,11 @@ export type SealpostErrorCode =
   | 'CRYPTO_UNAVAILABLE'
   | 'STORE_CONFLICT'
   | 'STALE_DEVICE_LINK'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'ATTACHMENT_CORRUPT'
+  | 'ATTACHMENT_KEY_MISMATCH'
+  | 'ATTACHMENT_DIGEST_MISMATCH'
+  | 'ATTACHMENT_SIZE_MISMATCH';
 
 /**
  * Base class of every error the SDK throws. `Code` is the union of codes a family of errors
@@ -207,5 +211,50 @@ export class StaleDeviceLinkError extends SealpostError {
     super('STALE_DEVICE_LINK', `device link of ${address}.${deviceId} is not newer than the pin`);
     this.address = address;
     this.deviceId = deviceId;
+  }
+}
+
+/**
+ * An attachment blob is not what its pointer describes: a bad header, a chunk that does not
+ * authenticate, a missing, extra, reordered, duplicated or truncated chunk, or padding that is
+ * not zero (docs/PROTOCOL.md §10.5). Never says which; plaintext released before it came from
+ * chunks that had verified.
+ */
+export class AttachmentCorruptError extends SealpostError {
+  constructor(message = 'attachment is corrupt', options?: { cause?: unknown }) {
+    super('ATTACHMENT_CORRUPT', message, options);
+  }
+}
+
+/**
+ * The blob commits to another key than the pointer's: it was encrypted under a different
+ * attachment key (docs/PROTOCOL.md §10.3). Nothing was decrypted.
+ */
+export class AttachmentKeyMismatchError extends SealpostError {
+  constructor(message = 'attachment was encrypted under another key') {
+    super('ATTACHMENT_KEY_MISMATCH', message);
+  }
+}
+
+/**
+ * Every chunk authenticated but the blob's SHA-256 is not the pointer's digest: another blob
+ * under the same key. The final chunk's plaintext was withheld.
+ */
+export class AttachmentDigestMismatchError extends SealpostError {
+  constructor(message = 'attachment does not match its digest') {
+    super('ATTACHMENT_DIGEST_MISMATCH', message);
+  }
+}
+
+/**
+ * The plaintext to encrypt was longer or shorter than the size it was declared with; the blob
+ * stream stopped before its final chunk, so no complete blob came out.
+ */
+export class AttachmentSizeError extends SealpostError {
+  /** The declared size. */
+  readonly expected: number;
+  constructor(expected: number, message = `attachment source did not yield ${expected} bytes`) {
+    super('ATTACHMENT_SIZE_MISMATCH', message);
+    this.expected = expected;
   }
 }

@@ -2,9 +2,16 @@
  * Sealpost SDK: end-to-end encryption for the Sealpost mailbox service. All cryptography runs
  * here; the service only ever sees ciphertext (docs/PROTOCOL.md).
  *
- * Subpaths: `sealpost/wire` (codecs), `sealpost/file-store` (Node durable state).
+ * Subpaths: `sealpost/wire` (codecs), `sealpost/file-store` (Node durable state),
+ * `sealpost/attachments` (attachment encryption and pointers, docs/PROTOCOL.md §10).
  */
 
+export {
+  type AttachmentPointer,
+  type BlobLayout,
+  blobLayout,
+  MAX_ATTACHMENT_SIZE,
+} from './attachments/index.ts';
 export * from './client/index.ts';
 export {
   type CryptoBackend,

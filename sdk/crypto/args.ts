@@ -4,11 +4,16 @@
  * of range) for the same input (docs/PROTOCOL.md §2.4, test/unit/sdk/crypto/contract.test.ts).
  */
 
+import { DecryptError } from '../errors.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
 import {
   AEAD_KEY_BYTES,
   AEAD_NONCE_BYTES,
+  AES_GCM_KEY_BYTES,
+  AES_GCM_NONCE_BYTES,
+  AES_GCM_TAG_BYTES,
+  type AesGcmCipher,
   ED25519_PUBLIC_BYTES,
   ED25519_SEED_BYTES,
   ED25519_SIGNATURE_BYTES,
@@ -17,6 +22,7 @@ import {
   MLKEM1024_CIPHERTEXT_BYTES,
   MLKEM1024_PUBLIC_BYTES,
   MLKEM1024_SECRET_BYTES,
+  type Sha256Hasher,
   X25519_KEY_BYTES,
 } from './backend.ts';
 
@@ -79,6 +85,77 @@ export function checkAead(
   assertBytes(nonce, 'nonce', AEAD_NONCE_BYTES);
   assertBytes(input, name);
   assertBytes(aad, 'aad');
+}
+
+/** AES-256-GCM: a 32-byte key. */
+export function checkAesGcmKey(key: Uint8Array): void {
+  assertBytes(key, 'key', AES_GCM_KEY_BYTES);
+}
+
+/** AES-GCM with a key imported before: a 12-byte nonce, the input (`name`) and the AAD. */
+export function checkAesGcm(
+  nonce: Uint8Array,
+  input: Uint8Array,
+  name: 'plaintext' | 'ciphertext',
+  aad: Uint8Array,
+): void {
+  assertBytes(nonce, 'nonce', AES_GCM_NONCE_BYTES);
+  assertBytes(input, name);
+  assertBytes(aad, 'aad');
+}
+
+/**
+ * Wraps a backend's AES-GCM under one key with the shared contract: every argument checked
+ * before any work, and a ciphertext shorter than a tag refused as `DecryptError` by every
+ * backend alike (the implementation's `open` raises `DecryptError` for a failed tag itself).
+ */
+export function checkedAesGcmCipher(inner: {
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  open(
+    nonce: Uint8Array,
+    ciphertext: Uint8Array,
+    aad: Uint8Array,
+  ): Uint8Array | Promise<Uint8Array>;
+}): AesGcmCipher {
+  return {
+    async seal(nonce, plaintext, aad) {
+      checkAesGcm(nonce, plaintext, 'plaintext', aad);
+      return inner.seal(nonce, plaintext, aad);
+    },
+    async open(nonce, ciphertext, aad) {
+      checkAesGcm(nonce, ciphertext, 'ciphertext', aad);
+      if (ciphertext.length < AES_GCM_TAG_BYTES) throw new DecryptError();
+      return inner.open(nonce, ciphertext, aad);
+    },
+  };
+}
+
+/**
+ * Wraps a backend's incremental SHA-256 with the shared contract: `update` takes only
+ * `Uint8Array`s, and nothing may follow `digest()` (OpenSSL and noble would fail differently).
+ */
+export function checkedSha256Hasher(inner: {
+  update(data: Uint8Array): unknown;
+  digest(): Uint8Array;
+}): Sha256Hasher {
+  let done = false;
+  const live = () => {
+    if (done) throw new ArgumentRangeError('the SHA-256 hasher was already digested');
+  };
+  const hasher: Sha256Hasher = {
+    update(data) {
+      assertBytes(data, 'data');
+      live();
+      inner.update(data);
+      return hasher;
+    },
+    digest() {
+      live();
+      done = true;
+      return inner.digest();
+    },
+  };
+  return hasher;
 }
 
 /** ML-KEM-1024 encapsulation: a 1568-byte key and, if given, a 32-byte message. */

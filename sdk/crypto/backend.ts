@@ -35,6 +35,12 @@ export const AEAD_NONCE_BYTES = 12;
 export const AEAD_TAG_BYTES = 16;
 /** HKDF-SHA-256 output limit, 255 * HashLen (RFC 5869 §2.3). */
 export const HKDF_SHA256_MAX_LENGTH = 8160;
+/** AES-256-GCM key size (NIST SP 800-38D with AES-256, FIPS 197). */
+export const AES_GCM_KEY_BYTES = 32;
+/** AES-GCM nonce size: the 96-bit IV of NIST SP 800-38D §8.2.1, the only one accepted. */
+export const AES_GCM_NONCE_BYTES = 12;
+/** AES-GCM tag size, appended to every ciphertext: the full 128 bits (SP 800-38D §5.2.1.2). */
+export const AES_GCM_TAG_BYTES = 16;
 
 /** Source of cryptographically secure random bytes. Injected so tests can be deterministic. */
 export type Rng = (length: number) => Uint8Array;
@@ -58,6 +64,35 @@ export const systemRng: Rng = (length) => {
 export function randomFraction(rng: Rng): number {
   const b = rng(4);
   return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) / 2 ** 32;
+}
+
+/**
+ * AES-256-GCM under one key, imported once (a WebCrypto `importKey`, an OpenSSL `KeyObject`)
+ * and then used for many nonces: attachments seal every chunk of a file under one key
+ * (docs/PROTOCOL.md §10). Both operations are async because WebCrypto is; each is one call
+ * into the platform per chunk. Arguments are checked like every primitive's: a 12-byte nonce
+ * (`ArgumentRangeError` otherwise) and `Uint8Array`s (`ArgumentTypeError`). The caller may
+ * reuse or wipe its buffers as soon as a call has returned its promise.
+ */
+export interface AesGcmCipher {
+  /** AES-256-GCM encryption: ciphertext || 16-byte tag. */
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /**
+   * AES-256-GCM decryption of ciphertext || tag. Rejects with `DecryptError` if the input is
+   * shorter than a tag or does not authenticate; no unauthenticated plaintext is returned.
+   */
+  open(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Incremental SHA-256 (FIPS 180-4) of input that arrives in pieces, such as a blob read from
+ * the network. `digest()` ends it: a later `update` or `digest` is an `ArgumentRangeError`.
+ */
+export interface Sha256Hasher {
+  /** Absorbs `data` (`ArgumentTypeError` unless a `Uint8Array`); returns the hasher. */
+  update(data: Uint8Array): Sha256Hasher;
+  /** The 32-byte digest of everything absorbed. */
+  digest(): Uint8Array;
 }
 
 /** An ML-KEM-1024 key pair (encapsulation key 1568 bytes, decapsulation key 3168 bytes). */
@@ -102,10 +137,20 @@ export interface CryptoBackend {
   /** HKDF-SHA-256 (RFC 5869). `ArgumentRangeError` unless `length` is an integer in 0..8160. */
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
 
+  /** An incremental SHA-256, byte-identical to {@link CryptoBackend.sha256} of the concatenation. */
+  sha256Hasher(): Sha256Hasher;
+
   /** ChaCha20-Poly1305 seal: ciphertext || 16-byte tag. */
   aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
   /** ChaCha20-Poly1305 open. Throws `DecryptError` on any authentication failure. */
   aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array;
+
+  /**
+   * An AES-256-GCM cipher under a 32-byte key (`ArgumentRangeError` otherwise), for bulk data
+   * (attachments, docs/PROTOCOL.md §10). Node uses OpenSSL, WebCrypto its `AES-GCM`, noble
+   * `@noble/ciphers`; all give the same bytes. The cipher keeps its own copy of the key.
+   */
+  aesGcmCipher(key: Uint8Array): Promise<AesGcmCipher>;
 
   /** ML-KEM-1024 key pair from a 64-byte seed (FIPS 203 ML-KEM.KeyGen_internal(d, z)). */
   mlkemKeygen(seed: Uint8Array): MlKemKeyPair;

@@ -3,6 +3,7 @@
  * other backends are checked against, and the provider of ML-KEM and symmetric work in
  * browsers.
  */
+import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
@@ -13,7 +14,10 @@ import { DecryptError, InvalidKeyError } from '../errors.ts';
 import { assertBytes, isAllZero } from '../util/bytes.ts';
 import {
   checkAead,
+  checkAesGcmKey,
   checkEd25519Sign,
+  checkedAesGcmCipher,
+  checkedSha256Hasher,
   checkHkdf,
   checkHmac,
   checkMlKemDecapsulate,
@@ -21,7 +25,12 @@ import {
   checkX25519,
   ed25519VerifyArgsFit,
 } from './args.ts';
-import { AEAD_TAG_BYTES, type CryptoBackend, MLKEM_SEED_BYTES } from './backend.ts';
+import {
+  AEAD_TAG_BYTES,
+  type AesGcmCipher,
+  type CryptoBackend,
+  MLKEM_SEED_BYTES,
+} from './backend.ts';
 
 /**
  * noble returns ML-KEM's K as a view of the 64-byte `K || r` hash output (FIPS 203 Alg. 17/18).
@@ -32,6 +41,27 @@ function detachSecret(view: Uint8Array, ...inputs: Uint8Array[]): Uint8Array {
   const out = view.slice();
   if (inputs.every((input) => input.buffer !== view.buffer)) new Uint8Array(view.buffer).fill(0);
   return out;
+}
+
+/**
+ * AES-256-GCM on `@noble/ciphers`, the fallback where neither OpenSSL nor WebCrypto runs. Its
+ * AES uses T-tables, whose cache access pattern can leak key bits to a co-located attacker
+ * (docs/PROTOCOL.md §10.8); OpenSSL (AES-NI) and browsers' WebCrypto do not. It checks the tag
+ * before decrypting. The key is copied once; each call expands it again, which costs little
+ * next to a chunk.
+ */
+export function nobleAesGcm(key: Uint8Array): AesGcmCipher {
+  const own = key.slice();
+  return checkedAesGcmCipher({
+    seal: (nonce, plaintext, aad) => gcm(own, nonce, aad).encrypt(plaintext),
+    open(nonce, ciphertext, aad) {
+      try {
+        return gcm(own, nonce, aad).decrypt(ciphertext);
+      } catch (cause) {
+        throw new DecryptError(undefined, { cause });
+      }
+    },
+  });
 }
 
 /** Symmetric primitives and ML-KEM on noble; shared by the noble and WebCrypto backends. */
@@ -46,6 +76,9 @@ export const nobleSymmetric: Omit<
   sha512(data) {
     assertBytes(data, 'data');
     return sha512(data);
+  },
+  sha256Hasher() {
+    return checkedSha256Hasher(sha256.create());
   },
   hmacSha256(key, data) {
     checkHmac(key, data);
@@ -67,6 +100,10 @@ export const nobleSymmetric: Omit<
     } catch (cause) {
       throw new DecryptError(undefined, { cause });
     }
+  },
+  async aesGcmCipher(key) {
+    checkAesGcmKey(key);
+    return nobleAesGcm(key);
   },
   mlkemKeygen(seed) {
     assertBytes(seed, 'seed', MLKEM_SEED_BYTES);

@@ -1,6 +1,7 @@
 /**
- * HMAC, HKDF and ChaCha20-Poly1305 of the `node:crypto` backend, straight from OpenSSL. The
- * callers (node-backend.ts) have checked every argument; this file only runs the primitives.
+ * HMAC, HKDF, ChaCha20-Poly1305 and AES-256-GCM of the `node:crypto` backend, straight from
+ * OpenSSL. The callers (node-backend.ts, args.ts) have checked every argument; this file only
+ * runs the primitives.
  */
 import {
   createCipheriv,
@@ -10,7 +11,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { DecryptError } from '../errors.ts';
-import { AEAD_TAG_BYTES } from './backend.ts';
+import { AEAD_TAG_BYTES, AES_GCM_TAG_BYTES } from './backend.ts';
 import { plain } from './node-keys.ts';
 
 const SHA256_BYTES = 32;
@@ -134,4 +135,43 @@ export function aeadOpen(
     throw new DecryptError(undefined, { cause });
   }
   return plaintext;
+}
+
+/**
+ * AES-256-GCM (NIST SP 800-38D) under one key through OpenSSL. The key becomes a `KeyObject`
+ * once, whatever the backend's secret-key mode: it holds OpenSSL's own copy (the caller may
+ * wipe its array) and serves every chunk of an attachment, so its cost does not matter.
+ */
+export function aesGcm(key: Uint8Array): {
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  open(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array;
+} {
+  const keyObject = createSecretKey(key);
+  const options = { authTagLength: AES_GCM_TAG_BYTES };
+  return {
+    seal(nonce, plaintext, aad) {
+      const cipher = createCipheriv('aes-256-gcm', keyObject, nonce, options);
+      cipher.setAAD(aad);
+      const out = new Uint8Array(plaintext.length + AES_GCM_TAG_BYTES);
+      out.set(cipher.update(plaintext));
+      cipher.final();
+      out.set(cipher.getAuthTag(), plaintext.length);
+      return out;
+    },
+    open(nonce, ciphertext, aad) {
+      const bodyLength = ciphertext.length - AES_GCM_TAG_BYTES;
+      const decipher = createDecipheriv('aes-256-gcm', keyObject, nonce, options);
+      decipher.setAuthTag(ciphertext.subarray(bodyLength));
+      decipher.setAAD(aad);
+      const plaintext = plain(decipher.update(ciphertext.subarray(0, bodyLength)));
+      try {
+        decipher.final();
+      } catch (cause) {
+        // GCM decrypts before it checks the tag: unauthenticated plaintext must not survive.
+        plaintext.fill(0);
+        throw new DecryptError(undefined, { cause });
+      }
+      return plaintext;
+    },
+  };
 }

@@ -1,15 +1,16 @@
 /**
- * WebCrypto backend for browsers (and any runtime with `crypto.subtle`): X25519 and Ed25519
- * through SubtleCrypto, everything else through noble. Symmetric work stays on noble because
- * WebCrypto has no ChaCha20-Poly1305 and its per-call overhead (~0.1 ms) costs more than the
- * work itself on small inputs; ML-KEM-1024 is not in WebCrypto at all
- * (docs/PROTOCOL.md §2.2).
+ * WebCrypto backend for browsers (and any runtime with `crypto.subtle`): X25519, Ed25519 and
+ * AES-256-GCM through SubtleCrypto, everything else through noble. Per-message symmetric work
+ * stays on noble because WebCrypto has no ChaCha20-Poly1305 and its per-call overhead (~0.1 ms)
+ * costs more than the work itself on small inputs; ML-KEM-1024 is not in WebCrypto at all
+ * (docs/PROTOCOL.md §2.2). AES-256-GCM is for attachments: one call per chunk of 64 KiB or
+ * more, where WebCrypto's native AES is many times faster than JavaScript (§10).
  *
  * Whether the runtime implements X25519 and Ed25519 correctly is detected once per curve with
  * a known-answer test; a curve that fails falls back to noble, so the backend works everywhere.
  * No Node API here: this file is what browser bundles get for `#crypto-default`.
  */
-import { InvalidKeyError } from '../errors.ts';
+import { DecryptError, InvalidKeyError } from '../errors.ts';
 import {
   constantTimeEqual,
   fromBase64Url,
@@ -18,9 +19,15 @@ import {
   toBase64Url,
 } from '../util/bytes.ts';
 import { PKCS8_PREFIX, withDerPrefix } from '../util/der.ts';
-import { checkEd25519Sign, checkX25519, ed25519VerifyArgsFit } from './args.ts';
-import { type CryptoBackend, X25519_KEY_BYTES } from './backend.ts';
-import { nobleBackend, nobleSymmetric } from './noble-backend.ts';
+import {
+  checkAesGcmKey,
+  checkEd25519Sign,
+  checkedAesGcmCipher,
+  checkX25519,
+  ed25519VerifyArgsFit,
+} from './args.ts';
+import { AES_GCM_TAG_BYTES, type CryptoBackend, X25519_KEY_BYTES } from './backend.ts';
+import { nobleAesGcm, nobleBackend, nobleSymmetric } from './noble-backend.ts';
 
 type Curve = 'X25519' | 'Ed25519';
 
@@ -266,6 +273,39 @@ export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBack
       const s = await subtleFor('X25519');
       if (!s) return nobleBackend.x25519(privateKey, publicKey);
       return deriveX25519(s, privateKey, publicKey);
+    },
+
+    async aesGcmCipher(key) {
+      checkAesGcmKey(key);
+      // AES-GCM is in every WebCrypto since the first (unlike the curves, no known-answer
+      // probe); without a SubtleCrypto (an insecure browser context) noble runs it.
+      if (!subtle) return nobleAesGcm(key);
+      // Imported once per attachment, not extractable; importKey copies the bytes.
+      const cryptoKey = await subtle.importKey('raw', source(key), 'AES-GCM', false, [
+        'encrypt',
+        'decrypt',
+      ]);
+      const params = (nonce: Uint8Array, aad: Uint8Array): AesGcmParams => ({
+        name: 'AES-GCM',
+        iv: source(nonce),
+        additionalData: source(aad),
+        tagLength: AES_GCM_TAG_BYTES * 8,
+      });
+      return checkedAesGcmCipher({
+        // encrypt/decrypt copy their inputs before returning the promise (WebCrypto §14.3).
+        seal: async (nonce, plaintext, aad) =>
+          new Uint8Array(await subtle.encrypt(params(nonce, aad), cryptoKey, source(plaintext))),
+        async open(nonce, ciphertext, aad) {
+          let plaintext: ArrayBuffer;
+          try {
+            plaintext = await subtle.decrypt(params(nonce, aad), cryptoKey, source(ciphertext));
+          } catch (cause) {
+            // OperationError: the tag did not verify. WebCrypto returns no plaintext then.
+            throw new DecryptError(undefined, { cause });
+          }
+          return new Uint8Array(plaintext);
+        },
+      });
     },
 
     async ed25519PublicKey(seed) {

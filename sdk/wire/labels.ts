@@ -37,4 +37,6 @@ export const LABELS = {
   REGISTRATION: label('Sealpost-Registration-v1'),
   /** account key co-signs a device's request that acts on another device (service API) */
   ACCOUNT_REQUEST: label('Sealpost-AccountRequest-v1'),
+  /** attachment encKey || commitment = HKDF(K, salt 0^32, info ATTACHMENT, 64) (PROTOCOL.md §10) */
+  ATTACHMENT: label('Sealpost attachment v1'),
 } as const;

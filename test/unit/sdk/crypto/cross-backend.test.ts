@@ -198,6 +198,89 @@ describe('cross-backend equivalence', () => {
     );
   });
 
+  it('incremental SHA-256: identical digests, equal to the one-shot hash, however the input is split', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        anyBytes(600),
+        fc.array(fc.nat(600), { maxLength: 6 }),
+        async (data, cuts) => {
+          const bounds = [0, ...cuts.map((c) => c % (data.length + 1)).sort((a, b) => a - b)];
+          const digest = await same('sha256Hasher', (k) => {
+            const hasher = k.sha256Hasher();
+            for (const [i, start] of bounds.entries()) {
+              hasher.update(data.subarray(start, bounds[i + 1]));
+            }
+            return hasher.digest();
+          });
+          expect(toHex(digest)).toBe(toHex(nodeBackend.sha256(data)));
+        },
+      ),
+      { numRuns: SYMMETRIC_RUNS },
+    );
+  });
+
+  it('AES-256-GCM: identical ciphertexts; every backend opens every other one; any flipped bit rejected by all', async () => {
+    // OpenSSL (four node configurations), WebCrypto and noble.
+    expect(distinct('aesGcmCipher').map((b) => b.name)).toEqual(backends.map((b) => b.name));
+    await fc.assert(
+      fc.asyncProperty(
+        bytes(32),
+        bytes(12),
+        anyBytes(300),
+        anyBytes(64),
+        fc.nat(),
+        async (key, nonce, plaintext, aad, bit) => {
+          const sealed = await same('aesGcmCipher', async (k) =>
+            (await k.aesGcmCipher(key)).seal(nonce, plaintext, aad),
+          );
+          expect(sealed.length).toBe(plaintext.length + 16);
+          const opened = await same('aesGcmCipher', async (k) =>
+            (await k.aesGcmCipher(key)).open(nonce, sealed, aad),
+          );
+          expect(toHex(opened)).toBe(toHex(plaintext));
+          const tampered = flip(sealed, bit);
+          expect(
+            await sameOutcome('aesGcmCipher', async (k) =>
+              (await k.aesGcmCipher(key)).open(nonce, tampered, aad),
+            ),
+          ).toBe(DecryptError.name);
+          const otherAad = new Uint8Array([...aad, 0]);
+          expect(
+            await sameOutcome('aesGcmCipher', async (k) =>
+              (await k.aesGcmCipher(key)).open(nonce, sealed, otherAad),
+            ),
+          ).toBe(DecryptError.name);
+          const otherNonce = flip(nonce, bit);
+          expect(
+            await sameOutcome('aesGcmCipher', async (k) =>
+              (await k.aesGcmCipher(key)).open(otherNonce, sealed, aad),
+            ),
+          ).toBe(DecryptError.name);
+        },
+      ),
+      { numRuns: SYMMETRIC_RUNS },
+    );
+  });
+
+  it('AES-256-GCM: one cipher per key serves many nonces and multi-chunk inputs alike', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes(32), fc.integer({ min: 0, max: 70_000 }), async (key, length) => {
+        const plaintext = new Uint8Array(length).map((_, i) => (i * 7 + key[0]!) & 0xff);
+        const aad = key.subarray(0, 5);
+        const ciphers = await Promise.all(distinct('aesGcmCipher').map((b) => b.aesGcmCipher(key)));
+        for (const last of [0, 1]) {
+          const nonce = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, last);
+          const sealed = await Promise.all(ciphers.map((c) => c.seal(nonce, plaintext, aad)));
+          expect(new Set(sealed.map(toHex)).size).toBe(1);
+          for (const c of ciphers) {
+            expect(toHex(await c.open(nonce, sealed[0]!, aad))).toBe(toHex(plaintext));
+          }
+        }
+      }),
+      { numRuns: 12 },
+    );
+  });
+
   it('ChaCha20-Poly1305: identical ciphertexts; any flipped bit rejected by all', async () => {
     await fc.assert(
       fc.asyncProperty(
