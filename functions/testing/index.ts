@@ -106,6 +106,7 @@ export type TestClientOptions = Partial<
     | 'timeoutMs'
     | 'retries'
     | 'onRequest'
+    | 'fetch'
   >
 > & {
   readonly unrestricted?: boolean;

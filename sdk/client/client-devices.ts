@@ -12,6 +12,7 @@ import type { SafetyNumber } from '../protocol/safety-number.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { isAddress } from '../wire/identity.ts';
+import type { ClientAttachments } from './attachments/client-attachments.ts';
 import type { CallOptions } from './call-options.ts';
 import type { CertificateCache } from './certificate-cache.ts';
 import { type ClientOptions, type ContactCard, callOf } from './client-options.ts';
@@ -37,6 +38,7 @@ export abstract class ClientDevices {
   protected readonly certificates: CertificateCache;
   protected readonly sender: MessageSender;
   protected readonly loop: ReceiveLoop;
+  protected readonly attachments: ClientAttachments;
   protected readonly now: () => number;
   protected readonly prekeyPolicy: PrekeyPolicy;
 
@@ -56,6 +58,7 @@ export abstract class ClientDevices {
     this.certificates = parts.certificates;
     this.sender = parts.sender;
     this.loop = parts.loop;
+    this.attachments = parts.attachments;
   }
 
   /** This account's address (self-certifying). */

@@ -7,6 +7,7 @@ import type { TrustConfig } from '../protocol/certificates.ts';
 import type { DeviceChange, EngineOptions } from '../protocol/engine.ts';
 import type { StateStore } from '../state/store.ts';
 import { fromBase64Url } from '../wire/api/codec.ts';
+import type { AttachmentInput, TransferProgress, UploadedAttachment } from './attachments/types.ts';
 import type { CallOptions, RequestObserver } from './call-options.ts';
 import { type FetchLike, SealpostHttpClient } from './http-client.ts';
 import type { OutboxOptions } from './outbox.ts';
@@ -78,6 +79,26 @@ export interface SendOptions extends CallOptions {
    * for first contact, when it holds no access key of the recipient. @default false
    */
   readonly identified?: boolean;
+  /**
+   * Progress of the uploads of the message's attachment inputs, in bytes of their encrypted
+   * blobs, over all of them (docs/SDK.md §Attachments, "Progress").
+   */
+  readonly onProgress?: TransferProgress;
+}
+
+/**
+ * A message with more than a body: text or bytes (at most one of them) and attachments, each
+ * an input to upload first or an attachment uploaded before (docs/SDK.md §Attachments).
+ *
+ * @example await client.send(bob, { text: 'the photo', attachments: [{ data: photo, contentType: 'image/jpeg' }] });
+ */
+export interface MessageContent {
+  /** The message as text (UTF-8 on the wire). */
+  readonly text?: string;
+  /** The message as bytes. */
+  readonly body?: Uint8Array;
+  /** 1..32 attachments. */
+  readonly attachments?: readonly (AttachmentInput | UploadedAttachment)[];
 }
 
 /** What {@link SealpostClient.send} did. */

@@ -7,6 +7,7 @@ import { systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
 import { REALTIME_PATH } from '../wire/api/realtime.ts';
+import { ClientAttachments } from './attachments/client-attachments.ts';
 import { CertificateCache } from './certificate-cache.ts';
 import type { ClientOptions } from './client-options.ts';
 import { ClientState, type Registration } from './client-state.ts';
@@ -24,6 +25,7 @@ export interface ClientParts {
   readonly certificates: CertificateCache;
   readonly sender: MessageSender;
   readonly loop: ReceiveLoop;
+  readonly attachments: ClientAttachments;
 }
 
 /**
@@ -67,6 +69,15 @@ export function clientParts(
     now,
     outbox: options.outbox,
   });
+  const attachments = new ClientAttachments({
+    http,
+    store: options.store,
+    backend,
+    rng,
+    now,
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+  });
   const loop = new ReceiveLoop({
     engine,
     http,
@@ -77,8 +88,9 @@ export function clientParts(
     rng,
     onDeviceChange: options.onDeviceChange,
     realtime: realtimeConfig(engine, http, registration, options),
+    attachments,
   });
-  return { state, certificates, sender, loop };
+  return { state, certificates, sender, loop, attachments };
 }
 
 /** The receive loop's WebSocket settings, or undefined when it polls. */

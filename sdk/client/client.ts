@@ -11,6 +11,14 @@ import type { AccountKey } from '../protocol/identity.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import type { PushSubscriptionBody } from '../wire/api/schemas.ts';
 import { isAddress } from '../wire/identity.ts';
+import { checkProgress } from './attachments/progress.ts';
+import type {
+  AttachmentInput,
+  DownloadOptions,
+  PendingUpload,
+  UploadedAttachment,
+  UploadOptions,
+} from './attachments/types.ts';
 import type { CallOptions } from './call-options.ts';
 import { ClientDevices } from './client-devices.ts';
 import {
@@ -18,6 +26,7 @@ import {
   callOf,
   engineOptions,
   httpFor,
+  type MessageContent,
   type SendOptions,
   type SendResult,
   trustConfig,
@@ -32,10 +41,12 @@ import type { ReceiveBatch, ReceiveOptions, ReceiveStreamOptions } from './recei
 import type { IncomingMessage } from './receiver.ts';
 import { registerDevice, verifyServerTrust } from './registration.ts';
 import { seedSigner } from './request-signing.ts';
+import { assertMessageFits, sendRequestOf } from './sender.ts';
 
 export type {
   ClientOptions,
   ContactCard,
+  MessageContent,
   SendOptions,
   SendResult,
   TrustInput,
@@ -167,20 +178,106 @@ export class SealpostClient extends ClientDevices {
    * recipient's access key that fails and never falls back: `{ identified: true }` is the app's
    * explicit choice (the server learns the sender; for first contact).
    *
+   * `content` is text, bytes, or `{ text?, body?, attachments? }`: attachment inputs are
+   * uploaded first, one after the other (`onProgress` counts over all of them), then the
+   * message carries their pointers, and so does its sync copy (docs/SDK.md §Attachments).
+   * Everything is checked before the first upload, the message's size with its pointers
+   * included.
+   *
    * @throws {SealedSendUnauthorizedError} if the recipient does not authorize a sealed send.
    * @throws {IdentityChangedError} if a device of the recipient presents a new identity key:
    *   nothing was sent; confirm with {@link confirmIdentity} and send again.
-   * @throws {ApiError | NetworkError | SendFailedError | RangeError} for other failures.
+   * @throws {ArgumentTypeError | ArgumentRangeError} for bad content (before any upload).
+   * @throws {ApiError | NetworkError | SendFailedError | TransferFailedError} for other failures.
    * @example await client.send(bob, 'hi', { signal: AbortSignal.timeout(10_000) });
+   * @example await client.send(bob, { text: 'look', attachments: [{ data: file, fileName: file.name, contentType: file.type }] });
    */
   async send(
     recipient: string,
-    content: Uint8Array | string,
+    content: Uint8Array | string | MessageContent,
     options: SendOptions = {},
   ): Promise<SendResult> {
     if (!isAddress(recipient)) throw new ArgumentTypeError('recipient is not an address');
     if (recipient === this.address) throw new ArgumentRangeError('send to another account');
-    return this.sender.send(recipient, content, options.identified ?? false, callOf(options));
+    const request = sendRequestOf(content);
+    const onProgress = checkProgress(options.onProgress);
+    const plan = this.attachments.plan(request.attachments);
+    assertMessageFits({ ...request, attachments: plan.placeholders });
+    const call = callOf(options);
+    const attachments = await plan.upload(onProgress, call);
+    return this.sender.send(
+      recipient,
+      { text: request.text, body: request.body, attachments },
+      options.identified ?? false,
+      call,
+    );
+  }
+
+  /**
+   * Encrypts and uploads one attachment and returns its pointer, to put into messages
+   * (`send(to, { attachments: [uploaded] })`, as often as wanted). The key is fresh; the blob
+   * goes straight to the object store (one form POST up to the deployment's multipart
+   * threshold, else part by part, one part in memory at a time); the service learns only its
+   * padded size. While it runs its state is in the store: after a failure or a restart,
+   * {@link pendingUploads} lists it and `uploadAttachment(sameInput, { resume: resumeId })`
+   * uploads only what is missing (docs/SDK.md §Attachments, "Resume").
+   *
+   * @throws {ArgumentTypeError | ArgumentRangeError} for a bad input (before any request).
+   * @throws {AttachmentResumeMismatchError} if `resume` is given other data.
+   * @throws {AbortedError} when `signal` aborts: the upload is abandoned on the service too.
+   * @throws {ApiError} `ATTACHMENT_TOO_LARGE`, `RATE_LIMITED`, `QUOTA_EXCEEDED`, ...
+   * @throws {NetworkError | TransferFailedError} when a transfer fails after its retries (the
+   *   upload stays pending).
+   * @example
+   * const photo = await client.uploadAttachment(
+   *   { data: file, fileName: file.name, contentType: file.type },
+   *   { onProgress: (sent, total) => bar.set(sent / total) },
+   * );
+   */
+  uploadAttachment(
+    input: AttachmentInput,
+    options: UploadOptions = {},
+  ): Promise<UploadedAttachment> {
+    return this.attachments.upload(input, options);
+  }
+
+  /**
+   * Uploads started and not finished (failed, or cut off by a restart), oldest first.
+   *
+   * @example for (const p of await client.pendingUploads()) console.log(p.fileName, p.size);
+   */
+  pendingUploads(): Promise<PendingUpload[]> {
+    return this.attachments.pendingUploads();
+  }
+
+  /**
+   * Abandons a pending upload on the service (its storage is released) and forgets it.
+   * Resolves false when no such upload is pending.
+   *
+   * @throws {ApiError | NetworkError} if the service could not be told (it stays pending).
+   * @example await client.discardUpload(pending.resumeId);
+   */
+  discardUpload(resumeId: string, call?: CallOptions): Promise<boolean> {
+    return this.attachments.discard(resumeId, callOf(call));
+  }
+
+  /**
+   * Downloads an attachment by its pointer (from `message.attachments[i].pointer`, stored by
+   * the app, or an upload's result) as a stream of verified bytes. The stream errors, instead
+   * of ending, if the blob does not verify (the cipher's `AttachmentCorruptError`,
+   * `AttachmentKeyMismatchError`, `AttachmentDigestMismatchError`) or the transfer breaks.
+   *
+   * @throws {AttachmentNotFoundError} if the blob expired or was never uploaded.
+   * @throws {TransferFailedError | NetworkError | AbortedError} if it cannot be fetched.
+   * @example
+   * const stream = await client.downloadAttachment(pointer, { onProgress: (n, total) => show(n / total) });
+   * await stream.pipeTo(writable);
+   */
+  downloadAttachment(
+    pointer: UploadedAttachment,
+    options: DownloadOptions = {},
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.attachments.download(pointer, options);
   }
 
   /**

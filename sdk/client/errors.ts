@@ -20,7 +20,10 @@ export type ClientOnlyErrorCode =
   | 'NOT_REGISTERED'
   | 'SEND_FAILED'
   | 'DEVICE_REMOVED'
-  | 'ACCOUNT_KEY_REQUIRED';
+  | 'ACCOUNT_KEY_REQUIRED'
+  | 'ATTACHMENT_NOT_FOUND'
+  | 'TRANSFER_FAILED'
+  | 'ATTACHMENT_RESUME_MISMATCH';
 
 /** Every code a {@link SealpostClientError} can carry. */
 export type ClientErrorCode = ApiErrorCode | ClientOnlyErrorCode;
@@ -251,6 +254,65 @@ export class DeviceRemovedError extends SealpostClientError {
 export class AccountKeyRequiredError extends SealpostClientError {
   constructor(message: string) {
     super('ACCOUNT_KEY_REQUIRED', message);
+  }
+}
+
+/**
+ * The attachment's blob is not in the object store (it answered 404): it has expired (blobs
+ * live as long as messages, 30 days by default), was never completely uploaded, or the pointer
+ * names an id that does not exist. Not retryable.
+ */
+export class AttachmentNotFoundError extends SealpostClientError {
+  constructor(message = 'attachment not found: expired or never uploaded') {
+    super('ATTACHMENT_NOT_FOUND', message);
+  }
+}
+
+/** Where a transfer to or from the object store failed (never the URL's path or query). */
+export interface TransferFailureDetails {
+  /** What was transferred: `uploadForm`, `uploadPart`, `downloadBlob`, `checkBlob`. */
+  readonly operation: string;
+  /** The object store's origin (scheme, host, port). */
+  readonly origin: string;
+  /** The object store's HTTP status, when it answered. */
+  readonly status?: number;
+  readonly cause?: unknown;
+}
+
+/**
+ * The object store refused or broke a transfer of attachment bytes (`code` `TRANSFER_FAILED`):
+ * an error status other than 404 (a 403 after the presigned URL was refreshed, a 5xx after the
+ * retries), or a response that is not what the transfer expects. `retryable` when the store
+ * answered 5xx, 408 or 429. A transport failure of a transfer is a {@link NetworkError} instead,
+ * and a blob that fails verification the cipher's own error.
+ */
+export class TransferFailedError extends SealpostClientError {
+  readonly operation: string;
+  readonly origin: string;
+  readonly status: number | undefined;
+  constructor(
+    message: string,
+    details: TransferFailureDetails = { operation: 'transfer', origin: '' },
+  ) {
+    const status = details.status;
+    super('TRANSFER_FAILED', message, {
+      retryable: status !== undefined && (status >= 500 || status === 408 || status === 429),
+      ...(details.cause === undefined ? {} : { cause: details.cause }),
+    });
+    this.operation = details.operation;
+    this.origin = details.origin;
+    this.status = status;
+  }
+}
+
+/**
+ * A resumed upload was given other data than the upload it resumes: another size, or bytes
+ * whose encryption under the stored key differs from a part already uploaded. Nothing of the
+ * given data was kept; resume with the original data, or discard the upload.
+ */
+export class AttachmentResumeMismatchError extends SealpostClientError {
+  constructor(message = 'the data differs from the upload being resumed') {
+    super('ATTACHMENT_RESUME_MISMATCH', message);
   }
 }
 

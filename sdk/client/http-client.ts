@@ -14,6 +14,7 @@ import type { ResponseOf } from '../wire/api/route-types.ts';
 import type {
   AccountSettings,
   AddDeviceRequest,
+  CreateAttachmentRequest,
   PrekeyUpload,
   PushSubscriptionBody,
   RegisterRequest,
@@ -229,5 +230,59 @@ export class SealpostHttpClient extends HttpCaller {
   /** `DELETE /v1/devices/me/push` (owner-signed): remove this device's subscription. */
   unsubscribePush(call?: CallOptions): Promise<ResponseOf<'unsubscribePush'>> {
     return this.call('unsubscribePush', { params: {} }, call);
+  }
+
+  /**
+   * `POST /v1/attachments` (owner-signed): start an upload of a blob of `size` bytes (the padded,
+   * encrypted size). Not idempotent: a repeat starts another upload.
+   *
+   * @throws {ApiError} `ATTACHMENT_TOO_LARGE`, `RATE_LIMITED`, `QUOTA_EXCEEDED`.
+   */
+  createAttachment(
+    body: CreateAttachmentRequest,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'createAttachment'>> {
+    return this.call('createAttachment', { params: {}, body }, call);
+  }
+
+  /**
+   * `GET /v1/attachments/{attachmentId}/upload` (owner-signed): the parts in place and fresh
+   * presigned part URLs.
+   *
+   * @throws {ApiError} `NOT_FOUND` for an unknown, finished or expired upload.
+   */
+  attachmentUploadStatus(
+    attachmentId: string,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'attachmentUploadStatus'>> {
+    return this.call('attachmentUploadStatus', { params: { attachmentId } }, call);
+  }
+
+  /**
+   * `POST /v1/attachments/{attachmentId}/complete` (owner-signed).
+   *
+   * @throws {ApiError} `UPLOAD_INCOMPLETE`; `NOT_FOUND` (also when an earlier attempt completed it).
+   */
+  completeAttachment(
+    attachmentId: string,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'completeAttachment'>> {
+    return this.call('completeAttachment', { params: { attachmentId } }, call);
+  }
+
+  /** `DELETE /v1/attachments/{attachmentId}` (owner-signed): abandon an unfinished upload. */
+  abortAttachment(
+    attachmentId: string,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'abortAttachment'>> {
+    return this.call('abortAttachment', { params: { attachmentId } }, call);
+  }
+
+  /** `GET /v1/attachments/{attachmentId}` (unsigned): a presigned download URL of the blob. */
+  downloadAttachment(
+    attachmentId: string,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'downloadAttachment'>> {
+    return this.call('downloadAttachment', { params: { attachmentId } }, call);
   }
 }

@@ -1,21 +1,39 @@
 /** The SDK client: `SealpostClient`, its typed HTTP client and its errors (docs/SDK.md). */
 
+export {
+  ABORT_TIMEOUT_MS,
+  type AttachmentData,
+  type AttachmentInput,
+  DEFAULT_CONTENT_TYPE,
+  DOWNLOAD_ATTEMPTS,
+  type DownloadOptions,
+  MIN_TRANSFER_RATE,
+  PART_ATTEMPTS,
+  type PendingUpload,
+  type ReceivedAttachment,
+  type TransferProgress,
+  type UploadedAttachment,
+  type UploadOptions,
+} from './attachments/index.ts';
 export type { CallOptions, RequestEvent, RequestObserver } from './call-options.ts';
 export { CERTIFICATE_REFRESH_MARGIN_MS } from './certificate-cache.ts';
 export {
   type ClientOptions,
   type ContactCard,
+  type MessageContent,
   SealpostClient,
   type SendOptions,
   type SendResult,
   type TrustInput,
 } from './client.ts';
 export type { KnownDevice } from './client-state.ts';
-export { MAX_MESSAGE_BYTES } from './content.ts';
+export { MAX_ATTACHMENTS, MAX_MESSAGE_BYTES } from './content.ts';
 export {
   AbortedError,
   AccountKeyRequiredError,
   ApiError,
+  AttachmentNotFoundError,
+  AttachmentResumeMismatchError,
   type ClientErrorCode,
   type ClientOnlyErrorCode,
   ClockSkewError,
@@ -31,6 +49,8 @@ export {
   SendFailedError,
   StaleDevicesError,
   TimeoutError,
+  TransferFailedError,
+  type TransferFailureDetails,
 } from './errors.ts';
 export {
   type FetchLike,

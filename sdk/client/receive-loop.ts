@@ -34,6 +34,7 @@ import {
   type AppHandler,
   type IncomingMessage,
   type Outcome,
+  type ReceivedAttachments,
   type ReceiveFailure,
   Receiver,
 } from './receiver.ts';
@@ -94,6 +95,8 @@ export class ReceiveLoop implements MessagePump {
       readonly onDeviceChange?: DeviceChangeListener | undefined;
       /** Receive over a WebSocket (docs/SDK.md §Receiving, "Realtime"); polling without. */
       readonly realtime?: RealtimeConfig | undefined;
+      /** Binds the downloads of received attachments to the client (docs/SDK.md §Attachments). */
+      readonly attachments: ReceivedAttachments;
     },
   ) {
     this.receiver = new Receiver(ctx);

@@ -15,6 +15,7 @@
  * - anything else (the app's handler threw, the store failed, the sender's device list could not
  *   be read): kept and reported as retryable.
  */
+import type { AttachmentPointer } from '../attachments/index.ts';
 import type { CryptoBackend } from '../crypto/backend.ts';
 import {
   DecryptError,
@@ -40,6 +41,7 @@ import { fromBase64Url } from '../wire/api/codec.ts';
 import { DEFAULT_MESSAGE_TTL_DAYS, RECEIVED_AT_PRECISION_MS } from '../wire/api/limits.ts';
 import type { DeliveredMessage } from '../wire/api/schemas.ts';
 import type { IdentityBundle } from '../wire/identity.ts';
+import type { ReceivedAttachment } from './attachments/types.ts';
 import type { CallOptions } from './call-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { CONTENT_KIND_SYNC, decodeContent } from './content.ts';
@@ -75,6 +77,16 @@ export interface IncomingMessage {
    * change: the account, and so the safety number, is the same (docs/SDK.md §Device changes).
    */
   readonly deviceChange?: DeviceChange;
+  /**
+   * The message's attachments (empty when it has none): metadata, and a verified download
+   * (docs/SDK.md §Attachments).
+   */
+  readonly attachments: readonly ReceivedAttachment[];
+}
+
+/** Makes the app's view of a received attachment pointer, its download bound to the client. */
+export interface ReceivedAttachments {
+  received(pointer: AttachmentPointer): ReceivedAttachment;
 }
 
 /** Why a delivered message was not handed to the app. */
@@ -127,6 +139,7 @@ export class Receiver {
       readonly self: Registration;
       readonly now: () => number;
       readonly onDeviceChange?: DeviceChangeListener | undefined;
+      readonly attachments: ReceivedAttachments;
     },
   ) {
     this.senders = new SenderCheck(ctx);
@@ -207,6 +220,7 @@ export class Receiver {
       receivedAt: delivered.receivedAt,
       sealed: delivered.source === undefined,
       senderIdentity: received.senderIdentity,
+      attachments: (content.attachments ?? []).map((p) => this.ctx.attachments.received(p)),
     };
     const withChange = received.deviceChange
       ? { ...base, deviceChange: received.deviceChange }

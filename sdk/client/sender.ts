@@ -5,12 +5,16 @@
  * another fresh id. Nothing in either request (ids, times, sizes beyond padding) relates it to
  * the other.
  */
+import type { AttachmentPointer } from '../attachments/index.ts';
 import type { Rng } from '../crypto/backend.ts';
+import { ArgumentTypeError } from '../util/argument-errors.ts';
 import { utf8 } from '../util/bytes.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
+import { ACCESS_KEY_BYTES } from '../wire/api/limits.ts';
 import { createRequestId } from '../wire/api/message-id.ts';
+import type { AttachmentInput, UploadedAttachment } from './attachments/types.ts';
 import type { CallOptions } from './call-options.ts';
-import type { SendResult } from './client-options.ts';
+import type { MessageContent, SendResult } from './client-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { CONTENT_KIND_MESSAGE, CONTENT_KIND_SYNC, encodeContent } from './content.ts';
 import type { Fanout } from './fanout.ts';
@@ -18,6 +22,72 @@ import { Outbox, type OutboxOptions } from './outbox.ts';
 
 /** Own device lists are re-read from the service at most this often before a sync copy. */
 export const OWN_DEVICES_REFRESH_MS = 5 * 60 * 1000;
+
+/** What one send carries, with its attachments uploaded. */
+export interface OutgoingMessage {
+  /** True when `body` is UTF-8 text (the app gave a string). */
+  readonly text: boolean;
+  readonly body: Uint8Array;
+  readonly attachments?: readonly AttachmentPointer[];
+}
+
+/** What the app asked to send, its attachments possibly still to upload. */
+export interface SendRequest {
+  readonly text: boolean;
+  readonly body: Uint8Array;
+  readonly attachments: readonly (AttachmentInput | UploadedAttachment)[] | undefined;
+}
+
+/**
+ * Reads the `content` argument of `send`: a string (text), bytes, or a {@link MessageContent}
+ * with at most one of `text` and `body` and optional attachments.
+ *
+ * @example sendRequestOf({ text: 'the photos', attachments: [{ data: photo }] })
+ * @throws {ArgumentTypeError} for any other shape, or both `text` and `body`.
+ */
+export function sendRequestOf(content: Uint8Array | string | MessageContent): SendRequest {
+  if (typeof content === 'string')
+    return { text: true, body: utf8(content), attachments: undefined };
+  if (content instanceof Uint8Array) return { text: false, body: content, attachments: undefined };
+  if (typeof content !== 'object' || content === null) {
+    throw new ArgumentTypeError(
+      'content must be a string, a Uint8Array or { text?, body?, attachments? }',
+    );
+  }
+  const { text, body, attachments } = content;
+  if (text !== undefined && body !== undefined) {
+    throw new ArgumentTypeError('content takes text or body, not both');
+  }
+  if (text !== undefined && typeof text !== 'string') {
+    throw new ArgumentTypeError('content.text must be a string');
+  }
+  if (body !== undefined && !(body instanceof Uint8Array)) {
+    throw new ArgumentTypeError('content.body must be a Uint8Array');
+  }
+  return text !== undefined
+    ? { text: true, body: utf8(text), attachments }
+    : { text: false, body: body ?? new Uint8Array(0), attachments };
+}
+
+/**
+ * Checks that a message with these attachment pointers (placeholders of the same sizes will
+ * do) fits one content frame, also as a sync copy: before anything is uploaded for it.
+ *
+ * @example assertMessageFits({ text: false, body, attachments: plan.placeholders });
+ * @throws {ArgumentRangeError} if body and pointers together pass the plaintext limit, or there
+ *   are more than 32 attachments.
+ */
+export function assertMessageFits(message: OutgoingMessage): void {
+  encodeContent({
+    kind: CONTENT_KIND_SYNC,
+    text: message.text,
+    senderAccessKey: new Uint8Array(ACCESS_KEY_BYTES),
+    sentAt: 0,
+    destination: 'a'.repeat(32),
+    body: message.body,
+    ...(message.attachments ? { attachments: message.attachments } : {}),
+  });
+}
 
 /** Sends messages and their sync copies for one device. */
 export class MessageSender {
@@ -44,20 +114,22 @@ export class MessageSender {
     });
   }
 
-  /** Seals for every device of `recipient`, then queues the sync copy. */
+  /**
+   * Seals for every device of `recipient`, then queues the sync copy (with the same
+   * attachment pointers: the own devices can download them too).
+   */
   async send(
     recipient: string,
-    content: Uint8Array | string,
+    message: OutgoingMessage,
     identified: boolean,
     call?: CallOptions,
   ): Promise<SendResult> {
-    const text = typeof content === 'string';
-    const body = text ? utf8(content) : content;
     const frame = {
-      text,
+      text: message.text,
       senderAccessKey: this.ctx.self.accessKey,
       sentAt: this.ctx.now(),
-      body,
+      body: message.body,
+      ...(message.attachments?.length ? { attachments: message.attachments } : {}),
     };
     const plaintext = encodeContent({ ...frame, kind: CONTENT_KIND_MESSAGE });
     const sync = encodeContent({ ...frame, kind: CONTENT_KIND_SYNC, destination: recipient });

@@ -23,7 +23,8 @@ export type StoreNamespace =
   | 'seen'
   | 'contact'
   | 'baseKey'
-  | 'meta';
+  | 'meta'
+  | 'upload';
 
 /**
  * Put (value is bytes) or delete (value is null). With `expect`, the op is conditional: the

@@ -86,7 +86,7 @@ describe('S3AttachmentObjects on s3rver', () => {
     const expiresAt = Date.now() + 15 * 60_000;
     const stored = [];
     for (const [i, bytes] of parts.entries()) {
-      const url = await store.presignPart(id, uploadId, i + 1, expiresAt);
+      const url = await store.presignPart(id, uploadId, i + 1, expiresAt, bytes.length);
       const res = await fetch(url, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer> });
       await res.arrayBuffer();
       expect(res.status).toBe(200);
