@@ -49,6 +49,7 @@ import {
   type Usage,
   usdPerMillion,
 } from './cost-model.ts';
+import { attachmentCostPerGb, measureAttachment, STORED_DAYS } from './lib/attachment-cost.ts';
 import { type Endpoints, Meter, meteredClients } from './lib/meter.ts';
 import { measureRealtime, type RealtimeUsage } from './lib/realtime-cost.ts';
 
@@ -201,8 +202,45 @@ async function costModel(): Promise<void> {
       }
     }
     await realtimeCostModel(endpoints, overHttp);
+    await attachmentCostModel(endpoints);
   } finally {
     await aws.stop();
+  }
+}
+
+/**
+ * What attachments cost per GB of files sent (docs/SERVICE.md §7.5): measured uploads and
+ * downloads of a photo-sized (1 MiB), a form-sized (16 MiB) and a multipart (128 MiB) file with
+ * the SDK's and the service's defaults; storage for the blob lifetime; one download (each
+ * further recipient device adds one). Data transfer out dominates.
+ */
+async function attachmentCostModel(endpoints: Endpoints): Promise<void> {
+  const MIB = 1024 * 1024;
+  for (const [label, size] of [
+    ['1MiB', MIB],
+    ['16MiB', 16 * MIB],
+    ['128MiB', 128 * MIB],
+  ] as const) {
+    const usage = await measureAttachment(endpoints, size);
+    const perGb = attachmentCostPerGb(usage, {
+      lambdaMemoryGb: LAMBDA_MEMORY_GB,
+      s3Class: 's3Standard',
+    });
+    const prefix = `cost.attachments.${label}`;
+    report(`${prefix}.uploadPerGb`, perGb.upload, 'USD/GB');
+    report(`${prefix}.storedPerGb${STORED_DAYS}d`, perGb.storage, 'USD/GB');
+    report(`${prefix}.downloadPerGb`, perGb.download, 'USD/GB');
+    report(`${prefix}.transferOutPerGb`, perGb.transferOut, 'USD/GB');
+    report(
+      `${prefix}.sentStoredDownloadedOncePerGb`,
+      perGb.upload + perGb.storage + perGb.download,
+      'USD/GB',
+    );
+    report(`${prefix}.blobOverhead`, usage.blobBytes / usage.fileBytes - 1, 'ratio');
+    report(`${prefix}.uploadApiRequests`, usage.upload.apiRequests, 'requests');
+    report(`${prefix}.uploadS3Requests`, usage.upload.s3Put + usage.upload.s3Get, 'requests');
+    report(`${prefix}.uploadDynamoRequests`, usage.upload.dynamoRequests, 'requests');
+    report(`${prefix}.downloadApiRequests`, usage.download.apiRequests, 'requests');
   }
 }
 
