@@ -157,9 +157,11 @@ export class EnvelopeBucket extends Construct {
     acknowledgeFinding(
       this.bucket,
       'AwsSolutions-S1',
-      'Server access logs would record, per envelope, the object key and request time; every ' +
-        'request comes from the API function role, so they add no accountability over the API ' +
-        'access log and CloudTrail, only message metadata that sealed sender keeps from the server.',
+      'Server access logs would record, per envelope, the object key and request time, and per ' +
+        'attachment the IP addresses that uploaded and downloaded it by id, linking sender and ' +
+        'recipients; envelope requests come from the API function role and attachment requests ' +
+        'are presigned by it, so they add no accountability over the API access log and ' +
+        'CloudTrail, only metadata that sealed sender keeps from the server.',
     );
   }
 

@@ -9,7 +9,8 @@ import { MalformedEnvelopeError } from '../errors.ts';
 import { ArgumentRangeError, ArgumentTypeError } from './argument-errors.ts';
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is text like any other, so decoding inverts encoding.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Throws `ArgumentTypeError` unless `value` is a `Uint8Array` (optionally of exactly `length` bytes). */
 export function assertBytes(

@@ -9,9 +9,11 @@ import {
   constantTimeEqual,
   fromBase64Url,
   fromHex,
+  fromUtf8,
   toBase64Url,
   toHex,
   tryFromBase64Url,
+  utf8,
 } from '#sdk/util/bytes.ts';
 
 describe('base64url', () => {
@@ -43,6 +45,19 @@ describe('base64url', () => {
       expect(tryFromBase64Url(bad)).toBeUndefined();
     }
     expect(() => fromBase64Url('Zg==', 'field')).toThrow(/field/);
+  });
+});
+
+describe('UTF-8', () => {
+  it('decodes what it encodes, a leading byte-order mark included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => fromUtf8(utf8(text)) === text),
+    );
+    expect(fromUtf8(utf8('\uFEFFhello'))).toBe('\uFEFFhello');
+  });
+
+  it('refuses invalid UTF-8', () => {
+    expect(() => fromUtf8(new Uint8Array([0xc3]))).toThrow(MalformedEnvelopeError);
   });
 });
 
