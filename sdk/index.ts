@@ -10,6 +10,7 @@ export {
   type AttachmentPointer,
   type BlobLayout,
   blobLayout,
+  DEFAULT_CHUNK_SIZE_LOG2,
   MAX_ATTACHMENT_SIZE,
 } from './attachments/index.ts';
 export * from './client/index.ts';

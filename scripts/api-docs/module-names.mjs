@@ -9,6 +9,7 @@ const IMPORT_PATHS = {
   'sdk/client': 'sealpost/client',
   'sdk/wire': 'sealpost/wire',
   'sdk/wire/api': 'sealpost/wire/api',
+  'sdk/attachments': 'sealpost/attachments',
   'sdk/state/file-store': 'sealpost/file-store',
   'functions/testing': '@sealpost/testing',
 };
