@@ -8,6 +8,12 @@
  * API's WebSocket endpoint (`realtimeUrl`; polling when the socket cannot open) and pins the
  * trust root that serve.mjs puts in `/config.json`.
  *
+ * "Attach file" sends the chosen file with the message: the SDK encrypts it in the page and
+ * uploads it straight to the object store's presigned URLs (another origin than the page, so
+ * the store answers CORS), showing the upload's progress; the message carries the pointer. A
+ * received attachment is downloaded (decrypted and verified as it arrives) into a Blob URL and
+ * shown as a link with the sender's file name and, for a raster image, as an <img>.
+ *
  * "Enable wake-ups" asks for notification permission, registers the service worker `/sw.js`
  * and hands its registration to `client.subscribePush`, which fetches the service's VAPID key
  * (`GET /v1/push/key`), subscribes through the worker's `pushManager` and registers the
@@ -79,6 +85,54 @@ function show(line) {
   const li = document.createElement('li');
   li.textContent = line;
   $('messages').append(li);
+  return li;
+}
+
+/**
+ * Image types the page renders in an <img>. The type is the sender's claim; a Blob URL has the
+ * page's origin, so nothing the sender sends is given a type a browser would run (HTML, SVG).
+ */
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
+
+const sizeText = (n) => (n < 1024 ? `${n} B` : `${Math.ceil(n / 1024)} KiB`);
+
+/**
+ * Shows one received attachment: downloads it (verified: a tampered blob errors instead of
+ * ending), then links a Blob URL of it under the sender's file name and, for an image, shows it.
+ * The link's Blob is typed `application/octet-stream`, so opening it downloads, never renders.
+ */
+async function showAttachment(from, attachment) {
+  const name = attachment.fileName ?? 'attachment';
+  const li = show(`${from} sent ${name} (${sizeText(attachment.size)}): downloading…`);
+  li.className = 'attachment';
+  try {
+    const bytes = await attachment.bytes();
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    link.download = name;
+    link.textContent = name;
+    li.replaceChildren(`${from} sent `, link, ` (${sizeText(attachment.size)})`);
+    if (IMAGE_TYPES.has(attachment.contentType)) {
+      const img = document.createElement('img');
+      img.alt = name;
+      img.src = URL.createObjectURL(new Blob([bytes], { type: attachment.contentType }));
+      li.append(document.createElement('br'), img);
+    }
+  } catch (err) {
+    li.textContent = `${from} sent ${name}: ${errorLine(err)}`;
+  }
+}
+
+/** The message of the send form: its text and the chosen file, if any. */
+function composed(text, file) {
+  if (!file) return text;
+  const attachment = {
+    data: file,
+    fileName: file.name,
+    // A browser gives '' for a type it does not know: the SDK's default then applies.
+    ...(file.type ? { contentType: file.type } : {}),
+  };
+  return { ...(text ? { text } : {}), attachments: [attachment] };
 }
 
 async function main() {
@@ -111,12 +165,29 @@ async function main() {
   $('send-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const text = $('message').value;
-    if (!peer || !text) return;
+    const file = $('attach').files[0];
+    if (!peer || (!text && !file)) return;
+    const progress = $('upload-progress');
+    const status = $('upload-status');
+    if (file) {
+      progress.value = 0;
+      progress.hidden = false;
+      status.textContent = `uploading ${file.name}…`;
+    }
+    // Progress in bytes of the encrypted blob (a little more than the file), after each part
+    // of a multipart upload, once at the end of a form upload.
+    const onProgress = (sent, total) => {
+      progress.value = sent / total;
+      status.textContent = `uploading ${file.name}: ${Math.floor((100 * sent) / total)}%`;
+    };
     try {
-      await client.send(peer, text);
+      await client.send(peer, composed(text, file), file ? { onProgress } : {});
       $('message').value = '';
-      show(`you to ${nameOf(peer)}: ${text}`);
+      $('attach').value = '';
+      if (file) status.textContent = `sent ${file.name}`;
+      show(`you to ${nameOf(peer)}: ${[text, file?.name].filter(Boolean).join(' + ')}`);
     } catch (err) {
+      if (file) status.textContent = errorLine(err);
       show(errorLine(err));
     }
   });
@@ -142,7 +213,12 @@ async function main() {
     },
   });
   for await (const m of receiving) {
-    show(`${nameOf(m.sender.address)}: ${m.text ?? `<${m.body.length} bytes>`}`);
+    const from = nameOf(m.sender.address);
+    if (m.text || m.attachments.length === 0) {
+      show(`${from}: ${m.text ?? `<${m.body.length} bytes>`}`);
+    }
+    // Not awaited: downloads run beside the receive loop, which goes on to the next message.
+    for (const a of m.attachments) showAttachment(from, a);
   }
 }
 

@@ -7,6 +7,9 @@
  * calls the API on its own origin (`GET /v1/push/key` included). The page receives over the
  * API's WebSocket endpoint directly (`realtimeUrl` in `/config.json`): by default the API's own
  * `/v1/websocket` (npm start, the test kit); on AWS pass the stack's `WebSocketUrl` output.
+ * Attachments go neither through here nor through the API: the page sends and fetches them at
+ * the presigned URLs of the object store (the API's `/_objects` locally, the bucket on AWS),
+ * which answers the browser's CORS requests itself.
  *
  *   node serve.mjs                          # the API of `npm start` (.local/stack.json)
  *   node serve.mjs --api URL --trust-root KEY --port 5173 --name carol [--realtime-url WSS_URL]

@@ -42,7 +42,7 @@ export interface Listening {
  * Response headers a browser client must be able to read (`etag`: the object service's answer
  * to an attachment part upload, exposed as the bucket's CORS rule does on AWS).
  */
-const EXPOSED_HEADERS = ['retry-after', 'content-length', 'etag'];
+const EXPOSED_HEADERS = ['retry-after', 'content-length', 'etag', 'content-range'];
 
 /**
  * Serves `fetch` on a local port behind a CORS layer (preflights answered, request headers

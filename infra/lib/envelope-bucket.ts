@@ -149,7 +149,7 @@ export class EnvelopeBucket extends Construct {
           allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET],
           allowedOrigins: [...corsOrigins],
           allowedHeaders: ['Content-Type', 'Range'],
-          exposedHeaders: ['ETag'],
+          exposedHeaders: ['ETag', 'Content-Range'],
           maxAge: ATTACHMENT_CORS_MAX_AGE_SECONDS,
         },
       ],

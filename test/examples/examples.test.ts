@@ -2,16 +2,17 @@
  * The examples in examples/, run the way their READMEs say, against `npm start` on the
  * in-memory engine: two node-chat processes (one interactive, one scripted) exchange messages,
  * the browser page talks to a node-chat in Chromium from the npm registry (the browser the
- * suite falls back to without a system Chromium), receiving over the WebSocket endpoint, and
+ * suite falls back to without a system Chromium), receiving over the WebSocket endpoint,
  * enables wake-ups (its service worker, with the `web-push-testing` stand-in as the push
- * service), and the example app's own vitest passes.
+ * service) and sends files to another page (upload progress, a named link, an image), and the
+ * example app's own vitest passes.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleSite } from '../../examples/browser/serve.mjs';
 import { launchChromium } from '../browser/chromium.ts';
@@ -23,6 +24,11 @@ import {
 } from '../helpers/push-stand-in.ts';
 
 const run = promisify(execFile);
+/** A 3×2 PNG (opaque red), as a browser would pick it from disk. */
+const PICTURE = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAMAAAACCAYAAACddGYaAAAAEUlEQVR4nGM4ISf3H4YZkDkAmxUME7OZWHkAAAAASUVORK5CYII=',
+  'base64',
+);
 const CHAT = ['--import', 'tsx', '--conditions=sealpost-source', 'examples/node-chat/chat.mjs'];
 
 let dir: string;
@@ -327,6 +333,109 @@ describe('examples/browser', () => {
       await standIn.close();
     }
   }, 60_000);
+});
+
+/** What the example page shows for one received attachment (see its `showAttachment`). */
+interface ShownAttachment {
+  readonly text: string;
+  readonly download: string;
+  /** The link's Blob: its type and bytes. */
+  readonly linkType: string | null;
+  readonly bytes: number[];
+  readonly image: { readonly width: number; readonly height: number; readonly alt: string } | null;
+}
+
+/** Reads the attachment item of `page` whose link downloads as `fileName`. */
+async function shownAttachment(page: Page, fileName: string): Promise<ShownAttachment> {
+  const item = await page.waitForSelector(`#messages li:has(a[download="${fileName}"])`);
+  return item.evaluate(async (li) => {
+    const link = li.querySelector('a') as HTMLAnchorElement;
+    const img = li.querySelector('img');
+    await img?.decode();
+    const blob = await fetch(link.href);
+    return {
+      text: li.textContent ?? '',
+      download: link.download,
+      linkType: blob.headers.get('content-type'),
+      bytes: Array.from(new Uint8Array(await blob.arrayBuffer())),
+      image: img ? { width: img.naturalWidth, height: img.naturalHeight, alt: img.alt } : null,
+    };
+  });
+}
+
+describe('examples/browser attachments', () => {
+  it('"Attach file" sends a picture and a file to another page: progress, a named link, an <img>', async () => {
+    const sites = await Promise.all(
+      ['ann', 'ben'].map((name) =>
+        startExampleSite({ api: server.url, trustRoot: server.trustRoot, name }),
+      ),
+    );
+    const { browser: own } = await launchChromium({ kind: 'npm' });
+    try {
+      const [ann, ben] = await Promise.all(sites.map(() => own.newPage()));
+      if (!ann || !ben) throw new Error('no pages');
+      for (const [page, site] of [
+        [ann, sites[0]!],
+        [ben, sites[1]!],
+      ] as const) {
+        await page.goto(`${site.url}/`);
+        await page.waitForSelector('body[data-ready="true"]');
+      }
+      const cards = await Promise.all([ann, ben].map((p) => p.textContent('#card')));
+      await ann.fill('#add-card', cards[1] ?? '');
+      await ann.click('#add');
+      await ann.waitForSelector('#messages li:has-text("Added ben.")');
+      await ben.fill('#add-card', cards[0] ?? '');
+      await ben.click('#add');
+      await ben.waitForSelector('#messages li:has-text("Added ann.")');
+
+      // A picture with a line of text: the upload's progress ends full.
+      await ann.setInputFiles('#attach', {
+        name: 'dot.png',
+        mimeType: 'image/png',
+        buffer: PICTURE,
+      });
+      await ann.fill('#message', 'a picture');
+      await ann.click('#send');
+      await ann.waitForSelector('#upload-status:text-is("sent dot.png")');
+      expect(await ann.$eval('#upload-progress', (p) => (p as HTMLProgressElement).value)).toBe(1);
+      await ann.waitForSelector('#messages li:text-is("you to ben: a picture + dot.png")');
+      await ben.waitForSelector('#messages li:text-is("ann: a picture")');
+      expect(await shownAttachment(ben, 'dot.png')).toEqual({
+        text: 'ann sent dot.png (74 B)',
+        download: 'dot.png',
+        // The link never renders what the sender sent: it downloads.
+        linkType: 'application/octet-stream',
+        bytes: Array.from(PICTURE),
+        image: { width: 3, height: 2, alt: 'dot.png' },
+      });
+
+      // A file alone, of a type the page does not render: a link, no image.
+      const notes = Buffer.from('field notes, day one\n');
+      await ann.setInputFiles('#attach', {
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        buffer: notes,
+      });
+      await ann.click('#send');
+      await ann.waitForSelector('#upload-status:text-is("sent notes.txt")');
+      await ann.waitForSelector('#messages li:text-is("you to ben: notes.txt")');
+      expect(await shownAttachment(ben, 'notes.txt')).toEqual({
+        text: `ann sent notes.txt (${notes.length} B)`,
+        download: 'notes.txt',
+        linkType: 'application/octet-stream',
+        bytes: Array.from(notes),
+        image: null,
+      });
+      for (const page of [ann, ben]) {
+        expect(await page.getAttribute('body', 'data-error')).toBeNull();
+        expect(await page.locator('#messages li:has-text("error:")').count()).toBe(0);
+      }
+    } finally {
+      await own.close();
+      await Promise.all(sites.map((site) => site.close()));
+    }
+  }, 90_000);
 });
 
 describe('examples/vitest', () => {

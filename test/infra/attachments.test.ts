@@ -118,7 +118,7 @@ describe('attachment CORS', () => {
           AllowedMethods: ['POST', 'PUT', 'GET'],
           AllowedOrigins: ['*'],
           AllowedHeaders: ['Content-Type', 'Range'],
-          ExposedHeaders: ['ETag'],
+          ExposedHeaders: ['ETag', 'Content-Range'],
           MaxAge: 3600,
         },
       ],
