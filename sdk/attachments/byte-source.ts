@@ -1,7 +1,8 @@
 /**
  * Reads exact-size pieces out of a stream of byte pieces of any size: the file an app hands to
  * the encryptor (a `File.stream()`, a Node file stream) and the blob a download delivers. Holds
- * at most the one input piece it is consuming; the caller owns the buffers it fills.
+ * at most the one input piece it is consuming; the caller owns the buffers it fills. Where one
+ * input piece holds all the bytes asked for, `read` returns a view of it instead of copying.
  */
 import { ArgumentTypeError } from '../util/argument-errors.ts';
 
@@ -131,6 +132,24 @@ export class ExactReader {
       filled += take;
     }
     return filled;
+  }
+
+  /**
+   * The next `scratch.length` bytes, fewer only at the end of the stream: a view of the current
+   * input piece when that piece holds them all (no copy), otherwise copied into `scratch`. A
+   * view belongs to the source; the caller uses it before its next read and never writes to it.
+   *
+   * @example const sealed = await reader.read(buffer.subarray(0, length));
+   */
+  async read(scratch: Uint8Array): Promise<Uint8Array> {
+    if (scratch.length === 0) return scratch;
+    const piece = await this.current();
+    if (piece !== undefined && piece.length - this.offset >= scratch.length) {
+      const view = piece.subarray(this.offset, this.offset + scratch.length);
+      this.offset += scratch.length;
+      return view;
+    }
+    return scratch.subarray(0, await this.fill(scratch));
   }
 
   /** Whether any byte is left (empty pieces do not count). */

@@ -49,7 +49,7 @@ interface Opener {
   readonly cipher: AesGcmCipher;
   readonly header: Uint8Array;
   readonly hasher: Sha256Hasher;
-  /** Room for one sealed chunk, reused. */
+  /** Room for one sealed chunk where the blob's pieces do not hold it whole, reused. */
   readonly sealed: Uint8Array;
 }
 
@@ -183,12 +183,16 @@ async function openChunk(
 ): Promise<Uint8Array> {
   const { layout } = opener;
   const length = chunkPlaintextBytes(layout, index);
-  const sealed = opener.sealed.subarray(0, length + ATTACHMENT_TAG_BYTES);
-  if ((await input.fill(sealed)) < sealed.length) throw new AttachmentCorruptError();
+  const sealed = await input.read(opener.sealed.subarray(0, length + ATTACHMENT_TAG_BYTES));
+  if (sealed.length < length + ATTACHMENT_TAG_BYTES) throw new AttachmentCorruptError();
+  // Start opening before hashing: the cipher has its input once `open` returns, and a backend
+  // that decrypts off the main thread (Firefox's WebCrypto, Node's) works while this thread
+  // hashes. The order changes nothing else: no plaintext goes out before its tag verified.
+  const opening = opener.cipher.open(chunkNonce(index, last), sealed, opener.header);
   opener.hasher.update(sealed);
   let plaintext: Uint8Array;
   try {
-    plaintext = await opener.cipher.open(chunkNonce(index, last), sealed, opener.header);
+    plaintext = await opening;
   } catch (error) {
     if (error instanceof DecryptError) throw new AttachmentCorruptError();
     throw error;

@@ -1,11 +1,13 @@
 /**
  * Encrypting an attachment (docs/PROTOCOL.md §10.4): the file, read as a stream of pieces of
  * any size, becomes the blob, emitted as the header and then one sealed chunk per read.
- * Pull-based: a chunk is read and sealed only when the consumer asks for the next one, so an
- * upload of any size holds about two chunks in memory (the plaintext being sealed and the
- * sealed chunk the consumer holds).
+ * Pull-based with one chunk of read-ahead: when the consumer asks for chunk i, chunk i + 1 is
+ * read and its sealing started before chunk i is hashed and emitted, so a backend that seals
+ * off the main thread (Firefox's WebCrypto, Node's; Chromium's seals on the calling thread)
+ * works while this thread hashes. An upload of any size holds about three chunks in memory (the
+ * chunk being sealed, the sealed chunk being hashed and the one the consumer holds).
  */
-import type { CryptoBackend } from '../crypto/backend.ts';
+import type { AesGcmCipher, CryptoBackend, Sha256Hasher } from '../crypto/backend.ts';
 import { AttachmentSizeError } from '../errors.ts';
 import { ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, wipe } from '../util/bytes.ts';
@@ -98,13 +100,52 @@ export function encryptAttachment(
   // Callers that only read the stream see its error there; no unhandled rejection besides.
   digest.catch(() => undefined);
 
-  let sealer: Awaited<ReturnType<typeof startSealer>> | undefined;
+  let sealer: Sealer | undefined;
+  /** The index of the next chunk to emit. */
   let next = 0;
+  /** Chunk `next` being sealed, started by the previous read. */
+  let sealing: Promise<Uint8Array> | undefined;
+  /** Why reading ahead failed: raised by the next read, after the chunk before it went out. */
+  let failure: { readonly error: unknown } | undefined;
   let done = false;
   const finish = () => {
     done = true;
     wipe(key, sealer?.plaintext);
   };
+  /** After a read that ended once the stream was cancelled: leave no plaintext behind. */
+  const stopped = () => {
+    if (done) wipe(sealer?.plaintext);
+    return done;
+  };
+
+  /**
+   * Reads chunk `index` and starts sealing it. Full chunks are sealed straight from the source's
+   * piece when it holds them; the last chunk's padding is zeros written after the file's bytes.
+   * The cipher has what it needs once `seal` returns, so the buffer is free again at once.
+   */
+  async function readAndSeal(s: Sealer, index: number): Promise<{ sealed: Promise<Uint8Array> }> {
+    const last = index === layout.chunkCount - 1;
+    const buffer = s.plaintext.subarray(0, chunkPlaintextBytes(layout, index));
+    const fileBytes = Math.max(0, Math.min(buffer.length, size - index * layout.chunkSize));
+    let chunk: Uint8Array;
+    if (fileBytes === buffer.length) {
+      chunk = await input.read(buffer);
+      if (chunk.length < buffer.length) throw new AttachmentSizeError(size);
+    } else {
+      if ((await input.fill(buffer.subarray(0, fileBytes))) < fileBytes) {
+        throw new AttachmentSizeError(size);
+      }
+      // The buffer is reused: whatever is left of an earlier chunk's bytes must become zeros.
+      buffer.fill(0, fileBytes);
+      chunk = buffer;
+    }
+    // Read to the end before the final chunk goes out: a longer source yields no blob.
+    if (last && (await input.hasMore())) throw new AttachmentSizeError(size);
+    const sealed = s.cipher.seal(chunkNonce(index, last), chunk, s.header);
+    // Awaited by the next read; nobody awaits it if the stream ends first.
+    sealed.catch(() => undefined);
+    return { sealed };
+  }
 
   const blob = new ReadableStream<Uint8Array>(
     {
@@ -116,25 +157,30 @@ export function encryptAttachment(
             controller.enqueue(sealer.header);
             return;
           }
+          if (failure !== undefined) throw failure.error;
+          const s = sealer;
           const index = next++;
           const last = index === layout.chunkCount - 1;
-          const chunk = sealer.plaintext.subarray(0, chunkPlaintextBytes(layout, index));
-          const fileBytes = Math.max(0, Math.min(chunk.length, size - index * layout.chunkSize));
-          if ((await input.fill(chunk.subarray(0, fileBytes))) < fileBytes) {
-            throw new AttachmentSizeError(size);
+          const sealed = await (sealing ?? (await readAndSeal(s, index)).sealed);
+          sealing = undefined;
+          if (stopped()) return;
+          if (!last) {
+            // Read ahead one chunk and start sealing it before hashing this one (the module
+            // comment). A failure there is raised on the next read, so the chunks before it
+            // still go out, as they would without the read-ahead.
+            try {
+              sealing = (await readAndSeal(s, index + 1)).sealed;
+            } catch (error) {
+              failure = { error };
+            }
+            if (stopped()) return;
           }
-          // The buffer is reused: whatever is left of the last chunk's bytes must become zeros.
-          chunk.fill(0, fileBytes);
-          // Read to the end before the final chunk goes out: a longer source yields no blob.
-          if (last && (await input.hasMore())) throw new AttachmentSizeError(size);
-          const sealed = await sealer.cipher.seal(chunkNonce(index, last), chunk, sealer.header);
-          if (done) return;
-          sealer.hasher.update(sealed);
+          s.hasher.update(sealed);
           controller.enqueue(sealed);
           if (last) {
             finish();
             controller.close();
-            resolveDigest(sealer.hasher.digest());
+            resolveDigest(s.hasher.digest());
           }
         } catch (error) {
           if (done) return;
@@ -151,14 +197,26 @@ export function encryptAttachment(
         await input.cancel(reason);
       },
     },
-    // No read-ahead: pull runs only when the consumer waits for a piece.
+    // No queue: pull runs only when the consumer waits for a piece (the read-ahead is in pull).
     { highWaterMark: 0 },
   );
   return { layout, blob, digest };
 }
 
+interface Sealer {
+  readonly cipher: AesGcmCipher;
+  readonly header: Uint8Array;
+  readonly hasher: Sha256Hasher;
+  /** Room for one chunk's plaintext where the source's pieces do not hold it whole, reused. */
+  readonly plaintext: Uint8Array;
+}
+
 /** Derives the keys, imports the cipher and starts the digest with the header. */
-async function startSealer(backend: CryptoBackend, key: Uint8Array, layout: BlobLayout) {
+async function startSealer(
+  backend: CryptoBackend,
+  key: Uint8Array,
+  layout: BlobLayout,
+): Promise<Sealer> {
   const { encKey, commitment } = deriveAttachmentKeys(backend, key);
   try {
     const cipher = await backend.aesGcmCipher(encKey);
