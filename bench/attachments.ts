@@ -233,10 +233,12 @@ globalThis.runBench = async (size, rounds) => {
   const digest = await e.digest;
   const cryptoKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
   const chunk = 256 * 1024; const iv = new Uint8Array(12);
-  const out = { encrypt: [], decrypt: [], floor: [] };
+  const out = { encrypt: [], decrypt: [], floor: [], floorSha: [] };
   for (let i = 0; i < rounds; i++) {
     out.floor.push(await rate(size, async () => { for (let o = 0; o < size; o += chunk)
       await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, cryptoKey, fill.subarray(0, Math.min(chunk, size - o))); }));
+    out.floorSha.push(await rate(size, async () => { const h = webBackend.sha256Hasher(); for (let o = 0; o < size; o += chunk)
+      h.update(new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, cryptoKey, fill.subarray(0, Math.min(chunk, size - o))))); h.digest(); }));
     out.encrypt.push(await rate(size, async () => { const x = encryptAttachment(src(size, fill), { key, size, backend: webBackend }); await drain(x.blob); await x.digest; }));
     out.decrypt.push(await rate(size, async () => { let o = 0; const s = new ReadableStream({ pull(c) {
       if (o >= blob.length) return c.close(); c.enqueue(blob.subarray(o, o + MIB)); o += MIB; } }, { highWaterMark: 0 });
@@ -285,16 +287,21 @@ async function browserThroughput(): Promise<void> {
             }
           ).runBench(s!, r!),
         [size, rounds],
-      )) as Record<'encrypt' | 'decrypt' | 'floor', number[]>;
+      )) as Record<'encrypt' | 'decrypt' | 'floor' | 'floorSha', number[]>;
       const floor = Math.max(...out.floor);
+      const floorSha = Math.max(...out.floorSha);
       report(`browser.${label}.floor.webcryptoGcm`, floor, 'MiB/s', {
         spread: spread(out.floor),
         chromium: version,
+      });
+      report(`browser.${label}.floor.webcryptoGcmNobleSha256`, floorSha, 'MiB/s', {
+        spread: spread(out.floorSha),
       });
       for (const op of ['encrypt', 'decrypt'] as const) {
         const best = Math.max(...out[op]);
         report(`browser.${label}.webcrypto.${op}`, best, 'MiB/s', {
           ofGcm: best / floor,
+          ofGcmSha256: best / floorSha,
           spread: spread(out[op]),
         });
       }
