@@ -172,12 +172,15 @@ export class RealtimeService implements Notifier {
     context?: NotifyContext,
   ): Promise<'pushed' | 'offline' | 'failed'> {
     if (context?.pushed) return 'pushed';
-    return this.pushEarly(mailbox, message);
+    return this.push(mailbox, deliveryFrame(message, 'push'));
   }
 
   /**
    * {@link Notifier.pushEarly}: the same push, made while the message's store is under way so
-   * that the frame does not wait for the object and record writes. Never throws.
+   * that the frame does not wait for the object and record writes. Never throws. A message too
+   * large for one frame goes out as a pointer, which sends the device to `GET /v1/messages`;
+   * that read finds the message only once it is stored, so a pointer is not pushed early
+   * (`offline`: {@link notify} pushes it after the writes).
    *
    * @example await realtime.pushEarly(mailbox, message) // 'pushed'
    */
@@ -185,10 +188,19 @@ export class RealtimeService implements Notifier {
     mailbox: DeviceRef,
     message: DeliveredMessage,
   ): Promise<'pushed' | 'offline' | 'failed'> {
+    const frame = deliveryFrame(message, 'push');
+    if (frame.type === 'message-pointer') return 'offline';
+    return this.push(mailbox, frame);
+  }
+
+  /** Sends `frame` to the device's live connection of the same generation. Never throws. */
+  private async push(
+    mailbox: DeviceRef,
+    frame: ReturnType<typeof deliveryFrame>,
+  ): Promise<'pushed' | 'offline' | 'failed'> {
     try {
       const live = await this.connections.get(mailbox);
       if (!live || live.device.registrationId !== mailbox.registrationId) return 'offline';
-      const frame = deliveryFrame(message, 'push');
       return (await this.send(live.connectionId, frame)) ? 'pushed' : 'offline';
     } catch {
       // See above: delivery falls back to the queue.

@@ -187,6 +187,22 @@ describe('MessageService notifier hook', () => {
     expect(sent.duplicate).toBe(false);
   });
 
+  it('pushes a pointer (a message too large for a frame) only after the record is written', async () => {
+    const { t, live, index } = await withRealtime();
+    await live.connections.put(t.f.callers[0]!.ref, 'c1', t.f.clock.now);
+    index.hold();
+    const sending = t.service.sendSealed(t.f.address, undefined, t.request([new Uint8Array(100_000).fill(5)]));
+    await new Promise((r) => setTimeout(r, 50));
+    // A pointer sends the device to GET /v1/messages, which would not find the message yet.
+    expect(live.frames).toEqual([]);
+    index.open();
+    await sending;
+    const [stored] = await t.f.fetchAll(t.f.callers[0]!);
+    expect(live.frames.map((f) => f.frame)).toEqual([
+      expect.objectContaining({ type: 'message-pointer', messageId: stored?.messageId }),
+    ]);
+  });
+
   it('pushes after the write to a device that connected while it was under way', async () => {
     const { t, live, index } = await withRealtime();
     index.hold();
