@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ATTACHMENT_KEY_PREFIX, isObjectKey } from './object-signing.ts';
@@ -160,12 +160,20 @@ export class DirectoryObjectStorage implements ObjectStorage {
     const path = this.objectPath(key);
     await mkdir(join(path, '..'), { recursive: true });
     await rename(tmp, path);
-    await rm(this.uploadDir(key, uploadId), { recursive: true, force: true });
+    await this.removeUpload(key, uploadId);
     return 'completed';
   }
 
   async abortUpload(key: string, uploadId: string): Promise<void> {
-    await rm(this.uploadDir(key, uploadId), { recursive: true, force: true });
+    await this.removeUpload(key, uploadId);
+  }
+
+  /** Removes an upload's directory, and its key's directory once that is empty. */
+  private async removeUpload(key: string, uploadId: string): Promise<void> {
+    const dir = this.uploadDir(key, uploadId);
+    await rm(dir, { recursive: true, force: true });
+    // Fails while another upload of the key is open (or the directory is gone): kept then.
+    await rmdir(join(dir, '..')).catch(() => undefined);
   }
 
   /**
@@ -200,6 +208,7 @@ export class DirectoryObjectStorage implements ObjectStorage {
           removed.uploads++;
         }
       }
+      await rmdir(keyDir).catch(() => undefined);
     }
     // Bodies that were being received when a previous process ended.
     await rm(join(this.root, 'tmp'), { recursive: true, force: true });

@@ -150,6 +150,18 @@ describe('directory object storage', () => {
     expect(await read(second, KEY)).toEqual(bytes(700));
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
     expect(await second.objectSize(OTHER_KEY)).toBeUndefined();
+    // Nothing named by the attachment is left of the finished upload.
+    expect(await readdir(join(dir, 'uploads', KEY, '..'))).toEqual([]);
+  });
+
+  it('leaves no directory of an aborted upload, and keeps the key’s while another is open', async () => {
+    const storage = new DirectoryObjectStorage(join(root, 'abort'));
+    await storage.createUpload(KEY, 'a');
+    await storage.createUpload(KEY, 'b');
+    await storage.abortUpload(KEY, 'a');
+    expect(await readdir(join(root, 'abort', 'uploads', KEY))).toEqual(['b']);
+    await storage.abortUpload(KEY, 'b');
+    expect(await readdir(join(root, 'abort', 'uploads', KEY, '..'))).toEqual([]);
   });
 
   it('expires old objects and idle uploads as the bucket’s lifecycle rules would', async () => {
