@@ -2,8 +2,9 @@
  * The SDK in a real browser: the client is bundled for the browser with esbuild (no `node:`
  * import may be in it), loaded in headless Chromium, registered with an in-memory store, and
  * completes a send to and a receive from a Node-side client through the local HTTP server with
- * the real adapters. The page and the bundle come from this test's own HTTP server, which also
- * forwards `/v1/*` to the API, so the page talks to the API from its own origin.
+ * the real adapters. The page and the bundle come from this test's own HTTP server (./site.ts),
+ * which also forwards `/v1/*` to the API, so the page talks to the API from its own origin.
+ * Attachments in the browser: ./attachments.test.ts.
  *
  * Realtime: a page's client receives a message pushed over the browser's own `WebSocket` from
  * the test kit's `listen()` (its CORS layer serves the page's cross-origin requests; WebSockets
@@ -12,11 +13,8 @@
  * The browser is the system Chromium when installed, otherwise the one from the npm registry
  * (`@sparticuz/chromium`); `SEALPOST_CHROMIUM=npm` forces the latter (./chromium.ts).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
 import { manualOutboxTimer, TestSealpost } from '@sealpost/testing';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectionState, SealpostClient } from '#sdk/client/index.ts';
@@ -24,6 +22,7 @@ import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { toBase64Url } from '#sdk/util/bytes.ts';
 import { type E2eStack, startE2eStack } from '../e2e/stack.ts';
 import { launchChromium } from './chromium.ts';
+import { bundleSdk, closeSite, startSite } from './site.ts';
 
 /** What the page's bundle (entry.ts) and the test put on the page's global object. */
 interface PageGlobals {
@@ -38,8 +37,6 @@ interface PageGlobals {
     states: ConnectionState[];
   };
 }
-const PAGE =
-  '<!doctype html><meta charset="utf-8"><title>Sealpost</title><script type="module" src="/sdk.js"></script>';
 
 let stack: E2eStack;
 let site: Server;
@@ -47,52 +44,6 @@ let origin: string;
 let browser: Browser;
 let page: Page;
 let bundle: string;
-
-async function bundleSdk(): Promise<string> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('./entry.ts', import.meta.url))],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    conditions: ['sealpost-source'],
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.text;
-}
-
-function startSite(api: string, js: string): Promise<{ server: Server; origin: string }> {
-  const server = createServer(async (req, res) => {
-    if (req.url === '/') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-    } else if (req.url === '/sdk.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    } else if (req.url?.startsWith('/v1/')) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
-      }
-      const upstream = await fetch(`${api}${req.url}`, {
-        method: req.method ?? 'GET',
-        headers,
-        ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
-      });
-      res.writeHead(upstream.status, { 'content-type': 'application/json' });
-      res.end(Buffer.from(await upstream.arrayBuffer()));
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({ server, origin: `http://127.0.0.1:${port}` });
-    });
-  });
-}
 
 beforeAll(async () => {
   bundle = await bundleSdk();
@@ -106,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((r) => (site ? site.close(() => r()) : r()));
+  await closeSite(site);
   await stack?.stop();
 });
 

@@ -1,5 +1,15 @@
-/** The browser bundle of the browser test: the SDK client and an in-memory store on `window`. */
+/**
+ * The browser bundle of the browser tests: the SDK client, an in-memory store and the
+ * attachment errors on `window`, with the page-side helpers of ./page-kit.ts.
+ */
 import { SealpostClient } from '#sdk/client/index.ts';
+import { AttachmentCorruptError } from '#sdk/errors.ts';
 import { MemoryStore } from '#sdk/state/memory-store.ts';
+import { randomBytes, readStream, sha256Hex, tamperingFetch } from './page-kit.ts';
 
-(globalThis as unknown as { sealpost: unknown }).sealpost = { SealpostClient, MemoryStore };
+(globalThis as unknown as { sealpost: unknown }).sealpost = {
+  SealpostClient,
+  MemoryStore,
+  AttachmentCorruptError,
+  kit: { randomBytes, readStream, sha256Hex, tamperingFetch },
+};

@@ -147,3 +147,121 @@ export function checkNothingLinkable(
     for (const a of [alice.address, bob.address]) expect(r.text.includes(a), r.where).toBe(false);
   }
 }
+
+/**
+ * What the server must never learn of the attachments a test sent (docs/SDK.md §Attachments,
+ * "What the server sees"; docs/PROTOCOL.md §10.1).
+ */
+export interface AttachmentSecrets {
+  /** File names and content types, as the sender gave them. */
+  readonly names: readonly string[];
+  /** The files' sizes in bytes. */
+  readonly sizes: readonly number[];
+  /**
+   * Byte strings of which no trace may be stored (at least 32 bytes each): windows of the
+   * files and thumbnails, the attachment keys and digests.
+   */
+  readonly bytes: readonly Uint8Array[];
+  /** The attachment ids (base64url): only the object service's own paths and keys name them. */
+  readonly ids: readonly string[];
+}
+
+/**
+ * Every textual form of a byte string that may lie inside a larger stored value: hex (at any
+ * byte offset), and base64 and base64url of its longest run of whole 3-byte groups at each of
+ * the three alignments (one of them lines up with the larger value's groups).
+ *
+ * @example embeddedEncodings(key).some((e) => text.includes(e))
+ * @throws {RangeError} if `bytes` is shorter than 32 bytes (a shorter one may occur by chance).
+ */
+export function embeddedEncodings(bytes: Uint8Array): string[] {
+  if (bytes.length < 32) throw new RangeError('a needle must be at least 32 bytes');
+  const out = [Buffer.from(bytes).toString('hex')];
+  for (let k = 0; k < 3; k++) {
+    const run = Buffer.from(bytes.subarray(k, k + 3 * Math.floor((bytes.length - k) / 3)));
+    out.push(run.toString('base64'), run.toString('base64url'));
+  }
+  return out;
+}
+
+/**
+ * A size as decimal text, not inside a longer number or a hex or base64 run that merely
+ * contains the digits (sizes of 7 digits: a binary value's encoding that starts with them
+ * is a chance below 1 in 10^8).
+ */
+const decimalPattern = (n: number) => new RegExp(`(?<![0-9A-Za-z])${n}(?![0-9])`);
+
+/**
+ * No record (item, object, log line, file of the object service), nor where it is, holds a
+ * name or content type, a file's size as decimal text, or any form of the secret bytes; no
+ * object or file is as long as a file or holds those bytes; and no attachment id occurs
+ * anywhere but in the object service's own paths and keys (the blob's name there).
+ */
+export function checkAttachmentsUnseen(dump: ServerDump, secrets: AttachmentSecrets): void {
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const nameTexts = secrets.names.flatMap((n) => [n, ...encodings(utf8(n))]);
+  const byteTexts = secrets.bytes.flatMap(embeddedEncodings);
+  const sizes = secrets.sizes.map((n) => ({ n, pattern: decimalPattern(n) }));
+  const bodyNeedles = [
+    ...secrets.bytes,
+    ...secrets.names.map(utf8),
+    ...secrets.sizes.map((n) => utf8(String(n))),
+  ];
+  const ids = secrets.ids.map((id) => Buffer.from(id, 'base64url'));
+  const idTexts = ids.flatMap(encodings);
+  for (const r of [...dump.items, ...dump.objects, ...dump.logs, ...dump.files]) {
+    const seen = `${r.where}\n${r.text}`;
+    for (const t of nameTexts) expect(seen.includes(t), `${r.where} holds ${t}`).toBe(false);
+    for (const t of byteTexts) {
+      expect(seen.includes(t), `${r.where} holds secret bytes as ${t.slice(0, 12)}…`).toBe(false);
+    }
+    for (const { n, pattern } of sizes) {
+      expect(pattern.test(seen), `${r.where} holds the size ${n}`).toBe(false);
+    }
+    // A file of the object service is named by its blob's id; nothing else may name one.
+    const named = r.kind === 'file' ? r.text : seen;
+    for (const t of idTexts) expect(named.includes(t), `${r.where} holds the id ${t}`).toBe(false);
+    if (!r.body) continue;
+    for (const { n } of sizes) expect(r.body.length, `${r.where} is ${n} bytes long`).not.toBe(n);
+    for (const needle of [...bodyNeedles, ...(r.kind === 'file' ? [] : ids)]) {
+      expect(containsBytes(r.body, needle), `${r.where} body holds secret bytes`).toBe(false);
+    }
+  }
+}
+
+/**
+ * Nothing links an attachment to an account once its upload ended: no upload session
+ * (`att#`, kept only while an upload runs), and per account that uploaded one quota item that
+ * holds bytes per UTC day and nothing else (`quotas`: address → day number → bytes), expiring
+ * at a whole day.
+ */
+export function checkUploadsForgotten(
+  items: readonly DumpedRecord[],
+  quotas: Readonly<Record<string, Readonly<Record<string, number>>>>,
+): void {
+  expect(
+    items.filter((r) => r.where.startsWith('att#')).map((r) => r.where),
+    'upload sessions left',
+  ).toEqual([]);
+  const quotaItems = items.filter((r) => r.where.startsWith('attq#'));
+  expect(quotaItems.map((r) => r.where).sort()).toEqual(
+    Object.keys(quotas)
+      .map((address) => `attq#${address} attq`)
+      .sort(),
+  );
+  for (const r of quotaItems) {
+    const address = r.where.slice('attq#'.length, -' attq'.length);
+    expect([...(r.names ?? [])].sort(), r.where).toEqual([
+      'days',
+      'pk',
+      'retention',
+      'rev',
+      'sk',
+      'ttl',
+      'v',
+    ]);
+    const days = Object.entries(r.item?.['days']?.M ?? {}).map(([day, v]) => [day, Number(v.N)]);
+    expect(Object.fromEntries(days), r.where).toEqual(quotas[address]);
+    expect(Number(r.item?.['ttl']?.N) % 86_400, `${r.where} expires within a day`).toBe(0);
+  }
+}

@@ -1,9 +1,12 @@
 /**
  * Everything the server keeps, read back from the local engines: every DynamoDB item (a full
- * scan), every S3 object with its key, metadata and bytes, and every log line. Each record is
+ * scan), every S3 object with its key, metadata and bytes, every file (or in-memory object) of
+ * the local object service that holds attachment blobs, and every log line. Each record is
  * flattened into searchable text (binary values as hex, base64 and base64url) and a list of
  * identifier-like tokens, so tests can assert what the server does not know.
  */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import {
   GetObjectCommand,
@@ -12,18 +15,22 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
+import { MemoryObjectStorage } from '#functions/adapters/local-objects/index.ts';
 import type { E2eStack } from './stack.ts';
 
 /** One stored (or, for frames, sent) thing: where it is and what it holds. */
 export interface DumpedRecord {
-  readonly kind: 'item' | 'object' | 'log' | 'frame';
-  /** `pk sk` of an item, the key of an object, the index of a log line or frame. */
+  readonly kind: 'item' | 'object' | 'log' | 'frame' | 'file';
+  /**
+   * `pk sk` of an item, the key of an object, the index of a log line or frame, the path of a
+   * file of the object service (relative to its directory; a directory's ends in `/`).
+   */
   readonly where: string;
   /** Every value as text; binary values in hex, base64 and base64url. */
   readonly text: string;
   /** Every number, from number attributes and from digit runs in strings. */
   readonly numbers: number[];
-  /** The object's bytes (objects only). */
+  /** The bytes of an object, or of a file of the object service. */
   readonly body?: Uint8Array;
   /** Attribute names (items only). */
   readonly names?: string[];
@@ -36,6 +43,8 @@ export interface ServerDump {
   readonly items: DumpedRecord[];
   readonly objects: DumpedRecord[];
   readonly logs: DumpedRecord[];
+  /** What the object service keeps: its files and directories, or its objects in memory. */
+  readonly files: DumpedRecord[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -145,7 +154,42 @@ export async function dumpServer(stack: E2eStack): Promise<ServerDump> {
     const { Timestamp: _ts, ...emf } = (aws ?? {}) as Record<string, unknown>;
     return record('log', `log line ${i}`, { ...rest, _aws: emf });
   });
-  return { items, objects, logs };
+  return { items, objects, logs, files: await dumpObjectService(stack) };
+}
+
+/**
+ * What the local object service keeps. In files: every file and directory under its directory,
+ * with its size and permission bits (a file's bytes as its body); the modification time is
+ * S3's `LastModified` of the object, kept as on AWS (docs/SERVICE.md §7.5), like that of the
+ * envelopes above. In memory: every object by key with its bytes (the service keeps nothing
+ * else once an upload completed).
+ */
+async function dumpObjectService(stack: E2eStack): Promise<DumpedRecord[]> {
+  const files: DumpedRecord[] = [];
+  const root = stack.objectsDir;
+  if (root === undefined) {
+    if (!(stack.objects instanceof MemoryObjectStorage)) throw new Error('unknown object storage');
+    for (const [key, body] of stack.objects.objects) {
+      files.push(record('file', key, { size: body.length }, { body }));
+    }
+    return files;
+  }
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
+      const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      const { size, mode } = await stat(join(root, path));
+      const permissions = (mode & 0o777).toString(8);
+      if (entry.isDirectory()) {
+        files.push(record('file', `${path}/`, { permissions }));
+        await walk(path);
+      } else {
+        const body = new Uint8Array(await readFile(join(root, path)));
+        files.push(record('file', path, { size, permissions }, { body }));
+      }
+    }
+  };
+  await walk('');
+  return files;
 }
 
 /**

@@ -6,11 +6,14 @@
  * over the DynamoDB connection registry, and offline devices are woken by Web Push (§7.4)
  * with subscriptions in the table, as on AWS. Attachments (§7.5) keep their upload sessions
  * and quotas in the table; their blobs go through the local object service on the same port
- * (`/_objects`, in memory), which stands in for S3 where s3rver cannot (POST policies,
- * ListParts, AbortMultipartUpload).
+ * (`/_objects`, in memory or in files of a temporary directory), which stands in for S3 where
+ * s3rver cannot (POST policies, ListParts, AbortMultipartUpload).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { serve } from '@hono/node-server';
 import { manualOutboxTimer } from '@sealpost/testing';
@@ -23,7 +26,9 @@ import {
 } from '#functions/adapters/dynamodb/index.ts';
 import {
   createLocalObjectService,
+  DirectoryObjectStorage,
   MemoryObjectStorage,
+  type ObjectStorage,
   withObjectService,
 } from '#functions/adapters/local-objects/index.ts';
 import { generateVapidKeys, StaticVapidKeys } from '#functions/adapters/webpush/vapid-keys.ts';
@@ -34,7 +39,7 @@ import { createLocalRealtime } from '#functions/api/realtime-local.ts';
 import { DEFAULT_PUSH_ALLOWED_HOSTS } from '#functions/deployment.ts';
 import type { AttachmentPorts } from '#functions/domain/attachment-ports.ts';
 import { multipartPlan } from '#functions/domain/attachment-service.ts';
-import { DEFAULT_CONFIG } from '#functions/domain/config.ts';
+import { DEFAULT_CONFIG, type ServiceConfig } from '#functions/domain/config.ts';
 import {
   generateSigningMaterial,
   StaticSigningKeyProvider,
@@ -63,7 +68,9 @@ export interface E2eStack {
   /** The bucket envelopes are stored in. */
   readonly bucket: string;
   /** Attachment blobs by object key (`attachments/<id>`), as the object service holds them. */
-  readonly objects: MemoryObjectStorage;
+  readonly objects: ObjectStorage;
+  /** The directory the object service keeps its files in (`objectStorage: 'directory'`). */
+  readonly objectsDir: string | undefined;
   /** Every log line the service wrote, in order. */
   readonly logs: string[];
   now(): number;
@@ -90,6 +97,17 @@ export async function startE2eStack(
      * subscriptions in `DynamoPushSubscriptions`. Log lines of both go to `logs` too.
      */
     readonly realtime?: boolean;
+    /**
+     * Service settings over the stack's (e.g. a low `attachmentMultipartBytes` and
+     * `attachmentPartSize`, so files of a few MiB take multipart uploads).
+     */
+    readonly config?: Partial<ServiceConfig>;
+    /**
+     * Where the object service keeps blobs: memory, or files (the local server's
+     * `DirectoryObjectStorage`) in a fresh temporary directory, removed by `stop()`.
+     * @default 'memory'
+     */
+    readonly objectStorage?: 'memory' | 'directory';
   } = {},
 ): Promise<E2eStack> {
   const aws = await startLocalAws();
@@ -114,6 +132,7 @@ export async function startE2eStack(
     ...DEFAULT_CONFIG,
     bundleRateLimit: { limit: 200, windowMs: 600_000 },
     identifiedSendRateLimit: { limit: 200, windowMs: 600_000 },
+    ...setup.config,
   };
   const logs: string[] = [];
   const log = (line: string) => {
@@ -121,7 +140,13 @@ export async function startE2eStack(
   };
   // Presigned attachment URLs name the server, known once it listens (before any request).
   let baseUrl = '';
-  const objects = new MemoryObjectStorage();
+  const objectsDir =
+    setup.objectStorage === 'directory'
+      ? await mkdtemp(join(tmpdir(), 'sealpost-e2e-objects-'))
+      : undefined;
+  const objects: ObjectStorage = objectsDir
+    ? new DirectoryObjectStorage(objectsDir)
+    : new MemoryObjectStorage();
   const objectService = createLocalObjectService({
     storage: objects,
     baseUrl: () => baseUrl,
@@ -186,6 +211,7 @@ export async function startE2eStack(
     table,
     bucket,
     objects,
+    objectsDir,
     logs,
     now,
     advance: (ms) => {
@@ -199,6 +225,7 @@ export async function startE2eStack(
       closeSockets?.();
       await new Promise<void>((r) => server.close(() => r()));
       await aws.stop();
+      if (objectsDir) await rm(objectsDir, { recursive: true, force: true });
     },
   };
 }
