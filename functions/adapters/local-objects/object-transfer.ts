@@ -318,7 +318,10 @@ function contentLength(request: Request): number | undefined | 'invalid' {
  * allowed in requests.
  */
 function corsHeaders(): Record<string, string> {
-  return { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'ETag, Content-Range' };
+  return {
+    'access-control-allow-origin': '*',
+    'access-control-expose-headers': 'ETag, Content-Range',
+  };
 }
 
 function preflight(): Response {

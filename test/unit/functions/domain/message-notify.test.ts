@@ -191,7 +191,11 @@ describe('MessageService notifier hook', () => {
     const { t, live, index } = await withRealtime();
     await live.connections.put(t.f.callers[0]!.ref, 'c1', t.f.clock.now);
     index.hold();
-    const sending = t.service.sendSealed(t.f.address, undefined, t.request([new Uint8Array(100_000).fill(5)]));
+    const sending = t.service.sendSealed(
+      t.f.address,
+      undefined,
+      t.request([new Uint8Array(100_000).fill(5)]),
+    );
     await new Promise((r) => setTimeout(r, 50));
     // A pointer sends the device to GET /v1/messages, which would not find the message yet.
     expect(live.frames).toEqual([]);
