@@ -19,8 +19,6 @@
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +38,7 @@ import { nodeBackend } from '../sdk/crypto/node-backend.ts';
 import { webBackend } from '../sdk/crypto/web-backend.ts';
 import { MemoryStore } from '../sdk/state/memory-store.ts';
 import { launchChromium } from '../test/browser/chromium.ts';
+import { closeSite, startSite } from '../test/browser/site.ts';
 
 const JSON_OUTPUT = process.argv.includes('--json');
 const QUICK = process.argv.includes('--quick');
@@ -262,18 +261,12 @@ async function browserThroughput(): Promise<void> {
     logLevel: 'silent',
   });
   const js = bundled.outputFiles[0]!.text;
-  const server = createServer((req, res) => {
-    if (req.url === '/bench.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    else
-      res
-        .writeHead(200, { 'content-type': 'text/html' })
-        .end('<!doctype html><script type="module" src="/bench.js"></script>');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // The browser tests' page server; the bench reaches no API through it.
+  const { server, origin } = await startSite('http://127.0.0.1:9', js);
   const launched = await launchChromium();
   try {
     const page = await launched.browser.newPage();
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.goto(`${origin}/`);
     await page.waitForFunction(() => (globalThis as { benchReady?: boolean }).benchReady === true);
     const version = launched.browser.version();
     for (const size of [MIB, 64 * MIB]) {
@@ -308,7 +301,7 @@ async function browserThroughput(): Promise<void> {
     }
   } finally {
     await launched.browser.close();
-    server.close();
+    await closeSite(server);
   }
 }
 
