@@ -59,6 +59,10 @@ export const ENV = {
   attachmentMultipartBytes: 'SEALPOST_ATTACHMENT_MULTIPART_BYTES',
   /** Attachment bytes an account may upload within the retention period (the message TTL). */
   attachmentQuotaBytes: 'SEALPOST_ATTACHMENT_QUOTA_BYTES',
+  /** Days a verified abuse report is kept (docs/SERVICE.md §14.3). */
+  reportRetentionDays: 'SEALPOST_REPORT_RETENTION_DAYS',
+  /** Days after its receipt a message may be reported (docs/PROTOCOL.md §11.6). */
+  reportWindowDays: 'SEALPOST_REPORT_WINDOW_DAYS',
 } as const;
 
 /** One environment variable of the deployment contract. */
@@ -129,6 +133,18 @@ export const MIN_ATTACHMENT_MULTIPART_BYTES = 5 * MIB;
 /** Default of {@link ENV.attachmentQuotaBytes}: 5 GiB per account over the retention period. */
 export const DEFAULT_ATTACHMENT_QUOTA_BYTES = 5 * 1024 * MIB;
 
+/** Default of {@link ENV.reportRetentionDays}: reports are kept 180 days. */
+export const DEFAULT_REPORT_RETENTION_DAYS = 180;
+
+/** Longest report retention a deployment may set, in days (ten years). */
+export const MAX_REPORT_RETENTION_DAYS = 3650;
+
+/** Default of {@link ENV.reportWindowDays}: a message may be reported for 30 days. */
+export const DEFAULT_REPORT_WINDOW_DAYS = 30;
+
+/** Longest report window a deployment may set, in days. */
+export const MAX_REPORT_WINDOW_DAYS = 180;
+
 /** Default of {@link ENV.wakeWindowSeconds}: at most one wake-up per device per minute. */
 export const DEFAULT_WAKE_WINDOW_SECONDS = 60;
 
@@ -187,6 +203,10 @@ export interface DeploymentConfig {
   readonly vapid?: { readonly secretArn: string; readonly subject: string };
   /** Attachment limits, in bytes (docs/SERVICE.md §7.5). */
   readonly attachments: DeploymentAttachmentLimits;
+  /** Days a verified report is kept (docs/SERVICE.md §14.3). */
+  readonly reportRetentionDays: number;
+  /** Days after its receipt a message may be reported (docs/PROTOCOL.md §11.6). */
+  readonly reportWindowDays: number;
 }
 
 /** The attachment limits a deployment sets, in bytes. */
@@ -226,6 +246,10 @@ export interface DeploymentEnvironmentInput {
   readonly attachmentMultipartBytes?: number;
   /** @default DEFAULT_ATTACHMENT_QUOTA_BYTES */
   readonly attachmentQuotaBytes?: number;
+  /** @default DEFAULT_REPORT_RETENTION_DAYS */
+  readonly reportRetentionDays?: number;
+  /** @default DEFAULT_REPORT_WINDOW_DAYS */
+  readonly reportWindowDays?: number;
 }
 
 /** A deployment configuration that breaks the contract; lists every problem at once. */
@@ -266,6 +290,8 @@ export function deploymentEnvironment(
     [ENV.attachmentQuotaBytes]: String(
       input.attachmentQuotaBytes ?? DEFAULT_ATTACHMENT_QUOTA_BYTES,
     ),
+    [ENV.reportRetentionDays]: String(input.reportRetentionDays ?? DEFAULT_REPORT_RETENTION_DAYS),
+    [ENV.reportWindowDays]: String(input.reportWindowDays ?? DEFAULT_REPORT_WINDOW_DAYS),
   };
 }
 
@@ -383,6 +409,32 @@ class Reader {
     return { maxBytes, multipartBytes, quotaBytes };
   }
 
+  reportRetentionDays(): number {
+    const value = this.raw(ENV.reportRetentionDays);
+    if (value === undefined) return DEFAULT_REPORT_RETENTION_DAYS;
+    const days = Number(value);
+    if (!/^\d{1,5}$/.test(value) || days < 1 || days > MAX_REPORT_RETENTION_DAYS) {
+      this.problems.push(
+        `${ENV.reportRetentionDays} must be an integer in 1..${MAX_REPORT_RETENTION_DAYS}`,
+      );
+      return DEFAULT_REPORT_RETENTION_DAYS;
+    }
+    return days;
+  }
+
+  reportWindowDays(): number {
+    const value = this.raw(ENV.reportWindowDays);
+    if (value === undefined) return DEFAULT_REPORT_WINDOW_DAYS;
+    const days = Number(value);
+    if (!/^\d{1,3}$/.test(value) || days < 1 || days > MAX_REPORT_WINDOW_DAYS) {
+      this.problems.push(
+        `${ENV.reportWindowDays} must be an integer in 1..${MAX_REPORT_WINDOW_DAYS}`,
+      );
+      return DEFAULT_REPORT_WINDOW_DAYS;
+    }
+    return days;
+  }
+
   logLevel(): DeploymentLogLevel {
     const value = this.raw(ENV.logLevel) ?? DEFAULT_LOG_LEVEL;
     if ((LOG_LEVELS as readonly string[]).includes(value)) return value as DeploymentLogLevel;
@@ -428,11 +480,15 @@ export function parseDeploymentEnv(env: Environment): DeploymentConfig {
       : r.required(ENV.vapidSubject, VAPID_SUBJECT_PATTERN, 'a mailto: or https: URL');
   const push = { wakeWindowSeconds: r.wakeWindowSeconds(), pushAllowedHosts: r.pushAllowedHosts() };
   const attachments = r.attachmentLimits();
+  const reportRetentionDays = r.reportRetentionDays();
+  const reportWindowDays = r.reportWindowDays();
   r.done();
   return {
     ...config,
     ...push,
     attachments,
+    reportRetentionDays,
+    reportWindowDays,
     ...(websocketEndpoint === undefined ? {} : { websocketEndpoint }),
     ...(vapidSecretArn === undefined || vapidSubject === undefined
       ? {}
@@ -455,6 +511,20 @@ export function parsePushHosts(text: string): readonly string[] | undefined {
   if (hosts.length === 0 || hosts.length > MAX_PUSH_ALLOWED_HOSTS) return undefined;
   if (!hosts.every((h) => h.length <= 253 && PUSH_HOST_PATTERN.test(h))) return undefined;
   return hosts;
+}
+
+/**
+ * Reads only the report retention (`SEALPOST_REPORT_RETENTION_DAYS`), for hosts that configure
+ * the rest themselves (the local server, tests).
+ *
+ * @example readReportRetentionDays({ SEALPOST_REPORT_RETENTION_DAYS: '30' }) // 30
+ * @throws {DeploymentConfigError} if it is set and not an integer in 1..3650
+ */
+export function readReportRetentionDays(env: Environment): number {
+  const r = new Reader(env);
+  const days = r.reportRetentionDays();
+  r.done();
+  return days;
 }
 
 /**

@@ -1,7 +1,12 @@
 /**
- * Generates test/vectors/sealed-sender.json: sealed-sender known-answer vectors
- * (docs/PROTOCOL.md §6 §Vectors). Every input comes from a fixed seeded stream
+ * Generates test/vectors/sealed-sender.json: sealed-sender known-answer vectors, envelope
+ * version 2 (docs/PROTOCOL.md §6 §Vectors). Every input comes from a fixed seeded stream
  * and a fixed clock, so rerunning the script reproduces the file byte for byte.
+ *
+ * The franking fields (commitment, opening key, signature) are opaque to this layer: they are
+ * fixed bytes from the stream, not a real commitment or signature (test/vectors/franking.json
+ * covers those). The senders' franking keys are the real ones derived from their DH identity
+ * keys (PROTOCOL.md §11), so the certificates are what a device would present.
  *
  * Each envelope is produced by the SDK and, independently, from PROTOCOL.md §6 with bare primitives;
  * the script refuses to write vectors if the two disagree. Intermediate keys are recorded so
@@ -14,11 +19,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CryptoBackend, nobleBackend } from '#sdk/crypto/index.ts';
 import { SealpostError } from '#sdk/errors.ts';
+import { deriveFrankingKeyPair } from '#sdk/franking/index.ts';
 import { issueSenderCertificate, issueServerCertificate } from '#sdk/protocol/certificates.ts';
 import { sealedSenderOpen, sealedSenderSeal } from '#sdk/protocol/sealed-sender.ts';
 import { concatBytes, constantTimeEqual, fromHex, toHex } from '#sdk/util/bytes.ts';
 import { LABELS } from '#sdk/wire/labels.ts';
-import { encodeSealedContent, type SealedContentType } from '#sdk/wire/sealed.ts';
+import {
+  encodeSealedContent,
+  type SealedContentType,
+  type SealedFranking,
+} from '#sdk/wire/sealed.ts';
 import { seededRng } from './lib/seeded-rng.ts';
 
 const backend: CryptoBackend = nobleBackend;
@@ -27,18 +37,27 @@ const DAY = 86_400_000;
 const ZERO_NONCE = new Uint8Array(12);
 const EMPTY = new Uint8Array(0);
 
-const rng = seededRng('Sealpost sealed-sender vectors v1');
+const rng = seededRng('Sealpost sealed-sender vectors v2');
+/** The moderator key id every franking block names (any u32: this layer does not check it). */
+const MODERATOR_KEY_ID = 3;
 
 interface Party {
   address: string;
   deviceId: number;
   dhPrivate: Uint8Array;
   dhPublic: Uint8Array;
+  frankingKey: Uint8Array;
 }
 
 async function party(address: string, deviceId: number): Promise<Party> {
   const dhPrivate = rng(32);
-  return { address, deviceId, dhPrivate, dhPublic: await backend.x25519PublicKey(dhPrivate) };
+  return {
+    address,
+    deviceId,
+    dhPrivate,
+    dhPublic: await backend.x25519PublicKey(dhPrivate),
+    frankingKey: deriveFrankingKeyPair(dhPrivate).publicKey,
+  };
 }
 
 const rootSeed = rng(32);
@@ -65,6 +84,7 @@ const certificates = await Promise.all(
       address: s.address,
       deviceId: s.deviceId,
       identityKey: s.dhPublic,
+      frankingKey: s.frankingKey,
       expires,
       serverCertificate,
     }),
@@ -72,7 +92,12 @@ const certificates = await Promise.all(
 );
 
 /** PROTOCOL.md §6 with bare primitives, independent of sdk/protocol/sealed-sender.ts. */
-async function sealBySpec(ephemeralPrivate: Uint8Array, sender: Party, inner: Uint8Array) {
+async function sealBySpec(
+  ephemeralPrivate: Uint8Array,
+  sender: Party,
+  commitment: Uint8Array,
+  inner: Uint8Array,
+) {
   const R = recipient.dhPublic;
   const ephemeralPublic = await backend.x25519PublicKey(ephemeralPrivate);
   const okm = backend.hkdfSha256(
@@ -90,11 +115,13 @@ async function sealBySpec(ephemeralPrivate: Uint8Array, sender: Party, inner: Ui
     LABELS.SEALED_STATIC,
     32,
   );
+  // The clear prefix `version || commitment` is the inner layer's associated data.
+  const prefix = concatBytes(new Uint8Array([2]), commitment);
   const envelope = concatBytes(
-    new Uint8Array([1]),
+    prefix,
     ephemeralPublic,
     encStatic,
-    backend.aeadSeal(k2, ZERO_NONCE, inner, EMPTY),
+    backend.aeadSeal(k2, ZERO_NONCE, inner, prefix),
   );
   return { ephemeralPublic, ck, k1, k2, envelope };
 }
@@ -108,15 +135,24 @@ async function makeCase(
 ) {
   const sender = senders[senderIndex]!;
   const senderCertificate = certificates[certIndex]!;
+  // Drawn in this order: commitment, opening key, signature, then the ephemeral key.
+  const commitment = rng(32);
+  const franking: SealedFranking = {
+    moderatorKeyId: MODERATOR_KEY_ID,
+    openingKey: rng(32),
+    signature: rng(304),
+  };
   const ephemeralPrivate = rng(32);
-  const inner = encodeSealedContent({ contentType, senderCertificate, message });
-  const spec = await sealBySpec(ephemeralPrivate, sender, inner);
+  const inner = encodeSealedContent({ contentType, senderCertificate, franking, message });
+  const spec = await sealBySpec(ephemeralPrivate, sender, commitment, inner);
   const envelope = await sealedSenderSeal(backend, () => ephemeralPrivate.slice(), {
     senderIdentity: sender,
     recipientDhPublic: recipient.dhPublic,
     senderCertificate,
     contentType,
     message,
+    commitment,
+    franking,
   });
   if (!constantTimeEqual(envelope, spec.envelope)) {
     throw new Error(`${name}: implementation and specification disagree`);
@@ -128,10 +164,17 @@ async function makeCase(
       deviceId: sender.deviceId,
       dhPrivate: toHex(sender.dhPrivate),
       dhPublic: toHex(sender.dhPublic),
+      frankingKey: toHex(sender.frankingKey),
     },
     senderCertificate: toHex(senderCertificate),
     contentType,
     message: toHex(message),
+    commitment: toHex(commitment),
+    franking: {
+      moderatorKeyId: franking.moderatorKeyId,
+      openingKey: toHex(franking.openingKey),
+      signature: toHex(franking.signature),
+    },
     ephemeralPrivate: toHex(ephemeralPrivate),
     ephemeralPublic: toHex(spec.ephemeralPublic),
     chainKey: toHex(spec.ck),
@@ -156,12 +199,15 @@ const mutate = (f: (e: Uint8Array) => void) => {
   f(e);
   return e;
 };
+// Envelope offsets (version 2): commitment 1..33, E_pub 33..65, encStatic 65..113.
 const invalidInputs = [
-  { name: 'ephemeral-top-bit', envelope: mutate((e) => (e[32]! ^= 0x80)), now: NOW },
-  { name: 'static-tag', envelope: mutate((e) => (e[80]! ^= 0x01)), now: NOW },
+  { name: 'ephemeral-top-bit', envelope: mutate((e) => (e[64]! ^= 0x80)), now: NOW },
+  { name: 'static-tag', envelope: mutate((e) => (e[112]! ^= 0x01)), now: NOW },
   { name: 'inner-tag', envelope: mutate((e) => (e[e.length - 1]! ^= 0x01)), now: NOW },
-  { name: 'version-2', envelope: mutate((e) => (e[0] = 2)), now: NOW },
-  { name: 'truncated', envelope: base.subarray(0, 100), now: NOW },
+  // The clear commitment is the inner layer's associated data: swapping it breaks the tag.
+  { name: 'commitment', envelope: mutate((e) => (e[1]! ^= 0x01)), now: NOW },
+  { name: 'version-1', envelope: mutate((e) => (e[0] = 1)), now: NOW },
+  { name: 'truncated', envelope: base.subarray(0, 400), now: NOW },
   { name: 'sender-certificate-expired', envelope: base, now: expires },
   { name: 'server-certificate-expired', envelope: base, now: notAfter + 1 },
   { name: 'server-key-revoked', envelope: base, now: NOW, revokedServerKeyIds: [keyId] },
@@ -199,7 +245,7 @@ for (const input of invalidInputs) {
 
 const vectors = {
   description:
-    'Sealpost sealed sender v1 (docs/PROTOCOL.md §6). Byte strings are hex; times are ms since the Unix epoch.',
+    'Sealpost sealed sender, envelope version 2 (docs/PROTOCOL.md §6). Franking fields are opaque bytes at this layer. Byte strings are hex; times are ms since the Unix epoch.',
   generator: 'scripts/gen-vectors-sealed.ts',
   now: NOW,
   trustRoot: { seed: toHex(rootSeed), publicKey: toHex(rootPublic) },
@@ -217,6 +263,7 @@ const vectors = {
     dhPublic: toHex(recipient.dhPublic),
   },
   senderCertificateExpires: expires,
+  moderatorKeyId: MODERATOR_KEY_ID,
   valid,
   invalid,
 };

@@ -34,7 +34,9 @@ export type SealpostErrorCode =
   | 'ATTACHMENT_CORRUPT'
   | 'ATTACHMENT_KEY_MISMATCH'
   | 'ATTACHMENT_DIGEST_MISMATCH'
-  | 'ATTACHMENT_SIZE_MISMATCH';
+  | 'ATTACHMENT_SIZE_MISMATCH'
+  | 'UNREPORTABLE_MESSAGE'
+  | 'FRANKING_UNAVAILABLE';
 
 /**
  * Base class of every error the SDK throws. `Code` is the union of codes a family of errors
@@ -256,5 +258,30 @@ export class AttachmentSizeError extends SealpostError {
   constructor(expected: number, message = `attachment source did not yield ${expected} bytes`) {
     super('ATTACHMENT_SIZE_MISMATCH', message);
     this.expected = expected;
+  }
+}
+
+/**
+ * A received message whose report would not verify (PROTOCOL.md §11.5): its commitment does not
+ * open to the plaintext, its franking signature does not verify for this device, or it names a
+ * moderator key this device does not hold. The message is dropped unseen, so no sender can send
+ * content that escapes reporting. `reason` is one of the fixed strings below.
+ */
+export class UnreportableMessageError extends SealpostError {
+  /** Which check failed: `moderator key`, `commitment`, `signature` or (client) `stamp`. */
+  readonly reason: 'moderator key' | 'commitment' | 'signature' | 'stamp';
+  constructor(reason: 'moderator key' | 'commitment' | 'signature' | 'stamp') {
+    super('UNREPORTABLE_MESSAGE', `message is not reportable (${reason})`);
+    this.reason = reason;
+  }
+}
+
+/**
+ * A message cannot be franked: no valid moderator certificate is set, or the recipient device's
+ * franking key is unknown (PROTOCOL.md §11.5). Nothing was encrypted.
+ */
+export class FrankingUnavailableError extends SealpostError {
+  constructor(message: string) {
+    super('FRANKING_UNAVAILABLE', message);
   }
 }

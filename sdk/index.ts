@@ -25,6 +25,7 @@ export {
 export * from './errors.ts';
 export {
   type TrustConfig,
+  validateModeratorCertificate,
   validateSenderCertificate,
 } from './protocol/certificates.ts';
 export { type DeviceChange, StaleDeviceLinkError } from './protocol/contacts.ts';
@@ -36,6 +37,7 @@ export {
   type StartedSession,
   type UnsealOptions,
 } from './protocol/engine.ts';
+export type { ModeratorKey, ReceivedFranking } from './protocol/engine-franking.ts';
 export { type AccountKey, address, verifyIdentityBundle } from './protocol/identity.ts';
 export type { PrekeyRequest, PrekeyUpload } from './protocol/prekey-manager.ts';
 export { compareScannable, type SafetyNumber, safetyNumber } from './protocol/safety-number.ts';

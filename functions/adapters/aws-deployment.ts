@@ -8,8 +8,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DeploymentConfig } from '../deployment.ts';
 import type { AttachmentPorts } from '../domain/attachment-ports.ts';
+import type { ModerationPorts } from '../domain/moderation-ports.ts';
 import type { WakeupPorts } from '../domain/wakeup-ports.ts';
-import { awsAttachmentPorts, awsPorts, awsWakeupPorts } from './aws-ports.ts';
+import { awsAttachmentPorts, awsModerationPorts, awsPorts, awsWakeupPorts } from './aws-ports.ts';
 import { SecretsManagerSigningKeyProvider } from './secrets/secrets-manager-signing.ts';
 import { SecretsManagerVapidKeys } from './secrets/secrets-manager-vapid.ts';
 
@@ -75,4 +76,14 @@ export function deploymentAttachments(
   s3: S3Client = new S3Client({}),
 ): AttachmentPorts {
   return awsAttachmentPorts({ dynamodb, s3, table: deployment.table, bucket: deployment.bucket });
+}
+
+/**
+ * The moderation ports of a deployment's table (docs/SERVICE.md §14): the API function reads
+ * suspensions and stores reports through them, the moderation function does everything else.
+ *
+ * @example const moderation = deploymentModeration(deployment.table, dynamodb);
+ */
+export function deploymentModeration(table: string, dynamodb: DynamoDBClient): ModerationPorts {
+  return awsModerationPorts({ dynamodb, table });
 }

@@ -8,6 +8,7 @@ import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewayma
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AttachmentPorts } from '../domain/attachment-ports.ts';
+import type { ModerationPorts } from '../domain/moderation-ports.ts';
 import type { Clock, Ports, SigningKeyProvider } from '../domain/ports.ts';
 import type { ConnectionRegistry, ConnectionSender } from '../domain/realtime-ports.ts';
 import type { WakeupPorts } from '../domain/wakeup-ports.ts';
@@ -15,12 +16,16 @@ import { ApiGatewaySender } from './aws/apigw-sender.ts';
 import {
   DynamoAccountStore,
   DynamoAttachmentQuota,
+  DynamoAuditLog,
+  DynamoBlockStore,
   DynamoConnections,
   DynamoMessageIndex,
   DynamoPrekeyStore,
   DynamoPushSubscriptions,
   DynamoRateLimiter,
   DynamoReplayStore,
+  DynamoReports,
+  DynamoSuspensions,
   DynamoUploadSessions,
 } from './dynamodb/index.ts';
 import { S3AttachmentObjects } from './s3/s3-attachment-objects.ts';
@@ -48,6 +53,7 @@ export function awsPorts(options: {
     replay: new DynamoReplayStore(dynamodb, table),
     limiter: new DynamoRateLimiter(dynamodb, table),
     signingKeys: options.signingKeys,
+    blocks: new DynamoBlockStore(dynamodb, table),
   };
 }
 
@@ -85,6 +91,24 @@ export function awsAttachmentPorts(options: {
     objects: new S3AttachmentObjects(s3, bucket, clock ? { clock } : {}),
     sessions: new DynamoUploadSessions(dynamodb, table),
     quota: new DynamoAttachmentQuota(dynamodb, table),
+  };
+}
+
+/**
+ * The moderation ports (docs/SERVICE.md §14) over the same table: reports and their sender
+ * counters, suspensions (on the account items, plus their index) and the audit log.
+ *
+ * @example awsModerationPorts({ dynamodb, table: 'sealpost' })
+ */
+export function awsModerationPorts(options: {
+  dynamodb: DynamoDBClient;
+  table: string;
+}): ModerationPorts {
+  const { dynamodb, table } = options;
+  return {
+    reports: new DynamoReports(dynamodb, table),
+    suspensions: new DynamoSuspensions(dynamodb, table),
+    audit: new DynamoAuditLog(dynamodb, table),
   };
 }
 

@@ -2,22 +2,33 @@
  * Every port over the in-memory adapters: the local server without emulators, and the tests.
  */
 import type { AttachmentObjects, AttachmentPorts } from '../domain/attachment-ports.ts';
+import type { ModerationPorts } from '../domain/moderation-ports.ts';
 import type { Ports, SigningKeyProvider } from '../domain/ports.ts';
 import {
   MemoryAccountStore,
   MemoryAttachmentQuota,
+  MemoryAuditLog,
   MemoryBlobStore,
+  MemoryBlockStore,
   MemoryMessageIndex,
   MemoryPrekeyStore,
   MemoryRateLimiter,
   MemoryReplayStore,
+  MemoryReports,
+  MemorySuspensions,
   MemoryUploadSessions,
 } from './memory/index.ts';
 
-/** The in-memory ports; `blobs` and `index` are typed concretely so tests can inspect them. */
+/**
+ * The in-memory ports; `blobs`, `index` and `blocks` are typed concretely so tests can inspect
+ * them.
+ */
 export interface MemoryPorts extends Ports {
+  /** Concrete, so the in-memory suspension store can write the account's suspension fields. */
+  readonly accounts: MemoryAccountStore;
   readonly blobs: MemoryBlobStore;
   readonly index: MemoryMessageIndex;
+  readonly blocks: MemoryBlockStore;
 }
 
 /**
@@ -34,6 +45,7 @@ export function createMemoryPorts(signingKeys: SigningKeyProvider): MemoryPorts 
     replay: new MemoryReplayStore(),
     limiter: new MemoryRateLimiter(),
     signingKeys,
+    blocks: new MemoryBlockStore(),
   };
 }
 
@@ -51,4 +63,25 @@ export interface MemoryAttachmentPorts extends AttachmentPorts {
  */
 export function memoryAttachmentPorts(objects: AttachmentObjects): MemoryAttachmentPorts {
   return { objects, sessions: new MemoryUploadSessions(), quota: new MemoryAttachmentQuota() };
+}
+
+/** In-memory moderation ports, typed concretely so tests can inspect them. */
+export interface MemoryModerationPorts extends ModerationPorts {
+  readonly reports: MemoryReports;
+  readonly suspensions: MemorySuspensions;
+  readonly audit: MemoryAuditLog;
+}
+
+/**
+ * Fresh moderation ports (docs/SERVICE.md §14) whose suspensions live on the records of
+ * `accounts` (the same store the services authenticate with).
+ *
+ * @example createServices(ports, { moderation: memoryModerationPorts(ports.accounts) })
+ */
+export function memoryModerationPorts(accounts: MemoryAccountStore): MemoryModerationPorts {
+  return {
+    reports: new MemoryReports(),
+    suspensions: new MemorySuspensions(accounts),
+    audit: new MemoryAuditLog(),
+  };
 }

@@ -13,11 +13,13 @@ import { observability } from './middleware/observability.ts';
 import { mountOperations, type OperationHandlers } from './operations.ts';
 import { accountHandlers } from './routes/accounts.ts';
 import { attachmentHandlers } from './routes/attachments.ts';
+import { blockHandlers } from './routes/blocks.ts';
 import { certificateHandlers } from './routes/certificates.ts';
 import { messageHandlers } from './routes/messages.ts';
 import { metaHandlers, openApiRoute } from './routes/meta.ts';
 import { prekeyHandlers } from './routes/prekeys.ts';
 import { pushHandlers } from './routes/push.ts';
+import { reportHandlers } from './routes/reports.ts';
 
 /** The handler of every operation of the route table. */
 const HANDLERS: OperationHandlers = {
@@ -28,6 +30,8 @@ const HANDLERS: OperationHandlers = {
   ...messageHandlers,
   ...pushHandlers,
   ...attachmentHandlers,
+  ...reportHandlers,
+  ...blockHandlers,
 };
 
 const ROUTE_PATTERNS = ROUTES.map((r) => ({

@@ -6,14 +6,21 @@ import { AccountService } from '../domain/account-service.ts';
 import type { AttachmentPorts } from '../domain/attachment-ports.ts';
 import { AttachmentService } from '../domain/attachment-service.ts';
 import { AuthService } from '../domain/auth-service.ts';
+import { BlockService } from '../domain/block-service.ts';
 import { CertificateService } from '../domain/certificate-service.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
 import { randomBytes } from '../domain/crypto.ts';
+import { DeliveryStamps } from '../domain/franking-stamp.ts';
 import type { Random } from '../domain/mailbox-positions.ts';
 import { MessageService } from '../domain/message-service.ts';
+import type { ModerationPorts } from '../domain/moderation-ports.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
 import { PrekeyService } from '../domain/prekey-service.ts';
 import type { NotifyHook } from '../domain/realtime-ports.ts';
+import type { ReportVerifier } from '../domain/report-ports.ts';
+import { ReportService } from '../domain/report-service.ts';
+import { FrankingReportVerifier } from '../domain/report-verifier.ts';
+import { SuspensionService } from '../domain/suspension-service.ts';
 import type { WakeupPorts } from '../domain/wakeup-ports.ts';
 import { WakeupService, wakingNotifier } from '../domain/wakeup-service.ts';
 import type { AppServices } from './env.ts';
@@ -44,6 +51,19 @@ export interface ServicesOptions {
    * Without them the attachment routes answer `NOT_CONFIGURED`.
    */
   readonly attachments?: AttachmentPorts;
+  /**
+   * Moderation (docs/SERVICE.md §14): the report store, suspensions and the audit log. Without
+   * them the revocation list is signed and empty and `POST /v1/reports` answers
+   * `NOT_CONFIGURED`.
+   */
+  readonly moderation?: ModerationPorts;
+  /**
+   * Checks the franking evidence of a report. @default the real verifier over the ports'
+   * signing material (functions/domain/report-verifier.ts)
+   */
+  readonly reportVerifier?: ReportVerifier;
+  /** Where the report intake writes its lines (a report's id and reason, refusals). */
+  readonly log?: (line: string) => void;
 }
 
 const discard = () => undefined;
@@ -89,8 +109,25 @@ export function createServices(ports: Ports, options: ServicesOptions = {}): App
       config,
       random,
       notify,
+      ports.blocks,
+      new DeliveryStamps(ports.signingKeys),
     ),
     push,
     attachments: new AttachmentService(options.attachments, ports.limiter, clock, config, random),
+    reports: new ReportService(
+      options.moderation?.reports,
+      options.reportVerifier ?? new FrankingReportVerifier(ports.signingKeys, config),
+      ports.limiter,
+      clock,
+      config,
+      options.log ?? discard,
+    ),
+    suspensions: new SuspensionService(
+      options.moderation?.suspensions,
+      ports.signingKeys,
+      clock,
+      config,
+    ),
+    blocks: new BlockService(ports.blocks),
   };
 }

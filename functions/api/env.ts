@@ -6,9 +6,12 @@ import type { DeploymentLogLevel } from '../deployment.ts';
 import type { AccountService } from '../domain/account-service.ts';
 import type { AttachmentService } from '../domain/attachment-service.ts';
 import type { AuthService, Caller } from '../domain/auth-service.ts';
+import type { BlockService } from '../domain/block-service.ts';
 import type { CertificateService } from '../domain/certificate-service.ts';
 import type { MessageService } from '../domain/message-service.ts';
 import type { PrekeyService } from '../domain/prekey-service.ts';
+import type { ReportService } from '../domain/report-service.ts';
+import type { SuspensionService } from '../domain/suspension-service.ts';
 import type { WakeupService } from '../domain/wakeup-service.ts';
 
 /** The domain services the routes call. */
@@ -22,6 +25,12 @@ export interface AppServices {
   readonly push: WakeupService;
   /** Attachment uploads and downloads (`NOT_CONFIGURED` without attachment ports). */
   readonly attachments: AttachmentService;
+  /** Report intake (`NOT_CONFIGURED` without moderation ports and a verifier; §14.1). */
+  readonly reports: ReportService;
+  /** The signed revocation list of suspended accounts (§14.6). */
+  readonly suspensions: SuspensionService;
+  /** Block lists (docs/SERVICE.md §4.1). */
+  readonly blocks: BlockService;
 }
 
 /** One structured log line goes to the sink (stdout on Lambda, an array in tests). */

@@ -10,12 +10,18 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { handle } from 'hono/aws-lambda';
 import {
   deploymentAttachments,
+  deploymentModeration,
   deploymentPorts,
   deploymentWakeups,
 } from '../adapters/aws-deployment.ts';
 import { awsRealtimePorts } from '../adapters/aws-ports.ts';
 import { parseDeploymentEnv } from '../deployment.ts';
-import { withAttachmentLimits, withMessageTtlDays } from '../domain/config.ts';
+import {
+  withAttachmentLimits,
+  withMessageTtlDays,
+  withReportRetentionDays,
+  withReportWindowDays,
+} from '../domain/config.ts';
 import { buildApp } from './app.ts';
 import { createServices } from './compose.ts';
 import { composeRealtime } from './realtime-lambda.ts';
@@ -28,7 +34,13 @@ const ports = deploymentPorts(deployment, dynamodb, s3);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const config = {
-  ...withAttachmentLimits(withMessageTtlDays(deployment.messageTtlDays), deployment.attachments),
+  ...withReportRetentionDays(
+    withReportWindowDays(
+      withAttachmentLimits(withMessageTtlDays(deployment.messageTtlDays), deployment.attachments),
+      deployment.reportWindowDays,
+    ),
+    deployment.reportRetentionDays,
+  ),
   wakeWindowMs: deployment.wakeWindowSeconds * 1000,
 };
 // Attachment blobs go straight between clients and the bucket through presigned targets
@@ -37,12 +49,15 @@ const attachments = deploymentAttachments(deployment, dynamodb, s3);
 // With a VAPID secret configured, a device the realtime push did not reach is woken by Web
 // Push (docs/SERVICE.md §7.3); without one its subscription routes answer NOT_CONFIGURED.
 const wakeups = { ...deploymentWakeups(deployment, dynamodb), log };
+// Reports are verified here and stored in the table; suspensions are read for the revocation
+// list (docs/SERVICE.md §14). The moderation API itself is another function.
+const moderation = deploymentModeration(deployment.table, dynamodb);
 
 // With a WebSocket stage deployed, a stored message is pushed to its device's live connection
 // (docs/SERVICE.md §7.3); without one the service is unchanged.
 const services =
   deployment.websocketEndpoint === undefined
-    ? createServices(ports, { config, wakeups, attachments })
+    ? createServices(ports, { config, wakeups, attachments, moderation, log })
     : composeRealtime(
         ports,
         awsRealtimePorts({
@@ -50,7 +65,7 @@ const services =
           table: deployment.table,
           management: new ApiGatewayManagementApiClient({ endpoint: deployment.websocketEndpoint }),
         }),
-        { config, log, wakeups, attachments },
+        { config, log, wakeups, attachments, moderation },
       ).services;
 
 const app = buildApp({

@@ -5,6 +5,10 @@
  * generated once and kept in the data directory (`.local/` by default), so clients can pin the
  * trust root across restarts.
  *
+ * The moderation API (docs/SERVICE.md §14.4) is mounted under `/v1/moderation` on the same
+ * port, behind a bearer token generated once into `<dataDir>/moderator-token` (mode 0600), which
+ * `npm run moderate` reads; reports, suspensions and the audit log live in the engine's storage.
+ *
  * Attachments (docs/SERVICE.md §7.5) go through the local object service on the same port
  * (`/_objects`, functions/adapters/local-objects), which plays S3's part on both engines
  * (s3rver has no POST policies, ListParts or AbortMultipartUpload): blobs are files under
@@ -22,14 +26,14 @@
  * `SEALPOST_S3_ENDPOINT`, `SEALPOST_TABLE`, `SEALPOST_BUCKET` to use local AWS emulators,
  * `SEALPOST_VAPID_SUBJECT` and `SEALPOST_PUSH_ALLOWED_HOSTS` for wake-ups).
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { toBase64Url } from 'sealpost/wire/api';
-import { awsPorts } from '../adapters/aws-ports.ts';
+import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
+import { awsModerationPorts, awsPorts } from '../adapters/aws-ports.ts';
 import {
   DynamoAttachmentQuota,
   DynamoPushSubscriptions,
@@ -48,6 +52,7 @@ import {
   createMemoryPorts,
   type MemoryPorts,
   memoryAttachmentPorts,
+  memoryModerationPorts,
 } from '../adapters/memory-ports.ts';
 import {
   generateVapidKeys,
@@ -63,20 +68,28 @@ import {
   type Environment,
   LOCAL_ENV,
   parsePushHosts,
+  readReportRetentionDays,
   VAPID_SUBJECT_PATTERN,
 } from '../deployment.ts';
 import type { AttachmentObjects, AttachmentPorts } from '../domain/attachment-ports.ts';
 import { multipartPlan } from '../domain/attachment-service.ts';
-import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
+import { DEFAULT_CONFIG, type ServiceConfig, withReportRetentionDays } from '../domain/config.ts';
+import { randomBytes } from '../domain/crypto.ts';
+import type { ModerationPorts } from '../domain/moderation-ports.ts';
+import { ModerationService } from '../domain/moderation-service.ts';
 import type { Clock, Ports, SigningMaterial } from '../domain/ports.ts';
+import type { ReportVerifier } from '../domain/report-ports.ts';
 import {
   generateSigningMaterial,
   parseSigningSecret,
   StaticSigningKeyProvider,
   signingSecretJson,
+  upgradeSigningSecret,
 } from '../domain/signing-material.ts';
 import type { PushSubscriptionStore } from '../domain/wakeup-ports.ts';
 import { buildApp } from './app.ts';
+import { buildModerationApp, isModerationPath } from './moderation/app.ts';
+import { loadOrCreateModeratorToken } from './moderation/token.ts';
 import { createNodeServer } from './node-http.ts';
 import { createLocalRealtime } from './realtime-local.ts';
 
@@ -136,6 +149,11 @@ export interface LocalServerOptions {
   readonly log?: (line: string) => void;
   /** Wake-ups; `false` turns them off. @default on, see {@link LocalWebPushOptions} */
   readonly webPush?: LocalWebPushOptions | false;
+  /**
+   * Checks the franking evidence of reports (docs/SERVICE.md §14.1); tests may put a stand-in.
+   * @default the franking verifier over the local signing material (functions/domain/report-verifier.ts)
+   */
+  readonly reportVerifier?: ReportVerifier;
 }
 
 /** A running local server. */
@@ -147,17 +165,50 @@ export interface LocalServer {
   readonly memory?: MemoryPorts;
   /** Where the attachment blobs are (the local object service's storage). */
   readonly objectStorage: ObjectStorage;
+  /** The reports, suspensions and audit log behind the moderation API (for tools and tests). */
+  readonly moderation: ModerationPorts;
+  /**
+   * The bearer token of the moderation API under `/v1/moderation` (docs/SERVICE.md §14.4), as
+   * kept in `<dataDir>/moderator-token`.
+   */
+  readonly moderatorToken: string;
   close(): Promise<void>;
 }
 
 /**
+ * The stored root seed of a version-1 `signing.json` (written before franking), or undefined
+ * when the text is anything else.
+ */
+function version1RootSeed(text: string): Uint8Array | undefined {
+  let json: { version?: unknown; trustRootSeed?: unknown };
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch {
+    return undefined;
+  }
+  if (json?.version !== 1 || typeof json.trustRootSeed !== 'string') return undefined;
+  return fromBase64Url(json.trustRootSeed, 'trustRootSeed');
+}
+
+/**
  * Loads the signing material from `dataDir`, generating and saving it on first use (file mode
- * 0600: it holds the local trust root's private key).
+ * 0600: it holds the local trust root's private key). A version-1 file (from before franking)
+ * is upgraded in place: its keys are kept, and a moderator key certified by the stored root
+ * seed and a stamp secret are added (docs/SERVICE.md §6).
  */
 export async function loadOrCreateSigningMaterial(dataDir: string): Promise<SigningMaterial> {
   const file = join(dataDir, SIGNING_FILE);
   try {
-    return parseSigningSecret(await readFile(file, 'utf8'));
+    const text = await readFile(file, 'utf8');
+    const rootSeed = version1RootSeed(text);
+    if (rootSeed === undefined) return parseSigningSecret(text);
+    const upgraded = `${JSON.stringify(upgradeSigningSecret(text, rootSeed), null, 2)}\n`;
+    rootSeed.fill(0);
+    // Written beside and renamed over the old file, so a crash leaves one complete file.
+    const next = `${file}.next`;
+    await writeFile(next, upgraded, { mode: 0o600 });
+    await rename(next, file);
+    return parseSigningSecret(upgraded);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -200,6 +251,7 @@ async function localAwsPorts(
   ports: Ports;
   pushSubscriptions: PushSubscriptionStore;
   attachments: AttachmentPorts;
+  moderation: ModerationPorts;
 }> {
   const region = process.env['AWS_REGION'] ?? 'us-east-1';
   const credentials = {
@@ -239,6 +291,7 @@ async function localAwsPorts(
       sessions: new DynamoUploadSessions(dynamodb, table),
       quota: new DynamoAttachmentQuota(dynamodb, table),
     },
+    moderation: awsModerationPorts({ dynamodb, table }),
   };
 }
 
@@ -291,8 +344,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   let memory: MemoryPorts | undefined;
   let pushSubscriptions: PushSubscriptionStore;
   let attachments: AttachmentPorts;
+  let moderation: ModerationPorts;
   if (options.aws) {
-    ({ ports, pushSubscriptions, attachments } = await localAwsPorts(
+    ({ ports, pushSubscriptions, attachments, moderation } = await localAwsPorts(
       options.aws,
       signing,
       objectService.objects,
@@ -302,6 +356,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     ports = memory;
     pushSubscriptions = new MemoryPushSubscriptions();
     attachments = memoryAttachmentPorts(objectService.objects);
+    moderation = memoryModerationPorts(memory.accounts);
   }
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const webPush = options.webPush;
@@ -325,12 +380,31 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     log,
     wakeups,
     attachments,
+    moderation,
+    ...(options.reportVerifier ? { reportVerifier: options.reportVerifier } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const app = buildApp({ services: local.services, log, stage: 'local' });
+  // The operators' API (docs/SERVICE.md §14.4) on the same port, behind the local token.
+  const moderatorToken = await loadOrCreateModeratorToken(dataDir);
+  const moderationApp = buildModerationApp({
+    moderation: new ModerationService(
+      moderation,
+      ports.accounts,
+      options.clock ?? Date.now,
+      randomBytes,
+    ),
+    auth: { kind: 'bearer', token: moderatorToken },
+    log,
+    stage: 'local',
+  });
+  const serveApp = (request: Request) =>
+    isModerationPath(new URL(request.url).pathname)
+      ? moderationApp.fetch(request)
+      : app.fetch(request);
   // node-http.ts: JSON errors from Node's HTTP layer too, and early answers (413) drained.
   // The object service answers `/_objects` before the app (it plays S3, not the API).
-  const server = createNodeServer(withObjectService(app.fetch, objectService.handle), {
+  const server = createNodeServer(withObjectService(serveApp, objectService.handle), {
     hostname,
   });
   // realtime-local.ts: the WebSocket endpoint (docs/SERVICE.md §7.3) on the same port.
@@ -345,6 +419,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         trustRoot: toBase64Url(signing.trustRoot),
         ...(memory ? { memory } : {}),
         objectStorage: storage,
+        moderation,
+        moderatorToken,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
@@ -390,9 +466,15 @@ export function localOptionsFromEnv(env: Environment): LocalServerOptions {
     ...(subject === undefined ? {} : { subject }),
     ...(allowedHosts === undefined ? {} : { allowedHosts }),
   };
+  const reportRetentionDays = env[ENV.reportRetentionDays]
+    ? readReportRetentionDays(env)
+    : undefined;
   return {
     port,
     dataDir: env[LOCAL_ENV.dataDir] ?? '.local',
+    ...(reportRetentionDays === undefined
+      ? {}
+      : { config: withReportRetentionDays(DEFAULT_CONFIG, reportRetentionDays) }),
     ...(aws ? { aws } : {}),
     ...(Object.keys(webPush).length > 0 ? { webPush } : {}),
   };

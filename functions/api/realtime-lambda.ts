@@ -24,6 +24,7 @@ import type { AttachmentPorts } from '../domain/attachment-ports.ts';
 import type { AuthService } from '../domain/auth-service.ts';
 import { type ServiceConfig, withMessageTtlDays } from '../domain/config.ts';
 import { ServiceError } from '../domain/errors.ts';
+import type { ModerationPorts } from '../domain/moderation-ports.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
 import { RealtimeService } from '../domain/realtime-service.ts';
 import { createServices, type WakeupOptions } from './compose.ts';
@@ -69,6 +70,8 @@ export function composeRealtime(
     wakeups?: WakeupOptions;
     /** Attachment transfer (the HTTP function's; docs/SERVICE.md §7.5). */
     attachments?: AttachmentPorts;
+    /** Report intake and suspensions (the HTTP function's; docs/SERVICE.md §14). */
+    moderation?: ModerationPorts;
   },
 ): { services: AppServices; realtime: RealtimeService } {
   const clock = options.clock ?? Date.now;
@@ -78,6 +81,8 @@ export function composeRealtime(
     config: options.config,
     ...(options.wakeups ? { wakeups: options.wakeups } : {}),
     ...(options.attachments ? { attachments: options.attachments } : {}),
+    ...(options.moderation ? { moderation: options.moderation } : {}),
+    log: options.log,
     notify: {
       notifier: {
         notify: async (mailbox, message, context) => realtime?.notify(mailbox, message, context),

@@ -38,6 +38,7 @@ import type {
 } from './ports.ts';
 import {
   deviceRef,
+  frankingKeyFromJson,
   kemPrekeyFromJson,
   registrationIdOf,
   signedPrekeyFromJson,
@@ -241,6 +242,7 @@ export class AccountService {
       // Device id 0 or an epoch beyond 2^53: bytes the schema's length check lets through.
       throw new ServiceError('BAD_REQUEST', 'invalid field identity: not an IdentityBundle');
     }
+    const frankingKey = frankingKeyFromJson(req.frankingKey);
     if (addressFromDigest(sha256(addressPreimage(bundle.accountPublic))) !== address) {
       throw new ServiceError('INVALID_SIGNATURE', 'the account key does not match the address');
     }
@@ -273,6 +275,6 @@ export class AccountService {
     const lastResortKemPrekey = kemPrekeyFromJson(req.lastResortKemPrekey);
     verifySignedPrekey(signingPublicOf(identity), signedPrekey);
     verifyKemPrekey(signingPublicOf(identity), lastResortKemPrekey, true);
-    return { deviceId, identity, signedPrekey, lastResortKemPrekey, createdAt: now };
+    return { deviceId, identity, signedPrekey, lastResortKemPrekey, frankingKey, createdAt: now };
   }
 }

@@ -24,6 +24,7 @@ import type { ServiceConfig } from './config.ts';
 import { ServiceError } from './errors.ts';
 import type { Random } from './mailbox-positions.ts';
 import type { Clock, RateLimiter } from './ports.ts';
+import { assertNotSuspended } from './suspension-service.ts';
 
 const MIB = 1024 * 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -121,6 +122,7 @@ export class AttachmentService {
    */
   async create(caller: Caller, size: number): Promise<AttachmentCreated> {
     const ports = this.required();
+    assertNotSuspended(caller.view.account);
     const c = this.config;
     if (!Number.isSafeInteger(size) || size < 1) {
       throw new ServiceError('BAD_REQUEST', 'size must be a positive integer');

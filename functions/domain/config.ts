@@ -14,7 +14,10 @@ import {
 import {
   DEFAULT_ATTACHMENT_MULTIPART_BYTES,
   DEFAULT_ATTACHMENT_QUOTA_BYTES,
+  DEFAULT_REPORT_RETENTION_DAYS,
+  DEFAULT_REPORT_WINDOW_DAYS,
   DEFAULT_WAKE_WINDOW_SECONDS,
+  MAX_REPORT_WINDOW_DAYS,
   readMessageTtlDays,
 } from '../deployment.ts';
 
@@ -85,6 +88,17 @@ export interface ServiceConfig {
    * pointer to an attachment travels in a message). `SEALPOST_ATTACHMENT_QUOTA_BYTES`.
    */
   readonly attachmentStorageQuota: number;
+  /** Reports a reporting account may submit per window (docs/SERVICE.md §14.1). */
+  readonly reportRateLimit: RateLimit;
+  /** How long a verified report is kept: `SEALPOST_REPORT_RETENTION_DAYS` (§14.3). */
+  readonly reportRetentionMs: number;
+  /** How long the function reuses a signed revocation list it built (§14.6). */
+  readonly revocationCacheMs: number;
+  /**
+   * How long after its receipt a message may be reported (docs/PROTOCOL.md §11.6): older
+   * reports are refused as `too old`. `SEALPOST_REPORT_WINDOW_DAYS` (1..180, default 30).
+   */
+  readonly reportWindowMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -114,7 +128,38 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   attachmentUploadRateLimit: { limit: 100, windowMs: 60 * 60 * 1000 },
   attachmentBytesPerDay: 2 * GIB,
   attachmentStorageQuota: DEFAULT_ATTACHMENT_QUOTA_BYTES,
+  reportRateLimit: { limit: 20, windowMs: 60 * 60 * 1000 },
+  reportRetentionMs: DEFAULT_REPORT_RETENTION_DAYS * DAY_MS,
+  revocationCacheMs: 60 * 1000,
+  reportWindowMs: DEFAULT_REPORT_WINDOW_DAYS * DAY_MS,
 };
+
+/**
+ * `config` with a report window of `days` (the deployment's `SEALPOST_REPORT_WINDOW_DAYS`).
+ *
+ * @example withReportWindowDays(DEFAULT_CONFIG, 7).reportWindowMs // 604_800_000
+ * @throws {RangeError} if `days` is not an integer in 1..180
+ */
+export function withReportWindowDays(config: ServiceConfig, days: number): ServiceConfig {
+  if (!Number.isInteger(days) || days < 1 || days > MAX_REPORT_WINDOW_DAYS) {
+    throw new RangeError(`report window must be an integer in 1..${MAX_REPORT_WINDOW_DAYS} days`);
+  }
+  return { ...config, reportWindowMs: days * DAY_MS };
+}
+
+/**
+ * `config` with a report retention of `days` (the deployment's
+ * `SEALPOST_REPORT_RETENTION_DAYS`, already validated by the deployment contract).
+ *
+ * @example withReportRetentionDays(DEFAULT_CONFIG, 30).reportRetentionMs // 2_592_000_000
+ * @throws {RangeError} if `days` is not a positive integer
+ */
+export function withReportRetentionDays(config: ServiceConfig, days: number): ServiceConfig {
+  if (!Number.isInteger(days) || days < 1) {
+    throw new RangeError('report retention must be a positive integer number of days');
+  }
+  return { ...config, reportRetentionMs: days * DAY_MS };
+}
 
 /** The deployment's attachment limits (functions/deployment.ts, already validated there). */
 export interface AttachmentLimits {

@@ -23,6 +23,7 @@ import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { sha256 } from './crypto.ts';
 import { DeviceMismatchError, ServiceError, StaleDevicesError } from './errors.ts';
+import type { DeliveryStamps, FrankingStamper } from './franking-stamp.ts';
 import {
   ceilHour,
   encodePosition,
@@ -35,6 +36,7 @@ import type {
   AccountStore,
   AccountView,
   BlobStore,
+  BlockStore,
   Clock,
   DeviceRecord,
   Mailbox,
@@ -46,6 +48,7 @@ import type {
 } from './ports.ts';
 import type { NotifyHook } from './realtime-ports.ts';
 import { deviceRef, registrationIdOf } from './records.ts';
+import { assertNotSuspended } from './suspension-service.ts';
 
 /** Compared against when the recipient does not exist, so both cases cost the same. */
 const UNKNOWN_RECIPIENT_HASH = new Uint8Array(32);
@@ -81,6 +84,13 @@ export class MessageService {
     private readonly random: Random,
     /** Realtime push after a store (docs/SERVICE.md §7.3); none by default. */
     private readonly notify?: NotifyHook,
+    /** Block lists: identified sends from a blocked account are refused (§4.1). */
+    private readonly blocks?: BlockStore,
+    /**
+     * Delivery stamps of franked messages (docs/PROTOCOL.md §11.4): every delivered message
+     * whose envelope has a commitment carries one, computed at delivery; none when absent.
+     */
+    private readonly stamps?: DeliveryStamps,
   ) {}
 
   /**
@@ -115,9 +125,16 @@ export class MessageService {
    *   are not counted against the per-pair limit, which would otherwise cap how many messages
    *   a multi-device user can send; they are bounded like sealed sends, by the mailbox quota.
    *
-   * @throws {ServiceError} `RATE_LIMITED`, `NOT_FOUND`, and the errors of a sealed send.
+   * An account the recipient blocked is refused with `BLOCKED` (docs/SERVICE.md §4.1), after
+   * the rate limit and the recipient lookup, so a blocked sender learns it only from an
+   * existing recipient and at the pace of the limit.
+   *
+   * @throws {ServiceError} `RATE_LIMITED`, `NOT_FOUND`, `BLOCKED`, and the errors of a sealed
+   *   send.
    */
   async sendIdentified(caller: Caller, address: string, req: SendRequest): Promise<SendResponse> {
+    // A suspended account sends nothing identified, not even copies to its own devices (§14.5).
+    assertNotSuspended(caller.view.account);
     const source = { address: caller.address, deviceId: caller.deviceId };
     // The caller's account was read by the authentication of this very request.
     if (address === caller.address) return this.deliver(caller.view, req, source, caller.deviceId);
@@ -128,6 +145,9 @@ export class MessageService {
     }
     const view = await this.accounts.get(address);
     if (!view) throw new ServiceError('NOT_FOUND', 'no such account');
+    if (await this.blocks?.has(address, caller.address)) {
+      throw new ServiceError('BLOCKED', 'the recipient does not accept messages from this account');
+    }
     return this.deliver(view, req, source);
   }
 
@@ -155,18 +175,14 @@ export class MessageService {
     const bodies = await mapLimited(live, OBJECT_READ_CONCURRENCY, (r) =>
       r.inline ? Promise.resolve(r.inline) : this.blobs.get(mailbox, r.position),
     );
+    const stamper = live.length > 0 ? await this.stamps?.stamper() : undefined;
     const messages: DeliveredMessage[] = [];
     live.forEach((r, i) => {
       const body = bodies[i];
       // A record is written only after its object, and objects are deleted only after their
       // record, so a missing object means a concurrent acknowledgement.
       if (!body) return;
-      const m: DeliveredMessage = {
-        messageId: toBase64Url(r.position),
-        receivedAt: r.receivedAt,
-        envelope: toBase64Url(body),
-      };
-      messages.push(r.source ? { ...m, source: { ...r.source } } : m);
+      messages.push(deliveredMessage(r, body, stampOf(stamper, mailbox, r, body)));
     });
     const last = page.records.at(-1);
     return page.more && last ? { messages, cursor: toBase64Url(last.position) } : { messages };
@@ -233,12 +249,13 @@ export class MessageService {
       receivedAt: floorHour(now),
       expiresAt: ceilHour(now + this.config.messageTtlMs),
     };
+    const stamper = await this.stamps?.stamper();
     let unnotified = 0;
     const created = await Promise.all(
       (reserved as Reserved[]).map(async ({ mailbox, body, position, retry, firstPending }) => {
         let record: StoredMessage = { position, ...times, size: body.length };
         if (source) record = { ...record, source };
-        const message = deliveredMessage(record, body);
+        const message = deliveredMessage(record, body, stampOf(stamper, mailbox, record, body));
         // The push does not wait for the writes (docs/SERVICE.md §7.3): a failed store answers
         // the sender with an error, and its retry stores the message under the same position,
         // which the device already holds and drops by id. A retry is not pushed early.
@@ -394,12 +411,31 @@ async function mapLimited<T, R>(
   return out;
 }
 
-/** A stored message as `GET /v1/messages` returns it. */
-function deliveredMessage(record: StoredMessage, body: Uint8Array): DeliveredMessage {
-  const m = {
+/**
+ * The delivery stamp of a stored message (docs/PROTOCOL.md §11.4), computed from the record and
+ * its envelope; undefined without stamps or when the envelope has no franking commitment.
+ */
+function stampOf(
+  stamper: FrankingStamper | undefined,
+  mailbox: Mailbox,
+  record: StoredMessage,
+  body: Uint8Array,
+): Uint8Array | undefined {
+  return stamper?.forDelivery(mailbox, record.position, record.receivedAt, body);
+}
+
+/** A stored message as `GET /v1/messages` returns it (and a realtime frame carries it). */
+function deliveredMessage(
+  record: StoredMessage,
+  body: Uint8Array,
+  stamp?: Uint8Array,
+): DeliveredMessage {
+  const m: DeliveredMessage = {
     messageId: toBase64Url(record.position),
     receivedAt: record.receivedAt,
     envelope: toBase64Url(body),
   };
-  return record.source ? { ...m, source: { ...record.source } } : m;
+  if (record.source) m.source = { ...record.source };
+  if (stamp) m.stamp = toBase64Url(stamp);
+  return m;
 }

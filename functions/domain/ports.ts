@@ -37,6 +37,11 @@ export interface DeviceRecord {
   readonly identity: Uint8Array;
   readonly signedPrekey: StoredSignedPrekey;
   readonly lastResortKemPrekey: StoredKemPrekey;
+  /**
+   * The device's ristretto255 franking public key (docs/PROTOCOL.md §11.1), named in its
+   * sender certificates and served with its bundles.
+   */
+  readonly frankingKey: Uint8Array;
   readonly createdAt: number;
 }
 
@@ -49,6 +54,13 @@ export interface AccountRecord {
   /** Accept sealed sends without an access key. */
   readonly unrestricted: boolean;
   readonly createdAt: number;
+  /**
+   * Set while an operator has suspended the account (docs/SERVICE.md §14.5): no sender
+   * certificates, identified sends or attachment uploads. Written only by the suspension store.
+   */
+  readonly suspendedAt?: number;
+  /** The operator's reason, with `suspendedAt`. */
+  readonly suspensionReason?: string;
 }
 
 /** An account with its active devices, ordered by id. */
@@ -232,6 +244,27 @@ export interface BlobStore {
   deleteMany(mailbox: Mailbox, positions: readonly Uint8Array[]): Promise<void>;
 }
 
+/** What {@link BlockStore.add} did. */
+export type BlockAddResult = 'added' | 'exists' | 'limit';
+
+/**
+ * Which accounts an account blocks (docs/SERVICE.md §4.1): one record per (owner, blocked)
+ * pair and an exact count per owner, so the limit holds under concurrent adds.
+ */
+export interface BlockStore {
+  /**
+   * Records that `owner` blocks `blocked`, unless it does already (`exists`) or already blocks
+   * `limit` accounts (`limit`, nothing changed).
+   */
+  add(owner: string, blocked: string, limit: number): Promise<BlockAddResult>;
+  /** Removes the pair; false if `owner` did not block `blocked`. */
+  remove(owner: string, blocked: string): Promise<boolean>;
+  /** Whether `owner` blocks `sender`. Strongly consistent. */
+  has(owner: string, sender: string): Promise<boolean>;
+  /** Every account `owner` blocks, in address order. */
+  list(owner: string): Promise<string[]>;
+}
+
 /** Single-use tokens (request nonces, registration proofs). */
 export interface ReplayStore {
   /**
@@ -256,6 +289,16 @@ export interface SigningMaterial {
   readonly serverCertificate: Uint8Array;
   /** 32-byte Ed25519 trust root public key. */
   readonly trustRoot: Uint8Array;
+  /** Key id of the moderator (franking judge) key (docs/PROTOCOL.md §11.2). */
+  readonly moderatorKeyId: number;
+  /** 32-byte ristretto255 scalar of the moderator key. Never logged. */
+  readonly moderatorSecret: Uint8Array;
+  /** Its public key (derived from `moderatorSecret`). */
+  readonly moderatorPublic: Uint8Array;
+  /** Encoded ModeratorCertificate (109 bytes) by the trust root, naming the moderator key. */
+  readonly moderatorCertificate: Uint8Array;
+  /** 32 random bytes the delivery stamp keys derive from (docs/PROTOCOL.md §11.4). Never logged. */
+  readonly stampSecret: Uint8Array;
 }
 
 /** Source of the signing material (Secrets Manager on AWS, a local file in development). */
@@ -272,4 +315,6 @@ export interface Ports {
   readonly replay: ReplayStore;
   readonly limiter: RateLimiter;
   readonly signingKeys: SigningKeyProvider;
+  /** Block lists (docs/SERVICE.md §4.1). */
+  readonly blocks: BlockStore;
 }

@@ -113,6 +113,7 @@ export class PrekeyService {
       identity: toBase64Url(device.identity),
       signedPrekey: signedPrekeyToJson(device.signedPrekey),
       kemPrekey: { ...kemPrekeyToJson(kem), lastResort: claimed.pq === undefined },
+      frankingKey: toBase64Url(device.frankingKey),
     };
     return claimed.ec ? { ...bundle, oneTimePrekey: oneTimePrekeyToJson(claimed.ec) } : bundle;
   }

@@ -3,6 +3,7 @@
  * stored records, plus the prekey signature checks every upload path shares (docs/PROTOCOL.md §3.2).
  */
 
+import { assertFrankingPublicKey } from 'sealpost/franking';
 import {
   KEM_KIND_LAST_RESORT,
   KEM_KIND_ONE_TIME,
@@ -64,6 +65,28 @@ export function kemPrekeyFromJson(json: KemPrekeyJson): StoredKemPrekey {
     publicKey: fromBase64Url(json.publicKey, 'publicKey'),
     signature: fromBase64Url(json.signature, 'signature'),
   };
+}
+
+/**
+ * Decodes a validated device franking key and checks it is a ristretto255 public key
+ * (docs/PROTOCOL.md §11.1): a canonical encoding of a point other than the identity. A key
+ * that is not could never verify a franking signature, so the device's messages could not be
+ * reported; it is refused at registration instead.
+ *
+ * @example frankingKeyFromJson(req.frankingKey)
+ * @throws {ServiceError} `BAD_REQUEST` (400) naming the field.
+ */
+export function frankingKeyFromJson(text: string): Uint8Array {
+  const key = fromBase64Url(text, 'frankingKey');
+  try {
+    assertFrankingPublicKey(key, 'frankingKey');
+  } catch {
+    throw new ServiceError(
+      'BAD_REQUEST',
+      'invalid field frankingKey: not a ristretto255 public key other than the identity',
+    );
+  }
+  return key;
 }
 
 /** Encodes a signed prekey for the wire. */

@@ -10,6 +10,7 @@
  * Node-only (the service's cryptography uses `node:crypto`); not part of the main SDK entry.
  */
 
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import {
   ArgumentRangeError,
@@ -32,8 +33,10 @@ import { MemoryPushSubscriptions } from '../adapters/memory/memory-push-subscrip
 import {
   createMemoryPorts,
   type MemoryAttachmentPorts,
+  type MemoryModerationPorts,
   type MemoryPorts,
   memoryAttachmentPorts,
+  memoryModerationPorts,
 } from '../adapters/memory-ports.ts';
 import {
   checkVapidKeys,
@@ -42,10 +45,18 @@ import {
 } from '../adapters/webpush/vapid-keys.ts';
 import { webPushPorts } from '../adapters/webpush/web-push-ports.ts';
 import { buildApp } from '../api/app.ts';
+import { buildModerationApp, isModerationPath } from '../api/moderation/app.ts';
 import { createLocalRealtime } from '../api/realtime-local.ts';
 import { DEFAULT_PUSH_ALLOWED_HOSTS } from '../deployment.ts';
 import { multipartPlan } from '../domain/attachment-service.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../domain/config.ts';
+import { ModerationService } from '../domain/moderation-service.ts';
+import type {
+  ReportedMessage,
+  ReportVerifier,
+  VerifiedMessage,
+  VerifyOutcome,
+} from '../domain/report-ports.ts';
 import { generateSigningMaterial, StaticSigningKeyProvider } from '../domain/signing-material.ts';
 import { type Listening, type ListenOptions, listenLocally } from './listen.ts';
 
@@ -92,6 +103,12 @@ export interface TestSealpostOptions {
    * `NOT_CONFIGURED`). @default on, with a VAPID key pair generated at start
    */
   readonly webPush?: TestWebPushOptions | false;
+  /**
+   * Checks the franking evidence of reports (`POST /v1/reports`); a test may put a stand-in
+   * that accepts what it chooses.
+   * @default the service's franking verifier over the test service's keys
+   */
+  readonly reportVerifier?: ReportVerifier;
 }
 
 /** Options of a client created by the test server. */
@@ -143,6 +160,13 @@ export class TestSealpost {
   readonly ports: MemoryPorts;
   /** Attachment upload sessions and quotas, for assertions. */
   readonly attachments: MemoryAttachmentPorts;
+  /** Reports, suspensions and the audit log, for assertions. */
+  readonly moderation: MemoryModerationPorts;
+  /**
+   * The bearer token of the moderation API (`/v1/moderation/...`, docs/SERVICE.md §14.4),
+   * served by {@link fetch} and `listen()` like the device API.
+   */
+  readonly moderatorToken = randomBytes(32).toString('base64url');
   /** The attachment blobs the object service holds, by object key (`attachments/<id>`). */
   readonly objects = new MemoryObjectStorage();
   private readonly pushSubscriptions = new MemoryPushSubscriptions();
@@ -173,10 +197,13 @@ export class TestSealpost {
     this.attachments = memoryAttachmentPorts(objectService.objects);
     const log = options.log ?? (() => undefined);
     const webPush = options.webPush;
+    this.moderation = memoryModerationPorts(this.ports.accounts);
     const local = createLocalRealtime(this.ports, {
       clock,
       config,
       attachments: this.attachments,
+      moderation: this.moderation,
+      ...(options.reportVerifier ? { reportVerifier: options.reportVerifier } : {}),
       log,
       wakeups:
         webPush === false
@@ -198,7 +225,19 @@ export class TestSealpost {
             },
     });
     const app = buildApp({ services: local.services, log, stage: 'test' });
-    this.serve = withObjectService((request) => app.fetch(request), objectService.handle);
+    const moderationApp = buildModerationApp({
+      moderation: new ModerationService(this.moderation, this.ports.accounts, clock, randomBytes),
+      auth: { kind: 'bearer', token: this.moderatorToken },
+      log,
+      stage: 'test',
+    });
+    this.serve = withObjectService(
+      (request) =>
+        isModerationPath(new URL(request.url).pathname)
+          ? moderationApp.fetch(request)
+          : app.fetch(request),
+      objectService.handle,
+    );
     this.attachRealtime = local.attach;
     this.fetch = async (url, init) => this.serve(new Request(url, init));
   }
@@ -319,9 +358,14 @@ export type {
   Listening,
   ListenOptions,
   MemoryAttachmentPorts,
+  MemoryModerationPorts,
   MemoryObjectStorage,
   MemoryPorts,
+  ReportedMessage,
+  ReportVerifier,
   ServiceConfig,
+  VerifiedMessage,
+  VerifyOutcome,
 };
 
 function withoutStore(options: TestClientOptions) {

@@ -1,7 +1,7 @@
 /**
  * Lambda entry of the deploy-time key generator (custom resource `onEvent` handler behind the
  * CDK provider framework). Node-only. Uses the AWS SDK that the Lambda runtime ships, so the
- * bundle holds only this code and the certificate codec.
+ * bundle holds only this code, the certificate codec and the franking key generator.
  */
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type KeygenEvent, type KeygenResponse, onEvent } from './keygen.ts';

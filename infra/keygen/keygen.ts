@@ -1,16 +1,28 @@
 /**
  * Deploy-time key generation for the sealed-sender certificate chain (PROTOCOL.md §6):
- * trust root -> server certificate -> (at run time) sender certificates.
+ * trust root -> server certificate -> (at run time) sender certificates; and for franking
+ * (PROTOCOL.md §11): trust root -> moderator certificate, plus the delivery stamp secret.
  *
  * Runs once per stack, on the custom resource's Create. The trust root's seed goes to the root
- * secret, the server key and its certificate to the signing secret; only the root's public key
- * leaves this module (as the resource's data and physical id). Node-only (node:crypto).
+ * secret; the server key, the moderator key, their certificates and the stamp secret to the
+ * signing secret; only the root's public key leaves this module (as the resource's data and
+ * physical id). Node-only (node:crypto; the ristretto255 moderator key from the SDK's franking
+ * module).
  */
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { encodeServerCertificate, serverCertificatePayload } from '#sdk/wire/certificates.ts';
+import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { generateFrankingKeyPair } from '#sdk/franking/index.ts';
+import {
+  encodeModeratorCertificate,
+  encodeServerCertificate,
+  moderatorCertificatePayload,
+  serverCertificatePayload,
+} from '#sdk/wire/certificates.ts';
 
-/** Version of both secret JSON layouts. */
+/** Version of the root secret JSON layout. */
 export const SECRET_FORMAT_VERSION = 1;
+
+/** Version of the signing secret JSON layout: 2 adds the moderator key and the stamp secret. */
+export const SIGNING_SECRET_FORMAT_VERSION = 2;
 
 /** Default key id of the first server key. */
 export const DEFAULT_SERVER_KEY_ID = 1;
@@ -57,7 +69,7 @@ export interface KeygenDeps {
 
 /** Signing secret JSON (deployment contract): what the API function reads. */
 export interface SigningSecret {
-  readonly version: typeof SECRET_FORMAT_VERSION;
+  readonly version: typeof SIGNING_SECRET_FORMAT_VERSION;
   readonly keyId: number;
   /** base64url 32-byte Ed25519 seed of the server key. */
   readonly serverSeed: string;
@@ -65,6 +77,14 @@ export interface SigningSecret {
   readonly serverCertificate: string;
   /** base64url 32-byte trust root public key. */
   readonly trustRoot: string;
+  /** Key id of the moderator key (the server key's id at creation). */
+  readonly moderatorKeyId: number;
+  /** base64url 32-byte ristretto255 scalar of the moderator (franking judge) key. */
+  readonly moderatorSecret: string;
+  /** base64url encoded ModeratorCertificate (109 bytes, PROTOCOL.md §11.2). */
+  readonly moderatorCertificate: string;
+  /** base64url 32 random bytes: the delivery stamp secret (PROTOCOL.md §11.4). */
+  readonly stampSecret: string;
 }
 
 /** Root secret JSON: the trust root, needed only to certify the next server key. */
@@ -132,15 +152,23 @@ async function create(props: KeygenProperties, deps: KeygenDeps): Promise<Keygen
 
   const root = generateEd25519();
   const server = generateEd25519();
+  const moderator = generateFrankingKeyPair((n) => new Uint8Array(randomBytes(n)));
+  const stampSecret = new Uint8Array(randomBytes(32));
   try {
-    const fields = {
-      keyId,
-      serverPublic: server.publicKey,
-      notAfter: deps.now() + validityDays * DAY_MS,
-    };
+    const notAfter = deps.now() + validityDays * DAY_MS;
+    const fields = { keyId, serverPublic: server.publicKey, notAfter };
     // PROTOCOL.md §6: the trust root signs LABELS.SERVER_CERTIFICATE || (bytes before the signature).
     const signature = new Uint8Array(sign(null, serverCertificatePayload(fields), root.privateKey));
     const certificate = encodeServerCertificate({ ...fields, signature });
+    // PROTOCOL.md §11.2: the moderator certificate lives as long as the server certificate.
+    const moderatorFields = { keyId, moderatorPublic: moderator.publicKey, notAfter };
+    const moderatorSignature = new Uint8Array(
+      sign(null, moderatorCertificatePayload(moderatorFields), root.privateKey),
+    );
+    const moderatorCertificate = encodeModeratorCertificate({
+      ...moderatorFields,
+      signature: moderatorSignature,
+    });
     const trustRoot = b64url(root.publicKey);
 
     const rootSecret: RootSecret = {
@@ -149,11 +177,15 @@ async function create(props: KeygenProperties, deps: KeygenDeps): Promise<Keygen
       trustRoot,
     };
     const signingSecret: SigningSecret = {
-      version: SECRET_FORMAT_VERSION,
+      version: SIGNING_SECRET_FORMAT_VERSION,
       keyId,
       serverSeed: b64url(server.seed),
       serverCertificate: b64url(certificate),
       trustRoot,
+      moderatorKeyId: keyId,
+      moderatorSecret: b64url(moderator.secretKey),
+      moderatorCertificate: b64url(moderatorCertificate),
+      stampSecret: b64url(stampSecret),
     };
     // Root first: a signing secret must never exist whose root seed was lost.
     await deps.putSecretValue(rootSecretArn, JSON.stringify(rootSecret));
@@ -162,14 +194,16 @@ async function create(props: KeygenProperties, deps: KeygenDeps): Promise<Keygen
   } finally {
     root.seed.fill(0);
     server.seed.fill(0);
+    moderator.secretKey.fill(0);
+    stampSecret.fill(0);
   }
 }
 
 /**
  * Handles one custom resource event.
  *
- * - Create: generates the trust root and the server key, signs the server certificate,
- *   stores both secrets, returns the trust root public key (base64url) as physical id and as
+ * - Create: generates the trust root, the server key, the moderator key and the stamp
+ *   secret, signs the server and moderator certificates, stores both secrets, returns the trust root public key (base64url) as physical id and as
  *   `Data.TrustRoot`.
  * - Update: keeps the keys (a property change must not silently re-key every client) and
  *   returns the same trust root, read back from the physical id; refuses if either secret

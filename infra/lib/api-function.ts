@@ -6,6 +6,7 @@ import {
   DEFAULT_ATTACHMENT_MAX_BYTES,
   type DeploymentLogLevel,
   deploymentEnvironment,
+  MAX_REPORT_RETENTION_DAYS,
   MIN_ATTACHMENT_MAX_BYTES,
   MIN_ATTACHMENT_MULTIPART_BYTES,
 } from '#functions/deployment.ts';
@@ -149,6 +150,11 @@ export interface ApiFunctionProps {
    */
   readonly attachments?: ApiAttachmentProps;
   /**
+   * Days a verified abuse report is kept (`SEALPOST_REPORT_RETENTION_DAYS`, 1..3650).
+   * @default 180
+   */
+  readonly reportRetentionDays?: number;
+  /**
    * Memory in MiB.
    * @default 512
    */
@@ -177,6 +183,15 @@ export class ApiFunction extends Construct {
     super(scope, id);
     const attachments = props.attachments ?? {};
     checkAttachmentLimits(attachments);
+    const retention = props.reportRetentionDays;
+    if (
+      retention !== undefined &&
+      !(Number.isInteger(retention) && retention >= 1 && retention <= MAX_REPORT_RETENTION_DAYS)
+    ) {
+      throw new RangeError(
+        `reportRetentionDays must be an integer in 1..${MAX_REPORT_RETENTION_DAYS}`,
+      );
+    }
     const environment = deploymentEnvironment({
       table: props.table.tableName,
       bucket: props.bucket.bucketName,
@@ -188,6 +203,7 @@ export class ApiFunction extends Construct {
       attachmentMaxBytes: attachments.maxBytes,
       attachmentMultipartBytes: attachments.multipartBytes,
       attachmentQuotaBytes: attachments.quotaBytes,
+      reportRetentionDays: props.reportRetentionDays,
       ...(props.webPush
         ? {
             vapidSecretArn: props.webPush.keys.secret.secretArn,

@@ -8,6 +8,7 @@ import {
   LOG_LEVELS,
   MAX_MESSAGE_TTL_DAYS,
   MAX_PUSH_ALLOWED_HOSTS,
+  MAX_REPORT_RETENTION_DAYS,
   MAX_WAKE_WINDOW_SECONDS,
   MIN_ATTACHMENT_MAX_BYTES,
   MIN_ATTACHMENT_MULTIPART_BYTES,
@@ -200,7 +201,8 @@ class ContextParser {
  * `pushAllowedHosts` (comma-separated, default the browsers' push services), and for
  * attachments `attachmentMaxBytes` (default 512 MiB), `attachmentMultipartBytes` (default
  * 64 MiB), `attachmentQuotaBytes` (default 5 GiB) and `attachmentCorsOrigins`
- * (comma-separated, default `*`).
+ * (comma-separated, default `*`), and `reportRetentionDays` (days a verified abuse report is
+ * kept, 1..3650, default 180).
  *
  * @throws {ContextError} listing every invalid key at once
  * @example
@@ -242,6 +244,7 @@ export function stackPropsFromContext(read: ContextReader): SealpostStackProps {
     pushAllowedHosts: p.pushHosts(),
     ...p.attachmentLimits(),
     attachmentCorsOrigins: p.origins('attachmentCorsOrigins'),
+    reportRetentionDays: p.integer('reportRetentionDays', 1, MAX_REPORT_RETENTION_DAYS),
   };
   if (p.problems.length > 0) throw new ContextError(p.problems);
   return props;

@@ -10,6 +10,7 @@ import { DataPolicy } from './data-policy.ts';
 import { EnvelopeBucket, type EnvelopeEncryption } from './envelope-bucket.ts';
 import { type ApiThrottle, SealpostHttpApi } from './http-api.ts';
 import { MailboxTable } from './mailbox-table.ts';
+import { ModerationApi } from './moderation-api.ts';
 import { SigningKeys } from './signing-keys.ts';
 import { VapidKeys } from './vapid-keys.ts';
 import { SealpostWebSocketApi } from './websocket-api.ts';
@@ -141,6 +142,16 @@ export interface SealpostServiceProps {
    * @default DEFAULT_ATTACHMENT_CORS_ORIGINS (`*`: every request carries its own signature)
    */
   readonly attachmentCorsOrigins?: readonly string[];
+  /**
+   * Days a verified abuse report is kept (`SEALPOST_REPORT_RETENTION_DAYS`): 1..3650.
+   * @default 180
+   */
+  readonly reportRetentionDays?: number;
+  /**
+   * Entry of the moderation function.
+   * @default functions/api/moderation-lambda.ts
+   */
+  readonly moderationEntry?: string;
 }
 
 /**
@@ -175,6 +186,8 @@ export class SealpostService extends Construct {
   readonly httpApi: SealpostHttpApi;
   /** The WebSocket API of realtime delivery. */
   readonly webSocketApi: SealpostWebSocketApi;
+  /** The operators' API: its own function behind an IAM-authorized route of the HTTP API. */
+  readonly moderationApi: ModerationApi;
   /** The alarms. */
   readonly alarms: ServiceAlarms;
   /** Empties the bucket on `cdk destroy`; only when the removal policy is `DESTROY`. */
@@ -226,6 +239,7 @@ export class SealpostService extends Construct {
       entry: props.apiEntry,
       logLevel: props.logLevel,
       websocketEndpoint: this.webSocketApi.managementEndpoint,
+      reportRetentionDays: props.reportRetentionDays,
       attachments: {
         maxBytes: props.attachmentMaxBytes,
         multipartBytes: props.attachmentMultipartBytes,
@@ -249,6 +263,14 @@ export class SealpostService extends Construct {
       stage: props.stage,
       corsAllowOrigins: props.corsAllowOrigins,
       throttle: props.throttle,
+    });
+    this.moderationApi = new ModerationApi(this, 'Moderation', {
+      table: this.table,
+      httpApi: this.httpApi.api,
+      stage: props.stage,
+      entry: props.moderationEntry,
+      logLevel: props.logLevel,
+      intakeLogs: this.apiFunction.handler.logGroup,
     });
     if (this.vapidKeys && props.vapidSubject === undefined) {
       // The API's own URL identifies the deployment to the push services; it exists only once
@@ -278,6 +300,11 @@ export class SealpostService extends Construct {
     new CfnOutput(this, 'WebSocketUrl', {
       description: 'URL of the realtime WebSocket endpoint (SDK: realtime URL)',
       value: this.webSocketApi.url,
+    });
+    new CfnOutput(this, 'ModerationInvokeArn', {
+      description:
+        'execute-api:Invoke resource of the moderation API (allow it to operator roles; docs/DEPLOY.md)',
+      value: this.moderationApi.invokeArn,
     });
     new CfnOutput(this, 'TrustRoot', {
       description:

@@ -10,6 +10,7 @@ const IMPORT_PATHS = {
   'sdk/wire': 'sealpost/wire',
   'sdk/wire/api': 'sealpost/wire/api',
   'sdk/attachments': 'sealpost/attachments',
+  'sdk/franking': 'sealpost/franking',
   'sdk/state/file-store': 'sealpost/file-store',
   'functions/testing': '@sealpost/testing',
 };

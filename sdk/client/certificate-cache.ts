@@ -32,6 +32,10 @@ export class CertificateCache {
       readonly self: Registration;
       /** This device's X25519 identity key, which the certificate must name. */
       readonly dhPublic: Uint8Array;
+      /** This device's franking key, which the certificate must name (PROTOCOL.md §11.1). */
+      readonly frankingKey: Uint8Array;
+      /** Takes the moderator certificate that comes with each sender certificate. */
+      readonly moderators: { add(certificates: readonly Uint8Array[]): Promise<unknown> };
     },
   ) {}
 
@@ -68,13 +72,17 @@ export class CertificateCache {
     if (
       cert.address !== this.ctx.self.address ||
       cert.deviceId !== this.ctx.self.deviceId ||
-      !constantTimeEqual(cert.identityKey, this.ctx.dhPublic)
+      !constantTimeEqual(cert.identityKey, this.ctx.dhPublic) ||
+      !constantTimeEqual(cert.frankingKey, this.ctx.frankingKey)
     ) {
       throw new InvalidCertificateError('the issued certificate names another device');
     }
     const cached = { certificate, expires: cert.expires };
     await this.ctx.state.saveCertificate(cached);
     this.cached = cached;
+    await this.ctx.moderators.add([
+      fromBase64Url(res.moderatorCertificate, 'moderatorCertificate'),
+    ]);
     return cached;
   }
 }

@@ -22,6 +22,7 @@ import { AccountKeyRequiredError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import type { PrekeyPolicy } from './prekey-maintenance.ts';
 import type { ReceiveLoop } from './receive-loop.ts';
+import type { ClientReporting } from './reporting.ts';
 import type { MessageSender } from './sender.ts';
 
 /**
@@ -39,6 +40,8 @@ export abstract class ClientDevices {
   protected readonly sender: MessageSender;
   protected readonly loop: ReceiveLoop;
   protected readonly attachments: ClientAttachments;
+  /** Franking, reports and suspensions (docs/SDK.md §Reporting). */
+  protected readonly reporting: ClientReporting;
   protected readonly now: () => number;
   protected readonly prekeyPolicy: PrekeyPolicy;
 
@@ -59,6 +62,7 @@ export abstract class ClientDevices {
     this.sender = parts.sender;
     this.loop = parts.loop;
     this.attachments = parts.attachments;
+    this.reporting = parts.reporting;
   }
 
   /** This account's address (self-certifying). */

@@ -17,7 +17,12 @@ import { realtimeEndpoint, type WebSocketConstructorLike } from './realtime-sock
 /** A trust configuration, with the root as bytes or base64url (as `npm start` prints it). */
 export type TrustInput =
   | TrustConfig
-  | { readonly trustRoot: Uint8Array | string; readonly revokedServerKeyIds?: readonly number[] };
+  | {
+      readonly trustRoot: Uint8Array | string;
+      readonly revokedServerKeyIds?: readonly number[];
+      /** Moderator key ids no longer accepted (docs/SDK.md §Reporting). */
+      readonly revokedModeratorKeyIds?: readonly number[];
+    };
 
 /** Options shared by {@link SealpostClient.register}, `link` and `open`. */
 export interface ClientOptions {
@@ -68,6 +73,22 @@ export interface ClientOptions {
    * @example { baseUrl: 'https://api.example.com', realtimeUrl: 'wss://abc123.execute-api.eu-west-1.amazonaws.com/v1' }
    */
   readonly realtimeUrl?: string;
+  /**
+   * How long a received message stays reportable, in days after its `receivedAt` (1..180): its
+   * record (docs/SDK.md §Reporting) is deleted after that. @default 30
+   */
+  readonly reportRetentionDays?: number;
+  /**
+   * Records of reportable messages kept at most (1..100,000); the oldest go first.
+   * @default 5000
+   */
+  readonly maxReportableMessages?: number;
+  /**
+   * How often the service's revocation list is fetched at most, in ms (1,000..86,400,000):
+   * the bound on how soon a suspended account's messages stop being shown (docs/SDK.md
+   * §Suspended senders). @default 600000
+   */
+  readonly revocationRefreshMs?: number;
 }
 
 /**
@@ -144,7 +165,13 @@ export function trustConfig(input: TrustInput): TrustConfig {
     typeof input.trustRoot === 'string'
       ? fromBase64Url(input.trustRoot, 'trust.trustRoot')
       : input.trustRoot;
-  return { trustRoot: root, revokedServerKeyIds: [...(input.revokedServerKeyIds ?? [])] };
+  return {
+    trustRoot: root,
+    revokedServerKeyIds: [...(input.revokedServerKeyIds ?? [])],
+    ...(input.revokedModeratorKeyIds
+      ? { revokedModeratorKeyIds: [...input.revokedModeratorKeyIds] }
+      : {}),
+  };
 }
 
 /** Engine options for the client options. */

@@ -7,16 +7,22 @@ import { systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
 import { REALTIME_PATH } from '../wire/api/realtime.ts';
+import { decodeSenderCertificate } from '../wire/certificates.ts';
 import { ClientAttachments } from './attachments/client-attachments.ts';
 import { CertificateCache } from './certificate-cache.ts';
 import type { ClientOptions } from './client-options.ts';
 import { ClientState, type Registration } from './client-state.ts';
 import { Fanout } from './fanout.ts';
 import type { SealpostHttpClient } from './http-client.ts';
+import { Moderators } from './moderators.ts';
 import type { RealtimeConfig } from './realtime-loop.ts';
 import { realtimeEndpoint, webSocketClass } from './realtime-socket.ts';
 import { ReceiveLoop } from './receive-loop.ts';
+import { ReportIntake } from './report-intake.ts';
+import { ReportStore, reportPolicy } from './report-store.ts';
+import { ClientReporting } from './reporting.ts';
 import { seedSigner, signRequest } from './request-signing.ts';
+import { Revocations, revocationRefreshMs } from './revocations.ts';
 import { MessageSender } from './sender.ts';
 
 /** What a client is made of besides its engine and HTTP client. */
@@ -26,6 +32,8 @@ export interface ClientParts {
   readonly sender: MessageSender;
   readonly loop: ReceiveLoop;
   readonly attachments: ClientAttachments;
+  /** Franking, reports and suspensions (docs/SDK.md §Reporting). */
+  readonly reporting: ClientReporting;
 }
 
 /**
@@ -43,6 +51,8 @@ export function clientParts(
   const now = options.now ?? Date.now;
   const rng = options.rng ?? systemRng;
   const state = new ClientState(options.store);
+  const reporting = reportingParts(engine, http, state, options);
+  const { moderators } = reporting;
   const certificates = new CertificateCache({
     http,
     state,
@@ -51,6 +61,8 @@ export function clientParts(
     now,
     self: registration,
     dhPublic: engine.identity.dhPublic,
+    frankingKey: engine.frankingPublicKey,
+    moderators,
   });
   const fanout = new Fanout({
     engine,
@@ -60,6 +72,7 @@ export function clientParts(
     backend,
     self: registration,
     onDeviceChange: options.onDeviceChange,
+    moderators,
   });
   const sender = new MessageSender({
     fanout,
@@ -89,8 +102,46 @@ export function clientParts(
     onDeviceChange: options.onDeviceChange,
     realtime: realtimeConfig(engine, http, registration, options),
     attachments,
+    intake: reporting.intake,
   });
-  return { state, certificates, sender, loop, attachments };
+  return { state, certificates, sender, loop, attachments, reporting };
+}
+
+/**
+ * The moderator certificates, openings store and revocation list of a client.
+ *
+ * @throws {ArgumentRangeError} if `reportRetentionDays`, `maxReportableMessages` or
+ *   `revocationRefreshMs` is out of range.
+ */
+function reportingParts(
+  engine: ProtocolEngine,
+  http: SealpostHttpClient,
+  state: ClientState,
+  options: ClientOptions,
+): ClientReporting {
+  const now = options.now ?? Date.now;
+  const { store } = options;
+  const moderators = new Moderators({ engine, http, store, now });
+  const reports = new ReportStore({ store, now, policy: reportPolicy(options) });
+  const revocations = new Revocations({
+    http,
+    store,
+    backend: options.backend ?? defaultBackend,
+    trust: engine.trust,
+    now,
+    refreshMs: revocationRefreshMs(options.revocationRefreshMs),
+    // The server certificate this device's own sender certificate chains through.
+    ownServerCertificate: async () => {
+      try {
+        const cached = await state.certificate();
+        return cached && decodeSenderCertificate(cached.certificate).serverCertificate;
+      } catch {
+        return undefined;
+      }
+    },
+  });
+  const intake = new ReportIntake({ reports, revocations, moderators, now });
+  return new ClientReporting({ http, reports, moderators, revocations, intake });
 }
 
 /** The receive loop's WebSocket settings, or undefined when it polls. */

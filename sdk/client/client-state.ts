@@ -10,14 +10,17 @@
  * | meta | `access-key:<address>` | `u8 1 || accessKey(16)` |
  * | meta | `removed:<address>` | `u8 1 || u8 n || n × (u32 deviceId || u32 registrationId)` |
  * | meta | `outbox:<base64url(requestId)>` | see `outbox.ts` |
+ * | meta | `blocked:<address>` | `u8 1` (the local block list, docs/SDK.md "Blocking and access keys") |
+ * | meta | `key-rotation`, `key-update:<address>` | see `key-rotation.ts` |
  * | seen | base64url(messageId) | `u8 1 || u64 forgetAfterMs` |
  */
 import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ByteReader, ByteWriter } from '../util/bytes.ts';
 import { ACCESS_KEY_BYTES, MAX_DEVICES } from '../wire/api/limits.ts';
+import { MAX_BLOCKED_ACCOUNTS } from '../wire/api/schemas.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from '../wire/certificates.ts';
-import { ADDRESS_BYTES, addressFromBytes, addressToBytes } from '../wire/identity.ts';
+import { ADDRESS_BYTES, addressFromBytes, addressToBytes, isAddress } from '../wire/identity.ts';
 
 const VERSION = 1;
 const CLIENT_KEY = 'client';
@@ -25,6 +28,19 @@ const CERT_KEY = 'sender-certificate';
 const devicesKey = (address: string) => `devices:${address}`;
 const accessKeyKey = (address: string) => `access-key:${address}`;
 const removedKey = (address: string) => `removed:${address}`;
+const BLOCKED_PREFIX = 'blocked:';
+const blockedKey = (address: string) => `${BLOCKED_PREFIX}${address}`;
+/** Keys naming an address the client has a session with or received its access key from. */
+const CONTACT_PREFIXES = ['devices:', 'access-key:'] as const;
+
+/** Accounts the local block list holds at most (the service's limit). */
+export const MAX_BLOCKED_CONTACTS = MAX_BLOCKED_ACCOUNTS;
+
+/**
+ * Contacts a key rotation delivers the new key to at most (docs/SDK.md, "Blocking and access
+ * keys"): those beyond learn it from the next message they get.
+ */
+export const MAX_KEY_UPDATE_CONTACTS = 10_000;
 
 /**
  * Removed devices remembered per account: the newest ones are kept, enough for every id being
@@ -47,6 +63,22 @@ export interface KnownDevice {
   readonly registrationId: number;
 }
 
+/** In-memory counters of one client for debugging (never persisted, never an address). */
+export interface ClientCounters {
+  /** Messages from blocked senders dropped before the app saw them. */
+  blockedDropped: number;
+}
+
+/**
+ * Replaces the access key of the in-memory registration every part of the client shares, after
+ * the new key was committed to the store.
+ *
+ * @example adoptAccessKey(self, newKey);
+ */
+export function adoptAccessKey(reg: Registration, key: Uint8Array): void {
+  (reg as { accessKey: Uint8Array }).accessKey = key.slice();
+}
+
 /** A cached sender certificate. */
 export interface CachedCertificate {
   readonly certificate: Uint8Array;
@@ -62,6 +94,9 @@ function checkVersion(r: ByteReader, what: string): void {
 
 /** Typed access to the client's records; writes are returned as ops for atomic commits. */
 export class ClientState {
+  /** Debug counters of the client this state belongs to. */
+  readonly counters: ClientCounters = { blockedDropped: 0 };
+
   constructor(readonly store: StateStore) {}
 
   /** The registration, if this store holds a registered device. */
@@ -179,6 +214,44 @@ export class ClientState {
   accessKeyOp(address: string, key: Uint8Array): StoreOp {
     const value = new ByteWriter(1 + ACCESS_KEY_BYTES).u8(VERSION).bytes(key).finish();
     return { ns: 'meta', key: accessKeyKey(address), value };
+  }
+
+  /** Whether `address` is on the local block list. */
+  async isBlocked(address: string): Promise<boolean> {
+    return (await this.store.get('meta', blockedKey(address))) !== undefined;
+  }
+
+  /** The local block list, in address order. */
+  async blocked(): Promise<string[]> {
+    return (await this.store.keys('meta'))
+      .filter((k) => k.startsWith(BLOCKED_PREFIX))
+      .map((k) => k.slice(BLOCKED_PREFIX.length))
+      .sort();
+  }
+
+  /** The op that puts `address` on the local block list (`false`: takes it off). */
+  blockOp(address: string, blocked = true): StoreOp {
+    return {
+      ns: 'meta',
+      key: blockedKey(address),
+      value: blocked ? Uint8Array.of(VERSION) : null,
+    };
+  }
+
+  /**
+   * Every account the client has a device list of (it sent to it, or the service vouched for a
+   * device that wrote to it) or an access key of (a message or a contact card), in address
+   * order, at most `limit`. The own account is among them (its own device list).
+   */
+  async contacts(limit = MAX_KEY_UPDATE_CONTACTS): Promise<string[]> {
+    const found = new Set<string>();
+    for (const key of await this.store.keys('meta')) {
+      const prefix = CONTACT_PREFIXES.find((p) => key.startsWith(p));
+      if (prefix === undefined) continue;
+      const address = key.slice(prefix.length);
+      if (isAddress(address)) found.add(address);
+    }
+    return [...found].sort().slice(0, limit);
   }
 
   /** Whether a message id was already processed. */

@@ -20,7 +20,6 @@ import type {
   UploadOptions,
 } from './attachments/types.ts';
 import type { CallOptions } from './call-options.ts';
-import { ClientDevices } from './client-devices.ts';
 import {
   type ClientOptions,
   callOf,
@@ -31,8 +30,9 @@ import {
   type SendResult,
   trustConfig,
 } from './client-options.ts';
+import { ClientReports } from './client-reports.ts';
 import { ClientState, type Registration } from './client-state.ts';
-import { NotRegisteredError } from './errors.ts';
+import { BlockedContactError, NotRegisteredError, SealedSendUnauthorizedError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import { type OutboxFlush, outboxDelays } from './outbox.ts';
 import { maintainPrekeys, type PrekeyMaintenance } from './prekey-maintenance.ts';
@@ -40,7 +40,9 @@ import { type SubscribePushOptions, subscribePush } from './push.ts';
 import type { ReceiveBatch, ReceiveOptions, ReceiveStreamOptions } from './receive-loop.ts';
 import type { IncomingMessage } from './receiver.ts';
 import { registerDevice, verifyServerTrust } from './registration.ts';
+import { reportPolicy } from './report-store.ts';
 import { seedSigner } from './request-signing.ts';
+import { revocationRefreshMs } from './revocations.ts';
 import { assertMessageFits, sendRequestOf } from './sender.ts';
 
 export type {
@@ -60,7 +62,7 @@ export type {
  * await alice.send(bobAddress, 'hello', { identified: true }); // first contact, no access key yet
  * for (const m of (await alice.receiveBatch()).messages) console.log(m.text);
  */
-export class SealpostClient extends ClientDevices {
+export class SealpostClient extends ClientReports {
   private constructor(
     engine: ProtocolEngine,
     http: SealpostHttpClient,
@@ -117,8 +119,13 @@ export class SealpostClient extends ClientDevices {
     if (!registration) throw new NotRegisteredError();
     const engine = await ProtocolEngine.open(engineOptions(options));
     const client = SealpostClient.assemble(engine, registration, options);
-    // Sync copies queued before a restart go out on their schedule (docs/SDK.md §Outbox).
+    // Moderator certificates and the revocation list held before the restart (franking works
+    // offline), and the openings store's retention (docs/SDK.md §Reporting).
+    await client.reporting.open();
+    // Sync copies queued before a restart go out on their schedule (docs/SDK.md §Outbox), and
+    // so do the key updates of an unfinished rotation.
     await client.sender.outbox.start();
+    await client.keyRotation.start();
     return client;
   }
 
@@ -129,12 +136,17 @@ export class SealpostClient extends ClientDevices {
     call: CallOptions | undefined,
   ): Promise<SealpostClient> {
     outboxDelays(options.outbox);
+    reportPolicy(options);
+    revocationRefreshMs(options.revocationRefreshMs);
     const http = httpFor(options);
     const backend = options.backend ?? defaultBackend;
     const now = options.now ?? Date.now;
     // Before any key is made or anything registered: a client pinned to another root could
     // never use the account it would create.
-    await verifyServerTrust({ http, backend, trust: trustConfig(options.trust), now: now() }, call);
+    const server = await verifyServerTrust(
+      { http, backend, trust: trustConfig(options.trust), now: now() },
+      call,
+    );
     const { engine } = await ProtocolEngine.create({
       ...engineOptions(options),
       ...(account ? { account } : {}),
@@ -150,6 +162,8 @@ export class SealpostClient extends ClientDevices {
       call,
     });
     const client = SealpostClient.assemble(engine, registration, options, http);
+    // The sender certificate brings the current moderator key; the service lists older ones too.
+    await client.reporting.moderators.add(server.moderatorCertificates);
     await client.maintainPrekeys(call);
     await client.certificates.current(call);
     return client;
@@ -184,6 +198,11 @@ export class SealpostClient extends ClientDevices {
    * Everything is checked before the first upload, the message's size with its pointers
    * included.
    *
+   * A sealed send refused while the client held the recipient's access key is tried once more
+   * if the pending messages hold a key update of the recipient (it rotated its key, docs/SDK.md
+   * "Blocking and access keys"); other pending messages stay for the app's receive.
+   *
+   * @throws {BlockedContactError} if the recipient is blocked (nothing is uploaded or sent).
    * @throws {SealedSendUnauthorizedError} if the recipient does not authorize a sealed send.
    * @throws {IdentityChangedError} if a device of the recipient presents a new identity key:
    *   nothing was sent; confirm with {@link confirmIdentity} and send again.
@@ -203,14 +222,21 @@ export class SealpostClient extends ClientDevices {
     const onProgress = checkProgress(options.onProgress);
     const plan = this.attachments.plan(request.attachments);
     assertMessageFits({ ...request, attachments: plan.placeholders });
+    if (await this.state.isBlocked(recipient)) throw new BlockedContactError(recipient);
     const call = callOf(options);
     const attachments = await plan.upload(onProgress, call);
-    return this.sender.send(
-      recipient,
-      { text: request.text, body: request.body, attachments },
-      options.identified ?? false,
-      call,
-    );
+    const identified = options.identified ?? false;
+    const message = { text: request.text, body: request.body, attachments };
+    const held = !identified && (await this.state.accessKey(recipient)) !== undefined;
+    try {
+      return await this.sender.send(recipient, message, identified, call);
+    } catch (err) {
+      if (!(held && err instanceof SealedSendUnauthorizedError)) throw err;
+      // The refusal is the answer the app gets when the pull fails or finds no new key.
+      const arrived = await this.keyUpdateArrived(recipient, call).catch(() => false);
+      if (!arrived) throw err;
+      return this.sender.send(recipient, message, identified, call);
+    }
   }
 
   /**
@@ -297,9 +323,13 @@ export class SealpostClient extends ClientDevices {
     return this.sender.outbox.size();
   }
 
-  /** Stops background work (the outbox timer); queued copies go out when the store is reopened. */
+  /**
+   * Stops background work (the outbox and key-update timers); queued copies and key updates go
+   * out when the store is reopened.
+   */
   close(): void {
     this.sender.outbox.stop();
+    this.keyRotation.stop();
   }
 
   /**

@@ -11,7 +11,9 @@
  * ```
  *
  * - kind 1 = a message to the recipient; kind 2 = a sync transcript to the sender's own other
- *   devices of a message it sent to `destination`.
+ *   devices of a message it sent to `destination`; kind 3 = a key update (docs/SDK.md, "Blocking
+ *   and access keys"): no flags and an empty body, only `senderAccessKey` (the sender's new
+ *   key) counts; never shown to the app, sent to contacts and to the own other devices alike.
  * - flags bit 0 = the body is UTF-8 text; bit 1 = the frame carries attachment pointers
  *   (docs/PROTOCOL.md §10: id, key, digest, size and metadata of each encrypted blob); every
  *   other bit must be zero.
@@ -39,6 +41,8 @@ export const CONTENT_VERSION = 1;
 export const CONTENT_KIND_MESSAGE = 1;
 /** A copy of a sent message for the sender's own other devices. */
 export const CONTENT_KIND_SYNC = 2;
+/** A key update: the sender's new access key, and nothing else. */
+export const CONTENT_KIND_KEY_UPDATE = 3;
 const FLAG_TEXT = 0x01;
 const FLAG_ATTACHMENTS = 0x02;
 const FIXED_BYTES = 3 + ACCESS_KEY_BYTES + 8;
@@ -53,7 +57,10 @@ export const MAX_ATTACHMENTS = 32;
 
 /** A decoded content frame. */
 export interface Content {
-  readonly kind: typeof CONTENT_KIND_MESSAGE | typeof CONTENT_KIND_SYNC;
+  readonly kind:
+    | typeof CONTENT_KIND_MESSAGE
+    | typeof CONTENT_KIND_SYNC
+    | typeof CONTENT_KIND_KEY_UPDATE;
   /** True when `body` is UTF-8 text (the app sent a string). */
   readonly text: boolean;
   readonly senderAccessKey: Uint8Array;
@@ -72,16 +79,25 @@ export interface Content {
  * @throws {RangeError} if the kind is unknown, the frame would pass {@link MAX_PLAINTEXT_BYTES}
  *   (a body over {@link MAX_MESSAGE_BYTES}, or body and attachment pointers together), there are
  *   more than {@link MAX_ATTACHMENTS} attachments or a pointer is invalid, `sentAt` is not a u64,
- *   a sync frame has no destination or a message frame has one.
+ *   a sync frame has no destination or a message frame has one, or a key update has a
+ *   destination, text, attachments or a body.
  * @throws {TypeError} if a byte field is not a `Uint8Array` or the destination is not an address.
  */
 export function encodeContent(c: Content): Uint8Array {
-  if (c.kind !== CONTENT_KIND_MESSAGE && c.kind !== CONTENT_KIND_SYNC) {
-    throw new ArgumentRangeError('kind must be CONTENT_KIND_MESSAGE or CONTENT_KIND_SYNC');
+  if (!isContentKind(c.kind)) {
+    throw new ArgumentRangeError(
+      'kind must be CONTENT_KIND_MESSAGE, CONTENT_KIND_SYNC or CONTENT_KIND_KEY_UPDATE',
+    );
   }
   // Only a sync frame carries a destination; dropping one silently would lose what the caller meant.
-  if (c.kind === CONTENT_KIND_MESSAGE && c.destination !== undefined) {
+  if (c.kind !== CONTENT_KIND_SYNC && c.destination !== undefined) {
     throw new ArgumentRangeError('only a sync frame has a destination');
+  }
+  if (
+    c.kind === CONTENT_KIND_KEY_UPDATE &&
+    (c.text || c.body.length > 0 || (c.attachments !== undefined && c.attachments.length > 0))
+  ) {
+    throw new ArgumentRangeError('a key update carries no text, body or attachments');
   }
   assertBytes(c.senderAccessKey, 'senderAccessKey', ACCESS_KEY_BYTES);
   assertBytes(c.body, 'body');
@@ -151,12 +167,14 @@ export function decodeContent(bytes: Uint8Array): Content {
   const version = r.u8();
   if (version !== CONTENT_VERSION) throw new UnsupportedVersionError(version, 'content');
   const kind = r.u8();
-  if (kind !== CONTENT_KIND_MESSAGE && kind !== CONTENT_KIND_SYNC) {
-    throw new MalformedEnvelopeError('unknown content kind');
-  }
+  if (!isContentKind(kind)) throw new MalformedEnvelopeError('unknown content kind');
   const flags = r.u8();
   if ((flags & ~(FLAG_TEXT | FLAG_ATTACHMENTS)) !== 0) {
     throw new MalformedEnvelopeError('unknown content flags');
+  }
+  // One encoding only: a key update with flags or a body would be a second form of it.
+  if (kind === CONTENT_KIND_KEY_UPDATE && (flags !== 0 || r.remaining !== 8 + ACCESS_KEY_BYTES)) {
+    throw new MalformedEnvelopeError('a key update carries no flags and no body');
   }
   const senderAccessKey = r.bytes(ACCESS_KEY_BYTES);
   const sentAt = r.u64();
@@ -167,6 +185,12 @@ export function decodeContent(bytes: Uint8Array): Content {
   const base = { kind, text: (flags & FLAG_TEXT) !== 0, senderAccessKey, sentAt, body } as const;
   const withDestination = destination === undefined ? base : { ...base, destination };
   return attachments === undefined ? withDestination : { ...withDestination, attachments };
+}
+
+function isContentKind(kind: number): kind is Content['kind'] {
+  return (
+    kind === CONTENT_KIND_MESSAGE || kind === CONTENT_KIND_SYNC || kind === CONTENT_KIND_KEY_UPDATE
+  );
 }
 
 function decodePointers(r: ByteReader): AttachmentPointer[] {

@@ -23,7 +23,10 @@ export type ClientOnlyErrorCode =
   | 'ACCOUNT_KEY_REQUIRED'
   | 'ATTACHMENT_NOT_FOUND'
   | 'TRANSFER_FAILED'
-  | 'ATTACHMENT_RESUME_MISMATCH';
+  | 'ATTACHMENT_RESUME_MISMATCH'
+  | 'REPORT_UNAVAILABLE'
+  | 'SENDER_SUSPENDED'
+  | 'BLOCKED_CONTACT';
 
 /** Every code a {@link SealpostClientError} can carry. */
 export type ClientErrorCode = ApiErrorCode | ClientOnlyErrorCode;
@@ -222,6 +225,19 @@ export class SealedSendUnauthorizedError extends SealpostClientError {
   }
 }
 
+/**
+ * A send to an account this client blocked (docs/SDK.md, "Blocking and access keys"): nothing
+ * was sent. Unblock it first (`client.unblock(address)`). The message does not name the
+ * address; `address` does.
+ */
+export class BlockedContactError extends SealpostClientError {
+  readonly address: string;
+  constructor(address: string) {
+    super('BLOCKED_CONTACT', 'the recipient is blocked; unblock it to send');
+    this.address = address;
+  }
+}
+
 /** The store holds no registered device (call `SealpostClient.register` or `link` first). */
 export class NotRegisteredError extends SealpostClientError {
   constructor(message = 'this store holds no registered device') {
@@ -313,6 +329,31 @@ export class TransferFailedError extends SealpostClientError {
 export class AttachmentResumeMismatchError extends SealpostClientError {
   constructor(message = 'the data differs from the upload being resumed') {
     super('ATTACHMENT_RESUME_MISMATCH', message);
+  }
+}
+
+/**
+ * A message cannot be reported from this device (docs/SDK.md §Reporting): the client holds no
+ * record of it: it is older than the retention or was pruned, its conversation was deleted,
+ * it is a copy of the own account's message or this device never received it, or the id is
+ * unknown. Not retryable.
+ */
+export class ReportUnavailableError extends SealpostClientError {
+  constructor(message = 'this device holds nothing to report this message with') {
+    super('REPORT_UNAVAILABLE', message);
+  }
+}
+
+/**
+ * A message came from an account the service's signed revocation list names as suspended, and
+ * the service received it no earlier than an hour before the suspension (docs/SDK.md
+ * §Suspended senders). It is acknowledged and never shown.
+ */
+export class SenderSuspendedError extends SealpostClientError {
+  readonly address: string;
+  constructor(address: string) {
+    super('SENDER_SUSPENDED', `the account ${address} is suspended`);
+    this.address = address;
   }
 }
 

@@ -29,6 +29,7 @@ import {
 } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import { bundleFromJson } from './json.ts';
+import type { Moderators } from './moderators.ts';
 import { type DeviceChangeListener, removedDeviceOps } from './sender-check.ts';
 
 /** Device-list repairs per send before giving up (each may fetch bundles). */
@@ -61,6 +62,8 @@ export class Fanout {
       readonly backend: CryptoBackend;
       readonly self: Registration;
       readonly onDeviceChange?: DeviceChangeListener | undefined;
+      /** Seals with franking, repairing a missing moderator or recipient key once. */
+      readonly moderators: Moderators;
     },
   ) {}
 
@@ -94,7 +97,7 @@ export class Fanout {
       const envelopes: { deviceId: number; registrationId: number; envelope: string }[] = [];
       for (const d of devices) {
         const peer = { address, deviceId: d.deviceId };
-        const sealed = await this.ctx.engine.seal(peer, plaintext, certificate);
+        const sealed = await this.ctx.moderators.seal(peer, plaintext, certificate, call);
         envelopes.push({ ...d, envelope: toBase64Url(sealed) });
       }
       const body = { messageId: toBase64Url(messageId), envelopes };

@@ -18,6 +18,7 @@ import type {
   PrekeyUpload,
   PushSubscriptionBody,
   RegisterRequest,
+  ReportRequest,
   SendRequest,
 } from '../wire/api/schemas.ts';
 import type { CallOptions } from './call-options.ts';
@@ -125,6 +126,26 @@ export class SealpostHttpClient extends HttpCaller {
     return this.call('updateSettings', { params: {}, body }, call);
   }
 
+  /**
+   * `PUT /v1/account/blocks/{address}` (owner-signed): block an account; its identified sends
+   * are refused with `403 BLOCKED`. `added` is false when it was blocked already.
+   *
+   * @throws {ApiError} `BLOCK_LIMIT`; `BAD_REQUEST` for the own address.
+   */
+  blockAccount(address: string, call?: CallOptions): Promise<ResponseOf<'blockAccount'>> {
+    return this.call('blockAccount', { params: { address } }, call);
+  }
+
+  /** `DELETE /v1/account/blocks/{address}` (owner-signed): unblock an account. */
+  unblockAccount(address: string, call?: CallOptions): Promise<ResponseOf<'unblockAccount'>> {
+    return this.call('unblockAccount', { params: { address } }, call);
+  }
+
+  /** `GET /v1/account/blocks` (owner-signed): every account the own account blocks. */
+  listBlocked(call?: CallOptions): Promise<ResponseOf<'listBlocked'>> {
+    return this.call('listBlocked', { params: {} }, call);
+  }
+
   /** `PUT /v1/prekeys` (owner-signed). */
   uploadPrekeys(body: PrekeyUpload, call?: CallOptions): Promise<ResponseOf<'uploadPrekeys'>> {
     return this.call('uploadPrekeys', { params: {}, body }, call);
@@ -157,6 +178,24 @@ export class SealpostHttpClient extends HttpCaller {
   /** `POST /v1/certificates/sender` (owner-signed). */
   senderCertificate(call?: CallOptions): Promise<ResponseOf<'senderCertificate'>> {
     return this.call('senderCertificate', { params: {} }, call);
+  }
+
+  /**
+   * `GET /v1/certificates/revocations`: the service's signed list of suspended accounts
+   * (`sdk/wire/revocations.ts`; the client verifies it before use).
+   */
+  certificateRevocations(call?: CallOptions): Promise<ResponseOf<'certificateRevocations'>> {
+    return this.call('certificateRevocations', { params: {} }, call);
+  }
+
+  /**
+   * `POST /v1/reports` (owner-signed): report a received message with its franking evidence.
+   * The same report again answers the same `reportId` with `duplicate: true`.
+   *
+   * @throws {ApiError} `REPORT_UNVERIFIABLE` (422), `RATE_LIMITED` (429).
+   */
+  submitReport(body: ReportRequest, call?: CallOptions): Promise<ResponseOf<'submitReport'>> {
+    return this.call('submitReport', { params: {}, body }, call);
   }
 
   /**

@@ -26,7 +26,7 @@ export {
   type SendResult,
   type TrustInput,
 } from './client.ts';
-export type { KnownDevice } from './client-state.ts';
+export type { ClientCounters, KnownDevice } from './client-state.ts';
 export { MAX_ATTACHMENTS, MAX_MESSAGE_BYTES } from './content.ts';
 export {
   AbortedError,
@@ -34,6 +34,7 @@ export {
   ApiError,
   AttachmentNotFoundError,
   AttachmentResumeMismatchError,
+  BlockedContactError,
   type ClientErrorCode,
   type ClientOnlyErrorCode,
   ClockSkewError,
@@ -44,8 +45,10 @@ export {
   NetworkError,
   type NetworkErrorDetails,
   NotRegisteredError,
+  ReportUnavailableError,
   SealedSendUnauthorizedError,
   SealpostClientError,
+  SenderSuspendedError,
   SendFailedError,
   StaleDevicesError,
   TimeoutError,
@@ -59,6 +62,7 @@ export {
   type ProofBody,
   SealpostHttpClient,
 } from './http-client.ts';
+export type { KeyUpdateFlush } from './key-rotation.ts';
 export {
   DEFAULT_SYNC_DELAY_MS,
   type OutboxFlush,
@@ -97,5 +101,13 @@ export {
 } from './receive-loop.ts';
 export type { AppHandler, IncomingMessage, ReceiveFailure } from './receiver.ts';
 export { deriveAccessKey } from './registration.ts';
+export {
+  DEFAULT_MAX_REPORTABLE_MESSAGES,
+  DEFAULT_REPORT_RETENTION_DAYS,
+  MAX_REPORT_RETENTION_DAYS,
+  MAX_REPORTABLE_MESSAGES_LIMIT,
+} from './report-store.ts';
+export type { ReportOptions, ReportReason, ReportResult, ReportTarget } from './reporting.ts';
 export { type RequestSigner, seedSigner, signRequest } from './request-signing.ts';
+export { DEFAULT_REVOCATION_REFRESH_MS } from './revocations.ts';
 export type { DeviceChangeListener } from './sender-check.ts';

@@ -80,6 +80,8 @@ export function bundleFromJson(address: string, d: BundleDevice): PrekeyBundle {
       signature: b(d.kemPrekey.signature, 'kemPrekey.signature'),
       lastResort: d.kemPrekey.lastResort,
     },
+    // docs/PROTOCOL.md §11.1: the engine stores it with the session, to frank for the device.
+    frankingKey: b(d.frankingKey, 'frankingKey'),
   };
   return d.oneTimePrekey
     ? {

@@ -38,6 +38,7 @@ import {
   type ReceiveFailure,
   Receiver,
 } from './receiver.ts';
+import type { ReportIntake } from './report-intake.ts';
 import type { DeviceChangeListener } from './sender-check.ts';
 
 export {
@@ -97,6 +98,8 @@ export class ReceiveLoop implements MessagePump {
       readonly realtime?: RealtimeConfig | undefined;
       /** Binds the downloads of received attachments to the client (docs/SDK.md §Attachments). */
       readonly attachments: ReceivedAttachments;
+      /** Reports and suspensions (docs/SDK.md §Reporting, §Suspended senders). */
+      readonly intake: ReportIntake;
     },
   ) {
     this.receiver = new Receiver(ctx);
@@ -120,6 +123,8 @@ export class ReceiveLoop implements MessagePump {
     const messages: IncomingMessage[] = [];
     const failures: ReceiveFailure[] = [];
     const ack: string[] = [];
+    // docs/SDK.md §Suspended senders: the revocation list is fresh before a batch is opened.
+    if (res.messages.length > 0) await this.ctx.intake.beforeBatch(call);
     for (const delivered of res.messages) {
       const { outcome, ack: shouldAck } = await this.receiver.process(
         delivered,
@@ -216,6 +221,8 @@ export class ReceiveLoop implements MessagePump {
     options: ReceiveStreamOptions,
     ack: (messageId: string) => void,
   ): AsyncGenerator<IncomingMessage, void, undefined> {
+    // Polled pages and pushed frames alike (at most one fetch per `revocationRefreshMs`).
+    await this.ctx.intake.beforeBatch(callOf(options));
     const step = this.start(delivered, callOf(options));
     const message = await step.message;
     if (message) {
@@ -312,5 +319,6 @@ export class ReceiveLoop implements MessagePump {
     if (now - this.prunedAt < PRUNE_INTERVAL_MS) return;
     this.prunedAt = now;
     await this.ctx.state.pruneSeen(now);
+    await this.ctx.intake.prune();
   }
 }

@@ -10,8 +10,14 @@
  *   reported, since no retry can ever read it;
  * - from a removed device, or one the service does not list (`DeviceRemovedError`, checked
  *   before the app sees it, sender-check.ts): acknowledged and reported;
+ * - from another account without a delivery stamp or with franking that does not verify
+ *   (`UnreportableMessageError`), or from a suspended account (`SenderSuspendedError`), checked
+ *   before the app sees it (report-intake.ts): acknowledged and reported;
  * - a contact's identity changed (`IdentityChangedError`): kept on the server and reported until
  *   the app confirms the new identity;
+ * - from a blocked account, or a key update (content kind 3): committed and acknowledged, never
+ *   shown (docs/SDK.md, "Blocking and access keys"); a key update from the own account becomes
+ *   this device's access key;
  * - anything else (the app's handler threw, the store failed, the sender's device list could not
  *   be read): kept and reported as retryable.
  */
@@ -30,6 +36,7 @@ import {
   NoSessionError,
   PrekeyNotFoundError,
   TooManySkippedError,
+  UnreportableMessageError,
   UnsupportedVersionError,
   UntrustedIdentityError,
 } from '../errors.ts';
@@ -42,12 +49,19 @@ import { DEFAULT_MESSAGE_TTL_DAYS, RECEIVED_AT_PRECISION_MS } from '../wire/api/
 import type { DeliveredMessage } from '../wire/api/schemas.ts';
 import type { IdentityBundle } from '../wire/identity.ts';
 import type { ReceivedAttachment } from './attachments/types.ts';
+import { syncBlockListOps } from './blocking.ts';
 import type { CallOptions } from './call-options.ts';
-import type { ClientState, Registration } from './client-state.ts';
-import { CONTENT_KIND_SYNC, decodeContent } from './content.ts';
-import { DeviceRemovedError } from './errors.ts';
+import { adoptAccessKey, type ClientState, type Registration } from './client-state.ts';
+import {
+  CONTENT_KIND_KEY_UPDATE,
+  CONTENT_KIND_SYNC,
+  type Content,
+  decodeContent,
+} from './content.ts';
+import { DeviceRemovedError, SenderSuspendedError } from './errors.ts';
 import { registrationIdOf } from './fanout.ts';
 import type { SealpostHttpClient } from './http-client.ts';
+import type { ReportIntake } from './report-intake.ts';
 import { type DeviceChangeListener, SenderCheck } from './sender-check.ts';
 
 /** How long a seen message id is kept after the message's `receivedAt`: the lifetime plus a day. */
@@ -82,6 +96,24 @@ export interface IncomingMessage {
    * (docs/SDK.md §Attachments).
    */
   readonly attachments: readonly ReceivedAttachment[];
+  /**
+   * Whether this device stored what a report of the message needs (docs/SDK.md §Reporting):
+   * true for messages from other accounts, false for the own account's copies.
+   */
+  readonly reportable: boolean;
+}
+
+/**
+ * An identified send names its sender; it must be the one the certificate vouches for.
+ *
+ * @throws {MalformedEnvelopeError} if the server named another sender.
+ */
+function checkSource(delivered: DeliveredMessage, received: ReceivedMessage): void {
+  const { source } = delivered;
+  const { sender } = received;
+  if (source && (source.address !== sender.address || source.deviceId !== sender.deviceId)) {
+    throw new MalformedEnvelopeError('the server-named sender differs from the sealed sender');
+  }
 }
 
 /** Makes the app's view of a received attachment pointer, its download bound to the client. */
@@ -115,6 +147,8 @@ const PERMANENT = [
   InvalidBundleError,
   DeviceRemovedError,
   StaleDeviceLinkError,
+  UnreportableMessageError,
+  SenderSuspendedError,
 ];
 
 /** True for an error no redelivery can cure. */
@@ -126,6 +160,8 @@ export function isPermanent(err: unknown): boolean {
 export type Outcome =
   | { readonly kind: 'delivered'; readonly message: IncomingMessage }
   | { readonly kind: 'duplicate' }
+  /** Committed and never shown: from a blocked account, or a key update. */
+  | { readonly kind: 'dropped'; readonly reason: 'blocked' | 'key-update' }
   | { readonly kind: 'failed'; readonly failure: ReceiveFailure };
 
 /** Opens and processes delivered messages for one device. */
@@ -140,6 +176,8 @@ export class Receiver {
       readonly now: () => number;
       readonly onDeviceChange?: DeviceChangeListener | undefined;
       readonly attachments: ReceivedAttachments;
+      /** Stamp and suspension checks, report records (docs/SDK.md §Reporting). */
+      readonly intake: ReportIntake;
     },
   ) {
     this.senders = new SenderCheck(ctx);
@@ -160,6 +198,8 @@ export class Receiver {
     try {
       if (await this.ctx.state.seen(id)) return { outcome: { kind: 'duplicate' }, ack: true };
       let message: IncomingMessage | undefined;
+      let dropped: 'blocked' | 'key-update' | undefined;
+      let ownKey: Uint8Array | undefined;
       const envelope = fromBase64Url(delivered.envelope, 'envelope');
       // Certificates are judged at the end of the hour the server received the message in (it
       // reports the hour only), bounded to the message lifetime: never later than now.
@@ -169,44 +209,79 @@ export class Receiver {
       await this.ctx.engine.unseal(
         envelope,
         async (received) => {
-          message = this.toMessage(delivered, received);
+          checkSource(delivered, received);
+          const { address, deviceId } = received.sender;
+          const { state, self } = this.ctx;
+          // Blocked (docs/SDK.md, "Blocking and access keys"): dropped before the device check
+          // and the app; the ratchet step and the seen id are committed, so it never comes again.
+          if (address !== self.address && (await state.isBlocked(address))) {
+            dropped = 'blocked';
+            return [state.seenOp(delivered.messageId, delivered.receivedAt + SEEN_RETENTION_MS)];
+          }
+          // Without a stamp no report could verify; a suspended account is not heard (§Reporting).
+          if (address !== self.address) this.ctx.intake.admit(delivered, address);
+          const content = decodeContent(received.plaintext);
+          if (content.kind !== CONTENT_KIND_KEY_UPDATE) {
+            message = this.toMessage(delivered, received, content);
+          }
           // Before the app sees it: a removed or unlisted device is refused (docs/SDK.md
           // §Device removal), and only the service's list adds a device.
-          const { address, deviceId } = message.sender;
           const device = {
             deviceId,
-            registrationId: registrationIdOf(this.ctx.backend, message.senderIdentity),
+            registrationId: registrationIdOf(this.ctx.backend, received.senderIdentity),
           };
           const deviceOps = await this.senders.check(address, device, call);
+          const ops = [...(await this.commitOps(delivered, received)), ...deviceOps];
+          if (message === undefined) {
+            dropped = 'key-update';
+            if (address !== self.address) return ops;
+            // The own account rotated its key on another device: it is this device's key now,
+            // and the block list that came with the rotation is the service's.
+            ownKey = content.senderAccessKey;
+            ops.push(state.registrationOp({ ...self, accessKey: ownKey }));
+            return [...ops, ...(await syncBlockListOps(state, this.ctx.http, call))];
+          }
+          const record = message.reportable
+            ? this.ctx.intake.recordOp(delivered, received)
+            : undefined;
+          if (record) ops.push(record);
           if (handle) await handle(message);
-          return [...(await this.commitOps(delivered, received)), ...deviceOps];
+          return ops;
         },
         { validAt: at },
       );
+      if (dropped === 'blocked') this.ctx.state.counters.blockedDropped++;
+      if (ownKey) adoptAccessKey(this.ctx.self, ownKey);
+      if (dropped) return { outcome: { kind: 'dropped', reason: dropped }, ack: true };
       if (!message) throw new MalformedEnvelopeError('no message was produced');
       if (message.deviceChange) this.ctx.onDeviceChange?.(message.deviceChange);
+      if (message.reportable) await this.ctx.intake.stored();
       return { outcome: { kind: 'delivered', message }, ack: true };
     } catch (error) {
       if (error instanceof DuplicateMessageError) {
         return { outcome: { kind: 'duplicate' }, ack: true };
       }
-      const err = error instanceof Error ? error : new Error('receive failed');
+      // Franked for a moderator key this device lacks: opened again once the refresh brings it.
+      const retry = await this.ctx.intake.retryUnknownModerator(error, call);
+      if (retry === true) return this.process(delivered, handle, call);
+      const err =
+        retry instanceof Error
+          ? retry
+          : error instanceof Error
+            ? error
+            : new Error('receive failed');
       const ack = isPermanent(err) && !(err instanceof IdentityChangedError);
       return { outcome: { kind: 'failed', failure: { id, error: err, acknowledged: ack } }, ack };
     }
   }
 
-  /** Checks the frame and what the server claims, and builds the app's view. */
-  private toMessage(delivered: DeliveredMessage, received: ReceivedMessage): IncomingMessage {
+  /** Checks the frame and builds the app's view. */
+  private toMessage(
+    delivered: DeliveredMessage,
+    received: ReceivedMessage,
+    content: Content,
+  ): IncomingMessage {
     const { sender } = received;
-    // An identified send names its sender; it must be the one the certificate vouches for.
-    if (
-      delivered.source &&
-      (delivered.source.address !== sender.address || delivered.source.deviceId !== sender.deviceId)
-    ) {
-      throw new MalformedEnvelopeError('the server-named sender differs from the sealed sender');
-    }
-    const content = decodeContent(received.plaintext);
     const own = sender.address === this.ctx.self.address;
     if (content.kind === CONTENT_KIND_SYNC && !own) {
       throw new MalformedEnvelopeError('a sync message from another account');
@@ -221,6 +296,7 @@ export class Receiver {
       sealed: delivered.source === undefined,
       senderIdentity: received.senderIdentity,
       attachments: (content.attachments ?? []).map((p) => this.ctx.attachments.received(p)),
+      reportable: !own && received.franking !== undefined && delivered.stamp !== undefined,
     };
     const withChange = received.deviceChange
       ? { ...base, deviceChange: received.deviceChange }

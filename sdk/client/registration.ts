@@ -47,11 +47,18 @@ export function deriveAccessKey(backend: CryptoBackend, accountSeed: Uint8Array)
   return backend.hkdfSha256(accountSeed, new Uint8Array(32), ACCESS_KEY_INFO, ACCESS_KEY_BYTES);
 }
 
+/** The service's validated server certificate and the moderator certificates it lists. */
+export type TrustedServer = ServerCertificate & {
+  /** As listed (the engine validates each against the trust root before using it). */
+  readonly moderatorCertificates: readonly Uint8Array[];
+};
+
 /**
  * Checks that the service's server certificate chains to the pinned trust root, is not revoked
  * and has not expired: the check every sender certificate of the account will need
  * (docs/PROTOCOL.md §6.2). Run before registering or linking, so a client pinned to the wrong
  * root (or to a configuration that revokes the service's key) leaves nothing on the server.
+ * Also returns the moderator certificates the service lists (docs/SDK.md §Reporting).
  *
  * @throws {InvalidCertificateError} if the service presents another root, or a certificate that
  *   is malformed, not signed by the pinned root, revoked or expired.
@@ -66,7 +73,7 @@ export async function verifyServerTrust(
     readonly now: number;
   },
   call?: CallOptions,
-): Promise<ServerCertificate> {
+): Promise<TrustedServer> {
   const res = await ctx.http.serverCertificate(call);
   const { trust } = ctx;
   if (!constantTimeEqual(fromBase64Url(res.trustRoot, 'trustRoot'), trust.trustRoot)) {
@@ -93,7 +100,10 @@ export async function verifyServerTrust(
   if (!signed) {
     throw new InvalidCertificateError('server certificate is not signed by the trust root');
   }
-  return cert;
+  const moderatorCertificates = res.moderatorCertificates.map((c) =>
+    fromBase64Url(c, 'moderatorCertificate'),
+  );
+  return { ...cert, moderatorCertificates };
 }
 
 /**
@@ -132,7 +142,14 @@ export async function registerDevice(ctx: {
       seed,
       registrationPayload(engine.address, identity, timestamp, http.trustRoot),
     );
-    return { identity: toBase64Url(identity), timestamp, proof: toBase64Url(proof), ...prekeys };
+    return {
+      identity: toBase64Url(identity),
+      timestamp,
+      proof: toBase64Url(proof),
+      ...prekeys,
+      // docs/PROTOCOL.md §11.1: what senders frank for this device (derived from its DH key).
+      frankingKey: toBase64Url(engine.frankingPublicKey),
+    };
   };
   const res = ctx.account
     ? await http.addDevice(

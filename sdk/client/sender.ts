@@ -145,6 +145,11 @@ export class MessageSender {
     return { ...result, sync: 'queued' };
   }
 
+  /** The fan-out messages go through (key updates use it on their own, without a sync copy). */
+  get fanout(): Fanout {
+    return this.ctx.fanout;
+  }
+
   /** False only when the own device list, read recently, names no other device. */
   private async mayHaveOtherDevices(): Promise<boolean> {
     if (this.ctx.now() - this.ownDevicesCheckedAt >= OWN_DEVICES_REFRESH_MS) return true;

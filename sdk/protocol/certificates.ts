@@ -8,10 +8,14 @@ import { InvalidCertificateError } from '../errors.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, bytesKey, constantTimeEqual } from '../util/bytes.ts';
 import {
+  decodeModeratorCertificate,
   decodeSenderCertificate,
   decodeServerCertificate,
+  encodeModeratorCertificate,
   encodeSenderCertificate,
   encodeServerCertificate,
+  type ModeratorCertificate,
+  moderatorCertificatePayload,
   type SenderCertificate,
   type ServerCertificate,
   senderCertificatePayload,
@@ -24,6 +28,8 @@ export interface TrustConfig {
   readonly trustRoot: Uint8Array;
   /** Server key ids whose certificates are rejected even when validly signed. */
   readonly revokedServerKeyIds: readonly number[];
+  /** Moderator key ids no longer accepted (PROTOCOL.md §11.2); none when absent. */
+  readonly revokedModeratorKeyIds?: readonly number[];
 }
 
 /** Fields of a server certificate to issue. */
@@ -208,4 +214,66 @@ export async function validateSenderCertificate(
     throw new InvalidCertificateError('sender certificate is not signed by the server key');
   }
   return sender;
+}
+
+/** Fields of a moderator certificate, all but the root's signature. */
+export type ModeratorCertificateFields = Omit<ModeratorCertificate, 'signature'>;
+
+/**
+ * Issues a moderator certificate: the trust root signs the operator's franking judge key
+ * (PROTOCOL.md §11.2).
+ *
+ * @example const cert = await issueModeratorCertificate(backend, rootSeed, { keyId: 1, moderatorPublic, notAfter });
+ * @throws {ArgumentTypeError | ArgumentRangeError} naming a bad field.
+ */
+export async function issueModeratorCertificate(
+  backend: CryptoBackend,
+  rootSeed: Uint8Array,
+  fields: ModeratorCertificateFields,
+): Promise<Uint8Array> {
+  assertBytes(rootSeed, 'rootSeed', 32);
+  const signature = await backend.ed25519Sign(rootSeed, moderatorCertificatePayload(fields));
+  return encodeModeratorCertificate({ ...fields, signature });
+}
+
+const moderatorCache = new Set<string>();
+
+/**
+ * Validates a moderator certificate against the pinned trust root: it decodes, its key id is
+ * not in `trust.revokedModeratorKeyIds`, `now <= notAfter`, and the root's signature verifies
+ * (successes cached like server certificates).
+ *
+ * @example const { keyId, moderatorPublic } = await validateModeratorCertificate(backend, bytes, trust, Date.now());
+ * @throws {InvalidCertificateError} naming the failed check.
+ */
+export async function validateModeratorCertificate(
+  backend: CryptoBackend,
+  certBytes: Uint8Array,
+  trust: TrustConfig,
+  now: number,
+): Promise<ModeratorCertificate> {
+  assertBytes(certBytes, 'certBytes');
+  checkTrust(trust);
+  let cert: ModeratorCertificate;
+  try {
+    cert = decodeModeratorCertificate(certBytes);
+  } catch (cause) {
+    throw new InvalidCertificateError('moderator certificate is malformed', { cause });
+  }
+  if (trust.revokedModeratorKeyIds?.includes(cert.keyId)) {
+    throw new InvalidCertificateError('moderator key is revoked');
+  }
+  if (now > cert.notAfter) throw new InvalidCertificateError('moderator certificate expired');
+  const ok = await verifyCached(
+    backend,
+    moderatorCache,
+    SERVER_CACHE_SIZE,
+    cacheKey(trust.trustRoot, certBytes),
+    trust.trustRoot,
+    () => moderatorCertificatePayload(cert),
+    cert.signature,
+  );
+  if (!ok)
+    throw new InvalidCertificateError('moderator certificate is not signed by the trust root');
+  return cert;
 }

@@ -2,7 +2,7 @@
  * The engine's sending side (docs/PROTOCOL.md §4, §6, §9.6): starting a session from a verified
  * bundle, with its pin in the same commit, and sealing for the identity the session used.
  */
-import { NoSessionError } from '../errors.ts';
+import { FrankingUnavailableError, NoSessionError } from '../errors.ts';
 import { decodeIdentityBundle, encodeIdentityBundle } from '../wire/identity.ts';
 import type { PrekeyBundle } from '../wire/prekeys.ts';
 import { verifyBundle } from './bundle.ts';
@@ -36,6 +36,8 @@ export async function startSessionWith(
   const identityBytes = encodeIdentityBundle(verified.identity);
   const pin = await pinRecords.get(store, pinKey(peer));
   const judged = await judgeIdentity(store, peer, identityBytes, pin);
+  const frankingOps =
+    bundle.frankingKey === undefined ? [] : [context.franking.peerKeyOp(peer, bundle.frankingKey)];
   const init = await pqxdhInitiate(backend, context.rng, {
     localIdentity: context.local(),
     bundle: verified,
@@ -50,7 +52,7 @@ export async function startSessionWith(
       remoteIdentity: identityBytes,
       pendingPrekey: init.prekeyFields,
     },
-    judged.ops,
+    [...judged.ops, ...frankingOps],
   );
   context.remoteDh.set(sessionKey(peer), verified.identity.dhPublic);
   return judged.change ? { ...peer, deviceChange: judged.change } : peer;
@@ -69,6 +71,25 @@ export async function sealFor(
   plaintext: Uint8Array,
   senderCertificate: Uint8Array,
 ): Promise<Uint8Array> {
+  const local = context.local();
+  // Franked before encryption: a missing key fails here, with no ratchet step spent.
+  const { commitment, franking } = await context.franking
+    .frankFor(
+      context.store,
+      context.rng,
+      { address: context.address, deviceId: local.bundle.deviceId },
+      peer,
+      plaintext,
+      context.now(),
+    )
+    .catch(async (cause: unknown) => {
+      // Without any session the documented answer is NoSessionError (start one: its bundle
+      // brings the franking key too); checked only on this failure path.
+      if (cause instanceof FrankingUnavailableError && !(await context.cipher.hasSession(peer))) {
+        throw new NoSessionError();
+      }
+      throw cause;
+    });
   const source = context.pins.source(pinKey(peer));
   const { type, body } = await context.cipher.encryptAndCommit(peer, plaintext, source);
   // The session just used is bound to `pin`, so the envelope goes to the same identity.
@@ -77,13 +98,14 @@ export async function sealFor(
     pin === undefined
       ? await remoteDhPublic(context, peer)
       : pin.subarray(DH_PUBLIC_AT, DH_PUBLIC_END);
-  const local = context.local();
   return sealedSenderSeal(context.backend, context.rng, {
     senderIdentity: { dhPrivate: local.dhPrivate, dhPublic: local.bundle.dhPublic },
     recipientDhPublic,
     senderCertificate,
     contentType: type,
     message: body,
+    commitment,
+    franking,
   });
 }
 

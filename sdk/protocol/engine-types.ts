@@ -7,6 +7,7 @@ import { UntrustedIdentityError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { TrustConfig } from './certificates.ts';
+import type { FrankingState, ReceivedFranking } from './engine-franking.ts';
 import { type LocalIdentity, verifyIdentityBundle } from './identity.ts';
 import type { PinCache } from './pin-cache.ts';
 import { storeBackedResponder } from './pqxdh.ts';
@@ -26,6 +27,12 @@ export interface EngineContext {
   readonly pins: PinCache;
   /** Remote DH identity per peer device (from the current session), to avoid re-decoding. */
   readonly remoteDh: Map<string, Uint8Array>;
+  /** Franking keys and checks (engine-franking.ts). */
+  readonly franking: FrankingState;
+  /** This device's account address. */
+  readonly address: string;
+  /** The engine's clock. */
+  readonly now: () => number;
   /** This device's identity (it changes on `relink`). */
   local(): LocalIdentity;
 }
@@ -69,6 +76,8 @@ export interface ReceivedMessage {
   readonly sessionCreated: boolean;
   /** Set when this message came from a new or re-linked device of a known contact. */
   readonly deviceChange?: DeviceChange;
+  /** For sealed messages: what a report of this message needs (PROTOCOL.md §11.6). */
+  readonly franking?: ReceivedFranking;
 }
 
 /** Options of `ProtocolEngine.unseal`. */

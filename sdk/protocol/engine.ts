@@ -22,12 +22,13 @@ import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
-import type { SenderCertificate } from '../wire/certificates.ts';
+import { encodeSenderCertificate, type SenderCertificate } from '../wire/certificates.ts';
 import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { MessageType } from '../wire/messages.ts';
 import type { PrekeyBundle } from '../wire/prekeys.ts';
 import type { TrustConfig } from './certificates.ts';
 import { confirmPin, markVerifiedOp } from './contacts.ts';
+import { FrankingState, type ModeratorKey, type ReceivedFranking } from './engine-franking.ts';
 import { receiveMessage } from './engine-receive.ts';
 import { sealFor, startSessionWith } from './engine-send.ts';
 import {
@@ -90,6 +91,7 @@ export class ProtocolEngine {
   private readonly remoteDh = new Map<string, Uint8Array>();
   /** What the send and receive modules use (engine-send.ts, engine-receive.ts). */
   private readonly context: EngineContext;
+  private readonly franking: FrankingState;
 
   private constructor(options: EngineOptions, local: LocalIdentity) {
     this.store = options.store;
@@ -99,6 +101,7 @@ export class ProtocolEngine {
     this.now = options.now ?? Date.now;
     this.local = local;
     this.address = addressOf(this.backend, local.bundle.accountPublic);
+    this.franking = new FrankingState(this.backend, this.trust, () => this.local.dhPrivate);
     const pins = PinCache.of(this.store);
     this.pins = pins;
     this.cipher = new SessionCipher({
@@ -116,6 +119,9 @@ export class ProtocolEngine {
       pins,
       remoteDh: this.remoteDh,
       local: () => this.local,
+      franking: this.franking,
+      address: this.address,
+      now: this.now,
     };
   }
 
@@ -189,6 +195,44 @@ export class ProtocolEngine {
     await this.store.commit([localIdentityRecord.put(encodeLocalIdentity(next))]);
     this.local = next;
     return next.bundle;
+  }
+
+  /** This device's ristretto255 franking public key (registered with the service). */
+  get frankingPublicKey(): Uint8Array {
+    return this.franking.local().publicKey.slice();
+  }
+
+  /**
+   * Sets the moderator certificates this device franks for and accepts (PROTOCOL.md §11.2):
+   * each is validated against the trust root at the engine's clock; invalid ones are left out.
+   * New messages are franked for the accepted key valid longest.
+   *
+   * @returns the key ids accepted
+   * @example await engine.setModeratorCertificates([moderatorCertificate]);
+   */
+  async setModeratorCertificates(certificates: readonly Uint8Array[]): Promise<number[]> {
+    const accepted = await this.franking.setModerators(certificates, this.now());
+    return accepted.map((m) => m.keyId);
+  }
+
+  /** The accepted moderator keys (PROTOCOL.md §11.2). */
+  moderatorKeys(): readonly ModeratorKey[] {
+    return this.franking.moderatorKeys();
+  }
+
+  /**
+   * Stores the franking key of a peer device (the service serves it with the device's bundle;
+   * certificates of sealed messages carry it too and are stored on receipt).
+   *
+   * @example await engine.setPeerFrankingKey(peer, bundle.frankingKey);
+   */
+  async setPeerFrankingKey(peer: PeerAddress, key: Uint8Array): Promise<void> {
+    await this.store.commit([this.franking.peerKeyOp(peer, key)]);
+  }
+
+  /** The stored franking key of a peer device, if any. */
+  peerFrankingKey(peer: PeerAddress): Promise<Uint8Array | undefined> {
+    return this.franking.peerKey(this.store, peer);
   }
 
   /** The secrets prekey generation signs with. Internal to the SDK. */
@@ -268,6 +312,8 @@ export class ProtocolEngine {
    * Encrypts for `peer` and seals it so that only the recipient learns the sender.
    *
    * @throws {NoSessionError} without a session bound to the pinned identity.
+   * @throws {FrankingUnavailableError} without a valid moderator certificate or the recipient
+   *   device's franking key (PROTOCOL.md §11.5); nothing was encrypted.
    * @example const envelope = await engine.seal(peer, bytes, certificate);
    */
   async seal(
@@ -285,6 +331,8 @@ export class ProtocolEngine {
    * store ops such as the seen message id) and commits everything in one atomic commit. If
    * `handle` throws, nothing is committed and the message decrypts again on redelivery.
    *
+   * @throws {UnreportableMessageError} if a report of the message would not verify
+   *   (PROTOCOL.md §11.5); the handler is not called and nothing is committed.
    * @throws {DecryptError | MalformedEnvelopeError | InvalidCertificateError | DuplicateMessageError
    *   | IdentityChangedError | StaleDeviceLinkError | UntrustedIdentityError | PrekeyNotFoundError
    *   | NoSessionError | TooManySkippedError | StoreConflictError}, and whatever `handle` throws.
@@ -305,12 +353,30 @@ export class ProtocolEngine {
       now: options.validAt ?? this.now(),
     });
     const sender = { address: opened.senderAddress, deviceId: opened.senderDeviceId };
+    const self = { address: this.address, deviceId: this.local.bundle.deviceId };
+    const franking: ReceivedFranking = {
+      commitment: opened.commitment,
+      openingKey: opened.franking.openingKey,
+      signature: opened.franking.signature,
+      moderatorKeyId: opened.franking.moderatorKeyId,
+      senderCertificate: encodeSenderCertificate(opened.certificate),
+    };
     const received = await this.receive(sender, opened.contentType, opened.message, async (m) => {
       // Sealed sender §6: the certificate must name the identity the session is bound to.
       assertCertificateMatchesIdentity(opened.certificate, m.senderIdentity.dhPublic);
-      return handle ? handle(m) : undefined;
+      // §11.5: a message whose report would not verify is never handed to the app.
+      this.franking.check(
+        self,
+        opened.certificate,
+        opened.commitment,
+        opened.franking,
+        m.plaintext,
+      );
+      const learn = await this.franking.learnOp(this.store, sender, opened.certificate.frankingKey);
+      const ops = handle ? await handle({ ...m, franking }) : undefined;
+      return learn === undefined ? ops : [learn, ...(ops ?? [])];
     });
-    return { ...received, certificate: opened.certificate };
+    return { ...received, franking, certificate: opened.certificate };
   }
 
   /**

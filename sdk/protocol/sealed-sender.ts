@@ -15,7 +15,11 @@ import {
   decodeSealedEnvelope,
   encodeSealedContent,
   encodeSealedEnvelope,
+  FRANKING_COMMITMENT_BYTES,
+  SEALED_ENVELOPE_VERSION,
+  SEALED_PREFIX_BYTES,
   type SealedContentType,
+  type SealedFranking,
 } from '../wire/sealed.ts';
 import { type TrustConfig, validateSenderCertificate } from './certificates.ts';
 
@@ -43,6 +47,10 @@ export interface SealParams {
   readonly contentType: SealedContentType;
   /** The encoded prekey or ratchet message. */
   readonly message: Uint8Array;
+  /** The franking commitment to the plaintext, carried in clear (PROTOCOL.md §11). */
+  readonly commitment: Uint8Array;
+  /** The commitment's opening key and the franking signature, carried inside. */
+  readonly franking: SealedFranking;
 }
 
 /** Input of {@link sealedSenderOpen}. */
@@ -67,6 +75,10 @@ export interface OpenedSealedMessage {
   readonly message: Uint8Array;
   /** The validated sender certificate. */
   readonly certificate: SenderCertificate;
+  /** The envelope's franking commitment (authenticated by the inner AEAD). */
+  readonly commitment: Uint8Array;
+  /** The franking opening and signature; checked by the caller against the plaintext. */
+  readonly franking: SealedFranking;
 }
 
 /**
@@ -199,10 +211,12 @@ export async function sealedSenderSeal(
   params: SealParams,
 ): Promise<Uint8Array> {
   const { senderIdentity, recipientDhPublic, senderCertificate, contentType, message } = params;
+  const { commitment, franking } = params;
   checkIdentity(senderIdentity, 'senderIdentity');
   assertBytes(recipientDhPublic, 'recipientDhPublic', KEY_BYTES);
+  assertBytes(commitment, 'commitment', FRANKING_COMMITMENT_BYTES);
   // Encoding first validates the content type and sizes before any key is drawn.
-  const inner = encodeSealedContent({ contentType, senderCertificate, message });
+  const inner = encodeSealedContent({ contentType, senderCertificate, franking, message });
 
   const ephemeralPrivate = rng(KEY_BYTES);
   assertBytes(ephemeralPrivate, 'rng output', KEY_BYTES);
@@ -221,8 +235,8 @@ export async function sealedSenderSeal(
       rememberStaticDh(backend, senderIdentity, recipientDhPublic, dhS);
     }
     k2 = staticKey(backend, dhS, keys.ck, encryptedStatic);
-    const encryptedInner = backend.aeadSeal(k2, ZERO_NONCE, inner, EMPTY);
-    return encodeSealedEnvelope({ ephemeralPublic, encryptedStatic, encryptedInner });
+    const encryptedInner = backend.aeadSeal(k2, ZERO_NONCE, inner, sealedPrefix(commitment));
+    return encodeSealedEnvelope({ commitment, ephemeralPublic, encryptedStatic, encryptedInner });
   } finally {
     wipe(ephemeralPrivate, dhE, dhS, keys?.ck, keys?.k1, k2, inner);
   }
@@ -255,7 +269,8 @@ export async function sealedSenderOpen(
   const { recipientIdentity, envelope, trust, now } = params;
   checkIdentity(recipientIdentity, 'recipientIdentity');
   assertBytes(envelope, 'envelope');
-  const { ephemeralPublic, encryptedStatic, encryptedInner } = decodeSealedEnvelope(envelope);
+  const { commitment, ephemeralPublic, encryptedStatic, encryptedInner } =
+    decodeSealedEnvelope(envelope);
 
   let dhE: Uint8Array | undefined;
   let dhS: Uint8Array | undefined;
@@ -273,7 +288,7 @@ export async function sealedSenderOpen(
       staticDhCached = dhS !== undefined;
       dhS ??= await backend.x25519(recipientIdentity.dhPrivate, senderStatic);
       k2 = staticKey(backend, dhS, keys.ck, encryptedStatic);
-      inner = backend.aeadOpen(k2, ZERO_NONCE, encryptedInner, EMPTY);
+      inner = backend.aeadOpen(k2, ZERO_NONCE, encryptedInner, sealedPrefix(commitment));
     } catch (cause) {
       // A low-order E_pub or static key is as much an attack as a bad tag: one uniform error,
       // no cause, so nothing reveals which layer or check failed.
@@ -302,10 +317,20 @@ export async function sealedSenderOpen(
       contentType: content.contentType,
       message: content.message,
       certificate,
+      commitment,
+      franking: content.franking,
     };
   } finally {
     wipe(dhE, dhS, keys?.ck, keys?.k1, k2, inner);
   }
+}
+
+/** The envelope's clear prefix, `version || commitment`: the inner layer's associated data. */
+function sealedPrefix(commitment: Uint8Array): Uint8Array {
+  const prefix = new Uint8Array(SEALED_PREFIX_BYTES);
+  prefix[0] = SEALED_ENVELOPE_VERSION;
+  prefix.set(commitment, 1);
+  return prefix;
 }
 
 /**

@@ -24,7 +24,9 @@ export type StoreNamespace =
   | 'contact'
   | 'baseKey'
   | 'meta'
-  | 'upload';
+  | 'upload'
+  | 'franking'
+  | 'report';
 
 /**
  * Put (value is bytes) or delete (value is null). With `expect`, the op is conditional: the

@@ -17,6 +17,8 @@ import { LABELS } from './labels.ts';
 
 /** Version byte of both certificate layouts. */
 export const CERTIFICATE_VERSION = 1;
+/** Version of the sender certificate layout: 2 adds the sender device's franking key. */
+export const SENDER_CERTIFICATE_VERSION = 2;
 /** Ed25519 public key and signature sizes (RFC 8032). */
 const PUBLIC_BYTES = 32;
 const SIGNATURE_BYTES = 64;
@@ -30,7 +32,7 @@ export const SERVER_CERTIFICATE_BYTES = 1 + 4 + PUBLIC_BYTES + 8 + SIGNATURE_BYT
 export const MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES = 1024;
 /** Fixed part of a sender certificate (everything but the embedded server certificate). */
 const SENDER_CERTIFICATE_FIXED_BYTES =
-  1 + ADDRESS_BYTES + 4 + PUBLIC_BYTES + 8 + 2 + SIGNATURE_BYTES;
+  1 + ADDRESS_BYTES + 4 + PUBLIC_BYTES + PUBLIC_BYTES + 8 + 2 + SIGNATURE_BYTES;
 /** Largest encoded sender certificate accepted anywhere. */
 export const MAX_SENDER_CERTIFICATE_BYTES =
   SENDER_CERTIFICATE_FIXED_BYTES + MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES;
@@ -55,6 +57,8 @@ export interface SenderCertificate {
   readonly deviceId: number;
   /** Sender's 32-byte X25519 device identity key. */
   readonly identityKey: Uint8Array;
+  /** The sender device's ristretto255 franking public key (PROTOCOL.md §11). */
+  readonly frankingKey: Uint8Array;
   /** Expiry in ms since the Unix epoch; valid while `now < expires`. */
   readonly expires: number;
   /** Encoded {@link ServerCertificate} whose key signed this certificate. */
@@ -85,6 +89,7 @@ function senderBody(c: Omit<SenderCertificate, 'signature'>): Uint8Array {
   const raw = addressToBytes(c.address);
   assertU32(c.deviceId, 'deviceId');
   assertBytes(c.identityKey, 'identityKey', PUBLIC_BYTES);
+  assertBytes(c.frankingKey, 'frankingKey', PUBLIC_BYTES);
   checkTime(c.expires, 'expires');
   assertBytes(c.serverCertificate, 'serverCertificate');
   if (c.serverCertificate.length > MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES) {
@@ -93,10 +98,11 @@ function senderBody(c: Omit<SenderCertificate, 'signature'>): Uint8Array {
     );
   }
   return new ByteWriter(SENDER_CERTIFICATE_FIXED_BYTES + c.serverCertificate.length)
-    .u8(CERTIFICATE_VERSION)
+    .u8(SENDER_CERTIFICATE_VERSION)
     .bytes(raw)
     .u32(c.deviceId)
     .bytes(c.identityKey)
+    .bytes(c.frankingKey)
     .u64(c.expires)
     .var16(c.serverCertificate)
     .finish();
@@ -172,7 +178,7 @@ export function senderCertificatePayload(fields: Omit<SenderCertificate, 'signat
  * @throws ArgumentTypeError / RangeError if a field has the wrong type, size or range
  * @example
  * ```ts
- * const bytes = encodeSenderCertificate({ address, deviceId: 1, identityKey, expires, serverCertificate, signature });
+ * const bytes = encodeSenderCertificate({ address, deviceId: 1, identityKey, frankingKey, expires, serverCertificate, signature });
  * ```
  */
 export function encodeSenderCertificate(c: SenderCertificate): Uint8Array {
@@ -195,13 +201,85 @@ export function decodeSenderCertificate(bytes: Uint8Array): SenderCertificate {
   assertBytes(bytes, 'bytes');
   const r = new ByteReader(bytes, 'sender certificate');
   const version = r.u8();
-  if (version !== CERTIFICATE_VERSION) throw new UnsupportedVersionError(version, 'certificate');
+  if (version !== SENDER_CERTIFICATE_VERSION) {
+    throw new UnsupportedVersionError(version, 'certificate');
+  }
   const address = addressFromBytes(r.bytes(ADDRESS_BYTES));
   const deviceId = r.u32();
   const identityKey = r.bytes(PUBLIC_BYTES);
+  const frankingKey = r.bytes(PUBLIC_BYTES);
   const expires = r.u64();
   const serverCertificate = r.var16(MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES);
   const signature = r.bytes(SIGNATURE_BYTES);
   r.end();
-  return { address, deviceId, identityKey, expires, serverCertificate, signature };
+  return { address, deviceId, identityKey, frankingKey, expires, serverCertificate, signature };
+}
+
+/** Size of a moderator certificate (version 1). */
+export const MODERATOR_CERTIFICATE_BYTES = 1 + 4 + PUBLIC_BYTES + 8 + SIGNATURE_BYTES;
+
+/**
+ * The operator's moderator (franking judge) key, certified by the trust root like the server
+ * key (PROTOCOL.md §11.2): `u8 version = 1 || u32 keyId || moderatorPublic(32, ristretto255)
+ * || u64 notAfter || signature(64)`, 109 bytes.
+ */
+export interface ModeratorCertificate {
+  readonly keyId: number;
+  readonly moderatorPublic: Uint8Array;
+  readonly notAfter: number;
+  readonly signature: Uint8Array;
+}
+
+function moderatorBody(c: Omit<ModeratorCertificate, 'signature'>): Uint8Array {
+  assertU32(c.keyId, 'keyId');
+  assertBytes(c.moderatorPublic, 'moderatorPublic', PUBLIC_BYTES);
+  checkTime(c.notAfter, 'notAfter');
+  return new ByteWriter(MODERATOR_CERTIFICATE_BYTES - SIGNATURE_BYTES)
+    .u8(CERTIFICATE_VERSION)
+    .u32(c.keyId)
+    .bytes(c.moderatorPublic)
+    .u64(c.notAfter)
+    .finish();
+}
+
+/**
+ * What the trust root signs for a moderator certificate:
+ * `LABELS.MODERATOR_CERTIFICATE || bytes[0..45]`.
+ *
+ * @example ed25519Sign(rootSeed, moderatorCertificatePayload({ keyId, moderatorPublic, notAfter }))
+ */
+export function moderatorCertificatePayload(
+  fields: Omit<ModeratorCertificate, 'signature'>,
+): Uint8Array {
+  return concatBytes(LABELS.MODERATOR_CERTIFICATE, moderatorBody(fields));
+}
+
+/**
+ * Encodes a moderator certificate.
+ *
+ * @example const bytes = encodeModeratorCertificate({ keyId: 1, moderatorPublic, notAfter, signature });
+ * @throws {ArgumentTypeError | ArgumentRangeError} naming a bad field.
+ */
+export function encodeModeratorCertificate(c: ModeratorCertificate): Uint8Array {
+  assertBytes(c.signature, 'signature', SIGNATURE_BYTES);
+  return concatBytes(moderatorBody(c), c.signature);
+}
+
+/**
+ * Decodes a moderator certificate (layout only; `validateModeratorCertificate` checks it).
+ *
+ * @example const { keyId, moderatorPublic } = decodeModeratorCertificate(bytes);
+ * @throws {UnsupportedVersionError} for another version; {MalformedEnvelopeError} for a wrong length.
+ */
+export function decodeModeratorCertificate(bytes: Uint8Array): ModeratorCertificate {
+  assertBytes(bytes, 'bytes');
+  const r = new ByteReader(bytes, 'moderator certificate');
+  const version = r.u8();
+  if (version !== CERTIFICATE_VERSION) throw new UnsupportedVersionError(version, 'certificate');
+  const keyId = r.u32();
+  const moderatorPublic = r.bytes(PUBLIC_BYTES);
+  const notAfter = r.u64();
+  const signature = r.bytes(SIGNATURE_BYTES);
+  r.end();
+  return { keyId, moderatorPublic, notAfter, signature };
 }

@@ -28,4 +28,5 @@ export * from './identity.ts';
 export * from './labels.ts';
 export * from './messages.ts';
 export * from './prekeys.ts';
+export * from './revocations.ts';
 export * from './sealed.ts';

@@ -22,7 +22,21 @@ export const LABELS = {
   /** trust root signs SERVER_CERTIFICATE || body */
   SERVER_CERTIFICATE: label('Sealpost-ServerCertificate-v1'),
   /** server key signs SENDER_CERTIFICATE || body */
-  SENDER_CERTIFICATE: label('Sealpost-SenderCertificate-v1'),
+  SENDER_CERTIFICATE: label('Sealpost-SenderCertificate-v2'),
+  /** trust root signs MODERATOR_CERTIFICATE || moderator certificate body (PROTOCOL.md §11.2) */
+  MODERATOR_CERTIFICATE: label('Sealpost-ModeratorCertificate-v1'),
+  /** franking key: HKDF info of the device franking scalar (PROTOCOL.md §11.1) */
+  FRANKING_KEY: label('Sealpost-Franking-Key-v1'),
+  /** franking commitment = HMAC(openingKey, FRANKING_COMMIT || content) (PROTOCOL.md §11.3) */
+  FRANKING_COMMIT: label('Sealpost-Franking-Commit-v1'),
+  /** franked message m = FRANKING_MESSAGE || commitment || sender || recipient || key id (§11.3) */
+  FRANKING_MESSAGE: label('Sealpost-Franking-Message-v1'),
+  /** Fiat-Shamir transcript prefix of the franking proof (PROTOCOL.md §11.3) */
+  FRANKING_PROOF: label('Sealpost-Franking-Proof-v1'),
+  /** server stamp key: HKDF info = FRANKING_STAMP_KEY || u32 epoch (PROTOCOL.md §11.4) */
+  FRANKING_STAMP_KEY: label('Sealpost-Franking-StampKey-v1'),
+  /** server stamp = HMAC(stamp key, FRANKING_STAMP || fields) (PROTOCOL.md §11.4) */
+  FRANKING_STAMP: label('Sealpost-Franking-Stamp-v1'),
   /** sealed sender ephemeral layer KDF info */
   SEALED_EPHEMERAL: label('Sealpost-Sealed-Ephemeral-v1'),
   /** sealed sender static layer KDF info */
@@ -39,4 +53,6 @@ export const LABELS = {
   ACCOUNT_REQUEST: label('Sealpost-AccountRequest-v1'),
   /** attachment encKey || commitment = HKDF(K, salt 0^32, info ATTACHMENT, 64) (PROTOCOL.md §10) */
   ATTACHMENT: label('Sealpost attachment v1'),
+  /** server key signs REVOCATIONS || revocation list body (docs/SERVICE.md §14) */
+  REVOCATIONS: label('Sealpost-Revocations-v1'),
 } as const;

@@ -58,6 +58,12 @@ export interface PrekeyBundle {
   readonly signedPrekey: SignedPrekey;
   readonly oneTimePrekey?: OneTimePrekey;
   readonly kemPrekey: KemPrekey;
+  /**
+   * The device's ristretto255 franking public key (PROTOCOL.md §11.1), which senders need to
+   * frank messages for it. Served by the service with the bundle; not signed by the identity
+   * (a wrong key only makes the device drop what is franked for it).
+   */
+  readonly frankingKey?: Uint8Array;
 }
 
 /**

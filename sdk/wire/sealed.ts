@@ -3,14 +3,17 @@
  * docs/PROTOCOL.md §6). Pure byte layouts, no cryptography.
  *
  * ```
- * envelope = u8 version=1 || E_pub(32) || encStatic(48) || encInner
- * inner    = u8 contentType || var16(senderCertificate) || u32 len || message || zero padding
+ * envelope = u8 version=2 || commitment(32) || E_pub(32) || encStatic(48) || encInner
+ * inner    = u8 contentType || var16(senderCertificate) || u32 moderatorKeyId
+ *            || openingKey(32) || signature(304) || u32 len || message || zero padding
  * ```
+ * The commitment is the franking commitment (PROTOCOL.md §11), in clear for the service's
+ * stamp and authenticated as the inner layer's associated data.
  * `inner` is padded with zeros to the Padmé length of its unpadded size.
  */
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
-import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes, ByteReader, ByteWriter } from '../util/bytes.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
+import { assertBytes, assertU32, ByteReader, ByteWriter } from '../util/bytes.ts';
 import { padmeLength } from '../util/padding.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from './certificates.ts';
 import {
@@ -21,7 +24,7 @@ import {
 } from './messages.ts';
 
 /** Version byte of the sealed envelope. */
-export const SEALED_ENVELOPE_VERSION = 1;
+export const SEALED_ENVELOPE_VERSION = 2;
 /** Inner content type: the wrapped message is a prekey message (PROTOCOL.md §5, type 1). */
 export const SEALED_CONTENT_PREKEY = MESSAGE_TYPE_PREKEY;
 /** Inner content type: the wrapped message is a ratchet message (PROTOCOL.md §5, type 2). */
@@ -33,10 +36,23 @@ const KEY_BYTES = 32;
 const TAG_BYTES = 16;
 /** `encStatic`: the sender's 32-byte static key plus a ChaCha20-Poly1305 tag. */
 export const SEALED_STATIC_BYTES = KEY_BYTES + TAG_BYTES;
-/** Bytes before `encInner`: version, ephemeral key, encrypted static key. */
-export const SEALED_HEADER_BYTES = 1 + KEY_BYTES + SEALED_STATIC_BYTES;
-/** Inner bytes other than the certificate, message and padding: type, var16 length, u32 length. */
-const INNER_FIXED_BYTES = 1 + 2 + 4;
+/** Size of the franking commitment carried in clear in the envelope (PROTOCOL.md §11). */
+export const FRANKING_COMMITMENT_BYTES = 32;
+/** Size of the key that opens a franking commitment. */
+export const FRANKING_OPENING_KEY_BYTES = 32;
+/** Size of an asymmetric franking signature (PROTOCOL.md §11.3). */
+export const FRANKING_SIGNATURE_BYTES = 304;
+/** The authenticated clear prefix of an envelope (version, commitment): the inner AEAD's AAD. */
+export const SEALED_PREFIX_BYTES = 1 + FRANKING_COMMITMENT_BYTES;
+/** Bytes before `encInner`: version, commitment, ephemeral key, encrypted static key. */
+export const SEALED_HEADER_BYTES = SEALED_PREFIX_BYTES + KEY_BYTES + SEALED_STATIC_BYTES;
+/** The franking block of the inner content: moderator key id, opening key, signature. */
+const FRANKING_BLOCK_BYTES = 4 + FRANKING_OPENING_KEY_BYTES + FRANKING_SIGNATURE_BYTES;
+/**
+ * Inner bytes other than the certificate, message and padding: type, var16 length, franking
+ * block, u32 length.
+ */
+const INNER_FIXED_BYTES = 1 + 2 + FRANKING_BLOCK_BYTES + 4;
 
 /**
  * Largest wrapped message: a prekey message carrying a maximal (96 KiB) plaintext,
@@ -45,7 +61,7 @@ const INNER_FIXED_BYTES = 1 + 2 + 4;
 export const MAX_SEALED_MESSAGE_BYTES = MAX_PREKEY_MESSAGE_BYTES;
 /**
  * Largest envelope accepted (128 KiB). The largest envelope a sender can produce is
- * 102,497 bytes (maximal certificate and message, Padmé-rounded), so this leaves headroom and
+ * 102,529 bytes (maximal certificate and message, Padmé-rounded), so this leaves headroom and
  * still lets a receiver or the service reject oversized input before any cryptography.
  */
 export const MAX_SEALED_ENVELOPE_BYTES = 128 * 1024;
@@ -54,6 +70,8 @@ const MIN_ENC_INNER_BYTES = INNER_FIXED_BYTES + TAG_BYTES;
 
 /** The three parts of a sealed envelope, still encrypted. */
 export interface SealedEnvelope {
+  /** The franking commitment to the plaintext (PROTOCOL.md §11), in clear for the service. */
+  readonly commitment: Uint8Array;
   /** Ephemeral X25519 public key `E_pub`. */
   readonly ephemeralPublic: Uint8Array;
   /** Sender static key under the ephemeral-layer key (48 bytes). */
@@ -62,12 +80,24 @@ export interface SealedEnvelope {
   readonly encryptedInner: Uint8Array;
 }
 
+/** What the inner content carries for reporting (PROTOCOL.md §11.3). */
+export interface SealedFranking {
+  /** Key id of the moderator certificate the signature was made for. */
+  readonly moderatorKeyId: number;
+  /** Opens the envelope's commitment to the plaintext. */
+  readonly openingKey: Uint8Array;
+  /** The asymmetric franking signature (304 bytes). */
+  readonly signature: Uint8Array;
+}
+
 /** The decrypted inner content of a sealed envelope. */
 export interface SealedContent {
   /** 1 = prekey message, 2 = ratchet message. */
   readonly contentType: SealedContentType;
   /** Encoded sender certificate. */
   readonly senderCertificate: Uint8Array;
+  /** The franking opening and signature (PROTOCOL.md §11). */
+  readonly franking: SealedFranking;
   /** The wrapped prekey or ratchet message. */
   readonly message: Uint8Array;
 }
@@ -79,10 +109,11 @@ export interface SealedContent {
  *   {@link MAX_SEALED_ENVELOPE_BYTES}
  * @example
  * ```ts
- * const bytes = encodeSealedEnvelope({ ephemeralPublic, encryptedStatic, encryptedInner });
+ * const bytes = encodeSealedEnvelope({ commitment, ephemeralPublic, encryptedStatic, encryptedInner });
  * ```
  */
 export function encodeSealedEnvelope(e: SealedEnvelope): Uint8Array {
+  assertBytes(e.commitment, 'commitment', FRANKING_COMMITMENT_BYTES);
   assertBytes(e.ephemeralPublic, 'ephemeralPublic', KEY_BYTES);
   assertBytes(e.encryptedStatic, 'encryptedStatic', SEALED_STATIC_BYTES);
   assertBytes(e.encryptedInner, 'encryptedInner');
@@ -95,6 +126,7 @@ export function encodeSealedEnvelope(e: SealedEnvelope): Uint8Array {
   }
   return new ByteWriter(total)
     .u8(SEALED_ENVELOPE_VERSION)
+    .bytes(e.commitment)
     .bytes(e.ephemeralPublic)
     .bytes(e.encryptedStatic)
     .bytes(e.encryptedInner)
@@ -105,7 +137,7 @@ export function encodeSealedEnvelope(e: SealedEnvelope): Uint8Array {
  * Strictly decodes an envelope: size limit first (before any other work), then the version,
  * then the fixed-size parts.
  *
- * @throws UnsupportedVersionError if the version byte is not 1
+ * @throws UnsupportedVersionError if the version byte is not 2
  * @throws MalformedEnvelopeError if the envelope is empty, too short or too long
  * @example
  * ```ts
@@ -122,12 +154,28 @@ export function decodeSealedEnvelope(bytes: Uint8Array): SealedEnvelope {
   if (version !== SEALED_ENVELOPE_VERSION) {
     throw new UnsupportedVersionError(version, 'sealed envelope');
   }
+  if (r.remaining < SEALED_HEADER_BYTES - 1 + MIN_ENC_INNER_BYTES) {
+    throw new MalformedEnvelopeError('sealed envelope is truncated');
+  }
+  const commitment = r.bytes(FRANKING_COMMITMENT_BYTES);
   const ephemeralPublic = r.bytes(KEY_BYTES);
   const encryptedStatic = r.bytes(SEALED_STATIC_BYTES);
-  if (r.remaining < MIN_ENC_INNER_BYTES)
-    throw new MalformedEnvelopeError('sealed envelope is truncated');
   const encryptedInner = r.rest();
-  return { ephemeralPublic, encryptedStatic, encryptedInner };
+  return { commitment, ephemeralPublic, encryptedStatic, encryptedInner };
+}
+
+/**
+ * The franking commitment of an envelope as the service reads it: bytes 1..33 when the
+ * version byte is 2 and the envelope is long enough to be one, else `undefined` (the service
+ * stores envelopes it cannot parse further, and delivers them without a stamp).
+ *
+ * @example const commitment = envelopeCommitment(envelopeBytes);
+ */
+export function envelopeCommitment(bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes.length < SEALED_HEADER_BYTES + MIN_ENC_INNER_BYTES) return undefined;
+  if (bytes.length > MAX_SEALED_ENVELOPE_BYTES) return undefined;
+  if (bytes[0] !== SEALED_ENVELOPE_VERSION) return undefined;
+  return bytes.subarray(1, SEALED_PREFIX_BYTES);
 }
 
 function checkContentType(t: unknown): asserts t is SealedContentType {
@@ -137,20 +185,27 @@ function checkContentType(t: unknown): asserts t is SealedContentType {
 }
 
 /**
- * Encodes and pads the inner content: `contentType || var16(cert) || u32 len || message`,
+ * Encodes and pads the inner content: `contentType || var16(cert) || u32 moderatorKeyId
+ * || openingKey(32) || signature(304) || u32 len || message`,
  * then zeros up to the Padmé length of that size.
  *
  * @throws ArgumentTypeError / RangeError on a bad content type, a certificate longer than
  *   `MAX_SENDER_CERTIFICATE_BYTES` or a message longer than {@link MAX_SEALED_MESSAGE_BYTES}
  * @example
  * ```ts
- * const inner = encodeSealedContent({ contentType: 2, senderCertificate, message });
+ * const inner = encodeSealedContent({ contentType: 2, senderCertificate, franking, message });
  * ```
  */
 export function encodeSealedContent(c: SealedContent): Uint8Array {
   checkContentType(c.contentType);
   assertBytes(c.senderCertificate, 'senderCertificate');
   assertBytes(c.message, 'message');
+  if (typeof c.franking !== 'object' || c.franking === null) {
+    throw new ArgumentTypeError('franking must be an object');
+  }
+  assertU32(c.franking.moderatorKeyId, 'franking.moderatorKeyId');
+  assertBytes(c.franking.openingKey, 'franking.openingKey', FRANKING_OPENING_KEY_BYTES);
+  assertBytes(c.franking.signature, 'franking.signature', FRANKING_SIGNATURE_BYTES);
   if (c.senderCertificate.length > MAX_SENDER_CERTIFICATE_BYTES) {
     throw new ArgumentRangeError(
       `senderCertificate must be at most ${MAX_SENDER_CERTIFICATE_BYTES} bytes`,
@@ -164,6 +219,9 @@ export function encodeSealedContent(c: SealedContent): Uint8Array {
   return new ByteWriter(padded)
     .u8(c.contentType)
     .var16(c.senderCertificate)
+    .u32(c.franking.moderatorKeyId)
+    .bytes(c.franking.openingKey)
+    .bytes(c.franking.signature)
     .var32(c.message)
     .bytes(new Uint8Array(padded - unpadded))
     .finish();
@@ -187,6 +245,9 @@ export function decodeSealedContent(bytes: Uint8Array): SealedContent {
     throw new MalformedEnvelopeError('sealed content has an unknown content type');
   }
   const senderCertificate = r.var16(MAX_SENDER_CERTIFICATE_BYTES);
+  const moderatorKeyId = r.u32();
+  const openingKey = r.bytes(FRANKING_OPENING_KEY_BYTES);
+  const signature = r.bytes(FRANKING_SIGNATURE_BYTES);
   const message = r.var32(MAX_SEALED_MESSAGE_BYTES);
   const unpadded = r.offset;
   if (bytes.length !== padmeLength(unpadded)) {
@@ -195,5 +256,10 @@ export function decodeSealedContent(bytes: Uint8Array): SealedContent {
   let nonZero = 0;
   for (let i = unpadded; i < bytes.length; i++) nonZero |= bytes[i]!;
   if (nonZero !== 0) throw new MalformedEnvelopeError('sealed content has wrong padding');
-  return { contentType, senderCertificate, message };
+  return {
+    contentType,
+    senderCertificate,
+    franking: { moderatorKeyId, openingKey, signature },
+    message,
+  };
 }

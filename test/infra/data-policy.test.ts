@@ -36,9 +36,9 @@ const STATEFUL_COUNTS: [string, number][] = [
 describe('production stages (prod) retain their data', () => {
   it('retains the table, bucket, key, secrets and log groups', () => {
     for (const [type, count] of STATEFUL_COUNTS) prod.template.resourceCountIs(type, count);
-    // Service, realtime and both key generator functions and their providers, HTTP and
-    // WebSocket access logs.
-    prod.template.resourceCountIs('AWS::Logs::LogGroup', 8);
+    // Service, realtime, moderation and both key generator functions and their providers,
+    // HTTP and WebSocket access logs.
+    prod.template.resourceCountIs('AWS::Logs::LogGroup', 9);
     for (const [type, deletion, replace] of statefulPolicies(prod)) {
       expect({ type, deletion, replace }).toEqual({ type, deletion: 'Retain', replace: 'Retain' });
     }
@@ -68,7 +68,7 @@ describe('the dev stage destroys its data on cdk destroy', () => {
   it('deletes the table, bucket, key, secrets and log groups', () => {
     for (const [type, count] of STATEFUL_COUNTS) dev.template.resourceCountIs(type, count);
     // As prod, plus the bucket emptier's.
-    dev.template.resourceCountIs('AWS::Logs::LogGroup', 9);
+    dev.template.resourceCountIs('AWS::Logs::LogGroup', 10);
     for (const [type, deletion, replace] of statefulPolicies(dev)) {
       expect({ type, deletion, replace }).toEqual({ type, deletion: 'Delete', replace: 'Delete' });
     }

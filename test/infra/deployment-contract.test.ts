@@ -57,6 +57,8 @@ describe('deployment contract', () => {
       wakeWindowSeconds: 60,
       pushAllowedHosts: DEFAULT_PUSH_ALLOWED_HOSTS,
       attachments: DEFAULT_ATTACHMENTS,
+      reportRetentionDays: 180,
+      reportWindowDays: 30,
     });
   });
 
@@ -72,6 +74,8 @@ describe('deployment contract', () => {
       wakeWindowSeconds: 60,
       pushAllowedHosts: DEFAULT_PUSH_ALLOWED_HOSTS,
       attachments: DEFAULT_ATTACHMENTS,
+      reportRetentionDays: 180,
+      reportWindowDays: 30,
     });
   });
 

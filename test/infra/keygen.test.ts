@@ -6,7 +6,12 @@ import {
   onEvent,
 } from '#infra/keygen/keygen.ts';
 import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
-import { issueSenderCertificate, validateSenderCertificate } from '#sdk/protocol/certificates.ts';
+import { frankingPublicKey } from '#sdk/franking/index.ts';
+import {
+  issueSenderCertificate,
+  validateModeratorCertificate,
+  validateSenderCertificate,
+} from '#sdk/protocol/certificates.ts';
 import { fromBase64Url } from '#sdk/util/bytes.ts';
 import { decodeServerCertificate, serverCertificatePayload } from '#sdk/wire/certificates.ts';
 
@@ -60,10 +65,23 @@ describe('Create', () => {
     const signing = JSON.parse(deps.writes[1]![1]);
     expect(Object.keys(root).sort()).toEqual(['rootSeed', 'trustRoot', 'version']);
     expect(Object.keys(signing).sort()).toEqual(
-      ['keyId', 'serverCertificate', 'serverSeed', 'trustRoot', 'version'].sort(),
+      [
+        'keyId',
+        'serverCertificate',
+        'serverSeed',
+        'trustRoot',
+        'version',
+        'moderatorKeyId',
+        'moderatorSecret',
+        'moderatorCertificate',
+        'stampSecret',
+      ].sort(),
     );
     expect(root.version).toBe(1);
-    expect(signing.version).toBe(1);
+    expect(signing.version).toBe(2);
+    expect(signing.moderatorKeyId).toBe(7);
+    expect(fromBase64Url(signing.moderatorSecret)).toHaveLength(32);
+    expect(fromBase64Url(signing.stampSecret)).toHaveLength(32);
     expect(signing.keyId).toBe(7);
     expect(signing.trustRoot).toBe(root.trustRoot);
     expect(fromBase64Url(root.rootSeed)).toHaveLength(32);
@@ -84,6 +102,25 @@ describe('Create', () => {
     const text = JSON.stringify(res);
     expect(text).not.toContain(root.rootSeed);
     expect(text).not.toContain(signing.serverSeed);
+    expect(text).not.toContain(signing.moderatorSecret);
+    expect(text).not.toContain(signing.stampSecret);
+  });
+
+  it('certifies the moderator key with the trust root for as long as the server key (PROTOCOL.md §11.2)', async () => {
+    const deps = recorder();
+    await onEvent(create(), deps);
+    const signing = JSON.parse(deps.writes[1]![1]);
+    const trust = { trustRoot: fromBase64Url(signing.trustRoot), revokedServerKeyIds: [] };
+    const bytes = fromBase64Url(signing.moderatorCertificate);
+    expect(bytes).toHaveLength(109);
+    const cert = await validateModeratorCertificate(nobleBackend, bytes, trust, NOW);
+    expect(cert.keyId).toBe(7);
+    expect(cert.notAfter).toBe(NOW + DEFAULT_CERTIFICATE_VALIDITY_DAYS * DAY_MS);
+    expect(cert.moderatorPublic).toEqual(frankingPublicKey(fromBase64Url(signing.moderatorSecret)));
+    const otherRoot = { trustRoot: new Uint8Array(32).fill(1), revokedServerKeyIds: [] };
+    await expect(
+      validateModeratorCertificate(nobleBackend, bytes, otherRoot, NOW),
+    ).rejects.toMatchObject({ code: 'INVALID_CERTIFICATE' });
   });
 
   it('certifies the server key with the trust root (PROTOCOL.md §6 layout and label)', async () => {
@@ -113,6 +150,7 @@ describe('Create', () => {
       address: 'abcdefghijklmnopqrstuvwxyz234567',
       deviceId: 1,
       identityKey: new Uint8Array(32).fill(9),
+      frankingKey: new Uint8Array(32).fill(8),
       expires: NOW + 7 * DAY_MS,
       serverCertificate,
     };
@@ -138,6 +176,8 @@ describe('Create', () => {
     const material = parseSigningSecret(deps.writes[1]![1]);
     expect(material.keyId).toBe(7);
     expect(material.trustRoot).toEqual(fromBase64Url(signing.trustRoot));
+    expect(material.moderatorKeyId).toBe(7);
+    expect(material.stampSecret).toEqual(fromBase64Url(signing.stampSecret));
     expect(() => parseSigningSecret(deps.writes[0]![1])).toThrow();
   });
 
@@ -147,7 +187,10 @@ describe('Create', () => {
     const ra = await onEvent(create(), a);
     const rb = await onEvent(create(), b);
     expect(ra.PhysicalResourceId).not.toBe(rb.PhysicalResourceId);
-    expect(JSON.parse(a.writes[1]![1]).serverSeed).not.toBe(JSON.parse(b.writes[1]![1]).serverSeed);
+    const [sa, sb] = [JSON.parse(a.writes[1]![1]), JSON.parse(b.writes[1]![1])];
+    expect(sa.serverSeed).not.toBe(sb.serverSeed);
+    expect(sa.moderatorSecret).not.toBe(sb.moderatorSecret);
+    expect(sa.stampSecret).not.toBe(sb.stampSecret);
   });
 
   it.each([

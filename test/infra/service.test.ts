@@ -106,6 +106,7 @@ describe('SealpostService in an operator stack', () => {
     expect(mine).toEqual(theirs);
     expect(Object.keys(mine.Outputs ?? {}).sort()).toEqual([
       '<ApiUrl>',
+      '<ModerationInvokeArn>',
       '<TrustRoot>',
       '<WebSocketUrl>',
     ]);

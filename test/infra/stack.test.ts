@@ -222,6 +222,8 @@ describe('api function', () => {
         multipartBytes: 64 * 1024 ** 2,
         quotaBytes: 5 * 1024 ** 3,
       },
+      reportRetentionDays: 180,
+      reportWindowDays: 30,
     });
   });
 
@@ -259,9 +261,9 @@ describe('api function', () => {
 describe('every function', () => {
   it('uses the newest runtime, arm64 except the provider framework, and its own log group', () => {
     const fns = resourcesOf('AWS::Lambda::Function');
-    // Service, realtime, the two key generators and their provider frameworks, and (dev
-    // stage) the bucket emptier.
-    expect(fns.length).toBe(7);
+    // Service, realtime, moderation, the two key generators and their provider frameworks,
+    // and (dev stage) the bucket emptier.
+    expect(fns.length).toBe(8);
     const groups = new Set(resourcesOf('AWS::Logs::LogGroup').map(([id]) => id));
     for (const [, p] of fns) {
       expect(p['Runtime']).toBe('nodejs24.x');
@@ -273,7 +275,7 @@ describe('every function', () => {
   it('keeps every log group for the configured retention', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
     // One per function (the provider frameworks' too), plus the two APIs' access logs.
-    expect(groups.length).toBe(9);
+    expect(groups.length).toBe(10);
     for (const [, p, deletion] of groups) {
       expect(p['RetentionInDays']).toBe(30);
       expect(deletion).toBe('Delete');
@@ -287,7 +289,11 @@ describe('http api', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').filter(
       ([, p]) => (p['ApiId'] as { Ref?: string }).Ref === api,
     );
-    expect(routes.map(([, p]) => p['RouteKey'])).toEqual(['$default']);
+    // Besides the moderation API's IAM-authorized route (test/infra/moderation.test.ts).
+    expect(routes.map(([, p]) => p['RouteKey']).sort()).toEqual([
+      '$default',
+      'ANY /v1/moderation/{proxy+}',
+    ]);
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
@@ -402,6 +408,16 @@ describe('alarms', () => {
     const filters = resourcesOf('AWS::Logs::MetricFilter').map(([, p]) => p);
     expect(filters.map((f) => [f['FilterPattern'], f['MetricTransformations']])).toEqual([
       [
+        '{ $.reportRefused > 0 }',
+        [
+          {
+            MetricNamespace: 'Sealpost',
+            MetricName: 'ReportsRefused',
+            MetricValue: '$.reportRefused',
+          },
+        ],
+      ],
+      [
         '{ $.realtimeNotifyFailed > 0 }',
         [
           {
@@ -434,7 +450,12 @@ describe('alarms', () => {
 describe('outputs', () => {
   it('export the API URL, the WebSocket URL and the trust root, and nothing secret', () => {
     const outputs = s.json.Outputs as Record<string, { Value: unknown }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'TrustRoot', 'WebSocketUrl']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'ApiUrl',
+      'ModerationInvokeArn',
+      'TrustRoot',
+      'WebSocketUrl',
+    ]);
     const api = httpApiId();
     const keys = Object.keys(s.json.Resources).find(
       (k) => s.json.Resources[k]!.Type === 'Custom::SealpostSigningKeys',

@@ -33,6 +33,7 @@ beforeAll(() => {
     attachmentMultipartBytes: '16777216',
     attachmentQuotaBytes: 20 * 1024 ** 3,
     attachmentCorsOrigins: 'https://app.example.com',
+    reportRetentionDays: '30',
   });
 });
 afterAll(() => s?.dispose());
@@ -117,6 +118,8 @@ describe('configured from context', () => {
         multipartBytes: 16 * 1024 ** 2,
         quotaBytes: 20 * 1024 ** 3,
       },
+      reportRetentionDays: 30,
+      reportWindowDays: 30,
     });
   });
 

@@ -30,7 +30,7 @@ describe('local server', () => {
     expect(second.trustRoot).toBe(first.trustRoot);
     await second.close();
     expect((await stat(join(dir, 'signing.json'))).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(await readFile(join(dir, 'signing.json'), 'utf8')).version).toBe(1);
+    expect(JSON.parse(await readFile(join(dir, 'signing.json'), 'utf8')).version).toBe(2);
     expect(logs.length).toBe(2);
   });
 

@@ -40,6 +40,11 @@ import {
 import { ACCOUNT_SK, accountKey, accountPartition, DEVICE_SK_PREFIX, deviceKey } from './keys.ts';
 
 const VERSION = 1;
+/**
+ * Device items are version 2: version 1 had no franking key (docs/PROTOCOL.md §11.1), which
+ * every device of the franking protocol has; such items are refused as malformed.
+ */
+const DEVICE_VERSION = 2;
 
 function accountItem(a: AccountRecord): Item {
   return {
@@ -55,11 +60,12 @@ function accountItem(a: AccountRecord): Item {
 function deviceItem(address: string, d: DeviceRecord): Item {
   return {
     ...keyItem(deviceKey(address, d.deviceId)),
-    v: N(VERSION),
+    v: N(DEVICE_VERSION),
     deviceId: N(d.deviceId),
     identity: B(d.identity),
     ...signedPrekeyAttributes(d.signedPrekey),
     ...lastResortAttributes(d.lastResortKemPrekey),
+    frankingKey: B(d.frankingKey),
     createdAt: N(d.createdAt),
   };
 }
@@ -74,17 +80,22 @@ function lastResortAttributes(k: StoredKemPrekey): Item {
 
 function readAccount(address: string, item: Item): AccountRecord {
   checkVersion(item, VERSION);
+  // Written by the suspension store (dynamo-suspensions.ts, docs/SERVICE.md §14.5).
+  const suspendedAt = item['suspendedAt'] === undefined ? undefined : readN(item, 'suspendedAt');
   return {
     address,
     accountPublic: readB(item, 'accountPublic'),
     accessKeyHash: readB(item, 'accessKeyHash'),
     unrestricted: readBool(item, 'unrestricted'),
     createdAt: readN(item, 'createdAt'),
+    ...(suspendedAt === undefined
+      ? {}
+      : { suspendedAt, suspensionReason: item['suspensionReason']?.S ?? '' }),
   };
 }
 
 function readDevice(item: Item): DeviceRecord {
-  checkVersion(item, VERSION);
+  checkVersion(item, DEVICE_VERSION);
   return {
     deviceId: readN(item, 'deviceId'),
     identity: readB(item, 'identity'),
@@ -98,6 +109,7 @@ function readDevice(item: Item): DeviceRecord {
       publicKey: readB(item, 'lrPublic'),
       signature: readB(item, 'lrSignature'),
     },
+    frankingKey: readB(item, 'frankingKey'),
     createdAt: readN(item, 'createdAt'),
   };
 }

@@ -64,6 +64,22 @@ export class MemoryAccountStore implements AccountStore {
     return true;
   }
 
+  /**
+   * Sets or (with `undefined`) clears the account's suspension fields; false if there is no
+   * such account. For the in-memory suspension store (memory-suspensions.ts), which keeps the
+   * suspension index beside it; not part of the `AccountStore` port.
+   */
+  setSuspension(
+    address: string,
+    suspension: { suspendedAt: number; suspensionReason: string } | undefined,
+  ): boolean {
+    const e = this.entries.get(address);
+    if (!e) return false;
+    const { suspendedAt: _at, suspensionReason: _reason, ...rest } = e.account;
+    e.account = suspension ? { ...rest, ...suspension } : rest;
+    return true;
+  }
+
   async updateDeviceKeys(
     address: string,
     deviceId: number,

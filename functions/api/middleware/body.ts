@@ -16,9 +16,13 @@ function tooLarge(): ServiceError {
   return new ServiceError('PAYLOAD_TOO_LARGE', 'request body is too large');
 }
 
-/** The body limit of a request: sends carry envelopes for every device, the rest is small. */
+/**
+ * The body limit of a request: sends carry envelopes for every device and a report up to six
+ * revealed messages (about 800 KB at most, docs/SERVICE.md §14.1); the rest is small.
+ */
 function limitFor(method: string, path: string): number {
-  return method === 'PUT' && path.startsWith('/v1/messages/')
+  return (method === 'PUT' && path.startsWith('/v1/messages/')) ||
+    (method === 'POST' && path === '/v1/reports')
     ? MAX_BODY_BYTES
     : MAX_SMALL_BODY_BYTES;
 }

@@ -20,6 +20,17 @@ export const API_ERROR_STATUS = {
   CLOCK_SKEW: 401,
   /** The caller is authenticated but may not do this (e.g. remove a device of another account). */
   FORBIDDEN: 403,
+  /**
+   * The recipient blocked the sending account (docs/SERVICE.md §4.1): refused for identified
+   * sends, where the service knows the sender. A sealed send cannot be told apart (401 once the
+   * recipient rotated its access key).
+   */
+  BLOCKED: 403,
+  /**
+   * The signing account is suspended by the operator (docs/SERVICE.md §14.5): it gets no sender
+   * certificates and may not send identified messages or start attachment uploads.
+   */
+  ACCOUNT_SUSPENDED: 403,
   /** The addressed account or device does not exist (never used for sealed sends: 401). */
   NOT_FOUND: 404,
   /**
@@ -35,6 +46,8 @@ export const API_ERROR_STATUS = {
   DEVICE_MISMATCH: 409,
   /** The account already has {@link MAX_DEVICES} devices. */
   DEVICE_LIMIT: 409,
+  /** The account already blocks `MAX_BLOCKED_ACCOUNTS` (10,000) accounts. */
+  BLOCK_LIMIT: 409,
   /** An added device asks for a device id that is in use; the body lists `freeDeviceIds`. */
   DEVICE_ID_TAKEN: 409,
   /** A send names a registration id whose device id now belongs to a new device (`stale`). */
@@ -59,6 +72,12 @@ export const API_ERROR_STATUS = {
   INVALID_SIGNATURE: 422,
   /** An upload would exceed the stored one-time prekey limit. */
   PREKEY_LIMIT: 422,
+  /**
+   * A reported message (or one of the earlier messages sent with it) does not verify: its
+   * delivery stamp, commitment, sender certificate or franking signature; the message names
+   * which one and the verifier's short reason (docs/SERVICE.md §14.1).
+   */
+  REPORT_UNVERIFIABLE: 422,
   /** A rate limit was hit; retry later. */
   RATE_LIMITED: 429,
   /** The recipient's mailbox quota (count or bytes) is used up. */

@@ -5,8 +5,19 @@
  */
 import * as v from 'valibot';
 import { tryFromBase64Url } from '../../util/bytes.ts';
-import { MAX_SENDER_CERTIFICATE_BYTES, SERVER_CERTIFICATE_BYTES } from '../certificates.ts';
+import {
+  MAX_SENDER_CERTIFICATE_BYTES,
+  MODERATOR_CERTIFICATE_BYTES,
+  SERVER_CERTIFICATE_BYTES,
+} from '../certificates.ts';
 import { IDENTITY_BUNDLE_BYTES } from '../identity.ts';
+import { MAX_PLAINTEXT_BYTES } from '../messages.ts';
+import { MAX_REVOCATION_LIST_BYTES } from '../revocations.ts';
+import {
+  FRANKING_COMMITMENT_BYTES,
+  FRANKING_OPENING_KEY_BYTES,
+  FRANKING_SIGNATURE_BYTES,
+} from '../sealed.ts';
 import {
   AddressField,
   AttachmentIdField,
@@ -32,6 +43,23 @@ const X25519_BYTES = 32;
 const ED25519_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 const MLKEM1024_PUBLIC_BYTES = 1568;
+/** A ristretto255 public key (the device franking key, PROTOCOL.md §11.1). */
+const RISTRETTO255_BYTES = 32;
+
+/** Bytes of the service's delivery stamp on a franked message (PROTOCOL.md §11.4). */
+export const FRANKING_STAMP_BYTES = 32;
+
+/**
+ * Most moderator certificates `GET /v1/certificates/server` lists (the current key and the
+ * ones it replaces, PROTOCOL.md §11.2).
+ */
+export const MAX_MODERATOR_CERTIFICATES = 8;
+
+/**
+ * The device's ristretto255 franking public key (PROTOCOL.md §11.1): a canonical encoding of a
+ * point other than the identity (the service refuses others with `400`).
+ */
+const FrankingKeyField = bytesField(RISTRETTO255_BYTES);
 
 /** Signed X25519 prekey (docs/PROTOCOL.md §3.1, §3.6). */
 export const SignedPrekeySchema = v.strictObject({
@@ -62,6 +90,7 @@ export const RegisterRequestSchema = v.strictObject({
   unrestricted: v.optional(v.boolean()),
   signedPrekey: SignedPrekeySchema,
   lastResortKemPrekey: KemPrekeySchema,
+  frankingKey: FrankingKeyField,
 });
 
 /**
@@ -76,6 +105,7 @@ export const AddDeviceRequestSchema = v.strictObject({
   proof: bytesField(SIGNATURE_BYTES),
   signedPrekey: SignedPrekeySchema,
   lastResortKemPrekey: KemPrekeySchema,
+  frankingKey: FrankingKeyField,
 });
 
 /** Response of registration and of adding a device. */
@@ -107,6 +137,23 @@ export const AccountSettingsSchema = v.strictObject({
   unrestricted: v.optional(v.boolean()),
 });
 
+/**
+ * Accounts one account may block (docs/SERVICE.md §4.1): the service refuses more with
+ * `409 BLOCK_LIMIT`, and the SDK keeps as many in its local block list.
+ */
+export const MAX_BLOCKED_ACCOUNTS = 10_000;
+
+/** Response of `PUT /v1/account/blocks/{address}`: `added` is false when it was blocked already. */
+export const BlockAddedSchema = v.strictObject({ address: AddressField, added: v.boolean() });
+
+/** Response of `DELETE /v1/account/blocks/{address}`: whether it was blocked. */
+export const BlockRemovedSchema = v.strictObject({ address: AddressField, removed: v.boolean() });
+
+/** `GET /v1/account/blocks`: every account the signing account blocks, in address order. */
+export const BlockListSchema = v.strictObject({
+  blocked: v.pipe(v.array(AddressField), v.maxLength(MAX_BLOCKED_ACCOUNTS)),
+});
+
 /** `PUT /v1/prekeys`: upload prekeys of the signing device. */
 export const PrekeyUploadSchema = v.strictObject({
   signedPrekey: v.optional(SignedPrekeySchema),
@@ -133,6 +180,7 @@ export const BundleDeviceSchema = v.strictObject({
     signature: bytesField(SIGNATURE_BYTES),
     lastResort: v.boolean(),
   }),
+  frankingKey: FrankingKeyField,
 });
 
 /** `GET /v1/bundles/{address}[/{deviceId}]`. */
@@ -141,17 +189,30 @@ export const BundleResponseSchema = v.strictObject({
   devices: v.array(BundleDeviceSchema),
 });
 
-/** `GET /v1/certificates/server`: what clients pin and verify sender certificates against. */
+/**
+ * `GET /v1/certificates/server`: what clients pin and verify sender certificates against, and
+ * `moderatorCertificates`: the moderator certificates clients frank for and accept
+ * (docs/PROTOCOL.md §11.2), the current one first.
+ */
 export const ServerCertificateResponseSchema = v.strictObject({
   keyId: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff)),
   serverCertificate: bytesField(SERVER_CERTIFICATE_BYTES),
   trustRoot: bytesField(ED25519_BYTES),
+  moderatorCertificates: v.pipe(
+    v.array(bytesField(MODERATOR_CERTIFICATE_BYTES)),
+    v.minLength(1),
+    v.maxLength(MAX_MODERATOR_CERTIFICATES),
+  ),
 });
 
-/** `POST /v1/certificates/sender`: a sender certificate for the signing device. */
+/**
+ * `POST /v1/certificates/sender`: a sender certificate for the signing device, and the current
+ * moderator certificate (docs/PROTOCOL.md §11.2).
+ */
 export const SenderCertificateResponseSchema = v.strictObject({
   certificate: maxBytesField(MAX_SENDER_CERTIFICATE_BYTES),
   expires: TimestampField,
+  moderatorCertificate: bytesField(MODERATOR_CERTIFICATE_BYTES),
 });
 
 /**
@@ -202,13 +263,16 @@ export const FetchQuerySchema = v.strictObject({
  * One delivered message. `messageId` is its server-assigned position in the device's mailbox
  * (what the recipient acknowledges; no time, nothing of the sender's request id); `receivedAt`
  * is the receipt time rounded down to the hour (`RECEIVED_AT_PRECISION_MS`). `source` is
- * present only for identified sends.
+ * present only for identified sends. `stamp` is the service's delivery stamp
+ * (docs/PROTOCOL.md §11.4), present when the envelope carries a franking commitment; a report
+ * of the message presents it.
  */
 export const DeliveredMessageSchema = v.strictObject({
   messageId: bytesField(MESSAGE_ID_BYTES),
   receivedAt: TimestampField,
   envelope: maxBytesField(MAX_ENVELOPE_BYTES),
   source: v.optional(v.strictObject({ address: AddressField, deviceId: IdField })),
+  stamp: v.optional(bytesField(FRANKING_STAMP_BYTES)),
 });
 
 /** `GET /v1/messages`: oldest first; `cursor` (an opaque 16-byte position) continues the read. */
@@ -375,12 +439,72 @@ export const AttachmentDownloadSchema = v.strictObject({
   expiresAt: TimestampField,
 });
 
+/** Reasons a report may give (docs/SERVICE.md §14.1). */
+export const REPORT_REASONS = ['spam', 'harassment', 'child_safety', 'scam', 'other'] as const;
+
+/** Earlier messages of the same sender a report may carry besides the reported one. */
+export const MAX_REPORT_PREVIOUS = 5;
+
+/** Bytes of a delivery stamp (the service's MAC over a delivery, docs/SERVICE.md §14.1). */
+export const REPORT_STAMP_BYTES = 32;
+
+/** Bytes of a report id: the first 16 bytes of a SHA-256 (22 characters of base64url). */
+export const REPORT_ID_BYTES = 16;
+
+/**
+ * One message as the reporting device received it and revealed it (docs/SERVICE.md §14.1):
+ * its delivered id and receipt time with the service's delivery stamp, the envelope's franking
+ * commitment and the opening key, the content (the decrypted plaintext), the sender
+ * certificate, and the franking signature for the moderator key `moderatorKeyId`.
+ */
+export const ReportedMessageSchema = v.strictObject({
+  messageId: bytesField(MESSAGE_ID_BYTES),
+  receivedAt: TimestampField,
+  stamp: bytesField(REPORT_STAMP_BYTES),
+  commitment: bytesField(FRANKING_COMMITMENT_BYTES),
+  openingKey: bytesField(FRANKING_OPENING_KEY_BYTES),
+  content: maxBytesField(MAX_PLAINTEXT_BYTES),
+  senderCertificate: maxBytesField(MAX_SENDER_CERTIFICATE_BYTES),
+  moderatorKeyId: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff)),
+  signature: bytesField(FRANKING_SIGNATURE_BYTES),
+});
+
+/**
+ * `POST /v1/reports`: report a received message, optionally with up to
+ * {@link MAX_REPORT_PREVIOUS} earlier messages of the same sender account for context.
+ */
+export const ReportRequestSchema = v.strictObject({
+  reason: v.picklist(REPORT_REASONS),
+  message: ReportedMessageSchema,
+  previous: v.optional(v.pipe(v.array(ReportedMessageSchema), v.maxLength(MAX_REPORT_PREVIOUS))),
+});
+
+/**
+ * Response of `POST /v1/reports`: the report's id (the same for the same report by the same
+ * account) and `duplicate` when it had been stored before.
+ */
+export const ReportResponseSchema = v.strictObject({
+  reportId: bytesField(REPORT_ID_BYTES),
+  duplicate: v.boolean(),
+});
+
+/**
+ * `GET /v1/certificates/revocations`: the signed list of suspended accounts
+ * (`sdk/wire/revocations.ts`, docs/SERVICE.md §14.6).
+ */
+export const RevocationsResponseSchema = v.strictObject({
+  revocations: maxBytesField(MAX_REVOCATION_LIST_BYTES),
+});
+
 export type RegisterRequest = v.InferOutput<typeof RegisterRequestSchema>;
 export type AddDeviceRequest = v.InferOutput<typeof AddDeviceRequestSchema>;
 export type DeviceRegistered = v.InferOutput<typeof DeviceRegisteredSchema>;
 export type DeviceList = v.InferOutput<typeof DeviceListSchema>;
 export type DeviceRemoved = v.InferOutput<typeof DeviceRemovedSchema>;
 export type AccountSettings = v.InferOutput<typeof AccountSettingsSchema>;
+export type BlockAdded = v.InferOutput<typeof BlockAddedSchema>;
+export type BlockRemoved = v.InferOutput<typeof BlockRemovedSchema>;
+export type BlockList = v.InferOutput<typeof BlockListSchema>;
 export type SignedPrekeyJson = v.InferOutput<typeof SignedPrekeySchema>;
 export type OneTimePrekeyJson = v.InferOutput<typeof OneTimePrekeySchema>;
 export type KemPrekeyJson = v.InferOutput<typeof KemPrekeySchema>;
@@ -408,3 +532,8 @@ export type UploadStatus = v.InferOutput<typeof UploadStatusSchema>;
 export type AttachmentCompleted = v.InferOutput<typeof AttachmentCompletedSchema>;
 export type AttachmentAborted = v.InferOutput<typeof AttachmentAbortedSchema>;
 export type AttachmentDownload = v.InferOutput<typeof AttachmentDownloadSchema>;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+export type ReportedMessageJson = v.InferOutput<typeof ReportedMessageSchema>;
+export type ReportRequest = v.InferOutput<typeof ReportRequestSchema>;
+export type ReportResponse = v.InferOutput<typeof ReportResponseSchema>;
+export type RevocationsResponse = v.InferOutput<typeof RevocationsResponseSchema>;

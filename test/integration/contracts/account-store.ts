@@ -20,6 +20,7 @@ export function device(deviceId: number): DeviceRecord {
     identity: randomBytes(160),
     signedPrekey: { id: 1, publicKey: randomBytes(32), signature: randomBytes(64) },
     lastResortKemPrekey: { id: 2, publicKey: randomBytes(1568), signature: randomBytes(64) },
+    frankingKey: randomBytes(32),
     createdAt: 2000,
   };
 }

@@ -136,6 +136,7 @@ export function testCaller(): Caller {
     identity: randomBytes(160),
     signedPrekey: key,
     lastResortKemPrekey: { ...key, publicKey: randomBytes(1568) },
+    frankingKey: randomBytes(32),
     createdAt: 0,
   };
   const view = {

@@ -16,6 +16,7 @@ import {
   generateSigningMaterial,
   StaticSigningKeyProvider,
 } from '#functions/domain/signing-material.ts';
+import { generateFrankingKeyPair } from '#sdk/franking/index.ts';
 import { toBase64Url } from '#sdk/wire/api/codec.ts';
 import type { ApiErrorBody } from '#sdk/wire/api/errors.ts';
 import { createMessageId } from '#sdk/wire/api/message-id.ts';
@@ -66,6 +67,8 @@ export interface TestDevice {
   readonly signingPublic: Uint8Array;
   readonly dhPublic: Uint8Array;
   readonly identity: Uint8Array;
+  /** The device's franking key pair (PROTOCOL.md §11.1); random here, not derived. */
+  readonly franking: { readonly secretKey: Uint8Array; readonly publicKey: Uint8Array };
   deviceId: number;
 }
 
@@ -91,7 +94,8 @@ export function newDevice(account: TestAccount, linkedDeviceId = 1): TestDevice 
     ...link,
     linkSignature,
   });
-  return { account, signingSeed, signingPublic, dhPublic, identity, deviceId: 0 };
+  const franking = generateFrankingKeyPair(randomBytes);
+  return { account, signingSeed, signingPublic, dhPublic, identity, franking, deviceId: 0 };
 }
 
 export function signedPrekey(device: TestDevice, id: number): SignedPrekeyJson {
@@ -135,6 +139,7 @@ export function registrationBody(
     accessKey: toBase64Url(accessKey),
     signedPrekey: signedPrekey(device, 1),
     lastResortKemPrekey: kemPrekey(device, 1, true),
+    frankingKey: toBase64Url(device.franking.publicKey),
   };
 }
 

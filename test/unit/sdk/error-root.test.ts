@@ -34,6 +34,7 @@ const ARGS: Record<string, unknown[]> = {
   AbortedError: ['send', undefined],
   SealedSendUnauthorizedError: ['aaaa'],
   DeviceRemovedError: ['aaaa', 1],
+  UnreportableMessageError: ['commitment'],
 };
 
 function errorClasses(): [string, ErrorClass][] {
@@ -96,6 +97,16 @@ describe('one error root', () => {
               backend,
               notBytes,
               { trustRoot: new Uint8Array(32) } as rootExports.TrustConfig,
+              0,
+            ),
+        ],
+        [
+          'validateModeratorCertificate',
+          () =>
+            rootExports.validateModeratorCertificate(
+              backend,
+              notBytes,
+              { trustRoot: new Uint8Array(32), revokedServerKeyIds: [] },
               0,
             ),
         ],

@@ -105,6 +105,7 @@ describe('DynamoAccountStore', () => {
         publicKey: new Uint8Array(1568),
         signature: new Uint8Array(64),
       },
+      frankingKey: new Uint8Array(32).fill(3),
       createdAt: 9,
     };
     expect(await store.addDevice(ADDRESS, device)).toBe(true);
@@ -114,8 +115,9 @@ describe('DynamoAccountStore', () => {
       Item: {
         pk: { S: `acct#${ADDRESS}` },
         sk: { S: 'dev#0000000004' },
-        v: { N: '1' },
+        v: { N: '2' },
         deviceId: { N: '4' },
+        frankingKey: { B: new Uint8Array(32).fill(3) },
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
@@ -147,6 +149,7 @@ describe('DynamoAccountStore', () => {
             publicKey: new Uint8Array(1568),
             signature: new Uint8Array(64),
           },
+          frankingKey: new Uint8Array(32).fill(3),
           createdAt: 1,
         },
       ),

@@ -142,6 +142,7 @@ describe('linking a device', () => {
           publicKey: new Uint8Array(1568),
           signature: new Uint8Array(64),
         },
+        frankingKey: first.franking.publicKey,
         createdAt: h.clock.now,
       },
     );

@@ -41,6 +41,7 @@ describe('certificates', () => {
       keyId: 7,
       serverCertificate: toBase64Url(material.serverCertificate),
       trustRoot: toBase64Url(material.trustRoot),
+      moderatorCertificates: [toBase64Url(material.moderatorCertificate)],
     });
     const serverCert = decodeServerCertificate(material.serverCertificate);
     expect(
@@ -56,6 +57,7 @@ describe('certificates', () => {
     expect(cert.address).toBe(alice.account.address);
     expect(cert.deviceId).toBe(1);
     expect(cert.identityKey).toEqual(alice.dhPublic);
+    expect(cert.frankingKey).toEqual(alice.franking.publicKey);
     expect(cert.serverCertificate).toEqual(material.serverCertificate);
     expect(
       ed25519Verify(serverCert.serverPublic, senderCertificatePayload(cert), cert.signature),

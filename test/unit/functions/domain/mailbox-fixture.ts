@@ -25,6 +25,7 @@ function device(deviceId: number): DeviceRecord {
     identity: randomBytes(160),
     signedPrekey: key,
     lastResortKemPrekey: { ...key, publicKey: randomBytes(1568) },
+    frankingKey: randomBytes(32),
     createdAt: 0,
   };
 }

@@ -2,16 +2,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type CryptoBackend, defaultBackend, systemRng } from '#sdk/crypto/index.ts';
 import { InvalidCertificateError } from '#sdk/errors.ts';
 import {
+  issueModeratorCertificate,
   issueSenderCertificate,
   issueServerCertificate,
   type TrustConfig,
+  validateModeratorCertificate,
   validateSenderCertificate,
 } from '#sdk/protocol/certificates.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import {
+  decodeModeratorCertificate,
   decodeSenderCertificate,
   decodeServerCertificate,
+  encodeModeratorCertificate,
   encodeSenderCertificate,
+  moderatorCertificatePayload,
   senderCertificatePayload,
   serverCertificatePayload,
 } from '#sdk/wire/certificates.ts';
@@ -45,6 +50,8 @@ interface Chain {
   serverSeed: Uint8Array;
   serverCert: Uint8Array;
   identityKey: Uint8Array;
+  /** Opaque to certificates: any 32 bytes (the franking layer checks the point). */
+  frankingKey: Uint8Array;
 }
 
 let keyIdCounter = 100;
@@ -63,6 +70,7 @@ async function makeChain(serverNotAfter = NOW + 30 * DAY): Promise<Chain> {
     serverSeed,
     serverCert,
     identityKey: await backend.x25519PublicKey(systemRng(32)),
+    frankingKey: systemRng(32),
   };
 }
 
@@ -71,6 +79,7 @@ function senderFields(chain: Chain, expires = NOW + 7 * DAY) {
     address: ADDRESS,
     deviceId: 3,
     identityKey: chain.identityKey,
+    frankingKey: chain.frankingKey,
     expires,
     serverCertificate: chain.serverCert,
   };
@@ -90,14 +99,17 @@ describe('sender certificate validation', () => {
     expect(decoded.address).toBe(ADDRESS);
     expect(decoded.deviceId).toBe(3);
     expect(decoded.identityKey).toEqual(chain.identityKey);
+    expect(decoded.frankingKey).toEqual(chain.frankingKey);
     expect(decoded.serverCertificate).toEqual(chain.serverCert);
   });
 
   it('returns a copy the caller may modify without affecting later validations', async () => {
     const first = await validateSenderCertificate(backend, cert, chain.trust, NOW);
     first.identityKey.fill(0);
+    first.frankingKey.fill(0);
     const second = await validateSenderCertificate(backend, cert, chain.trust, NOW);
     expect(second.identityKey).toEqual(chain.identityKey);
+    expect(second.frankingKey).toEqual(chain.frankingKey);
   });
 
   it('rejects a chain to another trust root', async () => {
@@ -171,6 +183,15 @@ describe('sender certificate validation', () => {
     );
   });
 
+  it('rejects a swapped franking key (it is covered by the server signature)', async () => {
+    const swapped = cert.slice();
+    // v2 layout: version, address (20), device id (4), identity key (32), franking key (32).
+    swapped.set(systemRng(32), 1 + 20 + 4 + 32);
+    await expect(validateSenderCertificate(backend, swapped, chain.trust, NOW)).rejects.toThrow(
+      /not signed by the server key/,
+    );
+  });
+
   it('rejects any modified byte of the signed fields', async () => {
     for (let i = 0; i < cert.length; i += 9) {
       const bad = cert.slice();
@@ -183,7 +204,10 @@ describe('sender certificate validation', () => {
   });
 
   it('rejects malformed bytes as an invalid certificate', async () => {
-    for (const bad of [new Uint8Array(0), cert.subarray(0, 100), new Uint8Array(240)]) {
+    // A v1 certificate (240 bytes, no franking key) is another version: malformed here.
+    const v1 = cert.slice(0, 240);
+    v1[0] = 1;
+    for (const bad of [new Uint8Array(0), cert.subarray(0, 100), new Uint8Array(272), v1]) {
       await expect(validateSenderCertificate(backend, bad, chain.trust, NOW)).rejects.toThrow(
         InvalidCertificateError,
       );
@@ -302,5 +326,94 @@ describe('validation cache', () => {
     // The sender entry is still cached (256 slots) but the server entry (16 slots) is not.
     await validateSenderCertificate(c.backend, firstCert, first.trust, NOW);
     expect(c.verifies() - before).toBe(1);
+  });
+});
+
+describe('moderator certificate validation', () => {
+  let chain: Chain;
+  let moderatorPublic: Uint8Array;
+  let cert: Uint8Array;
+  beforeAll(async () => {
+    chain = await makeChain();
+    moderatorPublic = systemRng(32);
+    cert = await issueModeratorCertificate(backend, chain.rootSeed, {
+      keyId: 9,
+      moderatorPublic,
+      notAfter: NOW + 30 * DAY,
+    });
+  });
+
+  it('issues a root signature over exactly the documented payload', async () => {
+    const { signature, ...fields } = decodeModeratorCertificate(cert);
+    expect(fields).toEqual({ keyId: 9, moderatorPublic, notAfter: NOW + 30 * DAY });
+    expect(
+      await backend.ed25519Verify(
+        chain.trust.trustRoot,
+        moderatorCertificatePayload(fields),
+        signature,
+      ),
+    ).toBe(true);
+  });
+
+  it('accepts a valid certificate through notAfter and returns it decoded', async () => {
+    const decoded = await validateModeratorCertificate(backend, cert, chain.trust, NOW + 30 * DAY);
+    expect(decoded).toEqual(decodeModeratorCertificate(cert));
+    await expect(
+      validateModeratorCertificate(backend, cert, chain.trust, NOW + 30 * DAY + 1),
+    ).rejects.toThrow(/moderator certificate expired/);
+  });
+
+  it('rejects another root, a revoked key id, a bad signature and malformed bytes', async () => {
+    const other = await makeChain();
+    await expect(
+      validateModeratorCertificate(
+        backend,
+        cert,
+        { ...chain.trust, trustRoot: other.trust.trustRoot },
+        NOW,
+      ),
+    ).rejects.toThrow(/not signed by the trust root/);
+    await expect(
+      validateModeratorCertificate(
+        backend,
+        cert,
+        { ...chain.trust, revokedModeratorKeyIds: [9] },
+        NOW,
+      ),
+    ).rejects.toThrow(/moderator key is revoked/);
+    // Revoked server ids do not revoke a moderator key with the same number.
+    await expect(
+      validateModeratorCertificate(
+        backend,
+        cert,
+        { ...chain.trust, revokedServerKeyIds: [9] },
+        NOW,
+      ),
+    ).resolves.toMatchObject({ keyId: 9 });
+    const bad = cert.slice();
+    bad[10]! ^= 1;
+    await expect(validateModeratorCertificate(backend, bad, chain.trust, NOW)).rejects.toThrow(
+      /not signed by the trust root/,
+    );
+    for (const malformed of [new Uint8Array(0), cert.subarray(0, 108), new Uint8Array(109)]) {
+      await expect(
+        validateModeratorCertificate(backend, malformed, chain.trust, NOW),
+      ).rejects.toThrow(InvalidCertificateError);
+    }
+  });
+
+  it('is not interchangeable with a server certificate signed by the same root', async () => {
+    // Same body layout, different label: a server certificate re-labelled as a moderator one
+    // carries a signature over the server label, which does not verify.
+    const { keyId, serverPublic, notAfter, signature } = decodeServerCertificate(chain.serverCert);
+    const relabelled = encodeModeratorCertificate({
+      keyId,
+      moderatorPublic: serverPublic,
+      notAfter,
+      signature,
+    });
+    await expect(
+      validateModeratorCertificate(backend, relabelled, chain.trust, NOW),
+    ).rejects.toThrow(/not signed by the trust root/);
   });
 });

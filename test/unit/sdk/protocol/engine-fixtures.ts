@@ -1,5 +1,7 @@
 import { defaultBackend } from '#sdk/crypto/index.ts';
+import { generateFrankingKeyPair } from '#sdk/franking/index.ts';
 import {
+  issueModeratorCertificate,
   issueSenderCertificate,
   issueServerCertificate,
   type TrustConfig,
@@ -12,6 +14,19 @@ import type { PrekeyBundle } from '#sdk/wire/prekeys.ts';
 
 const backend = defaultBackend;
 export const DAY = 86_400_000;
+
+/**
+ * The moderator certificates of each fixture server, by its trust config: devices created
+ * under a trust config frank for (and accept) that server's moderator key, as clients do once
+ * they fetched it (PROTOCOL.md §11.2).
+ */
+const moderatorsOf = new WeakMap<TrustConfig, Uint8Array[]>();
+
+/** The fixture server's moderator key for `trust` (to judge franked messages in tests). */
+export const moderatorKeys = new WeakMap<
+  TrustConfig,
+  { keyId: number; secretKey: Uint8Array; publicKey: Uint8Array }
+>();
 
 /** A trust root and server key that issue sender certificates, as the service does. */
 export async function makeServer(now: () => number) {
@@ -26,16 +41,28 @@ export async function makeServer(now: () => number) {
     trustRoot: await backend.ed25519PublicKey(rootSeed),
     revokedServerKeyIds: [],
   };
+  const moderator = generateFrankingKeyPair((n) => crypto.getRandomValues(new Uint8Array(n)));
+  const moderatorCertificate = await issueModeratorCertificate(backend, rootSeed, {
+    keyId: 3,
+    moderatorPublic: moderator.publicKey,
+    notAfter: now() + 365 * DAY,
+  });
+  moderatorsOf.set(trust, [moderatorCertificate]);
+  moderatorKeys.set(trust, { keyId: 3, ...moderator });
   const certify = (engine: ProtocolEngine, deviceId: number, expires = now() + 7 * DAY) =>
     issueSenderCertificate(backend, serverSeed, {
       address: engine.address,
       deviceId,
       identityKey: engine.identity.dhPublic,
+      frankingKey: engine.frankingPublicKey,
       expires,
       serverCertificate,
     });
   return {
     trust,
+    rootSeed,
+    moderatorCertificate,
+    moderator: { keyId: 3, ...moderator },
     certify,
     /** `message` sealed by `from` for `to` under a fresh sender certificate. */
     sealedTo: async (from: Device, to: Device, message: string) =>
@@ -81,6 +108,7 @@ export class Device {
           }
         : {}),
     });
+    await engine.setModeratorCertificates(moderatorsOf.get(trust) ?? []);
     const d = new Device(engine, deviceId, store);
     d.published.push(await engine.generatePrekeys({ oneTime: 3, kem: 3 }));
     return d;
@@ -109,6 +137,7 @@ export class Device {
       signedPrekey: signed,
       ...(ec ? { oneTimePrekey: ec } : {}),
       kemPrekey: kem ?? lastResort,
+      frankingKey: this.engine.frankingPublicKey,
     };
   }
 

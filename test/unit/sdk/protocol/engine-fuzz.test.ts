@@ -98,6 +98,13 @@ describe('open/decrypt path under fuzzing', () => {
             senderCertificate: cert,
             contentType: type,
             message: message.length > 0 ? message : new Uint8Array(1),
+            // Never reached: the mutated message fails in the session before franking checks.
+            commitment: systemRng(32),
+            franking: {
+              moderatorKeyId: server.moderator.keyId,
+              openingKey: systemRng(32),
+              signature: systemRng(304),
+            },
           }),
         );
       }

@@ -7,6 +7,7 @@ import {
   PrekeyNotFoundError,
   SealpostError,
   StoreConflictError,
+  UnreportableMessageError,
 } from '#sdk/errors.ts';
 import { ProtocolEngine } from '#sdk/protocol/engine.ts';
 import { PREKEY_GRACE_MS } from '#sdk/protocol/prekey-manager.ts';
@@ -234,7 +235,16 @@ describe('ProtocolEngine', () => {
     expect(text(m.plaintext)).toBe('x');
     const reopened = await ProtocolEngine.open({ store: bob.store, trust: server.trust, now });
     expect(reopened.address).toBe(bob.engine.address);
-    const m2 = await reopened.unseal(await sealedTo(alice, bob, 'y'));
+    // Moderator certificates are not stored by the engine: until the app sets them again, a
+    // franked message cannot be checked and is refused without advancing the session.
+    const y = await sealedTo(alice, bob, 'y');
+    const refused = await reopened.unseal(y).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UnreportableMessageError);
+    expect((refused as UnreportableMessageError).reason).toBe('moderator key');
+    expect(await reopened.setModeratorCertificates([server.moderatorCertificate])).toEqual([
+      server.moderator.keyId,
+    ]);
+    const m2 = await reopened.unseal(y);
     expect(text(m2.plaintext)).toBe('y');
   });
 

@@ -25,6 +25,7 @@ async function makeWorld() {
     address: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
     deviceId: 1,
     identityKey: alice.dhPublic,
+    frankingKey: systemRng(32),
     expires: NOW + 86_400_000,
     serverCertificate,
   });
@@ -42,6 +43,9 @@ describe('sealed sender fuzzing', () => {
       senderCertificate: w.aliceCert,
       contentType: 1,
       message,
+      // Opaque at this layer: random bytes stand in for the franking fields.
+      commitment: systemRng(32),
+      franking: { moderatorKeyId: 1, openingKey: systemRng(32), signature: systemRng(304) },
     });
     const index = fc.nat({ max: envelope.length - 1 });
     const mutation = fc.oneof(

@@ -4,18 +4,27 @@ import { type CryptoBackend, defaultBackend, nobleBackend } from '#sdk/crypto/in
 import * as nodeModule from '#sdk/crypto/node-backend.ts';
 import * as webModule from '#sdk/crypto/web-backend.ts';
 import { SealpostError } from '#sdk/errors.ts';
+import { deriveFrankingKeyPair } from '#sdk/franking/index.ts';
 import { issueSenderCertificate, issueServerCertificate } from '#sdk/protocol/certificates.ts';
 import { sealedSenderOpen, sealedSenderSeal } from '#sdk/protocol/sealed-sender.ts';
-import { fromHex, toHex } from '#sdk/util/bytes.ts';
+import { concatBytes, fromHex, toHex, u32be } from '#sdk/util/bytes.ts';
 import { decodeSenderCertificate } from '#sdk/wire/certificates.ts';
 import type { SealedContentType } from '#sdk/wire/sealed.ts';
 
 interface ValidCase {
   name: string;
-  sender: { address: string; deviceId: number; dhPrivate: string; dhPublic: string };
+  sender: {
+    address: string;
+    deviceId: number;
+    dhPrivate: string;
+    dhPublic: string;
+    frankingKey: string;
+  };
   senderCertificate: string;
   contentType: SealedContentType;
   message: string;
+  commitment: string;
+  franking: { moderatorKeyId: number; openingKey: string; signature: string };
   ephemeralPrivate: string;
   ephemeralPublic: string;
   chainKey: string;
@@ -31,6 +40,7 @@ interface Vectors {
   server: { seed: string; publicKey: string; keyId: number; notAfter: number; certificate: string };
   recipient: { dhPrivate: string; dhPublic: string };
   senderCertificateExpires: number;
+  moderatorKeyId: number;
   valid: ValidCase[];
   invalid: {
     name: string;
@@ -69,9 +79,24 @@ describe('sealed sender vectors (test/vectors/sealed-sender.json)', () => {
       'prekey-small',
       'ratchet-empty',
     ]);
-    expect(fromHex(vectors.valid[0]!.envelope).length).toBe(1441);
-    expect(vectors.invalid.length).toBeGreaterThanOrEqual(9);
+    // 1 + 32 commitment + 32 + 48 + padme(1 + 2 + 272 + 340 + 4 + 1,081 = 1,700) + 16 (§6.3).
+    expect(fromHex(vectors.valid[0]!.envelope).length).toBe(1857);
+    expect(vectors.valid.every((c) => c.envelope.startsWith('02'))).toBe(true);
+    expect(vectors.invalid.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['commitment', 'version-1', 'swapped-certificate']),
+    );
+    expect(vectors.invalid.length).toBeGreaterThanOrEqual(10);
     expect(backends.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('certifies the franking key each sender derives from its DH identity key', () => {
+    for (const c of vectors.valid) {
+      const derived = deriveFrankingKeyPair(fromHex(c.sender.dhPrivate));
+      expect(toHex(derived.publicKey)).toBe(c.sender.frankingKey);
+      expect(toHex(decodeSenderCertificate(fromHex(c.senderCertificate)).frankingKey)).toBe(
+        c.sender.frankingKey,
+      );
+    }
   });
 
   describe.each(backends.map((b) => [b.name, b] as const))('backend %s', (_name, backend) => {
@@ -106,33 +131,57 @@ describe('sealed sender vectors (test/vectors/sealed-sender.json)', () => {
           address: c.sender.address,
           deviceId: c.sender.deviceId,
           identityKey: sender.dhPublic,
+          frankingKey: fromHex(c.sender.frankingKey),
           expires: vectors.senderCertificateExpires,
           serverCertificate: fromHex(vectors.server.certificate),
         });
         expect(toHex(certificate)).toBe(c.senderCertificate);
 
+        const franking = {
+          moderatorKeyId: c.franking.moderatorKeyId,
+          openingKey: fromHex(c.franking.openingKey),
+          signature: fromHex(c.franking.signature),
+        };
+        expect(franking.moderatorKeyId).toBe(vectors.moderatorKeyId);
         const envelope = await sealedSenderSeal(backend, () => fromHex(c.ephemeralPrivate), {
           senderIdentity: sender,
           recipientDhPublic: recipient.dhPublic,
           senderCertificate: certificate,
           contentType: c.contentType,
           message: fromHex(c.message),
+          commitment: fromHex(c.commitment),
+          franking,
         });
         expect(toHex(envelope)).toBe(c.envelope);
 
-        // The recorded intermediate keys decrypt the two layers (PROTOCOL.md §6).
-        expect(toHex(envelope.subarray(1, 33))).toBe(c.ephemeralPublic);
-        const encStatic = envelope.subarray(33, 81);
+        // The recorded intermediate keys decrypt the two layers (PROTOCOL.md §6): version 2 is
+        // `02 || commitment(32) || E_pub(32) || encStatic(48) || encInner`, and the inner
+        // layer's associated data is the clear prefix `02 || commitment`.
+        const prefix = envelope.subarray(0, 33);
+        expect(toHex(prefix)).toBe(`02${c.commitment}`);
+        expect(toHex(envelope.subarray(33, 65))).toBe(c.ephemeralPublic);
+        const encStatic = envelope.subarray(65, 113);
         expect(toHex(backend.aeadOpen(fromHex(c.ephemeralKey), ZERO_NONCE, encStatic, EMPTY))).toBe(
           c.sender.dhPublic,
         );
         const inner = backend.aeadOpen(
           fromHex(c.staticKey),
           ZERO_NONCE,
-          envelope.subarray(81),
-          EMPTY,
+          envelope.subarray(113),
+          prefix,
         );
         expect(toHex(inner)).toBe(c.inner);
+        // Without the prefix as associated data the recorded key does not open it.
+        expect(() =>
+          backend.aeadOpen(fromHex(c.staticKey), ZERO_NONCE, envelope.subarray(113), EMPTY),
+        ).toThrow();
+        // The inner content carries the franking block right after the certificate.
+        const blockAt = 3 + certificate.length;
+        expect(toHex(inner.subarray(blockAt, blockAt + 340))).toBe(
+          toHex(
+            concatBytes(u32be(c.franking.moderatorKeyId), franking.openingKey, franking.signature),
+          ),
+        );
 
         const opened = await sealedSenderOpen(backend, {
           recipientIdentity: recipient,
@@ -146,6 +195,8 @@ describe('sealed sender vectors (test/vectors/sealed-sender.json)', () => {
         expect(opened.contentType).toBe(c.contentType);
         expect(toHex(opened.message)).toBe(c.message);
         expect(opened.certificate).toEqual(decodeSenderCertificate(certificate));
+        expect(toHex(opened.commitment)).toBe(c.commitment);
+        expect(opened.franking).toEqual(franking);
       },
     );
 

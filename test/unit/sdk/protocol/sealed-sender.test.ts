@@ -17,12 +17,12 @@ import {
   sealedSenderOpen,
   sealedSenderSeal,
 } from '#sdk/protocol/sealed-sender.ts';
-import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
 import { padmeLength } from '#sdk/util/padding.ts';
 import { decodeSenderCertificate } from '#sdk/wire/certificates.ts';
 import { LABELS } from '#sdk/wire/labels.ts';
-import { MAX_SEALED_MESSAGE_BYTES } from '#sdk/wire/sealed.ts';
+import { MAX_SEALED_MESSAGE_BYTES, type SealedFranking } from '#sdk/wire/sealed.ts';
 
 const backend = defaultBackend;
 const DAY = 86_400_000;
@@ -60,6 +60,8 @@ async function makeWorld(serverNotAfter = NOW + 90 * DAY, keyId = 1): Promise<Wo
       address,
       deviceId: 1,
       identityKey: id.dhPublic,
+      // Opaque at this layer: the engine checks franking keys (franking tests).
+      frankingKey: systemRng(32),
       expires: NOW + 7 * DAY,
       serverCertificate: serverCert,
     });
@@ -77,15 +79,29 @@ async function makeWorld(serverNotAfter = NOW + 90 * DAY, keyId = 1): Promise<Wo
 }
 
 /**
+ * The sealed-sender layer carries franking fields without checking them (the engine does), so
+ * random bytes of the right sizes stand in for a real commitment, opening key and signature.
+ */
+function randomFranking(): { commitment: Uint8Array; franking: SealedFranking } {
+  return {
+    commitment: systemRng(32),
+    franking: { moderatorKeyId: 3, openingKey: systemRng(32), signature: systemRng(304) },
+  };
+}
+
+/**
  * Builds an envelope straight from PROTOCOL.md §6 with the primitives, independently of the
  * implementation, so the layout is checked against the spec and arbitrary (even invalid)
- * static keys and inner contents can be sealed.
+ * static keys and inner contents can be sealed. Version 2: the commitment follows the version
+ * byte in clear, and `version || commitment` is the inner layer's associated data.
  */
 async function sealBySpec(
   ephemeralPrivate: Uint8Array,
   sender: { dhPrivate: Uint8Array; staticPublic: Uint8Array },
   recipientPublic: Uint8Array,
   inner: Uint8Array,
+  commitment: Uint8Array = systemRng(32),
+  aad: 'prefix' | 'empty' = 'prefix',
 ): Promise<Uint8Array> {
   const ePub = await backend.x25519PublicKey(ephemeralPrivate);
   const okm = backend.hkdfSha256(
@@ -106,19 +122,39 @@ async function sealBySpec(
     LABELS.SEALED_STATIC,
     32,
   );
-  const encInner = backend.aeadSeal(k2, ZERO_NONCE, inner, new Uint8Array(0));
-  return concatBytes(fromHex('01'), ePub, encStatic, encInner);
+  const prefix = concatBytes(fromHex('02'), commitment);
+  const encInner = backend.aeadSeal(
+    k2,
+    ZERO_NONCE,
+    inner,
+    aad === 'prefix' ? prefix : new Uint8Array(0),
+  );
+  return concatBytes(prefix, ePub, encStatic, encInner);
 }
 
-function innerBySpec(contentType: number, cert: Uint8Array, message: Uint8Array): Uint8Array {
-  const unpadded = 1 + 2 + cert.length + 4 + message.length;
+/**
+ * `type || var16(cert) || u32 moderatorKeyId || openingKey(32) || signature(304) || u32 len ||
+ * message || zeros` to the Padmé length.
+ */
+function innerBySpec(
+  contentType: number,
+  cert: Uint8Array,
+  message: Uint8Array,
+  franking: SealedFranking = randomFranking().franking,
+): Uint8Array {
+  const unpadded = 1 + 2 + cert.length + 4 + 32 + 304 + 4 + message.length;
   const out = new Uint8Array(padmeLength(unpadded));
   const view = new DataView(out.buffer);
   out[0] = contentType;
   view.setUint16(1, cert.length);
   out.set(cert, 3);
-  view.setUint32(3 + cert.length, message.length);
-  out.set(message, 7 + cert.length);
+  let at = 3 + cert.length;
+  view.setUint32(at, franking.moderatorKeyId);
+  out.set(franking.openingKey, at + 4);
+  out.set(franking.signature, at + 36);
+  at += 340;
+  view.setUint32(at, message.length);
+  out.set(message, at + 4);
   return out;
 }
 
@@ -130,6 +166,7 @@ const fixedRng = (bytes: Uint8Array) => (n: number) => {
 describe('sealed sender', () => {
   let w: World;
   const message = systemRng(1081);
+  const { commitment, franking } = randomFranking();
   let envelope: Uint8Array;
   beforeAll(async () => {
     w = await makeWorld();
@@ -139,6 +176,8 @@ describe('sealed sender', () => {
       senderCertificate: w.aliceCert,
       contentType: 2,
       message,
+      commitment,
+      franking,
     });
   });
   const open = (env: Uint8Array, overrides: Partial<{ now: number; trust: TrustConfig }> = {}) =>
@@ -159,6 +198,14 @@ describe('sealed sender', () => {
     expect(opened.certificate).toEqual(decodeSenderCertificate(w.aliceCert));
   });
 
+  it('carries the commitment in clear and returns it and the franking block unchecked', async () => {
+    expect(envelope.subarray(0, 33)).toEqual(concatBytes(fromHex('02'), commitment));
+    const opened = await open(envelope);
+    expect(opened.commitment).toEqual(commitment);
+    // Random bytes: this layer neither opens the commitment nor verifies the signature.
+    expect(opened.franking).toEqual(franking);
+  });
+
   it('round-trips prekey messages and edge sizes', async () => {
     for (const size of [0, 1, 300, MAX_SEALED_MESSAGE_BYTES]) {
       const m = systemRng(size);
@@ -168,6 +215,7 @@ describe('sealed sender', () => {
         senderCertificate: w.aliceCert,
         contentType: 1,
         message: m,
+        ...randomFranking(),
       });
       const opened = await open(env);
       expect(opened.contentType).toBe(1);
@@ -191,25 +239,33 @@ describe('sealed sender', () => {
         senderCertificate: w.aliceCert,
         contentType: 2,
         message,
+        commitment,
+        franking,
       },
     );
     const expected = await sealBySpec(
       ephemeral,
       { dhPrivate: w.alice.dhPrivate, staticPublic: w.alice.dhPublic },
       w.bob.dhPublic,
-      innerBySpec(2, w.aliceCert, message),
+      innerBySpec(2, w.aliceCert, message, franking),
+      commitment,
     );
     expect(env).toEqual(expected);
     expect(drawn).toHaveLength(1);
     expect(drawn[0]).toEqual(new Uint8Array(32));
   });
 
-  it('seals a 1 KiB steady-state message into 1,441 bytes (limit 1,495)', () => {
-    // 1 version + 32 E_pub + 48 encStatic + padme(1 + 2 + 240 + 4 + 1081 = 1328) = 1344 + 16 tag
-    expect(w.aliceCert.length).toBe(240);
-    expect(envelope.length).toBe(1 + 32 + 48 + padmeLength(1328) + 16);
-    expect(envelope.length).toBe(1441);
-    expect(envelope.length).toBeLessThanOrEqual(1495);
+  it('seals a 1 KiB steady-state message into 1,857 bytes, 404 of them franking', () => {
+    // 1 version + 32 commitment + 32 E_pub + 48 encStatic
+    //   + padme(1 + 2 + 272 cert + 4 + 32 + 304 franking block + 4 + 1081 = 1700) = 1728 + 16 tag
+    expect(w.aliceCert.length).toBe(272);
+    expect(envelope.length).toBe(1 + 32 + 32 + 48 + padmeLength(1 + 2 + 272 + 340 + 4 + 1081) + 16);
+    expect(envelope.length).toBe(1857);
+    // Franking adds 404 bytes before padding: the commitment (32), the franking key in the
+    // certificate (32) and the inner block (4 + 32 + 304). Signal's sealed sender v1 (1,495
+    // bytes for this plaintext) carries none of it; everything else still fits under it.
+    const frankingBytes = 32 + 32 + 4 + 32 + 304;
+    expect(envelope.length - frankingBytes).toBeLessThanOrEqual(1495);
   });
 
   it('is randomized: sealing twice gives different envelopes', async () => {
@@ -219,16 +275,22 @@ describe('sealed sender', () => {
       senderCertificate: w.aliceCert,
       contentType: 2,
       message,
+      commitment,
+      franking,
     });
-    expect(again.subarray(1, 33)).not.toEqual(envelope.subarray(1, 33));
+    // Same commitment and content, fresh E_pub (bytes 33..65) and so a fresh ciphertext.
+    expect(again.subarray(0, 33)).toEqual(envelope.subarray(0, 33));
+    expect(again.subarray(33, 65)).not.toEqual(envelope.subarray(33, 65));
+    expect(again.subarray(113)).not.toEqual(envelope.subarray(113));
     expect((await open(again)).message).toEqual(message);
   });
 
-  it('answers DecryptError to a modified byte in every layer', async () => {
+  it('answers DecryptError to a modified byte in every layer, the clear commitment included', async () => {
     const layers = [
       [1, 33],
-      [33, 81],
-      [81, envelope.length - 16],
+      [33, 65],
+      [65, 113],
+      [113, envelope.length - 16],
       [envelope.length - 16, envelope.length],
     ] as const;
     for (const [from, to] of layers) {
@@ -240,15 +302,35 @@ describe('sealed sender', () => {
     }
   });
 
+  it('authenticates the clear prefix: an inner layer sealed without it as AAD fails', async () => {
+    const sender = { dhPrivate: w.alice.dhPrivate, staticPublic: w.alice.dhPublic };
+    const inner = innerBySpec(2, w.aliceCert, message, franking);
+    const ephemeral = systemRng(32);
+    const withAad = await sealBySpec(ephemeral, sender, w.bob.dhPublic, inner, commitment);
+    await expect(open(withAad)).resolves.toMatchObject({ commitment, franking, message });
+    // The v1 construction (empty AAD) with the same keys: the service could then swap the
+    // commitment undetected, so it must not open.
+    const emptyAad = await sealBySpec(
+      ephemeral,
+      sender,
+      w.bob.dhPublic,
+      inner,
+      commitment,
+      'empty',
+    );
+    expect(emptyAad.subarray(0, 113)).toEqual(withAad.subarray(0, 113));
+    await expect(open(emptyAad)).rejects.toThrow(DecryptError);
+  });
+
   it('binds every bit of E_pub, including the one X25519 ignores', async () => {
     const bad = envelope.slice();
-    bad[32]! ^= 0x80;
+    bad[64]! ^= 0x80;
     await expect(open(bad)).rejects.toThrow(DecryptError);
   });
 
   it('answers DecryptError, not InvalidKeyError, to a low-order ephemeral or static key', async () => {
     const zeroEphemeral = envelope.slice();
-    zeroEphemeral.fill(0, 1, 33);
+    zeroEphemeral.fill(0, 33, 65);
     await expect(open(zeroEphemeral)).rejects.toThrow(DecryptError);
 
     const lowOrderStatic = new Uint8Array(32);
@@ -282,6 +364,8 @@ describe('sealed sender', () => {
       senderCertificate: w.carolCert,
       contentType: 2,
       message,
+      commitment,
+      franking,
     });
     await expect(open(env)).rejects.toThrow(InvalidCertificateError);
     await expect(open(env)).rejects.toThrow(/does not match the sender key/);
@@ -301,6 +385,8 @@ describe('sealed sender', () => {
       senderCertificate: short.aliceCert,
       contentType: 2,
       message,
+      commitment,
+      franking,
     });
     const openShort = (trust: TrustConfig, now: number) =>
       sealedSenderOpen(backend, { recipientIdentity: short.bob, envelope: env, trust, now });
@@ -322,17 +408,22 @@ describe('sealed sender', () => {
     await expect(
       open(await sealBySpec(systemRng(32), sender, w.bob.dhPublic, dirty)),
     ).rejects.toThrow(MalformedEnvelopeError);
-    const garbageCert = innerBySpec(2, systemRng(240), message);
+    const garbageCert = innerBySpec(2, systemRng(272), message);
     await expect(
       open(await sealBySpec(systemRng(32), sender, w.bob.dhPublic, garbageCert)),
     ).rejects.toThrow(InvalidCertificateError);
   });
 
   it('answers UnsupportedVersionError or MalformedEnvelopeError before any decryption', async () => {
-    const v2 = envelope.slice();
-    v2[0] = 2;
-    await expect(open(v2)).rejects.toThrow(UnsupportedVersionError);
+    // Version 1 is the pre-franking layout: refused by its version byte, never misparsed.
+    for (const version of [1, 3]) {
+      const other = envelope.slice();
+      other[0] = version;
+      await expect(open(other)).rejects.toThrow(UnsupportedVersionError);
+    }
     await expect(open(envelope.subarray(0, 90))).rejects.toThrow(MalformedEnvelopeError);
+    // One byte short of the smallest v2 envelope (113 header + 363 inner).
+    await expect(open(envelope.subarray(0, 113 + 362))).rejects.toThrow(MalformedEnvelopeError);
   });
 
   it('checks its arguments', async () => {
@@ -342,10 +433,49 @@ describe('sealed sender', () => {
       senderCertificate: w.aliceCert,
       contentType: 2 as const,
       message,
+      commitment,
+      franking,
     };
     await expect(
       sealedSenderSeal(backend, systemRng, { ...base, contentType: 3 as unknown as 2 }),
     ).rejects.toThrow(ArgumentRangeError);
+    // Franking fields are checked before any key is drawn.
+    const untouched = () => {
+      throw new Error('no key may be drawn for invalid input');
+    };
+    await expect(
+      sealedSenderSeal(backend, untouched, { ...base, commitment: new Uint8Array(31) }),
+    ).rejects.toThrow(ArgumentRangeError);
+    await expect(
+      sealedSenderSeal(backend, untouched, {
+        ...base,
+        commitment: undefined as unknown as Uint8Array,
+      }),
+    ).rejects.toThrow(ArgumentTypeError);
+    await expect(
+      sealedSenderSeal(backend, untouched, {
+        ...base,
+        franking: { ...franking, signature: new Uint8Array(303) },
+      }),
+    ).rejects.toThrow(ArgumentRangeError);
+    await expect(
+      sealedSenderSeal(backend, untouched, {
+        ...base,
+        franking: { ...franking, openingKey: new Uint8Array(33) },
+      }),
+    ).rejects.toThrow(ArgumentRangeError);
+    await expect(
+      sealedSenderSeal(backend, untouched, {
+        ...base,
+        franking: { ...franking, moderatorKeyId: 2 ** 32 },
+      }),
+    ).rejects.toThrow(ArgumentRangeError);
+    await expect(
+      sealedSenderSeal(backend, untouched, {
+        ...base,
+        franking: undefined as unknown as SealedFranking,
+      }),
+    ).rejects.toThrow(ArgumentTypeError);
     await expect(
       sealedSenderSeal(backend, systemRng, {
         ...base,

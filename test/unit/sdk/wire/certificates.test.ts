@@ -4,12 +4,17 @@ import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts'
 import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
 import {
+  decodeModeratorCertificate,
   decodeSenderCertificate,
   decodeServerCertificate,
+  encodeModeratorCertificate,
   encodeSenderCertificate,
   encodeServerCertificate,
   MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES,
   MAX_SENDER_CERTIFICATE_BYTES,
+  MODERATOR_CERTIFICATE_BYTES,
+  type ModeratorCertificate,
+  moderatorCertificatePayload,
   SERVER_CERTIFICATE_BYTES,
   type SenderCertificate,
   type ServerCertificate,
@@ -19,6 +24,8 @@ import {
 import { LABELS } from '#sdk/wire/labels.ts';
 
 const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
+/** Offset of the embedded server certificate's var16 length in a v2 sender certificate. */
+const SERVER_CERTIFICATE_LENGTH_AT = 1 + 20 + 4 + 32 + 32 + 8;
 
 const server: ServerCertificate = {
   keyId: 0x01020304,
@@ -32,6 +39,7 @@ function sender(overrides: Partial<SenderCertificate> = {}): SenderCertificate {
     address: 'aebagbafaydqqcikbmga2dqpcaireeyu',
     deviceId: 7,
     identityKey: fill(32, 0xcc),
+    frankingKey: fill(32, 0xee),
     expires: 1_700_000_000_000,
     serverCertificate: encodeServerCertificate(server),
     signature: fill(64, 0xdd),
@@ -115,13 +123,15 @@ describe('sender certificate codec', () => {
   it('encodes the PROTOCOL.md §6 layout with the raw 20-byte address', () => {
     const c = sender();
     const encoded = encodeSenderCertificate(c);
-    expect(encoded.length).toBe(240);
+    // 1 + 20 + 4 + 32 + 32 + 8 + 2 + 109 + 64: version 2 adds the 32-byte franking key.
+    expect(encoded.length).toBe(272);
     expect(encoded).toEqual(
       concatBytes(
-        fromHex('01'),
+        fromHex('02'),
         fromHex('0102030405060708090a0b0c0d0e0f1011121314'),
         fromHex('00000007'),
         c.identityKey,
+        c.frankingKey,
         fromHex('0000018bcfe56800'),
         fromHex('006d'),
         c.serverCertificate,
@@ -136,6 +146,10 @@ describe('sender certificate codec', () => {
     expect(senderCertificatePayload(fields)).toEqual(
       concatBytes(LABELS.SENDER_CERTIFICATE, encoded.subarray(0, encoded.length - 64)),
     );
+    // The label moved to v2 with the layout, so a v1 signature can never verify as v2.
+    expect(LABELS.SENDER_CERTIFICATE).toEqual(
+      new TextEncoder().encode('Sealpost-SenderCertificate-v2'),
+    );
   });
 
   it('round-trips arbitrary fields, including the base32 address', () => {
@@ -144,11 +158,20 @@ describe('sender certificate codec', () => {
         address,
         u32,
         bytes(32),
+        bytes(32),
         time,
         fc.uint8Array({ maxLength: MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES }),
         bytes(64),
-        (addr, deviceId, identityKey, expires, serverCertificate, signature) => {
-          const c = { address: addr, deviceId, identityKey, expires, serverCertificate, signature };
+        (addr, deviceId, identityKey, frankingKey, expires, serverCertificate, signature) => {
+          const c = {
+            address: addr,
+            deviceId,
+            identityKey,
+            frankingKey,
+            expires,
+            serverCertificate,
+            signature,
+          };
           const encoded = encodeSenderCertificate(c);
           expect(encoded.length).toBeLessThanOrEqual(MAX_SENDER_CERTIFICATE_BYTES);
           expect(decodeSenderCertificate(encoded)).toEqual(c);
@@ -185,9 +208,9 @@ describe('sender certificate codec', () => {
     const ok = encodeSenderCertificate(
       sender({ serverCertificate: fill(MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES, 1) }),
     );
-    // Raise the var16 length by one and append a byte so only the bound is violated.
+    // Raise the var16 length (at offset 97) by one and append a byte so only the bound is violated.
     const view = new DataView(ok.buffer);
-    view.setUint16(65, MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES + 1);
+    view.setUint16(SERVER_CERTIFICATE_LENGTH_AT, MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES + 1);
     expect(() => decodeSenderCertificate(concatBytes(ok, fill(1, 0)))).toThrow(
       MalformedEnvelopeError,
     );
@@ -195,9 +218,12 @@ describe('sender certificate codec', () => {
 
   it('rejects unknown versions, truncation, trailing bytes and inconsistent lengths', () => {
     const encoded = encodeSenderCertificate(sender());
-    const v0 = encoded.slice();
-    v0[0] = 0;
-    expect(() => decodeSenderCertificate(v0)).toThrow(UnsupportedVersionError);
+    for (const version of [0, 1, 3]) {
+      // 1 is the pre-franking layout: it is no longer accepted.
+      const other = encoded.slice();
+      other[0] = version;
+      expect(() => decodeSenderCertificate(other)).toThrow(UnsupportedVersionError);
+    }
     for (let n = 0; n < encoded.length; n += 13) {
       expect(() => decodeSenderCertificate(encoded.subarray(0, n))).toThrow(MalformedEnvelopeError);
     }
@@ -208,7 +234,7 @@ describe('sender certificate codec', () => {
       MalformedEnvelopeError,
     );
     const shorter = encoded.slice();
-    new DataView(shorter.buffer).setUint16(65, 108);
+    new DataView(shorter.buffer).setUint16(SERVER_CERTIFICATE_LENGTH_AT, 108);
     expect(() => decodeSenderCertificate(shorter)).toThrow(MalformedEnvelopeError);
   });
 
@@ -230,6 +256,12 @@ describe('sender certificate codec', () => {
     expect(() => encodeSenderCertificate(sender({ identityKey: fill(33, 0) }))).toThrow(
       ArgumentRangeError,
     );
+    expect(() => encodeSenderCertificate(sender({ frankingKey: fill(31, 0) }))).toThrow(
+      ArgumentRangeError,
+    );
+    expect(() =>
+      encodeSenderCertificate(sender({ frankingKey: undefined as unknown as Uint8Array })),
+    ).toThrow(ArgumentTypeError);
     expect(() => encodeSenderCertificate(sender({ deviceId: -1 }))).toThrow(ArgumentRangeError);
     expect(() => encodeSenderCertificate(sender({ expires: 2 ** 53 }))).toThrow(ArgumentRangeError);
     expect(() => encodeSenderCertificate(sender({ signature: fill(65, 0) }))).toThrow(
@@ -237,6 +269,105 @@ describe('sender certificate codec', () => {
     );
     expect(() => encodeSenderCertificate(sender({ address: 42 as unknown as string }))).toThrow(
       ArgumentTypeError,
+    );
+  });
+});
+
+describe('sender certificate limits', () => {
+  it('MAX_SENDER_CERTIFICATE_BYTES is the v2 fixed part plus the largest server certificate', () => {
+    // 1 + 20 + 4 + 32 (identity) + 32 (franking) + 8 + 2 + 64 = 163 fixed, + 1,024 embedded.
+    expect(MAX_SENDER_CERTIFICATE_BYTES).toBe(1_187);
+    const largest = encodeSenderCertificate(
+      sender({ serverCertificate: fill(MAX_EMBEDDED_SERVER_CERTIFICATE_BYTES, 1) }),
+    );
+    expect(largest.length).toBe(MAX_SENDER_CERTIFICATE_BYTES);
+  });
+});
+
+const moderator: ModeratorCertificate = {
+  keyId: 0x0a0b0c0d,
+  moderatorPublic: fill(32, 0x77),
+  notAfter: 0x0102_0304_0506,
+  signature: fill(64, 0x88),
+};
+
+describe('moderator certificate codec', () => {
+  it('encodes u8 1 || u32 keyId || moderatorPublic || u64 notAfter || signature', () => {
+    const encoded = encodeModeratorCertificate(moderator);
+    expect(MODERATOR_CERTIFICATE_BYTES).toBe(109);
+    expect(encoded.length).toBe(MODERATOR_CERTIFICATE_BYTES);
+    expect(encoded).toEqual(
+      concatBytes(
+        fromHex('01' + '0a0b0c0d'),
+        moderator.moderatorPublic,
+        fromHex('0000010203040506'),
+        moderator.signature,
+      ),
+    );
+  });
+
+  it('signature payload is its own label followed by the bytes before the signature', () => {
+    const { signature: _sig, ...fields } = moderator;
+    const encoded = encodeModeratorCertificate(moderator);
+    expect(moderatorCertificatePayload(fields)).toEqual(
+      concatBytes(
+        new TextEncoder().encode('Sealpost-ModeratorCertificate-v1'),
+        encoded.subarray(0, 45),
+      ),
+    );
+    // Same body layout as a server certificate, different label: the root's signature over
+    // one can never pass as the other.
+    const asServer = serverCertificatePayload({
+      keyId: fields.keyId,
+      serverPublic: fields.moderatorPublic,
+      notAfter: fields.notAfter,
+    });
+    expect(asServer.subarray(asServer.length - 45)).toEqual(encoded.subarray(0, 45));
+    expect(moderatorCertificatePayload(fields)).not.toEqual(asServer);
+  });
+
+  it('round-trips arbitrary fields', () => {
+    fc.assert(
+      fc.property(
+        u32,
+        bytes(32),
+        time,
+        bytes(64),
+        (keyId, moderatorPublic, notAfter, signature) => {
+          const c = { keyId, moderatorPublic, notAfter, signature };
+          expect(decodeModeratorCertificate(encodeModeratorCertificate(c))).toEqual(c);
+        },
+      ),
+    );
+  });
+
+  it('rejects unknown versions, truncation and trailing bytes', () => {
+    const encoded = encodeModeratorCertificate(moderator);
+    const v2 = encoded.slice();
+    v2[0] = 2;
+    expect(() => decodeModeratorCertificate(v2)).toThrow(UnsupportedVersionError);
+    for (const n of [0, 1, 5, 44, 108]) {
+      expect(() => decodeModeratorCertificate(encoded.subarray(0, n))).toThrow(
+        MalformedEnvelopeError,
+      );
+    }
+    expect(() => decodeModeratorCertificate(concatBytes(encoded, fill(1, 0)))).toThrow(
+      MalformedEnvelopeError,
+    );
+  });
+
+  it('checks field sizes and ranges when encoding', () => {
+    expect(() =>
+      encodeModeratorCertificate({ ...moderator, moderatorPublic: fill(31, 0) }),
+    ).toThrow(ArgumentRangeError);
+    expect(() => encodeModeratorCertificate({ ...moderator, signature: fill(63, 0) })).toThrow(
+      ArgumentRangeError,
+    );
+    expect(() => encodeModeratorCertificate({ ...moderator, keyId: 2 ** 32 })).toThrow(
+      ArgumentRangeError,
+    );
+    expect(() => encodeModeratorCertificate({ ...moderator, notAfter: -1 })).toThrow(
+      ArgumentRangeError,
     );
   });
 });

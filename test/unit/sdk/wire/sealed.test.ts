@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MalformedEnvelopeError, UnsupportedVersionError } from '#sdk/errors.ts';
-import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { concatBytes, fromHex } from '#sdk/util/bytes.ts';
 import { padmeLength } from '#sdk/util/padding.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from '#sdk/wire/certificates.ts';
@@ -10,27 +10,43 @@ import {
   decodeSealedEnvelope,
   encodeSealedContent,
   encodeSealedEnvelope,
+  envelopeCommitment,
+  FRANKING_COMMITMENT_BYTES,
+  FRANKING_OPENING_KEY_BYTES,
+  FRANKING_SIGNATURE_BYTES,
   MAX_SEALED_ENVELOPE_BYTES,
   MAX_SEALED_MESSAGE_BYTES,
   SEALED_HEADER_BYTES,
+  SEALED_PREFIX_BYTES,
   type SealedContent,
 } from '#sdk/wire/sealed.ts';
 
 const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
+/**
+ * Smallest `encInner`: type (1) + var16 length (2) + franking block (4 + 32 + 304) + u32
+ * length (4) + tag (16) = 363, for an empty certificate and message.
+ */
+const MIN_ENC_INNER = 1 + 2 + 4 + 32 + 304 + 4 + 16;
+/** version (1) + commitment (32) + E_pub (32) + encStatic (48). */
+const HEADER = 113;
 
 describe('sealed envelope codec', () => {
   const parts = {
+    commitment: fill(32, 4),
     ephemeralPublic: fill(32, 1),
     encryptedStatic: fill(48, 2),
-    encryptedInner: fill(100, 3),
+    encryptedInner: fill(400, 3),
   };
 
-  it('lays out version || E_pub || encStatic || encInner', () => {
+  it('lays out version || commitment || E_pub || encStatic || encInner', () => {
     const encoded = encodeSealedEnvelope(parts);
-    expect(SEALED_HEADER_BYTES).toBe(81);
+    expect(SEALED_HEADER_BYTES).toBe(HEADER);
+    expect(SEALED_PREFIX_BYTES).toBe(33);
+    expect(FRANKING_COMMITMENT_BYTES).toBe(32);
     expect(encoded).toEqual(
       concatBytes(
-        fromHex('01'),
+        fromHex('02'),
+        parts.commitment,
         parts.ephemeralPublic,
         parts.encryptedStatic,
         parts.encryptedInner,
@@ -43,10 +59,11 @@ describe('sealed envelope codec', () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
         fc.uint8Array({ minLength: 48, maxLength: 48 }),
-        fc.uint8Array({ minLength: 23, maxLength: 2000 }),
-        (ephemeralPublic, encryptedStatic, encryptedInner) => {
-          const e = { ephemeralPublic, encryptedStatic, encryptedInner };
+        fc.uint8Array({ minLength: MIN_ENC_INNER, maxLength: 2000 }),
+        (commitment, ephemeralPublic, encryptedStatic, encryptedInner) => {
+          const e = { commitment, ephemeralPublic, encryptedStatic, encryptedInner };
           expect(decodeSealedEnvelope(encodeSealedEnvelope(e))).toEqual(e);
         },
       ),
@@ -54,7 +71,8 @@ describe('sealed envelope codec', () => {
   });
 
   it('rejects unknown versions with UnsupportedVersionError', () => {
-    for (const v of [0, 2, 255]) {
+    // 1 is the pre-franking layout (no commitment): rejected by version, not misparsed.
+    for (const v of [0, 1, 3, 255]) {
       const encoded = encodeSealedEnvelope(parts);
       encoded[0] = v;
       expect(() => decodeSealedEnvelope(encoded)).toThrow(UnsupportedVersionError);
@@ -63,31 +81,73 @@ describe('sealed envelope codec', () => {
 
   it('rejects empty, truncated and oversized envelopes', () => {
     const encoded = encodeSealedEnvelope(parts);
-    for (const n of [0, 1, 32, 33, 80, 81, 81 + 22]) {
+    for (const n of [0, 1, 32, 33, 65, 112, HEADER, HEADER + MIN_ENC_INNER - 1]) {
       expect(() => decodeSealedEnvelope(encoded.subarray(0, n))).toThrow(MalformedEnvelopeError);
     }
-    expect(decodeSealedEnvelope(encoded.subarray(0, 81 + 23)).encryptedInner.length).toBe(23);
-    const atLimit = concatBytes(encoded.subarray(0, 81), fill(MAX_SEALED_ENVELOPE_BYTES - 81, 0));
+    expect(
+      decodeSealedEnvelope(encoded.subarray(0, HEADER + MIN_ENC_INNER)).encryptedInner.length,
+    ).toBe(MIN_ENC_INNER);
+    const atLimit = concatBytes(
+      encoded.subarray(0, HEADER),
+      fill(MAX_SEALED_ENVELOPE_BYTES - HEADER, 0),
+    );
     expect(decodeSealedEnvelope(atLimit).encryptedInner.length).toBe(
-      MAX_SEALED_ENVELOPE_BYTES - 81,
+      MAX_SEALED_ENVELOPE_BYTES - HEADER,
     );
     expect(() => decodeSealedEnvelope(concatBytes(atLimit, fill(1, 0)))).toThrow(
       MalformedEnvelopeError,
     );
     expect(() =>
-      encodeSealedEnvelope({ ...parts, encryptedInner: fill(MAX_SEALED_ENVELOPE_BYTES - 80, 0) }),
+      encodeSealedEnvelope({
+        ...parts,
+        encryptedInner: fill(MAX_SEALED_ENVELOPE_BYTES - HEADER + 1, 0),
+      }),
     ).toThrow(ArgumentRangeError);
   });
 
   it('checks part sizes when encoding', () => {
+    expect(() => encodeSealedEnvelope({ ...parts, commitment: fill(31, 0) })).toThrow(
+      ArgumentRangeError,
+    );
+    expect(() =>
+      encodeSealedEnvelope({ ...parts, commitment: undefined as unknown as Uint8Array }),
+    ).toThrow(ArgumentTypeError);
     expect(() => encodeSealedEnvelope({ ...parts, ephemeralPublic: fill(31, 0) })).toThrow(
       ArgumentRangeError,
     );
     expect(() => encodeSealedEnvelope({ ...parts, encryptedStatic: fill(47, 0) })).toThrow(
       ArgumentRangeError,
     );
-    expect(() => encodeSealedEnvelope({ ...parts, encryptedInner: fill(22, 0) })).toThrow(
-      ArgumentRangeError,
+    expect(() =>
+      encodeSealedEnvelope({ ...parts, encryptedInner: fill(MIN_ENC_INNER - 1, 0) }),
+    ).toThrow(ArgumentRangeError);
+  });
+});
+
+describe('envelopeCommitment (the service view)', () => {
+  const parts = {
+    commitment: fill(32, 4),
+    ephemeralPublic: fill(32, 1),
+    encryptedStatic: fill(48, 2),
+    encryptedInner: fill(MIN_ENC_INNER, 3),
+  };
+
+  it('returns bytes 1..33 of a well-sized v2 envelope', () => {
+    const encoded = encodeSealedEnvelope(parts);
+    expect(envelopeCommitment(encoded)).toEqual(parts.commitment);
+  });
+
+  it('returns undefined for another version, a short or an oversized envelope', () => {
+    const encoded = encodeSealedEnvelope(parts);
+    const v1 = encoded.slice();
+    v1[0] = 1;
+    expect(envelopeCommitment(v1)).toBeUndefined();
+    expect(envelopeCommitment(encoded.subarray(0, encoded.length - 1))).toBeUndefined();
+    expect(envelopeCommitment(new Uint8Array(0))).toBeUndefined();
+    const big = concatBytes(encoded, fill(MAX_SEALED_ENVELOPE_BYTES - encoded.length + 1, 0));
+    expect(envelopeCommitment(big)).toBeUndefined();
+    expect(envelopeCommitment(big.subarray(0, MAX_SEALED_ENVELOPE_BYTES))).toEqual(
+      parts.commitment,
     );
   });
 });
@@ -95,22 +155,32 @@ describe('sealed envelope codec', () => {
 describe('sealed content codec', () => {
   const content: SealedContent = {
     contentType: 2,
-    senderCertificate: fill(240, 9),
+    senderCertificate: fill(272, 9),
+    franking: { moderatorKeyId: 0x01020304, openingKey: fill(32, 5), signature: fill(304, 6) },
     message: fill(1081, 7),
   };
+  /** Offset of the message's u32 length: type, var16(272-byte cert), franking block. */
+  const MESSAGE_LENGTH_AT = 1 + 2 + 272 + 4 + 32 + 304;
 
-  it('lays out type || var16(cert) || u32 len || message || zeros to the Padmé length', () => {
+  it('lays out type || var16(cert) || u32 keyId || opening || signature || u32 len || message || zeros', () => {
     const encoded = encodeSealedContent(content);
-    const unpadded = 1 + 2 + 240 + 4 + 1081;
-    expect(unpadded).toBe(1328);
-    expect(encoded.length).toBe(1344);
+    // A v2 sender certificate (272 bytes) and the franking block (4 + 32 + 304 = 340 bytes).
+    const unpadded = 1 + 2 + 272 + 4 + 32 + 304 + 4 + 1081;
+    expect(unpadded).toBe(1700);
+    expect(encoded.length).toBe(padmeLength(1700));
+    expect(encoded.length).toBe(1728);
+    expect(FRANKING_OPENING_KEY_BYTES).toBe(32);
+    expect(FRANKING_SIGNATURE_BYTES).toBe(304);
     expect(encoded).toEqual(
       concatBytes(
-        fromHex('02' + '00f0'),
+        fromHex('02' + '0110'),
         content.senderCertificate,
+        fromHex('01020304'),
+        content.franking.openingKey,
+        content.franking.signature,
         fromHex('00000439'),
         content.message,
-        new Uint8Array(1344 - 1328),
+        new Uint8Array(1728 - 1700),
       ),
     );
     expect(decodeSealedContent(encoded)).toEqual(content);
@@ -121,11 +191,18 @@ describe('sealed content codec', () => {
       fc.property(
         fc.constantFrom(1 as const, 2 as const),
         fc.uint8Array({ maxLength: 300 }),
+        fc.record({
+          moderatorKeyId: fc.integer({ min: 0, max: 0xffffffff }),
+          openingKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          signature: fc.uint8Array({ minLength: 304, maxLength: 304 }),
+        }),
         fc.uint8Array({ maxLength: 5000 }),
-        (contentType, senderCertificate, message) => {
-          const c = { contentType, senderCertificate, message };
+        (contentType, senderCertificate, franking, message) => {
+          const c = { contentType, senderCertificate, franking, message };
           const encoded = encodeSealedContent(c);
-          expect(encoded.length).toBe(padmeLength(7 + senderCertificate.length + message.length));
+          expect(encoded.length).toBe(
+            padmeLength(7 + 340 + senderCertificate.length + message.length),
+          );
           expect(decodeSealedContent(encoded)).toEqual(c);
         },
       ),
@@ -137,8 +214,8 @@ describe('sealed content codec', () => {
     const dirty = encoded.slice();
     dirty[dirty.length - 1] = 1;
     expect(() => decodeSealedContent(dirty)).toThrow(MalformedEnvelopeError);
-    expect(() => decodeSealedContent(encoded.subarray(0, 1328))).toThrow(MalformedEnvelopeError);
-    expect(() => decodeSealedContent(encoded.subarray(0, 1343))).toThrow(MalformedEnvelopeError);
+    expect(() => decodeSealedContent(encoded.subarray(0, 1700))).toThrow(MalformedEnvelopeError);
+    expect(() => decodeSealedContent(encoded.subarray(0, 1727))).toThrow(MalformedEnvelopeError);
     expect(() => decodeSealedContent(concatBytes(encoded, fill(1, 0)))).toThrow(
       MalformedEnvelopeError,
     );
@@ -151,9 +228,26 @@ describe('sealed content codec', () => {
       expect(() => decodeSealedContent(encoded)).toThrow(MalformedEnvelopeError);
     }
     const longMessage = encodeSealedContent(content);
-    new DataView(longMessage.buffer).setUint32(243, 1081 + 100);
+    new DataView(longMessage.buffer).setUint32(MESSAGE_LENGTH_AT, 1081 + 100);
     expect(() => decodeSealedContent(longMessage)).toThrow(MalformedEnvelopeError);
     expect(() => decodeSealedContent(new Uint8Array(0))).toThrow(MalformedEnvelopeError);
+    // Cut inside the franking block: too short to hold the opening key and signature.
+    const cut = encodeSealedContent({ ...content, message: new Uint8Array(0) });
+    expect(() => decodeSealedContent(cut.subarray(0, 1 + 2 + 272 + 4 + 32 + 100))).toThrow(
+      MalformedEnvelopeError,
+    );
+  });
+
+  it('checks the franking block when encoding', () => {
+    const bad = (franking: unknown) => () =>
+      encodeSealedContent({ ...content, franking: franking as SealedContent['franking'] });
+    expect(bad(undefined)).toThrow(ArgumentTypeError);
+    expect(bad(null)).toThrow(ArgumentTypeError);
+    expect(bad({ ...content.franking, moderatorKeyId: 2 ** 32 })).toThrow(ArgumentRangeError);
+    expect(bad({ ...content.franking, moderatorKeyId: -1 })).toThrow(ArgumentRangeError);
+    expect(bad({ ...content.franking, openingKey: fill(31, 0) })).toThrow(ArgumentRangeError);
+    expect(bad({ ...content.franking, signature: fill(303, 0) })).toThrow(ArgumentRangeError);
+    expect(bad({ ...content.franking, signature: 'x' })).toThrow(ArgumentTypeError);
   });
 
   it('enforces the certificate and message limits on both sides', () => {
@@ -161,10 +255,14 @@ describe('sealed content codec', () => {
     const maxContent = {
       contentType: 1 as const,
       senderCertificate: fill(MAX_SENDER_CERTIFICATE_BYTES, 1),
+      franking: content.franking,
       message: fill(MAX_SEALED_MESSAGE_BYTES, 2),
     };
     const maxInner = encodeSealedContent(maxContent);
-    // The largest envelope a sender can build stays under the envelope limit.
+    // The largest envelope a sender can build stays under the envelope limit:
+    // 113 + padme(1 + 2 + 1,187 + 340 + 4 + 100,146 = 101,680) + 16 = 113 + 102,400 + 16.
+    expect(maxInner.length).toBe(102_400);
+    expect(SEALED_HEADER_BYTES + maxInner.length + 16).toBe(102_529);
     expect(SEALED_HEADER_BYTES + maxInner.length + 16).toBeLessThanOrEqual(
       MAX_SEALED_ENVELOPE_BYTES,
     );
@@ -180,7 +278,7 @@ describe('sealed content codec', () => {
     ).toThrow(ArgumentRangeError);
     // A length field above the limit is rejected before any padding or allocation check.
     const overLimit = encodeSealedContent({ ...content, message: new Uint8Array(0) });
-    new DataView(overLimit.buffer).setUint32(243, MAX_SEALED_MESSAGE_BYTES + 1);
+    new DataView(overLimit.buffer).setUint32(MESSAGE_LENGTH_AT, MAX_SEALED_MESSAGE_BYTES + 1);
     expect(() => decodeSealedContent(overLimit)).toThrow(/too long/);
   });
 

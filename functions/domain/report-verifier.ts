@@ -1,0 +1,137 @@
+/**
+ * Verification of a reported message (docs/PROTOCOL.md §11.6, docs/SERVICE.md §14.1): the
+ * {@link ReportVerifier} of the report service. A report is accepted only if the service
+ * delivered a message with this commitment to the reporting device (its stamp), the revealed
+ * content opens the commitment, the sender certificate chains to this deployment's trust
+ * root, and the asymmetric franking signature judges valid under this deployment's moderator
+ * key for exactly this sender, recipient and commitment. Checks run cheapest first; each
+ * failure answers one short fixed reason, never anything derived from the content.
+ */
+import { defaultBackend, validateSenderCertificate } from 'sealpost';
+import { checkFrankingCommitment, frankingMessage, judgeFranking } from 'sealpost/franking';
+import type { SenderCertificate } from 'sealpost/wire';
+import type { ServiceConfig } from './config.ts';
+import { stamperFor } from './franking-stamp.ts';
+import type { SigningKeyProvider } from './ports.ts';
+import type { ReportedMessage, ReportVerifier, VerifyOutcome } from './report-ports.ts';
+
+/** How far in the future a reported `receivedAt` may be (clock skew between instances). */
+export const REPORT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/** The reasons {@link FrankingReportVerifier} refuses with, in the order it checks. */
+export const REPORT_VERIFY_REASONS = {
+  tooOld: 'too old',
+  future: 'received in the future',
+  stamp: 'stamp',
+  commitment: 'commitment',
+  certificate: 'certificate',
+  moderatorKey: 'moderator key',
+  signature: 'signature',
+} as const;
+
+type Reason = (typeof REPORT_VERIFY_REASONS)[keyof typeof REPORT_VERIFY_REASONS];
+
+const refuse = (reason: Reason): VerifyOutcome => ({ ok: false, reason });
+
+/**
+ * The report verifier over the deployment's signing material (trust root, moderator key,
+ * stamp secret).
+ *
+ * @example
+ * const verifier = new FrankingReportVerifier(ports.signingKeys, config);
+ * const outcome = await verifier.verify({ address, deviceId }, reported, Date.now());
+ */
+export class FrankingReportVerifier implements ReportVerifier {
+  constructor(
+    private readonly keys: SigningKeyProvider,
+    private readonly config: Pick<ServiceConfig, 'reportWindowMs'>,
+  ) {}
+
+  /**
+   * Verifies `m` as reported by the device `reporter` at `now`, in this order:
+   * `receivedAt` within the report window (`too old`) and not more than
+   * {@link REPORT_CLOCK_SKEW_MS} ahead (`received in the future`); the stamp over (commitment,
+   * reporter, receivedAt, messageId) (`stamp`: the reporter is the device the message was
+   * delivered to, at that time, under that id); the commitment opens to the content
+   * (`commitment`); the sender certificate chains to this deployment's trust root and was
+   * valid at `receivedAt` (`certificate`); the moderator key id is this deployment's
+   * (`moderator key`); the franking signature judges valid (`signature`).
+   *
+   * @example await verifier.verify(reporter, reported, Date.now()) // { ok: true, message }
+   */
+  async verify(
+    reporter: { address: string; deviceId: number },
+    m: ReportedMessage,
+    now: number,
+  ): Promise<VerifyOutcome> {
+    if (!Number.isSafeInteger(m.receivedAt) || m.receivedAt < now - this.config.reportWindowMs) {
+      return refuse(REPORT_VERIFY_REASONS.tooOld);
+    }
+    if (m.receivedAt > now + REPORT_CLOCK_SKEW_MS) return refuse(REPORT_VERIFY_REASONS.future);
+    const material = await this.keys.get();
+    const delivery = {
+      commitment: m.commitment,
+      recipientAddress: reporter.address,
+      recipientDeviceId: reporter.deviceId,
+      receivedAt: m.receivedAt,
+      messageId: m.messageId,
+    };
+    if (!stamperFor(material).verify(delivery, m.stamp)) {
+      return refuse(REPORT_VERIFY_REASONS.stamp);
+    }
+    if (!safely(() => checkFrankingCommitment(m.commitment, m.openingKey, m.content))) {
+      return refuse(REPORT_VERIFY_REASONS.commitment);
+    }
+    let cert: SenderCertificate;
+    try {
+      // The certificate had to be valid when the message arrived, not now: reports come later.
+      cert = await validateSenderCertificate(
+        defaultBackend,
+        m.senderCertificate,
+        { trustRoot: material.trustRoot, revokedServerKeyIds: [] },
+        m.receivedAt,
+      );
+    } catch {
+      return refuse(REPORT_VERIFY_REASONS.certificate);
+    }
+    if (m.moderatorKeyId !== material.moderatorKeyId) {
+      return refuse(REPORT_VERIFY_REASONS.moderatorKey);
+    }
+    const judged = safely(() =>
+      judgeFranking({
+        moderatorSecret: material.moderatorSecret,
+        senderPublic: cert.frankingKey,
+        moderatorPublic: material.moderatorPublic,
+        message: frankingMessage({
+          commitment: m.commitment,
+          senderAddress: cert.address,
+          senderDeviceId: cert.deviceId,
+          recipientAddress: reporter.address,
+          recipientDeviceId: reporter.deviceId,
+          moderatorKeyId: m.moderatorKeyId,
+        }),
+        signature: m.signature,
+      }),
+    );
+    if (!judged) return refuse(REPORT_VERIFY_REASONS.signature);
+    return {
+      ok: true,
+      message: {
+        messageId: m.messageId,
+        receivedAt: m.receivedAt,
+        sender: { address: cert.address, deviceId: cert.deviceId },
+        content: m.content,
+        stamp: m.stamp,
+      },
+    };
+  }
+}
+
+/** A check that counts as failed when its input is malformed enough to throw. */
+function safely(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}

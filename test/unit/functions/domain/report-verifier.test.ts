@@ -1,0 +1,519 @@
+/**
+ * The report verifier (functions/domain/report-verifier.ts, docs/PROTOCOL.md §11.6) on
+ * genuinely built reports: messages franked with the SDK's franking primitives (and, once, by
+ * the SDK's protocol engine), sent through the in-memory service and fetched with their
+ * delivery stamp, then reported. One test per refusal reason, the success case, and the
+ * attacks a report must not pass: content forged under a real stamp, a receiver-forged
+ * signature in another's name, a report by another device of the recipient's account.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '#functions/domain/config.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
+import type { ReportedMessage } from '#functions/domain/report-ports.ts';
+import { FrankingReportVerifier, REPORT_CLOCK_SKEW_MS } from '#functions/domain/report-verifier.ts';
+import { generateSigningMaterial } from '#functions/domain/signing-material.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import {
+  forgeFranking,
+  frank,
+  frankingCommitment,
+  frankingMessage,
+  moderatorForgeFranking,
+  receiverForgeFranking,
+} from '#sdk/franking/index.ts';
+import { issueSenderCertificate } from '#sdk/protocol/certificates.ts';
+import { utf8 } from '#sdk/util/bytes.ts';
+import { fromBase64Url } from '#sdk/wire/api/codec.ts';
+import type { DeliveredMessage } from '#sdk/wire/api/schemas.ts';
+import { decodeSenderCertificate } from '#sdk/wire/certificates.ts';
+import { encodeIdentityBundle } from '#sdk/wire/identity.ts';
+import { Device } from '../../sdk/protocol/engine-fixtures.ts';
+import type { TestDevice } from '../fixtures.ts';
+import {
+  accessHeaders,
+  harness,
+  memoryPorts,
+  newMessageId,
+  registrationBody,
+  sendBody,
+  testMaterial,
+} from '../fixtures.ts';
+
+const DAY = 86_400_000;
+const MALLORY_KEY = new Uint8Array(16).fill(9);
+
+/** The service with Alice (sender), Bob (recipient, access key 7s) and Mallory. */
+async function setup() {
+  const material = testMaterial();
+  const h = harness(memoryPorts(material));
+  const bob = await h.register(new Uint8Array(16).fill(7));
+  const alice = await h.register(new Uint8Array(16).fill(1));
+  const verifier = new FrankingReportVerifier(h.ports.signingKeys, DEFAULT_CONFIG);
+
+  async function certificateOf(device: TestDevice): Promise<Uint8Array> {
+    const res = await h.call({ method: 'POST', path: '/v1/certificates/sender', signer: device });
+    if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+    return fromBase64Url(res.body.certificate);
+  }
+
+  /**
+   * What a sending device does (docs/PROTOCOL.md §11.3): a fresh opening key, the commitment to
+   * `content`, the franking signature for the recipient device and the current moderator key;
+   * the envelope as the service sees it (`2 || commitment || ciphertext`).
+   */
+  function franked(from: TestDevice, to: TestDevice, content: Uint8Array) {
+    const openingKey = randomBytes(32);
+    const commitment = frankingCommitment(openingKey, content);
+    const message = frankingMessage({
+      commitment,
+      senderAddress: from.account.address,
+      senderDeviceId: from.deviceId,
+      recipientAddress: to.account.address,
+      recipientDeviceId: to.deviceId,
+      moderatorKeyId: material.moderatorKeyId,
+    });
+    const signature = frank(randomBytes, {
+      senderSecret: from.franking.secretKey,
+      senderPublic: from.franking.publicKey,
+      recipientPublic: to.franking.publicKey,
+      moderatorPublic: material.moderatorPublic,
+      message,
+    });
+    return { openingKey, commitment, signature, message, envelope: envelopeWith(commitment) };
+  }
+
+  /** Sends `envelopes` (one per device id) sealed to `address` and returns them as fetched. */
+  async function deliver(
+    address: string,
+    accessKey: Uint8Array,
+    envelopes: [number, Uint8Array][],
+    fetchers: TestDevice[],
+  ): Promise<DeliveredMessage[]> {
+    const sent = await h.call({
+      method: 'PUT',
+      path: `/v1/messages/${address}`,
+      headers: accessHeaders(accessKey),
+      json: sendBody(newMessageId(h.clock.now), envelopes),
+    });
+    if (sent.status !== 200) throw new Error(JSON.stringify(sent.body));
+    const out: DeliveredMessage[] = [];
+    for (const device of fetchers) {
+      const res = await h.call({ method: 'GET', path: '/v1/messages', signer: device });
+      out.push(res.body.messages.at(-1)!);
+    }
+    return out;
+  }
+
+  /** The report a recipient device builds from what it received. */
+  function report(
+    delivered: DeliveredMessage,
+    f: { openingKey: Uint8Array; commitment: Uint8Array; signature: Uint8Array },
+    senderCertificate: Uint8Array,
+    content: Uint8Array,
+  ): ReportedMessage {
+    return {
+      messageId: fromBase64Url(delivered.messageId),
+      receivedAt: delivered.receivedAt,
+      stamp: fromBase64Url(delivered.stamp!),
+      commitment: f.commitment,
+      openingKey: f.openingKey,
+      content,
+      senderCertificate,
+      moderatorKeyId: material.moderatorKeyId,
+      signature: f.signature,
+    };
+  }
+
+  /** Alice franks `content` for Bob; it is delivered; Bob's report of it. */
+  async function honest(content = utf8('buy cheap watches')) {
+    const cert = await certificateOf(alice);
+    const f = franked(alice, bob, content);
+    const [delivered] = await deliver(
+      bob.account.address,
+      new Uint8Array(16).fill(7),
+      [[1, f.envelope]],
+      [bob],
+    );
+    return { cert, f, delivered: delivered!, reported: report(delivered!, f, cert, content) };
+  }
+
+  return { material, h, bob, alice, verifier, certificateOf, franked, deliver, report, honest };
+}
+
+function envelopeWith(commitment: Uint8Array): Uint8Array {
+  const bytes = randomBytes(1 + 32 + 32 + 48 + 600);
+  bytes[0] = 2;
+  bytes.set(commitment, 1);
+  return bytes;
+}
+
+const flip = (bytes: Uint8Array, at = 0): Uint8Array => {
+  const out = bytes.slice();
+  out[at]! ^= 1;
+  return out;
+};
+
+const reporterOf = (d: TestDevice) => ({ address: d.account.address, deviceId: d.deviceId });
+
+describe('FrankingReportVerifier: accepted', () => {
+  it('verifies an honest report and names the sender from its certificate', async () => {
+    const t = await setup();
+    const { reported, delivered } = await t.honest(utf8('hello'));
+    const outcome = await t.verifier.verify(reporterOf(t.bob), reported, t.h.clock.now);
+    expect(outcome).toEqual({
+      ok: true,
+      message: {
+        messageId: fromBase64Url(delivered.messageId),
+        receivedAt: delivered.receivedAt,
+        sender: { address: t.alice.account.address, deviceId: 1 },
+        content: utf8('hello'),
+        stamp: fromBase64Url(delivered.stamp!),
+      },
+    });
+  });
+
+  it('accepts up to the end of the report window, after the certificate expired', async () => {
+    const t = await setup();
+    const { reported } = await t.honest();
+    const edge = reported.receivedAt + DEFAULT_CONFIG.reportWindowMs;
+    expect((await t.verifier.verify(reporterOf(t.bob), reported, edge)).ok).toBe(true);
+  });
+
+  it('verifies a message franked and sealed by the SDK protocol engine', async () => {
+    const t = await setup();
+    const now = () => t.h.clock.now;
+    const trust = { trustRoot: t.material.trustRoot, revokedServerKeyIds: [] };
+    const sender = await Device.create(trust, now);
+    const recipient = await Device.create(trust, now);
+    const registered: TestDevice[] = [];
+    for (const d of [sender, recipient]) {
+      expect(await d.engine.setModeratorCertificates([t.material.moderatorCertificate])).toEqual([
+        t.material.moderatorKeyId,
+      ]);
+      // The engine's device registered with its own keys (its franking key is derived).
+      const device: TestDevice = {
+        account: {
+          seed: d.engine.accountSeed!,
+          publicKey: d.engine.identity.accountPublic,
+          address: d.engine.address,
+        },
+        signingSeed: d.engine.signer.signingSeed,
+        signingPublic: d.engine.identity.signingPublic,
+        dhPublic: d.engine.identity.dhPublic,
+        identity: encodeIdentityBundle(d.engine.identity),
+        franking: { publicKey: d.engine.frankingPublicKey, secretKey: new Uint8Array(32) },
+        deviceId: 1,
+      };
+      const res = await t.h.call({
+        method: 'PUT',
+        path: `/v1/accounts/${device.account.address}`,
+        json: registrationBody(device, t.h.clock.now, MALLORY_KEY),
+      });
+      expect(res.status).toBe(200);
+      registered.push(device);
+    }
+    const [senderDevice, recipientDevice] = registered as [TestDevice, TestDevice];
+    await sender.engine.startSession(recipient.engine.address, recipient.bundle());
+    const cert = await t.certificateOf(senderDevice);
+    const envelope = await sender.engine.seal(recipient.peer, utf8('sealed hello'), cert);
+    const [delivered] = await t.deliver(
+      recipient.engine.address,
+      MALLORY_KEY,
+      [[1, envelope]],
+      [recipientDevice],
+    );
+    expect(delivered!.stamp).toBeDefined();
+    const received = await recipient.engine.unseal(fromBase64Url(delivered!.envelope), undefined, {
+      validAt: delivered!.receivedAt,
+    });
+    const franking = received.franking!;
+    const reported: ReportedMessage = {
+      messageId: fromBase64Url(delivered!.messageId),
+      receivedAt: delivered!.receivedAt,
+      stamp: fromBase64Url(delivered!.stamp!),
+      commitment: franking.commitment,
+      openingKey: franking.openingKey,
+      content: received.plaintext,
+      senderCertificate: franking.senderCertificate,
+      moderatorKeyId: franking.moderatorKeyId,
+      signature: franking.signature,
+    };
+    const outcome = await t.verifier.verify(reporterOf(recipientDevice), reported, t.h.clock.now);
+    expect(outcome).toMatchObject({
+      ok: true,
+      message: { sender: { address: sender.engine.address, deviceId: 1 } },
+    });
+    // The same message reported by the sender's device is not its delivery.
+    expect(await t.verifier.verify(reporterOf(senderDevice), reported, t.h.clock.now)).toEqual({
+      ok: false,
+      reason: 'stamp',
+    });
+  });
+});
+
+describe('FrankingReportVerifier: refused', () => {
+  it("'too old' past the report window", async () => {
+    const t = await setup();
+    const { reported } = await t.honest();
+    const late = reported.receivedAt + DEFAULT_CONFIG.reportWindowMs + 1;
+    expect(await t.verifier.verify(reporterOf(t.bob), reported, late)).toEqual({
+      ok: false,
+      reason: 'too old',
+    });
+    const shortWindow = new FrankingReportVerifier(t.h.ports.signingKeys, { reportWindowMs: DAY });
+    expect(
+      await shortWindow.verify(reporterOf(t.bob), reported, reported.receivedAt + DAY + 1),
+    ).toEqual({ ok: false, reason: 'too old' });
+  });
+
+  it("'received in the future' beyond the clock skew", async () => {
+    const t = await setup();
+    const { reported } = await t.honest();
+    const skewed = reported.receivedAt - REPORT_CLOCK_SKEW_MS;
+    expect((await t.verifier.verify(reporterOf(t.bob), reported, skewed)).ok).toBe(true);
+    expect(await t.verifier.verify(reporterOf(t.bob), reported, skewed - 1)).toEqual({
+      ok: false,
+      reason: 'received in the future',
+    });
+  });
+
+  it("'stamp' for a stamp, id or time that is not this delivery's", async () => {
+    const t = await setup();
+    const { reported } = await t.honest();
+    const now = t.h.clock.now;
+    for (const changed of [
+      { ...reported, stamp: flip(reported.stamp, 31) },
+      { ...reported, messageId: flip(reported.messageId, 15) },
+      { ...reported, receivedAt: reported.receivedAt - 3_600_000 },
+      { ...reported, stamp: reported.stamp.subarray(0, 16) },
+    ]) {
+      expect(await t.verifier.verify(reporterOf(t.bob), changed, now)).toEqual({
+        ok: false,
+        reason: 'stamp',
+      });
+    }
+  });
+
+  it("'stamp' for a report by another device of the recipient's account", async () => {
+    const t = await setup();
+    const bob2 = await t.h.link(t.bob.account);
+    const cert = await t.certificateOf(t.alice);
+    const content = utf8('to both devices');
+    const to1 = t.franked(t.alice, t.bob, content);
+    const to2 = t.franked(t.alice, bob2, content);
+    const [d1, d2] = await t.deliver(
+      t.bob.account.address,
+      new Uint8Array(16).fill(7),
+      [
+        [1, to1.envelope],
+        [2, to2.envelope],
+      ],
+      [t.bob, bob2],
+    );
+    const first = t.report(d1!, to1, cert, content);
+    const second = t.report(d2!, to2, cert, content);
+    const now = t.h.clock.now;
+    expect((await t.verifier.verify(reporterOf(t.bob), first, now)).ok).toBe(true);
+    expect((await t.verifier.verify(reporterOf(bob2), second, now)).ok).toBe(true);
+    expect(await t.verifier.verify(reporterOf(bob2), first, now)).toEqual({
+      ok: false,
+      reason: 'stamp',
+    });
+    expect(await t.verifier.verify(reporterOf(t.alice), first, now)).toEqual({
+      ok: false,
+      reason: 'stamp',
+    });
+  });
+
+  it("'commitment' for content or an opening key the commitment does not open to", async () => {
+    const t = await setup();
+    const { reported } = await t.honest(utf8('what was sent'));
+    const now = t.h.clock.now;
+    // The recipient keeps the real stamp and commitment and reveals other content.
+    for (const changed of [
+      { ...reported, content: utf8('what was never sent') },
+      { ...reported, content: flip(reported.content) },
+      { ...reported, openingKey: flip(reported.openingKey) },
+    ]) {
+      expect(await t.verifier.verify(reporterOf(t.bob), changed, now)).toEqual({
+        ok: false,
+        reason: 'commitment',
+      });
+    }
+    // A fresh commitment to the forged content is not what the service stamped.
+    const openingKey = randomBytes(32);
+    const forged = utf8('what was never sent');
+    expect(
+      await t.verifier.verify(
+        reporterOf(t.bob),
+        {
+          ...reported,
+          content: forged,
+          openingKey,
+          commitment: frankingCommitment(openingKey, forged),
+        },
+        now,
+      ),
+    ).toEqual({ ok: false, reason: 'stamp' });
+  });
+
+  it("'certificate' for a malformed, foreign or expired sender certificate", async () => {
+    const t = await setup();
+    const { reported } = await t.honest();
+    const now = t.h.clock.now;
+    const cert = decodeSenderCertificate(reported.senderCertificate);
+    // The same fields under another deployment's server key and root.
+    const other = generateSigningMaterial({ keyId: 7, notAfter: 2_000_000_000_000 }).material;
+    const foreign = await issueSenderCertificate(nobleBackend, other.serverSeed, {
+      ...cert,
+      serverCertificate: other.serverCertificate,
+    });
+    // Issued by this server, but expired before the message arrived.
+    const expired = await issueSenderCertificate(nobleBackend, t.material.serverSeed, {
+      ...cert,
+      expires: reported.receivedAt,
+    });
+    for (const senderCertificate of [
+      flip(reported.senderCertificate, reported.senderCertificate.length - 1),
+      reported.senderCertificate.subarray(1),
+      new Uint8Array(0),
+      foreign,
+      expired,
+    ]) {
+      expect(
+        await t.verifier.verify(reporterOf(t.bob), { ...reported, senderCertificate }, now),
+      ).toEqual({ ok: false, reason: 'certificate' });
+    }
+  });
+
+  it("'moderator key' for another key id", async () => {
+    const t = await setup();
+    const { reported } = await t.honest();
+    const other = { ...reported, moderatorKeyId: t.material.moderatorKeyId + 1 };
+    expect(await t.verifier.verify(reporterOf(t.bob), other, t.h.clock.now)).toEqual({
+      ok: false,
+      reason: 'moderator key',
+    });
+  });
+
+  it("'signature' for a damaged signature or another sender's certificate", async () => {
+    const t = await setup();
+    const { reported } = await t.honest();
+    const now = t.h.clock.now;
+    const carol = await t.h.register(new Uint8Array(16).fill(3));
+    for (const changed of [
+      { ...reported, signature: flip(reported.signature, 0) },
+      { ...reported, signature: flip(reported.signature, 303) },
+      { ...reported, signature: reported.signature.subarray(1) },
+      // Blaming Carol with her real certificate: the signature names Alice's key.
+      { ...reported, senderCertificate: await t.certificateOf(carol) },
+    ]) {
+      expect(await t.verifier.verify(reporterOf(t.bob), changed, now)).toEqual({
+        ok: false,
+        reason: 'signature',
+      });
+    }
+  });
+
+  it("'signature' for a message a recipient sent itself in another's name (receiver forgery)", async () => {
+    const t = await setup();
+    const mallory = await t.h.register(MALLORY_KEY);
+    // Mallory has Alice's sender certificate (every sealed message from Alice carries one).
+    const aliceCert = await t.certificateOf(t.alice);
+    const content = utf8('a message Alice never sent');
+    const openingKey = randomBytes(32);
+    const commitment = frankingCommitment(openingKey, content);
+    const message = frankingMessage({
+      commitment,
+      senderAddress: t.alice.account.address,
+      senderDeviceId: 1,
+      recipientAddress: mallory.account.address,
+      recipientDeviceId: 1,
+      moderatorKeyId: t.material.moderatorKeyId,
+    });
+    const forgeries = [
+      receiverForgeFranking(randomBytes, {
+        recipientSecret: mallory.franking.secretKey,
+        senderPublic: t.alice.franking.publicKey,
+        moderatorPublic: t.material.moderatorPublic,
+        message,
+      }),
+      forgeFranking(randomBytes, {
+        senderPublic: t.alice.franking.publicKey,
+        recipientPublic: mallory.franking.publicKey,
+        moderatorPublic: t.material.moderatorPublic,
+        message,
+      }),
+    ];
+    for (const signature of forgeries) {
+      // Sealed to herself: the service stamps it like any delivery.
+      const [delivered] = await t.deliver(
+        mallory.account.address,
+        MALLORY_KEY,
+        [[1, envelopeWith(commitment)]],
+        [mallory],
+      );
+      const reported = t.report(
+        delivered!,
+        { openingKey, commitment, signature },
+        aliceCert,
+        content,
+      );
+      expect(await t.verifier.verify(reporterOf(mallory), reported, t.h.clock.now)).toEqual({
+        ok: false,
+        reason: 'signature',
+      });
+    }
+    // Control: the same path with a moderator-forged signature (needs the moderator secret,
+    // which only the service holds) is accepted, so the refusals above are the signature's.
+    const judgeForged = moderatorForgeFranking(randomBytes, {
+      moderatorSecret: t.material.moderatorSecret,
+      senderPublic: t.alice.franking.publicKey,
+      recipientPublic: mallory.franking.publicKey,
+      message,
+    });
+    const [delivered] = await t.deliver(
+      mallory.account.address,
+      MALLORY_KEY,
+      [[1, envelopeWith(commitment)]],
+      [mallory],
+    );
+    const control = t.report(
+      delivered!,
+      { openingKey, commitment, signature: judgeForged },
+      aliceCert,
+      content,
+    );
+    expect((await t.verifier.verify(reporterOf(mallory), control, t.h.clock.now)).ok).toBe(true);
+  });
+
+  it('refuses in the documented order (first failing check wins)', async () => {
+    const t = await setup();
+    const { reported } = await t.honest();
+    const now = t.h.clock.now;
+    const everything = {
+      ...reported,
+      stamp: flip(reported.stamp),
+      content: flip(reported.content),
+      senderCertificate: new Uint8Array(3),
+      moderatorKeyId: 99,
+      signature: flip(reported.signature),
+    };
+    const reasons: string[] = [];
+    const verify = async (m: ReportedMessage) => {
+      const outcome = await t.verifier.verify(reporterOf(t.bob), m, now);
+      reasons.push(outcome.ok ? 'ok' : outcome.reason);
+    };
+    await verify(everything);
+    await verify({ ...everything, stamp: reported.stamp });
+    await verify({ ...everything, stamp: reported.stamp, content: reported.content });
+    await verify({
+      ...everything,
+      stamp: reported.stamp,
+      content: reported.content,
+      senderCertificate: reported.senderCertificate,
+    });
+    await verify({ ...reported, signature: everything.signature });
+    expect(reasons).toEqual(['stamp', 'commitment', 'certificate', 'moderator key', 'signature']);
+  });
+});
