@@ -14,6 +14,10 @@
  *    interval, and per million messages pushed and acknowledged over the socket against fetch
  *    and ack over HTTP; AppSync Events and IoT Core connection minutes as a side line.
  *
+ * 4. Report verification: verifications per second of the service's report verifier on one
+ *    thread, over real reports of sealed messages (bench/lib/report-verification.ts), and
+ *    reports per second through `POST /v1/reports`.
+ *
  * With `--json`, one JSON object per line: {"case", "value", "unit", "target"}.
  */
 import { execFileSync } from 'node:child_process';
@@ -52,6 +56,7 @@ import {
 import { attachmentCostPerGb, measureAttachment, STORED_DAYS } from './lib/attachment-cost.ts';
 import { type Endpoints, Meter, meteredClients } from './lib/meter.ts';
 import { measureRealtime, type RealtimeUsage } from './lib/realtime-cost.ts';
+import { measureReportVerification } from './lib/report-verification.ts';
 
 const JSON_OUTPUT = process.argv.includes('--json');
 const MESSAGES = 100;
@@ -469,6 +474,14 @@ async function coldStart(): Promise<void> {
   }
 }
 
+/** Report verification throughput on one thread (bench/lib/report-verification.ts). */
+async function reportVerification(): Promise<void> {
+  const r = await measureReportVerification();
+  report('reports.verificationsPerSecond', r.verificationsPerSecond, '/s', 500);
+  report('reports.routeReportsPerSecond', r.routeReportsPerSecond, '/s');
+}
+
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+await reportVerification();
 await coldStart();
 await costModel();

@@ -5,9 +5,13 @@
  * already checked (same bytes, same trust root) where libsignal verifies again. Setups use
  * fresh parties, so no verdict or imported peer key carries over from one setup to the next;
  * a party's own identity key is imported when the party is created, as on a running device.
+ * Sealed messages are franked (PROTOCOL.md §11), as every Sealpost sealed message is: parties
+ * hold the operator's moderator certificate, certificates and bundles carry franking keys.
  */
-import { defaultBackend } from '../../sdk/crypto/index.ts';
+import { defaultBackend, systemRng } from '../../sdk/crypto/index.ts';
+import { generateFrankingKeyPair } from '../../sdk/franking/index.ts';
 import {
+  issueModeratorCertificate,
   issueSenderCertificate,
   issueServerCertificate,
   type TrustConfig,
@@ -40,14 +44,21 @@ export async function sealpostPair() {
     trustRoot: await backend.ed25519PublicKey(rootSeed),
     revokedServerKeyIds: [],
   };
+  const moderatorCertificate = await issueModeratorCertificate(backend, rootSeed, {
+    keyId: 1,
+    moderatorPublic: generateFrankingKeyPair(systemRng).publicKey,
+    notAfter: Date.now() + 365 * DAY,
+  });
 
   async function party(oneTime = 1): Promise<Party> {
     const { engine } = await ProtocolEngine.create({ store: new MemoryStore(), trust, backend });
+    await engine.setModeratorCertificates([moderatorCertificate]);
     const upload = await engine.generatePrekeys({ oneTime, kem: oneTime });
     const certificate = await issueSenderCertificate(backend, serverSeed, {
       address: engine.address,
       deviceId: 1,
       identityKey: engine.identity.dhPublic,
+      frankingKey: engine.frankingPublicKey,
       expires: Date.now() + 7 * DAY,
       serverCertificate,
     });
@@ -62,6 +73,7 @@ export async function sealpostPair() {
       signedPrekey: p.upload.signedPrekey!,
       oneTimePrekey: p.upload.oneTimePrekeys[0]!,
       kemPrekey: p.upload.kemPrekeys[0]!,
+      frankingKey: p.engine.frankingPublicKey,
     };
   }
 

@@ -26,6 +26,9 @@ async function fullRecord() {
     identity: bob.identity,
     signedPrekey: upload.signedPrekey!,
     kemPrekey: upload.lastResortKemPrekey!,
+    // As the service serves it. No moderator certificate is needed: nothing here is sealed,
+    // and a forged message fails in the session before any franking check would run.
+    frankingKey: bob.frankingPublicKey,
   };
   // Each start archives the previous state: one current and 40 archived, all bound to Bob.
   for (let i = 0; i <= MAX_ARCHIVED_STATES; i++) await alice.startSession(bob.address, bundle);
