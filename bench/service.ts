@@ -478,6 +478,7 @@ async function coldStart(): Promise<void> {
 async function reportVerification(): Promise<void> {
   const r = await measureReportVerification();
   report('reports.verificationsPerSecond', r.verificationsPerSecond, '/s', 500);
+  report('reports.knownSessionVerificationsPerSecond', r.knownSessionVerificationsPerSecond, '/s');
   report('reports.routeReportsPerSecond', r.routeReportsPerSecond, '/s');
 }
 

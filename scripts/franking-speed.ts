@@ -6,8 +6,11 @@
  * Run: `npx tsx --conditions=sealpost-source scripts/franking-speed.ts [iterations]`
  * (Node 24: `"$(bash scripts/node24.sh)" --import tsx --conditions=sealpost-source scripts/franking-speed.ts`)
  */
+import { loadavg } from 'node:os';
 import { systemRng } from '#sdk/crypto/backend.ts';
+import { defaultBackend } from '#sdk/crypto/index.ts';
 import {
+  checkFrankingCommitment,
   clearFrankingKeyCaches,
   deriveFrankingKeyPair,
   forgeFranking,
@@ -29,14 +32,14 @@ const sender = deriveFrankingKeyPair(systemRng(32));
 const recipient = deriveFrankingKeyPair(systemRng(32));
 const moderator = generateFrankingKeyPair(systemRng);
 const commitment = frankingCommitment(systemRng(32), systemRng(1024));
-const message = frankingMessage({
-  commitment,
+const context = {
   senderAddress: 'aebagbafaydqqcikbmga2dqpcaireeyu',
   senderDeviceId: 1,
   recipientAddress: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
   recipientDeviceId: 2,
   moderatorKeyId: 7,
-});
+};
+const message = frankingMessage({ commitment, ...context });
 const keys = {
   senderPublic: sender.publicKey,
   recipientPublic: recipient.publicKey,
@@ -76,6 +79,19 @@ function median(runs: Timing[]): Timing {
   return { wall: pick('wall'), cpu: pick('cpu') };
 }
 
+/** {@link time} for an async call, awaited one after the other. */
+async function timeAsync(n: number, f: () => Promise<unknown>): Promise<Timing> {
+  for (let i = 0; i < Math.min(n, 20); i++) await f();
+  const rounds: Timing[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const wall = performance.now();
+    const cpu = cpuMs();
+    for (let i = 0; i < n; i++) await f();
+    rounds.push({ wall: (performance.now() - wall) / n, cpu: (cpuMs() - cpu) / n });
+  }
+  return median(rounds);
+}
+
 /** One cold call (caches emptied first), repeated; setup outside the clock. */
 function timeCold(n: number, setup: () => void, f: () => unknown): Timing {
   const runs: Timing[] = [];
@@ -92,7 +108,42 @@ function timeCold(n: number, setup: () => void, f: () => unknown): Timing {
 const freshKeys = Array.from({ length: 64 }, () => deriveFrankingKeyPair(systemRng(32)).publicKey);
 let nextFresh = 0;
 const fresh = () => freshKeys[nextFresh++ % freshKeys.length]!;
+// Per message inside a franking session (PROTOCOL.md §11.3.2), with the platform's backend:
+// the sender commits and signs with the session key, the recipient checks both.
+const sessionSeed = systemRng(32);
+const sessionKey = await defaultBackend.ed25519PublicKey(sessionSeed);
+const content = systemRng(1024);
+const perMessageSend = async () => {
+  const openingKey = systemRng(32);
+  const c = frankingCommitment(openingKey, content);
+  return defaultBackend.ed25519Sign(sessionSeed, frankingMessage({ ...context, commitment: c }));
+};
+const sentKey = systemRng(32);
+const sentCommitment = frankingCommitment(sentKey, content);
+const sentSignature = await defaultBackend.ed25519Sign(
+  sessionSeed,
+  frankingMessage({ ...context, commitment: sentCommitment }),
+);
+const perMessageReceive = async () =>
+  checkFrankingCommitment(sentCommitment, sentKey, content) &&
+  defaultBackend.ed25519Verify(
+    sessionKey,
+    frankingMessage({ ...context, commitment: sentCommitment }),
+    sentSignature,
+  );
+const sessionRows: [string, Timing][] = [
+  [
+    'per message in a session: sender (commit + sign)',
+    await timeAsync(iterations * 10, perMessageSend),
+  ],
+  [
+    'per message in a session: recipient (open + verify)',
+    await timeAsync(iterations * 10, perMessageReceive),
+  ],
+];
+
 const rows: [string, Timing][] = [
+  ...sessionRows,
   ['frank (recipient key cached with its table)', time(iterations, franked)],
   [
     'frank (new recipient key each time)',
@@ -135,13 +186,16 @@ const rows: [string, Timing][] = [
   ],
 ];
 
-console.log(`Node ${process.versions.node}, ${iterations} iterations x ${ROUNDS} rounds (median)`);
 console.log(
-  `${'operation'.padEnd(46)} ${'wall ms'.padStart(8)} ${'cpu ms'.padStart(8)} ${'per s'.padStart(7)}`,
+  `Node ${process.versions.node}, ${iterations} iterations x ${ROUNDS} rounds (median; ` +
+    `per-message rows ${iterations * 10}), load ${loadavg()[0]!.toFixed(2)}`,
+);
+console.log(
+  `${'operation'.padEnd(52)} ${'wall ms'.padStart(8)} ${'cpu ms'.padStart(8)} ${'per s'.padStart(7)}`,
 );
 for (const [name, t] of rows) {
   const perSecond = (1000 / t.wall).toFixed(0);
   console.log(
-    `${name.padEnd(46)} ${t.wall.toFixed(3).padStart(8)} ${t.cpu.toFixed(3).padStart(8)} ${perSecond.padStart(7)}`,
+    `${name.padEnd(52)} ${t.wall.toFixed(3).padStart(8)} ${t.cpu.toFixed(3).padStart(8)} ${perSecond.padStart(7)}`,
   );
 }

@@ -15,7 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ristretto255 } from '@noble/curves/ed25519.js';
+import { ed25519, ristretto255 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -31,6 +31,7 @@ import {
   frankingCommitment,
   frankingMessage,
   frankingProofValid,
+  frankingSessionMessage,
   generateFrankingKeyPair,
   judgeFranking,
   moderatorForgeFranking,
@@ -253,6 +254,30 @@ export function frankingVectorsJson(): string {
     'franking message',
   );
 
+  // A franking session (PROTOCOL.md §11.3.2): the session message over an Ed25519 session key
+  // (its seed is a hash of a fixed string, so the other vectors' draws are unchanged), and the
+  // session key's deterministic RFC 8032 signature over the message above.
+  const sessionSeed = sha256(utf8('Sealpost franking vectors: session seed'));
+  const sessionKey = ed25519.getPublicKey(sessionSeed);
+  const { commitment: _commitment, ...devices } = context;
+  const sessionMessage = frankingSessionMessage({ ...devices, sessionKey });
+  check(
+    constantTimeEqual(
+      sessionMessage,
+      concatBytes(
+        utf8('Sealpost-Franking-Session-v1'),
+        sessionKey,
+        addressToBytes(context.senderAddress),
+        u32be(context.senderDeviceId),
+        addressToBytes(context.recipientAddress),
+        u32be(context.recipientDeviceId),
+        u32be(context.moderatorKeyId),
+      ),
+    ),
+    'franking session message',
+  );
+  const messageSignature = ed25519.sign(message, sessionSeed);
+
   const parties = {
     senderPublic: sender.publicKey,
     recipientPublic: recipient.publicKey,
@@ -418,6 +443,12 @@ export function frankingVectorsJson(): string {
     frankingMessage: {
       context: { ...context, commitment: toHex(context.commitment) },
       message: toHex(message),
+    },
+    frankingSession: {
+      sessionSeed: toHex(sessionSeed),
+      sessionKey: toHex(sessionKey),
+      sessionMessage: toHex(sessionMessage),
+      messageSignature: toHex(messageSignature),
     },
     frank: {
       rng: toHex(franked.drawn()),

@@ -39,7 +39,6 @@ const EMPTY = new Uint8Array(0);
 
 const rng = seededRng('Sealpost sealed-sender vectors v2');
 /** The moderator key id every franking block names (any u32: this layer does not check it). */
-const MODERATOR_KEY_ID = 3;
 
 interface Party {
   address: string;
@@ -135,12 +134,14 @@ async function makeCase(
 ) {
   const sender = senders[senderIndex]!;
   const senderCertificate = certificates[certIndex]!;
-  // Drawn in this order: commitment, opening key, signature, then the ephemeral key.
+  // Drawn in this order: commitment, opening key, session key, signature, message signature,
+  // then the ephemeral key.
   const commitment = rng(32);
   const franking: SealedFranking = {
-    moderatorKeyId: MODERATOR_KEY_ID,
     openingKey: rng(32),
+    sessionKey: rng(32),
     signature: rng(304),
+    messageSignature: rng(64),
   };
   const ephemeralPrivate = rng(32);
   const inner = encodeSealedContent({ contentType, senderCertificate, franking, message });
@@ -171,9 +172,10 @@ async function makeCase(
     message: toHex(message),
     commitment: toHex(commitment),
     franking: {
-      moderatorKeyId: franking.moderatorKeyId,
       openingKey: toHex(franking.openingKey),
+      sessionKey: toHex(franking.sessionKey),
       signature: toHex(franking.signature),
+      messageSignature: toHex(franking.messageSignature),
     },
     ephemeralPrivate: toHex(ephemeralPrivate),
     ephemeralPublic: toHex(spec.ephemeralPublic),
@@ -263,7 +265,6 @@ const vectors = {
     dhPublic: toHex(recipient.dhPublic),
   },
   senderCertificateExpires: expires,
-  moderatorKeyId: MODERATOR_KEY_ID,
   valid,
   invalid,
 };

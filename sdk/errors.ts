@@ -263,8 +263,8 @@ export class AttachmentSizeError extends SealpostError {
 
 /**
  * A received message whose report would not verify (PROTOCOL.md §11.5): its commitment does not
- * open to the plaintext, its franking signature does not verify for this device, or it names a
- * moderator key this device does not hold. The message is dropped unseen, so no sender can send
+ * open to the plaintext, its franking signatures do not verify for this device under a moderator
+ * key it holds, or it holds none. The message is dropped unseen, so no sender can send
  * content that escapes reporting. `reason` is one of the fixed strings below.
  */
 export class UnreportableMessageError extends SealpostError {

@@ -12,7 +12,7 @@
  * which answers the browser's CORS requests itself.
  *
  *   node serve.mjs                          # the API of `npm start` (.local/stack.json)
- *   node serve.mjs --api URL --trust-root KEY --port 5173 --name carol [--realtime-url WSS_URL]
+ *   node serve.mjs --api URL --trust-root=KEY --port 5173 --name carol [--realtime-url WSS_URL]
  *
  * Any Sealpost works as the API, e.g. the test kit's `TestSealpost.listen()` (which also
  * answers CORS, so a page served elsewhere could call it directly).

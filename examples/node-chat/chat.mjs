@@ -210,7 +210,7 @@ async function interactive(name, client, contacts) {
 
 async function main() {
   if (args.help || !args.name) {
-    out('usage: chat.mjs --name <you> [--server URL --trust-root KEY] [--dir DIR]');
+    out('usage: chat.mjs --name <you> [--server URL --trust-root=KEY] [--dir DIR]');
     out(
       '       [--print-card] [--add CARD]... [--to NAME --send TEXT] [--receive-once [--wait S]]',
     );

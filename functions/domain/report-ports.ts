@@ -17,7 +17,9 @@ export interface ReportedMessage {
   content: Uint8Array;
   senderCertificate: Uint8Array;
   moderatorKeyId: number;
+  sessionKey: Uint8Array;
   signature: Uint8Array;
+  messageSignature: Uint8Array;
 }
 
 /** What the verifier established about a reported message. */

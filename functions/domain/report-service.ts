@@ -74,7 +74,9 @@ function decodeMessage(json: ReportedMessageJson): ReportedMessage {
     content: fromBase64Url(json.content, 'content'),
     senderCertificate: fromBase64Url(json.senderCertificate, 'senderCertificate'),
     moderatorKeyId: json.moderatorKeyId,
+    sessionKey: fromBase64Url(json.sessionKey, 'sessionKey'),
     signature: fromBase64Url(json.signature, 'signature'),
+    messageSignature: fromBase64Url(json.messageSignature, 'messageSignature'),
   };
 }
 

@@ -3,12 +3,23 @@
  * {@link ReportVerifier} of the report service. A report is accepted only if the service
  * delivered a message with this commitment to the reporting device (its stamp), the revealed
  * content opens the commitment, the sender certificate chains to this deployment's trust
- * root, and the asymmetric franking signature judges valid under this deployment's moderator
- * key for exactly this sender, recipient and commitment. Checks run cheapest first; each
- * failure answers one short fixed reason, never anything derived from the content.
+ * root, the franking session key signed exactly this commitment, sender and recipient, and
+ * the asymmetric franking signature over that session judges valid under this deployment's
+ * moderator key. Checks run cheapest first; each failure answers one short fixed reason, never
+ * anything derived from the content.
+ *
+ * Judging costs milliseconds and the messages of one session share its franking signature (the
+ * earlier messages of a report usually do), so sessions that judged valid are remembered, by
+ * the SHA-256 of everything the judgement depends on, in a bounded in-memory set.
  */
+import { createHash } from 'node:crypto';
 import { defaultBackend, validateSenderCertificate } from 'sealpost';
-import { checkFrankingCommitment, frankingMessage, judgeFranking } from 'sealpost/franking';
+import {
+  checkFrankingCommitment,
+  frankingMessage,
+  frankingSessionMessage,
+  judgeFranking,
+} from 'sealpost/franking';
 import type { SenderCertificate } from 'sealpost/wire';
 import type { ServiceConfig } from './config.ts';
 import { stamperFor } from './franking-stamp.ts';
@@ -17,6 +28,8 @@ import type { ReportedMessage, ReportVerifier, VerifyOutcome } from './report-po
 
 /** How far in the future a reported `receivedAt` may be (clock skew between instances). */
 export const REPORT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** Franking sessions a verifier remembers as judged valid (32-byte digests, ~100 KiB). */
+export const JUDGED_SESSION_CACHE_SIZE = 2048;
 
 /** The reasons {@link FrankingReportVerifier} refuses with, in the order it checks. */
 export const REPORT_VERIFY_REASONS = {
@@ -42,6 +55,8 @@ const refuse = (reason: Reason): VerifyOutcome => ({ ok: false, reason });
  * const outcome = await verifier.verify({ address, deviceId }, reported, Date.now());
  */
 export class FrankingReportVerifier implements ReportVerifier {
+  private readonly judged = new Set<string>();
+
   constructor(
     private readonly keys: SigningKeyProvider,
     private readonly config: Pick<ServiceConfig, 'reportWindowMs'>,
@@ -55,7 +70,8 @@ export class FrankingReportVerifier implements ReportVerifier {
    * delivered to, at that time, under that id); the commitment opens to the content
    * (`commitment`); the sender certificate chains to this deployment's trust root and was
    * valid at `receivedAt` (`certificate`); the moderator key id is this deployment's
-   * (`moderator key`); the franking signature judges valid (`signature`).
+   * (`moderator key`); the session key's signature over the message verifies and the franking
+   * signature over the session judges valid (`signature`).
    *
    * @example await verifier.verify(reporter, reported, Date.now()) // { ok: true, message }
    */
@@ -97,23 +113,34 @@ export class FrankingReportVerifier implements ReportVerifier {
     if (m.moderatorKeyId !== material.moderatorKeyId) {
       return refuse(REPORT_VERIFY_REASONS.moderatorKey);
     }
-    const judged = safely(() =>
-      judgeFranking({
-        moderatorSecret: material.moderatorSecret,
-        senderPublic: cert.frankingKey,
-        moderatorPublic: material.moderatorPublic,
-        message: frankingMessage({
-          commitment: m.commitment,
-          senderAddress: cert.address,
-          senderDeviceId: cert.deviceId,
-          recipientAddress: reporter.address,
-          recipientDeviceId: reporter.deviceId,
-          moderatorKeyId: m.moderatorKeyId,
-        }),
-        signature: m.signature,
-      }),
+    const ctx = {
+      senderAddress: cert.address,
+      senderDeviceId: cert.deviceId,
+      recipientAddress: reporter.address,
+      recipientDeviceId: reporter.deviceId,
+      moderatorKeyId: m.moderatorKeyId,
+    };
+    const signed = await defaultBackend.ed25519Verify(
+      m.sessionKey,
+      frankingMessage({ commitment: m.commitment, ...ctx }),
+      m.messageSignature,
     );
+    if (!signed) return refuse(REPORT_VERIFY_REASONS.signature);
+    const sessionMessage = frankingSessionMessage({ sessionKey: m.sessionKey, ...ctx });
+    const digest = sessionDigest(m.moderatorKeyId, cert.frankingKey, sessionMessage, m.signature);
+    const judged =
+      this.judged.has(digest) ||
+      safely(() =>
+        judgeFranking({
+          moderatorSecret: material.moderatorSecret,
+          senderPublic: cert.frankingKey,
+          moderatorPublic: material.moderatorPublic,
+          message: sessionMessage,
+          signature: m.signature,
+        }),
+      );
     if (!judged) return refuse(REPORT_VERIFY_REASONS.signature);
+    this.remember(digest);
     return {
       ok: true,
       message: {
@@ -125,6 +152,31 @@ export class FrankingReportVerifier implements ReportVerifier {
       },
     };
   }
+
+  private remember(digest: string): void {
+    this.judged.delete(digest);
+    this.judged.add(digest);
+    if (this.judged.size > JUDGED_SESSION_CACHE_SIZE) {
+      this.judged.delete(this.judged.values().next().value as string);
+    }
+  }
+}
+
+/** The judged-session key: SHA-256 over the moderator key id and the judge's public inputs. */
+function sessionDigest(
+  moderatorKeyId: number,
+  senderPublic: Uint8Array,
+  sessionMessage: Uint8Array,
+  signature: Uint8Array,
+): string {
+  const id = Buffer.alloc(4);
+  id.writeUInt32BE(moderatorKeyId);
+  return createHash('sha256')
+    .update(id)
+    .update(senderPublic)
+    .update(sessionMessage)
+    .update(signature)
+    .digest('base64url');
 }
 
 /** A check that counts as failed when its input is malformed enough to throw. */

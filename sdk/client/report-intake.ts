@@ -64,7 +64,9 @@ export class ReportIntake {
       content: received.plaintext,
       senderCertificate: franking.senderCertificate,
       moderatorKeyId: franking.moderatorKeyId,
+      sessionKey: franking.sessionKey,
       signature: franking.signature,
+      messageSignature: franking.messageSignature,
     });
   }
 
@@ -83,13 +85,20 @@ export class ReportIntake {
   }
 
   /**
-   * After opening failed with `error`: when the message names a moderator key this device does
-   * not hold, refreshes the moderator certificates (at most every `UNKNOWN_KEY_REFRESH_MS`).
+   * After opening failed with `error`: when the franking signature verified under none of the
+   * moderator keys this device holds (the envelope does not name its key, so a key this device
+   * has not fetched yet looks the same as a bad signature) or it holds none, refreshes the
+   * moderator certificates (at most every `UNKNOWN_KEY_REFRESH_MS`).
    * Resolves `true` when a new key came (open the message again), the refresh's own error
    * when it failed (retryable: the message stays on the server), else `false`.
    */
   async retryUnknownModerator(error: unknown, call?: CallOptions): Promise<boolean | Error> {
-    if (!(error instanceof UnreportableMessageError && error.reason === 'moderator key')) {
+    if (
+      !(
+        error instanceof UnreportableMessageError &&
+        (error.reason === 'moderator key' || error.reason === 'signature')
+      )
+    ) {
       return false;
     }
     try {

@@ -23,6 +23,13 @@ import { MESSAGE_ID_BYTES } from '../wire/api/limits.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from '../wire/certificates.ts';
 import { ADDRESS_BYTES, addressFromBytes, addressToBytes, isAddress } from '../wire/identity.ts';
 import { MAX_PLAINTEXT_BYTES } from '../wire/messages.ts';
+import {
+  FRANKING_COMMITMENT_BYTES as COMMITMENT_BYTES,
+  FRANKING_MESSAGE_SIGNATURE_BYTES as MESSAGE_SIGNATURE_BYTES,
+  FRANKING_OPENING_KEY_BYTES as OPENING_KEY_BYTES,
+  FRANKING_SESSION_KEY_BYTES as SESSION_KEY_BYTES,
+  FRANKING_SIGNATURE_BYTES as SIGNATURE_BYTES,
+} from '../wire/sealed.ts';
 
 /** Version byte of a report record. */
 export const REPORT_RECORD_VERSION = 1;
@@ -38,9 +45,6 @@ export const MAX_REPORTABLE_MESSAGES_LIMIT = 100_000;
 const NS = 'report';
 const DAY_MS = 86_400_000;
 const STAMP_BYTES = 32;
-const COMMITMENT_BYTES = 32;
-const OPENING_KEY_BYTES = 32;
-const SIGNATURE_BYTES = 304;
 /** Digits of `receivedAt` in a key: every safe integer fits. */
 const TIME_DIGITS = 16;
 /** Retention pruning runs at most this often when nothing else asks for it. */
@@ -56,7 +60,9 @@ const FIXED_BYTES =
   COMMITMENT_BYTES +
   OPENING_KEY_BYTES +
   4 +
-  SIGNATURE_BYTES;
+  SESSION_KEY_BYTES +
+  SIGNATURE_BYTES +
+  MESSAGE_SIGNATURE_BYTES;
 
 /** What a report of one received message needs, and whose it is. */
 export interface ReportRecord {
@@ -78,8 +84,12 @@ export interface ReportRecord {
   /** The sender certificate from the envelope. */
   readonly senderCertificate: Uint8Array;
   readonly moderatorKeyId: number;
-  /** The asymmetric franking signature (304 bytes). */
+  /** The franking session key (32 bytes). */
+  readonly sessionKey: Uint8Array;
+  /** The asymmetric franking signature over the session (304 bytes). */
   readonly signature: Uint8Array;
+  /** The session key's Ed25519 signature over the message (64 bytes). */
+  readonly messageSignature: Uint8Array;
 }
 
 /** Retention and size of the openings store, checked by {@link reportPolicy}. */
@@ -117,7 +127,8 @@ export function reportPolicy(options: {
 /**
  * Encodes a record: `u8 1 || address(20) || u32 deviceId || messageId(16) || u64 receivedAt
  * || u64 storedAt || stamp(32) || commitment(32) || openingKey(32) || u32 moderatorKeyId
- * || signature(304) || var16(senderCertificate) || var32(content)`.
+ * || sessionKey(32) || signature(304) || messageSignature(64) || var16(senderCertificate)
+ * || var32(content)`.
  *
  * @example const value = encodeReportRecord(record);
  * @throws {ArgumentTypeError | ArgumentRangeError} naming a field of the wrong type or size.
@@ -127,7 +138,9 @@ export function encodeReportRecord(r: ReportRecord): Uint8Array {
   assertBytes(r.stamp, 'stamp', STAMP_BYTES);
   assertBytes(r.commitment, 'commitment', COMMITMENT_BYTES);
   assertBytes(r.openingKey, 'openingKey', OPENING_KEY_BYTES);
+  assertBytes(r.sessionKey, 'sessionKey', SESSION_KEY_BYTES);
   assertBytes(r.signature, 'signature', SIGNATURE_BYTES);
+  assertBytes(r.messageSignature, 'messageSignature', MESSAGE_SIGNATURE_BYTES);
   assertBytes(r.senderCertificate, 'senderCertificate');
   assertBytes(r.content, 'content');
   if (r.senderCertificate.length > MAX_SENDER_CERTIFICATE_BYTES) {
@@ -145,7 +158,9 @@ export function encodeReportRecord(r: ReportRecord): Uint8Array {
     .bytes(r.commitment)
     .bytes(r.openingKey)
     .u32(r.moderatorKeyId)
+    .bytes(r.sessionKey)
     .bytes(r.signature)
+    .bytes(r.messageSignature)
     .var16(r.senderCertificate)
     .var32(r.content)
     .finish();
@@ -172,7 +187,9 @@ export function decodeReportRecord(bytes: Uint8Array): ReportRecord {
     commitment: r.bytes(COMMITMENT_BYTES),
     openingKey: r.bytes(OPENING_KEY_BYTES),
     moderatorKeyId: r.u32(),
+    sessionKey: r.bytes(SESSION_KEY_BYTES),
     signature: r.bytes(SIGNATURE_BYTES),
+    messageSignature: r.bytes(MESSAGE_SIGNATURE_BYTES),
     senderCertificate: r.var16(MAX_SENDER_CERTIFICATE_BYTES),
     content: r.var32(MAX_PLAINTEXT_BYTES),
   };

@@ -65,7 +65,9 @@ export function reportedMessageJson(r: ReportRecord): ReportedMessageJson {
     content: toBase64Url(r.content),
     senderCertificate: toBase64Url(r.senderCertificate),
     moderatorKeyId: r.moderatorKeyId,
+    sessionKey: toBase64Url(r.sessionKey),
     signature: toBase64Url(r.signature),
+    messageSignature: toBase64Url(r.messageSignature),
   };
 }
 

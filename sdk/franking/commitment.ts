@@ -1,10 +1,13 @@
 /**
- * Content binding and the franked message (PROTOCOL.md §11.3.1, §11.3.2):
+ * Content binding and the franked messages (PROTOCOL.md §11.3.1, §11.3.2): the asymmetric
+ * franking signature is made over `m_s` once per session, the session key's Ed25519 signature over
+ * `m` for each message.
  *
  * ```
  * commitment = HMAC-SHA-256(openingKey, "Sealpost-Franking-Commit-v1" || content)
- * m = "Sealpost-Franking-Message-v1" || commitment(32) || senderAddress(20 raw bytes)
- *     || u32 senderDeviceId || recipientAddress(20) || u32 recipientDeviceId || u32 moderatorKeyId
+ * m_s = "Sealpost-Franking-Session-v1" || sessionKey(32) || senderAddress(20 raw bytes)
+ *       || u32 senderDeviceId || recipientAddress(20) || u32 recipientDeviceId || u32 moderatorKeyId
+ * m   = "Sealpost-Franking-Message-v1" || commitment(32) || (the same 52 bytes)
  * ```
  *
  * Pure hashing, no group arithmetic: the service can check a commitment without the rest.
@@ -14,10 +17,17 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, assertU32, ByteWriter, constantTimeEqual, isU32 } from '../util/bytes.ts';
 import { ADDRESS_BYTES, addressToBytes } from '../wire/identity.ts';
-import { FRANKING_COMMITMENT_BYTES, FRANKING_OPENING_KEY_BYTES } from './encoding.ts';
+import {
+  FRANKING_COMMITMENT_BYTES,
+  FRANKING_OPENING_KEY_BYTES,
+  FRANKING_SESSION_KEY_BYTES,
+} from './encoding.ts';
 import { FRANKING_LABELS } from './labels.ts';
 
-/** Size of a franked message built by {@link frankingMessage}: 28 + 32 + 20 + 4 + 20 + 4 + 4. */
+/**
+ * Size of the messages built by {@link frankingMessage} and {@link frankingSessionMessage}:
+ * 28 + 32 + 20 + 4 + 20 + 4 + 4 (both labels are 28 bytes).
+ */
 export const FRANKING_MESSAGE_BYTES =
   FRANKING_LABELS.MESSAGE.length + 32 + 2 * (ADDRESS_BYTES + 4) + 4;
 
@@ -80,8 +90,8 @@ function deviceId(value: unknown, name: string): number {
 }
 
 /**
- * The franked message `m` of a context: 112 bytes that bind the signature to the commitment,
- * both devices and the moderator key.
+ * The per-message signed message of a context: 112 bytes that bind the session key's Ed25519
+ * signature to the commitment, both devices and the moderator key (PROTOCOL.md §11.3.2).
  *
  * @throws {ArgumentTypeError} if `ctx` is not an object, the commitment not a `Uint8Array` or an
  *   address not a valid address.
@@ -94,14 +104,47 @@ function deviceId(value: unknown, name: string): number {
 export function frankingMessage(ctx: FrankingContext): Uint8Array {
   if (typeof ctx !== 'object' || ctx === null) throw new ArgumentTypeError('ctx must be an object');
   assertBytes(ctx.commitment, 'commitment', FRANKING_COMMITMENT_BYTES);
+  return contextMessage(FRANKING_LABELS.MESSAGE, ctx.commitment, ctx);
+}
+
+/** What a franking session binds (PROTOCOL.md §11.3.2): a session key instead of a commitment. */
+export interface FrankingSessionContext extends Omit<FrankingContext, 'commitment'> {
+  /** The session's 32-byte Ed25519 public key. */
+  sessionKey: Uint8Array;
+}
+
+/**
+ * The franked message `m` of a session (PROTOCOL.md §11.3.2): 112 bytes that bind the session
+ * key to both devices and the moderator key. The asymmetric franking signature is made over it,
+ * once per session; each message is then signed with the session key ({@link frankingMessage}).
+ *
+ * @throws {ArgumentTypeError} if `ctx` is not an object, the session key not a `Uint8Array` or
+ *   an address not a valid address.
+ * @throws {ArgumentRangeError} if the session key is not 32 bytes, a device id is not a u32
+ *   other than 0, or the key id is not a u32.
+ * @example
+ * const m = frankingSessionMessage({ sessionKey, senderAddress, senderDeviceId: 1,
+ *   recipientAddress, recipientDeviceId: 2, moderatorKeyId: 7 });
+ */
+export function frankingSessionMessage(ctx: FrankingSessionContext): Uint8Array {
+  if (typeof ctx !== 'object' || ctx === null) throw new ArgumentTypeError('ctx must be an object');
+  assertBytes(ctx.sessionKey, 'sessionKey', FRANKING_SESSION_KEY_BYTES);
+  return contextMessage(FRANKING_LABELS.SESSION, ctx.sessionKey, ctx);
+}
+
+function contextMessage(
+  label: Uint8Array,
+  value: Uint8Array,
+  ctx: Omit<FrankingContext, 'commitment'>,
+): Uint8Array {
   const sender = addressToBytes(ctx.senderAddress);
   const recipient = addressToBytes(ctx.recipientAddress);
   const senderDevice = deviceId(ctx.senderDeviceId, 'senderDeviceId');
   const recipientDevice = deviceId(ctx.recipientDeviceId, 'recipientDeviceId');
   assertU32(ctx.moderatorKeyId, 'moderatorKeyId');
   return new ByteWriter(FRANKING_MESSAGE_BYTES)
-    .bytes(FRANKING_LABELS.MESSAGE)
-    .bytes(ctx.commitment)
+    .bytes(label)
+    .bytes(value)
     .bytes(sender)
     .u32(senderDevice)
     .bytes(recipient)

@@ -12,7 +12,9 @@
 import { ristretto255 } from '@noble/curves/ed25519.js';
 import {
   FRANKING_COMMITMENT_BYTES,
+  FRANKING_MESSAGE_SIGNATURE_BYTES,
   FRANKING_OPENING_KEY_BYTES,
+  FRANKING_SESSION_KEY_BYTES,
   FRANKING_SIGNATURE_BYTES,
 } from '../wire/sealed.ts';
 import { CHALLENGE_BYTES, L, leInteger, type Point, SCALAR_BYTES } from './group.ts';
@@ -126,4 +128,10 @@ export function encodeSignature(f: SignatureFields): Uint8Array {
 }
 
 // The sizes are part of the envelope layout (sdk/wire/sealed.ts); one definition each.
-export { FRANKING_COMMITMENT_BYTES, FRANKING_OPENING_KEY_BYTES, FRANKING_SIGNATURE_BYTES };
+export {
+  FRANKING_COMMITMENT_BYTES,
+  FRANKING_MESSAGE_SIGNATURE_BYTES,
+  FRANKING_OPENING_KEY_BYTES,
+  FRANKING_SESSION_KEY_BYTES,
+  FRANKING_SIGNATURE_BYTES,
+};

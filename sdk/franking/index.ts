@@ -17,14 +17,18 @@ export {
   checkFrankingCommitment,
   FRANKING_MESSAGE_BYTES,
   type FrankingContext,
+  type FrankingSessionContext,
   frankingCommitment,
   frankingMessage,
+  frankingSessionMessage,
 } from './commitment.ts';
 export {
   FRANKING_COMMITMENT_BYTES,
+  FRANKING_MESSAGE_SIGNATURE_BYTES,
   FRANKING_OPENING_KEY_BYTES,
   FRANKING_PUBLIC_KEY_BYTES,
   FRANKING_SECRET_KEY_BYTES,
+  FRANKING_SESSION_KEY_BYTES,
   FRANKING_SIGNATURE_BYTES,
 } from './encoding.ts';
 export {

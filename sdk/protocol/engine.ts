@@ -354,24 +354,24 @@ export class ProtocolEngine {
     });
     const sender = { address: opened.senderAddress, deviceId: opened.senderDeviceId };
     const self = { address: this.address, deviceId: this.local.bundle.deviceId };
-    const franking: ReceivedFranking = {
-      commitment: opened.commitment,
-      openingKey: opened.franking.openingKey,
-      signature: opened.franking.signature,
-      moderatorKeyId: opened.franking.moderatorKeyId,
-      senderCertificate: encodeSenderCertificate(opened.certificate),
-    };
+    let franking: ReceivedFranking | undefined;
     const received = await this.receive(sender, opened.contentType, opened.message, async (m) => {
       // Sealed sender §6: the certificate must name the identity the session is bound to.
       assertCertificateMatchesIdentity(opened.certificate, m.senderIdentity.dhPublic);
       // §11.5: a message whose report would not verify is never handed to the app.
-      this.franking.check(
+      const moderatorKeyId = await this.franking.check(
         self,
         opened.certificate,
         opened.commitment,
         opened.franking,
         m.plaintext,
       );
+      franking = {
+        commitment: opened.commitment,
+        ...opened.franking,
+        moderatorKeyId,
+        senderCertificate: encodeSenderCertificate(opened.certificate),
+      };
       const learn = await this.franking.learnOp(this.store, sender, opened.certificate.frankingKey);
       const ops = handle ? await handle({ ...m, franking }) : undefined;
       return learn === undefined ? ops : [learn, ...(ops ?? [])];

@@ -29,8 +29,10 @@ export const LABELS = {
   FRANKING_KEY: label('Sealpost-Franking-Key-v1'),
   /** franking commitment = HMAC(openingKey, FRANKING_COMMIT || content) (PROTOCOL.md §11.3) */
   FRANKING_COMMIT: label('Sealpost-Franking-Commit-v1'),
-  /** franked message m = FRANKING_MESSAGE || commitment || sender || recipient || key id (§11.3) */
+  /** session key signs FRANKING_MESSAGE || commitment || sender || recipient || key id (§11.3) */
   FRANKING_MESSAGE: label('Sealpost-Franking-Message-v1'),
+  /** franked session m_s = FRANKING_SESSION || session key || sender || recipient || key id (§11.3) */
+  FRANKING_SESSION: label('Sealpost-Franking-Session-v1'),
   /** Fiat-Shamir transcript prefix of the franking proof (PROTOCOL.md §11.3) */
   FRANKING_PROOF: label('Sealpost-Franking-Proof-v1'),
   /** server stamp key: HKDF info = FRANKING_STAMP_KEY || u32 epoch (PROTOCOL.md §11.4) */

@@ -4,8 +4,9 @@
  *
  * ```
  * envelope = u8 version=2 || commitment(32) || E_pub(32) || encStatic(48) || encInner
- * inner    = u8 contentType || var16(senderCertificate) || u32 moderatorKeyId
- *            || openingKey(32) || signature(304) || u32 len || message || zero padding
+ * inner    = u8 contentType || var16(senderCertificate) || openingKey(32) || sessionKey(32)
+ *            || signature(304) || messageSignature(64)
+ *            || u32 len || message || zero padding
  * ```
  * The commitment is the franking commitment (PROTOCOL.md §11), in clear for the service's
  * stamp and authenticated as the inner layer's associated data.
@@ -13,7 +14,7 @@
  */
 import { MalformedEnvelopeError, UnsupportedVersionError } from '../errors.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
-import { assertBytes, assertU32, ByteReader, ByteWriter } from '../util/bytes.ts';
+import { assertBytes, ByteReader, ByteWriter } from '../util/bytes.ts';
 import { padmeLength } from '../util/padding.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from './certificates.ts';
 import {
@@ -42,12 +43,24 @@ export const FRANKING_COMMITMENT_BYTES = 32;
 export const FRANKING_OPENING_KEY_BYTES = 32;
 /** Size of an asymmetric franking signature (PROTOCOL.md §11.3). */
 export const FRANKING_SIGNATURE_BYTES = 304;
+/** Size of a franking session key (an Ed25519 public key, PROTOCOL.md §11.3.2). */
+export const FRANKING_SESSION_KEY_BYTES = 32;
+/** Size of the session key's Ed25519 signature on one message (PROTOCOL.md §11.3.2). */
+export const FRANKING_MESSAGE_SIGNATURE_BYTES = 64;
 /** The authenticated clear prefix of an envelope (version, commitment): the inner AEAD's AAD. */
 export const SEALED_PREFIX_BYTES = 1 + FRANKING_COMMITMENT_BYTES;
 /** Bytes before `encInner`: version, commitment, ephemeral key, encrypted static key. */
 export const SEALED_HEADER_BYTES = SEALED_PREFIX_BYTES + KEY_BYTES + SEALED_STATIC_BYTES;
-/** The franking block of the inner content: moderator key id, opening key, signature. */
-const FRANKING_BLOCK_BYTES = 4 + FRANKING_OPENING_KEY_BYTES + FRANKING_SIGNATURE_BYTES;
+/**
+ * The franking block of the inner content: opening key, session key, the session's franking
+ * signature, the message signature (432 bytes). The moderator key is not named: the receiver
+ * finds the accepted key the session verifies under (PROTOCOL.md §11.5).
+ */
+const FRANKING_BLOCK_BYTES =
+  FRANKING_OPENING_KEY_BYTES +
+  FRANKING_SESSION_KEY_BYTES +
+  FRANKING_SIGNATURE_BYTES +
+  FRANKING_MESSAGE_SIGNATURE_BYTES;
 /**
  * Inner bytes other than the certificate, message and padding: type, var16 length, franking
  * block, u32 length.
@@ -82,12 +95,14 @@ export interface SealedEnvelope {
 
 /** What the inner content carries for reporting (PROTOCOL.md §11.3). */
 export interface SealedFranking {
-  /** Key id of the moderator certificate the signature was made for. */
-  readonly moderatorKeyId: number;
   /** Opens the envelope's commitment to the plaintext. */
   readonly openingKey: Uint8Array;
-  /** The asymmetric franking signature (304 bytes). */
+  /** The franking session's Ed25519 public key (32 bytes). */
+  readonly sessionKey: Uint8Array;
+  /** The asymmetric franking signature over the session (304 bytes). */
   readonly signature: Uint8Array;
+  /** The session key's Ed25519 signature over this message's franked message (64 bytes). */
+  readonly messageSignature: Uint8Array;
 }
 
 /** The decrypted inner content of a sealed envelope. */
@@ -185,8 +200,8 @@ function checkContentType(t: unknown): asserts t is SealedContentType {
 }
 
 /**
- * Encodes and pads the inner content: `contentType || var16(cert) || u32 moderatorKeyId
- * || openingKey(32) || signature(304) || u32 len || message`,
+ * Encodes and pads the inner content: `contentType || var16(cert) || openingKey(32)
+ * || sessionKey(32) || signature(304) || messageSignature(64) || u32 len || message`,
  * then zeros up to the Padmé length of that size.
  *
  * @throws ArgumentTypeError / RangeError on a bad content type, a certificate longer than
@@ -203,9 +218,14 @@ export function encodeSealedContent(c: SealedContent): Uint8Array {
   if (typeof c.franking !== 'object' || c.franking === null) {
     throw new ArgumentTypeError('franking must be an object');
   }
-  assertU32(c.franking.moderatorKeyId, 'franking.moderatorKeyId');
   assertBytes(c.franking.openingKey, 'franking.openingKey', FRANKING_OPENING_KEY_BYTES);
+  assertBytes(c.franking.sessionKey, 'franking.sessionKey', FRANKING_SESSION_KEY_BYTES);
   assertBytes(c.franking.signature, 'franking.signature', FRANKING_SIGNATURE_BYTES);
+  assertBytes(
+    c.franking.messageSignature,
+    'franking.messageSignature',
+    FRANKING_MESSAGE_SIGNATURE_BYTES,
+  );
   if (c.senderCertificate.length > MAX_SENDER_CERTIFICATE_BYTES) {
     throw new ArgumentRangeError(
       `senderCertificate must be at most ${MAX_SENDER_CERTIFICATE_BYTES} bytes`,
@@ -219,9 +239,10 @@ export function encodeSealedContent(c: SealedContent): Uint8Array {
   return new ByteWriter(padded)
     .u8(c.contentType)
     .var16(c.senderCertificate)
-    .u32(c.franking.moderatorKeyId)
     .bytes(c.franking.openingKey)
+    .bytes(c.franking.sessionKey)
     .bytes(c.franking.signature)
+    .bytes(c.franking.messageSignature)
     .var32(c.message)
     .bytes(new Uint8Array(padded - unpadded))
     .finish();
@@ -245,9 +266,10 @@ export function decodeSealedContent(bytes: Uint8Array): SealedContent {
     throw new MalformedEnvelopeError('sealed content has an unknown content type');
   }
   const senderCertificate = r.var16(MAX_SENDER_CERTIFICATE_BYTES);
-  const moderatorKeyId = r.u32();
   const openingKey = r.bytes(FRANKING_OPENING_KEY_BYTES);
+  const sessionKey = r.bytes(FRANKING_SESSION_KEY_BYTES);
   const signature = r.bytes(FRANKING_SIGNATURE_BYTES);
+  const messageSignature = r.bytes(FRANKING_MESSAGE_SIGNATURE_BYTES);
   const message = r.var32(MAX_SEALED_MESSAGE_BYTES);
   const unpadded = r.offset;
   if (bytes.length !== padmeLength(unpadded)) {
@@ -259,7 +281,7 @@ export function decodeSealedContent(bytes: Uint8Array): SealedContent {
   return {
     contentType,
     senderCertificate,
-    franking: { moderatorKeyId, openingKey, signature },
+    franking: { openingKey, sessionKey, signature, messageSignature },
     message,
   };
 }

@@ -44,7 +44,8 @@ async function chat(name: string, ...args: string[]): Promise<string> {
   return stdout;
 }
 
-const connection = () => ['--server', server.url, '--trust-root', server.trustRoot];
+// `--trust-root=KEY`: a base64url key may begin with '-', which parseArgs would take for an option.
+const connection = () => ['--server', server.url, `--trust-root=${server.trustRoot}`];
 const cardIn = (out: string) => /^sealpost-card:\S+$/m.exec(out)?.[0] ?? '';
 
 /** Resolves once `read()` satisfies `done`, polling; fails after `ms` with what was read. */

@@ -15,7 +15,9 @@ import { MAX_PLAINTEXT_BYTES } from '../messages.ts';
 import { MAX_REVOCATION_LIST_BYTES } from '../revocations.ts';
 import {
   FRANKING_COMMITMENT_BYTES,
+  FRANKING_MESSAGE_SIGNATURE_BYTES,
   FRANKING_OPENING_KEY_BYTES,
+  FRANKING_SESSION_KEY_BYTES,
   FRANKING_SIGNATURE_BYTES,
 } from '../sealed.ts';
 import {
@@ -455,7 +457,8 @@ export const REPORT_ID_BYTES = 16;
  * One message as the reporting device received it and revealed it (docs/SERVICE.md §14.1):
  * its delivered id and receipt time with the service's delivery stamp, the envelope's franking
  * commitment and the opening key, the content (the decrypted plaintext), the sender
- * certificate, and the franking signature for the moderator key `moderatorKeyId`.
+ * certificate, the franking session key with the franking signature over it for the moderator
+ * key `moderatorKeyId`, and the session key's signature over the message.
  */
 export const ReportedMessageSchema = v.strictObject({
   messageId: bytesField(MESSAGE_ID_BYTES),
@@ -466,7 +469,9 @@ export const ReportedMessageSchema = v.strictObject({
   content: maxBytesField(MAX_PLAINTEXT_BYTES),
   senderCertificate: maxBytesField(MAX_SENDER_CERTIFICATE_BYTES),
   moderatorKeyId: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff)),
+  sessionKey: bytesField(FRANKING_SESSION_KEY_BYTES),
   signature: bytesField(FRANKING_SIGNATURE_BYTES),
+  messageSignature: bytesField(FRANKING_MESSAGE_SIGNATURE_BYTES),
 });
 
 /**

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Rng } from '#sdk/crypto/backend.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
+import { createNodeBackend } from '#sdk/crypto/node-backend.ts';
 import {
   checkFrankingCommitment,
   deriveFrankingKeyPair,
@@ -15,6 +17,7 @@ import {
   frankingCommitment,
   frankingMessage,
   frankingProofValid,
+  frankingSessionMessage,
   generateFrankingKeyPair,
   judgeFranking,
   moderatorForgeFranking,
@@ -43,6 +46,12 @@ interface Vectors {
       moderatorKeyId: number;
     };
     message: string;
+  };
+  frankingSession: {
+    sessionSeed: string;
+    sessionKey: string;
+    sessionMessage: string;
+    messageSignature: string;
   };
   frank: {
     rng: string;
@@ -151,6 +160,31 @@ describe('franking vectors (test/vectors/franking.json)', () => {
     expect(toHex(frankingMessage({ ...ctx, commitment: fromHex(ctx.commitment) }))).toBe(
       vectors.frankingMessage.message,
     );
+  });
+
+  it('franking session: the session message and the message signature, on every backend', async () => {
+    const { commitment: _commitment, ...devices } = vectors.frankingMessage.context;
+    const v = vectors.frankingSession;
+    const sessionKey = fromHex(v.sessionKey);
+    expect(toHex(frankingSessionMessage({ ...devices, sessionKey }))).toBe(v.sessionMessage);
+    const message = fromHex(vectors.frankingMessage.message);
+    for (const backend of [nobleBackend, createNodeBackend()]) {
+      expect(toHex(await backend.ed25519PublicKey(fromHex(v.sessionSeed)))).toBe(v.sessionKey);
+      expect(toHex(await backend.ed25519Sign(fromHex(v.sessionSeed), message))).toBe(
+        v.messageSignature,
+      );
+      expect(await backend.ed25519Verify(sessionKey, message, fromHex(v.messageSignature))).toBe(
+        true,
+      );
+      // Over the session message instead of the message: not the same signature.
+      expect(
+        await backend.ed25519Verify(
+          sessionKey,
+          fromHex(v.sessionMessage),
+          fromHex(v.messageSignature),
+        ),
+      ).toBe(false);
+    }
   });
 
   it('frank: reproduce the signature from its draws, with its recorded parts', () => {

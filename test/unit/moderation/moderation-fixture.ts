@@ -91,7 +91,9 @@ export class StandInVerifier implements ReportVerifier {
       content: toBase64Url(content),
       senderCertificate: toBase64Url(nodeRandomBytes(200)),
       moderatorKeyId: 1,
+      sessionKey: toBase64Url(nodeRandomBytes(32)),
       signature: toBase64Url(nodeRandomBytes(304)),
+      messageSignature: toBase64Url(nodeRandomBytes(64)),
     };
   }
 

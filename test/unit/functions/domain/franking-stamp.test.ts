@@ -79,7 +79,7 @@ function referenceStamp(secret: Uint8Array, f: StampFields, addressBytes: Uint8A
 
 /** A minimal version-2 sealed envelope: `2 || commitment || E_pub || encStatic || encInner`. */
 function envelope(commitment: Uint8Array, version = 2): Uint8Array {
-  const bytes = new Uint8Array(1 + 32 + 32 + 48 + 400).fill(0x5a);
+  const bytes = new Uint8Array(1 + 32 + 32 + 48 + 500).fill(0x5a);
   bytes[0] = version;
   bytes.set(commitment, 1);
   return bytes;

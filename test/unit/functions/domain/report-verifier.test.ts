@@ -6,6 +6,7 @@
  * attacks a report must not pass: content forged under a real stamp, a receiver-forged
  * signature in another's name, a report by another device of the recipient's account.
  */
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '#functions/domain/config.ts';
 import { randomBytes } from '#functions/domain/crypto.ts';
@@ -18,6 +19,7 @@ import {
   frank,
   frankingCommitment,
   frankingMessage,
+  frankingSessionMessage,
   moderatorForgeFranking,
   receiverForgeFranking,
 } from '#sdk/franking/index.ts';
@@ -40,6 +42,12 @@ import {
 } from '../fixtures.ts';
 
 const DAY = 86_400_000;
+
+/** A sender's franking session: the session key's seed and the franking signature over it. */
+interface Session {
+  seed: Uint8Array;
+  signature: Uint8Array;
+}
 const MALLORY_KEY = new Uint8Array(16).fill(9);
 
 /** The service with Alice (sender), Bob (recipient, access key 7s) and Mallory. */
@@ -57,29 +65,43 @@ async function setup() {
   }
 
   /**
-   * What a sending device does (docs/PROTOCOL.md §11.3): a fresh opening key, the commitment to
-   * `content`, the franking signature for the recipient device and the current moderator key;
-   * the envelope as the service sees it (`2 || commitment || ciphertext`).
+   * What a sending device does (docs/PROTOCOL.md §11.3): a franking session for the recipient
+   * device (an Ed25519 session key and the franking signature over it for the current
+   * moderator key; `session` reuses one), a fresh opening key, the commitment to `content`,
+   * the session key's signature over the franked message; the envelope as the service sees it
+   * (`2 || commitment || ciphertext`).
    */
-  function franked(from: TestDevice, to: TestDevice, content: Uint8Array) {
-    const openingKey = randomBytes(32);
-    const commitment = frankingCommitment(openingKey, content);
-    const message = frankingMessage({
-      commitment,
+  function franked(from: TestDevice, to: TestDevice, content: Uint8Array, session?: Session) {
+    const devices = {
       senderAddress: from.account.address,
       senderDeviceId: from.deviceId,
       recipientAddress: to.account.address,
       recipientDeviceId: to.deviceId,
       moderatorKeyId: material.moderatorKeyId,
-    });
-    const signature = frank(randomBytes, {
-      senderSecret: from.franking.secretKey,
-      senderPublic: from.franking.publicKey,
-      recipientPublic: to.franking.publicKey,
-      moderatorPublic: material.moderatorPublic,
-      message,
-    });
-    return { openingKey, commitment, signature, message, envelope: envelopeWith(commitment) };
+    };
+    const seed = session?.seed ?? randomBytes(32);
+    const sessionKey = ed25519.getPublicKey(seed);
+    const signature =
+      session?.signature ??
+      frank(randomBytes, {
+        senderSecret: from.franking.secretKey,
+        senderPublic: from.franking.publicKey,
+        recipientPublic: to.franking.publicKey,
+        moderatorPublic: material.moderatorPublic,
+        message: frankingSessionMessage({ sessionKey, ...devices }),
+      });
+    const openingKey = randomBytes(32);
+    const commitment = frankingCommitment(openingKey, content);
+    const messageSignature = ed25519.sign(frankingMessage({ commitment, ...devices }), seed);
+    return {
+      openingKey,
+      commitment,
+      sessionKey,
+      signature,
+      messageSignature,
+      session: { seed, signature },
+      envelope: envelopeWith(commitment),
+    };
   }
 
   /** Sends `envelopes` (one per device id) sealed to `address` and returns them as fetched. */
@@ -107,7 +129,13 @@ async function setup() {
   /** The report a recipient device builds from what it received. */
   function report(
     delivered: DeliveredMessage,
-    f: { openingKey: Uint8Array; commitment: Uint8Array; signature: Uint8Array },
+    f: {
+      openingKey: Uint8Array;
+      commitment: Uint8Array;
+      sessionKey: Uint8Array;
+      signature: Uint8Array;
+      messageSignature: Uint8Array;
+    },
     senderCertificate: Uint8Array,
     content: Uint8Array,
   ): ReportedMessage {
@@ -120,7 +148,9 @@ async function setup() {
       content,
       senderCertificate,
       moderatorKeyId: material.moderatorKeyId,
+      sessionKey: f.sessionKey,
       signature: f.signature,
+      messageSignature: f.messageSignature,
     };
   }
 
@@ -236,7 +266,9 @@ describe('FrankingReportVerifier: accepted', () => {
       content: received.plaintext,
       senderCertificate: franking.senderCertificate,
       moderatorKeyId: franking.moderatorKeyId,
+      sessionKey: franking.sessionKey,
       signature: franking.signature,
+      messageSignature: franking.messageSignature,
     };
     const outcome = await t.verifier.verify(reporterOf(recipientDevice), reported, t.h.clock.now);
     expect(outcome).toMatchObject({
@@ -405,6 +437,10 @@ describe('FrankingReportVerifier: refused', () => {
       { ...reported, signature: flip(reported.signature, 0) },
       { ...reported, signature: flip(reported.signature, 303) },
       { ...reported, signature: reported.signature.subarray(1) },
+      { ...reported, messageSignature: flip(reported.messageSignature, 0) },
+      { ...reported, messageSignature: flip(reported.messageSignature, 63) },
+      { ...reported, sessionKey: flip(reported.sessionKey, 0) },
+      { ...reported, sessionKey: ed25519.getPublicKey(randomBytes(32)) },
       // Blaming Carol with her real certificate: the signature names Alice's key.
       { ...reported, senderCertificate: await t.certificateOf(carol) },
     ]) {
@@ -423,14 +459,18 @@ describe('FrankingReportVerifier: refused', () => {
     const content = utf8('a message Alice never sent');
     const openingKey = randomBytes(32);
     const commitment = frankingCommitment(openingKey, content);
-    const message = frankingMessage({
-      commitment,
+    const devices = {
       senderAddress: t.alice.account.address,
       senderDeviceId: 1,
       recipientAddress: mallory.account.address,
       recipientDeviceId: 1,
       moderatorKeyId: t.material.moderatorKeyId,
-    });
+    };
+    // Her own session key, so she can sign the message; the forgery is over the session.
+    const seed = randomBytes(32);
+    const sessionKey = ed25519.getPublicKey(seed);
+    const messageSignature = ed25519.sign(frankingMessage({ commitment, ...devices }), seed);
+    const message = frankingSessionMessage({ sessionKey, ...devices });
     const forgeries = [
       receiverForgeFranking(randomBytes, {
         recipientSecret: mallory.franking.secretKey,
@@ -455,7 +495,7 @@ describe('FrankingReportVerifier: refused', () => {
       );
       const reported = t.report(
         delivered!,
-        { openingKey, commitment, signature },
+        { openingKey, commitment, sessionKey, signature, messageSignature },
         aliceCert,
         content,
       );
@@ -480,11 +520,110 @@ describe('FrankingReportVerifier: refused', () => {
     );
     const control = t.report(
       delivered!,
-      { openingKey, commitment, signature: judgeForged },
+      { openingKey, commitment, sessionKey, signature: judgeForged, messageSignature },
       aliceCert,
       content,
     );
     expect((await t.verifier.verify(reporterOf(mallory), control, t.h.clock.now)).ok).toBe(true);
+  });
+
+  it("'signature' for new content under a real session the recipient holds", async () => {
+    const t = await setup();
+    // Bob holds Alice's genuine session (key and franking signature) from a real message.
+    const { reported } = await t.honest(utf8('a real message'));
+    const content = utf8('content Alice never sent');
+    const openingKey = randomBytes(32);
+    const commitment = frankingCommitment(openingKey, content);
+    // Without the session key's seed Bob can only reuse a message signature of another message,
+    // or make one with a key of his own.
+    const [delivered] = await t.deliver(
+      t.bob.account.address,
+      new Uint8Array(16).fill(7),
+      [[1, envelopeWith(commitment)]],
+      [t.bob],
+    );
+    for (const messageSignature of [
+      reported.messageSignature,
+      ed25519.sign(new Uint8Array(112), randomBytes(32)),
+    ]) {
+      const forged = t.report(
+        delivered!,
+        {
+          openingKey,
+          commitment,
+          sessionKey: reported.sessionKey,
+          signature: reported.signature,
+          messageSignature,
+        },
+        reported.senderCertificate,
+        content,
+      );
+      expect(await t.verifier.verify(reporterOf(t.bob), forged, t.h.clock.now)).toEqual({
+        ok: false,
+        reason: 'signature',
+      });
+    }
+  });
+
+  it("'signature' for a session Alice made for another recipient device", async () => {
+    const t = await setup();
+    const bob2 = await t.h.link(t.bob.account);
+    const cert = await t.certificateOf(t.alice);
+    const content = utf8('to device 2');
+    // A real session and message for Bob's device 2, delivered to device 1.
+    const toTwo = t.franked(t.alice, bob2, content);
+    const [delivered] = await t.deliver(
+      t.bob.account.address,
+      new Uint8Array(16).fill(7),
+      [
+        [1, toTwo.envelope],
+        [2, t.franked(t.alice, bob2, content).envelope],
+      ],
+      [t.bob],
+    );
+    const reported = t.report(delivered!, toTwo, cert, content);
+    expect(await t.verifier.verify(reporterOf(t.bob), reported, t.h.clock.now)).toEqual({
+      ok: false,
+      reason: 'signature',
+    });
+  });
+
+  it('judges a session once and still checks every message signature in it', async () => {
+    const t = await setup();
+    const cert = await t.certificateOf(t.alice);
+    const first = t.franked(t.alice, t.bob, utf8('one'));
+    const second = t.franked(t.alice, t.bob, utf8('two'), first.session);
+    expect(second.sessionKey).toEqual(first.sessionKey);
+    expect(second.signature).toBe(first.signature);
+    const [d1] = await t.deliver(
+      t.bob.account.address,
+      new Uint8Array(16).fill(7),
+      [[1, first.envelope]],
+      [t.bob],
+    );
+    const [d2] = await t.deliver(
+      t.bob.account.address,
+      new Uint8Array(16).fill(7),
+      [[1, second.envelope]],
+      [t.bob],
+    );
+    const r1 = t.report(d1!, first, cert, utf8('one'));
+    const r2 = t.report(d2!, second, cert, utf8('two'));
+    const now = t.h.clock.now;
+    expect((await t.verifier.verify(reporterOf(t.bob), r1, now)).ok).toBe(true);
+    // The session is remembered: a wrong message signature in it is still refused ...
+    expect(
+      await t.verifier.verify(
+        reporterOf(t.bob),
+        { ...r2, messageSignature: r1.messageSignature },
+        now,
+      ),
+    ).toEqual({ ok: false, reason: 'signature' });
+    // ... and a damaged session signature is not the remembered session.
+    expect(
+      await t.verifier.verify(reporterOf(t.bob), { ...r2, signature: flip(r2.signature, 40) }, now),
+    ).toEqual({ ok: false, reason: 'signature' });
+    expect((await t.verifier.verify(reporterOf(t.bob), r2, now)).ok).toBe(true);
   });
 
   it('refuses in the documented order (first failing check wins)', async () => {

@@ -16,8 +16,15 @@ import {
   Moderators,
   UNKNOWN_KEY_REFRESH_MS,
 } from '#sdk/client/moderators.ts';
+import { ReportIntake } from '#sdk/client/report-intake.ts';
+import type { ReportStore } from '#sdk/client/report-store.ts';
+import type { Revocations } from '#sdk/client/revocations.ts';
 import { defaultBackend as backend } from '#sdk/crypto/index.ts';
-import { FrankingUnavailableError, StateCorruptError } from '#sdk/errors.ts';
+import {
+  FrankingUnavailableError,
+  StateCorruptError,
+  UnreportableMessageError,
+} from '#sdk/errors.ts';
 import { issueModeratorCertificate } from '#sdk/protocol/certificates.ts';
 import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { fromUtf8, toBase64Url, utf8 } from '#sdk/util/bytes.ts';
@@ -136,6 +143,37 @@ describe('held moderator certificates', () => {
     clock.now += UNKNOWN_KEY_REFRESH_MS;
     expect(await moderators.refreshForUnknownKey()).toBe(false);
     expect(service.certificateFetches).toBe(2);
+  });
+
+  it('refreshes for an unknown key or a failed signature only, and reports a failed refresh', async () => {
+    const calls: string[] = [];
+    const intake = new ReportIntake({
+      reports: {} as ReportStore,
+      revocations: {} as Revocations,
+      moderators: {
+        refreshForUnknownKey: async () => {
+          calls.push('refresh');
+          if (calls.length === 3) throw new Error('offline');
+          return true;
+        },
+      } as unknown as Moderators,
+      now: () => 0,
+    });
+    expect(await intake.retryUnknownModerator(new UnreportableMessageError('moderator key'))).toBe(
+      true,
+    );
+    expect(await intake.retryUnknownModerator(new UnreportableMessageError('signature'))).toBe(
+      true,
+    );
+    expect(await intake.retryUnknownModerator(new UnreportableMessageError('signature'))).toEqual(
+      new Error('offline'),
+    );
+    expect(await intake.retryUnknownModerator(new UnreportableMessageError('commitment'))).toBe(
+      false,
+    );
+    expect(await intake.retryUnknownModerator(new UnreportableMessageError('stamp'))).toBe(false);
+    expect(await intake.retryUnknownModerator(new Error('other'))).toBe(false);
+    expect(calls).toEqual(['refresh', 'refresh', 'refresh']);
   });
 
   it('keeps the revoked moderator key ids of the client’s trust configuration', () => {

@@ -41,7 +41,9 @@ function record(sender: string, receivedAt: number, id: number, content = 'hello
     content: new TextEncoder().encode(content),
     senderCertificate: fill(272, 0x54),
     moderatorKeyId: 7,
+    sessionKey: fill(32, 0x56),
     signature: fill(304, 0x55),
+    messageSignature: fill(64, 0x57),
   };
 }
 

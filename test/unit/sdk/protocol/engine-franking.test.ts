@@ -4,6 +4,7 @@
  * Malicious senders are played by sealing a real session message with `sealedSenderSeal` and
  * franking fields of the test's choosing, exactly what a modified sender engine could send.
  */
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultBackend, systemRng } from '#sdk/crypto/index.ts';
 import { FrankingUnavailableError, UnreportableMessageError } from '#sdk/errors.ts';
@@ -14,6 +15,7 @@ import {
   frank,
   frankingCommitment,
   frankingMessage,
+  frankingSessionMessage,
   generateFrankingKeyPair,
   judgeFranking,
   moderatorForgeFranking,
@@ -21,6 +23,7 @@ import {
   verifyFranking,
 } from '#sdk/franking/index.ts';
 import { issueModeratorCertificate } from '#sdk/protocol/certificates.ts';
+import { FRANKING_SESSION_LIFETIME_MS } from '#sdk/protocol/engine-franking.ts';
 import type { ReceivedMessage } from '#sdk/protocol/engine-types.ts';
 import { sealedSenderSeal } from '#sdk/protocol/sealed-sender.ts';
 import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
@@ -49,9 +52,28 @@ async function sessions(d: Device): Promise<Map<string, Uint8Array | undefined>>
 interface Franked {
   readonly commitment: Uint8Array;
   readonly franking: SealedFranking;
+  /** The seed of the franking session key. */
+  readonly seed: Uint8Array;
 }
 
-/** What a franking signature is over, for `from` -> `to` (PROTOCOL.md §11.3). */
+/** What a franking session signature is over, for `from` -> `to` (PROTOCOL.md §11.3.2). */
+function sessionContext(
+  from: Device,
+  to: { address: string; deviceId: number },
+  sessionKey: Uint8Array,
+  moderatorKeyId: number,
+) {
+  return frankingSessionMessage({
+    sessionKey,
+    senderAddress: from.engine.address,
+    senderDeviceId: from.deviceId,
+    recipientAddress: to.address,
+    recipientDeviceId: to.deviceId,
+    moderatorKeyId,
+  });
+}
+
+/** What a session key signs for one message, for `from` -> `to` (PROTOCOL.md §11.3.2). */
 function context(
   from: Device,
   to: { address: string; deviceId: number },
@@ -79,19 +101,49 @@ describe('franking in the engine', () => {
     cert = await server.certify(alice.engine, alice.deviceId);
   });
 
-  /** Franks `plaintext` from alice to bob honestly, by the spec, with the fixture moderator. */
-  function honest(plaintext: Uint8Array): Franked {
+  /**
+   * Franks `plaintext` from alice to bob honestly, by the spec, with the fixture moderator: a
+   * session (key from `seed`, franking signature over it) and the message signed by its key.
+   */
+  function honest(plaintext: Uint8Array, seed = systemRng(32)): Franked {
     const openingKey = systemRng(32);
     const commitment = frankingCommitment(openingKey, plaintext);
     const keyId = server.moderator.keyId;
+    const sessionKey = ed25519.getPublicKey(seed);
     const signature = frank(systemRng, {
       senderSecret: frankingKeys(alice).secretKey,
       senderPublic: alice.engine.frankingPublicKey,
       recipientPublic: bob.engine.frankingPublicKey,
       moderatorPublic: server.moderator.publicKey,
-      message: context(alice, bob.peer, commitment, keyId),
+      message: sessionContext(alice, bob.peer, sessionKey, keyId),
     });
-    return { commitment, franking: { moderatorKeyId: keyId, openingKey, signature } };
+    const messageSignature = ed25519.sign(context(alice, bob.peer, commitment, keyId), seed);
+    return { commitment, seed, franking: { openingKey, sessionKey, signature, messageSignature } };
+  }
+
+  /**
+   * `honest(plaintext)` with its session signature replaced by one made by `frank` with the
+   * given changes, as a modified sender would: other keys, recipient device or moderator key id.
+   */
+  function refranked(
+    plaintext: Uint8Array,
+    change: {
+      keys?: Partial<Parameters<typeof frank>[1]>;
+      to?: { address: string; deviceId: number };
+      keyId?: number;
+    },
+  ): Franked {
+    const h = honest(plaintext);
+    const keyId = change.keyId ?? server.moderator.keyId;
+    const signature = frank(systemRng, {
+      senderSecret: frankingKeys(alice).secretKey,
+      senderPublic: alice.engine.frankingPublicKey,
+      recipientPublic: bob.engine.frankingPublicKey,
+      moderatorPublic: server.moderator.publicKey,
+      message: sessionContext(alice, change.to ?? bob.peer, h.franking.sessionKey, keyId),
+      ...change.keys,
+    });
+    return { ...h, franking: { ...h.franking, signature } };
   }
 
   /** Seals a session message from alice to bob with the given franking fields. */
@@ -139,9 +191,19 @@ describe('franking in the engine', () => {
       expect(f.moderatorKeyId).toBe(server.moderator.keyId);
       expect(f.senderCertificate).toEqual(cert);
       expect(f.signature).toHaveLength(304);
+      expect(f.sessionKey).toHaveLength(32);
+      expect(f.messageSignature).toHaveLength(64);
 
-      // The moderator's judgement and the receiver's check both hold for the franked message.
-      const message = context(alice, bob.peer, f.commitment, f.moderatorKeyId);
+      // The session key signed exactly this message's franked message.
+      expect(
+        ed25519.verify(
+          f.messageSignature,
+          context(alice, bob.peer, f.commitment, f.moderatorKeyId),
+          f.sessionKey,
+        ),
+      ).toBe(true);
+      // The moderator's judgement and the receiver's check both hold for the session.
+      const message = sessionContext(alice, bob.peer, f.sessionKey, f.moderatorKeyId);
       const claim = {
         senderPublic: alice.engine.frankingPublicKey,
         moderatorPublic: server.moderator.publicKey,
@@ -154,7 +216,12 @@ describe('franking in the engine', () => {
       expect(
         judgeFranking({
           ...claim,
-          message: context(alice, { ...bob.peer, deviceId: 2 }, f.commitment, f.moderatorKeyId),
+          message: sessionContext(
+            alice,
+            { ...bob.peer, deviceId: 2 },
+            f.sessionKey,
+            f.moderatorKeyId,
+          ),
           moderatorSecret: server.moderator.secretKey,
         }),
       ).toBe(false);
@@ -167,6 +234,66 @@ describe('franking in the engine', () => {
       const second = await bob.engine.unseal(await alice.engine.seal(bob.peer, same, cert));
       expect(second.franking!.openingKey).not.toEqual(first.franking!.openingKey);
       expect(second.franking!.commitment).not.toEqual(first.franking!.commitment);
+      expect(second.franking!.messageSignature).not.toEqual(first.franking!.messageSignature);
+    });
+
+    it('keeps one franking session per recipient device until it is a day old', async () => {
+      await alice.engine.startSession(bob.engine.address, bob.bundle());
+      const say = async (words: string) =>
+        (await bob.engine.unseal(await alice.engine.seal(bob.peer, utf8(words), cert))).franking!;
+      const first = await say('one');
+      const second = await say('two');
+      // The same session key and franking signature: Frank ran once for both messages.
+      expect(second.sessionKey).toEqual(first.sessionKey);
+      expect(second.signature).toEqual(first.signature);
+      clock += FRANKING_SESSION_LIFETIME_MS - 1;
+      cert = await server.certify(alice.engine, alice.deviceId);
+      expect((await say('three')).sessionKey).toEqual(first.sessionKey);
+      clock += 1;
+      const fourth = await say('four');
+      expect(fourth.sessionKey).not.toEqual(first.sessionKey);
+      expect(fourth.signature).not.toEqual(first.signature);
+      // A new franking key for the recipient device starts a new session at once.
+      await alice.engine.setPeerFrankingKey(bob.peer, generateFrankingKeyPair(systemRng).publicKey);
+      await alice.engine.seal(bob.peer, utf8('never delivered'), cert);
+      await alice.engine.setPeerFrankingKey(bob.peer, bob.engine.frankingPublicKey);
+      const fifth = await say('five');
+      expect(fifth.sessionKey).not.toEqual(fourth.sessionKey);
+    });
+
+    it('checks the message signature of every message in a session it verified before', async () => {
+      await alice.engine.startSession(bob.engine.address, bob.bundle());
+      const { type, body } = await alice.engine.encrypt(bob.peer, utf8('one'));
+      const seed = systemRng(32);
+      const one = honest(utf8('one'), seed);
+      await bob.engine.unseal(await sealRaw(type, body, one));
+      const next = await alice.engine.encrypt(bob.peer, utf8('two'));
+      const two = honest(utf8('two'), seed);
+      // The remembered session with a signature over the previous message, or by another key.
+      for (const franking of [
+        { ...one.franking, openingKey: two.franking.openingKey },
+        {
+          ...two.franking,
+          signature: one.franking.signature,
+          messageSignature: ed25519.sign(
+            context(alice, bob.peer, two.commitment, server.moderator.keyId),
+            systemRng(32),
+          ),
+        },
+      ]) {
+        const error = await bob.engine
+          .unseal(await sealRaw(next.type, next.body, { ...two, franking }))
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(UnreportableMessageError);
+      }
+      const ok = await bob.engine.unseal(
+        await sealRaw(next.type, next.body, {
+          ...two,
+          franking: { ...two.franking, signature: one.franking.signature },
+        }),
+      );
+      expect(text(ok.plaintext)).toBe('two');
+      expect(ok.franking!.signature).toEqual(one.franking.signature);
     });
   });
 
@@ -182,14 +309,11 @@ describe('franking in the engine', () => {
           const openingKey = systemRng(32);
           const commitment = frankingCommitment(openingKey, utf8('something harmless'));
           const h = honest(plaintext);
-          const signature = frank(systemRng, {
-            senderSecret: frankingKeys(alice).secretKey,
-            senderPublic: alice.engine.frankingPublicKey,
-            recipientPublic: bob.engine.frankingPublicKey,
-            moderatorPublic: server.moderator.publicKey,
-            message: context(alice, bob.peer, commitment, server.moderator.keyId),
-          });
-          return { commitment, franking: { ...h.franking, openingKey, signature } };
+          const messageSignature = ed25519.sign(
+            context(alice, bob.peer, commitment, server.moderator.keyId),
+            h.seed,
+          );
+          return { ...h, commitment, franking: { ...h.franking, openingKey, messageSignature } };
         },
       ],
       [
@@ -217,7 +341,7 @@ describe('franking in the engine', () => {
             senderPublic: alice.engine.frankingPublicKey,
             recipientPublic: bob.engine.frankingPublicKey,
             moderatorPublic: server.moderator.publicKey,
-            message: context(alice, bob.peer, h.commitment, server.moderator.keyId),
+            message: sessionContext(alice, bob.peer, h.franking.sessionKey, server.moderator.keyId),
           });
           return { ...h, franking: { ...h.franking, signature } };
         },
@@ -231,7 +355,7 @@ describe('franking in the engine', () => {
             recipientSecret: generateFrankingKeyPair(systemRng).secretKey,
             senderPublic: alice.engine.frankingPublicKey,
             moderatorPublic: server.moderator.publicKey,
-            message: context(alice, bob.peer, h.commitment, server.moderator.keyId),
+            message: sessionContext(alice, bob.peer, h.franking.sessionKey, server.moderator.keyId),
           });
           return { ...h, franking: { ...h.franking, signature } };
         },
@@ -245,7 +369,7 @@ describe('franking in the engine', () => {
             moderatorSecret: generateFrankingKeyPair(systemRng).secretKey,
             senderPublic: alice.engine.frankingPublicKey,
             recipientPublic: bob.engine.frankingPublicKey,
-            message: context(alice, bob.peer, h.commitment, server.moderator.keyId),
+            message: sessionContext(alice, bob.peer, h.franking.sessionKey, server.moderator.keyId),
           });
           return { ...h, franking: { ...h.franking, signature } };
         },
@@ -253,98 +377,102 @@ describe('franking in the engine', () => {
       [
         'a signature franked for another moderator public key under the same key id',
         'signature',
-        () => {
-          const h = honest(plaintext);
-          const signature = frank(systemRng, {
-            senderSecret: frankingKeys(alice).secretKey,
-            senderPublic: alice.engine.frankingPublicKey,
-            recipientPublic: bob.engine.frankingPublicKey,
-            moderatorPublic: generateFrankingKeyPair(systemRng).publicKey,
-            message: context(alice, bob.peer, h.commitment, server.moderator.keyId),
-          });
-          return { ...h, franking: { ...h.franking, signature } };
-        },
+        () =>
+          refranked(plaintext, {
+            keys: { moderatorPublic: generateFrankingKeyPair(systemRng).publicKey },
+          }),
       ],
       [
         "a signature franked for another recipient's franking key",
         'signature',
-        () => {
-          const h = honest(plaintext);
-          const signature = frank(systemRng, {
-            senderSecret: frankingKeys(alice).secretKey,
-            senderPublic: alice.engine.frankingPublicKey,
-            recipientPublic: generateFrankingKeyPair(systemRng).publicKey,
-            moderatorPublic: server.moderator.publicKey,
-            message: context(alice, bob.peer, h.commitment, server.moderator.keyId),
-          });
-          return { ...h, franking: { ...h.franking, signature } };
-        },
+        () =>
+          refranked(plaintext, {
+            keys: { recipientPublic: generateFrankingKeyPair(systemRng).publicKey },
+          }),
       ],
       [
         'a signature over another recipient device id',
         'signature',
-        () => {
-          const h = honest(plaintext);
-          const signature = frank(systemRng, {
-            senderSecret: frankingKeys(alice).secretKey,
-            senderPublic: alice.engine.frankingPublicKey,
-            recipientPublic: bob.engine.frankingPublicKey,
-            moderatorPublic: server.moderator.publicKey,
-            message: context(
-              alice,
-              { ...bob.peer, deviceId: 2 },
-              h.commitment,
-              server.moderator.keyId,
-            ),
-          });
-          return { ...h, franking: { ...h.franking, signature } };
-        },
+        () => refranked(plaintext, { to: { ...bob.peer, deviceId: 2 } }),
       ],
       [
-        'a signature over another key id than the envelope names',
+        'a session signature over another key id than the message signature names',
         'signature',
-        () => {
-          const h = honest(plaintext);
-          const signature = frank(systemRng, {
-            senderSecret: frankingKeys(alice).secretKey,
-            senderPublic: alice.engine.frankingPublicKey,
-            recipientPublic: bob.engine.frankingPublicKey,
-            moderatorPublic: server.moderator.publicKey,
-            message: context(alice, bob.peer, h.commitment, server.moderator.keyId + 1),
-          });
-          return { ...h, franking: { ...h.franking, signature } };
-        },
+        () => refranked(plaintext, { keyId: server.moderator.keyId + 1 }),
       ],
       [
         "a signature under a franking key other than the certificate's",
         'signature',
         () => {
-          const h = honest(plaintext);
           const other = generateFrankingKeyPair(systemRng);
-          const signature = frank(systemRng, {
-            senderSecret: other.secretKey,
-            senderPublic: other.publicKey,
-            recipientPublic: bob.engine.frankingPublicKey,
-            moderatorPublic: server.moderator.publicKey,
-            message: context(alice, bob.peer, h.commitment, server.moderator.keyId),
+          return refranked(plaintext, {
+            keys: { senderSecret: other.secretKey, senderPublic: other.publicKey },
           });
-          return { ...h, franking: { ...h.franking, signature } };
         },
       ],
       [
-        'a moderator key id the recipient does not hold',
-        'moderator key',
+        'a session franked for a moderator key id the recipient does not hold',
+        'signature',
+        () => refranked(plaintext, { keyId: 99 }),
+      ],
+      [
+        'a random message signature',
+        'signature',
         () => {
           const h = honest(plaintext);
-          const keyId = 99;
-          const signature = frank(systemRng, {
-            senderSecret: frankingKeys(alice).secretKey,
-            senderPublic: alice.engine.frankingPublicKey,
-            recipientPublic: bob.engine.frankingPublicKey,
-            moderatorPublic: server.moderator.publicKey,
-            message: context(alice, bob.peer, h.commitment, keyId),
-          });
-          return { ...h, franking: { ...h.franking, moderatorKeyId: keyId, signature } };
+          return { ...h, franking: { ...h.franking, messageSignature: systemRng(64) } };
+        },
+      ],
+      [
+        'a message signed by a key other than the session key',
+        'signature',
+        () => {
+          const h = honest(plaintext);
+          const messageSignature = ed25519.sign(
+            context(alice, bob.peer, h.commitment, server.moderator.keyId),
+            systemRng(32),
+          );
+          return { ...h, franking: { ...h.franking, messageSignature } };
+        },
+      ],
+      [
+        'a message signature for another recipient device',
+        'signature',
+        () => {
+          const h = honest(plaintext);
+          const messageSignature = ed25519.sign(
+            context(alice, { ...bob.peer, deviceId: 2 }, h.commitment, server.moderator.keyId),
+            h.seed,
+          );
+          return { ...h, franking: { ...h.franking, messageSignature } };
+        },
+      ],
+      [
+        'a message signature over another moderator key id than the session',
+        'signature',
+        () => {
+          const h = honest(plaintext);
+          const messageSignature = ed25519.sign(
+            context(alice, bob.peer, h.commitment, server.moderator.keyId + 1),
+            h.seed,
+          );
+          return { ...h, franking: { ...h.franking, messageSignature } };
+        },
+      ],
+      [
+        'a session key that is not the one the session signature binds',
+        'signature',
+        () => {
+          const h = honest(plaintext);
+          const seed = systemRng(32);
+          const messageSignature = ed25519.sign(
+            context(alice, bob.peer, h.commitment, server.moderator.keyId),
+            seed,
+          );
+          return {
+            ...h,
+            franking: { ...h.franking, sessionKey: ed25519.getPublicKey(seed), messageSignature },
+          };
         },
       ],
     ];
@@ -390,7 +518,7 @@ describe('franking in the engine', () => {
       for (const franking of [
         { ...bad.franking, signature: systemRng(304) },
         { ...bad.franking, openingKey: systemRng(32) },
-        { ...bad.franking, moderatorKeyId: 42 },
+        { ...bad.franking, messageSignature: systemRng(64) },
       ]) {
         const { handle } = recorder();
         await expect(
@@ -413,7 +541,12 @@ describe('franking in the engine', () => {
       await alice.engine.startSession(bob.engine.address, bob.bundle());
       const { type, body } = await alice.engine.encrypt(bob.peer, plaintext);
       const h = honest(plaintext);
-      const message = context(alice, bob.peer, h.commitment, server.moderator.keyId);
+      const message = sessionContext(
+        alice,
+        bob.peer,
+        h.franking.sessionKey,
+        server.moderator.keyId,
+      );
       const signature = receiverForgeFranking(systemRng, {
         recipientSecret: frankingKeys(bob).secretKey,
         senderPublic: alice.engine.frankingPublicKey,
@@ -587,6 +720,30 @@ describe('franking in the engine', () => {
       const old = await bob.engine.unseal(await alice.engine.seal(bob.peer, utf8('old key'), cert));
       expect(old.franking!.moderatorKeyId).toBe(server.moderator.keyId);
       expect(text(old.plaintext)).toBe('old key');
+    });
+
+    it("refuses a session franked for a key it does not hold yet as 'signature', then opens it with the certificate", async () => {
+      // The envelope does not name its moderator key: a key the recipient has not fetched yet
+      // fails like a bad signature, and the client refreshes its certificates on that reason.
+      const next = await moderatorCert(server.moderator.keyId + 1, clock + 400 * DAY);
+      await alice.engine.setModeratorCertificates([next]);
+      await alice.engine.startSession(bob.engine.address, bob.bundle());
+      const envelope = await alice.engine.seal(bob.peer, utf8('after the rotation'), cert);
+      const error = await bob.engine.unseal(envelope).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnreportableMessageError);
+      expect((error as UnreportableMessageError).reason).toBe('signature');
+      await bob.engine.setModeratorCertificates([server.moderatorCertificate, next]);
+      const m = await bob.engine.unseal(envelope);
+      expect(text(m.plaintext)).toBe('after the rotation');
+      expect(m.franking!.moderatorKeyId).toBe(server.moderator.keyId + 1);
+    });
+
+    it("refuses with 'moderator key' when it holds none", async () => {
+      await alice.engine.startSession(bob.engine.address, bob.bundle());
+      const envelope = await alice.engine.seal(bob.peer, utf8('x'), cert);
+      expect(await bob.engine.setModeratorCertificates([])).toEqual([]);
+      const error = await bob.engine.unseal(envelope).catch((e: unknown) => e);
+      expect((error as UnreportableMessageError).reason).toBe('moderator key');
     });
 
     it('checks its argument', async () => {

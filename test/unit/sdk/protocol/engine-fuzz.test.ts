@@ -101,9 +101,10 @@ describe('open/decrypt path under fuzzing', () => {
             // Never reached: the mutated message fails in the session before franking checks.
             commitment: systemRng(32),
             franking: {
-              moderatorKeyId: server.moderator.keyId,
               openingKey: systemRng(32),
+              sessionKey: systemRng(32),
               signature: systemRng(304),
+              messageSignature: systemRng(64),
             },
           }),
         );

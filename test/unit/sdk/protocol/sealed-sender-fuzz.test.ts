@@ -45,7 +45,12 @@ describe('sealed sender fuzzing', () => {
       message,
       // Opaque at this layer: random bytes stand in for the franking fields.
       commitment: systemRng(32),
-      franking: { moderatorKeyId: 1, openingKey: systemRng(32), signature: systemRng(304) },
+      franking: {
+        openingKey: systemRng(32),
+        sessionKey: systemRng(32),
+        signature: systemRng(304),
+        messageSignature: systemRng(64),
+      },
     });
     const index = fc.nat({ max: envelope.length - 1 });
     const mutation = fc.oneof(

@@ -7,7 +7,7 @@ import { SealpostError } from '#sdk/errors.ts';
 import { deriveFrankingKeyPair } from '#sdk/franking/index.ts';
 import { issueSenderCertificate, issueServerCertificate } from '#sdk/protocol/certificates.ts';
 import { sealedSenderOpen, sealedSenderSeal } from '#sdk/protocol/sealed-sender.ts';
-import { concatBytes, fromHex, toHex, u32be } from '#sdk/util/bytes.ts';
+import { concatBytes, fromHex, toHex } from '#sdk/util/bytes.ts';
 import { decodeSenderCertificate } from '#sdk/wire/certificates.ts';
 import type { SealedContentType } from '#sdk/wire/sealed.ts';
 
@@ -24,7 +24,7 @@ interface ValidCase {
   contentType: SealedContentType;
   message: string;
   commitment: string;
-  franking: { moderatorKeyId: number; openingKey: string; signature: string };
+  franking: { openingKey: string; sessionKey: string; signature: string; messageSignature: string };
   ephemeralPrivate: string;
   ephemeralPublic: string;
   chainKey: string;
@@ -40,7 +40,6 @@ interface Vectors {
   server: { seed: string; publicKey: string; keyId: number; notAfter: number; certificate: string };
   recipient: { dhPrivate: string; dhPublic: string };
   senderCertificateExpires: number;
-  moderatorKeyId: number;
   valid: ValidCase[];
   invalid: {
     name: string;
@@ -79,8 +78,8 @@ describe('sealed sender vectors (test/vectors/sealed-sender.json)', () => {
       'prekey-small',
       'ratchet-empty',
     ]);
-    // 1 + 32 commitment + 32 + 48 + padme(1 + 2 + 272 + 340 + 4 + 1,081 = 1,700) + 16 (§6.3).
-    expect(fromHex(vectors.valid[0]!.envelope).length).toBe(1857);
+    // 1 + 32 commitment + 32 + 48 + padme(1 + 2 + 272 + 432 + 4 + 1,081 = 1,792) + 16 (§6.3).
+    expect(fromHex(vectors.valid[0]!.envelope).length).toBe(1921);
     expect(vectors.valid.every((c) => c.envelope.startsWith('02'))).toBe(true);
     expect(vectors.invalid.map((c) => c.name)).toEqual(
       expect.arrayContaining(['commitment', 'version-1', 'swapped-certificate']),
@@ -138,11 +137,11 @@ describe('sealed sender vectors (test/vectors/sealed-sender.json)', () => {
         expect(toHex(certificate)).toBe(c.senderCertificate);
 
         const franking = {
-          moderatorKeyId: c.franking.moderatorKeyId,
           openingKey: fromHex(c.franking.openingKey),
+          sessionKey: fromHex(c.franking.sessionKey),
           signature: fromHex(c.franking.signature),
+          messageSignature: fromHex(c.franking.messageSignature),
         };
-        expect(franking.moderatorKeyId).toBe(vectors.moderatorKeyId);
         const envelope = await sealedSenderSeal(backend, () => fromHex(c.ephemeralPrivate), {
           senderIdentity: sender,
           recipientDhPublic: recipient.dhPublic,
@@ -177,9 +176,14 @@ describe('sealed sender vectors (test/vectors/sealed-sender.json)', () => {
         ).toThrow();
         // The inner content carries the franking block right after the certificate.
         const blockAt = 3 + certificate.length;
-        expect(toHex(inner.subarray(blockAt, blockAt + 340))).toBe(
+        expect(toHex(inner.subarray(blockAt, blockAt + 432))).toBe(
           toHex(
-            concatBytes(u32be(c.franking.moderatorKeyId), franking.openingKey, franking.signature),
+            concatBytes(
+              franking.openingKey,
+              franking.sessionKey,
+              franking.signature,
+              franking.messageSignature,
+            ),
           ),
         );
 

@@ -85,7 +85,12 @@ async function makeWorld(serverNotAfter = NOW + 90 * DAY, keyId = 1): Promise<Wo
 function randomFranking(): { commitment: Uint8Array; franking: SealedFranking } {
   return {
     commitment: systemRng(32),
-    franking: { moderatorKeyId: 3, openingKey: systemRng(32), signature: systemRng(304) },
+    franking: {
+      openingKey: systemRng(32),
+      sessionKey: systemRng(32),
+      signature: systemRng(304),
+      messageSignature: systemRng(64),
+    },
   };
 }
 
@@ -142,17 +147,18 @@ function innerBySpec(
   message: Uint8Array,
   franking: SealedFranking = randomFranking().franking,
 ): Uint8Array {
-  const unpadded = 1 + 2 + cert.length + 4 + 32 + 304 + 4 + message.length;
+  const unpadded = 1 + 2 + cert.length + 32 + 32 + 304 + 64 + 4 + message.length;
   const out = new Uint8Array(padmeLength(unpadded));
   const view = new DataView(out.buffer);
   out[0] = contentType;
   view.setUint16(1, cert.length);
   out.set(cert, 3);
   let at = 3 + cert.length;
-  view.setUint32(at, franking.moderatorKeyId);
-  out.set(franking.openingKey, at + 4);
-  out.set(franking.signature, at + 36);
-  at += 340;
+  out.set(franking.openingKey, at);
+  out.set(franking.sessionKey, at + 32);
+  out.set(franking.signature, at + 64);
+  out.set(franking.messageSignature, at + 368);
+  at += 432;
   view.setUint32(at, message.length);
   out.set(message, at + 4);
   return out;
@@ -255,16 +261,17 @@ describe('sealed sender', () => {
     expect(drawn[0]).toEqual(new Uint8Array(32));
   });
 
-  it('seals a 1 KiB steady-state message into 1,857 bytes, 404 of them franking', () => {
-    // 1 version + 32 commitment + 32 E_pub + 48 encStatic
-    //   + padme(1 + 2 + 272 cert + 4 + 32 + 304 franking block + 4 + 1081 = 1700) = 1728 + 16 tag
+  it('seals a 1 KiB steady-state message into 1,921 bytes, 496 of them franking', () => {
+    // 1 version + 32 commitment + 32 E_pub + 48 encStatic + padme(1 + 2 + 272 cert
+    //   + 32 + 32 + 304 + 64 franking block + 4 + 1081 = 1792) = 1792 + 16 tag
     expect(w.aliceCert.length).toBe(272);
-    expect(envelope.length).toBe(1 + 32 + 32 + 48 + padmeLength(1 + 2 + 272 + 340 + 4 + 1081) + 16);
-    expect(envelope.length).toBe(1857);
-    // Franking adds 404 bytes before padding: the commitment (32), the franking key in the
-    // certificate (32) and the inner block (4 + 32 + 304). Signal's sealed sender v1 (1,495
-    // bytes for this plaintext) carries none of it; everything else still fits under it.
-    const frankingBytes = 32 + 32 + 4 + 32 + 304;
+    expect(envelope.length).toBe(1 + 32 + 32 + 48 + padmeLength(1 + 2 + 272 + 432 + 4 + 1081) + 16);
+    expect(envelope.length).toBe(1921);
+    // Franking adds 496 bytes before padding: the commitment (32), the franking key in the
+    // certificate (32) and the inner block (opening key 32, session key 32, session signature
+    // 304, message signature 64). Signal's sealed sender v1 (1,495 bytes for this plaintext)
+    // carries none of it; everything else still fits under it.
+    const frankingBytes = 32 + 32 + 32 + 32 + 304 + 64;
     expect(envelope.length - frankingBytes).toBeLessThanOrEqual(1495);
   });
 
@@ -403,7 +410,9 @@ describe('sealed sender', () => {
 
   it('rejects malformed content and certificates that decrypt correctly', async () => {
     const sender = { dhPrivate: w.alice.dhPrivate, staticPublic: w.alice.dhPublic };
-    const dirty = innerBySpec(2, w.aliceCert, message);
+    // 1,000 message bytes leave padding (1,711 -> 1,728); 1,081 would fill 1,792 exactly.
+    const dirty = innerBySpec(2, w.aliceCert, message.subarray(0, 1000));
+    expect(dirty.length).toBe(1728);
     dirty[dirty.length - 1] = 1;
     await expect(
       open(await sealBySpec(systemRng(32), sender, w.bob.dhPublic, dirty)),
@@ -422,8 +431,8 @@ describe('sealed sender', () => {
       await expect(open(other)).rejects.toThrow(UnsupportedVersionError);
     }
     await expect(open(envelope.subarray(0, 90))).rejects.toThrow(MalformedEnvelopeError);
-    // One byte short of the smallest v2 envelope (113 header + 363 inner).
-    await expect(open(envelope.subarray(0, 113 + 362))).rejects.toThrow(MalformedEnvelopeError);
+    // One byte short of the smallest v2 envelope (113 header + 455 inner).
+    await expect(open(envelope.subarray(0, 113 + 454))).rejects.toThrow(MalformedEnvelopeError);
   });
 
   it('checks its arguments', async () => {
@@ -467,7 +476,7 @@ describe('sealed sender', () => {
     await expect(
       sealedSenderSeal(backend, untouched, {
         ...base,
-        franking: { ...franking, moderatorKeyId: 2 ** 32 },
+        franking: { ...franking, messageSignature: new Uint8Array(63) },
       }),
     ).rejects.toThrow(ArgumentRangeError);
     await expect(

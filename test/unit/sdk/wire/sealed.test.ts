@@ -23,10 +23,10 @@ import {
 
 const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
 /**
- * Smallest `encInner`: type (1) + var16 length (2) + franking block (4 + 32 + 304) + u32
- * length (4) + tag (16) = 363, for an empty certificate and message.
+ * Smallest `encInner`: type (1) + var16 length (2) + franking block (32 + 32 + 304 + 64) + u32
+ * length (4) + tag (16) = 455, for an empty certificate and message.
  */
-const MIN_ENC_INNER = 1 + 2 + 4 + 32 + 304 + 4 + 16;
+const MIN_ENC_INNER = 1 + 2 + 32 + 32 + 304 + 64 + 4 + 16;
 /** version (1) + commitment (32) + E_pub (32) + encStatic (48). */
 const HEADER = 113;
 
@@ -35,7 +35,7 @@ describe('sealed envelope codec', () => {
     commitment: fill(32, 4),
     ephemeralPublic: fill(32, 1),
     encryptedStatic: fill(48, 2),
-    encryptedInner: fill(400, 3),
+    encryptedInner: fill(500, 3),
   };
 
   it('lays out version || commitment || E_pub || encStatic || encInner', () => {
@@ -156,31 +156,36 @@ describe('sealed content codec', () => {
   const content: SealedContent = {
     contentType: 2,
     senderCertificate: fill(272, 9),
-    franking: { moderatorKeyId: 0x01020304, openingKey: fill(32, 5), signature: fill(304, 6) },
+    franking: {
+      openingKey: fill(32, 5),
+      sessionKey: fill(32, 3),
+      signature: fill(304, 6),
+      messageSignature: fill(64, 4),
+    },
     message: fill(1081, 7),
   };
   /** Offset of the message's u32 length: type, var16(272-byte cert), franking block. */
-  const MESSAGE_LENGTH_AT = 1 + 2 + 272 + 4 + 32 + 304;
+  const MESSAGE_LENGTH_AT = 1 + 2 + 272 + 32 + 32 + 304 + 64;
 
-  it('lays out type || var16(cert) || u32 keyId || opening || signature || u32 len || message || zeros', () => {
+  it('lays out type || var16(cert) || opening || session key || signature || message signature || u32 len || message || zeros', () => {
     const encoded = encodeSealedContent(content);
-    // A v2 sender certificate (272 bytes) and the franking block (4 + 32 + 304 = 340 bytes).
-    const unpadded = 1 + 2 + 272 + 4 + 32 + 304 + 4 + 1081;
-    expect(unpadded).toBe(1700);
-    expect(encoded.length).toBe(padmeLength(1700));
-    expect(encoded.length).toBe(1728);
+    // A v2 sender certificate (272 bytes) and the franking block (32 + 32 + 304 + 64 = 432).
+    const unpadded = 1 + 2 + 272 + 32 + 32 + 304 + 64 + 4 + 1081;
+    expect(unpadded).toBe(1792);
+    expect(encoded.length).toBe(padmeLength(1792));
+    expect(encoded.length).toBe(1792);
     expect(FRANKING_OPENING_KEY_BYTES).toBe(32);
     expect(FRANKING_SIGNATURE_BYTES).toBe(304);
     expect(encoded).toEqual(
       concatBytes(
         fromHex('02' + '0110'),
         content.senderCertificate,
-        fromHex('01020304'),
         content.franking.openingKey,
+        content.franking.sessionKey,
         content.franking.signature,
+        content.franking.messageSignature,
         fromHex('00000439'),
         content.message,
-        new Uint8Array(1728 - 1700),
       ),
     );
     expect(decodeSealedContent(encoded)).toEqual(content);
@@ -192,16 +197,17 @@ describe('sealed content codec', () => {
         fc.constantFrom(1 as const, 2 as const),
         fc.uint8Array({ maxLength: 300 }),
         fc.record({
-          moderatorKeyId: fc.integer({ min: 0, max: 0xffffffff }),
           openingKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          sessionKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
           signature: fc.uint8Array({ minLength: 304, maxLength: 304 }),
+          messageSignature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
         }),
         fc.uint8Array({ maxLength: 5000 }),
         (contentType, senderCertificate, franking, message) => {
           const c = { contentType, senderCertificate, franking, message };
           const encoded = encodeSealedContent(c);
           expect(encoded.length).toBe(
-            padmeLength(7 + 340 + senderCertificate.length + message.length),
+            padmeLength(7 + 432 + senderCertificate.length + message.length),
           );
           expect(decodeSealedContent(encoded)).toEqual(c);
         },
@@ -210,11 +216,13 @@ describe('sealed content codec', () => {
   });
 
   it('rejects non-zero padding, missing or extra padding', () => {
-    const encoded = encodeSealedContent(content);
+    // 1,000 message bytes: 1,711 unpadded, padded to 1,728.
+    const encoded = encodeSealedContent({ ...content, message: fill(1000, 7) });
+    expect(encoded.length).toBe(1728);
     const dirty = encoded.slice();
     dirty[dirty.length - 1] = 1;
     expect(() => decodeSealedContent(dirty)).toThrow(MalformedEnvelopeError);
-    expect(() => decodeSealedContent(encoded.subarray(0, 1700))).toThrow(MalformedEnvelopeError);
+    expect(() => decodeSealedContent(encoded.subarray(0, 1711))).toThrow(MalformedEnvelopeError);
     expect(() => decodeSealedContent(encoded.subarray(0, 1727))).toThrow(MalformedEnvelopeError);
     expect(() => decodeSealedContent(concatBytes(encoded, fill(1, 0)))).toThrow(
       MalformedEnvelopeError,
@@ -233,7 +241,7 @@ describe('sealed content codec', () => {
     expect(() => decodeSealedContent(new Uint8Array(0))).toThrow(MalformedEnvelopeError);
     // Cut inside the franking block: too short to hold the opening key and signature.
     const cut = encodeSealedContent({ ...content, message: new Uint8Array(0) });
-    expect(() => decodeSealedContent(cut.subarray(0, 1 + 2 + 272 + 4 + 32 + 100))).toThrow(
+    expect(() => decodeSealedContent(cut.subarray(0, 1 + 2 + 272 + 32 + 32 + 100))).toThrow(
       MalformedEnvelopeError,
     );
   });
@@ -243,8 +251,8 @@ describe('sealed content codec', () => {
       encodeSealedContent({ ...content, franking: franking as SealedContent['franking'] });
     expect(bad(undefined)).toThrow(ArgumentTypeError);
     expect(bad(null)).toThrow(ArgumentTypeError);
-    expect(bad({ ...content.franking, moderatorKeyId: 2 ** 32 })).toThrow(ArgumentRangeError);
-    expect(bad({ ...content.franking, moderatorKeyId: -1 })).toThrow(ArgumentRangeError);
+    expect(bad({ ...content.franking, sessionKey: fill(33, 0) })).toThrow(ArgumentRangeError);
+    expect(bad({ ...content.franking, messageSignature: fill(63, 0) })).toThrow(ArgumentRangeError);
     expect(bad({ ...content.franking, openingKey: fill(31, 0) })).toThrow(ArgumentRangeError);
     expect(bad({ ...content.franking, signature: fill(303, 0) })).toThrow(ArgumentRangeError);
     expect(bad({ ...content.franking, signature: 'x' })).toThrow(ArgumentTypeError);
@@ -260,7 +268,7 @@ describe('sealed content codec', () => {
     };
     const maxInner = encodeSealedContent(maxContent);
     // The largest envelope a sender can build stays under the envelope limit:
-    // 113 + padme(1 + 2 + 1,187 + 340 + 4 + 100,146 = 101,680) + 16 = 113 + 102,400 + 16.
+    // 113 + padme(1 + 2 + 1,187 + 432 + 4 + 100,146 = 101,772) + 16 = 113 + 102,400 + 16.
     expect(maxInner.length).toBe(102_400);
     expect(SEALED_HEADER_BYTES + maxInner.length + 16).toBe(102_529);
     expect(SEALED_HEADER_BYTES + maxInner.length + 16).toBeLessThanOrEqual(
