@@ -9,6 +9,7 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../../domain/errors.ts';
+import { isNetworkError } from '../network-errors.ts';
 
 const TRANSIENT = new Set([
   'ProvisionedThroughputExceededException',
@@ -38,7 +39,7 @@ export function isTransactionConditionFailure(err: unknown): boolean {
 
 /** Rethrows `err`, as {@link UnavailableError} when it is transient. */
 export function translate(err: unknown): never {
-  if (err instanceof Error && TRANSIENT.has(err.name)) {
+  if ((err instanceof Error && TRANSIENT.has(err.name)) || isNetworkError(err)) {
     throw new UnavailableError(undefined, { cause: err });
   }
   throw err;

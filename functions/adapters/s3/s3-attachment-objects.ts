@@ -32,6 +32,7 @@ import { ATTACHMENT_PREFIX } from '../../deployment.ts';
 import type { AttachmentObjects, FormTarget, StoredPart } from '../../domain/attachment-ports.ts';
 import { ServiceError, UnavailableError } from '../../domain/errors.ts';
 import type { Clock } from '../../domain/ports.ts';
+import { isNetworkError } from '../network-errors.ts';
 
 /** The content type of every attachment object: opaque bytes, nothing about the file. */
 export const ATTACHMENT_CONTENT_TYPE = 'application/octet-stream';
@@ -70,7 +71,10 @@ function named(err: unknown, name: string): boolean {
 }
 
 function translate(err: unknown): never {
-  if (err instanceof Error && (TRANSIENT.has(err.name) || (status(err) ?? 0) >= 500)) {
+  if (
+    (err instanceof Error && (TRANSIENT.has(err.name) || (status(err) ?? 0) >= 500)) ||
+    isNetworkError(err)
+  ) {
     throw new UnavailableError(undefined, { cause: err });
   }
   throw err;

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { UnavailableError } from '../../domain/errors.ts';
 import type { BlobStore, Mailbox } from '../../domain/ports.ts';
+import { isNetworkError } from '../network-errors.ts';
 import { envelopeObjectKey } from './object-keys.ts';
 
 const TRANSIENT = new Set([
@@ -27,7 +28,10 @@ function status(err: unknown): number | undefined {
 }
 
 function translate(err: unknown): never {
-  if (err instanceof Error && (TRANSIENT.has(err.name) || (status(err) ?? 0) >= 500)) {
+  if (
+    (err instanceof Error && (TRANSIENT.has(err.name) || (status(err) ?? 0) >= 500)) ||
+    isNetworkError(err)
+  ) {
     throw new UnavailableError(undefined, { cause: err });
   }
   throw err;
