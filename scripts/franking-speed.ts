@@ -24,6 +24,7 @@ import {
   receiverForgeFranking,
   verifyFranking,
 } from '#sdk/franking/index.ts';
+import { cpuMs, median, type Timing, time, timeAsync } from './lib/timing.ts';
 
 const iterations = Number(process.argv[2] ?? 200);
 const ROUNDS = 5;
@@ -49,48 +50,6 @@ const keys = {
 const franked = () => frank(systemRng, { ...keys, senderSecret: sender.secretKey });
 const signature = franked();
 const verifyArgs = { ...keys, signature };
-
-/** Wall-clock and CPU time of one call, in ms. */
-interface Timing {
-  wall: number;
-  cpu: number;
-}
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** Median over ROUNDS of the mean time of `n` calls (wall clock and this process's CPU). */
-function time(n: number, f: () => unknown): Timing {
-  for (let i = 0; i < Math.min(n, 20); i++) f();
-  const rounds: Timing[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const wall = performance.now();
-    const cpu = cpuMs();
-    for (let i = 0; i < n; i++) f();
-    rounds.push({ wall: (performance.now() - wall) / n, cpu: (cpuMs() - cpu) / n });
-  }
-  return median(rounds);
-}
-
-function median(runs: Timing[]): Timing {
-  const pick = (k: keyof Timing) => runs.map((r) => r[k]).sort((a, b) => a - b)[runs.length >> 1]!;
-  return { wall: pick('wall'), cpu: pick('cpu') };
-}
-
-/** {@link time} for an async call, awaited one after the other. */
-async function timeAsync(n: number, f: () => Promise<unknown>): Promise<Timing> {
-  for (let i = 0; i < Math.min(n, 20); i++) await f();
-  const rounds: Timing[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const wall = performance.now();
-    const cpu = cpuMs();
-    for (let i = 0; i < n; i++) await f();
-    rounds.push({ wall: (performance.now() - wall) / n, cpu: (cpuMs() - cpu) / n });
-  }
-  return median(rounds);
-}
 
 /** One cold call (caches emptied first), repeated; setup outside the clock. */
 function timeCold(n: number, setup: () => void, f: () => unknown): Timing {

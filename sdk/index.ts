@@ -49,6 +49,7 @@ export {
   type StoreNamespace,
   type StoreOp,
 } from './state/store.ts';
+export { TokenError, type TokenErrorCode } from './tokens/errors.ts';
 export {
   ArgumentRangeError,
   ArgumentTypeError,

@@ -11,6 +11,7 @@ const IMPORT_PATHS = {
   'sdk/wire/api': 'sealpost/wire/api',
   'sdk/attachments': 'sealpost/attachments',
   'sdk/franking': 'sealpost/franking',
+  'sdk/tokens': 'sealpost/tokens',
   'sdk/state/file-store': 'sealpost/file-store',
   'functions/testing': '@sealpost/testing',
 };

@@ -18,6 +18,7 @@ type ErrorClass = new (...args: unknown[]) => Error;
 /** Constructor arguments for classes whose first argument is not just a message. */
 const ARGS: Record<string, unknown[]> = {
   SealpostError: ['DECRYPT_FAILED', 'message'],
+  TokenError: ['MALFORMED_TOKEN', 'message'],
   SealpostClientError: ['NETWORK', 'message'],
   ApiError: ['NOT_FOUND', 404, 'getBundle', 'message'],
   UntrustedIdentityError: ['aaaa'],
