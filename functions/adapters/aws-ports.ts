@@ -11,6 +11,7 @@ import type { AttachmentPorts } from '../domain/attachment-ports.ts';
 import type { ModerationPorts } from '../domain/moderation-ports.ts';
 import type { Clock, Ports, SigningKeyProvider } from '../domain/ports.ts';
 import type { ConnectionRegistry, ConnectionSender } from '../domain/realtime-ports.ts';
+import type { TokenPorts } from '../domain/token-ports.ts';
 import type { WakeupPorts } from '../domain/wakeup-ports.ts';
 import { ApiGatewaySender } from './aws/apigw-sender.ts';
 import {
@@ -25,7 +26,10 @@ import {
   DynamoRateLimiter,
   DynamoReplayStore,
   DynamoReports,
+  DynamoSpentTokens,
   DynamoSuspensions,
+  DynamoTokenKeys,
+  DynamoTokenQuota,
   DynamoUploadSessions,
 } from './dynamodb/index.ts';
 import { S3AttachmentObjects } from './s3/s3-attachment-objects.ts';
@@ -109,6 +113,21 @@ export function awsModerationPorts(options: {
     reports: new DynamoReports(dynamodb, table),
     suspensions: new DynamoSuspensions(dynamodb, table),
     audit: new DynamoAuditLog(dynamodb, table),
+  };
+}
+
+/**
+ * The anonymous-token ports (docs/PROTOCOL.md §13) over the same table: per-account daily
+ * issuance counters, spent tokens and the daily issuer keys.
+ *
+ * @example awsTokenPorts({ dynamodb, table: 'sealpost' })
+ */
+export function awsTokenPorts(options: { dynamodb: DynamoDBClient; table: string }): TokenPorts {
+  const { dynamodb, table } = options;
+  return {
+    quota: new DynamoTokenQuota(dynamodb, table),
+    spent: new DynamoSpentTokens(dynamodb, table),
+    keys: new DynamoTokenKeys(dynamodb, table),
   };
 }
 

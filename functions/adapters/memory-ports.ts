@@ -4,6 +4,7 @@
 import type { AttachmentObjects, AttachmentPorts } from '../domain/attachment-ports.ts';
 import type { ModerationPorts } from '../domain/moderation-ports.ts';
 import type { Ports, SigningKeyProvider } from '../domain/ports.ts';
+import type { TokenPorts } from '../domain/token-ports.ts';
 import {
   MemoryAccountStore,
   MemoryAttachmentQuota,
@@ -15,7 +16,10 @@ import {
   MemoryRateLimiter,
   MemoryReplayStore,
   MemoryReports,
+  MemorySpentTokens,
   MemorySuspensions,
+  MemoryTokenKeys,
+  MemoryTokenQuota,
   MemoryUploadSessions,
 } from './memory/index.ts';
 
@@ -83,5 +87,25 @@ export function memoryModerationPorts(accounts: MemoryAccountStore): MemoryModer
     reports: new MemoryReports(),
     suspensions: new MemorySuspensions(accounts),
     audit: new MemoryAuditLog(),
+  };
+}
+
+/** In-memory anonymous-token ports, typed concretely so tests can inspect them. */
+export interface MemoryTokenPorts extends TokenPorts {
+  readonly quota: MemoryTokenQuota;
+  readonly spent: MemorySpentTokens;
+  readonly keys: MemoryTokenKeys;
+}
+
+/**
+ * Fresh anonymous-token ports (docs/PROTOCOL.md §13): counters, spent tokens and issuer keys.
+ *
+ * @example const tokens = memoryTokenPorts();
+ */
+export function memoryTokenPorts(): MemoryTokenPorts {
+  return {
+    quota: new MemoryTokenQuota(),
+    spent: new MemorySpentTokens(),
+    keys: new MemoryTokenKeys(),
   };
 }

@@ -10,5 +10,8 @@ export { DynamoPushSubscriptions } from './dynamo-push-subscriptions.ts';
 export { DynamoRateLimiter } from './dynamo-rate-limiter.ts';
 export { DynamoReplayStore } from './dynamo-replay-store.ts';
 export { DynamoReports } from './dynamo-reports.ts';
+export { DynamoSpentTokens } from './dynamo-spent-tokens.ts';
 export { DynamoSuspensions } from './dynamo-suspensions.ts';
+export { DynamoTokenKeys } from './dynamo-token-keys.ts';
+export { DynamoTokenQuota } from './dynamo-token-quota.ts';
 export { DynamoUploadSessions } from './dynamo-upload-sessions.ts';

@@ -11,5 +11,8 @@ export { MemoryPushSubscriptions } from './memory-push-subscriptions.ts';
 export { MemoryRateLimiter } from './memory-rate-limiter.ts';
 export { MemoryReplayStore } from './memory-replay-store.ts';
 export { MemoryReports } from './memory-reports.ts';
+export { MemorySpentTokens } from './memory-spent-tokens.ts';
 export { MemorySuspensions } from './memory-suspensions.ts';
+export { MemoryTokenKeys } from './memory-token-keys.ts';
+export { MemoryTokenQuota } from './memory-token-quota.ts';
 export { MemoryUploadSessions } from './memory-upload-sessions.ts';
