@@ -30,3 +30,4 @@ export * from './messages.ts';
 export * from './prekeys.ts';
 export * from './revocations.ts';
 export * from './sealed.ts';
+export * from './token-keys.ts';

@@ -57,4 +57,8 @@ export const LABELS = {
   ATTACHMENT: label('Sealpost attachment v1'),
   /** server key signs REVOCATIONS || revocation list body (docs/SERVICE.md §14) */
   REVOCATIONS: label('Sealpost-Revocations-v1'),
+  /** server key signs TOKEN_KEYS || token key list body (docs/PROTOCOL.md §13) */
+  TOKEN_KEYS: label('Sealpost-TokenKeys-v1'),
+  /** HKDF info (then u32 day) of the key wrapping a day's token issuer key (docs/SERVICE.md) */
+  TOKEN_KEY_WRAP: label('Sealpost-TokenKeyWrap-v1'),
 } as const;
