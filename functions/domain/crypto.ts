@@ -8,6 +8,7 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
+  type KeyObject,
   randomBytes as nodeRandomBytes,
   sign,
   verify,
@@ -29,6 +30,28 @@ export function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest());
 }
 
+/** Parsed public keys: devices, server keys and franking session keys verify again and again. */
+const publicKeys = new Map<string, KeyObject>();
+/** Keys kept (about 100 bytes each plus OpenSSL's object); the map is emptied when full. */
+const PUBLIC_KEY_CACHE_SIZE = 4096;
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString(
+    'latin1',
+  );
+  let key = publicKeys.get(id);
+  if (key === undefined) {
+    key = createPublicKey({
+      key: derBuffer(ED25519_SPKI_PREFIX, publicKey),
+      format: 'der',
+      type: 'spki',
+    });
+    if (publicKeys.size >= PUBLIC_KEY_CACHE_SIZE) publicKeys.clear();
+    publicKeys.set(id, key);
+  }
+  return key;
+}
+
 /**
  * Verifies an Ed25519 signature (RFC 8032). Returns false, never throws, for a malformed key
  * or signature: callers answer every failure the same way.
@@ -42,12 +65,7 @@ export function ed25519Verify(
 ): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    const key = createPublicKey({
-      key: derBuffer(ED25519_SPKI_PREFIX, publicKey),
-      format: 'der',
-      type: 'spki',
-    });
-    return verify(null, message, key, signature);
+    return verify(null, message, publicKeyObject(publicKey), signature);
   } catch {
     return false;
   }

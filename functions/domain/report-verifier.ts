@@ -13,15 +13,21 @@
  * the SHA-256 of everything the judgement depends on, in a bounded in-memory set.
  */
 import { createHash } from 'node:crypto';
-import { defaultBackend, validateSenderCertificate } from 'sealpost';
 import {
   checkFrankingCommitment,
   frankingMessage,
   frankingSessionMessage,
   judgeFranking,
 } from 'sealpost/franking';
-import type { SenderCertificate } from 'sealpost/wire';
+import {
+  decodeSenderCertificate,
+  decodeServerCertificate,
+  type SenderCertificate,
+  senderCertificatePayload,
+  serverCertificatePayload,
+} from 'sealpost/wire';
 import type { ServiceConfig } from './config.ts';
+import { ed25519Verify } from './crypto.ts';
 import { stamperFor } from './franking-stamp.ts';
 import type { SigningKeyProvider } from './ports.ts';
 import type { ReportedMessage, ReportVerifier, VerifyOutcome } from './report-ports.ts';
@@ -30,6 +36,9 @@ import type { ReportedMessage, ReportVerifier, VerifyOutcome } from './report-po
 export const REPORT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** Franking sessions a verifier remembers as judged valid (32-byte digests, ~100 KiB). */
 export const JUDGED_SESSION_CACHE_SIZE = 2048;
+/** Sender certificate chains remembered as verified, per process (emptied when full). */
+const CERTIFICATE_CACHE_SIZE = 256;
+const chains = new Map<string, { sender: SenderCertificate; serverNotAfter: number }>();
 
 /** The reasons {@link FrankingReportVerifier} refuses with, in the order it checks. */
 export const REPORT_VERIFY_REASONS = {
@@ -98,18 +107,9 @@ export class FrankingReportVerifier implements ReportVerifier {
     if (!safely(() => checkFrankingCommitment(m.commitment, m.openingKey, m.content))) {
       return refuse(REPORT_VERIFY_REASONS.commitment);
     }
-    let cert: SenderCertificate;
-    try {
-      // The certificate had to be valid when the message arrived, not now: reports come later.
-      cert = await validateSenderCertificate(
-        defaultBackend,
-        m.senderCertificate,
-        { trustRoot: material.trustRoot, revokedServerKeyIds: [] },
-        m.receivedAt,
-      );
-    } catch {
-      return refuse(REPORT_VERIFY_REASONS.certificate);
-    }
+    // The certificate had to be valid when the message arrived, not now: reports come later.
+    const cert = this.senderCertificateAt(m.senderCertificate, material.trustRoot, m.receivedAt);
+    if (cert === undefined) return refuse(REPORT_VERIFY_REASONS.certificate);
     if (m.moderatorKeyId !== material.moderatorKeyId) {
       return refuse(REPORT_VERIFY_REASONS.moderatorKey);
     }
@@ -120,7 +120,7 @@ export class FrankingReportVerifier implements ReportVerifier {
       recipientDeviceId: reporter.deviceId,
       moderatorKeyId: m.moderatorKeyId,
     };
-    const signed = await defaultBackend.ed25519Verify(
+    const signed = ed25519Verify(
       m.sessionKey,
       frankingMessage({ commitment: m.commitment, ...ctx }),
       m.messageSignature,
@@ -151,6 +151,42 @@ export class FrankingReportVerifier implements ReportVerifier {
         stamp: m.stamp,
       },
     };
+  }
+
+  /**
+   * The sender certificate `bytes` if it chains to `trustRoot` and both it and its server
+   * certificate were valid at `at`, as a recipient checks it (docs/PROTOCOL.md §6; the rules of
+   * the SDK's `validateSenderCertificate`, here on node:crypto so the handler does not load the
+   * SDK's protocol code); otherwise undefined. Chains that verified are remembered (the
+   * messages of a report share one certificate); the times are checked every call.
+   */
+  private senderCertificateAt(
+    bytes: Uint8Array,
+    trustRoot: Uint8Array,
+    at: number,
+  ): SenderCertificate | undefined {
+    const key = createHash('sha256').update(trustRoot).update(bytes).digest('base64url');
+    try {
+      let chain = chains.get(key);
+      if (chain === undefined) {
+        const sender = decodeSenderCertificate(bytes);
+        const server = decodeServerCertificate(sender.serverCertificate);
+        if (!ed25519Verify(trustRoot, serverCertificatePayload(server), server.signature)) {
+          return undefined;
+        }
+        if (
+          !ed25519Verify(server.serverPublic, senderCertificatePayload(sender), sender.signature)
+        ) {
+          return undefined;
+        }
+        chain = { sender, serverNotAfter: server.notAfter };
+        if (chains.size >= CERTIFICATE_CACHE_SIZE) chains.clear();
+        chains.set(key, chain);
+      }
+      return at > chain.serverNotAfter || at >= chain.sender.expires ? undefined : chain.sender;
+    } catch {
+      return undefined;
+    }
   }
 
   private remember(digest: string): void {

@@ -418,6 +418,35 @@ describe('FrankingReportVerifier: refused', () => {
     }
   });
 
+  it("'certificate' for a certificate verified before, once a later message arrives after it expired", async () => {
+    const t = await setup();
+    const cert = await t.certificateOf(t.alice);
+    const { expires } = decodeSenderCertificate(cert);
+    const say = async (text: string) => {
+      const content = utf8(text);
+      const f = t.franked(t.alice, t.bob, content);
+      const [d] = await t.deliver(
+        t.bob.account.address,
+        new Uint8Array(16).fill(7),
+        [[1, f.envelope]],
+        [t.bob],
+      );
+      return t.report(d!, f, cert, content);
+    };
+    const early = await say('while the certificate is valid');
+    expect((await t.verifier.verify(reporterOf(t.bob), early, t.h.clock.now)).ok).toBe(true);
+    // The same certificate bytes, now remembered as a verified chain, on a message the service
+    // received after the certificate's expiry: the times are checked every time.
+    t.h.clock.now = expires + 3_600_000;
+    const late = await say('sent with an expired certificate');
+    expect(late.receivedAt).toBeGreaterThanOrEqual(expires);
+    expect(await t.verifier.verify(reporterOf(t.bob), late, t.h.clock.now)).toEqual({
+      ok: false,
+      reason: 'certificate',
+    });
+    expect((await t.verifier.verify(reporterOf(t.bob), early, t.h.clock.now)).ok).toBe(true);
+  });
+
   it("'moderator key' for another key id", async () => {
     const t = await setup();
     const { reported } = await t.honest();
