@@ -22,7 +22,7 @@ import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
-import { encodeSenderCertificate, type SenderCertificate } from '../wire/certificates.ts';
+import type { SenderCertificate } from '../wire/certificates.ts';
 import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { MessageType } from '../wire/messages.ts';
 import type { PrekeyBundle } from '../wire/prekeys.ts';
@@ -370,7 +370,7 @@ export class ProtocolEngine {
         commitment: opened.commitment,
         ...opened.franking,
         moderatorKeyId,
-        senderCertificate: encodeSenderCertificate(opened.certificate),
+        senderCertificate: opened.senderCertificate,
       };
       const learn = await this.franking.learnOp(this.store, sender, opened.certificate.frankingKey);
       const ops = handle ? await handle({ ...m, franking }) : undefined;

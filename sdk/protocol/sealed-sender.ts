@@ -75,6 +75,8 @@ export interface OpenedSealedMessage {
   readonly message: Uint8Array;
   /** The validated sender certificate. */
   readonly certificate: SenderCertificate;
+  /** The same certificate as the envelope carried it (its strict encoding). */
+  readonly senderCertificate: Uint8Array;
   /** The envelope's franking commitment (authenticated by the inner AEAD). */
   readonly commitment: Uint8Array;
   /** The franking opening and signature; checked by the caller against the plaintext. */
@@ -317,6 +319,7 @@ export async function sealedSenderOpen(
       contentType: content.contentType,
       message: content.message,
       certificate,
+      senderCertificate: content.senderCertificate,
       commitment,
       franking: content.franking,
     };
