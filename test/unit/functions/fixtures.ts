@@ -237,6 +237,52 @@ export interface Call {
   accountSeed?: Uint8Array;
 }
 
+/**
+ * Sends `c` to `app` in process: the JSON or raw body, the owner signature of `c.signer` (and
+ * the account co-signature of `c.accountSeed`) at `now`, and the answer read as JSON when it is.
+ */
+export async function requestApp(
+  app: { request(path: string, init: RequestInit): Response | Promise<Response> },
+  c: Call,
+  now: number,
+): Promise<CallResult> {
+  const headers: Record<string, string> = { ...c.headers };
+  let body: Uint8Array | undefined;
+  if (c.json !== undefined) {
+    body = encoder.encode(JSON.stringify(c.json));
+    headers['content-type'] ??= 'application/json';
+  } else if (c.rawBody !== undefined) {
+    body = typeof c.rawBody === 'string' ? encoder.encode(c.rawBody) : c.rawBody;
+  }
+  if (c.signer) {
+    Object.assign(
+      headers,
+      signHeaders(
+        c.signer,
+        c.method,
+        c.path,
+        body ?? new Uint8Array(),
+        now,
+        undefined,
+        undefined,
+        c.accountSeed,
+      ),
+    );
+  }
+  const init: RequestInit = { method: c.method, headers };
+  if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;
+  const res = await app.request(c.path, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // non-JSON bodies stay text so assertions can show them
+  }
+  // Read as the API's response type: the test asserts the fields of the one it expects.
+  return { status: res.status, body: parsed as ResponseBody, json: parsed, headers: res.headers };
+}
+
 export function memoryPorts(material: SigningMaterial): MemoryPorts {
   return createMemoryPorts(new StaticSigningKeyProvider(material));
 }
@@ -266,43 +312,7 @@ export function harness<P extends Ports>(
   });
   const app = buildApp({ services, log: (l) => logs.push(l) });
 
-  async function call(c: Call): Promise<CallResult> {
-    const headers: Record<string, string> = { ...c.headers };
-    let body: Uint8Array | undefined;
-    if (c.json !== undefined) {
-      body = encoder.encode(JSON.stringify(c.json));
-      headers['content-type'] ??= 'application/json';
-    } else if (c.rawBody !== undefined) {
-      body = typeof c.rawBody === 'string' ? encoder.encode(c.rawBody) : c.rawBody;
-    }
-    if (c.signer) {
-      Object.assign(
-        headers,
-        signHeaders(
-          c.signer,
-          c.method,
-          c.path,
-          body ?? new Uint8Array(),
-          clock.now,
-          undefined,
-          undefined,
-          c.accountSeed,
-        ),
-      );
-    }
-    const init: RequestInit = { method: c.method, headers };
-    if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;
-    const res = await app.request(c.path, init);
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // non-JSON bodies stay text so assertions can show them
-    }
-    // Read as the API's response type: the test asserts the fields of the one it expects.
-    return { status: res.status, body: parsed as ResponseBody, json: parsed, headers: res.headers };
-  }
+  const call = (c: Call): Promise<CallResult> => requestApp(app, c, clock.now);
 
   /** Registers a new account with one device and returns that device (id 1). */
   async function register(accessKey?: Uint8Array): Promise<TestDevice> {

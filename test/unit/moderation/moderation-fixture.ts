@@ -26,9 +26,8 @@ import {
   memoryPorts,
   newAccount,
   newDevice,
-  type ResponseBody,
   registrationBody,
-  signHeaders,
+  requestApp,
   type TestDevice,
   testMaterial,
 } from '../functions/fixtures.ts';
@@ -184,32 +183,9 @@ export function moderationHarness(
 
   async function call(c: ModerationCall): Promise<CallResult> {
     const headers: Record<string, string> = { ...c.headers };
-    let body: Uint8Array | undefined;
-    if (c.json !== undefined) {
-      body = encoder.encode(JSON.stringify(c.json));
-      headers['content-type'] ??= 'application/json';
-    } else if (c.rawBody !== undefined) {
-      body = typeof c.rawBody === 'string' ? encoder.encode(c.rawBody) : c.rawBody;
-    }
-    if (c.signer) {
-      Object.assign(
-        headers,
-        signHeaders(c.signer, c.method, c.path, body ?? new Uint8Array(), clock.now),
-      );
-    }
     const moderated = isModerationPath(c.path.split('?')[0]!);
     if (moderated && c.token !== false) headers['authorization'] ??= `Bearer ${c.token ?? token}`;
-    const init: RequestInit = { method: c.method, headers };
-    if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;
-    const res = await (moderated ? moderationApp : app).request(c.path, init);
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // non-JSON bodies stay text so assertions can show them
-    }
-    return { status: res.status, body: parsed as ResponseBody, json: parsed, headers: res.headers };
+    return requestApp(moderated ? moderationApp : app, { ...c, headers }, clock.now);
   }
 
   /** Registers a new account with one device and returns that device (id 1). */
