@@ -1,13 +1,13 @@
 /**
  * `npm run demo`: Alice and Bob (Bob with a laptop and a phone) against the local stack,
- * starting it if it is not running. Registers, exchanges messages both ways, sends while Bob is
+ * starting it if it is not running. Registers, starts the conversation with a sealed message
+ * request paid with an anonymous token, exchanges messages both ways, sends while Bob is
  * offline, shows what the server stores (ciphertext naming no sender, receipt time to the hour)
  * and that nothing is left once Bob acknowledged, and compares safety numbers. Exits 0 on
  * success, stopping whatever it started. Without Java (or with `SEALPOST_ENGINE=memory`) the
  * stack it starts runs on the in-memory engine, which it says in one line.
  */
 import { SealpostClient } from '#sdk/client/client.ts';
-import { SealedSendUnauthorizedError } from '#sdk/client/errors.ts';
 import type { IncomingMessage } from '#sdk/client/receiver.ts';
 import { MemoryStore } from '#sdk/state/memory-store.ts';
 import { inspectAws, inspectMemory } from './lib/storage-view.ts';
@@ -32,7 +32,7 @@ function show(who: string, messages: readonly IncomingMessage[]): void {
   for (const m of messages) {
     const how = m.sync
       ? `copy of own message to ${short(m.sync.destination)}`
-      : `${m.sealed ? 'sealed' : 'identified'} from ${short(m.sender.address)} device ${m.sender.deviceId}`;
+      : `${m.sealed ? 'sealed' : 'identified'}${m.request ? ' request' : ''} from ${short(m.sender.address)} device ${m.sender.deviceId}`;
     const body = m.text ?? `<${m.body.length} bytes>`;
     say(`   ${who} ← [${how}] ${body.length > 60 ? `${body.slice(0, 57)}...` : body}`);
     for (const a of m.attachments) {
@@ -104,23 +104,29 @@ async function main(): Promise<number> {
     say(`   Bob:   ${bobLaptop.address} (devices ${bobLaptop.deviceId} and ${bobPhone.deviceId})`);
     say('   Each device uploaded 100 one-time X25519 and 100 one-time ML-KEM-1024 prekeys.');
 
-    step(2, 'Alice writes to Bob. She only knows his address, not his delivery access key');
-    try {
-      await alice.send(bobLaptop.address, 'Hi Bob, it is Alice!');
-      say('   unexpected: the sealed send went through');
-      return 1;
-    } catch (err) {
-      if (!(err instanceof SealedSendUnauthorizedError)) throw err;
-      say(`   Sealed send refused (${err.code}): the SDK does not fall back silently.`);
-    }
-    const first = await alice.send(bobLaptop.address, 'Hi Bob, it is Alice!', { identified: true });
+    const tokens = await alice.refillTokens();
     say(
-      `   Alice explicitly sends it identified (first contact): ${first.recipientDevices} devices.`,
+      `   Alice's device holds ${tokens} anonymous tokens (Privacy Pass, blind RSA): the server signed them blind,`,
+    );
+    say(
+      '   so it cannot tell which account spends one. Apps get them ahead of need, at random times.',
     );
 
-    step(3, 'Bob reads it on both devices; it carries Alice’s access key, so he can answer sealed');
+    step(2, 'Alice writes to Bob. She only knows his address, not his delivery access key');
+    const first = await alice.send(bobLaptop.address, 'Hi Bob, it is Alice!');
+    say(
+      `   Sent sealed as a message request to ${first.recipientDevices} devices, paid with one token instead of`,
+    );
+    say(
+      `   Bob's access key (${await alice.tokenCount()} left): the server learns neither the sender nor who fetched Bob's keys.`,
+    );
+
+    step(3, 'Bob sees a message request on both devices; nothing goes back until he accepts');
     show('Bob laptop', (await bobLaptop.receiveBatch()).messages);
     show('Bob phone ', (await bobPhone.receiveBatch()).messages);
+    await bobLaptop.acceptRequest(alice.address);
+    say('   Bob accepts on his laptop; on his phone, replying accepts. The request carried');
+    say('   Alice’s access key, so he answers sealed.');
     const reply = await bobPhone.send(alice.address, 'Hi Alice! Writing from my phone.');
     say(
       `   Bob's phone replies sealed to ${reply.recipientDevices} device(s); the copy for his laptop is ${reply.sync}.`,

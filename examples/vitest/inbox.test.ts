@@ -3,7 +3,7 @@
  * network, no AWS), and clients are made by the kit, so the test controls time too.
  */
 import { TestSealpost } from '@sealpost/testing';
-import { SealedSendUnauthorizedError } from 'sealpost';
+import { NoTokensError } from 'sealpost';
 import { describe, expect, it } from 'vitest';
 import { greet, inboxLines } from './inbox.ts';
 
@@ -21,11 +21,17 @@ describe('inbox', () => {
     expect(await inboxLines(bob, new Map())).toEqual([]);
   });
 
-  it('cannot write sealed to someone whose card it does not have', async () => {
+  it('writes to a stranger as a sealed message request, paid with an anonymous token', async () => {
     const sealpost = await TestSealpost.start();
     const alice = await sealpost.register();
     const bob = await sealpost.register();
 
-    await expect(alice.send(bob.address, 'hi')).rejects.toBeInstanceOf(SealedSendUnauthorizedError);
+    // Without tokens in its wallet a client cannot write to someone whose card it lacks.
+    await expect(alice.send(bob.address, 'hi')).rejects.toBeInstanceOf(NoTokensError);
+    await alice.refillTokens();
+    await alice.send(bob.address, 'hi');
+
+    const { messages } = await bob.receiveBatch();
+    expect(messages.map((m) => [m.text, m.sealed, m.request])).toEqual([['hi', true, true]]);
   });
 });

@@ -20,6 +20,8 @@ import { metaHandlers, openApiRoute } from './routes/meta.ts';
 import { prekeyHandlers } from './routes/prekeys.ts';
 import { pushHandlers } from './routes/push.ts';
 import { reportHandlers } from './routes/reports.ts';
+import { sealedHandlers } from './routes/sealed.ts';
+import { tokenHandlers } from './routes/tokens.ts';
 
 /** The handler of every operation of the route table. */
 const HANDLERS: OperationHandlers = {
@@ -32,6 +34,8 @@ const HANDLERS: OperationHandlers = {
   ...attachmentHandlers,
   ...reportHandlers,
   ...blockHandlers,
+  ...tokenHandlers,
+  ...sealedHandlers,
 };
 
 const ROUTE_PATTERNS = ROUTES.map((r) => ({

@@ -21,6 +21,8 @@ import type { ReportVerifier } from '../domain/report-ports.ts';
 import { ReportService } from '../domain/report-service.ts';
 import { FrankingReportVerifier } from '../domain/report-verifier.ts';
 import { SuspensionService } from '../domain/suspension-service.ts';
+import type { TokenPorts } from '../domain/token-ports.ts';
+import { TokenService } from '../domain/token-service.ts';
 import type { WakeupPorts } from '../domain/wakeup-ports.ts';
 import { WakeupService, wakingNotifier } from '../domain/wakeup-service.ts';
 import type { AppServices } from './env.ts';
@@ -64,6 +66,12 @@ export interface ServicesOptions {
   readonly reportVerifier?: ReportVerifier;
   /** Where the report intake writes its lines (a report's id and reason, refusals). */
   readonly log?: (line: string) => void;
+  /**
+   * Anonymous tokens (docs/SERVICE.md §15): the issuance counters, spent tokens and issuer
+   * keys. Without them `GET /v1/tokens/keys` and `POST /v1/tokens` answer `NOT_CONFIGURED` and
+   * every token is `INVALID_TOKEN`.
+   */
+  readonly tokens?: TokenPorts;
 }
 
 const discard = () => undefined;
@@ -86,6 +94,7 @@ export function createServices(ports: Ports, options: ServicesOptions = {}): App
           log: options.notify?.log ?? options.wakeups?.log ?? discard,
         }
       : undefined;
+  const tokens = new TokenService(options.tokens, ports.signingKeys, ports.limiter, clock, config);
   return {
     auth,
     accounts: new AccountService(
@@ -98,7 +107,7 @@ export function createServices(ports: Ports, options: ServicesOptions = {}): App
       config,
       options.wakeups?.subscriptions,
     ),
-    prekeys: new PrekeyService(ports.accounts, ports.prekeys, ports.limiter, clock, config),
+    prekeys: new PrekeyService(ports.accounts, ports.prekeys, ports.limiter, clock, config, tokens),
     certificates: new CertificateService(ports.signingKeys, clock, config),
     messages: new MessageService(
       ports.accounts,
@@ -111,6 +120,7 @@ export function createServices(ports: Ports, options: ServicesOptions = {}): App
       notify,
       ports.blocks,
       new DeliveryStamps(ports.signingKeys),
+      tokens,
     ),
     push,
     attachments: new AttachmentService(options.attachments, ports.limiter, clock, config, random),
@@ -129,5 +139,6 @@ export function createServices(ports: Ports, options: ServicesOptions = {}): App
       config,
     ),
     blocks: new BlockService(ports.blocks),
+    tokens,
   };
 }

@@ -12,6 +12,7 @@ import type { MessageService } from '../domain/message-service.ts';
 import type { PrekeyService } from '../domain/prekey-service.ts';
 import type { ReportService } from '../domain/report-service.ts';
 import type { SuspensionService } from '../domain/suspension-service.ts';
+import type { TokenService } from '../domain/token-service.ts';
 import type { WakeupService } from '../domain/wakeup-service.ts';
 
 /** The domain services the routes call. */
@@ -31,6 +32,8 @@ export interface AppServices {
   readonly suspensions: SuspensionService;
   /** Block lists (docs/SERVICE.md §4.1). */
   readonly blocks: BlockService;
+  /** Anonymous tokens: issuance and key list (`NOT_CONFIGURED` without token ports; §15). */
+  readonly tokens: TokenService;
 }
 
 /** One structured log line goes to the sink (stdout on Lambda, an array in tests). */

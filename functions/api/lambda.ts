@@ -14,7 +14,7 @@ import {
   deploymentPorts,
   deploymentWakeups,
 } from '../adapters/aws-deployment.ts';
-import { awsRealtimePorts } from '../adapters/aws-ports.ts';
+import { awsRealtimePorts, awsTokenPorts } from '../adapters/aws-ports.ts';
 import { parseDeploymentEnv } from '../deployment.ts';
 import {
   withAttachmentLimits,
@@ -52,12 +52,15 @@ const wakeups = { ...deploymentWakeups(deployment, dynamodb), log };
 // Reports are verified here and stored in the table; suspensions are read for the revocation
 // list (docs/SERVICE.md §14). The moderation API itself is another function.
 const moderation = deploymentModeration(deployment.table, dynamodb);
+// Anonymous tokens for message requests (docs/SERVICE.md §15): issuance counters, spent tokens
+// and the daily issuer keys, in the same table; the issuer name derives from the trust root.
+const tokens = awsTokenPorts({ dynamodb, table: deployment.table });
 
 // With a WebSocket stage deployed, a stored message is pushed to its device's live connection
 // (docs/SERVICE.md §7.3); without one the service is unchanged.
 const services =
   deployment.websocketEndpoint === undefined
-    ? createServices(ports, { config, wakeups, attachments, moderation, log })
+    ? createServices(ports, { config, wakeups, attachments, moderation, tokens, log })
     : composeRealtime(
         ports,
         awsRealtimePorts({
@@ -65,7 +68,7 @@ const services =
           table: deployment.table,
           management: new ApiGatewayManagementApiClient({ endpoint: deployment.websocketEndpoint }),
         }),
-        { config, log, wakeups, attachments, moderation },
+        { config, log, wakeups, attachments, moderation, tokens },
       ).services;
 
 const app = buildApp({

@@ -33,7 +33,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
-import { awsModerationPorts, awsPorts } from '../adapters/aws-ports.ts';
+import { awsModerationPorts, awsPorts, awsTokenPorts } from '../adapters/aws-ports.ts';
 import {
   DynamoAttachmentQuota,
   DynamoPushSubscriptions,
@@ -53,6 +53,7 @@ import {
   type MemoryPorts,
   memoryAttachmentPorts,
   memoryModerationPorts,
+  memoryTokenPorts,
 } from '../adapters/memory-ports.ts';
 import {
   generateVapidKeys,
@@ -86,6 +87,7 @@ import {
   signingSecretJson,
   upgradeSigningSecret,
 } from '../domain/signing-material.ts';
+import type { TokenPorts } from '../domain/token-ports.ts';
 import type { PushSubscriptionStore } from '../domain/wakeup-ports.ts';
 import { buildApp } from './app.ts';
 import { buildModerationApp, isModerationPath } from './moderation/app.ts';
@@ -252,6 +254,7 @@ async function localAwsPorts(
   pushSubscriptions: PushSubscriptionStore;
   attachments: AttachmentPorts;
   moderation: ModerationPorts;
+  tokens: TokenPorts;
 }> {
   const region = process.env['AWS_REGION'] ?? 'us-east-1';
   const credentials = {
@@ -292,6 +295,7 @@ async function localAwsPorts(
       quota: new DynamoAttachmentQuota(dynamodb, table),
     },
     moderation: awsModerationPorts({ dynamodb, table }),
+    tokens: awsTokenPorts({ dynamodb, table }),
   };
 }
 
@@ -345,8 +349,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   let pushSubscriptions: PushSubscriptionStore;
   let attachments: AttachmentPorts;
   let moderation: ModerationPorts;
+  let tokens: TokenPorts;
   if (options.aws) {
-    ({ ports, pushSubscriptions, attachments, moderation } = await localAwsPorts(
+    ({ ports, pushSubscriptions, attachments, moderation, tokens } = await localAwsPorts(
       options.aws,
       signing,
       objectService.objects,
@@ -357,6 +362,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     pushSubscriptions = new MemoryPushSubscriptions();
     attachments = memoryAttachmentPorts(objectService.objects);
     moderation = memoryModerationPorts(memory.accounts);
+    tokens = memoryTokenPorts();
   }
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const webPush = options.webPush;
@@ -381,6 +387,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     wakeups,
     attachments,
     moderation,
+    tokens,
     ...(options.reportVerifier ? { reportVerifier: options.reportVerifier } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });

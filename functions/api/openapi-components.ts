@@ -30,6 +30,9 @@ import {
   SendResponseSchema,
   ServerCertificateResponseSchema,
   SignedPrekeySchema,
+  TokenIssueRequestSchema,
+  TokenIssueResponseSchema,
+  TokenKeysResponseSchema,
 } from 'sealpost/wire/api';
 
 /** Component name → schema. A route's body or response is a `$ref` to its entry here. */
@@ -60,6 +63,9 @@ export const COMPONENT_SCHEMAS = {
   PushSubscribed: PushSubscribedSchema,
   PushUnsubscribed: PushUnsubscribedSchema,
   PushKey: PushKeySchema,
+  TokenKeysResponse: TokenKeysResponseSchema,
+  TokenIssueRequest: TokenIssueRequestSchema,
+  TokenIssueResponse: TokenIssueResponseSchema,
 } as const;
 
 const deviceIds = (description: string) => ({

@@ -16,6 +16,7 @@ import {
   PATH_PARAMS,
   ROUTES,
   type RouteSpec,
+  TOKEN_HEADER,
 } from 'sealpost/wire/api';
 import type { GenericSchema } from 'valibot';
 import { COMPONENT_SCHEMAS, errorSchema } from './openapi-components.ts';
@@ -136,8 +137,14 @@ function responses(route: RouteSpec): Record<string, unknown> {
 
 function security(route: RouteSpec): unknown[] {
   if (route.auth === 'owner') return [{ ownerSignature: [] }];
-  // Sealed send: the recipient's access key, or none for an unrestricted recipient.
-  if (route.auth === 'accessKey') return [{ accessKey: [] }, {}];
+  // Sealed send and bundle fetch: the recipient's access key, or an anonymous token (message
+  // requests), or nothing for a recipient that takes anyone's (docs/SERVICE.md §15.1). The
+  // sealed device-list read takes no token (§15.6).
+  if (route.auth === 'accessKey') {
+    return route.noToken
+      ? [{ accessKey: [] }, {}]
+      : [{ accessKey: [] }, { anonymousToken: [] }, {}];
+  }
   // Public, or proven by the account key's signature in the body (docs/SERVICE.md §3.2).
   return [];
 }
@@ -216,6 +223,13 @@ export function openApiDocument(): Record<string, unknown> {
           name: ACCESS_KEY_HEADER,
           description:
             "The recipient's 16-byte delivery access key (base64url); omitted for an unrestricted recipient (docs/SERVICE.md §3.3).",
+        },
+        anonymousToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: TOKEN_HEADER,
+          description:
+            'An anonymous token (base64url of a 354-byte Privacy Pass token, type 0x0002) for a recipient that takes message requests, instead of the access key; never with it (docs/SERVICE.md §15).',
         },
       },
     },

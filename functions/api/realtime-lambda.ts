@@ -27,6 +27,7 @@ import { ServiceError } from '../domain/errors.ts';
 import type { ModerationPorts } from '../domain/moderation-ports.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
 import { RealtimeService } from '../domain/realtime-service.ts';
+import type { TokenPorts } from '../domain/token-ports.ts';
 import { createServices, type WakeupOptions } from './compose.ts';
 import type { AppServices } from './env.ts';
 import { authenticateConnect } from './realtime-connect.ts';
@@ -72,6 +73,8 @@ export function composeRealtime(
     attachments?: AttachmentPorts;
     /** Report intake and suspensions (the HTTP function's; docs/SERVICE.md §14). */
     moderation?: ModerationPorts;
+    /** Anonymous tokens (the HTTP function's; docs/SERVICE.md §15). */
+    tokens?: TokenPorts;
   },
 ): { services: AppServices; realtime: RealtimeService } {
   const clock = options.clock ?? Date.now;
@@ -82,6 +85,7 @@ export function composeRealtime(
     ...(options.wakeups ? { wakeups: options.wakeups } : {}),
     ...(options.attachments ? { attachments: options.attachments } : {}),
     ...(options.moderation ? { moderation: options.moderation } : {}),
+    ...(options.tokens ? { tokens: options.tokens } : {}),
     log: options.log,
     notify: {
       notifier: {

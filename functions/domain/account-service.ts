@@ -19,6 +19,7 @@ import type {
   DeviceList,
   DeviceRegistered,
   DeviceRemoved,
+  FirstContactMode,
   RegisterRequest,
 } from 'sealpost/wire/api';
 import { fromBase64Url, registrationPayload } from 'sealpost/wire/api';
@@ -45,6 +46,7 @@ import {
   verifyKemPrekey,
   verifySignedPrekey,
 } from './records.ts';
+import { authorizeSealedRead, type SealedCredentials } from './sealed-access.ts';
 import type { PushSubscriptionStore } from './wakeup-ports.ts';
 
 /** Registration and device management. */
@@ -63,12 +65,16 @@ export class AccountService {
 
   /**
    * Registers `address` with its first device (id 1). Retrying an identical registration
-   * answers the same; another device 1 for an existing address is a conflict.
+   * answers the same; another device 1 for an existing address is a conflict. The account's
+   * first-contact mode is `firstContact`, else `anyone` for `unrestricted: true`, else
+   * `requests` (docs/SERVICE.md §15.1).
    *
-   * @throws {ServiceError} `INVALID_SIGNATURE` (address, link, proof or prekey signature),
+   * @throws {ServiceError} `BAD_REQUEST` (`unrestricted` and `firstContact` disagree),
+   *   `INVALID_SIGNATURE` (address, link, proof or prekey signature),
    *   `CLOCK_SKEW` (proof outside the time window), `ACCOUNT_EXISTS`.
    */
   async register(address: string, req: RegisterRequest): Promise<DeviceRegistered> {
+    const firstContact = registrationMode(req);
     const now = this.clock();
     const device = await this.provenDevice(address, req, 1, now);
     const bundle = decodeIdentityBundle(device.identity);
@@ -77,7 +83,8 @@ export class AccountService {
         address,
         accountPublic: bundle.accountPublic,
         accessKeyHash: sha256(fromBase64Url(req.accessKey, 'accessKey')),
-        unrestricted: req.unrestricted ?? false,
+        unrestricted: firstContact === 'anyone',
+        firstContact,
         createdAt: now,
       },
       device,
@@ -166,13 +173,26 @@ export class AccountService {
     }
     const view = await this.accounts.get(address);
     if (!view) throw new ServiceError('NOT_FOUND', 'no such account');
-    return {
-      address,
-      devices: view.devices.map((d) => ({
-        deviceId: d.deviceId,
-        registrationId: registrationIdOf(d.identity),
-      })),
-    };
+    return deviceListOf(view);
+  }
+
+  /**
+   * The same list as {@link listDevices} without naming the caller (docs/SERVICE.md §15.6): a
+   * recipient checks the device of a sealed message against its sender's list without telling
+   * the service whose list it wanted after which message. Authorized by the listed account's
+   * access key, or by nothing for an `anyone` account (`authorizeSealedRead`: no token; an
+   * unknown account answers like a wrong key, never `NOT_FOUND`), then counted per listed
+   * account (`sealedDeviceListRateLimit`).
+   *
+   * @throws {ServiceError} `UNAUTHORIZED`, `RATE_LIMITED`.
+   */
+  async listDevicesSealed(address: string, credentials: SealedCredentials): Promise<DeviceList> {
+    const { view } = await authorizeSealedRead(this.accounts, address, credentials);
+    const { limit, windowMs } = this.config.sealedDeviceListRateLimit;
+    if (!(await this.limiter.hit(`sealeddevices:${address}`, limit, windowMs, this.clock()))) {
+      throw new ServiceError('RATE_LIMITED', 'too many device lists for this account');
+    }
+    return deviceListOf(view);
   }
 
   /**
@@ -203,21 +223,26 @@ export class AccountService {
   }
 
   /**
-   * Rotates the delivery access key and/or changes the unrestricted setting.
+   * Rotates the delivery access key and/or changes who may start a conversation
+   * (`firstContact`; `unrestricted: true` is the older spelling of `anyone`, `false` of
+   * `contacts`). Answers the mode when it was set (and `unrestricted` when that was given).
    *
-   * @throws {ServiceError} `NOT_FOUND` if the account vanished meanwhile.
+   * @throws {ServiceError} `BAD_REQUEST` (`unrestricted` and `firstContact` disagree),
+   *   `NOT_FOUND` if the account vanished meanwhile.
    */
   async updateSettings(caller: Caller, req: AccountSettings): Promise<AccountSettings> {
-    if (req.accessKey === undefined && req.unrestricted === undefined) return {};
-    const settings: { accessKeyHash?: Uint8Array; unrestricted?: boolean } = {};
+    const mode = settingsMode(req);
+    if (req.accessKey === undefined && mode === undefined) return {};
+    const settings: { accessKeyHash?: Uint8Array; firstContact?: FirstContactMode } = {};
     if (req.accessKey !== undefined)
       settings.accessKeyHash = sha256(fromBase64Url(req.accessKey, 'accessKey'));
-    if (req.unrestricted !== undefined) settings.unrestricted = req.unrestricted;
+    if (mode !== undefined) settings.firstContact = mode;
     if (!(await this.accounts.updateSettings(caller.address, settings))) {
       throw new ServiceError('NOT_FOUND', 'no such account');
     }
-    const result: { unrestricted?: boolean } = {};
-    if (req.unrestricted !== undefined) result.unrestricted = req.unrestricted;
+    const result: AccountSettings = {};
+    if (mode !== undefined) result.firstContact = mode;
+    if (req.unrestricted !== undefined) result.unrestricted = mode === 'anyone';
     return result;
   }
 
@@ -277,4 +302,44 @@ export class AccountService {
     verifyKemPrekey(signingPublicOf(identity), lastResortKemPrekey, true);
     return { deviceId, identity, signedPrekey, lastResortKemPrekey, frankingKey, createdAt: now };
   }
+}
+
+/** The active devices of an account with their registration ids. */
+function deviceListOf(view: AccountView): DeviceList {
+  return {
+    address: view.account.address,
+    devices: view.devices.map((d) => ({
+      deviceId: d.deviceId,
+      registrationId: registrationIdOf(d.identity),
+    })),
+  };
+}
+
+function disagree(): ServiceError {
+  return new ServiceError('BAD_REQUEST', 'unrestricted and firstContact disagree');
+}
+
+/**
+ * The mode a registration asks for: `firstContact`, else `anyone` for `unrestricted: true`,
+ * else `requests` (the default). Given both, `unrestricted` must be true exactly for `anyone`.
+ */
+function registrationMode(req: RegisterRequest): FirstContactMode {
+  if (req.firstContact === undefined) return req.unrestricted ? 'anyone' : 'requests';
+  if (req.unrestricted !== undefined && req.unrestricted !== (req.firstContact === 'anyone')) {
+    throw disagree();
+  }
+  return req.firstContact;
+}
+
+/**
+ * The mode a settings change asks for, if any: `firstContact`, or `anyone`/`contacts` for
+ * `unrestricted` true/false (its meaning before modes existed). Given both, they must agree.
+ */
+function settingsMode(req: AccountSettings): FirstContactMode | undefined {
+  const legacy =
+    req.unrestricted === undefined ? undefined : req.unrestricted ? 'anyone' : 'contacts';
+  if (req.firstContact !== undefined && legacy !== undefined && legacy !== req.firstContact) {
+    throw disagree();
+  }
+  return req.firstContact ?? legacy;
 }

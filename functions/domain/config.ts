@@ -99,6 +99,36 @@ export interface ServiceConfig {
    * reports are refused as `too old`. `SEALPOST_REPORT_WINDOW_DAYS` (1..180, default 30).
    */
   readonly reportWindowMs: number;
+  /**
+   * Anonymous tokens an account may take per UTC day (`POST /v1/tokens`, docs/SERVICE.md
+   * §15.2); one batch is at most 20.
+   */
+  readonly tokenQuotaPerDay: number;
+  /** The daily token quota of an account younger than {@link ServiceConfig.newAccountAgeMs}. */
+  readonly newAccountTokenQuotaPerDay: number;
+  /** How long an account counts as new for the token quota. */
+  readonly newAccountAgeMs: number;
+  /**
+   * Message requests (token-paid sealed sends) a recipient takes per UTC day
+   * (`REQUEST_LIMIT` beyond; docs/SERVICE.md §15.3).
+   */
+  readonly requestsPerRecipientPerDay: number;
+  /** Sealed bundle fetches one token pays for (it is not spent by them). */
+  readonly bundleFetchesPerToken: number;
+  /**
+   * Sealed bundle fetches of a recipient's bundles with its access key or, for an `anyone`
+   * recipient, with nothing (per recipient account; token-paid fetches are bounded per token).
+   */
+  readonly sealedBundleRateLimit: RateLimit;
+  /**
+   * Sealed device-list reads of an account (`GET /v1/sealed/devices/{address}`, docs/SERVICE.md
+   * §15.6) with its access key or, for an `anyone` account, with nothing, per listed account.
+   * Larger than the sealed bundle limit: every contact that gets a message from a new device of
+   * the account reads its list once.
+   */
+  readonly sealedDeviceListRateLimit: RateLimit;
+  /** A spent-token record outlives its key's `notAfter` by this much (clock differences). */
+  readonly spentTokenMarginMs: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -132,6 +162,14 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   reportRetentionMs: DEFAULT_REPORT_RETENTION_DAYS * DAY_MS,
   revocationCacheMs: 60 * 1000,
   reportWindowMs: DEFAULT_REPORT_WINDOW_DAYS * DAY_MS,
+  tokenQuotaPerDay: 20,
+  newAccountTokenQuotaPerDay: 5,
+  newAccountAgeMs: 7 * DAY_MS,
+  requestsPerRecipientPerDay: 100,
+  bundleFetchesPerToken: 4,
+  sealedBundleRateLimit: { limit: 120, windowMs: 60 * 60 * 1000 },
+  sealedDeviceListRateLimit: { limit: 600, windowMs: 60 * 60 * 1000 },
+  spentTokenMarginMs: 60 * 60 * 1000,
 };
 
 /**

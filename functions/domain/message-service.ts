@@ -10,7 +10,6 @@
  * deletes the record and the object: nothing of a delivered message stays behind.
  */
 
-import { constantTimeEqual } from 'sealpost/wire';
 import type {
   AckResponse,
   DeliveredMessage,
@@ -18,10 +17,9 @@ import type {
   SendRequest,
   SendResponse,
 } from 'sealpost/wire/api';
-import { ACCESS_KEY_BYTES, fromBase64Url, toBase64Url, tryFromBase64Url } from 'sealpost/wire/api';
+import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
-import { sha256 } from './crypto.ts';
 import { DeviceMismatchError, ServiceError, StaleDevicesError } from './errors.ts';
 import type { DeliveryStamps, FrankingStamper } from './franking-stamp.ts';
 import {
@@ -48,17 +46,12 @@ import type {
 } from './ports.ts';
 import type { NotifyHook } from './realtime-ports.ts';
 import { deviceRef, registrationIdOf } from './records.ts';
+import { authorizeSealed, type SealedCredentials } from './sealed-access.ts';
 import { assertNotSuspended } from './suspension-service.ts';
-
-/** Compared against when the recipient does not exist, so both cases cost the same. */
-const UNKNOWN_RECIPIENT_HASH = new Uint8Array(32);
+import type { TokenService } from './token-service.ts';
 
 /** Parallel object reads per fetch (bounded so one fetch cannot open 100 sockets). */
 const OBJECT_READ_CONCURRENCY = 16;
-
-function notAuthorized(): ServiceError {
-  return new ServiceError('UNAUTHORIZED', 'not authorized to send to this recipient');
-}
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -91,28 +84,34 @@ export class MessageService {
      * whose envelope has a commitment carries one, computed at delivery; none when absent.
      */
     private readonly stamps?: DeliveryStamps,
+    /** Anonymous tokens (message requests, docs/SERVICE.md §15); without it every token is invalid. */
+    private readonly tokens?: TokenService,
   ) {}
 
   /**
-   * Sealed send: authorized by the recipient's delivery access key (or its unrestricted
-   * setting). Nothing about the sender is known, stored or logged. An unknown recipient and a
-   * wrong key give the same 401.
+   * Sealed send: authorized by the recipient's delivery access key, by an anonymous token for
+   * a recipient that takes message requests, or by nothing for one that takes anyone's
+   * (`authorizeSealed`, docs/SERVICE.md §15). `credentials` is the access key header alone
+   * (older callers) or both headers. Nothing about the sender is known, stored or logged. An
+   * unknown recipient, a wrong key and a refused mode give the same 401. A token is redeemed
+   * only after the device list matched (a 409/410 leaves it unspent for the corrected send).
    *
-   * @throws {ServiceError} `UNAUTHORIZED`, `DEVICE_MISMATCH`, `STALE_DEVICES`, `MAILBOX_FULL`.
+   * @throws {ServiceError} `BAD_REQUEST`, `INVALID_TOKEN`, `UNAUTHORIZED`, `DEVICE_MISMATCH`,
+   *   `STALE_DEVICES`, `TOKEN_SPENT`, `REQUEST_LIMIT`, `MAILBOX_FULL`.
    */
   async sendSealed(
     address: string,
-    accessKey: string | undefined,
+    credentials: string | undefined | SealedCredentials,
     req: SendRequest,
   ): Promise<SendResponse> {
-    const view = await this.accounts.get(address);
-    const presented = accessKey === undefined ? undefined : tryFromBase64Url(accessKey);
-    const keyOk =
-      presented !== undefined &&
-      presented.length === ACCESS_KEY_BYTES &&
-      constantTimeEqual(sha256(presented), view?.account.accessKeyHash ?? UNKNOWN_RECIPIENT_HASH);
-    if (!view || !(keyOk || view.account.unrestricted)) throw notAuthorized();
-    return this.deliver(view, req, undefined);
+    const presented = typeof credentials === 'object' ? credentials : { accessKey: credentials };
+    const { view, grant } = await authorizeSealed(this.accounts, this.tokens, address, presented);
+    const tokens = this.tokens;
+    // A token grant needs the token service, which verified it.
+    if (grant.kind !== 'token' || !tokens) return this.deliver(view, req, undefined);
+    const redeem = () =>
+      tokens.redeem(grant.token, address, fromBase64Url(req.messageId, 'messageId'));
+    return this.deliver(view, req, undefined, undefined, redeem);
   }
 
   /**
@@ -227,8 +226,11 @@ export class MessageService {
     req: SendRequest,
     source: MessageSource | undefined,
     exclude?: number,
+    /** Runs after the device list matched and before anything is stored (token redemption). */
+    admit?: () => Promise<void>,
   ): Promise<SendResponse> {
     const devices = checkDevices(view, req.envelopes, exclude);
+    if (admit) await admit();
     // The request id only deduplicates retries: no time is read from it and it is not stored.
     const requestId = fromBase64Url(req.messageId, 'messageId');
     const items = req.envelopes.map((e, i) => ({

@@ -3,6 +3,7 @@
  * depend on. Each has a DynamoDB/S3 adapter and an in-memory adapter that pass the same
  * contract tests (test/integration/contracts). Nothing here knows about HTTP or AWS.
  */
+import type { FirstContactMode } from 'sealpost/wire/api';
 
 /** Milliseconds since the Unix epoch; injected so tests control time. */
 export type Clock = () => number;
@@ -51,8 +52,16 @@ export interface AccountRecord {
   readonly accountPublic: Uint8Array;
   /** SHA-256 of the 16-byte delivery access key. */
   readonly accessKeyHash: Uint8Array;
-  /** Accept sealed sends without an access key. */
+  /**
+   * Accept sealed sends without an access key: the older spelling of `firstContact: 'anyone'`,
+   * kept equal to it by every write (an item written before first-contact modes has only this).
+   */
   readonly unrestricted: boolean;
+  /**
+   * Who may start a conversation (docs/SERVICE.md §15.1). Adapters fill it on read; a record
+   * without it reads as `anyone` when `unrestricted`, else `requests` ({@link firstContactOf}).
+   */
+  readonly firstContact?: FirstContactMode;
   readonly createdAt: number;
   /**
    * Set while an operator has suspended the account (docs/SERVICE.md §14.5): no sender
@@ -61,6 +70,24 @@ export interface AccountRecord {
   readonly suspendedAt?: number;
   /** The operator's reason, with `suspendedAt`. */
   readonly suspensionReason?: string;
+}
+
+/** What {@link AccountStore.updateSettings} changes. */
+export interface AccountSettingsUpdate {
+  readonly accessKeyHash?: Uint8Array;
+  /** Ignored when `firstContact` is given (which sets it). */
+  readonly unrestricted?: boolean;
+  readonly firstContact?: FirstContactMode;
+}
+
+/**
+ * The first-contact mode of an account record: its `firstContact`, or for a record written
+ * before modes existed `anyone` when it was unrestricted and `requests` otherwise.
+ *
+ * @example if (firstContactOf(view.account) === 'contacts') throw notAuthorized();
+ */
+export function firstContactOf(account: AccountRecord): FirstContactMode {
+  return account.firstContact ?? (account.unrestricted ? 'anyone' : 'requests');
 }
 
 /** An account with its active devices, ordered by id. */
@@ -82,11 +109,11 @@ export interface AccountStore {
   addDevice(address: string, device: DeviceRecord): Promise<boolean>;
   /** Removes a device record. False if it did not exist. */
   removeDevice(address: string, deviceId: number): Promise<boolean>;
-  /** Changes settings of an existing account. False if the account does not exist. */
-  updateSettings(
-    address: string,
-    settings: { accessKeyHash?: Uint8Array; unrestricted?: boolean },
-  ): Promise<boolean>;
+  /**
+   * Changes settings of an existing account. False if the account does not exist. A
+   * `firstContact` is written together with `unrestricted` (`anyone` ⇔ true).
+   */
+  updateSettings(address: string, settings: AccountSettingsUpdate): Promise<boolean>;
   /** Replaces a device's signed prekey and/or last-resort KEM prekey. False if no such device. */
   updateDeviceKeys(
     address: string,

@@ -10,7 +10,14 @@ import type { Caller } from './auth-service.ts';
 import { signingPublicOf } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
 import { ServiceError } from './errors.ts';
-import type { AccountStore, Clock, DeviceRecord, PrekeyStore, RateLimiter } from './ports.ts';
+import type {
+  AccountStore,
+  AccountView,
+  Clock,
+  DeviceRecord,
+  PrekeyStore,
+  RateLimiter,
+} from './ports.ts';
 import {
   deviceRef,
   kemPrekeyFromJson,
@@ -22,6 +29,8 @@ import {
   verifyKemPrekey,
   verifySignedPrekey,
 } from './records.ts';
+import { authorizeSealed, type SealedCredentials } from './sealed-access.ts';
+import type { TokenService } from './token-service.ts';
 
 /** Prekey upload, count and bundle fetch. */
 export class PrekeyService {
@@ -31,6 +40,8 @@ export class PrekeyService {
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
     private readonly config: ServiceConfig,
+    /** Anonymous tokens for sealed bundle fetches; without it every token is invalid. */
+    private readonly tokens?: TokenService,
   ) {}
 
   /**
@@ -96,6 +107,39 @@ export class PrekeyService {
     }
     const view = await this.accounts.get(address);
     if (!view) throw new ServiceError('NOT_FOUND', 'no such account');
+    return this.bundles(view, deviceId);
+  }
+
+  /**
+   * Sealed bundle fetch (docs/SERVICE.md §15.4): the same answer as {@link fetch}, claiming
+   * one-time keys, without naming the caller. Authorized like a sealed send
+   * (`authorizeSealed`: the access key, a token for a recipient that takes requests, nothing
+   * for one that takes anyone's; an unknown recipient is `UNAUTHORIZED`, never `NOT_FOUND`).
+   * A token is not spent: it pays for at most `bundleFetchesPerToken` fetches; the other
+   * fetches are counted per recipient (`sealedBundleRateLimit`).
+   *
+   * @throws {ServiceError} `BAD_REQUEST`, `INVALID_TOKEN`, `UNAUTHORIZED`, `RATE_LIMITED`,
+   *   `NOT_FOUND` (no such device).
+   */
+  async fetchSealed(
+    address: string,
+    credentials: SealedCredentials,
+    deviceId?: number,
+  ): Promise<BundleResponse> {
+    const { view, grant } = await authorizeSealed(this.accounts, this.tokens, address, credentials);
+    if (grant.kind === 'token' && this.tokens) {
+      await this.tokens.countFetch(grant.token);
+    } else {
+      const { limit, windowMs } = this.config.sealedBundleRateLimit;
+      if (!(await this.limiter.hit(`sealedbundle:${address}`, limit, windowMs, this.clock()))) {
+        throw new ServiceError('RATE_LIMITED', 'too many bundle fetches for this recipient');
+      }
+    }
+    return this.bundles(view, deviceId);
+  }
+
+  private async bundles(view: AccountView, deviceId?: number): Promise<BundleResponse> {
+    const address = view.account.address;
     const devices =
       deviceId === undefined ? view.devices : view.devices.filter((d) => d.deviceId === deviceId);
     if (devices.length === 0) throw new ServiceError('NOT_FOUND', 'no such device');

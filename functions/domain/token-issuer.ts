@@ -216,6 +216,28 @@ export function tokenVerifierKey(publicKey: Uint8Array): KeyObject {
   });
 }
 
+function acceptable(signer: Signer, request: unknown): request is Uint8Array {
+  if (!(request instanceof Uint8Array) || request.length !== TOKEN_REQUEST_BYTES) return false;
+  if (((request[0]! << 8) | request[1]!) !== TOKEN_TYPE_BLIND_RSA) return false;
+  // RFC 9578 §6.2: the truncated key id is the last byte of token_key_id.
+  if (request[2] !== signer.keyId[DIGEST_BYTES - 1]) return false;
+  const blinded = Buffer.from(request.buffer, request.byteOffset + 3, MODULUS_BYTES);
+  // RSASP1 step 1: the message representative must be in [0, n - 1].
+  return Buffer.compare(blinded, signer.modulus) < 0;
+}
+
+/**
+ * Whether {@link blindSign} takes `request` under `key`: the checks it makes before signing
+ * (size, token type, truncated key id, blinded message below the modulus), without the RSA
+ * operation, so a batch can be checked whole before anything is counted or signed.
+ *
+ * @example if (!requests.every((r) => isTokenRequest(key, r))) throw badRequest();
+ * @throws {TypeError | RangeError} as {@link blindSign} for `key`.
+ */
+export function isTokenRequest(key: TokenIssuerKey, request: Uint8Array): boolean {
+  return acceptable(signerOf(key), request);
+}
+
 /**
  * Signs one TokenRequest blindly (RFC 9578 §6.2, RFC 9474 §4.3 `BlindSign`): checks the size
  * (259 bytes), the token type, the truncated key id (the last byte of `key.keyId`) and that the
@@ -234,13 +256,8 @@ export function tokenVerifierKey(publicKey: Uint8Array): KeyObject {
  */
 export function blindSign(key: TokenIssuerKey, request: Uint8Array): Uint8Array | undefined {
   const signer = signerOf(key);
-  if (!(request instanceof Uint8Array) || request.length !== TOKEN_REQUEST_BYTES) return undefined;
-  if (((request[0]! << 8) | request[1]!) !== TOKEN_TYPE_BLIND_RSA) return undefined;
-  // RFC 9578 §6.2: the truncated key id is the last byte of token_key_id.
-  if (request[2] !== signer.keyId[DIGEST_BYTES - 1]) return undefined;
+  if (!acceptable(signer, request)) return undefined;
   const blinded = Buffer.from(request.buffer, request.byteOffset + 3, MODULUS_BYTES);
-  // RSASP1 step 1: the message representative must be in [0, n - 1].
-  if (Buffer.compare(blinded, signer.modulus) >= 0) return undefined;
   let signature: Buffer;
   try {
     signature = privateDecrypt({ key: key.privateKey, padding: constants.RSA_NO_PADDING }, blinded);

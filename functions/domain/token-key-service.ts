@@ -30,6 +30,15 @@ export const TOKEN_KEY_REDEEM_DAYS = 2;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
+/**
+ * The issuer name of a deployment: `sealpost:` and the base64url of its 32-byte trust root
+ * public key (52 printable ASCII characters). Derived, so no setting is needed, and it differs
+ * between deployments that have their own roots (as their request audience does).
+ *
+ * @example issuerNameOf(material.trustRoot) // 'sealpost:3q2-7w...'
+ */
+export const issuerNameOf = (trustRoot: Uint8Array): string => `sealpost:${toBase64Url(trustRoot)}`;
+
 /** The UTC day number of `ms`. */
 export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 
@@ -122,8 +131,22 @@ export class TokenKeyService {
   constructor(
     private readonly store: TokenKeyStore,
     private readonly signing: SigningKeyProvider,
-    private readonly options: { readonly issuerName: string; readonly listCacheMs?: number },
+    private readonly options: {
+      /** @default {@link issuerNameOf} the signing material's trust root */
+      readonly issuerName?: string;
+      readonly listCacheMs?: number;
+    } = {},
   ) {}
+
+  /**
+   * The issuer name of the token challenge (RFC 9577 §2.1) this deployment issues and redeems
+   * tokens for, as its key list publishes it.
+   *
+   * @example const challenge = tokenChallenge({ issuerName: await keys.issuerName() });
+   */
+  async issuerName(): Promise<string> {
+    return this.options.issuerName ?? issuerNameOf((await this.signing.get()).trustRoot);
+  }
 
   /**
    * The key that issues tokens at `now`: the stored key of the day, or a new one stored first.
@@ -211,7 +234,7 @@ export class TokenKeyService {
     const stored = await this.store.range(today - TOKEN_KEY_REDEEM_DAYS, today);
     const fields = {
       issuedAt: now,
-      issuerName: this.options.issuerName,
+      issuerName: await this.issuerName(),
       keys: stored
         .filter((k) => now <= k.notAfter)
         .map((k) => ({ day: k.day, notAfter: k.notAfter, publicKey: k.publicKey })),

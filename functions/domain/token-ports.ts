@@ -54,22 +54,44 @@ export interface TokenQuota {
   ): Promise<{ granted: boolean; used: number }>;
 }
 
+/** Bytes of a spend's binding (the caller derives it from the send's request id). */
+export const MIN_SPEND_BIND_BYTES = 16;
+export const MAX_SPEND_BIND_BYTES = 32;
+
+/**
+ * What {@link SpentTokens.spend} did: `spent` (this call recorded the token), `again` (it was
+ * recorded before with the same binding: a retry of the same send), `taken` (recorded with
+ * another binding: another send redeemed it).
+ */
+export type SpendResult = 'spent' | 'again' | 'taken';
+
 /** Tokens redeemed: one item per spent token, so a token is accepted once. */
 export interface SpentTokens {
   /**
    * Records the token (by `id`: 32 bytes the caller derives, SHA-256 of key id || nonce) as
-   * spent until `expiresAt` (ms; the item's TTL); `true` if this call spent it, `false` if it
-   * had been spent already. A conditional put: of 64 concurrent calls with one id exactly one
-   * is true. `expiresAt` must not be before the last moment the token is redeemable (its key's
-   * `notAfter`): a record may vanish once it has passed.
+   * spent by `bind` (16 to 32 bytes the caller derives from the send's request id) until
+   * `expiresAt` (ms; the item's TTL). One conditional put: of 64 concurrent calls with one id
+   * and distinct binds exactly one is `spent`, the others `taken`; a call with the binding it
+   * was spent with is `again` (and changes nothing). `expiresAt` must not be before the last
+   * moment the token is redeemable (its key's `notAfter`): a record may vanish once it passed.
    *
    * @example
-   * if (!(await spent.spend(tokenId, key.notAfter + MARGIN_MS))) throw alreadySpent();
-   * @throws {TypeError} if `id` is not a `Uint8Array`.
-   * @throws {RangeError} if `id` is not 32 bytes or `expiresAt` is not a non-negative safe
-   *   integer.
+   * const result = await spent.spend(tokenId, key.notAfter + MARGIN_MS, bindOf(requestId));
+   * if (result === 'taken') throw alreadySpent();
+   * @throws {TypeError} if `id` or `bind` is not a `Uint8Array`.
+   * @throws {RangeError} if `id` is not 32 bytes, `bind` not 16..32 bytes or `expiresAt` is
+   *   not a non-negative safe integer.
    */
-  spend(id: Uint8Array, expiresAt: number): Promise<boolean>;
+  spend(id: Uint8Array, expiresAt: number, bind: Uint8Array): Promise<SpendResult>;
+  /**
+   * Replaces the binding of a spent token, only while it is `from` (a send that spent the
+   * token and was then refused marks it so, and its retry is refused the same way). False
+   * when the token is not recorded with `from`.
+   *
+   * @example await spent.rebind(tokenId, bindOf(requestId), refusedBindOf(requestId));
+   * @throws {TypeError | RangeError} as {@link SpentTokens.spend} for `id`, `from` and `to`.
+   */
+  rebind(id: Uint8Array, from: Uint8Array, to: Uint8Array): Promise<boolean>;
 }
 
 /** An issuer key as stored: one per UTC day, the same for every account. */
@@ -159,12 +181,25 @@ export function checkQuotaArguments(
 /**
  * Checks the arguments of {@link SpentTokens.spend}.
  *
- * @example checkSpendArguments(tokenId, notAfter + margin)
+ * @example checkSpendArguments(tokenId, notAfter + margin, bind)
  * @throws {TypeError | RangeError} naming the malformed argument.
  */
-export function checkSpendArguments(id: Uint8Array, expiresAt: number): void {
+export function checkSpendArguments(id: Uint8Array, expiresAt: number, bind: Uint8Array): void {
   checkBytes(id, 'id', SPENT_TOKEN_ID_BYTES, SPENT_TOKEN_ID_BYTES);
   checkTime(expiresAt, 'expiresAt');
+  checkBytes(bind, 'bind', MIN_SPEND_BIND_BYTES, MAX_SPEND_BIND_BYTES);
+}
+
+/**
+ * Checks the arguments of {@link SpentTokens.rebind}.
+ *
+ * @example checkRebindArguments(tokenId, bind, refused)
+ * @throws {TypeError | RangeError} naming the malformed argument.
+ */
+export function checkRebindArguments(id: Uint8Array, from: Uint8Array, to: Uint8Array): void {
+  checkBytes(id, 'id', SPENT_TOKEN_ID_BYTES, SPENT_TOKEN_ID_BYTES);
+  checkBytes(from, 'from', MIN_SPEND_BIND_BYTES, MAX_SPEND_BIND_BYTES);
+  checkBytes(to, 'to', MIN_SPEND_BIND_BYTES, MAX_SPEND_BIND_BYTES);
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type TrustConfig,
   toBase64Url,
 } from 'sealpost';
+import type { FirstContactMode } from 'sealpost/wire/api';
 import {
   createLocalObjectService,
   MemoryObjectStorage,
@@ -35,8 +36,10 @@ import {
   type MemoryAttachmentPorts,
   type MemoryModerationPorts,
   type MemoryPorts,
+  type MemoryTokenPorts,
   memoryAttachmentPorts,
   memoryModerationPorts,
+  memoryTokenPorts,
 } from '../adapters/memory-ports.ts';
 import {
   checkVapidKeys,
@@ -124,9 +127,26 @@ export type TestClientOptions = Partial<
     | 'retries'
     | 'onRequest'
     | 'fetch'
+    | 'tokens'
   >
 > & {
+  /** The older spelling of `firstContact: 'anyone'` (registration only). */
   readonly unrestricted?: boolean;
+  /**
+   * Who may start a conversation with the registered account (docs/SERVICE.md §15.1):
+   * `contacts`, `requests` (the service's default) or `anyone`. Registration only: a linked
+   * device shares its account's mode.
+   */
+  readonly firstContact?: FirstContactMode;
+  /**
+   * Fills the client's wallet of anonymous tokens before it is returned (it calls
+   * `client.refillTokens()` once), so its first message to a stranger goes out as a message
+   * request at once. A new account's daily quota is 5 tokens (`newAccountTokenQuotaPerDay`);
+   * `start({ config })` changes it. Test clients never refill on their own: their refill timer
+   * is the outbox's, {@link manualOutboxTimer}, unless `tokens.timer` or `outbox.timer` names
+   * another. @default false
+   */
+  readonly refillTokens?: boolean;
 };
 
 /**
@@ -163,6 +183,11 @@ export class TestSealpost {
   /** Reports, suspensions and the audit log, for assertions. */
   readonly moderation: MemoryModerationPorts;
   /**
+   * Anonymous-token stores (issuance counters, spent tokens, issuer keys), for assertions about
+   * what the server holds (docs/SERVICE.md §15.5).
+   */
+  readonly tokens: MemoryTokenPorts;
+  /**
    * The bearer token of the moderation API (`/v1/moderation/...`, docs/SERVICE.md §14.4),
    * served by {@link fetch} and `listen()` like the device API.
    */
@@ -198,11 +223,13 @@ export class TestSealpost {
     const log = options.log ?? (() => undefined);
     const webPush = options.webPush;
     this.moderation = memoryModerationPorts(this.ports.accounts);
+    this.tokens = memoryTokenPorts();
     const local = createLocalRealtime(this.ports, {
       clock,
       config,
       attachments: this.attachments,
       moderation: this.moderation,
+      tokens: this.tokens,
       ...(options.reportVerifier ? { reportVerifier: options.reportVerifier } : {}),
       log,
       wakeups:
@@ -326,31 +353,48 @@ export class TestSealpost {
   }
 
   /**
-   * Registers a new account whose first device is the returned client.
+   * Registers a new account whose first device is the returned client. `firstContact` sets
+   * who may start a conversation with it; `tokens` configures its token wallet; with
+   * `refillTokens: true` the wallet is filled before the client is returned.
    *
+   * @throws {ApiError} from registration, or from the refill (e.g. `TOKEN_QUOTA_EXCEEDED`).
    * @example const alice = await sealpost.register();
+   * @example
+   * // Two strangers: Alice pays for her first message to Bob with a token.
+   * const alice = await sealpost.register({ refillTokens: true });
+   * const bob = await sealpost.register({ firstContact: 'requests' });
+   * await alice.send(bob.address, 'hello stranger');
+   * const { messages } = await bob.receiveBatch(); // messages[0].request === true
    */
-  register(options: TestClientOptions = {}): Promise<SealpostClient> {
-    return SealpostClient.register({
+  async register(options: TestClientOptions = {}): Promise<SealpostClient> {
+    const client = await SealpostClient.register({
       ...this.clientOptions(options.store),
-      ...withoutStore(options),
+      ...clientOnly(options),
     });
+    if (options.refillTokens) await client.refillTokens();
+    return client;
   }
 
   /**
-   * Links a new device to `primary`'s account.
+   * Links a new device to `primary`'s account (`firstContact` and `unrestricted` do not apply:
+   * the account's mode stays as it is). With `refillTokens: true` the new device's own wallet
+   * is filled too (the account's daily quota is shared by its devices).
    *
    * @throws {TypeError} if `primary` is a linked device (only the first device holds the key).
    * @example const bobPhone = await sealpost.link(bob);
+   * @example const alicePhone = await sealpost.link(alice, { refillTokens: true, tokens: { batchSize: 2 } });
    */
-  link(primary: SealpostClient, options: TestClientOptions = {}): Promise<SealpostClient> {
+  async link(primary: SealpostClient, options: TestClientOptions = {}): Promise<SealpostClient> {
     const account = primary.exportAccountKey();
     if (!account) throw new ArgumentTypeError('primary must be the account’s first device');
-    return SealpostClient.link({
+    const { unrestricted: _u, firstContact: _f, ...rest } = clientOnly(options);
+    const client = await SealpostClient.link({
       ...this.clientOptions(options.store),
-      ...withoutStore(options),
+      ...rest,
       account,
     });
+    if (options.refillTokens) await client.refillTokens();
+    return client;
   }
 }
 
@@ -361,6 +405,7 @@ export type {
   MemoryModerationPorts,
   MemoryObjectStorage,
   MemoryPorts,
+  MemoryTokenPorts,
   ReportedMessage,
   ReportVerifier,
   ServiceConfig,
@@ -368,7 +413,8 @@ export type {
   VerifyOutcome,
 };
 
-function withoutStore(options: TestClientOptions) {
-  const { store: _store, ...rest } = options;
+/** The options a client takes (the store is passed on its own, the refill is the kit's). */
+function clientOnly(options: TestClientOptions) {
+  const { store: _store, refillTokens: _refill, ...rest } = options;
   return rest;
 }

@@ -24,6 +24,7 @@ import type { PrekeyPolicy } from './prekey-maintenance.ts';
 import type { ReceiveLoop } from './receive-loop.ts';
 import type { ClientReporting } from './reporting.ts';
 import type { MessageSender } from './sender.ts';
+import type { TokenWallet } from './token-wallet.ts';
 
 /**
  * The base of {@link SealpostClient}: its parts, and the account, contact and device members.
@@ -42,6 +43,8 @@ export abstract class ClientDevices {
   protected readonly attachments: ClientAttachments;
   /** Franking, reports and suspensions (docs/SDK.md §Reporting). */
   protected readonly reporting: ClientReporting;
+  /** Anonymous tokens for message requests (docs/SDK.md §Message requests). */
+  protected readonly wallet: TokenWallet;
   protected readonly now: () => number;
   protected readonly prekeyPolicy: PrekeyPolicy;
 
@@ -63,6 +66,7 @@ export abstract class ClientDevices {
     this.loop = parts.loop;
     this.attachments = parts.attachments;
     this.reporting = parts.reporting;
+    this.wallet = parts.wallet;
   }
 
   /** This account's address (self-certifying). */
@@ -92,7 +96,8 @@ export abstract class ClientDevices {
   }
 
   /**
-   * Stores a contact's card so sealed sends to it are authorized from the first message.
+   * Stores a contact's card so sealed sends to it are authorized from the first message; the
+   * account becomes a contact (its messages are not requests).
    *
    * @throws {TypeError | RangeError} if the card is malformed.
    */
@@ -100,7 +105,11 @@ export abstract class ClientDevices {
     if (!isAddress(card.address)) throw new ArgumentTypeError('card.address is not an address');
     const key = fromBase64Url(card.accessKey, 'card.accessKey');
     if (key.length !== 16) throw new ArgumentRangeError('card.accessKey must be 16 bytes');
-    await this.state.store.commit([this.state.accessKeyOp(card.address, key)]);
+    // A card handed over out of band makes a contact (docs/SDK.md §Message requests).
+    await this.state.store.commit([
+      this.state.accessKeyOp(card.address, key),
+      this.state.acceptOp(card.address),
+    ]);
   }
 
   /**

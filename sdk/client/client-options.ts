@@ -13,6 +13,7 @@ import { type FetchLike, SealpostHttpClient } from './http-client.ts';
 import type { OutboxOptions } from './outbox.ts';
 import type { PrekeyPolicy } from './prekey-maintenance.ts';
 import { realtimeEndpoint, type WebSocketConstructorLike } from './realtime-socket.ts';
+import type { TokenOptions } from './token-wallet.ts';
 
 /** A trust configuration, with the root as bytes or base64url (as `npm start` prints it). */
 export type TrustInput =
@@ -89,6 +90,13 @@ export interface ClientOptions {
    * §Suspended senders). @default 600000
    */
   readonly revocationRefreshMs?: number;
+  /**
+   * The anonymous-token wallet that pays for message requests (docs/SDK.md §Message
+   * requests): `{ batchSize?, lowWater?, minRefillDelayMs?, maxRefillDelayMs?, autoRefill?,
+   * timer? }`. @default batches of 10, refill below 3 after 1 to 30 minutes, on the outbox's
+   * timer when it has one
+   */
+  readonly tokens?: TokenOptions;
 }
 
 /**
@@ -96,8 +104,9 @@ export interface ClientOptions {
  */
 export interface SendOptions extends CallOptions {
   /**
-   * Send identified (the server learns the sender) instead of sealed: the app's explicit choice
-   * for first contact, when it holds no access key of the recipient. @default false
+   * Send identified (the server learns the sender) instead of sealed. Without it, a send to an
+   * account whose access key the client does not hold is a message request, sealed and paid
+   * with an anonymous token (docs/SDK.md §Message requests). @default false
    */
   readonly identified?: boolean;
   /**

@@ -24,6 +24,7 @@ import { ClientReporting } from './reporting.ts';
 import { seedSigner, signRequest } from './request-signing.ts';
 import { Revocations, revocationRefreshMs } from './revocations.ts';
 import { MessageSender } from './sender.ts';
+import { TokenWallet, tokenPolicy } from './token-wallet.ts';
 
 /** What a client is made of besides its engine and HTTP client. */
 export interface ClientParts {
@@ -34,6 +35,8 @@ export interface ClientParts {
   readonly attachments: ClientAttachments;
   /** Franking, reports and suspensions (docs/SDK.md §Reporting). */
   readonly reporting: ClientReporting;
+  /** Anonymous tokens for message requests (docs/SDK.md §Message requests). */
+  readonly wallet: TokenWallet;
 }
 
 /**
@@ -74,10 +77,22 @@ export function clientParts(
     onDeviceChange: options.onDeviceChange,
     moderators,
   });
+  const wallet = new TokenWallet({
+    http,
+    store: options.store,
+    backend,
+    trust: engine.trust,
+    rng,
+    now,
+    policy: tokenPolicy(options.tokens),
+    timer: options.tokens?.timer ?? options.outbox?.timer,
+    ownServerCertificate: () => ownServerCertificate(state),
+  });
   const sender = new MessageSender({
     fanout,
     state,
     self: registration,
+    wallet,
     rng,
     now,
     outbox: options.outbox,
@@ -104,7 +119,7 @@ export function clientParts(
     attachments,
     intake: reporting.intake,
   });
-  return { state, certificates, sender, loop, attachments, reporting };
+  return { state, certificates, sender, loop, attachments, reporting, wallet };
 }
 
 /**
@@ -130,18 +145,20 @@ function reportingParts(
     trust: engine.trust,
     now,
     refreshMs: revocationRefreshMs(options.revocationRefreshMs),
-    // The server certificate this device's own sender certificate chains through.
-    ownServerCertificate: async () => {
-      try {
-        const cached = await state.certificate();
-        return cached && decodeSenderCertificate(cached.certificate).serverCertificate;
-      } catch {
-        return undefined;
-      }
-    },
+    ownServerCertificate: () => ownServerCertificate(state),
   });
   const intake = new ReportIntake({ reports, revocations, moderators, now });
   return new ClientReporting({ http, reports, moderators, revocations, intake });
+}
+
+/** The server certificate this device's own sender certificate chains through, if cached. */
+async function ownServerCertificate(state: ClientState): Promise<Uint8Array | undefined> {
+  try {
+    const cached = await state.certificate();
+    return cached && decodeSenderCertificate(cached.certificate).serverCertificate;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The receive loop's WebSocket settings, or undefined when it polls. */

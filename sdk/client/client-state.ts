@@ -12,6 +12,8 @@
  * | meta | `outbox:<base64url(requestId)>` | see `outbox.ts` |
  * | meta | `blocked:<address>` | `u8 1` (the local block list, docs/SDK.md "Blocking and access keys") |
  * | meta | `key-rotation`, `key-update:<address>` | see `key-rotation.ts` |
+ * | meta | `accepted:<address>` | `u8 1` (a contact: not a message request, docs/SDK.md §Message requests) |
+ * | meta | `requests` | `u8 1` (the accepted set was seeded from older state, see {@link ClientState.seedAccepted}) |
  * | seen | base64url(messageId) | `u8 1 || u64 forgetAfterMs` |
  */
 import { StateCorruptError } from '../errors.ts';
@@ -30,6 +32,9 @@ const accessKeyKey = (address: string) => `access-key:${address}`;
 const removedKey = (address: string) => `removed:${address}`;
 const BLOCKED_PREFIX = 'blocked:';
 const blockedKey = (address: string) => `${BLOCKED_PREFIX}${address}`;
+const ACCEPTED_PREFIX = 'accepted:';
+const acceptedKey = (address: string) => `${ACCEPTED_PREFIX}${address}`;
+const REQUESTS_KEY = 'requests';
 /** Keys naming an address the client has a session with or received its access key from. */
 const CONTACT_PREFIXES = ['devices:', 'access-key:'] as const;
 
@@ -236,6 +241,52 @@ export class ClientState {
       key: blockedKey(address),
       value: blocked ? Uint8Array.of(VERSION) : null,
     };
+  }
+
+  /**
+   * Whether `address` is a contact (docs/SDK.md §Message requests): this account sent to it,
+   * accepted its request, added its card, or another own device sent to it. The own account
+   * always is.
+   */
+  async isAccepted(address: string): Promise<boolean> {
+    if (address === (await this.registration())?.address) return true;
+    return (await this.store.get('meta', acceptedKey(address))) !== undefined;
+  }
+
+  /** The op that makes `address` a contact (`false`: its messages are requests again). */
+  acceptOp(address: string, accepted = true): StoreOp {
+    return {
+      ns: 'meta',
+      key: acceptedKey(address),
+      value: accepted ? Uint8Array.of(VERSION) : null,
+    };
+  }
+
+  /** Every contact (accepted address), in address order. */
+  async accepted(): Promise<string[]> {
+    return (await this.store.keys('meta'))
+      .filter((k) => k.startsWith(ACCEPTED_PREFIX))
+      .map((k) => k.slice(ACCEPTED_PREFIX.length))
+      .filter(isAddress)
+      .sort();
+  }
+
+  /**
+   * Once per store: state from before message requests has no contact records, and every
+   * account it holds a device list or an access key of was a conversation already (the client
+   * sent to it, received from it, or added its card), so each becomes a contact. A store
+   * created with message requests is marked at once and seeds nothing later.
+   */
+  async seedAccepted(): Promise<void> {
+    if ((await this.store.get('meta', REQUESTS_KEY)) !== undefined) return;
+    const self = (await this.registration())?.address;
+    const ops = (await this.contacts(Number.MAX_SAFE_INTEGER))
+      .filter((a) => a !== self)
+      .map((a) => this.acceptOp(a));
+    await this.store.commit([
+      ...ops,
+      { ns: 'meta', key: REQUESTS_KEY, value: Uint8Array.of(VERSION) },
+    ]);
   }
 
   /**

@@ -9,7 +9,7 @@ import { defaultBackend } from '../crypto/index.ts';
 import { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
-import type { PushSubscriptionBody } from '../wire/api/schemas.ts';
+import type { FirstContactMode, PushSubscriptionBody } from '../wire/api/schemas.ts';
 import { isAddress } from '../wire/identity.ts';
 import { checkProgress } from './attachments/progress.ts';
 import type {
@@ -30,7 +30,7 @@ import {
   type SendResult,
   trustConfig,
 } from './client-options.ts';
-import { ClientReports } from './client-reports.ts';
+import { ClientRequests, firstContactMode } from './client-requests.ts';
 import { ClientState, type Registration } from './client-state.ts';
 import { BlockedContactError, NotRegisteredError, SealedSendUnauthorizedError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
@@ -44,6 +44,7 @@ import { reportPolicy } from './report-store.ts';
 import { seedSigner } from './request-signing.ts';
 import { revocationRefreshMs } from './revocations.ts';
 import { assertMessageFits, sendRequestOf } from './sender.ts';
+import { tokenPolicy } from './token-wallet.ts';
 
 export type {
   ClientOptions,
@@ -62,7 +63,7 @@ export type {
  * await alice.send(bobAddress, 'hello', { identified: true }); // first contact, no access key yet
  * for (const m of (await alice.receiveBatch()).messages) console.log(m.text);
  */
-export class SealpostClient extends ClientReports {
+export class SealpostClient extends ClientRequests {
   private constructor(
     engine: ProtocolEngine,
     http: SealpostHttpClient,
@@ -74,21 +75,38 @@ export class SealpostClient extends ClientReports {
 
   /**
    * Creates a new account with this device as device 1, uploads prekeys and fetches a sender
-   * certificate. `unrestricted` lets anyone send sealed messages without the access key. The
-   * service's server certificate is checked against `trust` first: with a wrong trust root
-   * nothing is created, neither on the server nor in the store (docs/SDK.md §Registration).
+   * certificate. `firstContact` says who may start a sealed conversation (docs/SDK.md §Message
+   * requests; the service's default, `requests`, when absent); `unrestricted: true` is the
+   * older spelling of `firstContact: 'anyone'`. The service's server certificate is checked
+   * against `trust` first: with a wrong trust root nothing is created, neither on the server
+   * nor in the store (docs/SDK.md §Registration). A token refill is scheduled at a random time.
    *
    * @throws {InvalidCertificateError} if the service's certificate does not chain to the pinned
    *   trust root (or its key is revoked or expired): nothing was registered.
-   * @throws {RangeError} if the outbox delays are not 0 <= min <= max (checked first).
+   * @throws {RangeError} if the outbox delays are not 0 <= min <= max, the token options are
+   *   out of range, or `unrestricted: true` comes with a `firstContact` other than `anyone`
+   *   (checked first).
    * @throws {ApiError} e.g. `ACCOUNT_EXISTS`; {@link NetworkError} if the service is unreachable.
    * @example const client = await SealpostClient.register({ baseUrl, store, trust }, { signal });
    */
   static async register(
-    options: ClientOptions & { readonly unrestricted?: boolean },
+    options: ClientOptions & {
+      readonly unrestricted?: boolean;
+      readonly firstContact?: FirstContactMode;
+    },
     call?: CallOptions,
   ): Promise<SealpostClient> {
-    return SealpostClient.enroll(options, undefined, options.unrestricted ?? false, call);
+    const firstContact =
+      options.firstContact === undefined ? undefined : firstContactMode(options.firstContact);
+    if (options.unrestricted === true && firstContact !== undefined && firstContact !== 'anyone') {
+      throw new ArgumentRangeError('unrestricted: true means firstContact: anyone');
+    }
+    return SealpostClient.enroll(
+      options,
+      undefined,
+      { unrestricted: options.unrestricted ?? false, firstContact },
+      call,
+    );
   }
 
   /**
@@ -105,7 +123,7 @@ export class SealpostClient extends ClientReports {
     options: ClientOptions & { readonly account: AccountKey },
     call?: CallOptions,
   ): Promise<SealpostClient> {
-    return SealpostClient.enroll(options, options.account, false, call);
+    return SealpostClient.enroll(options, options.account, { unrestricted: false }, call);
   }
 
   /**
@@ -119,6 +137,8 @@ export class SealpostClient extends ClientReports {
     if (!registration) throw new NotRegisteredError();
     const engine = await ProtocolEngine.open(engineOptions(options));
     const client = SealpostClient.assemble(engine, registration, options);
+    // A store from before message requests: its conversations are contacts.
+    await client.state.seedAccepted();
     // Moderator certificates and the revocation list held before the restart (franking works
     // offline), and the openings store's retention (docs/SDK.md §Reporting).
     await client.reporting.open();
@@ -126,16 +146,18 @@ export class SealpostClient extends ClientReports {
     // so do the key updates of an unfinished rotation.
     await client.sender.outbox.start();
     await client.keyRotation.start();
+    await client.wallet.start();
     return client;
   }
 
   private static async enroll(
     options: ClientOptions,
     account: AccountKey | undefined,
-    unrestricted: boolean,
+    access: { unrestricted: boolean; firstContact?: FirstContactMode | undefined },
     call: CallOptions | undefined,
   ): Promise<SealpostClient> {
     outboxDelays(options.outbox);
+    tokenPolicy(options.tokens);
     reportPolicy(options);
     revocationRefreshMs(options.revocationRefreshMs);
     const http = httpFor(options);
@@ -158,14 +180,18 @@ export class SealpostClient extends ClientReports {
       backend,
       now,
       account,
-      unrestricted,
+      unrestricted: access.unrestricted,
+      firstContact: access.firstContact,
       call,
     });
     const client = SealpostClient.assemble(engine, registration, options, http);
     // The sender certificate brings the current moderator key; the service lists older ones too.
     await client.reporting.moderators.add(server.moderatorCertificates);
+    await client.state.seedAccepted();
     await client.maintainPrekeys(call);
     await client.certificates.current(call);
+    // Tokens come ahead of need, at a random time after registration (never at a send).
+    await client.wallet.start();
     return client;
   }
 
@@ -188,9 +214,11 @@ export class SealpostClient extends ClientReports {
 
   /**
    * Sends `content` to every device of `recipient` and queues the copy for this account's other
-   * devices (sent later on its own, docs/SDK.md §Outbox). Sealed by default; without the
-   * recipient's access key that fails and never falls back: `{ identified: true }` is the app's
-   * explicit choice (the server learns the sender; for first contact).
+   * devices (sent later on its own, docs/SDK.md §Outbox). Sealed by default: with the
+   * recipient's access key when the client holds it, else as a message request paid with an
+   * anonymous token from the wallet (docs/SDK.md §Message requests). It never falls back to an
+   * identified send: `{ identified: true }` is the app's explicit choice (the server learns the
+   * sender). The recipient becomes a contact (a reply accepts its request).
    *
    * `content` is text, bytes, or `{ text?, body?, attachments? }`: attachment inputs are
    * uploaded first, one after the other (`onProgress` counts over all of them), then the
@@ -203,7 +231,10 @@ export class SealpostClient extends ClientReports {
    * "Blocking and access keys"); other pending messages stay for the app's receive.
    *
    * @throws {BlockedContactError} if the recipient is blocked (nothing is uploaded or sent).
-   * @throws {SealedSendUnauthorizedError} if the recipient does not authorize a sealed send.
+   * @throws {SealedSendUnauthorizedError} if the recipient does not authorize a sealed send (a
+   *   request to an account that takes contacts only).
+   * @throws {NoTokensError} for a request with an empty wallet (a refill is scheduled).
+   * @throws {RequestLimitError} if the recipient takes no more requests today.
    * @throws {IdentityChangedError} if a device of the recipient presents a new identity key:
    *   nothing was sent; confirm with {@link confirmIdentity} and send again.
    * @throws {ArgumentTypeError | ArgumentRangeError} for bad content (before any upload).
@@ -223,6 +254,11 @@ export class SealpostClient extends ClientReports {
     const plan = this.attachments.plan(request.attachments);
     assertMessageFits({ ...request, attachments: plan.placeholders });
     if (await this.state.isBlocked(recipient)) throw new BlockedContactError(recipient);
+    // Writing to an account makes it a contact: a reply accepts a request (docs/SDK.md
+    // §Message requests).
+    if (!(await this.state.isAccepted(recipient))) {
+      await this.state.store.commit([this.state.acceptOp(recipient)]);
+    }
     const call = callOf(options);
     const attachments = await plan.upload(onProgress, call);
     const identified = options.identified ?? false;
@@ -324,12 +360,13 @@ export class SealpostClient extends ClientReports {
   }
 
   /**
-   * Stops background work (the outbox and key-update timers); queued copies and key updates go
-   * out when the store is reopened.
+   * Stops background work (the outbox, key-update and token-refill timers); queued copies and
+   * key updates go out, and refills are scheduled, when the store is reopened.
    */
   close(): void {
     this.sender.outbox.stop();
     this.keyRotation.stop();
+    this.wallet.stop();
   }
 
   /**

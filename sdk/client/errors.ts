@@ -26,7 +26,9 @@ export type ClientOnlyErrorCode =
   | 'ATTACHMENT_RESUME_MISMATCH'
   | 'REPORT_UNAVAILABLE'
   | 'SENDER_SUSPENDED'
-  | 'BLOCKED_CONTACT';
+  | 'BLOCKED_CONTACT'
+  | 'NO_TOKENS'
+  | 'TOKEN_KEYS_REFUSED';
 
 /** Every code a {@link SealpostClientError} can carry. */
 export type ClientErrorCode = ApiErrorCode | ClientOnlyErrorCode;
@@ -354,6 +356,50 @@ export class SenderSuspendedError extends SealpostClientError {
   constructor(address: string) {
     super('SENDER_SUSPENDED', `the account ${address} is suspended`);
     this.address = address;
+  }
+}
+
+/**
+ * A message request (a sealed first message to an account whose access key this client does
+ * not hold) found the token wallet empty (docs/SDK.md §Message requests): nothing was sent. A
+ * refill is scheduled at a random time; the app may call `refillTokens()` and send again, or
+ * send identified. Retryable.
+ */
+export class NoTokensError extends SealpostClientError {
+  constructor() {
+    super('NO_TOKENS', 'no anonymous token is held for a message request', { retryable: true });
+  }
+}
+
+/**
+ * The recipient has received its daily number of message requests (`429 REQUEST_LIMIT`,
+ * docs/SDK.md §Message requests): the message was not delivered and its token is spent. Try
+ * again the next UTC day. The message does not name the address; `recipient` does.
+ */
+export class RequestLimitError extends SealpostClientError {
+  readonly recipient: string;
+  constructor(recipient: string, options?: { cause?: unknown }) {
+    super('REQUEST_LIMIT', 'the recipient takes no more message requests today', options);
+    this.recipient = recipient;
+  }
+}
+
+/** Why a token key list was refused (see {@link TokenKeysRefusedError}). */
+export type TokenKeysRefusal = 'malformed' | 'signature' | 'key-changed' | 'no-issuing-key';
+
+/**
+ * The service's list of token issuer keys was refused (docs/SDK.md §Message requests), so no
+ * token was fetched: `malformed` (it does not decode), `signature` (no server key that chains to
+ * the pinned trust root signed it: unsigned, wrongly signed, or another deployment's root),
+ * `key-changed` (it names another key for a UTC day than the one this client saw first for that
+ * day: the service may be trying to tell this client's tokens apart), or `no-issuing-key` (it
+ * names no key for the current day).
+ */
+export class TokenKeysRefusedError extends SealpostClientError {
+  readonly reason: TokenKeysRefusal;
+  constructor(reason: TokenKeysRefusal, options?: { cause?: unknown }) {
+    super('TOKEN_KEYS_REFUSED', `the token key list was refused (${reason})`, options);
+    this.reason = reason;
   }
 }
 

@@ -9,6 +9,11 @@
  * Copies to the own account's other devices go through the identified route, which lists every
  * device of the account except the sending one (docs/SERVICE.md §7.1); the sealed
  * route would have to name the sending device too.
+ *
+ * A sealed delivery fetches the recipient's bundles through the sealed routes
+ * (`GET /v1/sealed/bundles/...`) with the same authorization as the send (the access key or the
+ * token), so the service never sees who looks up a recipient right before a sealed send to it;
+ * identified sends and the own devices' copies use the owner-signed routes.
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
@@ -27,7 +32,7 @@ import {
   SendFailedError,
   StaleDevicesError,
 } from './errors.ts';
-import type { SealpostHttpClient } from './http-client.ts';
+import type { SealedAuth, SealpostHttpClient } from './http-client.ts';
 import { bundleFromJson } from './json.ts';
 import type { Moderators } from './moderators.ts';
 import { type DeviceChangeListener, removedDeviceOps } from './sender-check.ts';
@@ -46,10 +51,22 @@ export function registrationIdOf(backend: CryptoBackend, identity: IdentityBundl
   return readU32be(h, 0);
 }
 
-/** How one fan-out is authorized. */
+/**
+ * How one fan-out is authorized: sealed with the recipient's access key, a token (a message
+ * request) or nothing (a recipient that takes anyone's), or identified.
+ */
 export type Delivery =
-  | { readonly mode: 'sealed'; readonly accessKey: Uint8Array | undefined }
+  | { readonly mode: 'sealed'; readonly auth: SealedAuth }
   | { readonly mode: 'identified' };
+
+const IDENTIFIED: Delivery = { mode: 'identified' };
+
+/** A sealed request refused with 401 `UNAUTHORIZED` is the recipient's refusal. */
+function sealedRefusal(err: unknown, address: string, delivery: Delivery): unknown {
+  return err instanceof ApiError && err.code === 'UNAUTHORIZED' && delivery.mode === 'sealed'
+    ? new SealedSendUnauthorizedError(address, { cause: err })
+    : err;
+}
 
 /** Sessions, device lists and the send-with-repair loop. */
 export class Fanout {
@@ -91,7 +108,12 @@ export class Fanout {
       throw new ArgumentRangeError('a send to the own account must be identified');
     }
     for (let repair = 0; ; repair++) {
-      const devices = await this.prepare(address, call);
+      let devices: KnownDevice[];
+      try {
+        devices = await this.prepare(address, delivery, call);
+      } catch (err) {
+        throw sealedRefusal(err, address, delivery);
+      }
       if (own && devices.length === 0) return undefined;
       const certificate = await this.ctx.certificates.current(call);
       const envelopes: { deviceId: number; registrationId: number; envelope: string }[] = [];
@@ -102,21 +124,24 @@ export class Fanout {
       }
       const body = { messageId: toBase64Url(messageId), envelopes };
       try {
+        // A repair resends with the same request id and the same authorization (the same
+        // token: the service spends it once, for this request id).
         const response =
           delivery.mode === 'sealed'
-            ? await this.ctx.http.sendSealed(address, body, delivery.accessKey, call)
+            ? await this.ctx.http.sendSealed(address, body, delivery.auth, call)
             : await this.ctx.http.sendIdentified(address, body, call);
         return { response, devices: devices.length };
       } catch (err) {
-        if (err instanceof ApiError && err.code === 'UNAUTHORIZED' && delivery.mode === 'sealed') {
-          throw new SealedSendUnauthorizedError(address, { cause: err });
-        }
         const fixable = err instanceof DeviceMismatchError || err instanceof StaleDevicesError;
-        if (!fixable) throw err;
+        if (!fixable) throw sealedRefusal(err, address, delivery);
         if (repair >= MAX_SEND_REPAIRS) {
           throw new SendFailedError('the device list did not settle', { cause: err });
         }
-        await this.repair(address, err, call);
+        try {
+          await this.repair(address, err, delivery, call);
+        } catch (repairErr) {
+          throw sealedRefusal(repairErr, address, delivery);
+        }
       }
     }
   }
@@ -125,10 +150,14 @@ export class Fanout {
    * The devices of `address` to encrypt for, each with a session: the remembered list (all
    * devices' bundles are fetched when there is none), minus this device itself.
    */
-  async prepare(address: string, call?: CallOptions): Promise<KnownDevice[]> {
+  async prepare(
+    address: string,
+    delivery: Delivery = IDENTIFIED,
+    call?: CallOptions,
+  ): Promise<KnownDevice[]> {
     const own = address === this.ctx.self.address;
     let known = await this.ctx.state.devices(address);
-    if (known.length === 0 && !own) known = await this.fetchAll(address, call);
+    if (known.length === 0 && !own) known = await this.fetchAll(address, delivery, call);
     const out: KnownDevice[] = [];
     const needBundle: number[] = [];
     for (const d of known) {
@@ -136,7 +165,9 @@ export class Fanout {
       if (await this.ctx.engine.hasSession({ address, deviceId: d.deviceId })) out.push(d);
       else needBundle.push(d.deviceId);
     }
-    if (needBundle.length > 0) out.push(...(await this.fetchDevices(address, needBundle, call)));
+    if (needBundle.length > 0) {
+      out.push(...(await this.fetchDevices(address, needBundle, delivery, call)));
+    }
     return out.sort((a, b) => a.deviceId - b.deviceId);
   }
 
@@ -144,6 +175,7 @@ export class Fanout {
   async repair(
     address: string,
     err: DeviceMismatchError | StaleDevicesError,
+    delivery: Delivery = IDENTIFIED,
     call?: CallOptions,
   ): Promise<void> {
     const current = await this.ctx.state.devices(address);
@@ -155,7 +187,7 @@ export class Fanout {
     const fetch = (err instanceof DeviceMismatchError ? err.missing : err.stale).filter(
       (id) => !(address === this.ctx.self.address && id === this.ctx.self.deviceId),
     );
-    if (fetch.length > 0) await this.fetchDevices(address, fetch, call);
+    if (fetch.length > 0) await this.fetchDevices(address, fetch, delivery, call);
   }
 
   /** Re-reads the own account's devices from the service (new linked devices, removals). */
@@ -183,24 +215,40 @@ export class Fanout {
     const fresh = devices
       .filter((d) => !unchanged.includes(d) && d.deviceId !== this.ctx.self.deviceId)
       .map((d) => d.deviceId);
-    if (fresh.length > 0) await this.fetchDevices(this.ctx.self.address, fresh, call);
+    if (fresh.length > 0) {
+      await this.fetchDevices(this.ctx.self.address, fresh, IDENTIFIED, call);
+    }
     return this.ctx.state.devices(this.ctx.self.address);
   }
 
-  private async fetchAll(address: string, call: CallOptions | undefined): Promise<KnownDevice[]> {
-    const res = await this.ctx.http.fetchBundles(address, call);
+  private async fetchAll(
+    address: string,
+    delivery: Delivery,
+    call: CallOptions | undefined,
+  ): Promise<KnownDevice[]> {
+    const { http } = this.ctx;
+    const res =
+      delivery.mode === 'sealed'
+        ? await http.fetchSealedBundles(address, delivery.auth, call)
+        : await http.fetchBundles(address, call);
     return this.startSessions(address, res.devices);
   }
 
   private async fetchDevices(
     address: string,
     ids: readonly number[],
+    delivery: Delivery,
     call: CallOptions | undefined,
   ): Promise<KnownDevice[]> {
+    const { http } = this.ctx;
     const all: Parameters<typeof bundleFromJson>[1][] = [];
     for (const id of ids) {
       try {
-        all.push(...(await this.ctx.http.fetchDeviceBundle(address, id, call)).devices);
+        const res =
+          delivery.mode === 'sealed'
+            ? await http.fetchSealedDeviceBundle(address, id, delivery.auth, call)
+            : await http.fetchDeviceBundle(address, id, call);
+        all.push(...res.devices);
       } catch (err) {
         // A device removed between the 409 and this fetch: the next send reports it as extra.
         if (!(err instanceof ApiError && err.code === 'NOT_FOUND')) throw err;

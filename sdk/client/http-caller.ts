@@ -24,7 +24,7 @@ import {
   type ResponseOf,
   routeOf,
 } from '../wire/api/route-types.ts';
-import { ACCESS_KEY_HEADER, AUDIENCE_BYTES } from '../wire/api/signing.ts';
+import { ACCESS_KEY_HEADER, AUDIENCE_BYTES, TOKEN_HEADER } from '../wire/api/signing.ts';
 import type { CallOptions, RequestEvent, RequestObserver } from './call-options.ts';
 import {
   apiErrorFromBody,
@@ -89,6 +89,8 @@ export interface RequestParts<Op extends OperationId> {
   /** A body built per attempt from the corrected clock (instead of `body`). */
   readonly build?: ProofBody<RequestOf<Op>>;
   readonly accessKey?: Uint8Array;
+  /** An anonymous token (`x-sealpost-token`), instead of the access key. */
+  readonly token?: Uint8Array;
   /** Co-sign the request with this account seed (`x-sealpost-account-signature`). */
   readonly accountSeed?: Uint8Array;
 }
@@ -255,6 +257,7 @@ export class HttpCaller {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body) headers['content-type'] = 'application/json';
     if (parts.accessKey) headers[ACCESS_KEY_HEADER] = toBase64Url(parts.accessKey);
+    if (parts.token) headers[TOKEN_HEADER] = toBase64Url(parts.token);
     if (route.auth !== 'owner') return headers;
     if (!this.signer) throw new NotRegisteredError(`${op} needs a registered device`);
     const accountSeed = parts.accountSeed;

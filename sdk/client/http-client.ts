@@ -20,6 +20,7 @@ import type {
   RegisterRequest,
   ReportRequest,
   SendRequest,
+  TokenIssueRequest,
 } from '../wire/api/schemas.ts';
 import type { CallOptions } from './call-options.ts';
 import { DeviceIdTakenError } from './errors.ts';
@@ -27,6 +28,23 @@ import { HttpCaller, type HttpClientOptions, type ProofBody } from './http-calle
 
 export type { FetchLike } from './http-transport.ts';
 export type { HttpClientOptions, ProofBody };
+
+/**
+ * How a sealed request is authorized: the recipient's access key, an anonymous token (a
+ * message request), or neither (a recipient that takes anyone's sealed messages).
+ */
+export type SealedAuth =
+  | { readonly accessKey: Uint8Array; readonly token?: undefined }
+  | { readonly token: Uint8Array; readonly accessKey?: undefined }
+  | { readonly accessKey?: undefined; readonly token?: undefined };
+
+/**
+ * How a sealed read (the device list) is authorized: the listed account's access key, or
+ * nothing for an account that takes anyone's sealed messages. No token.
+ */
+export type SealedReadAuth =
+  | { readonly accessKey: Uint8Array }
+  | { readonly accessKey?: undefined };
 
 /** Builds an add-device body for a timestamp and the device id to ask for. */
 export type LinkBody = (timestamp: number, deviceId: number) => Promise<AddDeviceRequest>;
@@ -170,6 +188,60 @@ export class SealpostHttpClient extends HttpCaller {
     return this.call('fetchDeviceBundle', { params: { address, deviceId } }, call);
   }
 
+  /**
+   * `GET /v1/sealed/bundles/{address}`: the bundles of every device, authorized like a sealed
+   * send (the recipient's access key, a token, or nothing) and not naming the caller.
+   */
+  fetchSealedBundles(
+    address: string,
+    auth: SealedAuth,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'fetchSealedBundles'>> {
+    return this.call('fetchSealedBundles', { params: { address }, ...auth }, call);
+  }
+
+  /** `GET /v1/sealed/bundles/{address}/{deviceId}` (authorized like a sealed send). */
+  fetchSealedDeviceBundle(
+    address: string,
+    deviceId: number,
+    auth: SealedAuth,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'fetchSealedDeviceBundle'>> {
+    return this.call('fetchSealedDeviceBundle', { params: { address, deviceId }, ...auth }, call);
+  }
+
+  /**
+   * `GET /v1/sealed/devices/{address}`: the account's device list (as {@link listDevices})
+   * without naming the caller, authorized by the listed account's access key, or by nothing for
+   * an account that takes anyone's sealed messages. Tokens are not accepted here.
+   *
+   * @throws {ApiError} `UNAUTHORIZED` (a wrong key and an unknown account alike),
+   *   `RATE_LIMITED`.
+   * @example const { devices } = await http.fetchSealedDevices(contact, { accessKey });
+   */
+  fetchSealedDevices(
+    address: string,
+    auth: SealedReadAuth,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'fetchSealedDevices'>> {
+    return this.call('fetchSealedDevices', { params: { address }, ...auth }, call);
+  }
+
+  /** `GET /v1/tokens/keys`: the signed issuer key list (verified by the client before use). */
+  tokenKeys(call?: CallOptions): Promise<ResponseOf<'tokenKeys'>> {
+    return this.call('tokenKeys', { params: {} }, call);
+  }
+
+  /**
+   * `POST /v1/tokens` (owner-signed): blind signatures for up to 20 token requests. Not
+   * retried after an unknown outcome (a retry would count against the quota again).
+   *
+   * @throws {ApiError} `STALE_TOKEN_KEY` (409), `TOKEN_QUOTA_EXCEEDED` (429).
+   */
+  issueTokens(body: TokenIssueRequest, call?: CallOptions): Promise<ResponseOf<'issueTokens'>> {
+    return this.call('issueTokens', { params: {}, body }, call);
+  }
+
   /** `GET /v1/certificates/server`. */
   serverCertificate(call?: CallOptions): Promise<ResponseOf<'serverCertificate'>> {
     return this.call('serverCertificate', { params: {} }, call);
@@ -199,21 +271,18 @@ export class SealpostHttpClient extends HttpCaller {
   }
 
   /**
-   * `PUT /v1/messages/{address}`: sealed send, authorized only by the recipient's access key
-   * (omitted when undefined: the recipient may be unrestricted). Carries no sender identity.
-   * Retried safely: the server deduplicates by the body's request id.
+   * `PUT /v1/messages/{address}`: sealed send, authorized only by the recipient's access key,
+   * or by an anonymous token for a recipient that takes message requests (neither: the
+   * recipient may take anyone's). Carries no sender identity. Retried safely: the server
+   * deduplicates by the body's request id, and accepts a token again for the same request id.
    */
   sendSealed(
     address: string,
     body: SendRequest,
-    accessKey: Uint8Array | undefined,
+    auth: SealedAuth,
     call?: CallOptions,
   ): Promise<ResponseOf<'sendSealed'>> {
-    return this.call(
-      'sendSealed',
-      { params: { address }, body, ...(accessKey ? { accessKey } : {}) },
-      call,
-    );
+    return this.call('sendSealed', { params: { address }, body, ...auth }, call);
   }
 
   /** `PUT /v1/messages/{address}/identified` (owner-signed: the server learns the sender). */

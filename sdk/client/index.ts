@@ -1,5 +1,6 @@
 /** The SDK client: `SealpostClient`, its typed HTTP client and its errors (docs/SDK.md). */
 
+export type { FirstContactMode } from '../wire/api/schemas.ts';
 export {
   ABORT_TIMEOUT_MS,
   type AttachmentData,
@@ -44,14 +45,18 @@ export {
   InvalidResponseError,
   NetworkError,
   type NetworkErrorDetails,
+  NoTokensError,
   NotRegisteredError,
   ReportUnavailableError,
+  RequestLimitError,
   SealedSendUnauthorizedError,
   SealpostClientError,
   SenderSuspendedError,
   SendFailedError,
   StaleDevicesError,
   TimeoutError,
+  type TokenKeysRefusal,
+  TokenKeysRefusedError,
   TransferFailedError,
   type TransferFailureDetails,
 } from './errors.ts';
@@ -60,6 +65,8 @@ export {
   type HttpClientOptions,
   type LinkBody,
   type ProofBody,
+  type SealedAuth,
+  type SealedReadAuth,
   SealpostHttpClient,
 } from './http-client.ts';
 export type { KeyUpdateFlush } from './key-rotation.ts';
@@ -111,3 +118,11 @@ export type { ReportOptions, ReportReason, ReportResult, ReportTarget } from './
 export { type RequestSigner, seedSigner, signRequest } from './request-signing.ts';
 export { DEFAULT_REVOCATION_REFRESH_MS } from './revocations.ts';
 export type { DeviceChangeListener } from './sender-check.ts';
+export {
+  DEFAULT_MAX_REFILL_DELAY_MS,
+  DEFAULT_MIN_REFILL_DELAY_MS,
+  DEFAULT_TOKEN_BATCH,
+  DEFAULT_TOKEN_LOW_WATER,
+  MAX_HELD_TOKENS,
+  type TokenOptions,
+} from './token-wallet.ts';

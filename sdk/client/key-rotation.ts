@@ -3,8 +3,9 @@
  * random key and, in this order, so that a crash at any point loses nothing:
  *
  * 1. commits, in one write, the key as the registration's key, the mark that the service does
- *    not have it yet, and a pending key update for every contact (`ClientState.contacts`, the
- *    blocked ones left out) and for the own account;
+ *    not have it yet, and a pending key update for every contact (`ClientState.contacts` that
+ *    are accepted, docs/SDK.md §Message requests; the blocked ones left out) and for the own
+ *    account;
  * 2. sets it on the service (`PUT /v1/account/settings`) and clears the mark;
  * 3. sends each pending key update (content kind 3, built from the registration's key when it
  *    goes out, so a later rotation's key is what a late update carries) and deletes it once
@@ -129,8 +130,11 @@ export class KeyRotation {
       const { state, self } = this.ctx;
       const key = this.ctx.rng(ACCESS_KEY_BYTES);
       const blocked = new Set(await state.blocked());
+      // Only accepted contacts: a message request's sender gets nothing from this account
+      // until it is accepted (docs/SDK.md §Message requests).
+      const accepted = new Set(await state.accepted());
       const contacts = (await state.contacts()).filter(
-        (a) => a !== self.address && !blocked.has(a),
+        (a) => a !== self.address && !blocked.has(a) && accepted.has(a),
       );
       const now = this.ctx.now();
       const ops: StoreOp[] = [
@@ -198,10 +202,13 @@ export class KeyRotation {
     let sent = 0;
     let ownRefreshed = false;
     const blocked = new Set(await state.blocked());
+    const accepted = new Set(await state.accepted());
     for (const entry of await this.entries()) {
       if (!all && entry.dueAt > this.ctx.now()) continue;
       const key = updateKey(entry.address);
-      if (blocked.has(entry.address)) {
+      const own = entry.address === this.ctx.self.address;
+      // Blocked, or declined since it was queued: no update goes out.
+      if (blocked.has(entry.address) || (!own && !accepted.has(entry.address))) {
         await state.store.commit([{ ns: 'meta', key, value: null }]);
         continue;
       }
@@ -263,7 +270,7 @@ export class KeyRotation {
           address,
           frame,
           createRequestId(rng),
-          { mode: 'sealed', accessKey },
+          { mode: 'sealed', auth: { accessKey } },
           call,
         );
         return;

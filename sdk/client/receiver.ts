@@ -101,6 +101,13 @@ export interface IncomingMessage {
    * true for messages from other accounts, false for the own account's copies.
    */
   readonly reportable: boolean;
+  /**
+   * True for a message request: the sender is not a contact of this account (docs/SDK.md
+   * §Message requests): this device never sent to it, accepted it, added its card, or saw
+   * another own device send to it. Until `acceptRequest` (or a reply) the SDK sends it nothing
+   * on its own. Always false for the own account's copies.
+   */
+  readonly request: boolean;
 }
 
 /**
@@ -222,7 +229,8 @@ export class Receiver {
           if (address !== self.address) this.ctx.intake.admit(delivered, address);
           const content = decodeContent(received.plaintext);
           if (content.kind !== CONTENT_KIND_KEY_UPDATE) {
-            message = this.toMessage(delivered, received, content);
+            const request = address !== self.address && !(await state.isAccepted(address));
+            message = this.toMessage(delivered, received, content, request);
           }
           // Before the app sees it: a removed or unlisted device is refused (docs/SDK.md
           // §Device removal), and only the service's list adds a device.
@@ -230,7 +238,13 @@ export class Receiver {
             deviceId,
             registrationId: registrationIdOf(this.ctx.backend, received.senderIdentity),
           };
-          const deviceOps = await this.senders.check(address, device, call);
+          // A sealed message's sender list is read sealed, with the key its frame carries.
+          const deviceOps = await this.senders.check(
+            address,
+            device,
+            { sealed: delivered.source === undefined, accessKey: content.senderAccessKey },
+            call,
+          );
           const ops = [...(await this.commitOps(delivered, received)), ...deviceOps];
           if (message === undefined) {
             dropped = 'key-update';
@@ -245,6 +259,10 @@ export class Receiver {
             ? this.ctx.intake.recordOp(delivered, received)
             : undefined;
           if (record) ops.push(record);
+          // Another own device wrote to the destination: it is a contact here too.
+          if (message.sync && !(await state.isAccepted(message.sync.destination))) {
+            ops.push(state.acceptOp(message.sync.destination));
+          }
           if (handle) await handle(message);
           return ops;
         },
@@ -280,6 +298,7 @@ export class Receiver {
     delivered: DeliveredMessage,
     received: ReceivedMessage,
     content: Content,
+    request: boolean,
   ): IncomingMessage {
     const { sender } = received;
     const own = sender.address === this.ctx.self.address;
@@ -297,6 +316,7 @@ export class Receiver {
       senderIdentity: received.senderIdentity,
       attachments: (content.attachments ?? []).map((p) => this.ctx.attachments.received(p)),
       reportable: !own && received.franking !== undefined && delivered.stamp !== undefined,
+      request,
     };
     const withChange = received.deviceChange
       ? { ...base, deviceChange: received.deviceChange }

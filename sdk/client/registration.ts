@@ -21,6 +21,7 @@ import { ArgumentTypeError } from '../util/argument-errors.ts';
 import { constantTimeEqual } from '../util/bytes.ts';
 import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { ACCESS_KEY_BYTES } from '../wire/api/limits.ts';
+import type { FirstContactMode } from '../wire/api/schemas.ts';
 import { registrationPayload } from '../wire/api/signing.ts';
 import {
   decodeServerCertificate,
@@ -121,6 +122,8 @@ export async function registerDevice(ctx: {
   now: () => number;
   account: AccountKey | undefined;
   unrestricted: boolean;
+  /** Who may start a conversation (docs/SDK.md §Message requests); the service's default when absent. */
+  firstContact?: FirstContactMode | undefined;
   call?: CallOptions | undefined;
 }): Promise<Registration> {
   const { engine, http, backend } = ctx;
@@ -168,6 +171,7 @@ export async function registerDevice(ctx: {
           ...(await proven(timestamp)),
           accessKey: toBase64Url(accessKey),
           ...(ctx.unrestricted ? { unrestricted: true } : {}),
+          ...(ctx.firstContact ? { firstContact: ctx.firstContact } : {}),
         }),
         ctx.call,
       );

@@ -11,9 +11,17 @@
  *   the server for a later attempt.
  *
  * A sender never adds itself to a device list on its own say-so: only the service's list does.
+ *
+ * The list of a sealed message's sender is read through the sealed route with the sender
+ * account's access key (the one the message carried, else the one stored for the contact), so
+ * the service does not learn whose list this account wanted after which message (docs/SDK.md
+ * §Device removal). Only when no key is accepted (the sender rotated it, or its account is
+ * gone) or for an identified message, whose sender the service knows anyway, is the list read
+ * owner-signed.
  */
 import type { DeviceChange } from '../protocol/engine.ts';
 import type { StoreOp } from '../state/store.ts';
+import { constantTimeEqual } from '../util/bytes.ts';
 import type { CallOptions } from './call-options.ts';
 import type { ClientState, KnownDevice } from './client-state.ts';
 import { ApiError, DeviceRemovedError } from './errors.ts';
@@ -21,6 +29,14 @@ import type { SealpostHttpClient } from './http-client.ts';
 
 /** Receives device-list changes of contacts (the app's `onDeviceChange`). */
 export type DeviceChangeListener = (change: DeviceChange) => void;
+
+/** How the message being checked reached this device. */
+export interface SenderSource {
+  /** Sealed: the service does not know who sent it (false for an identified send). */
+  readonly sealed: boolean;
+  /** The sender account's access key as the message carried it (its content frame). */
+  readonly accessKey?: Uint8Array | undefined;
+}
 
 const same = (a: KnownDevice, b: KnownDevice) =>
   a.deviceId === b.deviceId && a.registrationId === b.registrationId;
@@ -63,22 +79,21 @@ export class SenderCheck {
    *   refusal is recorded at once).
    * @throws {ApiError | NetworkError} if the service's device list could not be read (e.g.
    *   `RATE_LIMITED`): retryable, the message stays on the server.
+   * @example const ops = await senders.check(address, device, { sealed: true, accessKey }, call);
    */
-  async check(address: string, sender: KnownDevice, call?: CallOptions): Promise<StoreOp[]> {
+  async check(
+    address: string,
+    sender: KnownDevice,
+    source: SenderSource,
+    call?: CallOptions,
+  ): Promise<StoreOp[]> {
     const { state } = this.ctx;
     if ((await state.removedDevices(address)).some((d) => same(d, sender))) {
       throw new DeviceRemovedError(address, sender.deviceId);
     }
     const known = await state.devices(address);
     if (known.some((d) => same(d, sender))) return [];
-    let listed: readonly KnownDevice[];
-    try {
-      listed = (await this.ctx.http.listDevices(address, call)).devices;
-    } catch (err) {
-      // The account is gone: none of its devices is active.
-      if (err instanceof ApiError && err.code === 'NOT_FOUND') listed = [];
-      else throw err;
-    }
+    const listed = await this.listed(address, source, call);
     const gone = known.filter((k) => !listed.some((l) => same(k, l)));
     if (!listed.some((l) => same(l, sender))) {
       await state.store.commit(await removedDeviceOps(state, address, [...gone, sender]));
@@ -89,5 +104,39 @@ export class SenderCheck {
     const removed = await state.removedOp(address, gone);
     if (removed) ops.push(removed);
     return ops;
+  }
+
+  /**
+   * The service's device list of `address`: sealed with each access key this client has for
+   * it (the message's, then the stored one), and owner-signed only when neither is accepted,
+   * none is known, or the message was identified.
+   */
+  private async listed(
+    address: string,
+    source: SenderSource,
+    call?: CallOptions,
+  ): Promise<readonly KnownDevice[]> {
+    const { http, state } = this.ctx;
+    if (source.sealed) {
+      const keys: Uint8Array[] = [];
+      for (const key of [source.accessKey, await state.accessKey(address)]) {
+        if (key && !keys.some((k) => constantTimeEqual(k, key))) keys.push(key);
+      }
+      for (const accessKey of keys) {
+        try {
+          return (await http.fetchSealedDevices(address, { accessKey }, call)).devices;
+        } catch (err) {
+          // A rotated key, or an account that is gone (the sealed route does not tell which).
+          if (!(err instanceof ApiError && err.code === 'UNAUTHORIZED')) throw err;
+        }
+      }
+    }
+    try {
+      return (await http.listDevices(address, call)).devices;
+    } catch (err) {
+      // The account is gone: none of its devices is active.
+      if (err instanceof ApiError && err.code === 'NOT_FOUND') return [];
+      throw err;
+    }
   }
 }

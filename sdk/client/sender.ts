@@ -17,8 +17,10 @@ import type { CallOptions } from './call-options.ts';
 import type { MessageContent, SendResult } from './client-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { CONTENT_KIND_MESSAGE, CONTENT_KIND_SYNC, encodeContent } from './content.ts';
+import { ApiError, RequestLimitError } from './errors.ts';
 import type { Fanout } from './fanout.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
+import type { TokenWallet } from './token-wallet.ts';
 
 /** Own device lists are re-read from the service at most this often before a sync copy. */
 export const OWN_DEVICES_REFRESH_MS = 5 * 60 * 1000;
@@ -100,6 +102,8 @@ export class MessageSender {
       readonly fanout: Fanout;
       readonly state: ClientState;
       readonly self: Registration;
+      /** Pays for sealed sends to accounts whose access key the client lacks. */
+      readonly wallet: TokenWallet;
       readonly rng: Rng;
       readonly now: () => number;
       readonly outbox?: OutboxOptions | undefined;
@@ -134,15 +138,58 @@ export class MessageSender {
     const plaintext = encodeContent({ ...frame, kind: CONTENT_KIND_MESSAGE });
     const sync = encodeContent({ ...frame, kind: CONTENT_KIND_SYNC, destination: recipient });
     const requestId = createRequestId(this.ctx.rng);
-    const delivery = identified
-      ? ({ mode: 'identified' } as const)
-      : ({ mode: 'sealed', accessKey: await this.ctx.state.accessKey(recipient) } as const);
-    const sent = await this.ctx.fanout.send(recipient, plaintext, requestId, delivery, call);
+    const accessKey = identified ? undefined : await this.ctx.state.accessKey(recipient);
+    const sent = identified
+      ? await this.ctx.fanout.send(recipient, plaintext, requestId, { mode: 'identified' }, call)
+      : accessKey
+        ? await this.ctx.fanout.send(
+            recipient,
+            plaintext,
+            requestId,
+            { mode: 'sealed', auth: { accessKey } },
+            call,
+          )
+        : await this.sendRequest(recipient, plaintext, requestId, call);
     const result = { messageId: toBase64Url(requestId), recipientDevices: sent?.devices ?? 0 };
     if (!(await this.mayHaveOtherDevices())) return { ...result, sync: 'none' };
     // Queued only once the message went out: a send that failed has no copy to make.
     await this.outbox.enqueue(sync);
     return { ...result, sync: 'queued' };
+  }
+
+  /**
+   * A message request (docs/SDK.md §Message requests): sealed, paid with a token taken from the
+   * wallet for this message alone. A token the service refuses as invalid or spent is dropped
+   * and the send tried once more with another.
+   *
+   * @throws {NoTokensError} if the wallet is empty (a refill is scheduled).
+   * @throws {RequestLimitError} if the recipient takes no more requests today.
+   * @throws {SealedSendUnauthorizedError} if the recipient takes no requests.
+   */
+  private async sendRequest(
+    recipient: string,
+    plaintext: Uint8Array,
+    requestId: Uint8Array,
+    call: CallOptions | undefined,
+  ): ReturnType<Fanout['send']> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.ctx.wallet.take();
+      try {
+        return await this.ctx.fanout.send(
+          recipient,
+          plaintext,
+          requestId,
+          { mode: 'sealed', auth: { token } },
+          call,
+        );
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        // Refused before anything was stored: the same request id goes out with another token.
+        if ((err.code === 'INVALID_TOKEN' || err.code === 'TOKEN_SPENT') && attempt === 0) continue;
+        if (err.code === 'REQUEST_LIMIT') throw new RequestLimitError(recipient, { cause: err });
+        throw err;
+      }
+    }
   }
 
   /** The fan-out messages go through (key updates use it on their own, without a sync copy). */

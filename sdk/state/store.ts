@@ -26,7 +26,8 @@ export type StoreNamespace =
   | 'meta'
   | 'upload'
   | 'franking'
-  | 'report';
+  | 'report'
+  | 'token';
 
 /**
  * Put (value is bytes) or delete (value is null). With `expect`, the op is conditional: the

@@ -101,6 +101,52 @@ describe('the SDK in headless Chromium', () => {
     ]);
   });
 
+  it('starts a sealed conversation with a stranger through a message request paid with a token', async () => {
+    const node: SealpostClient = await stack.register({ tokens: { autoRefill: false } });
+    const trustRoot = toBase64Url(stack.trust.trustRoot);
+    // The page knows only the node's address: it takes tokens, then writes a sealed request.
+    const sent = await page.evaluate(
+      async ({ root, to }) => {
+        const g = globalThis as unknown as PageGlobals;
+        const client = await g.sealpost.SealpostClient.register({
+          baseUrl: location.origin,
+          store: new g.sealpost.MemoryStore(),
+          trust: { trustRoot: root },
+          tokens: { autoRefill: false },
+        });
+        g.client = client;
+        const tokens = await client.refillTokens();
+        const result = await client.send(to, 'hello from a stranger in a browser');
+        return { address: client.address, tokens, left: await client.tokenCount(), result };
+      },
+      { root: trustRoot, to: node.address },
+    );
+    expect(sent.tokens).toBeGreaterThan(0);
+    expect(sent.left).toBe(sent.tokens - 1);
+
+    const request = await node.receiveBatch();
+    expect(request.messages.map((m) => [m.text, m.sealed, m.request, m.sender.address])).toEqual([
+      ['hello from a stranger in a browser', true, true, sent.address],
+    ]);
+    await node.acceptRequest(sent.address);
+    await node.send(sent.address, 'accepted: hello');
+
+    const answered = await page.evaluate(async () => {
+      const { client } = globalThis as unknown as PageGlobals;
+      const batch = await client.receiveBatch();
+      const got = batch.messages.map((m) => [m.text, m.sealed, m.request]);
+      const before = await client.tokenCount();
+      // The node's answer carried its access key: the page continues sealed with no token.
+      await client.send(batch.messages[0]!.sender.address, 'and sealed back');
+      return { got, spent: before - (await client.tokenCount()) };
+    });
+    expect(answered).toEqual({ got: [['accepted: hello', true, false]], spent: 0 });
+    const last = await node.receiveBatch();
+    expect(last.messages.map((m) => [m.text, m.sealed, m.request])).toEqual([
+      ['and sealed back', true, false],
+    ]);
+  });
+
   it('receives a message pushed over the browser’s WebSocket, with no poll once it is open', async () => {
     const logs: string[] = [];
     const sealpost = await TestSealpost.start({ log: (line) => logs.push(line) });

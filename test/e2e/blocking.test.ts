@@ -36,7 +36,7 @@ function sealedWith(from: Client, to: string, key: Uint8Array) {
   return from.http.sendSealed(
     to,
     { messageId, envelopes: [{ deviceId: 1, envelope: toBase64Url(new Uint8Array(64)) }] },
-    key,
+    { accessKey: key },
   );
 }
 

@@ -17,11 +17,13 @@ import {
 } from './server-dump.ts';
 
 /**
- * Items that record accounts, devices and rate-limit windows, not messages. Single-use nonce
+ * Items that record accounts, devices, rate-limit windows and token issuer keys (whose
+ * `notAfter` is the last millisecond of a UTC day after the day they issue on), not messages.
+ * Single-use nonce
  * records (`once#`) are checked like message records: the own-device sync copy is a signed
  * request, so its nonce record must name nobody and hold no time finer than an hour.
  */
-const NOT_ABOUT_MESSAGES = /^(acct#|rate#)/;
+const NOT_ABOUT_MESSAGES = /^(acct#|rate#|tkey )/;
 
 /** The two accounts of a conversation, each with its devices (the primary first). */
 export type People = Record<'alice' | 'bob', SealpostClient[]>;

@@ -45,7 +45,13 @@ describe('without Java on PATH', () => {
     const { code, stdout, stderr } = await runScript('demo.ts', { dataDir, hideJava: true });
     expect(stderr).toBe('');
     expect(noticeLines(stdout)).toEqual([NO_JAVA_NOTICE]);
-    expect(stdout).toContain('Sealed send refused (SEALED_SEND_UNAUTHORIZED)');
+    expect(stdout).toContain('Sent sealed as a message request to 2 devices');
+    expect(stdout).toMatch(
+      /Bob laptop ← \[sealed request from \S+ device 1\] Hi Bob, it is Alice!/,
+    );
+    expect(stdout).toMatch(
+      /Bob phone {2}← \[sealed request from \S+ device 1\] Hi Bob, it is Alice!/,
+    );
     expect(stdout).toContain('(nothing: every message was acknowledged and deleted)');
     expect(stdout).not.toContain('✗');
     expect(stdout).toContain('✓ They match: no one is in the middle.');

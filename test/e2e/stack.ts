@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { serve } from '@hono/node-server';
 import { manualOutboxTimer } from '@sealpost/testing';
-import { awsPorts } from '#functions/adapters/aws-ports.ts';
+import { awsPorts, awsTokenPorts } from '#functions/adapters/aws-ports.ts';
 import {
   DynamoAttachmentQuota,
   DynamoConnections,
@@ -57,6 +57,8 @@ export interface DeviceExtra {
   readonly prekeys?: PrekeyPolicy;
   /** A WebSocket class for `receive()` over the realtime endpoint (stacks with `realtime`). */
   readonly webSocket?: ClientOptions['webSocket'];
+  /** Token wallet options (message requests, docs/SDK.md). */
+  readonly tokens?: ClientOptions['tokens'];
 }
 
 /** A running end-to-end stack. */
@@ -158,12 +160,15 @@ export async function startE2eStack(
     sessions: new DynamoUploadSessions(aws.dynamodb, table),
     quota: new DynamoAttachmentQuota(aws.dynamodb, table),
   };
+  // Anonymous tokens for message requests (docs/SERVICE.md §15), in the stack's table.
+  const tokens = awsTokenPorts({ dynamodb: aws.dynamodb, table });
   const local = setup.realtime
     ? createLocalRealtime(ports, {
         clock: now,
         config,
         log,
         attachments,
+        tokens,
         connections: new DynamoConnections(aws.dynamodb, table),
         wakeups: {
           subscriptions: new DynamoPushSubscriptions(aws.dynamodb, table),
@@ -177,7 +182,7 @@ export async function startE2eStack(
       })
     : undefined;
   const app = buildApp({
-    services: local?.services ?? createServices(ports, { clock: now, config, attachments }),
+    services: local?.services ?? createServices(ports, { clock: now, config, attachments, tokens }),
     log,
     logLevel: 'debug',
     stage: 'e2e',

@@ -2,10 +2,11 @@
  * The token ports' contracts (functions/domain/token-ports.ts) against the in-memory adapters
  * and the DynamoDB adapters on DynamoDB Local (a fresh table per store): the daily issuance
  * quota (granted up to the limit, per account and per day, never overshot by concurrent
- * takes), spent tokens (each id spent once, also when 64 redemptions race) and the daily issuer
+ * takes), spent tokens (each id spent once, also when 64 redemptions with distinct bindings race;
+ * the same binding again is told apart) and the daily issuer
  * keys (first writer wins under concurrent writers, lookup by day, ranges oldest first). Then
  * the items as they are in the table: their keys, TTLs, and that a spent token names nothing
- * but its id.
+ * but its id and its binding.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -122,12 +123,18 @@ function spentContract(name: string, make: () => Promise<SpentTokens>): void {
   describe(`SpentTokens contract: ${name}`, () => {
     const expiresAt = (TODAY + 10) * DAY_MS;
 
-    it('spends a token once', async () => {
+    it('spends a token once; the same binding again is `again`, another one `taken`', async () => {
       const spent = await make();
       const id = randomBytes(32);
-      expect(await spent.spend(id, expiresAt)).toBe(true);
-      expect(await spent.spend(id, expiresAt)).toBe(false);
-      expect(await spent.spend(id.slice(), expiresAt + DAY_MS)).toBe(false);
+      const bind = randomBytes(32);
+      expect(await spent.spend(id, expiresAt, bind)).toBe('spent');
+      expect(await spent.spend(id, expiresAt, bind.slice())).toBe('again');
+      expect(await spent.spend(id.slice(), expiresAt + DAY_MS, randomBytes(32))).toBe('taken');
+      expect(await spent.spend(id, expiresAt, bind)).toBe('again');
+      // A binding differing in one bit is another binding.
+      const near = bind.slice();
+      near[0] = near[0]! ^ 1;
+      expect(await spent.spend(id, expiresAt, near)).toBe('taken');
     });
 
     it('keeps distinct ids apart, also ids that differ in one bit', async () => {
@@ -135,33 +142,76 @@ function spentContract(name: string, make: () => Promise<SpentTokens>): void {
       const id = randomBytes(32);
       const near = id.slice();
       near[31] = near[31]! ^ 1;
-      expect(await spent.spend(id, expiresAt)).toBe(true);
-      expect(await spent.spend(near, expiresAt)).toBe(true);
-      expect(await spent.spend(randomBytes(32), expiresAt)).toBe(true);
-      expect(await spent.spend(near, expiresAt)).toBe(false);
+      const bind = randomBytes(16);
+      expect(await spent.spend(id, expiresAt, bind)).toBe('spent');
+      expect(await spent.spend(near, expiresAt, bind)).toBe('spent');
+      expect(await spent.spend(randomBytes(32), expiresAt, bind)).toBe('spent');
+      expect(await spent.spend(near, expiresAt, randomBytes(16))).toBe('taken');
     });
 
-    it('lets exactly one of 64 concurrent spends of one id succeed', async () => {
+    it('lets exactly one of 64 concurrent spends of one id with distinct binds succeed', async () => {
       const spent = await make();
       const id = randomBytes(32);
-      const results = await Promise.all(
-        Array.from({ length: 64 }, () => spent.spend(id.slice(), expiresAt)),
+      const binds = Array.from({ length: 64 }, () => randomBytes(32));
+      const results = await Promise.all(binds.map((b) => spent.spend(id.slice(), expiresAt, b)));
+      expect(results.filter((r) => r === 'spent')).toHaveLength(1);
+      expect(results.filter((r) => r === 'taken')).toHaveLength(63);
+      // The winner's binding is the one stored: only it is `again` now.
+      const winner = binds[results.indexOf('spent')]!;
+      expect(await spent.spend(id, expiresAt, winner)).toBe('again');
+      const loser = binds[results.indexOf('taken')]!;
+      expect(await spent.spend(id, expiresAt, loser)).toBe('taken');
+      // 64 concurrent spends with one binding: one `spent`, the rest `again`.
+      const same = randomBytes(32);
+      const other = randomBytes(32);
+      const retries = await Promise.all(
+        Array.from({ length: 64 }, () => spent.spend(other, expiresAt, same)),
       );
-      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(retries.filter((r) => r === 'spent')).toHaveLength(1);
+      expect(retries.filter((r) => r === 'again')).toHaveLength(63);
       // And 64 distinct ids at once all succeed.
       const many = await Promise.all(
-        Array.from({ length: 64 }, () => spent.spend(randomBytes(32), expiresAt)),
+        Array.from({ length: 64 }, () => spent.spend(randomBytes(32), expiresAt, same)),
       );
-      expect(many.every(Boolean)).toBe(true);
+      expect(many.every((r) => r === 'spent')).toBe(true);
     });
 
-    it('refuses an id of another size, or a bad expiry', async () => {
+    it('rebinds only from the stored binding', async () => {
       const spent = await make();
-      await expect(spent.spend(randomBytes(31), expiresAt)).rejects.toThrow(RangeError);
-      await expect(spent.spend(randomBytes(33), expiresAt)).rejects.toThrow(RangeError);
-      await expect(spent.spend('x'.repeat(32) as never, expiresAt)).rejects.toThrow(TypeError);
-      await expect(spent.spend(randomBytes(32), -1)).rejects.toThrow(RangeError);
-      await expect(spent.spend(randomBytes(32), Number.NaN)).rejects.toThrow(RangeError);
+      const id = randomBytes(32);
+      const bind = randomBytes(32);
+      const refused = randomBytes(32);
+      expect(await spent.rebind(id, bind, refused)).toBe(false);
+      expect(await spent.spend(id, expiresAt, bind)).toBe('spent');
+      expect(await spent.rebind(id, randomBytes(32), refused)).toBe(false);
+      expect(await spent.spend(id, expiresAt, bind)).toBe('again');
+      expect(await spent.rebind(id, bind, refused)).toBe(true);
+      expect(await spent.spend(id, expiresAt, bind)).toBe('taken');
+      expect(await spent.spend(id, expiresAt, refused)).toBe('again');
+      expect(await spent.rebind(id, bind, randomBytes(32))).toBe(false);
+    });
+
+    it('refuses an id or binding of another size, or a bad expiry', async () => {
+      const spent = await make();
+      const bind = randomBytes(16);
+      await expect(spent.spend(randomBytes(31), expiresAt, bind)).rejects.toThrow(RangeError);
+      await expect(spent.spend(randomBytes(33), expiresAt, bind)).rejects.toThrow(RangeError);
+      await expect(spent.spend('x'.repeat(32) as never, expiresAt, bind)).rejects.toThrow(
+        TypeError,
+      );
+      await expect(spent.spend(randomBytes(32), -1, bind)).rejects.toThrow(RangeError);
+      await expect(spent.spend(randomBytes(32), Number.NaN, bind)).rejects.toThrow(RangeError);
+      await expect(spent.spend(randomBytes(32), expiresAt, randomBytes(15))).rejects.toThrow(
+        RangeError,
+      );
+      await expect(spent.spend(randomBytes(32), expiresAt, randomBytes(33))).rejects.toThrow(
+        RangeError,
+      );
+      await expect(spent.spend(randomBytes(32), expiresAt, 'b' as never)).rejects.toThrow(
+        TypeError,
+      );
+      await expect(spent.rebind(randomBytes(32), bind, randomBytes(8))).rejects.toThrow(RangeError);
+      await expect(spent.rebind(randomBytes(31), bind, bind)).rejects.toThrow(RangeError);
     });
   });
 }
@@ -266,7 +316,8 @@ describe('token items in the table', () => {
     const key = tokenKey(TODAY);
     const expiresAt = (TODAY + 9) * DAY_MS + 1;
     await new DynamoTokenQuota(dynamodb, table).take(address, TODAY, 3, 20);
-    await new DynamoSpentTokens(dynamodb, table).spend(id, expiresAt);
+    const bind = randomBytes(32);
+    await new DynamoSpentTokens(dynamodb, table).spend(id, expiresAt, bind);
     await new DynamoTokenKeys(dynamodb, table).putIfAbsent(key);
     const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: table }));
     const byPk = new Map(Items.map((i) => [i['pk']!.S!, i]));
@@ -283,6 +334,7 @@ describe('token items in the table', () => {
     expect(byPk.get(spentPk)).toEqual({
       pk: { S: spentPk },
       sk: { S: 'spent' },
+      bind: { B: bind },
       ttl: { N: String(Math.ceil(expiresAt / 1000)) },
     });
     expect(byPk.get('tkey')).toEqual({

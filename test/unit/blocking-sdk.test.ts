@@ -136,6 +136,7 @@ describe('client', () => {
       fetch,
       retries: 0,
       outbox: { timer },
+      tokens: { autoRefill: false },
     });
     await expect(alice.rotateAccessKey()).rejects.toMatchObject({ code: 'NETWORK' });
     // Not at once again (that would spin): after the first retry delay, doubling.

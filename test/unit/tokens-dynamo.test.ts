@@ -149,43 +149,73 @@ describe('DynamoTokenQuota', () => {
 describe('DynamoSpentTokens', () => {
   const spent = new DynamoSpentTokens(client, TABLE);
   const id = new Uint8Array(32).map((_, i) => i * 7);
+  const bind = new Uint8Array(32).fill(9);
   const pk = `spent#${Buffer.from(id).toString('base64url')}`;
 
-  it('puts the token item, keyed by its id and nothing else, unless it exists', async () => {
+  it('puts the token item, keyed by its id, with its binding and nothing else', async () => {
     ddb.on(PutItemCommand).resolves({});
-    expect(await spent.spend(id, 1_750_000_000_001)).toBe(true);
+    expect(await spent.spend(id, 1_750_000_000_001, bind)).toBe('spent');
     expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
         pk: { S: pk },
         sk: { S: 'spent' },
+        bind: { B: bind },
         // Seconds, rounded up: never removed before the caller's expiry.
         ttl: { N: '1750000001' },
       },
-      ConditionExpression: 'attribute_not_exists(pk)',
+      ConditionExpression: 'attribute_not_exists(pk) OR #bind = :bind',
+      ExpressionAttributeNames: { '#bind': 'bind' },
+      ExpressionAttributeValues: { ':bind': { B: bind } },
+      ReturnValues: 'ALL_OLD',
     });
     expect(pk).toHaveLength('spent#'.length + 43);
   });
 
-  it('answers false when the token was spent already', async () => {
+  it('answers `again` when the put replaced an item (same binding)', async () => {
+    ddb.on(PutItemCommand).resolves({ Attributes: { pk: { S: pk }, bind: { B: bind } } });
+    expect(await spent.spend(id, 1_750_000_000_000, bind)).toBe('again');
+  });
+
+  it('answers `taken` when the token was spent with another binding', async () => {
     ddb.on(PutItemCommand).rejects(conditionFailed());
-    expect(await spent.spend(id, 1_750_000_000_000)).toBe(false);
+    expect(await spent.spend(id, 1_750_000_000_000, bind)).toBe('taken');
+  });
+
+  it('rebinds with one conditional update', async () => {
+    const to = new Uint8Array(32).fill(4);
+    ddb.on(UpdateItemCommand).resolves({});
+    expect(await spent.rebind(id, bind, to)).toBe(true);
+    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: pk }, sk: { S: 'spent' } },
+      UpdateExpression: 'SET #bind = :to',
+      ConditionExpression: 'attribute_exists(pk) AND #bind = :from',
+      ExpressionAttributeNames: { '#bind': 'bind' },
+      ExpressionAttributeValues: { ':from': { B: bind }, ':to': { B: to } },
+    });
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    expect(await spent.rebind(id, bind, to)).toBe(false);
   });
 
   it('turns throttling and timeouts into UnavailableError', async () => {
     for (const name of TRANSIENT) {
       ddb.on(PutItemCommand).rejects(named(name));
-      await expect(spent.spend(id, 1_750_000_000_000)).rejects.toBeInstanceOf(UnavailableError);
+      await expect(spent.spend(id, 1_750_000_000_000, bind)).rejects.toBeInstanceOf(
+        UnavailableError,
+      );
     }
     ddb.on(PutItemCommand).rejects(named('ResourceNotFoundException'));
-    await expect(spent.spend(id, 1_750_000_000_000)).rejects.toMatchObject({
+    await expect(spent.spend(id, 1_750_000_000_000, bind)).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
   });
 
-  it('refuses an id that is not 32 bytes without a request', async () => {
-    await expect(spent.spend(id.subarray(1), 1)).rejects.toThrow(RangeError);
-    await expect(spent.spend(id, 2 ** 53)).rejects.toThrow(RangeError);
+  it('refuses an id that is not 32 bytes, or a bad binding, without a request', async () => {
+    await expect(spent.spend(id.subarray(1), 1, bind)).rejects.toThrow(RangeError);
+    await expect(spent.spend(id, 2 ** 53, bind)).rejects.toThrow(RangeError);
+    await expect(spent.spend(id, 1, bind.subarray(17))).rejects.toThrow(RangeError);
+    await expect(spent.rebind(id, bind, new Uint8Array(40))).rejects.toThrow(RangeError);
     expect(ddb.calls()).toHaveLength(0);
   });
 });

@@ -11,13 +11,16 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type {
-  AccountRecord,
-  AccountStore,
-  AccountView,
-  DeviceRecord,
-  StoredKemPrekey,
-  StoredSignedPrekey,
+import { FIRST_CONTACT_MODES, type FirstContactMode } from 'sealpost/wire/api';
+import {
+  type AccountRecord,
+  type AccountSettingsUpdate,
+  type AccountStore,
+  type AccountView,
+  type DeviceRecord,
+  firstContactOf,
+  type StoredKemPrekey,
+  type StoredSignedPrekey,
 } from '../../domain/ports.ts';
 import {
   B,
@@ -46,13 +49,17 @@ const VERSION = 1;
  */
 const DEVICE_VERSION = 2;
 
+const isFirstContactMode = (s: string | undefined): s is FirstContactMode =>
+  (FIRST_CONTACT_MODES as readonly (string | undefined)[]).includes(s);
+
 function accountItem(a: AccountRecord): Item {
   return {
     ...keyItem(accountKey(a.address)),
     v: N(VERSION),
     accountPublic: B(a.accountPublic),
     accessKeyHash: B(a.accessKeyHash),
-    unrestricted: BOOL(a.unrestricted),
+    unrestricted: BOOL(firstContactOf(a) === 'anyone'),
+    ...(a.firstContact === undefined ? {} : { firstContact: S(a.firstContact) }),
     createdAt: N(a.createdAt),
   };
 }
@@ -82,11 +89,15 @@ function readAccount(address: string, item: Item): AccountRecord {
   checkVersion(item, VERSION);
   // Written by the suspension store (dynamo-suspensions.ts, docs/SERVICE.md §14.5).
   const suspendedAt = item['suspendedAt'] === undefined ? undefined : readN(item, 'suspendedAt');
+  // Items written before first-contact modes have only `unrestricted`; the domain reads the
+  // mode through firstContactOf (docs/SERVICE.md §15.1).
+  const firstContact = item['firstContact']?.S;
   return {
     address,
     accountPublic: readB(item, 'accountPublic'),
     accessKeyHash: readB(item, 'accessKeyHash'),
     unrestricted: readBool(item, 'unrestricted'),
+    ...(isFirstContactMode(firstContact) ? { firstContact } : {}),
     createdAt: readN(item, 'createdAt'),
     ...(suspendedAt === undefined
       ? {}
@@ -219,13 +230,17 @@ export class DynamoAccountStore implements AccountStore {
     }
   }
 
-  async updateSettings(
-    address: string,
-    settings: { accessKeyHash?: Uint8Array; unrestricted?: boolean },
-  ): Promise<boolean> {
+  async updateSettings(address: string, settings: AccountSettingsUpdate): Promise<boolean> {
     const attrs: Item = {};
     if (settings.accessKeyHash) attrs['accessKeyHash'] = B(settings.accessKeyHash);
-    if (settings.unrestricted !== undefined) attrs['unrestricted'] = BOOL(settings.unrestricted);
+    if (settings.firstContact !== undefined) {
+      attrs['firstContact'] = S(settings.firstContact);
+      attrs['unrestricted'] = BOOL(settings.firstContact === 'anyone');
+    } else if (settings.unrestricted !== undefined) {
+      // An older caller: the mode follows (`false` is `contacts`, the older meaning).
+      attrs['unrestricted'] = BOOL(settings.unrestricted);
+      attrs['firstContact'] = S(settings.unrestricted ? 'anyone' : 'contacts');
+    }
     return this.update(accountKey(address), attrs);
   }
 

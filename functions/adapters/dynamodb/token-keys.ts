@@ -7,7 +7,8 @@
  * Items:
  * - Quota counter: `pk = tq#<address>`, `sk = <day>`; `n` (N, the tokens issued that day),
  *   `v`, `ttl` = the end of the day + 2 days.
- * - Spent token: `pk = spent#<base64url of the 32-byte id>`, `sk = spent`; `ttl` = the
+ * - Spent token: `pk = spent#<base64url of the 32-byte id>`, `sk = spent`; `bind` (B, 16..32
+ *   bytes: a hash of the redeeming send's request id, never the id itself), `ttl` = the
  *   caller's `expiresAt` in seconds, rounded up.
  * - Issuer key: `pk = tkey`, `sk = <day>`; `keyId`, `publicKey`, `wrappedPrivateKey` (B),
  *   `notAfter` (N, ms), `v`, `ttl` = notAfter + 7 days.
@@ -18,9 +19,11 @@
  *   reads the counter from the failed condition (`ALL_OLD`). One item per account and day, so
  *   days never contend and the counter needs no reset. A `count` above `limit` is refused
  *   after a read, without a write.
- * - Spent token: `PutItem` with `attribute_not_exists(pk)`. Nothing else is on the item: no
- *   account, no time beyond the TTL, no version (it is never read back), so it cannot be tied
- *   to an issuance. The id is SHA-256 of the key id and the token nonce, computed by the caller.
+ * - Spent token: `PutItem` with `attribute_not_exists(pk) OR bind = :bind` and `ALL_OLD` (an
+ *   old item in the answer: a retry of the same send); a refused send rebinds it with
+ *   `UpdateItem` conditional on the old binding. Nothing else is on the item: no account, no
+ *   time beyond the TTL, no version, so it cannot be tied to an issuance. The id is SHA-256 of
+ *   the key id and the token nonce, computed by the caller.
  * - Issuer key: one partition for all days (a handful of live items); `PutItem` with
  *   `attribute_not_exists(pk)` (first writer wins; the loser reads and returns the stored key);
  *   the published list is a `Query` with `sk BETWEEN`.

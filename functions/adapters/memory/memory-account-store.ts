@@ -5,6 +5,7 @@
  */
 import type {
   AccountRecord,
+  AccountSettingsUpdate,
   AccountStore,
   AccountView,
   DeviceRecord,
@@ -50,16 +51,22 @@ export class MemoryAccountStore implements AccountStore {
     return this.entries.get(address)?.devices.delete(deviceId) ?? false;
   }
 
-  async updateSettings(
-    address: string,
-    settings: { accessKeyHash?: Uint8Array; unrestricted?: boolean },
-  ): Promise<boolean> {
+  async updateSettings(address: string, settings: AccountSettingsUpdate): Promise<boolean> {
     const e = this.entries.get(address);
     if (!e) return false;
+    // As the DynamoDB adapter: the mode and `unrestricted` are written together, and an older
+    // caller's `unrestricted: false` is `contacts`.
+    const mode =
+      settings.firstContact ??
+      (settings.unrestricted === undefined
+        ? undefined
+        : settings.unrestricted
+          ? 'anyone'
+          : 'contacts');
     e.account = {
       ...e.account,
       ...(settings.accessKeyHash ? { accessKeyHash: settings.accessKeyHash.slice() } : {}),
-      ...(settings.unrestricted !== undefined ? { unrestricted: settings.unrestricted } : {}),
+      ...(mode !== undefined ? { firstContact: mode, unrestricted: mode === 'anyone' } : {}),
     };
     return true;
   }

@@ -1,11 +1,12 @@
 /** Send, fetch and acknowledge handlers (docs/SERVICE.md §7). */
-import { ACCESS_KEY_HEADER, MAX_FETCH_BATCH } from 'sealpost/wire/api';
+import { MAX_FETCH_BATCH } from 'sealpost/wire/api';
 import type { OperationHandlers } from '../operations.ts';
+import { sealedCredentials } from './sealed.ts';
 
 /** Sealed send, identified send, fetch, ack. */
 export const messageHandlers = {
   sendSealed: (c, { param, body }) =>
-    c.var.services.messages.sendSealed(param('address'), c.req.header(ACCESS_KEY_HEADER), body),
+    c.var.services.messages.sendSealed(param('address'), sealedCredentials(c), body),
   sendIdentified: (c, { param, body }) =>
     c.var.services.messages.sendIdentified(c.var.caller, param('address'), body),
   fetchMessages: (c, { query }) =>

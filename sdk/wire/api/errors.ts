@@ -78,8 +78,28 @@ export const API_ERROR_STATUS = {
    * which one and the verifier's short reason (docs/SERVICE.md §14.1).
    */
   REPORT_UNVERIFIABLE: 422,
+  /**
+   * A sealed send's or anonymous bundle fetch's token (`x-sealpost-token`) is malformed, not
+   * signed by an issuer key of this deployment, or of a key past its `notAfter`
+   * (docs/SERVICE.md §15). A recipient that does not take requests answers `UNAUTHORIZED`.
+   */
+  INVALID_TOKEN: 401,
+  /** The token was redeemed already, by another send (a retry of the same send is accepted). */
+  TOKEN_SPENT: 401,
+  /**
+   * `POST /v1/tokens` names an issuer key that is not the one issuing now: fetch
+   * `GET /v1/tokens/keys` again and blind against the current key.
+   */
+  STALE_TOKEN_KEY: 409,
   /** A rate limit was hit; retry later. */
   RATE_LIMITED: 429,
+  /** The account's daily token quota is used up (`POST /v1/tokens`); retry the next UTC day. */
+  TOKEN_QUOTA_EXCEEDED: 429,
+  /**
+   * The recipient has received its daily number of message requests (token-paid first
+   * messages); the token was spent. Retry the next UTC day.
+   */
+  REQUEST_LIMIT: 429,
   /** The recipient's mailbox quota (count or bytes) is used up. */
   MAILBOX_FULL: 429,
   /**

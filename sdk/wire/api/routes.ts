@@ -42,13 +42,18 @@ import {
   SendRequestSchema,
   SendResponseSchema,
   ServerCertificateResponseSchema,
+  TokenIssueRequestSchema,
+  TokenIssueResponseSchema,
+  TokenKeysResponseSchema,
   UploadStatusSchema,
 } from './schemas.ts';
 
 /**
  * How a route authenticates: `none`; `owner` (device-signed request headers); `accessKey`
- * (the recipient's delivery access key header, sealed send); `proof` (account-key proof of
- * possession in the body).
+ * (anonymous: the recipient's delivery access key header, or an anonymous token header for a
+ * recipient that takes message requests, or nothing for one that takes anyone's; sealed send
+ * and sealed bundle fetch; the sealed device-list read takes no token, see
+ * {@link RouteSpec.noToken}); `proof` (account-key proof of possession in the body).
  */
 export type RouteAuth = 'none' | 'owner' | 'accessKey' | 'proof';
 
@@ -59,6 +64,11 @@ export interface RouteSpec {
   readonly path: string;
   readonly summary: string;
   readonly auth: RouteAuth;
+  /**
+   * An `accessKey` route that takes no anonymous token (the sealed device-list read): only the
+   * access key, or nothing for an `anyone` account; a token header is refused like a wrong key.
+   */
+  readonly noToken?: boolean;
   /**
    * The route may need the account key's co-signature (`x-sealpost-account-signature` over
    * `accountRequestPayload`) besides the owner signature: removing another device.
@@ -171,7 +181,7 @@ export const ROUTE_TABLE = {
   updateSettings: {
     method: 'PUT',
     path: '/v1/account/settings',
-    summary: 'Rotate the delivery access key or change the unrestricted setting',
+    summary: 'Rotate the delivery access key or change who may start a conversation',
     auth: 'owner',
     idempotent: true,
     request: AccountSettingsSchema,
@@ -257,6 +267,66 @@ export const ROUTE_TABLE = {
     response: BundleResponseSchema,
     errors: [...OWNER_ERRORS, 'NOT_FOUND', 'RATE_LIMITED'],
   },
+  fetchSealedBundles: {
+    method: 'GET',
+    path: '/v1/sealed/bundles/{address}',
+    summary:
+      'Fetch prekey bundles of every device without naming the caller (access key or token; claims one-time keys)',
+    auth: 'accessKey',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
+    response: BundleResponseSchema,
+    errors: ['UNAUTHORIZED', 'INVALID_TOKEN', 'RATE_LIMITED'],
+  },
+  fetchSealedDeviceBundle: {
+    method: 'GET',
+    path: '/v1/sealed/bundles/{address}/{deviceId}',
+    summary:
+      'Fetch the prekey bundle of one device without naming the caller (access key or token; claims one-time keys)',
+    auth: 'accessKey',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
+    response: BundleResponseSchema,
+    errors: ['UNAUTHORIZED', 'INVALID_TOKEN', 'NOT_FOUND', 'RATE_LIMITED'],
+  },
+  fetchSealedDevices: {
+    method: 'GET',
+    path: '/v1/sealed/devices/{address}',
+    summary:
+      "List an account's device ids without naming the caller (its access key, or nothing for an account that takes anyone's; no token)",
+    auth: 'accessKey',
+    noToken: true,
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
+    response: DeviceListSchema,
+    errors: ['UNAUTHORIZED', 'RATE_LIMITED'],
+  },
+  tokenKeys: {
+    method: 'GET',
+    path: '/v1/tokens/keys',
+    summary: 'The anonymous-token issuer keys, signed by the server key (one per UTC day)',
+    auth: 'none',
+    idempotent: true,
+    request: NO_BODY,
+    query: NO_QUERY,
+    response: TokenKeysResponseSchema,
+    errors: [],
+  },
+  issueTokens: {
+    method: 'POST',
+    path: '/v1/tokens',
+    summary:
+      'Blind-sign up to 20 token requests for the signing account (counted against its daily quota)',
+    auth: 'owner',
+    idempotent: false,
+    request: TokenIssueRequestSchema,
+    query: NO_QUERY,
+    response: TokenIssueResponseSchema,
+    errors: [...OWNER_ERRORS, 'STALE_TOKEN_KEY', 'TOKEN_QUOTA_EXCEEDED', 'ACCOUNT_SUSPENDED'],
+  },
   serverCertificate: {
     method: 'GET',
     path: '/v1/certificates/server',
@@ -294,7 +364,8 @@ export const ROUTE_TABLE = {
   sendSealed: {
     method: 'PUT',
     path: '/v1/messages/{address}',
-    summary: 'Sealed send to every device of a recipient (authorized by the access key)',
+    summary:
+      'Sealed send to every device of a recipient (authorized by the access key, or a token for a message request)',
     auth: 'accessKey',
     idempotent: true,
     request: SendRequestSchema,
@@ -302,6 +373,9 @@ export const ROUTE_TABLE = {
     response: SendResponseSchema,
     errors: [
       'UNAUTHORIZED',
+      'INVALID_TOKEN',
+      'TOKEN_SPENT',
+      'REQUEST_LIMIT',
       'DEVICE_MISMATCH',
       'STALE_DEVICES',
       'INVALID_MESSAGE_ID',

@@ -20,6 +20,7 @@ import {
   FRANKING_SESSION_KEY_BYTES,
   FRANKING_SIGNATURE_BYTES,
 } from '../sealed.ts';
+import { MAX_TOKEN_KEY_LIST_BYTES } from '../token-keys.ts';
 import {
   AddressField,
   AttachmentIdField,
@@ -83,6 +84,16 @@ export const KemPrekeySchema = v.strictObject({
   signature: bytesField(SIGNATURE_BYTES),
 });
 
+/**
+ * Who may start a conversation with an account (docs/SERVICE.md §15.3): `contacts` (holders
+ * of its access key only), `requests` (also strangers paying with an anonymous token; their
+ * messages arrive as message requests; the default) or `anyone` (sealed sends need nothing).
+ * Identified first contact stays open in every mode.
+ */
+export const FIRST_CONTACT_MODES = ['contacts', 'requests', 'anyone'] as const;
+export type FirstContactMode = (typeof FIRST_CONTACT_MODES)[number];
+export const FirstContactField = v.picklist(FIRST_CONTACT_MODES);
+
 /** `PUT /v1/accounts/{address}`: register an account with its first device (id 1). */
 export const RegisterRequestSchema = v.strictObject({
   identity: bytesField(IDENTITY_BUNDLE_BYTES),
@@ -90,6 +101,7 @@ export const RegisterRequestSchema = v.strictObject({
   proof: bytesField(SIGNATURE_BYTES),
   accessKey: bytesField(ACCESS_KEY_BYTES),
   unrestricted: v.optional(v.boolean()),
+  firstContact: v.optional(FirstContactField),
   signedPrekey: SignedPrekeySchema,
   lastResortKemPrekey: KemPrekeySchema,
   frankingKey: FrankingKeyField,
@@ -133,10 +145,15 @@ export const DeviceListSchema = v.strictObject({
 /** `DELETE /v1/devices/{deviceId}`. */
 export const DeviceRemovedSchema = v.strictObject({ deviceId: IdField });
 
-/** `PUT /v1/account/settings`: rotate the delivery access key or change "unrestricted". */
+/**
+ * `PUT /v1/account/settings`: rotate the delivery access key or change who may start a
+ * conversation (`firstContact`; `unrestricted: true` is the older spelling of `anyone`,
+ * `false` of `contacts`; given both, they must agree).
+ */
 export const AccountSettingsSchema = v.strictObject({
   accessKey: v.optional(bytesField(ACCESS_KEY_BYTES)),
   unrestricted: v.optional(v.boolean()),
+  firstContact: v.optional(FirstContactField),
 });
 
 /**
@@ -501,6 +518,45 @@ export const RevocationsResponseSchema = v.strictObject({
   revocations: maxBytesField(MAX_REVOCATION_LIST_BYTES),
 });
 
+/** Bytes of a Privacy Pass token request of type 0x0002 (RFC 9578 §6.1). */
+export const TOKEN_REQUEST_WIRE_BYTES = 259;
+/** Bytes of a token response of type 0x0002: the blind signature (RFC 9578 §6.2). */
+export const TOKEN_RESPONSE_WIRE_BYTES = 256;
+/** Bytes of a token of type 0x0002 (RFC 9577 §2.2). */
+export const TOKEN_WIRE_BYTES = 354;
+/** Bytes of an issuer key id (RFC 9578 §6.5). */
+export const TOKEN_KEY_ID_WIRE_BYTES = 32;
+/** Token requests one `POST /v1/tokens` takes. */
+export const MAX_TOKEN_BATCH = 20;
+
+/** `GET /v1/tokens/keys`: the signed issuer key list (`sdk/wire/token-keys.ts`). */
+export const TokenKeysResponseSchema = v.strictObject({
+  keys: maxBytesField(MAX_TOKEN_KEY_LIST_BYTES),
+});
+
+/**
+ * `POST /v1/tokens`: blinded token requests for the issuer key `keyId` (the one issuing now,
+ * from `GET /v1/tokens/keys`).
+ */
+export const TokenIssueRequestSchema = v.strictObject({
+  keyId: bytesField(TOKEN_KEY_ID_WIRE_BYTES),
+  requests: v.pipe(
+    v.array(bytesField(TOKEN_REQUEST_WIRE_BYTES)),
+    v.minLength(1),
+    v.maxLength(MAX_TOKEN_BATCH),
+  ),
+});
+
+/**
+ * Answer of `POST /v1/tokens`: one blind signature per request, in request order, and how many
+ * tokens the account may still take today.
+ */
+export const TokenIssueResponseSchema = v.strictObject({
+  keyId: bytesField(TOKEN_KEY_ID_WIRE_BYTES),
+  responses: v.array(bytesField(TOKEN_RESPONSE_WIRE_BYTES)),
+  remaining: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+
 export type RegisterRequest = v.InferOutput<typeof RegisterRequestSchema>;
 export type AddDeviceRequest = v.InferOutput<typeof AddDeviceRequestSchema>;
 export type DeviceRegistered = v.InferOutput<typeof DeviceRegisteredSchema>;
@@ -542,3 +598,6 @@ export type ReportedMessageJson = v.InferOutput<typeof ReportedMessageSchema>;
 export type ReportRequest = v.InferOutput<typeof ReportRequestSchema>;
 export type ReportResponse = v.InferOutput<typeof ReportResponseSchema>;
 export type RevocationsResponse = v.InferOutput<typeof RevocationsResponseSchema>;
+export type TokenKeysResponse = v.InferOutput<typeof TokenKeysResponseSchema>;
+export type TokenIssueRequest = v.InferOutput<typeof TokenIssueRequestSchema>;
+export type TokenIssueResponse = v.InferOutput<typeof TokenIssueResponseSchema>;

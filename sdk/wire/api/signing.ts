@@ -29,6 +29,13 @@ export const ACCOUNT_SIGNATURE_HEADER = 'x-sealpost-account-signature';
 export const ACCESS_KEY_HEADER = 'x-sealpost-access-key';
 
 /**
+ * Header of an anonymous token (base64url of a Privacy Pass token, RFC 9577 §2.2, type 0x0002):
+ * pays for a sealed first message to a recipient that takes message requests, instead of the
+ * access key (docs/SERVICE.md §15).
+ */
+export const TOKEN_HEADER = 'x-sealpost-token';
+
+/**
  * Bytes of the audience every signature names: the deployment's 32-byte trust root public key
  * (docs/SERVICE.md §3.1), which the client pins and the service holds in its signing material.
  */

@@ -4,7 +4,11 @@
  */
 
 import { createHash } from 'node:crypto';
-import { createMemoryPorts, type MemoryPorts } from '#functions/adapters/memory-ports.ts';
+import {
+  createMemoryPorts,
+  type MemoryPorts,
+  memoryTokenPorts,
+} from '#functions/adapters/memory-ports.ts';
 import { buildApp } from '#functions/api/app.ts';
 import { createServices, type Ports, type WakeupOptions } from '#functions/api/compose.ts';
 import type { AppServices } from '#functions/api/env.ts';
@@ -16,6 +20,7 @@ import {
   generateSigningMaterial,
   StaticSigningKeyProvider,
 } from '#functions/domain/signing-material.ts';
+import type { TokenPorts } from '#functions/domain/token-ports.ts';
 import { generateFrankingKeyPair } from '#sdk/franking/index.ts';
 import { toBase64Url } from '#sdk/wire/api/codec.ts';
 import type { ApiErrorBody } from '#sdk/wire/api/errors.ts';
@@ -298,6 +303,8 @@ export function harness<P extends Ports>(
     wakeups?: WakeupOptions;
     /** Attachment ports (attachment routes). @default none: the routes answer NOT_CONFIGURED */
     attachments?: AttachmentPorts;
+    /** Anonymous-token stores. @default fresh in-memory ones; `false`: none (NOT_CONFIGURED) */
+    tokens?: TokenPorts | false;
   } = {},
 ) {
   const clock = { now: options.start ?? 1_750_000_000_000 };
@@ -309,18 +316,25 @@ export function harness<P extends Ports>(
     ...(options.random ? { random: options.random } : {}),
     wakeups: options.wakeups ?? testWakeups(),
     ...(options.attachments ? { attachments: options.attachments } : {}),
+    ...(options.tokens === false ? {} : { tokens: options.tokens ?? memoryTokenPorts() }),
   });
   const app = buildApp({ services, log: (l) => logs.push(l) });
 
   const call = (c: Call): Promise<CallResult> => requestApp(app, c, clock.now);
 
-  /** Registers a new account with one device and returns that device (id 1). */
-  async function register(accessKey?: Uint8Array): Promise<TestDevice> {
+  /**
+   * Registers a new account with one device and returns that device (id 1); `fields` adds to
+   * the registration body (`firstContact`, `unrestricted`).
+   */
+  async function register(
+    accessKey?: Uint8Array,
+    fields: Pick<RegisterRequest, 'firstContact' | 'unrestricted'> = {},
+  ): Promise<TestDevice> {
     const device = newDevice(newAccount());
     const res = await call({
       method: 'PUT',
       path: `/v1/accounts/${device.account.address}`,
-      json: registrationBody(device, clock.now, accessKey),
+      json: { ...registrationBody(device, clock.now, accessKey), ...fields },
     });
     if (res.status !== 200) throw new Error(`register failed: ${JSON.stringify(res.body)}`);
     device.deviceId = res.body.deviceId;

@@ -42,9 +42,9 @@ describe('network errors', () => {
   it('DynamoDB adapters: a reset connection becomes UnavailableError', async () => {
     dynamo.onAnyCommand().rejects(socketError('ECONNRESET'));
     const spent = new DynamoSpentTokens(new DynamoDBClient({ region: 'us-east-1' }), 'table');
-    await expect(spent.spend(new Uint8Array(32), Date.now() + 1000)).rejects.toBeInstanceOf(
-      UnavailableError,
-    );
+    await expect(
+      spent.spend(new Uint8Array(32), Date.now() + 1000, new Uint8Array(16)),
+    ).rejects.toBeInstanceOf(UnavailableError);
     expect(dynamo.commandCalls(GetItemCommand)).toHaveLength(0);
   });
 

@@ -12,6 +12,7 @@ import { ROUTES } from '#sdk/wire/api/routes.ts';
 import { ACCESS_KEY_HEADER, AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
 import { FakeAttachmentObjects } from '../attachment-fixture.ts';
 import {
+  accessHeaders,
   type CallResult,
   harness,
   kemPrekey,
@@ -275,7 +276,9 @@ describe('malformed requests', () => {
       const signed = () =>
         route.auth === 'owner'
           ? signHeaders(bob, 'GET', path, new Uint8Array(), h.clock.now)
-          : ({} as Record<string, string>);
+          : route.auth === 'accessKey'
+            ? accessHeaders(new Uint8Array(16).fill(2))
+            : ({} as Record<string, string>);
       // As both runtimes hand it over: the framing headers stay, the bytes are dropped.
       const framings: Record<string, string>[] = [
         { 'content-length': '5' },

@@ -57,9 +57,10 @@ describe('a client with a skewed clock', () => {
       const body = sendBody(newMessageId(http.serverNow()), [[1, new Uint8Array([1, 2])]]);
       expect((await http.sendIdentified(bob.account.address, body)).duplicate).toBe(false);
       const sealed = sendBody(newMessageId(http.serverNow()), [[1, new Uint8Array([3])]]);
-      expect((await http.sendSealed(bob.account.address, sealed, BOB_ACCESS_KEY)).duplicate).toBe(
-        false,
-      );
+      expect(
+        (await http.sendSealed(bob.account.address, sealed, { accessKey: BOB_ACCESS_KEY }))
+          .duplicate,
+      ).toBe(false);
       // Only the very first request needed the correction.
       expect(requests.slice(2).every((r) => r.status === 200)).toBe(true);
       expect(requests).toHaveLength(5);

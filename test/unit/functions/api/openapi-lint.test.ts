@@ -49,7 +49,18 @@ describe('OpenAPI document', () => {
     };
     expect(doc.paths['/v1/health']!['get']!.security).toEqual([]);
     expect(doc.paths['/v1/accounts/{address}']!['put']!.security).toEqual([]);
-    expect(doc.paths['/v1/messages/{address}']!['put']!.security).toEqual([{ accessKey: [] }, {}]);
+    expect(doc.paths['/v1/messages/{address}']!['put']!.security).toEqual([
+      { accessKey: [] },
+      { anonymousToken: [] },
+      {},
+    ]);
+    expect(doc.paths['/v1/sealed/bundles/{address}']!['get']!.security).toEqual([
+      { accessKey: [] },
+      { anonymousToken: [] },
+      {},
+    ]);
+    expect(doc.paths['/v1/tokens']!['post']!.security).toEqual([{ ownerSignature: [] }]);
+    expect(doc.paths['/v1/tokens/keys']!['get']!.security).toEqual([]);
     expect(doc.paths['/v1/messages']!['get']!.parameters).toContainEqual({
       name: 'limit',
       in: 'query',

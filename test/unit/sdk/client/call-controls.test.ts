@@ -113,8 +113,8 @@ const cases: [string, RegExp, (w: World, call: CallOptions) => Promise<unknown>]
       ),
   ],
   [
-    'send: the bundles of a new contact',
-    /^GET \/v1\/bundles\/\w+$/,
+    'send: the bundles of a new contact (sealed route)',
+    /^GET \/v1\/sealed\/bundles\/\w+$/,
     (w, call) => w.alice.send(w.bob.address, 'hi', call),
   ],
   [

@@ -19,11 +19,15 @@ const ids = async (c: SealpostClient, address: string) =>
   (await c.knownDevices(address)).map((d) => d.deviceId);
 const texts = async (c: SealpostClient) => (await c.receiveBatch()).messages.map((m) => m.text);
 
-/** A `fetch` that answers device-list reads with 429 while `limited` is set. */
+/** A `fetch` that answers device-list reads (sealed or signed) with 429 while `limited` is set. */
 function rateLimitedLists(sealpost: TestSealpost) {
   const state = { limited: false, reads: 0 };
   const fetch: FetchLike = async (url, init) => {
-    if (init.method === 'GET' && /\/v1\/accounts\/[^/]+\/devices$/.test(new URL(url).pathname)) {
+    const path = new URL(url).pathname;
+    if (
+      init.method === 'GET' &&
+      /^\/v1\/(accounts\/[^/]+\/devices|sealed\/devices\/[^/]+)$/.test(path)
+    ) {
       state.reads++;
       if (state.limited) {
         return new Response(

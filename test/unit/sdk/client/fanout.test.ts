@@ -91,20 +91,22 @@ describe('fan-out repair', () => {
     const toBob = net.sends.filter((s) => s.path === `/v1/messages/${bob.address}`);
     expect(toBob).toHaveLength(3);
     expect(new Set(toBob.map((s) => s.messageId))).toEqual(new Set([sent.messageId]));
-    const bundleFetches = net.log.filter((l) => l.startsWith('GET /v1/bundles/'));
+    // Sealed sends fetch through the sealed routes, authorized like the send.
+    const bundleFetches = net.log.filter((l) => l.startsWith('GET /v1/sealed/bundles/'));
     expect(bundleFetches).toEqual([
-      `GET /v1/bundles/${bob.address}/2`,
-      `GET /v1/bundles/${bob.address}/1`,
+      `GET /v1/sealed/bundles/${bob.address}/2`,
+      `GET /v1/sealed/bundles/${bob.address}/1`,
     ]);
+    expect(net.log.filter((l) => l.startsWith('GET /v1/bundles/'))).toEqual([]);
     // Each bundle fetch came right after the refusal it repairs.
     const sendsAndFetches = net.log.filter(
-      (l) => l.startsWith('GET /v1/bundles/') || l === `PUT /v1/messages/${bob.address}`,
+      (l) => l.startsWith('GET /v1/sealed/bundles/') || l === `PUT /v1/messages/${bob.address}`,
     );
     expect(sendsAndFetches).toEqual([
       `PUT /v1/messages/${bob.address}`,
-      `GET /v1/bundles/${bob.address}/2`,
+      `GET /v1/sealed/bundles/${bob.address}/2`,
       `PUT /v1/messages/${bob.address}`,
-      `GET /v1/bundles/${bob.address}/1`,
+      `GET /v1/sealed/bundles/${bob.address}/1`,
       `PUT /v1/messages/${bob.address}`,
     ]);
     expect(toBob.map((s) => s.devices)).toEqual([

@@ -288,7 +288,9 @@ describe('request observer', () => {
       messageId: 'AAAAAAAAAAAAAAAAAAAAAA',
       envelopes: [{ deviceId: 1, envelope: 'AA' }],
     };
-    const result = settle(http.sendSealed(ADDRESS, body, new Uint8Array(16).fill(1)));
+    const result = settle(
+      http.sendSealed(ADDRESS, body, { accessKey: new Uint8Array(16).fill(1) }),
+    );
     await vi.advanceTimersByTimeAsync(75);
     expect((await result).value).toEqual({ messageId: 'AAAAAAAAAAAAAAAAAAAAAA', duplicate: false });
     expect(events).toEqual([

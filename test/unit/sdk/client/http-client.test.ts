@@ -102,7 +102,7 @@ describe('SealpostHttpClient error mapping', () => {
     });
     const stale = scripted([() => json(410, errorBody('STALE_DEVICES', { stale: [4] }))]);
     const e410 = await client(stale.fetch)
-      .sendSealed(ADDRESS, send, undefined)
+      .sendSealed(ADDRESS, send, {})
       .catch((e: unknown) => e);
     expect(e410).toBeInstanceOf(StaleDevicesError);
     expect(e410).toMatchObject({ code: 'STALE_DEVICES', status: 410, stale: [4] });
@@ -248,7 +248,7 @@ describe('SealpostHttpClient requests', () => {
       envelopes: [{ deviceId: 1, envelope: 'AA' }],
     };
     const http = client(fetch);
-    await http.sendSealed(ADDRESS, body, new Uint8Array(16).fill(1));
+    await http.sendSealed(ADDRESS, body, { accessKey: new Uint8Array(16).fill(1) });
     await http.sendIdentified(ADDRESS, body);
     const [sealed, identified] = calls as [Recorded, Recorded];
     expect(sealed.url).toBe(`${BASE}/v1/messages/${ADDRESS}`);

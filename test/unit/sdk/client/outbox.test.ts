@@ -59,6 +59,8 @@ async function setup(outbox: { minDelayMs?: number; maxDelayMs?: number } = {}) 
     ...sealpost.clientOptions(store),
     fetch: net.fetch,
     outbox: { ...outbox, timer: clock.timer },
+    // The token wallet's refills would share the fake timer; these tests count its timers.
+    tokens: { autoRefill: false },
   };
   const alice = await SealpostClient.register(options);
   const laptop = await sealpost.link(alice);
@@ -139,8 +141,9 @@ describe('the sync-copy outbox', () => {
   it('queues nothing when the send fails', async () => {
     const { sealpost, alice, bob } = await setup();
     const stranger = await sealpost.register();
+    // A message request with an empty token wallet fails before anything is sent.
     await expect(alice.send(stranger.address, 'nobody')).rejects.toMatchObject({
-      code: 'SEALED_SEND_UNAUTHORIZED',
+      code: 'NO_TOKENS',
     });
     expect(await alice.pendingSyncCopies()).toBe(0);
     await alice.send(bob.address, 'somebody');
