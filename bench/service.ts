@@ -18,6 +18,13 @@
  *    thread, over real reports of sealed messages (bench/lib/report-verification.ts), and
  *    reports per second through `POST /v1/reports`.
  *
+ * 5. Anonymous tokens (docs/SERVICE.md §15, bench/lib/token-cost.ts): handler time of a batch of
+ *    20 issued tokens, token-paid sealed sends per second through the route (against the same
+ *    sends with an access key), the client's work per token, the bytes a token adds, and the
+ *    cost of a first contact paid with a token against an identified first contact and a
+ *    contact's sealed send, metered on DynamoDB Local. The service targets are stated for Node
+ *    24 (`npm run bench:service:node24`).
+ *
  * With `--json`, one JSON object per line: {"case", "value", "unit", "target"}.
  */
 import { execFileSync } from 'node:child_process';
@@ -57,6 +64,7 @@ import { attachmentCostPerGb, measureAttachment, STORED_DAYS } from './lib/attac
 import { type Endpoints, Meter, meteredClients } from './lib/meter.ts';
 import { measureRealtime, type RealtimeUsage } from './lib/realtime-cost.ts';
 import { measureReportVerification } from './lib/report-verification.ts';
+import { BATCH, measureFirstContactUsage, measureTokenThroughput } from './lib/token-cost.ts';
 
 const JSON_OUTPUT = process.argv.includes('--json');
 const MESSAGES = 100;
@@ -206,6 +214,7 @@ async function costModel(): Promise<void> {
         report(`${prefix}.handlerMsPerMessage`, usage.lambdaMs, 'ms');
       }
     }
+    await firstContactCost(endpoints);
     await realtimeCostModel(endpoints, overHttp);
     await attachmentCostModel(endpoints);
   } finally {
@@ -482,7 +491,38 @@ async function reportVerification(): Promise<void> {
   report('reports.routeReportsPerSecond', r.routeReportsPerSecond, '/s');
 }
 
+/** Anonymous tokens: throughput on one thread, client cost, bytes (bench/lib/token-cost.ts). */
+async function tokens(): Promise<void> {
+  process.stdout.write(JSON_OUTPUT ? '' : `tokens on Node ${process.versions.node}\n`);
+  const t = await measureTokenThroughput();
+  report(`tokens.issueBatch${BATCH}Ms`, t.issueBatchMs, 'ms', 50);
+  report('tokens.issuePerTokenMs', t.issueBatchMs / BATCH, 'ms');
+  report('tokens.verificationsPerSecond', t.verificationsPerSecond, '/s');
+  report('tokens.verifyAndSpendPerSecond', t.verifyAndSpendPerSecond, '/s', 2000);
+  report('tokens.routeRedemptionsPerSecond', t.redemptionsPerSecond, '/s');
+  report('tokens.accessKeySendsPerSecond', t.accessKeySendsPerSecond, '/s');
+  report('tokens.clientMsPerToken', t.clientMsPerToken, 'ms');
+  report('tokens.tokenBytes', t.tokenBytes, 'bytes');
+  report('tokens.firstMessageBytesAdded', t.headerBytesAdded, 'bytes');
+}
+
+/** First contact paid with a token, identified, and a contact's send, priced per million. */
+async function firstContactCost(endpoints: Endpoints): Promise<void> {
+  const usage = await measureFirstContactUsage(endpoints);
+  for (const [name, u] of Object.entries(usage)) {
+    const cost = usdPerMillion(u, { lambdaMemoryGb: LAMBDA_MEMORY_GB, s3Class: 's3Standard' });
+    report(`cost.firstContact.${name}.s3Standard`, cost.total, 'USD/1M msgs');
+    report(`cost.firstContact.${name}.apiRequestsPerMessage`, u.apiRequests, 'requests');
+    report(`cost.firstContact.${name}.dynamoRequestsPerMessage`, u.dynamoRequests, 'requests');
+    report(`cost.firstContact.${name}.writeUnitsPerMessage`, u.writeUnits, 'WRU');
+    report(`cost.firstContact.${name}.readUnitsPerMessage`, u.readUnits, 'RRU');
+    report(`cost.firstContact.${name}.handlerMsPerMessage`, u.lambdaMs, 'ms');
+  }
+}
+
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+await tokens();
+if (process.argv.includes('--tokens-only')) process.exit(0);
 await reportVerification();
 await coldStart();
 await costModel();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of a Node 24 binary, installing it on first use. Node 24 ships OpenSSL 3.5,
-# whose ML-KEM the node:crypto backend uses; test/node24 and `npm run bench:sdk:node24` run on
-# it. The official build comes from the npm registry (package node-<platform>-<arch>) into
+# whose ML-KEM the node:crypto backend uses; test/node24, `npm run bench:sdk` (its first column)
+# and the Node 24 benches run on it. The official build comes from the npm registry (package node-<platform>-<arch>) into
 # .cache/, once per checkout; a host already on Node >= 24 uses its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
