@@ -243,7 +243,8 @@ const machine = `${cpu}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).t
 const runtimes =
   `Chromium ${page.version} (${page.source.kind === 'npm' ? '@sparticuz/chromium from npm' : page.source.path}; ` +
   `backend ${page.backend.backend}: X25519 ${page.backend.x25519 ? 'WebCrypto' : 'noble'}, ` +
-  `Ed25519 ${page.backend.ed25519 ? 'WebCrypto' : 'noble'}, ML-KEM and symmetric noble), ` +
+  `Ed25519 ${page.backend.ed25519 ? 'WebCrypto' : 'noble'}, ` +
+  `ML-KEM ${page.backend.mlkem ? 'WebCrypto' : 'noble'}, symmetric noble), ` +
   `libsignal-client ${node.libsignal} on Node ${node.node}, driver Node ${process.version}`;
 const loads = `load average (1/5/15 min) ${loadBefore.map((x) => x.toFixed(2)).join('/')} -> ${loadAfter.map((x) => x.toFixed(2)).join('/')}`;
 

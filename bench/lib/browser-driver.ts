@@ -40,7 +40,7 @@ export async function bundlePage(): Promise<string> {
 
 /** What `globalThis.bench` of the page offers (lib/browser-page.ts). */
 interface PageBench {
-  init(): Promise<{ backend: string; x25519: boolean; ed25519: boolean }>;
+  init(): Promise<{ backend: string; x25519: boolean; ed25519: boolean; mlkem: boolean }>;
   run(library: PageLibrary, name: CaseName, ms: number): Promise<number>;
   sizes(): Promise<Record<PageLibrary, Sizes>>;
   setupBreakdown(count: number): Promise<{ total: number; rows: BreakdownRow[] }>;
@@ -52,7 +52,7 @@ interface PageBench {
 export interface BenchPage {
   readonly version: string;
   readonly source: ChromiumSource;
-  readonly backend: { backend: string; x25519: boolean; ed25519: boolean };
+  readonly backend: { backend: string; x25519: boolean; ed25519: boolean; mlkem: boolean };
   run(library: PageLibrary, name: CaseName, ms: number): Promise<number>;
   sizes(): Promise<Record<PageLibrary, Sizes>>;
   setupBreakdown(count: number): Promise<{ total: number; rows: BreakdownRow[] }>;

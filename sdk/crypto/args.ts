@@ -6,7 +6,7 @@
 
 import { DecryptError } from '../errors.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { assertBytes } from '../util/bytes.ts';
+import { assertBytes, constantTimeEqual } from '../util/bytes.ts';
 import {
   AEAD_KEY_BYTES,
   AEAD_NONCE_BYTES,
@@ -19,6 +19,7 @@ import {
   ED25519_SIGNATURE_BYTES,
   HKDF_SHA256_MAX_LENGTH,
   MLKEM_ENCAPS_SEED_BYTES,
+  MLKEM_SEED_BYTES,
   MLKEM1024_CIPHERTEXT_BYTES,
   MLKEM1024_PUBLIC_BYTES,
   MLKEM1024_SECRET_BYTES,
@@ -164,8 +165,38 @@ export function checkMlKemEncapsulate(publicKey: Uint8Array, seed?: Uint8Array):
   if (seed !== undefined) assertBytes(seed, 'seed', MLKEM_ENCAPS_SEED_BYTES);
 }
 
-/** ML-KEM-1024 decapsulation: a 1568-byte ciphertext and a 3168-byte decapsulation key. */
-export function checkMlKemDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): void {
+/** FIPS 203 Alg. 16: the decapsulation key ends with `z`, the second half of the seed `d || z`. */
+const MLKEM_Z_BYTES = MLKEM_SEED_BYTES / 2;
+
+/**
+ * Whether a 64-byte key seed `d || z` and a 3,168-byte decapsulation key agree on `z` (the
+ * last 32 bytes of both, FIPS 203 Alg. 16). A cheap check that the two belong together: `d`
+ * cannot be checked without deriving the key pair again.
+ *
+ * @example mlkemSeedFitsKey(record.keySeed, record.secretKey) // true
+ */
+export function mlkemSeedFitsKey(keySeed: Uint8Array, secretKey: Uint8Array): boolean {
+  return constantTimeEqual(
+    keySeed.subarray(MLKEM_SEED_BYTES - MLKEM_Z_BYTES),
+    secretKey.subarray(secretKey.length - MLKEM_Z_BYTES),
+  );
+}
+
+/**
+ * ML-KEM-1024 decapsulation: a 1568-byte ciphertext, a 3168-byte decapsulation key and, if
+ * given, the 64-byte seed of that key (its `z` half must be the one inside the key).
+ */
+export function checkMlKemDecapsulate(
+  cipherText: Uint8Array,
+  secretKey: Uint8Array,
+  keySeed?: Uint8Array,
+): void {
   assertBytes(cipherText, 'cipherText', MLKEM1024_CIPHERTEXT_BYTES);
   assertBytes(secretKey, 'secretKey', MLKEM1024_SECRET_BYTES);
+  if (keySeed !== undefined) {
+    assertBytes(keySeed, 'keySeed', MLKEM_SEED_BYTES);
+    if (!mlkemSeedFitsKey(keySeed, secretKey)) {
+      throw new ArgumentRangeError('keySeed does not belong to secretKey');
+    }
+  }
 }

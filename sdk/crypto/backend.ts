@@ -157,16 +157,26 @@ export interface CryptoBackend {
   /**
    * ML-KEM-1024 encapsulation. With a 32-byte message `seed` it is FIPS 203
    * ML-KEM.Encaps_internal and deterministic (test vectors); without one it is ML-KEM.Encaps
-   * and the implementation draws the message from its own CSPRNG.
+   * and the implementation draws the message from its own CSPRNG. Async because WebCrypto's
+   * ML-KEM is (`encapsulateBits`); the bytes are the same on every backend.
    * `InvalidKeyError` if the key fails the FIPS 203 §7.2 modulus check.
    */
   mlkemEncapsulate(
     publicKey: Uint8Array,
     seed?: Uint8Array,
-  ): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  ): Promise<{ cipherText: Uint8Array; sharedSecret: Uint8Array }>;
   /**
    * ML-KEM-1024 decapsulation (implicit rejection: a bad ciphertext yields a pseudorandom
-   * secret). `InvalidKeyError` if the key fails the FIPS 203 §7.3 hash check.
+   * secret) with the 3,168-byte decapsulation key. `keySeed`, when the caller has it, is the
+   * 64-byte seed `d || z` the key pair was generated from ({@link CryptoBackend.mlkemKeygen}):
+   * WebCrypto imports only that form, so the WebCrypto backend needs it to run natively; the
+   * others use `secretKey`. A `keySeed` whose `z` half is not the one inside `secretKey` is an
+   * `ArgumentRangeError` on every backend. `InvalidKeyError` if the key fails the FIPS 203
+   * §7.3 hash check.
    */
-  mlkemDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
+  mlkemDecapsulate(
+    cipherText: Uint8Array,
+    secretKey: Uint8Array,
+    keySeed?: Uint8Array,
+  ): Promise<Uint8Array>;
 }

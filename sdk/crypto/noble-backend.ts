@@ -64,6 +64,41 @@ export function nobleAesGcm(key: Uint8Array): AesGcmCipher {
   });
 }
 
+/**
+ * noble's ML-KEM-1024 as synchronous calls, arguments checked as the backend interface says:
+ * the async backend methods wrap these, and node-mlkem.ts checks OpenSSL against them.
+ */
+export const nobleMlKem = {
+  /** FIPS 203 ML-KEM.Encaps (own randomness) or, with a 32-byte `seed`, Encaps_internal. */
+  encapsulate(
+    publicKey: Uint8Array,
+    seed?: Uint8Array,
+  ): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+    checkMlKemEncapsulate(publicKey, seed);
+    try {
+      // Without a seed noble draws the message from the platform CSPRNG and wipes it.
+      const { cipherText, sharedSecret } = ml_kem1024.encapsulate(publicKey, seed);
+      const inputs = seed === undefined ? [publicKey] : [publicKey, seed];
+      return { cipherText, sharedSecret: detachSecret(sharedSecret, ...inputs) };
+    } catch (cause) {
+      // FIPS 203 §7.2 modulus check failed: the key is not a valid encapsulation key.
+      throw new InvalidKeyError('invalid ML-KEM public key', { cause });
+    }
+  },
+  /** FIPS 203 ML-KEM.Decaps with the expanded key (`keySeed` is only checked against it). */
+  decapsulate(cipherText: Uint8Array, secretKey: Uint8Array, keySeed?: Uint8Array): Uint8Array {
+    checkMlKemDecapsulate(cipherText, secretKey, keySeed);
+    let secret: Uint8Array;
+    try {
+      secret = ml_kem1024.decapsulate(cipherText, secretKey);
+    } catch (cause) {
+      // FIPS 203 §7.3 input check: H(ek) inside the decapsulation key does not match ek.
+      throw new InvalidKeyError('invalid ML-KEM secret key', { cause });
+    }
+    return detachSecret(secret, cipherText, secretKey);
+  },
+};
+
 /** Symmetric primitives and ML-KEM on noble; shared by the noble and WebCrypto backends. */
 export const nobleSymmetric: Omit<
   CryptoBackend,
@@ -109,28 +144,11 @@ export const nobleSymmetric: Omit<
     assertBytes(seed, 'seed', MLKEM_SEED_BYTES);
     return ml_kem1024.keygen(seed);
   },
-  mlkemEncapsulate(publicKey, seed) {
-    checkMlKemEncapsulate(publicKey, seed);
-    try {
-      // Without a seed noble draws the message from the platform CSPRNG and wipes it.
-      const { cipherText, sharedSecret } = ml_kem1024.encapsulate(publicKey, seed);
-      const inputs = seed === undefined ? [publicKey] : [publicKey, seed];
-      return { cipherText, sharedSecret: detachSecret(sharedSecret, ...inputs) };
-    } catch (cause) {
-      // FIPS 203 §7.2 modulus check failed: the key is not a valid encapsulation key.
-      throw new InvalidKeyError('invalid ML-KEM public key', { cause });
-    }
+  async mlkemEncapsulate(publicKey, seed) {
+    return nobleMlKem.encapsulate(publicKey, seed);
   },
-  mlkemDecapsulate(cipherText, secretKey) {
-    checkMlKemDecapsulate(cipherText, secretKey);
-    let secret: Uint8Array;
-    try {
-      secret = ml_kem1024.decapsulate(cipherText, secretKey);
-    } catch (cause) {
-      // FIPS 203 §7.3 input check: H(ek) inside the decapsulation key does not match ek.
-      throw new InvalidKeyError('invalid ML-KEM secret key', { cause });
-    }
-    return detachSecret(secret, cipherText, secretKey);
+  async mlkemDecapsulate(cipherText, secretKey, keySeed) {
+    return nobleMlKem.decapsulate(cipherText, secretKey, keySeed);
   },
 };
 

@@ -26,7 +26,7 @@ import {
   ed25519VerifyArgsFit,
 } from './args.ts';
 import type { CryptoBackend } from './backend.ts';
-import { nobleSymmetric } from './noble-backend.ts';
+import { nobleMlKem, nobleSymmetric } from './noble-backend.ts';
 import { KeyObjects, plain } from './node-keys.ts';
 import { nativeMlKem } from './node-mlkem.ts';
 import {
@@ -178,19 +178,20 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
     // implementations give the same keys, and it runs only when prekeys are replenished.
     mlkemKeygen: nobleSymmetric.mlkemKeygen,
 
-    mlkemEncapsulate(publicKey, seed) {
+    async mlkemEncapsulate(publicKey, seed) {
       if (seed !== undefined || kem === undefined || !kem.works()) {
-        return nobleSymmetric.mlkemEncapsulate(publicKey, seed);
+        return nobleMlKem.encapsulate(publicKey, seed);
       }
       checkMlKemEncapsulate(publicKey);
       return kem.encapsulate(publicKey);
     },
 
-    mlkemDecapsulate(cipherText, secretKey) {
+    // OpenSSL takes the expanded key (PKCS#8 `expandedKey`); the seed is only checked.
+    async mlkemDecapsulate(cipherText, secretKey, keySeed) {
       if (kem === undefined || !kem.works()) {
-        return nobleSymmetric.mlkemDecapsulate(cipherText, secretKey);
+        return nobleMlKem.decapsulate(cipherText, secretKey, keySeed);
       }
-      checkMlKemDecapsulate(cipherText, secretKey);
+      checkMlKemDecapsulate(cipherText, secretKey, keySeed);
       return kem.decapsulate(cipherText, secretKey);
     },
   };

@@ -10,7 +10,7 @@ import { InvalidKeyError } from '../errors.ts';
 import { constantTimeEqual, fromHex } from '../util/bytes.ts';
 import { withDerPrefix } from '../util/der.ts';
 import { MLKEM_ENCAPS_SEED_BYTES } from './backend.ts';
-import { nobleSymmetric } from './noble-backend.ts';
+import { nobleMlKem, nobleSymmetric } from './noble-backend.ts';
 import { plain, withoutStackTraces } from './node-keys.ts';
 
 /** `crypto.encapsulate` / `crypto.decapsulate`: Node >= 24 built with OpenSSL 3.5. */
@@ -101,14 +101,11 @@ function agreesWithNoble(impl: KemOps): boolean {
     const seed = new Uint8Array(64).map((_, i) => i);
     const message = new Uint8Array(MLKEM_ENCAPS_SEED_BYTES).fill(0x5a);
     const { publicKey, secretKey } = nobleSymmetric.mlkemKeygen(seed);
-    const ours = nobleSymmetric.mlkemEncapsulate(publicKey, message);
+    const ours = nobleMlKem.encapsulate(publicKey, message);
     const theirs = impl.encapsulate(publicKey);
     return (
       constantTimeEqual(impl.decapsulate(ours.cipherText, secretKey), ours.sharedSecret) &&
-      constantTimeEqual(
-        nobleSymmetric.mlkemDecapsulate(theirs.cipherText, secretKey),
-        theirs.sharedSecret,
-      )
+      constantTimeEqual(nobleMlKem.decapsulate(theirs.cipherText, secretKey), theirs.sharedSecret)
     );
   } catch {
     return false;

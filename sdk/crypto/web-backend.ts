@@ -1,15 +1,21 @@
 /**
- * WebCrypto backend for browsers (and any runtime with `crypto.subtle`): X25519, Ed25519 and
- * AES-256-GCM through SubtleCrypto, everything else through noble. Per-message symmetric work
- * stays on noble because WebCrypto has no ChaCha20-Poly1305 and its per-call overhead (~0.1 ms)
- * costs more than the work itself on small inputs; ML-KEM-1024 is not in WebCrypto at all
- * (docs/PROTOCOL.md §2.2). AES-256-GCM is for attachments: one call per chunk of 64 KiB or
- * more, where WebCrypto's native AES is many times faster than JavaScript (§10).
+ * WebCrypto backend for browsers (and any runtime with `crypto.subtle`): X25519, Ed25519,
+ * AES-256-GCM and, where the runtime has it, ML-KEM-1024 encapsulation and decapsulation
+ * through SubtleCrypto, everything else through noble. Per-message symmetric work stays on
+ * noble because WebCrypto has no ChaCha20-Poly1305 and its per-call overhead (~0.1 ms) costs
+ * more than the work itself on small inputs (docs/PROTOCOL.md §2.2). AES-256-GCM is for
+ * attachments: one call per chunk of 64 KiB or more, where WebCrypto's native AES is many
+ * times faster than JavaScript (§10). ML-KEM-1024 is in WebCrypto since the WICG "Modern
+ * Algorithms in WebCrypto" additions (Chromium 156 has it; Chromium 153 has not); WebCrypto
+ * imports a decapsulation key only as its 64-byte seed, so decapsulation runs natively only
+ * when the caller passes that seed (KEM prekey records keep it, §3.5).
  *
- * Whether the runtime implements X25519 and Ed25519 correctly is detected once per curve with
- * a known-answer test; a curve that fails falls back to noble, so the backend works everywhere.
+ * Whether the runtime implements X25519, Ed25519 and ML-KEM-1024 correctly is detected once
+ * per algorithm with a known-answer test (ML-KEM against noble); an algorithm that fails falls
+ * back to noble, so the backend works everywhere.
  * No Node API here: this file is what browser bundles get for `#crypto-default`.
  */
+import { sha3_256 } from '@noble/hashes/sha3.js';
 import { DecryptError, InvalidKeyError } from '../errors.ts';
 import {
   constantTimeEqual,
@@ -23,24 +29,65 @@ import {
   checkAesGcmKey,
   checkEd25519Sign,
   checkedAesGcmCipher,
+  checkMlKemDecapsulate,
+  checkMlKemEncapsulate,
   checkX25519,
   ed25519VerifyArgsFit,
 } from './args.ts';
-import { AES_GCM_TAG_BYTES, type CryptoBackend, X25519_KEY_BYTES } from './backend.ts';
-import { nobleAesGcm, nobleBackend, nobleSymmetric } from './noble-backend.ts';
+import {
+  AES_GCM_TAG_BYTES,
+  type CryptoBackend,
+  MLKEM_ENCAPS_SEED_BYTES,
+  MLKEM_SEED_BYTES,
+  MLKEM1024_PUBLIC_BYTES,
+  X25519_KEY_BYTES,
+} from './backend.ts';
+import { nobleAesGcm, nobleBackend, nobleMlKem, nobleSymmetric } from './noble-backend.ts';
 
 type Curve = 'X25519' | 'Ed25519';
 
-/** Which curves this runtime's WebCrypto passed the known-answer test for. */
+/** Which algorithms this runtime's WebCrypto passed the known-answer test for. */
 export interface WebCryptoSupport {
   readonly x25519: boolean;
   readonly ed25519: boolean;
+  /** ML-KEM-1024 (`encapsulateBits` / `decapsulateBits`), checked against noble. */
+  readonly mlkem: boolean;
 }
 
-/** A {@link CryptoBackend} that can report which curves run on WebCrypto. */
+/** A {@link CryptoBackend} that can report which algorithms run on WebCrypto. */
 export interface WebCryptoBackend extends CryptoBackend {
-  /** Runs (once) and reports the known-answer tests that choose WebCrypto or noble per curve. */
+  /** Runs (once) and reports the known-answer tests that choose WebCrypto or noble. */
   support(): Promise<WebCryptoSupport>;
+}
+
+/**
+ * A WebCrypto key, named through the global `crypto` (like {@link Subtle}) so that the
+ * declaration resolves without the DOM library.
+ */
+export type WebKey = Awaited<ReturnType<Subtle['importKey']>>;
+
+/**
+ * The ML-KEM calls of the WICG "Modern Algorithms in WebCrypto" draft, which TypeScript's DOM
+ * library does not declare yet: raw key import (`raw-public` for the 1,568-byte encapsulation
+ * key, `raw-seed` for the 64-byte seed `d || z`), `encapsulateBits` and `decapsulateBits`.
+ */
+export interface KemSubtle {
+  importKey(
+    format: 'raw-public' | 'raw-seed',
+    keyData: Uint8Array<ArrayBuffer>,
+    algorithm: { readonly name: string },
+    extractable: boolean,
+    keyUsages: string[],
+  ): Promise<WebKey>;
+  encapsulateBits(
+    algorithm: { readonly name: string },
+    encapsulationKey: WebKey,
+  ): Promise<{ ciphertext: ArrayBuffer; sharedKey: ArrayBuffer }>;
+  decapsulateBits(
+    algorithm: { readonly name: string },
+    decapsulationKey: WebKey,
+    ciphertext: Uint8Array<ArrayBuffer>,
+  ): Promise<ArrayBuffer>;
 }
 
 /**
@@ -56,6 +103,13 @@ export interface WebBackendOptions {
    * explicitly) means none, so every curve runs on noble.
    */
   readonly subtle?: Subtle | undefined;
+  /**
+   * Which ML-KEM-1024 runs: `auto` uses WebCrypto's where the runtime has it and it passes a
+   * known-answer check against noble, `noble` always noble's. Encapsulation with a given
+   * message and decapsulation without the key's seed always run on noble.
+   * @default 'auto'
+   */
+  readonly mlkem?: 'auto' | 'noble';
 }
 
 const PRIVATE_USAGES: Record<Curve, KeyUsage[]> = { X25519: ['deriveBits'], Ed25519: ['sign'] };
@@ -74,6 +128,96 @@ const KAT = {
   ed25519Signature:
     'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
 } as const;
+
+const MLKEM: { readonly name: string } = { name: 'ML-KEM-1024' };
+/** FIPS 203 Alg. 16: dk = dk_PKE (384·k bytes, k = 4) || ek || H(ek) || z. */
+const MLKEM_DK_EK_OFFSET = 384 * 4;
+const MLKEM_DK_HASH_OFFSET = MLKEM_DK_EK_OFFSET + MLKEM1024_PUBLIC_BYTES;
+
+/**
+ * The FIPS 203 §7.3 hash check of a decapsulation key: H(ek) inside it matches ek. WebCrypto
+ * decapsulates from the seed and never reads the expanded key, so the check runs here to give
+ * the verdict noble and OpenSSL give for the same key.
+ */
+function hasValidKeyHash(secretKey: Uint8Array): boolean {
+  const ek = secretKey.subarray(MLKEM_DK_EK_OFFSET, MLKEM_DK_HASH_OFFSET);
+  const h = secretKey.subarray(MLKEM_DK_HASH_OFFSET, MLKEM_DK_HASH_OFFSET + 32);
+  return constantTimeEqual(sha3_256(ek), h);
+}
+
+/** The runtime's ML-KEM calls, when `subtle` has them. */
+function kemSubtleOf(subtle: Subtle | undefined): KemSubtle | undefined {
+  const s = subtle as Partial<KemSubtle> | undefined;
+  if (typeof s?.encapsulateBits !== 'function' || typeof s.decapsulateBits !== 'function') {
+    return undefined;
+  }
+  return s as KemSubtle;
+}
+
+/** WebCrypto encapsulation: raw public key import (with the §7.2 modulus check) and encaps. */
+async function webEncapsulate(
+  k: KemSubtle,
+  publicKey: Uint8Array,
+): Promise<{ cipherText: Uint8Array; sharedSecret: Uint8Array }> {
+  let key: CryptoKey;
+  try {
+    key = await k.importKey('raw-public', source(publicKey), MLKEM, false, ['encapsulateBits']);
+  } catch (cause) {
+    // DataError: the key fails the FIPS 203 §7.2 modulus check (checked by the probe below).
+    throw new InvalidKeyError('invalid ML-KEM public key', { cause });
+  }
+  const { ciphertext, sharedKey } = await k.encapsulateBits(MLKEM, key);
+  return { cipherText: new Uint8Array(ciphertext), sharedSecret: new Uint8Array(sharedKey) };
+}
+
+/** WebCrypto decapsulation with a key imported from its seed (importKey copies the seed). */
+async function webDecapsulate(
+  k: KemSubtle,
+  cipherText: Uint8Array,
+  keySeed: Uint8Array,
+): Promise<Uint8Array> {
+  const key = await k.importKey('raw-seed', source(keySeed), MLKEM, false, ['decapsulateBits']);
+  return new Uint8Array(await k.decapsulateBits(MLKEM, key, source(cipherText)));
+}
+
+/**
+ * Whether the runtime's ML-KEM-1024 gives noble's bytes, with a fixed seed and message: it
+ * decapsulates noble's ciphertext, and a ciphertext with one bit flipped (implicit rejection),
+ * to noble's secrets from the seed alone; noble decapsulates its ciphertext to its secret; and
+ * it refuses an encapsulation key with an unreduced coefficient (FIPS 203 §7.2).
+ */
+async function probeMlKem(k: KemSubtle): Promise<boolean> {
+  try {
+    const seed = new Uint8Array(MLKEM_SEED_BYTES).map((_, i) => i);
+    const message = new Uint8Array(MLKEM_ENCAPS_SEED_BYTES).fill(0x5a);
+    const { publicKey, secretKey } = nobleSymmetric.mlkemKeygen(seed);
+    const ours = nobleMlKem.encapsulate(publicKey, message);
+    const forged = ours.cipherText.slice();
+    forged[0]! ^= 1;
+    const theirs = await webEncapsulate(k, publicKey);
+    const unreduced = publicKey.slice();
+    // The first 12-bit coefficient becomes 4095 >= q = 3329.
+    unreduced[0] = 0xff;
+    unreduced[1]! |= 0x0f;
+    let refused = false;
+    try {
+      await webEncapsulate(k, unreduced);
+    } catch (err) {
+      refused = err instanceof InvalidKeyError;
+    }
+    return (
+      refused &&
+      constantTimeEqual(await webDecapsulate(k, ours.cipherText, seed), ours.sharedSecret) &&
+      constantTimeEqual(
+        await webDecapsulate(k, forged, seed),
+        nobleMlKem.decapsulate(forged, secretKey),
+      ) &&
+      constantTimeEqual(nobleMlKem.decapsulate(theirs.cipherText, secretKey), theirs.sharedSecret)
+    );
+  } catch {
+    return false;
+  }
+}
 
 /** The group order L of edwards25519, little-endian (RFC 8032 §5.1). */
 const ED25519_L = fromHex('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010');
@@ -125,6 +269,7 @@ interface CachedPrivate {
  */
 export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBackend {
   const subtle = 'subtle' in options ? options.subtle : globalThis.crypto?.subtle;
+  const kemSubtle = options.mlkem === 'noble' ? undefined : kemSubtleOf(subtle);
 
   // Private keys are cached by the identity of the caller's array (checked against its bytes
   // on every hit): a PKCS#8 import costs several times the operation itself.
@@ -250,6 +395,14 @@ export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBack
     return (await probe) ? subtle : undefined;
   }
 
+  let kemProbe: Promise<boolean> | undefined;
+  /** The runtime's ML-KEM once it passed its probe, or undefined for noble. */
+  async function kemFor(): Promise<KemSubtle | undefined> {
+    if (!kemSubtle) return undefined;
+    kemProbe ??= probeMlKem(kemSubtle);
+    return (await kemProbe) ? kemSubtle : undefined;
+  }
+
   return {
     name: 'webcrypto',
     ...nobleSymmetric,
@@ -258,7 +411,27 @@ export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBack
       return {
         x25519: (await subtleFor('X25519')) !== undefined,
         ed25519: (await subtleFor('Ed25519')) !== undefined,
+        mlkem: (await kemFor()) !== undefined,
       };
+    },
+
+    async mlkemEncapsulate(publicKey, seed) {
+      // A given message (test vectors) is FIPS 203 Encaps_internal, which WebCrypto lacks.
+      const k = seed === undefined ? await kemFor() : undefined;
+      if (!k) return nobleMlKem.encapsulate(publicKey, seed);
+      checkMlKemEncapsulate(publicKey);
+      return webEncapsulate(k, publicKey);
+    },
+
+    async mlkemDecapsulate(cipherText, secretKey, keySeed) {
+      // WebCrypto refuses the 3,168-byte expanded key (PKCS#8 import DataError): seed only.
+      const k = keySeed === undefined ? undefined : await kemFor();
+      if (!k || keySeed === undefined) {
+        return nobleMlKem.decapsulate(cipherText, secretKey, keySeed);
+      }
+      checkMlKemDecapsulate(cipherText, secretKey, keySeed);
+      if (!hasValidKeyHash(secretKey)) throw new InvalidKeyError('invalid ML-KEM secret key');
+      return webDecapsulate(k, cipherText, keySeed);
     },
 
     async x25519PublicKey(privateKey) {
@@ -340,8 +513,8 @@ export function createWebBackend(options: WebBackendOptions = {}): WebCryptoBack
 }
 
 /**
- * WebCrypto X25519/Ed25519 with noble for everything else (and for any curve the runtime
- * lacks). Runtime-neutral: safe to import in Node and in browsers.
+ * WebCrypto X25519/Ed25519/AES-GCM/ML-KEM with noble for everything else (and for any
+ * algorithm the runtime lacks). Runtime-neutral: safe to import in Node and in browsers.
  */
 export const webBackend: WebCryptoBackend = createWebBackend();
 

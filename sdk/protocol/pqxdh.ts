@@ -148,7 +148,7 @@ export async function pqxdhInitiate(
     if (encapsSeed !== undefined) assertBytes(encapsSeed, 'rng output', MLKEM_ENCAPS_SEED_BYTES);
     let kem: { cipherText: Uint8Array; sharedSecret: Uint8Array };
     try {
-      kem = backend.mlkemEncapsulate(bundle.kemPrekey.publicKey, encapsSeed);
+      kem = await backend.mlkemEncapsulate(bundle.kemPrekey.publicKey, encapsSeed);
     } finally {
       if (encapsSeed !== undefined) wipe(encapsSeed);
     }
@@ -173,7 +173,8 @@ export async function pqxdhInitiate(
 }
 
 /**
- * Responder side (PQXDH §3.4): the same DH terms from the private halves, SS = Decaps(CT).
+ * Responder side (PQXDH §3.4): the same DH terms from the private halves, SS = Decaps(CT)
+ * (with the KEM prekey's seed as well when its record keeps one, so that WebCrypto can run it).
  * ML-KEM decapsulation rejects implicitly, so a forged ciphertext yields an unrelated SK and
  * the first message fails to decrypt rather than failing here.
  *
@@ -196,7 +197,9 @@ export async function pqxdhRespond(
     parts.push(await backend.x25519(localIdentity.dhPrivate, input.baseKey));
     parts.push(await backend.x25519(signedPrekey.privateKey, input.baseKey));
     if (oneTimePrekey) parts.push(await backend.x25519(oneTimePrekey.privateKey, input.baseKey));
-    parts.push(backend.mlkemDecapsulate(input.kemCiphertext, kemPrekey.secretKey));
+    parts.push(
+      await backend.mlkemDecapsulate(input.kemCiphertext, kemPrekey.secretKey, kemPrekey.keySeed),
+    );
     return { sharedSecret: deriveSecret(backend, parts), associatedData: ad };
   } finally {
     wipe(...parts);

@@ -3,8 +3,10 @@
  * the namespaces `signedPrekey`, `oneTimePrekey` and `kemPrekey`, keyed by the decimal id.
  * Every decoding failure is a `StateCorruptError` (or `UnsupportedVersionError`).
  */
+import { mlkemSeedFitsKey } from '../crypto/args.ts';
 import {
   ED25519_SIGNATURE_BYTES,
+  MLKEM_SEED_BYTES,
   MLKEM1024_PUBLIC_BYTES,
   MLKEM1024_SECRET_BYTES,
   X25519_KEY_BYTES,
@@ -24,8 +26,10 @@ function assertTime(nowMs: number): void {
   if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new ArgumentRangeError('nowMs must be >= 0');
 }
 
-/** Version byte of every private prekey record. */
+/** Version byte of every private prekey record (KEM prekey records: without the key seed). */
 export const PREKEY_RECORD_VERSION = 1;
+/** Version byte of a KEM prekey record that keeps the 64-byte key seed (docs/PROTOCOL.md §3.5). */
+export const KEM_PREKEY_RECORD_SEED_VERSION = 2;
 /** FIPS 203 Algorithm 16: dk = dk_PKE (384·k bytes, k = 4) || ek || H(ek) || z. */
 const MLKEM_DK_EK_OFFSET = 384 * 4;
 const embeddedPublicKey = (secretKey: Uint8Array): Uint8Array =>
@@ -53,6 +57,12 @@ export interface OneTimePrekeyRecord {
 /** A signed ML-KEM-1024 prekey with its decapsulation key. */
 export interface KemPrekeyRecord {
   readonly id: number;
+  /**
+   * The 64-byte FIPS 203 seed `d || z` the key pair derives from (secret): WebCrypto imports a
+   * decapsulation key only in this form. Absent in records written before it was kept (record
+   * version 1); those decapsulate with `secretKey` alone, on noble or OpenSSL.
+   */
+  readonly keySeed?: Uint8Array;
   /** ML-KEM-1024 decapsulation key (3168, secret). */
   readonly secretKey: Uint8Array;
   readonly publicKey: Uint8Array;
@@ -68,12 +78,20 @@ export function prekeyStoreKey(id: number): string {
   return String(id);
 }
 
-function reader(record: Uint8Array, what: string): ByteReader {
+function versionedReader(
+  record: Uint8Array,
+  what: string,
+  versions: readonly number[],
+): { r: ByteReader; version: number } {
   assertBytes(record, 'record');
   const r = new ByteReader(record, what, (m) => new StateCorruptError(m));
   const version = r.u8();
-  if (version !== PREKEY_RECORD_VERSION) throw new UnsupportedVersionError(version, what);
-  return r;
+  if (!versions.includes(version)) throw new UnsupportedVersionError(version, what);
+  return { r, version };
+}
+
+function reader(record: Uint8Array, what: string): ByteReader {
+  return versionedReader(record, what, [PREKEY_RECORD_VERSION]).r;
 }
 
 function readId(r: ByteReader, what: string): number {
@@ -161,12 +179,14 @@ export function decodeOneTimePrekeyRecord(record: Uint8Array): OneTimePrekeyReco
 }
 
 /**
- * Encodes a KEM prekey record (contains the decapsulation key). Layout: `u8 version=1 ||
- * u8 kind || u32 id || u64 createdAtMs || secretKey(3168) || signature(64)`. The public key is
- * not stored twice: FIPS 203 places it inside the decapsulation key (bytes 1536..3104).
+ * Encodes a KEM prekey record (contains the decapsulation key). Layout with the key seed:
+ * `u8 version=2 || u8 kind || u32 id || u64 createdAtMs || keySeed(64) || secretKey(3168) ||
+ * signature(64)`; a record without one (generated before the seed was kept) keeps version 1,
+ * the same without `keySeed`. The public key is not stored twice: FIPS 203 places it inside
+ * the decapsulation key (bytes 1536..3104).
  *
  * @example encodeKemPrekeyRecord(pqpk)
- * @throws {ArgumentTypeError | ArgumentRangeError} on wrong sizes, or if `publicKey` is not the one inside `secretKey`.
+ * @throws {ArgumentTypeError | ArgumentRangeError} on wrong sizes, if `publicKey` is not the one inside `secretKey`, or if `keySeed` does not end with the `z` inside `secretKey`.
  */
 export function encodeKemPrekeyRecord(record: KemPrekeyRecord): Uint8Array {
   assertPrekeyId(record.id, 'id');
@@ -179,38 +199,55 @@ export function encodeKemPrekeyRecord(record: KemPrekeyRecord): Uint8Array {
   if (!constantTimeEqual(embeddedPublicKey(record.secretKey), record.publicKey)) {
     throw new ArgumentRangeError('publicKey does not belong to secretKey');
   }
-  return new ByteWriter(14 + MLKEM1024_SECRET_BYTES + ED25519_SIGNATURE_BYTES)
-    .u8(PREKEY_RECORD_VERSION)
+  const { keySeed } = record;
+  if (keySeed !== undefined) {
+    assertBytes(keySeed, 'keySeed', MLKEM_SEED_BYTES);
+    if (!mlkemSeedFitsKey(keySeed, record.secretKey)) {
+      throw new ArgumentRangeError('keySeed does not belong to secretKey');
+    }
+  }
+  const seedBytes = keySeed === undefined ? 0 : MLKEM_SEED_BYTES;
+  const w = new ByteWriter(14 + seedBytes + MLKEM1024_SECRET_BYTES + ED25519_SIGNATURE_BYTES)
+    .u8(keySeed === undefined ? PREKEY_RECORD_VERSION : KEM_PREKEY_RECORD_SEED_VERSION)
     .u8(kemPrekeyKind(record.lastResort))
     .u32(record.id)
-    .u64(record.createdAtMs)
-    .bytes(record.secretKey)
-    .bytes(record.signature)
-    .finish();
+    .u64(record.createdAtMs);
+  if (keySeed !== undefined) w.bytes(keySeed);
+  return w.bytes(record.secretKey).bytes(record.signature).finish();
 }
 
 /**
- * Decodes a KEM prekey record.
+ * Decodes a KEM prekey record, version 2 (with the key seed) or 1 (without).
  *
  * @example decodeKemPrekeyRecord(await store.get('kemPrekey', '7'))
  * @throws {UnsupportedVersionError} on an unknown version.
- * @throws {StateCorruptError} if truncated, too long, with id 0 or an unknown kind.
+ * @throws {StateCorruptError} if truncated, too long, with id 0, an unknown kind or a key seed that does not belong to the key.
  */
 export function decodeKemPrekeyRecord(record: Uint8Array): KemPrekeyRecord {
   const what = 'KEM prekey record';
-  const r = reader(record, what);
+  const { r, version } = versionedReader(record, what, [
+    PREKEY_RECORD_VERSION,
+    KEM_PREKEY_RECORD_SEED_VERSION,
+  ]);
   const kind = r.u8();
   if (kind !== KEM_KIND_ONE_TIME && kind !== KEM_KIND_LAST_RESORT) {
     throw new StateCorruptError(`${what} has an unknown kind`);
   }
   const id = readId(r, what);
   const createdAtMs = r.u64();
+  const keySeed =
+    version === KEM_PREKEY_RECORD_SEED_VERSION ? r.bytes(MLKEM_SEED_BYTES) : undefined;
   const secretKey = r.bytes(MLKEM1024_SECRET_BYTES);
   const signature = r.bytes(ED25519_SIGNATURE_BYTES);
   r.end();
   const publicKey = embeddedPublicKey(secretKey);
   const lastResort = kind === KEM_KIND_LAST_RESORT;
-  return { id, secretKey, publicKey, signature, lastResort, createdAtMs };
+  const fields = { id, secretKey, publicKey, signature, lastResort, createdAtMs };
+  if (keySeed === undefined) return fields;
+  if (!mlkemSeedFitsKey(keySeed, secretKey)) {
+    throw new StateCorruptError(`${what} has a key seed that does not belong to its key`);
+  }
+  return { keySeed, ...fields };
 }
 
 /** The store op saving a signed prekey record (namespace `signedPrekey`). */

@@ -127,12 +127,12 @@ async function generateKemPrekey(
 ): Promise<KemPrekeyRecord> {
   assertTime(nowMs);
   assertBytes(signer.signingSeed, 'signingSeed', ED25519_SEED_BYTES);
-  const seed = draw(rng, MLKEM_SEED_BYTES);
-  const { publicKey, secretKey } = backend.mlkemKeygen(seed);
-  seed.fill(0);
+  // The seed stays in the record: WebCrypto decapsulates only from it (docs/PROTOCOL.md §3.5).
+  const keySeed = draw(rng, MLKEM_SEED_BYTES);
+  const { publicKey, secretKey } = backend.mlkemKeygen(keySeed);
   const payload = kemPrekeyPayload(kemPrekeyKind(lastResort), id, publicKey);
   const signature = await backend.ed25519Sign(signer.signingSeed, payload);
-  return { id, secretKey, publicKey, signature, lastResort, createdAtMs: nowMs };
+  return { id, keySeed, secretKey, publicKey, signature, lastResort, createdAtMs: nowMs };
 }
 
 /**
@@ -205,6 +205,7 @@ export {
   encodeKemPrekeyRecord,
   encodeOneTimePrekeyRecord,
   encodeSignedPrekeyRecord,
+  KEM_PREKEY_RECORD_SEED_VERSION,
   type KemPrekeyRecord,
   kemPrekeyStoreOps,
   type OneTimePrekeyRecord,

@@ -29,7 +29,7 @@ describe.each(backends)('CryptoBackend contract: $name', (backend) => {
     const sig = await backend.ed25519Sign(k, new Uint8Array(5));
     const sealed = backend.aeadSeal(k, new Uint8Array(12), new Uint8Array(40), new Uint8Array(3));
     const kem = backend.mlkemKeygen(new Uint8Array(64).fill(7));
-    const enc = backend.mlkemEncapsulate(kem.publicKey, new Uint8Array(32).fill(9));
+    const enc = await backend.mlkemEncapsulate(kem.publicKey, new Uint8Array(32).fill(9));
     for (const value of [
       pub,
       await backend.x25519(k, pub),
@@ -45,7 +45,9 @@ describe.each(backends)('CryptoBackend contract: $name', (backend) => {
       kem.secretKey,
       enc.cipherText,
       enc.sharedSecret,
-      backend.mlkemDecapsulate(enc.cipherText, kem.secretKey),
+      await backend.mlkemDecapsulate(enc.cipherText, kem.secretKey),
+      await backend.mlkemDecapsulate(enc.cipherText, kem.secretKey, new Uint8Array(64).fill(7)),
+      (await backend.mlkemEncapsulate(kem.publicKey)).sharedSecret,
     ]) {
       expectPlain(value);
     }
@@ -75,10 +77,28 @@ describe.each(backends)('CryptoBackend contract: $name', (backend) => {
       ArgumentRangeError,
     );
     expect(() => backend.mlkemKeygen(new Uint8Array(63))).toThrow(ArgumentRangeError);
-    expect(() => backend.mlkemEncapsulate(new Uint8Array(1567), key32())).toThrow(
+    await expect(backend.mlkemEncapsulate(new Uint8Array(1567), key32())).rejects.toThrow(
       ArgumentRangeError,
     );
-    expect(() => backend.mlkemDecapsulate(new Uint8Array(1568), new Uint8Array(3167))).toThrow(
+    await expect(backend.mlkemEncapsulate(new Uint8Array(1567))).rejects.toThrow(
+      ArgumentRangeError,
+    );
+    await expect(backend.mlkemEncapsulate(notBytes)).rejects.toThrow(ArgumentTypeError);
+    await expect(
+      backend.mlkemDecapsulate(new Uint8Array(1568), new Uint8Array(3167)),
+    ).rejects.toThrow(ArgumentRangeError);
+    const kem = backend.mlkemKeygen(new Uint8Array(64).fill(7));
+    const ct = new Uint8Array(1568);
+    await expect(
+      backend.mlkemDecapsulate(ct, kem.secretKey, new Uint8Array(63).fill(7)),
+    ).rejects.toThrow(ArgumentRangeError);
+    await expect(backend.mlkemDecapsulate(ct, kem.secretKey, notBytes)).rejects.toThrow(
+      ArgumentTypeError,
+    );
+    // A seed whose z half is not the one inside the key: refused before any work.
+    const otherSeed = new Uint8Array(64).fill(7);
+    otherSeed[63]! ^= 1;
+    await expect(backend.mlkemDecapsulate(ct, kem.secretKey, otherSeed)).rejects.toThrow(
       ArgumentRangeError,
     );
   });

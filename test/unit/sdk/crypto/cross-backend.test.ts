@@ -8,8 +8,10 @@ import * as nodeCrypto from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CryptoBackend } from '#sdk/crypto/backend.ts';
+import { nobleBackend } from '#sdk/crypto/noble-backend.ts';
 import { createNodeBackend, nodeBackend } from '#sdk/crypto/node-backend.ts';
 import { DecryptError, InvalidKeyError } from '#sdk/errors.ts';
+import { ArgumentRangeError } from '#sdk/util/argument-errors.ts';
 import { fromHex, toHex } from '#sdk/util/bytes.ts';
 import { backends } from './helpers.ts';
 
@@ -92,22 +94,50 @@ describe('cross-backend equivalence', () => {
         });
         const [pk, sk] = pair.split(':').map((hex) => fromHex(hex)) as [Uint8Array, Uint8Array];
         for (const encapsulator of distinct('mlkemEncapsulate')) {
-          // Each backend's own randomness (OpenSSL's DRBG on Node >= 24).
-          const { cipherText, sharedSecret } = encapsulator.mlkemEncapsulate(pk);
-          const opened = await same('mlkemDecapsulate', (k) => k.mlkemDecapsulate(cipherText, sk));
-          expect(toHex(opened)).toBe(toHex(sharedSecret));
-          // Implicit rejection (FIPS 203 Alg. 18): the same pseudorandom secret everywhere.
-          const forged = flip(cipherText, bit);
-          const rejected = await same('mlkemDecapsulate', (k) => k.mlkemDecapsulate(forged, sk));
-          expect(toHex(rejected)).not.toBe(toHex(sharedSecret));
+          // Each backend's own randomness (OpenSSL's DRBG on Node >= 24, WebCrypto's where run).
+          const { cipherText, sharedSecret } = await encapsulator.mlkemEncapsulate(pk);
+          // With the expanded key only (records of version 1) and with the key seed too.
+          for (const keySeed of [undefined, seed]) {
+            const opened = await same('mlkemDecapsulate', (k) =>
+              k.mlkemDecapsulate(cipherText, sk, keySeed),
+            );
+            expect(toHex(opened)).toBe(toHex(sharedSecret));
+            // Implicit rejection (FIPS 203 Alg. 18): the same pseudorandom secret everywhere.
+            const forged = flip(cipherText, bit);
+            const rejected = await same('mlkemDecapsulate', (k) =>
+              k.mlkemDecapsulate(forged, sk, keySeed),
+            );
+            expect(toHex(rejected)).not.toBe(toHex(sharedSecret));
+          }
         }
         const corrupt = sk.slice();
         corrupt[3104]! ^= 1; // inside H(ek): the FIPS 203 §7.3 check fails
+        for (const keySeed of [undefined, seed]) {
+          expect(
+            await sameOutcome('mlkemDecapsulate', (k) =>
+              k.mlkemDecapsulate(new Uint8Array(1568), corrupt, keySeed),
+            ),
+          ).toBe(InvalidKeyError.name);
+        }
+        const otherSeed = flip(seed, 256 + (bit % 256)); // a bit of z
         expect(
           await sameOutcome('mlkemDecapsulate', (k) =>
-            k.mlkemDecapsulate(new Uint8Array(1568), corrupt),
+            k.mlkemDecapsulate(new Uint8Array(1568), sk, otherSeed),
           ),
-        ).toBe(InvalidKeyError.name);
+        ).toBe(ArgumentRangeError.name);
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('ML-KEM-1024: deterministic encapsulation gives the same bytes on every backend', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes(64), bytes(32), async (seed, message) => {
+        const { publicKey } = nobleBackend.mlkemKeygen(seed);
+        await same('mlkemEncapsulate', async (k) => {
+          const { cipherText, sharedSecret } = await k.mlkemEncapsulate(publicKey, message);
+          return `${toHex(cipherText)}:${toHex(sharedSecret)}`;
+        });
       }),
       { numRuns: 8 },
     );

@@ -79,7 +79,7 @@ describe('ProtocolEngine', () => {
     expect(fallback.oneTimePrekey).toBeUndefined();
     expect(fallback.kemPrekey.lastResort).toBe(true);
     const lastResort = await bob.store.get('kemPrekey', String(fallback.kemPrekey.id));
-    expect(lastResort?.length).toBe(3246);
+    expect(lastResort?.length).toBe(3310); // version 2: key seed + decapsulation key
     const dave = await Device.create(server.trust, now);
     await dave.engine.startSession(fallback.address, fallback);
     const d = await bob.engine.unseal(await sealedTo(dave, bob, 'via last resort'));

@@ -14,6 +14,7 @@ import {
   generateLastResortKemPrekey,
   generateOneTimePrekeys,
   generateSignedPrekey,
+  KEM_PREKEY_RECORD_SEED_VERSION,
   kemPrekeyStoreOps,
   MAX_PREKEY_BATCH,
   oneTimePrekeyStoreOps,
@@ -190,8 +191,16 @@ describe('KEM prekeys', () => {
     };
     const [k] = await generateKemPrekeys(backend, rng, me, 1, 1, NOW);
     expect(k!.publicKey).toEqual(backend.mlkemKeygen(seed).publicKey);
-    const { cipherText, sharedSecret } = backend.mlkemEncapsulate(k!.publicKey, new Uint8Array(32));
-    expect(backend.mlkemDecapsulate(cipherText, k!.secretKey)).toEqual(sharedSecret);
+    // The record keeps the seed (what WebCrypto decapsulates from).
+    expect(k!.keySeed).toEqual(seed);
+    const { cipherText, sharedSecret } = await backend.mlkemEncapsulate(
+      k!.publicKey,
+      new Uint8Array(32),
+    );
+    expect(await backend.mlkemDecapsulate(cipherText, k!.secretKey)).toEqual(sharedSecret);
+    expect(await backend.mlkemDecapsulate(cipherText, k!.secretKey, k!.keySeed)).toEqual(
+      sharedSecret,
+    );
   });
 
   it('record stores the decapsulation key once and recovers the public key from it', async () => {
@@ -200,16 +209,50 @@ describe('KEM prekeys', () => {
     const last = await generateLastResortKemPrekey(backend, systemRng, me, 11, NOW);
     for (const k of [...keys, last]) {
       const record = encodeKemPrekeyRecord(k);
-      expect(record.length).toBe(1 + 1 + 4 + 8 + 3168 + 64);
+      expect(record.length).toBe(1 + 1 + 4 + 8 + 64 + 3168 + 64);
+      expect(record[0]).toBe(KEM_PREKEY_RECORD_SEED_VERSION);
       expect(record[1]).toBe(k.lastResort ? 2 : 1);
+      expect(record.subarray(14, 78)).toEqual(k.keySeed);
       expect(decodeKemPrekeyRecord(record)).toEqual(k);
       expectCorruptionRejected(record, decodeKemPrekeyRecord, 2);
+      // A seed whose z half is not the one inside the key is corrupt, and refused on encode.
+      const wrongZ = record.slice();
+      wrongZ[77]! ^= 1;
+      expect(() => decodeKemPrekeyRecord(wrongZ)).toThrow(StateCorruptError);
+      const badSeed = k.keySeed!.slice();
+      badSeed[63]! ^= 1;
+      expect(() => encodeKemPrekeyRecord({ ...k, keySeed: badSeed })).toThrow(ArgumentRangeError);
+      expect(() => encodeKemPrekeyRecord({ ...k, keySeed: badSeed.subarray(1) })).toThrow(
+        ArgumentRangeError,
+      );
     }
     const badKind = encodeKemPrekeyRecord(last);
     badKind[1] = 3;
     expect(() => decodeKemPrekeyRecord(badKind)).toThrow(StateCorruptError);
     expect(() => encodeKemPrekeyRecord({ ...keys[0]!, publicKey: keys[1]!.publicKey })).toThrow(
       ArgumentRangeError,
+    );
+  });
+
+  it('still reads records written before the seed was kept (version 1) and decapsulates with them', async () => {
+    const me = await device();
+    const [k] = await generateKemPrekeys(backend, systemRng, me, 12, 1, NOW);
+    const { keySeed: _seed, ...withoutSeed } = k!;
+    // Version 1 as written before: u8 1 || u8 kind || u32 id || u64 createdAtMs || dk || signature.
+    const old = concatBytes(
+      Uint8Array.of(1, 1, 0, 0, 0, 12),
+      new Uint8Array(new BigUint64Array([BigInt(NOW)]).buffer).reverse(),
+      k!.secretKey,
+      k!.signature,
+    );
+    expect(encodeKemPrekeyRecord(withoutSeed)).toEqual(old);
+    const decoded = decodeKemPrekeyRecord(old);
+    expect(decoded).toEqual(withoutSeed);
+    expect(decoded.keySeed).toBeUndefined();
+    expectCorruptionRejected(old, decodeKemPrekeyRecord, 2);
+    const { cipherText, sharedSecret } = await backend.mlkemEncapsulate(decoded.publicKey);
+    expect(await backend.mlkemDecapsulate(cipherText, decoded.secretKey, decoded.keySeed)).toEqual(
+      sharedSecret,
     );
   });
 });
