@@ -27,6 +27,8 @@ export * from './certificates.ts';
 export * from './identity.ts';
 export * from './labels.ts';
 export * from './messages.ts';
+export * from './multi-recipient.ts';
+export * from './multi-recipient-payload.ts';
 export * from './prekeys.ts';
 export * from './revocations.ts';
 export * from './sealed.ts';

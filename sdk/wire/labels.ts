@@ -55,6 +55,8 @@ export const LABELS = {
   ACCOUNT_REQUEST: label('Sealpost-AccountRequest-v1'),
   /** attachment encKey || commitment = HKDF(K, salt 0^32, info ATTACHMENT, 64) (PROTOCOL.md §10) */
   ATTACHMENT: label('Sealpost attachment v1'),
+  /** shared payload encKey || commitment = HKDF(K, salt 0^32, info SHARED_PAYLOAD, 64) (PROTOCOL.md §14) */
+  SHARED_PAYLOAD: label('Sealpost-SharedPayload-v1'),
   /** server key signs REVOCATIONS || revocation list body (docs/SERVICE.md §14) */
   REVOCATIONS: label('Sealpost-Revocations-v1'),
   /** server key signs TOKEN_KEYS || token key list body (docs/PROTOCOL.md §13) */

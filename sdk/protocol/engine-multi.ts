@@ -1,0 +1,238 @@
+/**
+ * The engine's side of multi-recipient sends (docs/PROTOCOL.md §14): sealing one shared payload
+ * and a per-device header for each recipient device, and opening a header delivered with its
+ * payload. The header is an ordinary sealed envelope (§6.3) whose ratchet plaintext is the
+ * payload reference; franking covers the content itself (§14.7), so reports do not change.
+ * Not yet wired into `ProtocolEngine` or the client's fan-out.
+ */
+import { FrankingUnavailableError, MalformedEnvelopeError, NoSessionError } from '../errors.ts';
+import type { StoreOp } from '../state/store.ts';
+import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
+import { assertBytes, wipe } from '../util/bytes.ts';
+import type { SenderCertificate } from '../wire/certificates.ts';
+import { decodeIdentityBundle } from '../wire/identity.ts';
+import {
+  decodePayloadReference,
+  encodePayloadReference,
+  isPayloadReference,
+  type PayloadReference,
+} from '../wire/multi-recipient-payload.ts';
+import type { TrustConfig } from './certificates.ts';
+import { pinKey } from './contacts.ts';
+import type { ReceivedFranking } from './engine-franking.ts';
+import { receiveMessage } from './engine-receive.ts';
+import type {
+  EngineContext,
+  MessageHandler,
+  ReceivedMessage,
+  UnsealOptions,
+} from './engine-types.ts';
+import {
+  assertCertificateMatchesIdentity,
+  sealedSenderOpen,
+  sealedSenderSeal,
+} from './sealed-sender.ts';
+import type { PeerAddress } from './session-cipher.ts';
+import { sessionKey } from './session-lock.ts';
+import { openSharedPayload, sealSharedPayload } from './shared-payload.ts';
+
+/** Where `dhPublic` lies in an encoded IdentityBundle (docs/PROTOCOL.md §1.3). */
+const DH_PUBLIC_AT = 64;
+const DH_PUBLIC_END = 96;
+
+/** One recipient device's header of a multi-recipient send. */
+export interface SealedHeader {
+  readonly peer: PeerAddress;
+  /** A version-2 sealed envelope carrying the payload reference. */
+  readonly header: Uint8Array;
+}
+
+/** A shared payload and the headers of every recipient device. */
+export interface SealedMultiRecipient {
+  readonly payload: Uint8Array;
+  readonly headers: readonly SealedHeader[];
+}
+
+/**
+ * Seals the per-device header for `peer`: franks `content` for the device (before anything is
+ * encrypted, as `sealFor` in engine-send.ts does), encrypts the payload reference with the
+ * device's session (one committed ratchet step) and seals it to the identity that session is
+ * bound to.
+ *
+ * @throws NoSessionError without a session bound to the pinned identity
+ * @throws FrankingUnavailableError without a moderator key or the device's franking key
+ *   (nothing was encrypted)
+ * @throws ArgumentTypeError / ArgumentRangeError on a malformed reference or certificate
+ * @example const header = await sealHeaderFor(context, peer, content, reference, certificate);
+ */
+export async function sealHeaderFor(
+  context: EngineContext,
+  peer: PeerAddress,
+  content: Uint8Array,
+  reference: PayloadReference,
+  senderCertificate: Uint8Array,
+): Promise<Uint8Array> {
+  assertBytes(content, 'content');
+  assertBytes(senderCertificate, 'senderCertificate');
+  const plaintext = encodePayloadReference(reference);
+  try {
+    const local = context.local();
+    // PROTOCOL.md §14.7: the commitment is over the content, as in a per-device envelope.
+    const { commitment, franking } = await context.franking
+      .frankFor(
+        context.store,
+        context.rng,
+        { address: context.address, deviceId: local.bundle.deviceId },
+        peer,
+        content,
+        context.now(),
+      )
+      .catch(async (cause: unknown) => {
+        if (cause instanceof FrankingUnavailableError && !(await context.cipher.hasSession(peer))) {
+          throw new NoSessionError();
+        }
+        throw cause;
+      });
+    const source = context.pins.source(pinKey(peer));
+    const { type, body } = await context.cipher.encryptAndCommit(peer, plaintext, source);
+    const pin = source.last;
+    const recipientDhPublic =
+      pin === undefined
+        ? await remoteDhPublic(context, peer)
+        : pin.subarray(DH_PUBLIC_AT, DH_PUBLIC_END);
+    return await sealedSenderSeal(context.backend, context.rng, {
+      senderIdentity: { dhPrivate: local.dhPrivate, dhPublic: local.bundle.dhPublic },
+      recipientDhPublic,
+      senderCertificate,
+      contentType: type,
+      message: body,
+      commitment,
+      franking,
+    });
+  } finally {
+    wipe(plaintext);
+  }
+}
+
+/**
+ * Encrypts `content` once as a shared payload and seals a header for every device of `peers`
+ * in turn. A failure for one device (no session, no franking key) stops the call; the headers
+ * sealed before it have spent their ratchet steps, as a failed fan-out of per-device envelopes
+ * does, and the next attempt seals new ones.
+ *
+ * @throws as {@link sealHeaderFor}; ArgumentRangeError for no peer or a peer listed twice
+ * @example const { payload, headers } = await sealMultiRecipient(context, peers, content, certificate);
+ */
+export async function sealMultiRecipient(
+  context: EngineContext,
+  peers: readonly PeerAddress[],
+  content: Uint8Array,
+  senderCertificate: Uint8Array,
+): Promise<SealedMultiRecipient> {
+  if (!Array.isArray(peers) || peers.length === 0) {
+    throw new ArgumentTypeError('peers must be a non-empty array');
+  }
+  const seen = new Set<string>();
+  for (const peer of peers) {
+    const key = sessionKey(peer);
+    if (seen.has(key)) throw new ArgumentRangeError('peers lists a device twice');
+    seen.add(key);
+  }
+  const { payload, reference } = sealSharedPayload(context.backend, context.rng, content);
+  try {
+    const headers: SealedHeader[] = [];
+    for (const peer of peers) {
+      const header = await sealHeaderFor(context, peer, content, reference, senderCertificate);
+      headers.push({ peer: { address: peer.address, deviceId: peer.deviceId }, header });
+    }
+    return { payload, headers };
+  } finally {
+    wipe(reference.key);
+  }
+}
+
+/**
+ * Opens a header delivered with its shared payload (PROTOCOL.md §14.6): the envelope as
+ * `ProtocolEngine.unseal` does, then, under the sender device's lock, the reference from the
+ * ratchet plaintext, the payload under it, and the franking checks on the content; the handler
+ * gets the content as `plaintext`. Any failure commits nothing.
+ *
+ * @throws MalformedEnvelopeError if the ratchet plaintext is not a payload reference, or the
+ *   payload does not parse
+ * @throws DecryptError if the payload does not open under the reference
+ * @throws the errors of `ProtocolEngine.unseal`, and whatever `handle` throws
+ * @example const msg = await unsealWithPayload(context, trust, envelope, payload, handle);
+ */
+export async function unsealWithPayload(
+  context: EngineContext,
+  trust: TrustConfig,
+  envelope: Uint8Array,
+  payload: Uint8Array,
+  handle?: MessageHandler,
+  options: UnsealOptions = {},
+): Promise<ReceivedMessage & { certificate: SenderCertificate }> {
+  assertBytes(payload, 'payload');
+  const local = context.local();
+  const opened = await sealedSenderOpen(context.backend, {
+    recipientIdentity: { dhPrivate: local.dhPrivate, dhPublic: local.bundle.dhPublic },
+    envelope,
+    trust,
+    now: options.validAt ?? context.now(),
+  });
+  const sender = { address: opened.senderAddress, deviceId: opened.senderDeviceId };
+  const self = { address: context.address, deviceId: local.bundle.deviceId };
+  let franking: ReceivedFranking | undefined;
+  let content: Uint8Array | undefined;
+  const received = await receiveMessage(
+    context,
+    sender,
+    opened.contentType,
+    opened.message,
+    async (m): Promise<readonly StoreOp[] | undefined> => {
+      assertCertificateMatchesIdentity(opened.certificate, m.senderIdentity.dhPublic);
+      if (!isPayloadReference(m.plaintext)) {
+        throw new MalformedEnvelopeError('a message delivered with a payload must reference it');
+      }
+      const reference = decodePayloadReference(m.plaintext);
+      try {
+        content = openSharedPayload(context.backend, payload, reference);
+      } finally {
+        wipe(reference.key);
+      }
+      const moderatorKeyId = await context.franking.check(
+        self,
+        opened.certificate,
+        opened.commitment,
+        opened.franking,
+        content,
+      );
+      franking = {
+        commitment: opened.commitment,
+        ...opened.franking,
+        moderatorKeyId,
+        senderCertificate: opened.senderCertificate,
+      };
+      const learn = await context.franking.learnOp(
+        context.store,
+        sender,
+        opened.certificate.frankingKey,
+      );
+      const ops = handle ? await handle({ ...m, plaintext: content, franking }) : undefined;
+      return learn === undefined ? ops : [learn, ...(ops ?? [])];
+    },
+  );
+  if (content === undefined) throw new MalformedEnvelopeError('payload was not opened');
+  return { ...received, plaintext: content, franking, certificate: opened.certificate };
+}
+
+/** The current session's remote DH identity (a device without a pin: sessions of old stores). */
+async function remoteDhPublic(context: EngineContext, peer: PeerAddress): Promise<Uint8Array> {
+  const key = sessionKey(peer);
+  const cached = context.remoteDh.get(key);
+  if (cached) return cached;
+  const identity = await context.cipher.remoteIdentity(peer);
+  if (!identity) throw new NoSessionError();
+  const dh = decodeIdentityBundle(identity).dhPublic;
+  context.remoteDh.set(key, dh);
+  return dh;
+}
