@@ -27,6 +27,8 @@ export interface Usage {
   wsMessageUnits: number;
   /** API Gateway WebSocket connection minutes. */
   wsConnectionMinutes: number;
+  /** Bytes the service sends to clients (responses and server frames): data transfer out. */
+  transferOutBytes: number;
 }
 
 /** An empty usage record. */
@@ -46,6 +48,7 @@ export function emptyUsage(): Usage {
     s3Bytes: 0,
     wsMessageUnits: 0,
     wsConnectionMinutes: 0,
+    transferOutBytes: 0,
   };
 }
 
@@ -104,6 +107,8 @@ export interface CostBreakdown {
   lambda: number;
   dynamodb: number;
   s3: number;
+  /** Data transfer out to the internet. */
+  transferOut: number;
   total: number;
 }
 
@@ -132,13 +137,16 @@ export function price(usage: Usage, assumptions: CostAssumptions): CostBreakdown
     (usage.readUnits / 1e6) * prices.dynamodbOnDemand.perMillionReadUnits;
   const s3Cost =
     (usage.s3Put / 1000) * s3.perThousandPut + (usage.s3Get / 1000) * s3.perThousandGet;
+  const transferOut =
+    (usage.transferOutBytes / 1e9) * prices.dataTransferOut.internetPerGbFirst10TB;
   return {
     api,
     websocket,
     lambda,
     dynamodb,
     s3: s3Cost,
-    total: api + websocket + lambda + dynamodb + s3Cost,
+    transferOut,
+    total: api + websocket + lambda + dynamodb + s3Cost + transferOut,
   };
 }
 
@@ -154,6 +162,7 @@ export function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
     lambda: a.lambda + b.lambda,
     dynamodb: a.dynamodb + b.dynamodb,
     s3: a.s3 + b.s3,
+    transferOut: a.transferOut + b.transferOut,
     total: a.total + b.total,
   };
 }
@@ -195,6 +204,7 @@ export function usdPerMillion(perMessageUsage: Usage, assumptions: CostAssumptio
     lambda: one.lambda * 1e6,
     dynamodb: one.dynamodb * 1e6,
     s3: one.s3 * 1e6,
+    transferOut: one.transferOut * 1e6,
     total: one.total * 1e6,
   };
 }
@@ -250,5 +260,155 @@ export function idleDeviceMonth(schedule: IdleSchedule, assumptions: CostAssumpt
     keepalive,
     reconnects,
     total: connected.total + keepalive.total + reconnects.total,
+  };
+}
+
+/**
+ * The user-month profile of docs/SERVICE.md §13: 2 devices per user, each connected 8 hours a
+ * day (one session, renewed at the SDK's connection age); 50 messages sent and 50 received a
+ * day, each to a contact with 2 devices plus the sync copy to the sender's other device.
+ */
+export interface UserMonthProfile {
+  readonly devices: number;
+  readonly onlineHoursPerDay: number;
+  /** Sessions a device opens a day (each renewed every `connectionAgeMs`). */
+  readonly sessionsPerDay: number;
+  readonly messagesSentPerDay: number;
+  readonly daysPerMonth: number;
+  /** SDK schedule: a connection is replaced after this long, keepalives this often. */
+  readonly connectionAgeMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly keepaliveBytes: number;
+}
+
+/** The profile's counts over a month for one user. */
+export interface UserMonthCounts {
+  readonly messages: number;
+  readonly connections: number;
+  readonly connectionMinutes: number;
+  readonly keepalives: number;
+}
+
+/**
+ * How many messages, connections, connection minutes and keepalives one user's devices make in
+ * a month of `profile`.
+ *
+ * @example userMonthCounts(profile).connectionMinutes // 2 x 8 h x 60 x 30.4 = 29,184
+ */
+export function userMonthCounts(profile: UserMonthProfile): UserMonthCounts {
+  const sessionMs = (profile.onlineHoursPerDay * 3_600_000) / profile.sessionsPerDay;
+  const perSession = Math.ceil(sessionMs / profile.connectionAgeMs);
+  const deviceDays = profile.devices * profile.daysPerMonth;
+  const connectionMs = sessionMs / perSession;
+  return {
+    messages: profile.messagesSentPerDay * profile.daysPerMonth,
+    connections: deviceDays * profile.sessionsPerDay * perSession,
+    connectionMinutes: deviceDays * profile.onlineHoursPerDay * 60,
+    keepalives:
+      deviceDays *
+      profile.sessionsPerDay *
+      perSession *
+      (Math.ceil(connectionMs / profile.keepaliveIntervalMs) - 1),
+  };
+}
+
+/** One user-month by component (USD). */
+export interface UserMonthCost {
+  readonly api: number;
+  readonly lambda: number;
+  readonly dynamodb: number;
+  readonly s3: number;
+  /** Envelope objects or inline records kept until acknowledged (S3 or DynamoDB storage). */
+  readonly storage: number;
+  readonly connectionMinutes: number;
+  /** WebSocket messages: pushes, drains, acknowledgements and their answers, keepalives. */
+  readonly wsMessages: number;
+  readonly transferOut: number;
+  readonly total: number;
+}
+
+/**
+ * Prices one user-month from measured per-message and per-connection usage (each split into the
+ * HTTP function's and the WebSocket function's part, priced at their memory sizes) and the
+ * profile's counts. `storedGbMonths`: GB-months of envelopes held until acknowledged.
+ *
+ * @example userMonthCost({ perMessage, perConnection, counts, storedGbMonths: 1e-6, storageClass: 's3Standard' }, http, socket).total
+ */
+export function userMonthCost(
+  measured: {
+    readonly perMessage: { readonly http: Usage; readonly socket: Usage };
+    readonly perConnection: { readonly http: Usage; readonly socket: Usage };
+    readonly counts: UserMonthCounts;
+    readonly keepaliveBytes: number;
+    readonly storedGbMonths: number;
+    /** Where the stored bytes are billed. */
+    readonly storageClass: S3Class | 'dynamodb';
+  },
+  http: CostAssumptions,
+  socket: CostAssumptions,
+): UserMonthCost {
+  const { counts } = measured;
+  const parts = [
+    price(scaleUsage(measured.perMessage.http, counts.messages), http),
+    price(scaleUsage(measured.perMessage.socket, counts.messages), socket),
+    price(scaleUsage(measured.perConnection.http, counts.connections), http),
+    price(scaleUsage(measured.perConnection.socket, counts.connections), socket),
+  ].reduce(addCost);
+  const ws = prices.apiGatewayWebSocket;
+  const keepalives =
+    (counts.keepalives * wsMessageUnits(measured.keepaliveBytes) * ws.perMillionMessages) / 1e6;
+  const connectionMinutes = (counts.connectionMinutes / 1e6) * ws.perMillionConnectionMinutes;
+  const storagePrice =
+    measured.storageClass === 'dynamodb'
+      ? prices.dynamodbOnDemand.storagePerGbMonth
+      : prices[measured.storageClass].storagePerGbMonth;
+  const storage = measured.storedGbMonths * storagePrice;
+  const wsMessages = parts.websocket + keepalives;
+  const total =
+    parts.api +
+    parts.lambda +
+    parts.dynamodb +
+    parts.s3 +
+    storage +
+    connectionMinutes +
+    wsMessages +
+    parts.transferOut;
+  return {
+    api: parts.api,
+    lambda: parts.lambda,
+    dynamodb: parts.dynamodb,
+    s3: parts.s3,
+    storage,
+    connectionMinutes,
+    wsMessages,
+    transferOut: parts.transferOut,
+    total,
+  };
+}
+
+/**
+ * What the code does per message of the profile (a send to a contact with 2 devices plus the
+ * sync copy), by design; test/e2e/user-month.test.ts checks a real trace against it so the
+ * user-month figure cannot drift from the code. `drainedShare`: envelopes that waited for their
+ * device to connect (fetched from the object store then) over all envelopes.
+ *
+ * @example modelMessageCounts({ inline: false, drainedShare: 10 / 12 }).s3Requests // 3 + 2.5 + 3
+ */
+export function modelMessageCounts(options: { inline: boolean; drainedShare: number }): {
+  apiRequests: number;
+  s3Requests: number;
+  wsFramesIn: number;
+  wsFramesOut: number;
+} {
+  const envelopes = 3;
+  return {
+    // The sealed send to the contact (both devices' envelopes) and the identified sync copy.
+    apiRequests: 2,
+    // Per envelope in S3: the PUT, a GET when it is drained (a push carries it from memory),
+    // and a DeleteObjects at acknowledgement.
+    s3Requests: options.inline ? 0 : envelopes * (2 + options.drainedShare),
+    // Per envelope: an `ack` frame in; the `message` frame and the `acked` answer out.
+    wsFramesIn: envelopes,
+    wsFramesOut: 2 * envelopes,
   };
 }

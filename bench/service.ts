@@ -25,11 +25,17 @@
  *    contact's sealed send, metered on DynamoDB Local. The service targets are stated for Node
  *    24 (`npm run bench:service:node24`).
  *
+ * 6. Cost per active user-month (bench/lib/user-month.ts): real SDK clients with their defaults
+ *    on the local stack with the WebSocket endpoint, a simulated day of 6 users with 2 devices
+ *    each (every device online a third of the day), every API request, frame, DynamoDB call and
+ *    S3 request metered, scaled to the profile's month (docs/SERVICE.md §13) and priced by
+ *    component for S3 Standard, S3 Express One Zone and inline records.
+ *
  * With `--json`, one JSON object per line: {"case", "value", "unit", "target"}.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus as cpus_, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { awsPorts } from '../functions/adapters/aws-ports.ts';
@@ -58,13 +64,17 @@ import {
   price,
   scaleUsage,
   type Usage,
+  type UserMonthProfile,
   usdPerMillion,
+  userMonthCost,
+  userMonthCounts,
 } from './cost-model.ts';
 import { attachmentCostPerGb, measureAttachment, STORED_DAYS } from './lib/attachment-cost.ts';
 import { type Endpoints, Meter, meteredClients } from './lib/meter.ts';
 import { measureRealtime, type RealtimeUsage } from './lib/realtime-cost.ts';
 import { measureReportVerification } from './lib/report-verification.ts';
 import { BATCH, measureFirstContactUsage, measureTokenThroughput } from './lib/token-cost.ts';
+import { traceUserDay, type UserMonthTrace } from './lib/user-month.ts';
 
 const JSON_OUTPUT = process.argv.includes('--json');
 const MESSAGES = 100;
@@ -520,9 +530,128 @@ async function firstContactCost(endpoints: Endpoints): Promise<void> {
   }
 }
 
+/** The profile of docs/SERVICE.md §13. */
+const USER_MONTH: UserMonthProfile = {
+  devices: 2,
+  onlineHoursPerDay: 8,
+  sessionsPerDay: 1,
+  messagesSentPerDay: 50,
+  daysPerMonth: 30.4,
+  connectionAgeMs: MAX_CONNECTION_AGE_MS,
+  keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
+  keepaliveBytes: encoder.encode(JSON.stringify({ type: 'keepalive' } satisfies ClientFrame))
+    .length,
+};
+/** Mean hours an envelope waits for its device: a third pushed at once, the rest ~8 h. */
+const MEAN_PENDING_HOURS = (2 / 3) * 8;
+
+/**
+ * Cost per active user-month (bench/lib/user-month.ts): the trace's per-message and
+ * per-connection usage times the profile's month, by component, for envelopes in S3 Standard,
+ * in S3 Express One Zone, and inline in their DynamoDB records (`inlineMaxBytes` 4096).
+ */
+async function userMonth(): Promise<void> {
+  const started = performance.now();
+  const cpus = cpus_();
+  process.stdout.write(
+    JSON_OUTPUT
+      ? ''
+      : `user-month on ${cpus.length} x ${cpus[0]?.model ?? '?'}, Node ${process.versions.node}, load ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' ')}\n`,
+  );
+  const traces: [string, UserMonthTrace, 's3Standard' | 's3ExpressOneZone' | 'dynamodb'][] = [];
+  const s3Trace = await traceUserDay({ users: 6, messagesPerSlot: 2, textBytes: 1024 });
+  traces.push(['s3Standard', s3Trace, 's3Standard']);
+  traces.push(['s3ExpressOneZone', s3Trace, 's3ExpressOneZone']);
+  const inline = await traceUserDay({
+    users: 6,
+    messagesPerSlot: 2,
+    textBytes: 1024,
+    config: { inlineMaxBytes: 4096 },
+  });
+  traces.push(['inline', inline, 'dynamodb']);
+  const counts = userMonthCounts(USER_MONTH);
+  report('userMonth.messagesSent', counts.messages, 'messages');
+  report('userMonth.connections', counts.connections, 'connections');
+  report('userMonth.connectionMinutes', counts.connectionMinutes, 'minutes');
+  report('userMonth.keepalives', counts.keepalives, 'messages');
+  for (const [name, trace, storageClass] of traces) {
+    const http: CostAssumptions = {
+      lambdaMemoryGb: LAMBDA_MEMORY_GB,
+      s3Class: storageClass === 'dynamodb' ? 's3Standard' : storageClass,
+      architecture: ARCHITECTURE,
+    };
+    const socket: CostAssumptions = { ...http, lambdaMemoryGb: WS_LAMBDA_MEMORY_GB };
+    const envelopeBytes = trace.perMessage.http.s3Bytes / 3 || 1500;
+    const storedGbMonths = (counts.messages * 3 * envelopeBytes * MEAN_PENDING_HOURS) / (730 * 1e9);
+    const cost = userMonthCost(
+      {
+        perMessage: trace.perMessage,
+        perConnection: trace.perSession,
+        counts,
+        keepaliveBytes: USER_MONTH.keepaliveBytes,
+        storedGbMonths,
+        storageClass,
+      },
+      http,
+      socket,
+    );
+    const prefix = `userMonth.${name}`;
+    report(`${prefix}.total`, cost.total, 'USD/user-month', 0.01);
+    for (const part of [
+      'api',
+      'lambda',
+      'dynamodb',
+      's3',
+      'storage',
+      'connectionMinutes',
+      'wsMessages',
+      'transferOut',
+    ] as const) {
+      report(`${prefix}.${part}`, cost[part], 'USD/user-month');
+    }
+    const m = trace.counts;
+    report(`${prefix}.apiRequestsPerMessage`, m.apiRequests, 'requests');
+    report(`${prefix}.dynamoCallsPerMessage`, m.dynamoCalls, 'requests');
+    report(
+      `${prefix}.writeUnitsPerMessage`,
+      trace.perMessage.http.writeUnits + trace.perMessage.socket.writeUnits,
+      'WRU',
+    );
+    report(
+      `${prefix}.readUnitsPerMessage`,
+      trace.perMessage.http.readUnits + trace.perMessage.socket.readUnits,
+      'RRU',
+    );
+    report(`${prefix}.s3RequestsPerMessage`, m.s3Requests, 'requests');
+    report(`${prefix}.wsFramesPerMessage`, sumOf(m.framesIn) + sumOf(m.framesOut), 'messages');
+    report(
+      `${prefix}.dynamoCallsPerConnection`,
+      trace.perSession.http.dynamoRequests + trace.perSession.socket.dynamoRequests,
+      'requests',
+    );
+  }
+  // Connection minutes alone on the cheaper managed channels (their messages priced like API
+  // Gateway's): what the channel choice is worth against the target.
+  for (const alt of connectionMinuteAlternatives(counts.connectionMinutes)) {
+    report(`userMonth.connectionMinutes.${alt.service}`, alt.usd, 'USD/user-month');
+  }
+  report('userMonth.traceSeconds', (performance.now() - started) / 1000, 's');
+}
+
+function sumOf(r: Readonly<Record<string, number>>): number {
+  return Object.values(r).reduce((n, v) => n + v, 0);
+}
+
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+if (process.argv.includes('--user-month-only')) {
+  await userMonth();
+  process.exit(0);
+}
 await tokens();
 if (process.argv.includes('--tokens-only')) process.exit(0);
 await reportVerification();
 await coldStart();
 await costModel();
+await userMonth();

@@ -1,0 +1,40 @@
+/**
+ * The user-month cost bench (bench/service.ts, docs/SERVICE.md §13) prices a trace of real SDK
+ * clients on the local stack; this runs a tiny version of that trace (2 users with 2 devices,
+ * one message per online device and slot) and checks that the model's per-message counts
+ * (bench/cost-model.ts `modelMessageCounts`) are what the code really does, so the figure
+ * cannot drift from the code.
+ */
+import { describe, expect, it } from 'vitest';
+import { modelMessageCounts } from '../../bench/cost-model.ts';
+import { traceUserDay } from '../../bench/lib/user-month.ts';
+
+describe('user-month trace against the cost model', () => {
+  it('counts the requests, S3 calls and frames per message the model prices', async () => {
+    const trace = await traceUserDay({ users: 2, messagesPerSlot: 1, textBytes: 1024 });
+    // Every device was online in one slot and offline in two: some envelopes were pushed,
+    // the others drained at the next connect.
+    expect(trace.messages).toBeGreaterThan(0);
+    expect(trace.pushed).toBeGreaterThan(0);
+    expect(trace.drained).toBeGreaterThan(0);
+    const model = modelMessageCounts({
+      inline: false,
+      drainedShare: trace.drained / trace.envelopes,
+    });
+    const { counts } = trace;
+    expect(counts.apiRequests).toBe(model.apiRequests);
+    expect(counts.routes).toEqual({
+      'PUT /v1/messages/:address': 1,
+      'PUT /v1/messages/:address/identified': 1,
+    });
+    expect(counts.s3Requests).toBeCloseTo(model.s3Requests, 6);
+    expect(counts.framesIn).toEqual({ ack: model.wsFramesIn });
+    expect(counts.framesOut).toEqual({
+      message: model.wsFramesOut / 2,
+      acked: model.wsFramesOut / 2,
+    });
+    // Nothing of a message is fetched over HTTP: pushes and drains go over the socket.
+    expect(trace.perMessage.http.apiRequests).toBe(2);
+    expect(trace.perSession.http.apiRequests).toBe(0);
+  }, 120_000);
+});
