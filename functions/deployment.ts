@@ -19,8 +19,13 @@ export { ATTACHMENT_BLOB_LIMIT, DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_MESSAGE_TT
 export const ENV = {
   /** Name of the mailbox table. */
   table: 'SEALPOST_TABLE',
-  /** Name of the envelope bucket. */
+  /** Name of the bucket of attachment blobs, and of envelopes unless {@link ENV.envelopeBucket} is set. */
   bucket: 'SEALPOST_BUCKET',
+  /**
+   * Name of a separate bucket for envelope objects (an S3 Express One Zone directory bucket,
+   * `...--x-s3`, docs/DEPLOY.md); empty: envelopes live in {@link ENV.bucket}.
+   */
+  envelopeBucket: 'SEALPOST_ENVELOPE_BUCKET',
   /** ARN of the secret holding the server signing material. */
   signingSecretArn: 'SEALPOST_SIGNING_SECRET_ARN',
   /** Days an undelivered message is kept. */
@@ -188,6 +193,8 @@ export interface VapidSecret {
 export interface DeploymentConfig {
   readonly table: string;
   readonly bucket: string;
+  /** The envelope bucket, when it is not {@link bucket} (a directory bucket). */
+  readonly envelopeBucket?: string;
   readonly signingSecretArn: string;
   readonly messageTtlDays: number;
   readonly stage: string;
@@ -223,6 +230,8 @@ export interface DeploymentAttachmentLimits {
 export interface DeploymentEnvironmentInput {
   readonly table: string;
   readonly bucket: string;
+  /** @default - none (`SEALPOST_ENVELOPE_BUCKET` empty: envelopes in `bucket`) */
+  readonly envelopeBucket?: string;
   readonly signingSecretArn: string;
   /** @default DEFAULT_MESSAGE_TTL_DAYS */
   readonly messageTtlDays?: number;
@@ -273,6 +282,7 @@ export function deploymentEnvironment(
   return {
     [ENV.table]: input.table,
     [ENV.bucket]: input.bucket,
+    [ENV.envelopeBucket]: input.envelopeBucket ?? '',
     [ENV.signingSecretArn]: input.signingSecretArn,
     [ENV.messageTtlDays]: String(input.messageTtlDays ?? DEFAULT_MESSAGE_TTL_DAYS),
     [ENV.stage]: input.stage ?? DEFAULT_STAGE,
@@ -472,6 +482,7 @@ export function parseDeploymentEnv(env: Environment): DeploymentConfig {
       'a CloudWatch namespace',
     ),
   };
+  const envelopeBucket = r.maybe(ENV.envelopeBucket, BUCKET_NAME, 'an S3 bucket name');
   const websocketEndpoint = r.maybe(ENV.websocketEndpoint, HTTPS_URL, 'an https URL');
   const vapidSecretArn = r.maybe(ENV.vapidSecretArn, SECRET_ARN, 'a Secrets Manager ARN');
   const vapidSubject =
@@ -489,6 +500,7 @@ export function parseDeploymentEnv(env: Environment): DeploymentConfig {
     attachments,
     reportRetentionDays,
     reportWindowDays,
+    ...(envelopeBucket === undefined ? {} : { envelopeBucket }),
     ...(websocketEndpoint === undefined ? {} : { websocketEndpoint }),
     ...(vapidSecretArn === undefined || vapidSubject === undefined
       ? {}

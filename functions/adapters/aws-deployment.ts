@@ -29,7 +29,8 @@ export function deploymentPorts(
     dynamodb,
     s3,
     table: deployment.table,
-    bucket: deployment.bucket,
+    // Envelopes may live in their own (directory) bucket; attachments stay in `bucket`.
+    bucket: deployment.envelopeBucket ?? deployment.bucket,
     signingKeys: new SecretsManagerSigningKeyProvider(
       new SecretsManagerClient({}),
       deployment.signingSecretArn,

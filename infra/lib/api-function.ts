@@ -114,7 +114,8 @@ export interface ApiFunctionProps {
   readonly table: MailboxTable;
   /**
    * The bucket (`SEALPOST_BUCKET`): object actions under `env/` and, for presigned attachment
-   * transfers, under `attachments/` granted.
+   * transfers, under `attachments/` granted; with express envelope storage also its directory
+   * bucket (`SEALPOST_ENVELOPE_BUCKET`, sessions granted).
    */
   readonly bucket: EnvelopeBucket;
   /** The signing keys (`SEALPOST_SIGNING_SECRET_ARN`, read granted). */
@@ -195,6 +196,7 @@ export class ApiFunction extends Construct {
     const environment = deploymentEnvironment({
       table: props.table.tableName,
       bucket: props.bucket.bucketName,
+      envelopeBucket: props.bucket.envelopeBucketName,
       signingSecretArn: props.keys.signingSecret.secretArn,
       messageTtlDays: props.messageTtlDays,
       stage: props.stage,

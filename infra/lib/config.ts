@@ -16,7 +16,11 @@ import {
   STAGE_PATTERN,
   VAPID_SUBJECT_PATTERN,
 } from '#functions/deployment.ts';
-import type { EnvelopeEncryption } from './envelope-bucket.ts';
+import {
+  AVAILABILITY_ZONE_ID,
+  ENVELOPE_STORAGES,
+  type EnvelopeEncryption,
+} from './envelope-bucket.ts';
 import { defaultRemovalPolicy } from './sealpost-service.ts';
 import type { SealpostStackProps } from './sealpost-stack.ts';
 
@@ -179,6 +183,28 @@ class ContextParser {
     return hosts;
   }
 
+  /**
+   * `envelopeStorage` and `expressAz`: the zone only with `express`, and `express` only with
+   * SSE-S3 (the directory bucket's encryption).
+   */
+  envelopeStorage(
+    encryption: EnvelopeEncryption | undefined,
+  ): Pick<SealpostStackProps, 'envelopeStorage' | 'expressAvailabilityZoneId'> {
+    const storage = this.oneOf('envelopeStorage', ENVELOPE_STORAGES);
+    const zone = this.matching(
+      'expressAz',
+      AVAILABILITY_ZONE_ID,
+      'an Availability Zone id like use1-az4',
+    );
+    if (zone !== undefined && storage !== 'express') {
+      this.problems.push('expressAz needs envelopeStorage=express');
+    }
+    if (storage === 'express' && encryption === 'kms') {
+      this.problems.push('envelopeStorage=express needs bucketEncryption=s3-managed');
+    }
+    return { envelopeStorage: storage, expressAvailabilityZoneId: zone };
+  }
+
   retention(): logs.RetentionDays | undefined {
     const days = this.integer('logRetentionDays', 1, 3653);
     if (days === undefined) return undefined;
@@ -201,8 +227,9 @@ class ContextParser {
  * `pushAllowedHosts` (comma-separated, default the browsers' push services), and for
  * attachments `attachmentMaxBytes` (default 512 MiB), `attachmentMultipartBytes` (default
  * 64 MiB), `attachmentQuotaBytes` (default 5 GiB) and `attachmentCorsOrigins`
- * (comma-separated, default `*`), and `reportRetentionDays` (days a verified abuse report is
- * kept, 1..3650, default 180).
+ * (comma-separated, default `*`), `reportRetentionDays` (days a verified abuse report is
+ * kept, 1..3650, default 180), and `envelopeStorage` (`standard` | `express`, default
+ * `standard`) with `expressAz` (the directory bucket's zone id, default per region).
  *
  * @throws {ContextError} listing every invalid key at once
  * @example
@@ -218,6 +245,7 @@ export function stackPropsFromContext(read: ContextReader): SealpostStackProps {
   const removal = p.oneOf('removalPolicy', ['retain', 'destroy'] as const);
   const rate = p.integer('throttleRate', 1, 100_000);
   const burst = p.integer('throttleBurst', 0, 5_000);
+  const encryption = p.oneOf('bucketEncryption', ENCRYPTIONS);
   const props: SealpostStackProps = {
     stage,
     removalPolicy:
@@ -228,7 +256,8 @@ export function stackPropsFromContext(read: ContextReader): SealpostStackProps {
           : RemovalPolicy.RETAIN,
     logRetention: p.retention(),
     messageTtlDays: p.integer('messageTtlDays', 1, MAX_MESSAGE_TTL_DAYS),
-    bucketEncryption: p.oneOf('bucketEncryption', ENCRYPTIONS),
+    bucketEncryption: encryption,
+    ...p.envelopeStorage(encryption),
     corsAllowOrigins: p.origins('corsOrigins'),
     logLevel: p.oneOf<DeploymentLogLevel>('logLevel', LOG_LEVELS),
     throttle:

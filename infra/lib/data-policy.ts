@@ -11,6 +11,7 @@ import type { IConstruct } from 'constructs';
 export const STATEFUL_RESOURCE_TYPES: readonly string[] = [
   'AWS::DynamoDB::Table',
   'AWS::S3::Bucket',
+  'AWS::S3Express::DirectoryBucket',
   'AWS::KMS::Key',
   'AWS::SecretsManager::Secret',
   'AWS::Logs::LogGroup',

@@ -1,7 +1,8 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3express from 'aws-cdk-lib/aws-s3express';
 import { Construct } from 'constructs';
 import { ATTACHMENT_PREFIX, ENVELOPE_PREFIX } from '#functions/deployment.ts';
 import type { BucketEmptier } from './bucket-emptier.ts';
@@ -48,6 +49,45 @@ export const ATTACHMENT_CORS_MAX_AGE_SECONDS = 3600;
 /** How envelope objects are encrypted at rest. */
 export type EnvelopeEncryption = 's3-managed' | 'kms';
 
+/**
+ * Where envelope objects live: `standard` (S3 Standard, in the bucket beside the attachments)
+ * or `express` (an S3 Express One Zone directory bucket in one Availability Zone; see
+ * docs/DEPLOY.md for what that changes).
+ */
+export type EnvelopeStorage = 'standard' | 'express';
+
+/** The envelope storage classes, for context validation. */
+export const ENVELOPE_STORAGES: readonly EnvelopeStorage[] = ['standard', 'express'];
+
+/**
+ * An Availability Zone id (`use1-az4`, the same zone in every account, unlike a zone name
+ * such as `us-east-1a`), or a Dedicated Local Zone id (`use1-atl2-az1`).
+ */
+export const AVAILABILITY_ZONE_ID = /^[a-z]{2,8}\d{1,2}(-[a-z]{2,8}\d{1,2})?-az\d{1,2}$/;
+
+/**
+ * The zone a directory bucket goes to when none is given: per region, one Availability Zone
+ * id that S3 Express One Zone serves (the service runs in some zones of some regions only;
+ * docs/DEPLOY.md). Other regions need `expressAz`.
+ */
+export const DEFAULT_EXPRESS_ZONES: Readonly<Record<string, string>> = {
+  'us-east-1': 'use1-az4',
+  'us-west-2': 'usw2-az1',
+  'ap-northeast-1': 'apne1-az4',
+  'eu-north-1': 'eun1-az1',
+};
+
+/** The S3 Express One Zone options of {@link EnvelopeBucket}. */
+export interface ExpressEnvelopeProps {
+  /**
+   * The Availability Zone id of the directory bucket. Put it where the callers are: Lambda
+   * functions outside a VPC run in every zone of the region, so most requests cross zones
+   * either way (docs/DEPLOY.md).
+   * @default - DEFAULT_EXPRESS_ZONES of the stack's region (which must then be known at synth)
+   */
+  readonly availabilityZoneId?: string;
+}
+
 /** Props of {@link EnvelopeBucket}. */
 export interface EnvelopeBucketProps {
   /** Days a message lives before it expires unread; the lifecycle rule matches it. */
@@ -65,6 +105,14 @@ export interface EnvelopeBucketProps {
    * @default DEFAULT_ATTACHMENT_CORS_ORIGINS (`*`)
    */
   readonly attachmentCorsOrigins?: readonly string[];
+  /**
+   * Keep envelopes in an S3 Express One Zone directory bucket instead of the bucket (whose
+   * `env/` prefix then stays empty). Attachment blobs stay in the bucket: presigned POST forms
+   * and cross-origin browser transfers need a general purpose bucket. Needs `s3-managed`
+   * encryption.
+   * @default - envelopes in S3 Standard under `env/` of the bucket
+   */
+  readonly express?: ExpressEnvelopeProps;
 }
 
 /**
@@ -76,8 +124,13 @@ export interface EnvelopeBucketProps {
  * CORS rule. Removal policy (bucket and key) comes from the {@link DataPolicy} aspect; a
  * bucket is only deleted when empty (see {@link BucketEmptier}).
  *
- * @throws {RangeError} if `messageTtlDays` is not a positive integer or
- *   `attachmentCorsOrigins` is empty
+ * With `express`, envelopes go to a directory bucket ({@link directoryBucket}) in one
+ * Availability Zone instead: SSE-S3, every object expiring with the message TTL, and access by
+ * `s3express:CreateSession` on that bucket (the SDK's S3 client opens and renews sessions).
+ *
+ * @throws {RangeError} if `messageTtlDays` is not a positive integer,
+ *   `attachmentCorsOrigins` is empty, `express` is combined with `kms` encryption, or no
+ *   valid zone id is given or known for the stack's region
  * @example
  * ```ts
  * const bucket = new EnvelopeBucket(this, 'Envelopes', { messageTtlDays: 30 });
@@ -90,6 +143,8 @@ export class EnvelopeBucket extends Construct {
   readonly bucket: s3.Bucket;
   /** The customer managed key, when `encryption` is `kms`. */
   readonly key?: kms.Key;
+  /** The S3 Express One Zone bucket of envelopes, with `express`. */
+  readonly directoryBucket?: s3express.CfnDirectoryBucket;
 
   constructor(scope: Construct, id: string, props: EnvelopeBucketProps) {
     super(scope, id);
@@ -99,6 +154,11 @@ export class EnvelopeBucket extends Construct {
     const corsOrigins = props.attachmentCorsOrigins ?? DEFAULT_ATTACHMENT_CORS_ORIGINS;
     if (corsOrigins.length === 0) {
       throw new RangeError('attachmentCorsOrigins must list at least one origin');
+    }
+    if (props.express && props.encryption === 'kms') {
+      // A directory bucket's SSE-KMS key is used through its sessions, which the grants here
+      // do not model; SSE-S3 is what the express option supports.
+      throw new RangeError('express envelope storage needs s3-managed encryption');
     }
     if (props.encryption === 'kms') {
       this.key = new kms.Key(this, 'Key', {
@@ -163,6 +223,45 @@ export class EnvelopeBucket extends Construct {
         'are presigned by it, so they add no accountability over the API access log and ' +
         'CloudTrail, only metadata that sealed sender keeps from the server.',
     );
+    if (props.express) {
+      this.directoryBucket = this.createDirectoryBucket(props.messageTtlDays, props.express);
+    }
+  }
+
+  /**
+   * The directory bucket of envelopes. Directory buckets always block public access, disable
+   * ACLs and are unversioned, so only encryption and expiry need saying. Its name is generated
+   * by CloudFormation (`<id>--<zone id>--x-s3`).
+   */
+  private createDirectoryBucket(
+    messageTtlDays: number,
+    express: ExpressEnvelopeProps,
+  ): s3express.CfnDirectoryBucket {
+    const zone = express.availabilityZoneId ?? defaultExpressZone(Stack.of(this).region);
+    if (!AVAILABILITY_ZONE_ID.test(zone)) {
+      throw new RangeError(`express availabilityZoneId must be a zone id like use1-az4`);
+    }
+    return new s3express.CfnDirectoryBucket(this, 'Express', {
+      dataRedundancy: zone.split('-').length > 2 ? 'SingleLocalZone' : 'SingleAvailabilityZone',
+      locationName: zone,
+      bucketEncryption: {
+        serverSideEncryptionConfiguration: [
+          { serverSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
+        ],
+      },
+      lifecycleConfiguration: {
+        rules: [
+          {
+            // The whole bucket, not `env/`: a session may write any key of the bucket, so
+            // nothing in it may outlive the TTL. Same day counting as the Standard rule.
+            id: 'expire-envelopes',
+            status: 'Enabled',
+            expirationInDays: messageTtlDays,
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+          },
+        ],
+      },
+    });
   }
 
   /** The bucket name, passed to the function as `SEALPOST_BUCKET`. */
@@ -171,10 +270,28 @@ export class EnvelopeBucket extends Construct {
   }
 
   /**
+   * The directory bucket's name, passed as `SEALPOST_ENVELOPE_BUCKET`; undefined when
+   * envelopes live in {@link bucket}.
+   */
+  get envelopeBucketName(): string | undefined {
+    return this.directoryBucket?.ref;
+  }
+
+  /**
    * Lets `grantee` get, put and delete objects under {@link ENVELOPE_PREFIX} only, and use the
-   * bucket's KMS key for exactly those requests when there is one.
+   * bucket's KMS key for exactly those requests when there is one. With `express`, it is
+   * `s3express:CreateSession` on the directory bucket instead: a read-write session covers
+   * every object request on that bucket (S3 Express authorizes the session, not each
+   * request), which holds envelopes only.
    */
   grantEnvelopeAccess(grantee: iam.IGrantable): iam.Grant {
+    if (this.directoryBucket) {
+      return iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3express:CreateSession'],
+        resourceArns: [this.directoryBucket.attrArn],
+      });
+    }
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: [...ENVELOPE_OBJECT_ACTIONS],
@@ -235,4 +352,16 @@ export class EnvelopeBucket extends Construct {
       },
     });
   }
+}
+
+/** {@link DEFAULT_EXPRESS_ZONES} of `region`, which must be a known literal. */
+function defaultExpressZone(region: string): string {
+  const zone = Token.isUnresolved(region) ? undefined : DEFAULT_EXPRESS_ZONES[region];
+  if (zone === undefined) {
+    throw new RangeError(
+      'express envelope storage needs an availabilityZoneId (context expressAz) unless the ' +
+        `stack's region is one of: ${Object.keys(DEFAULT_EXPRESS_ZONES).join(', ')}`,
+    );
+  }
+  return zone;
 }

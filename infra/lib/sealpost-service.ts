@@ -7,7 +7,11 @@ import { type AlarmThresholds, ServiceAlarms } from './alarms.ts';
 import { ApiFunction, type ApiLogLevel } from './api-function.ts';
 import { BucketEmptier } from './bucket-emptier.ts';
 import { DataPolicy } from './data-policy.ts';
-import { EnvelopeBucket, type EnvelopeEncryption } from './envelope-bucket.ts';
+import {
+  EnvelopeBucket,
+  type EnvelopeEncryption,
+  type EnvelopeStorage,
+} from './envelope-bucket.ts';
 import { type ApiThrottle, SealpostHttpApi } from './http-api.ts';
 import { MailboxTable } from './mailbox-table.ts';
 import { ModerationApi } from './moderation-api.ts';
@@ -57,6 +61,18 @@ export interface SealpostServiceProps {
    * @default 's3-managed'
    */
   readonly bucketEncryption?: EnvelopeEncryption;
+  /**
+   * Where envelopes live: S3 Standard beside the attachments, or an S3 Express One Zone
+   * directory bucket in one Availability Zone (docs/DEPLOY.md: single-zone durability).
+   * Attachments stay in S3 Standard either way. `express` needs `s3-managed` encryption.
+   * @default 'standard'
+   */
+  readonly envelopeStorage?: EnvelopeStorage;
+  /**
+   * Availability Zone id of the express directory bucket (`use1-az4`).
+   * @default - DEFAULT_EXPRESS_ZONES of the stack's region
+   */
+  readonly expressAvailabilityZoneId?: string;
   /**
    * CORS origins for browser clients.
    * @default - no CORS
@@ -212,6 +228,9 @@ export class SealpostService extends Construct {
       messageTtlDays,
       encryption: props.bucketEncryption,
       attachmentCorsOrigins: props.attachmentCorsOrigins,
+      ...(props.envelopeStorage === 'express'
+        ? { express: { availabilityZoneId: props.expressAvailabilityZoneId } }
+        : {}),
     });
     if (removalPolicy === RemovalPolicy.DESTROY) {
       this.emptier = new BucketEmptier(this, 'EnvelopesEmptier', { bucket: this.bucket.bucket });

@@ -106,6 +106,7 @@ export class SealpostWebSocketApi extends Construct {
       environment: deploymentEnvironment({
         table: props.table.tableName,
         bucket: props.bucket.bucketName,
+        envelopeBucket: props.bucket.envelopeBucketName,
         signingSecretArn: props.keys.signingSecret.secretArn,
         messageTtlDays: props.messageTtlDays,
         stage: props.stage,

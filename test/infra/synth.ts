@@ -104,6 +104,8 @@ export function synth(context: Record<string, unknown> = {}, options: SynthOptio
 export const DEPLOYED_NAMES = {
   SEALPOST_TABLE: 'Sealpost-dev-MailboxTable0A1B2C3D-1A2B3C4D5E6F',
   SEALPOST_BUCKET: 'sealpost-dev-envelopesbucketa10a30d4-1a2b3c4d5e6f',
+  /** With `envelopeStorage=express`: the directory bucket. */
+  SEALPOST_ENVELOPE_BUCKET: 'sealpost-dev-envelopesexpress-1a2b3c4d--use1-az4--x-s3',
   SEALPOST_SIGNING_SECRET_ARN:
     'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SigningKeysSigningSecret-AbCdEf',
   SEALPOST_WEBSOCKET_ENDPOINT: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1',
