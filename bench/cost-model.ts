@@ -390,25 +390,34 @@ export function userMonthCost(
  * What the code does per message of the profile (a send to a contact with 2 devices plus the
  * sync copy), by design; test/e2e/user-month.test.ts checks a real trace against it so the
  * user-month figure cannot drift from the code. `drainedShare`: envelopes that waited for their
- * device to connect (fetched from the object store then) over all envelopes.
+ * device to connect (fetched from the object store then) over all envelopes; `drainsPerMessage`:
+ * connects whose drain delivered at least one envelope, per message sent.
  *
- * @example modelMessageCounts({ inline: false, drainedShare: 10 / 12 }).s3Requests // 3 + 2.5 + 3
+ * @example modelMessageCounts({ inline: false, drainedShare: 10 / 12, drainsPerMessage: 1.5 }).s3Requests // 3 + 2.5 + 2
  */
-export function modelMessageCounts(options: { inline: boolean; drainedShare: number }): {
+export function modelMessageCounts(options: {
+  inline: boolean;
+  drainedShare: number;
+  drainsPerMessage: number;
+}): {
   apiRequests: number;
   s3Requests: number;
   wsFramesIn: number;
   wsFramesOut: number;
 } {
   const envelopes = 3;
+  // The SDK coalesces acknowledgements (sdk/client/realtime-acks.ts): a drain's ids go in one
+  // `ack` frame (a drain of the profile holds far fewer than 100), and a push, minutes from the
+  // next in the profile, in one of its own. Each `ack` frame is answered by one `acked`.
+  const ackFrames = envelopes * (1 - options.drainedShare) + options.drainsPerMessage;
   return {
     // The sealed send to the contact (both devices' envelopes) and the identified sync copy.
     apiRequests: 2,
-    // Per envelope in S3: the PUT, a GET when it is drained (a push carries it from memory),
-    // and a DeleteObjects at acknowledgement.
-    s3Requests: options.inline ? 0 : envelopes * (2 + options.drainedShare),
-    // Per envelope: an `ack` frame in; the `message` frame and the `acked` answer out.
-    wsFramesIn: envelopes,
-    wsFramesOut: 2 * envelopes,
+    // Per envelope in S3: the PUT, and a GET when it is drained (a push carries it from
+    // memory); one DeleteObjects per `ack` frame (for all of its ids).
+    s3Requests: options.inline ? 0 : envelopes * (1 + options.drainedShare) + ackFrames,
+    // In: the `ack` frames. Out: a `message` frame per envelope and an `acked` per `ack`.
+    wsFramesIn: ackFrames,
+    wsFramesOut: envelopes + ackFrames,
   };
 }

@@ -51,6 +51,8 @@ export interface UserMonthTrace {
   /** Envelopes pushed to a connected device, and drained by a device that connected later. */
   readonly pushed: number;
   readonly drained: number;
+  /** Connects of the message phase whose drain delivered at least one envelope. */
+  readonly drains: number;
   /** Usage of the message phase, less its sessions' share (per-session usage x sessions). */
   readonly perMessage: { readonly http: Usage; readonly socket: Usage };
   /** Usage of one session of an empty mailbox: connect, `ping`, drain, disconnect. */
@@ -90,6 +92,8 @@ export interface TraceOptions {
 class Frames {
   acks = 0;
   acked = 0;
+  /** Every id sent in an `ack` frame. */
+  readonly ids = new Set<string>();
 }
 
 /** Which function a piece of work runs in on AWS. */
@@ -250,8 +254,12 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
       }
       override send(data: unknown, ...rest: unknown[]): void {
         const text = String(data);
-        const type = (JSON.parse(text) as { type?: string }).type ?? '?';
-        if (type === 'ack') frames.acks++;
+        const frame = JSON.parse(text) as { type?: string; messageIds?: string[] };
+        const type = frame.type ?? '?';
+        if (type === 'ack') {
+          frames.acks++;
+          for (const id of frame.messageIds ?? []) frames.ids.add(id);
+        }
         if (metering) {
           phase.framesIn.add(type);
           phase.socket.wsMessageUnits += wsMessageUnits(encoder.encode(text).length);
@@ -310,6 +318,19 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
     d.loop?.abort.abort();
     await d.loop?.done;
     d.loop = undefined;
+  };
+  /**
+   * Waits until every message `devices` received was acknowledged and answered: the SDK
+   * coalesces the acknowledgements of a short window, and the profile's messages are minutes
+   * apart, so each push is acknowledged on its own.
+   */
+  const acknowledged = async (devices: readonly Device[]) => {
+    const deadline = Date.now() + 5_000;
+    const done = (d: Device) => d.frames.ids.size >= d.received && d.frames.acked >= d.frames.acks;
+    while (!devices.every(done)) {
+      if (Date.now() > deadline) throw new Error('acknowledgements were not answered in time');
+      await new Promise((r) => setTimeout(r, 5));
+    }
   };
   /** Waits until `total` messages were received. */
   const settle = async (total: number) => {
@@ -374,6 +395,7 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
     phase = day;
     let messages = 0;
     let pushed = 0;
+    let drains = 0;
     metering = true;
     const slots = 3;
     const onlineIn = (slot: number) =>
@@ -382,6 +404,7 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
     for (let slot = 0; slot < slots; slot++) {
       const online = onlineIn(slot);
       for (const d of online) await connect(d);
+      drains += online.filter((d) => (pending.get(d) ?? 0) > 0).length;
       await settle(expected + online.reduce((n, d) => n + (pending.get(d) ?? 0), 0));
       for (const d of online) {
         expected += pending.get(d) ?? 0;
@@ -403,6 +426,8 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
               pending.set(r, (pending.get(r) ?? 0) + 1);
             }
           }
+          await settle(expected);
+          await acknowledged(online);
         }
       }
       await settle(expected);
@@ -411,6 +436,7 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
     // The next day's first slot drains what the last two slots left for its devices.
     const drainers = [...pending.keys()];
     for (const d of drainers) await connect(d);
+    drains += drainers.length;
     for (const d of drainers) expected += pending.get(d) ?? 0;
     await settle(expected);
     for (const d of drainers) await disconnect(d);
@@ -450,6 +476,7 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
       envelopes,
       pushed,
       drained: envelopes - pushed,
+      drains,
       perSession,
       perMessage: { http: perMessageHttp, socket: perMessageSocket },
       counts: {

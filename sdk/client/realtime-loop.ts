@@ -1,8 +1,10 @@
 /**
  * The receive loop over the device's WebSocket (docs/SDK.md §Receiving, "Realtime"; frames of
  * docs/SERVICE.md §7.3). Messages pushed or drained over the socket take the polled messages'
- * path (open, hand to the app, atomic commit) and are acknowledged with an `ack` frame after
- * the commit. A connection that fails is reopened after a jittered exponential backoff; after
+ * path (open, hand to the app, atomic commit) and are acknowledged after the commit, coalesced
+ * (realtime-acks.ts): a drain's ids go in one `ack` frame at its `queue-empty`, a push's after
+ * {@link ACK_WINDOW_MS} with any committed meanwhile, and whatever is buffered when the loop
+ * ends goes out before the socket closes. A connection that fails is reopened after a jittered exponential backoff; after
  * {@link SOCKET_FAILURES_BEFORE_POLLING} failures in a row the loop polls over HTTP for each
  * backoff wait, then tries the socket again. Close 4409 (a newer connection of this device
  * replaced this one) makes the loop poll for the rest of its life; close 4410 ends it as a
@@ -21,6 +23,7 @@ import type { DeliveredMessage } from '../wire/api/schemas.ts';
 import { callOf } from './client-options.ts';
 import { ApiError, NetworkError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
+import { ACK_WINDOW_MS, AckCoalescer, DRAIN_ACK_WINDOW_MS } from './realtime-acks.ts';
 import {
   connectUrl,
   KEEPALIVE_INTERVAL_MS,
@@ -31,6 +34,7 @@ import {
 import {
   anySignal,
   type ConnectionState,
+  EXIT_ACK_TIMEOUT_MS,
   isTransient,
   type MessagePump,
   type ReceiveStreamOptions,
@@ -184,12 +188,18 @@ async function* session(
   }
   const keepalive = setInterval(() => socket.send({ type: 'keepalive' }), KEEPALIVE_INTERVAL_MS);
   const renewal = setTimeout(() => socket.renew(), MAX_CONNECTION_AGE_MS);
-  const ack = (id: string) => {
-    remember(recent, id);
-    if (!socket.ack([id])) unacked.push(id);
-  };
+  const acks = new AckCoalescer(socket, unacked);
   // Until the connection's drain ends with `queue-empty`, pushed frames are held.
   let draining = true;
+  const ack = (id: string) => {
+    remember(recent, id);
+    acks.add(id, draining ? DRAIN_ACK_WINDOW_MS : ACK_WINDOW_MS);
+  };
+  let end: SessionEnd | undefined;
+  const ended = (e: SessionEnd): SessionEnd => {
+    end = e;
+    return e;
+  };
   const held: DeliveryFrame[] = [];
   async function* deliverFrame(frame: DeliveryFrame): AsyncGenerator<IncomingMessage, void> {
     const id = frame.type === 'message' ? frame.message.messageId : frame.messageId;
@@ -207,15 +217,20 @@ async function* session(
     // is only answered with `pong`. Then what an earlier connection or poll could not
     // acknowledge.
     socket.send({ type: 'ping' });
-    while (unacked.length > 0 && socket.ack(unacked.slice(0, MAX_FETCH_BATCH))) {
-      unacked.splice(0, MAX_FETCH_BATCH);
-    }
+    for (const id of unacked.splice(0)) acks.add(id, DRAIN_ACK_WINDOW_MS);
+    acks.flush();
     for (;;) {
       const event = await socket.next(signal);
-      if (event.kind === 'aborted' || event.kind === 'renew') return event.kind;
-      if (event.kind === 'closed') return closeEnd(event.code);
+      if (event.kind === 'aborted' || event.kind === 'renew') return ended(event.kind);
+      if (event.kind === 'closed') return ended(closeEnd(event.code));
       const { frame } = event;
+      if (frame.type === 'acked' || frame.type === 'error') {
+        acks.answer(frame);
+        continue;
+      }
       if (frame.type === 'queue-empty') {
+        // The drain's ids go out together.
+        acks.flush();
         draining = false;
         caughtUp();
         reportState(options, 'open');
@@ -230,7 +245,7 @@ async function* session(
         // A push may overtake the drain (on AWS they run in different functions): it waits
         // for `queue-empty`. Past the bound the connection is dropped; the messages stay
         // queued and the next connection's drain brings them in order.
-        if (held.length >= MAX_HELD_PUSHES) return 'failed';
+        if (held.length >= MAX_HELD_PUSHES) return ended('failed');
         held.push(frame);
         continue;
       }
@@ -240,7 +255,27 @@ async function* session(
   } finally {
     clearInterval(keepalive);
     clearTimeout(renewal);
+    // A connection still open (the loop ends, or the connection is renewed, or the consumer
+    // left the loop) sends what is buffered and waits, bounded, for the answers.
+    if (end !== 'failed' && end !== 'replaced' && end !== 'removed') await settleAcks(socket, acks);
+    acks.abandon();
     socket.close();
+  }
+}
+
+/**
+ * Sends the buffered ids and reads the connection until every `ack` frame is answered, the
+ * connection closes, or {@link EXIT_ACK_TIMEOUT_MS} passes; other frames are dropped (their
+ * messages stay queued and come again).
+ */
+async function settleAcks(socket: RealtimeSocket, acks: AckCoalescer): Promise<void> {
+  acks.flush();
+  if (!acks.outstanding) return;
+  const timeout = AbortSignal.timeout(EXIT_ACK_TIMEOUT_MS);
+  while (acks.outstanding) {
+    const event = await socket.next(timeout);
+    if (event.kind !== 'frame') return;
+    if (event.frame.type === 'acked' || event.frame.type === 'error') acks.answer(event.frame);
   }
 }
 

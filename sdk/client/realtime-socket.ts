@@ -230,10 +230,14 @@ export class RealtimeSocket {
     }
   }
 
-  /** Acknowledges `messageIds` (at most 100); false when the connection is not open. */
-  ack(messageIds: readonly string[]): boolean {
+  /**
+   * Acknowledges `messageIds` (at most 100) in one `ack` frame; its frame id (echoed by the
+   * `acked` or `error` answer), or undefined when the connection is not open.
+   */
+  ack(messageIds: readonly string[]): string | undefined {
     this.ackIds = (this.ackIds + 1) % Number.MAX_SAFE_INTEGER;
-    return this.send({ type: 'ack', id: String(this.ackIds), messageIds: [...messageIds] });
+    const id = String(this.ackIds);
+    return this.send({ type: 'ack', id, messageIds: [...messageIds] }) ? id : undefined;
   }
 
   /** Closes the connection normally (a no-op once it is closing or closed). */
