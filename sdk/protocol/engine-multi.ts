@@ -5,12 +5,11 @@
  * payload reference; franking covers the content itself (§14.7), so reports do not change.
  * Not yet wired into `ProtocolEngine` or the client's fan-out.
  */
-import { FrankingUnavailableError, MalformedEnvelopeError, NoSessionError } from '../errors.ts';
+import { MalformedEnvelopeError } from '../errors.ts';
 import type { StoreOp } from '../state/store.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, wipe } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
-import { decodeIdentityBundle } from '../wire/identity.ts';
 import {
   decodePayloadReference,
   encodePayloadReference,
@@ -18,27 +17,21 @@ import {
   type PayloadReference,
 } from '../wire/multi-recipient-payload.ts';
 import type { TrustConfig } from './certificates.ts';
-import { pinKey } from './contacts.ts';
 import type { ReceivedFranking } from './engine-franking.ts';
 import { receiveMessage } from './engine-receive.ts';
+import { sealFor } from './engine-send.ts';
 import type {
   EngineContext,
   MessageHandler,
   ReceivedMessage,
   UnsealOptions,
 } from './engine-types.ts';
-import {
-  assertCertificateMatchesIdentity,
-  sealedSenderOpen,
-  sealedSenderSeal,
-} from './sealed-sender.ts';
+import { assertCertificateMatchesIdentity, sealedSenderOpen } from './sealed-sender.ts';
 import type { PeerAddress } from './session-cipher.ts';
 import { sessionKey } from './session-lock.ts';
 import { openSharedPayload, sealSharedPayload } from './shared-payload.ts';
 
 /** Where `dhPublic` lies in an encoded IdentityBundle (docs/PROTOCOL.md §1.3). */
-const DH_PUBLIC_AT = 64;
-const DH_PUBLIC_END = 96;
 
 /** One recipient device's header of a multi-recipient send. */
 export interface SealedHeader {
@@ -54,10 +47,9 @@ export interface SealedMultiRecipient {
 }
 
 /**
- * Seals the per-device header for `peer`: franks `content` for the device (before anything is
- * encrypted, as `sealFor` in engine-send.ts does), encrypts the payload reference with the
- * device's session (one committed ratchet step) and seals it to the identity that session is
- * bound to.
+ * Seals the per-device header for `peer` through `sealFor` (engine-send.ts): franks `content`
+ * for the device before anything is encrypted, encrypts the payload reference with the device's
+ * session (one committed ratchet step) and seals it to the identity that session is bound to.
  *
  * @throws NoSessionError without a session bound to the pinned identity
  * @throws FrankingUnavailableError without a moderator key or the device's franking key
@@ -76,39 +68,8 @@ export async function sealHeaderFor(
   assertBytes(senderCertificate, 'senderCertificate');
   const plaintext = encodePayloadReference(reference);
   try {
-    const local = context.local();
     // PROTOCOL.md §14.7: the commitment is over the content, as in a per-device envelope.
-    const { commitment, franking } = await context.franking
-      .frankFor(
-        context.store,
-        context.rng,
-        { address: context.address, deviceId: local.bundle.deviceId },
-        peer,
-        content,
-        context.now(),
-      )
-      .catch(async (cause: unknown) => {
-        if (cause instanceof FrankingUnavailableError && !(await context.cipher.hasSession(peer))) {
-          throw new NoSessionError();
-        }
-        throw cause;
-      });
-    const source = context.pins.source(pinKey(peer));
-    const { type, body } = await context.cipher.encryptAndCommit(peer, plaintext, source);
-    const pin = source.last;
-    const recipientDhPublic =
-      pin === undefined
-        ? await remoteDhPublic(context, peer)
-        : pin.subarray(DH_PUBLIC_AT, DH_PUBLIC_END);
-    return await sealedSenderSeal(context.backend, context.rng, {
-      senderIdentity: { dhPrivate: local.dhPrivate, dhPublic: local.bundle.dhPublic },
-      recipientDhPublic,
-      senderCertificate,
-      contentType: type,
-      message: body,
-      commitment,
-      franking,
-    });
+    return await sealFor(context, peer, plaintext, senderCertificate, content);
   } finally {
     wipe(plaintext);
   }
@@ -223,16 +184,4 @@ export async function unsealWithPayload(
   );
   if (content === undefined) throw new MalformedEnvelopeError('payload was not opened');
   return { ...received, plaintext: content, franking, certificate: opened.certificate };
-}
-
-/** The current session's remote DH identity (a device without a pin: sessions of old stores). */
-async function remoteDhPublic(context: EngineContext, peer: PeerAddress): Promise<Uint8Array> {
-  const key = sessionKey(peer);
-  const cached = context.remoteDh.get(key);
-  if (cached) return cached;
-  const identity = await context.cipher.remoteIdentity(peer);
-  if (!identity) throw new NoSessionError();
-  const dh = decodeIdentityBundle(identity).dhPublic;
-  context.remoteDh.set(key, dh);
-  return dh;
 }

@@ -60,7 +60,9 @@ export async function startSessionWith(
 
 /**
  * Encrypts for `peer` (only with a session bound to the pin), commits, and seals the message
- * to the identity that session is bound to.
+ * to the identity that session is bound to. `franked` is what the franking commitment covers:
+ * the plaintext itself, or for a shared-payload header the content its reference stands for
+ * (docs/PROTOCOL.md §14.7).
  *
  * @throws as `ProtocolEngine.seal`.
  * @example const envelope = await sealFor(context, peer, plaintext, certificate);
@@ -70,6 +72,7 @@ export async function sealFor(
   peer: PeerAddress,
   plaintext: Uint8Array,
   senderCertificate: Uint8Array,
+  franked: Uint8Array = plaintext,
 ): Promise<Uint8Array> {
   const local = context.local();
   // Franked before encryption: a missing key fails here, with no ratchet step spent.
@@ -79,7 +82,7 @@ export async function sealFor(
       context.rng,
       { address: context.address, deviceId: local.bundle.deviceId },
       peer,
-      plaintext,
+      franked,
       context.now(),
     )
     .catch(async (cause: unknown) => {
