@@ -5,6 +5,7 @@
  * than the ratio of two medians measured seconds apart. Both sides are warmed up first: the
  * JavaScript side needs a few thousand operations before the JIT has compiled its hot paths.
  */
+import { timeSide } from './browser-timing.ts';
 
 /** Rates of one side over the measured rounds. */
 export interface Rate {
@@ -56,32 +57,6 @@ function rate(rounds: readonly number[]): Rate {
   return { median: m, spread: (Math.max(...rounds) - Math.min(...rounds)) / m, rounds };
 }
 
-/** Runs `side` for about `ms` of timed work and returns operations per second. */
-async function runFor<T>(side: Side<T>, ms: number): Promise<number> {
-  let n = 0;
-  let elapsed = 0;
-  if (side.prepare === undefined) {
-    const run = side.run as () => Promise<unknown> | unknown;
-    const start = performance.now();
-    while (elapsed < ms) {
-      await run();
-      n++;
-      elapsed = performance.now() - start;
-    }
-    return (n * 1000) / elapsed;
-  }
-  const batch = side.batch ?? 1;
-  while (elapsed < ms) {
-    const inputs: T[] = [];
-    for (let i = 0; i < batch; i++) inputs.push(await side.prepare());
-    const start = performance.now();
-    for (const input of inputs) await side.run(input);
-    elapsed += performance.now() - start;
-    n += batch;
-  }
-  return (n * 1000) / elapsed;
-}
-
 /**
  * Measures `ours` against `theirs` in interleaved rounds.
  *
@@ -93,19 +68,19 @@ export async function compare<A, B>(
   theirs: Side<B>,
   { rounds = 7, roundMs = 1000, warmupMs = 1500 }: MeasureOptions = {},
 ): Promise<Comparison> {
-  await runFor(ours, warmupMs);
-  await runFor(theirs, warmupMs);
+  await timeSide(ours, warmupMs);
+  await timeSide(theirs, warmupMs);
   const a: number[] = [];
   const b: number[] = [];
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     // Alternate which side goes first, so neither always runs right after the other's garbage.
     if (r % 2 === 0) {
-      a.push(await runFor(ours, roundMs));
-      b.push(await runFor(theirs, roundMs));
+      a.push(await timeSide(ours, roundMs));
+      b.push(await timeSide(theirs, roundMs));
     } else {
-      b.push(await runFor(theirs, roundMs));
-      a.push(await runFor(ours, roundMs));
+      b.push(await timeSide(theirs, roundMs));
+      a.push(await timeSide(ours, roundMs));
     }
     ratios.push(a[r]! / b[r]!);
   }
