@@ -38,22 +38,14 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus as cpus_, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { awsPorts } from '../functions/adapters/aws-ports.ts';
 import { DEFAULT_CONFIG } from '../functions/domain/config.ts';
 import { randomBytes } from '../functions/domain/crypto.ts';
-import { StaticSigningKeyProvider } from '../functions/domain/signing-material.ts';
 import { KEEPALIVE_INTERVAL_MS, MAX_CONNECTION_AGE_MS } from '../sdk/client/realtime-socket.ts';
 import { toBase64Url } from '../sdk/wire/api/codec.ts';
 import type { ClientFrame } from '../sdk/wire/api/realtime.ts';
 import { ACCESS_KEY_HEADER } from '../sdk/wire/api/signing.ts';
 import { startLocalAws } from '../test/helpers/local-aws.ts';
-import {
-  type Call,
-  harness,
-  newMessageId,
-  sendBody,
-  testMaterial,
-} from '../test/unit/functions/fixtures.ts';
+import { newMessageId, sendBody } from '../test/unit/functions/fixtures.ts';
 import {
   addCost,
   type CostAssumptions,
@@ -70,7 +62,8 @@ import {
   userMonthCounts,
 } from './cost-model.ts';
 import { attachmentCostPerGb, measureAttachment, STORED_DAYS } from './lib/attachment-cost.ts';
-import { type Endpoints, Meter, meteredClients } from './lib/meter.ts';
+import type { Endpoints } from './lib/meter.ts';
+import { meteredHarness } from './lib/metered-harness.ts';
 import { measureRealtime, type RealtimeUsage } from './lib/realtime-cost.ts';
 import { measureReportVerification } from './lib/report-verification.ts';
 import { BATCH, measureFirstContactUsage, measureTokenThroughput } from './lib/token-cost.ts';
@@ -124,26 +117,12 @@ async function costScenario(
   inlineMaxBytes: number,
   batch: number,
 ): Promise<Usage> {
-  const meter = new Meter();
-  const { dynamodb, s3 } = meteredClients(endpoints, meter);
-  const ports = awsPorts({
-    dynamodb,
-    s3,
-    table: endpoints.table,
-    bucket: endpoints.bucket,
-    signingKeys: new StaticSigningKeyProvider(testMaterial()),
+  const { meter, h, timed, close } = meteredHarness(endpoints, {
+    config: { ...DEFAULT_CONFIG, inlineMaxBytes },
+    start: Date.now(),
   });
-  const h = harness(ports, { config: { ...DEFAULT_CONFIG, inlineMaxBytes }, start: Date.now() });
   const key = randomBytes(16);
   const bob = await h.register(key);
-
-  const timed = async (call: Call) => {
-    const started = performance.now();
-    const res = await h.call(call);
-    meter.apiRequest(started, call.json, res.body);
-    if (res.status !== 200) throw new Error(`${call.method} ${call.path}: ${res.status}`);
-    return res;
-  };
 
   meter.active = true;
   for (let i = 0; i < MESSAGES; i++) {
@@ -172,8 +151,7 @@ async function costScenario(
     delivered += ids.length;
   }
   meter.active = false;
-  dynamodb.destroy();
-  s3.destroy();
+  close();
   return perMessage(meter.usage, MESSAGES);
 }
 

@@ -10,17 +10,14 @@
  * messages.
  */
 
-import { awsPorts, awsTokenPorts } from '../../functions/adapters/aws-ports.ts';
 import { memoryTokenPorts } from '../../functions/adapters/memory-ports.ts';
 import { DEFAULT_CONFIG } from '../../functions/domain/config.ts';
 import { randomBytes } from '../../functions/domain/crypto.ts';
-import { StaticSigningKeyProvider } from '../../functions/domain/signing-material.ts';
 import { systemRng } from '../../sdk/crypto/backend.ts';
 import { beginToken, finishToken, TOKEN_BYTES } from '../../sdk/tokens/index.ts';
 import { fromBase64Url, toBase64Url } from '../../sdk/wire/api/codec.ts';
 import { ACCESS_KEY_HEADER, TOKEN_HEADER } from '../../sdk/wire/api/signing.ts';
 import {
-  type Call,
   harness,
   memoryPorts,
   newMessageId,
@@ -29,7 +26,8 @@ import {
 } from '../../test/unit/functions/fixtures.ts';
 import { currentKey, tokenRequests } from '../../test/unit/functions/token-fixture.ts';
 import { addUsage, emptyUsage, perMessage, type Usage } from '../cost-model.ts';
-import { type Endpoints, Meter, meteredClients } from './meter.ts';
+import type { Endpoints } from './meter.ts';
+import { meteredHarness } from './metered-harness.ts';
 
 /** Tokens per `POST /v1/tokens` in these measurements: the largest batch the route takes. */
 export const BATCH = 20;
@@ -210,16 +208,7 @@ export async function measureFirstContactUsage(
   endpoints: Endpoints,
   messages = 40,
 ): Promise<FirstContactUsage> {
-  const meter = new Meter();
-  const { dynamodb, s3 } = meteredClients(endpoints, meter);
-  const ports = awsPorts({
-    dynamodb,
-    s3,
-    table: endpoints.table,
-    bucket: endpoints.bucket,
-    signingKeys: new StaticSigningKeyProvider(testMaterial()),
-  });
-  const h = harness(ports, {
+  const { meter, h, timed, close } = meteredHarness(endpoints, {
     config: {
       ...DEFAULT_CONFIG,
       tokenQuotaPerDay: 1000,
@@ -228,15 +217,8 @@ export async function measureFirstContactUsage(
       identifiedSendRateLimit: { limit: 100_000, windowMs: 600_000 },
     },
     start: Date.now(),
-    tokens: awsTokenPorts({ dynamodb, table: endpoints.table }),
+    tokens: true,
   });
-  const timed = async (call: Call) => {
-    const started = performance.now();
-    const res = await h.call(call);
-    meter.apiRequest(started, call.json, res.body);
-    if (res.status !== 200) throw new Error(`${call.method} ${call.path}: ${res.status}`);
-    return res;
-  };
   const envelope = randomBytes(ENVELOPE_BYTES);
   const accessKey = randomBytes(16);
   const bob = await h.register(accessKey, { firstContact: 'requests' });
@@ -289,7 +271,6 @@ export async function measureFirstContactUsage(
   }
   meter.active = false;
   const contact = perMessage(meter.usage, messages);
-  dynamodb.destroy();
-  s3.destroy();
+  close();
   return { token: addUsage(redeemed, issuance), identified, contact };
 }
