@@ -85,7 +85,8 @@ function parseArgs(argv: readonly string[]): Parsed {
       options.set(name, value);
     } else if (BOOLEAN_FLAGS.has(arg)) {
       flags.add(arg);
-    } else if (arg.startsWith('-') && arg !== '-') {
+    } else if (arg.startsWith('--')) {
+      // Only long options exist (and -h): report ids are base64url and may begin with '-'.
       throw new UsageError(`unknown option ${arg}`);
     } else {
       positional.push(arg);

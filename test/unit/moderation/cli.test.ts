@@ -175,6 +175,10 @@ describe('moderation CLI on the local server', () => {
   it('prints the server’s error and exits 1', async () => {
     const unknown = await run('show', Buffer.alloc(16, 1).toString('base64url'));
     expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'error: NOT_FOUND: no such report\n' });
+    // Report ids are base64url: one in 64 begins with '-', and is an id, not an option.
+    const dashed = await run('show', Buffer.alloc(16, 0xf8).toString('base64url'));
+    expect(Buffer.alloc(16, 0xf8).toString('base64url')).toMatch(/^-/);
+    expect(dashed).toEqual({ code: 1, stdout: '', stderr: 'error: NOT_FOUND: no such report\n' });
     const missing = await run('suspend', newAccount().address, '--reason', 'x');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('error: NOT_FOUND: no such account\n');
