@@ -1,5 +1,5 @@
 /**
- * Attachment benchmarks (docs/PROTOCOL.md §10, docs/SERVICE.md §7.5): `npm run bench:attachments`.
+ * Attachment benchmarks (docs/PROTOCOL.md §10, docs/SERVICE.md §7.6): `npm run bench:attachments`.
  *
  * 1. Cipher throughput: `encryptAttachment` / `decryptAttachment` with their defaults
  *    (256 KiB chunks, the whole stream API, padding, digest) per backend for 1 MiB and 64 MiB

@@ -388,17 +388,20 @@ export function userMonthCost(
 
 /**
  * What the code does per message of the profile (a send to a contact with 2 devices plus the
- * sync copy), by design; test/e2e/user-month.test.ts checks a real trace against it so the
- * user-month figure cannot drift from the code. `drainedShare`: envelopes that waited for their
- * device to connect (fetched from the object store then) over all envelopes; `drainsPerMessage`:
- * connects whose drain delivered at least one envelope, per message sent.
+ * sync copy to the sender's other device), by design; test/e2e/user-month.test.ts checks a real
+ * trace against it so the user-month figure cannot drift from the code. The send to the contact
+ * is one multi-recipient request (docs/PROTOCOL.md §14: one shared payload object, each device's
+ * header inline in its record); the sync copy, to a single device, is a per-device envelope in
+ * its own object. `drainedShare`: envelopes that waited for their device to connect over all
+ * envelopes; `drainsPerMessage`: connects whose drain delivered at least one envelope, per
+ * message sent; `perDeviceAckFrames`: `ack` frames carrying a sync copy's id, per message.
  *
- * @example modelMessageCounts({ inline: false, drainedShare: 10 / 12, drainsPerMessage: 1.5 }).s3Requests // 3 + 2.5 + 2
+ * @example modelMessageCounts({ drainedShare: 10 / 12, drainsPerMessage: 1.5, perDeviceAckFrames: 1 }).s3Requests // 2 + 2.5 + 1 + 1
  */
 export function modelMessageCounts(options: {
-  inline: boolean;
   drainedShare: number;
   drainsPerMessage: number;
+  perDeviceAckFrames: number;
 }): {
   apiRequests: number;
   s3Requests: number;
@@ -411,11 +414,13 @@ export function modelMessageCounts(options: {
   // next in the profile, in one of its own. Each `ack` frame is answered by one `acked`.
   const ackFrames = envelopes * (1 - options.drainedShare) + options.drainsPerMessage;
   return {
-    // The sealed send to the contact (both devices' envelopes) and the identified sync copy.
+    // The multi-recipient send to the contact's devices and the identified sync copy.
     apiRequests: 2,
-    // Per envelope in S3: the PUT, and a GET when it is drained (a push carries it from
-    // memory); one DeleteObjects per `ack` frame (for all of its ids).
-    s3Requests: options.inline ? 0 : envelopes * (1 + options.drainedShare) + ackFrames,
+    // PUTs: the shared payload and the sync copy's object. GETs: one per drained envelope (the
+    // sync copy's object, or the payload for a header; a push carries either from memory).
+    // Deletes: the payload's, with its last reference, and one DeleteObjects per `ack` frame
+    // that carries a sync copy's id.
+    s3Requests: 2 + envelopes * options.drainedShare + 1 + options.perDeviceAckFrames,
     // In: the `ack` frames. Out: a `message` frame per envelope and an `acked` per `ack`.
     wsFramesIn: ackFrames,
     wsFramesOut: envelopes + ackFrames,

@@ -119,8 +119,23 @@ export const TTL_ATTRIBUTE = 'ttl';
 export const ENVELOPE_PREFIX = 'env/';
 
 /**
+ * Key prefix of every shared payload object of multi-recipient sends (`pay/<spread>/<hex id>`,
+ * docs/PROTOCOL.md §14.8): stored beside the envelopes (in their bucket, or their directory
+ * bucket), with a lifecycle rule and an IAM grant of its own.
+ */
+export const PAYLOAD_PREFIX = 'pay/';
+
+/**
+ * Days a shared payload (its object and its reference set) outlives the messages of the store
+ * that created it. A retry of the request writes records with its own, later expiry that
+ * reference the payload its first attempt stored, and the object's lifecycle counts from that
+ * first PUT; the day covers such retries.
+ */
+export const PAYLOAD_GRACE_DAYS = 1;
+
+/**
  * Key prefix of every attachment object (`attachments/<id>`): the bucket's lifecycle rules and
- * the function's IAM grant are scoped to it (docs/SERVICE.md §7.5).
+ * the function's IAM grant are scoped to it (docs/SERVICE.md §7.6).
  */
 export const ATTACHMENT_PREFIX = 'attachments/';
 
@@ -208,7 +223,7 @@ export interface DeploymentConfig {
   readonly pushAllowedHosts: readonly string[];
   /** The VAPID key secret and subject, when Web Push wake-ups are deployed. */
   readonly vapid?: { readonly secretArn: string; readonly subject: string };
-  /** Attachment limits, in bytes (docs/SERVICE.md §7.5). */
+  /** Attachment limits, in bytes (docs/SERVICE.md §7.6). */
   readonly attachments: DeploymentAttachmentLimits;
   /** Days a verified report is kept (docs/SERVICE.md §14.3). */
   readonly reportRetentionDays: number;

@@ -1,5 +1,5 @@
 /**
- * What one attachment costs on AWS (docs/SERVICE.md §7.5), measured on the real code paths:
+ * What one attachment costs on AWS (docs/SERVICE.md §7.6), measured on the real code paths:
  * two SDK clients with their defaults upload and download through the real app over the AWS
  * adapters on DynamoDB Local (upload sessions, quota, rate limiter: metered capacity units),
  * with the local object service standing in for S3's side of the transfer. Every request the
@@ -184,7 +184,7 @@ export async function measureAttachment(
   }
 }
 
-/** Days an attachment blob is stored: the message TTL plus the day of upload slack (§7.5). */
+/** Days an attachment blob is stored: the message TTL plus the day of upload slack (§7.6). */
 export const STORED_DAYS = 31;
 const DAYS_PER_MONTH = 365.25 / 12;
 const GB = 1024 ** 3;

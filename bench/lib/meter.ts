@@ -97,7 +97,7 @@ export class Meter {
         } else if (name === 'GetObjectCommand') {
           this.usage.s3Get++;
           this.usage.s3Bytes += (out.output as { ContentLength?: number }).ContentLength ?? 0;
-        } else if (name === 'DeleteObjectsCommand') {
+        } else if (name === 'DeleteObjectsCommand' || name === 'DeleteObjectCommand') {
           this.usage.s3Delete++;
         }
         return out;

@@ -270,7 +270,7 @@ export async function measureRealtime(
 function connectQuery(device: TestDevice, now: number): Record<string, string> {
   const headers = signHeaders(device, 'GET', REALTIME_PATH, new Uint8Array(), now);
   const query: Record<string, string> = {};
-  for (const field of Object.keys(CONNECT_QUERY) as (keyof typeof CONNECT_QUERY)[]) {
+  for (const field of Object.keys(AUTH_HEADERS) as (keyof typeof AUTH_HEADERS)[]) {
     query[CONNECT_QUERY[field]] = headers[AUTH_HEADERS[field]]!;
   }
   return query;

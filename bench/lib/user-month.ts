@@ -74,6 +74,12 @@ export interface MessageCounts {
   readonly framesIn: Readonly<Record<string, number>>;
   /** Server frames by type. */
   readonly framesOut: Readonly<Record<string, number>>;
+  /**
+   * `ack` frames that carried the id of a per-device envelope (a sync copy to the one other
+   * device), each answered by one DeleteObjects; ids of shared-payload records delete nothing
+   * but their last reference's payload.
+   */
+  readonly perDeviceAckFrames: number;
 }
 
 /** Options of a trace. */
@@ -125,6 +131,8 @@ class Phase {
   commands = new Tally();
   framesIn = new Tally();
   framesOut = new Tally();
+  /** `ack` frames carrying the id of a per-device envelope (its object is deleted with them). */
+  perDeviceAcks = 0;
   connects = 0;
 }
 
@@ -133,7 +141,7 @@ const encoder = new TextEncoder();
 /** Route of a request without addresses or ids (`PUT /v1/messages/:address`). */
 function routeOf(method: string, url: string): string {
   const path = new URL(url).pathname.replace(
-    /^(\/v1\/messages)\/(?!ack$)[^/]+(\/identified)?$/,
+    /^(\/v1\/messages)\/(?!ack$|multi$|multi\/identified$)[^/]+(\/identified)?$/,
     '$1/:address$2',
   );
   return `${method} ${path}`;
@@ -234,6 +242,8 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
    * `$disconnect` (one function call each); every frame in either direction is a message (in
    * 32 KiB units); `ping` and `ack` frames run the function, `keepalive` goes to a mock route.
    */
+  /** Ids of per-device envelopes delivered over any socket (frames without a payload). */
+  const perDeviceIds = new Set<string>();
   const socketClass = (frames: Frames) =>
     class MeteredWebSocket extends WebSocket {
       constructor(address: string) {
@@ -244,8 +254,15 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
           phase.socket.lambdaInvocations += 2;
         });
         this.on('message', (data: Buffer) => {
-          const type = (JSON.parse(data.toString()) as { type?: string }).type ?? '?';
+          const frame = JSON.parse(data.toString()) as {
+            type?: string;
+            message?: { messageId: string; payload?: string };
+          };
+          const type = frame.type ?? '?';
           if (type === 'acked') frames.acked++;
+          if (frame.message && frame.message.payload === undefined) {
+            perDeviceIds.add(frame.message.messageId);
+          }
           if (!metering) return;
           phase.framesOut.add(type);
           phase.socket.wsMessageUnits += wsMessageUnits(data.length);
@@ -262,6 +279,7 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
         }
         if (metering) {
           phase.framesIn.add(type);
+          if ((frame.messageIds ?? []).some((id) => perDeviceIds.has(id))) phase.perDeviceAcks++;
           phase.socket.wsMessageUnits += wsMessageUnits(encoder.encode(text).length);
           if (type !== 'keepalive') phase.socket.lambdaInvocations++;
         }
@@ -494,6 +512,7 @@ export async function traceUserDay(options: TraceOptions): Promise<UserMonthTrac
         ),
         framesIn,
         framesOut,
+        perDeviceAckFrames: round(day.perDeviceAcks / messages),
       },
     };
   } finally {

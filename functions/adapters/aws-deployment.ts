@@ -29,7 +29,8 @@ export function deploymentPorts(
     dynamodb,
     s3,
     table: deployment.table,
-    // Envelopes may live in their own (directory) bucket; attachments stay in `bucket`.
+    // Envelopes and shared payloads may live in their own (directory) bucket; attachments
+    // stay in `bucket`.
     bucket: deployment.envelopeBucket ?? deployment.bucket,
     signingKeys: new SecretsManagerSigningKeyProvider(
       new SecretsManagerClient({}),
@@ -66,7 +67,7 @@ export function deploymentWakeups(
 }
 
 /**
- * The attachment ports of `deployment` (docs/SERVICE.md §7.5): blobs under `attachments/` of
+ * The attachment ports of `deployment` (docs/SERVICE.md §7.6): blobs under `attachments/` of
  * its bucket, upload sessions and quotas in its table.
  *
  * @example const attachments = deploymentAttachments(deployment, dynamodb, s3);

@@ -1,6 +1,6 @@
 /**
- * The ports over AWS clients: DynamoDB for every record, S3 for the envelopes and attachment
- * blobs. Used by the
+ * The ports over AWS clients: DynamoDB for every record, S3 for the envelopes, the shared
+ * payloads and attachment blobs. Used by the
  * Lambda composition root, the local server (pointed at DynamoDB Local and s3rver) and the
  * integration tests, so all run the same adapters.
  */
@@ -14,6 +14,7 @@ import type { ConnectionRegistry, ConnectionSender } from '../domain/realtime-po
 import type { TokenPorts } from '../domain/token-ports.ts';
 import type { WakeupPorts } from '../domain/wakeup-ports.ts';
 import { ApiGatewaySender } from './aws/apigw-sender.ts';
+import { AwsSharedPayloadStore } from './aws-shared-payloads.ts';
 import {
   DynamoAccountStore,
   DynamoAttachmentQuota,
@@ -21,6 +22,7 @@ import {
   DynamoBlockStore,
   DynamoConnections,
   DynamoMessageIndex,
+  DynamoPayloadRefs,
   DynamoPrekeyStore,
   DynamoPushSubscriptions,
   DynamoRateLimiter,
@@ -34,10 +36,13 @@ import {
 } from './dynamodb/index.ts';
 import { S3AttachmentObjects } from './s3/s3-attachment-objects.ts';
 import { S3BlobStore } from './s3/s3-blob-store.ts';
+import { S3PayloadObjects } from './s3/s3-payload-objects.ts';
 import { type WebPushPortsOptions, webPushPorts } from './webpush/web-push-ports.ts';
 
 /**
- * Every port over one table and one bucket.
+ * Every port over one table and one bucket: `bucket` holds the envelopes and the shared
+ * payloads (`env/`, `pay/`), which is the directory bucket when the deployment keeps them in
+ * S3 Express One Zone (aws-deployment.ts passes it).
  *
  * @example awsPorts({ dynamodb, s3, table: 'sealpost', bucket: 'sealpost-env', signingKeys })
  */
@@ -58,6 +63,10 @@ export function awsPorts(options: {
     limiter: new DynamoRateLimiter(dynamodb, table),
     signingKeys: options.signingKeys,
     blocks: new DynamoBlockStore(dynamodb, table),
+    payloads: new AwsSharedPayloadStore(
+      new DynamoPayloadRefs(dynamodb, table),
+      new S3PayloadObjects(s3, bucket),
+    ),
   };
 }
 
@@ -77,7 +86,7 @@ export function awsWakeupPorts(options: {
 }
 
 /**
- * The attachment ports (docs/SERVICE.md §7.5): blobs under `attachments/` of the bucket,
+ * The attachment ports (docs/SERVICE.md §7.6): blobs under `attachments/` of the bucket,
  * upload sessions and quotas in the table.
  *
  * @example awsAttachmentPorts({ dynamodb, s3, table: 'sealpost', bucket: 'sealpost-env' })

@@ -12,6 +12,7 @@ import {
   MemoryBlobStore,
   MemoryBlockStore,
   MemoryMessageIndex,
+  MemoryPayloadStore,
   MemoryPrekeyStore,
   MemoryRateLimiter,
   MemoryReplayStore,
@@ -24,8 +25,8 @@ import {
 } from './memory/index.ts';
 
 /**
- * The in-memory ports; `blobs`, `index` and `blocks` are typed concretely so tests can inspect
- * them.
+ * The in-memory ports; `blobs`, `index`, `blocks` and `payloads` are typed concretely so tests
+ * can inspect them.
  */
 export interface MemoryPorts extends Ports {
   /** Concrete, so the in-memory suspension store can write the account's suspension fields. */
@@ -33,6 +34,7 @@ export interface MemoryPorts extends Ports {
   readonly blobs: MemoryBlobStore;
   readonly index: MemoryMessageIndex;
   readonly blocks: MemoryBlockStore;
+  readonly payloads: MemoryPayloadStore;
 }
 
 /**
@@ -50,6 +52,7 @@ export function createMemoryPorts(signingKeys: SigningKeyProvider): MemoryPorts 
     limiter: new MemoryRateLimiter(),
     signingKeys,
     blocks: new MemoryBlockStore(),
+    payloads: new MemoryPayloadStore(),
   };
 }
 

@@ -49,7 +49,7 @@ export interface ServicesOptions {
    */
   readonly wakeups?: WakeupOptions;
   /**
-   * Attachment transfer (docs/SERVICE.md §7.5): the object store, upload sessions and quota.
+   * Attachment transfer (docs/SERVICE.md §7.6): the object store, upload sessions and quota.
    * Without them the attachment routes answer `NOT_CONFIGURED`.
    */
   readonly attachments?: AttachmentPorts;
@@ -121,6 +121,7 @@ export function createServices(ports: Ports, options: ServicesOptions = {}): App
       ports.blocks,
       new DeliveryStamps(ports.signingKeys),
       tokens,
+      ports.payloads,
     ),
     push,
     attachments: new AttachmentService(options.attachments, ports.limiter, clock, config, random),

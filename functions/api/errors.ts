@@ -10,6 +10,7 @@ import {
   ClockSkewError,
   DeviceIdTakenError,
   DeviceMismatchError,
+  MultiRecipientError,
   ServiceError,
   StaleDevicesError,
 } from '../domain/errors.ts';
@@ -41,6 +42,10 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   }
   if (err instanceof StaleDevicesError) {
     return errorResponse(c, err.code, err.message, { stale: [...err.stale] });
+  }
+  if (err instanceof MultiRecipientError) {
+    const accounts = err.accounts.map((a) => structuredClone(a));
+    return errorResponse(c, err.code, err.message, { accounts });
   }
   if (err instanceof ClockSkewError) {
     return errorResponse(c, err.code, err.message, { serverTime: err.serverTime });

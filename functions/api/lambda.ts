@@ -44,7 +44,7 @@ const config = {
   wakeWindowMs: deployment.wakeWindowSeconds * 1000,
 };
 // Attachment blobs go straight between clients and the bucket through presigned targets
-// (docs/SERVICE.md §7.5); the function keeps upload sessions and quotas in the table.
+// (docs/SERVICE.md §7.6); the function keeps upload sessions and quotas in the table.
 const attachments = deploymentAttachments(deployment, dynamodb, s3);
 // With a VAPID secret configured, a device the realtime push did not reach is woken by Web
 // Push (docs/SERVICE.md §7.3); without one its subscription routes answer NOT_CONFIGURED.

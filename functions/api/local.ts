@@ -9,7 +9,7 @@
  * port, behind a bearer token generated once into `<dataDir>/moderator-token` (mode 0600), which
  * `npm run moderate` reads; reports, suspensions and the audit log live in the engine's storage.
  *
- * Attachments (docs/SERVICE.md §7.5) go through the local object service on the same port
+ * Attachments (docs/SERVICE.md §7.6) go through the local object service on the same port
  * (`/_objects`, functions/adapters/local-objects), which plays S3's part on both engines
  * (s3rver has no POST policies, ListParts or AbortMultipartUpload): blobs are files under
  * `objects/` in the data directory (`objects-memory/` on the in-memory engine, emptied at each

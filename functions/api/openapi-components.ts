@@ -93,6 +93,27 @@ export const errorSchema = {
           description: 'CLOCK_SKEW only: the server clock, ms since the epoch',
         },
         freeDeviceIds: deviceIds('DEVICE_ID_TAKEN only: ids the device may ask for instead'),
+        accounts: {
+          type: 'array',
+          description:
+            'A refused multi-recipient send only: every account that failed the check, in request order (docs/SERVICE.md §7.5)',
+          items: {
+            type: 'object',
+            required: ['address'],
+            properties: {
+              address: { type: 'string', pattern: '^[a-z2-7]{32}$' },
+              missing: deviceIds(
+                'DEVICE_MISMATCH only: devices of this account the send did not list',
+              ),
+              extra: deviceIds(
+                'DEVICE_MISMATCH only: listed devices of this account that do not exist',
+              ),
+              stale: deviceIds(
+                'STALE_DEVICES only: device ids of this account that now belong to new devices',
+              ),
+            },
+          },
+        },
       },
     },
   },

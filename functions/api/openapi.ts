@@ -13,6 +13,8 @@ import {
   type ApiErrorCode,
   AUTH_HEADERS,
   isPathParamName,
+  MAX_BODY_BYTES,
+  MULTI_RECIPIENT_CONTENT_TYPE,
   PATH_PARAMS,
   ROUTES,
   type RouteSpec,
@@ -135,8 +137,14 @@ function responses(route: RouteSpec): Record<string, unknown> {
   return out;
 }
 
+/** A route whose body is binary (`BINARY_BODY`): the multi-recipient sends. */
+const isBinary = (route: RouteSpec): boolean => route.request.type === 'instance';
+
 function security(route: RouteSpec): unknown[] {
   if (route.auth === 'owner') return [{ ownerSignature: [] }];
+  // A multi-recipient send carries one authorization per account inside its body
+  // (docs/PROTOCOL.md §14.5): no header authorizes it.
+  if (isBinary(route)) return [];
   // Sealed send and bundle fetch: the recipient's access key, or an anonymous token (message
   // requests), or nothing for a recipient that takes anyone's (docs/SERVICE.md §15.1). The
   // sealed device-list read takes no token (§15.6).
@@ -157,7 +165,15 @@ function operation(route: RouteSpec & { operationId: string }): Record<string, u
     parameters: parameters(route),
     responses: responses(route),
   };
-  if (route.request.type !== 'undefined') {
+  if (isBinary(route)) {
+    op['requestBody'] = {
+      required: true,
+      description: `The binary multi-recipient request of docs/PROTOCOL.md §14.4 (at most ${MAX_BODY_BYTES} bytes): version, request id, per account its address, authorization and per-device headers, then the shared payload.`,
+      content: {
+        [MULTI_RECIPIENT_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } },
+      },
+    };
+  } else if (route.request.type !== 'undefined') {
     op['requestBody'] = {
       required: true,
       content: { 'application/json': { schema: schemaOf(route.request) } },

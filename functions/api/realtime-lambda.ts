@@ -4,8 +4,9 @@
  * (functions/api/lambda.ts) plus the realtime ports.
  *
  * - `$connect` authenticates the owner signature carried in the connect URL's query
- *   (`authenticateConnect`, path `REALTIME_PATH`) and registers the connection; any
- *   authentication failure refuses the upgrade with 401.
+ *   (`authenticateConnect`, path `REALTIME_PATH`) and registers the connection with its frame
+ *   format (`payloads=1`, `connectOptions`); any authentication failure refuses the upgrade
+ *   with 401, an invalid `payloads` value with 400.
  * - `$default` hands each frame to `RealtimeService.onFrame`. API Gateway forbids posting to a
  *   connection before its `$connect` returns, so the queue cannot be drained on connect: a
  *   `ping` frame is answered with `pong` and then drains the queue. Clients send a `ping` right
@@ -30,7 +31,7 @@ import { RealtimeService } from '../domain/realtime-service.ts';
 import type { TokenPorts } from '../domain/token-ports.ts';
 import { createServices, type WakeupOptions } from './compose.ts';
 import type { AppServices } from './env.ts';
-import { authenticateConnect } from './realtime-connect.ts';
+import { authenticateConnect, connectOptions } from './realtime-connect.ts';
 
 /** The fields of an API Gateway WebSocket proxy event this handler reads. */
 export interface WebSocketEvent {
@@ -69,7 +70,7 @@ export function composeRealtime(
     log: (line: string) => void;
     /** Wake-ups of devices the realtime push did not reach (the HTTP function's). */
     wakeups?: WakeupOptions;
-    /** Attachment transfer (the HTTP function's; docs/SERVICE.md §7.5). */
+    /** Attachment transfer (the HTTP function's; docs/SERVICE.md §7.6). */
     attachments?: AttachmentPorts;
     /** Report intake and suspensions (the HTTP function's; docs/SERVICE.md §14). */
     moderation?: ModerationPorts;
@@ -123,16 +124,23 @@ export function createRealtimeHandler(deps: {
   return async (event) => {
     const { routeKey, connectionId } = event.requestContext;
     if (routeKey === '$connect') {
+      const query = event.queryStringParameters ?? {};
+      let options: ReturnType<typeof connectOptions>;
+      try {
+        options = connectOptions(query);
+      } catch {
+        return { statusCode: 400 };
+      }
       let caller: Awaited<ReturnType<typeof authenticateConnect>>;
       try {
-        caller = await authenticateConnect(auth, REALTIME_PATH, event.queryStringParameters ?? {});
+        caller = await authenticateConnect(auth, REALTIME_PATH, query);
       } catch (err) {
         if (err instanceof ServiceError && err.code !== 'UNAVAILABLE') return { statusCode: 401 };
         failed('realtime_connect_failed');
         return { statusCode: 503 };
       }
       try {
-        await realtime.connected(caller, connectionId);
+        await realtime.connected(caller, connectionId, options);
         return OK;
       } catch {
         failed('realtime_connect_failed');

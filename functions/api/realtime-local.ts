@@ -21,12 +21,16 @@ import { MemoryConnections } from '../adapters/memory/memory-connections.ts';
 import type { AuthService, Caller } from '../domain/auth-service.ts';
 import { ClockSkewError, ServiceError } from '../domain/errors.ts';
 import type { Clock, Ports } from '../domain/ports.ts';
-import type { ConnectionRegistry, ConnectionSender } from '../domain/realtime-ports.ts';
+import type {
+  ConnectionOptions,
+  ConnectionRegistry,
+  ConnectionSender,
+} from '../domain/realtime-ports.ts';
 import { RealtimeService } from '../domain/realtime-service.ts';
 import { createServices } from './compose.ts';
 import type { AppServices, LogSink } from './env.ts';
 import { rawErrorResponse } from './node-http.ts';
-import { authenticateConnect } from './realtime-connect.ts';
+import { authenticateConnect, connectOptions } from './realtime-connect.ts';
 
 /**
  * Largest incoming message `ws` buffers. A frame above `MAX_FRAME_BYTES` but within this bound
@@ -174,7 +178,10 @@ function attachRealtime(
       return;
     }
     let caller: Caller;
+    let options: ConnectionOptions;
     try {
+      // The format option first: a refused one spends no nonce.
+      options = connectOptions(url.searchParams);
       caller = await authenticateConnect(auth, url.pathname, url.searchParams);
     } catch (err) {
       if (err instanceof ClockSkewError) {
@@ -187,10 +194,10 @@ function attachRealtime(
       return;
     }
     // `ws` checks the handshake itself (method, headers, version) and answers 400 if it fails.
-    wss.handleUpgrade(request, socket, head, (ws) => serve(ws, caller));
+    wss.handleUpgrade(request, socket, head, (ws) => serve(ws, caller, options));
   }
 
-  function serve(ws: WebSocket, caller: Caller): void {
+  function serve(ws: WebSocket, caller: Caller, options: ConnectionOptions): void {
     const connectionId = sender.add(ws);
     // One connection's work runs in order: the drain before any frame, frames as received.
     let queue: Promise<unknown> = Promise.resolve();
@@ -221,7 +228,7 @@ function attachRealtime(
     });
     ws.once('close', () => run(() => realtime.disconnected(connectionId)));
     run(async () => {
-      await realtime.connected(caller, connectionId);
+      await realtime.connected(caller, connectionId, options);
       await realtime.drain(connectionId);
     });
   }

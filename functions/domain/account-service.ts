@@ -22,7 +22,7 @@ import type {
   FirstContactMode,
   RegisterRequest,
 } from 'sealpost/wire/api';
-import { fromBase64Url, registrationPayload } from 'sealpost/wire/api';
+import { fromBase64Url, knownCapabilities, registrationPayload } from 'sealpost/wire/api';
 import type { AuthService, Caller } from './auth-service.ts';
 import { replayToken, signingPublicOf } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
@@ -38,6 +38,7 @@ import type {
   ReplayStore,
 } from './ports.ts';
 import {
+  capabilitiesField,
   deviceRef,
   frankingKeyFromJson,
   kemPrekeyFromJson,
@@ -300,17 +301,31 @@ export class AccountService {
     const lastResortKemPrekey = kemPrekeyFromJson(req.lastResortKemPrekey);
     verifySignedPrekey(signingPublicOf(identity), signedPrekey);
     verifyKemPrekey(signingPublicOf(identity), lastResortKemPrekey, true);
-    return { deviceId, identity, signedPrekey, lastResortKemPrekey, frankingKey, createdAt: now };
+    // docs/SERVICE.md §4.2: only the names this version knows are kept; none, no field.
+    const capabilities = knownCapabilities(req.capabilities);
+    return {
+      deviceId,
+      identity,
+      signedPrekey,
+      lastResortKemPrekey,
+      frankingKey,
+      createdAt: now,
+      ...(capabilities.length > 0 ? { capabilities } : {}),
+    };
   }
 }
 
-/** The active devices of an account with their registration ids. */
+/**
+ * The active devices of an account with their registration ids and, for a device that
+ * announced any, its capabilities (absent otherwise: docs/SERVICE.md §4.2).
+ */
 function deviceListOf(view: AccountView): DeviceList {
   return {
     address: view.account.address,
     devices: view.devices.map((d) => ({
       deviceId: d.deviceId,
       registrationId: registrationIdOf(d.identity),
+      ...capabilitiesField(d),
     })),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Ports of attachment transfer (docs/SERVICE.md §7.5). The service never touches an
+ * Ports of attachment transfer (docs/SERVICE.md §7.6). The service never touches an
  * attachment's bytes: it hands out presigned targets on the object store, checks sizes before
  * completing a multipart upload, and keeps an upload session only while the upload runs. What
  * it stores is opaque: an object named by a random id under the attachment prefix, with no

@@ -1,5 +1,5 @@
 /**
- * Attachment transfer (docs/SERVICE.md §7.5). Clients encrypt an attachment into an opaque,
+ * Attachment transfer (docs/SERVICE.md §7.6). Clients encrypt an attachment into an opaque,
  * padded blob and upload it straight to the object store through presigned targets: one form
  * (POST) up to the multipart threshold, a multipart upload of fixed-size parts above it. The
  * service never touches the bytes. It counts each upload against the account's upload rate,

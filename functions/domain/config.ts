@@ -60,7 +60,7 @@ export interface ServiceConfig {
   readonly wakeWindowMs: number;
   /**
    * Largest attachment blob (the padded, encrypted size) an upload may declare
-   * (docs/SERVICE.md §7.5); at most `ATTACHMENT_BLOB_LIMIT`. `SEALPOST_ATTACHMENT_MAX_BYTES`.
+   * (docs/SERVICE.md §7.6); at most `ATTACHMENT_BLOB_LIMIT`. `SEALPOST_ATTACHMENT_MAX_BYTES`.
    */
   readonly attachmentMaxBytes: number;
   /**

@@ -4,7 +4,7 @@
  * maps the code to a status through the one table in `sdk/wire/api/errors.ts`. Messages are
  * safe to return: they never contain key material, envelopes, access keys or senders.
  */
-import type { ApiErrorCode } from 'sealpost/wire/api';
+import type { ApiErrorCode, MultiRecipientAccountError } from 'sealpost/wire/api';
 
 /** Base class of every domain error. */
 export class ServiceError extends Error {
@@ -36,6 +36,25 @@ export class StaleDevicesError extends ServiceError {
   constructor(stale: readonly number[]) {
     super('STALE_DEVICES', 'the device list names devices that were replaced');
     this.stale = stale;
+  }
+}
+
+/**
+ * A refused multi-recipient send (docs/SERVICE.md §7.5): the first check that failed, with
+ * every account that failed it, in request order: `UNAUTHORIZED`, `INVALID_TOKEN`,
+ * `TOKEN_SPENT`, `REQUEST_LIMIT` and `MAILBOX_FULL` name the address alone,
+ * `DEVICE_MISMATCH` adds `missing`/`extra` and `STALE_DEVICES` adds `stale`. The addresses
+ * are the ones the request named, so the answer tells the sender nothing it did not send.
+ */
+export class MultiRecipientError extends ServiceError {
+  readonly accounts: readonly MultiRecipientAccountError[];
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    accounts: readonly MultiRecipientAccountError[],
+  ) {
+    super(code, message);
+    this.accounts = accounts;
   }
 }
 

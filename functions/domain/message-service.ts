@@ -1,5 +1,5 @@
 /**
- * Sending and delivery (docs/SERVICE.md §7, §8.4).
+ * Sending and delivery (docs/SERVICE.md §7, §8.4, §8.5).
  *
  * Store order of one envelope: one conditional update of the mailbox counter assigns the
  * position (`u64 seq || 8 random bytes`) and counts the message against the quota, then the
@@ -8,8 +8,14 @@
  * fault at any step leaves either nothing visible or the whole message; a retry of the request
  * finds its reservation on the counter and completes it at the same position. Acknowledgement
  * deletes the record and the object: nothing of a delivered message stays behind.
+ *
+ * A multi-recipient send (§7.5) stores its shared payload once: every counter first (each
+ * remembering the payload id), then the payload's reference set, the payload object, and the
+ * records, each holding its device's header inline and the payload id. Deleting a record
+ * releases its reference; the last release deletes the payload.
  */
 
+import type { MultiRecipientRequest } from 'sealpost/wire';
 import type {
   AckResponse,
   DeliveredMessage,
@@ -20,53 +26,73 @@ import type {
 import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
-import { DeviceMismatchError, ServiceError, StaleDevicesError } from './errors.ts';
-import type { DeliveryStamps, FrankingStamper } from './franking-stamp.ts';
+import { MultiRecipientError, ServiceError } from './errors.ts';
+import type { DeliveryStamps } from './franking-stamp.ts';
+import type { Random } from './mailbox-positions.ts';
 import {
-  ceilHour,
-  encodePosition,
-  floorHour,
-  POSITION_RANDOM_BYTES,
-  type Random,
-  retryKey,
-} from './mailbox-positions.ts';
-import type {
-  AccountStore,
-  AccountView,
-  BlobStore,
-  BlockStore,
-  Clock,
-  DeviceRecord,
-  Mailbox,
-  MailboxUsage,
-  MessageIndex,
-  MessageSource,
-  RateLimiter,
-  StoredMessage,
+  deliveredMessage,
+  MailboxWriter,
+  type Outgoing,
+  type Reserved,
+  stampOf,
+} from './mailbox-writer.ts';
+import { mapLimited } from './map-limited.ts';
+import {
+  type AccountStore,
+  type AccountView,
+  type BlobStore,
+  type BlockStore,
+  type Clock,
+  type DeviceRecord,
+  type Mailbox,
+  type MailboxUsage,
+  type MessageIndex,
+  type MessageSource,
+  PAYLOAD_ID_BYTES,
+  type RateLimiter,
+  type SharedPayloadStore,
+  type StoredMessage,
 } from './ports.ts';
 import type { NotifyHook } from './realtime-ports.ts';
-import { deviceRef, registrationIdOf } from './records.ts';
+import { deviceRef } from './records.ts';
 import { authorizeSealed, type SealedCredentials } from './sealed-access.ts';
+import {
+  authorizeAccounts,
+  checkDeviceLists,
+  checkDevices,
+  decodeMultiRecipientBody,
+  redeemTokens,
+} from './send-admission.ts';
 import { assertNotSuspended } from './suspension-service.ts';
 import type { TokenService } from './token-service.ts';
+
+/**
+ * Stored bytes (envelopes, headers and payloads) one fetch returns at most, unless its first
+ * message alone is larger: 4/3 of it in base64 plus the JSON stays under Lambda's 6 MB response
+ * limit. The rest of the page follows with the returned cursor.
+ */
+export const MAX_FETCH_RESPONSE_BYTES = 3_500_000;
 
 /** Parallel object reads per fetch (bounded so one fetch cannot open 100 sockets). */
 const OBJECT_READ_CONCURRENCY = 16;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** One envelope of a send, after its mailbox's counter answered. */
-interface Reserved {
-  readonly mailbox: Mailbox;
-  readonly body: Uint8Array;
-  readonly retry: boolean;
-  readonly position: Uint8Array;
-  /** The mailbox held no other message when this one was counted. */
-  readonly firstPending: boolean;
+/** Options of {@link MessageService.fetch}. */
+export interface FetchOptions {
+  /**
+   * Deliver multi-recipient messages with their shared payload (`payloads=1`); without it such
+   * a message comes as its header alone (docs/PROTOCOL.md §14.10).
+   */
+  readonly payloads?: boolean;
+  /** Positions (base64url) to acknowledge before the read, as {@link MessageService.ack}. */
+  readonly ack?: readonly string[];
 }
 
 /** Sealed and identified sends, fetch and acknowledgement. */
 export class MessageService {
+  private readonly writer: MailboxWriter;
+
   constructor(
     private readonly accounts: AccountStore,
     private readonly index: MessageIndex,
@@ -76,7 +102,7 @@ export class MessageService {
     private readonly config: ServiceConfig,
     private readonly random: Random,
     /** Realtime push after a store (docs/SERVICE.md §7.3); none by default. */
-    private readonly notify?: NotifyHook,
+    notify?: NotifyHook,
     /** Block lists: identified sends from a blocked account are refused (§4.1). */
     private readonly blocks?: BlockStore,
     /**
@@ -86,7 +112,14 @@ export class MessageService {
     private readonly stamps?: DeliveryStamps,
     /** Anonymous tokens (message requests, docs/SERVICE.md §15); without it every token is invalid. */
     private readonly tokens?: TokenService,
-  ) {}
+    /**
+     * Shared payloads of multi-recipient sends (docs/SERVICE.md §8.5); without it those sends
+     * answer `NOT_CONFIGURED`.
+     */
+    private readonly payloads?: SharedPayloadStore,
+  ) {
+    this.writer = new MailboxWriter(index, blobs, clock, config, random, notify, stamps);
+  }
 
   /**
    * Sealed send: authorized by the recipient's delivery access key, by an anonymous token for
@@ -151,17 +184,86 @@ export class MessageService {
   }
 
   /**
+   * Multi-recipient sealed send (`PUT /v1/messages/multi`, docs/SERVICE.md §7.5): one shared
+   * payload for the devices of up to 256 accounts, each account authorized on its own. Checks
+   * run in order, each over every account before the next, and a refusal stores and spends
+   * nothing: authorization, device lists, token spends, mailbox quotas; the refusal names every
+   * account that failed its check. Nothing about the sender is known, stored or logged.
+   *
+   * @example await messages.sendMulti(encodeMultiRecipientRequest(request))
+   * @throws {ServiceError} `BAD_REQUEST` (a body the decoder refuses), `NOT_CONFIGURED`.
+   * @throws {MultiRecipientError} `INVALID_TOKEN`, `UNAUTHORIZED`, `DEVICE_MISMATCH`,
+   *   `STALE_DEVICES`, `TOKEN_SPENT`, `REQUEST_LIMIT`, `MAILBOX_FULL`, with `accounts`.
+   */
+  async sendMulti(bytes: Uint8Array): Promise<SendResponse> {
+    const request = decodeMultiRecipientBody(bytes);
+    const payloads = this.payloadStore();
+    const authorized = await authorizeAccounts(this.accounts, this.tokens, request.accounts);
+    const views = authorized.map((a) => a.view);
+    const devices = checkDeviceLists(request.accounts, views);
+    await redeemTokens(this.tokens, request.accounts, authorized, request.requestId);
+    return this.deliverShared(payloads, request, views, devices, undefined);
+  }
+
+  /**
+   * Multi-recipient identified send (`PUT /v1/messages/multi/identified`): the copies of a
+   * message to the caller's own other devices, with one shared payload. The body names exactly
+   * one account, the caller's, with authorization kind none; its devices follow
+   * {@link sendIdentified}'s sync rule (every active device except the calling one); every
+   * record carries the caller as `source`. A suspended account is refused, as for any
+   * identified send.
+   *
+   * @example await messages.sendMultiIdentified(caller, encodeMultiRecipientRequest(request))
+   * @throws {ServiceError} `BAD_REQUEST`, `ACCOUNT_SUSPENDED`, `NOT_CONFIGURED`.
+   * @throws {MultiRecipientError} `DEVICE_MISMATCH`, `STALE_DEVICES`, `MAILBOX_FULL`.
+   */
+  async sendMultiIdentified(caller: Caller, bytes: Uint8Array): Promise<SendResponse> {
+    const request = decodeMultiRecipientBody(bytes);
+    const payloads = this.payloadStore();
+    assertNotSuspended(caller.view.account);
+    const [account, ...others] = request.accounts;
+    if (!account || others.length > 0 || account.address !== caller.address) {
+      throw new ServiceError(
+        'BAD_REQUEST',
+        'invalid body: an identified multi-recipient send names exactly the own account',
+      );
+    }
+    if (account.auth.kind !== 'none') {
+      throw new ServiceError(
+        'BAD_REQUEST',
+        'invalid body: an identified multi-recipient send takes authorization kind none',
+      );
+    }
+    const views = [caller.view];
+    const devices = checkDeviceLists(request.accounts, views, caller.deviceId);
+    const source = { address: caller.address, deviceId: caller.deviceId };
+    return this.deliverShared(payloads, request, views, devices, source);
+  }
+
+  /**
    * The caller device's unacknowledged messages in position order (the order the mailbox
    * counter assigned), at most `limit`, after `cursor` when given. Expired messages are never
    * returned; those the read meets are deleted. `messageId` is the position; `receivedAt` is a
-   * whole hour.
+   * whole hour. `options.ack` is acknowledged first, exactly as {@link ack}; with
+   * `options.payloads` a message of a multi-recipient send carries its shared payload, each
+   * distinct payload read once per batch, and a message whose payload is gone is deleted
+   * instead of delivered (docs/SERVICE.md §8.5).
+   *
+   * @example await messages.fetch(caller, 100, undefined, { payloads: true, ack: [id] })
+   * @throws {ServiceError} `BAD_REQUEST` (an invalid cursor or id), `UNAVAILABLE`.
    */
-  async fetch(caller: Caller, limit: number, cursor?: string): Promise<FetchResponse> {
+  async fetch(
+    caller: Caller,
+    limit: number,
+    cursor?: string,
+    options: FetchOptions = {},
+  ): Promise<FetchResponse> {
     const mailbox = caller.ref;
     const after = cursor === undefined ? undefined : fromBase64Url(cursor, 'cursor');
+    if (options.ack && options.ack.length > 0) await this.ack(caller, options.ack);
     const page = await this.index.list(mailbox, after ? { after, limit } : { limit });
     const now = this.clock();
-    const live = page.records.filter((r) => r.expiresAt > now);
+    let live = page.records.filter((r) => r.expiresAt > now);
     const expired = page.records.filter((r) => r.expiresAt <= now).map((r) => r.position);
     // Deleted now rather than left to the table's TTL, which lags by up to days and would keep
     // counting them against the quota meanwhile.
@@ -171,9 +273,24 @@ export class MessageService {
       await this.reconcile(mailbox, live, page.counter, gone);
     }
 
-    const bodies = await mapLimited(live, OBJECT_READ_CONCURRENCY, (r) =>
-      r.inline ? Promise.resolve(r.inline) : this.blobs.get(mailbox, r.position),
-    );
+    // A page stops before the response could pass Lambda's 6 MB (base64 and JSON add a third):
+    // at least one message, then only while the stored bytes stay under the cap.
+    const fits = pageFits(live);
+    const cut = fits < live.length ? live[fits - 1] : undefined;
+    if (cut) live = live.slice(0, fits);
+    const [bodies, shared] = await Promise.all([
+      mapLimited(live, OBJECT_READ_CONCURRENCY, (r) =>
+        r.inline ? Promise.resolve(r.inline) : this.blobs.get(mailbox, r.position),
+      ),
+      options.payloads && this.payloads ? this.readPayloads(this.payloads, live) : undefined,
+    ]);
+    // Payloads are deleted only after the last record referencing them, and written before
+    // any, so a missing one means its record was acknowledged already (a retried store that
+    // raced the acknowledgement): the device had the message.
+    const orphans = shared
+      ? live.filter((r) => r.payload && !shared.get(hex(r.payload))).map((r) => r.position)
+      : [];
+    if (orphans.length > 0) await this.discard(mailbox, orphans);
     const stamper = live.length > 0 ? await this.stamps?.stamper() : undefined;
     const messages: DeliveredMessage[] = [];
     live.forEach((r, i) => {
@@ -181,8 +298,11 @@ export class MessageService {
       // A record is written only after its object, and objects are deleted only after their
       // record, so a missing object means a concurrent acknowledgement.
       if (!body) return;
-      messages.push(deliveredMessage(r, body, stampOf(stamper, mailbox, r, body)));
+      const payload = r.payload && shared ? shared.get(hex(r.payload)) : undefined;
+      if (r.payload && shared && !payload) return;
+      messages.push(deliveredMessage(r, body, stampOf(stamper, mailbox, r, body), payload));
     });
+    if (cut) return { messages, cursor: toBase64Url(cut.position) };
     const last = page.records.at(-1);
     return page.more && last ? { messages, cursor: toBase64Url(last.position) } : { messages };
   }
@@ -190,7 +310,11 @@ export class MessageService {
   /**
    * Acknowledges messages of the caller's device by position: deletes their records (learning
    * which existed and their sizes), subtracts those from the usage counter in one update, then
-   * deletes their objects. Unknown ids are ignored; a retry after a fault finishes the deletion.
+   * deletes their objects and releases their shared payloads. Unknown ids are ignored; a retry
+   * after a fault finishes the deletion.
+   *
+   * @example await messages.ack(caller, [messageId]) // { acknowledged: 1 }
+   * @throws {ServiceError} `BAD_REQUEST` (an invalid id), `UNAVAILABLE`.
    */
   async ack(caller: Caller, messageIds: readonly string[]): Promise<AckResponse> {
     const unique = new Map<string, Uint8Array>();
@@ -202,7 +326,23 @@ export class MessageService {
     return { acknowledged: removed.length };
   }
 
-  /** Deletes records, their usage and their objects; returns the records that existed. */
+  /** Every distinct shared payload of `records`, read once each, by hex id. */
+  private async readPayloads(
+    store: SharedPayloadStore,
+    records: readonly StoredMessage[],
+  ): Promise<Map<string, Uint8Array | undefined>> {
+    const ids = new Map<string, Uint8Array>();
+    for (const r of records) if (r.payload) ids.set(hex(r.payload), r.payload);
+    const found = await mapLimited([...ids.values()], OBJECT_READ_CONCURRENCY, (id) =>
+      store.get(id),
+    );
+    return new Map([...ids.keys()].map((k, i) => [k, found[i]]));
+  }
+
+  /**
+   * Deletes records, their usage, their objects and their payload references; returns the
+   * records that existed.
+   */
   private async discard(
     mailbox: Mailbox,
     positions: readonly Uint8Array[],
@@ -213,12 +353,30 @@ export class MessageService {
       await this.index.release(mailbox, { count: removed.length, bytes });
     }
     // Object keys derive from mailbox and position, so every requested message's object is
-    // deleted (S3 deletes are free) unless its record said it was inline: a retry after a
-    // fault between the two deletions finds no record but still removes the object.
+    // deleted (S3 deletes are free) unless its record said it was inline (the header of a
+    // multi-recipient message always is): a retry after a fault between the two deletions
+    // finds no record but still removes the object.
     const inline = new Set(removed.filter((r) => r.inline).map((r) => hex(r.position)));
     const objects = positions.filter((p) => !inline.has(hex(p)));
     if (objects.length > 0) await this.blobs.deleteMany(mailbox, objects);
+    // Only the call whose removal found the record releases its reference (the record's
+    // deletion returns it once), after the record is gone: a payload never loses a reference
+    // while a record still points at it.
+    const shared = removed.filter((r) => r.payload);
+    const payloads = this.payloads;
+    if (payloads && shared.length > 0) {
+      await mapLimited(shared, OBJECT_READ_CONCURRENCY, (r) =>
+        payloads.release(r.payload!, r.position),
+      );
+    }
     return removed;
+  }
+
+  private payloadStore(): SharedPayloadStore {
+    if (!this.payloads) {
+      throw new ServiceError('NOT_CONFIGURED', 'multi-recipient sends are not configured');
+    }
+    return this.payloads;
   }
 
   private async deliver(
@@ -240,105 +398,55 @@ export class MessageService {
     // Every counter first: a full mailbox refuses the whole send before any record is written
     // (a reservation taken in another mailbox is completed by the sender's retry, or set right
     // by the next full read's reconciliation).
-    const reserved = await Promise.all(
-      items.map((i) => this.reserve(i.mailbox, requestId, i.body)),
-    );
+    const reserved = await Promise.all(items.map((i) => this.writer.reserve(i, requestId)));
     if (reserved.some((r) => r === undefined)) {
       throw new ServiceError('MAILBOX_FULL', "the recipient's mailbox is full");
     }
-    const now = this.clock();
-    const times = {
-      receivedAt: floorHour(now),
-      expiresAt: ceilHour(now + this.config.messageTtlMs),
-    };
-    const stamper = await this.stamps?.stamper();
-    let unnotified = 0;
-    const created = await Promise.all(
-      (reserved as Reserved[]).map(async ({ mailbox, body, position, retry, firstPending }) => {
-        let record: StoredMessage = { position, ...times, size: body.length };
-        if (source) record = { ...record, source };
-        const message = deliveredMessage(record, body, stampOf(stamper, mailbox, record, body));
-        // The push does not wait for the writes (docs/SERVICE.md §7.3): a failed store answers
-        // the sender with an error, and its retry stores the message under the same position,
-        // which the device already holds and drops by id. A retry is not pushed early.
-        const early = retry ? undefined : this.pushEarly(mailbox, message);
-        let written: boolean;
-        try {
-          if (body.length > this.config.inlineMaxBytes) {
-            await this.blobs.put(mailbox, position, body);
-          } else {
-            record = { ...record, inline: body };
-          }
-          written = await this.index.put(mailbox, record);
-        } finally {
-          await early;
-        }
-        const pushed = (await early) === 'pushed';
-        if (written && !(await this.announce(mailbox, message, firstPending, pushed))) {
-          unnotified++;
-        }
-        return written || !retry;
-      }),
-    );
-    // A count only: which mailbox or message is never logged.
-    if (unnotified > 0) this.notify?.log(JSON.stringify({ realtimeNotifyFailed: unnotified }));
-    return { messageId: req.messageId, duplicate: created.every((c) => !c) };
+    const duplicate = await this.writer.store(reserved as Reserved[], source);
+    return { messageId: req.messageId, duplicate };
   }
 
   /**
-   * Tells the notifier about a stored message; false if it failed. The message is stored
-   * whatever happens here, and the next drain or poll delivers it.
+   * Stores an admitted multi-recipient request: every counter (each remembering the payload
+   * id it reserves with), then the payload's reference set and object, then the records.
    */
-  private async announce(
-    mailbox: Mailbox,
-    message: DeliveredMessage,
-    firstPending: boolean,
-    pushed: boolean,
-  ): Promise<boolean> {
-    if (!this.notify) return true;
-    try {
-      await this.notify.notifier.notify(mailbox, message, { firstPending, pushed });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** The notifier's early push of a message being stored; never rejects. */
-  private async pushEarly(
-    mailbox: Mailbox,
-    message: DeliveredMessage,
-  ): Promise<'pushed' | 'offline' | 'failed'> {
-    const push = this.notify?.notifier.pushEarly;
-    if (!push) return 'offline';
-    try {
-      return await push.call(this.notify?.notifier, mailbox, message);
-    } catch {
-      return 'failed';
-    }
-  }
-
-  /** The position of one envelope, or undefined when its mailbox is full. */
-  private async reserve(
-    mailbox: Mailbox,
-    requestId: Uint8Array,
-    body: Uint8Array,
-  ): Promise<Reserved | undefined> {
-    const r = await this.index.reserve(mailbox, {
-      retryKey: retryKey(mailbox, requestId),
-      random: this.random(POSITION_RANDOM_BYTES),
-      size: body.length,
-      maxMessages: this.config.mailboxMaxMessages,
-      maxBytes: this.config.mailboxMaxBytes,
+  private async deliverShared(
+    payloads: SharedPayloadStore,
+    request: MultiRecipientRequest,
+    views: readonly AccountView[],
+    devices: readonly DeviceRecord[][],
+    source: MessageSource | undefined,
+  ): Promise<SendResponse> {
+    const { requestId, payload } = request;
+    const accountOf: string[] = [];
+    const items: Outgoing[] = [];
+    views.forEach((view, i) => {
+      const address = view.account.address;
+      const listed = request.accounts[i]!.devices;
+      for (const [j, device] of devices[i]!.entries()) {
+        accountOf.push(address);
+        items.push({ mailbox: deviceRef(address, device), body: listed[j]!.header });
+      }
     });
-    if (r.kind === 'full') return undefined;
-    return {
-      mailbox,
-      body,
-      retry: r.kind === 'retry',
-      position: encodePosition(r.seq, r.random),
-      firstPending: r.kind === 'new' && r.count === 1,
-    };
+    // Drawn per request, never derived from the request id; a retry's counters return the id
+    // its first attempt reserved with, so it completes the same payload.
+    const fresh = this.random(PAYLOAD_ID_BYTES);
+    const reserved = await Promise.all(
+      items.map((i) => this.writer.reserve(i, requestId, { id: fresh, bytes: payload.length })),
+    );
+    const full = [...new Set(accountOf.filter((_, i) => reserved[i] === undefined))];
+    if (full.length > 0) {
+      throw new MultiRecipientError(
+        'MAILBOX_FULL',
+        "a recipient's mailbox is full",
+        full.map((address) => ({ address })),
+      );
+    }
+    const duplicate = await this.writer.store(reserved as Reserved[], source, {
+      payloads,
+      payload,
+    });
+    return { messageId: toBase64Url(requestId), duplicate };
   }
 
   /**
@@ -360,84 +468,12 @@ export class MessageService {
   }
 }
 
-/**
- * Signal's multi-device rule: a send lists exactly the active devices (409 with `missing` and
- * `extra`, checked first), and an envelope that names a registration id must be for the device
- * that holds its id now (410 with `stale`: the id was reused by a new device). `exclude` is the
- * sending device of an identified send to its own account: it is not a target, so it is never
- * `missing` and listing it is `extra`. Returns the listed devices in request order.
- */
-function checkDevices(
-  view: AccountView,
-  listed: readonly { deviceId: number; registrationId?: number | undefined }[],
-  exclude?: number,
-): DeviceRecord[] {
-  const active = new Map(
-    view.devices.filter((d) => d.deviceId !== exclude).map((d) => [d.deviceId, d]),
-  );
-  const requested = new Set(listed.map((e) => e.deviceId));
-  const byId = (a: number, b: number) => a - b;
-  const missing = [...active.keys()].filter((id) => !requested.has(id)).sort(byId);
-  const extra = listed
-    .map((e) => e.deviceId)
-    .filter((id) => !active.has(id))
-    .sort(byId);
-  if (missing.length > 0 || extra.length > 0) throw new DeviceMismatchError(missing, extra);
-  const devices = listed.map((e) => active.get(e.deviceId)!);
-  const stale = listed
-    .filter(
-      (e, i) =>
-        e.registrationId !== undefined &&
-        e.registrationId !== registrationIdOf(devices[i]!.identity),
-    )
-    .map((e) => e.deviceId)
-    .sort(byId);
-  if (stale.length > 0) throw new StaleDevicesError(stale);
-  return devices;
-}
-
-async function mapLimited<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return out;
-}
-
-/**
- * The delivery stamp of a stored message (docs/PROTOCOL.md §11.4), computed from the record and
- * its envelope; undefined without stamps or when the envelope has no franking commitment.
- */
-function stampOf(
-  stamper: FrankingStamper | undefined,
-  mailbox: Mailbox,
-  record: StoredMessage,
-  body: Uint8Array,
-): Uint8Array | undefined {
-  return stamper?.forDelivery(mailbox, record.position, record.receivedAt, body);
-}
-
-/** A stored message as `GET /v1/messages` returns it (and a realtime frame carries it). */
-function deliveredMessage(
-  record: StoredMessage,
-  body: Uint8Array,
-  stamp?: Uint8Array,
-): DeliveredMessage {
-  const m: DeliveredMessage = {
-    messageId: toBase64Url(record.position),
-    receivedAt: record.receivedAt,
-    envelope: toBase64Url(body),
-  };
-  if (record.source) m.source = { ...record.source };
-  if (stamp) m.stamp = toBase64Url(stamp);
-  return m;
+/** How many of `records` one page returns: at least one, then while under the byte cap. */
+function pageFits(records: readonly StoredMessage[]): number {
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    bytes += records[i]!.size;
+    if (i > 0 && bytes > MAX_FETCH_RESPONSE_BYTES) return i;
+  }
+  return records.length;
 }

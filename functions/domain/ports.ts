@@ -3,7 +3,7 @@
  * depend on. Each has a DynamoDB/S3 adapter and an in-memory adapter that pass the same
  * contract tests (test/integration/contracts). Nothing here knows about HTTP or AWS.
  */
-import type { FirstContactMode } from 'sealpost/wire/api';
+import type { DeviceCapability, FirstContactMode } from 'sealpost/wire/api';
 
 /** Milliseconds since the Unix epoch; injected so tests control time. */
 export type Clock = () => number;
@@ -44,6 +44,11 @@ export interface DeviceRecord {
    */
   readonly frankingKey: Uint8Array;
   readonly createdAt: number;
+  /**
+   * What the device's client announced it can receive (docs/SERVICE.md §4.2): only the known
+   * {@link DEVICE_CAPABILITIES}, each once; absent on records written before capabilities.
+   */
+  readonly capabilities?: readonly DeviceCapability[];
 }
 
 /** The account record. No password, no profile: keys, the access-key hash and a setting. */
@@ -118,7 +123,12 @@ export interface AccountStore {
   updateDeviceKeys(
     address: string,
     deviceId: number,
-    keys: { signedPrekey?: StoredSignedPrekey; lastResortKemPrekey?: StoredKemPrekey },
+    keys: {
+      signedPrekey?: StoredSignedPrekey;
+      lastResortKemPrekey?: StoredKemPrekey;
+      /** Replaces the device's capabilities (a prekey upload that announces them). */
+      capabilities?: readonly DeviceCapability[];
+    },
   ): Promise<boolean>;
 }
 
@@ -179,8 +189,16 @@ export interface StoredMessage {
   readonly expiresAt: number;
   /** Envelope size in bytes. */
   readonly size: number;
-  /** The envelope, when stored inline; otherwise it is in the blob store. */
+  /**
+   * The envelope, when stored inline; otherwise it is in the blob store. For a message of a
+   * multi-recipient send, always inline: the device's header (docs/PROTOCOL.md §14.8).
+   */
   readonly inline?: Uint8Array;
+  /**
+   * The id ({@link PAYLOAD_ID_BYTES}) of the shared payload this record's header references
+   * (multi-recipient sends only); the payload is in the {@link SharedPayloadStore}.
+   */
+  readonly payload?: Uint8Array;
   /** Present only for identified sends. */
   readonly source?: MessageSource;
 }
@@ -200,6 +218,11 @@ export interface Reservation {
   readonly size: number;
   readonly maxMessages: number;
   readonly maxBytes: number;
+  /**
+   * The shared payload id the store will reference (multi-recipient sends): remembered with
+   * the retry key, so a retry of the request finds the id it stored under.
+   */
+  readonly payload?: Uint8Array;
 }
 
 /**
@@ -213,6 +236,8 @@ export type Reserved =
       readonly random: Uint8Array;
       /** After a new store: the messages counted with this one (1: the mailbox was empty). */
       readonly count?: number;
+      /** For a retry: the payload id the earlier store reserved with, if it named one. */
+      readonly payload?: Uint8Array;
     }
   | { readonly kind: 'full' };
 
@@ -269,6 +294,32 @@ export interface BlobStore {
   get(mailbox: Mailbox, position: Uint8Array): Promise<Uint8Array | undefined>;
   /** Deletes the objects of `positions`; missing ones are ignored. */
   deleteMany(mailbox: Mailbox, positions: readonly Uint8Array[]): Promise<void>;
+}
+
+/** Bytes of a shared payload's id: 16 random bytes the service draws per request (§14.8). */
+export const PAYLOAD_ID_BYTES = 16;
+
+/**
+ * Shared payloads of multi-recipient sends (docs/PROTOCOL.md §14.8, docs/SERVICE.md §8.5): one
+ * object per payload, and a reference set per payload naming the positions (16 bytes each) of
+ * the records that reference it. The set, not a count, so that adding is idempotent (a retry
+ * adds nothing twice) and removing one record's reference twice removes it once.
+ */
+export interface SharedPayloadStore {
+  /**
+   * Adds `refs` (record positions) to the payload's reference set, creating it to expire with
+   * the messages (`expiresAt`, ms); a set union, so a retry changes nothing.
+   */
+  addRefs(id: Uint8Array, refs: readonly Uint8Array[], expiresAt: number): Promise<void>;
+  /** Stores the payload unless its object exists already (a retry). */
+  put(id: Uint8Array, body: Uint8Array): Promise<void>;
+  /** The payload's bytes, or undefined if it does not exist. */
+  get(id: Uint8Array): Promise<Uint8Array | undefined>;
+  /**
+   * Removes `ref` from the payload's set; when no reference remains, deletes the set and the
+   * object. Removing a reference that is not in the set changes nothing else.
+   */
+  release(id: Uint8Array, ref: Uint8Array): Promise<void>;
 }
 
 /** What {@link BlockStore.add} did. */
@@ -344,4 +395,6 @@ export interface Ports {
   readonly signingKeys: SigningKeyProvider;
   /** Block lists (docs/SERVICE.md §4.1). */
   readonly blocks: BlockStore;
+  /** Shared payloads of multi-recipient sends (docs/SERVICE.md §8.5). */
+  readonly payloads: SharedPayloadStore;
 }

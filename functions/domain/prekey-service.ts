@@ -5,7 +5,7 @@
  */
 
 import type { BundleDevice, BundleResponse, PrekeyCount, PrekeyUpload } from 'sealpost/wire/api';
-import { toBase64Url } from 'sealpost/wire/api';
+import { knownCapabilities, toBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import { signingPublicOf } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
@@ -19,6 +19,7 @@ import type {
   RateLimiter,
 } from './ports.ts';
 import {
+  capabilitiesField,
   deviceRef,
   kemPrekeyFromJson,
   kemPrekeyToJson,
@@ -46,7 +47,8 @@ export class PrekeyService {
 
   /**
    * Stores the caller device's prekeys after verifying every signature; nothing is stored if
-   * one fails.
+   * one fails. `capabilities`, when given, replaces the device's (the known names only; an
+   * empty list, or only unknown names, leaves it none: docs/SERVICE.md §4.2).
    *
    * @throws {ServiceError} `INVALID_SIGNATURE` (422), `PREKEY_LIMIT` (422), `NOT_FOUND`.
    */
@@ -74,10 +76,11 @@ export class PrekeyService {
         `at most ${max} one-time prekeys of each kind are kept`,
       );
     }
-    if (signedPrekey || lastResort) {
+    if (signedPrekey || lastResort || req.capabilities !== undefined) {
       const keys: Parameters<AccountStore['updateDeviceKeys']>[2] = {};
       if (signedPrekey) keys.signedPrekey = signedPrekey;
       if (lastResort) keys.lastResortKemPrekey = lastResort;
+      if (req.capabilities !== undefined) keys.capabilities = knownCapabilities(req.capabilities);
       if (!(await this.accounts.updateDeviceKeys(caller.address, caller.deviceId, keys))) {
         throw new ServiceError('NOT_FOUND', 'no such device');
       }
@@ -158,6 +161,7 @@ export class PrekeyService {
       signedPrekey: signedPrekeyToJson(device.signedPrekey),
       kemPrekey: { ...kemPrekeyToJson(kem), lastResort: claimed.pq === undefined },
       frankingKey: toBase64Url(device.frankingKey),
+      ...capabilitiesField(device),
     };
     return claimed.ec ? { ...bundle, oneTimePrekey: oneTimePrekeyToJson(claimed.ec) } : bundle;
   }

@@ -12,6 +12,18 @@ export interface LiveConnection {
   /** The device generation that authenticated the connection. */
   readonly device: DeviceRef;
   readonly connectedAt: number;
+  /**
+   * True for a connection opened with `payloads=1`: its message frames carry the shared
+   * payload of a multi-recipient message (docs/PROTOCOL.md §14.6); absent for the others,
+   * which get such a message's header alone.
+   */
+  readonly payloads?: boolean;
+}
+
+/** How a connection was opened, besides its device (the connect query's format choices). */
+export interface ConnectionOptions {
+  /** The connect query had `payloads=1`. */
+  readonly payloads?: boolean;
 }
 
 /**
@@ -20,10 +32,16 @@ export interface LiveConnection {
  */
 export interface ConnectionRegistry {
   /**
-   * Makes `connectionId` the device's connection; returns the connection it replaced, if any
-   * (that one is no longer found by {@link byConnection}).
+   * Makes `connectionId` the device's connection, with its `options` (read back as
+   * {@link LiveConnection.payloads}); returns the connection it replaced, if any (that one is
+   * no longer found by {@link byConnection}).
    */
-  put(device: DeviceRef, connectionId: string, connectedAt: number): Promise<string | undefined>;
+  put(
+    device: DeviceRef,
+    connectionId: string,
+    connectedAt: number,
+    options?: ConnectionOptions,
+  ): Promise<string | undefined>;
   /** The device's current connection, or undefined. */
   get(device: { address: string; deviceId: number }): Promise<LiveConnection | undefined>;
   /**
@@ -45,7 +63,9 @@ export interface ConnectionSender {
 
 /**
  * Called by the message service after a message is stored (its index record written), with
- * the mailbox and the message as `GET /v1/messages` would return it. A failure never fails
+ * the mailbox and the message as `GET /v1/messages?payloads=1` would return it (a
+ * multi-recipient message with its `payload`: the notifier drops it for a connection that did
+ * not ask for payloads). A failure never fails
  * the send: the message is stored and the next drain delivers it. A realtime notifier may
  * report whether the device's live connection got it (`pushed`; else `offline` or `failed`),
  * so a device it did not reach can be woken instead (wakeup-service.ts).

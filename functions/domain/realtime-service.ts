@@ -4,13 +4,17 @@
  * service's (a drain is its fetch, an ack frame its acknowledgement), so a message pushed over a
  * socket is the same record a poll would return, and it stays stored until acknowledged.
  * Delivery over a socket is at least once: a message may arrive both pushed and drained, and
- * the client keeps one per `messageId`.
+ * the client keeps one per `messageId`. A multi-recipient message goes out with its shared
+ * payload on a connection opened with `payloads=1`, as its header alone on any other
+ * (docs/PROTOCOL.md §14.6, §14.10).
  */
 import {
+  type AckResponse,
   type DeliveredMessage,
   deliveryFrame,
   type ErrorFrame,
   encodeFrame,
+  type FetchResponse,
   MAX_FETCH_BATCH,
   parseClientFrame,
   REALTIME_CLOSE,
@@ -18,9 +22,9 @@ import {
 } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import { ServiceError } from './errors.ts';
-import type { MessageService } from './message-service.ts';
 import type { AccountStore, Clock, DeviceRef } from './ports.ts';
 import type {
+  ConnectionOptions,
   ConnectionRegistry,
   ConnectionSender,
   LiveConnection,
@@ -28,6 +32,21 @@ import type {
   NotifyContext,
 } from './realtime-ports.ts';
 import { deviceRef, registrationIdOf } from './records.ts';
+
+/**
+ * What the realtime core uses of the message service (message-service.ts): its fetch, with
+ * shared payloads read only when asked for (`GET /v1/messages?payloads=1`), and its
+ * acknowledgement.
+ */
+export interface RealtimeMessages {
+  fetch(
+    caller: Caller,
+    limit: number,
+    cursor?: string,
+    options?: { readonly payloads?: boolean },
+  ): Promise<FetchResponse>;
+  ack(caller: Caller, messageIds: readonly string[]): Promise<AckResponse>;
+}
 
 /**
  * How a drain ended: `drained` (every message sent, then `queue-empty`), `gone` (the
@@ -55,19 +74,29 @@ export class RealtimeService implements Notifier {
     private readonly connections: ConnectionRegistry,
     private readonly sender: ConnectionSender,
     private readonly accounts: AccountStore,
-    private readonly messages: MessageService,
+    private readonly messages: RealtimeMessages,
     private readonly clock: Clock,
   ) {}
 
   /**
-   * Registers `connectionId` as the authenticated device's one live connection. A connection
-   * it replaces is closed with 4409 (a failure to close it is ignored: it can no longer
-   * receive pushes, and its disconnect will not remove the new one).
+   * Registers `connectionId` as the authenticated device's one live connection, with the
+   * frame format its connect asked for (`options.payloads`: shared payloads in message
+   * frames). A connection it replaces is closed with 4409 (a failure to close it is ignored:
+   * it can no longer receive pushes, and its disconnect will not remove the new one).
    *
-   * @example await realtime.connected(caller, 'Ab12=')
+   * @example await realtime.connected(caller, 'Ab12=', { payloads: true })
    */
-  async connected(caller: Caller, connectionId: string): Promise<void> {
-    const previous = await this.connections.put(caller.ref, connectionId, this.clock());
+  async connected(
+    caller: Caller,
+    connectionId: string,
+    options: ConnectionOptions = {},
+  ): Promise<void> {
+    const previous = await this.connections.put(
+      caller.ref,
+      connectionId,
+      this.clock(),
+      options.payloads ? { payloads: true } : {},
+    );
     if (previous === undefined) return;
     await this.sender
       .close(previous, REALTIME_CLOSE.REPLACED, 'replaced by a newer connection')
@@ -76,20 +105,24 @@ export class RealtimeService implements Notifier {
 
   /**
    * Sends the device's queue oldest first, one frame per message (the message, or a pointer
-   * when it is too large for a socket message), then `queue-empty`. Stops when the connection
-   * is gone (and removes it).
+   * when it is too large for a socket message), then `queue-empty`. The fetch reads shared
+   * payloads only for a connection that asked for them. Stops when the connection is gone
+   * (and removes it).
    *
    * @example await realtime.drain('Ab12=') // 'drained'
    * @throws {ServiceError} `UNAVAILABLE` when storage fails; nothing is removed.
    */
   async drain(connectionId: string): Promise<DrainResult> {
-    const caller = await this.callerOf(connectionId);
-    if (typeof caller === 'string') return caller;
+    const current = await this.currentOf(connectionId);
+    if (typeof current === 'string') return current;
+    const { caller, live } = current;
+    const payloads = live.payloads === true;
     let cursor: string | undefined;
     do {
-      const page = await this.messages.fetch(caller, MAX_FETCH_BATCH, cursor);
+      const page = await this.messages.fetch(caller, MAX_FETCH_BATCH, cursor, { payloads });
       for (const message of page.messages) {
-        if (!(await this.send(connectionId, deliveryFrame(message)))) return 'gone';
+        const frame = deliveryFrame(messageFor(message, payloads));
+        if (!(await this.send(connectionId, frame))) return 'gone';
       }
       cursor = page.cursor;
     } while (cursor !== undefined);
@@ -123,12 +156,13 @@ export class RealtimeService implements Notifier {
         await this.send(connectionId, { type: 'pong' });
         return;
       }
-      const caller = await this.callerOf(connectionId);
-      if (caller === 'not-connected') {
+      const current = await this.currentOf(connectionId);
+      if (current === 'not-connected') {
         await this.closeWith(connectionId, REALTIME_CLOSE.NOT_AUTHENTICATED, 'not authenticated');
         return;
       }
-      if (typeof caller === 'string') return;
+      if (typeof current === 'string') return;
+      const { caller } = current;
       try {
         const { acknowledged } = await this.messages.ack(caller, frame.messageIds);
         await this.send(connectionId, { type: 'acked', id: frame.id, acknowledged });
@@ -159,7 +193,8 @@ export class RealtimeService implements Notifier {
   /**
    * {@link Notifier}: pushes a just-stored message to its device's live connection, if the
    * connection belongs to the same device generation. The message frame itself is sent (not a
-   * wake-up), which saves the client a fetch. A gone connection is removed; every failure is
+   * wake-up), which saves the client a fetch; a shared payload goes with it only on a
+   * connection that asked for payloads. A gone connection is removed; every failure is
    * swallowed: the message is stored and the next drain or poll delivers it. Reports `pushed`,
    * `offline` (no live connection of that generation, or it was gone) or `failed`, so the
    * caller can wake an offline device instead (wakeup-service.ts).
@@ -172,7 +207,7 @@ export class RealtimeService implements Notifier {
     context?: NotifyContext,
   ): Promise<'pushed' | 'offline' | 'failed'> {
     if (context?.pushed) return 'pushed';
-    return this.push(mailbox, deliveryFrame(message, 'push'));
+    return this.push(mailbox, message, false);
   }
 
   /**
@@ -188,19 +223,23 @@ export class RealtimeService implements Notifier {
     mailbox: DeviceRef,
     message: DeliveredMessage,
   ): Promise<'pushed' | 'offline' | 'failed'> {
-    const frame = deliveryFrame(message, 'push');
-    if (frame.type === 'message-pointer') return 'offline';
-    return this.push(mailbox, frame);
+    return this.push(mailbox, message, true);
   }
 
-  /** Sends `frame` to the device's live connection of the same generation. Never throws. */
+  /**
+   * Sends the frame of `message` for the device's live connection of the same generation (a
+   * pointer is not sent `early`: `offline`). Never throws.
+   */
   private async push(
     mailbox: DeviceRef,
-    frame: ReturnType<typeof deliveryFrame>,
+    message: DeliveredMessage,
+    early: boolean,
   ): Promise<'pushed' | 'offline' | 'failed'> {
     try {
       const live = await this.connections.get(mailbox);
       if (!live || live.device.registrationId !== mailbox.registrationId) return 'offline';
+      const frame = deliveryFrame(messageFor(message, live.payloads === true), 'push');
+      if (early && frame.type === 'message-pointer') return 'offline';
       return (await this.send(live.connectionId, frame)) ? 'pushed' : 'offline';
     } catch {
       // See above: delivery falls back to the queue.
@@ -209,11 +248,13 @@ export class RealtimeService implements Notifier {
   }
 
   /**
-   * The current device of a connection as a {@link Caller}, read again from the account store
-   * (a connection outlives the request that authenticated it). A removed device, or an id now
-   * held by a new device, closes the connection with 4410 and removes it.
+   * The connection as registered and its current device as a {@link Caller}, read again from
+   * the account store (a connection outlives the request that authenticated it). A removed
+   * device, or an id now held by a new device, closes the connection with 4410 and removes it.
    */
-  private async callerOf(connectionId: string): Promise<Caller | 'not-connected' | 'closed'> {
+  private async currentOf(
+    connectionId: string,
+  ): Promise<{ caller: Caller; live: LiveConnection } | 'not-connected' | 'closed'> {
     const live = await this.connections.byConnection(connectionId);
     if (!live) return 'not-connected';
     const view = await this.accounts.get(live.device.address);
@@ -222,7 +263,7 @@ export class RealtimeService implements Notifier {
       await this.closeWith(connectionId, REALTIME_CLOSE.DEVICE_REMOVED, 'device removed');
       return 'closed';
     }
-    return callerFor(live, view, device);
+    return { caller: callerFor(live, view, device), live };
   }
 
   /** Sends a frame; false (and the connection removed) when it is gone. */
@@ -248,6 +289,17 @@ export class RealtimeService implements Notifier {
     await this.connections.remove(connectionId);
     await this.sender.close(connectionId, code, reason);
   }
+}
+
+/**
+ * `message` as a connection gets it: a shared payload is kept only where the connection asked
+ * for payloads; elsewhere a multi-recipient message is its header alone, as a fetch without
+ * `payloads=1` answers (docs/PROTOCOL.md §14.10: an older client drops it as malformed).
+ */
+function messageFor(message: DeliveredMessage, payloads: boolean): DeliveredMessage {
+  if (payloads || message.payload === undefined) return message;
+  const { payload: _payload, ...header } = message;
+  return header;
 }
 
 function callerFor(live: LiveConnection, view: Caller['view'], device: Caller['device']): Caller {

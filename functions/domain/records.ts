@@ -11,7 +11,12 @@ import {
   readU32be,
   signedPrekeyPayload,
 } from 'sealpost/wire';
-import type { KemPrekeyJson, OneTimePrekeyJson, SignedPrekeyJson } from 'sealpost/wire/api';
+import type {
+  DeviceCapability,
+  KemPrekeyJson,
+  OneTimePrekeyJson,
+  SignedPrekeyJson,
+} from 'sealpost/wire/api';
 import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
 import { ed25519Verify, sha256 } from './crypto.ts';
 import { ServiceError } from './errors.ts';
@@ -42,6 +47,19 @@ export function registrationIdOf(identity: Uint8Array): number {
  */
 export function deviceRef(address: string, device: DeviceRecord): DeviceRef {
   return { address, deviceId: device.deviceId, registrationId: registrationIdOf(device.identity) };
+}
+
+/**
+ * The `capabilities` field of a device in device lists and bundles (docs/SERVICE.md §4.2):
+ * present only for a device that announced a capability, so answers about devices of older
+ * clients keep their earlier shape.
+ *
+ * @example { deviceId: 1, ...capabilitiesField(device) } // { deviceId: 1, capabilities: ['sharedPayload'] }
+ */
+export function capabilitiesField(device: DeviceRecord): { capabilities?: DeviceCapability[] } {
+  return device.capabilities && device.capabilities.length > 0
+    ? { capabilities: [...device.capabilities] }
+    : {};
 }
 
 /** Decodes a validated signed prekey. */

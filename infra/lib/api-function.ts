@@ -60,7 +60,7 @@ export interface ApiWebPushProps {
   readonly allowedHosts?: readonly string[];
 }
 
-/** Attachment limits of the API function (docs/SERVICE.md §7.5), in bytes. */
+/** Attachment limits of the API function (docs/SERVICE.md §7.6), in bytes. */
 export interface ApiAttachmentProps {
   /**
    * `SEALPOST_ATTACHMENT_MAX_BYTES`: the largest blob an upload may declare, 1 MiB..4 GiB.

@@ -4,12 +4,20 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3express from 'aws-cdk-lib/aws-s3express';
 import { Construct } from 'constructs';
-import { ATTACHMENT_PREFIX, ENVELOPE_PREFIX } from '#functions/deployment.ts';
+import {
+  ATTACHMENT_PREFIX,
+  ENVELOPE_PREFIX,
+  PAYLOAD_GRACE_DAYS,
+  PAYLOAD_PREFIX,
+} from '#functions/deployment.ts';
 import type { BucketEmptier } from './bucket-emptier.ts';
 import type { DataPolicy } from './data-policy.ts';
 import { acknowledgeFinding, acknowledgeWildcardGrant } from './nag.ts';
 
-/** The object actions the mailbox service uses on envelopes. No List, no ACL, no tagging. */
+/**
+ * The object actions the mailbox service uses on envelopes and shared payloads. No List, no
+ * ACL, no tagging.
+ */
 export const ENVELOPE_OBJECT_ACTIONS: readonly string[] = [
   's3:GetObject',
   's3:PutObject',
@@ -17,7 +25,7 @@ export const ENVELOPE_OBJECT_ACTIONS: readonly string[] = [
 ];
 
 /**
- * The object actions behind attachment transfer (docs/SERVICE.md §7.5), all on
+ * The object actions behind attachment transfer (docs/SERVICE.md §7.6), all on
  * `attachments/*`: `PutObject` signs the upload form and covers CreateMultipartUpload,
  * UploadPart and CompleteMultipartUpload; `GetObject` signs downloads and covers HeadObject;
  * `DeleteObject` removes an abandoned blob; `AbortMultipartUpload` and
@@ -106,8 +114,9 @@ export interface EnvelopeBucketProps {
    */
   readonly attachmentCorsOrigins?: readonly string[];
   /**
-   * Keep envelopes in an S3 Express One Zone directory bucket instead of the bucket (whose
-   * `env/` prefix then stays empty). Attachment blobs stay in the bucket: presigned POST forms
+   * Keep envelopes and shared payloads in an S3 Express One Zone directory bucket instead of the
+   * bucket (whose `env/` and `pay/` prefixes then stay empty). Attachment blobs stay in the
+   * bucket: presigned POST forms
    * and cross-origin browser transfers need a general purpose bucket. Needs `s3-managed`
    * encryption.
    * @default - envelopes in S3 Standard under `env/` of the bucket
@@ -116,16 +125,18 @@ export interface EnvelopeBucketProps {
 }
 
 /**
- * The bucket of sealed envelopes (under `env/`) and encrypted attachment blobs (under
- * `attachments/`). Private (all public access blocked, ACLs disabled), TLS only, encrypted at
- * rest, unversioned (an acknowledged message must really be gone), and every object the
- * service can write expires: envelopes with the message TTL, attachments a day later (see
- * {@link ATTACHMENT_UPLOAD_DAYS}). Browsers reach attachments through presigned URLs, hence a
+ * The bucket of sealed envelopes (under `env/`), shared payloads of multi-recipient sends
+ * (under `pay/`) and encrypted attachment blobs (under `attachments/`). Private (all public
+ * access blocked, ACLs disabled), TLS only, encrypted at rest, unversioned (an acknowledged
+ * message must really be gone), and every object the service can write expires: envelopes
+ * with the message TTL, payloads a day later (see {@link PAYLOAD_GRACE_DAYS}), attachments a
+ * day later (see {@link ATTACHMENT_UPLOAD_DAYS}). Browsers reach attachments through presigned URLs, hence a
  * CORS rule. Removal policy (bucket and key) comes from the {@link DataPolicy} aspect; a
  * bucket is only deleted when empty (see {@link BucketEmptier}).
  *
- * With `express`, envelopes go to a directory bucket ({@link directoryBucket}) in one
- * Availability Zone instead: SSE-S3, every object expiring with the message TTL, and access by
+ * With `express`, envelopes and payloads go to a directory bucket ({@link directoryBucket}) in
+ * one Availability Zone instead: SSE-S3, every object expiring with the message TTL plus
+ * {@link PAYLOAD_GRACE_DAYS}, and access by
  * `s3express:CreateSession` on that bucket (the SDK's S3 client opens and renews sessions).
  *
  * @throws {RangeError} if `messageTtlDays` is not a positive integer,
@@ -177,7 +188,7 @@ export class EnvelopeBucket extends Construct {
       bucketKeyEnabled: this.key ? true : undefined,
       // One rule per prefix, and the prefixes are disjoint: in the rule-level prefix form the
       // template uses, S3 refuses two rules with overlapping prefixes for one action type.
-      // Every object the service can write (IAM allows env/ and attachments/ only) expires,
+      // Every object the service can write (IAM allows env/, pay/ and attachments/ only) expires,
       // and an upload that never completed (invisible to the service, still billed) is
       // aborted.
       lifecycleRules: [
@@ -189,6 +200,16 @@ export class EnvelopeBucket extends Construct {
           id: 'expire-envelopes',
           prefix: ENVELOPE_PREFIX,
           expiration: Duration.days(props.messageTtlDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          // A shared payload is normally deleted when its last record is acknowledged; this
+          // removes the ones a fault or the table's TTL left behind (docs/PROTOCOL.md §14.8). A
+          // day longer than envelopes: a retry of the request stores records with its own, later
+          // expiry that reference the object its first attempt created, which this counts from.
+          id: 'expire-payloads',
+          prefix: PAYLOAD_PREFIX,
+          expiration: Duration.days(props.messageTtlDays + PAYLOAD_GRACE_DAYS),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
         {
@@ -229,7 +250,7 @@ export class EnvelopeBucket extends Construct {
   }
 
   /**
-   * The directory bucket of envelopes. Directory buckets always block public access, disable
+   * The directory bucket of envelopes and payloads. Directory buckets always block public access, disable
    * ACLs and are unversioned, so only encryption and expiry need saying. Its name is generated
    * by CloudFormation (`<id>--<zone id>--x-s3`).
    */
@@ -253,10 +274,14 @@ export class EnvelopeBucket extends Construct {
         rules: [
           {
             // The whole bucket, not `env/`: a session may write any key of the bucket, so
-            // nothing in it may outlive the TTL. Same day counting as the Standard rule.
+            // nothing in it may outlive the TTL plus the payloads' day (one rule, as prefix
+            // rules would either overlap or leave keys outside both prefixes unexpired).
+            // Envelopes are deleted on acknowledgement and expired ones on fetch; this rule
+            // only bounds the ones nobody fetched, a day later than in the Standard bucket.
+            // Same day counting as the Standard rules.
             id: 'expire-envelopes',
             status: 'Enabled',
-            expirationInDays: messageTtlDays,
+            expirationInDays: messageTtlDays + PAYLOAD_GRACE_DAYS,
             abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
           },
         ],
@@ -278,11 +303,11 @@ export class EnvelopeBucket extends Construct {
   }
 
   /**
-   * Lets `grantee` get, put and delete objects under {@link ENVELOPE_PREFIX} only, and use the
-   * bucket's KMS key for exactly those requests when there is one. With `express`, it is
-   * `s3express:CreateSession` on the directory bucket instead: a read-write session covers
-   * every object request on that bucket (S3 Express authorizes the session, not each
-   * request), which holds envelopes only.
+   * Lets `grantee` get, put and delete objects under {@link ENVELOPE_PREFIX} and
+   * {@link PAYLOAD_PREFIX} only, and use the bucket's KMS key for exactly those requests when
+   * there is one. With `express`, it is `s3express:CreateSession` on the directory bucket
+   * instead: a read-write session covers every object request on that bucket (S3 Express
+   * authorizes the session, not each request), which holds envelopes and payloads only.
    */
   grantEnvelopeAccess(grantee: iam.IGrantable): iam.Grant {
     if (this.directoryBucket) {
@@ -295,7 +320,10 @@ export class EnvelopeBucket extends Construct {
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: [...ENVELOPE_OBJECT_ACTIONS],
-      resourceArns: [this.bucket.arnForObjects(`${ENVELOPE_PREFIX}*`)],
+      resourceArns: [
+        this.bucket.arnForObjects(`${ENVELOPE_PREFIX}*`),
+        this.bucket.arnForObjects(`${PAYLOAD_PREFIX}*`),
+      ],
     });
     acknowledgeWildcardGrant(
       grantee.grantPrincipal,
@@ -303,6 +331,14 @@ export class EnvelopeBucket extends Construct {
       `/${ENVELOPE_PREFIX}*`,
       'Object actions need object ARNs and there is one object per message, so the grant is ' +
         'the envelope prefix of this one bucket, the narrowest pattern that covers them.',
+    );
+    acknowledgeWildcardGrant(
+      grantee.grantPrincipal,
+      this.bucket.node.defaultChild as s3.CfnBucket,
+      `/${PAYLOAD_PREFIX}*`,
+      'Object actions need object ARNs and there is one object per shared payload, named by a ' +
+        'random id, so the grant is the payload prefix of this one bucket, the narrowest ' +
+        'pattern that covers them.',
     );
     this.grantKeyUse(grantee);
     return grant;

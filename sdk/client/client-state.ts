@@ -6,7 +6,7 @@
  * |---|---|---|
  * | meta | `client` | `u8 1 || addressBytes(20) || u32 deviceId || accessKey(16)` |
  * | meta | `sender-certificate` | `u8 1 || u64 expiresMs || var16(certificate)` |
- * | meta | `devices:<address>` | `u8 1 || u8 n || n × (u32 deviceId || u32 registrationId)` |
+ * | meta | `devices:<address>` | `u8 2 || u8 n || n × (u32 deviceId || u32 registrationId || u8 flags)` (flags bit 0: `sharedPayload`; version 1 without `flags` still loads) |
  * | meta | `access-key:<address>` | `u8 1 || accessKey(16)` |
  * | meta | `removed:<address>` | `u8 1 || u8 n || n × (u32 deviceId || u32 registrationId)` |
  * | meta | `outbox:<base64url(requestId)>` | see `outbox.ts` |
@@ -20,11 +20,15 @@ import { StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ByteReader, ByteWriter } from '../util/bytes.ts';
 import { ACCESS_KEY_BYTES, MAX_DEVICES } from '../wire/api/limits.ts';
-import { MAX_BLOCKED_ACCOUNTS } from '../wire/api/schemas.ts';
+import { knownCapabilities, MAX_BLOCKED_ACCOUNTS } from '../wire/api/schemas.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES } from '../wire/certificates.ts';
 import { ADDRESS_BYTES, addressFromBytes, addressToBytes, isAddress } from '../wire/identity.ts';
 
 const VERSION = 1;
+/** Version of the device list record: version 1 had no flags byte. */
+const DEVICES_VERSION = 2;
+/** Device flag: the device announced the `sharedPayload` capability. */
+const FLAG_SHARED_PAYLOAD = 0x01;
 const CLIENT_KEY = 'client';
 const CERT_KEY = 'sender-certificate';
 const devicesKey = (address: string) => `devices:${address}`;
@@ -66,6 +70,38 @@ export interface KnownDevice {
   readonly deviceId: number;
   /** u32 from SHA-256 of the device's IdentityBundle (the service's registration id). */
   readonly registrationId: number;
+  /**
+   * The device announced the `sharedPayload` capability (in its bundle or the service's device
+   * list): it opens multi-recipient messages (docs/PROTOCOL.md §14). Absent when it did not, or
+   * when the client learned of the device before capabilities existed.
+   */
+  readonly sharedPayload?: boolean;
+}
+
+/**
+ * Whether a device listed with `capabilities` (a bundle or a device list entry) takes shared
+ * payloads (docs/PROTOCOL.md §14.10).
+ *
+ * @example sharesPayload({ capabilities: ['sharedPayload'] }) // true
+ */
+export function sharesPayload(listed: { readonly capabilities?: readonly string[] }): boolean {
+  return knownCapabilities(listed.capabilities).includes('sharedPayload');
+}
+
+/**
+ * A {@link KnownDevice} from the ids of a device and the bundle or device list entry that
+ * lists it (`sharedPayload` set when that entry announces it).
+ *
+ * @example knownDevice(2, registrationIdOf(backend, bundle.identity), json)
+ */
+export function knownDevice(
+  deviceId: number,
+  registrationId: number,
+  listed: { readonly capabilities?: readonly string[] },
+): KnownDevice {
+  return sharesPayload(listed)
+    ? { deviceId, registrationId, sharedPayload: true }
+    : { deviceId, registrationId };
 }
 
 /** In-memory counters of one client for debugging (never persisted, never an address). */
@@ -95,6 +131,29 @@ const reader = (bytes: Uint8Array, what: string) =>
 
 function checkVersion(r: ByteReader, what: string): void {
   if (r.u8() !== VERSION) throw new StateCorruptError(`${what} record version`);
+}
+
+/**
+ * The entries of a device list after its version byte: `u8 n || n × (u32 deviceId ||
+ * u32 registrationId [|| u8 flags])`. Unknown flag bits are refused (a newer record format).
+ */
+function readDevices(r: ByteReader, flags: boolean): KnownDevice[] {
+  const n = r.u8();
+  if (n > 2 * MAX_DEVICES) throw new StateCorruptError('device list is too long');
+  const out: KnownDevice[] = [];
+  for (let i = 0; i < n; i++) {
+    const deviceId = r.u32();
+    const registrationId = r.u32();
+    const bits = flags ? r.u8() : 0;
+    if ((bits & ~FLAG_SHARED_PAYLOAD) !== 0) throw new StateCorruptError('unknown device flags');
+    out.push(
+      bits & FLAG_SHARED_PAYLOAD
+        ? { deviceId, registrationId, sharedPayload: true }
+        : { deviceId, registrationId },
+    );
+  }
+  r.end();
+  return out;
 }
 
 /** Typed access to the client's records; writes are returned as ops for atomic commits. */
@@ -153,8 +212,14 @@ export class ClientState {
   }
 
   /** The devices of `address` the client last knew (empty if none). */
-  devices(address: string): Promise<KnownDevice[]> {
-    return this.deviceList(devicesKey(address));
+  async devices(address: string): Promise<KnownDevice[]> {
+    const bytes = await this.store.get('meta', devicesKey(address));
+    if (!bytes) return [];
+    const r = reader(bytes, 'device list');
+    const version = r.u8();
+    if (version === VERSION) return readDevices(r, false);
+    if (version !== DEVICES_VERSION) throw new StateCorruptError('device list record version');
+    return readDevices(r, true);
   }
 
   /**
@@ -187,20 +252,22 @@ export class ClientState {
     if (!bytes) return [];
     const r = reader(bytes, 'device list');
     checkVersion(r, 'device list');
-    const n = r.u8();
-    if (n > 2 * MAX_DEVICES) throw new StateCorruptError('device list is too long');
-    const out: KnownDevice[] = [];
-    for (let i = 0; i < n; i++) out.push({ deviceId: r.u32(), registrationId: r.u32() });
-    r.end();
-    return out;
+    return readDevices(r, false);
   }
 
-  /** The op that stores the device list of `address` (sorted by id, one entry per id). */
+  /**
+   * The op that stores the device list of `address` (sorted by id, one entry per id, the last
+   * given entry of an id winning), with each device's `sharedPayload` flag.
+   */
   devicesOp(address: string, devices: readonly KnownDevice[]): StoreOp {
     const byId = new Map(devices.map((d) => [d.deviceId, d]));
     const sorted = [...byId.values()].sort((a, b) => a.deviceId - b.deviceId);
-    const w = new ByteWriter(2 + 8 * sorted.length).u8(VERSION).u8(sorted.length);
-    for (const d of sorted) w.u32(d.deviceId).u32(d.registrationId);
+    const w = new ByteWriter(2 + 9 * sorted.length).u8(DEVICES_VERSION).u8(sorted.length);
+    for (const d of sorted) {
+      w.u32(d.deviceId)
+        .u32(d.registrationId)
+        .u8(d.sharedPayload === true ? FLAG_SHARED_PAYLOAD : 0);
+    }
     return { ns: 'meta', key: devicesKey(address), value: w.finish() };
   }
 

@@ -8,7 +8,15 @@
  * Messages never carry key material, plaintext or access keys.
  */
 import { SealpostError } from '../errors.ts';
-import { API_ERROR_STATUS, type ApiErrorCode, isApiErrorCode } from '../wire/api/errors.ts';
+import {
+  API_ERROR_STATUS,
+  type ApiErrorCode,
+  isApiErrorCode,
+  type MultiRecipientAccountError,
+} from '../wire/api/errors.ts';
+import { isAddress } from '../wire/identity.ts';
+
+export type { MultiRecipientAccountError };
 
 /** Codes the client raises besides the server's {@link ApiErrorCode}s. */
 export type ClientOnlyErrorCode =
@@ -72,12 +80,19 @@ export class ApiError extends SealpostClientError {
    * when it sent one with a 429 or 503.
    */
   readonly retryAfterMs: number | undefined;
+  /**
+   * A refused multi-recipient send (`sendMulti`, `sendMultiIdentified`; docs/PROTOCOL.md §14.5):
+   * the accounts that failed the check, in request order, each with its device lists for
+   * `DEVICE_MISMATCH` and `STALE_DEVICES`. Empty for every other refusal.
+   */
+  readonly accounts: readonly MultiRecipientAccountError[];
   constructor(
     code: ApiErrorCode,
     status: number,
     operationId: string,
     message: string,
     retryAfterMs?: number,
+    accounts: readonly MultiRecipientAccountError[] = [],
   ) {
     super(code, `${operationId}: ${code} (${status}): ${message}`, {
       retryable: code === 'UNAVAILABLE' || code === 'INTERNAL' || code === 'RATE_LIMITED',
@@ -85,10 +100,15 @@ export class ApiError extends SealpostClientError {
     this.status = status;
     this.operationId = operationId;
     this.retryAfterMs = retryAfterMs;
+    this.accounts = accounts;
   }
 }
 
-/** 409 `DEVICE_MISMATCH`: the send did not list exactly the recipient's active devices. */
+/**
+ * 409 `DEVICE_MISMATCH`: the send did not list exactly the recipient's active devices. For a
+ * multi-recipient send `missing` and `extra` are empty and `accounts` names every account
+ * whose list disagreed, with its own `missing` and `extra`.
+ */
 export class DeviceMismatchError extends ApiError {
   readonly missing: readonly number[];
   readonly extra: readonly number[];
@@ -97,20 +117,51 @@ export class DeviceMismatchError extends ApiError {
     message: string,
     missing: readonly number[],
     extra: readonly number[],
+    accounts: readonly MultiRecipientAccountError[] = [],
   ) {
-    super('DEVICE_MISMATCH', 409, operationId, message);
+    super('DEVICE_MISMATCH', 409, operationId, message, undefined, accounts);
     this.missing = missing;
     this.extra = extra;
   }
 }
 
-/** 410 `STALE_DEVICES`: device ids named by the send now belong to new devices (reused ids). */
+/**
+ * 410 `STALE_DEVICES`: device ids named by the send now belong to new devices (reused ids).
+ * For a multi-recipient send `stale` is empty and `accounts` names every account with stale
+ * devices, with its own `stale`.
+ */
 export class StaleDevicesError extends ApiError {
   readonly stale: readonly number[];
-  constructor(operationId: string, message: string, stale: readonly number[]) {
-    super('STALE_DEVICES', 410, operationId, message);
+  constructor(
+    operationId: string,
+    message: string,
+    stale: readonly number[],
+    accounts: readonly MultiRecipientAccountError[] = [],
+  ) {
+    super('STALE_DEVICES', 410, operationId, message, undefined, accounts);
     this.stale = stale;
   }
+}
+
+/**
+ * The part of a refused send's device-list error that concerns `address`, in the shape of a
+ * single-recipient refusal (its own `missing`/`extra` or `stale`), so one repair applies to a
+ * per-device and a multi-recipient send alike. The error itself when it names no accounts
+ * (a single-recipient send); undefined when its `accounts` do not name `address`.
+ *
+ * @example const mine = deviceRefusalFor(err, bob); if (mine) await fanout.repair(bob, mine);
+ */
+export function deviceRefusalFor(
+  err: DeviceMismatchError | StaleDevicesError,
+  address: string,
+): DeviceMismatchError | StaleDevicesError | undefined {
+  if (err.accounts.length === 0) return err;
+  const account = err.accounts.find((a) => a.address === address);
+  if (account === undefined) return undefined;
+  const message = `${err.code} for one account of a multi-recipient send`;
+  return err instanceof DeviceMismatchError
+    ? new DeviceMismatchError(err.operationId, message, account.missing ?? [], account.extra ?? [])
+    : new StaleDevicesError(err.operationId, message, account.stale ?? []);
 }
 
 /**
@@ -412,13 +463,43 @@ interface ErrorBodyShape {
     stale?: unknown;
     serverTime?: unknown;
     freeDeviceIds?: unknown;
+    accounts?: unknown;
   };
 }
 
 function idList(value: unknown): number[] {
   return Array.isArray(value)
-    ? value.filter((n): n is number => Number.isInteger(n) && n >= 1 && n <= 0xffffffff)
+    ? value
+        .slice(0, MAX_LISTED_IDS)
+        .filter((n): n is number => Number.isInteger(n) && n >= 1 && n <= 0xffffffff)
     : [];
+}
+
+/**
+ * Device ids read from one list of an error body: a multi-recipient request names at most 12
+ * devices per account, a device list holds at most 6 active ones; the bound only keeps a
+ * misbehaving server from making the client copy a huge array.
+ */
+const MAX_LISTED_IDS = 64;
+/** Accounts read from an error body: a multi-recipient request names at most 256. */
+const MAX_LISTED_ACCOUNTS = 256;
+
+/** The well-formed entries of an error body's `accounts` (others are left out). */
+function accountList(value: unknown): MultiRecipientAccountError[] {
+  if (!Array.isArray(value)) return [];
+  const out: MultiRecipientAccountError[] = [];
+  for (const entry of value.slice(0, MAX_LISTED_ACCOUNTS)) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { address, missing, extra, stale } = entry as Record<string, unknown>;
+    if (!isAddress(address)) continue;
+    out.push({
+      address,
+      ...(missing === undefined ? {} : { missing: idList(missing) }),
+      ...(extra === undefined ? {} : { extra: idList(extra) }),
+      ...(stale === undefined ? {} : { stale: idList(stale) }),
+    });
+  }
+  return out;
 }
 
 /**
@@ -443,11 +524,19 @@ export function apiErrorFromBody(
         ? 'UNAVAILABLE'
         : 'INTERNAL'
       : 'BAD_REQUEST';
+  const accounts = accountList(err?.accounts);
   if (code === 'DEVICE_MISMATCH') {
-    return new DeviceMismatchError(operationId, message, idList(err?.missing), idList(err?.extra));
+    return new DeviceMismatchError(
+      operationId,
+      message,
+      idList(err?.missing),
+      idList(err?.extra),
+      accounts,
+    );
   }
-  if (code === 'STALE_DEVICES')
-    return new StaleDevicesError(operationId, message, idList(err?.stale));
+  if (code === 'STALE_DEVICES') {
+    return new StaleDevicesError(operationId, message, idList(err?.stale), accounts);
+  }
   if (code === 'CLOCK_SKEW') {
     const t = err?.serverTime;
     const serverTime = typeof t === 'number' && Number.isSafeInteger(t) && t >= 0 ? t : undefined;
@@ -462,5 +551,6 @@ export function apiErrorFromBody(
     operationId,
     message,
     retryAfterMs,
+    accounts,
   );
 }

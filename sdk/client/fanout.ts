@@ -1,7 +1,8 @@
 /**
  * Multi-device fan-out and device-list repair (docs/SDK.md §Sending; Signal's multi-device
- * rule, docs/SERVICE.md §7.1). A send carries one sealed envelope per active device
- * of the recipient. The client remembers each contact's devices; when the server answers
+ * rule, docs/SERVICE.md §7.1). A send names every active device of the recipient, each with a
+ * sealed envelope of its own, or with its header of one shared payload (below). The client
+ * remembers each contact's devices; when the server answers
  * `409 DEVICE_MISMATCH` it drops the `extra` devices and starts sessions with the `missing`
  * ones, and on `410 STALE_DEVICES` it starts fresh sessions with the replaced devices, then
  * seals again and retries with the same message id (nothing was stored by the refused send).
@@ -14,24 +15,44 @@
  * (`GET /v1/sealed/bundles/...`) with the same authorization as the send (the access key or the
  * token), so the service never sees who looks up a recipient right before a sealed send to it;
  * identified sends and the own devices' copies use the owner-signed routes.
+ *
+ * A send to two or more devices that all announce `sharedPayload` goes out as one
+ * multi-recipient request (docs/PROTOCOL.md §14): the content encrypted once as a shared
+ * payload, one sealed header per device. Sealed sends use `PUT /v1/messages/multi` with the
+ * account's authorization inside the body; copies to the own devices use
+ * `PUT /v1/messages/multi/identified`. A single device, a device without the capability, or an
+ * identified send to another account keeps the per-device envelopes.
  */
 import type { CryptoBackend } from '../crypto/backend.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
+import { type SealedSharedPayload, sealSharedPayload } from '../protocol/shared-payload.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
-import { readU32be } from '../util/bytes.ts';
+import { readU32be, wipe } from '../util/bytes.ts';
 import { toBase64Url } from '../wire/api/codec.ts';
 import type { SendResponse } from '../wire/api/schemas.ts';
 import { encodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { CallOptions } from './call-options.ts';
 import type { CertificateCache } from './certificate-cache.ts';
-import type { ClientState, KnownDevice, Registration } from './client-state.ts';
+import {
+  type ClientState,
+  type KnownDevice,
+  knownDevice,
+  type Registration,
+} from './client-state.ts';
 import {
   ApiError,
   DeviceMismatchError,
+  deviceRefusalFor,
   SealedSendUnauthorizedError,
   SendFailedError,
   StaleDevicesError,
 } from './errors.ts';
+import {
+  CapabilityCheck,
+  multiRecipientAuth,
+  sealMultiRecipientBody,
+  usesSharedPayload,
+} from './fanout-shared.ts';
 import type { SealedAuth, SealpostHttpClient } from './http-client.ts';
 import { bundleFromJson } from './json.ts';
 import type { Moderators } from './moderators.ts';
@@ -61,15 +82,37 @@ export type Delivery =
 
 const IDENTIFIED: Delivery = { mode: 'identified' };
 
-/** A sealed request refused with 401 `UNAUTHORIZED` is the recipient's refusal. */
+/** How one attempt of a send goes out. */
+interface SendContext {
+  readonly delivery: Delivery;
+  readonly certificate: Uint8Array;
+  readonly call: CallOptions | undefined;
+}
+
+/**
+ * A sealed request refused with 401 `UNAUTHORIZED` is the recipient's refusal; a
+ * multi-recipient refusal names the refusing accounts (§14.5), and the first one is reported.
+ */
 function sealedRefusal(err: unknown, address: string, delivery: Delivery): unknown {
   return err instanceof ApiError && err.code === 'UNAUTHORIZED' && delivery.mode === 'sealed'
-    ? new SealedSendUnauthorizedError(address, { cause: err })
+    ? new SealedSendUnauthorizedError(err.accounts[0]?.address ?? address, { cause: err })
     : err;
+}
+
+/** The part of a 409/410 answer that `address` can repair, if the answer is one. */
+function deviceRefusal(
+  err: unknown,
+  address: string,
+): DeviceMismatchError | StaleDevicesError | undefined {
+  return err instanceof DeviceMismatchError || err instanceof StaleDevicesError
+    ? deviceRefusalFor(err, address)
+    : undefined;
 }
 
 /** Sessions, device lists and the send-with-repair loop. */
 export class Fanout {
+  private readonly capabilities: CapabilityCheck;
+
   constructor(
     private readonly ctx: {
       readonly engine: ProtocolEngine;
@@ -82,19 +125,29 @@ export class Fanout {
       /** Seals with franking, repairing a missing moderator or recipient key once. */
       readonly moderators: Moderators;
     },
-  ) {}
+  ) {
+    this.capabilities = new CapabilityCheck({
+      http: ctx.http,
+      state: ctx.state,
+      now: () => ctx.engine.now(),
+    });
+  }
 
   /**
    * Seals `plaintext` for every device of `address` (for the own account: every other device)
-   * and sends it, repairing the device list on 409/410. Returns undefined when the own account
-   * has no other device (nothing to send).
+   * and sends it, repairing the device list on 409/410. Two or more devices that all take
+   * shared payloads get one multi-recipient request (sealed, or identified for the own
+   * account); otherwise one envelope per device. Returns undefined when the own account has no
+   * other device (nothing to send).
    *
    * @throws {RangeError} if a send to the own account is not identified (the sealed route
    *   cannot leave out the sending device, §7.1).
    * @throws {SealedSendUnauthorizedError} if a sealed send is refused with 401.
    * @throws {IdentityChangedError} if a device presents an identity other than the pinned one.
    * @throws {SendFailedError} if the device list still disagrees after {@link MAX_SEND_REPAIRS}.
-   * @throws {ApiError | NetworkError} for other failures.
+   * @throws {ApiError | NetworkError} for other failures (a multi-recipient refusal carries
+   *   `accounts`).
+   * @example await fanout.send(bob, frame, createRequestId(rng), { mode: 'sealed', auth: { accessKey } });
    */
   async send(
     address: string,
@@ -107,43 +160,115 @@ export class Fanout {
     if (own && delivery.mode !== 'identified') {
       throw new ArgumentRangeError('a send to the own account must be identified');
     }
-    for (let repair = 0; ; repair++) {
-      let devices: KnownDevice[];
-      try {
-        devices = await this.prepare(address, delivery, call);
-      } catch (err) {
-        throw sealedRefusal(err, address, delivery);
-      }
-      if (own && devices.length === 0) return undefined;
-      const certificate = await this.ctx.certificates.current(call);
-      const envelopes: { deviceId: number; registrationId: number; envelope: string }[] = [];
-      for (const d of devices) {
-        const peer = { address, deviceId: d.deviceId };
-        const sealed = await this.ctx.moderators.seal(peer, plaintext, certificate, call);
-        envelopes.push({ ...d, envelope: toBase64Url(sealed) });
-      }
-      const body = { messageId: toBase64Url(messageId), envelopes };
-      try {
-        // A repair resends with the same request id and the same authorization (the same
-        // token: the service spends it once, for this request id).
-        const response =
-          delivery.mode === 'sealed'
-            ? await this.ctx.http.sendSealed(address, body, delivery.auth, call)
-            : await this.ctx.http.sendIdentified(address, body, call);
-        return { response, devices: devices.length };
-      } catch (err) {
-        const fixable = err instanceof DeviceMismatchError || err instanceof StaleDevicesError;
-        if (!fixable) throw sealedRefusal(err, address, delivery);
-        if (repair >= MAX_SEND_REPAIRS) {
-          throw new SendFailedError('the device list did not settle', { cause: err });
-        }
+    // Sealed once, at the first multi-recipient attempt, and kept across repairs: a refused
+    // request stored nothing, and only the headers are sealed again (docs/PROTOCOL.md §14.5).
+    let shared: SealedSharedPayload | undefined;
+    try {
+      for (let repair = 0; ; repair++) {
+        let devices: KnownDevice[];
         try {
-          await this.repair(address, err, delivery, call);
-        } catch (repairErr) {
-          throw sealedRefusal(repairErr, address, delivery);
+          devices = await this.prepare(address, delivery, call);
+          if (repair === 0 && delivery.mode === 'sealed') {
+            devices = await this.capabilities.check(address, devices, delivery.auth, call);
+          }
+        } catch (err) {
+          throw sealedRefusal(err, address, delivery);
+        }
+        if (own && devices.length === 0) return undefined;
+        const certificate = await this.ctx.certificates.current(call);
+        try {
+          // A repair resends with the same request id and the same authorization (the same
+          // token: the service spends it once, for this request id).
+          let response: SendResponse;
+          if (usesSharedPayload(devices, delivery.mode === 'sealed' || own)) {
+            const { engine } = this.ctx;
+            shared ??= sealSharedPayload(engine.backend, engine.rng, plaintext);
+            response = await this.sendShared(address, devices, plaintext, shared, messageId, {
+              delivery,
+              certificate,
+              call,
+            });
+          } else {
+            response = await this.sendEnvelopes(address, devices, plaintext, messageId, {
+              delivery,
+              certificate,
+              call,
+            });
+          }
+          return { response, devices: devices.length };
+        } catch (err) {
+          const refusal = deviceRefusal(err, address);
+          if (refusal === undefined) throw sealedRefusal(err, address, delivery);
+          if (repair >= MAX_SEND_REPAIRS) {
+            throw new SendFailedError('the device list did not settle', { cause: err });
+          }
+          try {
+            await this.repair(address, refusal, delivery, call);
+          } catch (repairErr) {
+            throw sealedRefusal(repairErr, address, delivery);
+          }
         }
       }
+    } finally {
+      if (shared) wipe(shared.reference.key);
     }
+  }
+
+  /** One sealed envelope per device, in one request (`sendSealed` / `sendIdentified`). */
+  private async sendEnvelopes(
+    address: string,
+    devices: readonly KnownDevice[],
+    plaintext: Uint8Array,
+    messageId: Uint8Array,
+    how: SendContext,
+  ): Promise<SendResponse> {
+    const envelopes: { deviceId: number; registrationId: number; envelope: string }[] = [];
+    for (const d of devices) {
+      const peer = { address, deviceId: d.deviceId };
+      const sealed = await this.ctx.moderators.seal(peer, plaintext, how.certificate, how.call);
+      envelopes.push({
+        deviceId: d.deviceId,
+        registrationId: d.registrationId,
+        envelope: toBase64Url(sealed),
+      });
+    }
+    const body = { messageId: toBase64Url(messageId), envelopes };
+    const { delivery } = how;
+    return delivery.mode === 'sealed'
+      ? this.ctx.http.sendSealed(address, body, delivery.auth, how.call)
+      : this.ctx.http.sendIdentified(address, body, how.call);
+  }
+
+  /**
+   * The shared payload and one header per device, in one multi-recipient request naming
+   * `address` alone (`sendMulti` with the delivery's authorization, or `sendMultiIdentified`
+   * for the own account's other devices, authorization kind none).
+   */
+  private async sendShared(
+    address: string,
+    devices: readonly KnownDevice[],
+    plaintext: Uint8Array,
+    shared: SealedSharedPayload,
+    messageId: Uint8Array,
+    how: SendContext,
+  ): Promise<SendResponse> {
+    const { delivery } = how;
+    const body = await sealMultiRecipientBody(
+      this.ctx.moderators,
+      {
+        address,
+        devices,
+        content: plaintext,
+        shared,
+        requestId: messageId,
+        auth: delivery.mode === 'sealed' ? multiRecipientAuth(delivery.auth) : { kind: 'none' },
+        certificate: how.certificate,
+      },
+      how.call,
+    );
+    return delivery.mode === 'sealed'
+      ? this.ctx.http.sendMulti(body, how.call)
+      : this.ctx.http.sendMultiIdentified(body, how.call);
   }
 
   /**
@@ -193,10 +318,7 @@ export class Fanout {
   /** Re-reads the own account's devices from the service (new linked devices, removals). */
   async refreshOwnDevices(call?: CallOptions): Promise<KnownDevice[]> {
     const list = await this.ctx.http.listDevices(this.ctx.self.address, call);
-    const devices = list.devices.map((d) => ({
-      deviceId: d.deviceId,
-      registrationId: d.registrationId,
-    }));
+    const devices = list.devices.map((d) => knownDevice(d.deviceId, d.registrationId, d));
     const previous = new Map(
       (await this.ctx.state.devices(this.ctx.self.address)).map((d) => [d.deviceId, d]),
     );
@@ -271,10 +393,9 @@ export class Fanout {
       // Verified for the address asked for, never the one the bundle names.
       const session = await this.ctx.engine.startSession(address, bundle);
       if (session.deviceChange && !firstContact) this.ctx.onDeviceChange?.(session.deviceChange);
-      started.push({
-        deviceId: bundle.deviceId,
-        registrationId: registrationIdOf(this.ctx.backend, bundle.identity),
-      });
+      started.push(
+        knownDevice(bundle.deviceId, registrationIdOf(this.ctx.backend, bundle.identity), json),
+      );
     }
     const current = await this.ctx.state.devices(address);
     await this.ctx.state.store.commit([

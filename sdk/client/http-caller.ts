@@ -24,6 +24,7 @@ import {
   type ResponseOf,
   routeOf,
 } from '../wire/api/route-types.ts';
+import { MULTI_RECIPIENT_CONTENT_TYPE } from '../wire/api/routes.ts';
 import { ACCESS_KEY_HEADER, AUDIENCE_BYTES, TOKEN_HEADER } from '../wire/api/signing.ts';
 import type { CallOptions, RequestEvent, RequestObserver } from './call-options.ts';
 import {
@@ -197,7 +198,13 @@ export class HttpCaller {
     const url = new URL(
       `${this.baseUrl}${fillPath(op, parts.params)}${search ? `?${search}` : ''}`,
     );
-    const fixed = parts.body === undefined ? undefined : utf8(JSON.stringify(parts.body));
+    // A binary body (BINARY_BODY routes) is sent and signed as the bytes themselves.
+    const fixed =
+      parts.body === undefined
+        ? undefined
+        : parts.body instanceof Uint8Array
+          ? parts.body
+          : utf8(JSON.stringify(parts.body));
     let skewRetried = false;
     for (let attempt = 1, retry = 0; ; attempt++) {
       const body = parts.build ? utf8(JSON.stringify(await parts.build(this.serverNow()))) : fixed;
@@ -255,7 +262,10 @@ export class HttpCaller {
   ): Promise<Record<string, string>> {
     const route = routeOf(op);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body) headers['content-type'] = 'application/json';
+    if (body) {
+      headers['content-type'] =
+        parts.body instanceof Uint8Array ? MULTI_RECIPIENT_CONTENT_TYPE : 'application/json';
+    }
     if (parts.accessKey) headers[ACCESS_KEY_HEADER] = toBase64Url(parts.accessKey);
     if (parts.token) headers[TOKEN_HEADER] = toBase64Url(parts.token);
     if (route.auth !== 'owner') return headers;

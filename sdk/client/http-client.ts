@@ -10,6 +10,12 @@
  * engine, retries and the clock correction live in `./http-caller.ts` (docs/SDK.md, "Call
  * controls").
  */
+
+import { ArgumentRangeError } from '../util/argument-errors.ts';
+import {
+  MAX_FETCH_BATCH,
+  MAX_FETCH_ACK_IDS as WIRE_MAX_FETCH_ACK_IDS,
+} from '../wire/api/limits.ts';
 import type { ResponseOf } from '../wire/api/route-types.ts';
 import type {
   AccountSettings,
@@ -45,6 +51,22 @@ export type SealedAuth =
 export type SealedReadAuth =
   | { readonly accessKey: Uint8Array }
   | { readonly accessKey?: undefined };
+
+/**
+ * `bytes` over a plain `ArrayBuffer`, as the binary route schema types it: a view of a
+ * shared buffer is copied.
+ */
+function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer
+    ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : bytes.slice();
+}
+
+/**
+ * Most message ids one fetch acknowledges (`ack` of {@link SealpostHttpClient.fetchMessages},
+ * the wire contract's limit): more go in `POST /v1/messages/ack`.
+ */
+export const MAX_FETCH_ACK_IDS = WIRE_MAX_FETCH_ACK_IDS;
 
 /** Builds an add-device body for a timestamp and the device id to ask for. */
 export type LinkBody = (timestamp: number, deviceId: number) => Promise<AddDeviceRequest>;
@@ -294,16 +316,72 @@ export class SealpostHttpClient extends HttpCaller {
     return this.call('sendIdentified', { params: { address }, body }, call);
   }
 
-  /** `GET /v1/messages` (owner-signed), oldest first; `limit` is 1..100. */
-  fetchMessages(
-    options: { limit?: number; cursor?: string } = {},
+  /**
+   * `PUT /v1/messages/multi`: a multi-recipient sealed send (docs/PROTOCOL.md §14.4), `body`
+   * from `encodeMultiRecipientRequest`. Anonymous like {@link sendSealed}: no signature and no
+   * access-key header, each account's authorization is inside the body. Retried safely (the
+   * server deduplicates by the body's request id).
+   *
+   * @throws {DeviceMismatchError | StaleDevicesError} with `accounts` (409/410, per account).
+   * @throws {ApiError} `UNAUTHORIZED`, `INVALID_TOKEN`, `TOKEN_SPENT`, `REQUEST_LIMIT` with
+   *   `accounts` naming the refused accounts; `MAILBOX_FULL`; `BAD_REQUEST` for a body the
+   *   service cannot decode.
+   * @example const { messageId } = await http.sendMulti(encodeMultiRecipientRequest(request));
+   */
+  sendMulti(body: Uint8Array, call?: CallOptions): Promise<ResponseOf<'sendMulti'>> {
+    return this.call('sendMulti', { params: {}, body: ownBuffer(body) }, call);
+  }
+
+  /**
+   * `PUT /v1/messages/multi/identified` (owner-signed over the binary body): the copies of a
+   * message for the own account's other devices as one multi-recipient request naming the own
+   * account alone, authorization kind none (docs/PROTOCOL.md §14.10).
+   *
+   * @throws {DeviceMismatchError | StaleDevicesError} with `accounts` (409/410).
+   * @throws {ApiError} `ACCOUNT_SUSPENDED`, `MAILBOX_FULL`, `BAD_REQUEST`, the owner errors.
+   * @example await http.sendMultiIdentified(encodeMultiRecipientRequest(copies));
+   */
+  sendMultiIdentified(
+    body: Uint8Array,
+    call?: CallOptions,
+  ): Promise<ResponseOf<'sendMultiIdentified'>> {
+    return this.call('sendMultiIdentified', { params: {}, body: ownBuffer(body) }, call);
+  }
+
+  /**
+   * `GET /v1/messages` (owner-signed), oldest first; `limit` is 1..100. Multi-recipient
+   * messages come with their shared payload (`payloads=1`, docs/PROTOCOL.md §14.6) unless
+   * `payloads` is false (then as the header alone, which no client can open). `ack` (1 to
+   * {@link MAX_FETCH_ACK_IDS} distinct ids) acknowledges those messages first, as
+   * {@link ackMessages} would, in the same request (docs/SERVICE.md §7.2).
+   *
+   * @throws {ArgumentRangeError} if `ack` is empty, lists more than {@link MAX_FETCH_ACK_IDS}
+   *   ids, or one twice.
+   * @example const page = await http.fetchMessages({ cursor, ack: committedIds });
+   */
+  async fetchMessages(
+    options: {
+      limit?: number;
+      cursor?: string;
+      ack?: readonly string[];
+      payloads?: boolean;
+    } = {},
     call?: CallOptions,
   ): Promise<ResponseOf<'fetchMessages'>> {
-    return this.call(
-      'fetchMessages',
-      { params: {}, query: { limit: options.limit, cursor: options.cursor } },
-      call,
-    );
+    const { ack } = options;
+    if (
+      ack !== undefined &&
+      (ack.length === 0 || ack.length > MAX_FETCH_ACK_IDS || new Set(ack).size !== ack.length)
+    ) {
+      throw new ArgumentRangeError(`ack must list 1..${MAX_FETCH_ACK_IDS} distinct message ids`);
+    }
+    const query = {
+      limit: options.limit,
+      cursor: options.cursor,
+      payloads: options.payloads === false ? undefined : '1',
+      ack: ack?.join(','),
+    };
+    return await this.call('fetchMessages', { params: {}, query }, call);
   }
 
   /** `POST /v1/messages/ack` (owner-signed). */

@@ -42,7 +42,9 @@ export {
   DeviceIdTakenError,
   DeviceMismatchError,
   DeviceRemovedError,
+  deviceRefusalFor,
   InvalidResponseError,
+  type MultiRecipientAccountError,
   NetworkError,
   type NetworkErrorDetails,
   NoTokensError,
@@ -64,6 +66,7 @@ export {
   type FetchLike,
   type HttpClientOptions,
   type LinkBody,
+  MAX_FETCH_ACK_IDS,
   type ProofBody,
   type SealedAuth,
   type SealedReadAuth,
@@ -107,7 +110,7 @@ export {
   type ReceiveStreamOptions,
 } from './receive-loop.ts';
 export type { AppHandler, IncomingMessage, ReceiveFailure } from './receiver.ts';
-export { deriveAccessKey } from './registration.ts';
+export { CLIENT_CAPABILITIES, deriveAccessKey } from './registration.ts';
 export {
   DEFAULT_MAX_REPORTABLE_MESSAGES,
   DEFAULT_REPORT_RETENTION_DAYS,

@@ -23,6 +23,7 @@ import type { StateStore } from '../state/store.ts';
 import { ByteReader, ByteWriter, equalBytes } from '../util/bytes.ts';
 import { fromBase64Url } from '../wire/api/codec.ts';
 import { MODERATOR_CERTIFICATE_BYTES } from '../wire/certificates.ts';
+import type { PayloadReference } from '../wire/multi-recipient-payload.ts';
 import type { CallOptions } from './call-options.ts';
 import { ApiError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
@@ -41,7 +42,12 @@ const VERSION = 1;
 /** The parts of the engine the moderator certificates concern. */
 export type FrankingEngine = Pick<
   ProtocolEngine,
-  'seal' | 'setModeratorCertificates' | 'moderatorKeys' | 'peerFrankingKey' | 'setPeerFrankingKey'
+  | 'seal'
+  | 'sealHeader'
+  | 'setModeratorCertificates'
+  | 'moderatorKeys'
+  | 'peerFrankingKey'
+  | 'setPeerFrankingKey'
 >;
 
 /** The HTTP operations used here. */
@@ -158,17 +164,49 @@ export class Moderators {
    * @throws {FrankingUnavailableError} if franking still lacks a key after the repair.
    * @throws {ApiError | NetworkError} if a repair request fails.
    */
-  async seal(
+  seal(
     peer: PeerAddress,
     plaintext: Uint8Array,
     senderCertificate: Uint8Array,
     call?: CallOptions,
   ): Promise<Uint8Array> {
+    return this.franked(peer, () => this.ctx.engine.seal(peer, plaintext, senderCertificate), call);
+  }
+
+  /**
+   * Seals `peer`'s header of a multi-recipient send (docs/PROTOCOL.md §14.3; the engine's
+   * `sealHeader`: the franking commitment covers `content`, the ratchet carries `reference`),
+   * repairing what franking lacks once, as {@link seal} does.
+   *
+   * @throws {FrankingUnavailableError} if franking still lacks a key after the repair.
+   * @throws {ApiError | NetworkError} if a repair request fails.
+   * @example const header = await moderators.sealHeader(peer, content, reference, certificate);
+   */
+  sealHeader(
+    peer: PeerAddress,
+    content: Uint8Array,
+    reference: PayloadReference,
+    senderCertificate: Uint8Array,
+    call?: CallOptions,
+  ): Promise<Uint8Array> {
+    return this.franked(
+      peer,
+      () => this.ctx.engine.sealHeader(peer, content, reference, senderCertificate),
+      call,
+    );
+  }
+
+  /** Runs `seal`, repairing a missing moderator key or franking key of `peer` once each. */
+  private async franked(
+    peer: PeerAddress,
+    seal: () => Promise<Uint8Array>,
+    call: CallOptions | undefined,
+  ): Promise<Uint8Array> {
     let refreshed = false;
     let fetched = false;
     for (;;) {
       try {
-        return await this.ctx.engine.seal(peer, plaintext, senderCertificate);
+        return await seal();
       } catch (err) {
         if (!(err instanceof FrankingUnavailableError)) throw err;
         if (!this.hasCurrent()) {

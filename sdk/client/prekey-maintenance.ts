@@ -12,6 +12,11 @@ import type { PrekeyCount } from '../wire/api/schemas.ts';
 import type { CallOptions } from './call-options.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 import { prekeyUploadJson } from './json.ts';
+import {
+  CLIENT_CAPABILITIES,
+  capabilitiesAnnounced,
+  capabilitiesAnnouncedOp,
+} from './registration.ts';
 
 /** Prekey policy. */
 export interface PrekeyPolicy {
@@ -41,7 +46,9 @@ function refill(left: number, threshold: number, batch: number): number {
 }
 
 /**
- * One maintenance run: count, then generate and upload what is missing in one request.
+ * One maintenance run: count, then generate and upload what is missing in one request. Every
+ * upload announces {@link CLIENT_CAPABILITIES}; a device whose capabilities were never
+ * announced (registered by an older client) uploads them even when no key is missing.
  *
  * @throws {ApiError | NetworkError} if the count or upload fails (nothing is lost: unused
  *   private keys simply stay in the store).
@@ -60,15 +67,28 @@ export async function maintainPrekeys(
   const rotate = createdAt === undefined || ctx.now() - createdAt >= rotationMs;
   const oneTime = refill(count.ec, threshold, batch);
   const kem = refill(count.pq, threshold, batch);
-  if (oneTime === 0 && kem === 0 && !rotate) {
+  const { store } = ctx.engine;
+  // A device registered by an older client announces what this one can receive (once).
+  const announced = await capabilitiesAnnounced(store);
+  if (oneTime === 0 && kem === 0 && !rotate && announced) {
     return { count, uploadedOneTime: 0, uploadedKem: 0, rotated: false };
   }
-  const upload = await ctx.engine.generatePrekeys({
-    oneTime,
-    kem,
-    rotateSignedPrekey: rotate,
-    rotateLastResort: rotate,
-  });
-  const after = await ctx.http.uploadPrekeys(prekeyUploadJson(upload), call);
+  const upload =
+    oneTime === 0 && kem === 0 && !rotate
+      ? {}
+      : prekeyUploadJson(
+          await ctx.engine.generatePrekeys({
+            oneTime,
+            kem,
+            rotateSignedPrekey: rotate,
+            rotateLastResort: rotate,
+          }),
+        );
+  // docs/SERVICE.md §4.2: every upload carries the capabilities (they replace the stored ones).
+  const after = await ctx.http.uploadPrekeys(
+    { ...upload, capabilities: [...CLIENT_CAPABILITIES] },
+    call,
+  );
+  if (!announced) await store.commit([capabilitiesAnnouncedOp()]);
   return { count: after, uploadedOneTime: oneTime, uploadedKem: kem, rotated: rotate };
 }

@@ -100,22 +100,27 @@ export function realtimeEndpoint(baseUrl: string, realtimeUrl?: string): string 
   return url.href;
 }
 
+/** The owner-auth fields of a connect, each a {@link CONNECT_QUERY} parameter. */
+const SIGNED_FIELDS = ['address', 'device', 'timestamp', 'nonce', 'signature'] as const;
+
 /**
  * The connect URL: `endpoint` (from {@link realtimeEndpoint}) with the five owner-auth fields of
- * `headers` as {@link CONNECT_QUERY} parameters. The signature is over `GET` of
- * {@link REALTIME_PATH} whatever the endpoint's path (`signRequest(ctx, 'GET', REALTIME_PATH,
- * empty)`).
+ * `headers` as {@link CONNECT_QUERY} parameters, and `payloads=1`: message frames carry the
+ * shared payload of a multi-recipient message (docs/PROTOCOL.md §14.6; not signed, it only
+ * selects the frame format). The signature is over `GET` of {@link REALTIME_PATH} whatever
+ * the endpoint's path (`signRequest(ctx, 'GET', REALTIME_PATH, empty)`).
  *
  * @example connectUrl(realtimeEndpoint(baseUrl), await signRequest(ctx, 'GET', REALTIME_PATH, new Uint8Array()))
  * @throws {TypeError} if a signed field is missing.
  */
 export function connectUrl(endpoint: string, headers: Readonly<Record<string, string>>): string {
   const url = new URL(endpoint);
-  for (const field of Object.keys(CONNECT_QUERY) as (keyof typeof CONNECT_QUERY)[]) {
+  for (const field of SIGNED_FIELDS) {
     const value = headers[AUTH_HEADERS[field]];
     if (value === undefined) throw new TypeError(`the connect signature lacks ${field}`);
     url.searchParams.set(CONNECT_QUERY[field], value);
   }
+  url.searchParams.set(CONNECT_QUERY.payloads, '1');
   return url.href;
 }
 

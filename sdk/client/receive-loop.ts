@@ -1,7 +1,9 @@
 /**
  * The receive loop over the fetch and acknowledge routes (docs/SDK.md §Receiving): a batch call
  * and an async iterator. Acknowledgements are sent only for ids whose processing has been
- * committed (or that can never be read), batched per fetched page.
+ * committed (or that can never be read), batched per fetched page: the iterator's ride on its
+ * next fetch (`GET /v1/messages?ack=`), and go in a request of their own only when no fetch
+ * follows (the loop stops).
  *
  * The iterator outlives transient failures (docs/SDK.md §Receiving, "A long-running loop"):
  * a fetch or acknowledgement that fails with a retryable error is reported to `onRetry` and
@@ -17,7 +19,7 @@ import type { CallOptions } from './call-options.ts';
 import { callOf } from './client-options.ts';
 import type { ClientState, Registration } from './client-state.ts';
 import { ApiError, type SealpostClientError } from './errors.ts';
-import type { SealpostHttpClient } from './http-client.ts';
+import { MAX_FETCH_ACK_IDS, type SealpostHttpClient } from './http-client.ts';
 import { type RealtimeConfig, receiveStream } from './realtime-loop.ts';
 import {
   anySignal,
@@ -163,7 +165,13 @@ export class ReceiveLoop implements MessagePump {
   }
 
   /**
-   * The polling loop: acknowledges `unacked` (emptying it) before each fetch. Ends when
+   * The polling loop. The acknowledgements of a page ride on the next fetch (its `ack`
+   * parameter, docs/SERVICE.md §7.2), which follows at once: one request instead of an
+   * acknowledgement and a fetch. Ids are in `unacked` only once their processing is committed
+   * (or they can never be read), and leave it only when a request that acknowledged them
+   * succeeded. When the loop stops instead of fetching again (`until` aborted after a page
+   * that ended the queue), what is left is acknowledged with `POST /v1/messages/ack`; when
+   * `options.signal` aborts, the caller's exit acknowledgement does it. Ends when
    * `options.signal` aborts, or after the fetch that follows `until` aborting (used between
    * WebSocket attempts).
    *
@@ -183,15 +191,7 @@ export class ReceiveLoop implements MessagePump {
     while (!signal?.aborted) {
       let res: FetchResponse;
       try {
-        if (unacked.length > 0) {
-          const ids = [...unacked];
-          await this.ctx.http.ackMessages(ids, call);
-          unacked.splice(0, ids.length);
-        }
-        res = await this.ctx.http.fetchMessages(
-          { limit: MAX_FETCH_BATCH, ...(cursor ? { cursor } : {}) },
-          call,
-        );
+        res = await this.fetchAcknowledging(unacked, cursor, call);
       } catch (err) {
         if (signal?.aborted) return;
         if (!isTransient(err)) throw err;
@@ -208,7 +208,68 @@ export class ReceiveLoop implements MessagePump {
       await this.maybePrune();
       cursor = res.cursor;
       if (res.messages.length === 0 && !cursor) await sleep(poll, waits);
-      if (until?.aborted && !cursor) return;
+      if (until?.aborted && !cursor) {
+        // No fetch follows to carry them; a failure leaves them to the next connection or poll.
+        await this.ackQuietly(unacked, call);
+        return;
+      }
+    }
+  }
+
+  /**
+   * One page after `cursor`, acknowledging up to {@link MAX_FETCH_ACK_IDS} ids of `unacked` with
+   * it (more are posted first); the ids acknowledged leave `unacked` once the request succeeded.
+   *
+   * @throws {SealpostClientError} as the fetch and the acknowledgement.
+   */
+  private async fetchAcknowledging(
+    unacked: string[],
+    cursor: string | undefined,
+    call: CallOptions | undefined,
+  ): Promise<FetchResponse> {
+    const ids = [...new Set(unacked)];
+    const riding = ids.slice(-MAX_FETCH_ACK_IDS);
+    // More than a fetch carries (a full page, or ids a socket handed back): the rest first.
+    if (ids.length > riding.length) {
+      const posted = ids.slice(0, ids.length - riding.length);
+      await this.ackAll(posted, call);
+      removeIds(unacked, posted);
+    }
+    const res = await this.ctx.http.fetchMessages(
+      {
+        // Pages no larger than a fetch acknowledges: a page's ids all ride on the next one.
+        limit: MAX_FETCH_ACK_IDS,
+        ...(cursor ? { cursor } : {}),
+        ...(riding.length > 0 ? { ack: riding } : {}),
+      },
+      call,
+    );
+    removeIds(unacked, riding);
+    return res;
+  }
+
+  /** `POST /v1/messages/ack` of `ids`, {@link MAX_FETCH_BATCH} distinct ids per request. */
+  private async ackAll(ids: readonly string[], call: CallOptions | undefined): Promise<void> {
+    const distinct = [...new Set(ids)];
+    for (let i = 0; i < distinct.length; i += MAX_FETCH_BATCH) {
+      await this.ctx.http.ackMessages(distinct.slice(i, i + MAX_FETCH_BATCH), call);
+    }
+  }
+
+  /**
+   * Acknowledges `unacked` (emptying it on success) when the polling loop stops without the
+   * loop ending; a transient failure leaves the ids for whatever receives next.
+   *
+   * @throws {SealpostClientError} a failure that is not transient.
+   */
+  private async ackQuietly(unacked: string[], call: CallOptions | undefined): Promise<void> {
+    if (unacked.length === 0) return;
+    const ids = [...unacked];
+    try {
+      await this.ackAll(ids, call);
+      removeIds(unacked, ids);
+    } catch (err) {
+      if (!isTransient(err)) throw err;
     }
   }
 
@@ -269,7 +330,7 @@ export class ReceiveLoop implements MessagePump {
     // The loop's own signal is spent: a fresh one bounds this request and its retries.
     const call = aborted ? { signal: AbortSignal.timeout(EXIT_ACK_TIMEOUT_MS) } : callOf(options);
     try {
-      await this.ctx.http.ackMessages(ids, call);
+      await this.ackAll(ids, call);
     } catch (err) {
       if (!isTransient(err) && !aborted) throw err;
     }
@@ -321,4 +382,12 @@ export class ReceiveLoop implements MessagePump {
     await this.ctx.state.pruneSeen(now);
     await this.ctx.intake.prune();
   }
+}
+
+/** Removes every occurrence of `ids` from `list`, in place. */
+function removeIds(list: string[], ids: readonly string[]): void {
+  const done = new Set(ids);
+  let kept = 0;
+  for (const id of list) if (!done.has(id)) list[kept++] = id;
+  list.length = kept;
 }

@@ -41,7 +41,12 @@ import {
   UntrustedIdentityError,
 } from '../errors.ts';
 import { StaleDeviceLinkError } from '../protocol/contacts.ts';
-import type { DeviceChange, ProtocolEngine, ReceivedMessage } from '../protocol/engine.ts';
+import type {
+  DeviceChange,
+  MessageHandler,
+  ProtocolEngine,
+  ReceivedMessage,
+} from '../protocol/engine.ts';
 import type { StoreOp } from '../state/store.ts';
 import { constantTimeEqual, fromUtf8 } from '../util/bytes.ts';
 import { fromBase64Url } from '../wire/api/codec.ts';
@@ -213,61 +218,66 @@ export class Receiver {
       const now = this.ctx.now();
       const receivedAt = Math.max(delivered.receivedAt, now - SEEN_RETENTION_MS);
       const at = Math.min(now, receivedAt + RECEIVED_AT_PRECISION_MS);
-      await this.ctx.engine.unseal(
-        envelope,
-        async (received) => {
-          checkSource(delivered, received);
-          const { address, deviceId } = received.sender;
-          const { state, self } = this.ctx;
-          // Blocked (docs/SDK.md, "Blocking and access keys"): dropped before the device check
-          // and the app; the ratchet step and the seen id are committed, so it never comes again.
-          if (address !== self.address && (await state.isBlocked(address))) {
-            dropped = 'blocked';
-            return [state.seenOp(delivered.messageId, delivered.receivedAt + SEEN_RETENTION_MS)];
-          }
-          // Without a stamp no report could verify; a suspended account is not heard (§Reporting).
-          if (address !== self.address) this.ctx.intake.admit(delivered, address);
-          const content = decodeContent(received.plaintext);
-          if (content.kind !== CONTENT_KIND_KEY_UPDATE) {
-            const request = address !== self.address && !(await state.isAccepted(address));
-            message = this.toMessage(delivered, received, content, request);
-          }
-          // Before the app sees it: a removed or unlisted device is refused (docs/SDK.md
-          // §Device removal), and only the service's list adds a device.
-          const device = {
-            deviceId,
-            registrationId: registrationIdOf(this.ctx.backend, received.senderIdentity),
-          };
-          // A sealed message's sender list is read sealed, with the key its frame carries.
-          const deviceOps = await this.senders.check(
-            address,
-            device,
-            { sealed: delivered.source === undefined, accessKey: content.senderAccessKey },
-            call,
-          );
-          const ops = [...(await this.commitOps(delivered, received)), ...deviceOps];
-          if (message === undefined) {
-            dropped = 'key-update';
-            if (address !== self.address) return ops;
-            // The own account rotated its key on another device: it is this device's key now,
-            // and the block list that came with the rotation is the service's.
-            ownKey = content.senderAccessKey;
-            ops.push(state.registrationOp({ ...self, accessKey: ownKey }));
-            return [...ops, ...(await syncBlockListOps(state, this.ctx.http, call))];
-          }
-          const record = message.reportable
-            ? this.ctx.intake.recordOp(delivered, received)
-            : undefined;
-          if (record) ops.push(record);
-          // Another own device wrote to the destination: it is a contact here too.
-          if (message.sync && !(await state.isAccepted(message.sync.destination))) {
-            ops.push(state.acceptOp(message.sync.destination));
-          }
-          if (handle) await handle(message);
-          return ops;
-        },
-        { validAt: at },
-      );
+      const handler: MessageHandler = async (received) => {
+        checkSource(delivered, received);
+        const { address, deviceId } = received.sender;
+        const { state, self } = this.ctx;
+        // Blocked (docs/SDK.md, "Blocking and access keys"): dropped before the device check
+        // and the app; the ratchet step and the seen id are committed, so it never comes again.
+        if (address !== self.address && (await state.isBlocked(address))) {
+          dropped = 'blocked';
+          return [state.seenOp(delivered.messageId, delivered.receivedAt + SEEN_RETENTION_MS)];
+        }
+        // Without a stamp no report could verify; a suspended account is not heard (§Reporting).
+        if (address !== self.address) this.ctx.intake.admit(delivered, address);
+        const content = decodeContent(received.plaintext);
+        if (content.kind !== CONTENT_KIND_KEY_UPDATE) {
+          const request = address !== self.address && !(await state.isAccepted(address));
+          message = this.toMessage(delivered, received, content, request);
+        }
+        // Before the app sees it: a removed or unlisted device is refused (docs/SDK.md
+        // §Device removal), and only the service's list adds a device.
+        const device = {
+          deviceId,
+          registrationId: registrationIdOf(this.ctx.backend, received.senderIdentity),
+        };
+        // A sealed message's sender list is read sealed, with the key its frame carries.
+        const deviceOps = await this.senders.check(
+          address,
+          device,
+          { sealed: delivered.source === undefined, accessKey: content.senderAccessKey },
+          call,
+        );
+        const ops = [...(await this.commitOps(delivered, received)), ...deviceOps];
+        if (message === undefined) {
+          dropped = 'key-update';
+          if (address !== self.address) return ops;
+          // The own account rotated its key on another device: it is this device's key now,
+          // and the block list that came with the rotation is the service's.
+          ownKey = content.senderAccessKey;
+          ops.push(state.registrationOp({ ...self, accessKey: ownKey }));
+          return [...ops, ...(await syncBlockListOps(state, this.ctx.http, call))];
+        }
+        const record = message.reportable
+          ? this.ctx.intake.recordOp(delivered, received)
+          : undefined;
+        if (record) ops.push(record);
+        // Another own device wrote to the destination: it is a contact here too.
+        if (message.sync && !(await state.isAccepted(message.sync.destination))) {
+          ops.push(state.acceptOp(message.sync.destination));
+        }
+        if (handle) await handle(message);
+        return ops;
+      };
+      // docs/PROTOCOL.md §14.6: a multi-recipient message comes as its header and the shared
+      // payload; everything after the opening is the same for both kinds.
+      const payload =
+        delivered.payload === undefined ? undefined : fromBase64Url(delivered.payload, 'payload');
+      if (payload === undefined) {
+        await this.ctx.engine.unseal(envelope, handler, { validAt: at });
+      } else {
+        await this.ctx.engine.unsealWithPayload(envelope, payload, handler, { validAt: at });
+      }
       if (dropped === 'blocked') this.ctx.state.counters.blockedDropped++;
       if (ownKey) adoptAccessKey(this.ctx.self, ownKey);
       if (dropped) return { outcome: { kind: 'dropped', reason: dropped }, ack: true };

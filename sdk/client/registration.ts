@@ -17,11 +17,12 @@ import { InvalidCertificateError } from '../errors.ts';
 import type { TrustConfig } from '../protocol/certificates.ts';
 import type { ProtocolEngine } from '../protocol/engine.ts';
 import type { AccountKey } from '../protocol/identity.ts';
+import type { StateStore, StoreOp } from '../state/store.ts';
 import { ArgumentTypeError } from '../util/argument-errors.ts';
-import { constantTimeEqual } from '../util/bytes.ts';
+import { constantTimeEqual, utf8 } from '../util/bytes.ts';
 import { fromBase64Url, toBase64Url } from '../wire/api/codec.ts';
 import { ACCESS_KEY_BYTES } from '../wire/api/limits.ts';
-import type { FirstContactMode } from '../wire/api/schemas.ts';
+import type { DeviceCapability, FirstContactMode } from '../wire/api/schemas.ts';
 import { registrationPayload } from '../wire/api/signing.ts';
 import {
   decodeServerCertificate,
@@ -46,6 +47,49 @@ export const ACCESS_KEY_INFO = LABELS.ACCESS_KEY;
  */
 export function deriveAccessKey(backend: CryptoBackend, accountSeed: Uint8Array): Uint8Array {
   return backend.hkdfSha256(accountSeed, new Uint8Array(32), ACCESS_KEY_INFO, ACCESS_KEY_BYTES);
+}
+
+/**
+ * What this client can receive beyond the base protocol, announced for its device at
+ * registration, at linking and with every prekey upload (docs/SERVICE.md §4.2): senders use a
+ * capability only when every target device announced it. `sharedPayload`: multi-recipient
+ * messages (docs/PROTOCOL.md §14.10).
+ */
+export const CLIENT_CAPABILITIES: readonly DeviceCapability[] = ['sharedPayload'];
+
+/** Store record (`meta`) of the capabilities the service last accepted for this device. */
+const CAPABILITIES_KEY = 'capabilities';
+const CAPABILITIES_VERSION = 1;
+
+/** `u8 1 || names joined by ','` (UTF-8): the record of {@link CLIENT_CAPABILITIES}. */
+function capabilitiesRecord(): Uint8Array {
+  const names = utf8(CLIENT_CAPABILITIES.join(','));
+  const value = new Uint8Array(1 + names.length);
+  value[0] = CAPABILITIES_VERSION;
+  value.set(names, 1);
+  return value;
+}
+
+/**
+ * The op that records {@link CLIENT_CAPABILITIES} as announced, committed once the service
+ * accepted a request that carried them.
+ *
+ * @example await store.commit([capabilitiesAnnouncedOp()]);
+ */
+export function capabilitiesAnnouncedOp(): StoreOp {
+  return { ns: 'meta', key: CAPABILITIES_KEY, value: capabilitiesRecord() };
+}
+
+/**
+ * Whether the service was told this client's {@link CLIENT_CAPABILITIES}: false for a device
+ * registered by an older client (or before a newer capability), whose next prekey maintenance
+ * then announces them.
+ *
+ * @example if (!(await capabilitiesAnnounced(store))) await announce();
+ */
+export async function capabilitiesAnnounced(store: StateStore): Promise<boolean> {
+  const bytes = await store.get('meta', CAPABILITIES_KEY);
+  return bytes !== undefined && constantTimeEqual(bytes, capabilitiesRecord());
 }
 
 /** The service's validated server certificate and the moderator certificates it lists. */
@@ -109,7 +153,8 @@ export async function verifyServerTrust(
 
 /**
  * Registers (without `account`: a new account, device 1) or links (with the account key of an
- * existing account) the engine's device, and stores the registration.
+ * existing account) the engine's device, announcing {@link CLIENT_CAPABILITIES}, and stores the
+ * registration.
  *
  * @throws {ApiError | NetworkError} if the service refuses or cannot be reached.
  * @throws {TypeError} if registering a new account on an engine without the account seed.
@@ -152,6 +197,7 @@ export async function registerDevice(ctx: {
       ...prekeys,
       // docs/PROTOCOL.md §11.1: what senders frank for this device (derived from its DH key).
       frankingKey: toBase64Url(engine.frankingPublicKey),
+      capabilities: [...CLIENT_CAPABILITIES],
     };
   };
   const res = ctx.account
@@ -179,6 +225,7 @@ export async function registerDevice(ctx: {
   // The account's own device list starts with this device, so sends can skip self at once.
   await ctx.state.store.commit([
     ctx.state.registrationOp(registration),
+    capabilitiesAnnouncedOp(),
     ctx.state.devicesOp(engine.address, [
       { deviceId: res.deviceId, registrationId: registrationIdOf(backend, engine.identity) },
     ]),

@@ -23,7 +23,7 @@ import type { DeviceChange } from '../protocol/engine.ts';
 import type { StoreOp } from '../state/store.ts';
 import { constantTimeEqual } from '../util/bytes.ts';
 import type { CallOptions } from './call-options.ts';
-import type { ClientState, KnownDevice } from './client-state.ts';
+import { type ClientState, type KnownDevice, sharesPayload } from './client-state.ts';
 import { ApiError, DeviceRemovedError } from './errors.ts';
 import type { SealpostHttpClient } from './http-client.ts';
 
@@ -100,7 +100,11 @@ export class SenderCheck {
       throw new DeviceRemovedError(address, sender.deviceId);
     }
     const kept = known.filter((k) => !gone.includes(k) && k.deviceId !== sender.deviceId);
-    const ops = [state.devicesOp(address, [...kept, sender])];
+    // Recorded with the capabilities the service lists for it (docs/PROTOCOL.md §14.10).
+    const vouched = listed.find((l) => same(l, sender));
+    const recorded =
+      vouched && sharesPayload(vouched) ? { ...sender, sharedPayload: true } : sender;
+    const ops = [state.devicesOp(address, [...kept, recorded])];
     const removed = await state.removedOp(address, gone);
     if (removed) ops.push(removed);
     return ops;
@@ -115,7 +119,7 @@ export class SenderCheck {
     address: string,
     source: SenderSource,
     call?: CallOptions,
-  ): Promise<readonly KnownDevice[]> {
+  ): Promise<readonly (KnownDevice & { readonly capabilities?: readonly string[] })[]> {
     const { http, state } = this.ctx;
     if (source.sealed) {
       const keys: Uint8Array[] = [];

@@ -3,7 +3,9 @@
  * device of the recipient under a fresh random request id, then its sync copy for the own
  * account's other devices queued in the outbox and sent later as a request of its own, under
  * another fresh id. Nothing in either request (ids, times, sizes beyond padding) relates it to
- * the other.
+ * the other. Each request is one multi-recipient request when it reaches two or more devices
+ * that all take shared payloads (`Fanout`, docs/PROTOCOL.md §14): the copy is sealed with a
+ * payload of its own, never the message's.
  */
 import type { AttachmentPointer } from '../attachments/index.ts';
 import type { Rng } from '../crypto/backend.ts';

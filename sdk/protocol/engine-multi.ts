@@ -3,10 +3,8 @@
  * and a per-device header for each recipient device, and opening a header delivered with its
  * payload. The header is an ordinary sealed envelope (§6.3) whose ratchet plaintext is the
  * payload reference; franking covers the content itself (§14.7), so reports do not change.
- * Not yet wired into `ProtocolEngine` or the client's fan-out.
  */
 import { MalformedEnvelopeError } from '../errors.ts';
-import type { StoreOp } from '../state/store.ts';
 import { ArgumentRangeError, ArgumentTypeError } from '../util/argument-errors.ts';
 import { assertBytes, wipe } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
@@ -17,8 +15,7 @@ import {
   type PayloadReference,
 } from '../wire/multi-recipient-payload.ts';
 import type { TrustConfig } from './certificates.ts';
-import type { ReceivedFranking } from './engine-franking.ts';
-import { receiveMessage } from './engine-receive.ts';
+import { unsealEnvelope } from './engine-receive.ts';
 import { sealFor } from './engine-send.ts';
 import type {
   EngineContext,
@@ -26,12 +23,9 @@ import type {
   ReceivedMessage,
   UnsealOptions,
 } from './engine-types.ts';
-import { assertCertificateMatchesIdentity, sealedSenderOpen } from './sealed-sender.ts';
 import type { PeerAddress } from './session-cipher.ts';
 import { sessionKey } from './session-lock.ts';
 import { openSharedPayload, sealSharedPayload } from './shared-payload.ts';
-
-/** Where `dhPublic` lies in an encoded IdentityBundle (docs/PROTOCOL.md §1.3). */
 
 /** One recipient device's header of a multi-recipient send. */
 export interface SealedHeader {
@@ -133,55 +127,16 @@ export async function unsealWithPayload(
   options: UnsealOptions = {},
 ): Promise<ReceivedMessage & { certificate: SenderCertificate }> {
   assertBytes(payload, 'payload');
-  const local = context.local();
-  const opened = await sealedSenderOpen(context.backend, {
-    recipientIdentity: { dhPrivate: local.dhPrivate, dhPublic: local.bundle.dhPublic },
-    envelope,
-    trust,
-    now: options.validAt ?? context.now(),
-  });
-  const sender = { address: opened.senderAddress, deviceId: opened.senderDeviceId };
-  const self = { address: context.address, deviceId: local.bundle.deviceId };
-  let franking: ReceivedFranking | undefined;
-  let content: Uint8Array | undefined;
-  const received = await receiveMessage(
-    context,
-    sender,
-    opened.contentType,
-    opened.message,
-    async (m): Promise<readonly StoreOp[] | undefined> => {
-      assertCertificateMatchesIdentity(opened.certificate, m.senderIdentity.dhPublic);
-      if (!isPayloadReference(m.plaintext)) {
-        throw new MalformedEnvelopeError('a message delivered with a payload must reference it');
-      }
-      const reference = decodePayloadReference(m.plaintext);
-      try {
-        content = openSharedPayload(context.backend, payload, reference);
-      } finally {
-        wipe(reference.key);
-      }
-      const moderatorKeyId = await context.franking.check(
-        self,
-        opened.certificate,
-        opened.commitment,
-        opened.franking,
-        content,
-      );
-      franking = {
-        commitment: opened.commitment,
-        ...opened.franking,
-        moderatorKeyId,
-        senderCertificate: opened.senderCertificate,
-      };
-      const learn = await context.franking.learnOp(
-        context.store,
-        sender,
-        opened.certificate.frankingKey,
-      );
-      const ops = handle ? await handle({ ...m, plaintext: content, franking }) : undefined;
-      return learn === undefined ? ops : [learn, ...(ops ?? [])];
-    },
-  );
-  if (content === undefined) throw new MalformedEnvelopeError('payload was not opened');
-  return { ...received, plaintext: content, franking, certificate: opened.certificate };
+  const contentOf = (plaintext: Uint8Array): Uint8Array => {
+    if (!isPayloadReference(plaintext)) {
+      throw new MalformedEnvelopeError('a message delivered with a payload must reference it');
+    }
+    const reference = decodePayloadReference(plaintext);
+    try {
+      return openSharedPayload(context.backend, payload, reference);
+    } finally {
+      wipe(reference.key);
+    }
+  };
+  return unsealEnvelope(context, trust, envelope, contentOf, handle, options);
 }

@@ -18,18 +18,20 @@
  */
 import { type CryptoBackend, type Rng, systemRng } from '../crypto/backend.ts';
 import { defaultBackend } from '../crypto/index.ts';
-import { StateCorruptError } from '../errors.ts';
+import { MalformedEnvelopeError, StateCorruptError } from '../errors.ts';
 import type { StateStore, StoreOp } from '../state/store.ts';
 import { ArgumentRangeError } from '../util/argument-errors.ts';
 import { assertBytes } from '../util/bytes.ts';
 import type { SenderCertificate } from '../wire/certificates.ts';
 import { decodeIdentityBundle, type IdentityBundle } from '../wire/identity.ts';
 import type { MessageType } from '../wire/messages.ts';
+import { isPayloadReference, type PayloadReference } from '../wire/multi-recipient-payload.ts';
 import type { PrekeyBundle } from '../wire/prekeys.ts';
 import type { TrustConfig } from './certificates.ts';
 import { confirmPin, markVerifiedOp } from './contacts.ts';
-import { FrankingState, type ModeratorKey, type ReceivedFranking } from './engine-franking.ts';
-import { receiveMessage } from './engine-receive.ts';
+import { FrankingState, type ModeratorKey } from './engine-franking.ts';
+import { sealHeaderFor, unsealWithPayload } from './engine-multi.ts';
+import { receiveMessage, unsealEnvelope } from './engine-receive.ts';
 import { sealFor, startSessionWith } from './engine-send.ts';
 import {
   type EngineContext,
@@ -55,7 +57,6 @@ import { PinCache } from './pin-cache.ts';
 import { type PrekeyRequest, type PrekeyUpload, replenishPrekeys } from './prekey-manager.ts';
 import { localIdentityRecord, pinRecords } from './records.ts';
 import { type SafetyNumber, safetyNumber } from './safety-number.ts';
-import { assertCertificateMatchesIdentity, sealedSenderOpen } from './sealed-sender.ts';
 import { type PeerAddress, SessionCipher } from './session-cipher.ts';
 
 export type { DeviceChange } from './contacts.ts';
@@ -66,6 +67,20 @@ export type {
   StartedSession,
   UnsealOptions,
 } from './engine-types.ts';
+
+/**
+ * The content of a per-device envelope is its ratchet plaintext; a payload reference there is
+ * the header of a multi-recipient message delivered without its payload (docs/PROTOCOL.md
+ * §14.6), refused before the franking checks so that nothing is committed.
+ *
+ * @throws {MalformedEnvelopeError} for a payload reference.
+ */
+function contentOfEnvelope(plaintext: Uint8Array): Uint8Array {
+  if (isPayloadReference(plaintext)) {
+    throw new MalformedEnvelopeError('a payload reference was delivered without its payload');
+  }
+  return plaintext;
+}
 
 /**
  * The protocol engine of one device.
@@ -326,6 +341,27 @@ export class ProtocolEngine {
   }
 
   /**
+   * Seals `peer`'s header of a multi-recipient send (PROTOCOL.md §14.3): franks `content` for
+   * the device, encrypts `reference` (the payload key and digest from `sealSharedPayload`) with
+   * its session, one committed ratchet step, and seals it as {@link seal} does.
+   *
+   * @throws {NoSessionError} without a session bound to the pinned identity.
+   * @throws {FrankingUnavailableError} without a valid moderator certificate or the recipient
+   *   device's franking key; nothing was encrypted.
+   * @example
+   * const { payload, reference } = sealSharedPayload(engine.backend, engine.rng, content);
+   * const header = await engine.sealHeader(peer, content, reference, certificate);
+   */
+  sealHeader(
+    peer: PeerAddress,
+    content: Uint8Array,
+    reference: PayloadReference,
+    senderCertificate: Uint8Array,
+  ): Promise<Uint8Array> {
+    return sealHeaderFor(this.context, peer, content, reference, senderCertificate);
+  }
+
+  /**
    * Opens a sealed envelope and decrypts the message inside, then, under the sender device's
    * lock, calls `handle` (where the app durably stores the plaintext; it may return extra
    * store ops such as the seen message id) and commits everything in one atomic commit. If
@@ -333,6 +369,9 @@ export class ProtocolEngine {
    *
    * @throws {UnreportableMessageError} if a report of the message would not verify
    *   (PROTOCOL.md §11.5); the handler is not called and nothing is committed.
+   * @throws {MalformedEnvelopeError} if the ratchet plaintext is a payload reference (the header
+   *   of a multi-recipient message, which only {@link unsealWithPayload} opens, PROTOCOL.md
+   *   §14.6); the handler is not called and nothing is committed.
    * @throws {DecryptError | MalformedEnvelopeError | InvalidCertificateError | DuplicateMessageError
    *   | IdentityChangedError | StaleDeviceLinkError | UntrustedIdentityError | PrekeyNotFoundError
    *   | NoSessionError | TooManySkippedError | StoreConflictError}, and whatever `handle` throws.
@@ -341,42 +380,35 @@ export class ProtocolEngine {
    *   and `handle` runs again (at most 4 attempts).
    * @example const msg = await engine.unseal(envelope, async (m) => { await inbox.save(m.plaintext); });
    */
-  async unseal(
+  unseal(
     envelope: Uint8Array,
     handle?: MessageHandler,
     options: UnsealOptions = {},
   ): Promise<ReceivedMessage & { certificate: SenderCertificate }> {
-    const opened = await sealedSenderOpen(this.backend, {
-      recipientIdentity: { dhPrivate: this.local.dhPrivate, dhPublic: this.local.bundle.dhPublic },
-      envelope,
-      trust: this.trust,
-      now: options.validAt ?? this.now(),
-    });
-    const sender = { address: opened.senderAddress, deviceId: opened.senderDeviceId };
-    const self = { address: this.address, deviceId: this.local.bundle.deviceId };
-    let franking: ReceivedFranking | undefined;
-    const received = await this.receive(sender, opened.contentType, opened.message, async (m) => {
-      // Sealed sender §6: the certificate must name the identity the session is bound to.
-      assertCertificateMatchesIdentity(opened.certificate, m.senderIdentity.dhPublic);
-      // §11.5: a message whose report would not verify is never handed to the app.
-      const moderatorKeyId = await this.franking.check(
-        self,
-        opened.certificate,
-        opened.commitment,
-        opened.franking,
-        m.plaintext,
-      );
-      franking = {
-        commitment: opened.commitment,
-        ...opened.franking,
-        moderatorKeyId,
-        senderCertificate: opened.senderCertificate,
-      };
-      const learn = await this.franking.learnOp(this.store, sender, opened.certificate.frankingKey);
-      const ops = handle ? await handle({ ...m, franking }) : undefined;
-      return learn === undefined ? ops : [learn, ...(ops ?? [])];
-    });
-    return { ...received, franking, certificate: opened.certificate };
+    return unsealEnvelope(this.context, this.trust, envelope, contentOfEnvelope, handle, options);
+  }
+
+  /**
+   * Opens the header of a multi-recipient message delivered with its shared payload
+   * (docs/PROTOCOL.md §14.6) exactly as {@link unseal} opens an envelope: the same sealed-sender
+   * checks, the same lock, duplicate detection and atomic commit; in between, the ratchet
+   * plaintext must be a payload reference, the payload must open under it, and the franking
+   * checks run on the content. `handle` gets the content as `plaintext`. Any failure commits
+   * nothing.
+   *
+   * @throws {MalformedEnvelopeError} if the ratchet plaintext is a content frame instead of a
+   *   payload reference, or the payload does not parse.
+   * @throws {DecryptError} if the payload does not open under the reference.
+   * @throws the errors of {@link unseal}, and whatever `handle` throws.
+   * @example const msg = await engine.unsealWithPayload(header, payload, async (m) => { await inbox.save(m.plaintext); });
+   */
+  unsealWithPayload(
+    envelope: Uint8Array,
+    payload: Uint8Array,
+    handle?: MessageHandler,
+    options: UnsealOptions = {},
+  ): Promise<ReceivedMessage & { certificate: SenderCertificate }> {
+    return unsealWithPayload(this.context, this.trust, envelope, payload, handle, options);
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * What the server keeps of attachments (docs/SERVICE.md §7.5, docs/SDK.md §Attachments "What
+ * What the server keeps of attachments (docs/SERVICE.md §7.6, docs/SDK.md §Attachments "What
  * the server sees", docs/PROTOCOL.md §10.1): Alice and Bob, two devices each, on the real HTTP
  * app over DynamoDB Local and s3rver, with the local object service keeping blobs in files (as
  * the local server does). Alice sends a photo (one form upload) and a video (a multipart

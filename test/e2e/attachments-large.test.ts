@@ -1,6 +1,6 @@
 /**
  * A 1 GiB attachment end to end in bounded memory (docs/SDK.md §Attachments, "Memory" and
- * "Resume"; docs/SERVICE.md §7.5): the local server in this process, with its blobs in files
+ * "Resume"; docs/SERVICE.md §7.6): the local server in this process, with its blobs in files
  * (the directory storage of the local object service) and the deployment maximum raised above
  * the file's blob, serves a real multipart upload of 16 MiB parts through presigned part URLs.
  *

@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { FetchLike, SealpostClient } from '#sdk/client/index.ts';
+import { decodeMultiRecipientRequest } from '#sdk/wire/multi-recipient.ts';
 import {
   containsBytes,
   type DumpedRecord,
@@ -31,7 +32,11 @@ export type People = Record<'alice' | 'bob', SealpostClient[]>;
 /** Records the request id of every send, in every encoding. */
 export function recordingFetch(requestIds: Uint8Array[]): FetchLike {
   return async (url, init) => {
-    if (init.method === 'PUT' && new URL(url).pathname.startsWith('/v1/messages/')) {
+    const path = new URL(url).pathname;
+    if (init.method === 'PUT' && path.startsWith('/v1/messages/multi')) {
+      // A multi-recipient send (docs/PROTOCOL.md §14.4): binary, the request id inside.
+      requestIds.push(decodeMultiRecipientRequest(init.body as Uint8Array).requestId);
+    } else if (init.method === 'PUT' && path.startsWith('/v1/messages/')) {
       const body = JSON.parse(new TextDecoder().decode(init.body as Uint8Array)) as {
         messageId: string;
       };

@@ -45,6 +45,11 @@ const HOUR = 60 * MINUTE;
 const MESSAGE_RECORD_ATTRIBUTES = ['pk', 'receivedAt', 'size', 'sk', 'ttl', 'v'];
 /** Present only on records of identified sends (the sender the service knows anyway). */
 const IDENTIFIED_ATTRIBUTES = ['sourceAddress', 'sourceDevice'];
+/**
+ * Present exactly together, and only on records of multi-recipient sends (docs/SERVICE.md §8.5):
+ * the device's header inline and the shared payload's id.
+ */
+const SHARED_PAYLOAD_ATTRIBUTES = ['body', 'pay'];
 
 let aws: LocalAws;
 let server: LocalServer;
@@ -275,7 +280,14 @@ function checkDump(
   const records = dump.items.filter((r) => isMessageRecord(r) && r.where.startsWith('mbx#'));
   expect(records.length).toBeGreaterThan(0);
   for (const r of records) {
-    const names = (r.names ?? []).filter((n) => !IDENTIFIED_ATTRIBUTES.includes(n));
+    const all = r.names ?? [];
+    const shared = SHARED_PAYLOAD_ATTRIBUTES.filter((n) => all.includes(n));
+    expect(shared.length === 0 || shared.length === SHARED_PAYLOAD_ATTRIBUTES.length, r.where).toBe(
+      true,
+    );
+    const names = all.filter(
+      (n) => !IDENTIFIED_ATTRIBUTES.includes(n) && !SHARED_PAYLOAD_ATTRIBUTES.includes(n),
+    );
     expect(names.sort(), r.where).toEqual(MESSAGE_RECORD_ATTRIBUTES);
   }
 }

@@ -18,6 +18,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FetchLike } from '#sdk/client/index.ts';
 import { TOKEN_HEADER } from '#sdk/wire/api/signing.ts';
+import { decodeMultiRecipientRequest } from '#sdk/wire/multi-recipient.ts';
 import { checkNothingLinkable, identityKeysOf, texts } from './dump-checks.ts';
 import {
   type DumpedRecord,
@@ -51,9 +52,23 @@ function recording(secrets: Secrets, who: string): FetchLike {
       path,
       signed: [...headers.keys()].some((k) => k.startsWith('x-sealpost-signature')),
     });
+    // A multi-recipient send is binary, its request id and tokens inside (docs/PROTOCOL.md §14.4).
+    const multi =
+      init.method === 'PUT' && path.startsWith('/v1/messages/multi')
+        ? decodeMultiRecipientRequest(init.body as Uint8Array)
+        : undefined;
     const body =
-      init.body instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(init.body)) : undefined;
-    if (init.method === 'PUT' && path.startsWith('/v1/messages/')) {
+      multi === undefined && init.body instanceof Uint8Array
+        ? JSON.parse(new TextDecoder().decode(init.body))
+        : undefined;
+    if (multi) {
+      secrets.requestIds.push(Buffer.from(multi.requestId));
+      for (const { auth } of multi.accounts) {
+        if (auth.kind !== 'token') continue;
+        const bytes = Buffer.from(auth.token);
+        secrets.tokens.push(bytes, bytes.subarray(2, 34));
+      }
+    } else if (init.method === 'PUT' && path.startsWith('/v1/messages/')) {
       secrets.requestIds.push(Buffer.from(body.messageId, 'base64url'));
     }
     if (init.method === 'POST' && path === '/v1/tokens') {

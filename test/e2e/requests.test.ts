@@ -67,10 +67,11 @@ describe('message requests', () => {
     const sent = await alice.send(bob.address, 'hello stranger');
     expect(sent.recipientDevices).toBe(2);
     expect(await alice.tokenCount()).toBe(4);
-    // Sealed all the way: the bundles through the sealed route, the send without a signature.
+    // Sealed all the way: the bundles through the sealed route, the send without a signature
+    // (one multi-recipient request for Bob's two devices, the token inside its body).
     expect(log('alice')).toEqual([
       `GET /v1/sealed/bundles/${bob.address}`,
-      `PUT /v1/messages/${bob.address}`,
+      'PUT /v1/messages/multi',
     ]);
     // The service names no sender for it.
     const stored = await bob.http.fetchMessages();
@@ -122,7 +123,7 @@ describe('message requests', () => {
     log('alice').length = 0;
     await alice.send(bob.address, 'and again');
     expect(await alice.tokenCount()).toBe(4);
-    expect(log('alice')).toEqual([`PUT /v1/messages/${bob.address}`]);
+    expect(log('alice')).toEqual(['PUT /v1/messages/multi']);
     for (const device of [bob, bobPhone]) {
       const again = await device.receiveBatch();
       expect(again.messages.map((m) => [m.text, m.sealed, m.request])).toEqual([

@@ -160,7 +160,7 @@ export async function dumpServer(stack: E2eStack): Promise<ServerDump> {
 /**
  * What the local object service keeps. In files: every file and directory under its directory,
  * with its size and permission bits (a file's bytes as its body); the modification time is
- * S3's `LastModified` of the object, kept as on AWS (docs/SERVICE.md §7.5), like that of the
+ * S3's `LastModified` of the object, kept as on AWS (docs/SERVICE.md §7.6), like that of the
  * envelopes above. In memory: every object by key with its bytes (the service keeps nothing
  * else once an upload completed).
  */

@@ -4,7 +4,7 @@
  * shared by the service and the SDK clients so tests can move time (certificate expiry).
  * With `realtime`, the same port also serves the WebSocket endpoint (docs/SERVICE.md §7.3)
  * over the DynamoDB connection registry, and offline devices are woken by Web Push (§7.4)
- * with subscriptions in the table, as on AWS. Attachments (§7.5) keep their upload sessions
+ * with subscriptions in the table, as on AWS. Attachments (§7.6) keep their upload sessions
  * and quotas in the table; their blobs go through the local object service on the same port
  * (`/_objects`, in memory or in files of a temporary directory), which stands in for S3 where
  * s3rver cannot (POST policies, ListParts, AbortMultipartUpload).

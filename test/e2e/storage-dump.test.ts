@@ -108,9 +108,12 @@ describe('the storage dump of a sealed multi-device conversation', () => {
     // While those wait: Bob's records of Alice's sealed messages against Alice's sync copies.
     const pending = await dumpServer(stack);
     const { sealed, syncCopies } = checkNoLinkToSyncCopies(pending, bob, alice, window);
-    // 3 messages × 2 devices of Bob, item and object each; 3 copies, one per other own device.
+    // 3 messages × 2 devices of Bob: an item each (its header inline), and per message one shared
+    // payload object outside any mailbox (docs/PROTOCOL.md §14.8); 3 copies, one per other own
+    // device.
     expect(sealed.filter(isMessageRecord)).toHaveLength(6);
-    expect(sealed.filter((r) => r.kind === 'object')).toHaveLength(6);
+    expect(sealed.filter((r) => r.kind === 'object')).toHaveLength(0);
+    expect(pending.objects.filter((r) => r.where.startsWith('pay/'))).toHaveLength(3);
     expect(syncCopies.filter(isMessageRecord)).toHaveLength(3);
     checkNothingLinkable(pending.items, pending.objects, pending.logs, people, requestIds, window);
 

@@ -18,17 +18,21 @@ describe('user-month trace against the cost model', () => {
     expect(trace.pushed).toBeGreaterThan(0);
     expect(trace.drained).toBeGreaterThan(0);
     const model = modelMessageCounts({
-      inline: false,
       drainedShare: trace.drained / trace.envelopes,
       drainsPerMessage: trace.drains / trace.messages,
+      perDeviceAckFrames: trace.counts.perDeviceAckFrames,
     });
     const { counts } = trace;
     expect(counts.apiRequests).toBe(model.apiRequests);
     expect(counts.routes).toEqual({
-      'PUT /v1/messages/:address': 1,
+      // One shared payload for the contact's two devices; the sync copy to one device.
+      'PUT /v1/messages/multi': 1,
       'PUT /v1/messages/:address/identified': 1,
     });
     expect(counts.s3Requests).toBeCloseTo(model.s3Requests, 6);
+    // A sync copy's object is deleted with an ack frame that carries it: at most one per copy.
+    expect(counts.perDeviceAckFrames).toBeGreaterThan(0);
+    expect(counts.perDeviceAckFrames).toBeLessThanOrEqual(1);
     // Acknowledgements are coalesced: one `ack` frame per push and one per drain, fewer than
     // the envelopes since some drain delivered more than one.
     expect(trace.drains).toBeLessThan(trace.drained);

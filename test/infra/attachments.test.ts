@@ -1,12 +1,12 @@
 /**
- * The infrastructure of attachment transfer (docs/SERVICE.md §7.5, docs/DEPLOY.md): the
+ * The infrastructure of attachment transfer (docs/SERVICE.md §7.6, docs/DEPLOY.md): the
  * bucket's lifecycle and CORS rules for `attachments/`, and the limits that reach the API
  * function's environment.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATTACHMENT_PREFIX, ENVELOPE_PREFIX } from '#functions/deployment.ts';
+import { ATTACHMENT_PREFIX, ENVELOPE_PREFIX, PAYLOAD_PREFIX } from '#functions/deployment.ts';
 import { checkAttachmentLimits } from '#infra/lib/api-function.ts';
 import { EnvelopeBucket } from '#infra/lib/envelope-bucket.ts';
 import { SealpostService } from '#infra/lib/sealpost-service.ts';
@@ -92,8 +92,10 @@ describe('attachment lifecycle', () => {
 
   it('expires and aborts under every prefix a role may write to', () => {
     const writable = writablePrefixes(s.json);
-    // The API and realtime functions write envelopes, the API function attachments.
-    expect(new Set(writable)).toEqual(new Set([ENVELOPE_PREFIX, ATTACHMENT_PREFIX]));
+    // The API and realtime functions write envelopes and payloads, the API function attachments.
+    expect(new Set(writable)).toEqual(
+      new Set([ENVELOPE_PREFIX, PAYLOAD_PREFIX, ATTACHMENT_PREFIX]),
+    );
     const enabled = rules(s.json).filter((r) => r.Status === 'Enabled');
     for (const prefix of writable) {
       const covering = enabled.filter((r) => prefix.startsWith(r.Prefix ?? ''));

@@ -18,7 +18,7 @@ const VALID = {
   SEALPOST_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf',
 };
 
-/** The attachment limits of a deployment that sets none (docs/SERVICE.md §7.5). */
+/** The attachment limits of a deployment that sets none (docs/SERVICE.md §7.6). */
 const DEFAULT_ATTACHMENTS = {
   maxBytes: 512 * 1024 ** 2,
   multipartBytes: 64 * 1024 ** 2,

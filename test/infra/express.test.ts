@@ -86,14 +86,15 @@ describe('envelopeStorage=express', () => {
     });
   });
 
-  it('expires every object of the directory bucket with the message TTL', () => {
+  it('expires every object of the directory bucket a day after the message TTL (payloads need it)', () => {
     const props = express.json.Resources[directoryId(express)]!.Properties!;
     expect(props['LifecycleConfiguration']).toEqual({
       Rules: [
         {
+          // One rule with no prefix: envelopes and payloads (pay/) alike, and any other key.
           Id: 'expire-envelopes',
           Status: 'Enabled',
-          ExpirationInDays: 7,
+          ExpirationInDays: 8,
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
         },
       ],
@@ -106,9 +107,11 @@ describe('envelopeStorage=express', () => {
     const service = roleStatements(express.json, 'ServiceHandlerRole');
     const onBucket = actionsOn(service, bucket);
     expect(onBucket).toEqual(expect.arrayContaining(['s3:PutObject', 's3:AbortMultipartUpload']));
-    // No envelope grant on the general bucket: its resources are attachments/* only.
+    // No envelope or payload grant on the general bucket: its resources are attachments/* only.
     const envGrants = service.filter((st) => JSON.stringify(st.Resource).includes('/env/*'));
     expect(envGrants).toEqual([]);
+    const payGrants = service.filter((st) => JSON.stringify(st.Resource).includes('/pay/*'));
+    expect(payGrants).toEqual([]);
   });
 
   it('grants both functions s3express:CreateSession on the directory bucket, and nothing else on it', () => {

@@ -95,8 +95,8 @@ describe.each([
   });
 });
 
-/** The statements both function roles hold: table items, env/ objects, the signing secret, and
- * posting to the WebSocket stage's connections. */
+/** The statements both function roles hold: table items, env/ and pay/ objects, the signing
+ * secret, and posting to the WebSocket stage's connections. */
 function serviceStatements(j: Synth['json']): Statement[] {
   const table = logicalId(j, 'AWS::DynamoDB::Table', 'Mailbox');
   const bucket = logicalId(j, 'AWS::S3::Bucket', 'Envelopes');
@@ -107,7 +107,10 @@ function serviceStatements(j: Synth['json']): Statement[] {
     {
       Effect: 'Allow',
       Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/env/*']] },
+      Resource: [
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/env/*']] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/pay/*']] },
+      ],
     },
     { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: signing } },
     {
@@ -163,7 +166,7 @@ describe('api function role', () => {
     ['ServiceHandler', true],
     ['RealtimeHandler', false],
   ])(
-    '%s holds exactly: its log group, table items, env/ objects, the signing secret, connections (and the VAPID key and attachments/ objects: %s)',
+    '%s holds exactly: its log group, table items, env/ and pay/ objects, the signing secret, connections (and the VAPID key and attachments/ objects: %s)',
     (fn, api) => {
       const j = plain.json;
       const logs = logicalId(j, 'AWS::Logs::LogGroup', `${fn}Logs`);

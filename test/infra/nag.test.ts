@@ -44,6 +44,11 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     'AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/env/*]',
     '/Default/Service/Handler/Role/DefaultPolicy/Resource',
   ],
+  // Shared payloads of multi-recipient sends, beside the envelopes, for both functions.
+  [
+    'AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/pay/*]',
+    '/Default/Service/Handler/Role/DefaultPolicy/Resource',
+  ],
   // Attachments: presigning and multipart control on the attachment prefix, API function only.
   [
     'AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/attachments/*]',
@@ -62,6 +67,10 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
   ['AwsSolutions-APIG4', '/Default/Realtime/Api/keepalive-Route/Resource'],
   [
     'AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/env/*]',
+    '/Default/Realtime/Handler/Role/DefaultPolicy/Resource',
+  ],
+  [
+    'AwsSolutions-IAM5[Resource::<EnvelopesBucketA10A30D4.Arn>/pay/*]',
     '/Default/Realtime/Handler/Role/DefaultPolicy/Resource',
   ],
   [MANAGE_CONNECTIONS_FINDING, '/Default/Realtime/Handler/Role/DefaultPolicy/Resource'],

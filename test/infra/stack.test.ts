@@ -97,7 +97,7 @@ describe('envelope bucket', () => {
     });
   });
 
-  it('expires envelopes with the message TTL, attachments a day later, and aborts stale uploads', () => {
+  it('expires envelopes with the message TTL, payloads and attachments a day later, and aborts stale uploads', () => {
     s.template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: [
@@ -105,6 +105,13 @@ describe('envelope bucket', () => {
             Id: 'expire-envelopes',
             Prefix: 'env/',
             ExpirationInDays: 30,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          },
+          {
+            Id: 'expire-payloads',
+            Prefix: 'pay/',
+            ExpirationInDays: 31,
             AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
             Status: 'Enabled',
           },

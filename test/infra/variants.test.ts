@@ -81,6 +81,8 @@ describe('configured from context', () => {
       LifecycleConfiguration: {
         Rules: [
           Match.objectLike({ Prefix: 'env/', ExpirationInDays: 7 }),
+          // A day more: a retry of a send may reference a payload its first attempt stored.
+          Match.objectLike({ Prefix: 'pay/', ExpirationInDays: 8 }),
           // A day more: a multipart blob's age counts from the start of its upload.
           Match.objectLike({ Prefix: 'attachments/', ExpirationInDays: 8 }),
         ],

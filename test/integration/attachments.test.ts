@@ -1,5 +1,5 @@
 /**
- * Attachments on the local engines (docs/SERVICE.md §7.5): the session and quota contracts on
+ * Attachments on the local engines (docs/SERVICE.md §7.6): the session and quota contracts on
  * the in-memory adapters and on DynamoDB Local; the S3 adapter against s3rver (a form POST with
  * the returned fields, a multipart upload through presigned part URLs, presigned downloads);
  * and the HTTP app from upload to download over DynamoDB Local and s3rver.

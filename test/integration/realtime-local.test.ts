@@ -20,7 +20,11 @@ import {
   REALTIME_PATH,
   type ServerFrame,
 } from '#sdk/wire/api/realtime.ts';
+import { MULTI_RECIPIENT_CONTENT_TYPE } from '#sdk/wire/api/routes.ts';
+import type { DeliveredMessage, FetchResponse } from '#sdk/wire/api/schemas.ts';
 import { AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
+import { encodeMultiRecipientRequest } from '#sdk/wire/multi-recipient.ts';
+import { MAX_SHARED_PAYLOAD_BYTES } from '#sdk/wire/multi-recipient-payload.ts';
 import {
   accessHeaders,
   BOB_ACCESS_KEY,
@@ -28,6 +32,7 @@ import {
   newDevice,
   newMessageId,
   registrationBody,
+  registrationId,
   sendBody,
   signHeaders,
   type TestDevice,
@@ -101,8 +106,16 @@ function open(url: string): Promise<Connected> {
   });
 }
 
-/** The signed connect URL of `device` at `at` (the target's clock by default). */
-function connectUrl(target: Target, device: TestDevice, at = target.now()): string {
+/**
+ * The signed connect URL of `device` at `at` (the target's clock by default), with the
+ * unsigned `extra` parameters (`payloads`).
+ */
+function connectUrl(
+  target: Target,
+  device: TestDevice,
+  at = target.now(),
+  extra: Record<string, string> = {},
+): string {
   const headers = signHeaders(
     device,
     'GET',
@@ -122,11 +135,16 @@ function connectUrl(target: Target, device: TestDevice, at = target.now()): stri
   ] as const) {
     url.searchParams.set(param, headers[header] ?? '');
   }
+  for (const [name, value] of Object.entries(extra)) url.searchParams.set(name, value);
   return url.href;
 }
 
-async function connect(target: Target, device: TestDevice): Promise<Client> {
-  const result = await open(connectUrl(target, device));
+async function connect(
+  target: Target,
+  device: TestDevice,
+  extra: Record<string, string> = {},
+): Promise<Client> {
+  const result = await open(connectUrl(target, device, undefined, extra));
   if (!result.ok) throw new Error(`connect refused: ${result.status} ${result.body}`);
   return result.client;
 }
@@ -413,6 +431,173 @@ describe('realtime over the test kit’s listen()', () => {
       deviceId: 1,
     });
     again.ws.close();
+  });
+});
+
+/** A per-device header as far as the service reads one: a version-2 sealed envelope's bytes. */
+function header(length: number, fill: number): Uint8Array {
+  const bytes = new Uint8Array(length).fill(fill);
+  bytes[0] = 2;
+  return bytes;
+}
+
+/** A shared payload as far as the service reads one (version 1, within the bounds). */
+function payload(length: number, fill: number): Uint8Array {
+  const bytes = new Uint8Array(length).fill(fill);
+  bytes[0] = 1;
+  return bytes;
+}
+
+/** A multi-recipient send of `body` to device 1 of each of `to`, with its header per account. */
+async function sendMulti(
+  target: Target,
+  to: readonly { device: TestDevice; key: Uint8Array; header: Uint8Array }[],
+  body: Uint8Array,
+): Promise<void> {
+  const request = encodeMultiRecipientRequest({
+    requestId: new Uint8Array(16).map(() => Math.floor(Math.random() * 256)),
+    accounts: to.map((r) => ({
+      address: r.device.account.address,
+      auth: { kind: 'accessKey', accessKey: r.key },
+      devices: [
+        { deviceId: 1, registrationId: registrationId(r.device.identity), header: r.header },
+      ],
+    })),
+    payload: body,
+  });
+  const res = await fetch(`${target.url}/v1/messages/multi`, {
+    method: 'PUT',
+    headers: { 'content-type': MULTI_RECIPIENT_CONTENT_TYPE },
+    body: request as Uint8Array<ArrayBuffer>,
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+/** `GET /v1/messages` of `device`'s queue, with `query`. */
+async function fetchQueue(target: Target, device: TestDevice, query: string) {
+  const path = `/v1/messages${query}`;
+  const res = await fetch(`${target.url}${path}`, {
+    headers: signHeaders(
+      device,
+      'GET',
+      path,
+      new Uint8Array(),
+      target.now(),
+      undefined,
+      target.audience,
+    ),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as FetchResponse).messages;
+}
+
+const messageOf = (frame: ServerFrame | undefined): DeliveredMessage | undefined =>
+  frame?.type === 'message' ? frame.message : undefined;
+
+describe('multi-recipient messages over the test kit’s listen()', () => {
+  let sealpost: TestSealpost;
+  let close: () => Promise<void>;
+  let target: Target;
+  beforeAll(async () => {
+    sealpost = await TestSealpost.start();
+    const listening = await sealpost.listen();
+    close = listening.close;
+    target = { url: listening.url, now: sealpost.now, audience: sealpost.trust.trustRoot };
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it('frames the payload for a payloads=1 connection only, pushed and drained, a pointer when too large', async () => {
+    const carolKey = new Uint8Array(16).fill(5);
+    const bob = await register(target);
+    const carol = await register(target, carolKey);
+    const withPayloads = await connect(target, bob, { [CONNECT_QUERY.payloads]: '1' });
+    const headerOnly = await connect(target, carol);
+    expect(await withPayloads.until(1)).toEqual([{ type: 'queue-empty' }]);
+    expect(await headerOnly.until(1)).toEqual([{ type: 'queue-empty' }]);
+
+    const small = payload(1_137, 7);
+    const large = payload(MAX_SHARED_PAYLOAD_BYTES, 8);
+    const to = (n: number) => [
+      { device: bob, key: BOB_ACCESS_KEY, header: header(993, 10 + n) },
+      { device: carol, key: carolKey, header: header(1_000, 20 + n) },
+    ];
+    await sendMulti(target, to(1), small);
+    await sendMulti(target, to(2), large);
+
+    // Pushed: the small payload in Bob's frame, the large one as a pointer (header + payload
+    // bytes); Carol's connection gets each header alone.
+    const [, pushedSmall, pushedLarge] = await withPayloads.until(3);
+    expect(pushedSmall).toMatchObject({ type: 'message', pushed: true });
+    expect(messageOf(pushedSmall)?.payload).toBe(toBase64Url(small));
+    expect(messageOf(pushedSmall)?.envelope).toBe(toBase64Url(header(993, 11)));
+    expect(messageOf(pushedSmall)?.stamp).toBeDefined();
+    expect(pushedLarge).toMatchObject({
+      type: 'message-pointer',
+      size: 993 + MAX_SHARED_PAYLOAD_BYTES,
+      pushed: true,
+    });
+    const [, carolSmall, carolLarge] = await headerOnly.until(3);
+    for (const [frame, n] of [
+      [carolSmall, 1],
+      [carolLarge, 2],
+    ] as const) {
+      expect(frame).toMatchObject({ type: 'message', pushed: true });
+      expect(messageOf(frame)?.envelope).toBe(toBase64Url(header(1_000, 20 + n)));
+      expect(messageOf(frame)).not.toHaveProperty('payload');
+    }
+    expect(headerOnly.texts.some((t) => t.includes('"payload"'))).toBe(false);
+
+    // The pointer is followed over HTTP with payloads=1: the whole message is there.
+    const pointerId = pushedLarge?.type === 'message-pointer' ? pushedLarge.messageId : '';
+    const fetched = (await fetchQueue(target, bob, '?payloads=1')).find(
+      (m) => m.messageId === pointerId,
+    );
+    expect(fetched?.payload).toBe(toBase64Url(large));
+    expect(fetched?.envelope).toBe(toBase64Url(header(993, 12)));
+
+    // Drained after a reconnect (nothing was acknowledged): the same frames, without `pushed`.
+    withPayloads.ws.close();
+    headerOnly.ws.close();
+    await Promise.all([withPayloads.closed, headerOnly.closed]);
+    const bobAgain = await connect(target, bob, { [CONNECT_QUERY.payloads]: '1' });
+    const drained = await bobAgain.until(3);
+    expect(drained[0]).toEqual({ ...pushedSmall, pushed: undefined, type: 'message' });
+    expect(drained[0]).not.toHaveProperty('pushed');
+    expect(messageOf(drained[0])?.payload).toBe(toBase64Url(small));
+    expect(drained[1]).toEqual({
+      type: 'message-pointer',
+      messageId: pointerId,
+      receivedAt: fetched?.receivedAt,
+      size: 993 + MAX_SHARED_PAYLOAD_BYTES,
+    });
+    expect(drained[2]).toEqual({ type: 'queue-empty' });
+    const carolAgain = await connect(target, carol);
+    const carolDrained = await carolAgain.until(3);
+    expect(carolDrained.map((f) => f.type)).toEqual(['message', 'message', 'queue-empty']);
+    expect(carolDrained.slice(0, 2).map((f) => messageOf(f)?.envelope)).toEqual([
+      toBase64Url(header(1_000, 21)),
+      toBase64Url(header(1_000, 22)),
+    ]);
+    expect(carolAgain.texts.some((t) => t.includes('"payload"'))).toBe(false);
+    bobAgain.ws.close();
+    carolAgain.ws.close();
+  });
+
+  it('refuses a payloads value other than 1 with 400, spending no nonce', async () => {
+    const bob = await register(target);
+    const at = target.now();
+    for (const value of ['true', '0', '']) {
+      const refused = await open(connectUrl(target, bob, at, { [CONNECT_QUERY.payloads]: value }));
+      expect(refused.ok).toBe(false);
+      if (refused.ok) return;
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body).error.code).toBe('BAD_REQUEST');
+    }
+    const accepted = await open(connectUrl(target, bob, at, { [CONNECT_QUERY.payloads]: '1' }));
+    expect(accepted.ok).toBe(true);
+    if (accepted.ok) accepted.client.ws.close();
   });
 });
 

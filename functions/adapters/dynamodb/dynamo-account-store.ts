@@ -11,7 +11,12 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { FIRST_CONTACT_MODES, type FirstContactMode } from 'sealpost/wire/api';
+import {
+  type DeviceCapability,
+  FIRST_CONTACT_MODES,
+  type FirstContactMode,
+  knownCapabilities,
+} from 'sealpost/wire/api';
 import {
   type AccountRecord,
   type AccountSettingsUpdate,
@@ -45,9 +50,14 @@ import { ACCOUNT_SK, accountKey, accountPartition, DEVICE_SK_PREFIX, deviceKey }
 const VERSION = 1;
 /**
  * Device items are version 2: version 1 had no franking key (docs/PROTOCOL.md §11.1), which
- * every device of the franking protocol has; such items are refused as malformed.
+ * every device of the franking protocol has; such items are refused as malformed. The optional
+ * `caps` attribute (capabilities, docs/SERVICE.md §4.2) did not need a new version: an item
+ * without it is a device that announced none.
  */
 const DEVICE_VERSION = 2;
+
+/** The device item's capabilities attribute: a String Set, absent when there are none. */
+const CAPABILITIES = 'caps';
 
 const isFirstContactMode = (s: string | undefined): s is FirstContactMode =>
   (FIRST_CONTACT_MODES as readonly (string | undefined)[]).includes(s);
@@ -74,6 +84,9 @@ function deviceItem(address: string, d: DeviceRecord): Item {
     ...lastResortAttributes(d.lastResortKemPrekey),
     frankingKey: B(d.frankingKey),
     createdAt: N(d.createdAt),
+    ...(d.capabilities && d.capabilities.length > 0
+      ? { [CAPABILITIES]: { SS: [...d.capabilities] } }
+      : {}),
   };
 }
 
@@ -122,11 +135,31 @@ function readDevice(item: Item): DeviceRecord {
     },
     frankingKey: readB(item, 'frankingKey'),
     createdAt: readN(item, 'createdAt'),
+    ...readCapabilities(item),
   };
 }
 
-/** Builds an `UpdateExpression` SET clause with placeholder names for `attrs`. */
-function setClause(attrs: Item): {
+/**
+ * The device's capabilities in `DEVICE_CAPABILITIES` order (a set has none); names this
+ * version does not know are not read.
+ */
+function readCapabilities(item: Item): { capabilities?: DeviceCapability[] } {
+  const stored = item[CAPABILITIES];
+  if (stored === undefined) return {};
+  if (!Array.isArray(stored.SS))
+    throw new Error(`stored item has a malformed attribute ${CAPABILITIES}`);
+  const capabilities = knownCapabilities(stored.SS);
+  return capabilities.length > 0 ? { capabilities } : {};
+}
+
+/**
+ * Builds an `UpdateExpression` with placeholder names: a SET clause for `attrs`, a REMOVE
+ * clause for `remove`.
+ */
+function updateClause(
+  attrs: Item,
+  remove: readonly string[] = [],
+): {
   expression: string;
   names: Record<string, string>;
   values: Item;
@@ -138,7 +171,15 @@ function setClause(attrs: Item): {
     values[`:a${i}`] = value;
     return `#a${i} = :a${i}`;
   });
-  return { expression: `SET ${parts.join(', ')}`, names, values };
+  const removed = remove.map((name, i) => {
+    names[`#r${i}`] = name;
+    return `#r${i}`;
+  });
+  const clauses = [
+    ...(parts.length > 0 ? [`SET ${parts.join(', ')}`] : []),
+    ...(removed.length > 0 ? [`REMOVE ${removed.join(', ')}`] : []),
+  ];
+  return { expression: clauses.join(' '), names, values };
 }
 
 /** Accounts and devices in the table named by `SEALPOST_TABLE`. */
@@ -247,28 +288,39 @@ export class DynamoAccountStore implements AccountStore {
   async updateDeviceKeys(
     address: string,
     deviceId: number,
-    keys: { signedPrekey?: StoredSignedPrekey; lastResortKemPrekey?: StoredKemPrekey },
+    keys: Parameters<AccountStore['updateDeviceKeys']>[2],
   ): Promise<boolean> {
+    const { capabilities } = keys;
     const attrs: Item = {
       ...(keys.signedPrekey ? signedPrekeyAttributes(keys.signedPrekey) : {}),
       ...(keys.lastResortKemPrekey ? lastResortAttributes(keys.lastResortKemPrekey) : {}),
+      ...(capabilities && capabilities.length > 0
+        ? { [CAPABILITIES]: { SS: [...capabilities] } }
+        : {}),
     };
-    return this.update(deviceKey(address, deviceId), attrs);
+    // A String Set cannot be empty: replacing with none removes the attribute.
+    const remove = capabilities && capabilities.length === 0 ? [CAPABILITIES] : [];
+    return this.update(deviceKey(address, deviceId), attrs, remove);
   }
 
-  private async update(key: { pk: string; sk: string }, attrs: Item): Promise<boolean> {
-    const set = setClause(attrs);
+  private async update(
+    key: { pk: string; sk: string },
+    attrs: Item,
+    remove: readonly string[] = [],
+  ): Promise<boolean> {
+    const clause = updateClause(attrs, remove);
+    const values = Object.keys(clause.values).length > 0;
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: keyItem(key),
           ConditionExpression: 'attribute_exists(pk)',
-          ...(Object.keys(attrs).length > 0
+          ...(clause.expression !== ''
             ? {
-                UpdateExpression: set.expression,
-                ExpressionAttributeNames: set.names,
-                ExpressionAttributeValues: set.values,
+                UpdateExpression: clause.expression,
+                ExpressionAttributeNames: clause.names,
+                ...(values ? { ExpressionAttributeValues: clause.values } : {}),
               }
             : {}),
         }),

@@ -1,5 +1,5 @@
 /**
- * {@link AttachmentQuota} on DynamoDB (docs/SERVICE.md §7.5): one item per account,
+ * {@link AttachmentQuota} on DynamoDB (docs/SERVICE.md §7.6): one item per account,
  * `attq#<address>`, holding a map of UTC day number to the bytes reserved that day (days older
  * than the retention period are dropped at every reservation) and a version `rev`. A
  * reservation reads the item strongly consistent, applies the rule (`reserveDays`) and writes

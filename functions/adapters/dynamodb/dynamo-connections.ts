@@ -3,10 +3,10 @@
  * written and removed with single-item writes (no transactions: a transactional write costs
  * twice the units, and every device reconnects about 380 times a month):
  * - the device item (connection-keys.ts `deviceConnectionKey`): current connection id,
- *   registration id, connectedAt. It is the truth: a connection is current exactly while this
- *   item names it.
- * - the connection item (`connectionKey`): address, device id, registration id, connectedAt;
- *   the way from a connection id (all a frame or a disconnect carries) to its device.
+ *   registration id, connectedAt, payloads (true, or absent). It is the truth: a connection is
+ *   current exactly while this item names it.
+ * - the connection item (`connectionKey`): address, device id, registration id, connectedAt,
+ *   payloads; the way from a connection id (all a frame or a disconnect carries) to its device.
  * A connect writes its connection item, then replaces the device item conditionally on the
  * connection read before it, so of two racing connects exactly one wins each round and the
  * other retries against the winner (and reports it as replaced); then it deletes the replaced
@@ -25,8 +25,22 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../../domain/errors.ts';
 import type { DeviceRef } from '../../domain/ports.ts';
-import type { ConnectionRegistry, LiveConnection } from '../../domain/realtime-ports.ts';
-import { checkVersion, type Item, keyItem, N, readN, readS, S } from './attributes.ts';
+import type {
+  ConnectionOptions,
+  ConnectionRegistry,
+  LiveConnection,
+} from '../../domain/realtime-ports.ts';
+import {
+  BOOL,
+  checkVersion,
+  type Item,
+  keyItem,
+  N,
+  readBool,
+  readN,
+  readS,
+  S,
+} from './attributes.ts';
 import { connectionKey, deviceConnectionKey } from './connection-keys.ts';
 import { isConditionalFailure, translate } from './errors.ts';
 import { TTL_ATTRIBUTE } from './keys.ts';
@@ -36,6 +50,14 @@ const VERSION = 1;
 
 /** Seconds a connection's items live after its connect (API Gateway's limit is 2 hours). */
 export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
+
+/**
+ * A connection item's options: `payloads` (a BOOL, written only when true; items without it,
+ * also those written before the attribute existed, are connections without payloads).
+ */
+function readOptions(item: Item): { payloads?: boolean } {
+  return item['payloads'] !== undefined && readBool(item, 'payloads') ? { payloads: true } : {};
+}
 
 /** Rounds of read-then-replace before a put gives up under contention. */
 const MAX_PUT_ATTEMPTS = 8;
@@ -61,8 +83,14 @@ export class DynamoConnections implements ConnectionRegistry {
     device: DeviceRef,
     connectionId: string,
     connectedAt: number,
+    options?: ConnectionOptions,
   ): Promise<string | undefined> {
-    const live: LiveConnection = { connectionId, device: { ...device }, connectedAt };
+    const live: LiveConnection = {
+      connectionId,
+      device: { ...device },
+      connectedAt,
+      ...(options?.payloads ? { payloads: true } : {}),
+    };
     await this.write(
       new PutItemCommand({ TableName: this.table, Item: this.connectionItem(live) }),
     );
@@ -99,6 +127,7 @@ export class DynamoConnections implements ConnectionRegistry {
         registrationId: readN(item, 'registrationId'),
       },
       connectedAt: readN(item, 'connectedAt'),
+      ...readOptions(item),
     };
   }
 
@@ -137,6 +166,7 @@ export class DynamoConnections implements ConnectionRegistry {
         registrationId: readN(item, 'registrationId'),
       },
       connectedAt: readN(item, 'connectedAt'),
+      ...readOptions(item),
     };
   }
 
@@ -172,6 +202,8 @@ export class DynamoConnections implements ConnectionRegistry {
       v: N(VERSION),
       registrationId: N(live.device.registrationId),
       connectedAt: N(live.connectedAt),
+      // Both items: the push reads the device item, a drain the connection item.
+      ...(live.payloads ? { payloads: BOOL(true) } : {}),
       [TTL_ATTRIBUTE]: N(Math.ceil(live.connectedAt / 1000) + CONNECTION_TTL_SECONDS),
     };
   }

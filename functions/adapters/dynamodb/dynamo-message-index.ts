@@ -5,6 +5,11 @@
  * A record holds no envelope (it is in S3) unless the operator enabled inline storage, so it
  * stays under 1 KB: one write unit. Acknowledgement deletes records; `ttl` removes the ones
  * that expire unread. The counter has no `ttl`: a mailbox's positions must never repeat.
+ *
+ * A record of a multi-recipient send (docs/PROTOCOL.md §14.8) holds its device's header inline
+ * (`body`) and the shared payload's id (`pay`); the counter remembers, with the retry key of
+ * its last store, the payload id that store named (`lastPay`), so a retry of the request finds
+ * the payload it stored under.
  */
 import {
   DeleteItemCommand,
@@ -21,6 +26,7 @@ import {
   type MailboxUsage,
   type MessageIndex,
   type MessagePage,
+  PAYLOAD_ID_BYTES,
   POSITION_BYTES,
   type Reservation,
   type Reserved,
@@ -36,7 +42,15 @@ import {
   usageKey,
 } from './keys.ts';
 
-/** Layout 2: server-assigned positions, hour-precision times, no client id. */
+/**
+ * Layout 2: server-assigned positions, hour-precision times, no client id. The payload id of
+ * multi-recipient records (`pay`) and of the counter (`lastPay`) are optional attributes of
+ * the same layout, not a layout 3: every record without them reads exactly as before, and a
+ * reader that predates them (a function version still running during a deployment, or after
+ * a rollback) reads such a record as a plain inline envelope, which is what a client that
+ * does not ask for payloads gets anyway (§14.10), instead of failing the whole fetch on an
+ * unknown version.
+ */
 const VERSION = 2;
 /** Rounds of a reservation that lost a race with another store before giving up (503). */
 const ATTEMPTS = 4;
@@ -51,12 +65,28 @@ function recordItem(mailbox: Mailbox, r: StoredMessage): Item {
     size: N(r.size),
   };
   if (r.inline) item['body'] = B(r.inline);
+  if (r.payload) item['pay'] = B(checkPayloadId(r.payload, 'record.payload'));
   // Present only for identified sends: a sealed send's record names no sender.
   if (r.source) {
     item['sourceAddress'] = S(r.source.address);
     item['sourceDevice'] = N(r.source.deviceId);
   }
   return item;
+}
+
+function checkPayloadId(id: Uint8Array, name: string): Uint8Array {
+  if (id.length !== PAYLOAD_ID_BYTES)
+    throw new RangeError(`${name} must be ${PAYLOAD_ID_BYTES} bytes`);
+  return id;
+}
+
+/** A stored payload id (`pay`, `lastPay`), if the item has one. */
+function readPayloadId(item: Item, name: string): Uint8Array | undefined {
+  if (item[name] === undefined) return undefined;
+  const id = readB(item, name);
+  if (id.length !== PAYLOAD_ID_BYTES)
+    throw new Error(`stored item has a malformed attribute ${name}`);
+  return id;
 }
 
 /** Layout 1 (before server positions): read so pending messages survive an upgrade. */
@@ -68,12 +98,14 @@ function readRecord(item: Item): StoredMessage {
     Buffer.from(readS(item, 'sk').slice(MESSAGE_SK_PREFIX.length), 'hex'),
   );
   if (position.length !== POSITION_BYTES) throw new Error('stored record has a malformed key');
+  const payload = readPayloadId(item, 'pay');
   return {
     position,
     receivedAt: readN(item, 'receivedAt'),
     expiresAt: item['expiresAt'] ? readN(item, 'expiresAt') : readN(item, TTL_ATTRIBUTE) * 1000,
     size: readN(item, 'size'),
     ...(item['body'] ? { inline: readB(item, 'body') } : {}),
+    ...(payload ? { payload } : {}),
     ...(item['sourceAddress']
       ? { source: { address: readS(item, 'sourceAddress'), deviceId: readN(item, 'sourceDevice') } }
       : {}),
@@ -102,17 +134,23 @@ export class DynamoMessageIndex implements MessageIndex {
 
   async reserve(mailbox: Mailbox, r: Reservation): Promise<Reserved> {
     if (r.size > r.maxBytes || r.maxMessages < 1) return { kind: 'full' };
+    if (r.payload) checkPayloadId(r.payload, 'reservation.payload');
+    // The payload id is remembered with the retry key, or removed with it: a store that names
+    // none must not leave the previous store's id for its own retries.
+    const pay = r.payload ? ', #pay = :pay' : '';
+    const removePay = r.payload ? '' : ' REMOVE #pay';
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       let old: Item | undefined;
       try {
-        // One write: next sequence number, exact usage under the quota, and the retry key and
-        // random tail of this store, unless the last store had the same retry key.
+        // One write: next sequence number, exact usage under the quota, and the retry key,
+        // random tail and payload id of this store, unless the last store had the same retry key.
         const out = await this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
             Key: keyItem(usageKey(mailbox)),
             UpdateExpression:
-              'SET #v = :v, #last = :key, #rand = :rand ADD #seq :one, #count :one, #bytes :size',
+              `SET #v = :v, #last = :key, #rand = :rand${pay} ` +
+              `ADD #seq :one, #count :one, #bytes :size${removePay}`,
             ConditionExpression:
               '(attribute_not_exists(#last) OR #last <> :key) AND ' +
               '(attribute_not_exists(#count) OR (#count < :maxCount AND #bytes <= :maxBytes))',
@@ -123,11 +161,13 @@ export class DynamoMessageIndex implements MessageIndex {
               '#seq': 'seq',
               '#count': 'count',
               '#bytes': 'bytes',
+              '#pay': 'lastPay',
             },
             ExpressionAttributeValues: {
               ':v': N(VERSION),
               ':key': B(r.retryKey),
               ':rand': B(r.random),
+              ...(r.payload ? { ':pay': B(r.payload) } : {}),
               ':one': N(1),
               ':size': N(r.size),
               ':maxCount': N(r.maxMessages),
@@ -150,7 +190,13 @@ export class DynamoMessageIndex implements MessageIndex {
       }
       if (!old) continue;
       if (sameBytes(old['lastId']?.B, r.retryKey)) {
-        return { kind: 'retry', seq: readSeq(old), random: readB(old, 'lastRand') };
+        const payload = readPayloadId(old, 'lastPay');
+        return {
+          kind: 'retry',
+          seq: readSeq(old),
+          random: readB(old, 'lastRand'),
+          ...(payload ? { payload } : {}),
+        };
       }
       const { count, bytes } = readCounter(old);
       if (count + 1 > r.maxMessages || bytes + r.size > r.maxBytes) return { kind: 'full' };
@@ -174,7 +220,7 @@ export class DynamoMessageIndex implements MessageIndex {
     }
   }
 
-  put(mailbox: Mailbox, record: StoredMessage): Promise<boolean> {
+  async put(mailbox: Mailbox, record: StoredMessage): Promise<boolean> {
     return conditionalPut(this.client, {
       TableName: this.table,
       Item: recordItem(mailbox, record),

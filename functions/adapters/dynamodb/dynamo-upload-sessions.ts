@@ -1,5 +1,5 @@
 /**
- * {@link UploadSessionStore} on DynamoDB (docs/SERVICE.md §7.5): one item per upload in
+ * {@link UploadSessionStore} on DynamoDB (docs/SERVICE.md §7.6): one item per upload in
  * progress, `att#<id>`, holding the uploading account, the declared size, the multipart upload
  * id and part size, and its times; `ttl` removes it once the session expired (reads filter
  * expired sessions, since TTL deletion lags). Completion and abandonment delete it, so a

@@ -5,6 +5,7 @@ export { DynamoAuditLog } from './dynamo-audit-log.ts';
 export { DynamoBlockStore } from './dynamo-block-store.ts';
 export { DynamoConnections } from './dynamo-connections.ts';
 export { DynamoMessageIndex } from './dynamo-message-index.ts';
+export { DynamoPayloadRefs, type RefsRelease } from './dynamo-payload-refs.ts';
 export { DynamoPrekeyStore } from './dynamo-prekey-store.ts';
 export { DynamoPushSubscriptions } from './dynamo-push-subscriptions.ts';
 export { DynamoRateLimiter } from './dynamo-rate-limiter.ts';

@@ -82,7 +82,7 @@ export const rateKey = (key: string, window: number): ItemKey => ({
 });
 
 /**
- * An attachment upload session (docs/SERVICE.md §7.5): exists only while the upload runs, named
+ * An attachment upload session (docs/SERVICE.md §7.6): exists only while the upload runs, named
  * by the random attachment id.
  */
 export const uploadSessionKey = (id: string): ItemKey => ({ pk: `att#${id}`, sk: 'att' });
@@ -91,4 +91,13 @@ export const uploadSessionKey = (id: string): ItemKey => ({ pk: `att#${id}`, sk:
 export const attachmentQuotaKey = (address: string): ItemKey => ({
   pk: `attq#${address}`,
   sk: 'attq',
+});
+
+/**
+ * The reference set of one shared payload (docs/PROTOCOL.md §14.8): named by the payload's
+ * random id, so sets never contend across payloads and no key holds an address.
+ */
+export const payloadRefsKey = (id: Uint8Array): ItemKey => ({
+  pk: `pay#${hex(id)}`,
+  sk: 'refs',
 });

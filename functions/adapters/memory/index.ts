@@ -6,6 +6,7 @@ export { MemoryBlobStore } from './memory-blob-store.ts';
 export { MemoryBlockStore } from './memory-block-store.ts';
 export { MemoryConnections } from './memory-connections.ts';
 export { MemoryMessageIndex } from './memory-message-index.ts';
+export { MemoryPayloadStore } from './memory-payload-store.ts';
 export { MemoryPrekeyStore } from './memory-prekey-store.ts';
 export { MemoryPushSubscriptions } from './memory-push-subscriptions.ts';
 export { MemoryRateLimiter } from './memory-rate-limiter.ts';

@@ -9,9 +9,9 @@ import type {
   AccountStore,
   AccountView,
   DeviceRecord,
-  StoredKemPrekey,
-  StoredSignedPrekey,
 } from '../../domain/ports.ts';
+
+type DeviceKeysUpdate = Parameters<AccountStore['updateDeviceKeys']>[2];
 
 interface Entry {
   account: AccountRecord;
@@ -90,12 +90,19 @@ export class MemoryAccountStore implements AccountStore {
   async updateDeviceKeys(
     address: string,
     deviceId: number,
-    keys: { signedPrekey?: StoredSignedPrekey; lastResortKemPrekey?: StoredKemPrekey },
+    keys: DeviceKeysUpdate,
   ): Promise<boolean> {
     const devices = this.entries.get(address)?.devices;
     const d = devices?.get(deviceId);
     if (!devices || !d) return false;
-    devices.set(deviceId, copyDevice({ ...d, ...keys }));
+    const { capabilities, ...prekeys } = keys;
+    const { capabilities: before, ...rest } = { ...d, ...prekeys };
+    // As the DynamoDB adapter: a given list replaces the device's; an empty one removes it.
+    const after = capabilities ?? before;
+    devices.set(
+      deviceId,
+      copyDevice(after && after.length > 0 ? { ...rest, capabilities: [...after] } : rest),
+    );
     return true;
   }
 }

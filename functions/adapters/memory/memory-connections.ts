@@ -1,6 +1,10 @@
 /** In-memory {@link ConnectionRegistry}: one live connection per device. */
 import type { DeviceRef } from '../../domain/ports.ts';
-import type { ConnectionRegistry, LiveConnection } from '../../domain/realtime-ports.ts';
+import type {
+  ConnectionOptions,
+  ConnectionRegistry,
+  LiveConnection,
+} from '../../domain/realtime-ports.ts';
 
 const deviceKey = (d: { address: string; deviceId: number }): string =>
   `${d.address}#${d.deviceId}`;
@@ -20,11 +24,17 @@ export class MemoryConnections implements ConnectionRegistry {
     device: DeviceRef,
     connectionId: string,
     connectedAt: number,
+    options?: ConnectionOptions,
   ): Promise<string | undefined> {
     const key = deviceKey(device);
     const previous = this.byDevice.get(key);
     if (previous) this.devices.delete(previous.connectionId);
-    this.byDevice.set(key, { connectionId, device: { ...device }, connectedAt });
+    this.byDevice.set(key, {
+      connectionId,
+      device: { ...device },
+      connectedAt,
+      ...(options?.payloads ? { payloads: true } : {}),
+    });
     this.devices.set(connectionId, key);
     return previous && previous.connectionId !== connectionId ? previous.connectionId : undefined;
   }

@@ -23,6 +23,8 @@ export interface MemoryCounter {
   bytes: number;
   lastKey: string;
   lastRandom: Uint8Array;
+  /** The payload id the last store reserved with (multi-recipient sends), if any. */
+  lastPayload?: Uint8Array;
 }
 
 interface Box {
@@ -56,7 +58,10 @@ export class MemoryMessageIndex implements MessageIndex {
     const b = this.box(mailbox);
     const c = b.counter;
     const key = hex(r.retryKey);
-    if (c && c.lastKey === key) return { kind: 'retry', seq: c.seq, random: c.lastRandom.slice() };
+    if (c && c.lastKey === key) {
+      const retry = { kind: 'retry', seq: c.seq, random: c.lastRandom.slice() } as const;
+      return c.lastPayload ? { ...retry, payload: c.lastPayload.slice() } : retry;
+    }
     const count = c?.count ?? 0;
     const bytes = c?.bytes ?? 0;
     if (count + 1 > r.maxMessages || bytes + r.size > r.maxBytes) return { kind: 'full' };
@@ -67,6 +72,7 @@ export class MemoryMessageIndex implements MessageIndex {
       bytes: bytes + r.size,
       lastKey: key,
       lastRandom: r.random.slice(),
+      ...(r.payload ? { lastPayload: r.payload.slice() } : {}),
     };
     return { kind: 'new', seq, random: r.random.slice(), count: count + 1 };
   }

@@ -1,5 +1,5 @@
 /**
- * {@link AttachmentObjects} on S3 (docs/SERVICE.md §7.5). Every object is `attachments/<id>`,
+ * {@link AttachmentObjects} on S3 (docs/SERVICE.md §7.6). Every object is `attachments/<id>`,
  * stored as `application/octet-stream` with no user metadata. Uploads go straight to S3:
  *
  * - a **form** is a browser-style POST (S3 POST policy, signature version 4) written here from

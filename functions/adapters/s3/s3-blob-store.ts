@@ -11,31 +11,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { UnavailableError } from '../../domain/errors.ts';
 import type { BlobStore, Mailbox } from '../../domain/ports.ts';
-import { isNetworkError } from '../network-errors.ts';
 import { envelopeObjectKey } from './object-keys.ts';
+import { isAlreadyStored, isMissingObject, translateS3 as translate } from './s3-errors.ts';
 
-const TRANSIENT = new Set([
-  'SlowDown',
-  'InternalError',
-  'ServiceUnavailable',
-  'RequestTimeout',
-  'TimeoutError',
-]);
 const DELETE_CHUNK = 1000;
-
-function status(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
-
-function translate(err: unknown): never {
-  if (
-    (err instanceof Error && (TRANSIENT.has(err.name) || (status(err) ?? 0) >= 500)) ||
-    isNetworkError(err)
-  ) {
-    throw new UnavailableError(undefined, { cause: err });
-  }
-  throw err;
-}
 
 /** Envelope objects in the bucket named by `SEALPOST_BUCKET`. */
 export class S3BlobStore implements BlobStore {
@@ -60,8 +39,7 @@ export class S3BlobStore implements BlobStore {
     } catch (err) {
       // 412: a previous attempt stored it. 409: a concurrent attempt is storing it right now;
       // either way the retry continues with the index write.
-      const code = status(err);
-      if (code !== 412 && code !== 409) translate(err);
+      if (!isAlreadyStored(err)) translate(err);
     }
   }
 
@@ -71,13 +49,8 @@ export class S3BlobStore implements BlobStore {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return out.Body ? await out.Body.transformToByteArray() : undefined;
     } catch (err) {
-      // Without s3:ListBucket (the function has none) S3 answers a GET of a missing key with
-      // 403 AccessDenied, not 404 NoSuchKey; both mean the object is not there.
-      if (
-        err instanceof Error &&
-        (err.name === 'NoSuchKey' || status(err) === 404 || status(err) === 403)
-      )
-        return undefined;
+      // 403 as well as 404: the function may not list the bucket (see isMissingObject).
+      if (isMissingObject(err)) return undefined;
       return translate(err);
     }
   }

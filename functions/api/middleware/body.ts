@@ -4,12 +4,18 @@
  * messages name the field and the rule, never the value.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { MAX_BODY_BYTES, MAX_SMALL_BODY_BYTES } from 'sealpost/wire/api';
+import {
+  MAX_BODY_BYTES,
+  MAX_SMALL_BODY_BYTES,
+  MULTI_RECIPIENT_CONTENT_TYPE,
+} from 'sealpost/wire/api';
 import * as v from 'valibot';
 import { ServiceError } from '../../domain/errors.ts';
 import type { AppEnv } from '../env.ts';
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+/** The one binary body type (a multi-recipient send, docs/PROTOCOL.md §14.4); no parameters. */
+const BINARY_TYPE = MULTI_RECIPIENT_CONTENT_TYPE.toLowerCase();
 const EMPTY = new Uint8Array(0);
 
 function tooLarge(): ServiceError {
@@ -17,8 +23,10 @@ function tooLarge(): ServiceError {
 }
 
 /**
- * The body limit of a request: sends carry envelopes for every device and a report up to six
- * revealed messages (about 800 KB at most, docs/SERVICE.md §14.1); the rest is small.
+ * The body limit of a request: sends carry envelopes for every device (a multi-recipient send,
+ * `PUT /v1/messages/multi*`, headers for up to 1,024 devices and the payload, at most
+ * `MAX_MULTI_RECIPIENT_BYTES`, the same 2,200,000 bytes) and a report up to six revealed
+ * messages (about 800 KB at most, docs/SERVICE.md §14.1); the rest is small.
  */
 function limitFor(method: string, path: string): number {
   return (method === 'PUT' && path.startsWith('/v1/messages/')) ||
@@ -121,6 +129,26 @@ export function jsonBody<S extends v.GenericSchema>(
 }
 
 /**
+ * The raw bytes of a binary body (a route whose schema is the route table's `BINARY_BODY`);
+ * the handler decodes them.
+ *
+ * @throws {ServiceError} `UNSUPPORTED_MEDIA_TYPE` unless the content type is
+ *   `application/vnd.sealpost.multi-recipient`, `BAD_REQUEST` for an empty body.
+ */
+export function binaryBody(c: Context<AppEnv>): Uint8Array {
+  const type = c.req.header('content-type');
+  if (type?.trim().toLowerCase() !== BINARY_TYPE) {
+    throw new ServiceError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `content-type must be ${MULTI_RECIPIENT_CONTENT_TYPE}`,
+    );
+  }
+  const body = c.get('rawBody');
+  if (body.length === 0) throw new ServiceError('BAD_REQUEST', 'the body is empty');
+  return body;
+}
+
+/**
  * Refuses a body on routes that take none (so nothing unsigned or unvalidated rides along).
  *
  * @throws {ServiceError} `BAD_REQUEST`.
@@ -132,14 +160,16 @@ export function noBody(c: Context<AppEnv>): void {
 
 /**
  * The request body of a route, by its schema from the route table: the route table's
- * `NO_BODY` (`v.undefined()`) refuses any body, every other schema reads JSON.
+ * `NO_BODY` (`v.undefined()`) refuses any body, `BINARY_BODY` (`v.instance(Uint8Array)`)
+ * gives the raw bytes, every other schema reads JSON.
  *
- * @throws {ServiceError} as {@link jsonBody} and {@link noBody}.
+ * @throws {ServiceError} as {@link jsonBody}, {@link binaryBody} and {@link noBody}.
  */
 export function requestBody<S extends v.GenericSchema>(
   c: Context<AppEnv>,
   schema: S,
 ): v.InferOutput<S> {
+  if (schema.type === 'instance') return v.parse(schema, binaryBody(c));
   if (schema.type !== 'undefined') return jsonBody(c, schema);
   noBody(c);
   return v.parse(schema, undefined);

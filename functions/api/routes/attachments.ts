@@ -1,4 +1,4 @@
-/** Attachment uploads and downloads (docs/SERVICE.md §7.5). */
+/** Attachment uploads and downloads (docs/SERVICE.md §7.6). */
 import type { OperationHandlers } from '../operations.ts';
 
 /** Start, resume, complete and abandon an upload (owner-signed); a presigned download (public). */

@@ -184,7 +184,7 @@ export function transferFailure(operation: string, opened: OpenedTransfer): Tran
 /**
  * Whether the object store's answer to a freshly presigned GET means "no such blob": `404`, or
  * S3's `403 AccessDenied`, which is what it answers for a missing key when the signer may not
- * list the bucket (docs/SERVICE.md §7.5); the URL itself was issued a moment ago.
+ * list the bucket (docs/SERVICE.md §7.6); the URL itself was issued a moment ago.
  *
  * @example isMissing(403) // true
  */

@@ -117,7 +117,8 @@ export const API_ERROR_STATUS = {
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 
 /**
- * The JSON error body. `missing`/`extra`/`stale` appear only with the device errors,
+ * The JSON error body. `missing`/`extra`/`stale` appear only with the device errors of a
+ * single-recipient send, `accounts` only with the errors of a multi-recipient send,
  * `serverTime` only with `CLOCK_SKEW`, `freeDeviceIds` only with `DEVICE_ID_TAKEN`.
  */
 export interface ApiErrorBody {
@@ -131,7 +132,22 @@ export interface ApiErrorBody {
     readonly serverTime?: number;
     /** Device ids an added device may ask for instead (`DEVICE_ID_TAKEN`), ascending. */
     readonly freeDeviceIds?: readonly number[];
+    /**
+     * A multi-recipient send's refusal (docs/SERVICE.md §7.5): the accounts that failed the
+     * check, in request order, each with its device lists for `DEVICE_MISMATCH` and
+     * `STALE_DEVICES` (for `UNAUTHORIZED`, `INVALID_TOKEN`, `TOKEN_SPENT`, `REQUEST_LIMIT`,
+     * `MAILBOX_FULL`, the address alone).
+     */
+    readonly accounts?: readonly MultiRecipientAccountError[];
   };
+}
+
+/** One account of a refused multi-recipient send (`ApiErrorBody.error.accounts`). */
+export interface MultiRecipientAccountError {
+  readonly address: string;
+  readonly missing?: readonly number[];
+  readonly extra?: readonly number[];
+  readonly stale?: readonly number[];
 }
 
 /** True if `code` is one of the service's error codes. */

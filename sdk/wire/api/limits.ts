@@ -26,6 +26,13 @@ export const MAX_ENVELOPE_BYTES = MAX_SEALED_ENVELOPE_BYTES;
 export const MAX_FETCH_BATCH = 100;
 
 /**
+ * Most ids `GET /v1/messages?ack=` carries: the signed path and query is at most 2,048 bytes
+ * (`MAX_SIGNED_PATH_BYTES`), and 64 ids (1,535 bytes with encoded commas) leave room for the
+ * path, `limit`, `cursor` and `payloads`.
+ */
+export const MAX_FETCH_ACK_IDS = 64;
+
+/**
  * Largest request body, in bytes: a send may list up to twice {@link MAX_DEVICES} envelopes of
  * the maximum size (base64url: 174,763 characters each) plus JSON framing.
  */
@@ -65,7 +72,7 @@ export const MESSAGE_ID_BYTES = 16;
 /** Bytes of a request nonce. */
 export const NONCE_BYTES = 16;
 
-/** Bytes of an attachment id (random, chosen by the server; docs/SERVICE.md §7.5). */
+/** Bytes of an attachment id (random, chosen by the server; docs/SERVICE.md §7.6). */
 export const ATTACHMENT_ID_BYTES = 16;
 
 /**

@@ -5,6 +5,7 @@
  * of at most {@link MAX_SOCKET_MESSAGE_BYTES}. Objects are strict, like the HTTP bodies.
  */
 import * as v from 'valibot';
+import { MAX_SHARED_PAYLOAD_BYTES } from '../multi-recipient-payload.ts';
 import { API_ERROR_STATUS, type ApiErrorCode } from './errors.ts';
 import { bytesField, CountField, TimestampField } from './fields.ts';
 import { MAX_ENVELOPE_BYTES, MAX_FETCH_BATCH, MESSAGE_ID_BYTES } from './limits.ts';
@@ -27,13 +28,18 @@ export const MAX_FRAME_ID_LENGTH = 64;
  */
 export const REALTIME_PATH = '/v1/websocket';
 
-/** Query parameter names of the connect URL's owner-auth fields. */
+/**
+ * Query parameter names of the connect URL: the five owner-auth fields, and `payloads`
+ * (value `1`, not signed: it only selects the frame format) for a connection whose message
+ * frames carry shared payloads (docs/SERVICE.md §7.3, docs/PROTOCOL.md §14.6).
+ */
 export const CONNECT_QUERY = {
   address: 'address',
   device: 'device',
   timestamp: 'timestamp',
   nonce: 'nonce',
   signature: 'signature',
+  payloads: 'payloads',
 } as const;
 
 /** WebSocket close codes the server uses. */
@@ -124,13 +130,20 @@ export const MessageFrameSchema = v.strictObject({
 
 /**
  * Server → client: a message whose frame would exceed {@link MAX_SOCKET_MESSAGE_BYTES}; the
- * client reads it with `GET /v1/messages`. `size` is the envelope's length in bytes.
+ * client reads it with `GET /v1/messages`. `size` is the envelope's length in bytes, plus the
+ * shared payload's on a connection opened with `payloads=1` (only there can it pass
+ * {@link MAX_ENVELOPE_BYTES}).
  */
 export const MessagePointerFrameSchema = v.strictObject({
   type: v.literal('message-pointer'),
   messageId: bytesField(MESSAGE_ID_BYTES),
   receivedAt: TimestampField,
-  size: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ENVELOPE_BYTES)),
+  size: v.pipe(
+    v.number(),
+    v.integer(),
+    v.minValue(1),
+    v.maxValue(MAX_ENVELOPE_BYTES + MAX_SHARED_PAYLOAD_BYTES),
+  ),
   pushed: PushedField,
 });
 
@@ -261,7 +274,8 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
 
 /**
  * The frame that delivers `message` over a socket: the message itself when its frame fits
- * {@link MAX_SOCKET_MESSAGE_BYTES}, otherwise a pointer the client follows over HTTP. A frame
+ * {@link MAX_SOCKET_MESSAGE_BYTES}, otherwise a pointer the client follows over HTTP (its
+ * `size`: the envelope's bytes and the payload's, if the message has one). A frame
  * of the push after a store (`via: 'push'`) is marked `pushed`.
  *
  * @example deliveryFrame(message).type // 'message' or 'message-pointer'
@@ -280,10 +294,13 @@ export function deliveryFrame(
     type: 'message-pointer',
     messageId: message.messageId,
     receivedAt: message.receivedAt,
-    size: Math.floor((message.envelope.length * 3) / 4),
+    size: base64UrlBytes(message.envelope) + base64UrlBytes(message.payload ?? ''),
     ...pushed,
   };
 }
+
+/** Bytes of unpadded base64url text (the wire's byte fields). */
+const base64UrlBytes = (text: string): number => Math.floor((text.length * 3) / 4);
 
 /**
  * The notice a server sends right before closing a connection with `code` (see

@@ -94,6 +94,16 @@ export interface RouteSpec {
 /** The request schema of a route without a body: any body is refused (`400`). */
 export const NO_BODY = v.undefined();
 
+/** Media type of the multi-recipient request body (docs/PROTOCOL.md §14.4). */
+export const MULTI_RECIPIENT_CONTENT_TYPE = 'application/vnd.sealpost.multi-recipient';
+
+/**
+ * The request schema of a route whose body is binary ({@link MULTI_RECIPIENT_CONTENT_TYPE}):
+ * the server hands the raw bytes to the handler, which decodes them with
+ * `decodeMultiRecipientRequest`; any other content type is `415`.
+ */
+export const BINARY_BODY = v.instance(Uint8Array);
+
 /** The query schema of a route that reads no query parameters (others are ignored). */
 export const NO_QUERY = v.object({});
 
@@ -360,6 +370,44 @@ export const ROUTE_TABLE = {
     query: NO_QUERY,
     response: RevocationsResponseSchema,
     errors: [],
+  },
+  sendMulti: {
+    method: 'PUT',
+    path: '/v1/messages/multi',
+    summary:
+      'Multi-recipient sealed send: one shared payload for the devices of up to 256 accounts, each account authorized on its own (docs/PROTOCOL.md §14)',
+    auth: 'accessKey',
+    idempotent: true,
+    request: BINARY_BODY,
+    query: NO_QUERY,
+    response: SendResponseSchema,
+    errors: [
+      'UNAUTHORIZED',
+      'INVALID_TOKEN',
+      'TOKEN_SPENT',
+      'REQUEST_LIMIT',
+      'DEVICE_MISMATCH',
+      'STALE_DEVICES',
+      'MAILBOX_FULL',
+    ],
+  },
+  sendMultiIdentified: {
+    method: 'PUT',
+    path: '/v1/messages/multi/identified',
+    summary:
+      'Multi-recipient identified send, signed by the sender device: copies to the own account’s other devices (one account, authorization kind none)',
+    auth: 'owner',
+    idempotent: true,
+    request: BINARY_BODY,
+    query: NO_QUERY,
+    response: SendResponseSchema,
+    errors: [
+      ...OWNER_ERRORS,
+      'ACCOUNT_SUSPENDED',
+      'DEVICE_MISMATCH',
+      'STALE_DEVICES',
+      'MAILBOX_FULL',
+    ],
   },
   sendSealed: {
     method: 'PUT',

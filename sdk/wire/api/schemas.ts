@@ -12,6 +12,7 @@ import {
 } from '../certificates.ts';
 import { IDENTITY_BUNDLE_BYTES } from '../identity.ts';
 import { MAX_PLAINTEXT_BYTES } from '../messages.ts';
+import { MAX_SHARED_PAYLOAD_BYTES } from '../multi-recipient-payload.ts';
 import { MAX_REVOCATION_LIST_BYTES } from '../revocations.ts';
 import {
   FRANKING_COMMITMENT_BYTES,
@@ -37,6 +38,7 @@ import {
   MAX_ATTACHMENT_PARTS,
   MAX_DEVICES,
   MAX_ENVELOPE_BYTES,
+  MAX_FETCH_ACK_IDS,
   MAX_FETCH_BATCH,
   MAX_PREKEYS_PER_UPLOAD,
   MESSAGE_ID_BYTES,
@@ -94,6 +96,33 @@ export const FIRST_CONTACT_MODES = ['contacts', 'requests', 'anyone'] as const;
 export type FirstContactMode = (typeof FIRST_CONTACT_MODES)[number];
 export const FirstContactField = v.picklist(FIRST_CONTACT_MODES);
 
+/**
+ * What a device's client can receive beyond the base protocol (docs/SERVICE.md §4.2):
+ * `sharedPayload`, multi-recipient messages (docs/PROTOCOL.md §14). Senders use a capability
+ * only when every target device announces it.
+ */
+export const DEVICE_CAPABILITIES = ['sharedPayload'] as const;
+export type DeviceCapability = (typeof DEVICE_CAPABILITIES)[number];
+/** Capabilities a device may list (a newer client may announce more than this service knows). */
+export const MAX_DEVICE_CAPABILITIES = 16;
+
+/**
+ * A device's capabilities as the wire carries them: distinct names of 1 to 32 letters and
+ * digits. Names this version does not know are accepted and ignored (the service stores only
+ * {@link DEVICE_CAPABILITIES}; a client reads only the ones it knows).
+ */
+export const CapabilitiesField = v.pipe(
+  v.array(v.pipe(v.string(), v.regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/))),
+  v.maxLength(MAX_DEVICE_CAPABILITIES),
+  v.check((list) => new Set(list).size === list.length, 'a capability is listed twice'),
+);
+
+/** The known capabilities in `list`, in {@link DEVICE_CAPABILITIES} order. */
+export function knownCapabilities(list: readonly string[] | undefined): DeviceCapability[] {
+  if (!list) return [];
+  return DEVICE_CAPABILITIES.filter((c) => list.includes(c));
+}
+
 /** `PUT /v1/accounts/{address}`: register an account with its first device (id 1). */
 export const RegisterRequestSchema = v.strictObject({
   identity: bytesField(IDENTITY_BUNDLE_BYTES),
@@ -105,6 +134,7 @@ export const RegisterRequestSchema = v.strictObject({
   signedPrekey: SignedPrekeySchema,
   lastResortKemPrekey: KemPrekeySchema,
   frankingKey: FrankingKeyField,
+  capabilities: v.optional(CapabilitiesField),
 });
 
 /**
@@ -120,6 +150,7 @@ export const AddDeviceRequestSchema = v.strictObject({
   signedPrekey: SignedPrekeySchema,
   lastResortKemPrekey: KemPrekeySchema,
   frankingKey: FrankingKeyField,
+  capabilities: v.optional(CapabilitiesField),
 });
 
 /** Response of registration and of adding a device. */
@@ -139,7 +170,13 @@ export const RegistrationIdField = v.pipe(
 /** `GET /v1/accounts/{address}/devices`. */
 export const DeviceListSchema = v.strictObject({
   address: AddressField,
-  devices: v.array(v.strictObject({ deviceId: IdField, registrationId: RegistrationIdField })),
+  devices: v.array(
+    v.strictObject({
+      deviceId: IdField,
+      registrationId: RegistrationIdField,
+      capabilities: v.optional(CapabilitiesField),
+    }),
+  ),
 });
 
 /** `DELETE /v1/devices/{deviceId}`. */
@@ -173,7 +210,10 @@ export const BlockListSchema = v.strictObject({
   blocked: v.pipe(v.array(AddressField), v.maxLength(MAX_BLOCKED_ACCOUNTS)),
 });
 
-/** `PUT /v1/prekeys`: upload prekeys of the signing device. */
+/**
+ * `PUT /v1/prekeys`: upload prekeys of the signing device. `capabilities` replaces the device's
+ * capabilities (a client announcing what it can receive, docs/SERVICE.md §4.2).
+ */
 export const PrekeyUploadSchema = v.strictObject({
   signedPrekey: v.optional(SignedPrekeySchema),
   lastResortKemPrekey: v.optional(KemPrekeySchema),
@@ -181,6 +221,7 @@ export const PrekeyUploadSchema = v.strictObject({
     v.pipe(v.array(OneTimePrekeySchema), v.maxLength(MAX_PREKEYS_PER_UPLOAD)),
   ),
   kemPrekeys: v.optional(v.pipe(v.array(KemPrekeySchema), v.maxLength(MAX_PREKEYS_PER_UPLOAD))),
+  capabilities: v.optional(CapabilitiesField),
 });
 
 /** `GET /v1/prekeys/count`: one-time keys left on the server for the signing device. */
@@ -200,6 +241,7 @@ export const BundleDeviceSchema = v.strictObject({
     lastResort: v.boolean(),
   }),
   frankingKey: FrankingKeyField,
+  capabilities: v.optional(CapabilitiesField),
 });
 
 /** `GET /v1/bundles/{address}[/{deviceId}]`. */
@@ -272,10 +314,33 @@ export const SendResponseSchema = v.strictObject({
   duplicate: v.boolean(),
 });
 
-/** Query of `GET /v1/messages` (parameters arrive as text; `limit` is read as an integer). */
+/**
+ * `ack` of `GET /v1/messages`: positions acknowledged with the fetch (docs/SERVICE.md §7.2),
+ * base64url, comma-separated, at most {@link MAX_FETCH_ACK_IDS} (the signed path's bound), each
+ * once.
+ */
+export const FetchAckField = v.pipe(
+  v.string(),
+  v.maxLength(MAX_FETCH_ACK_IDS * 23),
+  v.transform((text) => text.split(',')),
+  v.array(bytesField(MESSAGE_ID_BYTES)),
+  v.minLength(1),
+  v.maxLength(MAX_FETCH_ACK_IDS),
+  v.check((ids) => new Set(ids).size === ids.length, 'a message id is listed twice'),
+);
+
+/**
+ * Query of `GET /v1/messages` (parameters arrive as text; `limit` is read as an integer).
+ * `payloads=1`: deliver multi-recipient messages with their shared payload (docs/PROTOCOL.md
+ * §14.6); without it such a message comes as its header alone. `ack`: acknowledge these
+ * messages first, as `POST /v1/messages/ack` would (the receive loop's acknowledgement riding
+ * on its next fetch).
+ */
 export const FetchQuerySchema = v.strictObject({
   limit: v.optional(integerText(1, MAX_FETCH_BATCH)),
   cursor: v.optional(bytesField(MESSAGE_ID_BYTES)),
+  payloads: v.optional(v.literal('1')),
+  ack: v.optional(FetchAckField),
 });
 
 /**
@@ -284,7 +349,9 @@ export const FetchQuerySchema = v.strictObject({
  * is the receipt time rounded down to the hour (`RECEIVED_AT_PRECISION_MS`). `source` is
  * present only for identified sends. `stamp` is the service's delivery stamp
  * (docs/PROTOCOL.md §11.4), present when the envelope carries a franking commitment; a report
- * of the message presents it.
+ * of the message presents it. `payload` is the shared payload of a multi-recipient send
+ * (docs/PROTOCOL.md §14.6), present when fetched with `payloads=1`; `envelope` is then the
+ * device's header.
  */
 export const DeliveredMessageSchema = v.strictObject({
   messageId: bytesField(MESSAGE_ID_BYTES),
@@ -292,6 +359,7 @@ export const DeliveredMessageSchema = v.strictObject({
   envelope: maxBytesField(MAX_ENVELOPE_BYTES),
   source: v.optional(v.strictObject({ address: AddressField, deviceId: IdField })),
   stamp: v.optional(bytesField(FRANKING_STAMP_BYTES)),
+  payload: v.optional(maxBytesField(MAX_SHARED_PAYLOAD_BYTES)),
 });
 
 /** `GET /v1/messages`: oldest first; `cursor` (an opaque 16-byte position) continues the read. */

@@ -82,5 +82,63 @@ export function accountStoreContract(name: string, make: () => Promise<AccountSt
       expect(view?.account.unrestricted).toBe(true);
       expect(view?.devices[0]?.signedPrekey).toEqual(spk);
     });
+
+    it('stores capabilities with a device, and without any reads none back', async () => {
+      const store = await make();
+      const a = account();
+      const first: DeviceRecord = { ...device(1), capabilities: ['sharedPayload'] };
+      await store.create(a, first);
+      const second: DeviceRecord = { ...device(2), capabilities: ['sharedPayload'] };
+      expect(await store.addDevice(a.address, second)).toBe(true);
+      const third = device(3);
+      expect(await store.addDevice(a.address, third)).toBe(true);
+      const devices = (await store.get(a.address))?.devices;
+      expect(devices).toEqual([first, second, third]);
+      expect(devices?.map((d) => d.capabilities)).toEqual([
+        ['sharedPayload'],
+        ['sharedPayload'],
+        undefined,
+      ]);
+      expect(devices?.[2]).not.toHaveProperty('capabilities');
+    });
+
+    it('replaces capabilities with updateDeviceKeys, keeps them when not given, clears with []', async () => {
+      const store = await make();
+      const a = account();
+      const d = device(1);
+      await store.create(a, d);
+      const capabilitiesOf = async () => (await store.get(a.address))?.devices[0]?.capabilities;
+      expect(await store.updateDeviceKeys(a.address, 1, { capabilities: ['sharedPayload'] })).toBe(
+        true,
+      );
+      expect(await capabilitiesOf()).toEqual(['sharedPayload']);
+      const spk = { id: 4, publicKey: randomBytes(32), signature: randomBytes(64) };
+      expect(await store.updateDeviceKeys(a.address, 1, { signedPrekey: spk })).toBe(true);
+      expect(await capabilitiesOf()).toEqual(['sharedPayload']);
+      expect(await store.updateDeviceKeys(a.address, 1, { capabilities: [] })).toBe(true);
+      const view = await store.get(a.address);
+      expect(view?.devices[0]).not.toHaveProperty('capabilities');
+      expect(view?.devices[0]).toEqual({ ...d, signedPrekey: spk });
+      // Keys and capabilities in one update; an unknown device is still false.
+      const lr = { id: 5, publicKey: randomBytes(1568), signature: randomBytes(64) };
+      expect(
+        await store.updateDeviceKeys(a.address, 1, {
+          lastResortKemPrekey: lr,
+          capabilities: ['sharedPayload'],
+        }),
+      ).toBe(true);
+      expect((await store.get(a.address))?.devices[0]).toEqual({
+        ...d,
+        signedPrekey: spk,
+        lastResortKemPrekey: lr,
+        capabilities: ['sharedPayload'],
+      });
+      expect(await store.updateDeviceKeys(a.address, 2, { capabilities: ['sharedPayload'] })).toBe(
+        false,
+      );
+      expect(await store.updateDeviceKeys(a.address, 1, { capabilities: [] })).toBe(true);
+      expect(await store.updateDeviceKeys(a.address, 1, { capabilities: [] })).toBe(true);
+      expect((await store.get(a.address))?.devices[0]).not.toHaveProperty('capabilities');
+    });
   });
 }

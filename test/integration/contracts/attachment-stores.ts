@@ -1,4 +1,4 @@
-/** Contracts of UploadSessionStore and AttachmentQuota (docs/SERVICE.md §7.5). */
+/** Contracts of UploadSessionStore and AttachmentQuota (docs/SERVICE.md §7.6). */
 import { describe, expect, it } from 'vitest';
 import type {
   AttachmentQuota,

@@ -25,6 +25,31 @@ export function connectionRegistryContract(
       expect(await registry.get({ ...d, deviceId: 3 })).toBeUndefined();
     });
 
+    it('keeps the payloads option of each connection, read by device and by connection', async () => {
+      const registry = await make();
+      const d = device();
+      expect(await registry.put(d, `${d.address}-p`, 1000, { payloads: true })).toBeUndefined();
+      const flagged = {
+        connectionId: `${d.address}-p`,
+        device: d,
+        connectedAt: 1000,
+        payloads: true,
+      };
+      expect(await registry.get(d)).toEqual(flagged);
+      expect(await registry.byConnection(`${d.address}-p`)).toEqual(flagged);
+      // A newer connection without the option replaces it, and carries no flag.
+      expect(await registry.put(d, `${d.address}-q`, 2000, {})).toBe(`${d.address}-p`);
+      const plain = await registry.get(d);
+      expect(plain).toEqual({ connectionId: `${d.address}-q`, device: d, connectedAt: 2000 });
+      expect(plain).not.toHaveProperty('payloads');
+      expect(await registry.byConnection(`${d.address}-q`)).not.toHaveProperty('payloads');
+      expect(await registry.put(d, `${d.address}-r`, 3000, { payloads: false })).toBe(
+        `${d.address}-q`,
+      );
+      expect(await registry.byConnection(`${d.address}-r`)).not.toHaveProperty('payloads');
+      expect(await registry.remove(`${d.address}-r`)).toBe(true);
+    });
+
     it('removes a connection only while it is current', async () => {
       const registry = await make();
       const d = device();

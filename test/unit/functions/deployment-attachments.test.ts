@@ -1,6 +1,6 @@
 /**
  * The attachment limits of the deployment contract (`SEALPOST_ATTACHMENT_*`, docs/SERVICE.md
- * §7.5, §12): parsed, range-checked with one problem per variable (never its value), and
+ * §7.6, §12): parsed, range-checked with one problem per variable (never its value), and
  * applied to the service config.
  */
 import { describe, expect, it } from 'vitest';

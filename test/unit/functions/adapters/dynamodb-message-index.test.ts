@@ -54,8 +54,10 @@ describe('DynamoMessageIndex', () => {
     expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Key: counterKey,
+      // A store that names no payload removes the previous store's id with its retry key.
       UpdateExpression:
-        'SET #v = :v, #last = :key, #rand = :rand ADD #seq :one, #count :one, #bytes :size',
+        'SET #v = :v, #last = :key, #rand = :rand ' +
+        'ADD #seq :one, #count :one, #bytes :size REMOVE #pay',
       ConditionExpression:
         '(attribute_not_exists(#last) OR #last <> :key) AND ' +
         '(attribute_not_exists(#count) OR (#count < :maxCount AND #bytes <= :maxBytes))',
@@ -66,6 +68,7 @@ describe('DynamoMessageIndex', () => {
         '#seq': 'seq',
         '#count': 'count',
         '#bytes': 'bytes',
+        '#pay': 'lastPay',
       },
       ExpressionAttributeValues: {
         ':v': { N: '2' },
@@ -259,6 +262,127 @@ describe('DynamoMessageIndex', () => {
       ConditionExpression: '#seq = :seq',
       ExpressionAttributeValues: { ':seq': { N: '12' } },
     });
+  });
+
+  it("remembers the reservation's payload id with the retry key in the same update", async () => {
+    const payload = new Uint8Array(16).fill(0x5a);
+    ddb.on(UpdateItemCommand).resolves({ Attributes: { seq: { N: '4' }, count: { N: '1' } } });
+    expect(await index.reserve(mailbox, { ...reservation, payload })).toEqual({
+      kind: 'new',
+      seq: 4n,
+      random,
+      count: 1,
+    });
+    const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(input.UpdateExpression).toBe(
+      'SET #v = :v, #last = :key, #rand = :rand, #pay = :pay ' +
+        'ADD #seq :one, #count :one, #bytes :size',
+    );
+    expect(input.ExpressionAttributeNames?.['#pay']).toBe('lastPay');
+    expect(input.ExpressionAttributeValues?.[':pay']).toEqual({ B: payload });
+    // The condition is unchanged: the payload id plays no part in retry detection or quota.
+    expect(input.ConditionExpression).toBe(
+      '(attribute_not_exists(#last) OR #last <> :key) AND ' +
+        '(attribute_not_exists(#count) OR (#count < :maxCount AND #bytes <= :maxBytes))',
+    );
+  });
+
+  it('answers a retry with the payload id its earlier store remembered, and none without one', async () => {
+    const remembered = new Uint8Array(16).fill(0x33);
+    const counter = (extra: Record<string, unknown>) => ({
+      v: { N: '2' },
+      seq: { N: '9' },
+      count: { N: '1' },
+      bytes: { N: '100' },
+      lastId: { B: retryKey },
+      lastRand: { B: random },
+      ...extra,
+    });
+    ddb
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionFailed(counter({ lastPay: { B: remembered } })))
+      .rejectsOnce(conditionFailed(counter({})));
+    // The retry names another (fresh) id; the remembered one wins.
+    const fresh = new Uint8Array(16).fill(0x44);
+    expect(await index.reserve(mailbox, { ...reservation, payload: fresh })).toEqual({
+      kind: 'retry',
+      seq: 9n,
+      random,
+      payload: remembered,
+    });
+    const retried = await index.reserve(mailbox, { ...reservation, payload: fresh });
+    expect(retried).toEqual({ kind: 'retry', seq: 9n, random });
+    expect(retried).not.toHaveProperty('payload');
+  });
+
+  it('refuses a payload id that is not 16 bytes before writing, and a stored one on reading', async () => {
+    await expect(
+      index.reserve(mailbox, { ...reservation, payload: new Uint8Array(15) }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      index.put(mailbox, {
+        position,
+        receivedAt: 0,
+        expiresAt: HOUR,
+        size: 1,
+        payload: new Uint8Array(17),
+      }),
+    ).rejects.toThrow(RangeError);
+    expect(ddb.calls()).toHaveLength(0);
+    ddb.on(UpdateItemCommand).rejects(
+      conditionFailed({
+        v: { N: '2' },
+        seq: { N: '9' },
+        count: { N: '1' },
+        bytes: { N: '1' },
+        lastId: { B: retryKey },
+        lastRand: { B: random },
+        lastPay: { B: new Uint8Array(3) },
+      }),
+    );
+    await expect(index.reserve(mailbox, reservation)).rejects.toThrow(/lastPay/);
+  });
+
+  it('writes and reads a multi-recipient record: the header inline and the payload id', async () => {
+    const payload = new Uint8Array(16).fill(0x77);
+    const header = new Uint8Array(993).fill(2);
+    ddb.on(PutItemCommand).resolves({});
+    const record = {
+      position,
+      receivedAt: 10 * HOUR,
+      expiresAt: 20 * HOUR,
+      size: 993 + 1137,
+      inline: header,
+      payload,
+    };
+    expect(await index.put(mailbox, record)).toBe(true);
+    const item = ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(item['body']).toEqual({ B: header });
+    expect(item['pay']).toEqual({ B: payload });
+    expect(item['v']).toEqual({ N: '2' });
+    ddb.on(QueryCommand).resolves({ Items: [item] });
+    expect((await index.list(mailbox, { limit: 5 })).records).toEqual([record]);
+    ddb.on(QueryCommand).resolves({ Items: [{ ...item, pay: { B: new Uint8Array(8) } }] });
+    await expect(index.list(mailbox, { limit: 5 })).rejects.toThrow(/pay/);
+  });
+
+  it('returns the payload id of a removed record, so its reference can be released', async () => {
+    const payload = new Uint8Array(16).fill(0x78);
+    ddb.on(DeleteItemCommand).resolves({
+      Attributes: {
+        pk,
+        sk,
+        v: { N: '2' },
+        receivedAt: { N: '0' },
+        ttl: { N: '3600' },
+        size: { N: '9' },
+        body: { B: new Uint8Array([1]) },
+        pay: { B: payload },
+      },
+    });
+    expect(await index.remove(mailbox, [position])).toEqual([
+      { position, receivedAt: 0, expiresAt: HOUR, size: 9, inline: new Uint8Array([1]), payload },
+    ]);
   });
 
   it('turns throttling into UnavailableError', async () => {

@@ -1,5 +1,5 @@
 /**
- * The attachment routes through the app (docs/SERVICE.md §7.5): a form upload and a multipart
+ * The attachment routes through the app (docs/SERVICE.md §7.6): a form upload and a multipart
  * upload from start to download, the answers of every refusal with their statuses, and
  * generated malformed attachment requests, each answered with a JSON 4xx and never a 5xx.
  * The object store keeps sizes (the service never touches bytes).

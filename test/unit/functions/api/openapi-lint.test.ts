@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '#functions/api/openapi.ts';
+import { MULTI_RECIPIENT_CONTENT_TYPE } from '#sdk/wire/api/routes.ts';
 
 const run = promisify(execFile);
 const REDOCLY = join(process.cwd(), 'node_modules', '.bin', 'redocly');
@@ -78,5 +79,39 @@ describe('OpenAPI document', () => {
     );
     expect(doc.info.license).toEqual({ name: 'Apache-2.0', identifier: 'Apache-2.0' });
     expect(doc.servers).toHaveLength(1);
+  });
+
+  it('documents the binary multi-recipient body, its authorization and the accounts of its errors', () => {
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    const multi = doc.paths['/v1/messages/multi']!['put']!;
+    const identified = doc.paths['/v1/messages/multi/identified']!['put']!;
+    for (const op of [multi, identified]) {
+      expect(op['requestBody']).toMatchObject({
+        required: true,
+        content: {
+          [MULTI_RECIPIENT_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } },
+        },
+      });
+      expect(Object.keys((op['requestBody'] as { content: object }).content)).toEqual([
+        MULTI_RECIPIENT_CONTENT_TYPE,
+      ]);
+      expect(op['responses']).toHaveProperty('415');
+      expect(op['responses']).toHaveProperty('409');
+    }
+    // The per-account authorizations are in the body: no header authorizes the anonymous route.
+    expect(multi['security']).toEqual([]);
+    expect(identified['security']).toEqual([{ ownerSignature: [] }]);
+    expect(doc.components.schemas['Error']).toMatchObject({
+      properties: {
+        error: {
+          properties: {
+            accounts: { type: 'array', items: { required: ['address'] } },
+          },
+        },
+      },
+    });
   });
 });

@@ -3,7 +3,7 @@
  * body, its five fields in the query. The same check as every owner request.
  */
 import { describe, expect, it } from 'vitest';
-import { authenticateConnect } from '#functions/api/realtime-connect.ts';
+import { authenticateConnect, connectOptions } from '#functions/api/realtime-connect.ts';
 import { ClockSkewError, ServiceError } from '#functions/domain/errors.ts';
 import { CONNECT_QUERY, REALTIME_PATH } from '#sdk/wire/api/realtime.ts';
 import { AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
@@ -63,7 +63,9 @@ describe('authenticateConnect', () => {
 
   it('refuses a connect missing any one field', async () => {
     const { h, query } = await setup();
-    for (const name of Object.values(CONNECT_QUERY)) {
+    const signed = Object.keys(AUTH_HEADERS) as (keyof typeof AUTH_HEADERS)[];
+    expect(signed).toHaveLength(5);
+    for (const name of signed.map((field) => CONNECT_QUERY[field])) {
       const { [name]: _dropped, ...rest } = query();
       expect(await codeOf(authenticateConnect(h.services.auth, REALTIME_PATH, rest))).toBe(
         'UNAUTHORIZED',
@@ -106,5 +108,37 @@ describe('authenticateConnect', () => {
     );
     expect(err).toBeInstanceOf(ClockSkewError);
     expect((err as ClockSkewError).serverTime).toBe(h.clock.now);
+  });
+});
+
+describe('connectOptions', () => {
+  it('reads payloads=1 from a query object or URLSearchParams, and nothing otherwise', () => {
+    expect(connectOptions({ [CONNECT_QUERY.payloads]: '1' })).toEqual({ payloads: true });
+    expect(connectOptions(new URLSearchParams('payloads=1&address=x'))).toEqual({
+      payloads: true,
+    });
+    expect(connectOptions({})).toEqual({});
+    expect(connectOptions(new URLSearchParams('address=x'))).toEqual({});
+  });
+
+  it('refuses any other payloads value as BAD_REQUEST', () => {
+    for (const value of ['0', 'true', '', '11', ' 1']) {
+      let err: unknown;
+      try {
+        connectOptions({ [CONNECT_QUERY.payloads]: value });
+      } catch (e) {
+        err = e;
+      }
+      expect(err instanceof ServiceError && err.code, value).toBe('BAD_REQUEST');
+    }
+  });
+
+  it('is not part of the signature: a signed connect authenticates with or without it', async () => {
+    const { h, device, query } = await setup();
+    const caller = await authenticateConnect(h.services.auth, REALTIME_PATH, {
+      ...query(),
+      [CONNECT_QUERY.payloads]: '1',
+    });
+    expect(caller.address).toBe(device.account.address);
   });
 });

@@ -18,6 +18,7 @@ import {
   createRealtimeHandler,
   type WebSocketEvent,
 } from '#functions/api/realtime-lambda.ts';
+import { randomBytes } from '#functions/domain/crypto.ts';
 import { toBase64Url } from '#sdk/wire/api/codec.ts';
 import {
   CONNECT_QUERY,
@@ -26,10 +27,12 @@ import {
   type ServerFrame,
 } from '#sdk/wire/api/realtime.ts';
 import { AUTH_HEADERS } from '#sdk/wire/api/signing.ts';
+import { encodeMultiRecipientRequest } from '#sdk/wire/multi-recipient.ts';
 import {
   harness,
   memoryPorts,
   newMessageId,
+  registrationId,
   signHeaders,
   type TestDevice,
   testMaterial,
@@ -94,7 +97,25 @@ function setup() {
       messageId: newMessageId(h.clock.now),
       envelopes: [{ deviceId: device.deviceId, envelope: toBase64Url(body) }],
     });
-  return { h, handler, event, connect, connectQuery, connections, logs, sendTo };
+  /** A multi-recipient send of `body` to device 1 of `to` (header: 600 bytes of `fill`). */
+  const sendMultiTo = (to: TestDevice, accessKey: Uint8Array, fill: number, body: Uint8Array) => {
+    const header = new Uint8Array(600).fill(fill);
+    header[0] = 2;
+    return services.messages.sendMulti(
+      encodeMultiRecipientRequest({
+        requestId: randomBytes(16),
+        accounts: [
+          {
+            address: to.account.address,
+            auth: { kind: 'accessKey', accessKey },
+            devices: [{ deviceId: 1, registrationId: registrationId(to.identity), header }],
+          },
+        ],
+        payload: body,
+      }),
+    );
+  };
+  return { h, handler, event, connect, connectQuery, connections, logs, sendTo, sendMultiTo };
 }
 
 const ACCESS_KEY = new Uint8Array(16).fill(3);
@@ -105,6 +126,56 @@ describe('realtime Lambda handler', () => {
     const device = await s.h.register(ACCESS_KEY);
     expect(await s.connect(device, 'c1')).toEqual({ statusCode: 200 });
     expect((await s.connections.byConnection('c1'))?.device.address).toBe(device.account.address);
+  });
+
+  it('registers the payloads option of a connect; refuses another value with 400 first', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    const query = s.connectQuery(device);
+    for (const value of ['true', '0', '']) {
+      const refused = await s.handler(
+        s.event('$connect', 'c0', {
+          queryStringParameters: { ...query, [CONNECT_QUERY.payloads]: value },
+        }),
+      );
+      expect(refused).toEqual({ statusCode: 400 });
+    }
+    expect(await s.connections.byConnection('c0')).toBeUndefined();
+    // The refusals spent no nonce: the same signed query connects with the option.
+    const accepted = await s.handler(
+      s.event('$connect', 'c1', {
+        queryStringParameters: { ...query, [CONNECT_QUERY.payloads]: '1' },
+      }),
+    );
+    expect(accepted).toEqual({ statusCode: 200 });
+    expect(await s.connections.byConnection('c1')).toMatchObject({ payloads: true });
+    expect(await s.connect(device, 'c2')).toEqual({ statusCode: 200 });
+    expect(await s.connections.byConnection('c2')).not.toHaveProperty('payloads');
+  });
+
+  it('drains and pushes a shared payload only to a connection opened with payloads=1', async () => {
+    const s = setup();
+    const device = await s.h.register(ACCESS_KEY);
+    const payload = new Uint8Array(200).fill(6);
+    payload[0] = 1;
+    await s.sendMultiTo(device, ACCESS_KEY, 3, payload);
+    const query = { ...s.connectQuery(device), [CONNECT_QUERY.payloads]: '1' };
+    await s.handler(s.event('$connect', 'c1', { queryStringParameters: query }));
+    await s.handler(s.event('$default', 'c1', { body: '{"type":"ping"}' }));
+    const [, drained] = posted('c1');
+    expect(drained?.type === 'message' && drained.message.payload).toBe(toBase64Url(payload));
+    await s.sendMultiTo(device, ACCESS_KEY, 4, payload);
+    const pushed = posted('c1').at(-1);
+    expect(pushed).toMatchObject({ type: 'message', pushed: true });
+    expect(pushed?.type === 'message' && pushed.message.payload).toBe(toBase64Url(payload));
+
+    // A connection without the option: the same queue, headers alone.
+    await s.connect(device, 'c2');
+    await s.handler(s.event('$default', 'c2', { body: '{"type":"ping"}' }));
+    const frames = posted('c2');
+    expect(frames.map((f) => f.type)).toEqual(['pong', 'message', 'message', 'queue-empty']);
+    for (const f of frames) expect(f).not.toHaveProperty('message.payload');
+    expect(frames[1]?.type === 'message' && frames[1].message.envelope.length).toBe(800);
   });
 
   it('refuses a connect without or with a wrong signature with 401', async () => {

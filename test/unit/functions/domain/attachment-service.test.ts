@@ -1,5 +1,5 @@
 /**
- * The attachment service (docs/SERVICE.md §7.5) over in-memory sessions, quota and rate
+ * The attachment service (docs/SERVICE.md §7.6) over in-memory sessions, quota and rate
  * limiter and a store that keeps sizes: every refusal (size, rate, quota, someone else's
  * upload, an incomplete upload), the part plan, the quota's days, and what complete and abort
  * leave behind.

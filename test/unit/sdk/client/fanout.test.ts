@@ -4,61 +4,23 @@
  * client fetches the bundles of `missing` devices and drops `extra` ones, on 410 it fetches
  * fresh bundles of `stale` devices, and it retries with the same message id; after 3 repairs it
  * gives up. Copies to the own devices go through the identified route, without this device.
+ *
+ * Every device here looks like a device of an older client (the fetch removes `capabilities`
+ * from bundles and device lists), so these are the per-device envelopes; the multi-recipient
+ * path is in fanout-shared.test.ts.
  */
 
 import { TestSealpost } from '@sealpost/testing';
 import { describe, expect, it } from 'vitest';
 import { DeviceMismatchError, SendFailedError } from '#sdk/client/errors.ts';
-import type { FetchLike } from '#sdk/client/http-client.ts';
 import { SealpostClient } from '#sdk/client/index.ts';
 import { fromBase64Url } from '#sdk/util/bytes.ts';
 import { messageIdTimestamp } from '#sdk/wire/api/message-id.ts';
-
-interface SendCall {
-  readonly path: string;
-  readonly messageId: string;
-  readonly devices: number[];
-}
-
-/**
- * A `fetch` in front of `sealpost` that logs each request as `METHOD path` and each send body,
- * and answers the next sends to `/v1/messages/*` from `fakes` (a response per send attempt)
- * before passing them through.
- */
-function intercept(sealpost: TestSealpost) {
-  const log: string[] = [];
-  const sends: SendCall[] = [];
-  const fakes: (() => Response)[] = [];
-  const fetch: FetchLike = async (url, init) => {
-    const path = new URL(url).pathname;
-    log.push(`${init.method} ${path}`);
-    if (init.method === 'PUT' && path.startsWith('/v1/messages/')) {
-      const body = JSON.parse(new TextDecoder().decode(init.body as Uint8Array)) as {
-        messageId: string;
-        envelopes: { deviceId: number }[];
-      };
-      sends.push({
-        path,
-        messageId: body.messageId,
-        devices: body.envelopes.map((e) => e.deviceId),
-      });
-      const fake = fakes.shift();
-      if (fake) return fake();
-    }
-    return sealpost.fetch(url, init);
-  };
-  return { fetch, log, sends, fakes };
-}
-
-const errorResponse = (status: number, error: object) =>
-  new Response(JSON.stringify({ error: { message: 'refused', ...error } }), {
-    status,
-    headers: { 'content-type': 'application/json' },
-  });
+import { errorResponse, intercept } from './fanout-net.ts';
 
 async function setup() {
   const sealpost = await TestSealpost.start();
-  const net = intercept(sealpost);
+  const net = intercept(sealpost, { strip: () => true });
   const alice = await SealpostClient.register({ ...sealpost.clientOptions(), fetch: net.fetch });
   const bob = await sealpost.register();
   await alice.addContact(bob.contactCard());

@@ -15,6 +15,7 @@ import {
 import { connectUrl, realtimeEndpoint } from '#sdk/client/realtime-socket.ts';
 import { ArgumentTypeError } from '#sdk/util/argument-errors.ts';
 import { REALTIME_CLOSE } from '#sdk/wire/api/realtime.ts';
+import { sendShared } from './multi-fixtures.ts';
 import { closeServers, observed, setup } from './realtime-fake.ts';
 
 afterEach(closeServers);
@@ -28,9 +29,9 @@ describe('realtimeEndpoint and connectUrl', () => {
     'x-sealpost-signature': 'c2ln',
   };
 
-  it('maps http to ws and https to wss and carries the five signed fields', () => {
+  it('maps http to ws and https to wss and carries the five signed fields and payloads=1', () => {
     expect(connectUrl(realtimeEndpoint('http://127.0.0.1:8787/'), headers)).toBe(
-      'ws://127.0.0.1:8787/v1/websocket?address=addr&device=1&timestamp=1700000000000&nonce=bm9uY2U&signature=c2ln',
+      'ws://127.0.0.1:8787/v1/websocket?address=addr&device=1&timestamp=1700000000000&nonce=bm9uY2U&signature=c2ln&payloads=1',
     );
     expect(realtimeEndpoint('https://api.example.com')).toBe('wss://api.example.com/v1/websocket');
   });
@@ -91,6 +92,28 @@ describe('receive() over a WebSocket', () => {
     expect(states).toEqual(['connecting', 'open', 'closed']);
     expect(fetched()).toBe(0);
     expect(server.connections).toHaveLength(1);
+    expect((await bob.http.fetchMessages()).messages).toEqual([]);
+  });
+
+  it('connects with payloads=1 and opens a multi-recipient message from a frame', async () => {
+    const { sealpost, alice, bob, server, options, fetched } = await setup();
+    const phone = await sealpost.link(bob);
+    // Sessions with both of Bob's devices come with a first send.
+    await alice.send(bob.address, 'hello');
+    await sendShared(sealpost, alice, bob, [bob, phone], 'shared');
+    const abort = new AbortController();
+    const texts: string[] = [];
+    for await (const m of (await SealpostClient.open(options)).receive(
+      observed(abort.signal, [], server),
+    )) {
+      texts.push(m.text ?? '');
+      if (m.text === 'shared') abort.abort();
+    }
+    expect(texts).toEqual(['hello', 'shared']);
+    expect(server.connections[0]?.url.searchParams.get('payloads')).toBe('1');
+    // Over the socket (the drained frame carried the payload), not over HTTP.
+    expect(fetched()).toBe(0);
+    await server.until(() => server.acked.length >= 2);
     expect((await bob.http.fetchMessages()).messages).toEqual([]);
   });
 

@@ -100,8 +100,8 @@ describe('receive() over a flaky connection', () => {
     for await (const m of bob.receive(observed(abort.signal, retries))) {
       texts.push(m.text ?? '');
       if (m.text === 'one') {
-        // The acknowledgement of 'one' now fails twice, and 'two' is waiting behind it.
-        net.state.target = 'POST /v1/messages/ack';
+        // The acknowledgement of 'one' rides on the next fetch, which now fails twice, and
+        // 'two' is waiting behind it.
         net.state.faults.push('rate-limited', 'unavailable');
         await alice.send(bob.address, 'two');
       } else {

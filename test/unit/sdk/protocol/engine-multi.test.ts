@@ -2,10 +2,17 @@
  * Multi-recipient sends in the engine (docs/PROTOCOL.md §14.3, §14.6, §14.7): one shared payload
  * and a sealed header per device; each device opens its header with the payload and gets the
  * content, franked over the content; a wrong payload, or a legacy envelope delivered with one,
- * commits nothing.
+ * commits nothing. Through `ProtocolEngine`: `unseal` refuses a header (a payload reference
+ * without its payload) and commits nothing; `unsealWithPayload` has unseal's duplicate
+ * detection and atomic commit with the handler's ops.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DecryptError, MalformedEnvelopeError, NoSessionError } from '#sdk/errors.ts';
+import {
+  DecryptError,
+  DuplicateMessageError,
+  MalformedEnvelopeError,
+  NoSessionError,
+} from '#sdk/errors.ts';
 import { checkFrankingCommitment } from '#sdk/franking/index.ts';
 import {
   sealHeaderFor,
@@ -183,5 +190,97 @@ describe('multi-recipient sends in the engine', () => {
     await expect(
       unsealWithPayload(contextOf(bob), server.trust, new Uint8Array(600), 'x' as never),
     ).rejects.toBeInstanceOf(ArgumentTypeError);
+  });
+});
+
+describe('ProtocolEngine.unseal and unsealWithPayload (PROTOCOL.md §14.6)', () => {
+  let server: Server;
+  let alice: Device;
+  let bob: Device;
+  let cert: Uint8Array;
+
+  beforeEach(async () => {
+    clock = Date.UTC(2026, 10, 26);
+    ({ server, alice, bob } = await aliceAndBob(now));
+    await alice.engine.startSession(bob.engine.address, bob.bundle());
+    cert = await server.certify(alice.engine, alice.deviceId);
+  });
+
+  const multi = (text: string) =>
+    sealMultiRecipient(contextOf(alice), [bob.peer], utf8(text), cert).then((m) => ({
+      header: m.headers[0]!.header,
+      payload: m.payload,
+    }));
+
+  it('unseal refuses a header (a payload reference) before any handler, and commits nothing', async () => {
+    const { header, payload } = await multi('shared');
+    let handled = 0;
+    const count = async () => {
+      handled++;
+      return undefined;
+    };
+    await expect(bob.engine.unseal(header, count)).rejects.toBeInstanceOf(MalformedEnvelopeError);
+    expect(handled).toBe(0);
+    // Nothing was committed: the same header still opens, once, with its payload.
+    const received = await bob.engine.unsealWithPayload(header, payload, count);
+    expect(received.plaintext).toEqual(utf8('shared'));
+    expect(received.sender).toEqual(alice.peer);
+    expect(received.certificate.address).toBe(alice.engine.address);
+    expect(handled).toBe(1);
+  });
+
+  it('unsealWithPayload hands the content and the franking data to the handler and commits with it', async () => {
+    const { header, payload } = await multi('to the handler');
+    let seen: { plaintext: Uint8Array; commitment?: Uint8Array } | undefined;
+    const received = await bob.engine.unsealWithPayload(header, payload, async (m) => {
+      seen = { plaintext: m.plaintext, commitment: m.franking?.commitment };
+      return [{ ns: 'meta', key: 'handled', value: Uint8Array.of(1) }];
+    });
+    expect(seen?.plaintext).toEqual(utf8('to the handler'));
+    expect(seen?.commitment).toEqual(envelopeCommitment(header));
+    expect(
+      checkFrankingCommitment(
+        received.franking!.commitment,
+        received.franking!.openingKey,
+        utf8('to the handler'),
+      ),
+    ).toBe(true);
+    // The handler's op went into the same commit as the session.
+    expect(await bob.engine.store.get('meta', 'handled')).toEqual(Uint8Array.of(1));
+  });
+
+  it('unsealWithPayload detects a duplicate as unseal does', async () => {
+    const { header, payload } = await multi('once');
+    await bob.engine.unsealWithPayload(header, payload);
+    await expect(bob.engine.unsealWithPayload(header, payload)).rejects.toBeInstanceOf(
+      DuplicateMessageError,
+    );
+    // A per-device envelope after it opens as usual: the session went on.
+    const later = await server.sealedTo(alice, bob, 'later');
+    expect((await bob.engine.unseal(later)).plaintext).toEqual(utf8('later'));
+  });
+
+  it('unsealWithPayload refuses a content frame delivered with a payload, and commits nothing', async () => {
+    const envelope = await server.sealedTo(alice, bob, 'per device');
+    const { payload } = await multi('other');
+    await expect(bob.engine.unsealWithPayload(envelope, payload)).rejects.toBeInstanceOf(
+      MalformedEnvelopeError,
+    );
+    expect((await bob.engine.unseal(envelope)).plaintext).toEqual(utf8('per device'));
+  });
+
+  it('unsealWithPayload commits nothing when the handler throws or the payload is damaged', async () => {
+    const { header, payload } = await multi('again');
+    await expect(
+      bob.engine.unsealWithPayload(header, payload, async () => {
+        throw new Error('disk full');
+      }),
+    ).rejects.toThrow('disk full');
+    const damaged = payload.slice();
+    damaged[damaged.length - 1]! ^= 1;
+    await expect(bob.engine.unsealWithPayload(header, damaged)).rejects.toBeInstanceOf(
+      DecryptError,
+    );
+    expect((await bob.engine.unsealWithPayload(header, payload)).plaintext).toEqual(utf8('again'));
   });
 });
