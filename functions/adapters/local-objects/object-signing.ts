@@ -120,7 +120,11 @@ export class ObjectSigner {
   private check(message: string, signature: string): boolean {
     if (!SIGNATURE_PATTERN.test(signature)) return false;
     const expected = createHmac('sha256', this.secret).update(message, 'utf8').digest();
-    return timingSafeEqual(expected, Buffer.from(signature, 'base64url'));
+    // Compared as text: base64url decoding ignores the last character's unused bits, so a
+    // signature with other bits there would decode to the same bytes and pass.
+    const canonical = Buffer.from(expected.toString('base64url'), 'latin1');
+    const given = Buffer.from(signature, 'latin1');
+    return given.length === canonical.length && timingSafeEqual(given, canonical);
   }
 }
 

@@ -30,9 +30,9 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ATTACHMENT_PREFIX } from '../../deployment.ts';
 import type { AttachmentObjects, FormTarget, StoredPart } from '../../domain/attachment-ports.ts';
-import { ServiceError, UnavailableError } from '../../domain/errors.ts';
+import { ServiceError } from '../../domain/errors.ts';
 import type { Clock } from '../../domain/ports.ts';
-import { isNetworkError } from '../network-errors.ts';
+import { s3Status, translateS3 } from './s3-errors.ts';
 
 /** The content type of every attachment object: opaque bytes, nothing about the file. */
 export const ATTACHMENT_CONTENT_TYPE = 'application/octet-stream';
@@ -46,14 +46,6 @@ const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
 /** ListParts pages: 1,000 parts each, S3's 10,000 parts at most. */
 const MAX_LIST_PAGES = 10;
 
-const TRANSIENT = new Set([
-  'SlowDown',
-  'InternalError',
-  'ServiceUnavailable',
-  'RequestTimeout',
-  'TimeoutError',
-]);
-
 /** S3's answers to a CompleteMultipartUpload whose parts do not form the object. */
 const REFUSED_PARTS = new Set([
   'InvalidPart',
@@ -62,22 +54,8 @@ const REFUSED_PARTS = new Set([
   'NoSuchUpload',
 ]);
 
-function status(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
-
 function named(err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name;
-}
-
-function translate(err: unknown): never {
-  if (
-    (err instanceof Error && (TRANSIENT.has(err.name) || (status(err) ?? 0) >= 500)) ||
-    isNetworkError(err)
-  ) {
-    throw new UnavailableError(undefined, { cause: err });
-  }
-  throw err;
 }
 
 /** `20260102T030405Z` and `20260102` for a time. */
@@ -208,7 +186,7 @@ export class S3AttachmentObjects implements AttachmentObjects {
       if (!out.UploadId) throw new Error('S3 answered no upload id');
       return out.UploadId;
     } catch (err) {
-      return translate(err);
+      return translateS3(err);
     }
   }
 
@@ -239,8 +217,8 @@ export class S3AttachmentObjects implements AttachmentObjects {
         out = await this.listPage(id, uploadId, marker);
       } catch (err) {
         // Completed or aborted: the upload has no parts any more.
-        if (named(err, 'NoSuchUpload') || status(err) === 404) return [];
-        return translate(err);
+        if (named(err, 'NoSuchUpload') || s3Status(err) === 404) return [];
+        return translateS3(err);
       }
       for (const p of out.Parts ?? []) {
         if (p.PartNumber === undefined || p.Size === undefined || p.ETag === undefined) continue;
@@ -274,7 +252,7 @@ export class S3AttachmentObjects implements AttachmentObjects {
           cause: err,
         });
       }
-      translate(err);
+      translateS3(err);
     }
   }
 
@@ -288,8 +266,8 @@ export class S3AttachmentObjects implements AttachmentObjects {
         }),
       );
     } catch (err) {
-      if (named(err, 'NoSuchUpload') || status(err) === 404) return;
-      translate(err);
+      if (named(err, 'NoSuchUpload') || s3Status(err) === 404) return;
+      translateS3(err);
     }
   }
 
@@ -305,12 +283,12 @@ export class S3AttachmentObjects implements AttachmentObjects {
       if (
         named(err, 'NotFound') ||
         named(err, 'NoSuchKey') ||
-        status(err) === 404 ||
-        status(err) === 403
+        s3Status(err) === 404 ||
+        s3Status(err) === 403
       ) {
         return undefined;
       }
-      return translate(err);
+      return translateS3(err);
     }
   }
 
@@ -318,8 +296,8 @@ export class S3AttachmentObjects implements AttachmentObjects {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(id) }));
     } catch (err) {
-      if (status(err) === 404) return;
-      translate(err);
+      if (s3Status(err) === 404) return;
+      translateS3(err);
     }
   }
 

@@ -3,16 +3,11 @@
  * cannot replace what the first attempt stored (412 means "already there"). Objects carry no
  * user metadata: nothing about the sender, not even the content type of the plaintext.
  */
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UnavailableError } from '../../domain/errors.ts';
 import type { BlobStore, Mailbox } from '../../domain/ports.ts';
 import { envelopeObjectKey } from './object-keys.ts';
-import { isAlreadyStored, isMissingObject, translateS3 as translate } from './s3-errors.ts';
+import { isMissingObject, putIfAbsent, translateS3 as translate } from './s3-errors.ts';
 
 const DELETE_CHUNK = 1000;
 
@@ -24,23 +19,9 @@ export class S3BlobStore implements BlobStore {
   ) {}
 
   async put(mailbox: Mailbox, position: Uint8Array, body: Uint8Array): Promise<void> {
-    const key = envelopeObjectKey(mailbox, position);
-    try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentLength: body.length,
-          ContentType: 'application/octet-stream',
-          IfNoneMatch: '*',
-        }),
-      );
-    } catch (err) {
-      // 412: a previous attempt stored it. 409: a concurrent attempt is storing it right now;
-      // either way the retry continues with the index write.
-      if (!isAlreadyStored(err)) translate(err);
-    }
+    // Found there already: a previous or concurrent attempt of the same send stored it, and the
+    // retry continues with the index write.
+    await putIfAbsent(this.client, this.bucket, envelopeObjectKey(mailbox, position), body);
   }
 
   async get(mailbox: Mailbox, position: Uint8Array): Promise<Uint8Array | undefined> {

@@ -3,6 +3,7 @@
  * and socket failures become {@link UnavailableError} (503, safe to retry); the answers that
  * mean "the object is not there" or "it is there already" are recognised here once.
  */
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UnavailableError } from '../../domain/errors.ts';
 import { isNetworkError } from '../network-errors.ts';
 
@@ -62,4 +63,34 @@ export function isMissingObject(err: unknown): boolean {
 export function isAlreadyStored(err: unknown): boolean {
   const code = s3Status(err);
   return code === 412 || code === 409;
+}
+
+/**
+ * Stores `body` at `key` unless an object is there already (`If-None-Match: *`): a retried send
+ * cannot replace what its first attempt stored, and finding the object (412, or 409 while a
+ * concurrent attempt stores it) is success. Opaque bytes, no user metadata.
+ *
+ * @throws {UnavailableError} on throttling or a transient S3 fault
+ * @example await putIfAbsent(client, bucket, envelopeObjectKey(mailbox, position), envelope);
+ */
+export async function putIfAbsent(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  body: Uint8Array,
+): Promise<void> {
+  try {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.length,
+        ContentType: 'application/octet-stream',
+        IfNoneMatch: '*',
+      }),
+    );
+  } catch (err) {
+    if (!isAlreadyStored(err)) translateS3(err);
+  }
 }

@@ -6,14 +6,9 @@
  * beyond octets. When an object goes is decided by the reference sets
  * (functions/adapters/aws-shared-payloads.ts); this class only moves bytes.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { payloadObjectKey } from './object-keys.ts';
-import { isAlreadyStored, isMissingObject, translateS3 } from './s3-errors.ts';
+import { isMissingObject, putIfAbsent, translateS3 } from './s3-errors.ts';
 
 /** Shared payload objects in one bucket. */
 export class S3PayloadObjects {
@@ -30,23 +25,8 @@ export class S3PayloadObjects {
    * @example await objects.put(id, payload);
    */
   async put(id: Uint8Array, body: Uint8Array): Promise<void> {
-    const key = payloadObjectKey(id);
-    try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentLength: body.length,
-          ContentType: 'application/octet-stream',
-          IfNoneMatch: '*',
-        }),
-      );
-    } catch (err) {
-      // 412/409: an earlier or concurrent attempt of the same request stored it (the id is
-      // drawn per request, so no other request writes this key).
-      if (!isAlreadyStored(err)) translateS3(err);
-    }
+    // The id is drawn per request, so only an attempt of the same request writes this key.
+    await putIfAbsent(this.client, this.bucket, payloadObjectKey(id), body);
   }
 
   /**

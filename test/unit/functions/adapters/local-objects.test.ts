@@ -405,6 +405,21 @@ describe('LocalAttachmentObjects multipart uploads', () => {
     expect((await handle(put(url.toString(), bytes(10)))).status).toBe(200);
   });
 
+  it('refuses a signature that differs only in the unused bits of its last character', async () => {
+    const { objects, handle, uploadId } = await started();
+    const url = new URL(await objects.presignPart(ID, uploadId, 1, START + MINUTE));
+    const s = url.searchParams.get('signature')!;
+    // 32 bytes in 43 characters: the last one carries 4 data bits and 2 unused ones.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(s.at(-1)!);
+    const twin = `${s.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(twin, 'base64url')).toEqual(Buffer.from(s, 'base64url'));
+    url.searchParams.set('signature', twin);
+    const res = await handle(put(url.toString(), bytes(10)));
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toBe('SignatureDoesNotMatch');
+  });
+
   it('refuses an expired part URL and a malformed one', async () => {
     const { objects, handle, uploadId, clock } = await started();
     const url = await objects.presignPart(ID, uploadId, 1, START + MINUTE);
