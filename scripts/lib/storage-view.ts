@@ -7,7 +7,7 @@
 import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { MemoryPorts } from '#functions/adapters/memory-ports.ts';
-import { ENVELOPE_PREFIX } from '#functions/deployment.ts';
+import { ENVELOPE_PREFIX, PAYLOAD_PREFIX } from '#functions/deployment.ts';
 import { toHex, utf8 } from '#sdk/util/bytes.ts';
 import { addressToBytes } from '#sdk/wire/identity.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-engines.ts';
@@ -99,12 +99,18 @@ export async function inspectAws(where: AwsLocation, x: Inspection): Promise<num
       new ListObjectsV2Command({ Bucket: where.bucket, Prefix: ENVELOPE_PREFIX }),
     );
     const objects = new Set((list.Contents ?? []).map((o) => o.Key));
+    const payloads = await s3.send(
+      new ListObjectsV2Command({ Bucket: where.bucket, Prefix: PAYLOAD_PREFIX }),
+    );
     for (const item of items) {
       const body = item['body']?.B;
+      const payload = item['pay']?.B;
       // Only pending messages have records: acknowledgement deletes record and object.
-      const kind = body
-        ? `pending, inline, ${body.length} bytes`
-        : `pending, envelope in S3 (${objects.size} objects under env/)`;
+      const kind = payload
+        ? `pending, this device's header inline (${body?.length ?? 0} bytes), shared payload ${toHex(payload).slice(0, 8)}… in S3`
+        : body
+          ? `pending, inline, ${body.length} bytes`
+          : `pending, envelope in S3 (${objects.size} objects under env/)`;
       const receivedAt = new Date(Number(item['receivedAt']?.N ?? 0)).toISOString();
       x.say(`   DynamoDB item ${item['sk']?.S?.slice(0, 14) ?? ''}…: ${kind}`);
       x.say(`     attributes: ${Object.keys(item).sort().join(', ')}; receivedAt ${receivedAt}`);
@@ -119,6 +125,16 @@ export async function inspectAws(where: AwsLocation, x: Inspection): Promise<num
       const bytes = await got.Body!.transformToByteArray();
       x.say(
         `   S3 object …/${obj.Key.split('/').slice(-2).join('/')}: ${bytes.length} bytes, first ${toHex(bytes.subarray(0, 24))}…`,
+      );
+      if (hidden.some((n) => contains(bytes, n))) leaks++;
+    }
+    // Shared payloads (one per multi-recipient send, whoever it went to): in the demo only
+    // the recipient's messages are pending.
+    for (const obj of payloads.Contents ?? []) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: where.bucket, Key: obj.Key }));
+      const bytes = await got.Body!.transformToByteArray();
+      x.say(
+        `   S3 object ${obj.Key?.split('/').slice(0, 1).join('')}/…/${obj.Key?.split('/').at(-1)?.slice(0, 8)}…: shared payload, ${bytes.length} bytes, first ${toHex(bytes.subarray(0, 24))}…`,
       );
       if (hidden.some((n) => contains(bytes, n))) leaks++;
     }
@@ -141,9 +157,11 @@ export function inspectMemory(ports: MemoryPorts, x: Inspection): number {
   const blobs = [...ports.blobs.objects].filter(([key]) => key.startsWith(`${x.recipient}/`));
   let leaks = 0;
   for (const record of records) {
-    const kind = record.inline
-      ? `pending, inline, ${record.inline.length} bytes`
-      : `pending, envelope in the blob store (${blobs.length} envelopes)`;
+    const kind = record.payload
+      ? `pending, this device's header inline (${record.inline?.length ?? 0} bytes), shared payload ${toHex(record.payload).slice(0, 8)}…`
+      : record.inline
+        ? `pending, inline, ${record.inline.length} bytes`
+        : `pending, envelope in the blob store (${blobs.length} envelopes)`;
     x.say(`   Record ${toHex(record.position)}: ${kind}`);
     x.say(
       `     fields: ${Object.keys(record).sort().join(', ')}; receivedAt ${new Date(record.receivedAt).toISOString()}`,
@@ -155,6 +173,12 @@ export function inspectMemory(ports: MemoryPorts, x: Inspection): number {
   for (const [key, bytes] of blobs) {
     x.say(
       `   Envelope …/${key.split('/').slice(-2).join('/')}: ${bytes.length} bytes, first ${toHex(bytes.subarray(0, 24))}…`,
+    );
+    if (hidden.some((n) => contains(bytes, n))) leaks++;
+  }
+  for (const [id, bytes] of ports.payloads.objects) {
+    x.say(
+      `   Shared payload ${id.slice(0, 8)}…: ${bytes.length} bytes, first ${toHex(bytes.subarray(0, 24))}…`,
     );
     if (hidden.some((n) => contains(bytes, n))) leaks++;
   }
