@@ -12,10 +12,12 @@ import {
   API_ERROR_STATUS,
   type ApiErrorCode,
   AUTH_HEADERS,
+  isOperationId,
   isPathParamName,
   MAX_BODY_BYTES,
   MULTI_RECIPIENT_CONTENT_TYPE,
   PATH_PARAMS,
+  ROUTE_SUMMARIES,
   ROUTES,
   type RouteSpec,
   TOKEN_HEADER,
@@ -157,10 +159,16 @@ function security(route: RouteSpec): unknown[] {
   return [];
 }
 
+/** The summary of an operation of the route table. */
+function summaryOf(operationId: string): string {
+  if (!isOperationId(operationId)) throw new Error(`no such operation: ${operationId}`);
+  return ROUTE_SUMMARIES[operationId];
+}
+
 function operation(route: RouteSpec & { operationId: string }): Record<string, unknown> {
   const op: Record<string, unknown> = {
     operationId: route.operationId,
-    summary: route.summary,
+    summary: summaryOf(route.operationId),
     security: security(route),
     parameters: parameters(route),
     responses: responses(route),

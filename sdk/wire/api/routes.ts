@@ -62,7 +62,6 @@ export interface RouteSpec {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** OpenAPI path template (`{address}` style). */
   readonly path: string;
-  readonly summary: string;
   readonly auth: RouteAuth;
   /**
    * An `accessKey` route that takes no anonymous token (the sealed device-list read): only the
@@ -127,7 +126,6 @@ export const ROUTE_TABLE = {
   health: {
     method: 'GET',
     path: '/v1/health',
-    summary: 'Liveness check',
     auth: 'none',
     idempotent: true,
     request: NO_BODY,
@@ -138,7 +136,6 @@ export const ROUTE_TABLE = {
   registerAccount: {
     method: 'PUT',
     path: '/v1/accounts/{address}',
-    summary: 'Register an account and its first device (id 1)',
     auth: 'proof',
     idempotent: true,
     request: RegisterRequestSchema,
@@ -149,7 +146,6 @@ export const ROUTE_TABLE = {
   addDevice: {
     method: 'POST',
     path: '/v1/accounts/{address}/devices',
-    summary: 'Link another device to an account',
     auth: 'proof',
     idempotent: true,
     request: AddDeviceRequestSchema,
@@ -167,7 +163,6 @@ export const ROUTE_TABLE = {
   listDevices: {
     method: 'GET',
     path: '/v1/accounts/{address}/devices',
-    summary: "List a recipient's device ids for fan-out (rate-limited for other accounts)",
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -178,8 +173,6 @@ export const ROUTE_TABLE = {
   removeDevice: {
     method: 'DELETE',
     path: '/v1/devices/{deviceId}',
-    summary:
-      'Remove a device of the signing account (another device also needs the account signature)',
     auth: 'owner',
     idempotent: false,
     accountCoSignature: true,
@@ -191,7 +184,6 @@ export const ROUTE_TABLE = {
   updateSettings: {
     method: 'PUT',
     path: '/v1/account/settings',
-    summary: 'Rotate the delivery access key or change who may start a conversation',
     auth: 'owner',
     idempotent: true,
     request: AccountSettingsSchema,
@@ -202,8 +194,6 @@ export const ROUTE_TABLE = {
   blockAccount: {
     method: 'PUT',
     path: '/v1/account/blocks/{address}',
-    summary:
-      'Block an account: its identified sends to the signing account are refused (403 BLOCKED)',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -214,7 +204,6 @@ export const ROUTE_TABLE = {
   unblockAccount: {
     method: 'DELETE',
     path: '/v1/account/blocks/{address}',
-    summary: 'Unblock an account',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -225,7 +214,6 @@ export const ROUTE_TABLE = {
   listBlocked: {
     method: 'GET',
     path: '/v1/account/blocks',
-    summary: 'Every account the signing account blocks',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -236,7 +224,6 @@ export const ROUTE_TABLE = {
   uploadPrekeys: {
     method: 'PUT',
     path: '/v1/prekeys',
-    summary: 'Upload prekeys of the signing device',
     auth: 'owner',
     idempotent: true,
     request: PrekeyUploadSchema,
@@ -247,7 +234,6 @@ export const ROUTE_TABLE = {
   countPrekeys: {
     method: 'GET',
     path: '/v1/prekeys/count',
-    summary: 'Count the one-time prekeys left for the signing device',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -258,7 +244,6 @@ export const ROUTE_TABLE = {
   fetchBundles: {
     method: 'GET',
     path: '/v1/bundles/{address}',
-    summary: 'Fetch prekey bundles of every device (claims one-time keys)',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -269,7 +254,6 @@ export const ROUTE_TABLE = {
   fetchDeviceBundle: {
     method: 'GET',
     path: '/v1/bundles/{address}/{deviceId}',
-    summary: 'Fetch the prekey bundle of one device (claims one-time keys)',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -280,8 +264,6 @@ export const ROUTE_TABLE = {
   fetchSealedBundles: {
     method: 'GET',
     path: '/v1/sealed/bundles/{address}',
-    summary:
-      'Fetch prekey bundles of every device without naming the caller (access key or token; claims one-time keys)',
     auth: 'accessKey',
     idempotent: true,
     request: NO_BODY,
@@ -292,8 +274,6 @@ export const ROUTE_TABLE = {
   fetchSealedDeviceBundle: {
     method: 'GET',
     path: '/v1/sealed/bundles/{address}/{deviceId}',
-    summary:
-      'Fetch the prekey bundle of one device without naming the caller (access key or token; claims one-time keys)',
     auth: 'accessKey',
     idempotent: true,
     request: NO_BODY,
@@ -304,8 +284,6 @@ export const ROUTE_TABLE = {
   fetchSealedDevices: {
     method: 'GET',
     path: '/v1/sealed/devices/{address}',
-    summary:
-      "List an account's device ids without naming the caller (its access key, or nothing for an account that takes anyone's; no token)",
     auth: 'accessKey',
     noToken: true,
     idempotent: true,
@@ -317,7 +295,6 @@ export const ROUTE_TABLE = {
   tokenKeys: {
     method: 'GET',
     path: '/v1/tokens/keys',
-    summary: 'The anonymous-token issuer keys, signed by the server key (one per UTC day)',
     auth: 'none',
     idempotent: true,
     request: NO_BODY,
@@ -328,8 +305,6 @@ export const ROUTE_TABLE = {
   issueTokens: {
     method: 'POST',
     path: '/v1/tokens',
-    summary:
-      'Blind-sign up to 20 token requests for the signing account (counted against its daily quota)',
     auth: 'owner',
     idempotent: false,
     request: TokenIssueRequestSchema,
@@ -340,7 +315,6 @@ export const ROUTE_TABLE = {
   serverCertificate: {
     method: 'GET',
     path: '/v1/certificates/server',
-    summary: 'The server certificate and the trust root public key',
     auth: 'none',
     idempotent: true,
     request: NO_BODY,
@@ -351,7 +325,6 @@ export const ROUTE_TABLE = {
   senderCertificate: {
     method: 'POST',
     path: '/v1/certificates/sender',
-    summary: 'Issue a sender certificate for the signing device',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -362,8 +335,6 @@ export const ROUTE_TABLE = {
   certificateRevocations: {
     method: 'GET',
     path: '/v1/certificates/revocations',
-    summary:
-      'The signed list of suspended accounts whose sender certificates recipients stop accepting',
     auth: 'none',
     idempotent: true,
     request: NO_BODY,
@@ -374,8 +345,6 @@ export const ROUTE_TABLE = {
   sendMulti: {
     method: 'PUT',
     path: '/v1/messages/multi',
-    summary:
-      'Multi-recipient sealed send: one shared payload for the devices of up to 256 accounts, each account authorized on its own (docs/PROTOCOL.md §14)',
     auth: 'accessKey',
     idempotent: true,
     request: BINARY_BODY,
@@ -394,8 +363,6 @@ export const ROUTE_TABLE = {
   sendMultiIdentified: {
     method: 'PUT',
     path: '/v1/messages/multi/identified',
-    summary:
-      'Multi-recipient identified send, signed by the sender device: copies to the own account’s other devices (one account, authorization kind none)',
     auth: 'owner',
     idempotent: true,
     request: BINARY_BODY,
@@ -412,8 +379,6 @@ export const ROUTE_TABLE = {
   sendSealed: {
     method: 'PUT',
     path: '/v1/messages/{address}',
-    summary:
-      'Sealed send to every device of a recipient (authorized by the access key, or a token for a message request)',
     auth: 'accessKey',
     idempotent: true,
     request: SendRequestSchema,
@@ -433,8 +398,6 @@ export const ROUTE_TABLE = {
   sendIdentified: {
     method: 'PUT',
     path: '/v1/messages/{address}/identified',
-    summary:
-      'Identified send, signed by the sender device: first contact, or a copy to the own account’s other devices',
     auth: 'owner',
     idempotent: true,
     request: SendRequestSchema,
@@ -455,7 +418,6 @@ export const ROUTE_TABLE = {
   fetchMessages: {
     method: 'GET',
     path: '/v1/messages',
-    summary: "Fetch a batch of the signing device's messages, oldest first",
     auth: 'owner',
     idempotent: true,
     query: FetchQuerySchema,
@@ -466,7 +428,6 @@ export const ROUTE_TABLE = {
   ackMessages: {
     method: 'POST',
     path: '/v1/messages/ack',
-    summary: 'Acknowledge (and delete) delivered messages',
     auth: 'owner',
     idempotent: true,
     request: AckRequestSchema,
@@ -477,7 +438,6 @@ export const ROUTE_TABLE = {
   pushKey: {
     method: 'GET',
     path: '/v1/push/key',
-    summary: "The deployment's Web Push application server key (VAPID public key)",
     auth: 'none',
     idempotent: true,
     request: NO_BODY,
@@ -488,8 +448,6 @@ export const ROUTE_TABLE = {
   subscribePush: {
     method: 'PUT',
     path: '/v1/devices/me/push',
-    summary:
-      "Store the signing device's Web Push subscription: it is woken while it has no live connection",
     auth: 'owner',
     idempotent: true,
     request: PushSubscriptionSchema,
@@ -500,7 +458,6 @@ export const ROUTE_TABLE = {
   unsubscribePush: {
     method: 'DELETE',
     path: '/v1/devices/me/push',
-    summary: "Remove the signing device's Web Push subscription",
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -511,8 +468,6 @@ export const ROUTE_TABLE = {
   createAttachment: {
     method: 'POST',
     path: '/v1/attachments',
-    summary:
-      'Start an attachment upload of a padded, encrypted blob: a presigned form, or a multipart upload above the threshold',
     auth: 'owner',
     idempotent: false,
     request: CreateAttachmentRequestSchema,
@@ -530,8 +485,6 @@ export const ROUTE_TABLE = {
   attachmentUploadStatus: {
     method: 'GET',
     path: '/v1/attachments/{attachmentId}/upload',
-    summary:
-      'Resume an attachment upload of the signing account: the parts in place and fresh part URLs',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -542,7 +495,6 @@ export const ROUTE_TABLE = {
   completeAttachment: {
     method: 'POST',
     path: '/v1/attachments/{attachmentId}/complete',
-    summary: 'Complete an attachment upload after checking every part and the total size',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -553,7 +505,6 @@ export const ROUTE_TABLE = {
   abortAttachment: {
     method: 'DELETE',
     path: '/v1/attachments/{attachmentId}',
-    summary: 'Abandon an unfinished attachment upload of the signing account',
     auth: 'owner',
     idempotent: true,
     request: NO_BODY,
@@ -564,8 +515,6 @@ export const ROUTE_TABLE = {
   downloadAttachment: {
     method: 'GET',
     path: '/v1/attachments/{attachmentId}',
-    summary:
-      'A short-lived presigned download URL of an attachment blob (no account: the server does not learn who fetches)',
     auth: 'none',
     idempotent: true,
     request: NO_BODY,
@@ -576,8 +525,6 @@ export const ROUTE_TABLE = {
   submitReport: {
     method: 'POST',
     path: '/v1/reports',
-    summary:
-      'Report a received message (and up to 5 earlier ones of its sender) with its franking evidence',
     auth: 'owner',
     idempotent: true,
     request: ReportRequestSchema,
