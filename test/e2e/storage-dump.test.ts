@@ -114,6 +114,8 @@ describe('the storage dump of a sealed multi-device conversation', () => {
     expect(sealed.filter(isMessageRecord)).toHaveLength(6);
     expect(sealed.filter((r) => r.kind === 'object')).toHaveLength(0);
     expect(pending.objects.filter((r) => r.where.startsWith('pay/'))).toHaveLength(3);
+    // Each payload's reference set, naming no account: positions of Bob's two records.
+    expect(pending.items.filter((r) => r.where.startsWith('pay#'))).toHaveLength(3);
     expect(syncCopies.filter(isMessageRecord)).toHaveLength(3);
     checkNothingLinkable(pending.items, pending.objects, pending.logs, people, requestIds, window);
 
@@ -151,6 +153,8 @@ describe('the storage dump of a sealed multi-device conversation', () => {
     // Acknowledged: no record and no object of any message is left.
     expect(after.items.filter(isMessageRecord).map((r) => r.where)).toEqual([]);
     expect(after.objects.map((r) => r.where)).toEqual([]);
+    // Nor the payloads' reference sets: the last acknowledgement deleted them with the objects.
+    expect(after.items.filter((r) => r.where.startsWith('pay#')).map((r) => r.where)).toEqual([]);
   });
 });
 
