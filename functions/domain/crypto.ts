@@ -114,3 +114,12 @@ export function ed25519PublicKey(seed: Uint8Array): Uint8Array {
 export function randomBytes(n: number): Uint8Array {
   return new Uint8Array(nodeRandomBytes(n));
 }
+
+/**
+ * Lowercase hex of `bytes`: map keys and storage keys of ids and positions.
+ *
+ * @example hex(Uint8Array.of(0xab, 1)) // 'ab01'
+ */
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}

@@ -6,6 +6,7 @@
 import type { DeliveredMessage } from 'sealpost/wire/api';
 import { toBase64Url } from 'sealpost/wire/api';
 import type { ServiceConfig } from './config.ts';
+import { hex } from './crypto.ts';
 import type { DeliveryStamps, FrankingStamper } from './franking-stamp.ts';
 import {
   ceilHour,
@@ -25,8 +26,6 @@ import type {
   StoredMessage,
 } from './ports.ts';
 import type { NotifyHook } from './realtime-ports.ts';
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** One message of a send, before its mailbox's counter answered. */
 export interface Outgoing {

@@ -26,6 +26,7 @@ import type {
 import { fromBase64Url, toBase64Url } from 'sealpost/wire/api';
 import type { Caller } from './auth-service.ts';
 import type { ServiceConfig } from './config.ts';
+import { hex } from './crypto.ts';
 import { MultiRecipientError, ServiceError } from './errors.ts';
 import type { DeliveryStamps } from './franking-stamp.ts';
 import type { Random } from './mailbox-positions.ts';
@@ -75,8 +76,6 @@ export const MAX_FETCH_RESPONSE_BYTES = 3_500_000;
 
 /** Parallel object reads per fetch (bounded so one fetch cannot open 100 sockets). */
 const OBJECT_READ_CONCURRENCY = 16;
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Options of {@link MessageService.fetch}. */
 export interface FetchOptions {

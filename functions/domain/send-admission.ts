@@ -10,6 +10,7 @@ import {
   type MultiRecipientRequest,
 } from 'sealpost/wire';
 import { type MultiRecipientAccountError, toBase64Url } from 'sealpost/wire/api';
+import { hex } from './crypto.ts';
 import {
   DeviceMismatchError,
   MultiRecipientError,
@@ -24,8 +25,6 @@ import type { TokenService } from './token-service.ts';
 
 /** Account reads and token spends in flight per request (a request names up to 256 accounts). */
 const ACCOUNT_CONCURRENCY = 16;
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /**
  * Signal's multi-device rule: a send lists exactly the active devices (409 with `missing` and

@@ -6,6 +6,7 @@
  * number).
  */
 import { TTL_ATTRIBUTE } from '../../deployment.ts';
+import { hex } from '../../domain/crypto.ts';
 import type { DeviceRef, Mailbox } from '../../domain/ports.ts';
 
 /** Name of the TTL attribute (epoch seconds), set on every item that expires. */
@@ -18,7 +19,6 @@ export interface ItemKey {
 }
 
 const pad = (n: number): string => n.toString().padStart(10, '0');
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Partition of an account: the account item plus one item per device. */
 export const accountPartition = (address: string): string => `acct#${address}`;

@@ -3,6 +3,8 @@
  * sequence order exactly like the DynamoDB sort key. Same contract as the DynamoDB adapter
  * (test/integration/contracts/message-index.ts).
  */
+
+import { hex } from '../../domain/crypto.ts';
 import type {
   Mailbox,
   MailboxUsage,
@@ -13,7 +15,6 @@ import type {
   StoredMessage,
 } from '../../domain/ports.ts';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const mailboxKey = (m: Mailbox): string => `${m.address}/${m.deviceId}/${m.registrationId}`;
 
 /** The counter item: never removed, so positions never repeat. */

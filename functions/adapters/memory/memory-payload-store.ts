@@ -4,9 +4,9 @@
  * yielding, so a release that empties a set deletes the object exactly once, as the DynamoDB
  * adapter's conditional writes guarantee.
  */
-import type { SharedPayloadStore } from '../../domain/ports.ts';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+import { hex } from '../../domain/crypto.ts';
+import type { SharedPayloadStore } from '../../domain/ports.ts';
 
 /** One payload's reference set: hex positions of the records that reference it. */
 export interface MemoryPayloadRefs {

@@ -1,4 +1,6 @@
 /** In-memory {@link SpentTokens}, the same answers as the DynamoDB adapter. */
+
+import { hex } from '../../domain/crypto.ts';
 import {
   checkRebindArguments,
   checkSpendArguments,
@@ -8,8 +10,6 @@ import {
 
 /** Records kept before expired ones are swept (as DynamoDB's TTL would remove them). */
 const SWEEP_AT = 10_000;
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /**
  * Spent tokens in a `Map` from the id's hex to its binding and expiry. Single-threaded, so a
